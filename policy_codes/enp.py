@@ -1,0 +1,56 @@
+"""ЕНП: the 16-digit single policy number, whose last digit is a Luhn check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policy_codes.errors import InvalidValue
+
+ENP_LENGTH = 16
+
+
+def luhn_check_digit(payload: str) -> int:
+    """The digit that makes `payload + digit` pass the Luhn test."""
+    total = 0
+    for position, char in enumerate(reversed(payload)):
+        digit = int(char)
+        if position % 2 == 0:  # these are doubled once the check digit is appended
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return (10 - total % 10) % 10
+
+
+@dataclass(frozen=True, order=True)
+class Enp:
+    """A checked ЕНП. Construction fails with `InvalidValue` on a bad number."""
+
+    digits: str
+
+    def __post_init__(self) -> None:
+        if len(self.digits) != ENP_LENGTH or not self.digits.isascii() or not self.digits.isdigit():
+            raise InvalidValue("ЕНП должен состоять ровно из 16 цифр")
+        if luhn_check_digit(self.digits[:-1]) != int(self.digits[-1]):
+            raise InvalidValue("Неверная контрольная цифра ЕНП")
+
+    @classmethod
+    def with_check_digit(cls, first_fifteen: str) -> Enp:
+        """Complete 15 digits with their check digit."""
+        return cls(first_fifteen + str(luhn_check_digit(first_fifteen)))
+
+    @classmethod
+    def from_int(cls, value: int) -> Enp:
+        if not 0 <= value < 10**ENP_LENGTH:
+            raise InvalidValue("ЕНП должен состоять ровно из 16 цифр")
+        return cls(f"{value:016d}")
+
+    def __int__(self) -> int:
+        return int(self.digits)
+
+    def __str__(self) -> str:
+        return self.digits
+
+    def masked(self) -> str:
+        """Safe to show in histories and logs: only the last four digits."""
+        return "•" * 12 + self.digits[-4:]

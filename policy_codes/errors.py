@@ -1,0 +1,61 @@
+"""The exception family for reading policy codes.
+
+Every failure to read or trust a scanned text is one of these, and each maps
+to exactly one verdict of DESIGN.md. Callers catch `CodeError` and read
+`.verdict`; nothing else escapes `decode`.
+"""
+
+from __future__ import annotations
+
+from policy_codes.verdicts import Verdict
+
+
+class CodeError(Exception):
+    """Base class: the text could not be turned into trusted claims."""
+
+    verdict: Verdict = Verdict.MALFORMED
+
+
+class InvalidValue(CodeError, ValueError):
+    """A value (ЕНП, СНИЛС, name, date) breaks its own rules."""
+
+
+class NotAPolicyCode(CodeError):
+    """Some other QR, URL or text: it does not carry our prefix."""
+
+    verdict = Verdict.NOT_A_POLICY_CODE
+
+
+class MalformedCode(CodeError):
+    """It carries our prefix but does not parse as a signed code."""
+
+    verdict = Verdict.MALFORMED
+
+
+class ForgedCode(CodeError):
+    """The signature does not match the content under the named key."""
+
+    verdict = Verdict.FORGED
+
+
+class UnknownKey(CodeError):
+    """The key id is not in the trust list."""
+
+    verdict = Verdict.UNKNOWN_KEY
+
+
+class KeyCompromised(CodeError):
+    """The signature is good, but its key was marked compromised."""
+
+    verdict = Verdict.KEY_COMPROMISED
+
+
+class CodeExpired(CodeError):
+    """The signature is good, but the code or the policy is out of its time."""
+
+    verdict = Verdict.EXPIRED
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        #: One of "live_code", "policy", "not_yet_valid", "key".
+        self.reason = reason

@@ -1,0 +1,86 @@
+"""COSE_Sign1 (RFC 9052) with ES256: exactly the form this service signs.
+
+The message is the untagged array [protected, unprotected, payload, signature].
+The protected header holds only alg (ES256) and kid; the unprotected header is
+empty. Anything else is refused before a signature is even looked at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import cbor2
+
+from signing.errors import BadMessage, UnknownKeyId
+from signing.keys import PublicKey, SigningKey
+
+HEADER_ALG = 1
+HEADER_KID = 4
+ALG_ES256 = -7
+
+#: Our messages are a few hundred bytes; refuse anything far beyond that
+#: before the CBOR decoder sees it.
+MAX_MESSAGE_BYTES = 2048
+
+
+@dataclass(frozen=True)
+class VerifiedMessage:
+    payload: bytes
+    key: PublicKey
+
+
+def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
+    return cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+def sign1(payload: bytes, key: SigningKey, at: datetime | None = None) -> bytes:
+    """Sign `payload` as a COSE_Sign1 message."""
+    protected = cbor2.dumps({HEADER_ALG: ALG_ES256, HEADER_KID: key.kid})
+    signature = key.sign(_to_be_signed(protected, payload), at)
+    return cbor2.dumps([protected, {}, payload, signature])
+
+
+def _loads(data: bytes, what: str) -> object:
+    try:
+        return cbor2.loads(data)
+    except Exception as error:  # cbor2 raises several types on hostile input
+        raise BadMessage(f"{what} is not CBOR") from error
+
+
+def read_kid(message: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """Split a message into (kid, protected, payload, signature), checking its shape."""
+    if len(message) > MAX_MESSAGE_BYTES:
+        raise BadMessage("the message is too long")
+    parts = _loads(message, "the message")
+    if not isinstance(parts, list) or len(parts) != 4:
+        raise BadMessage("a COSE_Sign1 is an array of four")
+    protected, unprotected, payload, signature = parts
+    if not all(isinstance(part, bytes) for part in (protected, payload, signature)):
+        raise BadMessage("protected header, payload and signature are byte strings")
+    if unprotected != {}:
+        raise BadMessage("the unprotected header must be empty")
+    header = _loads(protected, "the protected header")
+    if not isinstance(header, dict) or set(header) != {HEADER_ALG, HEADER_KID}:
+        raise BadMessage("the protected header holds exactly alg and kid")
+    kid = header[HEADER_KID]
+    if not isinstance(kid, bytes) or not kid:
+        raise BadMessage("kid is a byte string")
+    if header[HEADER_ALG] != ALG_ES256 or isinstance(header[HEADER_ALG], bool):
+        raise BadMessage("only ES256 is accepted")
+    return kid, protected, payload, signature
+
+
+def verify1(message: bytes, lookup: Callable[[bytes], PublicKey | None]) -> VerifiedMessage:
+    """Verify a COSE_Sign1 message against the key `lookup(kid)` returns.
+
+    Raises `BadMessage`, `UnknownKeyId` or `BadSignature`. The key's status and
+    window are the caller's to judge: a compromised key still verifies here.
+    """
+    kid, protected, payload, signature = read_kid(message)
+    key = lookup(kid)
+    if key is None:
+        raise UnknownKeyId(kid)
+    key.verify(signature, _to_be_signed(protected, payload))
+    return VerifiedMessage(payload=payload, key=key)

@@ -1,0 +1,131 @@
+"""ES256 keys with an id, an owner, a validity window and a status."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from signing.errors import BadSignature, KeyUnusable, WrongPassphrase
+
+KID_LENGTH = 4
+SIGNATURE_LENGTH = 64
+COORDINATE_LENGTH = 32
+DEFAULT_LIFETIME = timedelta(days=3 * 365)
+
+#: RFC 6979 deterministic ECDSA: no dependence on a random source at signing
+#: time, and test vectors that reproduce byte for byte.
+_ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"  # signs new codes and verifies
+    RETIRED = "retired"  # verifies what it signed, signs nothing new
+    COMPROMISED = "compromised"  # nothing it signed is trusted
+
+
+def kid_for(public_key: ec.EllipticCurvePublicKey) -> bytes:
+    """Key id: the first bytes of SHA-256 over the SubjectPublicKeyInfo."""
+    spki = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).digest()[:KID_LENGTH]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """What a verifier knows of a key: the trust-list entry."""
+
+    kid: bytes
+    key: ec.EllipticCurvePublicKey
+    owner: str
+    not_before: datetime
+    not_after: datetime
+    status: KeyStatus = KeyStatus.ACTIVE
+
+    def covers(self, moment: datetime) -> bool:
+        return self.not_before <= moment <= self.not_after
+
+    def with_status(self, status: KeyStatus) -> PublicKey:
+        return replace(self, status=status)
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """Check a raw r‖s ES256 signature; `BadSignature` if it does not match."""
+        if len(signature) != SIGNATURE_LENGTH:
+            raise BadSignature("an ES256 signature is 64 bytes")
+        r = int.from_bytes(signature[:COORDINATE_LENGTH], "big")
+        s = int.from_bytes(signature[COORDINATE_LENGTH:], "big")
+        try:
+            self.key.verify(encode_dss_signature(r, s), data, _ECDSA)
+        except Exception as error:  # cryptography raises InvalidSignature, or ValueError on r or s = 0
+            raise BadSignature("the signature does not match") from error
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key and its public entry. Only the signing side holds these."""
+
+    private_key: ec.EllipticCurvePrivateKey = field(repr=False)
+    public: PublicKey
+
+    @classmethod
+    def generate(
+        cls, owner: str, not_before: datetime | None = None, lifetime: timedelta = DEFAULT_LIFETIME
+    ) -> SigningKey:
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        start = not_before or utc_now()
+        public = PublicKey(
+            kid=kid_for(private_key.public_key()),
+            key=private_key.public_key(),
+            owner=owner,
+            not_before=start,
+            not_after=start + lifetime,
+        )
+        return cls(private_key, public)
+
+    @property
+    def kid(self) -> bytes:
+        return self.public.kid
+
+    def sign(self, data: bytes, at: datetime | None = None) -> bytes:
+        """A raw r‖s ES256 signature, refused unless the key may sign `at`."""
+        moment = at or utc_now()
+        if self.public.status is not KeyStatus.ACTIVE:
+            raise KeyUnusable(f"key {self.kid.hex()} is {self.public.status}")
+        if not self.public.covers(moment):
+            raise KeyUnusable(f"key {self.kid.hex()} is outside its validity window")
+        r, s = decode_dss_signature(self.private_key.sign(data, _ECDSA))
+        return r.to_bytes(COORDINATE_LENGTH, "big") + s.to_bytes(COORDINATE_LENGTH, "big")
+
+    def to_encrypted_pem(self, passphrase: bytes) -> bytes:
+        """PKCS#8 PEM, encrypted with the best scheme `cryptography` offers."""
+        if not passphrase:
+            raise WrongPassphrase("a private key is never stored without a passphrase")
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+
+    @classmethod
+    def from_encrypted_pem(cls, pem: bytes, passphrase: bytes, public: PublicKey) -> SigningKey:
+        """Load a key saved by `to_encrypted_pem`; its entry must describe it."""
+        try:
+            private_key = serialization.load_pem_private_key(pem, passphrase)
+        except (ValueError, TypeError) as error:
+            raise WrongPassphrase("the private key did not open with this passphrase") from error
+        if (
+            not isinstance(private_key, ec.EllipticCurvePrivateKey)
+            or kid_for(private_key.public_key()) != public.kid
+        ):
+            raise WrongPassphrase("the private key does not match its key id")
+        return cls(private_key, public)
