@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
-import base45
 import cbor2
 
+from policy_codes.base45 import b45decode, b45encode
 from policy_codes.claims import PolicyClaims
 from policy_codes.errors import (
     CodeError,
@@ -67,7 +67,7 @@ def encode(claims: PolicyClaims, key: SigningKey) -> str:
     if ends_at is not None and ends_at > key.public.not_after:
         raise KeyUnusable("the code would outlive its key")
     message = sign1(cbor2.dumps(claims.to_wire(), canonical=True), key, at=claims.issued_at)
-    return PREFIX + base45.b45encode(message).decode("ascii")
+    return PREFIX + b45encode(message)
 
 
 def normalise_scanned(text: str) -> str:
@@ -83,15 +83,15 @@ def decode(text: str, trust_list: TrustList, now: datetime | None = None) -> Ver
     (the key's window, a live code's expiry, the policy's own dates).
     """
     moment = now or datetime.now(UTC)
-    if len(text) > MAX_TEXT_LENGTH:
-        raise NotAPolicyCode("too long to be a policy code")
     text = normalise_scanned(text)
     if not text.startswith(PREFIX):
         if _ANY_VERSION.match(text):
             raise MalformedCode("a version of the code format this verifier does not know")
         raise NotAPolicyCode("no OMS1: prefix")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise MalformedCode("far too long for a policy code")
     try:
-        message = base45.b45decode(text[len(PREFIX) :])
+        message = b45decode(text[len(PREFIX) :])
     except ValueError as error:
         raise MalformedCode("not Base45") from error
     try:

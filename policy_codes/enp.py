@@ -9,17 +9,16 @@ from policy_codes.errors import InvalidValue
 ENP_LENGTH = 16
 
 
+#: A digit doubled, with the digits of the product summed (Luhn's step).
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_check_digit(payload: str) -> int:
     """The digit that makes `payload + digit` pass the Luhn test."""
-    total = 0
-    for position, char in enumerate(reversed(payload)):
-        digit = int(char)
-        if position % 2 == 0:  # these are doubled once the check digit is appended
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return (10 - total % 10) % 10
+    digits = [int(char) for char in reversed(payload)]
+    # Counting from the right, every other digit is doubled once the check digit is appended.
+    total = sum(_DOUBLED[digit] for digit in digits[0::2]) + sum(digits[1::2])
+    return -total % 10
 
 
 @dataclass(frozen=True, order=True)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from dahuffman import HuffmanCodec
-
 from policy_codes.errors import InvalidValue, MalformedCode
 
 #: Letters and marks a name may hold: the Russian alphabet, space, hyphen,
@@ -32,7 +30,7 @@ CODE_LENGTHS = (*(int(n) for n in "43746547774755544745577776777767767777"), 5)
 MAX_PART_LENGTH = 40
 MAX_TOTAL_LENGTH = 100
 
-_SPACES = re.compile(r"\s+")
+_VALID_PART = re.compile(f"[{re.escape(NAME_CHARACTERS)}]*")
 
 
 def canonical_code_table() -> dict[str, tuple[int, int]]:
@@ -53,11 +51,29 @@ def _canonical_order(pair: tuple[int, str]) -> tuple[int, int]:
     return length, SYMBOLS.index(symbol)
 
 
-_CODEC = HuffmanCodec(canonical_code_table(), concat="".join, eof=END)
+_CODE_TABLE = canonical_code_table()
+_LONGEST = max(CODE_LENGTHS)
+
+
+def _window_table() -> list[tuple[str, int]]:
+    """Every `_LONGEST`-bit window → the symbol it starts with, and its length.
+
+    Decoding looks up whole windows instead of walking bit by bit: it sits on
+    the verification hot path.
+    """
+    table: list[tuple[str, int]] = [("", 0)] * (1 << _LONGEST)
+    for symbol, (length, code) in _CODE_TABLE.items():
+        spare = _LONGEST - length
+        for tail in range(1 << spare):
+            table[(code << spare) | tail] = (symbol, length)
+    return table
+
+
+_WINDOWS = _window_table()
 
 
 def _normalise(part: str) -> str:
-    return _SPACES.sub(" ", part).strip().upper()
+    return " ".join(part.split()).upper()
 
 
 @dataclass(frozen=True)
@@ -79,8 +95,9 @@ class FullName:
         for part in self.parts():
             if len(part) > MAX_PART_LENGTH:
                 raise InvalidValue(f"Часть имени длиннее {MAX_PART_LENGTH} знаков")
-            if unknown := set(part) - set(NAME_CHARACTERS):
-                raise InvalidValue(f"Недопустимые знаки в имени: {''.join(sorted(unknown))}")
+            if not _VALID_PART.fullmatch(part):
+                unknown = "".join(sorted(set(part) - set(NAME_CHARACTERS)))
+                raise InvalidValue(f"Недопустимые знаки в имени: {unknown}")
         if sum(map(len, self.parts())) > MAX_TOTAL_LENGTH:
             raise InvalidValue(f"Полное имя длиннее {MAX_TOTAL_LENGTH} знаков")
 
@@ -96,13 +113,42 @@ class FullName:
 
 
 def pack_name(name: FullName) -> bytes:
-    """The name as a bit string: `SURNAME|GIVEN|PATRONYMIC`, prefix-coded."""
-    return _CODEC.encode(PART_SEPARATOR.join(name.parts()))
+    """`SURNAME|GIVEN|PATRONYMIC`, prefix-coded, high bits first.
+
+    The last byte is filled with the leading bits of END, so a decoder stops
+    there; when the symbols end on a byte boundary, END is left out.
+    """
+    bits = 0
+    count = 0
+    for symbol in PART_SEPARATOR.join(name.parts()):
+        length, code = _CODE_TABLE[symbol]
+        bits = (bits << length) | code
+        count += length
+    spare = -count % 8
+    if spare:
+        end_length, end_code = _CODE_TABLE[END]
+        bits = (bits << spare) | ((end_code << spare) >> end_length)
+    return bits.to_bytes((count + spare) // 8, "big")
+
+
+def _symbols(packed: bytes) -> str:
+    """Decode until END or until the bits run out (a partial code is padding)."""
+    total = len(packed) * 8
+    bits = int.from_bytes(packed, "big") << _LONGEST
+    position = 0
+    symbols = []
+    while True:
+        window = (bits >> (total - position)) & ((1 << _LONGEST) - 1)
+        symbol, length = _WINDOWS[window]
+        position += length
+        if symbol == END or position > total:
+            return "".join(symbols)
+        symbols.append(symbol)
 
 
 def unpack_name(packed: bytes) -> FullName:
     """The reverse of `pack_name`; `MalformedCode` if it is not three valid parts."""
-    parts = _CODEC.decode(packed).split(PART_SEPARATOR)
+    parts = _symbols(packed).split(PART_SEPARATOR)
     if len(parts) != 3:
         raise MalformedCode("the name field does not hold three parts")
     try:

@@ -49,9 +49,7 @@ class KeyRing:
         self.add(key)
         return key
 
-    def rotate(
-        self, owner: str, now: datetime | None = None, lifetime: timedelta = DEFAULT_LIFETIME
-    ) -> SigningKey:
+    def rotate(self, owner: str, now: datetime | None = None, lifetime: timedelta = DEFAULT_LIFETIME) -> SigningKey:
         """A new active key for `owner`; its previous active keys retire."""
         for key in self.owned_by(owner):
             if key.public.status is KeyStatus.ACTIVE:
@@ -73,9 +71,7 @@ class KeyRing:
         """The newest active key of `owner` whose window covers `at`."""
         moment = at or utc_now()
         usable = [
-            key
-            for key in self.owned_by(owner)
-            if key.public.status is KeyStatus.ACTIVE and key.public.covers(moment)
+            key for key in self.owned_by(owner) if key.public.status is KeyStatus.ACTIVE and key.public.covers(moment)
         ]
         if not usable:
             raise KeyUnusable(f"no active key for {owner}")

@@ -31,9 +31,7 @@ class KeyStatus(StrEnum):
 
 def kid_for(public_key: ec.EllipticCurvePublicKey) -> bytes:
     """Key id: the first bytes of SHA-256 over the SubjectPublicKeyInfo."""
-    spki = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).digest()[:KID_LENGTH]
 
 
@@ -123,9 +121,6 @@ class SigningKey:
             private_key = serialization.load_pem_private_key(pem, passphrase)
         except (ValueError, TypeError) as error:
             raise WrongPassphrase("the private key did not open with this passphrase") from error
-        if (
-            not isinstance(private_key, ec.EllipticCurvePrivateKey)
-            or kid_for(private_key.public_key()) != public.kid
-        ):
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey) or kid_for(private_key.public_key()) != public.kid:
             raise WrongPassphrase("the private key does not match its key id")
         return cls(private_key, public)
