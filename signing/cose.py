@@ -31,8 +31,23 @@ class VerifiedMessage:
     key: PublicKey
 
 
+#: The CBOR array head and context string of Sig_structure (RFC 9052 §4.4).
+_SIG_STRUCTURE_HEAD = cbor2.dumps(["Signature1", b"", b"", b""])[:12]
+
+
+def _byte_string(data: bytes) -> bytes:
+    """A CBOR byte string. By hand, because cbor2.dumps costs more than this whole path."""
+    length = len(data)
+    if length < 24:
+        return bytes([0x40 | length]) + data
+    if length < 0x100:
+        return bytes([0x58, length]) + data
+    return b"\x59" + length.to_bytes(2, "big") + data  # sign1 and read_kid keep messages far below 64 KiB
+
+
 def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
-    return cbor2.dumps(["Signature1", protected, b"", payload])
+    """["Signature1", protected, external_aad = b"", payload], as CBOR."""
+    return _SIG_STRUCTURE_HEAD + _byte_string(protected) + b"\x40" + _byte_string(payload)
 
 
 def sign1(payload: bytes, key: SigningKey, at: datetime | None = None) -> bytes:

@@ -18,6 +18,7 @@ from signing import (
     sign1,
     verify1,
 )
+from signing.cose import _to_be_signed
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 INSIDE = datetime(2026, 6, 1, tzinfo=UTC)
@@ -154,3 +155,9 @@ def test_other_algorithms_and_shapes_are_refused() -> None:
         verify1(cbor2.dumps([protected, {}, payload + b"!", signature]), ring.trust_list().get)
     with pytest.raises(BadSignature):
         verify1(cbor2.dumps([protected, {}, payload, b"\x00" * 64]), ring.trust_list().get)
+
+
+@pytest.mark.parametrize("size", [0, 23, 24, 255, 256, 2048])
+def test_sig_structure_is_the_rfc_9052_array(size: int) -> None:
+    protected, payload = b"\xa2\x01\x26\x04\x41k", b"p" * size
+    assert _to_be_signed(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
