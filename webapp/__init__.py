@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from typing import Any
 
 from flask import Flask, jsonify, render_template
+
+from webapp import config
+from webapp.database import configure_sqlite
+from webapp.extensions import db, migrate
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -17,9 +19,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
-    app.config.from_mapping(SECRET_KEY=os.environ.get("SECRET_KEY") or secrets.token_hex(32))
-    if test_config is not None:
+    if test_config is None:
+        app.config.from_mapping(config.from_environment(app.instance_path))
+    else:
         app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config.MIGRATIONS))
+    with app.app_context():
+        configure_sqlite(db.engine)
+
+    from webapp import cli
+
+    cli.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> Any:

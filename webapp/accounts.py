@@ -1,0 +1,117 @@
+"""Users and API tokens: creation, password checks, token look-up."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from webapp import audit, lifecycle
+from webapp.errors import NotFound, RegistryError
+from webapp.extensions import db
+from webapp.models import ApiToken, Clinic, Role, User
+from webapp.transactions import atomic
+
+_HASHER = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return _HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def clinic_by_code(code: str) -> Clinic:
+    clinic = db.session.scalar(select(Clinic).where(Clinic.code == code))
+    if clinic is None:
+        raise NotFound(f"Клиника с кодом {code} не найдена")
+    return clinic
+
+
+@atomic
+def create_user(
+    username: str,
+    password: str,
+    role: Role,
+    actor: str,
+    *,
+    insurer_code: str | None = None,
+    clinic_code: str | None = None,
+    enp: str | None = None,
+) -> User:
+    """A login. Insurer staff need an insurer, clinic staff a clinic, a citizen their ЕНП."""
+    username = username.strip()
+    if not username:
+        raise RegistryError("Укажите имя пользователя")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise RegistryError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} знаков")
+    if db.session.scalar(select(User.id).where(User.username == username)):
+        raise RegistryError(f"Пользователь {username} уже есть")
+    needs = {Role.INSURER: insurer_code, Role.CLINIC: clinic_code, Role.CITIZEN: enp}
+    if role in needs and not needs[role]:
+        raise RegistryError(
+            {
+                Role.INSURER: "Укажите СМО (--insurer)",
+                Role.CLINIC: "Укажите клинику (--clinic)",
+                Role.CITIZEN: "Укажите ЕНП (--enp)",
+            }[role]
+        )
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        insurer=lifecycle.insurer_by_code(insurer_code) if role is Role.INSURER and insurer_code else None,
+        clinic=clinic_by_code(clinic_code) if role is Role.CLINIC and clinic_code else None,
+        person=lifecycle.person_by_enp(enp) if role is Role.CITIZEN and enp else None,
+        created_at=datetime.now(UTC),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "create_user", "user", username, details={"role": str(role)})
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@atomic
+def create_token(clinic_code: str, name: str, actor: str) -> tuple[ApiToken, str]:
+    """A new bearer token for a clinic system. The token itself is shown once and never stored."""
+    clinic = clinic_by_code(clinic_code)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(clinic=clinic, name=name, token_hash=_token_hash(token), created_at=datetime.now(UTC))
+    db.session.add(record)
+    db.session.flush()
+    audit.record(actor, "create_token", "clinic", clinic.code, details={"token_id": record.id, "name": name})
+    return record, token
+
+
+@atomic
+def revoke_token(token_id: int, actor: str) -> ApiToken:
+    record = db.session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound(f"Токен {token_id} не найден")
+    if record.revoked_at is None:
+        record.revoked_at = datetime.now(UTC)
+        audit.record(actor, "revoke_token", "clinic", record.clinic.code, details={"token_id": token_id})
+    return record
+
+
+def clinic_for_token(token: str) -> Clinic | None:
+    """The clinic a live token belongs to, or None."""
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if record is None or record.revoked_at is not None:
+        return None
+    return record.clinic

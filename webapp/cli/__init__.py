@@ -1,0 +1,34 @@
+"""Flask CLI commands (`flask --app webapp ...`), one group per subject.
+
+Every command reports refusals as a one-line message and exits 1: no tracebacks.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from flask import Flask
+
+
+def actor() -> str:
+    """Who runs a command, for the audit log."""
+    return f"cli:{getpass.getuser()}"
+
+
+def init_app(app: Flask) -> None:
+    from webapp.cli import accounts, audit, codes, demo, holidays, keys, organisations, registry
+
+    for group in (
+        organisations.regions,
+        organisations.insurers,
+        organisations.clinics,
+        registry.registry,
+        accounts.users,
+        accounts.tokens,
+        codes.codes,
+        keys.keys,
+        audit.audit,
+        holidays.holidays,
+    ):
+        app.cli.add_command(group)
+    app.cli.add_command(demo.demo)

@@ -1,0 +1,40 @@
+"""A command group whose commands turn expected errors into clean messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from policy_codes import InvalidValue
+from signing import SigningError
+from webapp.errors import RegistryError
+
+
+class CleanErrors:
+    """Expected errors become `Error: <message>` and exit 1 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except (RegistryError, InvalidValue, SigningError) as error:
+            raise click.ClickException(str(error)) from error
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(
+                "База данных недоступна или не создана: выполните `flask --app webapp db upgrade` "
+                f"({type(error.orig).__name__})"
+            ) from error
+
+
+class RegistryGroup(CleanErrors, AppGroup):
+    pass
+
+
+class RegistryCommand(CleanErrors, click.Command):
+    pass
+
+
+def group(name: str, help_text: str) -> RegistryGroup:
+    return RegistryGroup(name, help=help_text)

@@ -1,0 +1,68 @@
+import sys
+
+import click
+from sqlalchemy import func, select
+
+from webapp import key_admin
+from webapp.cli import actor
+from webapp.cli.group import group
+from webapp.extensions import db
+from webapp.models import CodeStatus, IssuedCode, SigningKeyRecord
+
+keys = group("keys", "Ключи подписи.")
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """Все ключи: id, владелец, срок, статус и число действующих кодов."""
+    counts = dict(
+        db.session.execute(
+            select(IssuedCode.kid, func.count()).where(IssuedCode.status == CodeStatus.CURRENT).group_by(IssuedCode.kid)
+        ).all()
+    )
+    click.echo(f"{'kid':10} {'владелец':10} {'с':10} {'по':10} {'статус':12} кодов")
+    for record in db.session.scalars(select(SigningKeyRecord).order_by(SigningKeyRecord.owner, SigningKeyRecord.id)):
+        click.echo(
+            f"{record.kid:10} {record.owner:10} {record.not_before:%Y-%m-%d} {record.not_after:%Y-%m-%d} "
+            f"{record.status:12} {counts.get(record.kid, 0)}"
+        )
+
+
+@keys.command("rotate")
+@click.option("--insurer", "insurer_code", required=True, help="Код СМО.")
+def rotate(insurer_code: str) -> None:
+    """Новый ключ СМО; прежний выводится из подписи, но проверяет выданные им коды."""
+    record = key_admin.rotate(insurer_code, actor())
+    click.echo(f"Новый ключ {record.kid} для СМО {insurer_code}")
+
+
+def _progress_bar(label: str) -> tuple[click.progressbar, object]:  # type: ignore[type-arg]
+    bar = click.progressbar(length=1, label=label, show_pos=True, file=sys.stderr)
+    state = {"done": 0}
+
+    def update(done: int, total: int) -> None:
+        bar.length = max(total, 1)
+        bar.update(done - state["done"])
+        state["done"] = done
+
+    return bar, update
+
+
+@keys.command("compromised")
+@click.argument("kid")
+def compromised(kid: str) -> None:
+    """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды."""
+    bar, update = _progress_bar("Перевыпуск")
+    with bar:
+        count = key_admin.mark_compromised(kid, actor(), progress=update)  # type: ignore[arg-type]
+    click.echo(f"Ключ {kid} скомпрометирован, перевыпущено кодов: {count}")
+
+
+@keys.command("resume-reissue")
+@click.argument("kid")
+def resume_reissue(kid: str) -> None:
+    """Довести прерванный перевыпуск по скомпрометированному ключу."""
+    bar, update = _progress_bar("Перевыпуск")
+    with bar:
+        count = key_admin.resume_reissue(kid, actor(), progress=update)  # type: ignore[arg-type]
+    click.echo(f"Перевыпущено кодов: {count}")

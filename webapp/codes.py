@@ -1,0 +1,74 @@
+"""From registry rows to signed codes: the claims a person's code carries."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+
+from policy_codes import CodeKind, Enp, FullName, PolicyClaims, Sex, encode
+from webapp import keystore
+from webapp.models import IssuedCode, Person, Policy, PolicyKind
+
+#: A live code's lifetime; the page refreshes it every 30 s.
+LIVE_CODE_LIFETIME = timedelta(seconds=90)
+
+_KINDS = {PolicyKind.POLICY: CodeKind.POLICY, PolicyKind.TEMPORARY_CERTIFICATE: CodeKind.TEMPORARY_CERTIFICATE}
+
+
+def make_claims(
+    enp: str | Enp,
+    name: FullName,
+    birth_date: date,
+    sex: str,
+    insurer_code: str,
+    kind: PolicyKind,
+    valid_from: date,
+    valid_to: date | None,
+    serial: int,
+    issued_at: datetime,
+) -> PolicyClaims:
+    """Claims from registry values (sex as the registry writes it, "M" or "F")."""
+    return PolicyClaims(
+        enp=enp if isinstance(enp, Enp) else Enp(enp),
+        serial=serial,
+        kind=_KINDS[kind],
+        insurer_code=insurer_code,
+        name=name,
+        birth_date=birth_date,
+        sex=Sex.MALE if sex == "M" else Sex.FEMALE,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        issued_at=issued_at,
+    )
+
+
+def claims_for(person: Person, policy: Policy, serial: int, issued_at: datetime) -> PolicyClaims:
+    return make_claims(
+        person.enp,
+        person.name,
+        person.birth_date,
+        person.sex,
+        policy.insurer.code,
+        PolicyKind(policy.kind),
+        policy.valid_from,
+        policy.valid_to,
+        serial,
+        issued_at,
+    )
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def live_code(code: IssuedCode, now: datetime) -> str:
+    """A short-lived code for the holder's screen: same claims, kind live, 90 s to run.
+
+    It names the current static code's serial, so revoking or superseding that
+    code stops its live codes too.
+    """
+    static = claims_for(code.person, code.policy, code.serial, now)
+    live = PolicyClaims(
+        **{**static.__dict__, "kind": CodeKind.LIVE, "expires_at": now + LIVE_CODE_LIFETIME},
+    )
+    return encode(live, keystore.signing_key(code.policy.insurer.code, now))

@@ -1,0 +1,42 @@
+"""Configuration from the environment (DESIGN.md, "Configuration").
+
+Secrets that are not given are generated once into the instance folder, so a
+developer's `make run` works and nothing secret is written in the code.
+Production sets them in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def instance_secret(instance_path: str, name: str) -> str:
+    """A random secret kept in `instance/<name>` (mode 0600), made on first use."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32), encoding="ascii")
+    return path.read_text(encoding="ascii").strip()
+
+
+def database_url(instance_path: str) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'oms.sqlite'}"
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
+        "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE")
+        or instance_secret(instance_path, "signing_key_passphrase"),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+#: Alembic's folder, at the project's top level beside webapp/.
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"

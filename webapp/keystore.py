@@ -1,0 +1,140 @@
+"""Signing keys kept in the database: private halves encrypted, public halves as a trust list.
+
+Decrypted keys and parsed public keys are cached per process by key id;
+statuses are re-read whenever the signing_keys table changes, so a key
+marked compromised is distrusted on the next verification in every worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app
+from sqlalchemy import func, select
+
+from signing import KeyStatus, PublicKey, SigningKey, TrustList
+from webapp.errors import NotFound, RegistryError
+from webapp.extensions import db
+from webapp.models import Insurer, SigningKeyRecord
+
+KEY_LIFETIME = timedelta(days=3 * 365)
+REGISTRY_OWNER = "registry"
+
+
+def _passphrase() -> bytes:
+    return current_app.config["SIGNING_KEY_PASSPHRASE"].encode("utf-8")
+
+
+def public_key_of(record: SigningKeyRecord) -> PublicKey:
+    key = serialization.load_der_public_key(record.public_key_der)
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    return PublicKey(
+        kid=bytes.fromhex(record.kid),
+        key=key,
+        owner=record.owner,
+        not_before=record.not_before,
+        not_after=record.not_after,
+        status=KeyStatus(record.status),
+    )
+
+
+def create_key(owner: str, insurer: Insurer | None, now: datetime | None = None) -> SigningKeyRecord:
+    """A new active key for `owner`, stored encrypted. The caller's transaction holds it."""
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    key = SigningKey.generate(owner, moment, KEY_LIFETIME)
+    while db.session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.kid == key.kid.hex())):
+        key = SigningKey.generate(owner, moment, KEY_LIFETIME)
+    record = SigningKeyRecord(
+        kid=key.kid.hex(),
+        owner=owner,
+        insurer=insurer,
+        public_key_der=key.public.key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        encrypted_private_pem=key.to_encrypted_pem(_passphrase()),
+        not_before=key.public.not_before,
+        not_after=key.public.not_after,
+        status=KeyStatus.ACTIVE,
+        changed_at=moment,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def record_for(kid_hex: str) -> SigningKeyRecord:
+    record = db.session.scalar(select(SigningKeyRecord).where(SigningKeyRecord.kid == kid_hex.lower()))
+    if record is None:
+        raise NotFound(f"Ключ {kid_hex} не найден")
+    return record
+
+
+def set_status(record: SigningKeyRecord, status: KeyStatus, now: datetime | None = None) -> None:
+    record.status = status
+    record.changed_at = now or datetime.now(UTC)
+
+
+def retire_active(owner: str, now: datetime | None = None) -> list[SigningKeyRecord]:
+    active = db.session.scalars(
+        select(SigningKeyRecord).where(SigningKeyRecord.owner == owner, SigningKeyRecord.status == KeyStatus.ACTIVE)
+    ).all()
+    for record in active:
+        set_status(record, KeyStatus.RETIRED, now)
+    return list(active)
+
+
+def signing_key(owner: str, at: datetime) -> SigningKey:
+    """The newest active key of `owner` covering `at`, decrypted (cached per process)."""
+    record = db.session.scalar(
+        select(SigningKeyRecord)
+        .where(
+            SigningKeyRecord.owner == owner,
+            SigningKeyRecord.status == KeyStatus.ACTIVE,
+            SigningKeyRecord.not_before <= at,
+            SigningKeyRecord.not_after >= at,
+        )
+        .order_by(SigningKeyRecord.not_before.desc())
+        .limit(1)
+    )
+    if record is None:
+        raise RegistryError(f"У владельца {owner} нет действующего ключа подписи: выполните ротацию ключей")
+    return _cache().private(record)
+
+
+def trust_list() -> TrustList:
+    """Every key with its current status, as verifiers need it."""
+    return _cache().trust_list()
+
+
+@dataclass
+class _KeyCache:
+    version: tuple[object, ...] | None = None
+    trusted: TrustList | None = None
+    decrypted: dict[str, SigningKey] | None = None
+
+    def private(self, record: SigningKeyRecord) -> SigningKey:
+        self.decrypted = self.decrypted or {}
+        cached = self.decrypted.get(record.kid)
+        public = public_key_of(record)
+        if cached is None:
+            cached = SigningKey.from_encrypted_pem(record.encrypted_private_pem, _passphrase(), public)
+            self.decrypted[record.kid] = cached
+        return SigningKey(cached.private_key, public)  # the status as the database has it now
+
+    def trust_list(self) -> TrustList:
+        version = tuple(
+            db.session.execute(select(func.count(SigningKeyRecord.id), func.max(SigningKeyRecord.changed_at))).one()
+        )
+        if self.trusted is None or version != self.version:
+            records = db.session.scalars(select(SigningKeyRecord)).all()
+            self.trusted = TrustList(public_key_of(record) for record in records)
+            self.version = version
+        return self.trusted
+
+
+def _cache() -> _KeyCache:
+    """One cache per app: tests run SQLite and PostgreSQL apps side by side."""
+    return current_app.extensions.setdefault("oms_key_cache", _KeyCache())

@@ -1,0 +1,30 @@
+"""The registry's tables. Import models from here."""
+
+from webapp.models.accounts import ApiToken, Role, User
+from webapp.models.audit import AuditEntry
+from webapp.models.calendar import Holiday
+from webapp.models.keys import SigningKeyRecord
+from webapp.models.organisations import Clinic, Insurer, Region
+from webapp.models.people import Category, Person, Representation
+from webapp.models.policies import CodeStatus, InsurerChange, IssuedCode, Policy, PolicyKind, PolicyStatus
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Category",
+    "Clinic",
+    "CodeStatus",
+    "Holiday",
+    "Insurer",
+    "InsurerChange",
+    "IssuedCode",
+    "Person",
+    "Policy",
+    "PolicyKind",
+    "PolicyStatus",
+    "Region",
+    "Representation",
+    "Role",
+    "SigningKeyRecord",
+    "User",
+]

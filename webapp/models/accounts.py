@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.organisations import Clinic, Insurer
+from webapp.models.people import Person
+
+
+class Role(StrEnum):
+    CITIZEN = "citizen"
+    CLINIC = "clinic"
+    INSURER = "insurer"
+    ADMIN = "admin"
+
+
+class User(db.Model):
+    """A login. Staff belong to an insurer or a clinic; a citizen is a person."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    insurer_id: Mapped[int | None] = mapped_column(ForeignKey("insurers.id"))
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinics.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    insurer: Mapped[Insurer | None] = relationship()
+    clinic: Mapped[Clinic | None] = relationship()
+    person: Mapped[Person | None] = relationship()
+
+
+class ApiToken(db.Model):
+    """A clinic system's bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    clinic: Mapped[Clinic] = relationship()

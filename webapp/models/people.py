@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from policy_codes import Enp, FullName
+from webapp.extensions import db
+from webapp.models.organisations import Insurer, Region
+
+
+class Category(StrEnum):
+    """The registry CSV's `category`: it decides how long a policy runs."""
+
+    CITIZEN = "citizen"
+    FOREIGN_PERMANENT = "foreign_permanent"
+    FOREIGN_TEMPORARY = "foreign_temporary"
+    STATELESS_PERMANENT = "stateless_permanent"
+    STATELESS_TEMPORARY = "stateless_temporary"
+    REFUGEE = "refugee"
+    EAEU_WORKER = "eaeu_worker"
+
+
+class Person(db.Model):
+    """An insured person. `insurer` is the insurer holding their record now."""
+
+    __tablename__ = "persons"
+    __table_args__ = (CheckConstraint("sex IN ('M', 'F')", name="ck_persons_sex"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enp: Mapped[str] = mapped_column(String(16), unique=True)
+    surname: Mapped[str] = mapped_column(String(40))
+    given_name: Mapped[str] = mapped_column(String(40))
+    patronymic: Mapped[str] = mapped_column(String(40), default="")
+    birth_date: Mapped[date]
+    sex: Mapped[str] = mapped_column(String(1))
+    snils: Mapped[str | None] = mapped_column(String(11), index=True)
+    category: Mapped[str] = mapped_column(String(30))
+    right_valid_until: Mapped[date | None]
+    birth_registered_on: Mapped[date | None]
+    insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+
+    insurer: Mapped[Insurer] = relationship()
+    region: Mapped[Region | None] = relationship()
+
+    @property
+    def name(self) -> FullName:
+        return FullName(self.surname, self.given_name, self.patronymic)
+
+    @property
+    def enp_value(self) -> Enp:
+        return Enp(self.enp)
+
+
+class Representation(db.Model):
+    """A representative (parent, guardian) and a person they act for."""
+
+    __tablename__ = "representations"
+    __table_args__ = (UniqueConstraint("representative_id", "represented_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    representative_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    represented_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+
+    representative: Mapped[Person] = relationship(foreign_keys=[representative_id])
+    represented: Mapped[Person] = relationship(foreign_keys=[represented_id])

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.organisations import Insurer
+from webapp.models.people import Person
+
+
+class PolicyKind(StrEnum):
+    POLICY = "policy"
+    TEMPORARY_CERTIFICATE = "temporary_certificate"
+
+
+class PolicyStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # military service
+    TERMINATED = "terminated"  # death, or the right ended
+    CLOSED = "closed"  # replaced by a newer policy (a new insurer, the policy after a certificate)
+
+
+class CodeStatus(StrEnum):
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    REVOKED = "revoked"
+
+
+class Policy(db.Model):
+    """One policy (or temporary certificate) held with one insurer.
+
+    A person has at most one open (not closed) policy at a time.
+    """
+
+    __tablename__ = "policies"
+    __table_args__ = (
+        Index(
+            "uq_policies_one_open_per_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("status != 'closed'"),
+            postgresql_where=text("status != 'closed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    category: Mapped[str] = mapped_column(String(30))
+    valid_from: Mapped[date]
+    valid_to: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(20), default=PolicyStatus.ACTIVE)
+    status_reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship()
+    insurer: Mapped[Insurer] = relationship()
+
+
+class IssuedCode(db.Model):
+    """A signed code. Serials count per person across insurers; one is current at most."""
+
+    __tablename__ = "issued_codes"
+    __table_args__ = (
+        UniqueConstraint("person_id", "serial"),
+        Index(
+            "uq_issued_codes_one_current_per_person",
+            "person_id",
+            unique=True,
+            sqlite_where=text("status = 'current'"),
+            postgresql_where=text("status = 'current'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
+    serial: Mapped[int]
+    kid: Mapped[str] = mapped_column(String(16), index=True)
+    issued_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=CodeStatus.CURRENT)
+    status_reason: Mapped[str] = mapped_column(String(500), default="")
+    status_changed_at: Mapped[datetime | None]
+    text: Mapped[str] = mapped_column(String(1000))
+    #: SHA-256 of the code text: how revocation lists name a code without its number.
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    person: Mapped[Person] = relationship()
+    policy: Mapped[Policy] = relationship()
+
+
+class InsurerChange(db.Model):
+    """A change of insurer, kept to apply the once-a-year rule."""
+
+    __tablename__ = "insurer_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    from_insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id"))
+    to_insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id"))
+    applied_on: Mapped[date]
+    #: "moved_region" or "insurer_left" lift the once-a-year limit; "" is an ordinary change.
+    exception: Mapped[str] = mapped_column(String(30), default="")

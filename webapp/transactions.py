@@ -1,0 +1,46 @@
+"""One change, one transaction: retried when a concurrent writer got there first."""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from webapp.extensions import db
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+ATTEMPTS = 5
+
+
+def atomic(operation: Callable[P, T]) -> Callable[P, T]:
+    """Run `operation` in a transaction: commit on success, roll back on any error.
+
+    A unique-constraint clash or a lock/serialisation failure usually means a
+    concurrent change won the race (two reissues, two audit appends): the
+    operation is run again on fresh state, a few times, before giving up.
+    """
+
+    @functools.wraps(operation)
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                result = operation(*args, **kwargs)
+                db.session.commit()
+                return result
+            except (IntegrityError, OperationalError):
+                db.session.rollback()
+                if attempt == ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 -- jitter, not a secret
+            except BaseException:
+                db.session.rollback()
+                raise
+        raise AssertionError("unreachable")
+
+    return run

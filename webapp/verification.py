@@ -1,0 +1,180 @@
+"""One function from scanned input to a verdict, checked against the registry.
+
+The clinic pages and the JSON API both call `verify_scan`. It accepts what a
+scanner can produce: our signed code (static or live, in any keyboard layout),
+the 16 digits of a Code128 or typed by hand, or the bytes of a legacy paper
+policy. It never raises for bad input: every input gets exactly one verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from policy_codes import (
+    CodeError,
+    CodeKind,
+    Enp,
+    InvalidValue,
+    MalformedCode,
+    Verdict,
+    decode,
+    looks_like_legacy,
+    normalise_scanned,
+    parse_legacy,
+)
+from webapp import keystore
+from webapp.extensions import db
+from webapp.lifecycle import newborn_cover, open_policy, today_in_moscow
+from webapp.models import CodeStatus, IssuedCode, Person, Policy, PolicyStatus
+
+_DIGITS = re.compile(r"\d{16}")
+
+#: What was shown at the desk, so the verdict can say it.
+SHOWN_STATIC = "static_code"
+SHOWN_LIVE = "live_code"
+SHOWN_NUMBER = "number"
+SHOWN_LEGACY = "legacy_paper"
+SHOWN_OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """What reception matches against the ID document."""
+
+    name: str
+    birth_date: date
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    kind: str
+    insurer_code: str
+    insurer_name: str
+    valid_from: date
+    valid_to: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verdict: Verdict
+    shown: str
+    checked_at: datetime
+    holder: Holder | None = None
+    policy: PolicyInfo | None = None
+    #: For `legacy_paper`: the registry's verdict for that number.
+    registry_verdict: Verdict | None = None
+    #: Extra facts for the desk, e.g. "newborn_cover" or "signature_not_checked".
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def verify_scan(scanned: str | bytes, now: datetime | None = None) -> VerificationResult:
+    moment = now or datetime.now(UTC)
+    data = scanned.encode("latin-1") if isinstance(scanned, str) and _is_latin1(scanned) else scanned
+    if isinstance(data, bytes) and looks_like_legacy(data):
+        return _verify_legacy(data, moment)
+    text = scanned if isinstance(scanned, str) else scanned.decode("utf-8", errors="replace")
+    digits = normalise_scanned(text).replace(" ", "")
+    if _DIGITS.fullmatch(digits):
+        return _verify_number(digits, moment)
+    try:
+        verified = decode(text, keystore.trust_list(), moment)
+    except CodeError as error:
+        shown = SHOWN_OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else SHOWN_STATIC
+        return VerificationResult(error.verdict, shown, moment)
+    claims = verified.claims
+    shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
+    holder = Holder(claims.name.display(), claims.birth_date)
+    code = db.session.scalar(
+        select(IssuedCode)
+        .join(Person, IssuedCode.person_id == Person.id)
+        .where(Person.enp == str(claims.enp), IssuedCode.serial == claims.serial)
+    )
+    if code is None:
+        return VerificationResult(Verdict.NOT_FOUND, shown, moment, holder)
+    info = _policy_info(code.policy)
+    if code.status == CodeStatus.REVOKED:
+        return VerificationResult(Verdict.REVOKED, shown, moment, holder, info)
+    if code.status == CodeStatus.SUPERSEDED:
+        return VerificationResult(Verdict.SUPERSEDED, shown, moment, holder, info)
+    return VerificationResult(_policy_verdict(code.policy, moment), shown, moment, holder, info)
+
+
+def _is_latin1(text: str) -> bool:
+    return len(text) == 130 and all(ord(char) < 256 for char in text)
+
+
+def _policy_info(policy: Policy) -> PolicyInfo:
+    return PolicyInfo(
+        kind=policy.kind,
+        insurer_code=policy.insurer.code,
+        insurer_name=policy.insurer.name,
+        valid_from=policy.valid_from,
+        valid_to=policy.valid_to,
+        status=policy.status,
+    )
+
+
+def _policy_verdict(policy: Policy, now: datetime) -> Verdict:
+    """The registry's own view of a policy, today."""
+    status = PolicyStatus(policy.status)
+    if status is PolicyStatus.SUSPENDED:
+        return Verdict.SUSPENDED
+    if status is PolicyStatus.TERMINATED:
+        return Verdict.TERMINATED
+    if status is PolicyStatus.CLOSED:
+        return Verdict.SUPERSEDED
+    today = today_in_moscow(now)
+    if (policy.valid_to is not None and today > policy.valid_to) or today < policy.valid_from:
+        return Verdict.EXPIRED
+    return Verdict.VALID
+
+
+def _registry_verdict(person: Person, now: datetime) -> tuple[Verdict, Policy | None, tuple[str, ...]]:
+    policy = open_policy(person)
+    if policy is not None:
+        return _policy_verdict(policy, now), policy, ()
+    cover = newborn_cover(person, today_in_moscow(now))
+    if cover is not None:
+        return Verdict.VALID, open_policy(cover.representative), ("newborn_cover",)
+    if person.birth_registered_on is not None:
+        return Verdict.EXPIRED, None, ("newborn_cover_ended",)
+    return Verdict.NOT_FOUND, None, ()
+
+
+def _lookup(enp: str) -> Person | None:
+    return db.session.scalar(select(Person).where(Person.enp == enp))
+
+
+def _verify_number(digits: str, now: datetime) -> VerificationResult:
+    """A Code128 or a typed number: a registry look-up, not a signed credential."""
+    try:
+        enp = Enp(digits)
+    except InvalidValue:
+        return VerificationResult(Verdict.MALFORMED, SHOWN_NUMBER, now)
+    person = _lookup(str(enp))
+    if person is None:
+        return VerificationResult(Verdict.NOT_FOUND, SHOWN_NUMBER, now)
+    verdict, policy, notes = _registry_verdict(person, now)
+    holder = Holder(person.name.display(), person.birth_date)
+    return VerificationResult(verdict, SHOWN_NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
+
+
+def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
+    """The 2011 paper policy: its signature cannot be checked; the registry status is reported."""
+    try:
+        legacy = parse_legacy(data)
+    except MalformedCode:
+        return VerificationResult(Verdict.MALFORMED, SHOWN_LEGACY, now)
+    holder = Holder(legacy.name.display(), legacy.birth_date)
+    person = _lookup(str(legacy.enp))
+    notes = ("signature_not_checked",)
+    if person is None:
+        return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, holder, None, Verdict.NOT_FOUND, notes)
+    verdict, policy, more = _registry_verdict(person, now)
+    info = policy and _policy_info(policy)
+    return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, holder, info, verdict, notes + more)
