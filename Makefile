@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(VENV)/bin/flask --app webapp db upgrade
+	$(VENV)/bin/flask --app webapp demo
 	$(VENV)/bin/flask --app webapp run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)

@@ -50,3 +50,12 @@ def claims() -> PolicyClaims:
 @pytest.fixture
 def code_text(claims: PolicyClaims, signing_key: SigningKey) -> str:
     return encode(claims, signing_key)
+
+
+def pytest_report_header() -> str:
+    from tests.webapp.databases import postgres_unreachable
+
+    reason = postgres_unreachable()
+    if reason is None:
+        return "PostgreSQL: reachable at 127.0.0.1:5432, database tests run on SQLite and PostgreSQL"
+    return f"PostgreSQL: NOT reachable ({reason}); database tests run on SQLite only, PostgreSQL cases are skipped"

@@ -331,7 +331,7 @@ def change_insurer(
     old_policy = _require_open_policy(person)
     db.session.add(
         InsurerChange(
-            person=person,
+            person_id=person.id,
             from_insurer_id=person.insurer_id,
             to_insurer_id=new_insurer.id,
             applied_on=applied_on,

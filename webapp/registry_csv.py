@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
+from flask import current_app
 from sqlalchemy import insert, select
 
 from policy_codes import Enp, FullName, InvalidValue, PolicyClaims, Snils, encode
@@ -191,7 +192,8 @@ def import_csv(
     signer = _Signer(keys)
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            for batch in _batches(read_rows(stream, insurers, lifecycle.today_in_moscow(moment)), BATCH_SIZE):
+            parsed = read_rows(stream, insurers, lifecycle.today_in_moscow(moment))
+            for batch in _batches(parsed, current_app.config.get("IMPORT_BATCH_SIZE", BATCH_SIZE)):
                 rows = [item for item in batch if isinstance(item, Row)]
                 report.errors.extend(item for item in batch if isinstance(item, RowError))
                 _load_batch(rows, insurers, keys, signer, actor, digest, moment, report)

@@ -1,5 +1,6 @@
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -29,7 +30,7 @@ def import_file(file: Path) -> None:
 
 @registry.command("export")
 @click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
-def export_file(file: click.utils.LazyFile) -> None:
+def export_file(file: TextIO) -> None:
     """Выгрузить реестр в CSV (по умолчанию в стандартный вывод)."""
     count = registry_csv.export_csv(file)
     click.echo(f"Выгружено: {count}", err=True)

@@ -1,0 +1,99 @@
+"""App and registry fixtures, run once on SQLite and once on PostgreSQL (flaskr's shape)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+
+from policy_codes import Enp, FullName
+from tests.webapp.databases import create_postgres_database, drop_postgres_database, postgres_unreachable, wipe
+from webapp import create_app, holidays_admin, lifecycle, organisations
+from webapp.extensions import db
+from webapp.lifecycle import PersonData
+from webapp.models import Category, IssuedCode
+
+KEY_START = datetime(2026, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+PASSPHRASE = "test-signing-passphrase"
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    reason = postgres_unreachable()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL not reachable: {reason}")
+    name = f"oms_test_{os.getpid()}"
+    yield create_postgres_database(name)
+    drop_postgres_database(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'oms.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def make_app(database_url: str) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+        }
+    )
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = make_app(database_url)
+    with app.app_context():
+        upgrade()
+        wipe()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def registry(app: Flask) -> Iterator[Flask]:
+    """An app context over a small registry: two insurers with keys, a clinic, holidays."""
+    with app.app_context():
+        organisations.create_region("77", "г. Москва", "test")
+        organisations.create_region("50", "Московская область", "test")
+        organisations.create_insurer("77001", "Демо-Мед", "test", "77", now=KEY_START)
+        organisations.create_insurer("77002", "Пример-Полис", "test", "77", now=KEY_START)
+        organisations.create_clinic("GP-001", "Поликлиника №1", "test", "77")
+        for year in (2026, 2027):
+            holidays_admin.seed_year(year, "test")
+        yield app
+        db.session.remove()
+
+
+def person_data(enp15: str = "770000000000001", surname: str = "Иванова", given: str = "Мария",
+                patronymic: str = "Петровна", born: date = date(1990, 4, 12), sex: str = "F",
+                category: Category = Category.CITIZEN, **extra: object) -> PersonData:  # fmt: skip
+    return PersonData(
+        enp=Enp.with_check_digit(enp15),
+        name=FullName(surname, given, patronymic),
+        birth_date=born,
+        sex=sex,
+        snils=None,
+        category=category,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def register(
+    data: PersonData | None = None, insurer: str = "77001", at: datetime = NOW, **kwargs: object
+) -> IssuedCode:
+    return lifecycle.register_person(data or person_data(), insurer, "test", now=at, **kwargs)  # type: ignore[arg-type]

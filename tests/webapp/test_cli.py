@@ -1,0 +1,133 @@
+"""The CLI of DESIGN.md: every command has --help, does its job, and fails cleanly."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from policy_codes import Verdict
+from tests.webapp.conftest import NOW, person_data, register
+from webapp.verification import verify_scan
+
+ENP = str(person_data().enp)
+
+COMMANDS = [
+    ["db", "upgrade"],
+    ["regions", "create"],
+    ["insurers", "create"],
+    ["clinics", "create"],
+    ["registry", "import"],
+    ["registry", "export"],
+    ["users", "create"],
+    ["tokens", "create"],
+    ["tokens", "revoke"],
+    ["codes", "show"],
+    ["codes", "revoke"],
+    ["codes", "reissue"],
+    ["keys", "list"],
+    ["keys", "rotate"],
+    ["keys", "compromised"],
+    ["keys", "resume-reissue"],
+    ["audit", "verify"],
+    ["holidays", "add"],
+    ["holidays", "seed"],
+    ["demo"],
+]
+
+
+def run(app: Flask, *args: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert "Traceback" not in result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_help(app: Flask, command: list[str]) -> None:
+    code, output = run(app, *command, "--help")
+    assert code == 0
+    assert "Usage" in output
+
+
+def test_codes_show_revoke_reissue(registry: Flask) -> None:
+    register()
+    code, text = run(registry, "codes", "show", ENP)
+    assert code == 0
+    assert verify_scan(text.strip()).verdict is Verdict.VALID
+    assert run(registry, "codes", "reissue", ENP)[1].startswith("Выпущен код №2")
+    assert verify_scan(text.strip()).verdict is Verdict.SUPERSEDED
+    assert run(registry, "codes", "revoke", ENP, "--reason", "украден")[0] == 0
+    assert run(registry, "codes", "show", ENP) == (1, "Error: Действующего кода нет\n")
+
+
+def test_keys_rotate_list_and_compromised(registry: Flask) -> None:
+    old_text = register().text
+    code, listing = run(registry, "keys", "list")
+    assert code == 0
+    old_kid = next(line.split()[0] for line in listing.splitlines() if " 77001 " in f" {line} ")
+    assert run(registry, "keys", "rotate", "--insurer", "77001")[0] == 0
+    assert verify_scan(old_text).verdict is Verdict.VALID  # a retired key still verifies
+    code, output = run(registry, "keys", "compromised", old_kid)
+    assert code == 0
+    assert "перевыпущено кодов: 1" in output
+    assert verify_scan(old_text).verdict is Verdict.KEY_COMPROMISED
+    _, text = run(registry, "codes", "show", ENP)
+    assert verify_scan(text.strip()).verdict is Verdict.VALID
+
+
+def test_users_and_tokens(registry: Flask) -> None:
+    register()
+    assert run(registry, "users", "create", "--username", "anna", "--role", "insurer", "--insurer", "77001",
+               "--password", "long-enough-pass")[0] == 0  # fmt: skip
+    assert run(registry, "users", "create", "--username", "ivanova", "--role", "citizen", "--enp", ENP,
+               "--password", "long-enough-pass")[0] == 0  # fmt: skip
+    code, token = run(registry, "tokens", "create", "--clinic", "GP-001", "--name", "МИС")
+    assert code == 0
+    assert token.startswith("oms_")
+    assert len(token.strip()) > 40
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["codes", "show", "1234567890123452"], "не найден"),
+        (["codes", "revoke", "1234567890123452", "--reason", "x"], "не найден"),
+        (["insurers", "create", "77", "Плохой код"], "5 цифр"),
+        (["insurers", "create", "77001", "Дубль"], "уже есть"),
+        (["clinics", "create", "GP-001", "Дубль"], "уже есть"),
+        (["users", "create", "--username", "x", "--role", "admin", "--password", "short"], "не короче"),
+        (["users", "create", "--username", "x", "--role", "clinic", "--password", "long-enough-pass"], "--clinic"),
+        (["tokens", "create", "--clinic", "NOPE"], "не найдена"),
+        (["keys", "rotate", "--insurer", "99999"], "не найдена"),
+        (["keys", "compromised", "deadbeef"], "не найден"),
+        (["registry", "import", "/nonexistent.csv"], "does not exist"),
+        (["holidays", "add", "31-12-2026"], "31-12-2026"),
+    ],
+)
+def test_refusals_are_clean(registry: Flask, args: list[str], message: str) -> None:
+    code, output = run(registry, *args)
+    assert code != 0
+    assert message in output
+
+
+def test_demo_loads_once_and_prints_logins(app: Flask) -> None:
+    code, output = run(app, "demo")
+    assert code == 0
+    assert "admin / admin-demo-2026" in output
+    code, output = run(app, "demo")
+    assert code == 0
+    assert "уже загружены" in output
+    with app.app_context():
+        _, text = run(app, "codes", "show", "7700000000000016")
+        assert verify_scan(text.strip()).verdict is Verdict.VALID
+
+
+def test_a_database_without_schema_gets_a_clear_message(tmp_path) -> None:
+    from tests.webapp.conftest import make_app
+
+    empty = make_app(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    code, output = run(empty, "codes", "show", ENP)
+    assert code == 1
+    assert "db upgrade" in output
+    assert NOW  # the fixed clock is shared with the other tests

@@ -1,0 +1,217 @@
+"""The lifecycle on a real database, with the verdicts each change leads to."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from policy_codes import CodeKind, Verdict, decode
+from tests.webapp.conftest import KEY_START, NOW, make_app, person_data, register
+from webapp import keystore, lifecycle
+from webapp.errors import NotFound, RegistryError
+from webapp.extensions import db
+from webapp.models import AuditEntry, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
+from webapp.verification import verify_scan
+
+ENP = str(person_data().enp)
+
+
+def verdict(text: str, at: datetime = NOW) -> Verdict:
+    return verify_scan(text, now=at).verdict
+
+
+def current_codes(enp: str = ENP) -> list[IssuedCode]:
+    person = lifecycle.person_by_enp(enp)
+    return list(
+        db.session.scalars(
+            select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.CURRENT)
+        )
+    )
+
+
+def test_register_signs_a_code_that_verifies(registry: Flask) -> None:
+    code = register()
+    assert code.serial == 1
+    assert verdict(code.text) is Verdict.VALID
+    claims = decode(code.text, keystore.trust_list(), NOW).claims
+    assert claims.name.surname == "ИВАНОВА"
+    assert claims.insurer_code == "77001"
+    assert claims.valid_to is None
+    assert code.policy.valid_from == date(2026, 11, 23)
+
+
+def test_reissue_supersedes_the_old_code(registry: Flask) -> None:
+    old = register().text
+    new = lifecycle.reissue(ENP, "test", "потерян телефон", now=NOW)
+    assert new.serial == 2
+    assert verdict(old) is Verdict.SUPERSEDED
+    assert verdict(new.text) is Verdict.VALID
+    assert [code.serial for code in current_codes()] == [2]
+
+
+def test_revoke_with_a_reason(registry: Flask) -> None:
+    code = register()
+    with pytest.raises(RegistryError):
+        lifecycle.revoke(ENP, "test", "  ", now=NOW)
+    lifecycle.revoke(ENP, "test", "украден телефон", now=NOW)
+    assert verdict(code.text) is Verdict.REVOKED
+    assert current_codes() == []
+    with pytest.raises(RegistryError):
+        lifecycle.revoke(ENP, "test", "ещё раз", now=NOW)
+
+
+def test_suspend_resume_terminate(registry: Flask) -> None:
+    code = register()
+    lifecycle.suspend(ENP, "test", "военная служба", now=NOW)
+    assert verdict(code.text) is Verdict.SUSPENDED
+    lifecycle.resume(ENP, "test", "служба окончена", now=NOW)
+    assert verdict(code.text) is Verdict.VALID
+    lifecycle.terminate(ENP, "test", "смерть", now=NOW)
+    assert verdict(code.text) is Verdict.TERMINATED
+    with pytest.raises(RegistryError):
+        lifecycle.resume(ENP, "test", "ошибка", now=NOW)
+
+
+def test_data_correction_reissues_with_the_new_name(registry: Flask) -> None:
+    old = register().text
+    corrected = person_data(surname="Петрова")
+    new = lifecycle.correct_person(ENP, corrected, "test", "смена фамилии", now=NOW)
+    assert verdict(old) is Verdict.SUPERSEDED
+    assert decode(new.text, keystore.trust_list(), NOW).claims.name.surname == "ПЕТРОВА"
+    with pytest.raises(RegistryError):
+        lifecycle.correct_person(ENP, corrected, "test", "без изменений", now=NOW)
+
+
+def test_temporary_certificate_then_policy(registry: Flask) -> None:
+    certificate = register(temporary=True)
+    assert certificate.policy.kind == PolicyKind.TEMPORARY_CERTIFICATE
+    # Monday 23 Nov 2026 + 45 working days; 31 Dec is a working day, 1-8 Jan 2027 are holidays
+    assert certificate.policy.valid_to == date(2027, 2, 2)
+    assert decode(certificate.text, keystore.trust_list(), NOW).claims.kind is CodeKind.TEMPORARY_CERTIFICATE
+    assert verdict(certificate.text, datetime(2027, 2, 2, 12, tzinfo=NOW.tzinfo)) is Verdict.VALID
+    assert verdict(certificate.text, datetime(2027, 2, 3, 12, tzinfo=NOW.tzinfo)) is Verdict.EXPIRED
+    policy = lifecycle.replace_certificate_with_policy(ENP, "test", now=NOW + timedelta(days=10))
+    assert policy.policy.kind == PolicyKind.POLICY
+    assert policy.serial == 2
+    assert verdict(certificate.text) is Verdict.SUPERSEDED
+
+
+def test_foreign_worker_policy_ends_with_the_contract(registry: Flask) -> None:
+    data = person_data(category=lifecycle.Category.EAEU_WORKER, right_valid_until=date(2027, 3, 31))
+    code = register(data)
+    assert code.policy.valid_to == date(2027, 3, 31)  # issued in November: next year's end, capped by contract
+    assert verdict(code.text, datetime(2027, 4, 1, 12, tzinfo=NOW.tzinfo)) is Verdict.EXPIRED
+
+
+def test_change_of_insurer_once_a_year(registry: Flask) -> None:
+    old = register(at=datetime(2026, 2, 1, tzinfo=NOW.tzinfo)).text
+    moved = lifecycle.change_insurer(
+        ENP, "77002", date(2026, 3, 1), "test", now=datetime(2026, 3, 1, tzinfo=NOW.tzinfo)
+    )
+    assert decode(moved.text, keystore.trust_list(), NOW).claims.insurer_code == "77002"
+    assert moved.kid == keystore.signing_key("77002", NOW).kid.hex()
+    assert verdict(old) is Verdict.SUPERSEDED
+    assert verdict(moved.text) is Verdict.VALID
+    with pytest.raises(RegistryError, match="один раз"):
+        lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test")
+    # moving to another region lifts the limit
+    back = lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", exception="moved_region")
+    assert verdict(back.text) is Verdict.VALID
+    assert verdict(moved.text) is Verdict.SUPERSEDED
+    assert lifecycle.person_by_enp(ENP).insurer.code == "77001"
+
+
+def test_change_of_insurer_after_1_november_is_refused(registry: Flask) -> None:
+    register()
+    with pytest.raises(RegistryError, match="1 ноября"):
+        lifecycle.change_insurer(ENP, "77002", date(2026, 11, 2), "test")
+    lifecycle.change_insurer(ENP, "77002", date(2026, 11, 1), "test", now=NOW)
+
+
+def test_an_insurer_sees_only_its_own_people(registry: Flask) -> None:
+    register()
+    with pytest.raises(NotFound):
+        lifecycle.reissue(ENP, "smo", "попытка", scope="77002", now=NOW)
+    assert lifecycle.reissue(ENP, "smo", "свой", scope="77001", now=NOW).serial == 2
+
+
+def test_newborn_is_covered_by_the_mother_until_day_30(registry: Flask) -> None:
+    register()
+    child = person_data("770000000000003", "Иванова", "София", "Сергеевна", date(2026, 11, 1),
+                        birth_registered_on=date(2026, 11, 3))  # fmt: skip
+    lifecycle.register_newborn(child, ENP, "test", now=NOW)
+    day_30 = datetime(2026, 12, 3, 12, tzinfo=NOW.tzinfo)
+    result = verify_scan(str(child.enp), now=day_30)
+    assert result.verdict is Verdict.VALID
+    assert "newborn_cover" in result.notes
+    assert result.policy is not None
+    assert result.policy.insurer_code == "77001"
+    assert verify_scan(str(child.enp), now=day_30 + timedelta(days=1)).verdict is Verdict.EXPIRED
+
+
+def test_a_failed_change_leaves_the_old_state_whole(registry: Flask) -> None:
+    code = register()
+    audit_entries = db.session.scalar(select(func.count(AuditEntry.id)))
+    keystore.retire_active("77001")  # no key left to sign with: reissue fails after superseding
+    db.session.commit()
+    with pytest.raises(RegistryError, match="ключа"):
+        lifecycle.reissue(ENP, "test", "перевыпуск", now=NOW)
+    assert [c.serial for c in current_codes()] == [1]
+    assert verdict(code.text) is Verdict.VALID
+    assert db.session.scalar(select(func.count(AuditEntry.id))) == audit_entries
+
+
+def test_changes_survive_a_restart(registry: Flask, database_url: str) -> None:
+    revoked, reissued = register().text, register(person_data("770000000000004", "Петров", "Алексей")).text
+    lifecycle.revoke(ENP, "test", "украден", now=NOW)
+    lifecycle.reissue(str(person_data("770000000000004").enp), "test", "потерян", now=NOW)
+    restarted = make_app(database_url)
+    with restarted.app_context():
+        assert verdict(revoked) is Verdict.REVOKED
+        assert verdict(reissued) is Verdict.SUPERSEDED
+        db.engine.dispose()
+
+
+def test_concurrent_reissues_end_with_exactly_one_current_code(registry: Flask, database_url: str) -> None:
+    register()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def reissue() -> None:
+        with registry.app_context():
+            try:
+                barrier.wait()
+                lifecycle.reissue(ENP, "test", "гонка")
+            except BaseException as error:
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=reissue) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.session.expire_all()
+    current = current_codes()
+    assert len(current) == 1
+    serials = db.session.scalars(select(IssuedCode.serial).order_by(IssuedCode.serial)).all()
+    assert serials == list(range(1, len(serials) + 1)), "no serial lost or duplicated"
+    assert current[0].serial == serials[-1]
+    assert len(serials) - 1 + len(errors) == 4, errors
+
+
+def test_one_open_policy_per_person(registry: Flask) -> None:
+    register()
+    lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", now=NOW)
+    person = lifecycle.person_by_enp(ENP)
+    statuses = db.session.scalars(select(Policy.status).where(Policy.person_id == person.id)).all()
+    assert sorted(statuses) == [PolicyStatus.ACTIVE, PolicyStatus.CLOSED]
+
+
+def test_key_window_starts_before_signing(registry: Flask) -> None:
+    assert keystore.signing_key("77001", KEY_START).public.not_before == KEY_START

@@ -1,0 +1,161 @@
+"""The registry CSV: bad lines reported by number, good lines loaded, re-import idempotent, kill-safe."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from policy_codes import Enp, Verdict
+from policy_codes.sample_people import sample_people
+from tests.webapp.conftest import NOW, PASSPHRASE
+from webapp import audit, registry_csv
+from webapp.errors import RegistryError
+from webapp.extensions import db
+from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Policy, PolicyStatus, Representation
+from webapp.verification import verify_scan
+
+HEADER = ",".join(registry_csv.COLUMNS)
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = [
+    "7700000000000016,Иванова,Мария,Петровна,1990-04-12,F,112-233-445 95,77001,citizen,,",
+    "7700000000000024,Иванов,Артём,Сергеевич,2016-09-03,M,,77001,citizen,,7700000000000016",
+    "7700000000000057,Каримов,Ильдар,Рустамович,1995-06-17,M,,77002,eaeu_worker,2027-06-30,",
+]
+BAD = [
+    ("7700000000000017,Петров,Пётр,Петрович,1980-01-01,M,,77001,citizen,,", "ЕНП"),  # wrong check digit
+    ("7700000000000040,Петров,Пётр,Петрович,1980-13-01,M,,77001,citizen,,", "дата"),  # bad date
+    ("7700000000000065,Смирнова,Анна", "нет столбца"),  # missing columns
+    ("7700000000000073,Кузнецов,Дмитрий,,2004-02-14,M,,99999,citizen,,", "неизвестная СМО"),
+    ("7700000000000081,Соколова,Елена,,1985-07-21,F,,77001,martian,,", "категория"),
+    ("7700000000000099,Орлов,Олег,,1985-07-21,M,,77001,foreign_temporary,,", "right_valid_until"),
+]
+
+
+def write_csv(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def counts() -> tuple[int, ...]:
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model)) or 0
+        for model in (Person, Policy, IssuedCode, Representation, AuditEntry)
+    )
+
+
+def test_bad_rows_are_reported_and_good_rows_load(registry: Flask, tmp_path: Path) -> None:
+    lines = [GOOD[0], BAD[0][0], GOOD[1], BAD[1][0], BAD[2][0], BAD[3][0], GOOD[2], BAD[4][0], BAD[5][0]]
+    report = registry_csv.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
+    assert (report.created, report.linked) == (3, 1)
+    reported = {error.line: error.reason for error in report.errors}
+    assert sorted(reported) == [3, 5, 6, 7, 9, 10]  # the header is line 1
+    for (_, expected), line in zip(BAD, [3, 5, 6, 7, 9, 10], strict=True):
+        assert expected in reported[line], (line, reported[line])
+    assert verify_scan("7700000000000057", now=NOW).verdict is Verdict.VALID
+    worker = db.session.scalar(select(Policy).join(Person).where(Person.enp == "7700000000000057"))
+    assert worker is not None
+    assert str(worker.valid_to) == "2027-06-30"
+
+
+def test_importing_the_same_file_again_changes_nothing(registry: Flask, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "registry.csv", [*GOOD, BAD[0][0]])
+    registry_csv.import_csv(path, "test", now=NOW)
+    before = counts()
+    texts = set(db.session.scalars(select(IssuedCode.text)))
+    again = registry_csv.import_csv(path, "test", now=NOW)
+    assert (again.created, again.updated, again.unchanged, again.linked) == (0, 0, 3, 0)
+    assert len(again.errors) == 1
+    assert counts() == before
+    assert set(db.session.scalars(select(IssuedCode.text))) == texts
+
+
+def test_a_changed_row_updates_and_reissues(registry: Flask, tmp_path: Path) -> None:
+    registry_csv.import_csv(write_csv(tmp_path / "a.csv", GOOD), "test", now=NOW)
+    old = db.session.scalar(select(IssuedCode.text).join(Person).where(Person.enp == "7700000000000016"))
+    renamed = GOOD[0].replace("Иванова", "Петрова")
+    report = registry_csv.import_csv(write_csv(tmp_path / "b.csv", [renamed, *GOOD[1:]]), "test", now=NOW)
+    assert (report.updated, report.unchanged) == (1, 2)
+    assert verify_scan(old, now=NOW).verdict is Verdict.SUPERSEDED
+
+
+def test_export_imports_back_unchanged(registry: Flask, tmp_path: Path) -> None:
+    registry_csv.import_csv(write_csv(tmp_path / "a.csv", GOOD), "test", now=NOW)
+    exported = tmp_path / "export.csv"
+    with exported.open("w", encoding="utf-8") as out:
+        assert registry_csv.export_csv(out) == 3
+    rows = list(csv.DictReader(exported.open(encoding="utf-8")))
+    assert rows[1]["representative_enp"] == "7700000000000016"
+    before = counts()
+    report = registry_csv.import_csv(exported, "test", now=NOW)
+    assert (report.unchanged, report.errors) == (3, [])
+    assert counts() == before
+
+
+def test_a_missing_header_column_stops_the_import(registry: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("enp,surname\n7700000000000016,Иванова\n", encoding="utf-8")
+    with pytest.raises(RegistryError, match="snils"):
+        registry_csv.import_csv(path, "test", now=NOW)
+
+
+def generated_csv(path: Path, count: int) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(registry_csv.COLUMNS)
+        for index, person in enumerate(sample_people(count, seed=5)):
+            name = person.name
+            writer.writerow([person.enp, name.surname, name.given_name, name.patronymic, person.birth_date,
+                             person.sex, "", "77001" if index % 2 else "77002", "citizen", "", ""])  # fmt: skip
+    return path
+
+
+def consistent() -> None:
+    """Every person has exactly one open policy and one current code, and the audit chain is whole."""
+    people = db.session.scalar(select(func.count(Person.id)))
+    open_policies = db.session.scalar(select(func.count(Policy.id)).where(Policy.status != PolicyStatus.CLOSED))
+    current = db.session.scalar(select(func.count(IssuedCode.id)).where(IssuedCode.status == CodeStatus.CURRENT))
+    assert people == open_policies == current
+    assert list(audit.problems()) == []
+
+
+def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes(registry: Flask, database_url: str,
+                                                                    tmp_path: Path) -> None:  # fmt: skip
+    path = generated_csv(tmp_path / "big.csv", 20_000)
+    environment = {**os.environ, "DATABASE_URL": database_url, "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+                   "SECRET_KEY": "test", "IMPORT_BATCH_SIZE": "500"}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "webapp", "registry", "import", str(path)],
+        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        loaded = db.session.scalar(select(func.count(Person.id))) or 0
+        db.session.rollback()
+        if loaded >= 1500:
+            break
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    db.session.remove()
+    loaded = db.session.scalar(select(func.count(Person.id))) or 0
+    assert 0 < loaded < 20_000, "the import was killed midway"
+    assert loaded % 500 == 0, "only whole batches were committed"
+    consistent()
+    report = registry_csv.import_csv(path, "test", now=NOW)
+    assert report.created == 20_000 - loaded
+    assert report.unchanged == loaded
+    assert db.session.scalar(select(func.count(Person.id))) == 20_000
+    consistent()
+    sample = db.session.scalars(select(IssuedCode.text).limit(20)).all()
+    assert all(verify_scan(text).verdict is Verdict.VALID for text in sample)
+    assert Enp(db.session.scalar(select(Person.enp).limit(1)) or "")

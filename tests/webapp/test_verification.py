@@ -1,0 +1,131 @@
+"""Every verdict of DESIGN.md, reached through `verify_scan` against a real registry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import cbor2
+import pytest
+from flask import Flask
+
+from policy_codes import PREFIX, CodeKind, Enp, Verdict, decode, encode
+from policy_codes.base45 import b45decode, b45encode
+from signing import KeyRing, sign1
+from tests.test_legacy import type_02
+from tests.webapp.conftest import KEY_START, NOW, person_data, register
+from webapp import key_admin, keystore, lifecycle
+from webapp.codes import live_code
+from webapp.verification import SHOWN_LEGACY, SHOWN_LIVE, SHOWN_NUMBER, SHOWN_STATIC, verify_scan
+
+ENP = str(person_data().enp)
+
+
+def test_valid_code_shows_the_holder(registry: Flask) -> None:
+    result = verify_scan(register().text, now=NOW)
+    assert result.verdict is Verdict.VALID
+    assert result.shown == SHOWN_STATIC
+    assert result.holder is not None
+    assert result.holder.name == "Иванова Мария Петровна"
+    assert result.holder.birth_date == date(1990, 4, 12)
+    assert result.policy is not None
+    assert result.policy.insurer_code == "77001"
+
+
+def test_number_lookup(registry: Flask) -> None:
+    register()
+    result = verify_scan(ENP, now=NOW)
+    assert (result.verdict, result.shown) == (Verdict.VALID, SHOWN_NUMBER)
+    assert verify_scan(" " + ENP[:8] + " " + ENP[8:] + "\r\n", now=NOW).verdict is Verdict.VALID
+    assert verify_scan("1234567890123452", now=NOW).verdict is Verdict.NOT_FOUND
+    assert verify_scan("1234567890123458", now=NOW).verdict is Verdict.MALFORMED
+
+
+def test_live_code_fresh_and_stale(registry: Flask) -> None:
+    code = register()
+    live = live_code(code, NOW)
+    assert decode(live, keystore.trust_list(), NOW).claims.kind is CodeKind.LIVE
+    fresh = verify_scan(live, now=NOW + timedelta(seconds=60))
+    assert (fresh.verdict, fresh.shown) == (Verdict.VALID, SHOWN_LIVE)
+    stale = verify_scan(live, now=NOW + timedelta(seconds=91))
+    assert (stale.verdict, stale.shown) == (Verdict.EXPIRED, SHOWN_STATIC)
+    lifecycle.revoke(ENP, "test", "украден", now=NOW)
+    assert verify_scan(live, now=NOW + timedelta(seconds=30)).verdict is Verdict.REVOKED
+
+
+def test_signed_code_of_a_person_not_in_the_registry(registry: Flask) -> None:
+    code = register()
+    claims = decode(code.text, keystore.trust_list(), NOW).claims
+    stranger = replace(claims, enp=Enp("1234567890123452"))
+    text = encode(stranger, keystore.signing_key("77001", NOW))
+    assert verify_scan(text, now=NOW).verdict is Verdict.NOT_FOUND
+
+
+def test_forged_unknown_key_malformed_and_other(registry: Flask) -> None:
+    text = register().text
+    message = b45decode(text[len(PREFIX) :])
+    protected, unprotected, payload, signature = cbor2.loads(message)
+    edited = cbor2.dumps([protected, unprotected, payload.replace(b"\x02\x01", b"\x02\x05", 1), signature])
+    assert verify_scan(PREFIX + b45encode(edited), now=NOW).verdict is Verdict.FORGED
+    stranger = KeyRing().create("77001", KEY_START)
+    foreign = PREFIX + b45encode(sign1(payload, stranger, at=NOW))
+    assert verify_scan(foreign, now=NOW).verdict is Verdict.UNKNOWN_KEY
+    assert verify_scan(text[:-7], now=NOW).verdict in (Verdict.MALFORMED, Verdict.FORGED)
+    assert verify_scan("OMS1:%%%", now=NOW).verdict is Verdict.MALFORMED
+    for other in ("https://gosuslugi.ru/", "", "hello", "\x00\xff" * 80):
+        assert verify_scan(other, now=NOW).verdict is Verdict.NOT_A_POLICY_CODE
+
+
+def test_compromised_key_then_mass_reissue(registry: Flask) -> None:
+    old = register().text
+    other = register(person_data("770000000000004", "Петров", "Алексей")).text
+    kid = keystore.signing_key("77001", NOW).kid.hex()
+    progress: list[tuple[int, int]] = []
+    assert key_admin.mark_compromised(kid, "test", progress=lambda done, total: progress.append((done, total))) == 2
+    assert progress[-1] == (2, 2)
+    assert verify_scan(old, now=NOW).verdict is Verdict.KEY_COMPROMISED
+    assert verify_scan(other, now=NOW).verdict is Verdict.KEY_COMPROMISED
+    new = lifecycle.current_code(lifecycle.person_by_enp(ENP))
+    assert new is not None
+    assert new.serial == 2
+    assert new.kid != kid
+    assert verify_scan(new.text).verdict is Verdict.VALID
+
+
+def test_expired_policy(registry: Flask) -> None:
+    data = person_data(category=lifecycle.Category.FOREIGN_TEMPORARY, right_valid_until=date(2027, 1, 31))
+    code = register(data)
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    assert verify_scan(code.text, now=NOW.replace(year=2027, month=2, day=1)).verdict is Verdict.EXPIRED
+
+
+@pytest.mark.parametrize(("change", "expected"), [("suspend", Verdict.SUSPENDED), ("terminate", Verdict.TERMINATED)])
+def test_policy_status(registry: Flask, change: str, expected: Verdict) -> None:
+    code = register()
+    getattr(lifecycle, change)(ENP, "test", "причина", now=NOW)
+    assert verify_scan(code.text, now=NOW).verdict is expected
+    assert verify_scan(ENP, now=NOW).verdict is expected
+
+
+def test_legacy_paper_policy_carries_the_registry_status(registry: Flask) -> None:
+    register()
+    legacy = bytearray(type_02("ИВАНОВА|МАРИЯ|ПЕТРОВНА", 2, date(1990, 4, 12), None))
+    legacy[1:9] = int(ENP).to_bytes(8, "big")
+    result = verify_scan(bytes(legacy), now=NOW)
+    assert (result.verdict, result.shown, result.registry_verdict) == (
+        Verdict.LEGACY_PAPER,
+        SHOWN_LEGACY,
+        Verdict.VALID,
+    )
+    assert "signature_not_checked" in result.notes
+    assert verify_scan(bytes(legacy).decode("latin-1"), now=NOW).registry_verdict is Verdict.VALID
+    lifecycle.terminate(ENP, "test", "смерть", now=NOW)
+    assert verify_scan(bytes(legacy), now=NOW).registry_verdict is Verdict.TERMINATED
+    legacy[1:9] = (1234567890123452).to_bytes(8, "big")
+    assert verify_scan(bytes(legacy), now=NOW).registry_verdict is Verdict.NOT_FOUND
+
+
+def test_russian_layout_scan(registry: Flask) -> None:
+    text = register().text
+    typed = text.translate(str.maketrans("QWERTYUIOPASDFGHJKLZXCVBNM:./$", "ЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬЖЮ.;"))
+    assert verify_scan(typed, now=NOW).verdict is Verdict.VALID
