@@ -13,16 +13,17 @@ _INVALID = 255
 _VALUES = bytes(CHARSET.index(chr(byte)) if chr(byte) in CHARSET else _INVALID for byte in range(256))
 
 
+#: The two low characters of every value below 45², precomputed: encoding sits on the import path.
+_LOW_PAIRS = [CHARSET[value % 45] + CHARSET[value // 45] for value in range(45 * 45)]
+
+
 def b45encode(data: bytes) -> str:
-    chars = []
-    for index in range(0, len(data) - 1, 2):
-        high, low = divmod((data[index] << 8) | data[index + 1], 45 * 45)
-        middle, first = divmod(low, 45)
-        chars += (CHARSET[first], CHARSET[middle], CHARSET[high])
-    if len(data) % 2:
-        middle, first = divmod(data[-1], 45)
-        chars += (CHARSET[first], CHARSET[middle])
-    return "".join(chars)
+    whole = len(data) - len(data) % 2
+    pairs = struct.unpack(f">{whole // 2}H", data[:whole])
+    text = "".join([_LOW_PAIRS[value % 2025] + CHARSET[value // 2025] for value in pairs])
+    if whole < len(data):
+        text += _LOW_PAIRS[data[-1]]
+    return text
 
 
 def b45decode(text: str) -> bytes:

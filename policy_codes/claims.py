@@ -103,6 +103,7 @@ class PolicyClaims:
         return min(candidates, default=None)
 
     def to_wire(self) -> dict[int, Any]:
+        """The claims map, keys in ascending order: so plain CBOR encoding is already canonical."""
         wire: dict[int, Any] = {
             ClaimKey.ENP: int(self.enp),
             ClaimKey.SERIAL: self.serial,
@@ -112,10 +113,10 @@ class PolicyClaims:
             ClaimKey.BIRTH_DATE: _days(self.birth_date),
             ClaimKey.SEX: int(self.sex),
             ClaimKey.VALID_FROM: _days(self.valid_from),
-            ClaimKey.ISSUED_AT: _seconds(self.issued_at),
         }
         if self.valid_to is not None:
             wire[ClaimKey.VALID_TO] = _days(self.valid_to)
+        wire[ClaimKey.ISSUED_AT] = _seconds(self.issued_at)
         if self.expires_at is not None:
             wire[ClaimKey.EXPIRES_AT] = _seconds(self.expires_at)
         return {int(key): value for key, value in wire.items()}

@@ -201,3 +201,13 @@ def test_signed_garbage_claims_are_malformed(signing_key: SigningKey, keyring: K
 
 def test_claims_carry_nothing_beyond_the_design(claims) -> None:
     assert set(claims.to_wire()) == {1, 2, 3, 4, 5, 6, 7, 8, 10}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"valid_to": date(2026, 12, 31)}, {"kind": CodeKind.LIVE, "expires_at": NOW + timedelta(seconds=90)}],
+)
+def test_claims_are_encoded_canonically(changes) -> None:
+    """encode() relies on to_wire() listing keys in ascending order (RFC 8949 §4.2.1)."""
+    wire = make_claims(**changes).to_wire()
+    assert cbor2.dumps(wire) == cbor2.dumps(wire, canonical=True)
