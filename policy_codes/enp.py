@@ -9,15 +9,18 @@ from policy_codes.errors import InvalidValue
 ENP_LENGTH = 16
 
 
-#: A digit doubled, with the digits of the product summed (Luhn's step).
-_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+#: By ASCII code of a digit: the digit doubled, with the digits of the product summed (Luhn's step).
+_DOUBLED = bytes(48) + bytes((0, 2, 4, 6, 8, 1, 3, 5, 7, 9)) + bytes(198)
+_ZERO = ord("0")
 
 
 def luhn_check_digit(payload: str) -> int:
-    """The digit that makes `payload + digit` pass the Luhn test."""
-    digits = [int(char) for char in reversed(payload)]
+    """The digit that makes `payload + digit` pass the Luhn test (`payload` holds ASCII digits)."""
+    codes = payload.encode("ascii")
     # Counting from the right, every other digit is doubled once the check digit is appended.
-    total = sum(_DOUBLED[digit] for digit in digits[0::2]) + sum(digits[1::2])
+    doubled = codes[::-1][0::2]
+    kept = codes[::-1][1::2]
+    total = sum(doubled.translate(_DOUBLED)) + sum(kept) - _ZERO * len(kept)
     return -total % 10
 
 

@@ -7,6 +7,7 @@ empty. Anything else is refused before a signature is even looked at.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,11 +51,16 @@ def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
     return _SIG_STRUCTURE_HEAD + _byte_string(protected) + b"\x40" + _byte_string(payload)
 
 
+@functools.lru_cache(maxsize=256)
+def _protected_header(kid: bytes) -> bytes:
+    return cbor2.dumps({HEADER_ALG: ALG_ES256, HEADER_KID: kid})
+
+
 def sign1(payload: bytes, key: SigningKey, at: datetime | None = None) -> bytes:
-    """Sign `payload` as a COSE_Sign1 message."""
-    protected = cbor2.dumps({HEADER_ALG: ALG_ES256, HEADER_KID: key.kid})
+    """Sign `payload` as a COSE_Sign1 message: [protected, {}, payload, signature]."""
+    protected = _protected_header(key.kid)
     signature = key.sign(_to_be_signed(protected, payload), at)
-    return cbor2.dumps([protected, {}, payload, signature])
+    return b"\x84" + _byte_string(protected) + b"\xa0" + _byte_string(payload) + _byte_string(signature)
 
 
 def _loads(data: bytes, what: str) -> object:

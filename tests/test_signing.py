@@ -161,3 +161,11 @@ def test_other_algorithms_and_shapes_are_refused() -> None:
 def test_sig_structure_is_the_rfc_9052_array(size: int) -> None:
     protected, payload = b"\xa2\x01\x26\x04\x41k", b"p" * size
     assert _to_be_signed(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+def test_sign1_is_the_cbor_array_of_rfc_9052() -> None:
+    key = KeyRing().create("77008", START)
+    message = sign1(b"p" * 100, key, at=INSIDE)
+    protected, unprotected, payload, signature = cbor2.loads(message)
+    assert message == cbor2.dumps([protected, unprotected, payload, signature])
+    assert (cbor2.loads(protected), unprotected, payload, len(signature)) == ({1: -7, 4: key.kid}, {}, b"p" * 100, 64)

@@ -3,8 +3,8 @@
 Import works in batches, each one transaction holding the batch's persons,
 policies, signed codes and an audit entry: a killed import leaves whole
 batches only, and running it again skips what is already there (importing
-the same file twice changes nothing). Signing, the costly part, runs in a
-pool of worker processes for large files.
+the same file twice changes nothing). Parsing and signing, the costly parts,
+run in worker processes for large files while the main process writes.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import multiprocessing
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,14 +22,25 @@ from typing import TextIO
 
 from flask import current_app
 from sqlalchemy import insert, select
+from sqlalchemy.orm import joinedload
 
-from policy_codes import Enp, FullName, InvalidValue, PolicyClaims, Snils, encode
+from policy_codes import Enp, FullName, InvalidValue, Snils, encode
 from signing import SigningKey
 from webapp import audit, keystore, lifecycle
 from webapp.codes import make_claims, text_hash
 from webapp.errors import RegistryError
 from webapp.extensions import db
-from webapp.models import Category, CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyKind, Representation
+from webapp.models import (
+    Category,
+    CodeStatus,
+    Insurer,
+    IssuedCode,
+    Person,
+    Policy,
+    PolicyKind,
+    PolicyStatus,
+    Representation,
+)
 from webapp.transactions import atomic
 from webapp.validity import policy_end
 
@@ -46,7 +58,9 @@ COLUMNS = (
     "representative_enp",
 )
 BATCH_SIZE = 5000
-#: Below this many new persons in a batch, signing in-process beats starting workers.
+#: What the CSV says about a person (the birth registration date is not in it).
+_COMPARED = tuple(column for column in COLUMNS if column not in ("insurer_code", "representative_enp"))
+#: Below this many lines, working in-process beats starting worker processes.
 POOL_THRESHOLD = 2000
 
 
@@ -124,24 +138,86 @@ def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], t
     return Row(line, data, values["insurer_code"], representative)
 
 
-def read_rows(stream: TextIO, insurers: dict[str, int], today: date) -> Iterator[Row | RowError]:
+@dataclass(frozen=True)
+class Job:
+    """One batch for a worker: raw lines, and the numbers already in the registry or earlier in the file."""
+
+    lines: list[tuple[int, dict[str, str | None]]]
+    known: frozenset[str]
+    today: date
+    moment: datetime
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed line, signed if it is a new person: what the writer needs, and nothing it must recompute."""
+
+    row: Row
+    valid_to: date | None
+    text: str | None
+
+
+@dataclass
+class _WorkerContext:
+    insurers: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, SigningKey] = field(default_factory=dict)
+
+
+# Worker processes inherit this by fork: the decrypted keys are never pickled.
+_CONTEXT = _WorkerContext()
+
+
+def prepare(job: Job) -> list[Prepared | RowError]:
+    """Parse and check every line; sign the codes of new persons. Runs in a worker process."""
+    results: list[Prepared | RowError] = []
+    for line, raw in job.lines:
+        try:
+            row = parse_row(line, raw, _CONTEXT.insurers, job.today)
+        except ValueError as error:
+            results.append(RowError(line, str(error)))
+            continue
+        data = row.data
+        valid_to = policy_end(data.category, job.today, data.right_valid_until)
+        text = None
+        if str(data.enp) not in job.known:
+            key = _CONTEXT.keys.get(row.insurer_code)
+            if key is None:
+                results.append(RowError(line, f"у СМО {row.insurer_code} нет действующего ключа подписи"))
+                continue
+            claims = make_claims(data.enp, data.name, data.birth_date, data.sex, row.insurer_code,
+                                 PolicyKind.POLICY, job.today, valid_to, 1, job.moment)  # fmt: skip
+            text = encode(claims, key)
+        results.append(Prepared(row, valid_to, text))
+    return results
+
+
+class _Workers:
+    """Runs `prepare` here for small files, or in a fork pool, keeping one batch in flight ahead."""
+
+    def __init__(self, parallel: bool) -> None:
+        self.pool = ProcessPoolExecutor(mp_context=multiprocessing.get_context("fork")) if parallel else None
+
+    def submit(self, job: Job) -> Future[list[Prepared | RowError]]:
+        if self.pool is not None:
+            return self.pool.submit(prepare, job)
+        done: Future[list[Prepared | RowError]] = Future()
+        done.set_result(prepare(job))
+        return done
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _raw_batches(stream: TextIO, size: int) -> Iterator[list[tuple[int, dict[str, str | None]]]]:
     reader = csv.DictReader(stream)
     header = reader.fieldnames or []
     absent = [column for column in COLUMNS if column not in header]
     if absent:
         raise RegistryError(f"В заголовке нет столбцов: {', '.join(absent)}")
+    batch: list[tuple[int, dict[str, str | None]]] = []
     for raw in reader:
-        line = reader.line_num
-        try:
-            yield parse_row(line, raw, insurers, today)
-        except ValueError as error:
-            yield RowError(line, str(error))
-
-
-def _batches(items: Iterable[Row | RowError], size: int) -> Iterator[list[Row | RowError]]:
-    batch: list[Row | RowError] = []
-    for item in items:
-        batch.append(item)
+        batch.append((reader.line_num, raw))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -149,191 +225,164 @@ def _batches(items: Iterable[Row | RowError], size: int) -> Iterator[list[Row | 
         yield batch
 
 
-# Worker processes inherit the decrypted keys by fork: nothing secret is pickled.
-_WORKER_KEYS: dict[str, SigningKey] = {}
+def import_csv(path: Path, actor: str, progress: Callable[[int], None] | None = None,
+               now: datetime | None = None) -> ImportReport:  # fmt: skip
+    """Load a registry CSV. Bad lines are reported and skipped; good lines load.
 
-
-def _sign_in_worker(claims: PolicyClaims) -> str:
-    return encode(claims, _WORKER_KEYS[claims.insurer_code])
-
-
-class _Signer:
-    """Signs claims in this process, or in a fork pool once batches are large."""
-
-    def __init__(self, keys: dict[str, SigningKey]) -> None:
-        self.keys = keys
-        self.pool: ProcessPoolExecutor | None = None
-
-    def sign(self, claims: list[PolicyClaims]) -> list[str]:
-        if len(claims) < POOL_THRESHOLD:
-            return [encode(item, self.keys[item.insurer_code]) for item in claims]
-        if self.pool is None:
-            _WORKER_KEYS.clear()
-            _WORKER_KEYS.update(self.keys)
-            self.pool = ProcessPoolExecutor(mp_context=multiprocessing.get_context("fork"))
-        return list(self.pool.map(_sign_in_worker, claims, chunksize=250))
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-            _WORKER_KEYS.clear()
-
-
-def import_csv(
-    path: Path, actor: str, progress: Callable[[int], None] | None = None, now: datetime | None = None
-) -> ImportReport:
-    """Load a registry CSV. Bad lines are reported and skipped; good lines load."""
+    The main process reads lines and writes batches; workers parse, check and
+    sign the next batch meanwhile.
+    """
     moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    today = lifecycle.today_in_moscow(moment)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
-    keys = {code: keystore.signing_key(code, moment) for code in insurers if _has_key(code, moment)}
+    _CONTEXT.insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
+    _CONTEXT.keys = {code: key for code in _CONTEXT.insurers if (key := _signing_key(code, moment))}
+    db.session.rollback()
+    size = current_app.config.get("IMPORT_BATCH_SIZE", BATCH_SIZE)
     report = ImportReport()
-    representations: list[Row] = []
-    signer = _Signer(keys)
+    links: list[Row] = []
+    seen: dict[str, int] = {}
+    workers = _Workers(parallel=count_lines(path) >= POOL_THRESHOLD)
+    in_flight: deque[tuple[Future[list[Prepared | RowError]], int]] = deque()
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            parsed = read_rows(stream, insurers, lifecycle.today_in_moscow(moment))
-            for batch in _batches(parsed, current_app.config.get("IMPORT_BATCH_SIZE", BATCH_SIZE)):
-                rows = [item for item in batch if isinstance(item, Row)]
-                report.errors.extend(item for item in batch if isinstance(item, RowError))
-                _load_batch(rows, insurers, keys, signer, actor, digest, moment, report)
-                representations.extend(row for row in rows if row.representative_enp)
-                if progress:
-                    progress(len(batch))
+            for lines in _raw_batches(stream, size):
+                lines, duplicates = _drop_repeats(lines, seen)
+                report.errors.extend(duplicates)
+                known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
+                in_flight.append((workers.submit(Job(lines, known, today, moment)), len(lines) + len(duplicates)))
+                if len(in_flight) > 1:
+                    _write(*in_flight.popleft(), actor, digest, moment, report, links, progress)
+            while in_flight:
+                _write(*in_flight.popleft(), actor, digest, moment, report, links, progress)
     finally:
-        signer.close()
-    _link_representatives(representations, actor, report)
+        workers.close()
+        _CONTEXT.keys = {}
+    _link_representatives(links, actor, report)
     report.errors.sort(key=lambda error: error.line)
     return report
 
 
-def _has_key(code: str, moment: datetime) -> bool:
+def _signing_key(code: str, moment: datetime) -> SigningKey | None:
     try:
-        keystore.signing_key(code, moment)
+        return keystore.signing_key(code, moment)
     except RegistryError:
-        return False
-    return True
+        return None
 
 
-def _load_batch(
-    rows: list[Row],
-    insurers: dict[str, int],
-    keys: dict[str, SigningKey],
-    signer: _Signer,
-    actor: str,
-    digest: str,
-    moment: datetime,
-    report: ImportReport,
-) -> None:
-    existing = {
-        person.enp: person
-        for person in db.session.scalars(select(Person).where(Person.enp.in_([str(r.data.enp) for r in rows])))
-    }
-    new_rows: list[Row] = []
-    changed: list[Row] = []
-    seen: set[str] = set()
-    for row in rows:
-        enp = str(row.data.enp)
-        person = existing.get(enp)
+def _drop_repeats(lines: list[tuple[int, dict[str, str | None]]],
+                  seen: dict[str, int]) -> tuple[list[tuple[int, dict[str, str | None]]], list[RowError]]:  # fmt: skip
+    """A number may stand on one line of a file only."""
+    kept, repeats = [], []
+    for line, raw in lines:
+        enp = (raw.get("enp") or "").strip()
         if enp in seen:
-            report.errors.append(RowError(row.line, "ЕНП повторяется в файле"))
-        elif row.insurer_code not in keys:
-            report.errors.append(RowError(row.line, f"у СМО {row.insurer_code} нет действующего ключа подписи"))
-        elif person is None:
-            new_rows.append(row)
-        elif person.insurer.code != row.insurer_code:
-            report.errors.append(RowError(row.line, "смена СМО выполняется заявлением, а не импортом"))
-        elif any(
-            getattr(person, column) != value
-            for column, value in row.data.columns().items()
-            if column != "birth_registered_on"
-        ):
-            changed.append(row)
+            repeats.append(RowError(line, f"ЕНП повторяется в файле (строка {seen[enp]})"))
         else:
+            seen[enp] = line
+            kept.append((line, raw))
+    return kept, repeats
+
+
+def _registered(enps: list[str]) -> frozenset[str]:
+    found = frozenset(db.session.scalars(select(Person.enp).where(Person.enp.in_(enps))))
+    db.session.rollback()
+    return found
+
+
+def _write(future: Future[list[Prepared | RowError]], line_count: int, actor: str, digest: str, moment: datetime,
+           report: ImportReport, links: list[Row], progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    results = future.result()
+    report.errors.extend(item for item in results if isinstance(item, RowError))
+    prepared = [item for item in results if isinstance(item, Prepared)]
+    new = [item for item in prepared if item.text is not None]
+    if new:
+        _insert_new(new, actor, digest, moment)
+        report.created += len(new)
+    _update_existing([item.row for item in prepared if item.text is None], actor, moment, report)
+    links.extend(item.row for item in prepared if item.row.representative_enp)
+    if progress:
+        progress(line_count)
+
+
+def _update_existing(rows: list[Row], actor: str, moment: datetime, report: ImportReport) -> None:
+    """Persons already in the registry: nothing to do, a data correction, or a refused change."""
+    people = {
+        person.enp: (person.insurer.code, {column: getattr(person, column) for column in _COMPARED})
+        for person in db.session.scalars(
+            select(Person).options(joinedload(Person.insurer)).where(Person.enp.in_([str(r.data.enp) for r in rows]))
+        )
+    }
+    db.session.rollback()
+    for row in rows:
+        insurer_code, stored = people[str(row.data.enp)]
+        columns = row.data.columns()
+        if insurer_code != row.insurer_code:
+            report.errors.append(RowError(row.line, "смена СМО выполняется заявлением, а не импортом"))
+        elif all(stored[column] == columns[column] for column in _COMPARED):
             report.unchanged += 1
-        seen.add(enp)
-    db.session.rollback()  # end the read transaction before writing
-    if new_rows:
-        _insert_new(new_rows, insurers, signer, actor, digest, moment)
-        report.created += len(new_rows)
-    for row in changed:
-        try:
-            lifecycle.correct_person(str(row.data.enp), row.data, actor, "импорт реестра", now=moment)
-            report.updated += 1
-        except RegistryError as error:
-            report.errors.append(RowError(row.line, str(error)))
+        else:
+            try:
+                lifecycle.correct_person(str(row.data.enp), row.data, actor, "импорт реестра", now=moment)
+                report.updated += 1
+            except RegistryError as error:
+                report.errors.append(RowError(row.line, str(error)))
 
 
 @atomic
-def _insert_new(
-    rows: list[Row], insurers: dict[str, int], signer: _Signer, actor: str, digest: str, moment: datetime
-) -> None:
+def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime) -> None:
+    """Persons, policies and codes of one batch, with plain multi-row INSERTs (no ORM objects)."""
     issued_on = lifecycle.today_in_moscow(moment)
-    person_ids = dict(
-        db.session.execute(
-            insert(Person).returning(Person.enp, Person.id, sort_by_parameter_order=True),
-            [{**row.data.columns(), "insurer_id": insurers[row.insurer_code]} for row in rows],
-        ).all()
-    )
-    policy_rows = [
-        {
-            "person_id": person_ids[str(row.data.enp)],
-            "insurer_id": insurers[row.insurer_code],
-            "kind": PolicyKind.POLICY.value,
-            "category": row.data.category.value,
-            "valid_from": issued_on,
-            "valid_to": policy_end(row.data.category, issued_on, row.data.right_valid_until),
-            "status": "active",
-            "status_reason": "",
-            "created_at": moment,
-        }
-        for row in rows
-    ]
-    policy_ids = db.session.scalars(
-        insert(Policy).returning(Policy.id, sort_by_parameter_order=True), policy_rows
-    ).all()
-    claims = [
-        make_claims(
-            row.data.enp,
-            row.data.name,
-            row.data.birth_date,
-            row.data.sex,
-            row.insurer_code,
-            PolicyKind.POLICY,
-            issued_on,
-            policy["valid_to"],
-            1,
-            moment,
-        )  # type: ignore[arg-type]
-        for row, policy in zip(rows, policy_rows, strict=True)
-    ]
-    texts = signer.sign(claims)
+    enps = [str(item.row.data.enp) for item in items]
     db.session.execute(
-        insert(IssuedCode),
+        insert(Person.__table__),
+        [{**item.row.data.columns(), "insurer_id": _CONTEXT.insurers[item.row.insurer_code]} for item in items],
+    )
+    person_ids = dict(db.session.execute(select(Person.enp, Person.id).where(Person.enp.in_(enps))).all())
+    db.session.execute(
+        insert(Policy.__table__),
         [
             {
-                "person_id": policy["person_id"],
-                "policy_id": policy_id,
+                "person_id": person_ids[enp],
+                "insurer_id": _CONTEXT.insurers[item.row.insurer_code],
+                "kind": PolicyKind.POLICY.value,
+                "category": item.row.data.category.value,
+                "valid_from": issued_on,
+                "valid_to": item.valid_to,
+                "status": PolicyStatus.ACTIVE.value,
+                "status_reason": "",
+                "created_at": moment,
+            }
+            for enp, item in zip(enps, items, strict=True)
+        ],
+    )
+    policy_ids = dict(
+        db.session.execute(
+            select(Policy.person_id, Policy.id).where(
+                Policy.person_id.in_(person_ids.values()), Policy.status != PolicyStatus.CLOSED
+            )
+        ).all()
+    )
+    db.session.execute(
+        insert(IssuedCode.__table__),
+        [
+            {
+                "person_id": person_ids[enp],
+                "policy_id": policy_ids[person_ids[enp]],
                 "serial": 1,
-                "kid": signer.keys[row.insurer_code].kid.hex(),
+                "kid": _CONTEXT.keys[item.row.insurer_code].kid.hex(),
                 "issued_at": moment,
                 "status": CodeStatus.CURRENT.value,
                 "status_reason": "",
-                "text": text,
-                "text_hash": text_hash(text),
+                "status_changed_at": None,
+                "text": item.text,
+                "text_hash": text_hash(item.text or ""),
             }
-            for row, policy, policy_id, text in zip(rows, policy_rows, policy_ids, texts, strict=True)
+            for enp, item in zip(enps, items, strict=True)
         ],
     )
-    audit.record(
-        actor,
-        "import",
-        "registry",
-        digest,
-        "импорт реестра",
-        {"lines": f"{rows[0].line}-{rows[-1].line}", "created": len(rows)},
-        at=moment,
-    )
+    audit.record(actor, "import", "registry", digest, "импорт реестра",
+                 {"lines": f"{items[0].row.line}-{items[-1].row.line}", "created": len(items)}, at=moment)  # fmt: skip
 
 
 def _link_representatives(rows: list[Row], actor: str, report: ImportReport) -> None:
