@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template
 
 from webapp import config
 from webapp.database import configure_sqlite
-from webapp.extensions import db, migrate
+from webapp.extensions import db, limiter, migrate
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -24,14 +24,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.MIGRATIONS))
+    limiter.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
 
     from webapp import cli
 
     cli.init_app(app)
+
+    from webapp.api import api
+
+    app.register_blueprint(api)
 
     @app.get("/healthz")
     def healthz() -> Any:

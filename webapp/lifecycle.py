@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from policy_codes import Enp, FullName, InvalidValue, Snils, encode
 from policy_codes.codec import MOSCOW
+from policy_codes.revocation import revocation_digest
 from webapp import audit, keystore
 from webapp.codes import claims_for, text_hash
 from webapp.errors import NotFound, RegistryError
@@ -34,6 +35,7 @@ from webapp.models import (
     PolicyKind,
     PolicyStatus,
     Representation,
+    RevocationEvent,
 )
 from webapp.transactions import atomic
 from webapp.validity import (
@@ -146,9 +148,13 @@ def _close(policy: Policy, reason: str) -> None:
 
 
 def _set_code_status(code: IssuedCode, status: CodeStatus, reason: str, now: datetime) -> None:
+    """Withdraw a code, and feed the published revocation list."""
     code.status = status
     code.status_reason = reason
     code.status_changed_at = now
+    db.session.add(
+        RevocationEvent(code_id=code.id, digest=revocation_digest(code.person.enp, code.serial), status=status, at=now)
+    )
     db.session.flush()  # before a new current code is inserted: one current code per person
 
 

@@ -6,7 +6,15 @@ from webapp.models.calendar import Holiday
 from webapp.models.keys import SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
 from webapp.models.people import Category, Person, Representation
-from webapp.models.policies import CodeStatus, InsurerChange, IssuedCode, Policy, PolicyKind, PolicyStatus
+from webapp.models.policies import (
+    CodeStatus,
+    InsurerChange,
+    IssuedCode,
+    Policy,
+    PolicyKind,
+    PolicyStatus,
+    RevocationEvent,
+)
 
 __all__ = [
     "ApiToken",
@@ -24,6 +32,7 @@ __all__ = [
     "PolicyStatus",
     "Region",
     "Representation",
+    "RevocationEvent",
     "Role",
     "SigningKeyRecord",
     "User",

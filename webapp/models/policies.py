@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -105,3 +105,18 @@ class InsurerChange(db.Model):
     applied_on: Mapped[date]
     #: "moved_region" or "insurer_left" lift the once-a-year limit; "" is an ordinary change.
     exception: Mapped[str] = mapped_column(String(30), default="")
+
+
+class RevocationEvent(db.Model):
+    """A code leaving the current state (revoked or superseded), in order: the revocation list's feed.
+
+    The id is the list's cursor: `?since=<id>` returns only what came after.
+    """
+
+    __tablename__ = "revocation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("issued_codes.id"), index=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(8))
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]

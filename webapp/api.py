@@ -1,0 +1,153 @@
+"""The JSON API for clinic systems (docs/openapi.yaml).
+
+`POST /api/v1/verify` needs a clinic's bearer token and is rate-limited per
+token. The trust list and the revocation list are public, signed and cacheable.
+Errors are JSON too, and no request body or personal data is ever logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from webapp import accounts, publication
+from webapp.extensions import db, limiter
+from webapp.verification import VerificationResult, verify_scan
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: A code is a few hundred characters; anything far bigger is refused unread.
+MAX_VERIFY_BODY = 4096
+VERIFY_LIMIT = "600 per minute"
+
+ERROR_MESSAGES = {
+    400: ('Некорректный запрос: ожидается JSON вида {"code": "..."}', 'Bad request: expected JSON {"code": "..."}'),
+    401: ("Нужен действующий токен клиники (Authorization: Bearer ...)", "A valid clinic token is required"),
+    404: ("Нет такого адреса", "Not found"),
+    405: ("Метод не поддерживается", "Method not allowed"),
+    413: ("Слишком большой запрос", "Request too large"),
+    429: ("Слишком много запросов: повторите позже", "Too many requests: try again later"),
+    500: ("Внутренняя ошибка", "Internal error"),
+    503: ("Сервис временно недоступен", "Service temporarily unavailable"),
+}
+
+
+def language() -> str:
+    return request.accept_languages.best_match(["ru", "en"], default="ru") or "ru"
+
+
+def _token_key() -> str:
+    header = request.headers.get("Authorization", "")
+    return "token:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()
+
+
+def error_response(status: int) -> tuple[Response, int]:
+    russian, english = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
+    headers = {"WWW-Authenticate": 'Bearer realm="oms"'} if status == 401 else {}
+    response = jsonify(error=status, message=english if language() == "en" else russian)
+    response.headers.update(headers)
+    return response, status
+
+
+@api.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[Response, int]:
+    return error_response(error.code or 500)
+
+
+@api.app_errorhandler(404)
+@api.app_errorhandler(405)
+def _unrouted(error: HTTPException) -> tuple[Response, int] | HTTPException:
+    """Paths under /api/ that match no route still answer in JSON."""
+    return error_response(error.code or 404) if request.path.startswith(api.url_prefix or "/api") else error
+
+
+@api.errorhandler(SQLAlchemyError)
+def _database_unavailable(_error: SQLAlchemyError) -> tuple[Response, int]:
+    """The database is down or failed mid-request: nothing was written, say so plainly."""
+    db.session.rollback()
+    return error_response(503)
+
+
+def _authenticate() -> tuple[Response, int] | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    clinic = accounts.clinic_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if clinic is None:
+        return error_response(401)
+    g.clinic = clinic
+    return None
+
+
+def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
+    holder = result.holder and {"name": result.holder.name, "birth_date": result.holder.birth_date.isoformat()}
+    policy = result.policy and {
+        "kind": result.policy.kind,
+        "insurer_code": result.policy.insurer_code,
+        "insurer_name": result.policy.insurer_name,
+        "valid_from": result.policy.valid_from.isoformat(),
+        "valid_to": result.policy.valid_to.isoformat() if result.policy.valid_to else None,
+        "status": result.policy.status,
+    }
+    return {
+        "verdict": str(result.verdict),
+        "message": result.verdict.message(lang),
+        "shown": result.shown,
+        "holder": holder,
+        "policy": policy,
+        "registry_verdict": str(result.registry_verdict) if result.registry_verdict else None,
+        "notes": list(result.notes),
+        "checked_at": result.checked_at.isoformat(),
+    }
+
+
+@api.post("/verify")
+@limiter.limit(VERIFY_LIMIT, key_func=_token_key)
+def verify() -> Any:
+    if (request.content_length or 0) > MAX_VERIFY_BODY:
+        return error_response(413)
+    refused = _authenticate()
+    if refused:
+        return refused
+    body = request.stream.read(MAX_VERIFY_BODY + 1)
+    if len(body) > MAX_VERIFY_BODY:
+        return error_response(413)
+    try:
+        document = current_app.json.loads(body)
+    except ValueError:
+        return error_response(400)
+    code = document.get("code") if isinstance(document, dict) else None
+    if not isinstance(code, str):
+        return error_response(400)
+    return jsonify(result_json(verify_scan(code), language()))
+
+
+def _cached(document: dict[str, Any], etag: str, max_age: int) -> Response:
+    response = jsonify(document)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response.make_conditional(request)
+
+
+@api.get("/trust-list")
+def trust_list() -> Response:
+    publication.registry_key()  # before the version: making it changes the list
+    version = publication.trust_list_version()
+    if request.if_none_match.contains(version):
+        return _cached({}, version, 300)  # becomes 304 Not Modified
+    return _cached(publication.trust_list_document(), version, 300)
+
+
+@api.get("/revocations")
+def revocations() -> Any:
+    since = request.args.get("since", "0")
+    if not since.isdigit() or len(since) > 18:
+        return error_response(400)
+    cursor = publication.revocations_cursor()
+    etag = f"{since}-{cursor}"
+    if request.if_none_match.contains(etag):
+        return _cached({}, etag, 60)
+    return _cached(publication.revocations_document(int(since)), etag, 60)
