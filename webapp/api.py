@@ -8,6 +8,7 @@ Errors are JSON too, and no request body or personal data is ever logged.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -21,8 +22,15 @@ from webapp.verification import VerificationResult, verify_scan
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 #: A code is a few hundred characters; anything far bigger is refused unread.
-MAX_VERIFY_BODY = 4096
-VERIFY_LIMIT = "600 per minute"
+MAX_VERIFY_BODY = 8192
+#: Revocation cursors are event ids: 32-bit integers in the database.
+MAX_CURSOR = 2**31 - 1
+OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+
+
+def _verify_limit() -> str:
+    return current_app.config.get("API_VERIFY_RATE_LIMIT", "600 per minute")
+
 
 ERROR_MESSAGES = {
     400: ('Некорректный запрос: ожидается JSON вида {"code": "..."}', 'Bad request: expected JSON {"code": "..."}'),
@@ -105,7 +113,7 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
 
 
 @api.post("/verify")
-@limiter.limit(VERIFY_LIMIT, key_func=_token_key)
+@limiter.limit(_verify_limit, key_func=_token_key)
 def verify() -> Any:
     if (request.content_length or 0) > MAX_VERIFY_BODY:
         return error_response(413)
@@ -144,10 +152,15 @@ def trust_list() -> Response:
 @api.get("/revocations")
 def revocations() -> Any:
     since = request.args.get("since", "0")
-    if not since.isdigit() or len(since) > 18:
+    if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
         return error_response(400)
     cursor = publication.revocations_cursor()
     etag = f"{since}-{cursor}"
     if request.if_none_match.contains(etag):
         return _cached({}, etag, 60)
     return _cached(publication.revocations_document(int(since)), etag, 60)
+
+
+@api.get("/openapi.yaml")
+def openapi() -> Response:
+    return Response(OPENAPI.read_bytes(), mimetype="application/yaml")

@@ -49,6 +49,7 @@ def make_app(database_url: str) -> Flask:
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret",
             "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+            "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
 

@@ -1,9 +1,11 @@
+import json
 import sys
 
 import click
 from sqlalchemy import func, select
 
-from webapp import key_admin
+from signing import TrustList
+from webapp import key_admin, keystore, publication
 from webapp.cli import actor
 from webapp.cli.group import group
 from webapp.extensions import db
@@ -26,6 +28,14 @@ def list_keys() -> None:
             f"{record.kid:10} {record.owner:10} {record.not_before:%Y-%m-%d} {record.not_after:%Y-%m-%d} "
             f"{record.status:12} {counts.get(record.kid, 0)}"
         )
+
+
+@keys.command("registry-jwks")
+def registry_jwks() -> None:
+    """Открытые ключи оператора реестра (JWKS): их закрепляют офлайн-проверщики."""
+    publication.registry_key()
+    trusted = [key for key in keystore.trust_list() if key.owner == keystore.REGISTRY_OWNER]
+    click.echo(json.dumps(TrustList(trusted).to_jwks(), ensure_ascii=False, indent=2))
 
 
 @keys.command("rotate")

@@ -1,0 +1,198 @@
+"""The JSON API: every verdict and every error status, and the signed lists."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import schemathesis
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+
+from policy_codes import PREFIX
+from policy_codes.base45 import b45decode, b45encode
+from policy_codes.revocation import revocation_digest
+from signing import KeyRing, TrustList, sign1
+from signing.jws import verify_compact
+from tests.test_legacy import type_02
+from tests.webapp.conftest import person_data, register
+from webapp import accounts, key_admin, keystore, lifecycle, publication
+from webapp.codes import live_code
+from webapp.extensions import db
+
+ENP = str(person_data().enp)
+
+
+@pytest.fixture
+def token(registry: Flask) -> str:
+    return accounts.create_token("GP-001", "МИС", "test")[1]
+
+
+@pytest.fixture
+def client(registry: Flask) -> FlaskClient:
+    return registry.test_client()
+
+
+def verify(client: FlaskClient, token: str, code: object, **headers: str) -> tuple[int, dict]:
+    response = client.post(
+        "/api/v1/verify", json={"code": code}, headers={"Authorization": f"Bearer {token}", **headers}
+    )
+    return response.status_code, response.get_json()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def test_valid_answers_the_documented_shape(client: FlaskClient, token: str) -> None:
+    code = register(at=now()).text
+    status, body = verify(client, token, code)
+    assert status == 200
+    assert set(body) >= {"verdict", "message", "holder", "policy", "checked_at"}
+    assert body["verdict"] == "valid"
+    assert body["message"].startswith("Полис действителен")
+    assert body["holder"] == {"name": "Иванова Мария Петровна", "birth_date": "1990-04-12"}
+    assert body["policy"]["insurer_code"] == "77001"
+    assert verify(client, token, code, **{"Accept-Language": "en"})[1]["message"].startswith("The policy is valid")
+
+
+def test_every_verdict_through_the_api(client: FlaskClient, token: str) -> None:
+    moment = now()
+    first = register(at=moment)
+    seen = {verify(client, token, first.text)[1]["verdict"]}
+    live = live_code(first, moment)
+    seen.add(verify(client, token, live)[1]["verdict"])
+    stale = live_code(first, moment - timedelta(minutes=5))
+    seen.add(verify(client, token, stale)[1]["verdict"])  # expired
+    second = lifecycle.reissue(ENP, "test", "потерян", now=moment).text
+    seen.add(verify(client, token, first.text)[1]["verdict"])  # superseded
+    lifecycle.revoke(ENP, "test", "украден", now=moment)
+    seen.add(verify(client, token, second)[1]["verdict"])  # revoked
+    for enp15, change in (("770000000000004", "suspend"), ("770000000000005", "terminate")):
+        other = register(person_data(enp15, "Петров", "Пётр"), at=moment)
+        getattr(lifecycle, change)(str(person_data(enp15).enp), "test", "причина", now=moment)
+        seen.add(verify(client, token, other.text)[1]["verdict"])
+    seen.add(verify(client, token, "1234567890123452")[1]["verdict"])  # not_found
+    message = b45decode(first.text[len(PREFIX) :])
+    seen.add(verify(client, token, PREFIX + b45encode(message[:-1] + bytes([message[-1] ^ 1])))[1]["verdict"])
+    stranger = KeyRing().create("77001", moment - timedelta(days=1))
+    seen.add(verify(client, token, PREFIX + b45encode(sign1(b"\xa0", stranger, at=moment)))[1]["verdict"])
+    seen.add(verify(client, token, "OMS1:%%%")[1]["verdict"])  # malformed
+    seen.add(verify(client, token, "https://example.org")[1]["verdict"])
+    legacy = bytearray(type_02("ПЕТРОВ|ПЁТР|", 1, datetime(1980, 1, 1).date(), None))
+    legacy[1:9] = int(person_data("770000000000004").enp).to_bytes(8, "big")
+    seen.add(verify(client, token, bytes(legacy).decode("latin-1"))[1]["verdict"])
+    third = register(person_data("770000000000006", "Сидоров", "Иван"), at=moment)
+    key_admin.mark_compromised(third.kid, "test")
+    seen.add(verify(client, token, third.text)[1]["verdict"])
+    assert seen == {
+        "valid", "expired", "superseded", "revoked", "suspended", "terminated", "not_found", "forged",
+        "unknown_key", "malformed", "not_a_policy_code", "legacy_paper", "key_compromised",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("{not json", "application/json"), ('["OMS1:"]', "application/json"), ('{"code": 5}', "application/json"),
+     ('{"text": "x"}', "application/json"), ("", "application/json"), ("\xff\xfe", "text/plain")],
+)  # fmt: skip
+def test_bad_json_is_400(client: FlaskClient, token: str, body: str, content_type: str) -> None:
+    response = client.post("/api/v1/verify", data=body.encode("latin-1"), headers={
+        "Authorization": f"Bearer {token}", "Content-Type": content_type})  # fmt: skip
+    assert response.status_code == 400
+    assert "JSON" in response.get_json()["message"]
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer wrong", "Basic abc", "bearer oms_x"])
+def test_no_token_or_a_bad_one_is_401(client: FlaskClient, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = client.post("/api/v1/verify", json={"code": "x"}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_revoked_token_is_401(client: FlaskClient) -> None:
+    record, token = accounts.create_token("GP-001", "старый", "test")
+    assert verify(client, token, "x")[0] == 200
+    accounts.revoke_token(record.id, "test")
+    assert verify(client, token, "x")[0] == 401
+
+
+def test_an_oversized_body_is_413(client: FlaskClient, token: str) -> None:
+    status, body = verify(client, token, "A" * 10_000)
+    assert status == 413
+    assert body["error"] == 413
+
+
+def test_the_rate_limit_is_per_token(registry: Flask, client: FlaskClient, token: str) -> None:
+    registry.config["API_VERIFY_RATE_LIMIT"] = "3 per minute"
+    other = accounts.create_token("GP-001", "второй", "test")[1]
+    assert [verify(client, token, "x")[0] for _ in range(4)] == [200, 200, 200, 429]
+    assert verify(client, other, "x")[0] == 200
+
+
+def test_trust_list_is_signed_and_cacheable(client: FlaskClient) -> None:
+    register(at=now())
+    response = client.get("/api/v1/trust-list")
+    assert response.status_code == 200
+    document = response.get_json()
+    owners = {key["insurer"]: key["status"] for key in document["keys"]}
+    assert owners == {"77001": "active", "77002": "active", "registry": "active"}
+    registry_keys = {key.kid: key for key in keystore.trust_list() if key.owner == "registry"}
+    signed = json.loads(verify_compact(document["jws"], registry_keys))
+    assert signed["keys"] == document["keys"]
+    assert client.get("/api/v1/trust-list", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    keystore.retire_active("77002")
+    keystore.create_key("77002", lifecycle.insurer_by_code("77002"))
+    db.session.commit()
+    assert client.get("/api/v1/trust-list", headers={"If-None-Match": response.headers["ETag"]}).status_code == 200
+
+
+def test_revocations_are_signed_and_incremental(client: FlaskClient) -> None:
+    register(at=now())
+    first = client.get("/api/v1/revocations").get_json()
+    assert (first["since"], first["cursor"], first["revoked"]) == (0, 0, "")
+    lifecycle.revoke(ENP, "test", "украден", now=now())
+    second = client.get(f"/api/v1/revocations?since={first['cursor']}").get_json()
+    assert second["cursor"] > first["cursor"]
+    assert base64.b64decode(second["revoked"]) == revocation_digest(ENP, 1)
+    empty = client.get(f"/api/v1/revocations?since={second['cursor']}").get_json()
+    assert (empty["revoked"], empty["superseded"]) == ("", "")
+    assert client.get("/api/v1/revocations?since=-1").status_code == 400
+
+
+def test_unknown_api_paths_answer_json(client: FlaskClient) -> None:
+    assert client.get("/api/v1/nothing").get_json()["error"] == 404
+    assert client.get("/api/v1/verify").get_json()["error"] == 405
+
+
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(registry: Flask) -> None:
+    """Every operation of docs/openapi.yaml, with generated and mutated requests, through the real app."""
+    register(at=now())
+    token = accounts.create_token("GP-001", "schemathesis", "test")[1]
+    registry.config["API_VERIFY_RATE_LIMIT"] = "100000 per minute"
+    api_schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.yaml", registry)
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert {operation.path for operation in operations} >= {
+        "/api/v1/verify",
+        "/api/v1/trust-list",
+        "/api/v1/revocations",
+    }
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def exercise(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+        exercise()
+
+
+def test_registry_signs_with_its_own_key(registry: Flask) -> None:
+    key = publication.registry_key()
+    assert key.public.owner == "registry"
+    assert publication.registry_key().kid == key.kid
+    assert len(TrustList(k for k in keystore.trust_list() if k.owner == "registry")) == 1
