@@ -196,3 +196,16 @@ def test_registry_signs_with_its_own_key(registry: Flask) -> None:
     assert key.public.owner == "registry"
     assert publication.registry_key().kid == key.kid
     assert len(TrustList(k for k in keystore.trust_list() if k.owner == "registry")) == 1
+
+
+def test_no_personal_data_in_the_logs(registry: Flask, token: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    client = registry.test_client()
+    code = register(at=now()).text
+    verify(client, token, code)
+    verify(client, token, ENP)
+    verify(client, token, "OMS1:%%%")
+    client.get("/api/v1/revocations")
+    logged = caplog.text + "".join(str(record.args) for record in caplog.records)
+    for secret in (ENP, "ИВАНОВА", "Иванова", "1990-04-12", code[:40]):
+        assert secret not in logged
