@@ -444,3 +444,8 @@ def test_second_ordinary_change_after_deadline_refused() -> None:
 )
 def test_excepted_change_allowed_regardless_of_date_and_count(applied_on: date, earlier: int, exception: str) -> None:
     assert may_change_insurer(applied_on, earlier, exception) is None
+
+
+def test_an_unknown_exception_does_not_lift_the_limit() -> None:
+    with pytest.raises(RegistryError, match="moved_region"):
+        may_change_insurer(date(2026, 3, 1), 0, "just_because")

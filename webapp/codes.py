@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from policy_codes import CodeKind, Enp, FullName, PolicyClaims, Sex, encode
@@ -68,7 +69,5 @@ def live_code(code: IssuedCode, now: datetime) -> str:
     code stops its live codes too.
     """
     static = claims_for(code.person, code.policy, code.serial, now)
-    live = PolicyClaims(
-        **{**static.__dict__, "kind": CodeKind.LIVE, "expires_at": now + LIVE_CODE_LIFETIME},
-    )
+    live = replace(static, kind=CodeKind.LIVE, expires_at=now + LIVE_CODE_LIFETIME)
     return encode(live, keystore.signing_key(code.policy.insurer.code, now))

@@ -318,8 +318,6 @@ def change_insurer(
     moved region (`exception="moved_region"`) or the insurer left the system
     (`exception="insurer_left"`).
     """
-    if exception not in ("", "moved_region", "insurer_left"):
-        raise RegistryError("Исключение: moved_region или insurer_left")
     moment = _now(now)
     person = person_by_enp(enp, lock=True)
     new_insurer = insurer_by_code(new_insurer_code)

@@ -71,9 +71,15 @@ def newborn_cover_last_day(registered_on: date) -> date:
     return registered_on + timedelta(days=NEWBORN_COVER_DAYS)
 
 
+#: Reasons that lift the once-a-year limit on changing insurer.
+CHANGE_EXCEPTIONS = frozenset({"moved_region", "insurer_left"})
+
+
 def may_change_insurer(applied_on: date, earlier_changes_this_year: int, exception: str) -> None:
-    """Raise `RegistryError` unless an ordinary or excepted change of insurer is allowed."""
+    """Raise `RegistryError` unless an ordinary ("") or excepted change of insurer is allowed."""
     if exception:
+        if exception not in CHANGE_EXCEPTIONS:
+            raise RegistryError("Исключение: moved_region (переезд) или insurer_left (СМО ушла из системы)")
         return
     month_day = (applied_on.month, applied_on.day)
     if month_day > INSURER_CHANGE_DEADLINE:

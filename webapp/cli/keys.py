@@ -1,5 +1,6 @@
 import json
 import sys
+from collections.abc import Callable
 
 import click
 from sqlalchemy import func, select
@@ -46,25 +47,25 @@ def rotate(insurer_code: str) -> None:
     click.echo(f"Новый ключ {record.kid} для СМО {insurer_code}")
 
 
-def _progress_bar(label: str) -> tuple[click.progressbar, object]:  # type: ignore[type-arg]
-    bar = click.progressbar(length=1, label=label, show_pos=True, file=sys.stderr)
-    state = {"done": 0}
+def _reissue_with_progress(action: Callable[..., int], kid: str) -> int:
+    """Run a mass reissue with a progress bar on stderr; returns how many codes were reissued."""
+    with click.progressbar(length=1, label="Перевыпуск", show_pos=True, file=sys.stderr) as bar:
+        shown = 0
 
-    def update(done: int, total: int) -> None:
-        bar.length = max(total, 1)
-        bar.update(done - state["done"])
-        state["done"] = done
+        def update(done: int, total: int) -> None:
+            nonlocal shown
+            bar.length = max(total, 1)
+            bar.update(done - shown)
+            shown = done
 
-    return bar, update
+        return action(kid, actor(), progress=update)
 
 
 @keys.command("compromised")
 @click.argument("kid")
 def compromised(kid: str) -> None:
     """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды."""
-    bar, update = _progress_bar("Перевыпуск")
-    with bar:
-        count = key_admin.mark_compromised(kid, actor(), progress=update)  # type: ignore[arg-type]
+    count = _reissue_with_progress(key_admin.mark_compromised, kid)
     click.echo(f"Ключ {kid} скомпрометирован, перевыпущено кодов: {count}")
 
 
@@ -72,7 +73,5 @@ def compromised(kid: str) -> None:
 @click.argument("kid")
 def resume_reissue(kid: str) -> None:
     """Довести прерванный перевыпуск по скомпрометированному ключу."""
-    bar, update = _progress_bar("Перевыпуск")
-    with bar:
-        count = key_admin.resume_reissue(kid, actor(), progress=update)  # type: ignore[arg-type]
+    count = _reissue_with_progress(key_admin.resume_reissue, kid)
     click.echo(f"Перевыпущено кодов: {count}")
