@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/flask --app webapp db upgrade
 	$(VENV)/bin/flask --app webapp demo
-	$(VENV)/bin/flask --app webapp run --host 127.0.0.1 --port 5000
+	SESSION_COOKIE_SECURE=0 $(VENV)/bin/flask --app webapp run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, redirect, render_template, url_for
+from flask_login import current_user
 
-from webapp import config
+from webapp import config, errors
 from webapp.database import configure_sqlite
-from webapp.extensions import db, limiter, migrate
+from webapp.extensions import csrf, db, limiter, migrate
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -31,13 +32,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from webapp import cli
+    from webapp import auth, cli, i18n, security
+    from webapp.api import api
+    from webapp.views.citizen import citizen
+    from webapp.views.clinic import clinic, htmx
 
     cli.init_app(app)
-
-    from webapp.api import api
-
-    app.register_blueprint(api)
+    security.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on
+    htmx.init_app(app)
+    for blueprint in (api, citizen, clinic):
+        app.register_blueprint(blueprint)
+    errors.init_app(app)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -45,7 +54,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return jsonify(status="ok")
 
     @app.get("/")
-    def index() -> str:
+    def index() -> Any:
+        if current_user.is_authenticated and current_user.role in auth.HOME_BY_ROLE:
+            home = auth.HOME_BY_ROLE[current_user.role]
+            if home != "index":
+                return redirect(url_for(home))
         return render_template("index.html")
 
     return app

@@ -66,13 +66,6 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
     return error_response(error.code or 500)
 
 
-@api.app_errorhandler(404)
-@api.app_errorhandler(405)
-def _unrouted(error: HTTPException) -> tuple[Response, int] | HTTPException:
-    """Paths under /api/ that match no route still answer in JSON."""
-    return error_response(error.code or 404) if request.path.startswith(api.url_prefix or "/api") else error
-
-
 @api.errorhandler(SQLAlchemyError)
 def _database_unavailable(_error: SQLAlchemyError) -> tuple[Response, int]:
     """The database is down or failed mid-request: nothing was written, say so plainly."""

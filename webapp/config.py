@@ -36,6 +36,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "IMPORT_BATCH_SIZE": int(os.environ.get("IMPORT_BATCH_SIZE", "5000")),
+        # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
     }
 
 

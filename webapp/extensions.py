@@ -9,6 +9,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -38,5 +39,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+#: Every state-changing form and htmx request carries a token (htmx sends it as X-CSRFToken).
+csrf = CSRFProtect()
 #: Storage comes from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several workers.
 limiter = Limiter(key_func=get_remote_address)

@@ -65,17 +65,22 @@ def app(database_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+def seed_registry() -> None:
+    """A small registry: two insurers with keys, a clinic, holidays."""
+    organisations.create_region("77", "г. Москва", "test")
+    organisations.create_region("50", "Московская область", "test")
+    organisations.create_insurer("77001", "Демо-Мед", "test", "77", now=KEY_START)
+    organisations.create_insurer("77002", "Пример-Полис", "test", "77", now=KEY_START)
+    organisations.create_clinic("GP-001", "Поликлиника №1", "test", "77")
+    for year in (2026, 2027):
+        holidays_admin.seed_year(year, "test")
+
+
 @pytest.fixture
 def registry(app: Flask) -> Iterator[Flask]:
-    """An app context over a small registry: two insurers with keys, a clinic, holidays."""
+    """The small registry, with an app context held open for the test's direct calls."""
     with app.app_context():
-        organisations.create_region("77", "г. Москва", "test")
-        organisations.create_region("50", "Московская область", "test")
-        organisations.create_insurer("77001", "Демо-Мед", "test", "77", now=KEY_START)
-        organisations.create_insurer("77002", "Пример-Полис", "test", "77", now=KEY_START)
-        organisations.create_clinic("GP-001", "Поликлиника №1", "test", "77")
-        for year in (2026, 2027):
-            holidays_admin.seed_year(year, "test")
+        seed_registry()
         yield app
         db.session.remove()
 

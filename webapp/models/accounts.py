@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,7 +19,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A login. Staff belong to an insurer or a clinic; a citizen is a person."""
 
     __tablename__ = "users"
@@ -36,6 +37,10 @@ class User(db.Model):
     insurer: Mapped[Insurer | None] = relationship()
     clinic: Mapped[Clinic | None] = relationship()
     person: Mapped[Person | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
+        return self.active
 
 
 class ApiToken(db.Model):

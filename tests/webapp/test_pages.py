@@ -1,0 +1,175 @@
+"""Pages through Flask's test client: login, roles, CSRF, headers. (Browser tests come with the UI issue.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.webapp.conftest import person_data, register, seed_registry
+from webapp import accounts, lifecycle
+from webapp.models import Role
+
+PASSWORD = "long-enough-pass"
+MOTHER = str(person_data().enp)
+CHILD = str(person_data("770000000000002").enp)
+STRANGER = str(person_data("770000000000004").enp)
+
+
+@pytest.fixture
+def people(app: Flask) -> Iterator[Flask]:
+    """Requests run with no app context held open, as in production: each gets its own `g`."""
+    with app.app_context():
+        seed_registry()
+        populate()
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def populate() -> None:
+    register()
+    register(person_data("770000000000002", "Иванов", "Артём", "Сергеевич", sex="M"))
+    register(person_data("770000000000004", "Петров", "Алексей", "Николаевич", sex="M"))
+    lifecycle.link_representative(MOTHER, CHILD, "test")
+    accounts.create_user("ivanova", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
+    accounts.create_user("clinic", PASSWORD, Role.CLINIC, "test", clinic_code="GP-001")
+    accounts.create_user("smo", PASSWORD, Role.INSURER, "test", insurer_code="77001")
+    accounts.create_user("admin", PASSWORD, Role.ADMIN, "test")
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def code_text(app: Flask, enp: str) -> str:
+    with app.app_context():
+        return lifecycle.current_code(lifecycle.person_by_enp(enp)).text
+
+
+def logged_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    token = csrf(client)
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def test_login_sends_each_role_home(people: Flask) -> None:
+    assert logged_in(people, "ivanova").get("/").location.endswith("/me/")
+    assert logged_in(people, "clinic").get("/").location.endswith("/clinic/")
+
+
+def test_wrong_password_is_refused_without_saying_which_part(people: Flask) -> None:
+    client = people.test_client()
+    token = csrf(client)
+    response = client.post("/login", data={"username": "ivanova", "password": "nope", "csrf_token": token})
+    assert response.status_code == 401
+    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+
+
+def test_login_is_rate_limited(people: Flask) -> None:
+    client = people.test_client()
+    token = csrf(client)
+    codes = [client.post("/login", data={"username": "ivanova", "password": f"x{i}", "csrf_token": token}).status_code
+             for i in range(6)]  # fmt: skip
+    assert codes == [401] * 5 + [429]
+    response = client.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 429, "the right password does not skip the limit"
+
+
+def test_a_post_without_csrf_token_is_refused(people: Flask) -> None:
+    client = logged_in(people, "clinic")
+    assert client.post("/clinic/verify", data={"code": MOTHER}).status_code == 400
+    assert client.post("/logout").status_code == 400
+    anonymous = people.test_client()
+    assert anonymous.post("/login", data={"username": "ivanova", "password": PASSWORD}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "expected"),
+    [
+        (None, "/me/", 302),
+        (None, "/clinic/", 302),
+        ("ivanova", "/me/", 200),
+        ("ivanova", "/me/code.svg", 200),
+        ("ivanova", "/me/code.png", 200),
+        ("ivanova", "/me/barcode.svg", 200),
+        ("ivanova", "/me/live", 200),
+        ("ivanova", f"/me/?person={CHILD}", 200),
+        ("ivanova", f"/me/code.svg?person={CHILD}", 200),
+        ("ivanova", f"/me/?person={STRANGER}", 404),
+        ("ivanova", f"/me/code.svg?person={STRANGER}", 404),
+        ("ivanova", "/clinic/", 403),
+        ("clinic", "/clinic/", 200),
+        ("clinic", "/me/", 403),
+        ("clinic", "/me/code.svg", 403),
+        ("smo", "/me/", 403),
+        ("smo", "/clinic/", 403),
+        ("admin", "/me/", 403),
+        ("admin", "/clinic/", 403),
+    ],
+)
+def test_routes_by_role(people: Flask, username: str | None, path: str, expected: int) -> None:
+    client = logged_in(people, username) if username else people.test_client()
+    assert client.get(path).status_code == expected
+
+
+def test_clinic_verdict_by_htmx_and_by_plain_form(people: Flask) -> None:
+    client = logged_in(people, "clinic")
+    token = csrf(client, "/clinic/")
+    text = code_text(people, MOTHER)
+    partial = client.post("/clinic/verify", data={"code": text, "csrf_token": token}, headers={"HX-Request": "true"})
+    body = partial.get_data(as_text=True)
+    assert "<html" not in body
+    assert "Полис действителен" in body
+    assert "Иванова Мария Петровна, 12.04.1990" in body
+    assert "✔" in body, "the verdict has an icon and a word, not colour alone"
+    page = client.post("/clinic/verify", data={"code": "1234567890123458", "csrf_token": token})
+    assert "<html" in page.get_data(as_text=True)
+    assert "✖" in page.get_data(as_text=True)
+
+
+def test_english_is_one_click_away(people: Flask) -> None:
+    client = logged_in(people, "clinic")
+    token = csrf(client, "/clinic/")
+    client.post("/language", data={"language": "en", "next": "/clinic/", "csrf_token": token})
+    token = csrf(client, "/clinic/")
+    text = code_text(people, MOTHER)
+    body = client.post("/clinic/verify", data={"code": text, "csrf_token": token}).get_data(as_text=True)
+    assert "The policy is valid" in body
+    assert '<html lang="en">' in body
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/api/v1/trust-list", "/nope"])
+def test_security_headers_on_every_response(people: Flask, path: str) -> None:
+    response = people.test_client().get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_session_cookie_flags(people: Flask) -> None:
+    people.config["SESSION_COOKIE_SECURE"] = True
+    client = people.test_client()
+    token = csrf(client)
+    response = client.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_no_inline_script_in_pages(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    for path in ("/me/", "/login", "/"):
+        html = client.get(path).get_data(as_text=True)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
+        assert " style=" not in html, path

@@ -1,0 +1,29 @@
+"""Russian by default, English on request (Flask-Babel). Message ids are the Russian text."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import Babel
+from werkzeug.wrappers import Response
+
+LANGUAGES = ("ru", "en")
+language = Blueprint("language", __name__)
+
+
+def current_language() -> str:
+    chosen = session.get("language")
+    return chosen if chosen in LANGUAGES else "ru"
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=current_language, default_locale="ru")
+    app.jinja_env.globals["current_language"] = current_language
+    app.register_blueprint(language)
+
+
+@language.post("/language")
+def choose() -> Response:
+    chosen = request.form.get("language", "ru")
+    session["language"] = chosen if chosen in LANGUAGES else "ru"
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("index"))

@@ -1,0 +1,101 @@
+"""The insured person's pages: their policy and those of the people they represent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from policy_codes import Enp
+from policy_codes.render import code128_svg, qr_png, qr_svg
+from webapp import lifecycle
+from webapp.auth import role_required
+from webapp.codes import live_code
+from webapp.extensions import db
+from webapp.models import Person, Representation, Role
+
+citizen = Blueprint("citizen", __name__, url_prefix="/me")
+
+
+def people_in_reach() -> list[Person]:
+    """The citizen themself first, then the people they represent."""
+    me = current_user.person
+    represented = db.session.scalars(
+        select(Person).join(Representation, Representation.represented_id == Person.id)
+        .where(Representation.representative_id == me.id).order_by(Person.birth_date)
+    ).all()  # fmt: skip
+    return [me, *represented]
+
+
+def chosen_person() -> Person:
+    """`?person=ENP` picks a dependant; anyone else's number answers 404, not a hint."""
+    wanted = request.args.get("person", "")
+    people = people_in_reach()
+    if not wanted:
+        return people[0]
+    for person in people:
+        if person.enp == wanted:
+            return person
+    abort(404)
+
+
+@citizen.get("/")
+@role_required(Role.CITIZEN)
+def policy() -> str:
+    person = chosen_person()
+    code = lifecycle.current_code(person)
+    return render_template(
+        "citizen/policy.html",
+        person=person,
+        people=people_in_reach(),
+        policy=lifecycle.open_policy(person),
+        code=code,
+        cover=lifecycle.newborn_cover(person, lifecycle.today_in_moscow(datetime.now(UTC))),
+    )
+
+
+def _current_code_text() -> str:
+    code = lifecycle.current_code(chosen_person())
+    if code is None:
+        abort(404)
+    return code.text
+
+
+def _download(body: bytes, mimetype: str, name: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@citizen.get("/code.svg")
+@role_required(Role.CITIZEN)
+def code_svg() -> Response:
+    return _download(qr_svg(_current_code_text()), "image/svg+xml", "polis-oms.svg")
+
+
+@citizen.get("/code.png")
+@role_required(Role.CITIZEN)
+def code_png() -> Response:
+    return _download(qr_png(_current_code_text(), scale=10), "image/png", "polis-oms.png")
+
+
+@citizen.get("/barcode.svg")
+@role_required(Role.CITIZEN)
+def barcode_svg() -> Response:
+    return _download(code128_svg(Enp(chosen_person().enp)), "image/svg+xml", "enp.svg")
+
+
+@citizen.get("/live")
+@role_required(Role.CITIZEN)
+def live() -> Any:
+    """A fresh 90-second code, swapped in every 30 s by htmx while the phone is online."""
+    code = lifecycle.current_code(chosen_person())
+    if code is None:
+        abort(404)
+    text = live_code(code, datetime.now(UTC))
+    return render_template("citizen/_live.html", svg=qr_svg(text, scale=6).decode("utf-8"))
