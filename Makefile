@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean translations
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,3 +28,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV)
+
+# After changing interface strings: extract, update the English catalog, translate, compile.
+translations: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -o /tmp/oms-messages.pot .
+	$(VENV)/bin/pybabel update -i /tmp/oms-messages.pot -d webapp/translations
+	$(VENV)/bin/pybabel compile -d webapp/translations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,6 +15,7 @@ from webapp import accounts, lifecycle
 from webapp.models import Role
 
 PASSWORD = "long-enough-pass"
+ROOT = Path(__file__).resolve().parents[2]
 MOTHER = str(person_data().enp)
 CHILD = str(person_data("770000000000002").enp)
 STRANGER = str(person_data("770000000000004").enp)
@@ -173,3 +175,23 @@ def test_no_inline_script_in_pages(people: Flask) -> None:
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
         assert " style=" not in html, path
+
+
+def test_every_interface_string_has_an_english_translation() -> None:
+    from babel.messages.pofile import read_po
+
+    catalog_path = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    with catalog_path.open("rb") as catalog_file:
+        catalog = read_po(catalog_file)
+    untranslated = [message.id for message in catalog if message.id and not message.string]
+    assert untranslated == []
+    assert (catalog_path.with_suffix(".mo")).stat().st_mtime >= catalog_path.stat().st_mtime - 1, "compile the catalog"
+
+
+def test_pages_in_english(people: Flask) -> None:
+    client = people.test_client()
+    token = csrf(client)
+    client.post("/language", data={"language": "en", "next": "/login", "csrf_token": token})
+    page = client.get("/login").get_data(as_text=True)
+    assert "Password" in page
+    assert "Пароль" not in page
