@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import select
 
 from webapp import audit, lifecycle
@@ -16,18 +17,26 @@ from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Role, User
 from webapp.transactions import atomic
 
-_HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
 
 
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's defaults; tests may lower the cost (ARGON2_TIME_COST, ARGON2_MEMORY_KIB)."""
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config.get("ARGON2_TIME_COST", PasswordHasher().time_cost),
+        memory_cost=config.get("ARGON2_MEMORY_KIB", PasswordHasher().memory_cost),
+    )
+
+
 def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def password_matches(user: User, password: str) -> bool:
     try:
-        return _HASHER.verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

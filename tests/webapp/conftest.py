@@ -50,6 +50,9 @@ def make_app(database_url: str) -> Flask:
             "SECRET_KEY": "test-secret",
             "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
             "RATELIMIT_STORAGE_URI": "memory://",
+            # Real argon2id, at a cost a test suite can afford.
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_KIB": 8192,
         }
     )
 
