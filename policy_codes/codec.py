@@ -99,7 +99,7 @@ def decode(text: str, trust_list: TrustList, now: datetime | None = None) -> Ver
     except BadMessage as error:
         raise MalformedCode(str(error)) from error
     except UnknownKeyId as error:
-        raise UnknownKey(str(error)) from error
+        raise UnknownKey(str(error), error.kid) from error
     except BadSignature as error:
         raise ForgedCode(str(error)) from error
     claims = _claims_from(verified.payload)

@@ -43,6 +43,10 @@ class UnknownKey(CodeError):
 
     verdict = Verdict.UNKNOWN_KEY
 
+    def __init__(self, message: str, kid: bytes = b"") -> None:
+        super().__init__(message)
+        self.kid = kid
+
 
 class KeyCompromised(CodeError):
     """The signature is good, but its key was marked compromised."""

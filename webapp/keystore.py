@@ -105,8 +105,21 @@ def signing_key(owner: str, at: datetime) -> SigningKey:
 
 
 def trust_list() -> TrustList:
-    """Every key with its current status, as verifiers need it."""
+    """Every key with its current status, checked against the database on every call."""
     return _cache().trust_list()
+
+
+def cached_trust_list(refresh: bool = False) -> TrustList:
+    """The last trust list read, for the verification hot path; `refresh` reads it again.
+
+    Safe because verification takes each key's status from the registry row it
+    reads anyway (a key only ever moves towards compromised), and reloads when
+    it meets a key id it does not know.
+    """
+    cache = _cache()
+    if refresh or cache.trusted is None:
+        return cache.trust_list()
+    return cache.trusted
 
 
 @dataclass

@@ -14,9 +14,9 @@ import hashlib
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import TextIO
 
@@ -191,22 +191,38 @@ def prepare(job: Job) -> list[Prepared | RowError]:
     return results
 
 
+class _Done:
+    """A result already computed, shaped like `AsyncResult` for the in-process path."""
+
+    def __init__(self, value: list[Prepared | RowError]) -> None:
+        self.value = value
+
+    def get(self) -> list[Prepared | RowError]:
+        return self.value
+
+
+Pending = AsyncResult | _Done
+
+
 class _Workers:
-    """Runs `prepare` here for small files, or in a fork pool, keeping one batch in flight ahead."""
+    """Runs `prepare` here for small files, or in a pool of forked workers.
+
+    `multiprocessing.Pool` forks every worker up front, before it starts any
+    thread: forking later, beside running threads, can copy a held lock into
+    the child and hang it. Workers exit when the importer dies, as their pipe
+    closes.
+    """
 
     def __init__(self, parallel: bool) -> None:
-        self.pool = ProcessPoolExecutor(mp_context=multiprocessing.get_context("fork")) if parallel else None
+        self.pool = multiprocessing.get_context("fork").Pool() if parallel else None
 
-    def submit(self, job: Job) -> Future[list[Prepared | RowError]]:
-        if self.pool is not None:
-            return self.pool.submit(prepare, job)
-        done: Future[list[Prepared | RowError]] = Future()
-        done.set_result(prepare(job))
-        return done
+    def submit(self, job: Job) -> Pending:
+        return self.pool.apply_async(prepare, (job,)) if self.pool is not None else _Done(prepare(job))
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+            self.pool.terminate()
+            self.pool.join()
 
 
 def _raw_batches(stream: TextIO, size: int) -> Iterator[list[tuple[int, dict[str, str | None]]]]:
@@ -243,7 +259,7 @@ def import_csv(path: Path, actor: str, progress: Callable[[int], None] | None = 
     links: list[Row] = []
     seen: dict[str, int] = {}
     workers = _Workers(parallel=count_lines(path) >= POOL_THRESHOLD)
-    in_flight: deque[tuple[Future[list[Prepared | RowError]], int]] = deque()
+    in_flight: deque[tuple[Pending, int]] = deque()
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:
             for lines in _raw_batches(stream, size):
@@ -290,9 +306,9 @@ def _registered(enps: list[str]) -> frozenset[str]:
     return found
 
 
-def _write(future: Future[list[Prepared | RowError]], line_count: int, actor: str, digest: str, moment: datetime,
+def _write(future: Pending, line_count: int, actor: str, digest: str, moment: datetime,
            report: ImportReport, links: list[Row], progress: Callable[[int], None] | None) -> None:  # fmt: skip
-    results = future.result()
+    results = future.get()
     report.errors.extend(item for item in results if isinstance(item, RowError))
     prepared = [item for item in results if isinstance(item, Prepared)]
     new = [item for item in prepared if item.text is not None]

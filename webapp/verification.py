@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from policy_codes import (
     CodeError,
@@ -20,16 +20,19 @@ from policy_codes import (
     Enp,
     InvalidValue,
     MalformedCode,
+    UnknownKey,
     Verdict,
+    VerifiedCode,
     decode,
     looks_like_legacy,
     normalise_scanned,
     parse_legacy,
 )
+from signing import KeyStatus
 from webapp import keystore
 from webapp.extensions import db
 from webapp.lifecycle import newborn_cover, open_policy, today_in_moscow
-from webapp.models import CodeStatus, IssuedCode, Person, Policy, PolicyStatus
+from webapp.models import CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, SigningKeyRecord
 
 _DIGITS = re.compile(r"\d{16}")
 
@@ -82,26 +85,57 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
     if _DIGITS.fullmatch(digits):
         return _verify_number(digits, moment)
     try:
-        verified = decode(text, keystore.trust_list(), moment)
+        verified = _decode(text, moment)
     except CodeError as error:
         shown = SHOWN_OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else SHOWN_STATIC
         return VerificationResult(error.verdict, shown, moment)
     claims = verified.claims
     shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
     holder = Holder(claims.name.display(), claims.birth_date)
-    code = db.session.scalar(
-        select(IssuedCode)
-        .join(Person, IssuedCode.person_id == Person.id)
-        .where(Person.enp == str(claims.enp), IssuedCode.serial == claims.serial)
-    )
-    if code is None:
+    row = db.session.execute(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial}).one_or_none()
+    if row is None:
         return VerificationResult(Verdict.NOT_FOUND, shown, moment, holder)
-    info = _policy_info(code.policy)
-    if code.status == CodeStatus.REVOKED:
+    info = PolicyInfo(row.kind, row.insurer_code, row.insurer_name, row.valid_from, row.valid_to, row.policy_status)
+    if row.key_status == KeyStatus.COMPROMISED:
+        return VerificationResult(Verdict.KEY_COMPROMISED, shown, moment, holder, info)
+    if row.code_status == CodeStatus.REVOKED:
         return VerificationResult(Verdict.REVOKED, shown, moment, holder, info)
-    if code.status == CodeStatus.SUPERSEDED:
+    if row.code_status == CodeStatus.SUPERSEDED:
         return VerificationResult(Verdict.SUPERSEDED, shown, moment, holder, info)
-    return VerificationResult(_policy_verdict(code.policy, moment), shown, moment, holder, info)
+    return VerificationResult(_policy_verdict(info, moment), shown, moment, holder, info)
+
+
+#: Everything a verdict needs about one code, in one indexed query.
+_REGISTRY_ROW = (
+    select(
+        IssuedCode.status.label("code_status"),
+        SigningKeyRecord.status.label("key_status"),
+        Policy.kind,
+        Policy.valid_from,
+        Policy.valid_to,
+        Policy.status.label("policy_status"),
+        Insurer.code.label("insurer_code"),
+        Insurer.name.label("insurer_name"),
+    )
+    .join(Person, IssuedCode.person_id == Person.id)
+    .join(Policy, IssuedCode.policy_id == Policy.id)
+    .join(Insurer, Policy.insurer_id == Insurer.id)
+    .join(SigningKeyRecord, SigningKeyRecord.kid == IssuedCode.kid)
+    .where(Person.enp == bindparam("enp"), IssuedCode.serial == bindparam("serial"))
+)
+
+
+def _decode(text: str, moment: datetime) -> VerifiedCode:
+    """Decode against the cached trust list; reload it if the registry has a key the cache lacks.
+
+    A made-up key id costs one indexed look-up, never a reload.
+    """
+    try:
+        return decode(text, keystore.cached_trust_list(), moment)
+    except UnknownKey as error:
+        if not db.session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.kid == error.kid.hex())):
+            raise
+        return decode(text, keystore.cached_trust_list(refresh=True), moment)
 
 
 def _is_latin1(text: str) -> bool:
@@ -119,7 +153,7 @@ def _policy_info(policy: Policy) -> PolicyInfo:
     )
 
 
-def _policy_verdict(policy: Policy, now: datetime) -> Verdict:
+def _policy_verdict(policy: PolicyInfo, now: datetime) -> Verdict:
     """The registry's own view of a policy, today."""
     status = PolicyStatus(policy.status)
     if status is PolicyStatus.SUSPENDED:
@@ -137,7 +171,7 @@ def _policy_verdict(policy: Policy, now: datetime) -> Verdict:
 def _registry_verdict(person: Person, now: datetime) -> tuple[Verdict, Policy | None, tuple[str, ...]]:
     policy = open_policy(person)
     if policy is not None:
-        return _policy_verdict(policy, now), policy, ()
+        return _policy_verdict(_policy_info(policy), now), policy, ()
     cover = newborn_cover(person, today_in_moscow(now))
     if cover is not None:
         return Verdict.VALID, open_policy(cover.representative), ("newborn_cover",)
