@@ -44,14 +44,22 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     entries = parser.parse_args().entries
     with tempfile.TemporaryDirectory() as folder:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/r.sqlite", "SECRET_KEY": "b",
-                          "SIGNING_KEY_PASSPHRASE": "b", "RATELIMIT_STORAGE_URI": "memory://"})  # fmt: skip
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/r.sqlite",
+                "SECRET_KEY": "b",
+                "SIGNING_KEY_PASSPHRASE": "b",
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
         with app.app_context():
             upgrade()
             db.session.execute(text("PRAGMA foreign_keys = OFF"))
             now = datetime.now(UTC)
-            rows = [{"code_id": i, "digest": os.urandom(6), "status": "revoked" if i % 10 else "superseded", "at": now}
-                    for i in range(1, entries + 1)]  # fmt: skip
+            rows = [
+                {"code_id": i, "digest": os.urandom(6), "status": "revoked" if i % 10 else "superseded", "at": now}
+                for i in range(1, entries + 1)
+            ]
             db.session.execute(insert(RevocationEvent.__table__), rows)
             db.session.commit()
             client = app.test_client()

@@ -184,8 +184,18 @@ def prepare(job: Job) -> list[Prepared | RowError]:
             if key is None:
                 results.append(RowError(line, f"у СМО {row.insurer_code} нет действующего ключа подписи"))
                 continue
-            claims = make_claims(data.enp, data.name, data.birth_date, data.sex, row.insurer_code,
-                                 PolicyKind.POLICY, job.today, valid_to, 1, job.moment)  # fmt: skip
+            claims = make_claims(
+                data.enp,
+                data.name,
+                data.birth_date,
+                data.sex,
+                row.insurer_code,
+                PolicyKind.POLICY,
+                job.today,
+                valid_to,
+                1,
+                job.moment,
+            )
             text = encode(claims, key)
         results.append(Prepared(row, valid_to, text))
     return results
@@ -241,8 +251,9 @@ def _raw_batches(stream: TextIO, size: int) -> Iterator[list[tuple[int, dict[str
         yield batch
 
 
-def import_csv(path: Path, actor: str, progress: Callable[[int], None] | None = None,
-               now: datetime | None = None) -> ImportReport:  # fmt: skip
+def import_csv(
+    path: Path, actor: str, progress: Callable[[int], None] | None = None, now: datetime | None = None
+) -> ImportReport:
     """Load a registry CSV. Bad lines are reported and skipped; good lines load.
 
     The main process reads lines and writes batches; workers parse, check and
@@ -286,8 +297,9 @@ def _signing_key(code: str, moment: datetime) -> SigningKey | None:
         return None
 
 
-def _drop_repeats(lines: list[tuple[int, dict[str, str | None]]],
-                  seen: dict[str, int]) -> tuple[list[tuple[int, dict[str, str | None]]], list[RowError]]:  # fmt: skip
+def _drop_repeats(
+    lines: list[tuple[int, dict[str, str | None]]], seen: dict[str, int]
+) -> tuple[list[tuple[int, dict[str, str | None]]], list[RowError]]:
     """A number may stand on one line of a file only."""
     kept, repeats = [], []
     for line, raw in lines:
@@ -306,8 +318,16 @@ def _registered(enps: list[str]) -> frozenset[str]:
     return found
 
 
-def _write(future: Pending, line_count: int, actor: str, digest: str, moment: datetime,
-           report: ImportReport, links: list[Row], progress: Callable[[int], None] | None) -> None:  # fmt: skip
+def _write(
+    future: Pending,
+    line_count: int,
+    actor: str,
+    digest: str,
+    moment: datetime,
+    report: ImportReport,
+    links: list[Row],
+    progress: Callable[[int], None] | None,
+) -> None:
     results = future.get()
     report.errors.extend(item for item in results if isinstance(item, RowError))
     prepared = [item for item in results if isinstance(item, Prepared)]
@@ -323,6 +343,8 @@ def _write(future: Pending, line_count: int, actor: str, digest: str, moment: da
 
 def _update_existing(rows: list[Row], actor: str, moment: datetime, report: ImportReport) -> None:
     """Persons already in the registry: nothing to do, a data correction, or a refused change."""
+    if not rows:
+        return
     people = {
         person.enp: (person.insurer.code, {column: getattr(person, column) for column in _COMPARED})
         for person in db.session.scalars(
@@ -397,8 +419,15 @@ def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime
             for enp, item in zip(enps, items, strict=True)
         ],
     )
-    audit.record(actor, "import", "registry", digest, "импорт реестра",
-                 {"lines": f"{items[0].row.line}-{items[-1].row.line}", "created": len(items)}, at=moment)  # fmt: skip
+    audit.record(
+        actor,
+        "import",
+        "registry",
+        digest,
+        "импорт реестра",
+        {"lines": f"{items[0].row.line}-{items[-1].row.line}", "created": len(items)},
+        at=moment,
+    )
 
 
 def _link_representatives(rows: list[Row], actor: str, report: ImportReport) -> None:

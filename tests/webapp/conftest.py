@@ -88,9 +88,16 @@ def registry(app: Flask) -> Iterator[Flask]:
         db.session.remove()
 
 
-def person_data(enp15: str = "770000000000001", surname: str = "Иванова", given: str = "Мария",
-                patronymic: str = "Петровна", born: date = date(1990, 4, 12), sex: str = "F",
-                category: Category = Category.CITIZEN, **extra: object) -> PersonData:  # fmt: skip
+def person_data(
+    enp15: str = "770000000000001",
+    surname: str = "Иванова",
+    given: str = "Мария",
+    patronymic: str = "Петровна",
+    born: date = date(1990, 4, 12),
+    sex: str = "F",
+    category: Category = Category.CITIZEN,
+    **extra: object,
+) -> PersonData:
     return PersonData(
         enp=Enp.with_check_digit(enp15),
         name=FullName(surname, given, patronymic),

@@ -89,19 +89,39 @@ def test_every_verdict_through_the_api(client: FlaskClient, token: str) -> None:
     key_admin.mark_compromised(third.kid, "test")
     seen.add(verify(client, token, third.text)[1]["verdict"])
     assert seen == {
-        "valid", "expired", "superseded", "revoked", "suspended", "terminated", "not_found", "forged",
-        "unknown_key", "malformed", "not_a_policy_code", "legacy_paper", "key_compromised",
-    }  # fmt: skip
+        "valid",
+        "expired",
+        "superseded",
+        "revoked",
+        "suspended",
+        "terminated",
+        "not_found",
+        "forged",
+        "unknown_key",
+        "malformed",
+        "not_a_policy_code",
+        "legacy_paper",
+        "key_compromised",
+    }
 
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
-    [("{not json", "application/json"), ('["OMS1:"]', "application/json"), ('{"code": 5}', "application/json"),
-     ('{"text": "x"}', "application/json"), ("", "application/json"), ("\xff\xfe", "text/plain")],
-)  # fmt: skip
+    [
+        ("{not json", "application/json"),
+        ('["OMS1:"]', "application/json"),
+        ('{"code": 5}', "application/json"),
+        ('{"text": "x"}', "application/json"),
+        ("", "application/json"),
+        ("\xff\xfe", "text/plain"),
+    ],
+)
 def test_bad_json_is_400(client: FlaskClient, token: str, body: str, content_type: str) -> None:
-    response = client.post("/api/v1/verify", data=body.encode("latin-1"), headers={
-        "Authorization": f"Bearer {token}", "Content-Type": content_type})  # fmt: skip
+    response = client.post(
+        "/api/v1/verify",
+        data=body.encode("latin-1"),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+    )
     assert response.status_code == 400
     assert "JSON" in response.get_json()["message"]
 

@@ -78,10 +78,38 @@ def test_keys_rotate_list_and_compromised(registry: Flask) -> None:
 
 def test_users_and_tokens(registry: Flask) -> None:
     register()
-    assert run(registry, "users", "create", "--username", "anna", "--role", "insurer", "--insurer", "77001",
-               "--password", "long-enough-pass")[0] == 0  # fmt: skip
-    assert run(registry, "users", "create", "--username", "ivanova", "--role", "citizen", "--enp", ENP,
-               "--password", "long-enough-pass")[0] == 0  # fmt: skip
+    assert (
+        run(
+            registry,
+            "users",
+            "create",
+            "--username",
+            "anna",
+            "--role",
+            "insurer",
+            "--insurer",
+            "77001",
+            "--password",
+            "long-enough-pass",
+        )[0]
+        == 0
+    )
+    assert (
+        run(
+            registry,
+            "users",
+            "create",
+            "--username",
+            "ivanova",
+            "--role",
+            "citizen",
+            "--enp",
+            ENP,
+            "--password",
+            "long-enough-pass",
+        )[0]
+        == 0
+    )
     code, token = run(registry, "tokens", "create", "--clinic", "GP-001", "--name", "МИС")
     assert code == 0
     assert token.startswith("oms_")

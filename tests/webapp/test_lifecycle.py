@@ -141,8 +141,9 @@ def test_an_insurer_sees_only_its_own_people(registry: Flask) -> None:
 
 def test_newborn_is_covered_by_the_mother_until_day_30(registry: Flask) -> None:
     register()
-    child = person_data("770000000000003", "Иванова", "София", "Сергеевна", date(2026, 11, 1),
-                        birth_registered_on=date(2026, 11, 3))  # fmt: skip
+    child = person_data(
+        "770000000000003", "Иванова", "София", "Сергеевна", date(2026, 11, 1), birth_registered_on=date(2026, 11, 3)
+    )
     lifecycle.register_newborn(child, ENP, "test", now=NOW)
     day_30 = datetime(2026, 12, 3, 12, tzinfo=NOW.tzinfo)
     result = verify_scan(str(child.enp), now=day_30)

@@ -123,8 +123,15 @@ def test_omscode_command(registry: Flask, tmp_path: Path, capsys: pytest.Capture
     ):
         files[name] = tmp_path / f"{name}.json"
         files[name].write_text(json.dumps(document), encoding="utf-8")
-    arguments = ["verify", "--registry-key", str(files["key"]), "--trust-list", str(files["trust"]),
-                 "--revocations", str(files["revocations"])]  # fmt: skip
+    arguments = [
+        "verify",
+        "--registry-key",
+        str(files["key"]),
+        "--trust-list",
+        str(files["trust"]),
+        "--revocations",
+        str(files["revocations"]),
+    ]
     assert omscode([*arguments, code]) == 0
     assert "valid: Полис действителен" in capsys.readouterr().out
     assert omscode([*arguments, "--lang", "en", "https://example.org"]) == 1

@@ -78,8 +78,10 @@ def test_wrong_password_is_refused_without_saying_which_part(people: Flask) -> N
 def test_login_is_rate_limited(people: Flask) -> None:
     client = people.test_client()
     token = csrf(client)
-    codes = [client.post("/login", data={"username": "ivanova", "password": f"x{i}", "csrf_token": token}).status_code
-             for i in range(6)]  # fmt: skip
+    codes = [
+        client.post("/login", data={"username": "ivanova", "password": f"x{i}", "csrf_token": token}).status_code
+        for i in range(6)
+    ]
     assert codes == [401] * 5 + [429]
     response = client.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 429, "the right password does not skip the limit"

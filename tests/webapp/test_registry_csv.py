@@ -114,8 +114,21 @@ def generated_csv(path: Path, count: int) -> Path:
         writer.writerow(registry_csv.COLUMNS)
         for index, person in enumerate(sample_people(count, seed=5)):
             name = person.name
-            writer.writerow([person.enp, name.surname, name.given_name, name.patronymic, person.birth_date,
-                             person.sex, "", "77001" if index % 2 else "77002", "citizen", "", ""])  # fmt: skip
+            writer.writerow(
+                [
+                    person.enp,
+                    name.surname,
+                    name.given_name,
+                    name.patronymic,
+                    person.birth_date,
+                    person.sex,
+                    "",
+                    "77001" if index % 2 else "77002",
+                    "citizen",
+                    "",
+                    "",
+                ]
+            )
     return path
 
 
@@ -128,15 +141,24 @@ def consistent() -> None:
     assert list(audit.problems()) == []
 
 
-def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes(registry: Flask, database_url: str,
-                                                                    tmp_path: Path) -> None:  # fmt: skip
+def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes(
+    registry: Flask, database_url: str, tmp_path: Path
+) -> None:
     path = generated_csv(tmp_path / "big.csv", 20_000)
-    environment = {**os.environ, "DATABASE_URL": database_url, "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
-                   "SECRET_KEY": "test", "IMPORT_BATCH_SIZE": "500"}  # fmt: skip
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+        "SECRET_KEY": "test",
+        "IMPORT_BATCH_SIZE": "500",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "webapp", "registry", "import", str(path)],
-        cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         loaded = db.session.scalar(select(func.count(Person.id))) or 0

@@ -24,9 +24,11 @@ def people_in_reach() -> list[Person]:
     """The citizen themself first, then the people they represent."""
     me = current_user.person
     represented = db.session.scalars(
-        select(Person).join(Representation, Representation.represented_id == Person.id)
-        .where(Representation.representative_id == me.id).order_by(Person.birth_date)
-    ).all()  # fmt: skip
+        select(Person)
+        .join(Representation, Representation.represented_id == Person.id)
+        .where(Representation.representative_id == me.id)
+        .order_by(Person.birth_date)
+    ).all()
     return [me, *represented]
 
 
