@@ -92,7 +92,10 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
     claims = verified.claims
     shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
     holder = Holder(claims.name.display(), claims.birth_date)
-    row = db.session.execute(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial}).one_or_none()
+    # Core, not Session.execute: the ORM layer would cost more than the query itself on this hot path.
+    row = (
+        db.session.connection().execute(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial}).one_or_none()
+    )
     if row is None:
         return VerificationResult(Verdict.NOT_FOUND, shown, moment, holder)
     info = PolicyInfo(row.kind, row.insurer_code, row.insurer_name, row.valid_from, row.valid_to, row.policy_status)
