@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp import accounts, publication
 from webapp.extensions import db, limiter
-from webapp.verification import VerificationResult, verify_scan
+from webapp.verification import VerificationResult, message, verify_scan
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -95,7 +95,7 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
     }
     return {
         "verdict": str(result.verdict),
-        "message": result.verdict.message(lang),
+        "message": message(result, lang),
         "shown": result.shown,
         "holder": holder,
         "policy": policy,

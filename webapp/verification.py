@@ -75,6 +75,21 @@ class VerificationResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+#: A number is looked up, not verified: its `valid` must not speak of a signature.
+NUMBER_VALID_MESSAGE = (
+    "Номер найден в реестре, полис действующий. Подписи у номера нет: сверьте документ.",
+    "The number is in the registry and the policy is current. A number carries no signature: check the ID document.",
+)
+
+
+def message(result: VerificationResult, language: str = "ru") -> str:
+    """The verdict's message, in the words that fit what was shown."""
+    if result.verdict is Verdict.VALID and result.shown == SHOWN_NUMBER:
+        russian, english = NUMBER_VALID_MESSAGE
+        return english if language == "en" else russian
+    return result.verdict.message(language)
+
+
 def verify_scan(scanned: str | bytes, now: datetime | None = None) -> VerificationResult:
     moment = now or datetime.now(UTC)
     data = scanned.encode("latin-1") if isinstance(scanned, str) and _is_latin1(scanned) else scanned

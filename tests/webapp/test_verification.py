@@ -129,3 +129,15 @@ def test_russian_layout_scan(registry: Flask) -> None:
     text = register().text
     typed = text.translate(str.maketrans("QWERTYUIOPASDFGHJKLZXCVBNM:./$", "ЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬЖЮ.;"))
     assert verify_scan(typed, now=NOW).verdict is Verdict.VALID
+
+
+def test_a_number_never_claims_a_checked_signature(registry: Flask) -> None:
+    from webapp.verification import message
+
+    code = register()
+    by_number = verify_scan(ENP, now=NOW)
+    by_code = verify_scan(code.text, now=NOW)
+    assert by_number.verdict is by_code.verdict is Verdict.VALID
+    assert "подпись" not in message(by_number).lower().replace("подписи у номера нет", "")
+    assert "signature is good" not in message(by_number, "en")
+    assert "подпись верна" in message(by_code)

@@ -9,9 +9,10 @@ from flask_htmx import HTMX
 
 from webapp.auth import role_required
 from webapp.models import Role
-from webapp.verification import verify_scan
+from webapp.verification import message, verify_scan
 
 clinic = Blueprint("clinic", __name__, url_prefix="/clinic")
+clinic.add_app_template_global(message, "verdict_message")
 htmx = HTMX()
 
 #: What a scanner or a person can reasonably send; longer input is refused unread.
