@@ -22,9 +22,10 @@ def make_qr(text: str) -> segno.QRCode:
     return segno.make_qr(text, error=QR_ERROR_LEVEL, boost_error=False)
 
 
-def qr_svg(text: str, scale: int = 8) -> bytes:
+def qr_svg(text: str, scale: int = 8, fluid: bool = False) -> bytes:
+    """`fluid`: a viewBox and no fixed size, so a page can scale it to the screen."""
     out = io.BytesIO()
-    make_qr(text).save(out, kind="svg", scale=scale, border=QR_QUIET_ZONE, xmldecl=False, svgns=True)
+    make_qr(text).save(out, kind="svg", scale=scale, border=QR_QUIET_ZONE, xmldecl=False, svgns=True, omitsize=fluid)
     return out.getvalue()
 
 

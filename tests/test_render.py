@@ -54,3 +54,9 @@ def test_code128_svg_carries_only_the_digits() -> None:
     svg = code128_svg(Enp("1234567890123452")).decode()
     assert "<svg" in svg
     assert "1234567890123452" in svg
+
+
+def test_a_fluid_qr_svg_scales_by_its_viewbox(code_text: str) -> None:
+    svg = qr_svg(code_text, fluid=True).decode()
+    assert "viewBox" in svg
+    assert 'width="' not in svg.split(">", 1)[0]

@@ -77,7 +77,8 @@ def _download(body: bytes, mimetype: str, name: str) -> Response:
 @citizen.get("/code.svg")
 @role_required(Role.CITIZEN)
 def code_svg() -> Response:
-    return _download(qr_svg(_current_code_text()), "image/svg+xml", "polis-oms.svg")
+    fluid = not request.args.get("download")  # on the page it scales to the screen; a download keeps its size
+    return _download(qr_svg(_current_code_text(), fluid=fluid), "image/svg+xml", "polis-oms.svg")
 
 
 @citizen.get("/code.png")
@@ -100,4 +101,4 @@ def live() -> Any:
     if code is None:
         abort(404)
     text = live_code(code, datetime.now(UTC))
-    return render_template("citizen/_live.html", svg=qr_svg(text, scale=6).decode("utf-8"))
+    return render_template("citizen/_live.html", svg=qr_svg(text, fluid=True).decode("utf-8"))
