@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.api import api
     from webapp.views.citizen import citizen
     from webapp.views.clinic import clinic, htmx
+    from webapp.views.insurer import insurer
 
     cli.init_app(app)
     security.init_app(app)
@@ -44,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on
     htmx.init_app(app)
-    for blueprint in (api, citizen, clinic):
+    for blueprint in (api, citizen, clinic, insurer):
         app.register_blueprint(blueprint)
     errors.init_app(app)
 

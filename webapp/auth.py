@@ -27,7 +27,7 @@ auth = Blueprint("auth", __name__)
 HOME_BY_ROLE = {
     Role.CITIZEN: "citizen.policy",
     Role.CLINIC: "clinic.scan",
-    Role.INSURER: "index",
+    Role.INSURER: "insurer.search",
     Role.ADMIN: "index",
 }
 

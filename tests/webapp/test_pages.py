@@ -10,12 +10,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from policy_codes import Verdict
 from tests.webapp.conftest import person_data, register, seed_registry
 from webapp import accounts, lifecycle
 from webapp.models import Role
+from webapp.verification import verify_scan
 
 PASSWORD = "long-enough-pass"
 ROOT = Path(__file__).resolve().parents[2]
+METHODS = [("webapp/**.py", "python"), ("templates/**.html", "jinja2")]
 MOTHER = str(person_data().enp)
 CHILD = str(person_data("770000000000002").enp)
 STRANGER = str(person_data("770000000000004").enp)
@@ -180,6 +183,7 @@ def test_no_inline_script_in_pages(people: Flask) -> None:
 
 
 def test_every_interface_string_has_an_english_translation() -> None:
+    from babel.messages.extract import extract_from_dir
     from babel.messages.pofile import read_po
 
     catalog_path = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -187,6 +191,8 @@ def test_every_interface_string_has_an_english_translation() -> None:
         catalog = read_po(catalog_file)
     untranslated = [message.id for message in catalog if message.id and not message.string]
     assert untranslated == []
+    in_code = {message for _, _, message, *_ in extract_from_dir(str(ROOT), method_map=METHODS) if message}
+    assert in_code <= {message.id for message in catalog}, "run `make translations` and translate what is new"
     assert (catalog_path.with_suffix(".mo")).stat().st_mtime >= catalog_path.stat().st_mtime - 1, "compile the catalog"
 
 
@@ -197,3 +203,53 @@ def test_pages_in_english(people: Flask) -> None:
     page = client.get("/login").get_data(as_text=True)
     assert "Password" in page
     assert "Пароль" not in page
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "expected"),
+    [
+        (None, "/insurer/", 302),
+        ("smo", "/insurer/", 200),
+        ("smo", f"/insurer/?q={MOTHER}", 200),
+        ("smo", f"/insurer/person/{MOTHER}", 200),
+        ("smo", "/insurer/person/1234567890123452", 404),
+        ("other-smo", f"/insurer/person/{MOTHER}", 404),
+        ("ivanova", "/insurer/", 403),
+        ("clinic", "/insurer/", 403),
+        ("admin", "/insurer/", 403),
+    ],
+)
+def test_insurer_routes(people: Flask, username: str | None, path: str, expected: int) -> None:
+    with people.app_context():
+        if username == "other-smo":
+            accounts.create_user("other-smo", PASSWORD, Role.INSURER, "test", insurer_code="77002")
+    client = logged_in(people, username) if username else people.test_client()
+    assert client.get(path).status_code == expected
+
+
+def test_insurer_never_finds_another_insurers_person(people: Flask) -> None:
+    with people.app_context():
+        accounts.create_user("other-smo", PASSWORD, Role.INSURER, "test", insurer_code="77002")
+    client = logged_in(people, "other-smo")
+    page = client.get(f"/insurer/?q={MOTHER}").get_data(as_text=True)
+    assert "Иванова" not in page
+    assert "Никого не нашли" in page
+    token = csrf(client, "/insurer/")
+    assert client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "x", "csrf_token": token}).status_code == 404
+
+
+def test_insurer_finds_by_name_and_birth_date_and_revokes(people: Flask) -> None:
+    client = logged_in(people, "smo")
+    found = client.get("/insurer/?q=Иванова+Мария&birth_date=1990-04-12").get_data(as_text=True)
+    assert f"/insurer/person/{MOTHER}" in found
+    assert client.get("/insurer/?q=Иванова").status_code == 400, "a name alone is not enough"
+    text = code_text(people, MOTHER)
+    token = csrf(client, f"/insurer/person/{MOTHER}")
+    response = client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "украден телефон", "csrf_token": token})
+    assert response.status_code == 302
+    page = client.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    assert "украден телефон" in page
+    assert "revoked" in page
+    with people.app_context():
+        assert verify_scan(text).verdict is Verdict.REVOKED
+    assert client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "x"}).status_code == 400, "CSRF"

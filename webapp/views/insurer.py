@@ -1,0 +1,111 @@
+"""Insurer staff: find their own insured, see a person's codes and audit trail, act on them.
+
+Every look-up is scoped to the staff member's insurer: another insurer's person
+answers 404, exactly like a number that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from policy_codes import FullName, InvalidValue, Snils
+from webapp import lifecycle
+from webapp.auth import role_required
+from webapp.errors import NotFound, RegistryError
+from webapp.extensions import db
+from webapp.models import AuditEntry, IssuedCode, Person, Role
+
+insurer = Blueprint("insurer", __name__, url_prefix="/insurer")
+
+SEARCH_LIMIT = 50
+
+#: The lifecycle actions staff may take from a person's page, all with a reason.
+ACTIONS = {
+    "reissue": lifecycle.reissue,
+    "revoke": lifecycle.revoke,
+    "suspend": lifecycle.suspend,
+    "resume": lifecycle.resume,
+    "terminate": lifecycle.terminate,
+}
+
+
+def scope() -> str:
+    return current_user.insurer.code
+
+
+def _search(query: str, birth_date: str) -> list[Person]:
+    """By ЕНП, by СНИЛС, or by surname (and given name) with the birth date."""
+    own = select(Person).where(Person.insurer_id == current_user.insurer_id)
+    digits = query.replace("-", "").replace(" ", "")
+    if digits.isdigit() and len(digits) == 16:
+        return list(db.session.scalars(own.where(Person.enp == digits)))
+    if digits.isdigit() and len(digits) == 11:
+        return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
+    words = query.split()
+    if not words or not birth_date:
+        raise InvalidValue(_("Введите ЕНП, СНИЛС или фамилию с датой рождения"))
+    name = FullName(words[0], words[1] if len(words) > 1 else "-")
+    found = own.where(Person.surname == name.surname, Person.birth_date == date.fromisoformat(birth_date))
+    if len(words) > 1:
+        found = found.where(Person.given_name == name.given_name)
+    return list(db.session.scalars(found.order_by(Person.given_name).limit(SEARCH_LIMIT)))
+
+
+@insurer.get("/")
+@role_required(Role.INSURER)
+def search() -> Any:
+    query = request.args.get("q", "").strip()
+    birth_date = request.args.get("birth_date", "").strip()
+    people: list[Person] = []
+    if query:
+        try:
+            people = _search(query, birth_date)
+        except (InvalidValue, ValueError) as error:
+            flash(str(error) if isinstance(error, InvalidValue) else _("Дата в формате ГГГГ-ММ-ДД"), "error")
+            return render_template("insurer/search.html", people=[], query=query, birth_date=birth_date), 400
+    return render_template("insurer/search.html", people=people, query=query, birth_date=birth_date)
+
+
+def _own_person(enp: str) -> Person:
+    try:
+        return lifecycle.person_by_enp(enp, scope())
+    except NotFound:
+        abort(404)
+
+
+@insurer.get("/person/<enp>")
+@role_required(Role.INSURER)
+def person(enp: str) -> str:
+    someone = _own_person(enp)
+    codes = db.session.scalars(
+        select(IssuedCode).where(IssuedCode.person_id == someone.id).order_by(IssuedCode.serial.desc())
+    ).all()
+    trail = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_key == enp).order_by(AuditEntry.id.desc()).limit(100)
+    ).all()
+    return render_template(
+        "insurer/person.html", person=someone, policy=lifecycle.open_policy(someone), codes=codes, trail=trail
+    )
+
+
+@insurer.post("/person/<enp>/<action>")
+@role_required(Role.INSURER)
+def act(enp: str, action: str) -> Response:
+    change = ACTIONS.get(action)
+    if change is None:
+        abort(404)
+    _own_person(enp)
+    reason = request.form.get("reason", "").strip()[:500]
+    try:
+        change(enp, f"smo:{current_user.username}", reason, scope=scope())
+        flash(_("Готово"), "ok")
+    except RegistryError as error:
+        flash(str(error), "error")
+    return redirect(url_for("insurer.person", enp=enp))
