@@ -36,3 +36,21 @@ def test_citizen_sees_a_live_code_that_falls_back_offline(live_server: Server, p
         assert verify_scan(live).verdict is Verdict.VALID
         assert verify_scan(static).shown == "static_code"
         assert verify_scan(static).verdict is Verdict.VALID
+
+
+def test_show_at_reception_fills_the_screen_with_a_readable_code(live_server: Server, phone: object) -> None:
+    page = phone
+    log_in(page, live_server.url, "petrov", "citizen-demo-2026")
+    page.click("text=Показать в регистратуре")
+    page.wait_for_selector("img.reception-qr")
+    page.wait_for_function("document.querySelector('img.reception-qr').complete")
+    box = page.locator("img.reception-qr").bounding_box()
+    assert box is not None
+    assert box["width"] >= 340, "the code takes the width of a 390 px phone"
+    shot(page, "citizen-show-at-reception")
+    text = read_qr(page.locator("img.reception-qr").screenshot())
+    with live_server.app.app_context():
+        result = verify_scan(text)
+    assert result.verdict is Verdict.VALID
+    assert result.holder is not None
+    assert result.holder.name == "Петров Алексей Николаевич"

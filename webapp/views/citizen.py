@@ -59,6 +59,16 @@ def policy() -> str:
     )
 
 
+@citizen.get("/show")
+@role_required(Role.CITIZEN)
+def show() -> str:
+    """ "Show at reception": the code alone, as large as the screen allows, and the number under it."""
+    person = chosen_person()
+    if lifecycle.current_code(person) is None:
+        abort(404)
+    return render_template("citizen/show.html", person=person)
+
+
 def _current_code_text() -> str:
     code = lifecycle.current_code(chosen_person())
     if code is None:
