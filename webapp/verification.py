@@ -50,6 +50,8 @@ class Holder:
 
     name: str
     birth_date: date
+    #: Only the last four digits: what a clinic's history may keep.
+    masked_enp: str
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
         return VerificationResult(error.verdict, shown, moment)
     claims = verified.claims
     shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
-    holder = Holder(claims.name.display(), claims.birth_date)
+    holder = Holder(claims.name.display(), claims.birth_date, claims.enp.masked())
     # Core, not Session.execute: the ORM layer would cost more than the query itself on this hot path.
     row = (
         db.session.connection().execute(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial}).one_or_none()
@@ -212,7 +214,7 @@ def _verify_number(digits: str, now: datetime) -> VerificationResult:
     if person is None:
         return VerificationResult(Verdict.NOT_FOUND, SHOWN_NUMBER, now)
     verdict, policy, notes = _registry_verdict(person, now)
-    holder = Holder(person.name.display(), person.birth_date)
+    holder = Holder(person.name.display(), person.birth_date, enp.masked())
     return VerificationResult(verdict, SHOWN_NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
 
 
@@ -222,7 +224,7 @@ def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
         legacy = parse_legacy(data)
     except MalformedCode:
         return VerificationResult(Verdict.MALFORMED, SHOWN_LEGACY, now)
-    holder = Holder(legacy.name.display(), legacy.birth_date)
+    holder = Holder(legacy.name.display(), legacy.birth_date, legacy.enp.masked())
     person = _lookup(str(legacy.enp))
     notes = ("signature_not_checked",)
     if person is None:

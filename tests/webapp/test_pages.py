@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from policy_codes import Verdict
 from tests.webapp.conftest import person_data, register, seed_registry
-from webapp import accounts, lifecycle
+from webapp import accounts, lifecycle, organisations
 from webapp.models import Role
 from webapp.verification import verify_scan
 
@@ -256,3 +256,23 @@ def test_insurer_finds_by_name_and_birth_date_and_revokes(people: Flask) -> None
     with people.app_context():
         assert verify_scan(text).verdict is Verdict.REVOKED
     assert client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "x"}).status_code == 400, "CSRF"
+
+
+def test_clinic_history_keeps_time_verdict_and_a_masked_number_only(people: Flask) -> None:
+    client = logged_in(people, "clinic")
+    token = csrf(client, "/clinic/")
+    client.post("/clinic/verify", data={"code": code_text(people, MOTHER), "csrf_token": token})
+    client.post("/clinic/verify", data={"code": "https://example.org", "csrf_token": token})
+    page = client.get("/clinic/history").get_data(as_text=True)
+    assert "valid" in page
+    assert "not_a_policy_code" in page
+    assert "•" * 12 + MOTHER[-4:] in page
+    assert MOTHER not in page
+    assert "Иванова" not in page
+    with people.app_context():
+        accounts.create_user("clinic-2", PASSWORD, Role.CLINIC, "test", clinic_code="GP-001")
+        organisations.create_clinic("GP-002", "Другая", "test")
+        accounts.create_user("other-clinic", PASSWORD, Role.CLINIC, "test", clinic_code="GP-002")
+    assert "•" * 12 in logged_in(people, "clinic-2").get("/clinic/history").get_data(as_text=True)
+    assert "•" * 12 not in logged_in(people, "other-clinic").get("/clinic/history").get_data(as_text=True)
+    assert logged_in(people, "ivanova").get("/clinic/history").status_code == 403

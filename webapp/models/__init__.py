@@ -7,6 +7,7 @@ from webapp.models.keys import SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
 from webapp.models.people import Category, Person, Representation
 from webapp.models.policies import (
+    ClinicCheck,
     CodeStatus,
     InsurerChange,
     IssuedCode,
@@ -21,6 +22,7 @@ __all__ = [
     "AuditEntry",
     "Category",
     "Clinic",
+    "ClinicCheck",
     "CodeStatus",
     "Holiday",
     "Insurer",

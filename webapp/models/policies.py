@@ -120,3 +120,16 @@ class RevocationEvent(db.Model):
     digest: Mapped[bytes] = mapped_column(LargeBinary(8))
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
+
+
+class ClinicCheck(db.Model):
+    """One verification at a clinic's desk: time, verdict and a masked number, nothing else."""
+
+    __tablename__ = "clinic_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    at: Mapped[datetime]
+    verdict: Mapped[str] = mapped_column(String(30))
+    shown: Mapped[str] = mapped_column(String(20))
+    masked_enp: Mapped[str] = mapped_column(String(20), default="")

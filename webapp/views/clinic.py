@@ -6,10 +6,15 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask_htmx import HTMX
+from flask_login import current_user
+from sqlalchemy import select
 
+from policy_codes.codec import MOSCOW
 from webapp.auth import role_required
-from webapp.models import Role
-from webapp.verification import message, verify_scan
+from webapp.extensions import db
+from webapp.models import ClinicCheck, Role
+from webapp.transactions import atomic
+from webapp.verification import VerificationResult, message, verify_scan
 
 clinic = Blueprint("clinic", __name__, url_prefix="/clinic")
 clinic.add_app_template_global(message, "verdict_message")
@@ -17,6 +22,7 @@ htmx = HTMX()
 
 #: What a scanner or a person can reasonably send; longer input is refused unread.
 MAX_INPUT = 4000
+HISTORY_LENGTH = 100
 
 
 @clinic.get("/")
@@ -30,6 +36,33 @@ def scan() -> str:
 def verify() -> Any:
     scanned = request.form.get("code", "")[:MAX_INPUT]
     result = verify_scan(scanned)
+    _remember(result)
     if htmx:
         return render_template("clinic/_verdict.html", result=result)
     return render_template("clinic/scan.html", result=result)
+
+
+@atomic
+def _remember(result: VerificationResult) -> None:
+    db.session.add(
+        ClinicCheck(
+            clinic_id=current_user.clinic_id,
+            at=result.checked_at,
+            verdict=str(result.verdict),
+            shown=result.shown,
+            masked_enp=result.holder.masked_enp if result.holder else "",
+        )
+    )
+
+
+@clinic.get("/history")
+@role_required(Role.CLINIC)
+def history() -> str:
+    """This clinic's recent checks: time, verdict and a masked number only."""
+    checks = db.session.scalars(
+        select(ClinicCheck)
+        .where(ClinicCheck.clinic_id == current_user.clinic_id)
+        .order_by(ClinicCheck.id.desc())
+        .limit(HISTORY_LENGTH)
+    ).all()
+    return render_template("clinic/history.html", checks=checks, moscow=MOSCOW)
