@@ -21,12 +21,15 @@ MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
 
 
+_DEFAULTS = PasswordHasher()
+
+
 def _hasher() -> PasswordHasher:
     """argon2id with the library's defaults; tests may lower the cost (ARGON2_TIME_COST, ARGON2_MEMORY_KIB)."""
     config = current_app.config
     return PasswordHasher(
-        time_cost=config.get("ARGON2_TIME_COST", PasswordHasher().time_cost),
-        memory_cost=config.get("ARGON2_MEMORY_KIB", PasswordHasher().memory_cost),
+        time_cost=config.get("ARGON2_TIME_COST", _DEFAULTS.time_cost),
+        memory_cost=config.get("ARGON2_MEMORY_KIB", _DEFAULTS.memory_cost),
     )
 
 

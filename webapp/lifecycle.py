@@ -186,14 +186,18 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).replace(microsecond=0)
 
 
+def _require_unregistered(enp: Enp) -> None:
+    if db.session.scalar(select(Person.id).where(Person.enp == str(enp))):
+        raise RegistryError("Застрахованный с таким ЕНП уже есть в реестре")
+
+
 @atomic
 def register_person(
     data: PersonData, insurer_code: str, actor: str, *, temporary: bool = False, now: datetime | None = None
 ) -> IssuedCode:
     """A new insured person with a policy (or a temporary certificate) and its first code."""
     moment = _now(now)
-    if db.session.scalar(select(Person.id).where(Person.enp == str(data.enp))):
-        raise RegistryError("Застрахованный с таким ЕНП уже есть в реестре")
+    _require_unregistered(data.enp)
     insurer = insurer_by_code(insurer_code)
     person = Person(**data.columns(), insurer=insurer)
     db.session.add(person)
@@ -391,8 +395,7 @@ def register_newborn(data: PersonData, representative_enp: str, actor: str, now:
     """A newborn with no policy yet: covered by the representative's insurer for 30 days."""
     if data.birth_registered_on is None:
         raise RegistryError("Укажите дату государственной регистрации рождения")
-    if db.session.scalar(select(Person.id).where(Person.enp == str(data.enp))):
-        raise RegistryError("Застрахованный с таким ЕНП уже есть в реестре")
+    _require_unregistered(data.enp)
     representative = person_by_enp(representative_enp)
     child = Person(**data.columns(), insurer=representative.insurer)
     db.session.add_all([child, Representation(representative=representative, represented=child)])

@@ -92,6 +92,8 @@ class Row:
     data: lifecycle.PersonData
     insurer_code: str
     representative_enp: str | None
+    #: The policy's last day if issued today (None: no end), computed while checking the row.
+    valid_to: date | None
 
 
 def _optional_date(value: str) -> date | None:
@@ -132,10 +134,10 @@ def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], t
             right_valid_until=right_valid_until,
         )
         representative = str(Enp(values["representative_enp"])) if values["representative_enp"] else None
-        policy_end(category, today, right_valid_until)
+        valid_to = policy_end(category, today, right_valid_until)
     except (InvalidValue, RegistryError) as error:
         raise ValueError(str(error)) from None
-    return Row(line, data, values["insurer_code"], representative)
+    return Row(line, data, values["insurer_code"], representative, valid_to)
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,6 @@ class Prepared:
     """A parsed line, signed if it is a new person: what the writer needs, and nothing it must recompute."""
 
     row: Row
-    valid_to: date | None
     text: str | None
 
 
@@ -177,7 +178,6 @@ def prepare(job: Job) -> list[Prepared | RowError]:
             results.append(RowError(line, str(error)))
             continue
         data = row.data
-        valid_to = policy_end(data.category, job.today, data.right_valid_until)
         text = None
         if str(data.enp) not in job.known:
             key = _CONTEXT.keys.get(row.insurer_code)
@@ -192,12 +192,12 @@ def prepare(job: Job) -> list[Prepared | RowError]:
                 row.insurer_code,
                 PolicyKind.POLICY,
                 job.today,
-                valid_to,
+                row.valid_to,
                 1,
                 job.moment,
             )
             text = encode(claims, key)
-        results.append(Prepared(row, valid_to, text))
+        results.append(Prepared(row, text))
     return results
 
 
@@ -386,7 +386,7 @@ def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime
                 "kind": PolicyKind.POLICY.value,
                 "category": item.row.data.category.value,
                 "valid_from": issued_on,
-                "valid_to": item.valid_to,
+                "valid_to": item.row.valid_to,
                 "status": PolicyStatus.ACTIVE.value,
                 "status_reason": "",
                 "created_at": moment,

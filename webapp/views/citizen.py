@@ -32,10 +32,10 @@ def people_in_reach() -> list[Person]:
     return [me, *represented]
 
 
-def chosen_person() -> Person:
+def chosen_person(people: list[Person] | None = None) -> Person:
     """`?person=ENP` picks a dependant; anyone else's number answers 404, not a hint."""
     wanted = request.args.get("person", "")
-    people = people_in_reach()
+    people = people or people_in_reach()
     if not wanted:
         return people[0]
     for person in people:
@@ -47,12 +47,13 @@ def chosen_person() -> Person:
 @citizen.get("/")
 @role_required(Role.CITIZEN)
 def policy() -> str:
-    person = chosen_person()
+    people = people_in_reach()
+    person = chosen_person(people)
     code = lifecycle.current_code(person)
     return render_template(
         "citizen/policy.html",
         person=person,
-        people=people_in_reach(),
+        people=people,
         policy=lifecycle.open_policy(person),
         code=code,
         cover=lifecycle.newborn_cover(person, lifecycle.today_in_moscow(datetime.now(UTC))),
