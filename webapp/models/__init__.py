@@ -16,8 +16,10 @@ from webapp.models.policies import (
     PolicyStatus,
     RevocationEvent,
 )
+from webapp.models.requests import ActivationCode, ReissueRequest, RequestStatus
 
 __all__ = [
+    "ActivationCode",
     "ApiToken",
     "AuditEntry",
     "Category",
@@ -33,7 +35,9 @@ __all__ = [
     "PolicyKind",
     "PolicyStatus",
     "Region",
+    "ReissueRequest",
     "Representation",
+    "RequestStatus",
     "RevocationEvent",
     "Role",
     "SigningKeyRecord",

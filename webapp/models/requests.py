@@ -1,0 +1,51 @@
+"""What a citizen asks of their insurer, and what an insurer hands a citizen to open an account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.organisations import Insurer
+from webapp.models.people import Person
+
+
+class RequestStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"  # the insurer reissued the code
+    DECLINED = "declined"
+
+
+class ReissueRequest(db.Model):
+    """A citizen's request for a new code (a lost phone, a stolen screenshot), for their insurer to act on."""
+
+    __tablename__ = "reissue_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default=RequestStatus.OPEN)
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship()
+    insurer: Mapped[Insurer] = relationship()
+
+
+class ActivationCode(db.Model):
+    """A one-time code an insurer gives a person to open their account; only its hash is stored."""
+
+    __tablename__ = "activation_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship()
