@@ -29,7 +29,8 @@ def rotate(insurer_code: str, actor: str, now: datetime | None = None) -> Signin
 
 
 @atomic
-def _mark_compromised(kid: str, actor: str, now: datetime | None) -> SigningKeyRecord:
+def distrust(kid: str, actor: str, now: datetime | None = None) -> SigningKeyRecord:
+    """Mark the key compromised and give its owner a new key, in one transaction; the reissue comes after."""
     record = keystore.record_for(kid)
     if record.status == KeyStatus.COMPROMISED:
         raise RegistryError(f"Ключ {record.kid} уже помечен скомпрометированным")
@@ -48,7 +49,7 @@ def mark_compromised(
 
     Returns how many codes were reissued. If interrupted, `resume_reissue` finishes the job.
     """
-    record = _mark_compromised(kid, actor, now)
+    record = distrust(kid, actor, now)
     return lifecycle.reissue_all_signed_by(record.kid, actor, progress)
 
 
