@@ -51,8 +51,7 @@ def clinic_by_code(code: str) -> Clinic:
     return clinic
 
 
-@atomic
-def create_user(
+def add_user(
     username: str,
     password: str,
     role: Role,
@@ -62,7 +61,8 @@ def create_user(
     clinic_code: str | None = None,
     enp: str | None = None,
 ) -> User:
-    """A login. Insurer staff need an insurer, clinic staff a clinic, a citizen their ЕНП."""
+    """A login, within the caller's transaction. Insurer staff need an insurer, clinic staff a clinic,
+    a citizen their ЕНП."""
     username = username.strip()
     if not username:
         raise RegistryError("Укажите имя пользователя")
@@ -92,6 +92,9 @@ def create_user(
     db.session.flush()
     audit.record(actor, "create_user", "user", username, details={"role": str(role)})
     return user
+
+
+create_user = atomic(add_user)
 
 
 def _token_hash(token: str) -> str:
@@ -127,3 +130,15 @@ def clinic_for_token(token: str) -> Clinic | None:
     if record is None or record.revoked_at is not None:
         return None
     return record.clinic
+
+
+@atomic
+def set_active(user_id: int, active: bool, actor: str) -> User:
+    """Let a login in, or keep it out: a disabled user's sessions end on their next request."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Пользователь {user_id} не найден")
+    if user.active != active:
+        user.active = active
+        audit.record(actor, "enable_user" if active else "disable_user", "user", user.username)
+    return user

@@ -12,7 +12,8 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from webapp import accounts
+from webapp import accounts, activation
+from webapp.errors import RegistryError
 from webapp.extensions import db, limiter
 from webapp.models import Role, User
 
@@ -80,6 +81,30 @@ def login() -> Any:
         flash(_("Неверный логин или пароль"), "error")
         return render_template("login.html", username=username), 401
     return render_template("login.html", username="")
+
+
+@auth.route("/activate", methods=["GET", "POST"])
+@limiter.limit("5 per minute", key_func=_login_key, methods=["POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def activate() -> Any:
+    """First visit: the ЕНП, the one-time code from the insurer, then a login and password of one's own."""
+    form = {name: request.form.get(name, "").strip() for name in ("enp", "code", "username")}
+    if request.method == "GET":
+        return render_template("activate.html", form=form)
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        flash(_("Пароли не совпадают"), "error")
+        return render_template("activate.html", form=form), 400
+    try:
+        user = activation.activate(form["enp"], form["code"], form["username"], password)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return render_template("activate.html", form=form), 400
+    session.clear()
+    session.permanent = True
+    login_user(user)
+    flash(_("Учётная запись создана"), "ok")
+    return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
 
 
 @auth.post("/logout")

@@ -193,12 +193,19 @@ def _require_unregistered(enp: Enp) -> None:
 
 @atomic
 def register_person(
-    data: PersonData, insurer_code: str, actor: str, *, temporary: bool = False, now: datetime | None = None
+    data: PersonData,
+    insurer_code: str,
+    actor: str,
+    *,
+    temporary: bool = False,
+    representative_enp: str | None = None,
+    now: datetime | None = None,
 ) -> IssuedCode:
-    """A new insured person with a policy (or a temporary certificate) and its first code."""
+    """A new insured person with a policy (or a temporary certificate), its first code, and their representative."""
     moment = _now(now)
     _require_unregistered(data.enp)
     insurer = insurer_by_code(insurer_code)
+    representative = person_by_enp(representative_enp) if representative_enp else None
     person = Person(**data.columns(), insurer=insurer)
     db.session.add(person)
     kind = PolicyKind.TEMPORARY_CERTIFICATE if temporary else PolicyKind.POLICY
@@ -206,6 +213,8 @@ def register_person(
     audit.record(
         actor, "register", "person", person.enp, details={"kind": str(kind), "insurer": insurer.code}, at=moment
     )
+    if representative is not None:
+        _link(representative, person, actor, moment)
     return code
 
 
@@ -366,8 +375,10 @@ def change_insurer(
 @atomic
 def link_representative(representative_enp: str, represented_enp: str, actor: str, now: datetime | None = None) -> bool:
     """Link a representative to the person they act for; False if the link was already there."""
-    representative = person_by_enp(representative_enp)
-    represented = person_by_enp(represented_enp)
+    return _link(person_by_enp(representative_enp), person_by_enp(represented_enp), actor, _now(now))
+
+
+def _link(representative: Person, represented: Person, actor: str, moment: datetime) -> bool:
     if representative.id == represented.id:
         raise RegistryError("Человек не может представлять сам себя")
     link = db.session.scalar(
@@ -383,9 +394,9 @@ def link_representative(representative_enp: str, represented_enp: str, actor: st
         actor,
         "link_representative",
         "person",
-        represented_enp,
-        details={"representative": representative_enp},
-        at=_now(now),
+        represented.enp,
+        details={"representative": representative.enp},
+        at=moment,
     )
     return True
 

@@ -113,3 +113,16 @@ def register(
     data: PersonData | None = None, insurer: str = "77001", at: datetime = NOW, **kwargs: object
 ) -> IssuedCode:
     return lifecycle.register_person(data or person_data(), insurer, "test", now=at, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def people(app: Flask) -> Flask:
+    """The registry of tests/webapp/pages.py, with logins. Requests run with no app context held open,
+    as in production: each gets its own `g`."""
+    from tests.webapp import pages  # it builds on this module's helpers
+
+    with app.app_context():
+        seed_registry()
+        pages.populate()
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app

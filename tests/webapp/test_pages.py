@@ -3,66 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from policy_codes import Verdict
-from tests.webapp.conftest import person_data, register, seed_registry
-from webapp import accounts, lifecycle, organisations
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
+from webapp import accounts, organisations
 from webapp.models import Role
 from webapp.verification import verify_scan
 
-PASSWORD = "long-enough-pass"
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("webapp/**.py", "python"), ("templates/**.html", "jinja2")]
-MOTHER = str(person_data().enp)
-CHILD = str(person_data("770000000000002").enp)
-STRANGER = str(person_data("770000000000004").enp)
-
-
-@pytest.fixture
-def people(app: Flask) -> Iterator[Flask]:
-    """Requests run with no app context held open, as in production: each gets its own `g`."""
-    with app.app_context():
-        seed_registry()
-        populate()
-    app.config["WTF_CSRF_ENABLED"] = True
-    return app
-
-
-def populate() -> None:
-    register()
-    register(person_data("770000000000002", "Иванов", "Артём", "Сергеевич", sex="M"))
-    register(person_data("770000000000004", "Петров", "Алексей", "Николаевич", sex="M"))
-    lifecycle.link_representative(MOTHER, CHILD, "test")
-    accounts.create_user("ivanova", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
-    accounts.create_user("clinic", PASSWORD, Role.CLINIC, "test", clinic_code="GP-001")
-    accounts.create_user("smo", PASSWORD, Role.INSURER, "test", insurer_code="77001")
-    accounts.create_user("admin", PASSWORD, Role.ADMIN, "test")
-
-
-def csrf(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "every form carries a CSRF token"
-    return match.group(1)
-
-
-def code_text(app: Flask, enp: str) -> str:
-    with app.app_context():
-        return lifecycle.current_code(lifecycle.person_by_enp(enp)).text
-
-
-def logged_in(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    token = csrf(client)
-    response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
 
 
 def test_login_sends_each_role_home(people: Flask) -> None:

@@ -6,17 +6,17 @@ answers 404, exactly like a number that does not exist.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from policy_codes import FullName, InvalidValue, Snils
-from webapp import lifecycle
+from webapp import activation, lifecycle, registry_csv
 from webapp.auth import role_required
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
@@ -34,6 +34,8 @@ ACTIONS = {
     "resume": lifecycle.resume,
     "terminate": lifecycle.terminate,
 }
+#: Why a person may change insurer more than once a year (DESIGN.md, "Changing insurer").
+TRANSFER_EXCEPTIONS = ("", "moved_region", "insurer_left")
 
 
 def scope() -> str:
@@ -104,8 +106,98 @@ def act(enp: str, action: str) -> Response:
     _own_person(enp)
     reason = request.form.get("reason", "").strip()[:500]
     try:
-        change(enp, f"smo:{current_user.username}", reason, scope=scope())
+        change(enp, _actor(), reason, scope=scope())
         flash(_("Готово"), "ok")
     except RegistryError as error:
         flash(str(error), "error")
     return redirect(url_for("insurer.person", enp=enp))
+
+
+def _actor() -> str:
+    return f"smo:{current_user.username}"
+
+
+@insurer.post("/person/<enp>/issue-policy")
+@role_required(Role.INSURER)
+def issue_policy(enp: str) -> Response:
+    """The policy is ready: it replaces the person's temporary certificate."""
+    _own_person(enp)
+    try:
+        lifecycle.replace_certificate_with_policy(enp, _actor(), scope=scope())
+        flash(_("Полис выдан, временное свидетельство закрыто"), "ok")
+    except RegistryError as error:
+        flash(str(error), "error")
+    return redirect(url_for("insurer.person", enp=enp))
+
+
+@insurer.post("/person/<enp>/activation-code")
+@role_required(Role.INSURER)
+def activation_code(enp: str) -> Any:
+    """A one-time code for the person to open their account; shown on this page once, never kept."""
+    someone = _own_person(enp)
+    try:
+        code = activation.issue_code(enp, _actor(), scope=scope())
+    except RegistryError as error:
+        flash(str(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    response = make_response(
+        render_template("insurer/activation_code.html", person=someone, code=activation.display(code))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+_EMPTY_PERSON = dict.fromkeys(registry_csv.COLUMNS, "")
+
+
+@insurer.route("/new", methods=["GET", "POST"])
+@role_required(Role.INSURER)
+def new_person() -> Any:
+    """Register a person who applied to us: a policy, or a temporary certificate until it is ready."""
+    form = {**_EMPTY_PERSON, **{name: request.form.get(name, "").strip() for name in registry_csv.COLUMNS}}
+    form["insurer_code"] = scope()
+    temporary = request.form.get("kind") == "temporary"
+    if request.method == "GET":
+        return render_template("insurer/new.html", form=form, temporary=False)
+    today = lifecycle.today_in_moscow(datetime.now(UTC))
+    try:
+        row = registry_csv.parse_row(0, form, {scope(): current_user.insurer_id}, today)
+        lifecycle.register_person(
+            row.data, scope(), _actor(), temporary=temporary, representative_enp=row.representative_enp
+        )
+    except NotFound:
+        flash(_("Представитель с таким ЕНП не найден в реестре"), "error")
+    except (ValueError, RegistryError) as error:
+        flash(_("Проверьте данные: %(reason)s", reason=error), "error")
+    else:
+        flash(_("Застрахованный зарегистрирован, код выпущен"), "ok")
+        return redirect(url_for("insurer.person", enp=str(row.data.enp)))
+    return render_template("insurer/new.html", form=form, temporary=temporary), 400
+
+
+@insurer.route("/transfer", methods=["GET", "POST"])
+@role_required(Role.INSURER)
+def transfer() -> Any:
+    """Accept a person moving to us from another insurer, on their application; the number stays."""
+    form = {name: request.form.get(name, "").strip() for name in ("enp", "birth_date", "applied_on", "exception")}
+    if request.method == "GET":
+        return render_template("insurer/transfer.html", form=form, exceptions=TRANSFER_EXCEPTIONS)
+    try:
+        applied_on = date.fromisoformat(form["applied_on"])
+        birth_date = date.fromisoformat(form["birth_date"])
+    except ValueError:
+        flash(_("Дата в формате ГГГГ-ММ-ДД"), "error")
+        return render_template("insurer/transfer.html", form=form, exceptions=TRANSFER_EXCEPTIONS), 400
+    try:
+        # The application carries the birth date: a mistyped number must not move someone else.
+        if lifecycle.person_by_enp(form["enp"]).birth_date != birth_date:
+            raise NotFound("ЕНП и дата рождения не совпадают")
+        lifecycle.change_insurer(form["enp"], scope(), applied_on, _actor(), form["exception"])
+    except NotFound:
+        flash(_("В реестре нет застрахованного с таким ЕНП и датой рождения"), "error")
+    except RegistryError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Застрахованный принят, новый код выпущен"), "ok")
+        return redirect(url_for("insurer.person", enp=form["enp"]))
+    return render_template("insurer/transfer.html", form=form, exceptions=TRANSFER_EXCEPTIONS), 400

@@ -1,0 +1,48 @@
+"""Helpers for page tests through Flask's test client: a populated registry, CSRF tokens, logins."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.webapp.conftest import person_data, register
+from webapp import accounts, lifecycle
+from webapp.models import Role
+
+PASSWORD = "long-enough-pass"
+MOTHER = str(person_data().enp)
+CHILD = str(person_data("770000000000002").enp)
+STRANGER = str(person_data("770000000000004").enp)
+
+
+def populate() -> None:
+    register()
+    register(person_data("770000000000002", "Иванов", "Артём", "Сергеевич", sex="M"))
+    register(person_data("770000000000004", "Петров", "Алексей", "Николаевич", sex="M"))
+    lifecycle.link_representative(MOTHER, CHILD, "test")
+    accounts.create_user("ivanova", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
+    accounts.create_user("clinic", PASSWORD, Role.CLINIC, "test", clinic_code="GP-001")
+    accounts.create_user("smo", PASSWORD, Role.INSURER, "test", insurer_code="77001")
+    accounts.create_user("admin", PASSWORD, Role.ADMIN, "test")
+
+
+def csrf(client: FlaskClient, path: str = "/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def code_text(app: Flask, enp: str) -> str:
+    with app.app_context():
+        return lifecycle.current_code(lifecycle.person_by_enp(enp)).text
+
+
+def logged_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    token = csrf(client)
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

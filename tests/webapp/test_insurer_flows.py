@@ -1,0 +1,246 @@
+"""Insurer pages beyond search: register a person, temporary certificates, transfers, activation codes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from policy_codes import Enp
+from tests.webapp.conftest import NOW, register
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
+from webapp import activation, lifecycle
+from webapp.errors import RegistryError
+from webapp.extensions import db
+from webapp.models import ActivationCode, AuditEntry, PolicyKind, Role, User
+
+NEWCOMER = str(Enp.with_check_digit("770000000000099"))
+
+
+def new_person_form(client: FlaskClient, **changes: str) -> dict[str, str]:
+    form = {
+        "enp": NEWCOMER,
+        "surname": "Сидорова",
+        "given_name": "Анна",
+        "patronymic": "",
+        "birth_date": "2001-02-03",
+        "sex": "F",
+        "snils": "",
+        "category": "citizen",
+        "right_valid_until": "",
+        "representative_enp": "",
+        "kind": "policy",
+        "csrf_token": csrf(client, "/insurer/new"),
+    }
+    return form | changes
+
+
+def open_policy_kind(app: Flask, enp: str) -> str | None:
+    with app.app_context():
+        policy = lifecycle.open_policy(lifecycle.person_by_enp(enp))
+        return policy.kind if policy else None
+
+
+@pytest.mark.parametrize("kind", ["policy", "temporary"])
+def test_insurer_registers_a_person_with_a_policy_or_a_temporary_certificate(people: Flask, kind: str) -> None:
+    client = logged_in(people, "smo")
+    response = client.post("/insurer/new", data=new_person_form(client, kind=kind, representative_enp=MOTHER))
+    assert response.status_code == 302
+    assert response.location.endswith(f"/insurer/person/{NEWCOMER}")
+    expected = PolicyKind.TEMPORARY_CERTIFICATE if kind == "temporary" else PolicyKind.POLICY
+    assert open_policy_kind(people, NEWCOMER) == expected
+    mother = logged_in(people, "ivanova")
+    assert mother.get(f"/me/?person={NEWCOMER}").status_code == 200, "the representative sees the new dependant"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"enp": "1234567890123458"}, "ЕНП"),
+        ({"birth_date": "03.02.2001"}, "ГГГГ-ММ-ДД"),
+        ({"category": "martian"}, "категория"),
+        ({"surname": ""}, "Проверьте данные"),
+        ({"enp": MOTHER}, "уже есть в реестре"),
+        ({"representative_enp": str(Enp.with_check_digit("770000000000077"))}, "Представитель"),
+    ],
+)
+def test_bad_registration_keeps_the_form_says_why_and_writes_nothing(
+    people: Flask, changes: dict[str, str], message: str
+) -> None:
+    client = logged_in(people, "smo")
+    response = client.post("/insurer/new", data=new_person_form(client, **changes))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert 'value="Сидорова"' in page or changes.get("surname") == "", "the form keeps what was typed"
+    if changes.get("enp") != MOTHER:
+        with people.app_context():
+            assert db.session.query(User).count() == 4
+            with pytest.raises(RegistryError):
+                lifecycle.person_by_enp(changes.get("enp", NEWCOMER))
+
+
+def test_a_ready_policy_replaces_the_temporary_certificate(people: Flask) -> None:
+    client = logged_in(people, "smo")
+    client.post("/insurer/new", data=new_person_form(client, kind="temporary"))
+    page = client.get(f"/insurer/person/{NEWCOMER}").get_data(as_text=True)
+    assert "Полис готов" in page
+    response = client.post(f"/insurer/person/{NEWCOMER}/issue-policy", data={"csrf_token": csrf(client, "/insurer/")})
+    assert response.status_code == 302
+    assert open_policy_kind(people, NEWCOMER) == PolicyKind.POLICY
+    again = client.post(
+        f"/insurer/person/{NEWCOMER}/issue-policy",
+        data={"csrf_token": csrf(client, "/insurer/")},
+        follow_redirects=True,
+    )
+    assert "Полис уже выдан" in again.get_data(as_text=True)
+
+
+def transfer_form(client: FlaskClient, **changes: str) -> dict[str, str]:
+    form = {
+        "enp": STRANGER,
+        "birth_date": "1990-04-12",
+        "applied_on": "2026-11-20",
+        "exception": "moved_region",
+        "csrf_token": csrf(client, "/insurer/transfer"),
+    }
+    return form | changes
+
+
+@pytest.fixture
+def stranger_with_the_other_insurer(people: Flask) -> Flask:
+    with people.app_context():
+        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
+    return people
+
+
+def test_insurer_accepts_a_transfer_and_signs_a_new_code(stranger_with_the_other_insurer: Flask) -> None:
+    app = stranger_with_the_other_insurer
+    client = logged_in(app, "smo")
+    assert client.get(f"/insurer/person/{STRANGER}").status_code == 404, "not ours yet"
+    with app.app_context():
+        old_serial = lifecycle.current_code(lifecycle.person_by_enp(STRANGER)).serial
+    response = client.post("/insurer/transfer", data=transfer_form(client))
+    assert response.status_code == 302
+    assert client.get(f"/insurer/person/{STRANGER}").status_code == 200
+    with app.app_context():
+        person = lifecycle.person_by_enp(STRANGER)
+        assert person.insurer.code == "77001"
+        assert lifecycle.current_code(person).serial == old_serial + 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"birth_date": "1991-01-01"}, "нет застрахованного с таким ЕНП и датой рождения"),
+        ({"enp": str(Enp.with_check_digit("770000000000077"))}, "нет застрахованного с таким ЕНП и датой рождения"),
+        ({"exception": ""}, "до 1 ноября"),
+        ({"applied_on": "вчера"}, "ГГГГ-ММ-ДД"),
+    ],
+)
+def test_a_refused_transfer_says_why_and_moves_nobody(
+    stranger_with_the_other_insurer: Flask, changes: dict[str, str], message: str
+) -> None:
+    app = stranger_with_the_other_insurer
+    client = logged_in(app, "smo")
+    response = client.post("/insurer/transfer", data=transfer_form(client, **changes))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert lifecycle.person_by_enp(STRANGER).insurer.code == "77002"
+
+
+def issue_activation_code(client: FlaskClient, enp: str) -> str:
+    response = client.post(f"/insurer/person/{enp}/activation-code", data={"csrf_token": csrf(client, "/insurer/")})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    match = re.search(r'class="activation-code number">([A-Z0-9]{4}-[A-Z0-9]{4})<', response.get_data(as_text=True))
+    assert match
+    return match.group(1)
+
+
+def activate(app: Flask, enp: str, code: str, username: str = "sidorova") -> tuple[FlaskClient, int, str]:
+    client = app.test_client()
+    form = {
+        "enp": enp,
+        "code": code,
+        "username": username,
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+        "csrf_token": csrf(client, "/activate"),
+    }
+    response = client.post("/activate", data=form)
+    return client, response.status_code, response.get_data(as_text=True)
+
+
+def test_a_citizen_opens_their_account_with_the_insurers_one_time_code(people: Flask) -> None:
+    staff = logged_in(people, "smo")
+    code = issue_activation_code(staff, CHILD)
+    citizen, status, _ = activate(people, CHILD, code.lower().replace("-", " "))
+    assert status == 302
+    assert citizen.get("/me/").status_code == 200
+    assert citizen.get(f"/me/?person={MOTHER}").status_code == 404, "a child does not see the parent"
+    _, status, page = activate(people, CHILD, code, username="someone-else")
+    assert status == 400
+    assert activation.REJECTED in page, "the code works once"
+    again = staff.post(
+        f"/insurer/person/{CHILD}/activation-code",
+        data={"csrf_token": csrf(staff, "/insurer/")},
+        follow_redirects=True,
+    )
+    assert "уже есть учётная запись" in again.get_data(as_text=True)
+
+
+def test_activation_refuses_a_wrong_number_an_old_code_and_a_mismatched_password(people: Flask) -> None:
+    staff = logged_in(people, "smo")
+    first = issue_activation_code(staff, CHILD)
+    second = issue_activation_code(staff, CHILD)
+    assert activate(people, CHILD, first)[1] == 400, "a newer code voids the older one"
+    assert activate(people, STRANGER, second)[1] == 400, "the code belongs to one person"
+    client = people.test_client()
+    mismatch = {"enp": CHILD, "code": second, "username": "x", "password": PASSWORD, "password_again": "other"}
+    response = client.post("/activate", data=mismatch | {"csrf_token": csrf(client, "/activate")})
+    assert response.status_code == 400
+    assert "Пароли не совпадают" in response.get_data(as_text=True)
+    assert activate(people, CHILD, second)[1] == 302
+
+
+def test_an_activation_code_expires_after_a_week(registry: Flask) -> None:
+    register()
+    enp = MOTHER
+    code = activation.issue_code(enp, "test", now=NOW)
+    with pytest.raises(RegistryError, match="истёк"):
+        activation.activate(enp, code, "late", PASSWORD, now=NOW + activation.CODE_LIFETIME + timedelta(seconds=1))
+    user = activation.activate(enp, code, "in-time", PASSWORD, now=NOW + activation.CODE_LIFETIME - timedelta(hours=1))
+    assert user.role == Role.CITIZEN
+    actions = [entry.action for entry in db.session.query(AuditEntry).filter_by(entity_key=enp)]
+    assert "issue_activation_code" in actions
+    assert "activate" in actions
+
+
+def test_activation_codes_are_only_for_the_insurers_own_people(people: Flask) -> None:
+    with people.app_context():
+        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
+    staff = logged_in(people, "smo")
+    response = staff.post(f"/insurer/person/{STRANGER}/activation-code", data={"csrf_token": csrf(staff, "/insurer/")})
+    assert response.status_code == 404
+
+
+def test_activation_is_rate_limited(people: Flask) -> None:
+    client = people.test_client()
+    token = csrf(client, "/activate")
+    form = {"enp": CHILD, "code": "AAAA-AAAA", "username": "x", "password": PASSWORD, "password_again": PASSWORD}
+    codes = [client.post("/activate", data=form | {"csrf_token": token}).status_code for _ in range(6)]
+    assert codes == [400] * 5 + [429]
+
+
+def test_activation_codes_are_stored_hashed(registry: Flask) -> None:
+    register()
+    code = activation.issue_code(MOTHER, "test", now=NOW)
+    stored = db.session.query(ActivationCode).one()
+    assert code not in stored.code_hash
+    assert stored.code_hash == hashlib.sha256(code.encode()).hexdigest()

@@ -1,0 +1,73 @@
+"""Citizens open their own accounts with a one-time code their insurer hands them.
+
+The code is short enough to read out or print on a slip (8 letters and digits,
+without look-alikes), valid for a week, used once, and stored only as a hash.
+Issuing a new code voids the person's earlier unused ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from webapp import accounts, audit, lifecycle
+from webapp.errors import RegistryError
+from webapp.extensions import db
+from webapp.models import ActivationCode, Role, User
+from webapp.transactions import atomic
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 8
+CODE_LIFETIME = timedelta(days=7)
+#: One message for every way an activation can fail, so it tells nothing about which part was wrong.
+REJECTED = "ЕНП или код активации не подходят, или срок кода истёк"
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(normalise(code).encode("ascii", "ignore")).hexdigest()
+
+
+def normalise(code: str) -> str:
+    """What the person typed, without spaces or dashes, in capitals."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def display(code: str) -> str:
+    """XXXX-XXXX, easier to read out."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+@atomic
+def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | None = None) -> str:
+    """A new one-time activation code for one of the insurer's people; shown once, never stored."""
+    moment = now or datetime.now(UTC)
+    person = lifecycle.person_by_enp(enp, scope, lock=True)
+    if db.session.scalar(select(User.id).where(User.person_id == person.id)):
+        raise RegistryError("У застрахованного уже есть учётная запись")
+    db.session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.person_id == person.id, ActivationCode.used_at.is_(None))
+        .values(expires_at=moment)
+    )
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    db.session.add(
+        ActivationCode(person=person, code_hash=_hash(code), created_at=moment, expires_at=moment + CODE_LIFETIME)
+    )
+    audit.record(actor, "issue_activation_code", "person", enp, at=moment)
+    return code
+
+
+@atomic
+def activate(enp: str, code: str, username: str, password: str, now: datetime | None = None) -> User:
+    """The person's own account, if the code is theirs, unused and in date."""
+    moment = now or datetime.now(UTC)
+    record = db.session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash(code)).with_for_update())
+    if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
+        raise RegistryError(REJECTED)
+    record.used_at = moment
+    user = accounts.add_user(username, password, Role.CITIZEN, f"citizen:{username.strip()}", enp=record.person.enp)
+    audit.record(f"citizen:{user.username}", "activate", "person", record.person.enp, at=moment)
+    return user
