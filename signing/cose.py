@@ -82,6 +82,8 @@ def read_kid(message: bytes) -> tuple[bytes, bytes, bytes, bytes]:
         raise BadMessage("protected header, payload and signature are byte strings")
     if unprotected != {}:
         raise BadMessage("the unprotected header must be empty")
+    if message != b"\x84" + _byte_string(protected) + b"\xa0" + _byte_string(payload) + _byte_string(signature):
+        raise BadMessage("not written as sign1 writes it: trailing bytes, chunks or long length fields")
     header = _loads(protected, "the protected header")
     if not isinstance(header, dict) or set(header) != {HEADER_ALG, HEADER_KID}:
         raise BadMessage("the protected header holds exactly alg and kid")
