@@ -51,7 +51,8 @@ def clinic_by_code(code: str) -> Clinic:
     return clinic
 
 
-def add_user(
+@atomic
+def create_user(
     username: str,
     password: str,
     role: Role,
@@ -61,8 +62,7 @@ def add_user(
     clinic_code: str | None = None,
     enp: str | None = None,
 ) -> User:
-    """A login, within the caller's transaction. Insurer staff need an insurer, clinic staff a clinic,
-    a citizen their ЕНП."""
+    """A login. Insurer staff need an insurer, clinic staff a clinic, a citizen their ЕНП."""
     username = username.strip()
     if not username:
         raise RegistryError("Укажите имя пользователя")
@@ -92,9 +92,6 @@ def add_user(
     db.session.flush()
     audit.record(actor, "create_user", "user", username, details={"role": str(role)})
     return user
-
-
-create_user = atomic(add_user)
 
 
 def _token_hash(token: str) -> str:

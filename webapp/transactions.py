@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from webapp.extensions import db
 
@@ -16,6 +16,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 ATTEMPTS = 5
+_ACTIVE = "atomic_operation_running"
 
 
 def atomic(operation: Callable[P, T]) -> Callable[P, T]:
@@ -24,11 +25,18 @@ def atomic(operation: Callable[P, T]) -> Callable[P, T]:
     A unique-constraint clash or a lock/serialisation failure usually means a
     concurrent change won the race (two reissues, two audit appends): the
     operation is run again on fresh state, a few times, before giving up.
+
+    Called from inside another atomic operation, it joins that transaction:
+    the outermost one commits, retries or rolls back the whole.
     """
 
     @functools.wraps(operation)
     def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        info = db.session.info
+        if info.get(_ACTIVE):
+            return operation(*args, **kwargs)
         for attempt in range(1, ATTEMPTS + 1):
+            info[_ACTIVE] = True
             try:
                 result = operation(*args, **kwargs)
                 db.session.commit()
@@ -41,6 +49,8 @@ def atomic(operation: Callable[P, T]) -> Callable[P, T]:
             except BaseException:
                 db.session.rollback()
                 raise
+            finally:
+                info[_ACTIVE] = False
         raise AssertionError("unreachable")
 
     return run
