@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from webapp import auth, cli, i18n, security
     from webapp.api import api
+    from webapp.views.admin import admin
     from webapp.views.citizen import citizen
     from webapp.views.clinic import clinic, htmx
     from webapp.views.insurer import insurer
@@ -45,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on
     htmx.init_app(app)
-    for blueprint in (api, citizen, clinic, insurer):
+    for blueprint in (api, admin, citizen, clinic, insurer):
         app.register_blueprint(blueprint)
     errors.init_app(app)
 

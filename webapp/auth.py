@@ -29,7 +29,7 @@ HOME_BY_ROLE = {
     Role.CITIZEN: "citizen.policy",
     Role.CLINIC: "clinic.scan",
     Role.INSURER: "insurer.search",
-    Role.ADMIN: "index",
+    Role.ADMIN: "admin.index",
 }
 
 

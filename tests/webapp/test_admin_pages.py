@@ -1,0 +1,344 @@
+"""The registry operator's pages through the test client, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from policy_codes import Verdict
+from signing.trust_list import b64url
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
+from webapp import key_admin, keystore, lifecycle
+from webapp.extensions import db
+from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
+from webapp.verification import verify_scan
+
+PAGES = [
+    "/admin/",
+    "/admin/insurers",
+    "/admin/clinics",
+    "/admin/users",
+    "/admin/users/new",
+    "/admin/tokens",
+    "/admin/keys",
+]
+
+
+def active_kid(app: Flask, insurer: str = "77001") -> str:
+    with app.app_context():
+        (kid,) = db.session.scalars(
+            select(SigningKeyRecord.kid).where(SigningKeyRecord.owner == insurer, SigningKeyRecord.status == "active")
+        )
+        return kid
+
+
+def admin_post(client: FlaskClient, path: str, data: dict[str, str], page: str = "/admin/") -> object:
+    return client.post(path, data={**data, "csrf_token": csrf(client, page)})
+
+
+def audited(app: Flask, action: str) -> list[AuditEntry]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_each_page_is_for_the_admin_only(people: Flask, path: str) -> None:
+    assert logged_in(people, "admin").get(path).status_code == 200
+    for username in ("ivanova", "clinic", "smo"):
+        assert logged_in(people, username).get(path).status_code == 403, username
+    anonymous = people.test_client().get(path)
+    assert anonymous.status_code == 302
+    assert "/login" in anonymous.location
+
+
+def test_admin_logs_in_to_the_admin_pages(people: Flask) -> None:
+    assert logged_in(people, "admin").get("/").location.endswith("/admin/")
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/admin/insurers", {"code": "77003", "name": "Новая"}),
+        ("/admin/clinics", {"code": "GP-009", "name": "Новая"}),
+        ("/admin/users/new", {"username": "x", "role": "admin", "generate": "1"}),
+        ("/admin/users/1/active", {"active": "0"}),
+        ("/admin/tokens", {"clinic": "GP-001"}),
+        ("/admin/tokens/1/revoke", {}),
+        ("/admin/keys/rotate", {"insurer": "77001"}),
+        ("/admin/keys/0000000000000000/compromise", {}),
+        ("/admin/keys/0000000000000000/resume", {}),
+    ],
+)
+def test_every_form_needs_its_csrf_token(people: Flask, path: str, data: dict[str, str]) -> None:
+    client = logged_in(people, "admin")
+    assert client.post(path, data=data).status_code == 400
+    assert client.post(path, data={**data, "csrf_token": "forged"}).status_code == 400
+
+
+def test_admin_creates_an_insurer_with_its_first_key(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    response = admin_post(client, "/admin/insurers", {"code": "50001", "name": "Подмосковье-Мед", "region": "50"})
+    assert response.status_code == 302
+    page = client.get("/admin/insurers").get_data(as_text=True)
+    assert "Подмосковье-Мед" in page
+    assert "Московская область" in page
+    with people.app_context():
+        (key,) = db.session.scalars(select(SigningKeyRecord).where(SigningKeyRecord.owner == "50001"))
+        assert key.status == "active"
+    assert [entry.actor for entry in audited(people, "create_insurer")][-1] == "admin:admin"
+    assert key.kid in client.get("/admin/keys").get_data(as_text=True)
+
+
+def test_insurers_list_counts_insured_and_active_keys(people: Flask) -> None:
+    page = logged_in(people, "admin").get("/admin/insurers").get_data(as_text=True)
+    row = re.search(r"<tr>\s*<td[^>]*>77001</td>(.*?)</tr>", page, re.S)
+    assert row, page
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    assert cells[2:] == ["3", "1"], "three insured, one active key"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"code": "77001", "name": "Дубль"}, "СМО с кодом 77001 уже есть"),
+        ({"code": "7700", "name": "Коротко"}, "Код СМО — 5 цифр"),
+        ({"code": "77009", "name": "  "}, "Укажите название СМО"),
+        ({"code": "77009", "name": "Где-то", "region": "99"}, "Регион 99 не найден"),
+    ],
+)
+def test_bad_insurer_is_refused_with_the_form_kept(people: Flask, data: dict[str, str], message: str) -> None:
+    client = logged_in(people, "admin")
+    response = admin_post(client, "/admin/insurers", data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert f'value="{data["code"]}"' in page, "the form keeps what was typed"
+
+
+def test_admin_creates_a_clinic_and_refuses_a_duplicate(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    assert admin_post(client, "/admin/clinics", {"code": "GP-002", "name": "Поликлиника №2"}).status_code == 302
+    assert "Поликлиника №2" in client.get("/admin/clinics").get_data(as_text=True)
+    again = admin_post(client, "/admin/clinics", {"code": "GP-002", "name": "Ещё раз"})
+    assert again.status_code == 400
+    assert "Клиника с кодом GP-002 уже есть" in again.get_data(as_text=True)
+    assert 'value="Ещё раз"' in again.get_data(as_text=True)
+    assert audited(people, "create_clinic")[-1].entity_key == "GP-002"
+
+
+def test_admin_creates_staff_with_a_typed_password(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    data = {"username": "anna", "role": "insurer", "insurer": "77002", "password": "anna-pass-2026"}
+    mismatch = admin_post(client, "/admin/users/new", {**data, "password_again": "other"}, "/admin/users/new")
+    assert mismatch.status_code == 400
+    assert "Пароли не совпадают" in mismatch.get_data(as_text=True)
+    assert 'value="anna"' in mismatch.get_data(as_text=True)
+    weak = admin_post(
+        client, "/admin/users/new", {**data, "password": "short", "password_again": "short"}, "/admin/users/new"
+    )
+    assert weak.status_code == 400
+    assert "Пароль должен быть не короче 10 знаков" in weak.get_data(as_text=True)
+    created = admin_post(client, "/admin/users/new", {**data, "password_again": data["password"]}, "/admin/users/new")
+    assert created.status_code == 302
+    page = client.get("/admin/users?q=anna").get_data(as_text=True)
+    assert "77002 Пример-Полис" in page
+    anna = people.test_client()
+    token = csrf(anna)
+    login = anna.post("/login", data={"username": "anna", "password": "anna-pass-2026", "csrf_token": token})
+    assert login.location.endswith("/insurer/")
+    assert audited(people, "create_user")[-1].entity_key == "anna"
+
+
+def test_a_generated_password_is_shown_once_and_works(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    data = {"username": "boris", "role": "clinic", "clinic": "GP-001", "generate": "1"}
+    response = admin_post(client, "/admin/users/new", data, "/admin/users/new")
+    assert response.status_code == 200
+    match = re.search(r'<code class="admin-secret-value">([^<]+)</code>', response.get_data(as_text=True))
+    assert match
+    password = match.group(1)
+    assert password not in client.get("/admin/users").get_data(as_text=True)
+    boris = people.test_client()
+    token = csrf(boris)
+    login = boris.post("/login", data={"username": "boris", "password": password, "csrf_token": token})
+    assert login.location.endswith("/clinic/")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"username": "ivanova", "role": "admin"}, "Пользователь ivanova уже есть"),
+        ({"username": "x", "role": "citizen"}, "Выберите роль сотрудника"),
+        ({"username": "x", "role": "insurer"}, "Укажите СМО"),
+        ({"username": "x", "role": "insurer", "insurer": "99999"}, "СМО с кодом 99999 не найдена"),
+        ({"username": " ", "role": "admin"}, "Укажите имя пользователя"),
+    ],
+)
+def test_bad_user_is_refused(people: Flask, data: dict[str, str], message: str) -> None:
+    client = logged_in(people, "admin")
+    response = admin_post(client, "/admin/users/new", {**data, "generate": "1"}, "/admin/users/new")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_admin_disables_and_enables_a_citizen(people: Flask) -> None:
+    citizen = logged_in(people, "ivanova")
+    admin = logged_in(people, "admin")
+    with people.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == "ivanova"))
+    assert admin_post(admin, f"/admin/users/{user_id}/active", {"active": "0"}).status_code == 302
+    assert "отключён" in admin.get("/admin/users?q=ivanova").get_data(as_text=True)
+    assert citizen.get("/me/").status_code == 302, "the open session ends"
+    again = people.test_client()
+    token = csrf(again)
+    refused = again.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
+    assert refused.status_code == 401
+    assert admin_post(admin, f"/admin/users/{user_id}/active", {"active": "1"}).status_code == 302
+    assert logged_in(people, "ivanova").get("/me/").status_code == 200
+    assert [entry.action for entry in audited(people, "disable_user") + audited(people, "enable_user")] == [
+        "disable_user",
+        "enable_user",
+    ]
+    assert admin_post(admin, "/admin/users/999999/active", {"active": "0"}).status_code == 404
+
+
+def test_admin_cannot_lock_themself_out(people: Flask) -> None:
+    admin = logged_in(people, "admin")
+    with people.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == "admin"))
+    admin_post(admin, f"/admin/users/{user_id}/active", {"active": "0"})
+    assert admin.get("/admin/").status_code == 200
+
+
+def test_token_is_shown_once_works_and_stops_working_when_revoked(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    response = admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Скопируйте токен сейчас" in page
+    token = re.search(r'<code class="admin-secret-value">(oms_[^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    listing = client.get("/admin/tokens").get_data(as_text=True)
+    assert token not in listing
+    assert "МИС" in listing
+    api = people.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    verified = api.post("/api/v1/verify", json={"code": code_text(people, MOTHER)}, headers=headers)
+    assert verified.status_code == 200
+    assert verified.get_json()["verdict"] == "valid"
+    token_id = re.search(r'/admin/tokens/(\d+)/revoke"', listing).group(1)  # type: ignore[union-attr]
+    assert admin_post(client, f"/admin/tokens/{token_id}/revoke", {}, "/admin/tokens").status_code == 302
+    assert "отозван" in client.get("/admin/tokens").get_data(as_text=True)
+    assert api.post("/api/v1/verify", json={"code": MOTHER}, headers=headers).status_code == 401
+    assert [entry.action for entry in audited(people, "create_token") + audited(people, "revoke_token")] == [
+        "create_token",
+        "revoke_token",
+    ]
+
+
+def test_token_for_no_clinic_or_an_unknown_one_is_refused(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    assert admin_post(client, "/admin/tokens", {"clinic": ""}, "/admin/tokens").status_code == 400
+    unknown = admin_post(client, "/admin/tokens", {"clinic": "NOPE"}, "/admin/tokens")
+    assert unknown.status_code == 400
+    assert "Клиника с кодом NOPE не найдена" in unknown.get_data(as_text=True)
+    assert admin_post(client, "/admin/tokens/999999/revoke", {}, "/admin/tokens").status_code == 404
+
+
+def test_rotated_key_is_in_the_trust_list(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    old = active_kid(people)
+    assert admin_post(client, "/admin/keys/rotate", {"insurer": "77001"}, "/admin/keys").status_code == 302
+    new = active_kid(people)
+    assert new != old
+    trust = {key["kid"]: key for key in people.test_client().get("/api/v1/trust-list").get_json()["keys"]}
+    assert trust[b64url(bytes.fromhex(new))]["status"] == "active"
+    assert trust[b64url(bytes.fromhex(old))]["status"] == "retired"
+    page = client.get("/admin/keys").get_data(as_text=True)
+    assert new in page
+    assert old in page
+    unknown = admin_post(client, "/admin/keys/rotate", {"insurer": "99999"}, "/admin/keys")
+    assert unknown.status_code == 302
+    assert "СМО с кодом 99999 не найдена" in client.get("/admin/keys").get_data(as_text=True)
+
+
+def wait_for_reissue(client: FlaskClient, kid: str, timeout: float = 60) -> str:
+    """Poll the progress block as htmx does, until the run is over."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        block = client.get(f"/admin/keys/{kid}/progress", headers={"HX-Request": "true"}).get_data(as_text=True)
+        if "hx-trigger" not in block:
+            return block
+        time.sleep(0.1)
+    raise AssertionError("the reissue did not finish")
+
+
+def current_codes(app: Flask, kid: str) -> int:
+    with app.app_context():
+        return len(
+            db.session.scalars(
+                select(IssuedCode.id).where(IssuedCode.kid == kid, IssuedCode.status == CodeStatus.CURRENT)
+            ).all()
+        )
+
+
+def test_compromise_asks_first_then_reissues_everything_the_key_signed(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    kid = active_kid(people)
+    old_codes = {enp: code_text(people, enp) for enp in (MOTHER, CHILD, STRANGER)}
+    confirm = client.get(f"/admin/keys/{kid}/compromise").get_data(as_text=True)
+    assert "Это нельзя отменить" in confirm
+    assert "сейчас 3" in confirm
+    response = admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}/compromise")
+    assert response.status_code == 302
+    with people.app_context():
+        assert keystore.record_for(kid).status == "compromised", "distrusted before the reissue ends"
+    block = wait_for_reissue(client, kid)
+    assert "3 / 3" in block
+    assert "все коды перевыпущены" in block
+    assert current_codes(people, kid) == 0
+    new_kid = active_kid(people)
+    with people.app_context():
+        for enp, old in old_codes.items():
+            assert verify_scan(old).verdict is Verdict.KEY_COMPROMISED
+            fresh = lifecycle.current_code(lifecycle.person_by_enp(enp))
+            assert fresh.kid == new_kid
+            assert verify_scan(fresh.text).verdict is Verdict.VALID
+    assert audited(people, "compromise_key")[-1].entity_key == kid
+    assert sum(entry.details["codes"] for entry in audited(people, "mass_reissue")) == 3
+    again = admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}")
+    assert again.status_code == 302, "a second submit is refused, not a 500"
+    assert "уже помечен скомпрометированным" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert len(audited(people, "compromise_key")) == 1
+
+
+def test_an_interrupted_reissue_is_resumed_from_the_page(people: Flask) -> None:
+    kid = active_kid(people)
+    with people.app_context():
+        key_admin.distrust(kid, "test")  # the process died before any batch ran
+    client = logged_in(people, "admin")
+    page = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert "0 / 3" in page
+    assert "осталось 3" in page
+    assert "Продолжить перевыпуск" in page
+    assert "осталось 3" in client.get("/admin/").get_data(as_text=True)
+    assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
+    block = wait_for_reissue(client, kid)
+    assert "3 / 3" in block
+    assert current_codes(people, kid) == 0
+    with people.app_context():
+        assert verify_scan(code_text(people, MOTHER)).verdict is Verdict.VALID
+
+
+def test_resume_is_refused_for_a_key_that_is_not_compromised(people: Flask) -> None:
+    client = logged_in(people, "admin")
+    kid = active_kid(people)
+    assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
+    assert "не скомпрометирован" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert client.get(f"/admin/keys/{kid}/progress").status_code == 404
+    assert client.get("/admin/keys/ffffffffffffffff").status_code == 404
+    assert current_codes(people, kid) == 3
