@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+import logging
+
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 class RegistryError(Exception):
@@ -24,6 +31,10 @@ def _page(status: int) -> tuple[str, str]:
         405: (_("Не так"), _("Этот адрес так не вызывают.")),
         413: (_("Слишком большой запрос"), _("Данные не поместились.")),
         429: (_("Слишком много попыток"), _("Подождите минуту и попробуйте снова.")),
+        503: (
+            _("Сервис временно недоступен"),
+            _("База данных не отвечает. Ничего не сохранено наполовину: обновите страницу через минуту и проверьте."),
+        ),
     }
     return titles.get(status, (_("Ошибка"), _("Что-то пошло не так. Попробуйте ещё раз.")))
 
@@ -42,3 +53,18 @@ def init_app(app: Flask) -> None:
             return error_response(error.code or 500)  # JSON, even for paths that match no route
         title, message = _page(error.code or 500)
         return render_template("error.html", title=title, message=message), error.code or 500
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database_unavailable(error: SQLAlchemyError) -> object:
+        """The database failed mid-request: the transaction is rolled back, so nothing is half-written.
+
+        Only the error's class is logged: a driver's message can quote the statement's parameters.
+        """
+        db.session.rollback()
+        log.error("database unavailable: %s", type(getattr(error, "orig", None) or error).__name__)
+        if request.path.startswith("/api/"):
+            return error_response(503)
+        if "_login_user" not in g:  # the user could not be loaded: render the page for nobody
+            current_app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
+        title, message = _page(503)
+        return render_template("error.html", title=title, message=message), 503

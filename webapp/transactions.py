@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from webapp.extensions import db
 
@@ -26,6 +26,9 @@ def atomic(operation: Callable[P, T]) -> Callable[P, T]:
     concurrent change won the race (two reissues, two audit appends): the
     operation is run again on fresh state, a few times, before giving up.
 
+    A connection lost during COMMIT is not retried: the server may have
+    committed, and running the change again would apply it twice.
+
     Called from inside another atomic operation, it joins that transaction:
     the outermost one commits, retries or rolls back the whole.
     """
@@ -37,13 +40,15 @@ def atomic(operation: Callable[P, T]) -> Callable[P, T]:
             return operation(*args, **kwargs)
         for attempt in range(1, ATTEMPTS + 1):
             info[_ACTIVE] = True
+            committing = False
             try:
                 result = operation(*args, **kwargs)
+                committing = True
                 db.session.commit()
                 return result
-            except (IntegrityError, OperationalError):
+            except (IntegrityError, OperationalError) as error:
                 db.session.rollback()
-                if attempt == ATTEMPTS:
+                if attempt == ATTEMPTS or (committing and error.connection_invalidated):
                     raise
                 time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 -- jitter, not a secret
             except BaseException:

@@ -1,0 +1,31 @@
+"""Each fault test gets a database of its own: a SQLite file, and a PostgreSQL database when one answers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.webapp.databases import create_postgres_database, drop_postgres_database, postgres_unreachable
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'oms.sqlite'}"
+
+
+@pytest.fixture
+def postgresql_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    reason = postgres_unreachable()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {reason}")
+    name = f"oms_faults_{os.getpid()}_{request.node.name.split('[')[0][-20:]}"
+    yield create_postgres_database(name)
+    drop_postgres_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(f"{request.param}_url")
