@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from werkzeug.wrappers import Response
 
@@ -11,7 +11,8 @@ language = Blueprint("language", __name__)
 
 
 def current_language() -> str:
-    chosen = session.get("language")
+    """The session's choice; Russian outside a request (CLI, jobs), where lazy strings are read too."""
+    chosen = session.get("language") if has_request_context() else None
     return chosen if chosen in LANGUAGES else "ru"
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from policy_codes import Enp
 from policy_codes.render import code128_svg, qr_png, qr_svg
-from webapp import lifecycle
+from webapp import lifecycle, pdf_extract, reissue_requests
 from webapp.auth import role_required
 from webapp.codes import live_code
+from webapp.errors import RegistryError
 from webapp.extensions import db
-from webapp.models import Person, Representation, Role
+from webapp.models import IssuedCode, Person, Representation, Role
 
 citizen = Blueprint("citizen", __name__, url_prefix="/me")
 
@@ -44,20 +46,32 @@ def chosen_person(people: list[Person] | None = None) -> Person:
     abort(404)
 
 
-@citizen.get("/")
-@role_required(Role.CITIZEN)
-def policy() -> str:
+def _card(error: str = "", status: int = 200) -> tuple[str, int]:
+    """The policy card; `error` is a refused reissue request's message, shown by its form."""
     people = people_in_reach()
     person = chosen_person(people)
-    code = lifecycle.current_code(person)
+    latest = reissue_requests.latest_request(person)
     return render_template(
         "citizen/policy.html",
         person=person,
         people=people,
         policy=lifecycle.open_policy(person),
-        code=code,
+        code=lifecycle.current_code(person),
         cover=lifecycle.newborn_cover(person, lifecycle.today_in_moscow(datetime.now(UTC))),
-    )
+        kinds=pdf_extract.POLICY_KINDS,
+        statuses=pdf_extract.POLICY_STATUSES,
+        reissue_request=latest,
+        requested_on=lifecycle.today_in_moscow(latest.created_at) if latest else None,
+        reasons=reissue_requests.REASONS,
+        reason_max=reissue_requests.REASON_MAX,
+        error=error,
+    ), status
+
+
+@citizen.get("/")
+@role_required(Role.CITIZEN)
+def policy() -> tuple[str, int]:
+    return _card()
 
 
 @citizen.get("/show")
@@ -70,11 +84,15 @@ def show() -> str:
     return render_template("citizen/show.html", person=person)
 
 
-def _current_code_text() -> str:
-    code = lifecycle.current_code(chosen_person())
+def _current_code(person: Person | None = None) -> IssuedCode:
+    code = lifecycle.current_code(person or chosen_person())
     if code is None:
         abort(404)
-    return code.text
+    return code
+
+
+def _current_code_text() -> str:
+    return _current_code().text
 
 
 def _download(body: bytes, mimetype: str, name: str) -> Response:
@@ -102,6 +120,35 @@ def code_png() -> Response:
 @role_required(Role.CITIZEN)
 def barcode_svg() -> Response:
     return _download(code128_svg(Enp(chosen_person().enp)), "image/svg+xml", "enp.svg")
+
+
+@citizen.get("/extract.pdf")
+@role_required(Role.CITIZEN)
+def extract_pdf() -> Response:
+    """One A4 page to print: the details, the signed QR and the barcode of the number."""
+    person = chosen_person()
+    body = pdf_extract.render(person, _current_code(person), datetime.now(UTC))
+    return _download(body, "application/pdf", "vypiska-polis-oms.pdf")
+
+
+@citizen.post("/reissue-request")
+@role_required(Role.CITIZEN)
+def request_reissue() -> Any:
+    """Ask the insurer for a new code; a second request while one is open is answered kindly, not added."""
+    person = chosen_person()
+    try:
+        reason = reissue_requests.reason_text(request.form.get("reason", ""), request.form.get("details", ""))
+    except RegistryError as error:
+        return _card(str(error), 400)
+    try:
+        reissue_requests.request_reissue(person, reason, f"citizen:{current_user.username}")
+    except reissue_requests.RequestAlreadyOpen:
+        flash(_("Заявка уже подана, новая не нужна: страховая компания рассмотрит ту, что есть."), "ok")
+    except RegistryError as error:
+        return _card(str(error), 400)
+    else:
+        flash(_("Заявка на новый код отправлена в страховую компанию."), "ok")
+    return redirect(url_for("citizen.policy", person=request.args.get("person")))
 
 
 @citizen.get("/live")

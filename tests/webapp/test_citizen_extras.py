@@ -1,0 +1,184 @@
+"""The citizen's extract to print, and their request for a new code."""
+
+from __future__ import annotations
+
+import pypdfium2
+import pytest
+import zxingcpp
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from tests.webapp.conftest import NOW, person_data, register
+from tests.webapp.pages import CHILD, MOTHER, STRANGER, code_text, csrf, logged_in
+from webapp import audit, lifecycle, reissue_requests
+from webapp.errors import NotFound, RegistryError
+from webapp.extensions import db
+from webapp.models import AuditEntry, ReissueRequest, RequestStatus
+
+PRINT_DPI = 150  # an ordinary office scan
+
+
+def pdf_pages(body: bytes) -> list[pypdfium2.PdfPage]:
+    return list(pypdfium2.PdfDocument(body))
+
+
+def barcodes(page: pypdfium2.PdfPage) -> dict[zxingcpp.BarcodeFormat, str]:
+    image = page.render(scale=PRINT_DPI / 72, grayscale=True).to_pil()
+    return {found.format: found.text for found in zxingcpp.read_barcodes(image)}
+
+
+@pytest.mark.parametrize(
+    ("suffix", "enp", "name"),
+    [("", MOTHER, "Иванова Мария Петровна"), (f"?person={CHILD}", CHILD, "Иванов Артём Сергеевич")],
+)
+def test_extract_is_one_a4_page_whose_codes_scan_from_print(people: Flask, suffix: str, enp: str, name: str) -> None:
+    response = logged_in(people, "ivanova").get(f"/me/extract.pdf{suffix}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    (page,) = pdf_pages(response.data)
+    assert (round(page.get_width() / 72 * 25.4), round(page.get_height() / 72 * 25.4)) == (210, 297)
+    text = page.get_textpage().get_text_range()
+    assert name in text
+    assert "Выписка о полисе ОМС" in text
+    assert "Демо-Мед" in text
+    assert "бессрочно" in text
+    found = barcodes(page)
+    assert found[zxingcpp.BarcodeFormat.QRCode] == code_text(people, enp)
+    assert found[zxingcpp.BarcodeFormat.Code128] == enp
+
+
+def test_extract_of_someone_else_or_without_a_code_answers_404(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    assert client.get(f"/me/extract.pdf?person={STRANGER}").status_code == 404
+    with people.app_context():
+        lifecycle.revoke(CHILD, "test", "телефон украден")
+    assert client.get(f"/me/extract.pdf?person={CHILD}").status_code == 404
+    assert people.test_client().get("/me/extract.pdf").status_code == 302, "anonymous: to the login page"
+    assert logged_in(people, "clinic").get("/me/extract.pdf").status_code == 403
+
+
+def test_extract_download_names_the_file_and_the_card_links_it(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    response = client.get("/me/extract.pdf?download=1")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="vypiska-polis-oms.pdf"'
+    card = client.get(f"/me/?person={CHILD}").get_data(as_text=True)
+    assert f"/me/extract.pdf?person={CHILD}&amp;download=1" in card
+
+
+def ask(client: FlaskClient, data: dict[str, str], suffix: str = "") -> object:
+    token = csrf(client, f"/me/{suffix}")
+    return client.post(f"/me/reissue-request{suffix}", data={**data, "csrf_token": token})
+
+
+def requests_of(app: Flask, enp: str) -> list[tuple[str, str]]:
+    with app.app_context():
+        person = lifecycle.person_by_enp(enp)
+        rows = db.session.scalars(select(ReissueRequest).where(ReissueRequest.person_id == person.id))
+        return [(row.reason, row.status) for row in rows]
+
+
+def test_reissue_request_needs_the_csrf_token(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    assert client.post("/me/reissue-request", data={"reason": "lost_phone"}).status_code == 400
+    assert requests_of(people, MOTHER) == []
+
+
+def test_citizen_asks_for_a_new_code_once_and_sees_it_waiting(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    response = ask(client, {"reason": "lost_phone"})
+    assert response.status_code == 302
+    page = client.get("/me/").get_data(as_text=True)
+    assert "Заявка на новый код отправлена" in page
+    assert "ждёт ответа страховой компании" in page
+    assert "Отправить заявку" not in page, "no second form while one is open"
+    assert requests_of(people, MOTHER) == [("Телефон потерян или украден", "open")]
+
+    token = csrf(client, "/me/show")  # the form is gone from the card; an old tab may still post it
+    again = client.post("/me/reissue-request", data={"reason": "other", "details": "ещё раз", "csrf_token": token})
+    assert again.status_code == 302
+    assert "Заявка уже подана, новая не нужна" in client.get("/me/").get_data(as_text=True)
+    assert requests_of(people, MOTHER) == [("Телефон потерян или украден", "open")]
+    with people.app_context():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "request_reissue")).all()
+        assert [(entry.actor, entry.entity_key) for entry in entries] == [("citizen:ivanova", MOTHER)]
+        assert list(audit.problems()) == []
+
+
+def test_a_dependants_request_is_theirs_and_a_strangers_answers_404(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    response = ask(client, {"reason": "other", "details": "  Сын  сменил   фамилию  "}, f"?person={CHILD}")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/me/?person={CHILD}")
+    assert requests_of(people, CHILD) == [("Сын сменил фамилию", "open")]
+    assert requests_of(people, MOTHER) == []
+    assert "ждёт ответа страховой компании" in client.get(f"/me/?person={CHILD}").get_data(as_text=True)
+    token = csrf(client)
+    stranger = client.post(f"/me/reissue-request?person={STRANGER}", data={"reason": "lost_phone", "csrf_token": token})
+    assert stranger.status_code == 404
+    assert requests_of(people, STRANGER) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Выберите причину из списка"),
+        ({"reason": "bored"}, "Выберите причину из списка"),
+        ({"reason": "other", "details": "   "}, "Опишите причину своими словами"),
+        ({"reason": "other", "details": "я" * 501}, "Причина длиннее 500 знаков"),
+    ],
+)
+def test_a_bad_reason_is_refused_with_a_message(people: Flask, data: dict[str, str], message: str) -> None:
+    client = logged_in(people, "ivanova")
+    response = ask(client, data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert requests_of(people, MOTHER) == []
+
+
+def test_a_bad_reason_reads_in_english_on_an_english_page(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    client.post("/language", data={"language": "en", "next": "/me/", "csrf_token": csrf(client, "/me/")})
+    response = ask(client, {"reason": "other"})
+    assert response.status_code == 400
+    assert "Describe the reason in your own words" in response.get_data(as_text=True)
+
+
+def test_insurer_lists_and_closes_requests_of_its_own_people(people: Flask) -> None:
+    client = logged_in(people, "ivanova")
+    ask(client, {"reason": "photographed"})
+    ask(client, {"reason": "data_changed"}, f"?person={CHILD}")
+    with people.app_context():
+        demo_med = lifecycle.insurer_by_code("77001").id
+        other = lifecycle.insurer_by_code("77002").id
+        listed = reissue_requests.open_requests(demo_med)
+        assert [request.person.enp for request in listed] == [MOTHER, CHILD]
+        assert reissue_requests.open_requests(other) == []
+        first = listed[0].id
+        with pytest.raises(NotFound):
+            reissue_requests.close_request(first, RequestStatus.DONE, "smo:other", scope="77002")
+        with pytest.raises(RegistryError):
+            reissue_requests.close_request(first, RequestStatus.OPEN, "smo:smo", scope="77001")
+        lifecycle.reissue(MOTHER, "smo:smo", "по заявке", scope="77001")
+        closed = reissue_requests.close_request(first, RequestStatus.DONE, "smo:smo", scope="77001")
+        assert closed.status == RequestStatus.DONE
+        assert closed.closed_at is not None
+        with pytest.raises(RegistryError):
+            reissue_requests.close_request(first, RequestStatus.DECLINED, "smo:smo", scope="77001")
+        assert [request.person.enp for request in reissue_requests.open_requests(demo_med)] == [CHILD]
+        assert db.session.scalar(select(func.count()).select_from(ReissueRequest)) == 2
+        db.session.remove()
+    page = client.get("/me/").get_data(as_text=True)
+    assert "выполнена: код перевыпущен" in page
+    assert "Отправить заявку" in page, "a new request may follow a closed one"
+
+
+def test_a_person_with_no_policy_yet_cannot_ask(registry: Flask) -> None:
+    register()
+    newborn = lifecycle.register_newborn(
+        person_data("770000000000010", "Иванова", "Вера", born=NOW.date(), birth_registered_on=NOW.date()), MOTHER, "t"
+    )
+    with pytest.raises(RegistryError, match="Полиса пока нет"):
+        reissue_requests.request_reissue(newborn, "Телефон потерян или украден", "test")
+    assert db.session.scalar(select(func.count()).select_from(ReissueRequest)) == 0
