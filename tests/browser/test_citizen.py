@@ -43,7 +43,7 @@ def test_show_at_reception_fills_the_screen_with_a_readable_code(live_server: Se
     log_in(page, live_server.url, "petrov", "citizen-demo-2026")
     page.click("text=Показать в регистратуре")
     page.wait_for_selector("img.reception-qr")
-    page.wait_for_function("document.querySelector('img.reception-qr').complete")
+    page.locator("img.reception-qr").evaluate("image => image.decode()")  # loaded; wait_for_function would need eval
     box = page.locator("img.reception-qr").bounding_box()
     assert box is not None
     assert box["width"] >= 340, "the code takes the width of a 390 px phone"
