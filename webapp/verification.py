@@ -115,6 +115,8 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
     )
     if row is None:
         return VerificationResult(Verdict.NOT_FOUND, shown, moment, holder)
+    if row.insurer_code != claims.insurer_code:  # another insurer's good signature over a serial it did not issue
+        return VerificationResult(Verdict.FORGED, shown, moment)
     info = PolicyInfo(row.kind, row.insurer_code, row.insurer_name, row.valid_from, row.valid_to, row.policy_status)
     if row.key_status == KeyStatus.COMPROMISED:
         return VerificationResult(Verdict.KEY_COMPROMISED, shown, moment, holder, info)
