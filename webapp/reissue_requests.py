@@ -122,3 +122,11 @@ def close_request(
     details = {"request": request.id, "status": str(request.status)}
     audit.record(actor, "close_reissue_request", "person", request.person.enp, "", details, at=moment)
     return request
+
+
+@atomic
+def fulfil(request_id: int, actor: str, scope: str | None = None, now: datetime | None = None) -> ReissueRequest:
+    """Reissue the person's code and close their request as done, in one transaction."""
+    request = close_request(request_id, RequestStatus.DONE, actor, scope, now)
+    lifecycle.reissue(request.person.enp, actor, f"заявка: {request.reason}", scope=scope, now=now)
+    return request

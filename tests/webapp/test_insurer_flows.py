@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from policy_codes import Enp
 from tests.webapp.conftest import NOW, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
-from webapp import activation, lifecycle
+from webapp import activation, lifecycle, reissue_requests
 from webapp.errors import RegistryError
 from webapp.extensions import db
-from webapp.models import ActivationCode, AuditEntry, PolicyKind, Role, User
+from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
 
 NEWCOMER = str(Enp.with_check_digit("770000000000099"))
 
@@ -244,3 +244,47 @@ def test_activation_codes_are_stored_hashed(registry: Flask) -> None:
     stored = db.session.query(ActivationCode).one()
     assert code not in stored.code_hash
     assert stored.code_hash == hashlib.sha256(code.encode()).hexdigest()
+
+
+def open_request(app: Flask, enp: str, reason: str = "телефон потерян") -> int:
+    with app.app_context():
+        return reissue_requests.request_reissue(lifecycle.person_by_enp(enp), reason, "test").id
+
+
+def test_insurer_answers_a_citizens_request_with_a_new_code(people: Flask) -> None:
+    request_id = open_request(people, CHILD)
+    with people.app_context():
+        serial = lifecycle.current_code(lifecycle.person_by_enp(CHILD)).serial
+    staff = logged_in(people, "smo")
+    listing = staff.get("/insurer/requests").get_data(as_text=True)
+    assert "Иванов Артём Сергеевич" in listing
+    assert "телефон потерян" in listing
+    response = staff.post(f"/insurer/requests/{request_id}/reissue", data={"csrf_token": csrf(staff, "/insurer/")})
+    assert response.status_code == 302
+    with people.app_context():
+        child = lifecycle.person_by_enp(CHILD)
+        assert lifecycle.current_code(child).serial == serial + 1
+        assert reissue_requests.latest_request(child).status == RequestStatus.DONE
+    again = staff.post(
+        f"/insurer/requests/{request_id}/reissue", data={"csrf_token": csrf(staff, "/insurer/")}, follow_redirects=True
+    )
+    assert "Заявка уже закрыта" in again.get_data(as_text=True)
+    with people.app_context():
+        assert lifecycle.current_code(lifecycle.person_by_enp(CHILD)).serial == serial + 1, "no second reissue"
+
+
+def test_insurer_declines_a_request_and_cannot_touch_another_insurers(people: Flask) -> None:
+    ours = open_request(people, CHILD)
+    with people.app_context():
+        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
+    theirs = open_request(people, STRANGER)
+    staff = logged_in(people, "smo")
+    token = csrf(staff, "/insurer/")
+    assert staff.post(f"/insurer/requests/{ours}/decline", data={"csrf_token": token}).status_code == 302
+    assert staff.post(f"/insurer/requests/{theirs}/decline", data={"csrf_token": token}).status_code == 404
+    assert staff.post(f"/insurer/requests/{theirs}/reissue", data={"csrf_token": token}).status_code == 404
+    assert staff.post(f"/insurer/requests/{ours}/shred", data={"csrf_token": token}).status_code == 404
+    assert "Петров" not in staff.get("/insurer/requests").get_data(as_text=True)
+    with people.app_context():
+        assert reissue_requests.latest_request(lifecycle.person_by_enp(CHILD)).status == RequestStatus.DECLINED
+        assert reissue_requests.latest_request(lifecycle.person_by_enp(STRANGER)).status == RequestStatus.OPEN

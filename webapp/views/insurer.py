@@ -16,11 +16,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from policy_codes import FullName, InvalidValue, Snils
-from webapp import activation, lifecycle, registry_csv
+from webapp import activation, lifecycle, registry_csv, reissue_requests
 from webapp.auth import role_required
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
-from webapp.models import AuditEntry, IssuedCode, Person, Role
+from webapp.models import AuditEntry, IssuedCode, Person, RequestStatus, Role
 
 insurer = Blueprint("insurer", __name__, url_prefix="/insurer")
 
@@ -201,3 +201,30 @@ def transfer() -> Any:
         flash(_("Застрахованный принят, новый код выпущен"), "ok")
         return redirect(url_for("insurer.person", enp=form["enp"]))
     return render_template("insurer/transfer.html", form=form, exceptions=TRANSFER_EXCEPTIONS), 400
+
+
+@insurer.get("/requests")
+@role_required(Role.INSURER)
+def request_list() -> str:
+    """Citizens' open requests for a new code, oldest first."""
+    return render_template("insurer/requests.html", requests=reissue_requests.open_requests(current_user.insurer_id))
+
+
+@insurer.post("/requests/<int:request_id>/<outcome>")
+@role_required(Role.INSURER)
+def answer_request(request_id: int, outcome: str) -> Response:
+    """Reissue the code and close the request together, or decline it."""
+    try:
+        if outcome == "reissue":
+            reissue_requests.fulfil(request_id, _actor(), scope=scope())
+            flash(_("Код перевыпущен, заявка выполнена"), "ok")
+        elif outcome == "decline":
+            reissue_requests.close_request(request_id, RequestStatus.DECLINED, _actor(), scope=scope())
+            flash(_("Заявка отклонена"), "ok")
+        else:
+            abort(404)
+    except NotFound:
+        abort(404)
+    except RegistryError as error:
+        flash(str(error), "error")
+    return redirect(url_for("insurer.request_list"))
