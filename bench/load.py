@@ -1,0 +1,354 @@
+"""Verification under load: gunicorn (2 workers) on loopback, driven by wrk, against the trivial endpoint.
+
+Run from the repository root: `.venv/bin/python bench/load.py` (1,000,000 persons, SQLite then
+PostgreSQL); `--quick` is a smoke run on 20,000 persons with short rounds. The registry is generated
+and imported once per engine with bench/registry.py and cached (bench/_server.py); each run works on
+a copy, with a fresh clinic token (webapp.accounts.create_token) and citizen logins.
+
+Measured in the same run, each as the median of several rounds of wrk (one thread, fixed
+connections, no pause), on the same server:
+
+- GET /healthz, the trivial JSON endpoint: the baseline;
+- POST /api/v1/verify with real codes of real persons (a rotating set of 2,000) and the token;
+- the citizen's QR (GET /me/code.svg) for one citizen over and over, and for many citizens in turn,
+  and the policy page GET /me/;
+- then verification paced at 80% of its peak (see bench/wrk/common.lua) for latency at that load;
+- last, a bare Flask app under the same gunicorn settings (bench/_wsgi.py): /healthz and a view that
+  only checks the code's ES256 signature.
+
+Every server and client stops by itself; Ctrl-C or an error also stops gunicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _server
+import registry
+from _server import Server, WrkResult, note
+
+from webapp import accounts
+from webapp.models import Role
+
+GOAL_VERIFY_SHARE = 0.60
+GOAL_P99_MS = 25.0
+PACED_SHARE = 0.80
+PACED_CONNECTIONS = 32
+PEAK_CONNECTIONS = 8
+CITIZEN_PASSWORD = "load-bench-citizen"
+
+
+@dataclass(frozen=True)
+class Settings:
+    people: int
+    rounds: int
+    seconds: float
+    citizens: int
+
+
+FULL = Settings(people=1_000_000, rounds=3, seconds=10, citizens=1_000)
+QUICK = Settings(people=20_000, rounds=1, seconds=3, citizens=100)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    label: str
+    script: str
+    args: list[str]
+
+
+@dataclass
+class Measured:
+    label: str
+    runs: list[WrkResult] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(run.rate for run in self.runs)
+
+    def latency(self, pick: Callable[[WrkResult], float]) -> float:
+        return statistics.median(pick(run) for run in self.runs)
+
+    @property
+    def errors(self) -> int:
+        return sum(run.errors for run in self.runs)
+
+    @property
+    def spread(self) -> str:
+        rates = [run.rate for run in self.runs]
+        return f"{min(rates):,.0f}–{max(rates):,.0f}"
+
+
+@dataclass(frozen=True)
+class Fixture:
+    token: str
+    codes_file: str
+    same_cookie_file: str
+    many_cookies_file: str
+    citizens: int
+
+
+# --- setting up ---------------------------------------------------------------
+
+
+def prepare(url: str, folder: Path, settings: Settings) -> Fixture:
+    """A clinic token, 2,000 current codes of random persons, and citizen logins for some of them."""
+    with _server.bench_app(url) as app:
+        _, token = accounts.create_token(registry.CLINIC, "load benchmark", registry.ACTOR)
+        enps, texts = registry.verification_sample(settings.people)
+        cookies = []
+        for index, enp in enumerate(enps[: settings.citizens]):
+            user = accounts.create_user(
+                f"bench-citizen-{index}", CITIZEN_PASSWORD, Role.CITIZEN, registry.ACTOR, enp=enp
+            )
+            cookies.append(_server.session_cookie(app, user))
+    return Fixture(
+        token=token,
+        codes_file=_server.lines_file(folder, "codes.txt", texts),
+        same_cookie_file=_server.lines_file(folder, "same-citizen.txt", cookies[:1]),
+        many_cookies_file=_server.lines_file(folder, "citizens.txt", cookies),
+        citizens=len(cookies),
+    )
+
+
+def check_answers(server: Server, fixture: Fixture) -> None:
+    """Before timing: the token verifies a code as valid, and the cookies reach the citizen's pages."""
+    code = Path(fixture.codes_file).read_text().split("\n", 1)[0]
+    body = json.dumps({"code": code}).encode()
+    headers = {"Authorization": f"Bearer {fixture.token}", "Content-Type": "application/json"}
+    status, answer = _server.request(server.port, "POST", "/api/v1/verify", body, headers)
+    if status != 200 or json.loads(answer)["verdict"] != "valid":
+        raise RuntimeError(f"verification answered {status}: {answer[:200]!r}")
+    for cookie in Path(fixture.many_cookies_file).read_text().split()[:5]:
+        for path, start in (("/me/code.svg", b"<svg"), ("/me/", b"<!")):
+            status, answer = _server.request(server.port, "GET", path, headers={"Cookie": f"session={cookie}"})
+            if status != 200 or not answer.lstrip().startswith(start):
+                raise RuntimeError(f"GET {path} as a citizen answered {status}: {answer[:120]!r}")
+
+
+def check_bare(server: Server, fixture: Fixture) -> None:
+    code = Path(fixture.codes_file).read_text().split("\n", 1)[0]
+    body = json.dumps({"code": code}).encode()
+    status, answer = _server.request(server.port, "POST", "/verify", body, {"Content-Type": "application/json"})
+    if status != 200 or json.loads(answer) != {"signature": "good"}:
+        raise RuntimeError(f"bare verify answered {status}: {answer[:200]!r}")
+
+
+# --- measuring ----------------------------------------------------------------
+
+
+def measure(server: Server, endpoints: list[Endpoint], settings: Settings) -> dict[str, Measured]:
+    """Rounds of every endpoint in turn, so noise from other work on the machine falls on all of them."""
+    for endpoint in endpoints:  # warm-up: imports, connection pools, caches
+        _server.wrk(server, endpoint.script, endpoint.args, 2, PEAK_CONNECTIONS)
+    results = {endpoint.label: Measured(endpoint.label) for endpoint in endpoints}
+    for round_number in range(1, settings.rounds + 1):
+        for endpoint in endpoints:
+            run = _server.wrk(server, endpoint.script, endpoint.args, settings.seconds, PEAK_CONNECTIONS)
+            results[endpoint.label].runs.append(run)
+            note(f"  round {round_number}: {endpoint.label}: {run.rate:,.0f}/s, p99 {run.p99_ms:.1f} ms")
+    return results
+
+
+@dataclass(frozen=True)
+class Paced:
+    target: float
+    think_ms: float
+    result: Measured
+
+
+def paced(server: Server, endpoint: Endpoint, peak: float, settings: Settings) -> Paced:
+    """Verification at PACED_SHARE of `peak`: many connections with random pauses, the pause calibrated.
+
+    Each connection sends, waits for the answer, then pauses for an exponential time. The rate is
+    connections / (pause + latency); short calibration runs adjust the pause until the rate is within
+    5% of the target, then the rounds are measured with that pause.
+    """
+    target = PACED_SHARE * peak
+    think = PACED_CONNECTIONS / target  # seconds, before latency is known
+    for _ in range(4):
+        run = _run_paced(server, endpoint, think, max(3.0, settings.seconds / 2))
+        note(f"  calibrating: pause {think * 1000:.1f} ms → {run.rate:,.0f}/s (target {target:,.0f}/s)")
+        if abs(run.rate / target - 1) <= 0.05:
+            break
+        think = max(0.001, think + PACED_CONNECTIONS / target - PACED_CONNECTIONS / max(run.rate, 1.0))
+    result = Measured(endpoint.label + f", paced at {PACED_SHARE:.0%} of peak")
+    for round_number in range(1, settings.rounds + 1):
+        run = _run_paced(server, endpoint, think, settings.seconds)
+        result.runs.append(run)
+        note(f"  round {round_number}: paced: {run.rate:,.0f}/s, p50 {run.p50_ms:.1f} p99 {run.p99_ms:.1f} ms")
+    return Paced(target, think * 1000, result)
+
+
+def _run_paced(server: Server, endpoint: Endpoint, think: float, seconds: float) -> WrkResult:
+    return _server.wrk(server, endpoint.script, endpoint.args, seconds, PACED_CONNECTIONS, pause_ms=think * 1000)
+
+
+# --- one engine ---------------------------------------------------------------
+
+HEALTHZ = "GET /healthz (trivial JSON)"
+VERIFY = "POST /api/v1/verify"
+QR_SAME = "GET /me/code.svg, one citizen"
+QR_MANY = "GET /me/code.svg, citizens in turn"
+PAGE = "GET /me/ (policy page)"
+BARE_HEALTHZ = "bare app: GET /healthz"
+BARE_VERIFY = "bare app: POST /verify (ES256)"
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    engine: str
+    people: int
+    citizens: int
+    measured: dict[str, Measured]
+    paced: Paced
+
+    def rate(self, label: str) -> float:
+        return self.measured[label].rate
+
+    @property
+    def verify_share(self) -> float:
+        return self.rate(VERIFY) / self.rate(HEALTHZ)
+
+    @property
+    def bare_share(self) -> float:
+        return self.rate(BARE_VERIFY) / self.rate(BARE_HEALTHZ)
+
+    @property
+    def paced_p99(self) -> float:
+        return self.paced.result.latency(lambda run: run.p99_ms)
+
+    @property
+    def errors(self) -> int:
+        return sum(m.errors for m in self.measured.values()) + self.paced.result.errors
+
+
+def run_engine(engine: str, settings: Settings, folder: Path) -> EngineResult:
+    with _server.working_copy(engine, settings.people) as url:
+        note(f"{engine}: token, {settings.citizens:,} citizen logins, 2,000 codes")
+        fixture = prepare(url, folder, settings)
+        verify = Endpoint(VERIFY, "verify.lua", ["/api/v1/verify", fixture.codes_file, fixture.token])
+        endpoints = [
+            Endpoint(HEALTHZ, "get.lua", ["/healthz"]),
+            verify,
+            Endpoint(QR_SAME, "get.lua", ["/me/code.svg", fixture.same_cookie_file]),
+            Endpoint(QR_MANY, "get.lua", ["/me/code.svg", fixture.many_cookies_file]),
+            Endpoint(PAGE, "get.lua", ["/me/", fixture.same_cookie_file]),
+        ]
+        with _server.gunicorn("_wsgi:real()", url, log_folder=folder) as server:
+            check_answers(server, fixture)
+            note(f"{engine}: the app, {settings.rounds} rounds of {settings.seconds:g} s per endpoint")
+            measured = measure(server, endpoints, settings)
+            note(f"{engine}: verification paced at {PACED_SHARE:.0%} of its peak")
+            pace = paced(server, verify, measured[VERIFY].rate, settings)
+        with _server.gunicorn("_wsgi:bare()", url, log_folder=folder) as server:
+            check_bare(server, fixture)
+            note(f"{engine}: the bare ES256 app")
+            bare = [
+                Endpoint(BARE_HEALTHZ, "get.lua", ["/healthz"]),
+                Endpoint(BARE_VERIFY, "verify.lua", ["/verify", fixture.codes_file]),
+            ]
+            measured |= measure(server, bare, settings)
+    return EngineResult(engine, settings.people, fixture.citizens, measured, pace)
+
+
+# --- output -------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def print_engine(result: EngineResult, settings: Settings) -> None:
+    r = result
+    healthz = r.rate(HEALTHZ)
+    print(f"\n== {r.engine}: {r.people:,} persons, gunicorn 2 sync workers, wrk {PEAK_CONNECTIONS} connections ==")
+    print(
+        f"{'endpoint':<40} {'req/s':>8} {'× healthz':>10} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>7} {'rounds req/s':>15}"
+    )
+    for measured in [*r.measured.values(), r.paced.result]:
+        print(
+            f"{measured.label:<40} {measured.rate:>8,.0f} {measured.rate / healthz:>10.2f} "
+            f"{measured.latency(lambda run: run.p50_ms):>7.1f} {measured.latency(lambda run: run.p95_ms):>7.1f} "
+            f"{measured.latency(lambda run: run.p99_ms):>7.1f} {measured.errors:>7} {measured.spread:>15}"
+        )
+    same, many = r.rate(QR_SAME), r.rate(QR_MANY)
+    print(
+        f"\nQR for {r.citizens:,} citizens in turn / one citizen again: {many / same:.2f}× "
+        "(no render cache: both render every time)"
+    )
+    print(f"bare ES256 view / bare healthz: {r.bare_share:.2f}×")
+    print(f"verify / bare ES256 view: {r.rate(VERIFY) / r.rate(BARE_VERIFY):.2f}×")
+    print(
+        f"goal verify ≥ {GOAL_VERIFY_SHARE:.0%} of healthz: {r.verify_share:.0%} "
+        f"{verdict(r.verify_share >= GOAL_VERIFY_SHARE)}"
+    )
+    p = r.paced
+    print(
+        f"goal p99 < {GOAL_P99_MS:g} ms at {PACED_SHARE:.0%} of peak: target {p.target:,.0f}/s, "
+        f"ran {p.result.rate:,.0f}/s ({p.result.rate / r.rate(VERIFY):.0%} of peak), {PACED_CONNECTIONS} connections, "
+        f"mean pause {p.think_ms:.1f} ms: p99 {r.paced_p99:.1f} ms {verdict(r.paced_p99 < GOAL_P99_MS)}"
+    )
+    print(f"errors (socket errors and non-2xx/3xx answers), all runs: {r.errors}")
+
+
+def print_summary(results: list[EngineResult]) -> None:
+    print("\n== summary ==")
+    rows: list[tuple[str, Callable[[EngineResult], str]]] = [
+        ("persons", lambda r: f"{r.people:,}"),
+        ("healthz req/s", lambda r: f"{r.rate(HEALTHZ):,.0f}"),
+        ("verify req/s", lambda r: f"{r.rate(VERIFY):,.0f}"),
+        ("verify / healthz", lambda r: f"{r.verify_share:.2f}×"),
+        ("bare ES256 / bare healthz", lambda r: f"{r.bare_share:.2f}×"),
+        ("QR, one citizen req/s", lambda r: f"{r.rate(QR_SAME):,.0f}"),
+        ("QR, citizens in turn req/s", lambda r: f"{r.rate(QR_MANY):,.0f}"),
+        ("policy page req/s", lambda r: f"{r.rate(PAGE):,.0f}"),
+        (f"verify p99 ms at {PACED_SHARE:.0%}", lambda r: f"{r.paced_p99:.1f}"),
+        (f"goal verify ≥ {GOAL_VERIFY_SHARE:.0%} healthz", lambda r: verdict(r.verify_share >= GOAL_VERIFY_SHARE)),
+        (f"goal p99 < {GOAL_P99_MS:g} ms", lambda r: verdict(r.paced_p99 < GOAL_P99_MS)),
+        ("errors", lambda r: str(r.errors)),
+    ]
+    print(f"{'':<34}" + "".join(f"{r.engine:>14}" for r in results))
+    for label, value in rows:
+        print(f"{label:<34}" + "".join(f"{value(r):>14}" for r in results))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="20,000 persons, one short round: a smoke run")
+    parser.add_argument("--engines", default=",".join(_server.ENGINES), help="comma-separated: sqlite,postgresql")
+    args = parser.parse_args(argv)
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    if not engines or set(engines) - set(_server.ENGINES):
+        parser.error(f"choose engines from {', '.join(_server.ENGINES)}")
+    settings = QUICK if args.quick else FULL
+    _server.stop_on_sigterm()
+    started = time.perf_counter()
+    print(_server.machine())
+    results = []
+    with tempfile.TemporaryDirectory(prefix="oms_load_") as folder:
+        for engine in engines:
+            if engine == "postgresql" and (reason := _server.postgres_unreachable()):
+                print(f"PostgreSQL skipped: {reason}")
+                continue
+            result = run_engine(engine, settings, Path(folder))
+            print_engine(result, settings)
+            results.append(result)
+    if results:
+        print_summary(results)
+    print(f"\ntotal {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

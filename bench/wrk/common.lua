@@ -1,0 +1,42 @@
+-- Shared by the benchmark's wrk scripts (loaded with dofile from each of them).
+--
+-- BENCH_THINK_MS, when set and above 0, turns on pacing: each connection waits an exponentially
+-- distributed pause (mean BENCH_THINK_MS) before every request. With many connections this
+-- approximates an open-loop Poisson arrival rate of connections / (pause + latency), which is how
+-- bench/load.py holds a target share of peak throughput (wrk2 is not available).
+-- done() prints one JSON line with the totals and latency percentiles for the Python side.
+
+local common = {}
+
+function common.read_lines(path)
+   local lines = {}
+   for line in io.lines(path) do
+      if #line > 0 then lines[#lines + 1] = line end
+   end
+   assert(#lines > 0, "no lines in " .. path)
+   return lines
+end
+
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
+if think > 0 then
+   function delay()
+      local pause = -think * math.log(1 - math.random())
+      return math.floor(pause + math.random())  -- whole milliseconds, rounded without bias
+   end
+end
+
+local next_id = 0
+function setup(thread)
+   next_id = next_id + 1
+   thread:set("thread_id", next_id)
+end
+
+function done(summary, latency, requests)
+   local e = summary.errors
+   io.write(string.format(
+      '{"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "errors": %d}\n',
+      summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+      latency:percentile(99), latency.max, e.connect + e.read + e.write + e.status + e.timeout))
+end
+
+return common

@@ -1,0 +1,24 @@
+-- POST real codes of real persons, rotating through many of them, with a clinic's bearer token.
+-- Arguments after "--": PATH CODES_FILE [TOKEN]. Each thread starts at its own place in the list.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
+
+local prepared = {}
+local index = 0
+
+function init(args)
+   local path, codes, token = args[1], common.read_lines(args[2]), args[3]
+   local headers = { ["Content-Type"] = "application/json", ["User-Agent"] = "oms-bench/1" }
+   if token then headers["Authorization"] = "Bearer " .. token end
+   for i, code in ipairs(codes) do
+      -- Base45 text holds no quote or backslash: it goes into JSON as it is.
+      prepared[i] = wrk.format("POST", path, headers, '{"code": "' .. code .. '"}')
+   end
+   math.randomseed(os.time() + (thread_id or 0) * 7919)
+   index = math.random(#prepared)
+end
+
+function request()
+   index = index % #prepared + 1
+   return prepared[index]
+end
