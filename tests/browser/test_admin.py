@@ -1,0 +1,59 @@
+"""The operator's pages on a phone: each opens, reads without sideways scrolling, and is photographed.
+
+Nothing here changes the shared demo registry (no key is compromised, nothing is created).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.conftest import PHONE, Server, log_in, shot
+
+PAGES = [
+    ("/admin/", "Оператор реестра"),
+    ("/admin/insurers", "Страховые медицинские организации"),
+    ("/admin/clinics", "Клиники"),
+    ("/admin/users", "Пользователи"),
+    ("/admin/users/new", "Новый сотрудник"),
+    ("/admin/tokens", "API-токены клиник"),
+    ("/admin/keys", "Ключи подписи"),
+]
+
+
+@pytest.fixture(scope="module")
+def admin_page(live_server: Server, browser: object) -> Iterator[object]:
+    """One login for the module: logins are rate-limited per address."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="ru-RU")  # type: ignore[attr-defined]
+    page = context.new_page()
+    log_in(page, live_server.url, "admin", "admin-demo-2026")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    yield page
+    context.close()
+
+
+def fits_the_screen(page: object) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("path", "heading"), PAGES)
+def test_each_admin_page_reads_on_a_phone(live_server: Server, admin_page: object, path: str, heading: str) -> None:
+    page = admin_page
+    page.goto(f"{live_server.url}{path}")  # type: ignore[attr-defined]
+    assert page.inner_text("h1") == heading  # type: ignore[attr-defined]
+    assert fits_the_screen(page), f"{path} scrolls sideways at {PHONE['width']} px"
+    shot(page, "admin" + path.rstrip("/").replace("/admin", "").replace("/", "-"))
+
+
+def test_key_page_and_its_compromise_warning(live_server: Server, admin_page: object) -> None:
+    page = admin_page
+    page.goto(f"{live_server.url}/admin/keys")  # type: ignore[attr-defined]
+    page.click(".admin-table td a.number >> nth=0")  # type: ignore[attr-defined]
+    page.wait_for_selector("article.card h1")  # type: ignore[attr-defined]
+    assert fits_the_screen(page)
+    shot(page, "admin-key")
+    page.click("text=Пометить скомпрометированным…")  # type: ignore[attr-defined]
+    page.wait_for_selector("text=Это нельзя отменить")  # type: ignore[attr-defined]
+    assert fits_the_screen(page)
+    shot(page, "admin-key-compromise-confirm")  # and leave without confirming: the demo keys stay trusted
