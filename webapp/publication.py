@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from signing import KeyStatus, SigningKey
+from signing import KeyStatus, SigningKey, TrustList
 from signing.jws import sign_compact
 from webapp import keystore
 from webapp.errors import RegistryError
@@ -50,6 +50,12 @@ def registry_key(now: datetime | None = None) -> SigningKey:
     except RegistryError:
         _create_registry_key(moment)
         return keystore.signing_key(keystore.REGISTRY_OWNER, moment)
+
+
+def registry_jwks() -> dict[str, Any]:
+    """The operator's public keys as JWKS: what offline verifiers pin to check the published lists."""
+    registry_key()
+    return TrustList(key for key in keystore.trust_list() if key.owner == keystore.REGISTRY_OWNER).to_jwks()
 
 
 def trust_list_version() -> str:

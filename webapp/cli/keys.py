@@ -5,8 +5,7 @@ from collections.abc import Callable
 import click
 from sqlalchemy import func, select
 
-from signing import TrustList
-from webapp import key_admin, keystore, publication
+from webapp import key_admin, publication
 from webapp.cli import actor
 from webapp.cli.group import group
 from webapp.extensions import db
@@ -34,9 +33,7 @@ def list_keys() -> None:
 @keys.command("registry-jwks")
 def registry_jwks() -> None:
     """Открытые ключи оператора реестра (JWKS): их закрепляют офлайн-проверщики."""
-    publication.registry_key()
-    trusted = [key for key in keystore.trust_list() if key.owner == keystore.REGISTRY_OWNER]
-    click.echo(json.dumps(TrustList(trusted).to_jwks(), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(publication.registry_jwks(), ensure_ascii=False, indent=2))
 
 
 @keys.command("rotate")

@@ -9,9 +9,12 @@ from flask_htmx import HTMX
 from flask_login import current_user
 from sqlalchemy import select
 
+from policy_codes import Verdict
 from policy_codes.codec import MOSCOW
+from webapp import publication
 from webapp.auth import role_required
 from webapp.extensions import db
+from webapp.i18n import current_language
 from webapp.models import ClinicCheck, Role
 from webapp.transactions import atomic
 from webapp.verification import VerificationResult, message, verify_scan
@@ -25,10 +28,21 @@ MAX_INPUT = 4000
 HISTORY_LENGTH = 100
 
 
+def _scan_page(result: VerificationResult | None) -> str:
+    """The page, with what its offline check needs: the pinned registry key and the verdicts' words."""
+    language = current_language()
+    return render_template(
+        "clinic/scan.html",
+        result=result,
+        registry_jwks=publication.registry_jwks(),
+        verdict_messages={str(verdict): verdict.message(language) for verdict in Verdict},
+    )
+
+
 @clinic.get("/")
 @role_required(Role.CLINIC)
 def scan() -> str:
-    return render_template("clinic/scan.html", result=None)
+    return _scan_page(None)
 
 
 @clinic.post("/verify")
@@ -39,7 +53,7 @@ def verify() -> Any:
     _remember(result)
     if htmx:
         return render_template("clinic/_verdict.html", result=result)
-    return render_template("clinic/scan.html", result=result)
+    return _scan_page(result)
 
 
 @atomic

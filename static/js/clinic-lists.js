@@ -1,0 +1,92 @@
+// The registry's trust list and revocation list, kept in IndexedDB for checks with no network.
+//
+// While online, the reception page fetches both (GET /api/v1/trust-list and
+// /api/v1/revocations), checks their signatures against the pinned registry
+// key before keeping them, and stores them with the time they were fetched.
+// IndexedDB, not localStorage: a regional revocation list outgrows 5 MB.
+
+import { OfflineVerifier } from "./clinic-offline.js";
+
+const DATABASE = "oms-clinic";
+const STORE = "lists";
+const RECORD = "current";
+
+function request(operation) {
+  return new Promise((resolve, reject) => {
+    operation.onsuccess = () => resolve(operation.result);
+    operation.onerror = () => reject(operation.error);
+  });
+}
+
+function open() {
+  const opening = indexedDB.open(DATABASE, 1);
+  opening.onupgradeneeded = () => opening.result.createObjectStore(STORE);
+  return request(opening);
+}
+
+async function transact(mode, action) {
+  const database = await open();
+  try {
+    return await request(action(database.transaction(STORE, mode).objectStore(STORE)));
+  } finally {
+    database.close();
+  }
+}
+
+/** {trust, revocations, fetchedAt} as last stored, or undefined. */
+export function readLists() {
+  return transact("readonly", (store) => store.get(RECORD));
+}
+
+function writeLists(record) {
+  return transact("readwrite", (store) => store.put(record, RECORD));
+}
+
+async function fetchJson(url) {
+  const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+/**
+ * Fetch both lists, check them against the pinned key, and keep them.
+ * Resolves to {record, verifier}; rejects (keeping what was stored) if either fails.
+ */
+export async function refreshLists(urls, registryJwks) {
+  const [trust, revocations] = await Promise.all([fetchJson(urls.trustList), fetchJson(urls.revocations)]);
+  const verifier = await OfflineVerifier.create(trust, [revocations], registryJwks);
+  const record = { trust, revocations, fetchedAt: Date.now() };
+  await writeLists(record);
+  remember(record, verifier);
+  return { record, verifier };
+}
+
+let cached = null;
+
+function remember(record, verifier) {
+  cached = { trustJws: record.trust.jws, revocationsJws: record.revocations.jws, verifier };
+}
+
+/**
+ * The verifier for the stored lists, checked again against the pinned key (storage is not trusted),
+ * and the stored record; undefined when nothing usable is stored.
+ */
+export async function storedVerifier(registryJwks) {
+  const record = await readLists();
+  if (!record?.trust || !record?.revocations) return undefined;
+  if (cached && cached.trustJws === record.trust.jws && cached.revocationsJws === record.revocations.jws) {
+    return { record, verifier: cached.verifier };
+  }
+  try {
+    const verifier = await OfflineVerifier.create(record.trust, [record.revocations], registryJwks);
+    remember(record, verifier);
+    return { record, verifier };
+  } catch {
+    return undefined;
+  }
+}
+
+/** How old the lists are: from the older of when the registry issued them and when they were fetched. */
+export function listsAge(record, verifier, nowMs = Date.now()) {
+  return nowMs - Math.min(record.fetchedAt, verifier.issuedAt);
+}

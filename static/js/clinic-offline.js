@@ -1,0 +1,687 @@
+// Verify an OMS1 code in the browser with no network, from the registry's signed lists.
+//
+// The same checks in the same order as policy_codes/offline.py and codec.py
+// (docs/code-format.md), so reception reads the same verdict the Python
+// verifier gives. Pure: no DOM and no storage, so it loads and tests on its own.
+// Everything cryptographic is WebCrypto: ES256 (raw r||s, as COSE and JWS
+// carry it) and SHA-256.
+
+export const STALE_AFTER_MS = 72 * 3600 * 1000;
+
+const PREFIX = "OMS1:";
+const ANY_VERSION = /^OMS\d+:/;
+const MAX_TEXT_LENGTH = 1000;
+const MAX_MESSAGE_BYTES = 2048;
+const SIGNATURE_LENGTH = 64;
+const KID_LENGTH = 4;
+const DIGEST_BYTES = 6;
+const DAY_MS = 86400 * 1000;
+const MOSCOW_OFFSET_MS = 3 * 3600 * 1000;
+const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+const encoder = new TextEncoder();
+
+/** A list that is not signed by the registry, is damaged, or is not of the documented shape. */
+export class BadList extends Error {}
+
+class CodeError extends Error {
+  constructor(verdict, why) {
+    super(why);
+    this.verdict = verdict;
+  }
+}
+
+// ---- scanner text (policy_codes/keyboard.py, codec.normalise_scanned) ----
+
+const LETTER_KEYS = "QWERTYUIOPASDFGHJKLZXCVBNM";
+const RUSSIAN_LETTERS = "ЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬ";
+const LAYOUT = new Map();
+[...RUSSIAN_LETTERS].forEach((letter, index) => {
+  LAYOUT.set(letter, LETTER_KEYS[index]);
+  LAYOUT.set(letter.toLowerCase(), LETTER_KEYS[index]);
+});
+for (const [russian, latin] of [["Ж", ":"], ["Ю", "."], ["ж", ":"], ["ю", "."], [".", "/"], [";", "$"]]) {
+  LAYOUT.set(russian, latin);
+}
+
+/** Undo what scanners do to text: a Russian keyboard layout, Caps Lock, line endings. */
+export function normaliseScanned(text) {
+  let result = text.trim();
+  if (/[\u0400-\u04FF]/.test(result)) {
+    result = [...result].map((char) => LAYOUT.get(char) ?? char).join("");
+  }
+  return result.toUpperCase();
+}
+
+function luhnValid(digits) {
+  let total = 0;
+  for (let index = 0; index < digits.length; index++) {
+    let digit = digits.charCodeAt(digits.length - 1 - index) - 48;
+    if (index % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    total += digit;
+  }
+  return total % 10 === 0;
+}
+
+// ---- Base45 (RFC 9285) ----
+
+const BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+export function b45decode(text) {
+  const values = [];
+  for (const char of text) {
+    const value = BASE45.indexOf(char);
+    if (value < 0) throw new Error("not Base45");
+    values.push(value);
+  }
+  if (values.length % 3 === 1) throw new Error("not Base45");
+  const out = [];
+  for (let index = 0; index < values.length; index += 3) {
+    if (index + 2 < values.length) {
+      const value = values[index] + 45 * values[index + 1] + 2025 * values[index + 2];
+      if (value > 0xffff) throw new Error("a Base45 triple is over 65535");
+      out.push(value >> 8, value & 0xff);
+    } else {
+      const value = values[index] + 45 * values[index + 1];
+      if (value > 0xff) throw new Error("the last Base45 pair is over 255");
+      out.push(value);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+// ---- CBOR (RFC 8949), as much as cbor2.loads reads of a code ----
+
+/** A CBOR float: kept apart from integers, which the claims require. */
+class CborFloat {
+  constructor(value) {
+    this.value = value;
+  }
+}
+
+/** Another tag than a bignum: never an integer or a byte string. */
+class CborTag {
+  constructor(tag, value) {
+    this.tag = tag;
+    this.value = value;
+  }
+}
+
+const BREAK = Symbol("break");
+const MAX_DEPTH = 32;
+
+function integer(value) {
+  return typeof value === "bigint" && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(value)
+    : value;
+}
+
+function bytesToBigInt(bytes) {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
+}
+
+/** The first CBOR item in `bytes` (trailing bytes are ignored, as cbor2.loads does). Throws on anything else. */
+export function decodeCbor(bytes) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let position = 0;
+
+  function need(count) {
+    if (position + count > bytes.length) throw new Error("CBOR ends early");
+  }
+
+  function argument(info) {
+    if (info < 24) return info;
+    const sizes = { 24: 1, 25: 2, 26: 4, 27: 8 };
+    const size = sizes[info];
+    if (!size) throw new Error("unsupported CBOR length");
+    need(size);
+    let value;
+    if (size === 1) value = view.getUint8(position);
+    else if (size === 2) value = view.getUint16(position);
+    else if (size === 4) value = view.getUint32(position);
+    else value = integer(view.getBigUint64(position));
+    position += size;
+    return value;
+  }
+
+  function length(info) {
+    const value = argument(info);
+    if (typeof value !== "number" || value > bytes.length) throw new Error("CBOR length out of range");
+    return value;
+  }
+
+  function chunks(major) {
+    const parts = [];
+    for (;;) {
+      const part = item(1, true);
+      if (part === BREAK) break;
+      const expected = major === 2 ? part instanceof Uint8Array : typeof part === "string";
+      if (!expected) throw new Error("a bad chunk in an indefinite string");
+      parts.push(part);
+    }
+    if (major === 3) return parts.join("");
+    const whole = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      whole.set(part, offset);
+      offset += part.length;
+    }
+    return whole;
+  }
+
+  function item(depth, breakAllowed = false) {
+    if (depth > MAX_DEPTH) throw new Error("CBOR nested too deep");
+    need(1);
+    const initial = bytes[position++];
+    const major = initial >> 5;
+    const info = initial & 0x1f;
+    if (info === 31) {
+      if (major === 7) {
+        if (!breakAllowed) throw new Error("a stray CBOR break");
+        return BREAK;
+      }
+      if (major === 2 || major === 3) return chunks(major);
+      if (major === 4) {
+        const array = [];
+        for (let next = item(depth + 1, true); next !== BREAK; next = item(depth + 1, true)) array.push(next);
+        return array;
+      }
+      if (major === 5) {
+        const map = new Map();
+        for (let key = item(depth + 1, true); key !== BREAK; key = item(depth + 1, true)) map.set(key, item(depth + 1));
+        return map;
+      }
+      throw new Error("unsupported indefinite CBOR item");
+    }
+    switch (major) {
+      case 0:
+        return argument(info);
+      case 1: {
+        const value = argument(info);
+        return integer(-1n - BigInt(value));
+      }
+      case 2: {
+        const size = length(info);
+        need(size);
+        position += size;
+        return bytes.slice(position - size, position);
+      }
+      case 3: {
+        const size = length(info);
+        need(size);
+        position += size;
+        return new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(position - size, position));
+      }
+      case 4: {
+        const size = length(info);
+        const array = [];
+        for (let index = 0; index < size; index++) array.push(item(depth + 1));
+        return array;
+      }
+      case 5: {
+        const size = length(info);
+        const map = new Map();
+        for (let index = 0; index < size; index++) {
+          const key = item(depth + 1);
+          map.set(key, item(depth + 1));
+        }
+        return map;
+      }
+      case 6: {
+        const tag = argument(info);
+        const value = item(depth + 1);
+        if ((tag === 2 || tag === 3) && value instanceof Uint8Array) {
+          const magnitude = bytesToBigInt(value);
+          return integer(tag === 2 ? magnitude : -1n - magnitude);
+        }
+        return new CborTag(tag, value);
+      }
+      default:
+        return simple(info);
+    }
+  }
+
+  function simple(info) {
+    if (info === 20) return false;
+    if (info === 21) return true;
+    if (info === 22) return null;
+    if (info === 23) return undefined;
+    if (info === 24) {
+      need(1);
+      return new CborTag("simple", bytes[position++]);
+    }
+    if (info < 24) return new CborTag("simple", info);
+    need(info === 25 ? 2 : info === 26 ? 4 : 8);
+    let value;
+    if (info === 25) value = halfFloat(view.getUint16(position));
+    else if (info === 26) value = view.getFloat32(position);
+    else if (info === 27) value = view.getFloat64(position);
+    else throw new Error("reserved CBOR simple value");
+    position += info === 25 ? 2 : info === 26 ? 4 : 8;
+    return new CborFloat(value);
+  }
+
+  return item(0);
+}
+
+function halfFloat(bits) {
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  const sign = bits & 0x8000 ? -1 : 1;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+function isInteger(value) {
+  return Number.isInteger(value) || typeof value === "bigint";
+}
+
+// ---- names (policy_codes/names.py): canonical Huffman from fixed code lengths ----
+
+const NAME_CHARACTERS = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ -'.";
+const SEPARATOR = "|";
+const END = "END";
+const SYMBOLS = [SEPARATOR, ...NAME_CHARACTERS, END];
+const CODE_LENGTHS = [..."43746547774755544745577776777767767777"].map(Number).concat([5]);
+const MAX_PART_LENGTH = 40;
+const MAX_TOTAL_LENGTH = 100;
+
+/** "length:code" → symbol, code words assigned shorter first, then in SYMBOLS order. */
+const CODE_WORDS = (() => {
+  const order = SYMBOLS.map((symbol, index) => ({ symbol, index, length: CODE_LENGTHS[index] }));
+  order.sort((a, b) => a.length - b.length || a.index - b.index);
+  const table = new Map();
+  let code = 0;
+  let previous = 0;
+  for (const { symbol, length } of order) {
+    code <<= length - previous;
+    table.set(`${length}:${code}`, symbol);
+    code += 1;
+    previous = length;
+  }
+  return table;
+})();
+const LONGEST = Math.max(...CODE_LENGTHS);
+
+function nameSymbols(packed) {
+  const total = packed.length * 8;
+  const bit = (position) => (position < total ? (packed[position >> 3] >> (7 - (position & 7))) & 1 : 0);
+  let position = 0;
+  const symbols = [];
+  for (;;) {
+    let code = 0;
+    let length = 0;
+    let symbol;
+    while (symbol === undefined && length < LONGEST) {
+      code = (code << 1) | bit(position + length);
+      length += 1;
+      symbol = CODE_WORDS.get(`${length}:${code}`);
+    }
+    position += length;
+    if (symbol === undefined || symbol === END || position > total) return symbols.join("");
+    symbols.push(symbol);
+  }
+}
+
+function normalisePart(part) {
+  return part.split(/\s+/).filter(Boolean).join(" ").toUpperCase();
+}
+
+/** As Python's str.title(): a capital after anything that is not a letter. */
+function title(part) {
+  return part.toLowerCase().replace(/(^|[^\p{L}])(\p{L})/gu, (_, before, letter) => before + letter.toUpperCase());
+}
+
+/** The display name (`Иванова Мария Петровна`) of a packed name; throws if it is not three valid parts. */
+export function unpackName(packed) {
+  const parts = nameSymbols(packed).split(SEPARATOR).map(normalisePart);
+  if (parts.length !== 3) throw new Error("the name field does not hold three parts");
+  const [surname, given] = parts;
+  if (!surname || !given) throw new Error("surname and given name are required");
+  if (parts.some((part) => part.length > MAX_PART_LENGTH)) throw new Error("a name part is too long");
+  if (parts.reduce((sum, part) => sum + part.length, 0) > MAX_TOTAL_LENGTH) throw new Error("the name is too long");
+  return parts.filter(Boolean).map(title).join(" ");
+}
+
+// ---- claims (policy_codes/claims.py) ----
+
+const REQUIRED_CLAIMS = [1, 2, 3, 4, 5, 6, 7, 8, 10];
+const KNOWN_CLAIMS = new Set([...REQUIRED_CLAIMS, 9, 11]);
+const NAME_CLAIM = 5;
+const LIVE = 3;
+const MIN_DAY = -719162; // 0001-01-01, the first day Python's date holds
+const MAX_DAY = 2932896; // 9999-12-31
+const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
+
+function day(value) {
+  if (typeof value !== "number" || value < MIN_DAY || value > MAX_DAY) throw new Error("a date is out of range");
+  return value;
+}
+
+function seconds(value) {
+  if (typeof value !== "number" || value < 0 || value > MAX_SECONDS) throw new Error("an instant is out of range");
+  return value;
+}
+
+function claimsFrom(payload) {
+  let wire;
+  try {
+    wire = decodeCbor(payload);
+  } catch (error) {
+    throw new CodeError("malformed", `the claims are not CBOR: ${error.message}`);
+  }
+  try {
+    return parseClaims(wire);
+  } catch (error) {
+    throw new CodeError("malformed", error.message);
+  }
+}
+
+function parseClaims(wire) {
+  if (!(wire instanceof Map)) throw new Error("the claims are not a map");
+  if (!REQUIRED_CLAIMS.every((key) => wire.has(key)) || ![...wire.keys()].every((key) => KNOWN_CLAIMS.has(key))) {
+    throw new Error("the claims are not the documented map");
+  }
+  for (const [key, value] of wire) {
+    const right = key === NAME_CLAIM ? value instanceof Uint8Array : isInteger(value);
+    if (!right) throw new Error(`claim ${key} has the wrong type`);
+  }
+  const enpValue = BigInt(wire.get(1));
+  if (enpValue < 0n || enpValue >= 10n ** 16n) throw new Error("the ЕНП is not 16 digits");
+  const enp = enpValue.toString().padStart(16, "0");
+  if (!luhnValid(enp)) throw new Error("the ЕНП check digit is wrong");
+  const serial = wire.get(2);
+  if (typeof serial !== "number" || serial < 1 || serial > 2 ** 32 - 1) throw new Error("serial out of range");
+  const kind = wire.get(3);
+  if (![1, 2, 3].includes(kind)) throw new Error("unknown kind");
+  const insurer = wire.get(4);
+  if (typeof insurer !== "number" || insurer < 0 || insurer > 99999) throw new Error("insurer code out of range");
+  const name = unpackName(wire.get(NAME_CLAIM));
+  const birthDay = day(wire.get(6));
+  if (![1, 2].includes(wire.get(7))) throw new Error("unknown sex");
+  const validFrom = day(wire.get(8));
+  const validTo = wire.has(9) ? day(wire.get(9)) : null;
+  const issuedAt = seconds(wire.get(10));
+  const expiresAt = wire.has(11) ? seconds(wire.get(11)) : null;
+  if (validTo !== null && validTo < validFrom) throw new Error("the validity ends before it starts");
+  if ((kind === LIVE) !== (expiresAt !== null)) throw new Error("only a live code expires, and it must");
+  return {
+    enp,
+    serial,
+    kind,
+    insurerCode: String(insurer).padStart(5, "0"),
+    name,
+    birthDate: new Date(birthDay * DAY_MS).toISOString().slice(0, 10),
+    validFrom,
+    validTo,
+    issuedAtMs: issuedAt * 1000,
+    expiresAtMs: expiresAt === null ? null : expiresAt * 1000,
+  };
+}
+
+// ---- COSE_Sign1 (signing/cose.py) ----
+
+function byteString(data) {
+  const length = data.length;
+  const head = length < 24 ? [0x40 | length] : length < 0x100 ? [0x58, length] : [0x59, length >> 8, length & 0xff];
+  return [...head, ...data];
+}
+
+/** ["Signature1", protected, h'', payload] as CBOR: what the insurer signed. */
+function toBeSigned(protectedHeader, payload) {
+  return new Uint8Array([0x84, 0x6a, ...encoder.encode("Signature1"), ...byteString(protectedHeader), 0x40, ...byteString(payload)]);
+}
+
+function readEnvelope(message) {
+  if (message.length > MAX_MESSAGE_BYTES) throw new Error("the message is too long");
+  const parts = decodeCbor(message);
+  if (!Array.isArray(parts) || parts.length !== 4) throw new Error("a COSE_Sign1 is an array of four");
+  const [protectedHeader, unprotected, payload, signature] = parts;
+  if (![protectedHeader, payload, signature].every((part) => part instanceof Uint8Array)) {
+    throw new Error("protected header, payload and signature are byte strings");
+  }
+  if (!(unprotected instanceof Map) || unprotected.size !== 0) throw new Error("the unprotected header must be empty");
+  const header = decodeCbor(protectedHeader);
+  if (!(header instanceof Map) || header.size !== 2 || !header.has(1) || !header.has(4)) {
+    throw new Error("the protected header holds exactly alg and kid");
+  }
+  const kid = header.get(4);
+  if (!(kid instanceof Uint8Array) || kid.length === 0) throw new Error("kid is a byte string");
+  if (header.get(1) !== -7) throw new Error("only ES256 is accepted");
+  return { kid, protectedHeader, payload, signature };
+}
+
+// ---- encodings and keys ----
+
+export function hex(bytes) {
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function base64Decode(text, urlSafe) {
+  if (typeof text !== "string") throw new BadList("expected base64 text");
+  let standard = urlSafe ? text.replace(/-/g, "+").replace(/_/g, "/") : text;
+  if (urlSafe) standard += "=".repeat((4 - (standard.length % 4)) % 4);
+  let binary;
+  try {
+    binary = atob(standard);
+  } catch {
+    throw new BadList("bad base64");
+  }
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}
+
+async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+function instant(text) {
+  if (typeof text !== "string" || !/(Z|[+-]\d\d:\d\d)$/.test(text)) throw new BadList("a time carries no time zone");
+  const value = Date.parse(text);
+  if (Number.isNaN(value)) throw new BadList("not a time");
+  return value;
+}
+
+/** One JWK of a trust list, checked as signing/trust_list.py does (the kid must be its key's). */
+async function importJwk(entry) {
+  if (!entry || typeof entry !== "object") throw new BadList("each key is an object");
+  if (entry.kty !== "EC" || entry.crv !== "P-256" || entry.alg !== "ES256") {
+    throw new BadList("only EC P-256 ES256 keys are accepted");
+  }
+  if (typeof entry.insurer !== "string") throw new BadList("insurer is text");
+  if (!["active", "retired", "compromised"].includes(entry.status)) throw new BadList("unknown key status");
+  let key;
+  try {
+    key = await crypto.subtle.importKey("jwk", { kty: "EC", crv: "P-256", x: entry.x, y: entry.y }, ES256, true, [
+      "verify",
+    ]);
+  } catch {
+    throw new BadList("a key does not import");
+  }
+  const kid = base64Decode(entry.kid, true);
+  const expected = (await sha256(new Uint8Array(await crypto.subtle.exportKey("spki", key)))).slice(0, KID_LENGTH);
+  if (hex(kid) !== hex(expected)) throw new BadList("a key id does not match its key");
+  return {
+    kid: hex(kid),
+    key,
+    owner: entry.insurer,
+    notBefore: instant(entry.not_before),
+    notAfter: instant(entry.not_after),
+    status: entry.status,
+  };
+}
+
+async function verifyEs256(key, signature, data) {
+  if (signature.length !== SIGNATURE_LENGTH) return false;
+  try {
+    return await crypto.subtle.verify(ES256, key, signature, data);
+  } catch {
+    return false;
+  }
+}
+
+/** The pinned registry keys (a JWKS, as `flask keys registry-jwks` prints it), by hex kid. */
+export async function importRegistryKeys(jwks) {
+  const keys = new Map();
+  for (const entry of jwks?.keys ?? []) {
+    const key = await importJwk(entry);
+    if (key.status !== "compromised") keys.set(key.kid, key);
+  }
+  if (!keys.size) throw new BadList("no registry key is pinned");
+  return keys;
+}
+
+/** The signed payload of a compact JWS (signing/jws.py), or BadList. */
+async function signedPayload(document, registryKeys) {
+  if (!document || typeof document.jws !== "string") throw new BadList("the document carries no signature");
+  const parts = document.jws.split(".");
+  if (parts.length !== 3) throw new BadList("a compact JWS has three parts");
+  let header;
+  let payload;
+  try {
+    header = JSON.parse(new TextDecoder().decode(base64Decode(parts[0], true)));
+    payload = base64Decode(parts[1], true);
+  } catch {
+    throw new BadList("the JWS does not parse");
+  }
+  if (!header || header.alg !== "ES256" || typeof header.kid !== "string") {
+    throw new BadList("only ES256 with a kid is accepted");
+  }
+  const signer = registryKeys.get(hex(base64Decode(header.kid, true)));
+  if (!signer) throw new BadList("signed by a key that is not pinned");
+  const signature = base64Decode(parts[2], true);
+  if (!(await verifyEs256(signer.key, signature, encoder.encode(`${parts[0]}.${parts[1]}`)))) {
+    throw new BadList("the signature does not check out");
+  }
+  let signed;
+  try {
+    signed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+  } catch {
+    throw new BadList("the signed part is not JSON");
+  }
+  if (!signed || typeof signed !== "object" || Array.isArray(signed)) throw new BadList("the signed part is not an object");
+  return signed;
+}
+
+async function digests(document, payload, field) {
+  const raw = base64Decode(document[field], false);
+  if (hex(await sha256(raw)) !== payload[`${field}_sha256`] || raw.length % DIGEST_BYTES) {
+    throw new BadList(`${field} does not match its signed hash`);
+  }
+  const found = new Set();
+  for (let index = 0; index < raw.length; index += DIGEST_BYTES) found.add(hex(raw.subarray(index, index + DIGEST_BYTES)));
+  return found;
+}
+
+/** How revocation lists name a code (policy_codes/revocation.py). */
+export async function revocationDigest(enp, serial) {
+  const context = encoder.encode("OMS1 revocation\u0000");
+  const text = encoder.encode(`${enp}:${serial}`);
+  const data = new Uint8Array(context.length + text.length);
+  data.set(context);
+  data.set(text, context.length);
+  return hex((await sha256(data)).slice(0, DIGEST_BYTES));
+}
+
+// ---- the verifier (policy_codes/offline.py) ----
+
+export class OfflineVerifier {
+  /**
+   * From the trust list document, the revocation documents (a full one, then any increments in
+   * order) and the pinned registry JWKS. Rejects with BadList if any document fails its check.
+   */
+  static async create(trustDocument, revocationDocuments, registryJwks) {
+    const pinned = await importRegistryKeys(registryJwks);
+    const verifier = new OfflineVerifier();
+    const trust = await signedPayload(trustDocument, pinned);
+    if (trust.format !== "oms-trust-list-1" || !Array.isArray(trust.keys)) throw new BadList("not a trust list");
+    verifier.keys = new Map();
+    for (const entry of trust.keys) {
+      const key = await importJwk(entry);
+      verifier.keys.set(key.kid, key);
+    }
+    verifier.trustListIssuedAt = instant(trust.issued_at);
+    verifier.revoked = new Set();
+    verifier.superseded = new Set();
+    verifier.cursor = 0;
+    if (!revocationDocuments?.length) throw new BadList("a revocation list is needed");
+    for (const document of revocationDocuments) {
+      const revocations = await signedPayload(document, pinned);
+      if (revocations.format !== "oms-revocations-1") throw new BadList("not a revocation list");
+      if (revocations.since !== verifier.cursor || !Number.isInteger(revocations.cursor)) {
+        throw new BadList(`an increment must start at cursor ${verifier.cursor}`);
+      }
+      for (const digest of await digests(document, revocations, "revoked")) verifier.revoked.add(digest);
+      for (const digest of await digests(document, revocations, "superseded")) verifier.superseded.add(digest);
+      verifier.cursor = revocations.cursor;
+      verifier.revocationsIssuedAt = instant(revocations.issued_at);
+    }
+    return verifier;
+  }
+
+  /**
+   * What the code says, checked: {verdict, shown, holder}. A number or a legacy paper policy
+   * needs the registry: its verdict is null (never "valid"), unless the number itself is bad.
+   */
+  async verify(scanned, nowMs = Date.now()) {
+    if (scanned.length === 130 && [...scanned].every((char) => char.charCodeAt(0) < 256) && [1, 2].includes(scanned.charCodeAt(0))) {
+      return { verdict: null, shown: "legacy_paper", holder: null };
+    }
+    const text = normaliseScanned(scanned);
+    const digits = text.replace(/ /g, "");
+    if (/^[0-9]{16}$/.test(digits)) {
+      return { verdict: luhnValid(digits) ? null : "malformed", shown: "number", holder: null };
+    }
+    try {
+      const claims = await this.decode(text, nowMs);
+      const digest = await revocationDigest(claims.enp, claims.serial);
+      const verdict = this.revoked.has(digest) ? "revoked" : this.superseded.has(digest) ? "superseded" : "valid";
+      const shown = claims.kind === LIVE ? "live_code" : "static_code";
+      return { verdict, shown, holder: { name: claims.name, birthDate: claims.birthDate } };
+    } catch (error) {
+      if (!(error instanceof CodeError)) throw error;
+      return { verdict: error.verdict, shown: error.verdict === "not_a_policy_code" ? "other" : "static_code", holder: null };
+    }
+  }
+
+  /** codec.decode: the checks of docs/code-format.md, in its order. */
+  async decode(text, nowMs) {
+    if (!text.startsWith(PREFIX)) {
+      if (ANY_VERSION.test(text)) throw new CodeError("malformed", "a version this verifier does not know");
+      throw new CodeError("not_a_policy_code", "no OMS1: prefix");
+    }
+    if (text.length > MAX_TEXT_LENGTH) throw new CodeError("malformed", "far too long for a policy code");
+    let envelope;
+    try {
+      envelope = readEnvelope(b45decode(text.slice(PREFIX.length)));
+    } catch (error) {
+      throw new CodeError("malformed", error.message);
+    }
+    const key = this.keys.get(hex(envelope.kid));
+    if (!key) throw new CodeError("unknown_key", "no such key in the trust list");
+    if (!(await verifyEs256(key.key, envelope.signature, toBeSigned(envelope.protectedHeader, envelope.payload)))) {
+      throw new CodeError("forged", "the signature does not match");
+    }
+    const claims = claimsFrom(envelope.payload);
+    if (key.owner !== claims.insurerCode) throw new CodeError("forged", "signed by a key of another insurer");
+    if (key.status === "compromised") throw new CodeError("key_compromised", "the key is compromised");
+    if (claims.issuedAtMs < key.notBefore || claims.issuedAtMs > key.notAfter) {
+      throw new CodeError("forged", "signed outside the key's validity window");
+    }
+    const today = Math.floor((nowMs + MOSCOW_OFFSET_MS) / DAY_MS);
+    if (nowMs > key.notAfter) throw new CodeError("expired", "key");
+    if (claims.expiresAtMs !== null && nowMs > claims.expiresAtMs) throw new CodeError("expired", "live_code");
+    if (claims.validTo !== null && today > claims.validTo) throw new CodeError("expired", "policy");
+    if (today < claims.validFrom) throw new CodeError("expired", "not_yet_valid");
+    return claims;
+  }
+
+  /** When the older of the two lists was issued. */
+  get issuedAt() {
+    return Math.min(this.trustListIssuedAt, this.revocationsIssuedAt);
+  }
+}

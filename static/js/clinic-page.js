@@ -1,0 +1,119 @@
+// Reception page: keep the registry's lists fresh while online, and verify in the
+// browser when the network is gone (issue #5).
+//
+// The form posts through htmx. When a post cannot be sent (htmx:sendError) or the
+// browser already knows it is offline, the code is checked here against the stored
+// lists instead, and the verdict says so, with the lists' age. A number or a legacy
+// paper policy is a registry look-up: offline it is never "valid".
+
+import { STALE_AFTER_MS } from "./clinic-offline.js";
+import { listsAge, refreshLists, storedVerifier } from "./clinic-lists.js";
+
+const REFRESH_EVERY_MS = 10 * 60 * 1000;
+
+const root = document.getElementById("clinic");
+const form = document.getElementById("scan-form");
+const input = document.getElementById("code");
+const verdictBox = document.getElementById("verdict");
+const listsStatus = document.getElementById("offline-lists");
+const registryJwks = JSON.parse(root.dataset.registryKeys);
+const messages = JSON.parse(root.dataset.messages);
+const urls = { trustList: root.dataset.trustListUrl, revocations: root.dataset.revocationsUrl };
+const texts = Object.fromEntries(
+  [...document.getElementById("offline-texts").content.querySelectorAll("[data-text]")].map((node) => [
+    node.dataset.text,
+    node.textContent.trim(),
+  ]),
+);
+const language = document.documentElement.lang || "ru";
+
+/** "5 минут назад" / "5 minutes ago". */
+function ago(ms) {
+  const format = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
+  const minutes = Math.round(ms / 60000);
+  if (minutes < 60) return format.format(-minutes, "minute");
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return format.format(-hours, "hour");
+  return format.format(-Math.round(hours / 24), "day");
+}
+
+function showListsStatus(record, verifier) {
+  listsStatus.hidden = false;
+  if (!record) {
+    listsStatus.dataset.state = "failed";
+    listsStatus.textContent = listsStatus.dataset.failed;
+    return;
+  }
+  const age = listsAge(record, verifier);
+  listsStatus.dataset.state = age > STALE_AFTER_MS ? "stale" : "ready";
+  listsStatus.textContent = listsStatus.dataset.ready.replace("{age}", ago(age));
+}
+
+async function refresh() {
+  if (navigator.onLine) {
+    try {
+      const { record, verifier } = await refreshLists(urls, registryJwks);
+      showListsStatus(record, verifier);
+      return;
+    } catch {
+      // keep what is stored, and say how old it is
+    }
+  }
+  const stored = await storedVerifier(registryJwks);
+  showListsStatus(stored?.record, stored?.verifier);
+}
+
+function render({ verdict, holder, banner, stale, message }) {
+  const section = document.getElementById("offline-verdict").content.firstElementChild.cloneNode(true);
+  const slot = (name) => section.querySelector(`[data-slot=${name}]`);
+  const good = verdict === "valid";
+  section.classList.add(good ? "verdict-good" : verdict ? "verdict-bad" : "verdict-unknown");
+  section.dataset.verdict = verdict ?? "unchecked";
+  section.querySelector(".verdict-icon").textContent = good ? "✔" : verdict ? "✖" : "?";
+  slot("message").textContent = message;
+  const bannerLine = slot("banner").parentElement;
+  if (banner) slot("banner").textContent = banner;
+  else bannerLine.remove();
+  slot("stale").hidden = !stale;
+  if (holder) {
+    const [year, month, day] = holder.birthDate.split("-");
+    slot("holder").textContent = `${holder.name}, ${day}.${month}.${year}`;
+    slot("holder").hidden = false;
+    slot("match").hidden = false;
+  }
+  slot("emergency").hidden = good;
+  verdictBox.replaceChildren(section);
+}
+
+async function checkOffline() {
+  const scanned = input.value;
+  const stored = await storedVerifier(registryJwks);
+  if (!stored) {
+    render({ verdict: null, message: texts["no-lists"] });
+  } else {
+    const age = listsAge(stored.record, stored.verifier);
+    const result = await stored.verifier.verify(scanned);
+    render({
+      verdict: result.verdict,
+      holder: result.holder,
+      banner: texts.banner.replace("{age}", ago(age)),
+      stale: age > STALE_AFTER_MS,
+      message: result.verdict ? messages[result.verdict] : texts["registry-needed"],
+    });
+  }
+  input.select();
+}
+
+form.addEventListener("htmx:beforeRequest", (event) => {
+  if (!navigator.onLine) {
+    event.preventDefault();
+    checkOffline();
+  }
+});
+form.addEventListener("htmx:sendError", checkOffline);
+// The next scan replaces the last one instead of being typed after it.
+form.addEventListener("htmx:afterRequest", () => input.select());
+window.addEventListener("online", refresh);
+
+refresh();
+setInterval(refresh, REFRESH_EVERY_MS);
