@@ -48,7 +48,11 @@ def audited(app: Flask, action: str) -> list[AuditEntry]:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_each_page_is_for_the_admin_only(people: Flask, path: str) -> None:
-    assert logged_in(people, "admin").get(path).status_code == 200
+    page = logged_in(people, "admin").get(path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script under the CSP"
+    assert " style=" not in html
     for username in ("ivanova", "clinic", "smo"):
         assert logged_in(people, username).get(path).status_code == 403, username
     anonymous = people.test_client().get(path)
@@ -342,3 +346,26 @@ def test_resume_is_refused_for_a_key_that_is_not_compromised(people: Flask) -> N
     assert client.get(f"/admin/keys/{kid}/progress").status_code == 404
     assert client.get("/admin/keys/ffffffffffffffff").status_code == 404
     assert current_codes(people, kid) == 3
+
+
+def test_a_second_resume_while_one_runs_starts_nothing(people: Flask) -> None:
+    kid = active_kid(people)
+    with people.app_context():
+        key_admin.distrust(kid, "test")
+        blocker = db.engine.connect()
+    client = logged_in(people, "admin")
+    blocker.exec_driver_sql("UPDATE persons SET sex = sex")  # holds the rows (PostgreSQL) or the writer lock (SQLite)
+    try:
+        admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}")
+        assert "Перевыпуск продолжен" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+        assert "hx-trigger" in client.get(f"/admin/keys/{kid}/progress").get_data(as_text=True), "running"
+        admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}")
+        assert "Перевыпуск уже идёт" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert "3 / 3" in wait_for_reissue(client, kid)
+    with people.app_context():
+        serials = db.session.scalars(select(IssuedCode.serial).where(IssuedCode.status == CodeStatus.CURRENT)).all()
+    assert sorted(serials) == [2, 2, 2], "each code reissued once"
+    assert len(audited(people, "mass_reissue")) == 1
