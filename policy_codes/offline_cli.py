@@ -28,7 +28,7 @@ def _hours(age: timedelta) -> str:
 def _load(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
         raise BadList(f"{path}: {error}") from error
 
 

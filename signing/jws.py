@@ -31,7 +31,7 @@ def verify_compact(token: str, keys: dict[bytes, PublicKey]) -> bytes:
         header: Any = json.loads(b64url_decode(parts[0]))
         payload = b64url_decode(parts[1])
         signature = b64url_decode(parts[2])
-    except (SigningError, ValueError) as error:  # bad base64 or JSON
+    except (SigningError, ValueError, RecursionError) as error:  # bad base64 or JSON, or JSON nested too deep
         raise BadMessage("the JWS does not parse") from error
     if not isinstance(header, dict) or header.get("alg") != "ES256" or not isinstance(header.get("kid"), str):
         raise BadMessage("only ES256 with a kid is accepted")

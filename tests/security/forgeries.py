@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import cbor2
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from policy_codes import PREFIX, normalise_scanned
 from policy_codes.base45 import CHARSET, b45decode, b45encode
@@ -97,9 +98,8 @@ def edited_payloads(payload: bytes) -> Iterator[tuple[str, bytes]]:
         yield label, cbor2.dumps({**claims, **changes}, canonical=True)
 
 
-def public_key_secrets(key: SigningKey) -> Iterator[tuple[str, bytes]]:
-    """The encodings of a public key an HS256 confusion attack would use as the HMAC secret."""
-    public = key.public.key
+def public_key_secrets(public: ec.EllipticCurvePublicKey) -> Iterator[tuple[str, bytes]]:
+    """The encodings of a public key an HMAC confusion attack would use as the secret."""
     numbers = public.public_numbers()
     yield "spki-der", public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     yield "spki-pem", public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -177,7 +177,7 @@ def alg_changes(genuine: Genuine, signer: SigningKey) -> Iterator[Case]:
             yield Case(f"alg {alg!r}, {label}", code(envelope(protected, {}, genuine.payload, signature)))
     for alg in (5, 4, 6, "HS256"):
         protected = header(alg=alg, kid=genuine.kid)
-        for name, secret in public_key_secrets(signer):
+        for name, secret in public_key_secrets(signer.public.key):
             tag = hmac.new(secret, sig_structure(protected, genuine.payload), hashlib.sha256).digest()
             yield Case(f"alg {alg!r} HMAC keyed with {name}", code(envelope(protected, {}, genuine.payload, tag)))
     yield Case("no protected header", code(envelope(b"", {}, genuine.payload, genuine.signature)))
