@@ -118,7 +118,7 @@ def verify() -> Any:
         return error_response(413)
     try:
         document = current_app.json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return error_response(400)
     code = document.get("code") if isinstance(document, dict) else None
     if not isinstance(code, str):
