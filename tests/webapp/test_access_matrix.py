@@ -1,0 +1,201 @@
+"""Every route × every role, and another insurer's person: allowed, or 403/404/login as designed.
+
+The table below must name every endpoint of the app, so a new route fails here
+until someone decides who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.routing import Rule
+
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
+from webapp import accounts, lifecycle, reissue_requests
+from webapp.extensions import db
+from webapp.models import Role, SigningKeyRecord
+
+ANONYMOUS, CITIZEN, CLINIC, INSURER, OTHER_INSURER, ADMIN = (
+    "anonymous",
+    "citizen",
+    "clinic",
+    "insurer",
+    "other_insurer",
+    "admin",
+)
+ROLES = [ANONYMOUS, CITIZEN, CLINIC, INSURER, OTHER_INSURER, ADMIN]
+LOGINS = {CITIZEN: "ivanova", CLINIC: "clinic", INSURER: "smo", OTHER_INSURER: "smo-other", ADMIN: "admin"}
+EVERYONE = frozenset(ROLES)
+INSURERS = frozenset({INSURER, OTHER_INSURER})
+
+#: endpoint → who may use it. The JSON API takes clinic bearer tokens, never a session: see the test below.
+WHO_MAY = {
+    "index": EVERYONE,
+    "static": EVERYONE,
+    "healthz": EVERYONE,
+    "pwa.service_worker": EVERYONE,
+    "auth.login": EVERYONE,
+    "auth.activate": EVERYONE,
+    "auth.logout": EVERYONE,
+    "language.choose": EVERYONE,
+    "api.openapi": EVERYONE,
+    "api.trust_list": EVERYONE,
+    "api.revocations": EVERYONE,
+    "api.verify": frozenset(),
+    **dict.fromkeys(
+        [
+            "citizen.policy",
+            "citizen.show",
+            "citizen.code_svg",
+            "citizen.code_png",
+            "citizen.barcode_svg",
+            "citizen.extract_pdf",
+            "citizen.live",
+            "citizen.request_reissue",
+        ],
+        frozenset({CITIZEN}),
+    ),
+    **dict.fromkeys(["clinic.scan", "clinic.verify", "clinic.history"], frozenset({CLINIC})),
+    **dict.fromkeys(
+        [
+            "insurer.search",
+            "insurer.new_person",
+            "insurer.transfer",
+            "insurer.request_list",
+            "insurer.person",
+            "insurer.act",
+            "insurer.activation_code",
+            "insurer.issue_policy",
+            "insurer.answer_request",
+        ],
+        INSURERS,
+    ),
+    **dict.fromkeys(
+        [
+            "admin.index",
+            "admin.clinics",
+            "admin.create_clinic",
+            "admin.insurers",
+            "admin.create_insurer",
+            "admin.keys",
+            "admin.key",
+            "admin.confirm_compromise",
+            "admin.compromise",
+            "admin.reissue_progress",
+            "admin.resume",
+            "admin.rotate_key",
+            "admin.tokens",
+            "admin.create_token",
+            "admin.revoke_token",
+            "admin.users",
+            "admin.set_user_active",
+            "admin.new_user",
+            "admin.create_user",
+        ],
+        frozenset({ADMIN}),
+    ),
+}
+
+
+@pytest.fixture
+def matrix_app(people: Flask) -> Flask:
+    """The page-test registry, plus staff of the other insurer, a clinic token and an open reissue request."""
+    with people.app_context():
+        accounts.create_user("smo-other", PASSWORD, Role.INSURER, "test", insurer_code="77002")
+        accounts.create_token("GP-001", "МИС", "test")
+        request = reissue_requests.request_reissue(lifecycle.person_by_enp(MOTHER), "телефон потерян", "test")
+        kid = db.session.scalars(select(SigningKeyRecord.kid)).first()
+        people.config["MATRIX_ARGS"] = {
+            "enp": MOTHER,
+            "action": "reissue",
+            "request_id": request.id,
+            "outcome": "decline",
+            "kid": kid,
+            "token_id": 1,
+            "user_id": 1,
+            "filename": "css/app.css",
+        }
+    return people
+
+
+def routes(app: Flask) -> Iterator[tuple[Rule, str]]:
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def client_for(app: Flask, role: str) -> FlaskClient:
+    return app.test_client() if role == ANONYMOUS else logged_in(app, LOGINS[role])
+
+
+def test_the_table_names_every_endpoint(matrix_app: Flask) -> None:
+    assert {rule.endpoint for rule, _ in routes(matrix_app)} == set(WHO_MAY)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_designed(matrix_app: Flask, role: str) -> None:
+    client = client_for(matrix_app, role)
+    token = csrf(client, "/activate")
+    arguments = matrix_app.config["MATRIX_ARGS"]
+    unexpected = []
+    for rule, method in routes(matrix_app):
+        url = rule.build({name: arguments[name] for name in rule.arguments}, append_unknown=False)[1]
+        allowed = role in WHO_MAY[rule.endpoint]
+        if method == "POST" and allowed:
+            continue  # what an allowed change does is each page's own test; here: who is turned away
+        data = {"csrf_token": token} if method == "POST" else None
+        status = client.open(url, method=method, data=data).status_code
+        if rule.endpoint == "api.verify":
+            expected = {401}
+        elif not allowed:
+            expected = {302} if role == ANONYMOUS else {403}
+        elif rule.endpoint == "admin.reissue_progress":
+            expected = {404}  # no mass reissue has run for this key
+        elif role == OTHER_INSURER and ("enp" in rule.arguments or "request_id" in rule.arguments):
+            expected = {404}  # another insurer's person, exactly like a number that does not exist
+        else:
+            expected = {200, 302}
+        if status not in expected:
+            unexpected.append(f"{method} {url}: {status}, expected {sorted(expected)}")
+    assert unexpected == []
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        (CITIZEN, f"/me/?person={STRANGER}"),
+        (CITIZEN, f"/me/code.png?person={STRANGER}"),
+        (CITIZEN, f"/me/extract.pdf?person={STRANGER}"),
+        (CITIZEN, f"/me/live?person={STRANGER}"),
+        (OTHER_INSURER, f"/insurer/?q={MOTHER}"),
+    ],
+)
+def test_nobody_reaches_someone_elses_person_by_a_parameter(matrix_app: Flask, role: str, path: str) -> None:
+    response = client_for(matrix_app, role).get(path)
+    if path.startswith("/insurer/"):
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert "Иванова" not in page, "search finds only the insurer's own people"
+        assert "Никого не нашли" in page
+    else:
+        assert response.status_code == 404
+
+
+def test_a_citizen_reaches_their_dependants_extract(matrix_app: Flask) -> None:
+    assert client_for(matrix_app, CITIZEN).get(f"/me/extract.pdf?person={CHILD}").status_code == 200
+
+
+def test_every_state_changing_route_refuses_a_post_without_csrf_token(matrix_app: Flask) -> None:
+    arguments = matrix_app.config["MATRIX_ARGS"]
+    client = client_for(matrix_app, ADMIN)
+    refused = {}
+    for rule, method in routes(matrix_app):
+        if method != "POST" or rule.endpoint == "api.verify":
+            continue
+        url = rule.build({name: arguments[name] for name in rule.arguments}, append_unknown=False)[1]
+        refused[url] = client.post(url).status_code
+    assert set(refused.values()) == {400}, refused
