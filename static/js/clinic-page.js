@@ -83,6 +83,12 @@ function render({ verdict, holder, banner, stale, message }) {
   }
   slot("emergency").hidden = good;
   verdictBox.replaceChildren(section);
+  showVerdict();
+}
+
+/** On a phone the verdict can sit below the camera picture: bring it into view. */
+function showVerdict() {
+  verdictBox.scrollIntoView({ block: "nearest" });
 }
 
 async function checkOffline() {
@@ -93,6 +99,7 @@ async function checkOffline() {
   } else {
     const age = listsAge(stored.record, stored.verifier);
     const result = await stored.verifier.verify(scanned);
+    showListsStatus(stored.record, stored.verifier);
     render({
       verdict: result.verdict,
       holder: result.holder,
@@ -113,6 +120,7 @@ form.addEventListener("htmx:beforeRequest", (event) => {
 form.addEventListener("htmx:sendError", checkOffline);
 // The next scan replaces the last one instead of being typed after it.
 form.addEventListener("htmx:afterRequest", () => input.select());
+verdictBox.addEventListener("htmx:afterSwap", showVerdict);
 window.addEventListener("online", refresh);
 
 refresh();

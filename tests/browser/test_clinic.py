@@ -1,0 +1,368 @@
+"""Reception: camera scanning (issue #4) and verification with no network (issue #5), in Chromium.
+
+The offline verifier in static/js/clinic-offline.js must give the verdict the
+Python one (policy_codes/offline.py) gives: the parity test feeds both the same
+codes. Codes made here belong to people this module registers, so the demo
+citizens other browser tests use are left as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlsplit
+
+import cbor2
+import pytest
+from sqlalchemy import select
+
+from policy_codes import Enp, FullName, decode, encode
+from policy_codes.base45 import b45decode, b45encode
+from policy_codes.offline import OfflineVerifier
+from signing import SigningKey, TrustList, sign1
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Server, shot
+from tests.browser.fake_camera import (  # noqa: F401  (fake_camera_fixture: the fake_camera fixture)
+    clinic_storage_state,
+    fake_camera_fixture,
+    scan_with_camera,
+)
+from webapp import keystore, lifecycle, publication
+from webapp.extensions import db
+from webapp.lifecycle import PersonData
+from webapp.models import Category, CodeStatus, IssuedCode, Person
+
+PETROV = str(Enp.with_check_digit("770000000000004"))
+ACTOR = "browser-test"
+#: Keeps the people of this module apart from the demo registry's.
+REVOKED_ENP = str(Enp.with_check_digit("779900000000001"))
+REISSUED_ENP = str(Enp.with_check_digit("779900000000002"))
+HYPHENATED_ENP = str(Enp.with_check_digit("779900000000003"))
+
+
+@dataclass(frozen=True)
+class Codes:
+    valid: str
+    forged: str
+    revoked: str
+    superseded: str
+    unknown_key: str
+    hyphenated: str
+    wrong_insurer: str
+    bad_claims: str
+
+
+def _registered(enp: str, name: FullName) -> Person:
+    person = db.session.scalar(select(Person).where(Person.enp == enp))
+    if person is None:
+        data = PersonData(Enp(enp), name, date(1999, 1, 2), "F", None, Category.CITIZEN)
+        lifecycle.register_person(data, "77001", ACTOR)
+        person = lifecycle.person_by_enp(enp)
+    return person
+
+
+def _code(person: Person, status: CodeStatus) -> str:
+    return db.session.scalars(
+        select(IssuedCode.text).where(IssuedCode.person_id == person.id, IssuedCode.status == status)
+    ).first()
+
+
+def _forge(text: str) -> str:
+    """One byte of the signature changed, and the code written out again."""
+    message = bytearray(b45decode(text[len("OMS1:") :]))
+    message[-1] ^= 0x01
+    return "OMS1:" + b45encode(bytes(message))
+
+
+@pytest.fixture(scope="module")
+def codes(live_server: Server) -> Codes:
+    with live_server.app.app_context():
+        valid = lifecycle.current_code(lifecycle.person_by_enp(PETROV)).text
+        revoked = _registered(REVOKED_ENP, FullName("Отзывова", "Вера", "Петровна"))
+        if lifecycle.current_code(revoked):
+            lifecycle.revoke(REVOKED_ENP, ACTOR, "тест: код отозван")
+        reissued = _registered(REISSUED_ENP, FullName("Заменова", "Ольга", ""))
+        if _code(reissued, CodeStatus.SUPERSEDED) is None:
+            lifecycle.reissue(REISSUED_ENP, ACTOR, "тест: перевыпуск")
+        hyphenated = _registered(HYPHENATED_ENP, FullName("Римская-корсакова", "Д'арта", ""))
+        claims = decode(valid, keystore.trust_list()).claims
+        stranger = SigningKey.generate("77001", not_before=claims.issued_at - timedelta(days=1))
+        insurer_key = keystore.signing_key("77001", datetime.now(UTC))
+        other_insurer = decode(_code(hyphenated, CodeStatus.CURRENT), keystore.trust_list()).claims
+        result = Codes(
+            valid=valid,
+            forged=_forge(valid),
+            revoked=_code(revoked, CodeStatus.REVOKED),
+            superseded=_code(reissued, CodeStatus.SUPERSEDED),
+            unknown_key=encode(claims, stranger),
+            hyphenated=_code(hyphenated, CodeStatus.CURRENT),
+            # Signed by a trusted key, but it claims another insurer: forged.
+            wrong_insurer="OMS1:"
+            + b45encode(sign1(cbor2.dumps({**other_insurer.to_wire(), 4: 77002}), insurer_key, at=claims.issued_at)),
+            # Signed by a trusted key over claims that are not the documented map: malformed.
+            bad_claims="OMS1:" + b45encode(sign1(cbor2.dumps({1: 5}), insurer_key, at=claims.issued_at)),
+        )
+        db.session.remove()
+    return result
+
+
+def _open_clinic(chromium: object, base: str, permissions: list[str], javascript: bool = True) -> object:
+    """The reception page on a phone, logged in as the demo clinic."""
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE,
+        device_scale_factor=2,
+        locale="ru-RU",
+        permissions=permissions,
+        java_script_enabled=javascript,
+        storage_state=clinic_storage_state(chromium, base),
+    )
+    page = context.new_page()
+    page.goto(f"{base}/clinic/")
+    if javascript:
+        page.wait_for_selector("#offline-lists[data-state=ready]")
+    return page
+
+
+@pytest.fixture
+def clinic(browser: object, live_server: Server, request: pytest.FixtureRequest) -> Iterator[object]:
+    """The reception page; parametrize indirectly with (permissions, JavaScript on) to change those."""
+    permissions, javascript = getattr(request, "param", ([], True))
+    page = _open_clinic(browser, live_server.url, permissions, javascript)
+    yield page
+    page.context.close()  # type: ignore[attr-defined]
+
+
+def _submit(page: object, text: str) -> dict[str, str]:
+    """Scan `text` into the form as a USB scanner would; the verdict shown, as its parts."""
+    page.evaluate("document.getElementById('verdict').replaceChildren()")  # type: ignore[attr-defined]
+    page.fill("#code", text)  # type: ignore[attr-defined]
+    page.click("#scan-form button.primary")  # type: ignore[attr-defined]
+    verdict = page.wait_for_selector("#verdict [data-verdict]")  # type: ignore[attr-defined]
+    return {
+        "verdict": verdict.get_attribute("data-verdict"),
+        "offline": verdict.get_attribute("data-offline") or "",
+        "text": verdict.inner_text(),
+    }
+
+
+BACKDATE_LISTS = """async (hours) => {
+  const database = await new Promise((resolve, reject) => {
+    const opening = indexedDB.open("oms-clinic", 1);
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+  const store = database.transaction("lists", "readwrite").objectStore("lists");
+  const record = await new Promise((resolve) => { store.get("current").onsuccess = (e) => resolve(e.target.result); });
+  record.fetchedAt -= hours * 3600 * 1000;
+  await new Promise((resolve) => { store.put(record, "current").onsuccess = resolve; });
+  database.close();
+}"""
+
+
+def test_offline_reception_verifies_in_the_browser(clinic: object, codes: Codes) -> None:
+    page = clinic
+    online = _submit(page, codes.valid)
+    assert (online["verdict"], online["offline"]) == ("valid", ""), "online, the server answers"
+    shot(page, "clinic-online-valid")
+
+    page.context.set_offline(True)  # type: ignore[attr-defined]
+    valid = _submit(page, codes.valid)
+    assert (valid["verdict"], valid["offline"]) == ("valid", "true")
+    assert "Петров Алексей Николаевич, 30.01.1978" in valid["text"]
+    assert "✔" in valid["text"]
+    assert re.search(r"Нет сети: проверено в браузере по спискам реестра, полученным (в эту|1) минуту", valid["text"])
+    assert not page.is_visible(".offline-stale")  # type: ignore[attr-defined]
+    shot(page, "clinic-offline-valid")
+
+    forged = _submit(page, codes.forged)
+    assert forged["verdict"] == "forged"
+    assert "Подпись не совпадает" in forged["text"]
+    assert "✖" in forged["text"]
+    shot(page, "clinic-offline-forged")
+    revoked = _submit(page, codes.revoked)
+    assert revoked["verdict"] == "revoked"
+    assert "Отзывова Вера Петровна" in revoked["text"]
+    assert _submit(page, codes.unknown_key)["verdict"] == "unknown_key"
+
+    typed = _submit(page, PETROV)
+    assert typed["verdict"] == "unchecked", "a number is a registry look-up: never valid offline"
+    assert "номер и бумажный полис проверяются только по реестру" in typed["text"]
+    assert "✔" not in typed["text"]
+    shot(page, "clinic-offline-number")
+
+    page.evaluate(BACKDATE_LISTS, 80)  # type: ignore[attr-defined]
+    stale = _submit(page, codes.valid)
+    assert stale["verdict"] == "valid"
+    assert "Спискам больше 72 часов" in stale["text"]
+    assert page.is_visible(".offline-stale")  # type: ignore[attr-defined]
+    assert "3 дня назад" in stale["text"]
+    assert page.get_attribute("#offline-lists", "data-state") == "stale"  # type: ignore[attr-defined]
+    shot(page, "clinic-offline-stale")
+
+
+PARITY = """async ([texts, trust, revocations, registryKeys, nowMs]) => {
+  const { OfflineVerifier } = await import("/static/js/clinic-offline.js");
+  const verifier = await OfflineVerifier.create(trust, [revocations], registryKeys);
+  const results = [];
+  for (const text of texts) results.push(await verifier.verify(text, nowMs));
+  return results;
+}"""
+
+
+def _russian_layout(text: str) -> str:
+    """What a USB scanner types for `text` with the Russian layout on (policy_codes/keyboard.py, reversed)."""
+    keys = "QWERTYUIOPASDFGHJKLZXCVBNM:./$"
+    russian = "ЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬЖЮ.;"
+    return text.translate(str.maketrans(keys, russian))
+
+
+def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, clinic: object, codes: Codes) -> None:
+    page = clinic
+    with live_server.app.app_context():
+        trust = publication.trust_list_document()
+        revocations = publication.revocations_document()
+        registry_keys = publication.registry_jwks()
+        db.session.remove()
+    python = OfflineVerifier(trust, [revocations], list(TrustList.from_jwks(registry_keys)))
+    texts = [
+        codes.valid,
+        codes.forged,
+        codes.revoked,
+        codes.superseded,
+        codes.unknown_key,
+        codes.hyphenated,
+        codes.wrong_insurer,
+        codes.bad_claims,
+        codes.valid.lower() + "\r\n",
+        _russian_layout(codes.valid),
+        codes.valid[:-3],
+        codes.valid[:120],
+        "OMS1:" + b45encode(b"\x84\x40\xa0\x40\x40"),
+        "OMS1:" + b45encode(bytes(range(40))),
+        "OMS1:!!",
+        "OMS2:ABC",
+        "https://example.org/",
+        "",
+        "OMS1:" + "0" * 1200,
+    ]
+    now = datetime.now(UTC).replace(microsecond=0)
+    browser = page.evaluate(  # type: ignore[attr-defined]
+        PARITY, [texts, trust, revocations, registry_keys, int(now.timestamp() * 1000)]
+    )
+    expected = [python.verify(text, now) for text in texts]
+    assert [result["verdict"] for result in browser] == [str(result.verdict) for result in expected]
+    assert [result["holder"] and result["holder"]["name"] for result in browser] == [
+        result.holder_name for result in expected
+    ]
+    assert [result["holder"] and result["holder"]["birthDate"] for result in browser] == [
+        result.birth_date for result in expected
+    ]
+    assert browser[5]["holder"]["name"] == "Римская-Корсакова Д'Арта", "hyphen and apostrophe as Python's title()"
+    assert [result["verdict"] for result in browser[:8]] == [
+        "valid",
+        "forged",
+        "revoked",
+        "superseded",
+        "unknown_key",
+        "valid",
+        "forged",
+        "malformed",
+    ]
+
+
+def test_a_tampered_list_is_refused(live_server: Server, clinic: object) -> None:
+    page = clinic
+    with live_server.app.app_context():
+        trust = publication.trust_list_document()
+        revocations = publication.revocations_document()
+        registry_keys = publication.registry_jwks()
+        db.session.remove()
+    emptied = {**revocations, "revoked": ""}
+    refused = page.evaluate(  # type: ignore[attr-defined]
+        """async ([trust, revocations, keys]) => {
+          const { OfflineVerifier } = await import("/static/js/clinic-offline.js");
+          try { await OfflineVerifier.create(trust, [revocations], keys); return "accepted"; }
+          catch (error) { return error.constructor.name; }
+        }""",
+        [trust, emptied, registry_keys],
+    )
+    assert refused == "BadList"
+    stranger = {"keys": [json.loads(json.dumps(key)) for key in trust["keys"] if key["insurer"] != "registry"]}
+    refused = page.evaluate(  # type: ignore[attr-defined]
+        """async ([trust, revocations, keys]) => {
+          const { OfflineVerifier } = await import("/static/js/clinic-offline.js");
+          try { await OfflineVerifier.create(trust, [revocations], keys); return "accepted"; }
+          catch (error) { return error.constructor.name; }
+        }""",
+        [trust, revocations, stranger],
+    )
+    assert refused == "BadList", "lists signed by a key that is not pinned are refused"
+
+
+def _hosts(requests: list[str]) -> set[str]:
+    return {urlsplit(url).hostname or "" for url in requests if not url.startswith(("data:", "blob:"))}
+
+
+def test_camera_scan_shows_the_verdict_and_loads_nothing_from_elsewhere(
+    live_server: Server, fake_camera: object, codes: Codes
+) -> None:
+    chromium = fake_camera(codes.valid)  # type: ignore[operator]
+    requests: list[str] = []
+    page = scan_with_camera(chromium, live_server.url, requests=requests, native_detector=False)
+    verdict = page.locator("#verdict [data-verdict]")
+    assert verdict.get_attribute("data-verdict") == "valid"
+    assert "Петров Алексей Николаевич, 30.01.1978" in verdict.inner_text()
+    assert page.is_visible("#camera-video")
+    shot(page, "clinic-camera-valid")
+    assert _hosts(requests) == {"127.0.0.1"}, "nothing from a CDN"
+    assert any(url.endswith("/static/vendor/zxing-wasm/zxing_reader.wasm") for url in requests)
+    page.wait_for_timeout(1500)
+    checks = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('/verify')).length")
+    assert checks == 1, "the same code in view is one scan, not one a frame"
+    page.context.close()
+
+
+def test_camera_reads_the_number_barcode(live_server: Server, fake_camera: object) -> None:
+    chromium = fake_camera(PETROV)  # type: ignore[operator]
+    page = scan_with_camera(chromium, live_server.url, native_detector=False)
+    verdict = page.locator("#verdict [data-verdict]")
+    assert verdict.get_attribute("data-verdict") == "valid"
+    assert "Номер найден в реестре" in verdict.inner_text()
+    page.context.close()
+
+
+def _camera_trouble(page: object, state: str) -> str:
+    page.click("#camera-toggle")  # type: ignore[attr-defined]
+    status = page.wait_for_selector(f"#camera-status[data-state={state}]")  # type: ignore[attr-defined]
+    shot(page, f"clinic-camera-{state}")
+    return status.inner_text()
+
+
+@pytest.mark.parametrize("clinic", [(["camera"], True)], indirect=True)
+def test_no_camera_is_said_plainly(clinic: object) -> None:
+    assert "Камера не найдена" in _camera_trouble(clinic, "absent")
+
+
+def test_a_denied_camera_is_said_plainly(browser: object, live_server: Server) -> None:
+    """A camera is there (a fake one), but the page may not use it."""
+    chromium = browser.browser_type.launch(  # type: ignore[attr-defined]
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"]
+    )
+    try:
+        page = _open_clinic(chromium, live_server.url, permissions=[])
+        assert "Доступ к камере запрещён" in _camera_trouble(page, "denied")
+        assert not page.is_visible("#camera-video")  # type: ignore[attr-defined]
+    finally:
+        chromium.close()
+
+
+@pytest.mark.parametrize("clinic", [([], False)], indirect=True)
+def test_without_javascript_the_form_still_works(clinic: object, codes: Codes) -> None:
+    page = clinic
+    assert not page.is_visible("#camera-toggle"), "no camera button without JavaScript"  # type: ignore[attr-defined]
+    page.fill("#code", codes.valid)  # type: ignore[attr-defined]
+    page.click("#scan-form button.primary")  # type: ignore[attr-defined]
+    page.wait_for_url("**/clinic/verify")  # type: ignore[attr-defined]
+    assert page.get_attribute("#verdict [data-verdict]", "data-verdict") == "valid"  # type: ignore[attr-defined]
