@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,18 @@ def test_session_cookie_flags(people: Flask) -> None:
     assert "HttpOnly" in cookie
     assert "Secure" in cookie
     assert "SameSite=Lax" in cookie
+
+
+def test_a_session_expires_and_logout_ends_it(people: Flask) -> None:
+    people.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=1)
+    client = logged_in(people, "ivanova")
+    assert client.get("/me/").status_code == 200
+    time.sleep(2.1)  # past the lifetime: the signed session's timestamp is too old to be accepted
+    assert client.get("/me/").location.startswith("/login")
+    again = logged_in(people, "ivanova")
+    people.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    assert again.post("/logout", data={"csrf_token": csrf(again, "/me/")}).status_code == 302
+    assert again.get("/me/").location.startswith("/login")
 
 
 def test_no_inline_script_in_pages(people: Flask) -> None:
