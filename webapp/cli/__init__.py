@@ -16,7 +16,7 @@ def actor() -> str:
 
 
 def init_app(app: Flask) -> None:
-    from webapp.cli import accounts, audit, codes, demo, holidays, keys, organisations, registry
+    from webapp.cli import accounts, audit, backup, codes, demo, holidays, keys, organisations, registry
 
     for group in (
         organisations.regions,
@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         keys.keys,
         audit.audit,
         holidays.holidays,
+        backup.backup,
     ):
         app.cli.add_command(group)
     app.cli.add_command(demo.demo)

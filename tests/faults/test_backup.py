@@ -1,0 +1,154 @@
+"""`flask backup create` while the app serves reissues, then changes, then `flask backup restore`:
+the registry is back at the backup point, whole and with a verified audit chain."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from tests.faults.load import Load
+from tests.faults.registry import INSURER_LOGIN, audited_reissues, prepare, problems, snapshot
+from tests.faults.server import ROOT, Server, app_environment
+from tests.webapp.conftest import make_app
+from tests.webapp.databases import postgres_unreachable
+from webapp.extensions import db
+from webapp.models import AuditEntry
+
+FLASK = ROOT / ".venv" / "bin" / "flask"
+
+
+def flask(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """A command as the operator types it, in its own process, beside the running server."""
+    return subprocess.run(
+        [str(FLASK), "--app", "webapp", *arguments],
+        cwd=ROOT,
+        env=app_environment(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def audit_log(app: Flask) -> list[tuple[int, str]]:
+    with app.app_context():
+        entries = db.session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id)).all()
+        db.session.remove()
+    return [(entry_id, digest) for entry_id, digest in entries]
+
+
+def dispose(app: Flask) -> None:
+    """The test's own pooled connections go: a restore replaces tables under them."""
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_backup_while_serving_then_restore(database_url: str, tmp_path: Path) -> None:
+    registry = prepare(database_url, people=4)
+    backup = tmp_path / "registry.backup"
+    server = Server(database_url).start()
+    try:
+        insurer = server.login(INSURER_LOGIN)
+        with Load(insurer, registry.enps, drivers=3) as load:
+            load.wait_for(6)
+            backup_started = time.monotonic()
+            made = flask(database_url, "backup", "create", str(backup))
+            backup_done = time.monotonic()
+            load.wait_for(6)
+        assert made.returncode == 0, made.stderr
+        assert "Копия базы сохранена" in made.stdout
+        revoked = insurer.post(f"/insurer/person/{registry.enps[0]}/revoke", {"reason": "после копии"})
+        assert revoked.status_code == 302
+    finally:
+        server.stop()
+    assert {sent.status for sent in load.log} == {302}
+    before_restore = snapshot(registry.app)
+    log_before_restore = audit_log(registry.app)
+
+    dispose(registry.app)
+    refused = registry.app.test_cli_runner().invoke(args=["backup", "restore", str(backup)])
+    assert refused.exit_code == 1
+    assert "База не пуста" in refused.output
+    assert snapshot(registry.app) == before_restore, "a refused restore touches nothing"
+    dispose(registry.app)
+
+    restored = flask(database_url, "backup", "restore", "--force", str(backup))
+    assert restored.returncode == 0, restored.stderr
+    verified = registry.app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert (verified.exit_code, verified.output.strip()) == (0, "Журнал цел")
+    assert problems(registry.app) == []
+
+    log = audit_log(registry.app)
+    assert log == log_before_restore[: len(log)], "the audit log is as it was at one moment"
+    assert len(log) < len(log_before_restore)
+    audited = audited_reissues(registry.app)
+    assert all(audited[sent.reason] == 1 for sent in load.log if sent.answered_at < backup_started)
+    assert not any(audited[sent.reason] for sent in load.log if sent.sent_at > backup_done)
+    assert not [row for row in snapshot(registry.app)["audit_log"] if "после копии" in row], "nor the revocation"
+    if database_url.startswith("sqlite"):
+        assert snapshot(registry.app) == snapshot(make_app(f"sqlite:///{backup}")), "the backup file, row for row"
+
+
+def invoke(app: Flask, *arguments: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=list(arguments))
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("command", ["create", "restore"])
+def test_help(sqlite_url: str, command: str) -> None:
+    code, output = invoke(make_app(sqlite_url), "backup", command, "--help")
+    assert code == 0
+    assert "Usage" in output
+
+
+def test_sqlite_refusals_and_a_restore_into_an_empty_database(sqlite_url: str, tmp_path: Path) -> None:
+    registry = prepare(sqlite_url, people=1)
+    backup = tmp_path / "copy.sqlite"
+    assert invoke(registry.app, "backup", "create", str(backup))[0] == 0
+    assert invoke(registry.app, "backup", "create", str(backup)) == (
+        1,
+        f"Error: Файл {backup} уже есть: выберите другое имя\n",
+    )
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"SQLite format 3\x00 but not really" * 64)
+    code, output = invoke(registry.app, "backup", "restore", "--force", str(junk))
+    assert code == 1
+    assert f"{junk} не копия базы SQLite" in output
+    assert invoke(registry.app, "backup", "restore", str(tmp_path / "absent"))[0] == 2
+
+    empty = make_app(f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    with empty.app_context():
+        upgrade()  # a migrated database with no rows: nothing to lose, no --force needed
+    assert invoke(empty, "backup", "restore", str(backup)) == (0, f"База восстановлена из {backup}\n")
+    assert snapshot(empty) == snapshot(registry.app)
+
+
+def test_missing_postgres_tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    app = make_app("postgresql+psycopg://postgres@127.0.0.1:5432/oms")  # never reached: the tool is missing first
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, output = invoke(app, "backup", "create", str(tmp_path / "oms.dump"))
+    assert code == 1
+    assert "pg_dump не найден" in output
+    (tmp_path / "oms.dump").write_bytes(b"PGDMP")
+    code, output = invoke(app, "backup", "restore", "--force", str(tmp_path / "oms.dump"))
+    assert code == 1
+    assert "pg_restore не найден" in output
+
+
+def test_pg_dump_failure_leaves_no_file(tmp_path: Path) -> None:
+    reason = postgres_unreachable()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {reason}")
+    app = make_app("postgresql+psycopg://postgres@127.0.0.1:5432/oms_no_such_database")
+    code, output = invoke(app, "backup", "create", str(tmp_path / "oms.dump"))
+    assert code == 1
+    assert "pg_dump завершился с ошибкой" in output
+    assert "oms_no_such_database" in output
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,32 @@
+from pathlib import Path
+
+import click
+
+from webapp import backup as service
+from webapp.cli.group import group
+from webapp.extensions import db
+
+backup = group("backup", "Резервные копии базы (docs/operations.md).")
+
+
+@backup.command("create")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def create(file: Path) -> None:
+    """Сохранить копию базы в новый файл FILE, не останавливая приложение.
+
+    SQLite копируется через онлайн-API резервного копирования, PostgreSQL — через pg_dump -Fc.
+    """
+    service.create(db.engine, file)
+    click.echo(f"Копия базы сохранена: {file}")
+
+
+@backup.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Заменить базу, даже если в ней есть данные.")
+def restore(file: Path, force: bool) -> None:
+    """Заменить базу копией из FILE: целиком или, при ошибке, никак.
+
+    Непустую базу заменяет только с --force. Остановите приложение на время восстановления.
+    """
+    service.restore(db.engine, file, force=force)
+    click.echo(f"База восстановлена из {file}")
