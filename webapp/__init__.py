@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webapp.views.citizen import citizen
     from webapp.views.clinic import clinic, htmx
     from webapp.views.insurer import insurer
+    from webapp.views.pwa import pwa
 
     cli.init_app(app)
     security.init_app(app)
@@ -46,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on
     htmx.init_app(app)
-    for blueprint in (api, admin, citizen, clinic, insurer):
+    for blueprint in (api, admin, citizen, clinic, insurer, pwa):
         app.register_blueprint(blueprint)
     errors.init_app(app)
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pypdfium2
 import pytest
 import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import func, select
 
 from tests.webapp.conftest import NOW, person_data, register
@@ -16,6 +21,7 @@ from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import AuditEntry, ReissueRequest, RequestStatus
 
+ROOT = Path(__file__).resolve().parents[2]
 PRINT_DPI = 150  # an ordinary office scan
 
 
@@ -182,3 +188,20 @@ def test_a_person_with_no_policy_yet_cannot_ask(registry: Flask) -> None:
     with pytest.raises(RegistryError, match="Полиса пока нет"):
         reissue_requests.request_reissue(newborn, "Телефон потерян или украден", "test")
     assert db.session.scalar(select(func.count()).select_from(ReissueRequest)) == 0
+
+
+def test_the_service_worker_is_served_from_the_root_and_its_shell_exists(app: Flask) -> None:
+    response = app.test_client().get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    script = response.get_data(as_text=True)
+    (listing,) = re.findall(r"const SHELL_FILES = \[(.*?)\];", script, re.S)
+    shell = re.findall(r'"(/static/[^"]+)"', listing)
+    assert "/static/js/live-code.js" in shell
+    for path in shell:
+        assert (ROOT / path.lstrip("/")).is_file(), path
+    manifest = json.loads((ROOT / "static" / "manifest.webmanifest").read_text(encoding="utf-8"))
+    for icon in manifest["icons"]:
+        with Image.open(ROOT / icon["src"].lstrip("/")) as image:
+            assert f"{image.width}x{image.height}" == icon["sizes"]

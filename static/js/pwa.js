@@ -1,0 +1,31 @@
+// Installable app and offline code: the citizen's pages register the service worker (static/js/sw.js,
+// served at /sw.js) and ask it to keep the pages the card links to; any page without a session (the
+// login page) tells it to drop what it kept, so the next person on this phone never sees it.
+(function () {
+  "use strict";
+  if (!("serviceWorker" in navigator)) return;
+  const signedIn = document.querySelector('form[action$="/logout"]') !== null;
+
+  if (!signedIn) {
+    navigator.serviceWorker.getRegistration("/").then(function (registration) {
+      if (registration && registration.active) registration.active.postMessage({ type: "forget" });
+    });
+    return;
+  }
+  if (!location.pathname.startsWith("/me/")) return;
+
+  // Read now, before the live code replaces the static picture.
+  const urls = [location.href];
+  document.querySelectorAll('a[href^="/me/show"], img[src^="/me/code.svg"], img[src^="/me/barcode.svg"]')
+    .forEach(function (element) { urls.push(element.href || element.src); });
+
+  navigator.serviceWorker.register("/sw.js", { scope: "/" })
+    .then(function () { return navigator.serviceWorker.ready; })
+    .then(function (registration) {
+      registration.active.postMessage({ type: "remember", urls: urls });
+      document.documentElement.dataset.offlineReady = "yes";
+    })
+    .catch(function () {
+      document.documentElement.dataset.offlineReady = "no"; // private mode or storage refused: online only
+    });
+})();

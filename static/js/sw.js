@@ -1,0 +1,126 @@
+// The service worker: the holder's last code stays viewable with no network (served at /sw.js, scope /).
+//
+// Personal data in the cache: only the logged-in citizen's own pages are kept — /me/, /me/show and
+// the static code pictures, for themself and the people they represent — and only on their own phone,
+// so the code can be shown at a reception desk with no signal. That is acceptable there and nowhere
+// else: clinic, insurer and admin pages, the API, the live code and downloads are never stored.
+// Logging out, a /me/ page answering with a redirect (the session is over), or the login page drops
+// the personal cache, so the next person to sign in on the phone never sees the previous one's code.
+"use strict";
+
+const VERSION = "v1";
+const SHELL = "oms-shell-" + VERSION;
+const PERSONAL = "oms-personal-" + VERSION;
+const SHELL_FILES = [
+  "/static/css/app.css",
+  "/static/vendor/htmx/htmx.min.js",
+  "/static/js/live-code.js",
+  "/static/js/show-at-reception.js",
+  "/static/js/pwa.js",
+  "/static/favicon.svg",
+  "/static/manifest.webmanifest",
+  "/static/icons/icon-192.png",
+  "/static/icons/icon-512.png",
+];
+const SHELL_PATHS = new Set(SHELL_FILES);
+const PERSONAL_PATHS = new Set(["/me/", "/me/show", "/me/code.svg", "/me/barcode.svg"]);
+const NETWORK_WAIT_MS = 4000; // a weak signal: after this, show the kept copy and let the network finish
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(
+    caches.open(SHELL)
+      .then(function (cache) { return cache.addAll(SHELL_FILES); })
+      .then(function () { return self.skipWaiting(); })
+  );
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(
+    caches.keys()
+      .then(function (names) {
+        const old = names.filter(function (name) { return name !== SHELL && name !== PERSONAL; });
+        return Promise.all(old.map(function (name) { return caches.delete(name); }));
+      })
+      .then(function () { return self.clients.claim(); })
+  );
+});
+
+function isPersonal(url) {
+  return url.origin === self.location.origin && PERSONAL_PATHS.has(url.pathname) && !url.searchParams.has("download");
+}
+
+function forget() {
+  return caches.delete(PERSONAL);
+}
+
+// Keep a good answer; a redirect means there is no citizen session any more (login page, or another role).
+async function keep(cache, key, response) {
+  if (response.type === "opaqueredirect" || response.redirected) {
+    await forget();
+  } else if (response.ok) {
+    await cache.put(key, response.clone());
+  }
+  return response;
+}
+
+async function networkFirst(event) {
+  const key = event.request.url;
+  const cache = await caches.open(PERSONAL);
+  const network = fetch(event.request).then(function (response) { return keep(cache, key, response); });
+  event.waitUntil(network.catch(function () { return undefined; }));
+  const kept = await cache.match(key, { ignoreVary: true });
+  if (!kept) return network;
+  const slow = new Promise(function (resolve) { setTimeout(resolve, NETWORK_WAIT_MS, kept); });
+  return Promise.race([network.catch(function () { return kept; }), slow]);
+}
+
+// App shell: answer from the cache at once, refresh it in the background.
+async function shellFirst(event) {
+  const cache = await caches.open(SHELL);
+  const kept = await cache.match(event.request, { ignoreVary: true });
+  const network = fetch(event.request).then(function (response) {
+    if (response.ok) return cache.put(event.request, response.clone()).then(function () { return response; });
+    return response;
+  });
+  if (!kept) return network;
+  event.waitUntil(network.catch(function () { return undefined; }));
+  return kept;
+}
+
+// The card asks for the pages it links to (the reception view, the code pictures) to be kept before
+// they are needed offline; what is already kept is refreshed when it is next visited online.
+async function rememberAll(hrefs) {
+  const cache = await caches.open(PERSONAL);
+  for (const href of hrefs) {
+    const url = new URL(href, self.location.origin);
+    if (!isPersonal(url) || (await cache.match(url.href, { ignoreVary: true }))) continue;
+    try {
+      await keep(cache, url.href, await fetch(url.href, { credentials: "same-origin", redirect: "manual" }));
+    } catch (offline) {
+      return;
+    }
+  }
+}
+
+self.addEventListener("message", function (event) {
+  const message = event.data || {};
+  if (message.type === "forget") event.waitUntil(forget());
+  if (message.type === "remember" && Array.isArray(message.urls)) event.waitUntil(rememberAll(message.urls));
+});
+
+self.addEventListener("fetch", function (event) {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && url.pathname === "/logout") {
+    event.waitUntil(forget());
+    return;
+  }
+  if (request.method !== "GET") return;
+  if (isPersonal(url)) {
+    event.respondWith(networkFirst(event));
+  } else if (SHELL_PATHS.has(url.pathname)) {
+    event.respondWith(shellFirst(event));
+  }
+  // Anything else (other roles' pages, the API, /me/live, downloads) goes to the network untouched.
+});

@@ -1,0 +1,91 @@
+"""The installed app on the holder's phone: with no network, the last code still shows and scans."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.browser.conftest import Server, log_in, shot
+from tests.browser.test_citizen import read_qr
+from webapp import lifecycle
+
+CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+KEPT = "async (paths) => (await Promise.all(paths.map((path) => caches.match(path)))).every(Boolean)"
+OFFLINE_PAGES = ["/me/", "/me/show", "/me/code.svg"]
+
+
+def wait_until_kept(page: object, paths: list[str], present: bool = True) -> None:
+    """wait_for_function does not await a promise, so poll the Cache API from here."""
+    deadline = time.monotonic() + 15
+    while page.evaluate(KEPT, paths) is not present:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, f"the service worker did not {'keep' if present else 'drop'} {paths}"
+        time.sleep(0.2)
+
+
+def current_code(app: Flask, enp: str) -> str:
+    with app.app_context():
+        return lifecycle.current_code(lifecycle.person_by_enp(enp)).text
+
+
+def test_the_last_code_shows_and_scans_with_no_network(live_server: Server, phone: object) -> None:
+    page = phone
+    log_in(page, live_server.url, "petrov", "citizen-demo-2026")
+    page.wait_for_selector("#live")
+    page.wait_for_function(CONTROLLED)
+    wait_until_kept(page, OFFLINE_PAGES)
+    enp = page.inner_text(".card .number").strip()
+    expected = current_code(live_server.app, enp)
+
+    page.context.set_offline(True)
+    assert page.evaluate("fetch('/me/live').then(() => 'online', () => 'offline')") == "offline"
+    page.reload()
+    page.wait_for_selector("#live[data-showing=static] img")
+    page.wait_for_function("document.querySelector('#live img').complete")
+    assert "Петров Алексей Николаевич" in page.inner_text("h1")
+    shot(page, "pwa-offline-card")
+    assert read_qr(page.locator("#live img").screenshot()) == expected
+
+    page.goto(f"{live_server.url}/me/show")
+    page.wait_for_function("document.querySelector('img.reception-qr').complete")
+    shot(page, "pwa-offline-show-at-reception")
+    assert read_qr(page.locator("img.reception-qr").screenshot()) == expected
+    page.context.set_offline(False)
+
+
+def test_logging_out_drops_the_kept_pages(live_server: Server, phone: object) -> None:
+    page = phone
+    log_in(page, live_server.url, "petrov", "citizen-demo-2026")
+    page.wait_for_function(CONTROLLED)
+    wait_until_kept(page, OFFLINE_PAGES)
+    page.click("text=Выйти")
+    page.wait_for_url("**/login")
+    wait_until_kept(page, ["/me/"], present=False)
+    assert page.evaluate("caches.match('/static/css/app.css').then(Boolean)"), "the app shell stays"
+
+    page.context.set_offline(True)
+    with pytest.raises(PlaywrightError, match=r"ERR_FAILED|ERR_INTERNET_DISCONNECTED"):
+        page.goto(f"{live_server.url}/me/")
+    page.context.set_offline(False)
+
+    log_in(page, live_server.url, "clinic", "clinic-demo-2026")
+    page.wait_for_url("**/clinic/")
+    assert page.evaluate("navigator.serviceWorker.controller !== null"), "the same phone, the worker still runs"
+    assert page.evaluate("caches.keys().then((names) => names.join())") == "oms-shell-v1"
+    assert page.evaluate("caches.match(location.href).then(Boolean)") is False, "another role's page is never kept"
+
+
+def test_the_manifest_makes_an_installable_app(live_server: Server, phone: object) -> None:
+    page = phone
+    page.goto(f"{live_server.url}/login")
+    href = page.get_attribute("link[rel=manifest]", "href")
+    manifest = page.evaluate(f"fetch('{href}').then((response) => response.json())")
+    assert manifest["start_url"] == "/me/"
+    assert manifest["display"] == "standalone"
+    assert manifest["lang"] == "ru"
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        assert page.evaluate(f"fetch('{icon['src']}').then((response) => response.status)") == 200
