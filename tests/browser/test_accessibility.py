@@ -65,3 +65,23 @@ def test_a_verdict_on_the_scan_page_has_no_serious_accessibility_violations(live
     page.wait_for_selector(".verdict")  # type: ignore[attr-defined]
     shot(page, "clinic-verdict-axe")
     assert serious_violations(page) == []
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_main_pages_fit_a_360_px_phone_without_sideways_scrolling(
+    live_server: Server, browser: object, role: str
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="ru-RU")  # type: ignore[attr-defined]
+    page = context.new_page()
+    if role is not None:
+        log_in(page, live_server.url, *LOGINS[role])
+    too_wide = {}
+    for path in PAGES[role]:
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            too_wide[path] = width
+            shot(page, "too-wide" + path.replace("/", "-").replace("?", "-"))
+    context.close()
+    assert too_wide == {}
