@@ -1,4 +1,4 @@
-"""The database fixtures of tests/webapp, on a PostgreSQL database of this folder's own."""
+"""The database fixtures of tests/webapp (on a PostgreSQL database of this folder's own) and a populated world."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 
-from tests.webapp.conftest import app, database_url, registry  # noqa: F401 -- fixtures, used by name
+from tests.security.world import populate
+from tests.webapp import conftest as webapp_fixtures
 from tests.webapp.databases import create_postgres_database, drop_postgres_database, postgres_unreachable
+
+app = webapp_fixtures.app
+database_url = webapp_fixtures.database_url
+registry = webapp_fixtures.registry
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +30,14 @@ def postgresql_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('security-db') / 'oms.sqlite'}"
+
+
+@pytest.fixture
+def world(app: Flask) -> Flask:
+    """The populated registry, with no app context held open: page requests each get their own, as in production."""
+    with app.app_context():
+        populate()
+    app.config["WTF_CSRF_ENABLED"] = True
+    # The production default (webapp/config.py); Flask reads both on every response.
+    app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    return app
