@@ -23,6 +23,7 @@ from policy_codes import Enp, FullName, decode, encode
 from policy_codes.base45 import b45decode, b45encode
 from policy_codes.offline import OfflineVerifier
 from signing import SigningKey, TrustList, sign1
+from signing.jws import sign_compact
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Server, shot
 from tests.browser.fake_camera import (  # noqa: F401  (fake_camera_fixture: the fake_camera fixture)
     clinic_storage_state,
@@ -30,6 +31,7 @@ from tests.browser.fake_camera import (  # noqa: F401  (fake_camera_fixture: the
     scan_with_camera,
 )
 from webapp import keystore, lifecycle, publication
+from webapp.codes import live_code
 from webapp.extensions import db
 from webapp.lifecycle import PersonData
 from webapp.models import Category, CodeStatus, IssuedCode, Person
@@ -218,14 +220,43 @@ def _russian_layout(text: str) -> str:
     return text.translate(str.maketrans(keys, russian))
 
 
-def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, clinic: object, codes: Codes) -> None:
-    page = clinic
-    with live_server.app.app_context():
+def _lists(app: object, compromised_insurer: str | None = None) -> tuple[dict, dict, dict]:
+    """The published trust list, revocation list and registry JWKS. With `compromised_insurer`, a trust
+    list that marks that insurer's keys compromised, signed by the registry as the real one would be."""
+    with app.app_context():  # type: ignore[attr-defined]
         trust = publication.trust_list_document()
         revocations = publication.revocations_document()
         registry_keys = publication.registry_jwks()
+        if compromised_insurer:
+            keys = [
+                {**key, "status": "compromised"} if key["insurer"] == compromised_insurer else key
+                for key in trust["keys"]
+            ]
+            body = {"format": trust["format"], "issued_at": trust["issued_at"], "keys": keys}
+            canonical = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+            trust = {**body, "jws": sign_compact(canonical, publication.registry_key())}
         db.session.remove()
+    return trust, revocations, registry_keys
+
+
+def _both_verdicts(
+    page: object, texts: list[str], lists: tuple[dict, dict, dict], later: timedelta = timedelta(0)
+) -> tuple[list[dict], list]:
+    """What the browser's verifier and the Python one say of `texts`, `later` than now."""
+    trust, revocations, registry_keys = lists
     python = OfflineVerifier(trust, [revocations], list(TrustList.from_jwks(registry_keys)))
+    now = datetime.now(UTC).replace(microsecond=0) + later
+    browser = page.evaluate(  # type: ignore[attr-defined]
+        PARITY, [texts, trust, revocations, registry_keys, int(now.timestamp() * 1000)]
+    )
+    return browser, [python.verify(text, now) for text in texts]
+
+
+def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, clinic: object, codes: Codes) -> None:
+    with live_server.app.app_context():
+        petrov_code = lifecycle.current_code(lifecycle.person_by_enp(PETROV))
+        live = live_code(petrov_code, datetime.now(UTC))
+        db.session.remove()
     texts = [
         codes.valid,
         codes.forged,
@@ -235,6 +266,7 @@ def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, cli
         codes.hyphenated,
         codes.wrong_insurer,
         codes.bad_claims,
+        live,
         codes.valid.lower() + "\r\n",
         _russian_layout(codes.valid),
         codes.valid[:-3],
@@ -247,11 +279,7 @@ def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, cli
         "",
         "OMS1:" + "0" * 1200,
     ]
-    now = datetime.now(UTC).replace(microsecond=0)
-    browser = page.evaluate(  # type: ignore[attr-defined]
-        PARITY, [texts, trust, revocations, registry_keys, int(now.timestamp() * 1000)]
-    )
-    expected = [python.verify(text, now) for text in texts]
+    browser, expected = _both_verdicts(clinic, texts, _lists(live_server.app))
     assert [result["verdict"] for result in browser] == [str(result.verdict) for result in expected]
     assert [result["holder"] and result["holder"]["name"] for result in browser] == [
         result.holder_name for result in expected
@@ -260,7 +288,7 @@ def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, cli
         result.birth_date for result in expected
     ]
     assert browser[5]["holder"]["name"] == "Римская-Корсакова Д'Арта", "hyphen and apostrophe as Python's title()"
-    assert [result["verdict"] for result in browser[:8]] == [
+    assert [result["verdict"] for result in browser[:9]] == [
         "valid",
         "forged",
         "revoked",
@@ -269,36 +297,35 @@ def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, cli
         "valid",
         "forged",
         "malformed",
+        "valid",
     ]
+    assert browser[8]["shown"] == "live_code"
+    lists = _lists(live_server.app)
+    browser, expected = _both_verdicts(clinic, [live, codes.valid], lists, later=timedelta(minutes=5))
+    assert [result["verdict"] for result in browser] == [str(result.verdict) for result in expected]
+    assert [result["verdict"] for result in browser] == ["expired", "valid"], "a live code runs out in 90 s"
+
+
+def test_a_compromised_key_is_named_as_such(live_server: Server, clinic: object, codes: Codes) -> None:
+    browser, expected = _both_verdicts(clinic, [codes.valid], _lists(live_server.app, compromised_insurer="77001"))
+    assert [result["verdict"] for result in browser] == [str(result.verdict) for result in expected]
+    assert browser[0]["verdict"] == "key_compromised"
 
 
 def test_a_tampered_list_is_refused(live_server: Server, clinic: object) -> None:
-    page = clinic
-    with live_server.app.app_context():
-        trust = publication.trust_list_document()
-        revocations = publication.revocations_document()
-        registry_keys = publication.registry_jwks()
-        db.session.remove()
+    trust, revocations, registry_keys = _lists(live_server.app)
+    refuse = """async ([trust, revocations, keys]) => {
+      const { OfflineVerifier } = await import("/static/js/clinic-offline.js");
+      try { await OfflineVerifier.create(trust, [revocations], keys); return "accepted"; }
+      catch (error) { return error.constructor.name; }
+    }"""
+    assert clinic.evaluate(refuse, [trust, revocations, registry_keys]) == "accepted"  # type: ignore[attr-defined]
     emptied = {**revocations, "revoked": ""}
-    refused = page.evaluate(  # type: ignore[attr-defined]
-        """async ([trust, revocations, keys]) => {
-          const { OfflineVerifier } = await import("/static/js/clinic-offline.js");
-          try { await OfflineVerifier.create(trust, [revocations], keys); return "accepted"; }
-          catch (error) { return error.constructor.name; }
-        }""",
-        [trust, emptied, registry_keys],
-    )
-    assert refused == "BadList"
-    stranger = {"keys": [json.loads(json.dumps(key)) for key in trust["keys"] if key["insurer"] != "registry"]}
-    refused = page.evaluate(  # type: ignore[attr-defined]
-        """async ([trust, revocations, keys]) => {
-          const { OfflineVerifier } = await import("/static/js/clinic-offline.js");
-          try { await OfflineVerifier.create(trust, [revocations], keys); return "accepted"; }
-          catch (error) { return error.constructor.name; }
-        }""",
-        [trust, revocations, stranger],
-    )
-    assert refused == "BadList", "lists signed by a key that is not pinned are refused"
+    assert clinic.evaluate(refuse, [trust, emptied, registry_keys]) == "BadList"  # type: ignore[attr-defined]
+    edited = {**trust, "jws": trust["jws"][:-2] + ("AA" if not trust["jws"].endswith("AA") else "BB")}
+    assert clinic.evaluate(refuse, [edited, revocations, registry_keys]) == "BadList"  # type: ignore[attr-defined]
+    insurers = {"keys": [key for key in trust["keys"] if key["insurer"] != "registry"]}
+    assert clinic.evaluate(refuse, [trust, revocations, insurers]) == "BadList", "only the pinned key signs lists"  # type: ignore[attr-defined]
 
 
 def _hosts(requests: list[str]) -> set[str]:
