@@ -62,7 +62,8 @@ def role_required(*roles: Role) -> Callable[[Callable[P, T]], Callable[P, T]]:
 
 
 def _login_key() -> str:
-    return f"login:{request.remote_addr}:{request.form.get('username', '')[:80].lower()}"
+    # Trimmed as the login is looked up: " ivanova" must count against "ivanova", not start afresh.
+    return f"login:{request.remote_addr}:{request.form.get('username', '').strip()[:80].lower()}"
 
 
 @auth.route("/login", methods=["GET", "POST"])
