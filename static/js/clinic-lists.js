@@ -3,13 +3,16 @@
 // While online, the reception page fetches both (GET /api/v1/trust-list and
 // /api/v1/revocations), checks their signatures against the pinned registry
 // key before keeping them, and stores them with the time they were fetched.
-// IndexedDB, not localStorage: a regional revocation list outgrows 5 MB.
+// IndexedDB, not localStorage: a regional revocation list outgrows 5 MB. After the
+// first full list only increments are fetched (?since=cursor), as the API offers;
+// past MAX_INCREMENTS of them the full list is fetched again.
 
 import { OfflineVerifier } from "./clinic-offline.js";
 
 const DATABASE = "oms-clinic";
 const STORE = "lists";
 const RECORD = "current";
+const MAX_INCREMENTS = 50;
 
 function request(operation) {
   return new Promise((resolve, reject) => {
@@ -48,14 +51,25 @@ async function fetchJson(url) {
   return response.json();
 }
 
+/** Where the stored revocation documents leave off, if they can be extended; else null. */
+async function storedCursor(registryJwks) {
+  const stored = await storedVerifier(registryJwks);
+  const documents = stored?.record.revocations;
+  return documents && documents.length <= MAX_INCREMENTS ? { documents, cursor: stored.verifier.cursor } : null;
+}
+
 /**
- * Fetch both lists, check them against the pinned key, and keep them.
- * Resolves to {record, verifier}; rejects (keeping what was stored) if either fails.
+ * Fetch the trust list and the revocations since what is stored (all of them the first time), check
+ * them against the pinned key, and keep them. Resolves to {record, verifier}; rejects, keeping what
+ * was stored, if anything fails.
  */
 export async function refreshLists(urls, registryJwks) {
-  const [trust, revocations] = await Promise.all([fetchJson(urls.trustList), fetchJson(urls.revocations)]);
-  const verifier = await OfflineVerifier.create(trust, [revocations], registryJwks);
-  const record = { trust, revocations, fetchedAt: Date.now() };
+  const stored = await storedCursor(registryJwks);
+  const since = stored ? `${urls.revocations}?since=${stored.cursor}` : urls.revocations;
+  const [trust, revocations] = await Promise.all([fetchJson(urls.trustList), fetchJson(since)]);
+  const documents = stored ? [...stored.documents, revocations] : [revocations];
+  const verifier = await OfflineVerifier.create(trust, documents, registryJwks);
+  const record = { trust, revocations: documents, fetchedAt: Date.now() };
   await writeLists(record);
   remember(record, verifier);
   return { record, verifier };
@@ -63,8 +77,13 @@ export async function refreshLists(urls, registryJwks) {
 
 let cached = null;
 
+/** Which stored lists a verifier was built from: a list's signature names it. */
+function identity(record) {
+  return [record.trust.jws, ...record.revocations.map((document) => document.jws)].join(" ");
+}
+
 function remember(record, verifier) {
-  cached = { trustJws: record.trust.jws, revocationsJws: record.revocations.jws, verifier };
+  cached = { identity: identity(record), verifier };
 }
 
 /**
@@ -73,12 +92,10 @@ function remember(record, verifier) {
  */
 export async function storedVerifier(registryJwks) {
   const record = await readLists();
-  if (!record?.trust || !record?.revocations) return undefined;
-  if (cached && cached.trustJws === record.trust.jws && cached.revocationsJws === record.revocations.jws) {
-    return { record, verifier: cached.verifier };
-  }
+  if (!record?.trust || !Array.isArray(record.revocations)) return undefined;
+  if (cached?.identity === identity(record)) return { record, verifier: cached.verifier };
   try {
-    const verifier = await OfflineVerifier.create(record.trust, [record.revocations], registryJwks);
+    const verifier = await OfflineVerifier.create(record.trust, record.revocations, registryJwks);
     remember(record, verifier);
     return { record, verifier };
   } catch {

@@ -42,6 +42,7 @@ ACTOR = "browser-test"
 REVOKED_ENP = str(Enp.with_check_digit("779900000000001"))
 REISSUED_ENP = str(Enp.with_check_digit("779900000000002"))
 HYPHENATED_ENP = str(Enp.with_check_digit("779900000000003"))
+LATE_ENP = str(Enp.with_check_digit("779900000000004"))
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,37 @@ BACKDATE_LISTS = """async (hours) => {
 }"""
 
 
-def test_offline_reception_verifies_in_the_browser(clinic: object, codes: Codes) -> None:
+STORED_INCREMENTS = """async () => {
+  const database = await new Promise((resolve) => {
+    indexedDB.open("oms-clinic", 1).onsuccess = (e) => resolve(e.target.result);
+  });
+  const store = database.transaction("lists", "readonly").objectStore("lists");
+  const record = await new Promise((resolve) => { store.get("current").onsuccess = (e) => resolve(e.target.result); });
+  database.close();
+  return record.revocations.map((document) => document.since);
+}"""
+
+
+def _revoked_after_caching(app: object) -> str:
+    """A code revoked after the page first kept the lists: only an increment of the list names it."""
+    with app.app_context():  # type: ignore[attr-defined]
+        person = _registered(LATE_ENP, FullName("Позднова", "Лидия", ""))
+        if lifecycle.current_code(person):
+            lifecycle.revoke(LATE_ENP, ACTOR, "тест: отозван после загрузки списков")
+        text = _code(person, CodeStatus.REVOKED)
+        db.session.remove()
+    return text
+
+
+def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: object, codes: Codes) -> None:
     page = clinic
+    late = _revoked_after_caching(live_server.app)
+    page.reload()  # type: ignore[attr-defined]
+    page.wait_for_selector("#offline-lists[data-state=ready]")  # type: ignore[attr-defined]
+    since = page.evaluate(STORED_INCREMENTS)  # type: ignore[attr-defined]
+    assert len(since) >= 2, "the reload fetched only what changed"
+    assert since[0] == 0
+    assert since[-1] > 0
     online = _submit(page, codes.valid)
     assert (online["verdict"], online["offline"]) == ("valid", ""), "online, the server answers"
     shot(page, "clinic-online-valid")
@@ -187,6 +217,7 @@ def test_offline_reception_verifies_in_the_browser(clinic: object, codes: Codes)
     assert revoked["verdict"] == "revoked"
     assert "Отзывова Вера Петровна" in revoked["text"]
     assert _submit(page, codes.unknown_key)["verdict"] == "unknown_key"
+    assert _submit(page, late)["verdict"] == "revoked", "the increment was kept and believed"
 
     typed = _submit(page, PETROV)
     assert typed["verdict"] == "unchecked", "a number is a registry look-up: never valid offline"
