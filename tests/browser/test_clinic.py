@@ -199,6 +199,12 @@ def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: 
     assert (online["verdict"], online["offline"]) == ("valid", ""), "online, the server answers"
     shot(page, "clinic-online-valid")
 
+    # The server cannot be reached though the browser thinks it is online: htmx:sendError.
+    page.route("**/clinic/verify", lambda route: route.abort("connectionrefused"))  # type: ignore[attr-defined]
+    unreachable = _submit(page, codes.revoked)
+    assert (unreachable["verdict"], unreachable["offline"]) == ("revoked", "true")
+    page.unroute("**/clinic/verify")  # type: ignore[attr-defined]
+
     page.context.set_offline(True)  # type: ignore[attr-defined]
     valid = _submit(page, codes.valid)
     assert (valid["verdict"], valid["offline"]) == ("valid", "true")
