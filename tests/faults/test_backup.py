@@ -3,7 +3,6 @@ the registry is back at the backup point, whole and with a verified audit chain.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -14,26 +13,18 @@ from sqlalchemy import select
 
 from tests.faults.load import Load
 from tests.faults.registry import INSURER_LOGIN, audited_reissues, prepare, problems, snapshot
-from tests.faults.server import ROOT, Server, app_environment
+from tests.faults.server import Server
 from tests.webapp.conftest import make_app
 from tests.webapp.databases import postgres_unreachable
 from webapp.extensions import db
 from webapp.models import AuditEntry
 
-FLASK = ROOT / ".venv" / "bin" / "flask"
 
-
-def flask(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
-    """A command as the operator types it, in its own process, beside the running server."""
-    return subprocess.run(
-        [str(FLASK), "--app", "webapp", *arguments],
-        cwd=ROOT,
-        env=app_environment(database_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def invoke(app: Flask, *arguments: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=list(arguments))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
 
 
 def audit_log(app: Flask) -> list[tuple[int, str]]:
@@ -58,11 +49,10 @@ def test_backup_while_serving_then_restore(database_url: str, tmp_path: Path) ->
         with Load(insurer, registry.enps, drivers=3) as load:
             load.wait_for(6)
             backup_started = time.monotonic()
-            made = flask(database_url, "backup", "create", str(backup))
+            made = invoke(registry.app, "backup", "create", str(backup))  # while gunicorn serves
             backup_done = time.monotonic()
             load.wait_for(6)
-        assert made.returncode == 0, made.stderr
-        assert "Копия базы сохранена" in made.stdout
+        assert made == (0, f"Копия базы сохранена: {backup}\n")
         revoked = insurer.post(f"/insurer/person/{registry.enps[0]}/revoke", {"reason": "после копии"})
         assert revoked.status_code == 302
     finally:
@@ -72,16 +62,14 @@ def test_backup_while_serving_then_restore(database_url: str, tmp_path: Path) ->
     log_before_restore = audit_log(registry.app)
 
     dispose(registry.app)
-    refused = registry.app.test_cli_runner().invoke(args=["backup", "restore", str(backup)])
-    assert refused.exit_code == 1
-    assert "База не пуста" in refused.output
+    refused = invoke(registry.app, "backup", "restore", str(backup))
+    assert refused[0] == 1
+    assert "База не пуста" in refused[1]
     assert snapshot(registry.app) == before_restore, "a refused restore touches nothing"
     dispose(registry.app)
 
-    restored = flask(database_url, "backup", "restore", "--force", str(backup))
-    assert restored.returncode == 0, restored.stderr
-    verified = registry.app.test_cli_runner().invoke(args=["audit", "verify"])
-    assert (verified.exit_code, verified.output.strip()) == (0, "Журнал цел")
+    assert invoke(registry.app, "backup", "restore", "--force", str(backup)) == (0, f"База восстановлена из {backup}\n")
+    assert invoke(registry.app, "audit", "verify") == (0, "Журнал цел\n")
     assert problems(registry.app) == []
 
     log = audit_log(registry.app)
@@ -93,12 +81,6 @@ def test_backup_while_serving_then_restore(database_url: str, tmp_path: Path) ->
     assert not [row for row in snapshot(registry.app)["audit_log"] if "после копии" in row], "nor the revocation"
     if database_url.startswith("sqlite"):
         assert snapshot(registry.app) == snapshot(make_app(f"sqlite:///{backup}")), "the backup file, row for row"
-
-
-def invoke(app: Flask, *arguments: str) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=list(arguments))
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
 
 
 @pytest.mark.parametrize("command", ["create", "restore"])
