@@ -23,10 +23,13 @@ from webapp.models import IssuedCode, Person
 
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
 FONT = "DejaVu"
-PAGE_WIDTH = 210  # mm, A4
+PAGE_WIDTH, PAGE_HEIGHT = 210, 297  # mm, A4
 MARGIN = 20
-QR_SIDE = 85  # mm: a version 10 code gets modules of about 1.3 mm, easy for any phone or desk scanner
-BARCODE_WIDTH = 60  # mm: narrow bars of about 0.3 mm
+TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+LABEL_WIDTH = 55
+LINE = 6.5
+QR_SIDE = 85  # mm at most: a version 10 code gets modules of about 1.3 mm, easy for any phone or desk scanner
+BARCODE_BOX = (60, 45)  # mm: narrow bars of about 0.3 mm, the digits under them
 MUTED = (85, 85, 85)
 
 #: Shared with the policy card, so the page and the paper name things the same way.
@@ -54,21 +57,51 @@ def _rows(person: Person, code: IssuedCode) -> list[tuple[str, str, bool]]:
     ]
 
 
-def _svg(pdf: FPDF, svg: bytes, x: float, y: float, width: float) -> float:
-    """Place a vector picture; returns its height in mm."""
+def _svg(pdf: FPDF, svg: bytes, x: float, y: float, width: float, height: float) -> None:
+    """Place a vector picture, as large as fits the box with its proportions kept."""
     with warnings.catch_warnings():
-        # python-barcode's SVG has a size but no viewBox; fpdf2 uses the size, which is what we want.
+        # python-barcode's SVG has a size but no viewBox; fpdf2 takes its proportions from the size.
         warnings.filterwarnings("ignore", message='<svg> has no "viewBox"')
-        placed = pdf.image(io.BytesIO(svg), x=x, y=y, w=width)
-    return float(placed.rendered_height)
+        pdf.image(io.BytesIO(svg), x=x, y=y, w=width, h=height, keep_aspect_ratio=True)
+
+
+def _centred_caption(pdf: FPDF, top: float, text: str) -> None:
+    pdf.set_xy(MARGIN, top)
+    pdf.set_font(FONT, "", 10)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(TEXT_WIDTH, 5, text, align="C")
+
+
+def _details(pdf: FPDF, rows: list[tuple[str, str, bool]]) -> float:
+    """The title and the table from the top of the page; returns where they end."""
+    pdf.set_font(FONT, "B", 20)
+    pdf.cell(TEXT_WIDTH, 10, "Выписка о полисе ОМС", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(TEXT_WIDTH, 6, "Цифровой полис обязательного медицинского страхования", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    for label, value, bold in rows:
+        top = pdf.get_y()
+        pdf.set_font(FONT, "", 10)
+        pdf.set_text_color(*MUTED)
+        pdf.multi_cell(LABEL_WIDTH, LINE, label, align="L", new_x="RIGHT", new_y="TOP")
+        pdf.set_font(FONT, "B" if bold else "", 12)
+        pdf.set_text_color(0, 0, 0)
+        pdf.multi_cell(TEXT_WIDTH - LABEL_WIDTH, LINE, value, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(pdf.get_y(), top + LINE) + 1)
+    return pdf.get_y()
 
 
 def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
-    """The extract as PDF bytes. `code` is the person's current code; `now` is printed on the page."""
+    """The extract as PDF bytes. `code` is the person's current code; `now` is printed on the page.
+
+    The table runs down from the top and the barcode and footer sit at the bottom; the QR takes the
+    space between, up to QR_SIDE, so the longest names and insurer names still make one page.
+    """
     with force_locale("ru"):
         rows = _rows(person, code)
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_auto_page_break(False)  # one page, always: the layout below fits the longest names
+    pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
@@ -76,45 +109,26 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     pdf.set_lang("ru")
     pdf.set_creation_date(now)
     pdf.add_page()
-    text_width = PAGE_WIDTH - 2 * MARGIN
+    table_end = _details(pdf, rows)
 
-    pdf.set_font(FONT, "B", 20)
-    pdf.cell(text_width, 10, "Выписка о полисе ОМС", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 10)
-    pdf.set_text_color(*MUTED)
-    pdf.cell(text_width, 6, "Цифровой полис обязательного медицинского страхования", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
+    # Pictures first: python-barcode's SVG paints a white background that would hide text under it.
+    footer_top = PAGE_HEIGHT - MARGIN - 9
+    barcode_caption_top = footer_top - 9
+    barcode_top = barcode_caption_top - BARCODE_BOX[1]
+    _svg(pdf, code128_svg(Enp(person.enp)), (PAGE_WIDTH - BARCODE_BOX[0]) / 2, barcode_top, *BARCODE_BOX)
+    qr_top = table_end + 4
+    side = min(QR_SIDE, barcode_top - 16 - qr_top)  # 16 mm: the QR's caption and a gap
+    _svg(pdf, qr_svg(code.text, fluid=True), (PAGE_WIDTH - side) / 2, qr_top, side, side)
 
-    label_width = 55
-    for label, value, bold in rows:
-        top = pdf.get_y()
-        pdf.set_font(FONT, "", 10)
-        pdf.set_text_color(*MUTED)
-        pdf.multi_cell(label_width, 6.5, label, new_x="RIGHT", new_y="TOP")
-        pdf.set_font(FONT, "B" if bold else "", 12)
-        pdf.set_text_color(0, 0, 0)
-        pdf.multi_cell(text_width - label_width, 6.5, value, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_y(max(pdf.get_y(), top + 6.5) + 1)
-
-    top = pdf.get_y() + 4
-    qr_height = _svg(pdf, qr_svg(code.text, fluid=True), (PAGE_WIDTH - QR_SIDE) / 2, top, QR_SIDE)
-    pdf.set_xy(MARGIN, top + qr_height)
-    pdf.set_font(FONT, "", 10)
-    pdf.set_text_color(*MUTED)
     caption = "Подписанный QR-код полиса: регистратура сканирует его и проверяет полис по реестру."
-    pdf.multi_cell(text_width, 5, caption, align="C", new_x="LMARGIN", new_y="NEXT")
-
-    top = pdf.get_y() + 6
-    barcode_height = _svg(pdf, code128_svg(Enp(person.enp)), (PAGE_WIDTH - BARCODE_WIDTH) / 2, top, BARCODE_WIDTH)
-    pdf.set_xy(MARGIN, top + barcode_height)
-    pdf.multi_cell(text_width, 5, "Штрихкод номера полиса (ЕНП)", align="C", new_x="LMARGIN", new_y="NEXT")
-
-    pdf.set_xy(MARGIN, 297 - MARGIN - 10)
+    _centred_caption(pdf, qr_top + side + 1, caption)
+    _centred_caption(pdf, barcode_caption_top, "Штрихкод номера полиса (ЕНП)")
+    pdf.set_xy(MARGIN, footer_top)
     pdf.set_font(FONT, "", 9)
     moment = now.astimezone(MOSCOW)
     footer = (
         f"Сформировано {_day(moment.date())} в {moment:%H:%M} по московскому времени. "
         "Если код перевыпущен или отозван, эта выписка больше не подтверждает полис: скачайте новую."
     )
-    pdf.multi_cell(text_width, 4.5, footer)
+    pdf.multi_cell(TEXT_WIDTH, 4.5, footer, align="L")
     return bytes(pdf.output())

@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.webapp.conftest import NOW, person_data, register
+from tests.webapp.conftest import KEY_START, NOW, person_data, register
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, code_text, csrf, logged_in
-from webapp import audit, lifecycle, reissue_requests
+from webapp import audit, lifecycle, organisations, pdf_extract, reissue_requests
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import AuditEntry, ReissueRequest, RequestStatus
@@ -205,3 +205,19 @@ def test_the_service_worker_is_served_from_the_root_and_its_shell_exists(app: Fl
     for icon in manifest["icons"]:
         with Image.open(ROOT / icon["src"].lstrip("/")) as image:
             assert f"{image.width}x{image.height}" == icon["sizes"]
+
+
+def test_the_longest_names_still_fit_one_page_that_scans(registry: Flask) -> None:
+    long_insurer = "Акционерное общество «Страховая медицинская компания с очень длинным названием для проверки»"
+    organisations.create_insurer("77003", long_insurer, "test", "77", now=KEY_START)
+    name = ("Константинопольская-Римская-Корсакова", "Александра-Мария", "Владимировна")
+    code = register(person_data("770000000000009", *name), insurer="77003")
+    (page,) = pdf_pages(pdf_extract.render(code.person, code, NOW))
+    text = " ".join(page.get_textpage().get_text_range().split())
+    assert "Константинопольская-Римская-Корсакова Александра-Мария Владимировна" in text
+    assert "с очень длинным названием для проверки» (код 77003)" in text
+    assert "Сформировано 23.11.2026 в 15:00 по московскому времени" in text
+    assert "Штрихкод номера полиса (ЕНП)" in text
+    found = barcodes(page)
+    assert found[zxingcpp.BarcodeFormat.QRCode] == code.text
+    assert found[zxingcpp.BarcodeFormat.Code128] == code.person.enp
