@@ -1,7 +1,9 @@
-"""Security headers, a strict CSP and cookie settings, for every response."""
+"""Security headers, a strict CSP and cookie settings, for every response; no personal data in request logs."""
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import timedelta
 
 from flask import Flask, Response
@@ -34,7 +36,34 @@ HEADERS = {
 }
 
 
+#: A query string after a path, and a run of digits as long as a СНИЛС (11) or an ЕНП (16).
+_QUERY = re.compile(r"(/[^\s?\"]*)\?[^\s\"]*")
+_LONG_NUMBER = re.compile(r"\d{11,}")
+#: Loggers that write request paths: werkzeug's request lines, Flask's "Exception on <path>", gunicorn's.
+_PATH_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+
+
+class NoPersonalDataInPaths(logging.Filter):
+    """Paths and queries carry ЕНП, СНИЛС, names and birth dates (/insurer/?q=…, /insurer/person/<ЕНП>):
+    logged, a query becomes `?…` and a long number `…`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's to report, not ours to break
+            return True
+        record.msg, record.args = _LONG_NUMBER.sub("…", _QUERY.sub(r"\1?…", message)), ()
+        return True
+
+
+def _filter_path_logs(app: Flask) -> None:
+    for logger in (app.logger, *map(logging.getLogger, _PATH_LOGGERS)):
+        if not any(isinstance(existing, NoPersonalDataInPaths) for existing in logger.filters):
+            logger.addFilter(NoPersonalDataInPaths())
+
+
 def init_app(app: Flask) -> None:
+    _filter_path_logs(app)
     # Flask ships these keys with weaker values, so they are set, not defaulted.
     # SESSION_COOKIE_SECURE comes from the configuration: on unless plain HTTP is served on purpose.
     app.config["SESSION_COOKIE_HTTPONLY"] = True

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response
 
-from tests.security.world import ANONYMOUS, LOGINS, STRANGER, client_as
+from tests.security.world import ANONYMOUS, LOGINS, STRANGER, client_as, plain_get_routes
 from tests.webapp.pages import PASSWORD, csrf
 from webapp import config
 
@@ -94,11 +94,6 @@ def test_the_checker_sees_missing_headers() -> None:
     for problem in ("no Content-Security-Policy", "X-Frame-Options", "Strict-Transport-Security", "shared cache"):
         assert problem in found
     assert "cookie without HttpOnly or Secure: session" in found
-
-
-def plain_get_routes(app: Flask) -> list[str]:
-    """Every GET route that takes no argument."""
-    return sorted({rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and not rule.arguments})
 
 
 #: Pages behind a login: whatever they answer (HTML, SVG, PNG, PDF) is someone's and no cache may keep it.

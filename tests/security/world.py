@@ -54,3 +54,8 @@ def populate() -> None:
 def client_as(app: Flask, role: str) -> FlaskClient:
     username = LOGINS[role]
     return logged_in(app, username) if username else app.test_client()
+
+
+def plain_get_routes(app: Flask) -> list[str]:
+    """Every GET route that takes no argument, from the app's URL map: pages added later are included."""
+    return sorted({rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and not rule.arguments})
