@@ -25,6 +25,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/codes.py
+	$(PY) bench/load.py
+	$(PY) bench/soak.py
 
 clean:
 	rm -rf $(VENV)

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,8 @@ from pathlib import Path
 import flask_migrate
 import psycopg
 import registry
-import sqlalchemy
 from flask import Flask
 from flask_login.utils import _create_identifier
-from psycopg.types.json import Json
 
 from webapp import create_app
 from webapp.extensions import db
@@ -153,39 +152,37 @@ def cached_registry(engine: str, people: int) -> None:
     with psycopg.connect(registry.PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}_partial" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}_partial"')
-    _copy_tables(f"sqlite:///{CACHE / f'registry-{people}.sqlite'}", f"{name}_partial")
+    _copy_tables(CACHE / f"registry-{people}.sqlite", f"{name}_partial")
     with psycopg.connect(registry.PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'ALTER DATABASE "{name}_partial" RENAME TO "{name}"')
 
 
-def _copy_tables(source_url: str, target_name: str) -> None:
+def _copy_tables(source: Path, target_name: str) -> None:
     """Copy every table of the SQLite registry into a fresh PostgreSQL one (COPY, sequences reset).
 
     The same rows, codes and encrypted keys: the PostgreSQL cache need not sign a million codes again,
-    which took ~300 s on an idle machine (bench/registry.py measures that import).
+    which took ~300 s on an idle machine (bench/registry.py measures that import). Values go as
+    SQLite stores them (ISO dates, 0/1, JSON text) and PostgreSQL reads them as its column types.
     """
     _migrated(pg_url(target_name))
-    source = sqlalchemy.create_engine(source_url)
     dsn = registry.PG_ADMIN.replace("dbname=postgres", f"dbname={target_name}")
-    try:
-        with source.connect() as reading, psycopg.connect(dsn) as target:
-            target.execute("SET session_replication_role = replica")  # rows arrive whole; skip FK triggers
-            for table in db.metadata.sorted_tables:
-                columns = [column.name for column in table.columns]
-                started = time.perf_counter()
-                rows = reading.execution_options(yield_per=20_000).execute(sqlalchemy.select(table))
-                with target.cursor().copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row([Json(value) if isinstance(value, dict | list) else value for value in row])
-                if "id" in columns:
-                    target.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"coalesce(max(id), 0) + 1, false) FROM {table.name}"
-                    )
-                note(f"  postgresql: copied {table.name} in {time.perf_counter() - started:.1f} s")
-            target.execute("ANALYZE")
-    finally:
-        source.dispose()
+    with contextlib.closing(sqlite3.connect(source)) as reading, psycopg.connect(dsn) as target:
+        target.execute("SET session_replication_role = replica")  # rows arrive whole; skip FK triggers
+        for table in db.metadata.sorted_tables:
+            columns = ", ".join(column.name for column in table.columns)
+            started = time.perf_counter()
+            rows = reading.execute(f"SELECT {columns} FROM {table.name}")
+            with target.cursor().copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+                while batch := rows.fetchmany(10_000):
+                    for row in batch:
+                        copy.write_row(row)
+            if "id" in table.columns:
+                target.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"coalesce(max(id), 0) + 1, false) FROM {table.name}"
+                )
+            note(f"  postgresql: copied {table.name} in {time.perf_counter() - started:.1f} s")
+        target.execute("ANALYZE")
 
 
 @contextlib.contextmanager
