@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel
 from werkzeug.wrappers import Response
 
 LANGUAGES = ("ru", "en")
+#: A path on this site: one slash, then printable ASCII. Browsers and werkzeug drop tabs and newlines
+#: ("/\t/evil" becomes "//evil", another site) and read "\\" as "/"; a newline also split the header (a 500).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")
 language = Blueprint("language", __name__)
 
 
@@ -27,4 +32,4 @@ def choose() -> Response:
     chosen = request.form.get("language", "ru")
     session["language"] = chosen if chosen in LANGUAGES else "ru"
     target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("index"))
+    return redirect(target if _LOCAL_PATH.fullmatch(target) else url_for("index"))

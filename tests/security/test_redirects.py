@@ -1,0 +1,43 @@
+"""The language switch sends the browser back where it was, and never to another site or into a 500."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from tests.webapp.pages import csrf
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """No database is involved in a redirect."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "/\t/evil.example/",  # browsers and werkzeug drop the tab: //evil.example
+        "/\n/evil.example/",
+        "/\\evil.example/",  # browsers read a backslash as a slash (werkzeug writes it %5C: harmless)
+        "https://evil.example/",
+        "javascript:alert(1)",
+        "/\r\nSet-Cookie: session=stolen",  # a header split was a 500
+        " /clinic/",
+    ],
+)
+def test_the_language_switch_never_leaves_the_site(world: Flask, target: str) -> None:
+    client = world.test_client()
+    response = client.post("/language", data={"language": "en", "next": target, "csrf_token": csrf(client)})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/"), location
+    assert not location.startswith(("//", "/\\")), location
+    assert "stolen" not in " ".join(response.headers.getlist("Set-Cookie"))
+
+
+def test_the_language_switch_returns_to_the_page(world: Flask) -> None:
+    client = world.test_client()
+    response = client.post("/language", data={"language": "en", "next": "/login?x=1", "csrf_token": csrf(client)})
+    assert response.headers["Location"] == "/login?x=1"
