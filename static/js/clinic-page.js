@@ -30,7 +30,7 @@ const language = document.documentElement.lang || "ru";
 /** "5 минут назад" / "5 minutes ago". */
 function ago(ms) {
   const format = new Intl.RelativeTimeFormat(language, { numeric: "auto" });
-  const minutes = Math.round(ms / 60000);
+  const minutes = Math.round(Math.max(ms, 0) / 60000); // a server clock ahead of ours is "now"
   if (minutes < 60) return format.format(-minutes, "minute");
   const hours = Math.round(minutes / 60);
   if (hours < 48) return format.format(-hours, "hour");
