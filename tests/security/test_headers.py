@@ -108,7 +108,7 @@ def check(failures: list[str], role: str, label: str, response: TestResponse) ->
         failures.append(f"{role} {label}: Cache-Control {response.headers.get('Cache-Control')!r} lets a cache keep it")
 
 
-def error_responses(app: Flask, client: FlaskClient, role: str) -> Iterator[tuple[str, TestResponse]]:
+def error_responses(app: Flask, client: FlaskClient) -> Iterator[tuple[str, TestResponse]]:
     """A 404, a 405, a refused CSRF token, an unknown dependant, the API's 401/404/405/413 and a static file."""
     yield "/no-such-page", client.get("/no-such-page")
     yield "GET /logout", client.get("/logout")
@@ -124,23 +124,23 @@ def error_responses(app: Flask, client: FlaskClient, role: str) -> Iterator[tupl
     yield "static file", client.get(f"/static/{static.relative_to(app.static_folder or '').as_posix()}")
 
 
-@pytest.mark.parametrize("role", list(LOGINS))
-def test_every_page_and_error_carries_the_headers(world: Flask, role: str) -> None:
-    client = client_as(world, role)
+def test_every_page_and_error_carries_the_headers(world: Flask) -> None:
     routes = plain_get_routes(world)
     assert {"/", "/login", "/me/", "/clinic/", "/insurer/", "/api/v1/trust-list", "/healthz"} <= set(routes)
     failures: list[str] = []
-    statuses = set()
-    for path in routes:
-        response = client.get(path)
-        statuses.add(response.status_code)
-        check(failures, role, path, response)
-    for label, response in error_responses(world, client, role):
-        statuses.add(response.status_code)
-        check(failures, role, label, response)
+    for role in LOGINS:
+        client = client_as(world, role)
+        statuses = set()
+        for path in routes:
+            response = client.get(path)
+            statuses.add(response.status_code)
+            check(failures, role, path, response)
+        for label, response in error_responses(world, client):
+            statuses.add(response.status_code)
+            check(failures, role, label, response)
+        assert {200, 400, 401, 404, 405, 413} <= statuses, role
+        assert (403 in statuses) is (role != ANONYMOUS), f"{role} is refused some other role's page"
     assert failures == []
-    assert {200, 400, 401, 404, 405, 413} <= statuses
-    assert (403 in statuses) is (role != ANONYMOUS), "each role is refused some other role's page"
 
 
 def test_the_login_cookie_and_the_rate_limit_page(world: Flask) -> None:

@@ -48,6 +48,12 @@ class Lists:
         return OfflineVerifier(trust or self.trust, [revocations or self.revocations], self.pinned)
 
 
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """SQLite only: what is attacked is the signed documents; the forgery corpus covers both databases."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
 @pytest.fixture
 def lists(registry: Flask) -> Lists:
     moment = datetime.now(UTC)
