@@ -212,6 +212,17 @@ def _migrated(url: str) -> str:
     return url
 
 
+def bench_config(url: str) -> dict[str, object]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": SECRET_KEY,
+        "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 8192,
+    }
+
+
 @contextlib.contextmanager
 def bench_app(url: str) -> Iterator[Flask]:
     """The app in this process, on the server's database and secrets, inside an app context.
@@ -219,16 +230,7 @@ def bench_app(url: str) -> Iterator[Flask]:
     For setting up (tokens, users) and checking afterwards. Passwords it sets are hashed cheaply:
     the benchmark's citizens never log in with them.
     """
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": SECRET_KEY,
-            "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_KIB": 8192,
-        }
-    )
+    app = create_app(bench_config(url))
     with app.app_context():
         try:
             yield app
