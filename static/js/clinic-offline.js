@@ -446,6 +446,10 @@ function readEnvelope(message) {
     throw new Error("protected header, payload and signature are byte strings");
   }
   if (!(unprotected instanceof Map) || unprotected.size !== 0) throw new Error("the unprotected header must be empty");
+  const written = [0x84, ...byteString(protectedHeader), 0xa0, ...byteString(payload), ...byteString(signature)];
+  if (written.length !== message.length || written.some((byte, index) => byte !== message[index])) {
+    throw new Error("not written as sign1 writes it: trailing bytes, chunks or long length fields");
+  }
   const header = decodeCbor(protectedHeader);
   if (!(header instanceof Map) || header.size !== 2 || !header.has(1) || !header.has(4)) {
     throw new Error("the protected header holds exactly alg and kid");

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.cookiejar
 import logging
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,11 +22,10 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from policy_codes import PREFIX
 from policy_codes.base45 import b45decode, b45encode
-from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, snils
+from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, served, snils
 from tests.webapp.conftest import person_data
 from tests.webapp.pages import PASSWORD, code_text, csrf
 from webapp import accounts, lifecycle
@@ -251,19 +249,6 @@ def unexpected_error(world: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
         patch.setattr(lifecycle, "open_policy", broken)
         assert client.get(f"/insurer/person/{MOTHER.enp}").status_code == 500
     world.config["PROPAGATE_EXCEPTIONS"] = None
-
-
-@contextmanager
-def served(app: Flask) -> Iterator[str]:
-    """The app behind werkzeug's own server (what `make run` uses), which logs every request line."""
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
 
 
 def over_http(world: Flask) -> None:
