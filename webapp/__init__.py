@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         configure_sqlite(db.engine)
 
-    from webapp import auth, cli, i18n, security
+    from webapp import auth, cli, i18n, labels, security
     from webapp.api import api
     from webapp.views.admin import admin
     from webapp.views.citizen import citizen
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    labels.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on

@@ -13,12 +13,12 @@ from datetime import date, datetime
 from pathlib import Path
 
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _  # lazy: read in the language of the page that shows it
 from fpdf import FPDF
 
 from policy_codes import Enp
 from policy_codes.codec import MOSCOW
 from policy_codes.render import code128_svg, qr_svg
+from webapp.labels import POLICY_KINDS, POLICY_STATUSES
 from webapp.models import IssuedCode, Person
 
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
@@ -31,10 +31,6 @@ LINE = 6.5
 QR_SIDE = 85  # mm at most: a version 10 code gets modules of about 1.3 mm, easy for any phone or desk scanner
 BARCODE_BOX = (60, 45)  # mm: narrow bars of about 0.3 mm, the digits under them
 MUTED = (85, 85, 85)
-
-#: Shared with the policy card, so the page and the paper name things the same way.
-POLICY_KINDS = {"policy": _("Полис ОМС единого образца"), "temporary_certificate": _("Временное свидетельство")}
-POLICY_STATUSES = {"active": _("действует"), "suspended": _("приостановлен"), "terminated": _("прекращён")}
 
 
 def _day(value: date) -> str:

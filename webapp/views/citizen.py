@@ -58,8 +58,6 @@ def _card(error: str = "", status: int = 200) -> tuple[str, int]:
         policy=lifecycle.open_policy(person),
         code=lifecycle.current_code(person),
         cover=lifecycle.newborn_cover(person, lifecycle.today_in_moscow(datetime.now(UTC))),
-        kinds=pdf_extract.POLICY_KINDS,
-        statuses=pdf_extract.POLICY_STATUSES,
         reissue_request=latest,
         requested_on=lifecycle.today_in_moscow(latest.created_at) if latest else None,
         reasons=reissue_requests.REASONS,
@@ -138,9 +136,6 @@ def request_reissue() -> Any:
     person = chosen_person()
     try:
         reason = reissue_requests.reason_text(request.form.get("reason", ""), request.form.get("details", ""))
-    except RegistryError as error:
-        return _card(str(error), 400)
-    try:
         reissue_requests.request_reissue(person, reason, f"citizen:{current_user.username}")
     except reissue_requests.RequestAlreadyOpen:
         flash(_("Заявка уже подана, новая не нужна: страховая компания рассмотрит ту, что есть."), "ok")

@@ -1,0 +1,25 @@
+"""Words for the registry's stored values, the same on every page and on paper.
+
+Lazy strings: each reads in the language of the page that shows it (the PDF
+extract forces Russian).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _
+
+POLICY_KINDS = {"policy": _("Полис ОМС единого образца"), "temporary_certificate": _("Временное свидетельство")}
+POLICY_STATUSES = {
+    "active": _("действует"),
+    "suspended": _("приостановлен"),
+    "terminated": _("прекращён"),
+    "closed": _("закрыт"),
+}
+CODE_STATUSES = {"current": _("действующий"), "superseded": _("заменён новым"), "revoked": _("отозван")}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, code_statuses=CODE_STATUSES
+    )
