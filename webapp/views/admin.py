@@ -63,7 +63,7 @@ def _helpers() -> dict[str, Any]:
         aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         return aware.astimezone(MOSCOW).strftime(pattern)
 
-    return {"moscow_time": moscow_time, "KeyStatus": KeyStatus, "Role": Role}
+    return {"moscow_time": moscow_time, "Role": Role}
 
 
 @admin.get("/")
