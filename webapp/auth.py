@@ -112,4 +112,7 @@ def activate() -> Any:
 def logout() -> Response:
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # The phone keeps the citizen's card for offline use; a shared phone must not keep it after logout.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
