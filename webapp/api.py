@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
@@ -76,10 +76,9 @@ def _database_unavailable(_error: SQLAlchemyError) -> tuple[Response, int]:
 def _authenticate() -> tuple[Response, int] | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    clinic = accounts.clinic_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    if clinic is None:
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or accounts.clinic_code_for_token(token) is None:
         return error_response(401)
-    g.clinic = clinic
     return None
 
 

@@ -42,7 +42,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
-def make_app(database_url: str) -> Flask:
+def make_app(database_url: str, **overrides: object) -> Flask:
     return create_app(
         {
             "TESTING": True,
@@ -53,6 +53,7 @@ def make_app(database_url: str) -> Flask:
             # Real argon2id, at a cost a test suite can afford.
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_KIB": 8192,
+            **overrides,
         }
     )
 
