@@ -272,13 +272,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+RATELIMIT_STORAGE_URI = os.environ.get("BENCH_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/14")
+
+
 def server_env(url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET_KEY,
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        # Several workers share their limits through Redis, as in production (DESIGN.md, "Configuration").
+        "RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
         "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -221,3 +222,13 @@ def test_the_longest_names_still_fit_one_page_that_scans(registry: Flask) -> Non
     found = barcodes(page)
     assert found[zxingcpp.BarcodeFormat.QRCode] == code.text
     assert found[zxingcpp.BarcodeFormat.Code128] == code.person.enp
+
+
+def test_the_cached_code_picture_follows_a_reissue(people: Flask) -> None:
+    """Pictures are cached by code text: after a reissue the card shows the new code, never the old one."""
+    client = logged_in(people, "ivanova")
+    for _ in range(2):
+        (shown,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(client.get("/me/code.png").data)))
+        assert shown.text == code_text(people, MOTHER)
+        with people.app_context():
+            lifecycle.reissue(MOTHER, "test", "новый телефон")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,11 @@ from webapp.extensions import db
 from webapp.models import IssuedCode, Person, Representation, Role
 
 citizen = Blueprint("citizen", __name__, url_prefix="/me")
+
+#: A static code's picture changes only when the code does, so each worker draws each one once.
+#: (Live codes are new every time and go straight to `qr_svg`.)
+static_qr_svg = functools.lru_cache(maxsize=512)(qr_svg)
+static_qr_png = functools.lru_cache(maxsize=512)(qr_png)
 
 
 def people_in_reach() -> list[Person]:
@@ -105,13 +111,13 @@ def _download(body: bytes, mimetype: str, name: str) -> Response:
 @role_required(Role.CITIZEN)
 def code_svg() -> Response:
     fluid = not request.args.get("download")  # on the page it scales to the screen; a download keeps its size
-    return _download(qr_svg(_current_code_text(), fluid=fluid), "image/svg+xml", "polis-oms.svg")
+    return _download(static_qr_svg(_current_code_text(), fluid=fluid), "image/svg+xml", "polis-oms.svg")
 
 
 @citizen.get("/code.png")
 @role_required(Role.CITIZEN)
 def code_png() -> Response:
-    return _download(qr_png(_current_code_text(), scale=10), "image/png", "polis-oms.png")
+    return _download(static_qr_png(_current_code_text(), scale=10), "image/png", "polis-oms.png")
 
 
 @citizen.get("/barcode.svg")
