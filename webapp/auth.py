@@ -84,8 +84,13 @@ def login() -> Any:
     return render_template("login.html", username="")
 
 
+def _activation_key() -> str:
+    """Guesses at one person's code count together, whatever login the guesser makes up."""
+    return f"activate:{request.remote_addr}:{request.form.get('enp', '').strip()[:16]}"
+
+
 @auth.route("/activate", methods=["GET", "POST"])
-@limiter.limit("5 per minute", key_func=_login_key, methods=["POST"])
+@limiter.limit("5 per minute", key_func=_activation_key, methods=["POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def activate() -> Any:
     """First visit: the ЕНП, the one-time code from the insurer, then a login and password of one's own."""

@@ -117,6 +117,10 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
         return VerificationResult(Verdict.NOT_FOUND, shown, moment, holder)
     if row.insurer_code != claims.insurer_code:  # another insurer's good signature over a serial it did not issue
         return VerificationResult(Verdict.FORGED, shown, moment)
+    if row.code_status == CodeStatus.CURRENT and (
+        claims.name.parts() != (row.surname, row.given_name, row.patronymic) or claims.birth_date != row.birth_date
+    ):  # a good signature over someone else's name: only a stolen key makes one
+        return VerificationResult(Verdict.FORGED, shown, moment)
     info = PolicyInfo(row.kind, row.insurer_code, row.insurer_name, row.valid_from, row.valid_to, row.policy_status)
     if row.key_status == KeyStatus.COMPROMISED:
         return VerificationResult(Verdict.KEY_COMPROMISED, shown, moment, holder, info)
@@ -138,6 +142,10 @@ _REGISTRY_ROW = (
         Policy.status.label("policy_status"),
         Insurer.code.label("insurer_code"),
         Insurer.name.label("insurer_name"),
+        Person.surname,
+        Person.given_name,
+        Person.patronymic,
+        Person.birth_date,
     )
     .join(Person, IssuedCode.person_id == Person.id)
     .join(Policy, IssuedCode.policy_id == Policy.id)

@@ -233,9 +233,12 @@ def test_activation_codes_are_only_for_the_insurers_own_people(people: Flask) ->
 def test_activation_is_rate_limited(people: Flask) -> None:
     client = people.test_client()
     token = csrf(client, "/activate")
-    form = {"enp": CHILD, "code": "AAAA-AAAA", "username": "x", "password": PASSWORD, "password_again": PASSWORD}
-    codes = [client.post("/activate", data=form | {"csrf_token": token}).status_code for _ in range(6)]
-    assert codes == [400] * 5 + [429]
+    form = {"enp": CHILD, "code": "AAAA-AAAA", "password": PASSWORD, "password_again": PASSWORD}
+    codes = [
+        client.post("/activate", data=form | {"username": f"guess-{n}", "csrf_token": token}).status_code
+        for n in range(6)
+    ]
+    assert codes == [400] * 5 + [429], "a new made-up login each time does not reset the count for the number"
 
 
 def test_activation_codes_are_stored_hashed(registry: Flask) -> None:

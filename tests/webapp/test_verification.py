@@ -9,7 +9,7 @@ import cbor2
 import pytest
 from flask import Flask
 
-from policy_codes import PREFIX, CodeKind, Enp, Verdict, decode, encode
+from policy_codes import PREFIX, CodeKind, Enp, FullName, Verdict, decode, encode
 from policy_codes.base45 import b45decode, b45encode
 from signing import KeyRing, sign1
 from tests.test_legacy import type_02
@@ -59,6 +59,17 @@ def test_signed_code_of_a_person_not_in_the_registry(registry: Flask) -> None:
     stranger = replace(claims, enp=Enp("1234567890123452"))
     text = encode(stranger, keystore.signing_key("77001", NOW))
     assert verify_scan(text, now=NOW).verdict is Verdict.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "change", [{"name": FullName("Самозванова", "Мария", "Петровна")}, {"birth_date": date(1991, 4, 12)}]
+)
+def test_the_insurers_own_key_over_another_name_is_forged(registry: Flask, change: dict[str, object]) -> None:
+    """Only a stolen key signs a current serial with a name or birth date the registry does not hold."""
+    claims = decode(register().text, keystore.trust_list(), NOW).claims
+    impostor = encode(replace(claims, **change), keystore.signing_key("77001", NOW))
+    assert verify_scan(impostor, now=NOW).verdict is Verdict.FORGED
+    assert verify_scan(encode(claims, keystore.signing_key("77001", NOW)), now=NOW).verdict is Verdict.VALID
 
 
 def test_forged_unknown_key_malformed_and_other(registry: Flask) -> None:
