@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from webapp import audit, lifecycle
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
-from webapp.models import Person, ReissueRequest, RequestStatus
+from webapp.models import IssuedCode, Person, ReissueRequest, RequestStatus
 from webapp.transactions import atomic
 
 REASON_MAX = 500
@@ -130,3 +130,15 @@ def fulfil(request_id: int, actor: str, scope: str | None = None, now: datetime 
     request = close_request(request_id, RequestStatus.DONE, actor, scope, now)
     lifecycle.reissue(request.person.enp, actor, f"заявка: {request.reason}", scope=scope, now=now)
     return request
+
+
+@atomic
+def reissue_answering_requests(
+    enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None
+) -> IssuedCode:
+    """Staff reissue from the person's page: a request the person had open is thereby done."""
+    code = lifecycle.reissue(enp, actor, reason, scope=scope, now=now)
+    waiting = _open_request(code.person_id)
+    if waiting is not None:
+        close_request(waiting.id, RequestStatus.DONE, actor, scope, now)
+    return code

@@ -291,3 +291,14 @@ def test_insurer_declines_a_request_and_cannot_touch_another_insurers(people: Fl
     with people.app_context():
         assert reissue_requests.latest_request(lifecycle.person_by_enp(CHILD)).status == RequestStatus.DECLINED
         assert reissue_requests.latest_request(lifecycle.person_by_enp(STRANGER)).status == RequestStatus.OPEN
+
+
+def test_a_reissue_from_the_persons_page_answers_their_open_request(people: Flask) -> None:
+    open_request(people, CHILD)
+    staff = logged_in(people, "smo")
+    assert "Перевыпуск кода её закроет" in staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    form = {"reason": "по заявке", "csrf_token": csrf(staff, "/insurer/")}
+    assert staff.post(f"/insurer/person/{CHILD}/reissue", data=form).status_code == 302
+    with people.app_context():
+        assert reissue_requests.latest_request(lifecycle.person_by_enp(CHILD)).status == RequestStatus.DONE
+    assert "Иванов Артём" not in staff.get("/insurer/requests").get_data(as_text=True)

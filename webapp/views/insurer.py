@@ -28,7 +28,7 @@ SEARCH_LIMIT = 50
 
 #: The lifecycle actions staff may take from a person's page, all with a reason.
 ACTIONS = {
-    "reissue": lifecycle.reissue,
+    "reissue": reissue_requests.reissue_answering_requests,
     "revoke": lifecycle.revoke,
     "suspend": lifecycle.suspend,
     "resume": lifecycle.resume,
@@ -92,8 +92,14 @@ def person(enp: str) -> str:
     trail = db.session.scalars(
         select(AuditEntry).where(AuditEntry.entity_key == enp).order_by(AuditEntry.id.desc()).limit(100)
     ).all()
+    latest = reissue_requests.latest_request(someone)
     return render_template(
-        "insurer/person.html", person=someone, policy=lifecycle.open_policy(someone), codes=codes, trail=trail
+        "insurer/person.html",
+        person=someone,
+        policy=lifecycle.open_policy(someone),
+        codes=codes,
+        trail=trail,
+        waiting=latest if latest is not None and latest.status == RequestStatus.OPEN else None,
     )
 
 
