@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.webapp.databases import create_postgres_database, drop_postgres_database, postgres_unreachable
+from tests.webapp.databases import postgres_database
 
 
 @pytest.fixture
@@ -18,12 +18,8 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def postgresql_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    reason = postgres_unreachable()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {reason}")
-    name = f"oms_faults_{os.getpid()}_{request.node.name.split('[')[0][-20:]}"
-    yield create_postgres_database(name)
-    drop_postgres_database(name)
+    with postgres_database(f"oms_faults_{os.getpid()}_{request.node.name.split('[')[0][-20:]}") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,7 +15,7 @@ from tests.faults.load import Load
 from tests.faults.registry import INSURER_LOGIN, audited_reissues, prepare, problems, snapshot
 from tests.faults.server import Server
 from tests.webapp.conftest import make_app
-from tests.webapp.databases import postgres_unreachable
+from tests.webapp.databases import require_postgres
 from webapp.extensions import db
 from webapp.models import AuditEntry
 
@@ -125,9 +125,7 @@ def test_missing_postgres_tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 
 def test_pg_dump_failure_leaves_no_file(tmp_path: Path) -> None:
-    reason = postgres_unreachable()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {reason}")
+    require_postgres()
     app = make_app("postgresql+psycopg://postgres@127.0.0.1:5432/oms_no_such_database")
     code, output = invoke(app, "backup", "create", str(tmp_path / "oms.dump"))
     assert code == 1

@@ -10,7 +10,7 @@ from flask import Flask
 
 from tests.security.world import populate
 from tests.webapp import conftest as webapp_fixtures
-from tests.webapp.databases import create_postgres_database, drop_postgres_database, postgres_unreachable
+from tests.webapp.databases import postgres_database
 
 app = webapp_fixtures.app
 database_url = webapp_fixtures.database_url
@@ -19,12 +19,8 @@ registry = webapp_fixtures.registry
 
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
-    reason = postgres_unreachable()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not reachable: {reason}")
-    name = f"oms_security_{os.getpid()}"
-    yield create_postgres_database(name)
-    drop_postgres_database(name)
+    with postgres_database(f"oms_security_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from policy_codes import Enp, FullName
-from tests.webapp.databases import create_postgres_database, drop_postgres_database, postgres_unreachable, wipe
+from tests.webapp.databases import postgres_database, wipe
 from webapp import create_app, holidays_admin, lifecycle, organisations
 from webapp.extensions import db
 from webapp.lifecycle import PersonData
@@ -24,12 +24,8 @@ PASSPHRASE = "test-signing-passphrase"
 
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
-    reason = postgres_unreachable()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not reachable: {reason}")
-    name = f"oms_test_{os.getpid()}"
-    yield create_postgres_database(name)
-    drop_postgres_database(name)
+    with postgres_database(f"oms_test_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

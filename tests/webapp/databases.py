@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
+import pytest
 from sqlalchemy import text
 
 from webapp.extensions import db
@@ -20,6 +23,21 @@ def postgres_unreachable() -> str | None:
             return None
     except psycopg.Error as error:
         return str(error).strip().splitlines()[0]
+
+
+def require_postgres() -> None:
+    """Skip the test, saying why, when PostgreSQL does not answer."""
+    reason = postgres_unreachable()
+    if reason is not None:
+        pytest.skip(f"PostgreSQL not reachable at {PG_HOST}:5432: {reason}")
+
+
+@contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database, dropped afterwards; the test is skipped when none answers."""
+    require_postgres()
+    yield create_postgres_database(name)
+    drop_postgres_database(name)
 
 
 def create_postgres_database(name: str) -> str:

@@ -19,7 +19,7 @@ import pytest
 from flask_migrate import upgrade
 
 from tests.webapp.conftest import make_app
-from tests.webapp.databases import PG_HOST, create_postgres_database, drop_postgres_database, postgres_unreachable
+from tests.webapp.databases import PG_HOST, create_postgres_database, drop_postgres_database, require_postgres
 from webapp import organisations
 from webapp.extensions import db
 from webapp.models import Category, PolicyKind, PolicyStatus
@@ -67,9 +67,7 @@ WHERE p.enp = %(enp)s AND pol.status <> 'closed'
 
 @pytest.fixture(scope="module")
 def partitioned() -> Iterator[psycopg.Connection[Any]]:
-    reason = postgres_unreachable()
-    if reason is not None:
-        pytest.skip(f"PostgreSQL not reachable, the partitioning test needs it: {reason}")
+    require_postgres()
     name = f"oms_partitions_{os.getpid()}"
     app = make_app(create_postgres_database(name))
     try:
