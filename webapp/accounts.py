@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from webapp import audit, lifecycle
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
-from webapp.models import ApiToken, Clinic, Role, User
+from webapp.models import ApiToken, Clinic, Person, Role, User
 from webapp.transactions import atomic
 
 MIN_PASSWORD_LENGTH = 10
@@ -85,13 +85,25 @@ def create_user(
         role=role,
         insurer=lifecycle.insurer_by_code(insurer_code) if role is Role.INSURER and insurer_code else None,
         clinic=clinic_by_code(clinic_code) if role is Role.CLINIC and clinic_code else None,
-        person=lifecycle.person_by_enp(enp) if role is Role.CITIZEN and enp else None,
+        person=_person_without_account(enp) if role is Role.CITIZEN and enp else None,
         created_at=datetime.now(UTC),
     )
     db.session.add(user)
     db.session.flush()
     audit.record(actor, "create_user", "user", username, details={"role": str(role)})
     return user
+
+
+def require_no_account(person: Person) -> None:
+    if db.session.scalar(select(User.id).where(User.person_id == person.id)):
+        raise RegistryError("У застрахованного уже есть учётная запись")
+
+
+def _person_without_account(enp: str) -> Person:
+    """The person, locked, so two activations (or a login made while one runs) cannot both succeed."""
+    person = lifecycle.person_by_enp(enp, lock=True)
+    require_no_account(person)
+    return person
 
 
 def _token_hash(token: str) -> str:

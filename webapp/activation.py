@@ -45,8 +45,7 @@ def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | N
     """A new one-time activation code for one of the insurer's people; shown once, never stored."""
     moment = now or datetime.now(UTC)
     person = lifecycle.person_by_enp(enp, scope, lock=True)
-    if db.session.scalar(select(User.id).where(User.person_id == person.id)):
-        raise RegistryError("У застрахованного уже есть учётная запись")
+    accounts.require_no_account(person)
     db.session.execute(
         update(ActivationCode)
         .where(ActivationCode.person_id == person.id, ActivationCode.used_at.is_(None))

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from webapp import accounts, publication
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.verification import VerificationResult, message, verify_scan
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -64,13 +63,6 @@ def error_response(status: int) -> tuple[Response, int]:
 @api.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> tuple[Response, int]:
     return error_response(error.code or 500)
-
-
-@api.errorhandler(SQLAlchemyError)
-def _database_unavailable(_error: SQLAlchemyError) -> tuple[Response, int]:
-    """The database is down or failed mid-request: nothing was written, say so plainly."""
-    db.session.rollback()
-    return error_response(503)
 
 
 def _authenticate() -> tuple[Response, int] | None:

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from policy_codes import Enp
 from tests.webapp.conftest import NOW, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
-from webapp import activation, lifecycle, reissue_requests
+from webapp import accounts, activation, lifecycle, reissue_requests
 from webapp.errors import RegistryError
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
@@ -302,3 +302,15 @@ def test_a_reissue_from_the_persons_page_answers_their_open_request(people: Flas
     with people.app_context():
         assert reissue_requests.latest_request(lifecycle.person_by_enp(CHILD)).status == RequestStatus.DONE
     assert "Иванов Артём" not in staff.get("/insurer/requests").get_data(as_text=True)
+
+
+def test_a_person_never_gets_a_second_account(registry: Flask) -> None:
+    register()
+    code = activation.issue_code(MOTHER, "test", now=NOW)
+    accounts.create_user("made-by-staff", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
+    with pytest.raises(RegistryError, match="уже есть учётная запись"):
+        activation.activate(MOTHER, code, "second", PASSWORD, now=NOW)
+    with pytest.raises(RegistryError, match="уже есть учётная запись"):
+        accounts.create_user("third", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
+    assert db.session.query(User).filter_by(person_id=lifecycle.person_by_enp(MOTHER).id).count() == 1
+    assert db.session.query(ActivationCode).one().used_at is None, "the refused activation used nothing up"
