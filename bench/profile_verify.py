@@ -51,7 +51,7 @@ def component(key: tuple[str, int, str]) -> str:
 #: Steps of a verification request, by the function that does them (cumulative time).
 STEPS = [
     ("the whole request in Flask (Flask.wsgi_app)", "flask/app.py", "wsgi_app"),
-    ("token → clinic (accounts.clinic_code_for_token)", "webapp/accounts.py", "clinic_code_for_token"),
+    ("token check (accounts.token_is_live)", "webapp/accounts.py", "token_is_live"),
     ("verify_scan (decode, ES256, registry row)", "webapp/verification.py", "verify_scan"),
     ("decode alone (policy_codes.decode)", "policy_codes/codec.py", "decode"),
     ("rate limit checks (flask_limiter)", "flask_limiter/_extension.py", "_check_request_limit"),

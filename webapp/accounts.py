@@ -134,16 +134,12 @@ def revoke_token(token_id: int, actor: str) -> ApiToken:
 
 
 #: One indexed look-up per API request: a plain statement, built once (no ORM objects on the hot path).
-_LIVE_TOKEN_CLINIC = (
-    select(Clinic.code)
-    .join(ApiToken, ApiToken.clinic_id == Clinic.id)
-    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
-)
+_LIVE_TOKEN = select(ApiToken.id).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 
 
-def clinic_code_for_token(token: str) -> str | None:
-    """The code of the clinic a live token belongs to, or None."""
-    return db.session.execute(_LIVE_TOKEN_CLINIC, {"token_hash": _token_hash(token)}).scalar()
+def token_is_live(token: str) -> bool:
+    """Whether a clinic system's bearer token exists and was not revoked."""
+    return db.session.execute(_LIVE_TOKEN, {"token_hash": _token_hash(token)}).first() is not None
 
 
 @atomic

@@ -69,7 +69,7 @@ def _authenticate() -> tuple[Response, int] | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token or accounts.clinic_code_for_token(token) is None:
+    if scheme.lower() != "bearer" or not token or not accounts.token_is_live(token):
         return error_response(401)
     return None
 

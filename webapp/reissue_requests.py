@@ -58,7 +58,7 @@ def latest_request(person: Person) -> ReissueRequest | None:
     )
 
 
-def _open_request(person_id: int) -> ReissueRequest | None:
+def open_request_of(person_id: int) -> ReissueRequest | None:
     return db.session.scalar(
         select(ReissueRequest).where(ReissueRequest.person_id == person_id, ReissueRequest.status == RequestStatus.OPEN)
     )
@@ -72,7 +72,7 @@ def request_reissue(person: Person, reason: str, actor: str, now: datetime | Non
         raise RegistryError(_("Причина: от 1 до %(count)d знаков", count=REASON_MAX))
     moment = (now or datetime.now(UTC)).replace(microsecond=0)
     locked = lifecycle.person_by_enp(person.enp, lock=True)
-    if _open_request(locked.id) is not None:
+    if open_request_of(locked.id) is not None:
         raise RequestAlreadyOpen(_("Заявка на перевыпуск уже подана и ждёт ответа страховой компании"))
     if lifecycle.open_policy(locked) is None:
         raise RegistryError(_("Полиса пока нет: перевыпускать нечего"))
@@ -138,7 +138,7 @@ def reissue_answering_requests(
 ) -> IssuedCode:
     """Staff reissue from the person's page: a request the person had open is thereby done."""
     code = lifecycle.reissue(enp, actor, reason, scope=scope, now=now)
-    waiting = _open_request(code.person_id)
+    waiting = open_request_of(code.person_id)
     if waiting is not None:
         close_request(waiting.id, RequestStatus.DONE, actor, scope, now)
     return code

@@ -34,8 +34,6 @@ ACTIONS = {
     "resume": lifecycle.resume,
     "terminate": lifecycle.terminate,
 }
-#: Why a person may change insurer more than once a year (DESIGN.md, "Changing insurer").
-TRANSFER_EXCEPTIONS = ("", "moved_region", "insurer_left")
 
 
 def scope() -> str:
@@ -92,14 +90,15 @@ def person(enp: str) -> str:
     trail = db.session.scalars(
         select(AuditEntry).where(AuditEntry.entity_key == enp).order_by(AuditEntry.id.desc()).limit(100)
     ).all()
-    latest = reissue_requests.latest_request(someone)
+    waiting = reissue_requests.open_request_of(someone.id)
     return render_template(
         "insurer/person.html",
         person=someone,
         policy=lifecycle.open_policy(someone),
         codes=codes,
         trail=trail,
-        waiting=latest if latest is not None and latest.status == RequestStatus.OPEN else None,
+        waiting=waiting,
+        waiting_since=waiting and lifecycle.today_in_moscow(waiting.created_at),
     )
 
 
@@ -187,13 +186,13 @@ def transfer() -> Any:
     """Accept a person moving to us from another insurer, on their application; the number stays."""
     form = {name: request.form.get(name, "").strip() for name in ("enp", "birth_date", "applied_on", "exception")}
     if request.method == "GET":
-        return render_template("insurer/transfer.html", form=form, exceptions=TRANSFER_EXCEPTIONS)
+        return render_template("insurer/transfer.html", form=form)
     try:
         applied_on = date.fromisoformat(form["applied_on"])
         birth_date = date.fromisoformat(form["birth_date"])
     except ValueError:
         flash(_("Дата в формате ГГГГ-ММ-ДД"), "error")
-        return render_template("insurer/transfer.html", form=form, exceptions=TRANSFER_EXCEPTIONS), 400
+        return render_template("insurer/transfer.html", form=form), 400
     try:
         # The application carries the birth date: a mistyped number must not move someone else.
         if lifecycle.person_by_enp(form["enp"]).birth_date != birth_date:
@@ -206,7 +205,7 @@ def transfer() -> Any:
     else:
         flash(_("Застрахованный принят, новый код выпущен"), "ok")
         return redirect(url_for("insurer.person", enp=form["enp"]))
-    return render_template("insurer/transfer.html", form=form, exceptions=TRANSFER_EXCEPTIONS), 400
+    return render_template("insurer/transfer.html", form=form), 400
 
 
 @insurer.get("/requests")
