@@ -16,10 +16,19 @@ POLICY_STATUSES = {
     "terminated": _("прекращён"),
     "closed": _("закрыт"),
 }
+CATEGORIES = {
+    "citizen": _("гражданин РФ"),
+    "foreign_permanent": _("иностранец, постоянно проживающий"),
+    "foreign_temporary": _("иностранец, временно проживающий"),
+    "stateless_permanent": _("лицо без гражданства, постоянно проживающее"),
+    "stateless_temporary": _("лицо без гражданства, временно проживающее"),
+    "refugee": _("беженец"),
+    "eaeu_worker": _("трудящийся из ЕАЭС"),
+}
 CODE_STATUSES = {"current": _("действующий"), "superseded": _("заменён новым"), "revoked": _("отозван")}
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, code_statuses=CODE_STATUSES
+        policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, code_statuses=CODE_STATUSES, categories=CATEGORIES
     )
