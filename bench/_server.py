@@ -32,6 +32,7 @@ from flask import Flask
 from flask_login.utils import _create_identifier
 
 from webapp import create_app
+from webapp.database import dispose_engines
 from webapp.extensions import db
 from webapp.lifecycle import today_in_moscow
 from webapp.models import User
@@ -236,7 +237,7 @@ def bench_app(url: str) -> Iterator[Flask]:
             yield app
         finally:
             db.session.remove()
-            db.engine.dispose()
+            dispose_engines()
 
 
 def session_cookie(app: Flask, user: User) -> str:

@@ -40,6 +40,7 @@ from policy_codes.sample_people import SamplePerson, sample_people
 from policy_codes.snils import UNCHECKED_UP_TO, snils_control
 from webapp import create_app, keystore, organisations, registry_csv
 from webapp.codes import make_claims
+from webapp.database import dispose_engines
 from webapp.extensions import db
 from webapp.lifecycle import today_in_moscow
 from webapp.models import Category, IssuedCode, Person, PolicyKind
@@ -184,7 +185,7 @@ def registry_app(url: str) -> Iterator[Flask]:
             yield app
         finally:
             db.session.remove()
-            db.engine.dispose()
+            dispose_engines()
 
 
 # --- timing -----------------------------------------------------------------

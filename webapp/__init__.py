@@ -8,7 +8,7 @@ from flask import Flask, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from webapp import config, errors
-from webapp.database import configure_sqlite
+from webapp.database import add_reads_bind, configure_sqlite
 from webapp.extensions import csrf, db, limiter, migrate
 
 
@@ -26,11 +26,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    add_reads_bind(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.MIGRATIONS))
     limiter.init_app(app)
     with app.app_context():
-        configure_sqlite(db.engine)
+        for engine in db.engines.values():
+            configure_sqlite(engine)
 
     from webapp import auth, cli, i18n, labels, security
     from webapp.api import api

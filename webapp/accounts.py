@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
@@ -11,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from webapp import audit, lifecycle
+from webapp import audit, lifecycle, single_reads
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Person, Role, User
@@ -19,6 +20,9 @@ from webapp.transactions import atomic
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
+#: How long a worker trusts a token it found live without asking the database again (API_TOKEN_TRUST_SECONDS).
+#: A revocation takes effect at once on the worker that made it, and within this time on every other.
+TOKEN_TRUST_SECONDS = 10.0
 
 
 _DEFAULTS = PasswordHasher()
@@ -130,16 +134,36 @@ def revoke_token(token_id: int, actor: str) -> ApiToken:
     if record.revoked_at is None:
         record.revoked_at = datetime.now(UTC)
         audit.record(actor, "revoke_token", "clinic", record.clinic.code, details={"token_id": token_id})
+    _trusted_tokens().pop(record.token_hash, None)
     return record
 
 
-#: One indexed look-up per API request: a plain statement, built once (no ORM objects on the hot path).
+#: An indexed look-up: a plain statement, built once (no ORM objects on the hot path).
 _LIVE_TOKEN = select(ApiToken.id).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
 
 
+def _trusted_tokens() -> dict[str, float]:
+    """This worker's live tokens: token hash → the monotonic time until which it is trusted unasked."""
+    return current_app.extensions.setdefault("trusted_api_tokens", {})
+
+
 def token_is_live(token: str) -> bool:
-    """Whether a clinic system's bearer token exists and was not revoked."""
-    return db.session.execute(_LIVE_TOKEN, {"token_hash": _token_hash(token)}).first() is not None
+    """Whether a clinic system's bearer token exists and was not revoked.
+
+    A busy clinic system sends many requests a second; each worker asks the database about its token
+    once per API_TOKEN_TRUST_SECONDS instead of on every request. Only live tokens are remembered.
+    """
+    token_hash = _token_hash(token)
+    trusted = _trusted_tokens()
+    now = time.monotonic()
+    if trusted.get(token_hash, 0.0) > now:
+        return True
+    live = single_reads.first_row(_LIVE_TOKEN, {"token_hash": token_hash}) is not None
+    if live:
+        trusted[token_hash] = now + current_app.config.get("API_TOKEN_TRUST_SECONDS", TOKEN_TRUST_SECONDS)
+    else:
+        trusted.pop(token_hash, None)
+    return live
 
 
 @atomic

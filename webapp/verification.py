@@ -29,7 +29,7 @@ from policy_codes import (
     parse_legacy,
 )
 from signing import KeyStatus
-from webapp import keystore
+from webapp import keystore, single_reads
 from webapp.extensions import db
 from webapp.lifecycle import newborn_cover, open_policy, today_in_moscow
 from webapp.models import CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, SigningKeyRecord
@@ -109,10 +109,7 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
     claims = verified.claims
     shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
     holder = Holder(claims.name.display(), claims.birth_date, claims.enp.masked())
-    # Core, not Session.execute: the ORM layer would cost more than the query itself on this hot path.
-    row = (
-        db.session.connection().execute(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial}).one_or_none()
-    )
+    row = single_reads.first_row(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial})
     if row is None:
         return VerificationResult(Verdict.NOT_FOUND, shown, moment, holder)
     if row.insurer_code != claims.insurer_code:  # another insurer's good signature over a serial it did not issue

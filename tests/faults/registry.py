@@ -15,6 +15,7 @@ from tests.faults.server import PASSWORD
 from tests.webapp.conftest import make_app, person_data, seed_registry
 from tests.webapp.databases import wipe
 from webapp import accounts, audit, lifecycle
+from webapp.database import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Role
 
@@ -45,7 +46,7 @@ def prepare(database_url: str, people: int = 4) -> Registry:
         accounts.create_user(INSURER_LOGIN, PASSWORD, Role.INSURER, "test", insurer_code="77001")
         _, token = accounts.create_token("GP-001", "faults", "test")
         db.session.remove()
-        db.engine.dispose()  # no pooled connection stays open to the database the test then breaks
+        dispose_engines()  # no pooled connection stays open to the database the test then breaks
     return Registry(app, enps, token)
 
 

@@ -16,6 +16,7 @@ from tests.faults.registry import INSURER_LOGIN, audited_reissues, prepare, prob
 from tests.faults.server import Server
 from tests.webapp.conftest import make_app
 from tests.webapp.databases import require_postgres
+from webapp.database import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry
 
@@ -37,7 +38,7 @@ def audit_log(app: Flask) -> list[tuple[int, str]]:
 def dispose(app: Flask) -> None:
     """The test's own pooled connections go: a restore replaces tables under them."""
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def test_backup_while_serving_then_restore(database_url: str, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from policy_codes import Enp, FullName
 from tests.webapp.databases import postgres_database, wipe
 from webapp import create_app, holidays_admin, lifecycle, organisations
+from webapp.database import dispose_engines
 from webapp.extensions import db
 from webapp.lifecycle import PersonData
 from webapp.models import Category, IssuedCode
@@ -62,7 +63,7 @@ def app(database_url: str) -> Iterator[Flask]:
         wipe()
     yield app
     with app.app_context():
-        db.engine.dispose()
+        dispose_engines()
 
 
 def seed_registry() -> None:

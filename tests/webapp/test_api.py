@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from policy_codes.revocation import revocation_digest
 from signing import KeyRing, TrustList, sign1
 from signing.jws import verify_compact
 from tests.test_legacy import type_02
-from tests.webapp.conftest import person_data, register
+from tests.webapp.conftest import make_app, person_data, register
 from webapp import accounts, key_admin, keystore, lifecycle, publication
 from webapp.codes import live_code
 from webapp.extensions import db
@@ -141,14 +142,31 @@ def test_a_revoked_token_is_401(client: FlaskClient) -> None:
     assert verify(client, token, "x")[0] == 401
 
 
+def test_other_workers_drop_a_revoked_token_within_the_trust_window(
+    registry: Flask, client: FlaskClient, database_url: str
+) -> None:
+    """Each worker trusts a live token for API_TOKEN_TRUST_SECONDS; the revoking worker forgets it at once."""
+    registry.config["API_TOKEN_TRUST_SECONDS"] = 0.5
+    record, token = accounts.create_token("GP-001", "МИС", "test")
+    revoking_worker = make_app(database_url, API_TOKEN_TRUST_SECONDS=0.5)
+    revoking_client = revoking_worker.test_client()
+    assert verify(client, token, "x")[0] == verify(revoking_client, token, "x")[0] == 200
+    with revoking_worker.app_context():
+        accounts.revoke_token(record.id, "test")
+    assert verify(revoking_client, token, "x")[0] == 401
+    assert verify(client, token, "x")[0] == 200, "still trusted by the other worker"
+    time.sleep(0.6)
+    assert verify(client, token, "x")[0] == 401
+
+
 def test_an_oversized_body_is_413(client: FlaskClient, token: str) -> None:
     status, body = verify(client, token, "A" * 10_000)
     assert status == 413
     assert body["error"] == 413
 
 
-def test_the_rate_limit_is_per_token(registry: Flask, client: FlaskClient, token: str) -> None:
-    registry.config["API_VERIFY_RATE_LIMIT"] = "3 per minute"
+def test_the_rate_limit_is_per_token(registry: Flask, database_url: str, token: str) -> None:
+    client = make_app(database_url, API_VERIFY_RATE_LIMIT="3 per minute").test_client()
     other = accounts.create_token("GP-001", "второй", "test")[1]
     assert [verify(client, token, "x")[0] for _ in range(4)] == [200, 200, 200, 429]
     assert verify(client, other, "x")[0] == 200

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from policy_codes import CodeKind, Verdict, decode
 from tests.webapp.conftest import KEY_START, NOW, make_app, person_data, register
 from webapp import keystore, lifecycle
+from webapp.database import dispose_engines
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
@@ -174,7 +175,7 @@ def test_changes_survive_a_restart(registry: Flask, database_url: str) -> None:
     with restarted.app_context():
         assert verdict(revoked) is Verdict.REVOKED
         assert verdict(reissued) is Verdict.SUPERSEDED
-        db.engine.dispose()
+        dispose_engines()
 
 
 def test_concurrent_reissues_end_with_exactly_one_current_code(registry: Flask, database_url: str) -> None:

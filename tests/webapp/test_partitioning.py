@@ -21,7 +21,7 @@ from flask_migrate import upgrade
 from tests.webapp.conftest import make_app
 from tests.webapp.databases import PG_HOST, create_postgres_database, drop_postgres_database, require_postgres
 from webapp import organisations
-from webapp.extensions import db
+from webapp.database import dispose_engines
 from webapp.models import Category, PolicyKind, PolicyStatus
 
 pytestmark = pytest.mark.slow
@@ -76,7 +76,7 @@ def partitioned() -> Iterator[psycopg.Connection[Any]]:
             for code in REGIONS:
                 organisations.create_region(code, f"Регион {code}", "test")
             insurer = organisations.create_insurer("77001", "Демо-Мед", "test", "77").id
-            db.engine.dispose()
+            dispose_engines()
         with psycopg.connect(f"host={PG_HOST} port=5432 user=postgres dbname={name}", autocommit=True) as connection:
             tables, keys = SCRIPT.read_text(encoding="utf-8").split(KEYS_MARK)
             connection.execute(tables)
