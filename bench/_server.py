@@ -31,7 +31,7 @@ import registry
 from flask import Flask
 from flask_login.utils import _create_identifier
 
-from webapp import create_app
+from webapp import accounts, create_app
 from webapp.database import dispose_engines
 from webapp.extensions import db
 from webapp.lifecycle import today_in_moscow
@@ -50,6 +50,9 @@ PASSPHRASE = "bench-passphrase"
 #: protection ties a session to the address and User-Agent it was made for.
 USER_AGENT = "oms-bench/1"
 ENGINES = ("sqlite", "postgresql")
+#: Clinic systems the verification traffic comes from, each with its own token and under the production
+#: limit of 600 a minute: at the highest rate measured (~1,600/s) each sends about 3 a second.
+CLINIC_SYSTEMS = 500
 
 
 def note(message: str) -> None:
@@ -238,6 +241,11 @@ def bench_app(url: str) -> Iterator[Flask]:
         finally:
             db.session.remove()
             dispose_engines()
+
+
+def clinic_tokens(count: int = CLINIC_SYSTEMS) -> list[str]:
+    """Bearer tokens for `count` clinic systems, made inside `bench_app`."""
+    return [accounts.create_token(registry.CLINIC, f"bench system {n}", registry.ACTOR)[1] for n in range(count)]
 
 
 def session_cookie(app: Flask, user: User) -> str:

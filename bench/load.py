@@ -3,17 +3,18 @@
 Run from the repository root: `.venv/bin/python bench/load.py` (1,000,000 persons, SQLite then
 PostgreSQL); `--quick` is a smoke run on 20,000 persons with short rounds. The registry is generated
 and imported once per engine with bench/registry.py and cached (bench/_server.py); each run works on
-a copy, with a fresh clinic token (webapp.accounts.create_token) and citizen logins.
+a copy, with fresh tokens for 500 clinic systems (webapp.accounts.create_token) and citizen logins.
 
 Measured in the same run, each as the median of several rounds of wrk (one thread, fixed
 connections, no pause), on the same server:
 
 - GET /healthz, the trivial JSON endpoint: the baseline;
-- POST /api/v1/verify with real codes of real persons (a rotating set of 2,000) and the token;
+- POST /api/v1/verify with real codes of real persons (a rotating set of 2,000), each request with one
+  of the clinic systems' tokens, under the production limit of 600 a minute per token;
 - the citizen's QR (GET /me/code.svg) for one citizen over and over (the cached render), and for more
   citizens in turn than a worker's render cache holds (the first render),
   and the policy page GET /me/;
-- then verification paced at 80% of its peak (see bench/wrk/common.lua) for latency at that load;
+- then verification at 80% of its peak, open loop (bench/open_loop.py), for latency at that load;
 - last, a bare Flask app under the same gunicorn settings (bench/_wsgi.py): /healthz and a view that
   only checks the code's ES256 signature.
 
@@ -23,6 +24,7 @@ Every server and client stops by itself; Ctrl-C or an error also stops gunicorn.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -35,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _server
+import open_loop
 import registry
 from _server import Server, WrkResult, note
 
@@ -44,7 +47,7 @@ from webapp.models import Role
 GOAL_VERIFY_SHARE = 0.60
 GOAL_P99_MS = 25.0
 PACED_SHARE = 0.80
-PACED_CONNECTIONS = 32
+VERIFY_PATH = "/api/v1/verify"
 PEAK_CONNECTIONS = 8
 CITIZEN_PASSWORD = "load-bench-citizen"
 
@@ -92,7 +95,8 @@ class Measured:
 
 @dataclass(frozen=True)
 class Fixture:
-    token: str
+    tokens: list[str]  # one per clinic system; the first one for single checks
+    tokens_file: str
     codes_file: str
     same_cookie_file: str
     many_cookies_file: str
@@ -105,7 +109,7 @@ class Fixture:
 def prepare(url: str, folder: Path, settings: Settings) -> Fixture:
     """A clinic token, 2,000 current codes of random persons, and citizen logins for some of them."""
     with _server.bench_app(url) as app:
-        _, token = accounts.create_token(registry.CLINIC, "load benchmark", registry.ACTOR)
+        tokens = _server.clinic_tokens()
         enps, texts = registry.verification_sample(settings.people)
         cookies = []
         for index, enp in enumerate(enps[: settings.citizens]):
@@ -114,7 +118,8 @@ def prepare(url: str, folder: Path, settings: Settings) -> Fixture:
             )
             cookies.append(_server.session_cookie(app, user))
     return Fixture(
-        token=token,
+        tokens=tokens,
+        tokens_file=_server.lines_file(folder, "tokens.txt", tokens),
         codes_file=_server.lines_file(folder, "codes.txt", texts),
         same_cookie_file=_server.lines_file(folder, "same-citizen.txt", cookies[:1]),
         many_cookies_file=_server.lines_file(folder, "citizens.txt", cookies),
@@ -122,12 +127,15 @@ def prepare(url: str, folder: Path, settings: Settings) -> Fixture:
     )
 
 
+def verify_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
 def check_answers(server: Server, fixture: Fixture) -> None:
     """Before timing: the token verifies a code as valid, and the cookies reach the citizen's pages."""
     code = Path(fixture.codes_file).read_text().split("\n", 1)[0]
     body = json.dumps({"code": code}).encode()
-    headers = {"Authorization": f"Bearer {fixture.token}", "Content-Type": "application/json"}
-    status, answer = _server.request(server.port, "POST", "/api/v1/verify", body, headers)
+    status, answer = _server.request(server.port, "POST", "/api/v1/verify", body, verify_headers(fixture.tokens[0]))
     if status != 200 or json.loads(answer)["verdict"] != "valid":
         raise RuntimeError(f"verification answered {status}: {answer[:200]!r}")
     for cookie in Path(fixture.many_cookies_file).read_text().split()[:5]:
@@ -164,39 +172,28 @@ def measure(server: Server, endpoints: list[Endpoint], settings: Settings) -> di
 @dataclass(frozen=True)
 class Paced:
     target: float
-    think_ms: float
     result: Measured
 
 
-def paced(server: Server, endpoint: Endpoint, peak: float, settings: Settings) -> Paced:
-    """Verification at PACED_SHARE of `peak`: many connections with random pauses, the pause calibrated.
+def paced(server: Server, fixture: Fixture, peak: float, settings: Settings) -> Paced:
+    """Verification at PACED_SHARE of `peak`, open loop (bench/open_loop.py): the latency at that load.
 
-    Each connection sends, waits for the answer, then pauses for an exponential time. The rate is
-    connections / (pause + latency); short calibration runs adjust the pause until the rate is within
-    5% of the target (at most 4 tries), then the rounds are measured with that pause. The table says
-    which share of the peak the rounds really ran at.
+    Requests come at random times at the target rate whatever the server does, each on its own
+    connection, with the same codes and tokens as the peak runs.
     """
     target = PACED_SHARE * peak
-    think = PACED_CONNECTIONS / target  # seconds, before latency is known
-    for _ in range(4):
-        run = _run_paced(server, endpoint, think, max(3.0, settings.seconds / 2))
-        note(f"  calibrating: pause {think * 1000:.1f} ms → {run.rate:,.0f}/s (target {target:,.0f}/s)")
-        if abs(run.rate / target - 1) <= 0.05:
-            break
-        modelled = think + PACED_CONNECTIONS / target - PACED_CONNECTIONS / max(run.rate, 1.0)
-        # The model overshoots when latency swings between runs (a shared machine): then step by the ratio.
-        think = modelled if 0.25 * think < modelled < 4 * think else think * max(run.rate, 1.0) / target
-        think = max(0.001, think)
-    result = Measured(endpoint.label + f", paced at {PACED_SHARE:.0%} of peak")
+    codes = Path(fixture.codes_file).read_text(encoding="ascii").split()
+    pairs = zip(codes, itertools.cycle(fixture.tokens), strict=False)  # as bench/wrk/verify.lua pairs them
+    requests = [
+        open_loop.post_request(server.port, VERIFY_PATH, json.dumps({"code": code}).encode(), verify_headers(token))
+        for code, token in pairs
+    ]
+    result = Measured(VERIFY + f", open loop at {PACED_SHARE:.0%} of peak")
     for round_number in range(1, settings.rounds + 1):
-        run = _run_paced(server, endpoint, think, settings.seconds)
+        run = open_loop.run(server.port, requests, target, settings.seconds)
         result.runs.append(run)
-        note(f"  round {round_number}: paced: {run.rate:,.0f}/s, p50 {run.p50_ms:.1f} p99 {run.p99_ms:.1f} ms")
-    return Paced(target, think * 1000, result)
-
-
-def _run_paced(server: Server, endpoint: Endpoint, think: float, seconds: float) -> WrkResult:
-    return _server.wrk(server, endpoint.script, endpoint.args, seconds, PACED_CONNECTIONS, pause_ms=think * 1000)
+        note(f"  round {round_number}: {run.rate:,.0f}/s, p50 {run.p50_ms:.1f} p99 {run.p99_ms:.1f} ms")
+    return Paced(target, result)
 
 
 # --- one engine ---------------------------------------------------------------
@@ -242,7 +239,7 @@ def run_engine(engine: str, settings: Settings, folder: Path) -> EngineResult:
     with _server.working_copy(engine, settings.people) as url:
         note(f"{engine}: token, {settings.citizens:,} citizen logins, 2,000 codes")
         fixture = prepare(url, folder, settings)
-        verify = Endpoint(VERIFY, "verify.lua", ["/api/v1/verify", fixture.codes_file, fixture.token])
+        verify = Endpoint(VERIFY, "verify.lua", ["/api/v1/verify", fixture.codes_file, fixture.tokens_file])
         endpoints = [
             Endpoint(HEALTHZ, "get.lua", ["/healthz"]),
             verify,
@@ -254,8 +251,8 @@ def run_engine(engine: str, settings: Settings, folder: Path) -> EngineResult:
             check_answers(server, fixture)
             note(f"{engine}: the app, {settings.rounds} rounds of {settings.seconds:g} s per endpoint")
             measured = measure(server, endpoints, settings)
-            note(f"{engine}: verification paced at {PACED_SHARE:.0%} of its peak")
-            pace = paced(server, verify, measured[VERIFY].rate, settings)
+            note(f"{engine}: verification, open loop at {PACED_SHARE:.0%} of its peak")
+            pace = paced(server, fixture, measured[VERIFY].rate, settings)
         with _server.gunicorn("_wsgi:bare()", url, log_folder=folder) as server:
             check_bare(server, fixture)
             note(f"{engine}: the bare ES256 app")
@@ -302,8 +299,8 @@ def print_engine(result: EngineResult, settings: Settings) -> None:
     p = r.paced
     print(
         f"goal p99 < {GOAL_P99_MS:g} ms at {PACED_SHARE:.0%} of peak: target {p.target:,.0f}/s, "
-        f"ran {p.result.rate:,.0f}/s ({p.result.rate / r.rate(VERIFY):.0%} of peak), {PACED_CONNECTIONS} connections, "
-        f"mean pause {p.think_ms:.1f} ms: p99 {r.paced_p99:.1f} ms {verdict(r.paced_p99 < GOAL_P99_MS)}"
+        f"ran {p.result.rate:,.0f}/s ({p.result.rate / r.rate(VERIFY):.0%} of peak), open loop: "
+        f"p99 {r.paced_p99:.1f} ms {verdict(r.paced_p99 < GOAL_P99_MS)}"
     )
     print(f"errors (socket errors and non-2xx/3xx answers), all runs: {r.errors}")
 

@@ -142,7 +142,8 @@ class Tally:
 
 @dataclass(frozen=True)
 class Fixture:
-    token: str
+    tokens: list[str]  # one per clinic system; the first one for single checks
+    tokens_file: str
     codes_file: str
     cookies_file: str
     own: dict[str, list[str]]  # insurer code → ЕНП of its insured in the sample
@@ -152,7 +153,7 @@ class Fixture:
 
 def prepare(url: str, folder: Path, settings: Settings) -> Fixture:
     with _server.bench_app(url) as app:
-        _, token = accounts.create_token(registry.CLINIC, "soak benchmark", registry.ACTOR)
+        tokens = _server.clinic_tokens()
         enps, texts = registry.verification_sample(settings.people)
         insurer_of = dict(
             db.session.execute(select(Person.enp, Insurer.code).join(Insurer).where(Person.enp.in_(enps))).all()
@@ -167,7 +168,8 @@ def prepare(url: str, folder: Path, settings: Settings) -> Fixture:
             user = accounts.create_user(f"soak-citizen-{index}", PASSWORD, Role.CITIZEN, registry.ACTOR, enp=enp)
             cookies.append(_server.session_cookie(app, user))
     return Fixture(
-        token=token,
+        tokens=tokens,
+        tokens_file=_server.lines_file(folder, "tokens.txt", tokens),
         codes_file=_server.lines_file(folder, "codes.txt", texts),
         cookies_file=_server.lines_file(folder, "citizens.txt", cookies),
         own=own,
@@ -204,7 +206,7 @@ def insurer_staff(port: int, insurer: str, people: list[str], deadline: float, t
 
 def clinic_checks(port: int, fixture: Fixture, deadline: float, tally: Tally) -> None:
     """A reissued person's old code must answer superseded, their number valid."""
-    headers = {"Authorization": f"Bearer {fixture.token}", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {fixture.tokens[0]}", "Content-Type": "application/json"}
 
     def verdict(code: str) -> str:
         status, answer = _server.request(port, "POST", "/api/v1/verify", json.dumps({"code": code}).encode(), headers)
@@ -288,7 +290,7 @@ def soak(server: Server, fixture: Fixture, settings: Settings) -> Outcome:
         "verify": start_wrk(
             server,
             "verify.lua",
-            ["/api/v1/verify", fixture.codes_file, fixture.token],
+            ["/api/v1/verify", fixture.codes_file, fixture.tokens_file],
             seconds,
             VERIFY_CONNECTIONS,
             VERIFY_PAUSE_MS,

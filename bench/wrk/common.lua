@@ -2,8 +2,10 @@
 --
 -- BENCH_THINK_MS, when set and above 0, turns on pacing: each connection waits an exponentially
 -- distributed pause (mean BENCH_THINK_MS) before every request. With many connections this
--- approximates an open-loop Poisson arrival rate of connections / (pause + latency), which is how
--- bench/load.py holds a target share of peak throughput (wrk2 is not available).
+-- approximates an arrival rate of connections / (pause + latency); bench/soak.py uses it to hold a
+-- gentle, steady load. Not for latency: gunicorn's sync workers close every connection, wrk reconnects
+-- at once and spends the pause on an idle open connection that blocks a worker, so latency grows with
+-- the pause. bench/load.py measures latency at a set rate with bench/open_loop.py instead.
 -- done() prints one JSON line with the totals and latency percentiles for the Python side.
 
 local common = {}
