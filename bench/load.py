@@ -237,7 +237,7 @@ class EngineResult:
 
 def run_engine(engine: str, settings: Settings, folder: Path) -> EngineResult:
     with _server.working_copy(engine, settings.people) as url:
-        note(f"{engine}: token, {settings.citizens:,} citizen logins, 2,000 codes")
+        note(f"{engine}: {_server.CLINIC_SYSTEMS} clinic tokens, {settings.citizens:,} citizen logins, 2,000 codes")
         fixture = prepare(url, folder, settings)
         verify = Endpoint(VERIFY, "verify.lua", ["/api/v1/verify", fixture.codes_file, fixture.tokens_file])
         endpoints = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import json
 import pstats
 import sys
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import _server
 import registry
 
-from webapp import accounts, create_app
+from webapp import create_app
 
 REQUESTS = 2_000
 #: (component, substrings of "file:function" that put a function in it), first match wins.
@@ -54,7 +55,9 @@ STEPS = [
     ("token check (accounts.token_is_live)", "webapp/accounts.py", "token_is_live"),
     ("verify_scan (decode, ES256, registry row)", "webapp/verification.py", "verify_scan"),
     ("decode alone (policy_codes.decode)", "policy_codes/codec.py", "decode"),
-    ("rate limit checks (flask_limiter)", "flask_limiter/_extension.py", "_check_request_limit"),
+    ("database reads (single_reads.first_row)", "webapp/single_reads.py", "first_row"),
+    ("the route's rate limit (api._within_verify_limit)", "webapp/api.py", "_within_verify_limit"),
+    ("Flask-Limiter's before-request check", "flask_limiter/_extension.py", "_check_request_limit"),
 ]
 
 
@@ -88,15 +91,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with _server.working_copy(args.engine, args.people) as url:
         with _server.bench_app(url):
-            _, token = accounts.create_token(registry.CLINIC, "profile", registry.ACTOR)
+            tokens = _server.clinic_tokens()
             _, texts = registry.verification_sample(args.people)
-        app = create_app({**_server.bench_config(url), "API_VERIFY_RATE_LIMIT": "1000000 per minute"})
+        app = create_app(_server.bench_config(url))
         client = app.test_client()
-        headers = {"Authorization": f"Bearer {token}"}
-        codes = iter(texts * (1 + 2 * REQUESTS // len(texts)))
+        # Each code with one of the clinic systems' tokens, as bench/load.py sends them.
+        requests = itertools.cycle(zip(texts, itertools.cycle(tokens), strict=False))
 
         def verify() -> None:
-            answer = client.post("/api/v1/verify", json={"code": next(codes)}, headers=headers)
+            code, token = next(requests)
+            answer = client.post("/api/v1/verify", json={"code": code}, headers={"Authorization": f"Bearer {token}"})
             assert answer.status_code == 200
             assert json.loads(answer.data)["verdict"] == "valid"
 

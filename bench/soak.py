@@ -4,7 +4,8 @@ Run from the repository root: `.venv/bin/python bench/soak.py` (10 minutes on th
 1,000,000-person registry, PostgreSQL when it answers, else SQLite); `--minutes N`, `--engine`,
 `--quick` (20,000 persons, 1 minute). gunicorn runs the app with 2 workers on loopback, and at once:
 
-- wrk posts real codes to POST /api/v1/verify with a clinic token (paced, bench/wrk/common.lua);
+- wrk posts real codes to POST /api/v1/verify with the tokens of 500 clinic systems (paced,
+  bench/wrk/common.lua);
 - wrk fetches citizens' QR images (GET /me/code.svg), many citizens in turn;
 - two insurer staff log in through the login form and reissue codes of their own insured through
   the person page's form (CSRF token from the page, POST, redirect, the flash says done);
@@ -441,7 +442,7 @@ def main(argv: list[str] | None = None) -> None:
         tempfile.TemporaryDirectory(prefix="oms_soak_") as folder,
         _server.working_copy(engine, settings.people) as url,
     ):
-        note(f"{engine}: token, insurer staff, {settings.citizens} citizens")
+        note(f"{engine}: {_server.CLINIC_SYSTEMS} clinic tokens, insurer staff, {settings.citizens} citizens")
         fixture = prepare(url, Path(folder), settings)
         with _server.gunicorn("_wsgi:real()", url, log_folder=Path(folder)) as server:
             note(f"{engine}: {settings.minutes:g} min of mixed traffic")

@@ -281,7 +281,7 @@ def revoke_token(token_id: int) -> Response:
         accounts.revoke_token(token_id, _actor())
     except NotFound:
         abort(404)
-    flash(_("Токен отозван: запросы с ним больше не принимаются"), "ok")
+    flash(_("Токен отозван: не позже чем через 10 секунд запросы с ним не принимает ни один сервер"), "ok")
     return redirect(url_for("admin.tokens"))
 
 
