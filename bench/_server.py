@@ -248,6 +248,16 @@ def clinic_tokens(count: int = CLINIC_SYSTEMS) -> list[str]:
     return [accounts.create_token(registry.CLINIC, f"bench system {n}", registry.ACTOR)[1] for n in range(count)]
 
 
+def with_tokens(codes: list[str], tokens: list[str]) -> list[tuple[str, str]]:
+    """Each code with the clinic token it is sent with: code i with token i mod len(tokens), as
+    bench/wrk/verify.lua pairs them."""
+    return [(code, tokens[index % len(tokens)]) for index, code in enumerate(codes)]
+
+
+def verify_headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
 def session_cookie(app: Flask, user: User) -> str:
     """The session cookie `user` would hold after logging in from USER_AGENT on 127.0.0.1."""
     environ = {"REMOTE_ADDR": HOST, "HTTP_USER_AGENT": USER_AGENT}

@@ -24,7 +24,6 @@ Every server and client stops by itself; Ctrl-C or an error also stops gunicorn.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import statistics
 import sys
@@ -39,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import _server
 import open_loop
 import registry
-from _server import Server, WrkResult, note
+from _server import Server, WrkResult, note, verify_headers, with_tokens
 
 from webapp import accounts
 from webapp.models import Role
@@ -127,15 +126,11 @@ def prepare(url: str, folder: Path, settings: Settings) -> Fixture:
     )
 
 
-def verify_headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-
-
 def check_answers(server: Server, fixture: Fixture) -> None:
     """Before timing: the token verifies a code as valid, and the cookies reach the citizen's pages."""
     code = Path(fixture.codes_file).read_text().split("\n", 1)[0]
     body = json.dumps({"code": code}).encode()
-    status, answer = _server.request(server.port, "POST", "/api/v1/verify", body, verify_headers(fixture.tokens[0]))
+    status, answer = _server.request(server.port, "POST", VERIFY_PATH, body, verify_headers(fixture.tokens[0]))
     if status != 200 or json.loads(answer)["verdict"] != "valid":
         raise RuntimeError(f"verification answered {status}: {answer[:200]!r}")
     for cookie in Path(fixture.many_cookies_file).read_text().split()[:5]:
@@ -183,10 +178,9 @@ def paced(server: Server, fixture: Fixture, peak: float, settings: Settings) -> 
     """
     target = PACED_SHARE * peak
     codes = Path(fixture.codes_file).read_text(encoding="ascii").split()
-    pairs = zip(codes, itertools.cycle(fixture.tokens), strict=False)  # as bench/wrk/verify.lua pairs them
     requests = [
         open_loop.post_request(server.port, VERIFY_PATH, json.dumps({"code": code}).encode(), verify_headers(token))
-        for code, token in pairs
+        for code, token in with_tokens(codes, fixture.tokens)
     ]
     result = Measured(VERIFY + f", open loop at {PACED_SHARE:.0%} of peak")
     for round_number in range(1, settings.rounds + 1):
@@ -239,7 +233,7 @@ def run_engine(engine: str, settings: Settings, folder: Path) -> EngineResult:
     with _server.working_copy(engine, settings.people) as url:
         note(f"{engine}: {_server.CLINIC_SYSTEMS} clinic tokens, {settings.citizens:,} citizen logins, 2,000 codes")
         fixture = prepare(url, folder, settings)
-        verify = Endpoint(VERIFY, "verify.lua", ["/api/v1/verify", fixture.codes_file, fixture.tokens_file])
+        verify = Endpoint(VERIFY, "verify.lua", [VERIFY_PATH, fixture.codes_file, fixture.tokens_file])
         endpoints = [
             Endpoint(HEALTHZ, "get.lua", ["/healthz"]),
             verify,

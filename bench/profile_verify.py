@@ -96,11 +96,11 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(_server.bench_config(url))
         client = app.test_client()
         # Each code with one of the clinic systems' tokens, as bench/load.py sends them.
-        requests = itertools.cycle(zip(texts, itertools.cycle(tokens), strict=False))
+        requests = itertools.cycle(_server.with_tokens(texts, tokens))
 
         def verify() -> None:
             code, token = next(requests)
-            answer = client.post("/api/v1/verify", json={"code": code}, headers={"Authorization": f"Bearer {token}"})
+            answer = client.post("/api/v1/verify", json={"code": code}, headers=_server.verify_headers(token))
             assert answer.status_code == 200
             assert json.loads(answer.data)["verdict"] == "valid"
 

@@ -207,7 +207,7 @@ def insurer_staff(port: int, insurer: str, people: list[str], deadline: float, t
 
 def clinic_checks(port: int, fixture: Fixture, deadline: float, tally: Tally) -> None:
     """A reissued person's old code must answer superseded, their number valid."""
-    headers = {"Authorization": f"Bearer {fixture.tokens[0]}", "Content-Type": "application/json"}
+    headers = _server.verify_headers(fixture.tokens[0])
 
     def verdict(code: str) -> str:
         status, answer = _server.request(port, "POST", "/api/v1/verify", json.dumps({"code": code}).encode(), headers)

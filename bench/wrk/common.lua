@@ -19,6 +19,21 @@ function common.read_lines(path)
    return lines
 end
 
+-- Requests are sent in turn from a prepared list, each thread starting at its own random place.
+-- request() is defined here, at load time, because wrk checks for it before init() runs.
+local prepared, index = {}, 0
+
+function common.send_in_turn(requests)
+   prepared = requests
+   math.randomseed(os.time() + (thread_id or 0) * 7919)
+   index = math.random(#prepared)
+end
+
+function request()
+   index = index % #prepared + 1
+   return prepared[index]
+end
+
 local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
 if think > 0 then
    function delay()

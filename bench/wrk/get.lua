@@ -4,10 +4,8 @@
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
-local prepared = {}
-local index = 0
-
 function init(args)
+   local prepared = {}
    local path = args[1]
    local headers = { ["User-Agent"] = "oms-bench/1" }
    if args[2] then
@@ -18,11 +16,5 @@ function init(args)
    else
       prepared[1] = wrk.format("GET", path, headers)
    end
-   math.randomseed(os.time() + (thread_id or 0) * 7919)
-   index = math.random(#prepared)
-end
-
-function request()
-   index = index % #prepared + 1
-   return prepared[index]
+   common.send_in_turn(prepared)
 end

@@ -3,10 +3,8 @@
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
 
-local prepared = {}
-local index = 0
-
 function init(args)
+   local prepared = {}
    local path, codes = args[1], common.read_lines(args[2])
    local tokens = args[3] and common.read_lines(args[3])
    for i, code in ipairs(codes) do
@@ -15,11 +13,5 @@ function init(args)
       -- Base45 text holds no quote or backslash: it goes into JSON as it is.
       prepared[i] = wrk.format("POST", path, headers, '{"code": "' .. code .. '"}')
    end
-   math.randomseed(os.time() + (thread_id or 0) * 7919)
-   index = math.random(#prepared)
-end
-
-function request()
-   index = index % #prepared + 1
-   return prepared[index]
+   common.send_in_turn(prepared)
 end
