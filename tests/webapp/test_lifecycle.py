@@ -118,9 +118,9 @@ def test_change_of_insurer_once_a_year(registry: Flask) -> None:
     assert verdict(old) is Verdict.SUPERSEDED
     assert verdict(moved.text) is Verdict.VALID
     with pytest.raises(RegistryError, match="один раз"):
-        lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test")
+        lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", now=NOW)
     # moving to another region lifts the limit
-    back = lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", exception="moved_region")
+    back = lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", exception="moved_region", now=NOW)
     assert verdict(back.text) is Verdict.VALID
     assert verdict(moved.text) is Verdict.SUPERSEDED
     assert lifecycle.person_by_enp(ENP).insurer.code == "77001"
