@@ -26,6 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    # If Redis stops answering, each worker limits logins by its own counts instead of failing them.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     add_reads_bind(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.MIGRATIONS))
