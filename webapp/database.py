@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from webapp.extensions import db
 
 #: The bind (SQLALCHEMY_BINDS) for single-statement reads on the verification hot path: the same
 #: database in autocommit, without a ping before each use (webapp/single_reads.py says why).
 READS_BIND = "reads"
+
+#: Each thread's open connection of the reads bind. Taking one from the pool and giving it back for
+#: every read cost as much as the read (docs/benchmarks.md); in autocommit it holds no transaction open.
+_held_reads = threading.local()
 
 
 def add_reads_bind(config: dict[str, Any]) -> None:
@@ -38,7 +43,26 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def reads_connection() -> Connection:
+    """This thread's connection of the current app's reads bind, opened on first use and kept."""
+    engine = db.engines[READS_BIND]
+    connection: Connection | None = getattr(_held_reads, "connection", None)
+    if connection is None or connection.engine is not engine or connection.closed or connection.invalidated:
+        release_reads_connection()
+        connection = _held_reads.connection = engine.connect()
+    return connection
+
+
+def release_reads_connection() -> None:
+    """Give this thread's reads connection back to its pool; the next read opens another."""
+    connection: Connection | None = getattr(_held_reads, "connection", None)
+    _held_reads.connection = None
+    if connection is not None:
+        connection.close()
+
+
 def dispose_engines() -> None:
     """Close every pooled connection of the current app's engines (before a database is replaced or dropped)."""
+    release_reads_connection()
     for engine in db.engines.values():
         engine.dispose()

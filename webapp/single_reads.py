@@ -1,11 +1,12 @@
-"""Single-statement reads for verification: their own engine, in autocommit, retried once.
+"""Single-statement reads for verification: their own engine, in autocommit, on a kept connection, retried once.
 
 A verification reads one registry row, and sometimes the clinic's token. Through the request's ORM
 session each read would also cost a ping, a BEGIN and a ROLLBACK: three more round trips to
 PostgreSQL, more than the read itself (docs/benchmarks.md). So these reads go through the `reads`
-bind (webapp/database.py), which runs each statement on its own in autocommit and does not ping.
-A connection the database has dropped (a restart, a killed backend) fails once; SQLAlchemy then
-empties the pool, and the read, which changes nothing, is tried once more on a fresh connection.
+bind (webapp/database.py), which runs each statement on its own in autocommit and does not ping, on a
+connection each thread keeps. A read that fails gives its connection back; one the database has
+dropped (a restart, a killed backend) fails once, and the read, which changes nothing, is tried once
+more on a fresh connection.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Any
 from sqlalchemy import Executable, Row
 from sqlalchemy.exc import DBAPIError
 
-from webapp.database import READS_BIND
-from webapp.extensions import db
+from webapp.database import reads_connection, release_reads_connection
 
 
 def first_row(statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
@@ -25,9 +25,12 @@ def first_row(statement: Executable, parameters: dict[str, Any]) -> Row[Any] | N
     except DBAPIError as error:
         if not error.connection_invalidated:
             raise
-    return _first_row(statement, parameters)  # the pool was emptied: a fresh connection
+    return _first_row(statement, parameters)  # on a fresh connection
 
 
 def _first_row(statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
-    with db.engines[READS_BIND].connect() as connection:
-        return connection.execute(statement, parameters).first()
+    try:
+        return reads_connection().execute(statement, parameters).first()
+    except Exception:
+        release_reads_connection()  # whatever failed, the next read starts on a clean connection
+        raise
