@@ -14,7 +14,7 @@ from policy_codes.base45 import b45decode, b45encode
 from signing import KeyRing, sign1
 from tests.test_legacy import type_02
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
-from webapp import key_admin, keystore, lifecycle
+from webapp import database, key_admin, keystore, lifecycle
 from webapp.codes import live_code
 from webapp.verification import SHOWN_LEGACY, SHOWN_LIVE, SHOWN_NUMBER, SHOWN_STATIC, verify_scan
 
@@ -152,3 +152,13 @@ def test_a_number_never_claims_a_checked_signature(registry: Flask) -> None:
     assert "подпись" not in message(by_number).lower().replace("подписи у номера нет", "")
     assert "signature is good" not in message(by_number, "en")
     assert "подпись верна" in message(by_code)
+
+
+def test_reads_keep_their_connection_and_see_every_commit(registry: Flask) -> None:
+    """The kept connection (webapp/database.py) holds no transaction open: a revocation shows at once."""
+    code = register()
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    kept = database.reads_connection().connection.driver_connection
+    lifecycle.revoke(ENP, "test", "украден", now=NOW)
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.REVOKED
+    assert database.reads_connection().connection.driver_connection is kept, "one connection for both reads"
