@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import event
@@ -14,9 +17,8 @@ from webapp.extensions import db
 #: database in autocommit, without a ping before each use (webapp/single_reads.py says why).
 READS_BIND = "reads"
 
-#: Each thread's open connection of the reads bind. Taking one from the pool and giving it back for
-#: every read cost as much as the read (docs/benchmarks.md); in autocommit it holds no transaction open.
-_held_reads = threading.local()
+#: The main thread's open connection of the reads bind, if it has one (`reads_connection`).
+_kept_reads = SimpleNamespace(connection=None)
 
 
 def add_reads_bind(config: dict[str, Any]) -> None:
@@ -43,22 +45,37 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
-def reads_connection() -> Connection:
-    """This thread's connection of the current app's reads bind, opened on first use and kept."""
+@contextlib.contextmanager
+def reads_connection() -> Iterator[Connection]:
+    """A connection of the current app's reads bind.
+
+    gunicorn's sync workers serve every request on the main thread, which keeps its connection open
+    between reads: taking one from the pool and giving it back for every read cost as much as the read
+    (docs/benchmarks.md), and in autocommit a kept connection holds no transaction open. Any other
+    thread (the development server starts one per request) takes one from the pool for each read.
+    A read that fails gives the kept connection back, so the next starts on a clean one.
+    """
     engine = db.engines[READS_BIND]
-    connection: Connection | None = getattr(_held_reads, "connection", None)
-    if connection is None or connection.engine is not engine or connection.closed or connection.invalidated:
+    if threading.current_thread() is not threading.main_thread():
+        with engine.connect() as connection:
+            yield connection
+        return
+    kept: Connection | None = _kept_reads.connection
+    if kept is None or kept.engine is not engine or kept.closed or kept.invalidated:
         release_reads_connection()
-        connection = _held_reads.connection = engine.connect()
-    return connection
+        kept = _kept_reads.connection = engine.connect()
+    try:
+        yield kept
+    except Exception:
+        release_reads_connection()
+        raise
 
 
 def release_reads_connection() -> None:
-    """Give this thread's reads connection back to its pool; the next read opens another."""
-    connection: Connection | None = getattr(_held_reads, "connection", None)
-    _held_reads.connection = None
-    if connection is not None:
-        connection.close()
+    """Give the main thread's kept reads connection back to its pool; the next read opens another."""
+    kept, _kept_reads.connection = _kept_reads.connection, None
+    if kept is not None:
+        kept.close()
 
 
 def dispose_engines() -> None:

@@ -4,9 +4,8 @@ A verification reads one registry row, and sometimes the clinic's token. Through
 session each read would also cost a ping, a BEGIN and a ROLLBACK: three more round trips to
 PostgreSQL, more than the read itself (docs/benchmarks.md). So these reads go through the `reads`
 bind (webapp/database.py), which runs each statement on its own in autocommit and does not ping, on a
-connection each thread keeps. A read that fails gives its connection back; one the database has
-dropped (a restart, a killed backend) fails once, and the read, which changes nothing, is tried once
-more on a fresh connection.
+connection a gunicorn worker keeps open. A connection the database has dropped (a restart, a killed
+backend) fails once, and the read, which changes nothing, is tried once more on a fresh connection.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Any
 from sqlalchemy import Executable, Row
 from sqlalchemy.exc import DBAPIError
 
-from webapp.database import reads_connection, release_reads_connection
+from webapp.database import reads_connection
 
 
 def first_row(statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
@@ -29,8 +28,5 @@ def first_row(statement: Executable, parameters: dict[str, Any]) -> Row[Any] | N
 
 
 def _first_row(statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
-    try:
-        return reads_connection().execute(statement, parameters).first()
-    except Exception:
-        release_reads_connection()  # whatever failed, the next read starts on a clean connection
-        raise
+    with reads_connection() as connection:
+        return connection.execute(statement, parameters).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from tests.test_legacy import type_02
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
 from webapp import database, key_admin, keystore, lifecycle
 from webapp.codes import live_code
+from webapp.extensions import db
 from webapp.verification import SHOWN_LEGACY, SHOWN_LIVE, SHOWN_NUMBER, SHOWN_STATIC, verify_scan
 
 ENP = str(person_data().enp)
@@ -154,11 +156,37 @@ def test_a_number_never_claims_a_checked_signature(registry: Flask) -> None:
     assert "подпись верна" in message(by_code)
 
 
+def kept_connection() -> object:
+    with database.reads_connection() as connection:
+        return connection.connection.driver_connection
+
+
 def test_reads_keep_their_connection_and_see_every_commit(registry: Flask) -> None:
     """The kept connection (webapp/database.py) holds no transaction open: a revocation shows at once."""
     code = register()
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
-    kept = database.reads_connection().connection.driver_connection
+    kept = kept_connection()
     lifecycle.revoke(ENP, "test", "украден", now=NOW)
     assert verify_scan(code.text, now=NOW).verdict is Verdict.REVOKED
-    assert database.reads_connection().connection.driver_connection is kept, "one connection for both reads"
+    assert kept_connection() is kept, "one connection for both reads"
+
+
+def test_other_threads_give_their_reads_connection_back(registry: Flask) -> None:
+    """The development server starts a thread per request: none may keep a connection."""
+    code = register()
+    pool = db.engines[database.READS_BIND].pool
+    verify_scan(code.text, now=NOW)  # the main thread's kept connection
+    checked_out = pool.checkedout()
+    verdicts = []
+
+    def verify_in_a_thread() -> None:
+        with registry.app_context():
+            verdicts.append(verify_scan(code.text, now=NOW).verdict)
+
+    threads = [threading.Thread(target=verify_in_a_thread) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert verdicts == [Verdict.VALID] * 3
+    assert pool.checkedout() == checked_out
