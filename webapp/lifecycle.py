@@ -323,16 +323,25 @@ def terminate(enp: str, actor: str, reason: str, scope: str | None = None, now: 
 
 @atomic
 def change_insurer(
-    enp: str, new_insurer_code: str, applied_on: date, actor: str, exception: str = "", now: datetime | None = None
+    enp: str,
+    new_insurer_code: str,
+    applied_on: date,
+    actor: str,
+    exception: str = "",
+    now: datetime | None = None,
+    birth_date: date | None = None,
 ) -> IssuedCode:
     """The new insurer takes the record over and signs a new code; the number stays.
 
     Once a calendar year with the application by 1 November, unless the person
     moved region (`exception="moved_region"`) or the insurer left the system
-    (`exception="insurer_left"`).
+    (`exception="insurer_left"`). The application's `birth_date`, when given, must
+    match the locked record: a mistyped number must not move someone else.
     """
     moment = _now(now)
     person = person_by_enp(enp, lock=True)
+    if birth_date is not None and person.birth_date != birth_date:
+        raise NotFound("ЕНП и дата рождения не совпадают")
     new_insurer = insurer_by_code(new_insurer_code)
     if new_insurer.id == person.insurer_id:
         raise RegistryError("Застрахованный уже в этой СМО")

@@ -126,6 +126,15 @@ def test_change_of_insurer_once_a_year(registry: Flask) -> None:
     assert lifecycle.person_by_enp(ENP).insurer.code == "77001"
 
 
+def test_change_of_insurer_checks_the_birth_date_on_the_locked_record(registry: Flask) -> None:
+    register()
+    with pytest.raises(NotFound):
+        lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", "moved_region", NOW, date(1991, 1, 1))
+    assert lifecycle.person_by_enp(ENP).insurer.code == "77001", "nobody moved"
+    moved = lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", "moved_region", NOW, date(1990, 4, 12))
+    assert moved.policy.insurer.code == "77002"
+
+
 def test_change_of_insurer_after_1_november_is_refused(registry: Flask) -> None:
     register()
     with pytest.raises(RegistryError, match="1 ноября"):

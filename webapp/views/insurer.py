@@ -194,10 +194,7 @@ def transfer() -> Any:
         flash(_("Дата в формате ГГГГ-ММ-ДД"), "error")
         return render_template("insurer/transfer.html", form=form), 400
     try:
-        # The application carries the birth date: a mistyped number must not move someone else.
-        if lifecycle.person_by_enp(form["enp"]).birth_date != birth_date:
-            raise NotFound("ЕНП и дата рождения не совпадают")
-        lifecycle.change_insurer(form["enp"], scope(), applied_on, _actor(), form["exception"])
+        lifecycle.change_insurer(form["enp"], scope(), applied_on, _actor(), form["exception"], birth_date=birth_date)
     except NotFound:
         flash(_("В реестре нет застрахованного с таким ЕНП и датой рождения"), "error")
     except RegistryError as error:
