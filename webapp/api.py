@@ -110,13 +110,14 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
 @api.post("/verify")
 @limiter.exempt  # limited inside, at less cost
 def verify() -> Any:
-    if not _within_verify_limit():
-        return error_response(429)
     if (request.content_length or 0) > MAX_VERIFY_BODY:
         return error_response(413)
     refused = _authenticate()
     if refused:
         return refused
+    # Counted after the token is known to be live: made-up tokens would each start a count of their own.
+    if not _within_verify_limit():
+        return error_response(429)
     body = request.stream.read(MAX_VERIFY_BODY + 1)
     if len(body) > MAX_VERIFY_BODY:
         return error_response(413)

@@ -170,6 +170,7 @@ def test_the_rate_limit_is_per_token(registry: Flask, database_url: str, token: 
     other = accounts.create_token("GP-001", "второй", "test")[1]
     assert [verify(client, token, "x")[0] for _ in range(4)] == [200, 200, 200, 429]
     assert verify(client, other, "x")[0] == 200
+    assert [verify(client, "made-up", "x")[0] for _ in range(5)] == [401] * 5, "only live tokens are counted"
 
 
 def test_trust_list_is_signed_and_cacheable(client: FlaskClient) -> None:
