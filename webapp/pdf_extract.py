@@ -17,7 +17,8 @@ from fpdf import FPDF
 
 from policy_codes import Enp
 from policy_codes.codec import MOSCOW
-from policy_codes.render import code128_svg, qr_svg
+from policy_codes.render import code128_svg
+from webapp.codes import static_qr_svg
 from webapp.labels import POLICY_KINDS, POLICY_STATUSES
 from webapp.models import IssuedCode, Person
 
@@ -114,7 +115,7 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     _svg(pdf, code128_svg(Enp(person.enp)), (PAGE_WIDTH - BARCODE_BOX[0]) / 2, barcode_top, *BARCODE_BOX)
     qr_top = table_end + 4
     side = min(QR_SIDE, barcode_top - 16 - qr_top)  # 16 mm: the QR's caption and a gap
-    _svg(pdf, qr_svg(code.text, fluid=True), (PAGE_WIDTH - side) / 2, qr_top, side, side)
+    _svg(pdf, static_qr_svg(code.text, fluid=True), (PAGE_WIDTH - side) / 2, qr_top, side, side)
 
     caption = "Подписанный QR-код полиса: регистратура сканирует его и проверяет полис по реестру."
     _centred_caption(pdf, qr_top + side + 1, caption)

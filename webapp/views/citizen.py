@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,20 +11,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from policy_codes import Enp
-from policy_codes.render import code128_svg, qr_png, qr_svg
+from policy_codes.render import code128_svg, qr_svg
 from webapp import lifecycle, pdf_extract, reissue_requests
 from webapp.auth import role_required
-from webapp.codes import live_code
+from webapp.codes import live_code, static_qr_png, static_qr_svg
 from webapp.errors import RegistryError
 from webapp.extensions import db
 from webapp.models import IssuedCode, Person, Representation, Role
 
 citizen = Blueprint("citizen", __name__, url_prefix="/me")
-
-#: A static code's picture changes only when the code does, so each worker draws each one once.
-#: (Live codes are new every time and go straight to `qr_svg`.)
-static_qr_svg = functools.lru_cache(maxsize=512)(qr_svg)
-static_qr_png = functools.lru_cache(maxsize=512)(qr_png)
 
 
 def people_in_reach() -> list[Person]:
