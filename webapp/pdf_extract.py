@@ -16,10 +16,9 @@ from flask_babel import force_locale
 from fpdf import FPDF
 
 from policy_codes import Enp
-from policy_codes.codec import MOSCOW
 from policy_codes.render import code128_svg
 from webapp.codes import static_qr_svg
-from webapp.labels import POLICY_KINDS, POLICY_STATUSES
+from webapp.labels import POLICY_KINDS, POLICY_STATUSES, moscow_time
 from webapp.models import IssuedCode, Person
 
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
@@ -50,7 +49,7 @@ def _rows(person: Person, code: IssuedCode) -> list[tuple[str, str, bool]]:
         ("Вид документа", str(POLICY_KINDS.get(policy.kind, policy.kind)), False),
         ("Статус", str(POLICY_STATUSES.get(policy.status, policy.status)), False),
         ("Срок действия", f"с {_day(policy.valid_from)}{until}", False),
-        ("Код", f"№ {code.serial} от {_day(code.issued_at.astimezone(MOSCOW).date())}", False),
+        ("Код", f"№ {code.serial} от {moscow_time(code.issued_at, '%d.%m.%Y')}", False),
     ]
 
 
@@ -122,9 +121,8 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     _centred_caption(pdf, barcode_caption_top, "Штрихкод номера полиса (ЕНП)")
     pdf.set_xy(MARGIN, footer_top)
     pdf.set_font(FONT, "", 9)
-    moment = now.astimezone(MOSCOW)
     footer = (
-        f"Сформировано {_day(moment.date())} в {moment:%H:%M} по московскому времени. "
+        f"Сформировано {moscow_time(now, '%d.%m.%Y')} в {moscow_time(now, '%H:%M')} по московскому времени. "
         "Если код перевыпущен или отозван, эта выписка больше не подтверждает полис: скачайте новую."
     )
     pdf.multi_cell(TEXT_WIDTH, 4.5, footer, align="L")

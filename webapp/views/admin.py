@@ -9,7 +9,6 @@ to the POST that made them, never flashed (the session cookie is not secret).
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -18,7 +17,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from policy_codes.codec import MOSCOW
 from signing import KeyStatus
 from webapp import accounts, key_admin, keystore, mass_reissue, organisations
 from webapp.auth import role_required
@@ -57,13 +55,7 @@ def _form(*names: str) -> dict[str, str]:
 
 @admin.context_processor
 def _helpers() -> dict[str, Any]:
-    def moscow_time(moment: datetime | None, pattern: str = "%d.%m.%Y %H:%M") -> str:
-        if moment is None:
-            return ""
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(MOSCOW).strftime(pattern)
-
-    return {"moscow_time": moscow_time, "Role": Role}
+    return {"Role": Role}
 
 
 @admin.get("/")

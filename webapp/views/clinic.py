@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from policy_codes import Verdict
-from policy_codes.codec import MOSCOW
 from webapp import publication
 from webapp.auth import role_required
 from webapp.extensions import db
@@ -79,4 +78,4 @@ def history() -> str:
         .order_by(ClinicCheck.id.desc())
         .limit(HISTORY_LENGTH)
     ).all()
-    return render_template("clinic/history.html", checks=checks, moscow=MOSCOW)
+    return render_template("clinic/history.html", checks=checks)
