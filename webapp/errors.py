@@ -8,6 +8,7 @@ from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
@@ -53,6 +54,11 @@ def init_app(app: Flask) -> None:
             return error_response(error.code or 500)  # JSON, even for paths that match no route
         title, message = _page(error.code or 500)
         return render_template("error.html", title=title, message=message), error.code or 500
+
+    @app.errorhandler(NotFound)
+    def _not_in_registry(error: NotFound) -> object:
+        """A record that does not exist, or that the caller may not see: the same 404 either way."""
+        return _http(exceptions.NotFound())
 
     @app.errorhandler(SQLAlchemyError)
     def _database_unavailable(error: SQLAlchemyError) -> object:

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from signing import KeyStatus
 from webapp import accounts, key_admin, keystore, mass_reissue, organisations
 from webapp.auth import role_required
-from webapp.errors import NotFound, RegistryError
+from webapp.errors import RegistryError
 from webapp.extensions import db
 from webapp.models import (
     ApiToken,
@@ -222,10 +222,7 @@ def set_user_active(user_id: int) -> Response:
     if user_id == current_user.id and not active:
         flash(_("Свою учётную запись отключить нельзя"), "error")
         return redirect(url_for("admin.users"))
-    try:
-        user = accounts.set_active(user_id, active, _actor())
-    except NotFound:
-        abort(404)
+    user = accounts.set_active(user_id, active, _actor())
     if active:
         flash(_("%(username)s может входить", username=user.username), "ok")
     else:
@@ -269,10 +266,7 @@ def create_token() -> tuple[str, int]:
 @admin.post("/tokens/<int:token_id>/revoke")
 @role_required(Role.ADMIN)
 def revoke_token(token_id: int) -> Response:
-    try:
-        accounts.revoke_token(token_id, _actor())
-    except NotFound:
-        abort(404)
+    accounts.revoke_token(token_id, _actor())
     flash(_("Токен отозван: не позже чем через 10 секунд запросы с ним не принимает ни один сервер"), "ok")
     return redirect(url_for("admin.tokens"))
 
@@ -324,17 +318,10 @@ def rotate_key() -> Response:
     return redirect(url_for("admin.keys"))
 
 
-def _key(kid: str) -> SigningKeyRecord:
-    try:
-        return keystore.record_for(kid)
-    except NotFound:
-        abort(404)
-
-
 @admin.get("/keys/<kid>")
 @role_required(Role.ADMIN)
 def key(kid: str) -> str:
-    record = _key(kid)
+    record = keystore.record_for(kid)
     compromised = record.status == KeyStatus.COMPROMISED
     return render_template(
         "admin/key.html",
@@ -348,7 +335,7 @@ def key(kid: str) -> str:
 @role_required(Role.ADMIN)
 def reissue_progress(kid: str) -> str:
     """The progress block alone, polled by htmx while the reissue runs."""
-    record = _key(kid)
+    record = keystore.record_for(kid)
     if record.status != KeyStatus.COMPROMISED:
         abort(404)
     return render_template("admin/_progress.html", key=record, progress=mass_reissue.progress(record))
@@ -357,7 +344,7 @@ def reissue_progress(kid: str) -> str:
 @admin.get("/keys/<kid>/compromise")
 @role_required(Role.ADMIN)
 def confirm_compromise(kid: str) -> Any:
-    record = _key(kid)
+    record = keystore.record_for(kid)
     if record.status == KeyStatus.COMPROMISED:
         return redirect(url_for("admin.key", kid=record.kid))
     return render_template("admin/compromise.html", key=record, current=_current_codes_by_kid().get(record.kid, 0))
@@ -366,7 +353,7 @@ def confirm_compromise(kid: str) -> Any:
 @admin.post("/keys/<kid>/compromise")
 @role_required(Role.ADMIN)
 def compromise(kid: str) -> Response:
-    record = _key(kid)
+    record = keystore.record_for(kid)
     try:
         mass_reissue.compromise(record.kid, _actor())
     except RegistryError as error:
@@ -379,7 +366,7 @@ def compromise(kid: str) -> Response:
 @admin.post("/keys/<kid>/resume")
 @role_required(Role.ADMIN)
 def resume(kid: str) -> Response:
-    record = _key(kid)
+    record = keystore.record_for(kid)
     try:
         started = mass_reissue.resume(record.kid, _actor())
     except RegistryError as error:

@@ -74,10 +74,7 @@ def search() -> Any:
 
 
 def _own_person(enp: str) -> Person:
-    try:
-        return lifecycle.person_by_enp(enp, scope())
-    except NotFound:
-        abort(404)
+    return lifecycle.person_by_enp(enp, scope())
 
 
 @insurer.get("/person/<enp>")
