@@ -36,8 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         for engine in db.engines.values():
             configure_sqlite(engine)
 
-    from webapp import auth, cli, i18n, labels, security
-    from webapp.api import api
+    from webapp import api, auth, cli, i18n, labels, security
     from webapp.views.admin import admin
     from webapp.views.citizen import citizen
     from webapp.views.clinic import clinic, htmx
@@ -50,9 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)
-    csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on
     htmx.init_app(app)
-    for blueprint in (api, admin, citizen, clinic, insurer, pwa):
+    api.init_app(app)
+    for blueprint in (admin, citizen, clinic, insurer, pwa):
         app.register_blueprint(blueprint)
     errors.init_app(app)
 

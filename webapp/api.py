@@ -11,12 +11,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Request, Response, current_app, jsonify, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from webapp import accounts, publication
 from webapp.batched_limit import BatchedFixedWindow, parsed
-from webapp.extensions import limiter
+from webapp.extensions import csrf, limiter
 from webapp.verification import VerificationResult, message, verify_scan
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,11 +29,33 @@ MAX_CURSOR = 2**31 - 1
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 
 
+class NoSessionForApi(SecureCookieSessionInterface):
+    """Clinic systems authenticate with bearer tokens, so API requests neither read nor set a session cookie."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(f"{api.url_prefix}/"):  # opened before the URL is matched to a blueprint
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(api)
+    csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on
+    app.session_interface = NoSessionForApi()
+
+
+@limiter.request_filter
+def _limited_here() -> bool:
+    """The API's limit is counted per token here (`_within_verify_limit`), so Flask-Limiter skips its routes:
+    its check found nothing to limit and cost a tenth of a verification (docs/benchmarks.md)."""
+    return request.blueprint == api.name
+
+
 def _within_verify_limit() -> bool:
     """Count this request against its token's limit, in this worker's batch (webapp/batched_limit.py).
 
-    The route is exempt from Flask-Limiter's decorator, which would send every request's count to the
-    shared storage; the batches go to the same storage.
+    Flask-Limiter's decorator would send every request's count to the shared storage; the batches go
+    to the same storage.
     """
     limit = parsed(current_app.config.get("API_VERIFY_RATE_LIMIT", "600 per minute"))
     counts = current_app.extensions.get("verify_limit_counts")
@@ -108,7 +131,6 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
 
 
 @api.post("/verify")
-@limiter.exempt  # limited inside, at less cost
 def verify() -> Any:
     if (request.content_length or 0) > MAX_VERIFY_BODY:
         return error_response(413)
