@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from webapp import create_app, demo
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -85,6 +85,9 @@ def shot(page: object, name: str) -> Path:
 
 
 def log_in(page: object, base: str, username: str, password: str) -> None:
+    """Log in through the form. The login limit (5 a minute per login, tested in tests/webapp) is reset
+    first: the browser tests log in as the same demo users many times a minute."""
+    limiter.reset()
     page.goto(f"{base}/login")  # type: ignore[attr-defined]
     page.fill("input[name=username]", username)  # type: ignore[attr-defined]
     page.fill("input[name=password]", password)  # type: ignore[attr-defined]
