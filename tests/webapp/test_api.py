@@ -7,9 +7,10 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
+import flask_limiter
 import pytest
 import schemathesis
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 
@@ -171,6 +172,28 @@ def test_the_rate_limit_is_per_token(registry: Flask, database_url: str, token: 
     assert [verify(client, token, "x")[0] for _ in range(4)] == [200, 200, 200, 429]
     assert verify(client, other, "x")[0] == 200
     assert [verify(client, "made-up", "x")[0] for _ in range(5)] == [401] * 5, "only live tokens are counted"
+
+
+def test_the_api_uses_no_session_and_leaves_limits_to_itself(
+    client: FlaskClient, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bearer tokens only: no cookie is read or set, and Flask-Limiter's check (for the pages' limits) is skipped."""
+    checked: list[str] = []
+    check = flask_limiter.Limiter._check_request_limit
+
+    def counted(limiter: flask_limiter.Limiter, *args: object, **kwargs: object) -> None:
+        checked.append(request.path)
+        check(limiter, *args, **kwargs)
+
+    assert client.post("/language", data={"language": "en"}).headers["Set-Cookie"].startswith("session=")
+    monkeypatch.setattr(flask_limiter.Limiter, "_check_request_limit", counted)
+    response = client.post("/api/v1/verify", json={"code": ENP}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert response.get_json()["message"].startswith("Такого номера"), "the session's English is not read"
+    assert checked == []
+    client.get("/")
+    assert checked == ["/"]
 
 
 def test_trust_list_is_signed_and_cacheable(client: FlaskClient) -> None:
