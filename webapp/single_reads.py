@@ -6,7 +6,7 @@ PostgreSQL, more than the read itself (docs/benchmarks.md). So these reads go th
 bind (webapp/database.py), which runs each statement on its own in autocommit and does not ping, on a
 connection a gunicorn worker keeps open.
 
-Each statement is compiled by SQLAlchemy once per database kind and then run on the driver's own
+Each statement is compiled by SQLAlchemy once per driver and then run on the driver's own
 cursor, its columns converted by SQLAlchemy's own result processors: SQLAlchemy's execution around
 a query SQLite answers in ~50 µs cost as much again (docs/benchmarks.md). If the driver fails, the
 connection is dropped and the read, which changes nothing, is tried once more through SQLAlchemy on a
@@ -72,14 +72,14 @@ class _Compiled:
         return self.row(*[v if p is None else p(v) for p, v in zip(self.result_processors, values_read, strict=True)])
 
 
-#: Each statement read here, compiled for each database kind it has met.
-_compiled: dict[tuple[Select[Any], str], _Compiled] = {}
+#: Each statement read here, compiled for each driver (dialect class and placeholder style) it has met.
+_compiled: dict[tuple[Select[Any], type[Dialect], str], _Compiled] = {}
 
 
 def first_row(statement: Select[Any], parameters: dict[str, Any]) -> Any:
     """The statement's first row (its columns by name, as SQLAlchemy's rows have them), or None."""
     with reads_connection() as connection:
-        key = (statement, connection.dialect.name)
+        key = (statement, type(connection.dialect), connection.dialect.paramstyle)
         compiled = _compiled.get(key) or _compiled.setdefault(key, _Compiled.of(statement, connection.dialect))
         try:
             return compiled.first(connection, parameters)

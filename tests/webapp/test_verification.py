@@ -171,6 +171,16 @@ def test_reads_keep_their_connection_and_see_every_commit(registry: Flask) -> No
     assert kept_connection() is kept, "one connection for both reads"
 
 
+def test_a_read_whose_driver_connection_failed_is_read_again_on_a_fresh_one(registry: Flask) -> None:
+    """Reads run on the driver's own cursor (webapp/single_reads.py): its error must still drop the connection."""
+    code = register()
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    broken = kept_connection()
+    broken.close()  # type: ignore[attr-defined]  # as a database restart leaves it
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    assert kept_connection() is not broken
+
+
 def test_other_threads_give_their_reads_connection_back(registry: Flask) -> None:
     """The development server starts a thread per request: none may keep a connection."""
     code = register()
