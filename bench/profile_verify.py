@@ -57,7 +57,7 @@ STEPS = [
     ("decode alone (policy_codes.decode)", "policy_codes/codec.py", "decode"),
     ("database reads (single_reads.first_row)", "webapp/single_reads.py", "first_row"),
     ("the route's rate limit (api._within_verify_limit)", "webapp/api.py", "_within_verify_limit"),
-    ("Flask-Limiter's before-request check", "flask_limiter/_extension.py", "_check_request_limit"),
+    ("Flask-Limiter's before-request check", "webapp/extensions.py", "_check_request_limit"),
 ]
 
 
