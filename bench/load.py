@@ -70,10 +70,20 @@ class Endpoint:
     args: list[str]
 
 
+@dataclass(frozen=True)
+class CpuPerRequest:
+    """CPU µs per request during one run: gunicorn's workers, and the PostgreSQL server (SQLite runs inside
+    the workers). Both share the machine's cores with wrk."""
+
+    workers_us: float
+    database_us: float
+
+
 @dataclass
 class Measured:
     label: str
     runs: list[WrkResult] = field(default_factory=list)
+    cpu: list[CpuPerRequest] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -85,6 +95,9 @@ class Measured:
     @property
     def errors(self) -> int:
         return sum(run.errors for run in self.runs)
+
+    def cpu_us(self, pick: Callable[[CpuPerRequest], float]) -> str:
+        return f"{statistics.median(pick(split) for split in self.cpu):,.0f}" if self.cpu else "–"
 
     @property
     def spread(self) -> str:
@@ -158,8 +171,13 @@ def measure(server: Server, endpoints: list[Endpoint], settings: Settings) -> di
     results = {endpoint.label: Measured(endpoint.label) for endpoint in endpoints}
     for round_number in range(1, settings.rounds + 1):
         for endpoint in endpoints:
+            workers, database = server.workers(), _server.database_server_pids()
+            before = _server.cpu_seconds(workers), _server.cpu_seconds(database)
             run = _server.wrk(server, endpoint.script, endpoint.args, settings.seconds, PEAK_CONNECTIONS)
+            after = _server.cpu_seconds(workers), _server.cpu_seconds(database)
             results[endpoint.label].runs.append(run)
+            per_request = [(end - start) / max(run.requests, 1) * 1e6 for start, end in zip(before, after, strict=True)]
+            results[endpoint.label].cpu.append(CpuPerRequest(*per_request))
             note(f"  round {round_number}: {endpoint.label}: {run.rate:,.0f}/s, p99 {run.p99_ms:.1f} ms")
     return results
 
@@ -271,14 +289,16 @@ def print_engine(result: EngineResult, settings: Settings) -> None:
     print(f"\n== {r.engine}: {r.people:,} persons, gunicorn 2 sync workers, wrk {PEAK_CONNECTIONS} connections ==")
     print(
         f"{'endpoint':<40} {'req/s':>8} {'× healthz':>10} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-        f"{'errors':>7} {'rounds req/s':>15}"
+        f"{'errors':>7} {'rounds req/s':>15} {'app CPU µs':>11} {'db CPU µs':>10}"
     )
     for measured in [*r.measured.values(), r.paced.result]:
         print(
             f"{measured.label:<40} {measured.rate:>8,.0f} {measured.rate / healthz:>10.2f} "
             f"{measured.latency(lambda run: run.p50_ms):>7.1f} {measured.latency(lambda run: run.p95_ms):>7.1f} "
-            f"{measured.latency(lambda run: run.p99_ms):>7.1f} {measured.errors:>7} {measured.spread:>15}"
+            f"{measured.latency(lambda run: run.p99_ms):>7.1f} {measured.errors:>7} {measured.spread:>15} "
+            f"{measured.cpu_us(lambda c: c.workers_us):>11} {measured.cpu_us(lambda c: c.database_us):>10}"
         )
+    print("(CPU µs: per request, medians of the rounds; app = gunicorn's two workers, db = the PostgreSQL server)")
     same, many = r.rate(QR_SAME), r.rate(QR_MANY)
     print(
         f"\nQR for {r.citizens:,} citizens in turn / one citizen again: {many / same:.2f}× "
@@ -310,6 +330,9 @@ def print_summary(results: list[EngineResult]) -> None:
         ("QR, one citizen req/s", lambda r: f"{r.rate(QR_SAME):,.0f}"),
         ("QR, citizens in turn req/s", lambda r: f"{r.rate(QR_MANY):,.0f}"),
         ("policy page req/s", lambda r: f"{r.rate(PAGE):,.0f}"),
+        ("healthz app CPU µs/req", lambda r: r.measured[HEALTHZ].cpu_us(lambda c: c.workers_us)),
+        ("verify app CPU µs/req", lambda r: r.measured[VERIFY].cpu_us(lambda c: c.workers_us)),
+        ("verify db server CPU µs/req", lambda r: r.measured[VERIFY].cpu_us(lambda c: c.database_us)),
         (f"verify p99 ms at {PACED_SHARE:.0%}", lambda r: f"{r.paced_p99:.1f}"),
         (f"goal verify ≥ {GOAL_VERIFY_SHARE:.0%} healthz", lambda r: verdict(r.verify_share >= GOAL_VERIFY_SHARE)),
         (f"goal p99 < {GOAL_P99_MS:g} ms", lambda r: verdict(r.paced_p99 < GOAL_P99_MS)),
