@@ -18,6 +18,8 @@ connections, no pause), on the same server:
 - last, a bare Flask app under the same gunicorn settings (bench/_wsgi.py): /healthz and a view that
   only checks the code's ES256 signature.
 
+Each round also records the CPU time per request of gunicorn's workers and of the PostgreSQL server.
+
 Every server and client stops by itself; Ctrl-C or an error also stops gunicorn.
 """
 
