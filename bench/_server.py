@@ -59,6 +59,12 @@ def note(message: str) -> None:
     registry.note(message)
 
 
+def require_wrk() -> None:
+    """Stop with the install command, not a traceback, when the load generator is missing."""
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+
 def stop_on_sigterm() -> None:
     """SIGTERM unwinds like Ctrl-C, so every `finally` (and gunicorn's shutdown) runs."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -354,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
     if not engines or set(engines) - set(_server.ENGINES):
         parser.error(f"choose engines from {', '.join(_server.ENGINES)}")
     settings = QUICK if args.quick else FULL
+    _server.require_wrk()
     _server.stop_on_sigterm()
     started = time.perf_counter()
     print(_server.machine())

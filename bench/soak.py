@@ -436,6 +436,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--minutes must be positive")
     settings = Settings(20_000, minutes, 50) if args.quick else Settings(1_000_000, minutes, 500)
     engine = args.engine or ("postgresql" if _server.postgres_unreachable() is None else "sqlite")
+    _server.require_wrk()
     _server.stop_on_sigterm()
     print(_server.machine())
     with (
