@@ -309,7 +309,7 @@ def print_engine(result: EngineResult, settings: Settings) -> None:
     print(f"bare ES256 view / bare healthz: {r.bare_share:.2f}×")
     print(f"verify / bare ES256 view: {r.rate(VERIFY) / r.rate(BARE_VERIFY):.2f}×")
     print(
-        f"goal verify ≥ {GOAL_VERIFY_SHARE:.0%} of healthz: {r.verify_share:.0%} "
+        f"goal verify ≥ {GOAL_VERIFY_SHARE:.0%} of healthz: {r.verify_share:.1%} "
         f"{verdict(r.verify_share >= GOAL_VERIFY_SHARE)}"
     )
     p = r.paced
@@ -327,7 +327,7 @@ def print_summary(results: list[EngineResult]) -> None:
         ("persons", lambda r: f"{r.people:,}"),
         ("healthz req/s", lambda r: f"{r.rate(HEALTHZ):,.0f}"),
         ("verify req/s", lambda r: f"{r.rate(VERIFY):,.0f}"),
-        ("verify / healthz", lambda r: f"{r.verify_share:.2f}×"),
+        ("verify / healthz", lambda r: f"{r.verify_share:.3f}×"),
         ("bare ES256 / bare healthz", lambda r: f"{r.bare_share:.2f}×"),
         ("QR, one citizen req/s", lambda r: f"{r.rate(QR_SAME):,.0f}"),
         ("QR, citizens in turn req/s", lambda r: f"{r.rate(QR_MANY):,.0f}"),
