@@ -46,8 +46,8 @@ def init_app(app: Flask) -> None:
 
 @limiter.request_filter
 def _limited_here() -> bool:
-    """The API's limit is counted per token here (`_within_verify_limit`), so Flask-Limiter skips its routes:
-    its check found nothing to limit and cost a tenth of a verification (docs/benchmarks.md)."""
+    """The API's limit is counted per token here (`_within_verify_limit`), so Flask-Limiter skips its routes,
+    where its check found nothing to limit and still cost time (docs/benchmarks.md)."""
     return request.blueprint == api.name
 
 

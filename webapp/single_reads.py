@@ -31,7 +31,6 @@ class _Compiled:
     """A SELECT as one database kind's driver takes it, and how to turn its answer into a row."""
 
     compiled: Compiled
-    sql: str
     #: Parameter names in placeholder order, for drivers with positional placeholders (sqlite3's `?`).
     positions: tuple[str, ...] | None
     bind_processors: dict[str, Callable[[Any], Any]]
@@ -47,7 +46,6 @@ class _Compiled:
         }
         return cls(
             compiled=compiled,
-            sql=compiled.string,
             positions=tuple(compiled.positiontup) if compiled.positiontup is not None else None,
             bind_processors={name: process for name, process in binds.items() if process is not None},
             result_processors=tuple(
@@ -61,9 +59,10 @@ class _Compiled:
         parameters = self.compiled.construct_params(values)
         for name, process in self.bind_processors.items():
             parameters[name] = process(parameters[name])
+        arguments = parameters if self.positions is None else [parameters[name] for name in self.positions]
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(self.sql, parameters if self.positions is None else [parameters[n] for n in self.positions])
+            cursor.execute(self.compiled.string, arguments)
             values_read = cursor.fetchone()
         finally:
             cursor.close()
