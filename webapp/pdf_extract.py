@@ -122,7 +122,7 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     pdf.set_xy(MARGIN, footer_top)
     pdf.set_font(FONT, "", 9)
     footer = (
-        f"Сформировано {moscow_time(now, '%d.%m.%Y')} в {moscow_time(now, '%H:%M')} по московскому времени. "
+        f"Сформировано {moscow_time(now, '%d.%m.%Y в %H:%M')} по московскому времени. "
         "Если код перевыпущен или отозван, эта выписка больше не подтверждает полис: скачайте новую."
     )
     pdf.multi_cell(TEXT_WIDTH, 4.5, footer, align="L")
