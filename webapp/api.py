@@ -29,11 +29,16 @@ MAX_CURSOR = 2**31 - 1
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 
 
+def is_api_path(path: str) -> bool:
+    """Whether a request is the API's, by its path alone: answered in JSON, even for paths no route matches."""
+    return path.startswith("/api/")
+
+
 class NoSessionForApi(SecureCookieSessionInterface):
     """Clinic systems authenticate with bearer tokens, so API requests neither read nor set a session cookie."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith(f"{api.url_prefix}/"):  # opened before the URL is matched to a blueprint
+        if is_api_path(request.path):  # the session opens before the URL is matched to a blueprint
             return self.make_null_session(app)
         return super().open_session(app, request)
 

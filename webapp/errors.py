@@ -46,12 +46,12 @@ def init_app(app: Flask) -> None:
         title = _("Форма устарела")
         return render_template("error.html", title=title, message=_("Обновите страницу и отправьте снова.")), 400
 
-    from webapp.api import error_response
+    from webapp.api import error_response, is_api_path
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> object:
-        if request.path.startswith("/api/"):
-            return error_response(error.code or 500)  # JSON, even for paths that match no route
+        if is_api_path(request.path):
+            return error_response(error.code or 500)
         title, message = _page(error.code or 500)
         return render_template("error.html", title=title, message=message), error.code or 500
 
@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
         """
         db.session.rollback()
         log.error("database unavailable: %s", type(getattr(error, "orig", None) or error).__name__)
-        if request.path.startswith("/api/"):
+        if is_api_path(request.path):
             return error_response(503)
         if "_login_user" not in g:  # the user could not be loaded: render the page for nobody
             current_app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
