@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from policy_codes import Enp, FullName, Snils
+from policy_codes import Snils
 from webapp import accounts, holidays_admin, lifecycle, organisations
 from webapp.extensions import db
 from webapp.lifecycle import PersonData
@@ -34,27 +34,6 @@ LOGINS = (
 )
 
 
-def _person(
-    enp15: str,
-    surname: str,
-    given: str,
-    patronymic: str,
-    born: date,
-    sex: str,
-    category: Category = Category.CITIZEN,
-    **extra: object,
-) -> PersonData:
-    return PersonData(
-        enp=Enp.with_check_digit(enp15),
-        name=FullName(surname, given, patronymic),
-        birth_date=born,
-        sex=sex,
-        snils=extra.pop("snils", None),  # type: ignore[arg-type]
-        category=category,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
 def already_loaded() -> bool:
     return db.session.scalar(select(User.id).where(User.username == LOGINS[0].username)) is not None
 
@@ -71,11 +50,11 @@ def load(now: datetime | None = None) -> None:
     organisations.create_insurer("77002", "Пример-Полис", ACTOR, "77", now=moment)
     organisations.create_clinic("GP-001", "Городская поликлиника №1", ACTOR, "77")
 
-    mother = _person(
+    mother = PersonData.of(
         "770000000000001", "Иванова", "Мария", "Петровна", date(1990, 4, 12), "F", snils=Snils("112-233-445 95")
     )
-    son = _person("770000000000002", "Иванов", "Артём", "Сергеевич", date(2016, 9, 3), "M")
-    newborn = _person(
+    son = PersonData.of("770000000000002", "Иванов", "Артём", "Сергеевич", date(2016, 9, 3), "M")
+    newborn = PersonData.of(
         "770000000000003",
         "Иванова",
         "София",
@@ -84,8 +63,8 @@ def load(now: datetime | None = None) -> None:
         "F",
         birth_registered_on=today - timedelta(days=10),
     )
-    petrov = _person("770000000000004", "Петров", "Алексей", "Николаевич", date(1978, 1, 30), "M")
-    worker = _person(
+    petrov = PersonData.of("770000000000004", "Петров", "Алексей", "Николаевич", date(1978, 1, 30), "M")
+    worker = PersonData.of(
         "770000000000005",
         "Каримов",
         "Ильдар",
@@ -95,10 +74,12 @@ def load(now: datetime | None = None) -> None:
         Category.EAEU_WORKER,
         right_valid_until=today + timedelta(days=200),
     )
-    newcomer = _person("770000000000006", "Смирнова", "Анна", "Викторовна", date(2001, 11, 5), "F")
-    soldier = _person("770000000000007", "Кузнецов", "Дмитрий", "Андреевич", date(2004, 2, 14), "M")
-    stolen = _person("770000000000008", "Соколова", "Елена", "Игоревна", date(1985, 7, 21), "F")
-    long_name = _person("770000000000009", "Константинопольская", "Александра", "Владимировна", date(1962, 3, 8), "F")
+    newcomer = PersonData.of("770000000000006", "Смирнова", "Анна", "Викторовна", date(2001, 11, 5), "F")
+    soldier = PersonData.of("770000000000007", "Кузнецов", "Дмитрий", "Андреевич", date(2004, 2, 14), "M")
+    stolen = PersonData.of("770000000000008", "Соколова", "Елена", "Игоревна", date(1985, 7, 21), "F")
+    long_name = PersonData.of(
+        "770000000000009", "Константинопольская", "Александра", "Владимировна", date(1962, 3, 8), "F"
+    )
 
     for data in (mother, son, petrov, worker, soldier, stolen, long_name):
         lifecycle.register_person(data, "77001", ACTOR, now=moment)

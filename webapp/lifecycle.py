@@ -68,6 +68,29 @@ class PersonData:
         if self.sex not in ("M", "F"):
             raise InvalidValue("Пол: M или F")
 
+    @classmethod
+    def of(
+        cls,
+        enp15: str,
+        surname: str,
+        given: str,
+        patronymic: str,
+        born: date,
+        sex: str,
+        category: Category = Category.CITIZEN,
+        **extra: object,
+    ) -> PersonData:
+        """A person from plain values, the ЕНП's check digit added (the demo registry and the tests)."""
+        return cls(
+            enp=Enp.with_check_digit(enp15),
+            name=FullName(surname, given, patronymic),
+            birth_date=born,
+            sex=sex,
+            snils=extra.pop("snils", None),  # type: ignore[arg-type]
+            category=category,
+            **extra,  # type: ignore[arg-type]
+        )
+
     def columns(self) -> dict[str, object]:
         return {
             "enp": str(self.enp),
