@@ -147,22 +147,17 @@ def _trusted_tokens() -> dict[str, float]:
     return current_app.extensions.setdefault("trusted_api_tokens", {})
 
 
-def token_is_trusted(token: str) -> bool:
-    """Whether this worker found the token live within the last API_TOKEN_TRUST_SECONDS: no database read."""
-    return _trusted_tokens().get(_token_hash(token), 0.0) > time.monotonic()
-
-
 def token_is_live(token: str) -> bool:
     """Whether a clinic system's bearer token exists and was not revoked.
 
     A busy clinic system sends many requests a second; each worker asks the database about its token
     once per API_TOKEN_TRUST_SECONDS instead of on every request. Only live tokens are remembered.
     """
-    if token_is_trusted(token):
-        return True
     token_hash = _token_hash(token)
     trusted = _trusted_tokens()
     now = time.monotonic()
+    if trusted.get(token_hash, 0.0) > now:
+        return True
     live = single_reads.first_row(_LIVE_TOKEN, {"token_hash": token_hash}) is not None
     if live:
         trusted[token_hash] = now + current_app.config.get("API_TOKEN_TRUST_SECONDS", TOKEN_TRUST_SECONDS)

@@ -56,26 +56,18 @@ def _limited_here() -> bool:
     return request.blueprint == api.name
 
 
-def _counts(setting: str, default: str, namespace: str) -> BatchedFixedWindow:
-    """This worker's counts for one of the API's limits (webapp/batched_limit.py), which go to the
-    shared storage in batches; made afresh when the configured limit changes."""
-    limit = parsed(current_app.config.get(setting, default))
-    every_limit = current_app.extensions.setdefault("api_limit_counts", {})
-    counts = every_limit.get(namespace)
-    if counts is None or counts.limit is not limit:
-        counts = every_limit[namespace] = BatchedFixedWindow(limiter.storage, limit, namespace)
-    return counts
-
-
 def _within_verify_limit() -> bool:
-    """Count this request against its token's limit. Flask-Limiter's decorator would send every
-    request's count to the shared storage; the batches go to the same storage."""
-    return _counts("API_VERIFY_RATE_LIMIT", "600 per minute", "api.verify").hit(_token_key())
+    """Count this request against its token's limit, in this worker's batch (webapp/batched_limit.py).
 
-
-def _refused_tokens() -> BatchedFixedWindow:
-    """Refused tokens, counted per client address: guessing would cost the registry a read each."""
-    return _counts("API_BAD_TOKEN_RATE_LIMIT", "30 per minute", "api.bad_token")
+    Flask-Limiter's decorator would send every request's count to the shared storage; the batches go
+    to the same storage.
+    """
+    limit = parsed(current_app.config.get("API_VERIFY_RATE_LIMIT", "600 per minute"))
+    counts = current_app.extensions.get("verify_limit_counts")
+    if counts is None or counts.limit is not limit:
+        counts = BatchedFixedWindow(limiter.storage, limit, "api.verify")
+        current_app.extensions["verify_limit_counts"] = counts
+    return counts.hit(_token_key())
 
 
 ERROR_MESSAGES = {
@@ -113,24 +105,12 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
 
 
 def _authenticate() -> tuple[Response, int] | None:
-    """None for a live clinic token; otherwise the error to answer.
-
-    A token this worker trusts already passes unread. Past API_BAD_TOKEN_RATE_LIMIT refused tokens from
-    one address, any other token from there is refused unread (429) until the window ends.
-    """
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return error_response(401)  # nothing to look up, so nothing to count
-    if accounts.token_is_trusted(token):
-        return None
-    address = request.remote_addr or ""
-    if _refused_tokens().reached(address):
-        return error_response(429)
-    if accounts.token_is_live(token):
-        return None
-    _refused_tokens().hit(address)
-    return error_response(401)
+    if scheme.lower() != "bearer" or not token or not accounts.token_is_live(token):
+        return error_response(401)
+    return None
 
 
 def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:

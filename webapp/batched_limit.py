@@ -61,13 +61,6 @@ class BatchedFixedWindow:
                 self._sync(now)
             return self._totals.get(key, 0) + self._uncounted[key] <= self.limit.amount
 
-    def reached(self, key: str, now: float | None = None) -> bool:
-        """Whether the key has used up its limit, by what this worker knows: asks the storage nothing."""
-        now = time.time() if now is None else now
-        with self._lock:
-            self._start_window(int(now // self.limit.get_expiry()))
-            return self._totals.get(key, 0) + self._uncounted[key] >= self.limit.amount
-
     def _start_window(self, window: int) -> None:
         """A new window starts from zero; what the last one left uncounted no longer matters."""
         if window != self._window:

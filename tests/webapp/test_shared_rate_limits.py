@@ -96,16 +96,6 @@ def test_one_worker_with_memory_storage_counts_exactly() -> None:
     assert admitted(workers_counting(MemoryStorage(), "600 per minute", workers=1), 700) == 600
 
 
-def test_reached_says_when_a_key_has_used_its_limit_without_counting() -> None:
-    counts = BatchedFixedWindow(MemoryStorage(), parsed("3 per minute"), "test")
-    for _ in range(3):
-        assert not counts.reached("address:a", NOW)
-        counts.hit("address:a", NOW)
-    assert [counts.reached("address:a", NOW) for _ in range(3)] == [True] * 3
-    assert not counts.reached("address:b", NOW)
-    assert not counts.reached("address:a", NOW + 60), "a new window starts from zero"
-
-
 def test_with_redis_down_each_worker_limits_by_its_own_count(caplog: pytest.LogCaptureFixture) -> None:
     worker = workers_counting(storage_from_string(DOWN_URL), "20 per minute", workers=1)[0]
     with caplog.at_level(logging.WARNING, logger="webapp.batched_limit"):
