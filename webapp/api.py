@@ -56,7 +56,7 @@ def _limited_here() -> bool:
     return request.blueprint == api.name
 
 
-def _within_verify_limit() -> bool:
+def _within_verify_limit(token: str) -> bool:
     """Count this request against its token's limit, in this worker's batch (webapp/batched_limit.py).
 
     Flask-Limiter's decorator would send every request's count to the shared storage; the batches go
@@ -67,7 +67,7 @@ def _within_verify_limit() -> bool:
     if counts is None or counts.limit is not limit:
         counts = BatchedFixedWindow(limiter.storage, limit, "api.verify")
         current_app.extensions["verify_limit_counts"] = counts
-    return counts.hit(_token_key())
+    return counts.hit("token:" + hashlib.sha256(token.encode()).hexdigest())
 
 
 ERROR_MESSAGES = {
@@ -86,11 +86,6 @@ def language() -> str:
     return request.accept_languages.best_match(["ru", "en"], default="ru") or "ru"
 
 
-def _token_key() -> str:
-    header = request.headers.get("Authorization", "")
-    return "token:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()
-
-
 def error_response(status: int) -> tuple[Response, int]:
     russian, english = ERROR_MESSAGES.get(status, ERROR_MESSAGES[500])
     headers = {"WWW-Authenticate": 'Bearer realm="oms"'} if status == 401 else {}
@@ -104,13 +99,11 @@ def _http_error(error: HTTPException) -> tuple[Response, int]:
     return error_response(error.code or 500)
 
 
-def _authenticate() -> tuple[Response, int] | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or not accounts.token_is_live(token):
-        return error_response(401)
-    return None
+def _bearer_token() -> str:
+    """The token of the Authorization header, as the token check reads it ("" for none), so that
+    `bearer  X ` and `Bearer X` are one token for its limit too."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
@@ -139,11 +132,11 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
 def verify() -> Any:
     if (request.content_length or 0) > MAX_VERIFY_BODY:
         return error_response(413)
-    refused = _authenticate()
-    if refused:
-        return refused
+    token = _bearer_token()
+    if not token or not accounts.token_is_live(token):
+        return error_response(401)
     # Counted after the token is known to be live: made-up tokens would each start a count of their own.
-    if not _within_verify_limit():
+    if not _within_verify_limit(token):
         return error_response(429)
     body = request.stream.read(MAX_VERIFY_BODY + 1)
     if len(body) > MAX_VERIFY_BODY:

@@ -172,6 +172,10 @@ def test_the_rate_limit_is_per_token(registry: Flask, database_url: str, token: 
     assert [verify(client, token, "x")[0] for _ in range(4)] == [200, 200, 200, 429]
     assert verify(client, other, "x")[0] == 200
     assert [verify(client, "made-up", "x")[0] for _ in range(5)] == [401] * 5, "only live tokens are counted"
+    spelled_otherwise = client.post(
+        "/api/v1/verify", json={"code": "x"}, headers={"Authorization": f"bearer  {token} "}
+    )
+    assert spelled_otherwise.status_code == 429, "the same token, however the header spells it, has one limit"
 
 
 def test_the_api_uses_no_session_and_leaves_limits_to_itself(
