@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, url_for
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config, errors
 from webapp.database import add_reads_bind, configure_sqlite
@@ -25,6 +26,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
 
+    if hops := app.config.get("PROXY_HOPS", 0):
+        # The client's address (per-address login limits) and scheme come from the proxies' headers,
+        # trusted from exactly this many of them: with none, a client could forge those headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     # If Redis stops answering, each worker limits logins by its own counts instead of failing them.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)

@@ -27,6 +27,14 @@ def database_url(instance_path: str) -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'oms.sqlite'}"
 
 
+def whole_number(name: str, default: int) -> int:
+    """A setting that must be a whole number ≥ 0, with a message naming it if it is not."""
+    value = os.environ.get(name, str(default)).strip()
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, 0 or more (got {value!r})")
+    return int(value)
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
@@ -35,7 +43,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "IMPORT_BATCH_SIZE": int(os.environ.get("IMPORT_BATCH_SIZE", "5000")),
+        "IMPORT_BATCH_SIZE": whole_number("IMPORT_BATCH_SIZE", 5000),
+        # Behind a load balancer or reverse proxy: how many of them set X-Forwarded-For and -Proto.
+        "PROXY_HOPS": whole_number("PROXY_HOPS", 0),
         # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
     }

@@ -186,3 +186,14 @@ def test_production_configuration_sets_secure_cookies(tmp_path: Path, monkeypatc
     assert config.from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is True
     monkeypatch.setenv("SESSION_COOKIE_SECURE", "0")
     assert config.from_environment(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+
+
+def test_proxy_headers_are_trusted_only_when_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PROXY_HOPS defaults to 0 (X-Forwarded-For ignored); a value that is not a count is refused by name."""
+    monkeypatch.delenv("PROXY_HOPS", raising=False)
+    assert config.from_environment(str(tmp_path))["PROXY_HOPS"] == 0
+    monkeypatch.setenv("PROXY_HOPS", "1")
+    assert config.from_environment(str(tmp_path))["PROXY_HOPS"] == 1
+    monkeypatch.setenv("PROXY_HOPS", "yes")
+    with pytest.raises(ValueError, match="PROXY_HOPS must be a whole number"):
+        config.from_environment(str(tmp_path))

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from policy_codes import Verdict
+from tests.webapp.conftest import make_app
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
 from webapp import accounts, organisations
 from webapp.models import Role
@@ -43,6 +44,30 @@ def test_login_is_rate_limited(people: Flask) -> None:
     assert codes == [401] * 5 + [429]
     response = client.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 429, "the right password does not skip the limit"
+
+
+def login_statuses(app: Flask, client_addresses: list[str]) -> list[int]:
+    """Failed logins, each as another username (so only the per-address limit counts), each sent with
+    the client address a proxy would put in X-Forwarded-For."""
+    client = app.test_client()
+    token = csrf(client)
+    return [
+        client.post(
+            "/login",
+            data={"username": f"nobody-{n}", "password": "x", "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+        for n, address in enumerate(client_addresses)
+    ]
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_login_limit(people: Flask, database_url: str) -> None:
+    """With PROXY_HOPS=1 the address comes from the proxy's X-Forwarded-For; without, that header is ignored."""
+    behind_a_proxy = make_app(database_url, PROXY_HOPS=1)
+    assert login_statuses(behind_a_proxy, ["10.0.0.1"] * 31 + ["10.0.0.2"]) == [401] * 30 + [429, 401]
+    direct = make_app(database_url)
+    statuses = login_statuses(direct, ["10.0.0.1"] * 30 + ["10.0.0.2"])
+    assert statuses == [401] * 30 + [429], "with no proxy, a client cannot choose its own address"
 
 
 def test_a_post_without_csrf_token_is_refused(people: Flask) -> None:
