@@ -110,7 +110,8 @@ def _person_without_account(enp: str) -> Person:
     return person
 
 
-def _token_hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What the registry keeps of a token (SHA-256), and what its rate limit is counted under."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -119,7 +120,7 @@ def create_token(clinic_code: str, name: str, actor: str) -> tuple[ApiToken, str
     """A new bearer token for a clinic system. The token itself is shown once and never stored."""
     clinic = clinic_by_code(clinic_code)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(clinic=clinic, name=name, token_hash=_token_hash(token), created_at=datetime.now(UTC))
+    record = ApiToken(clinic=clinic, name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
     db.session.add(record)
     db.session.flush()
     audit.record(actor, "create_token", "clinic", clinic.code, details={"token_id": record.id, "name": name})
@@ -153,7 +154,7 @@ def token_is_live(token: str) -> bool:
     A busy clinic system sends many requests a second; each worker asks the database about its token
     once per API_TOKEN_TRUST_SECONDS instead of on every request. Only live tokens are remembered.
     """
-    token_hash = _token_hash(token)
+    token_hash = hash_token(token)
     trusted = _trusted_tokens()
     now = time.monotonic()
     if trusted.get(token_hash, 0.0) > now:

@@ -7,7 +7,6 @@ Errors are JSON too, and no request body or personal data is ever logged.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +66,7 @@ def _within_verify_limit(token: str) -> bool:
     if counts is None or counts.limit is not limit:
         counts = BatchedFixedWindow(limiter.storage, limit, "api.verify")
         current_app.extensions["verify_limit_counts"] = counts
-    return counts.hit("token:" + hashlib.sha256(token.encode()).hexdigest())
+    return counts.hit("token:" + accounts.hash_token(token))
 
 
 ERROR_MESSAGES = {
