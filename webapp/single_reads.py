@@ -6,24 +6,38 @@ PostgreSQL, more than the read itself (docs/benchmarks.md). So these reads go th
 bind (webapp/database.py), which runs each statement on its own in autocommit and does not ping, on a
 connection a gunicorn worker keeps open.
 
-Each statement is compiled by SQLAlchemy once per driver and then run on the driver's own
-cursor, its columns converted by SQLAlchemy's own result processors: SQLAlchemy's execution around
-a query SQLite answers in ~50 µs cost as much again (docs/benchmarks.md). If the driver fails, the
+Each statement is compiled by SQLAlchemy once per driver and then run by the driver itself, its
+columns converted by SQLAlchemy's own result processors: SQLAlchemy's execution around a query SQLite
+answers in ~50 µs cost as much again (docs/benchmarks.md). On SQLite it runs on the driver's cursor.
+On PostgreSQL it is prepared once per connection and executed through psycopg's libpq layer, its
+values converted by psycopg's own loaders: psycopg's cursor, even with the statement prepared by it,
+cost the worker ~30–40 µs of CPU more per read (docs/benchmarks.md). If the driver fails, the
 connection is dropped and the read, which changes nothing, is tried once more through SQLAlchemy on a
 fresh connection, so a second failure raises SQLAlchemy's own error (a 503, webapp/errors.py).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg import Connection as PsycopgConnection
+from psycopg import DatabaseError
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.pq import ExecStatus, Format, PGresult
 from sqlalchemy import Select
 from sqlalchemy.engine import Compiled, Connection, Dialect
 
 from webapp.database import reads_connection
+
+#: Numbers the names that statements are prepared under on PostgreSQL ("single_read_N"; psycopg's own
+#: are "_pg3_N"). `next` on a count is safe from any thread.
+_statement_numbers = itertools.count()
+#: The key, in a pooled connection's `info` (cleared when the connection is), of the names it has prepared.
+_PREPARED_HERE = "single_reads_prepared"
 
 
 @dataclass(frozen=True)
@@ -31,14 +45,19 @@ class _Compiled:
     """A SELECT as one database kind's driver takes it, and how to turn its answer into a row."""
 
     compiled: Compiled
-    #: Parameter names in placeholder order, for drivers with positional placeholders (sqlite3's `?`).
+    #: Parameter names in placeholder order, for drivers with positional placeholders (`?`, `$1`).
     positions: tuple[str, ...] | None
     bind_processors: dict[str, Callable[[Any], Any]]
     result_processors: tuple[Callable[[Any], Any] | None, ...]
     row: Callable[..., tuple[Any, ...]]
+    #: On PostgreSQL, the name the statement is prepared under.
+    prepared_name: bytes | None
 
     @classmethod
     def of(cls, statement: Select[Any], dialect: Dialect) -> _Compiled:
+        prepared = dialect.driver == "psycopg"
+        if prepared:  # libpq's own placeholders, which SQLAlchemy's casts (`$1::VARCHAR`) give a type
+            dialect = type(dialect)(paramstyle="numeric_dollar")
         compiled = statement.compile(dialect=dialect)
         columns = list(statement.selected_columns)
         binds = {
@@ -52,23 +71,50 @@ class _Compiled:
                 column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
             ),
             row=namedtuple("Row", [column.key for column in columns]),  # type: ignore[misc]
+            prepared_name=b"single_read_%d" % next(_statement_numbers) if prepared else None,
         )
 
     def first(self, connection: Connection, values: dict[str, Any]) -> tuple[Any, ...] | None:
-        """The first row, read through the driver's own cursor on `connection`."""
+        """The first row, read by the driver of `connection` itself."""
         parameters = self.compiled.construct_params(values)
         for name, process in self.bind_processors.items():
             parameters[name] = process(parameters[name])
         arguments = parameters if self.positions is None else [parameters[name] for name in self.positions]
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self.compiled.string, arguments)
-            values_read = cursor.fetchone()
-        finally:
-            cursor.close()
+        if self.prepared_name is None:
+            values_read = self._first_on_cursor(connection, arguments)
+        else:
+            values_read = self._first_prepared(connection, self.prepared_name, arguments)  # type: ignore[arg-type]
         if values_read is None:
             return None
         return self.row(*[v if p is None else p(v) for p, v in zip(self.result_processors, values_read, strict=True)])
+
+    def _first_on_cursor(self, connection: Connection, arguments: Any) -> Sequence[Any] | None:
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.compiled.string, arguments)
+            return cursor.fetchone()  # type: ignore[no-any-return]
+        finally:
+            cursor.close()
+
+    def _first_prepared(self, connection: Connection, name: bytes, arguments: list[Any]) -> tuple[Any, ...] | None:
+        """Through libpq: parameters sent as text, for the statement's casts to type; the answer in binary."""
+        driver: PsycopgConnection[Any] = connection.connection.dbapi_connection  # type: ignore[assignment]
+        transformer = Transformer(driver)
+        parameters = transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
+        prepared_here: set[bytes] = connection.connection.info.setdefault(_PREPARED_HERE, set())
+        if name not in prepared_here:
+            _succeeded(driver.pgconn.prepare(name, self.compiled.string.encode()), ExecStatus.COMMAND_OK)
+            prepared_here.add(name)
+        result = driver.pgconn.exec_prepared(name, parameters, transformer.formats, result_format=Format.BINARY)
+        transformer.set_pgresult(_succeeded(result, ExecStatus.TUPLES_OK))
+        return transformer.load_row(0, tuple) if result.ntuples else None
+
+
+def _succeeded(result: PGresult, expected: ExecStatus) -> PGresult:
+    """The result, or the driver's error: libpq reports a failed statement in its result, not by raising."""
+    if result.status != expected:
+        raise DatabaseError(result.error_message.decode(errors="replace"))
+    return result
 
 
 #: Each statement read here, compiled for each driver (dialect class and placeholder style) it has met.

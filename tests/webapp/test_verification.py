@@ -15,10 +15,10 @@ from policy_codes.base45 import b45decode, b45encode
 from signing import KeyRing, sign1
 from tests.test_legacy import type_02
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
-from webapp import database, key_admin, keystore, lifecycle
+from webapp import database, key_admin, keystore, lifecycle, single_reads
 from webapp.codes import live_code
 from webapp.extensions import db
-from webapp.verification import SHOWN_LEGACY, SHOWN_LIVE, SHOWN_NUMBER, SHOWN_STATIC, verify_scan
+from webapp.verification import _REGISTRY_ROW, SHOWN_LEGACY, SHOWN_LIVE, SHOWN_NUMBER, SHOWN_STATIC, verify_scan
 
 ENP = str(person_data().enp)
 
@@ -200,3 +200,34 @@ def test_other_threads_give_their_reads_connection_back(registry: Flask) -> None
         thread.join()
     assert verdicts == [Verdict.VALID] * 3
     assert pool.checkedout() == checked_out
+
+
+def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
+    """On PostgreSQL the read runs through libpq with psycopg's loaders (webapp/single_reads.py): its row,
+    types included, must be the one SQLAlchemy's own execution gives."""
+    code = register()
+    found = {"enp": ENP, "serial": code.serial}
+    missing = {"enp": "7700000000000027", "serial": code.serial}
+    with database.reads_connection() as connection:
+        expected = connection.execute(_REGISTRY_ROW, found).first()
+    for _ in range(2):  # the first read prepares the statement, the second runs it prepared
+        row = single_reads.first_row(_REGISTRY_ROW, found)
+        assert row == tuple(expected)
+        assert row._fields == tuple(expected._fields)
+        assert [type(value) for value in row] == [type(value) for value in expected]
+        assert single_reads.first_row(_REGISTRY_ROW, missing) is None
+
+
+def test_a_read_whose_prepared_statement_is_gone_is_read_again_on_a_fresh_connection(registry: Flask) -> None:
+    """A pooler or a `DISCARD ALL` can drop what a connection prepared: the read must not fail for it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL prepares statements")
+    code = register()
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    stale = kept_connection()
+    prepared = stale.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'single_read_%'").fetchall()
+    assert len(prepared) == 1, "the registry row's read is prepared on the kept connection"
+    stale.execute("DEALLOCATE ALL")
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    assert kept_connection() is not stale
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
