@@ -18,26 +18,29 @@ fresh connection, so a second failure raises SQLAlchemy's own error (a 503, weba
 
 from __future__ import annotations
 
-import itertools
+import contextlib
+import hashlib
+import logging
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Connection as PsycopgConnection
-from psycopg import DatabaseError
+from psycopg import DatabaseError, errors
 from psycopg.adapt import PyFormat, Transformer
-from psycopg.pq import ExecStatus, Format, PGresult
+from psycopg.pq import DiagnosticField, ExecStatus, Format, PGresult
 from sqlalchemy import Select
 from sqlalchemy.engine import Compiled, Connection, Dialect
 
 from webapp.database import reads_connection
 
-#: Numbers the names that statements are prepared under on PostgreSQL ("single_read_N"; psycopg's own
-#: are "_pg3_N"). `next` on a count is safe from any thread.
-_statement_numbers = itertools.count()
+log = logging.getLogger(__name__)
+
 #: The key, in a pooled connection's `info` (cleared when the connection is), of the names it has prepared.
 _PREPARED_HERE = "single_reads_prepared"
+#: PostgreSQL's answer to preparing a name that exists: the same statement, as names come from the SQL.
+_DUPLICATE_PREPARED_STATEMENT = "42P05"
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class _Compiled:
                 column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
             ),
             row=namedtuple("Row", [column.key for column in columns]),  # type: ignore[misc]
-            prepared_name=b"single_read_%d" % next(_statement_numbers) if prepared else None,
+            prepared_name=_statement_name(compiled.string) if prepared else None,
         )
 
     def first(self, connection: Connection, values: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -103,17 +106,34 @@ class _Compiled:
         parameters = transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
         prepared_here: set[bytes] = connection.connection.info.setdefault(_PREPARED_HERE, set())
         if name not in prepared_here:
-            _succeeded(driver.pgconn.prepare(name, self.compiled.string.encode()), ExecStatus.COMMAND_OK)
+            prepared = driver.pgconn.prepare(name, self.compiled.string.encode())
+            if _sqlstate(prepared) != _DUPLICATE_PREPARED_STATEMENT:
+                _succeeded(prepared, ExecStatus.COMMAND_OK)
             prepared_here.add(name)
         result = driver.pgconn.exec_prepared(name, parameters, transformer.formats, result_format=Format.BINARY)
         transformer.set_pgresult(_succeeded(result, ExecStatus.TUPLES_OK))
         return transformer.load_row(0, tuple) if result.ntuples else None
 
 
+def _statement_name(sql: str) -> bytes:
+    """A name that means the same SQL in every worker, so that connections a pooler shares between
+    workers cannot run another statement under it (psycopg's own names are "_pg3_N")."""
+    return b"single_read_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest().encode()
+
+
+def _sqlstate(result: PGresult) -> str | None:
+    code = result.error_field(DiagnosticField.SQLSTATE)
+    return code.decode() if code else None
+
+
 def _succeeded(result: PGresult, expected: ExecStatus) -> PGresult:
-    """The result, or the driver's error: libpq reports a failed statement in its result, not by raising."""
+    """The result, or the driver's error, of its class for the SQLSTATE: libpq reports a failed
+    statement in its result, not by raising."""
     if result.status != expected:
-        raise DatabaseError(result.error_message.decode(errors="replace"))
+        error_class: type[DatabaseError] = DatabaseError
+        with contextlib.suppress(KeyError):  # a SQLSTATE psycopg does not know keeps the general class
+            error_class = errors.lookup(_sqlstate(result) or "")
+        raise error_class(result.error_message.decode(errors="replace"))
     return result
 
 
@@ -128,7 +148,13 @@ def first_row(statement: Select[Any], parameters: dict[str, Any]) -> Any:
         compiled = _compiled.get(key) or _compiled.setdefault(key, _Compiled.of(statement, connection.dialect))
         try:
             return compiled.first(connection, parameters)
-        except connection.dialect.loaded_dbapi.Error:
+        except connection.dialect.loaded_dbapi.Error as error:
+            # Only the error's class and SQLSTATE: its message may quote what was read.
+            log.warning(
+                "a verification read failed (%s %s); reading again on a fresh connection",
+                type(error).__name__,
+                getattr(error, "sqlstate", None) or "",
+            )
             connection.invalidate()  # SQLAlchemy did not see the driver's error, so it is told
     with reads_connection() as connection:  # a fresh one
         return connection.execute(statement, parameters).first()

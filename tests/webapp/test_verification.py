@@ -15,7 +15,7 @@ from policy_codes.base45 import b45decode, b45encode
 from signing import KeyRing, sign1
 from tests.test_legacy import type_02
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
-from webapp import database, key_admin, keystore, lifecycle, single_reads
+from webapp import accounts, database, key_admin, keystore, lifecycle, single_reads
 from webapp.codes import live_code
 from webapp.extensions import db
 from webapp.verification import _REGISTRY_ROW, SHOWN_LEGACY, SHOWN_LIVE, SHOWN_NUMBER, SHOWN_STATIC, verify_scan
@@ -203,31 +203,60 @@ def test_other_threads_give_their_reads_connection_back(registry: Flask) -> None
 
 
 def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
-    """On PostgreSQL the read runs through libpq with psycopg's loaders (webapp/single_reads.py): its row,
-    types included, must be the one SQLAlchemy's own execution gives."""
+    """On PostgreSQL the reads run through libpq with psycopg's loaders (webapp/single_reads.py): their rows,
+    types included, must be the ones SQLAlchemy's own execution gives, and on the kept connection: a read
+    that failed would have been read again through SQLAlchemy on another."""
     code = register()
-    found = {"enp": ENP, "serial": code.serial}
-    missing = {"enp": "7700000000000027", "serial": code.serial}
+    _, token = accounts.create_token("GP-001", "МИС", "test")
+    db.session.commit()
+    reads = [
+        (_REGISTRY_ROW, {"enp": ENP, "serial": code.serial}),
+        (_REGISTRY_ROW, {"enp": "7700000000000027", "serial": code.serial}),
+        (accounts._LIVE_TOKEN, {"token_hash": accounts.hash_token(token)}),
+        (accounts._LIVE_TOKEN, {"token_hash": accounts.hash_token("made-up")}),
+    ]
+    kept = kept_connection()
+    for _ in range(2):  # the first read of each prepares it, the second runs it prepared
+        for statement, parameters in reads:
+            with database.reads_connection() as connection:
+                expected = connection.execute(statement, parameters).first()
+            row = single_reads.first_row(statement, parameters)
+            assert row == expected
+            assert [type(value) for value in row or ()] == [type(value) for value in expected or ()]
+            assert row is None or row._fields == expected._fields
+    assert kept_connection() is kept
+
+
+def test_prepared_statements_are_the_engines_sql(registry: Flask) -> None:
+    """They are compiled by a dialect of their own, for libpq's `$1`: apart from that, the SQL must not differ."""
     with database.reads_connection() as connection:
-        expected = connection.execute(_REGISTRY_ROW, found).first()
-    for _ in range(2):  # the first read prepares the statement, the second runs it prepared
-        row = single_reads.first_row(_REGISTRY_ROW, found)
-        assert row == tuple(expected)
-        assert row._fields == tuple(expected._fields)
-        assert [type(value) for value in row] == [type(value) for value in expected]
-        assert single_reads.first_row(_REGISTRY_ROW, missing) is None
+        dialect = connection.dialect
+    if dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL prepares statements")
+    for statement in (_REGISTRY_ROW, accounts._LIVE_TOKEN):
+        prepared = single_reads._Compiled.of(statement, dialect).compiled
+        expected = statement.compile(dialect=dialect).string
+        for number, name in enumerate(prepared.positiontup or (), start=1):
+            expected = expected.replace(f"%({name})s", f"${number}")
+        assert prepared.string == expected
 
 
-def test_a_read_whose_prepared_statement_is_gone_is_read_again_on_a_fresh_connection(registry: Flask) -> None:
-    """A pooler or a `DISCARD ALL` can drop what a connection prepared: the read must not fail for it."""
+def test_a_read_whose_prepared_statement_is_gone_is_read_again_on_a_fresh_connection(
+    registry: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A pooler or a `DISCARD ALL` can drop what a connection prepared: the read must not fail for it, the
+    log must say so without the server's message, and the fresh connection prepares it again."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL prepares statements")
     code = register()
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
     stale = kept_connection()
-    prepared = stale.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'single_read_%'").fetchall()
-    assert len(prepared) == 1, "the registry row's read is prepared on the kept connection"
-    stale.execute("DEALLOCATE ALL")
+    stale.execute("DEALLOCATE ALL")  # type: ignore[attr-defined]
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
-    assert kept_connection() is not stale
+    assert "InvalidSqlStatementName 26000" in caplog.text
+    fresh = kept_connection()
+    assert fresh is not stale
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    assert kept_connection() is fresh
+    prepared = fresh.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'single_read_%'").fetchall()  # type: ignore[attr-defined]
+    assert len(prepared) == 1, "the registry row's read is prepared again on the fresh connection"
