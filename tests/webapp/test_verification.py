@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import cbor2
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from policy_codes import PREFIX, CodeKind, Enp, FullName, Verdict, decode, encode
 from policy_codes.base45 import b45decode, b45encode
@@ -260,3 +261,16 @@ def test_a_read_whose_prepared_statement_is_gone_is_read_again_on_a_fresh_connec
     assert kept_connection() is fresh
     prepared = fresh.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'single_read_%'").fetchall()  # type: ignore[attr-defined]
     assert len(prepared) == 1, "the registry row's read is prepared again on the fresh connection"
+
+
+def test_a_read_whose_server_process_ended_is_read_again_on_a_fresh_connection(registry: Flask) -> None:
+    """A database restart ends the kept connection's server process: libpq reports it in a result, not by
+    raising, and the read must still be answered."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the server's processes are PostgreSQL's")
+    code = register()
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    ended = kept_connection()
+    db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": ended.info.backend_pid})  # type: ignore[attr-defined]
+    assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
+    assert kept_connection() is not ended
