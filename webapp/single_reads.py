@@ -11,9 +11,10 @@ columns converted by SQLAlchemy's own result processors: SQLAlchemy's execution 
 answers in ~50 µs cost as much again (docs/benchmarks.md). On SQLite it runs on the driver's cursor.
 On PostgreSQL it is prepared once per connection and executed through psycopg's libpq layer, its
 values converted by psycopg's own loaders: psycopg's cursor, even with the statement prepared by it,
-cost the worker ~30–40 µs of CPU more per read (docs/benchmarks.md). If the driver fails, the
-connection is dropped and the read, which changes nothing, is tried once more through SQLAlchemy on a
-fresh connection, so a second failure raises SQLAlchemy's own error (a 503, webapp/errors.py).
+cost the worker ~30–40 µs of CPU more per read (docs/benchmarks.md). If the driver fails, the failure
+is logged (its class and SQLSTATE), the connection is dropped and the read, which changes nothing, is
+tried once more through SQLAlchemy on a fresh connection, so a second failure raises SQLAlchemy's own
+error (a 503, webapp/errors.py).
 """
 
 from __future__ import annotations
