@@ -70,20 +70,40 @@ def _loads(data: bytes, what: str) -> object:
         raise BadMessage(f"{what} is not CBOR") from error
 
 
+def _read_byte_string(message: bytes, at: int) -> tuple[bytes, int]:
+    """The byte string whose head is at `at`, in the shortest form `_byte_string` writes; and where it ends."""
+    head = message[at] if at < len(message) else None
+    if head is not None and 0x40 <= head < 0x40 + 24:
+        start, length = at + 1, head - 0x40
+    elif head == 0x58 and at + 2 <= len(message) and message[at + 1] >= 24:
+        start, length = at + 2, message[at + 1]
+    elif head == 0x59 and at + 3 <= len(message) and message[at + 1] > 0:
+        start, length = at + 3, int.from_bytes(message[at + 1 : at + 3], "big")
+    else:
+        raise BadMessage("protected header, payload and signature are byte strings, in their shortest form")
+    end = start + length
+    if end > len(message):
+        raise BadMessage("a byte string runs past the end of the message")
+    return message[start:end], end
+
+
 def read_kid(message: bytes) -> tuple[bytes, bytes, bytes, bytes]:
-    """Split a message into (kid, protected, payload, signature), checking its shape."""
+    """Split a message into (kid, protected, payload, signature), checking its shape.
+
+    The message must be written exactly as `sign1` writes it, so it is read by hand, byte by byte: an
+    array of four, no tag, an empty unprotected header, no chunks, no long length fields, nothing after.
+    """
     if len(message) > MAX_MESSAGE_BYTES:
         raise BadMessage("the message is too long")
-    parts = _loads(message, "the message")
-    if not isinstance(parts, list) or len(parts) != 4:
-        raise BadMessage("a COSE_Sign1 is an array of four")
-    protected, unprotected, payload, signature = parts
-    if not all(isinstance(part, bytes) for part in (protected, payload, signature)):
-        raise BadMessage("protected header, payload and signature are byte strings")
-    if unprotected != {}:
+    if message[:1] != b"\x84":
+        raise BadMessage("a COSE_Sign1 is an untagged array of four")
+    protected, at = _read_byte_string(message, 1)
+    if message[at : at + 1] != b"\xa0":
         raise BadMessage("the unprotected header must be empty")
-    if message != b"\x84" + _byte_string(protected) + b"\xa0" + _byte_string(payload) + _byte_string(signature):
-        raise BadMessage("not written as sign1 writes it: trailing bytes, chunks or long length fields")
+    payload, at = _read_byte_string(message, at + 1)
+    signature, at = _read_byte_string(message, at)
+    if at != len(message):
+        raise BadMessage("trailing bytes after the message")
     header = _loads(protected, "the protected header")
     if not isinstance(header, dict) or set(header) != {HEADER_ALG, HEADER_KID}:
         raise BadMessage("the protected header holds exactly alg and kid")

@@ -157,6 +157,39 @@ def test_other_algorithms_and_shapes_are_refused() -> None:
         verify1(cbor2.dumps([protected, {}, payload, b"\x00" * 64]), ring.trust_list().get)
 
 
+@pytest.mark.parametrize("size", [0, 1, 23, 24, 255, 256, 1500])
+def test_messages_of_every_length_form_verify(size: int) -> None:
+    ring = KeyRing()
+    key = ring.create("77008", START)
+    assert verify1(sign1(b"p" * size, key, at=INSIDE), ring.trust_list().get).payload == b"p" * size
+
+
+def _other_encodings(protected: bytes, payload: bytes, signature: bytes) -> list[bytes]:
+    """The same four values as valid CBOR, but not as sign1 writes them."""
+    long_length = b"\x58" + bytes([len(payload)]) + payload  # a 1-byte length field for a short string
+    chunked = b"\x5f" + cbor2.dumps(payload[:2]) + cbor2.dumps(payload[2:]) + b"\xff"
+    head, unprotected, tail = cbor2.dumps(protected), b"\xa0", cbor2.dumps(signature)
+    return [
+        b"\x84" + head + unprotected + long_length + tail,
+        b"\x84" + head + unprotected + chunked + tail,
+        b"\x9f" + head + unprotected + cbor2.dumps(payload) + tail + b"\xff",  # an indefinite-length array
+        b"\x84" + head + unprotected + cbor2.dumps(payload) + tail + b"\x00",  # a trailing byte
+        b"\x84" + head + unprotected + cbor2.dumps(payload) + tail[:-1],  # one byte short
+        b"\x84" + head + unprotected + cbor2.dumps(payload),  # three of four
+    ]
+
+
+def test_only_the_form_sign1_writes_is_read() -> None:
+    ring = KeyRing()
+    key = ring.create("77008", START)
+    message = sign1(b"claims", key, at=INSIDE)
+    protected, _, payload, signature = cbor2.loads(message)
+    assert message == b"\x84" + cbor2.dumps(protected) + b"\xa0" + cbor2.dumps(payload) + cbor2.dumps(signature)
+    for other in _other_encodings(protected, payload, signature):
+        with pytest.raises(BadMessage):
+            verify1(other, ring.trust_list().get)
+
+
 @pytest.mark.parametrize("size", [0, 23, 24, 255, 256, 2048])
 def test_sig_structure_is_the_rfc_9052_array(size: int) -> None:
     protected, payload = b"\xa2\x01\x26\x04\x41k", b"p" * size
