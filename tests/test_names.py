@@ -1,10 +1,14 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policy_codes import FullName, InvalidValue, MalformedCode
 from policy_codes.names import (
     CODE_LENGTHS,
+    END,
     MAX_PART_LENGTH,
     SYMBOLS,
+    _symbols,
     canonical_code_table,
     pack_name,
     unpack_name,
@@ -79,3 +83,23 @@ def test_packing_matches_a_bit_string_reference() -> None:
     end = format(table["END"][1], f"0{table['END'][0]}b")
     bits += (end + "0" * 8)[: -len(bits) % 8]
     assert pack_name(name) == int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+
+def _symbols_bit_by_bit(packed: bytes) -> str:
+    """An independent, slow reading of docs/code-format.md: match code words bit by bit until END or
+    until the bits run out (a partial code word at the end is padding)."""
+    by_word = {format(code, f"0{length}b"): symbol for symbol, (length, code) in canonical_code_table().items()}
+    symbols, word = [], ""
+    for bit in "".join(format(byte, "08b") for byte in packed):
+        word += bit
+        if word in by_word:
+            if by_word[word] == END:
+                break
+            symbols.append(by_word[word])
+            word = ""
+    return "".join(symbols)
+
+
+@given(st.binary(max_size=80))
+def test_unpacking_matches_a_bit_by_bit_reference(packed: bytes) -> None:
+    assert _symbols(packed) == _symbols_bit_by_bit(packed)
