@@ -1,7 +1,7 @@
 """Base45 (RFC 9285), written for speed: decoding sits on the verification path.
 
-The `base45` package on PyPI does the same in a per-character loop at about
-three times the cost; the tests check both agree.
+The `base45` package on PyPI does the same in a per-character loop at several
+times the cost; the tests check both agree, on valid and invalid text.
 """
 
 from __future__ import annotations
@@ -27,24 +27,37 @@ def b45encode(data: bytes) -> str:
 
 
 def b45decode(text: str) -> bytes:
-    """`ValueError` on a character outside the alphabet, a stray last character or an overflow."""
+    """`ValueError` on a character outside the alphabet, a stray last character or an overflow.
+
+    Each triple of values (a, b, c) is the 16-bit number a + 45b + 2025c. Instead of a Python loop
+    over the triples, the a's, b's and c's are each laid out one to a 4-byte field of a big integer,
+    so one sum computes every triple at once (none exceeds 17 bits, so no field carries into the
+    next); byte slices then check and take each field's low 16 bits.
+    """
     try:
         values = text.encode("ascii").translate(_VALUES)
     except UnicodeEncodeError as error:
         raise ValueError("not Base45") from error
     if _INVALID in values or len(values) % 3 == 1:
         raise ValueError("not Base45")
-    whole = len(values) - len(values) % 3
-    pairs = [
-        a + 45 * b + 2025 * c for a, b, c in zip(values[0:whole:3], values[1:whole:3], values[2:whole:3], strict=True)
-    ]
-    try:
-        out = struct.pack(f">{len(pairs)}H", *pairs)
-    except struct.error as error:
-        raise ValueError("a Base45 triple is over 65535") from error
+    triples = len(values) // 3
+    whole = 3 * triples
+    spread = bytearray(4 * triples)
+    spread[3::4] = values[0:whole:3]
+    low = int.from_bytes(spread, "big")
+    spread[3::4] = values[1:whole:3]
+    middle = int.from_bytes(spread, "big")
+    spread[3::4] = values[2:whole:3]
+    high = int.from_bytes(spread, "big")
+    fields = (low + 45 * middle + 2025 * high).to_bytes(4 * triples, "big")
+    if any(fields[1::4]):  # bit 16 of some triple
+        raise ValueError("a Base45 triple is over 65535")
+    out = bytearray(2 * triples)
+    out[0::2] = fields[2::4]
+    out[1::2] = fields[3::4]
     if whole < len(values):
         last = values[whole] + 45 * values[whole + 1]
         if last > 0xFF:
             raise ValueError("the last Base45 pair is over 255")
-        out += bytes([last])
-    return out
+        out.append(last)
+    return bytes(out)

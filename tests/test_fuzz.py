@@ -87,7 +87,22 @@ def test_base45_rfc_9285_examples(text: str, data: bytes) -> None:
     assert b45decode(text) == data
 
 
-@pytest.mark.parametrize("text", ["GGW", "ZZZZ", "A", "é", "abc", ":::"])
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:", max_size=60))
+def test_our_base45_decodes_any_text_as_the_reference_package_does(text: str) -> None:
+    """Both decode it to the same bytes, or both refuse it (a stray character, an overflow anywhere)."""
+    try:
+        expected: bytes | None = base45.b45decode(text)
+    except ValueError:
+        expected = None
+    try:
+        ours: bytes | None = b45decode(text)
+    except ValueError:
+        ours = None
+    assert ours == expected
+
+
+@pytest.mark.parametrize("text", ["GGW", "ZZZZ", "A", "é", "abc", ":::", "BB8GGWBB8", "FGW:G"])
 def test_bad_base45_is_a_value_error(text: str) -> None:
     with pytest.raises(ValueError, match="Base45"):
         b45decode(text)
