@@ -162,6 +162,12 @@ def kept_connection() -> object:
         return connection.connection.driver_connection
 
 
+def skip_unless_postgresql(reason: str) -> None:
+    """Skip a test of what only PostgreSQL does, in the suite's SQLite run."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip(reason)
+
+
 def test_reads_keep_their_connection_and_see_every_commit(registry: Flask) -> None:
     """The kept connection (webapp/database.py) holds no transaction open: a revocation shows at once."""
     code = register()
@@ -230,10 +236,9 @@ def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
 
 def test_prepared_statements_are_the_engines_sql(registry: Flask) -> None:
     """They are compiled by a dialect of their own, for libpq's `$1`: apart from that, the SQL must not differ."""
+    skip_unless_postgresql("only PostgreSQL prepares statements")
     with database.reads_connection() as connection:
         dialect = connection.dialect
-    if dialect.name != "postgresql":
-        pytest.skip("only PostgreSQL prepares statements")
     for statement in (_REGISTRY_ROW, accounts._LIVE_TOKEN):
         prepared = single_reads._Compiled.of(statement, dialect).compiled
         expected = statement.compile(dialect=dialect).string
@@ -247,8 +252,7 @@ def test_a_read_whose_prepared_statement_is_gone_is_read_again_on_a_fresh_connec
 ) -> None:
     """A pooler or a `DISCARD ALL` can drop what a connection prepared: the read must not fail for it, the
     log must say so without the server's message, and the fresh connection prepares it again."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("only PostgreSQL prepares statements")
+    skip_unless_postgresql("only PostgreSQL prepares statements")
     code = register()
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
     stale = kept_connection()
@@ -266,8 +270,7 @@ def test_a_read_whose_prepared_statement_is_gone_is_read_again_on_a_fresh_connec
 def test_a_read_whose_server_process_ended_is_read_again_on_a_fresh_connection(registry: Flask) -> None:
     """A database restart ends the kept connection's server process: libpq reports it in a result, not by
     raising, and the read must still be answered."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the server's processes are PostgreSQL's")
+    skip_unless_postgresql("the server's processes are PostgreSQL's")
     code = register()
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
     ended = kept_connection()
