@@ -30,6 +30,7 @@ MAX_MESSAGE_BYTES = 2048
 class VerifiedMessage:
     payload: bytes
     key: PublicKey
+    signature: bytes
 
 
 #: The CBOR array head and context string of Sig_structure (RFC 9052 §4.4).
@@ -126,4 +127,4 @@ def verify1(message: bytes, lookup: Callable[[bytes], PublicKey | None]) -> Veri
     if key is None:
         raise UnknownKeyId(kid)
     key.verify(signature, _to_be_signed(protected, payload))
-    return VerifiedMessage(payload=payload, key=key)
+    return VerifiedMessage(payload=payload, key=key, signature=signature)

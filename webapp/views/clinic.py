@@ -16,10 +16,11 @@ from webapp.extensions import db
 from webapp.i18n import current_language
 from webapp.models import ClinicCheck, Role
 from webapp.transactions import atomic
-from webapp.verification import VerificationResult, message, verify_scan
+from webapp.verification import VerificationResult, message, registry_message, verify_scan
 
 clinic = Blueprint("clinic", __name__, url_prefix="/clinic")
 clinic.add_app_template_global(message, "verdict_message")
+clinic.add_app_template_global(registry_message)
 htmx = HTMX()
 
 #: What a scanner or a person can reasonably send; longer input is refused unread.
