@@ -97,7 +97,7 @@ class OfflineVerifier:
             raise BadList("a revocation list is needed")
         for document in revocation_documents:
             revocations = _signed_payload(document, pinned)
-            if revocations.get("format") != "oms-revocations-1":
+            if revocations.get("format") != "oms-revocations-2":
                 raise BadList("not a revocation list")
             if revocations.get("since") != self.cursor or not isinstance(revocations.get("cursor"), int):
                 raise BadList(f"an increment must start at cursor {self.cursor}")
@@ -110,10 +110,11 @@ class OfflineVerifier:
         moment = now or datetime.now(UTC)
         ages = (moment - self.trust_list_issued_at, moment - self.revocations_issued_at)
         try:
-            claims = decode(text, self.trust_list, moment).claims
+            verified = decode(text, self.trust_list, moment)
         except CodeError as error:
             return OfflineResult(error.verdict, None, None, *ages)
-        digest = revocation_digest(claims.enp, claims.serial)
+        claims = verified.claims
+        digest = revocation_digest(verified.signature)  # a live code's is on no list (policy_codes/revocation.py)
         verdict = (
             Verdict.REVOKED
             if digest in self.revoked
