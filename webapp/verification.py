@@ -285,6 +285,11 @@ def _verify_number(digits: str, now: datetime) -> VerificationResult:
     return VerificationResult(verdict, SHOWN_NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
 
 
+def _without_yo(parts: tuple[str, str, str]) -> tuple[str, ...]:
+    """Papers of 2011 often print Е for Ё, where the registry keeps Ё: the two are the same name here."""
+    return tuple(part.replace("Ё", "Е") for part in parts)
+
+
 def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
     """The 2011 paper policy: its signature cannot be checked, so the registry decides everything.
 
@@ -299,7 +304,7 @@ def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
     person = _lookup(str(legacy.enp))
     if person is None:
         return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, None, None, Verdict.NOT_FOUND, notes)
-    if legacy.name.parts() != person.name.parts() or legacy.birth_date != person.birth_date:
+    if _without_yo(legacy.name.parts()) != _without_yo(person.name.parts()) or legacy.birth_date != person.birth_date:
         return VerificationResult(Verdict.FORGED, SHOWN_LEGACY, now, notes=notes)
     holder = Holder(person.name.display(), person.birth_date, legacy.enp.masked())
     verdict, policy, more = _registry_verdict(person, now)

@@ -178,6 +178,7 @@ def test_a_homemade_legacy_paper_with_a_real_number_is_forged(registry: Flask, c
     genuine = bytearray(type_02("ИВАНОВА|МАРИЯ|ПЕТРОВНА", 2, date(1990, 4, 12), None))
     genuine[1:9] = int(ENP).to_bytes(8, "big")
     result = verify_scan(bytes(genuine))
+    assert result.verdict is Verdict.LEGACY_PAPER
     assert (result.verdict, result.registry_verdict) == (Verdict.LEGACY_PAPER, Verdict.VALID)
     assert result.holder is not None
     assert result.holder.name == "Иванова Мария Петровна"
@@ -238,3 +239,15 @@ def test_a_number_is_ascii_digits(registry: Flask, digits: str) -> None:
     """Full-width or Arabic-Indic digits are not what a scanner or a keyboard sends for an ЕНП."""
     register(at=now())
     assert verify_scan(digits).verdict is Verdict.NOT_A_POLICY_CODE
+
+
+def test_a_genuine_paper_printed_with_e_for_yo_is_not_called_forged(registry: Flask) -> None:
+    """The false alarm the name check must not raise: 2011 papers often print Е where the registry keeps Ё."""
+    son = person_data("770000000000002", "Иванов", "Артём", "Сергеевич", date(2016, 9, 3), "M")
+    register(son, at=now())
+    paper = bytearray(type_02("ИВАНОВ|АРТЕМ|СЕРГЕЕВИЧ", 1, date(2016, 9, 3), None))
+    paper[1:9] = int(str(son.enp)).to_bytes(8, "big")
+    result = verify_scan(bytes(paper))
+    assert (result.verdict, result.registry_verdict) == (Verdict.LEGACY_PAPER, Verdict.VALID)
+    assert result.holder is not None
+    assert result.holder.name == "Иванов Артём Сергеевич", "the registry's spelling, not the paper's"
