@@ -18,6 +18,8 @@ const DIGEST_BYTES = 6;
 const DAY_MS = 86400 * 1000;
 const MOSCOW_OFFSET_MS = 3 * 3600 * 1000;
 const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+/** n/2, n the order of P-256: only the low-S form of a signature is valid (docs/code-format.md). */
+const HALF_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n / 2n;
 const encoder = new TextEncoder();
 
 /** A list that is not signed by the registry, is damaged, or is not of the documented shape. */
@@ -521,6 +523,7 @@ async function importJwk(entry) {
 
 async function verifyEs256(key, signature, data) {
   if (signature.length !== SIGNATURE_LENGTH) return false;
+  if (bytesToBigInt(signature.subarray(SIGNATURE_LENGTH / 2)) > HALF_ORDER) return false;
   try {
     return await crypto.subtle.verify(ES256, key, signature, data);
   } catch {
