@@ -3,8 +3,10 @@
     omscode verify --registry-key registry.jwks --trust-list trust-list.json \\
                    --revocations revocations.json [--revocations increment.json ...] TEXT
 
-TEXT is the scanned code, or `-` to read it from standard input. Exit status:
-0 valid, 1 any other verdict, 2 unusable input or lists.
+TEXT is the scanned code, or `-` to read it from standard input. The lists are
+believed only by the rule of docs/code-format.md ("Published lists"): signed by a
+pinned registry key that is not compromised, inside that key's window.
+Exit status: 0 valid, 1 any other verdict, 2 unusable input or lists.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from policy_codes.offline import BadList, OfflineVerifier
+from policy_codes.offline import OfflineVerifier
+from policy_codes.published_lists import BadList, ListRefusal, read_pin
 from policy_codes.verdicts import Verdict
-from signing import SigningError, TrustList
+
+REFUSED = {"ru": "Списки не приняты", "en": "Lists refused"}
 
 
 def _hours(age: timedelta) -> str:
@@ -29,7 +33,7 @@ def _load(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
-        raise BadList(f"{path}: {error}") from error
+        raise BadList(ListRefusal.MALFORMED, f"{path}: {error}") from error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = sys.stdin.read() if args.text == "-" else args.text
     try:
-        registry_keys = list(TrustList.from_jwks(_load(args.registry_key)))
+        registry_keys = read_pin(_load(args.registry_key))
         verifier = OfflineVerifier(_load(args.trust_list), [_load(path) for path in args.revocations], registry_keys)
-    except (BadList, SigningError) as error:
-        print(f"Списки не приняты: {error}", file=sys.stderr)
+    except BadList as error:
+        detail = f" ({error.detail})" if error.detail else ""
+        print(f"{REFUSED[args.lang]}: {error.reason.message(args.lang)}{detail}", file=sys.stderr)
         return 2
     result = verifier.verify(text)
     print(f"{result.verdict}: {result.verdict.message(args.lang)}")
