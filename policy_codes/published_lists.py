@@ -28,7 +28,7 @@ REVOCATIONS_FORMAT = "oms-revocations-1"
 REGISTRY_OWNER = "registry"
 #: How far ahead of the verifier's clock a list may be dated.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-#: Past this age a verdict carries a warning that the lists may be stale.
+#: Past this age omscode refuses the lists (unless told --allow-stale) and the reception page warns.
 STALE_AFTER = timedelta(hours=72)
 #: Cursors are whole numbers a browser holds exactly.
 MAX_CURSOR = 2**53 - 1
@@ -36,7 +36,7 @@ _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{
 
 
 class ListRefusal(StrEnum):
-    """Why lists are refused: the rule's reasons, in its order."""
+    """Why lists are refused: the rule's reasons in its order, then omscode's own (age and replay)."""
 
     BAD_PIN = "bad_pin"
     MALFORMED = "malformed"
@@ -51,6 +51,9 @@ class ListRefusal(StrEnum):
     KEY_COMPROMISED = "key_compromised"
     KEY_EXPIRED = "key_expired"
     ISSUED_IN_FUTURE = "issued_in_future"
+    OLDER_TRUST_LIST = "older_trust_list"
+    OLDER_REVOCATIONS = "older_revocations"
+    STALE = "stale"
 
     def message(self, language: str = "ru") -> str:
         """Why, in `language` ("ru" or "en"; Russian otherwise)."""
@@ -111,6 +114,18 @@ MESSAGES: dict[ListRefusal, tuple[str, str]] = {
         "список датирован будущим временем: проверьте часы этого компьютера",
         "a list is dated in the future: check this computer's clock",
     ),
+    ListRefusal.OLDER_TRUST_LIST: (
+        "список доверенных ключей старше уже принятого",
+        "the trust list is older than the one already accepted",
+    ),
+    ListRefusal.OLDER_REVOCATIONS: (
+        "список отзыва старше уже принятого",
+        "the revocation list is older than the one already accepted",
+    ),
+    ListRefusal.STALE: (
+        "спискам больше 72 часов: загрузите свежие (или запустите с --allow-stale)",
+        "the lists are over 72 hours old: download fresh ones (or run with --allow-stale)",
+    ),
 }
 
 
@@ -124,6 +139,15 @@ class BadList(Exception):
 
 
 @dataclass(frozen=True)
+class Held:
+    """What a verifier keeps of the newest lists it accepted, to refuse older ones."""
+
+    trust_list_issued_at: datetime
+    revocations_issued_at: datetime
+    revocations_cursor: int
+
+
+@dataclass(frozen=True)
 class PublishedLists:
     """What a trust list and its revocation documents say, once the rule has accepted them."""
 
@@ -133,6 +157,14 @@ class PublishedLists:
     superseded: frozenset[bytes]
     cursor: int
     revocations_issued_at: datetime
+
+    @property
+    def held(self) -> Held:
+        return Held(self.trust_list_issued_at, self.revocations_issued_at, self.cursor)
+
+    def age(self, now: datetime) -> timedelta:
+        """How old the older of the two lists is."""
+        return now - min(self.trust_list_issued_at, self.revocations_issued_at)
 
 
 @dataclass(frozen=True)
@@ -181,6 +213,19 @@ def read_lists(
     return PublishedLists(
         trust_list, trust.issued_at, frozenset(revoked), frozenset(superseded), cursor, revocations.issued_at
     )
+
+
+def refuse_older(held: Held | None, lists: PublishedLists) -> None:
+    """`BadList` if `lists` are older than those `held` (a replay); the same lists again are fine."""
+    if held is None:
+        return
+    if lists.trust_list_issued_at < held.trust_list_issued_at:
+        raise BadList(ListRefusal.OLDER_TRUST_LIST, f"accepted before: {held.trust_list_issued_at.isoformat()}")
+    if lists.cursor < held.revocations_cursor or lists.revocations_issued_at < held.revocations_issued_at:
+        raise BadList(
+            ListRefusal.OLDER_REVOCATIONS,
+            f"accepted before: {held.revocations_issued_at.isoformat()}, cursor {held.revocations_cursor}",
+        )
 
 
 def _signed(document: Any, pins: dict[bytes, PublicKey], expected_format: str) -> _Signed:

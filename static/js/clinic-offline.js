@@ -710,6 +710,15 @@ async function digests(document, payload, field) {
   return found;
 }
 
+/** Refuse lists older than those held (a replay), as published_lists.refuse_older; the same lists again are fine. */
+export function refuseOlder(held, lists) {
+  if (!held) return;
+  if (lists.trustListIssuedAt < held.trustListIssuedAt) throw new BadList("older_trust_list");
+  if (lists.cursor < held.cursor || lists.revocationsIssuedAt < held.revocationsIssuedAt) {
+    throw new BadList("older_revocations");
+  }
+}
+
 /** How revocation lists name a code (policy_codes/revocation.py). */
 export async function revocationDigest(enp, serial) {
   const context = encoder.encode("OMS1 revocation\u0000");

@@ -1,4 +1,4 @@
-"""Issue 16's findings on the published lists: who may sign them, and when; and ECDSA's twins.
+"""Issue 16's findings on the published lists: who may sign them, when, how old they may be, and ECDSA's twins.
 
 One rule (docs/code-format.md, "Published lists"), two verifiers: omscode (policy_codes/published_lists.py)
 and the reception page (static/js/clinic-offline.js, in Debian's Chromium). Both run over the one corpus of
@@ -23,13 +23,14 @@ from flask import Flask
 from policy_codes import Verdict
 from policy_codes.offline import OfflineVerifier
 from policy_codes.offline_cli import main as omscode
-from policy_codes.published_lists import BadList, read_pin
-from signing import KeyRing, SigningKey
+from policy_codes.published_lists import BadList, read_pin, refuse_older
+from signing import KeyRing, SigningKey, TrustList
 from tests.conftest import NOW
 from tests.security.forgeries import P256_ORDER, high_s_twin
 from tests.security.list_corpus import (
     ListCase,
     list_corpus,
+    registry_key,
     revocations,
     trust_list,
     world,
@@ -205,11 +206,15 @@ def trust_signed_by(key: SigningKey, document: dict[str, Any]) -> dict[str, Any]
     return trust_list(key, issued_at=datetime.fromisoformat(document["issued_at"]), entries=entries)
 
 
-class Files:
-    """The pin and the lists on a clinic's disk, and omscode run over them."""
+# ---- finding 2: omscode exits 2 on stale lists, and on lists older than those it holds ----
 
-    def __init__(self, folder: Path, pin: Any, trust: Any, revocations: Any) -> None:
+
+class Files:
+    """The pin and the lists on a clinic's disk, and omscode run over them with a state file of the test's own."""
+
+    def __init__(self, folder: Path, pin: Any, trust: Any, revocations: Any, state: Path | None = None) -> None:
         self.folder = folder
+        self.state = state or folder / "state" / "lists.json"
         for name, document in (("pin", pin), ("trust", trust), ("revocations", revocations)):
             self.write(name, document)
 
@@ -229,7 +234,214 @@ class Files:
         ]
 
     def omscode(self, text: str, *more: str) -> int:
-        return omscode(self.arguments(*more, text))
+        return omscode(self.arguments("--state", str(self.state), *more, text))
+
+
+@pytest.fixture
+def fresh() -> SigningKey:
+    """A registry key whose window covers the real present (omscode reads the clock)."""
+    return registry_key(datetime.now(UTC).replace(microsecond=0) - timedelta(days=10))
+
+
+def present() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def pin_of(key: SigningKey) -> dict[str, Any]:
+    return TrustList([key.public]).to_jwks()
+
+
+def test_omscode_refuses_stale_lists_unless_allowed(
+    fresh: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = world().codes[0]
+    old = present() - timedelta(hours=73)
+    files = Files(tmp_path, pin_of(fresh), trust_list(fresh, old), revocations(fresh, old))
+    assert files.omscode(code) == 2
+    error = capsys.readouterr().err
+    assert "Списки не приняты: спискам больше 72 часов" in error
+    assert "--allow-stale" in error
+    assert not files.state.exists(), "lists refused are not remembered"
+    assert files.omscode(code, "--allow-stale") == 0
+    captured = capsys.readouterr()
+    assert "valid" in captured.out
+    assert "Внимание: спискам больше 72 часов" in captured.err
+    files.write("trust", trust_list(fresh, present()))
+    assert files.omscode(code) == 2, "the older of the two lists counts"
+    files.write("revocations", revocations(fresh, present()))
+    assert files.omscode(code) == 0
+
+
+def test_omscode_refuses_a_trust_list_older_than_the_one_it_holds(
+    fresh: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = world().codes[0]
+    now = present()
+    newer = trust_list(fresh, now - timedelta(minutes=10))
+    files = Files(tmp_path, pin_of(fresh), newer, revocations(fresh, now))
+    assert files.omscode(code) == 0
+    assert files.omscode(code) == 0, "the same lists again are no replay"
+    files.write("trust", trust_list(fresh, now - timedelta(hours=1)))
+    assert files.omscode(code) == 2
+    assert "Списки не приняты: список доверенных ключей старше уже принятого" in capsys.readouterr().err
+    files.write("trust", newer)
+    assert files.omscode(code) == 0, "refusing the old one did not forget the newer"
+
+
+def test_omscode_refuses_a_rewound_revocation_list(
+    fresh: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = world().codes[1]  # serial 2: revoked by the lists below
+    now = present()
+    files = Files(tmp_path, pin_of(fresh), trust_list(fresh, now), revocations(fresh, now - timedelta(minutes=5)))
+    assert files.omscode(code) == 1, "revoked"
+    files.write("revocations", revocations(fresh, now, cursor=6, revoked=b""))
+    assert files.omscode(code) == 2, "a later list with an earlier cursor is rewound"
+    assert "Списки не приняты: список отзыва старше уже принятого" in capsys.readouterr().err
+    files.write("revocations", revocations(fresh, now - timedelta(minutes=20)))
+    assert files.omscode(code) == 2, "an earlier list with the same cursor is older"
+    files.write("revocations", revocations(fresh, now, cursor=9))
+    assert files.omscode(code) == 1
+    state = json.loads(files.state.read_text(encoding="utf-8"))
+    assert state["revocations_cursor"] == 9
+
+
+#: Each later set of lists against the first, through refuseOlder: "ok" or the reason.
+BROWSER_REPLAYS = """async ([sets, pin, nowMs]) => {
+  const { OfflineVerifier, BadList, refuseOlder } = await import("/static/js/clinic-offline.js");
+  const verifiers = [];
+  for (const [trust, revocations] of sets) {
+    verifiers.push(await OfflineVerifier.create(trust, [revocations], pin, nowMs));
+  }
+  return verifiers.map((verifier) => {
+    try {
+      refuseOlder(verifiers[0], verifier);
+      return "ok";
+    } catch (error) {
+      return error instanceof BadList ? error.reason : `raised ${error}`;
+    }
+  });
+}"""
+
+
+def replay_sets() -> list[tuple[str, dict[str, Any], dict[str, Any], str]]:
+    """(label, trust list, revocation list, what a verifier holding the first says of it)."""
+    w = world()
+    earlier, held, later = (NOW - timedelta(hours=hours) for hours in (3, 2, 1))
+    return [
+        ("the same lists", trust_list(w.registry, held), revocations(w.registry, held), "ok"),
+        ("newer lists", trust_list(w.registry, later), revocations(w.registry, later, cursor=9), "ok"),
+        ("an older trust list", trust_list(w.registry, earlier), revocations(w.registry, later), "older_trust_list"),
+        (
+            "a rewound cursor",
+            trust_list(w.registry, later),
+            revocations(w.registry, later, cursor=6),
+            "older_revocations",
+        ),
+        (
+            "an older revocation list",
+            trust_list(w.registry, later),
+            revocations(w.registry, earlier),
+            "older_revocations",
+        ),
+    ]
+
+
+def test_both_verifiers_refuse_the_same_replays() -> None:
+    sets = replay_sets()
+    pin = world().pin()
+    verifiers = [OfflineVerifier(trust, [revocations], read_pin(pin), now=NOW) for _, trust, revocations, _ in sets]
+    python = []
+    for verifier in verifiers:
+        try:
+            refuse_older(verifiers[0].lists.held, verifier.lists)
+            python.append("ok")
+        except BadList as error:
+            python.append(str(error.reason))
+    with static_files() as base:
+        arguments = [[[trust, revocations] for _, trust, revocations, _ in sets], pin, NOW.timestamp() * 1000]
+        browser = in_chromium(f"{base}/static/js/clinic-offline.js", BROWSER_REPLAYS, arguments)
+    expected = [outcome for *_, outcome in sets]
+    assert dict(zip([label for label, *_ in sets], python, strict=True)) == dict(
+        zip([label for label, *_ in sets], expected, strict=True)
+    )
+    assert browser == python
+
+
+#: The reception page's refresh (clinic-lists.js), fed by /lists/: what it keeps, and what it refuses.
+PAGE_REFRESHES = """async ([pin, later]) => {
+  const { readLists, refreshLists, storedVerifier } = await import("/static/js/clinic-lists.js");
+  const urls = (name) => ({ trustList: `/lists/${name}-trust`, revocations: `/lists/${name}-revocations` });
+  const outcomes = [];
+  for (const name of ["held", "older", "newer"]) {
+    try {
+      await refreshLists(urls(name), pin);
+      outcomes.push("kept");
+    } catch (error) {
+      outcomes.push(error.reason ?? `raised ${error}`);
+    }
+  }
+  outcomes.push((await readLists()).trust.issued_at);
+  outcomes.push((await storedVerifier(pin)) ? "usable" : "unusable");
+  const realNow = Date.now;
+  Date.now = () => realNow() + later;
+  outcomes.push((await storedVerifier(pin)) ? "usable" : "unusable");
+  Date.now = realNow;
+  return outcomes;
+}"""
+
+
+def test_the_reception_page_keeps_no_older_lists_and_drops_lists_whose_key_ran_out() -> None:
+    """Served an older trust list than it holds, the page keeps what it holds; once the registry key that
+    signed the stored lists runs out, they stop verifying, cached or not."""
+    now = present()
+    key = SigningKey.generate("registry", now - timedelta(days=1), timedelta(days=2))
+    held, older, newer = now - timedelta(minutes=30), now - timedelta(hours=1), now - timedelta(minutes=10)
+    published = {
+        "held-trust": trust_list(key, held),
+        "held-revocations": revocations(key, held),
+        "older-trust": trust_list(key, older),
+        "older-revocations": revocations(key, now - timedelta(minutes=5), since=7, cursor=7, revoked=b""),
+        "newer-trust": trust_list(key, newer),
+        "newer-revocations": revocations(key, now - timedelta(minutes=5), since=7, cursor=8, revoked=b""),
+    }
+    with static_files(published) as base:
+        outcomes = in_chromium(f"{base}/static/js/clinic-offline.js", PAGE_REFRESHES, [pin_of(key), 2 * 86400 * 1000])
+    assert outcomes == ["kept", "older_trust_list", "kept", newer.isoformat(), "usable", "unusable"]
+
+
+def test_omscode_keeps_its_state_where_the_readme_says(
+    fresh: SigningKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = present()
+    files = Files(tmp_path, pin_of(fresh), trust_list(fresh, now), revocations(fresh, now))
+    code = world().codes[0]
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert omscode(files.arguments(code)) == 0
+    assert (tmp_path / "xdg" / "omscode" / "lists.json").is_file()
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert omscode(files.arguments(code)) == 0
+    held = tmp_path / "home" / ".local" / "state" / "omscode" / "lists.json"
+    assert held.is_file()
+    assert held.stat().st_mode & 0o077 == 0, "only its owner reads or writes what a clinic holds"
+    files.write("trust", trust_list(fresh, now - timedelta(minutes=1)))
+    assert omscode(files.arguments(code)) == 2, "the default state is remembered between runs"
+
+
+def test_omscode_refuses_a_damaged_state_file(
+    fresh: SigningKey, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = present()
+    files = Files(tmp_path, pin_of(fresh), trust_list(fresh, now), revocations(fresh, now))
+    files.state.parent.mkdir()
+    for damaged in ("not json", "[]", '{"trust_list_issued_at": "yesterday"}'):
+        files.state.write_text(damaged, encoding="utf-8")
+        assert files.omscode(world().codes[0]) == 2
+        error = capsys.readouterr().err
+        assert "Файл состояния" in error
+        assert "Traceback" not in error
+    assert files.state.read_text(encoding="utf-8") == damaged, "left for the clinic to look at"
 
 
 # ---- finding 3: only the low-S form of an ECDSA signature ----
