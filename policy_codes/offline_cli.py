@@ -20,7 +20,6 @@ Exit status: 0 valid, 1 any other verdict, 2 unusable input, lists or state file
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from policy_codes import list_state
 from policy_codes.offline import OfflineVerifier
 from policy_codes.published_lists import STALE_AFTER, BadList, ListRefusal, read_pin, refuse_older
 from policy_codes.verdicts import Verdict
+from signing.jws import loads_json
 
 REFUSED = {"ru": "Списки не приняты", "en": "Lists refused"}
 BAD_STATE = {
@@ -47,8 +47,9 @@ def _hours(age: timedelta) -> str:
 
 
 def _load(path: Path) -> Any:
+    """A document from disk, read as a browser reads it from the API (UTF-8, no byte order mark, no NaN)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads_json(path.read_bytes())
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
         raise BadList(ListRefusal.MALFORMED, f"{path}: {error}") from error
 
