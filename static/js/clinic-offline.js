@@ -13,6 +13,7 @@ const ANY_VERSION = /^OMS\d+:/;
 const MAX_TEXT_LENGTH = 1000;
 const MAX_MESSAGE_BYTES = 2048;
 const SIGNATURE_LENGTH = 64;
+const COORDINATE_LENGTH = 32;
 const KID_LENGTH = 4;
 const DIGEST_BYTES = 6;
 const DAY_MS = 86400 * 1000;
@@ -551,9 +552,8 @@ async function importJwk(entry) {
   }
   if (typeof entry.insurer !== "string") throw new Error("insurer is text");
   if (!["active", "retired", "compromised"].includes(entry.status)) throw new Error("unknown key status");
-  if (base64UrlDecode(entry.x).length !== 32 || base64UrlDecode(entry.y).length !== 32) {
-    throw new Error("a coordinate is 32 bytes");
-  }
+  const coordinates = [base64UrlDecode(entry.x), base64UrlDecode(entry.y)];
+  if (coordinates.some((bytes) => bytes.length !== COORDINATE_LENGTH)) throw new Error("a coordinate is 32 bytes");
   let key;
   try {
     key = await crypto.subtle.importKey("jwk", { kty: "EC", crv: "P-256", x: entry.x, y: entry.y }, ES256, true, [
@@ -592,7 +592,7 @@ async function importJwks(jwks, reason) {
 
 async function verifyEs256(key, signature, data) {
   if (signature.length !== SIGNATURE_LENGTH) return false;
-  if (bytesToBigInt(signature.subarray(SIGNATURE_LENGTH / 2)) > HALF_ORDER) return false;
+  if (bytesToBigInt(signature.subarray(COORDINATE_LENGTH)) > HALF_ORDER) return false;
   try {
     return await crypto.subtle.verify(ES256, key, signature, data);
   } catch {
