@@ -15,7 +15,7 @@ from datetime import datetime
 import cbor2
 
 from signing.errors import BadMessage, UnknownKeyId
-from signing.keys import PublicKey, SigningKey
+from signing.keys import PublicKey, SigningKey, low_s
 
 HEADER_ALG = 1
 HEADER_KID = 4
@@ -114,6 +114,12 @@ def read_kid(message: bytes) -> tuple[bytes, bytes, bytes, bytes]:
     if header[HEADER_ALG] != ALG_ES256 or isinstance(header[HEADER_ALG], bool):
         raise BadMessage("only ES256 is accepted")
     return kid, protected, payload, signature
+
+
+def with_low_s(message: bytes) -> bytes:
+    """The same message with its signature in the low-S form (codes signed before signers wrote only that form)."""
+    _kid, protected, payload, signature = read_kid(message)
+    return b"\x84" + _byte_string(protected) + b"\xa0" + _byte_string(payload) + _byte_string(low_s(signature))
 
 
 def verify1(message: bytes, lookup: Callable[[bytes], PublicKey | None]) -> VerifiedMessage:
