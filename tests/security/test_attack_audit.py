@@ -65,8 +65,11 @@ def checkpoint_file(app: Flask) -> Path:
 
 
 def entries() -> list[AuditEntry]:
+    """The log as it is now, detached: what a test saw stays as it was while the rows change."""
     db.session.expire_all()
-    return list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    log = list(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    db.session.expunge_all()
+    return log
 
 
 def published_hash(entry: AuditEntry, prev_hash: str) -> str:
@@ -85,12 +88,12 @@ def published_hash(entry: AuditEntry, prev_hash: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def rechain(start: int) -> None:
-    """Recompute the links and hashes of every entry from index `start` on, so each follows the one before."""
+def rechain(start: int, stop: int | None = None) -> None:
+    """Recompute the links and hashes of the entries from index `start` on (to `stop`), each after the one before."""
     log = entries()
     prev = log[start - 1].hash if start else GENESIS
     updates = []
-    for entry in log[start:]:
+    for entry in log[start:stop]:
         digest = published_hash(entry, prev)
         updates.append({"id": entry.id, "prev": prev, "hash": digest})
         prev = digest
@@ -142,7 +145,11 @@ def test_writing_on_after_a_truncation_does_not_hide_it(registry: Flask) -> None
     assert checkpoint_file(registry).read_bytes() == before, "the checkpoint does not follow a cut log"
     code, output = verify(registry)
     assert code == 1
-    assert f"запись {log[-1].id} не та, что в контрольной точке" in output or "короче контрольной точки" in output
+    # SQLite gave the deleted ids to the new entries; PostgreSQL's sequence went on past them.
+    assert (
+        f"запись {log[-1].id} не та, что в контрольной точке: журнал переписан" in output
+        or f"записи {log[-1].id} из контрольной точки нет: записи удалены, а журнал продолжен после них" in output
+    )
 
 
 def test_a_rewritten_entry_with_every_later_hash_recomputed_is_detected(registry: Flask) -> None:
@@ -208,13 +215,15 @@ def test_an_emptied_table_is_detected(registry: Flask) -> None:
     assert "журнал короче контрольной точки: записей нет" in output
 
 
-def test_entries_rehashed_without_the_key_are_detected_even_past_the_checkpoint(registry: Flask) -> None:
-    """Every entry recomputed with the published formula: the chain links up, but the key is missing."""
+def test_every_entry_rehashed_without_the_key_is_detected(registry: Flask) -> None:
+    """Every entry recomputed with the published formula, so the whole log passes for one from before the
+    key: the chain links up, but the checkpoint's entry is not what it was."""
     history()
+    newest = entries()[-1].id
     rechain(0)
     code, output = verify(registry)
     assert code == 1
-    assert "подписана не ключом журнала" in output
+    assert f"запись {newest} не та, что в контрольной точке: журнал переписан" in output
 
 
 # The checkpoint: where it lives, what moves it, and the operator's own copy.
@@ -244,6 +253,21 @@ def test_a_rolled_back_operation_leaves_the_checkpoint_where_it_was(registry: Fl
     sql("UPDATE audit_log SET reason = reason WHERE 1 = 0")  # a later commit that appends nothing
     assert path.read_bytes() == before
     assert verify(registry)[0] == 0
+
+
+def test_a_checkpoint_that_cannot_be_written_does_not_fail_the_committed_change(
+    registry: Flask, tmp_path: Path
+) -> None:
+    """The checkpoint moves after the commit: failing to write it is logged, and the change stands."""
+    register()
+    (tmp_path / "a-file").write_text("")
+    registry.config["AUDIT_CHECKPOINT"] = str(tmp_path / "a-file" / "audit_checkpoint.json")
+    code = lifecycle.reissue(ENP, "smo:anna", "потерян телефон", now=NOW)
+    assert code.serial == 2
+    assert entries()[-1].action == "reissue"
+    verified, output = verify(registry)
+    assert verified == 1
+    assert "контрольной точки нет" in output
 
 
 def test_the_operator_checkpoint_catches_what_the_local_one_no_longer_can(registry: Flask, tmp_path: Path) -> None:
@@ -295,17 +319,17 @@ def test_another_audit_key_is_named(registry: Flask, database_url: str) -> None:
     assert "ключом журнала AUDIT_KEY, но другим" in output
 
 
-def test_a_missing_local_checkpoint_is_reported(registry: Flask) -> None:
+def test_a_missing_local_checkpoint_is_reported(registry: Flask, tmp_path: Path) -> None:
     history()
     checkpoint_file(registry).unlink()
     code, output = verify(registry)
     assert code == 1
     assert "контрольной точки нет" in output
-    assert run(registry, "audit", "checkpoint", str(checkpoint_file(registry).with_name("copy.json")))[0] == 0
+    assert run(registry, "audit", "checkpoint", str(tmp_path / "copy.json"))[0] == 0
     assert verify(registry)[0] == 0, "`audit checkpoint` anchors the local checkpoint again"
 
 
-def test_entries_from_before_the_key_are_covered_once_a_keyed_entry_follows(registry: Flask) -> None:
+def test_entries_from_before_the_key_are_covered_once_a_keyed_entry_follows(registry: Flask, tmp_path: Path) -> None:
     """Entries written before this change have plain SHA-256 hashes: they verify as they are, and once a
     keyed entry follows them its key covers the last of them, so rewriting them is detected."""
     sql("DELETE FROM audit_log")
@@ -320,16 +344,21 @@ def test_entries_from_before_the_key_are_covered_once_a_keyed_entry_follows(regi
         db.session.add(entry)
         prev = entry.hash
     db.session.commit()
-    assert run(registry, "audit", "checkpoint", str(checkpoint_file(registry).with_name("first.json")))[0] == 0
+    assert run(registry, "audit", "checkpoint", str(tmp_path / "first.json"))[0] == 0
     history()
     assert verify(registry)[0] == 0
 
-    first = entries()[0]
-    sql("UPDATE audit_log SET entity_key = '99' WHERE id = :id", id=first.id)
-    rechain(0)
+    log = entries()
+    sql("UPDATE audit_log SET entity_key = '99' WHERE id = :id", id=log[0].id)
+    rechain(0, 3)  # the old entries, rehashed as they were hashed
     code, output = verify(registry)
     assert code == 1
-    assert "подписана не ключом журнала" in output
+    assert f"запись {log[3].id}: цепочка разорвана" in output, "the first keyed entry covers the last old one"
+
+    rechain(0)  # and every entry after them, so the whole log passes for an old one
+    code, output = verify(registry)
+    assert code == 1
+    assert f"запись {log[-1].id} не та, что в контрольной точке: журнал переписан" in output
 
 
 def test_concurrent_appenders_keep_one_chain_and_the_checkpoint_at_its_head(registry: Flask) -> None:
