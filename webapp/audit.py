@@ -41,14 +41,13 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, select
+from sqlalchemy import Row, event, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -95,9 +94,38 @@ def _canonical(
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _fields(entry: AuditEntry) -> bytes:
-    fields = (entry.actor, entry.action, entry.entity, entry.entity_key, entry.reason, entry.details)
-    return _canonical(entry.prev_hash, entry.at, *fields)
+class _Garbled(ValueError):
+    """A stored value of the wrong type, which SQLite keeps: `field` names the column."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+#: The log as the database holds it, without the ORM's conversions, which would stop at a garbled value.
+_ROWS = text(
+    "SELECT id, prev_hash, hash, at, actor, action, entity, entity_key, reason, details FROM audit_log ORDER BY id"
+)
+_TEXTS = ("prev_hash", "hash", "actor", "action", "entity", "entity_key", "reason")
+
+
+def _stored_fields(row: Row[Any]) -> bytes:
+    """The canonical fields of a row as read (SQLite gives text where PostgreSQL gives values)."""
+    for name in _TEXTS:
+        if not isinstance(getattr(row, name), str):
+            raise _Garbled(name)
+    at, details = row.at, row.details
+    try:
+        at = datetime.fromisoformat(at) if isinstance(at, str) else at
+        details = json.loads(details) if isinstance(details, str) else details
+    except ValueError as error:
+        raise _Garbled("at" if not isinstance(at, datetime) else "details") from error
+    if not isinstance(at, datetime):
+        raise _Garbled("at")
+    if not isinstance(details, dict):
+        raise _Garbled("details")
+    moment = at if at.tzinfo else at.replace(tzinfo=UTC)  # stored naive UTC (webapp/extensions.py)
+    return _canonical(row.prev_hash, moment, row.actor, row.action, row.entity, row.entity_key, row.reason, details)
 
 
 def keyed_hash(key: bytes, canonical: bytes) -> str:
@@ -253,22 +281,26 @@ def _walk(key: bytes, report: Report) -> str | None:
     """Check every entry in order; return the hash of the entry the checkpoint names, None if there is none."""
     expected_prev, keyed_seen, found = GENESIS, False, None
     wanted = report.checkpoint.entry if report.checkpoint else None
-    for entry in _entries():
+    for row in db.session.execute(_ROWS.execution_options(yield_per=1000)):
         report.entries += 1
-        if entry.prev_hash != expected_prev:
-            report.add(f"запись {entry.id}: цепочка разорвана (запись перед ней удалена или изменена)")
-        canonical = _fields(entry)
-        if hmac.compare_digest(keyed_hash(key, canonical), entry.hash):
-            keyed_seen = True
-        elif hmac.compare_digest(unkeyed_hash(canonical), entry.hash):
-            if keyed_seen:
-                report.add(f"запись {entry.id}: подписана не ключом журнала (хеш пересчитан без AUDIT_KEY)")
+        if row.prev_hash != expected_prev:
+            report.add(f"запись {row.id}: цепочка разорвана (запись перед ней удалена или изменена)")
+        try:
+            canonical = _stored_fields(row)
+        except _Garbled as garbled:
+            report.add(f"запись {row.id}: не читается (испорчено поле {garbled.field})")
         else:
-            report.add(f"запись {entry.id}: содержимое изменено")
-        if entry.id == wanted:
-            found = entry.hash
-        report.last, report.head = entry.id, entry.hash
-        expected_prev = entry.hash
+            if keyed_hash(key, canonical) == row.hash:
+                keyed_seen = True
+            elif unkeyed_hash(canonical) == row.hash:
+                if keyed_seen:
+                    report.add(f"запись {row.id}: подписана не ключом журнала (хеш пересчитан без AUDIT_KEY)")
+            else:
+                report.add(f"запись {row.id}: содержимое изменено")
+        if row.id == wanted:
+            found = row.hash
+        report.last, report.head = row.id, row.hash
+        expected_prev = row.hash
     return found
 
 
@@ -286,10 +318,6 @@ def _compare(report: Report, checkpoint: Checkpoint, found: str | None) -> None:
         )
     else:
         report.add(f"записи {checkpoint.entry} из контрольной точки нет: записи удалены, а журнал продолжен после них")
-
-
-def _entries() -> Iterator[AuditEntry]:
-    return iter(db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(1000))
 
 
 def problems(checkpoint_file: Path | None = None) -> list[str]:

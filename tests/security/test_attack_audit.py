@@ -226,6 +226,20 @@ def test_every_entry_rehashed_without_the_key_is_detected(registry: Flask) -> No
     assert f"запись {newest} не та, что в контрольной точке: журнал переписан" in output
 
 
+@pytest.mark.parametrize("column", ["at", "details"])
+def test_a_garbled_entry_is_named_not_a_traceback(registry: Flask, database_url: str, column: str) -> None:
+    """SQLite keeps whatever text it is given, even in a timestamp or JSON column."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL refuses a value of the wrong type")
+    history()
+    log = entries()
+    sql(f"UPDATE audit_log SET {column} = 'не дата и не JSON' WHERE id = :id", id=log[2].id)
+    code, output = verify(registry)
+    assert code == 1
+    assert f"запись {log[2].id}: не читается (испорчено поле {column})" in output
+    assert f"запись {log[3].id}" not in output, "the entries after it are read and checked"
+
+
 # The checkpoint: where it lives, what moves it, and the operator's own copy.
 
 
