@@ -26,10 +26,15 @@ What is left uncovered: entries committed by a process killed before it wrote th
 protected by the key but not against deletion, until the next commit moves the checkpoint past them;
 several servers each keep their own file, and each checks that the log reached what it saw.
 
-Entries written before the key (this log's first release) keep their plain SHA-256 hashes. `audit
-verify` accepts them only at the start of the log, before the first keyed entry; that entry's keyed
-hash covers the last of them, so from the first change after the upgrade they cannot be rewritten
-unnoticed either. Anything done to them before then cannot be told: verify the log before upgrading.
+Entries written before the key (this log's first release) keep their plain SHA-256 hashes, and no
+migration rewrites them. `audit verify` accepts them only at the start of the log, before the first
+keyed entry, and no later than the first checkpoint says (it records the newest entry that may predate
+the key, so none can be slipped in after the old ones). The first keyed entry's hash covers the last of
+them, so from the first change after the upgrade they cannot be rewritten unnoticed either. Anything
+done to them before the first checkpoint cannot be told: verify the log before upgrading.
+
+Entry ids are not hashed (the database assigns them after the hash is made), so the checkpoint names
+its entry by id and hash together, and moves on only while that pair is still in the log.
 
 `prev_hash` is unique, so two writers racing for the chain's head cannot both append after it: one
 fails and its transaction is retried (webapp/transactions.py).
@@ -193,24 +198,27 @@ def _checkpoint_appended(session: Session) -> None:
 
 
 def _advance(path: Path, key: bytes, entry_id: int, entry_hash: str) -> None:
-    """Forward only, and only onto a log that still holds the entry the checkpoint names."""
+    """Forward only, and only onto a log that still holds the entry the checkpoint names, where it was."""
     with checkpoints.locked(path):
         current = checkpoints.load(path, key)
         if current is not None and current.entry >= entry_id:
             return
-        wanted = {entry_hash} if current is None else {entry_hash, current.hash}
-        with db.engine.connect() as connection:  # the session cannot run SQL after its commit
-            present = set(connection.scalars(select(AuditEntry.hash).where(AuditEntry.hash.in_(wanted))))
-        if entry_hash not in present:
-            return  # rolled back after all (a savepoint), or already gone
-        if current is not None and current.hash not in present:
+        if current is not None and not _holds(current):
             log.error(
                 "audit log: entry %s of the checkpoint is gone from the database; the checkpoint stays, "
                 "run `flask audit verify`",
                 current.entry,
             )
             return
-        checkpoints.write(path, Checkpoint(entry_id, entry_hash, datetime.now(UTC)), key)
+        keyed_after = entry_id - 1 if current is None else current.keyed_after
+        checkpoints.write(path, Checkpoint(entry_id, entry_hash, keyed_after, datetime.now(UTC)), key)
+
+
+def _holds(checkpoint: Checkpoint) -> bool:
+    """Whether the log still has the checkpoint's entry, under its id."""
+    named = select(AuditEntry.id).where(AuditEntry.id == checkpoint.entry, AuditEntry.hash == checkpoint.hash)
+    with db.engine.connect() as connection:  # the session cannot run SQL after its commit
+        return connection.execute(named).first() is not None
 
 
 @dataclass
@@ -221,6 +229,8 @@ class Report:
     entries: int = 0
     last: int | None = None
     head: str = GENESIS
+    #: The newest entry accepted as written before AUDIT_KEY, 0 if none.
+    last_unkeyed: int = 0
     checkpoint: Checkpoint | None = None
     problems: list[str] = field(default_factory=list)
     unlisted: int = 0
@@ -281,6 +291,7 @@ def _walk(key: bytes, report: Report) -> str | None:
     """Check every entry in order; return the hash of the entry the checkpoint names, None if there is none."""
     expected_prev, keyed_seen, found = GENESIS, False, None
     wanted = report.checkpoint.entry if report.checkpoint else None
+    keyed_after = report.checkpoint.keyed_after if report.checkpoint else None
     for row in db.session.execute(_ROWS.execution_options(yield_per=1000)):
         report.entries += 1
         if row.prev_hash != expected_prev:
@@ -293,8 +304,10 @@ def _walk(key: bytes, report: Report) -> str | None:
             if keyed_hash(key, canonical) == row.hash:
                 keyed_seen = True
             elif unkeyed_hash(canonical) == row.hash:
-                if keyed_seen:
+                if keyed_seen or (keyed_after is not None and row.id > keyed_after):
                     report.add(f"запись {row.id}: подписана не ключом журнала (хеш пересчитан без AUDIT_KEY)")
+                else:
+                    report.last_unkeyed = row.id
             else:
                 report.add(f"запись {row.id}: содержимое изменено")
         if row.id == wanted:
@@ -325,10 +338,6 @@ def problems(checkpoint_file: Path | None = None) -> list[str]:
     return verify(checkpoint_file).problems
 
 
-def _head() -> tuple[int, str] | None:
-    return db.session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
-
-
 def write_checkpoint(target: Path, *, reset: bool = False) -> Checkpoint:
     """Check the log, move the local checkpoint to its newest entry and write a copy to `target` (a new file).
 
@@ -341,12 +350,11 @@ def write_checkpoint(target: Path, *, reset: bool = False) -> Checkpoint:
     report = verify(against_checkpoint=not reset, missing_ok=True, limit=1)
     if not report.whole:
         raise CheckpointError(f"Журнал повреждён, контрольная точка не записана: {report.problems[0]}")
-    head = _head()
-    if head is None:
+    checkpoint = _at_head(report)
+    if checkpoint is None:
         raise CheckpointError("Журнал пуст: отмечать нечего")
-    checkpoint = Checkpoint(head[0], head[1], datetime.now(UTC))
     with checkpoints.locked(local):
-        current = checkpoints.load(local, key) if not reset else None
+        current = None if reset else checkpoints.load(local, key)
         if current is None or current.entry < checkpoint.entry:
             checkpoints.write(local, checkpoint, key)
     checkpoints.write(target, checkpoint, key, replace=False)
@@ -356,11 +364,18 @@ def write_checkpoint(target: Path, *, reset: bool = False) -> Checkpoint:
 def reanchor() -> Checkpoint | None:
     """Put the local checkpoint on the log's newest entry, whatever it named (after a restore); None if empty."""
     key, local = _settings()
-    head = _head()
+    checkpoint = _at_head(verify(against_checkpoint=False, limit=1))
     with checkpoints.locked(local):
-        if head is None:
+        if checkpoint is None:
             checkpoints.forget(local)
-            return None
-        checkpoint = Checkpoint(head[0], head[1], datetime.now(UTC))
-        checkpoints.write(local, checkpoint, key)
+        else:
+            checkpoints.write(local, checkpoint, key)
     return checkpoint
+
+
+def _at_head(report: Report) -> Checkpoint | None:
+    """A checkpoint on the log's newest entry now, keeping what `report` found written before the key."""
+    head = db.session.execute(select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+    if head is None:
+        return None
+    return Checkpoint(head.id, head.hash, report.last_unkeyed, datetime.now(UTC))

@@ -37,8 +37,12 @@ class CheckpointError(RegistryError):
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """The newest entry seen committed (`entry`, `hash`), and the newest that may predate AUDIT_KEY:
+    every entry after `keyed_after` must be keyed, so none can be slipped in after the old ones."""
+
     entry: int
     hash: str
+    keyed_after: int
     written_at: datetime
 
 
@@ -57,6 +61,7 @@ def dumps(checkpoint: Checkpoint, key: bytes) -> bytes:
         "format": FORMAT,
         "entry": checkpoint.entry,
         "hash": checkpoint.hash,
+        "keyed_after": checkpoint.keyed_after,
         "written_at": checkpoint.written_at.isoformat(timespec="seconds"),
         "key": key_fingerprint(key),
     }
@@ -74,7 +79,12 @@ def load(path: Path, key: bytes) -> Checkpoint | None:
     try:
         fields = json.loads(raw)
         mac = fields.pop("mac")
-        checkpoint = Checkpoint(int(fields["entry"]), str(fields["hash"]), datetime.fromisoformat(fields["written_at"]))
+        checkpoint = Checkpoint(
+            int(fields["entry"]),
+            str(fields["hash"]),
+            int(fields["keyed_after"]),
+            datetime.fromisoformat(fields["written_at"]),
+        )
         foreign, fingerprint = fields["format"] != FORMAT, fields["key"]
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise CheckpointError(f"контрольная точка {path} не читается: это не контрольная точка журнала") from error

@@ -343,21 +343,62 @@ def test_a_missing_local_checkpoint_is_reported(registry: Flask, tmp_path: Path)
     assert verify(registry)[0] == 0, "`audit checkpoint` anchors the local checkpoint again"
 
 
-def test_entries_from_before_the_key_are_covered_once_a_keyed_entry_follows(registry: Flask, tmp_path: Path) -> None:
-    """Entries written before this change have plain SHA-256 hashes: they verify as they are, and once a
-    keyed entry follows them its key covers the last of them, so rewriting them is detected."""
-    sql("DELETE FROM audit_log")
-    checkpoint_file(registry).unlink()
-    prev = GENESIS
-    for number in range(3):
+def append_unkeyed(count: int, actor: str = "cli:old", first_id: int | None = None) -> None:
+    """Entries hashed the way releases before the key hashed them, after the newest one."""
+    prev = entries()[-1].hash if entries() else GENESIS
+    for number in range(count):
         entry = AuditEntry(
-            at=NOW, actor="cli:old", action="create_region", entity="region", entity_key=f"9{number}", reason="",
+            id=None if first_id is None else first_id + number,
+            at=NOW, actor=actor, action="create_region", entity="region", entity_key=f"9{number}", reason="",
             details={},
         )  # fmt: skip
         entry.prev_hash, entry.hash = prev, published_hash(entry, prev)
         db.session.add(entry)
         prev = entry.hash
     db.session.commit()
+
+
+def test_an_unkeyed_entry_slipped_in_after_the_old_ones_is_detected(registry: Flask, tmp_path: Path) -> None:
+    """Right after the upgrade the log holds only old entries and a checkpoint: an attacker adds one more
+    "old" entry before the first change after the upgrade chains onto it."""
+    sql("DELETE FROM audit_log")
+    checkpoint_file(registry).unlink()
+    append_unkeyed(3)
+    assert run(registry, "audit", "checkpoint", str(tmp_path / "first.json"))[0] == 0
+    append_unkeyed(1, actor="cli:forger")
+    forged = entries()[-1].id
+    code, output = verify(registry)
+    assert code == 1
+    assert f"запись {forged}: подписана не ключом журнала" in output
+    history()  # the app writes on, chaining onto the forged entry
+    code, output = verify(registry)
+    assert code == 1
+    assert f"запись {forged}: подписана не ключом журнала" in output
+
+
+def test_old_entries_renumbered_to_make_room_for_a_slipped_in_one_are_detected(registry: Flask, tmp_path: Path) -> None:
+    """Ids are not hashed: the old entries are moved down one, so the slipped-in entry takes the id the
+    checkpoint names, inside the range where unkeyed entries are allowed."""
+    sql("DELETE FROM audit_log")
+    checkpoint_file(registry).unlink()
+    append_unkeyed(3)
+    assert run(registry, "audit", "checkpoint", str(tmp_path / "first.json"))[0] == 0
+    named = entries()[-1].id
+    for entry in entries():
+        sql("UPDATE audit_log SET id = :new WHERE id = :old", new=entry.id - 1, old=entry.id)
+    append_unkeyed(1, actor="cli:forger", first_id=named)
+    history()  # the app writes on, chaining onto the forged entry
+    code, output = verify(registry)
+    assert code == 1
+    assert f"запись {named} не та, что в контрольной точке: журнал переписан" in output
+
+
+def test_entries_from_before_the_key_are_covered_once_a_keyed_entry_follows(registry: Flask, tmp_path: Path) -> None:
+    """Entries written before this change have plain SHA-256 hashes: they verify as they are, and once a
+    keyed entry follows them its key covers the last of them, so rewriting them is detected."""
+    sql("DELETE FROM audit_log")
+    checkpoint_file(registry).unlink()
+    append_unkeyed(3)
     assert run(registry, "audit", "checkpoint", str(tmp_path / "first.json"))[0] == 0
     history()
     assert verify(registry)[0] == 0
