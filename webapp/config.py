@@ -40,6 +40,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE")
         or instance_secret(instance_path, "signing_key_passphrase"),
+        # The audit log's key and checkpoint, out of the database's reach (webapp/audit.py).
+        "AUDIT_KEY": os.environ.get("AUDIT_KEY") or instance_secret(instance_path, "audit_key"),
+        "AUDIT_CHECKPOINT": os.environ.get("AUDIT_CHECKPOINT") or str(Path(instance_path) / "audit_checkpoint.json"),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
