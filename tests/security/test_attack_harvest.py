@@ -7,19 +7,24 @@ it carries, so a queue of them is never stopped by those limits. Every refusal i
 verdict area, says nothing about the number, is not recorded as a check, and the audit log notes each limit
 once per window.
 
-Everything goes through the real test client with CSRF on, on SQLite and PostgreSQL. The limits' minute
-windows follow the clock of webapp/clinic_checks.py, which the tests stop and move on (as tests/webapp/test_api.py
-does for the API's counts); the day is the real Moscow day of the checks' own timestamps.
+Everything goes through the real test client with CSRF on, on SQLite and PostgreSQL; the pages also in
+Chromium at a phone's size, desks reaching the ceiling at once in threads, and two workers on one Redis.
+The limits' minute windows follow the clock of webapp/clinic_checks.py, which the tests stop and move on
+(as tests/webapp/test_api.py does for the API's counts); the day is the real Moscow day of the checks.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Page
@@ -30,7 +35,9 @@ from policy_codes import Enp
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, shot
 from tests.security.world import CHILD, MOTHER, STRANGER, served
 from tests.test_legacy import type_02
+from tests.webapp.conftest import make_app
 from tests.webapp.pages import PASSWORD, code_text, csrf, logged_in
+from tests.webapp.test_shared_rate_limits import REDIS_URL, redis_url  # noqa: F401  (redis_url: a fixture)
 from webapp import accounts, config
 from webapp.extensions import db
 from webapp.models import AuditEntry, Clinic, ClinicCheck, Role
@@ -242,13 +249,16 @@ def test_one_login_flooding_signed_codes_is_slowed(clinic: Flask) -> None:
 
 def test_the_operator_sees_and_raises_the_ceiling(clinic: Flask) -> None:
     set_ceiling(clinic, 3)
-    desk = Desk(clinic, "clinic-2")
+    desk, colleague = Desk(clinic, "clinic-2"), Desk(clinic, "clinic")
     operator = logged_in(clinic, "admin")
+    mistyped = colleague.scan(UNREGISTERED[0][:-1] + str((int(UNREGISTERED[0][-1]) + 1) % 10))
+    assert mistyped.status_code == 200, "a mistyped number looks nothing up, and does not count for the day"
     assert statuses(desk, UNREGISTERED[:4]) == [200] * 3 + [429]
 
     page = operator.get("/admin/clinics").get_data(as_text=True)
     assert "Проверок по номеру сегодня" in page
     assert "3 из 3" in page
+    assert "лимит исчерпан" in page
     token = csrf(operator, "/admin/clinics")
     raised = operator.post("/admin/clinics/GP-001/ceiling", data={"ceiling": "5", "csrf_token": token})
     assert raised.status_code == 302
@@ -256,7 +266,7 @@ def test_the_operator_sees_and_raises_the_ceiling(clinic: Flask) -> None:
     assert "3 из 5" in page
     assert "Дневной лимит проверок по номеру для GP-001: 5" in page
 
-    assert statuses(Desk(clinic, "clinic"), [REGISTERED[0]]) == [200], "the next look-up passes"
+    assert statuses(colleague, [REGISTERED[0]]) == [200], "the next look-up passes"
     with clinic.app_context():
         entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "set_look_up_ceiling")).one()
     assert (entry.actor, entry.entity_key, entry.details) == ("admin:admin", "GP-001", {"from": 3, "to": 5})
@@ -370,3 +380,40 @@ def test_a_limit_setting_that_is_no_limit_stops_the_start(monkeypatch: pytest.Mo
         config.from_environment(str(tmp_path))
     monkeypatch.setenv("CLINIC_NUMBER_LOOK_UPS_PER_CLINIC", "100 per hour")
     assert config.from_environment(str(tmp_path))["CLINIC_NUMBER_LOOK_UPS_PER_CLINIC"] == "100 per hour"
+
+
+def test_desks_reaching_the_ceiling_at_once_note_it_once(clinic: Flask) -> None:
+    """Eight desks ask at the same moment, each having counted the day full: one of them notes it."""
+    clinic.config.update(CLINIC_NUMBER_LOOK_UPS_PER_CLINIC="100 per minute")
+    set_ceiling(clinic, 2)
+    with clinic.app_context():
+        for index in range(8):
+            accounts.create_user(f"desk-{index}", PASSWORD, Role.CLINIC, "test", clinic_code="GP-001")
+    desks = [Desk(clinic, f"desk-{index}") for index in range(8)]
+    assert statuses(desks[0], UNREGISTERED[:2]) == [200, 200]
+    start = threading.Barrier(len(desks))
+
+    def ask(desk: Desk) -> int:
+        start.wait()
+        return desk.scan(REGISTERED[0]).status_code
+
+    with ThreadPoolExecutor(max_workers=len(desks)) as pool:
+        assert list(pool.map(ask, desks)) == [429] * len(desks)
+    assert [limit for _clinic, limit, _actor in limit_entries(clinic)] == ["clinic_daily_ceiling"]
+
+
+@pytest.mark.usefixtures("redis_url")  # skips, saying so, when Redis does not answer
+def test_two_workers_share_the_counts_through_redis(
+    world: Flask, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two app instances on one Redis stand for two gunicorn workers: one count, one audit entry."""
+    minute = time.time() // 60 * 60 + 1  # this real minute: the keys expire with it
+    monkeypatch.setattr("webapp.clinic_checks.time", SimpleNamespace(time=lambda: minute))
+    prefix = uuid.uuid4().hex
+    storage = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix}}
+    workers = [make_app(database_url, WTF_CSRF_ENABLED=True, **storage, **LIMITS) for _ in range(2)]
+    desks = [Desk(worker, "clinic") for worker in workers]
+    answers = [desks[index % 2].scan(number).status_code for index, number in enumerate(UNREGISTERED[:6])]
+    assert answers == [200] * 4 + [429] * 2, "four in all, whichever worker took them"
+    assert limit_entries(world) == [("GP-001", "user_number_look_ups", "clinic:clinic")]
+    assert redis.Redis.from_url(REDIS_URL).keys(f"{prefix}:*"), "the counts are Redis's, not a worker's"
