@@ -12,6 +12,17 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from limits import parse
+
+#: A clinic's per-minute look-up limits (webapp/clinic_checks.py), in Flask-Limiter's notation. A desk checks
+#: about one patient a minute; a harvester sends hundreds a second. Number look-ups (a typed ЕНП, a Code128, a
+#: legacy paper) are limited per login and per clinic; every scan of one login, signed codes too, more loosely.
+LOOK_UP_LIMITS = {
+    "CLINIC_NUMBER_LOOK_UPS_PER_USER": "20 per minute",
+    "CLINIC_NUMBER_LOOK_UPS_PER_CLINIC": "60 per minute",
+    "CLINIC_SCANS_PER_USER": "120 per minute",
+}
+
 
 def instance_secret(instance_path: str, name: str) -> str:
     """A random secret kept in `instance/<name>` (mode 0600), made on first use."""
@@ -35,6 +46,16 @@ def whole_number(name: str, default: int) -> int:
     return int(value)
 
 
+def rate_limit(name: str, default: str) -> str:
+    """A limit setting such as "20 per minute", with a message naming it if it is not one."""
+    value = os.environ.get(name, default).strip()
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a limit such as '20 per minute' (got {value!r})") from None
+    return value
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
@@ -51,6 +72,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PROXY_HOPS": whole_number("PROXY_HOPS", 0),
         # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
+        **{name: rate_limit(name, default) for name, default in LOOK_UP_LIMITS.items()},
     }
 
 

@@ -114,14 +114,20 @@ def _in(language: str, words: tuple[str, str]) -> str:
     return english if language == "en" else russian
 
 
+def is_number_look_up(scanned: str | bytes) -> bool:
+    """Whether `verify_scan` answers this input with the registry's record for a number (a typed ЕНП, a Code128,
+    a legacy paper) rather than from a signed code: what the clinics' look-up limits count, before the look-up."""
+    return _legacy_bytes(scanned) is not None or _number(_text(scanned)) is not None
+
+
 def verify_scan(scanned: str | bytes, now: datetime | None = None) -> VerificationResult:
     moment = now or datetime.now(UTC)
-    data = scanned.encode("latin-1") if isinstance(scanned, str) and _is_latin1(scanned) else scanned
-    if isinstance(data, bytes) and looks_like_legacy(data):
-        return _verify_legacy(data, moment)
-    text = scanned if isinstance(scanned, str) else scanned.decode("utf-8", errors="replace")
-    digits = normalise_scanned(text).replace(" ", "")
-    if _DIGITS.fullmatch(digits):
+    legacy = _legacy_bytes(scanned)
+    if legacy is not None:
+        return _verify_legacy(legacy, moment)
+    text = _text(scanned)
+    digits = _number(text)
+    if digits is not None:
         return _verify_number(digits, moment)
     try:
         verified = _decode(text, moment)
@@ -227,6 +233,22 @@ def _decode(text: str, moment: datetime) -> VerifiedCode:
 
 def _is_latin1(text: str) -> bool:
     return len(text) == LEGACY_LENGTH and all(ord(char) < 256 for char in text)
+
+
+def _legacy_bytes(scanned: str | bytes) -> bytes | None:
+    """The bytes of a legacy paper barcode, as a scanner sends them (bytes, or a 130-character Latin-1 string)."""
+    data = scanned.encode("latin-1") if isinstance(scanned, str) and _is_latin1(scanned) else scanned
+    return data if isinstance(data, bytes) and looks_like_legacy(data) else None
+
+
+def _text(scanned: str | bytes) -> str:
+    return scanned if isinstance(scanned, str) else scanned.decode("utf-8", errors="replace")
+
+
+def _number(text: str) -> str | None:
+    """The 16 digits of a Code128 or a typed number, in any keyboard layout and spacing."""
+    digits = normalise_scanned(text).replace(" ", "")
+    return digits if _DIGITS.fullmatch(digits) else None
 
 
 def _policy_info(policy: Policy) -> PolicyInfo:

@@ -79,6 +79,7 @@ WHO_MAY = {
             "admin.index",
             "admin.clinics",
             "admin.create_clinic",
+            "admin.set_ceiling",
             "admin.insurers",
             "admin.create_insurer",
             "admin.keys",
@@ -118,6 +119,7 @@ def matrix_app(people: Flask) -> Flask:
             "token_id": 1,
             "user_id": 1,
             "filename": "css/app.css",
+            "code": "GP-001",
         }
     return people
 
