@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import config, errors
 from webapp.database import add_reads_bind, configure_sqlite
 from webapp.extensions import csrf, db, limiter, migrate
+from webapp.routing import DatabaseId
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     if test_config is None:
         app.config.from_mapping(config.from_environment(app.instance_path))
     else:

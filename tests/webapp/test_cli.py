@@ -127,6 +127,7 @@ def test_users_and_tokens(registry: Flask) -> None:
         (["users", "create", "--username", "x", "--role", "admin", "--password", "short"], "не короче"),
         (["users", "create", "--username", "x", "--role", "clinic", "--password", "long-enough-pass"], "--clinic"),
         (["tokens", "create", "--clinic", "NOPE"], "не найдена"),
+        (["tokens", "revoke", "99999999999999999999"], "99999999999999999999"),
         (["keys", "rotate", "--insurer", "99999"], "не найдена"),
         (["keys", "compromised", "deadbeef"], "не найден"),
         (["registry", "import", "/nonexistent.csv"], "does not exist"),

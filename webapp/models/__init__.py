@@ -18,7 +18,12 @@ from webapp.models.policies import (
 )
 from webapp.models.requests import ActivationCode, ReissueRequest, RequestStatus
 
+#: The largest id an INTEGER primary key holds on PostgreSQL (SQLite's go further): ids from outside
+#: (a URL, a command's argument) past it name no row.
+MAX_ID = 2**31 - 1
+
 __all__ = [
+    "MAX_ID",
     "ActivationCode",
     "ApiToken",
     "AuditEntry",
