@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -41,11 +42,35 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def password_matches(user: User, password: str) -> bool:
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(user.password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_matches(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    """A hash of no one's password, made at the cost real ones are made at."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(secrets.token_urlsafe(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this login and password, or None.
+
+    Every attempt costs one argon2 verification: an unknown or disabled login is checked against a
+    dummy hash, so the time a refusal takes does not tell which logins exist.
+    """
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.active:
+        hasher = _hasher()
+        _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), password)
+        return None
+    return user if password_matches(user, password) else None
 
 
 def clinic_by_code(code: str) -> Clinic:

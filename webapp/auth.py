@@ -9,7 +9,6 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from webapp import accounts, activation
@@ -73,8 +72,8 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is not None and user.active and accounts.password_matches(user, password):
+        user = accounts.authenticate(username, password)
+        if user is not None:
             session.clear()
             session.permanent = True
             login_user(user)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 
+import argon2
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.security.world import client_as
 from tests.webapp.pages import csrf
+from webapp import accounts
 from webapp.extensions import db
 from webapp.models import User
 
@@ -44,6 +47,40 @@ def user_id(app: Flask, username: str) -> int:
 
 def post(client: FlaskClient, path: str, data: dict[str, str], form_page: str = "/") -> int:
     return client.post(path, data={**data, "csrf_token": csrf(client, form_page)}).status_code
+
+
+# 2. Login timing
+
+
+@pytest.fixture
+def argon2_verifications(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every argon2 verification the app runs (the real one, counted on its way through)."""
+    calls: list[str] = []
+    real = argon2.PasswordHasher.verify
+
+    def counted(self: argon2.PasswordHasher, hash: str, password: str) -> bool:
+        calls.append(hash)
+        return real(self, hash, password)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counted)
+    return calls
+
+
+def test_an_unknown_or_disabled_login_costs_one_argon2_verification(
+    world: Flask, argon2_verifications: list[str]
+) -> None:
+    with world.app_context():
+        accounts.set_active(user_id(world, "smo"), False, "test")
+        db.session.remove()
+    client = world.test_client()
+    token = csrf(client)
+    spent = {}
+    for login in ("nobody-here", "smo", "ivanova"):
+        argon2_verifications.clear()
+        status = client.post("/login", data={"username": login, "password": "wrong-password", "csrf_token": token})
+        assert status.status_code == 401
+        spent[login] = len(argon2_verifications)
+    assert spent == {"nobody-here": 1, "smo": 1, "ivanova": 1}
 
 
 # 3. Oversized ids
