@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config, errors
-from webapp.database import add_reads_bind, configure_sqlite
+from webapp.database import add_reads_bind, configure_sqlite, create_sqlite_file
 from webapp.extensions import csrf, db, limiter, migrate
 from webapp.routing import DatabaseId
 
@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     # If Redis stops answering, each worker limits logins by its own counts instead of failing them.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     add_reads_bind(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.MIGRATIONS))

@@ -12,14 +12,15 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from webapp import private_files
+
 
 def instance_secret(instance_path: str, name: str) -> str:
     """A random secret kept in `instance/<name>` (mode 0600), made on first use."""
     path = Path(instance_path) / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32), encoding="ascii")
+        with open(path, "w", encoding="ascii", opener=private_files.opener) as file:
+            file.write(secrets.token_urlsafe(32))
     return path.read_text(encoding="ascii").strip()
 
 
@@ -36,6 +37,8 @@ def whole_number(name: str, default: int) -> int:
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:
+    # The instance folder holds the secrets made here and, by default, the SQLite database.
+    private_files.folder(Path(instance_path))
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE")

@@ -6,19 +6,28 @@ holds what is attacked (sessions, users, ids); the rest on SQLite only.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import stat
+from collections.abc import Iterator
+from pathlib import Path
 
 import argon2
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from sqlalchemy import select
 
-from tests.security.world import client_as
-from tests.webapp.pages import csrf
-from webapp import accounts
+from tests.security.world import MOTHER, client_as
+from tests.webapp.conftest import make_app, register
+from tests.webapp.pages import PASSWORD, csrf
+from webapp import accounts, activation, backup, config
+from webapp.database import dispose_engines
+from webapp.errors import RegistryError
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import ActivationCode, User
 
 OVERSIZED_ID = "99999999999999999999"
 NEW_PASSWORD = "another-long-pass"
@@ -99,3 +108,60 @@ def test_an_oversized_id_is_404_on_every_integer_route(world: Flask) -> None:
                 data = {"csrf_token": token} if method == "POST" else None
                 answers[(role, method, url)] = client.open(url, method=method, data=data).status_code
     assert set(answers.values()) == {404}, {key: status for key, status in answers.items() if status != 404}
+
+
+# 4. Files and activation codes
+
+
+@pytest.fixture
+def usual_umask() -> Iterator[None]:
+    """The umask of a typical server shell, which makes new files world-readable unless asked otherwise."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_instance_folder_and_the_sqlite_database_are_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usual_umask: None
+) -> None:
+    for name in ("SECRET_KEY", "SIGNING_KEY_PASSPHRASE", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    instance = tmp_path / "instance"
+    settings = config.from_environment(str(instance))
+    assert mode(instance) == 0o700
+    app = make_app(settings["SQLALCHEMY_DATABASE_URI"])
+    with app.app_context():
+        upgrade()
+        dispose_engines()
+    files = sorted(instance.iterdir())
+    assert instance / "oms.sqlite" in files
+    assert {path.name: mode(path) for path in files} == {path.name: 0o600 for path in files}
+
+
+def test_a_backup_and_a_registry_export_are_private(registry: Flask, tmp_path: Path, usual_umask: None) -> None:
+    target = tmp_path / "registry.backup"
+    backup.create(db.engine, target)
+    assert mode(target) == 0o600
+    register()
+    exported, overwritten = tmp_path / "registry.csv", tmp_path / "old.csv"
+    overwritten.write_text("an earlier export, world-readable\n")
+    for path in (exported, overwritten):
+        result = registry.test_cli_runner().invoke(args=["registry", "export", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "ИВАНОВА" in path.read_text(encoding="utf-8")
+        assert mode(path) == 0o600, path.name
+
+
+def test_an_activation_code_is_stored_under_a_keyed_hash(registry: Flask) -> None:
+    """A database reader cannot try all 2^40 codes against an unsalted SHA-256."""
+    register()
+    code = activation.issue_code(str(MOTHER.enp), "test")
+    stored = db.session.scalar(select(ActivationCode.code_hash))
+    assert stored != hashlib.sha256(code.encode()).hexdigest()
+    registry.config["SECRET_KEY"] = "another-server-secret"
+    with pytest.raises(RegistryError):
+        activation.activate(str(MOTHER.enp), code, "maria", PASSWORD)
