@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 
 from webapp import audit, lifecycle, single_reads
 from webapp.errors import NotFound, RegistryError
@@ -20,6 +21,11 @@ from webapp.models import ApiToken, Clinic, Person, Role, User
 from webapp.transactions import atomic
 
 MIN_PASSWORD_LENGTH = 10
+#: A login: ASCII letters, digits, dots, hyphens and underscores, a letter or a digit first, kept in small
+#: letters. No letters of other scripts that look like Latin ones, nothing invisible or right-to-left, and
+#: `Ivanova` and `ivanova` are one login.
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+USERNAME_RULE = "Логин — до 80 латинских букв, цифр, точек, дефисов и подчёркиваний; первый знак — буква или цифра"
 TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
 #: How long a worker trusts a token it found live without asking the database again (API_TOKEN_TRUST_SECONDS).
 #: A revocation takes effect at once on the worker that made it, and within this time on every other.
@@ -65,12 +71,23 @@ def authenticate(username: str, password: str) -> User | None:
     Every attempt costs one argon2 verification: an unknown or disabled login is checked against a
     dummy hash, so the time a refusal takes does not tell which logins exist.
     """
-    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    user = db.session.scalar(_by_username(username.strip()))
     if user is None or not user.active:
         hasher = _hasher()
         _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), password)
         return None
     return user if password_matches(user, password) else None
+
+
+def _by_username(username: str) -> Select[tuple[User]]:
+    """Logins compare without regard to case, as the database folds it on both sides (its unique index
+    on lower(username) does the same)."""
+    return select(User).where(func.lower(User.username) == func.lower(username))
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise RegistryError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} знаков")
 
 
 def clinic_by_code(code: str) -> Clinic:
@@ -95,18 +112,16 @@ def create_user(
     username = username.strip()
     if not username:
         raise RegistryError("Укажите имя пользователя")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise RegistryError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} знаков")
-    if db.session.scalar(select(User.id).where(User.username == username)):
+    if not _USERNAME.fullmatch(username):
+        raise RegistryError(USERNAME_RULE)
+    username = username.lower()
+    check_new_password(password)
+    if db.session.scalar(_by_username(username)):
         raise RegistryError(f"Пользователь {username} уже есть")
     needs = {Role.INSURER: insurer_code, Role.CLINIC: clinic_code, Role.CITIZEN: enp}
     if role in needs and not needs[role]:
         raise RegistryError(
-            {
-                Role.INSURER: "Укажите СМО (--insurer)",
-                Role.CLINIC: "Укажите клинику (--clinic)",
-                Role.CITIZEN: "Укажите ЕНП (--enp)",
-            }[role]
+            {Role.INSURER: "Укажите СМО", Role.CLINIC: "Укажите клинику", Role.CITIZEN: "Укажите ЕНП"}[role]
         )
     user = User(
         username=username,

@@ -31,7 +31,7 @@ def database_url(instance_path: str) -> str:
 def whole_number(name: str, default: int) -> int:
     """A setting that must be a whole number ≥ 0, with a message naming it if it is not."""
     value = os.environ.get(name, str(default)).strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise ValueError(f"{name} must be a whole number, 0 or more (got {value!r})")
     return int(value)
 

@@ -23,11 +23,11 @@ from sqlalchemy import select
 from tests.security.world import MOTHER, client_as
 from tests.webapp.conftest import make_app, register
 from tests.webapp.pages import PASSWORD, csrf
-from webapp import accounts, activation, backup, config
+from webapp import accounts, activation, backup, config, organisations
 from webapp.database import dispose_engines
 from webapp.errors import RegistryError
 from webapp.extensions import db
-from webapp.models import ActivationCode, User
+from webapp.models import ActivationCode, Role, User
 
 OVERSIZED_ID = "99999999999999999999"
 NEW_PASSWORD = "another-long-pass"
@@ -165,3 +165,63 @@ def test_an_activation_code_is_stored_under_a_keyed_hash(registry: Flask) -> Non
     registry.config["SECRET_KEY"] = "another-server-secret"
     with pytest.raises(RegistryError):
         activation.activate(str(MOTHER.enp), code, "maria", PASSWORD)
+
+
+# 5. Look-alike input
+
+
+LOOK_ALIKES = [
+    "ivanovа",  # Cyrillic а at the end
+    "аdmin",  # Cyrillic а at the start
+    "\u202eadmin",  # right-to-left override
+    "admin\u200b",  # zero-width space
+    "smo\u2011x",  # non-breaking hyphen
+    "ｉｖａｎｏｖａ",  # fullwidth
+    "ivan ova",
+    "-admin",
+]
+
+
+@pytest.mark.parametrize("username", LOOK_ALIKES)
+def test_a_username_is_ascii_letters_digits_and_separators(registry: Flask, username: str) -> None:
+    with pytest.raises(RegistryError, match="латинских букв"):
+        accounts.create_user(username, PASSWORD, Role.ADMIN, "test")
+
+
+def test_usernames_differing_only_in_case_cannot_both_exist(world: Flask) -> None:
+    with world.app_context():
+        with pytest.raises(RegistryError, match="уже есть"):
+            accounts.create_user("Ivanova", PASSWORD, Role.ADMIN, "test")
+        db.session.remove()
+    client = world.test_client()
+    login = {"username": "IVANOVA", "password": PASSWORD, "csrf_token": csrf(client)}
+    assert client.post("/login", data=login).status_code == 302, "logins are compared case-insensitively"
+
+
+def test_a_look_alike_username_is_refused_on_the_web_in_russian_without_cli_flags(world: Flask) -> None:
+    admin = client_as(world, "admin")
+    token = csrf(admin, "/admin/users/new")
+    form = {"username": "аdmin2", "role": "admin", "generate": "1", "csrf_token": token}
+    response = admin.post("/admin/users/new", data=form)
+    assert response.status_code == 400
+    assert "латинских букв" in response.get_data(as_text=True)
+    no_insurer = admin.post("/admin/users/new", data={**form, "username": "anna", "role": "insurer"})
+    assert no_insurer.status_code == 400
+    assert "--" not in no_insurer.get_data(as_text=True).split("<main>")[1].split("</main>")[0]
+
+
+NON_ASCII_DIGITS = {
+    "Arabic-Indic": "\u0667\u0667\u0660\u0660\u0663",
+    "fullwidth": "\uff17\uff17\uff10\uff10\uff13",
+    "Devanagari": "\u096d\u096d\u0966\u0966\u0969",
+}
+
+
+@pytest.mark.parametrize("digits", NON_ASCII_DIGITS.values(), ids=NON_ASCII_DIGITS.keys())
+def test_codes_are_ascii_digits(registry: Flask, digits: str) -> None:
+    with pytest.raises(RegistryError, match="5 цифр"):
+        organisations.create_insurer(digits, "Не та СМО", "test")
+    with pytest.raises(RegistryError, match="2 цифры"):
+        organisations.create_region(digits[:2], "Не тот регион", "test")
+    with pytest.raises(RegistryError, match="латинских букв"):
+        organisations.create_clinic(f"GP-{digits}", "Не та клиника", "test")

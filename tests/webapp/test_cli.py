@@ -125,7 +125,7 @@ def test_users_and_tokens(registry: Flask) -> None:
         (["insurers", "create", "77001", "Дубль"], "уже есть"),
         (["clinics", "create", "GP-001", "Дубль"], "уже есть"),
         (["users", "create", "--username", "x", "--role", "admin", "--password", "short"], "не короче"),
-        (["users", "create", "--username", "x", "--role", "clinic", "--password", "long-enough-pass"], "--clinic"),
+        (["users", "create", "--username", "x", "--role", "clinic", "--password", "long-enough-pass"], "клинику"),
         (["tokens", "create", "--clinic", "NOPE"], "не найдена"),
         (["tokens", "revoke", "99999999999999999999"], "99999999999999999999"),
         (["keys", "rotate", "--insurer", "99999"], "не найдена"),

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -41,6 +41,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
         return self.active
+
+
+#: `Ivanova` and `ivanova` are one login (webapp/accounts.py), whoever writes first.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class ApiToken(db.Model):
