@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, select
 
-from webapp import audit, lifecycle, single_reads
+from webapp import audit, lifecycle, login_sessions, single_reads
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Person, Role, User
@@ -209,11 +209,30 @@ def token_is_live(token: str) -> bool:
 
 @atomic
 def set_active(user_id: int, active: bool, actor: str) -> User:
-    """Let a login in, or keep it out: a disabled user's sessions end on their next request."""
+    """Let a login in, or keep it out: a disabled login's sessions end for good (enabling it again
+    brings none back)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"Пользователь {user_id} не найден")
+    if not active:
+        login_sessions.end_all(user.id)
     if user.active != active:
         user.active = active
         audit.record(actor, "enable_user" if active else "disable_user", "user", user.username)
+    return user
+
+
+@atomic
+def change_password(user_id: int, current: str, new: str, actor: str) -> User:
+    """The user's own password change: the current password first. Every session of the login ends,
+    this browser's too (the caller starts it a new one), so no copy of any of its cookies stays live."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Пользователь {user_id} не найден")
+    if not password_matches(user, current):
+        raise RegistryError("Текущий пароль неверен")
+    check_new_password(new)
+    user.password_hash = hash_password(new)
+    login_sessions.end_all(user.id)
+    audit.record(actor, "change_password", "user", user.username)
     return user

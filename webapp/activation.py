@@ -81,6 +81,7 @@ def activate(enp: str, code: str, username: str, password: str, now: datetime | 
     if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
         raise RegistryError(REJECTED)
     record.used_at = moment
-    user = accounts.create_user(username, password, Role.CITIZEN, f"citizen:{username.strip()}", enp=record.person.enp)
+    actor = f"citizen:{username.strip().lower()}"  # the login as it is stored
+    user = accounts.create_user(username, password, Role.CITIZEN, actor, enp=record.person.enp)
     audit.record(f"citizen:{user.username}", "activate", "person", record.person.enp, at=moment)
     return user

@@ -9,18 +9,25 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
 import stat
+import threading
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import argon2
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_login.utils import encode_cookie
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from tests.security.world import MOTHER, client_as
+from tests.security.world import MOTHER, client_as, served
 from tests.webapp.conftest import make_app, register
 from tests.webapp.pages import PASSWORD, csrf
 from webapp import accounts, activation, backup, config, organisations
@@ -56,6 +63,219 @@ def user_id(app: Flask, username: str) -> int:
 
 def post(client: FlaskClient, path: str, data: dict[str, str], form_page: str = "/") -> int:
     return client.post(path, data={**data, "csrf_token": csrf(client, form_page)}).status_code
+
+
+# 1. Sessions
+
+
+def test_a_session_cookie_lasts_eight_hours_not_31_days(world: Flask) -> None:
+    client = world.test_client()
+    response = client.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": csrf(client)})
+    assert response.status_code == 302
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith("session="))
+    expires = parsedate_to_datetime(cookie.split("Expires=")[1].split(";")[0])
+    assert expires - datetime.now(UTC) <= timedelta(hours=8, minutes=1)
+
+
+def test_a_session_ends_eight_hours_after_login_however_busy(world: Flask) -> None:
+    """A cookie refreshed by every request still dies at the lifetime counted from the login."""
+    world.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=2)
+    citizen = client_as(world, "citizen")
+    answers = []
+    for _ in range(4):
+        time.sleep(0.8)
+        answers.append(citizen.get("/me/").status_code)
+    assert answers[-1] == 302, answers
+
+
+def test_an_idle_staff_session_ends_and_a_citizens_does_not(world: Flask) -> None:
+    world.config["STAFF_IDLE_TIMEOUT"] = timedelta(seconds=1)
+    staff = {role: client_as(world, role) for role in ("clinic", "insurer", "admin")}
+    citizen = client_as(world, "citizen")
+    time.sleep(1.5)
+    homes = {"clinic": "/clinic/", "insurer": "/insurer/", "admin": "/admin/"}
+    answers = {role: client.get(homes[role]) for role, client in staff.items()}
+    assert {role: answer.status_code for role, answer in answers.items()} == dict.fromkeys(staff, 302)
+    assert answers["clinic"].headers["Location"].startswith("/login")
+    assert citizen.get("/me/").status_code == 200
+
+
+def test_a_cookie_copied_before_logout_is_refused_after_it(world: Flask) -> None:
+    clinic = client_as(world, "clinic")
+    copied = session_cookie(clinic)
+    assert with_cookie(world, copied).get("/clinic/").status_code == 200
+    assert post(clinic, "/logout", {}, "/clinic/") == 302
+    assert with_cookie(world, copied).get("/clinic/").status_code == 302
+    thief = with_cookie(world, copied)
+    verdict = thief.post("/clinic/verify", data={"code": str(MOTHER.enp), "csrf_token": csrf(thief, "/login")})
+    assert verdict.status_code in {302, 401}
+
+
+def test_logging_in_again_ends_the_browsers_earlier_session(world: Flask) -> None:
+    clinic = client_as(world, "clinic")
+    copied = session_cookie(clinic)
+    login = {"username": "clinic", "password": PASSWORD, "csrf_token": csrf(clinic, "/clinic/")}
+    assert clinic.post("/login", data=login).status_code == 302
+    assert clinic.get("/clinic/").status_code == 200
+    assert with_cookie(world, copied).get("/clinic/").status_code == 302
+
+
+def test_logging_out_at_one_desk_leaves_a_colleague_on_the_same_login_working(world: Flask) -> None:
+    first_desk, second_desk = client_as(world, "clinic"), client_as(world, "clinic")
+    assert post(first_desk, "/logout", {}, "/clinic/") == 302
+    assert first_desk.get("/clinic/").status_code == 302
+    assert second_desk.get("/clinic/").status_code == 200
+
+
+def change_password(client: FlaskClient, current: str, new: str, again: str | None = None) -> tuple[int, str]:
+    form = {"current_password": current, "password": new, "password_again": new if again is None else again}
+    response = client.post("/account/password", data={**form, "csrf_token": csrf(client, "/account/password")})
+    return response.status_code, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["citizen", "clinic", "insurer", "admin"])
+def test_changing_the_password_ends_every_other_session_and_every_copy(world: Flask, role: str) -> None:
+    here, elsewhere = client_as(world, role), client_as(world, role)
+    copied = session_cookie(here)
+    home = here.get("/", follow_redirects=True).request.path
+    status, _ = change_password(here, PASSWORD, NEW_PASSWORD)
+    assert status == 302
+    assert here.get(home).status_code == 200, "the browser that changed it stays logged in"
+    assert elsewhere.get(home).status_code == 302, "the other desk or phone is logged out"
+    assert with_cookie(world, copied).get(home).status_code == 302, "a copy of this very cookie dies too"
+    fresh = world.test_client()
+    login = {"username": LOGIN_OF[role], "csrf_token": csrf(fresh)}
+    assert fresh.post("/login", data={**login, "password": PASSWORD}).status_code == 401
+    assert fresh.post("/login", data={**login, "password": NEW_PASSWORD}).status_code == 302
+
+
+LOGIN_OF = {"citizen": "ivanova", "clinic": "clinic", "insurer": "smo", "admin": "admin"}
+
+
+def test_a_password_change_is_refused_without_the_current_password_or_matching_twins(world: Flask) -> None:
+    client = client_as(world, "citizen")
+    refusals = {
+        "wrong current": change_password(client, "not-my-password", NEW_PASSWORD),
+        "short": change_password(client, PASSWORD, "short"),
+        "twins differ": change_password(client, PASSWORD, NEW_PASSWORD, "another-long-pas"),
+    }
+    assert {name: status for name, (status, _) in refusals.items()} == dict.fromkeys(refusals, 400)
+    assert "Текущий пароль неверен" in refusals["wrong current"][1]
+    assert "не короче 10 знаков" in refusals["short"][1]
+    assert "Пароли не совпадают" in refusals["twins differ"][1]
+    assert client.get("/me/").status_code == 200
+    assert world.test_client().post("/account/password").status_code in {302, 400}, "no session, or no CSRF token"
+    no_token = client.post("/account/password", data={"current_password": PASSWORD, "password": NEW_PASSWORD})
+    assert no_token.status_code == 400, "CSRF"
+
+
+def test_guessing_the_current_password_is_rate_limited(world: Flask) -> None:
+    client = client_as(world, "citizen")
+    tries = [change_password(client, f"guess-{n}-guess", NEW_PASSWORD)[0] for n in range(6)]
+    assert tries == [400] * 5 + [429]
+
+
+def test_disabling_a_user_ends_their_sessions_for_good(world: Flask) -> None:
+    citizen, admin = client_as(world, "citizen"), client_as(world, "admin")
+    target = user_id(world, "ivanova")
+    assert post(admin, f"/admin/users/{target}/active", {"active": "0"}, "/admin/users") == 302
+    assert post(admin, f"/admin/users/{target}/active", {"active": "1"}, "/admin/users") == 302
+    assert citizen.get("/me/").status_code == 302, "enabling the login again does not bring the old session back"
+
+
+def test_a_forged_remember_me_cookie_does_not_log_in(world: Flask) -> None:
+    """Flask-Login logs in from a `remember_token` cookie; the app never sets one, and one made with the
+    server's secret (as a stolen one would be) opens nothing without a live session record."""
+    with world.test_request_context():
+        remember = encode_cookie(str(user_id(world, "admin")))
+    client = world.test_client()
+    client.set_cookie("remember_token", remember)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_cookie_planted_before_login_is_not_logged_in_by_it(world: Flask) -> None:
+    """Session fixation: the attacker's anonymous cookie, planted in the victim's browser, stays anonymous."""
+    attacker = world.test_client()
+    csrf(attacker)
+    planted = session_cookie(attacker)
+    victim = with_cookie(world, planted)
+    login = {"username": "admin", "password": PASSWORD, "csrf_token": csrf(victim)}
+    assert victim.post("/login", data=login).status_code == 302
+    assert session_cookie(victim) != planted
+    assert with_cookie(world, planted).get("/admin/").status_code == 302
+
+
+def test_the_csrf_token_keeps_working_through_login_activity_and_a_password_change(world: Flask) -> None:
+    clinic = client_as(world, "clinic")
+    token = csrf(clinic, "/clinic/")
+    for _ in range(3):
+        verdict = clinic.post("/clinic/verify", data={"code": str(MOTHER.enp), "csrf_token": token})
+        assert verdict.status_code == 200
+    status, _ = change_password(clinic, PASSWORD, NEW_PASSWORD)
+    assert status == 302
+    assert clinic.post("/clinic/verify", data={"code": str(MOTHER.enp), "csrf_token": token}).status_code == 200
+    assert clinic.post("/clinic/verify", data={"code": "x"}, headers={"X-CSRFToken": token}).status_code == 200
+
+
+def test_an_htmx_request_without_a_session_is_told_to_log_in_not_given_the_login_page(world: Flask) -> None:
+    world.config["STAFF_IDLE_TIMEOUT"] = timedelta(seconds=1)
+    clinic = client_as(world, "clinic")
+    token = csrf(clinic, "/clinic/")
+    time.sleep(1.5)
+    scan = clinic.post("/clinic/verify", data={"code": "1"}, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert scan.status_code == 401
+    assert scan.headers["HX-Redirect"].startswith("/login")
+    other_tab = client_as(world, "clinic")
+    token = csrf(other_tab, "/clinic/")
+    assert other_tab.post("/logout", data={"csrf_token": token}).status_code == 302
+    scan = other_tab.post("/clinic/verify", data={"code": "1"}, headers={"HX-Request": "true", "X-CSRFToken": token})
+    assert (scan.status_code, scan.headers.get("HX-Redirect")) == (401, "/login"), "logged out in another tab"
+    citizen = client_as(world, "citizen")
+    assert post(citizen, "/logout", {}, "/me/") == 302
+    live = citizen.get("/me/live", headers={"HX-Request": "true"})
+    assert live.status_code == 401, "the card falls back to its static code (static/js/live-code.js)"
+    assert "HX-Redirect" not in live.headers, "and stays on screen: the person may be at the reception desk"
+
+
+def huge_form(size: int) -> str:
+    return "username=ivanova&password=" + "x" * size
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_anonymous_login_with_a_huge_body_is_refused_unread(world: Flask) -> None:
+    client = world.test_client()
+    for size in (50 * 1024 * 1024, 1024 * 1024, 100 * 1024):
+        response = client.post("/login", data=huge_form(size), content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 413, size
+        assert "Слишком большой запрос" in response.get_data(as_text=True)
+    many_parts = {f"field{n}": "x" for n in range(500)}
+    assert client.post("/login", data=many_parts, content_type="multipart/form-data").status_code == 413
+    big_part = {"username": "ivanova", "password": "x" * 40_000}
+    assert client.post("/login", data=big_part, content_type="multipart/form-data").status_code == 413
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_chunked_body_with_no_length_is_capped_too(world: Flask) -> None:
+    """Over a real socket, without Content-Length: the cap counts what arrives, and the answer comes
+    without waiting for the rest."""
+    head = b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    chunk = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+
+    def send(connection: socket.socket) -> None:
+        try:
+            connection.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+            for _ in range(40):
+                connection.sendall(chunk)
+            connection.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server answered and closed the connection before the end: as it should
+
+    with served(world) as base:
+        address = urlsplit(base)
+        with socket.create_connection((address.hostname or "", address.port or 0), timeout=30) as connection:
+            threading.Thread(target=send, args=(connection,), daemon=True).start()
+            status_line = connection.makefile("rb").readline()
+    assert status_line.split()[1] == b"413", status_line
 
 
 # 2. Login timing

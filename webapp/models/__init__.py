@@ -1,6 +1,6 @@
 """The registry's tables. Import models from here."""
 
-from webapp.models.accounts import ApiToken, Role, User
+from webapp.models.accounts import ApiToken, LoginSession, Role, User
 from webapp.models.audit import AuditEntry
 from webapp.models.calendar import Holiday
 from webapp.models.keys import SigningKeyRecord
@@ -35,6 +35,7 @@ __all__ = [
     "Insurer",
     "InsurerChange",
     "IssuedCode",
+    "LoginSession",
     "Person",
     "Policy",
     "PolicyKind",

@@ -47,6 +47,21 @@ class User(UserMixin, db.Model):
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
+class LoginSession(db.Model):
+    """One browser's login (webapp/login_sessions.py). Its cookie carries a random id; only the id's
+    SHA-256 is stored, so a copy of the database opens no session."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The login; the session ends PERMANENT_SESSION_LIFETIME after it.
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    #: The last request, give or take a minute: it is written at most once a minute.
+    seen_at: Mapped[datetime]
+
+
 class ApiToken(db.Model):
     """A clinic system's bearer token; only its SHA-256 is stored."""
 
