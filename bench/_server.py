@@ -250,6 +250,7 @@ def bench_config(url: str) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": url,
         "SECRET_KEY": SECRET_KEY,
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+        **registry.audit_settings(url),
         "RATELIMIT_STORAGE_URI": "memory://",
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 8192,
@@ -329,6 +330,7 @@ def server_env(url: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "SECRET_KEY": SECRET_KEY,
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+        **registry.audit_settings(url),
         # Several workers share their limits through Redis, as in production (DESIGN.md, "Configuration").
         "RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
         "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback

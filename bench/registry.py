@@ -14,10 +14,13 @@ The machine is shared and noisy, so every per-op figure is the median of rounds.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import csv
+import hashlib
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -58,6 +61,10 @@ EAEU_WORKER_SHARE = 0.01
 #: Share of rows with an empty СНИЛС.
 NO_SNILS_SHARE = 0.1
 SIGN_SAMPLE = 20_000
+#: The audit log's key (webapp/audit.py), and this run's checkpoints: each run works on a fresh database or copy.
+AUDIT_KEY = "bench-audit-key"
+AUDIT_CHECKPOINTS = Path(tempfile.mkdtemp(prefix="oms-bench-audit-"))
+atexit.register(shutil.rmtree, AUDIT_CHECKPOINTS, ignore_errors=True)
 VERIFY_SAMPLE = 2_000
 ROUNDS = 5
 WARM_UP = 200
@@ -163,6 +170,12 @@ def postgresql_database() -> Iterator[str | None]:
         note(f"  dropped database {name}")
 
 
+def audit_settings(url: str) -> dict[str, str]:
+    """AUDIT_KEY and AUDIT_CHECKPOINT for every app and server of this run on `url`."""
+    name = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return {"AUDIT_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT": str(AUDIT_CHECKPOINTS / f"{name}.json")}
+
+
 @contextlib.contextmanager
 def registry_app(url: str) -> Iterator[Flask]:
     """An app on `url` with the schema, a region, two insurers (with keys) and a clinic."""
@@ -171,6 +184,7 @@ def registry_app(url: str) -> Iterator[Flask]:
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "bench-secret",
             "SIGNING_KEY_PASSPHRASE": "bench-passphrase",
+            **audit_settings(url),
             "TESTING": True,
             "RATELIMIT_STORAGE_URI": "memory://",
         }

@@ -82,9 +82,10 @@ def timed(engine: str, read: Callable[[], object], reads: int, between: Callable
 def measure(engine: str, people: int, reads: int) -> dict[str, PerRead]:
     with _server.working_copy(engine, people) as url, _server.bench_app(url):
         enps, texts = registry.verification_sample(people)
-        persons = itertools.cycle([{"enp": enp, "serial": 1} for enp in enps])
-        codes = itertools.cycle(texts)
         trust_list = keystore.cached_trust_list()
+        signer = decode(texts[0], trust_list).key.kid.hex()
+        persons = itertools.cycle([{"enp": enp, "serial": 1, "signer": signer} for enp in enps])
+        codes = itertools.cycle(texts)
         if single_reads.first_row(_REGISTRY_ROW, next(persons)) is None:
             raise RuntimeError(f"{engine}: the sample's codes are not in the registry")
         for _ in range(500):  # warm-up: the kept connection, compiled statements, server-side plans

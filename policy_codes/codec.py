@@ -44,6 +44,10 @@ _ANY_VERSION = re.compile(r"OMS\d+:")
 MAX_TEXT_LENGTH = 1000
 #: Policy dates are Moscow dates, as the registry keeps them.
 MOSCOW = timezone(timedelta(hours=3))
+#: A live code's lifetime: the holder's page signs a fresh one every 30 s. A signature over a longer
+#: one, or over one issued further ahead of the verifier's clock than CLOCK_SKEW, is a stolen key's work.
+LIVE_CODE_LIFETIME = timedelta(seconds=90)
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class VerifiedCode:
     claims: PolicyClaims
     key: PublicKey
     checked_at: datetime
+    #: What the revocation list's digest covers (policy_codes/revocation.py).
+    signature: bytes
 
 
 def encode(claims: PolicyClaims, key: SigningKey) -> str:
@@ -79,8 +85,9 @@ def decode(text: str, trust_list: TrustList, now: datetime | None = None) -> Ver
     """Verify scanned `text` against `trust_list` at `now` (default: the present).
 
     Checks in order: our prefix, Base45, the COSE structure, the key id, the
-    signature, that the key is its insurer's, the key's status, then time
-    (the key's window, a live code's expiry, the policy's own dates).
+    signature, that the key is its insurer's and a live code's span is a live
+    code's, the key's status, then time (the key's window, a live code's
+    expiry, the policy's own dates).
     """
     moment = now or datetime.now(UTC)
     text = normalise_scanned(text)
@@ -110,8 +117,12 @@ def decode(text: str, trust_list: TrustList, now: datetime | None = None) -> Ver
         raise KeyCompromised(f"key {key.kid.hex()} is compromised")
     if not key.covers(claims.issued_at):
         raise ForgedCode("signed outside the key's validity window")
+    if claims.expires_at is not None and (
+        claims.expires_at - claims.issued_at > LIVE_CODE_LIFETIME or claims.issued_at > moment + CLOCK_SKEW
+    ):
+        raise ForgedCode("a live code runs for 90 seconds from its signing, which is not in the future")
     _check_time(claims, key, moment)
-    return VerifiedCode(claims=claims, key=key, checked_at=moment)
+    return VerifiedCode(claims=claims, key=key, checked_at=moment, signature=verified.signature)
 
 
 def _claims_from(payload: bytes) -> PolicyClaims:

@@ -1,24 +1,45 @@
 """`omscode`: verify a code on a clinic's own machine, with no network.
 
     omscode verify --registry-key registry.jwks --trust-list trust-list.json \\
-                   --revocations revocations.json [--revocations increment.json ...] TEXT
+                   --revocations revocations.json [--revocations increment.json ...] \\
+                   [--state PATH] [--allow-stale] [--lang ru|en] TEXT
 
-TEXT is the scanned code, or `-` to read it from standard input. Exit status:
-0 valid, 1 any other verdict, 2 unusable input or lists.
+TEXT is the scanned code, or `-` to read it from standard input. The lists are
+believed only by the rule of docs/code-format.md ("Published lists"): signed by a
+pinned registry key that is not compromised, inside that key's window.
+
+omscode also refuses lists older than 72 hours (unless `--allow-stale`, which
+only warns), and lists older than the newest it accepted before: a trust list
+issued earlier, or a revocation list issued earlier or ending at an earlier
+cursor. What it accepted is kept in a state file, `--state PATH`, by default
+`$XDG_STATE_HOME/omscode/lists.json` or `~/.local/state/omscode/lists.json`.
+
+Exit status: 0 valid, 1 any other verdict, 2 unusable input, lists or state file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from policy_codes.offline import BadList, OfflineVerifier
+from policy_codes import list_state
+from policy_codes.offline import OfflineVerifier
+from policy_codes.published_lists import STALE_AFTER, BadList, ListRefusal, read_pin, refuse_older
 from policy_codes.verdicts import Verdict
-from signing import SigningError, TrustList
+from signing.jws import loads_json
+
+REFUSED = {"ru": "Списки не приняты", "en": "Lists refused"}
+BAD_STATE = {
+    "ru": "Файл состояния повреждён или недоступен (удалите его, чтобы начать заново)",
+    "en": "The state file is damaged or out of reach (delete it to start afresh)",
+}
+STALE_WARNING = {
+    "ru": "Внимание: спискам больше 72 часов, результат может быть устаревшим.",
+    "en": "Warning: the lists are over 72 hours old; the result may be out of date.",
+}
 
 
 def _hours(age: timedelta) -> str:
@@ -26,10 +47,27 @@ def _hours(age: timedelta) -> str:
 
 
 def _load(path: Path) -> Any:
+    """A document from disk, read as a browser reads it from the API (UTF-8, no byte order mark, no NaN)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads_json(path.read_bytes())
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
-        raise BadList(f"{path}: {error}") from error
+        raise BadList(ListRefusal.MALFORMED, f"{path}: {error}") from error
+
+
+def _accept(args: argparse.Namespace, now: datetime) -> OfflineVerifier:
+    """The verifier for the lists, once they pass the rule, their age and what was held; they are then held."""
+    verifier = OfflineVerifier(
+        _load(args.trust_list),
+        [_load(path) for path in args.revocations],
+        read_pin(_load(args.registry_key)),
+        now,
+    )
+    state = args.state or list_state.default_path()
+    refuse_older(list_state.load(state), verifier.lists)
+    if verifier.lists.age(now) > STALE_AFTER and not args.allow_stale:
+        raise BadList(ListRefusal.STALE)
+    list_state.save(state, verifier.lists.held)
+    return verifier
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,23 +77,34 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--registry-key", type=Path, required=True, help="JWKS ключа реестра (закреплён при установке)")
     verify.add_argument("--trust-list", type=Path, required=True, help="список доверенных ключей (JSON)")
     verify.add_argument("--revocations", type=Path, action="append", required=True, help="список отзыва (JSON)")
+    verify.add_argument(
+        "--state",
+        type=Path,
+        help="файл, где omscode помнит самые новые принятые списки "
+        "(по умолчанию $XDG_STATE_HOME/omscode/lists.json или ~/.local/state/omscode/lists.json)",
+    )
+    verify.add_argument("--allow-stale", action="store_true", help="принять списки старше 72 часов, с предупреждением")
     verify.add_argument("--lang", choices=["ru", "en"], default="ru")
     verify.add_argument("text", help="текст кода или - для чтения из stdin")
     args = parser.parse_args(argv)
     text = sys.stdin.read() if args.text == "-" else args.text
+    now = datetime.now(UTC)
     try:
-        registry_keys = list(TrustList.from_jwks(_load(args.registry_key)))
-        verifier = OfflineVerifier(_load(args.trust_list), [_load(path) for path in args.revocations], registry_keys)
-    except (BadList, SigningError) as error:
-        print(f"Списки не приняты: {error}", file=sys.stderr)
+        verifier = _accept(args, now)
+    except BadList as error:
+        detail = f" ({error.detail})" if error.detail else ""
+        print(f"{REFUSED[args.lang]}: {error.reason.message(args.lang)}{detail}", file=sys.stderr)
         return 2
-    result = verifier.verify(text)
+    except list_state.StateError as error:
+        print(f"{BAD_STATE[args.lang]}: {error}", file=sys.stderr)
+        return 2
+    result = verifier.verify(text, now)
     print(f"{result.verdict}: {result.verdict.message(args.lang)}")
     if result.holder_name:
         print(f"{result.holder_name}, {result.birth_date}")
     print(f"Возраст списков: доверенные ключи {_hours(result.trust_list_age)}, отзыв {_hours(result.revocations_age)}")
     if result.stale:
-        print("Внимание: спискам больше 72 часов, результат может быть устаревшим.", file=sys.stderr)
+        print(STALE_WARNING[args.lang], file=sys.stderr)
     return 0 if result.verdict is Verdict.VALID else 1
 
 

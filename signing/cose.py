@@ -15,7 +15,7 @@ from datetime import datetime
 import cbor2
 
 from signing.errors import BadMessage, UnknownKeyId
-from signing.keys import PublicKey, SigningKey
+from signing.keys import PublicKey, SigningKey, low_s
 
 HEADER_ALG = 1
 HEADER_KID = 4
@@ -30,6 +30,7 @@ MAX_MESSAGE_BYTES = 2048
 class VerifiedMessage:
     payload: bytes
     key: PublicKey
+    signature: bytes
 
 
 #: The CBOR array head and context string of Sig_structure (RFC 9052 §4.4).
@@ -115,6 +116,12 @@ def read_kid(message: bytes) -> tuple[bytes, bytes, bytes, bytes]:
     return kid, protected, payload, signature
 
 
+def with_low_s(message: bytes) -> bytes:
+    """The same message with its signature in the low-S form (codes signed before signers wrote only that form)."""
+    _kid, protected, payload, signature = read_kid(message)
+    return b"\x84" + _byte_string(protected) + b"\xa0" + _byte_string(payload) + _byte_string(low_s(signature))
+
+
 def verify1(message: bytes, lookup: Callable[[bytes], PublicKey | None]) -> VerifiedMessage:
     """Verify a COSE_Sign1 message against the key `lookup(kid)` returns.
 
@@ -126,4 +133,4 @@ def verify1(message: bytes, lookup: Callable[[bytes], PublicKey | None]) -> Veri
     if key is None:
         raise UnknownKeyId(kid)
     key.verify(signature, _to_be_signed(protected, payload))
-    return VerifiedMessage(payload=payload, key=key)
+    return VerifiedMessage(payload=payload, key=key, signature=signature)

@@ -17,6 +17,10 @@ KID_LENGTH = 4
 SIGNATURE_LENGTH = 64
 COORDINATE_LENGTH = 32
 DEFAULT_LIFETIME = timedelta(days=3 * 365)
+#: The order n of P-256's base point. ECDSA's (r, s) and (r, n − s) both verify; only s ≤ n/2 is accepted,
+#: so a signed message has one signature and a code or a list one text.
+CURVE_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+HALF_ORDER = CURVE_ORDER // 2
 
 #: RFC 6979 deterministic ECDSA: no dependence on a random source at signing
 #: time, and test vectors that reproduce byte for byte.
@@ -33,6 +37,14 @@ def kid_for(public_key: ec.EllipticCurvePublicKey) -> bytes:
     """Key id: the first bytes of SHA-256 over the SubjectPublicKeyInfo."""
     spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).digest()[:KID_LENGTH]
+
+
+def low_s(signature: bytes) -> bytes:
+    """The low-S form of a raw r‖s signature: (r, n − s) when s is above n/2. Both verify the same data."""
+    s = int.from_bytes(signature[COORDINATE_LENGTH:], "big")
+    if s <= HALF_ORDER:
+        return signature
+    return signature[:COORDINATE_LENGTH] + (CURVE_ORDER - s).to_bytes(COORDINATE_LENGTH, "big")
 
 
 def utc_now() -> datetime:
@@ -57,11 +69,13 @@ class PublicKey:
         return replace(self, status=status)
 
     def verify(self, signature: bytes, data: bytes) -> None:
-        """Check a raw r‖s ES256 signature; `BadSignature` if it does not match."""
+        """Check a raw r‖s ES256 signature in its low-S form; `BadSignature` if it does not match."""
         if len(signature) != SIGNATURE_LENGTH:
             raise BadSignature("an ES256 signature is 64 bytes")
         r = int.from_bytes(signature[:COORDINATE_LENGTH], "big")
         s = int.from_bytes(signature[COORDINATE_LENGTH:], "big")
+        if s > HALF_ORDER:
+            raise BadSignature("only the low-S form of a signature is accepted")
         try:
             self.key.verify(encode_dss_signature(r, s), data, _ECDSA)
         except Exception as error:  # cryptography raises InvalidSignature, or ValueError on r or s = 0
@@ -95,14 +109,17 @@ class SigningKey:
         return self.public.kid
 
     def sign(self, data: bytes, at: datetime | None = None) -> bytes:
-        """A raw r‖s ES256 signature, refused unless the key may sign `at`."""
+        """A raw r‖s ES256 signature in its low-S form, refused unless the key may sign `at`.
+
+        RFC 6979 makes the signature deterministic, not low-S: when s comes out above n/2, n − s is written.
+        """
         moment = at or utc_now()
         if self.public.status is not KeyStatus.ACTIVE:
             raise KeyUnusable(f"key {self.kid.hex()} is {self.public.status}")
         if not self.public.covers(moment):
             raise KeyUnusable(f"key {self.kid.hex()} is outside its validity window")
         r, s = decode_dss_signature(self.private_key.sign(data, _ECDSA))
-        return r.to_bytes(COORDINATE_LENGTH, "big") + s.to_bytes(COORDINATE_LENGTH, "big")
+        return low_s(r.to_bytes(COORDINATE_LENGTH, "big") + s.to_bytes(COORDINATE_LENGTH, "big"))
 
     def to_encrypted_pem(self, passphrase: bytes) -> bytes:
         """PKCS#8 PEM, encrypted with the best scheme `cryptography` offers."""

@@ -1,15 +1,20 @@
 """The trust list: public keys with owner, window and status, as JWKS-shaped JSON.
 
 Each entry is a JWK (RFC 7517, EC P-256) with members of our own:
-`insurer`, `not_before`, `not_after` (ISO 8601, UTC) and `status`.
+`insurer`, `not_before`, `not_after` (RFC 3339 times) and `status`.
+
+What is read here is read strictly, exactly as static/js/clinic-offline.js
+reads it (docs/code-format.md, "Published lists"), so the browser and Python
+never disagree on what a document says.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,13 +27,40 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def b64url_decode(text: str) -> bytes:
-    if not isinstance(text, str):
-        raise BadTrustList("expected a base64url string")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+#: A time: date, `T`, time to the second, an optional fraction, and `Z` or an offset.
+_INSTANT = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?(?:Z|([+-])([0-9]{2}):([0-9]{2}))"
+)
+
+
+def b64url_decode(text: Any) -> bytes:
+    """Unpadded base64url (RFC 7515), and nothing else: no padding, no white space, no other letters."""
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise BadTrustList("bad base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as error:
         raise BadTrustList("bad base64url") from error
+
+
+def parse_instant(text: Any) -> datetime:
+    """A time as the registry writes it (`2026-11-23T09:30:00+00:00`), in UTC, to the millisecond a browser keeps."""
+    match = _INSTANT.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise BadTrustList("a time is not of the documented form")
+    year, month, day, hour, minute, second, fraction, sign, zone_hours, zone_minutes = match.groups()
+    if sign and (int(zone_hours) > 23 or int(zone_minutes) > 59):
+        raise BadTrustList("a time's offset is out of range")
+    offset = timedelta(hours=int(zone_hours or 0), minutes=int(zone_minutes or 0)) * (-1 if sign == "-" else 1)
+    milliseconds = int((fraction or "").ljust(3, "0")[:3])
+    try:
+        local = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), milliseconds * 1000, timezone(offset)
+        )
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError) as error:  # 30 February, hour 24, or past year 9999 in UTC
+        raise BadTrustList("a time is out of range") from error
 
 
 class TrustList:
@@ -80,18 +112,24 @@ def _from_jwk(entry: Any) -> PublicKey:
     if (entry.get("kty"), entry.get("crv"), entry.get("alg")) != ("EC", "P-256", "ES256"):
         raise BadTrustList("only EC P-256 ES256 keys are accepted")
     try:
-        x = int.from_bytes(b64url_decode(entry["x"]), "big")
-        y = int.from_bytes(b64url_decode(entry["y"]), "big")
+        x, y = _coordinate(entry["x"]), _coordinate(entry["y"])
         public_key = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
         kid = b64url_decode(entry["kid"])
         owner = entry["insurer"]
-        not_before = datetime.fromisoformat(entry["not_before"])
-        not_after = datetime.fromisoformat(entry["not_after"])
+        not_before = parse_instant(entry["not_before"])
+        not_after = parse_instant(entry["not_after"])
         status = KeyStatus(entry["status"])
     except (KeyError, TypeError, ValueError) as error:
         raise BadTrustList(f"a key entry is incomplete or invalid: {error}") from error
     if kid != kid_for(public_key):
         raise BadTrustList("a key id does not match its key")
-    if not isinstance(owner, str) or not_before.tzinfo is None or not_after.tzinfo is None:
-        raise BadTrustList("insurer is text and times carry a time zone")
+    if not isinstance(owner, str):
+        raise BadTrustList("insurer is text")
     return PublicKey(kid, public_key, owner, not_before, not_after, status)
+
+
+def _coordinate(text: Any) -> int:
+    data = b64url_decode(text)
+    if len(data) != COORDINATE_LENGTH:
+        raise BadTrustList("a coordinate is 32 bytes")
+    return int.from_bytes(data, "big")

@@ -15,6 +15,13 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 INSURER = "77008"
 
 
+@pytest.fixture(autouse=True)
+def omscode_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """omscode remembers the lists it accepted (policy_codes/list_state.py): in a folder of each test's own,
+    never in the home of whoever runs the tests."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
 @pytest.fixture
 def keyring() -> KeyRing:
     return KeyRing()

@@ -43,7 +43,7 @@ def test_round_trip(code_text: str, claims, keyring: KeyRing) -> None:
     [
         {"kind": CodeKind.TEMPORARY_CERTIFICATE, "valid_to": date(2027, 1, 27)},
         {"valid_to": date(2026, 12, 31), "serial": 7},
-        {"kind": CodeKind.LIVE, "expires_at": NOW + timedelta(seconds=90)},
+        {"kind": CodeKind.LIVE, "issued_at": NOW, "expires_at": NOW + timedelta(seconds=90)},
     ],
 )
 def test_round_trip_of_every_kind(changes, signing_key: SigningKey, keyring: KeyRing) -> None:
@@ -114,7 +114,7 @@ def test_retired_key_still_verifies(code_text: str, keyring: KeyRing) -> None:
 
 
 def test_live_code_expires(signing_key: SigningKey, keyring: KeyRing) -> None:
-    live = encode(make_claims(kind=CodeKind.LIVE, expires_at=NOW + timedelta(seconds=90)), signing_key)
+    live = encode(make_claims(kind=CodeKind.LIVE, issued_at=NOW, expires_at=NOW + timedelta(seconds=90)), signing_key)
     assert decode(live, keyring.trust_list(), NOW + timedelta(seconds=90)).claims.kind is CodeKind.LIVE
     with pytest.raises(CodeExpired) as caught:
         decode(live, keyring.trust_list(), NOW + timedelta(seconds=91))

@@ -15,7 +15,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
 from webapp import accounts, publication
-from webapp.batched_limit import BatchedFixedWindow, parsed
+from webapp.batched_limit import counts_in, parsed
 from webapp.extensions import csrf, limiter
 from webapp.verification import VerificationResult, message, verify_scan
 
@@ -62,11 +62,8 @@ def _within_verify_limit(token: str) -> bool:
     to the same storage.
     """
     limit = parsed(current_app.config.get("API_VERIFY_RATE_LIMIT", "600 per minute"))
-    counts = current_app.extensions.get("verify_limit_counts")
-    if counts is None or counts.limit is not limit:
-        counts = BatchedFixedWindow(limiter.storage, limit, "api.verify")
-        current_app.extensions["verify_limit_counts"] = counts
-    return counts.hit("token:" + accounts.hash_token(token))
+    kept = current_app.extensions.setdefault("batched_limits", {})
+    return counts_in(kept, limiter.storage, limit, "api.verify").hit("token:" + accounts.hash_token(token))
 
 
 ERROR_MESSAGES = {

@@ -36,6 +36,16 @@ def parsed(setting: str) -> RateLimitItem:
     return parse(setting)
 
 
+def counts_in(
+    kept: dict[str, BatchedFixedWindow], storage: Storage, limit: RateLimitItem, namespace: str
+) -> BatchedFixedWindow:
+    """The counts for one limit kept in `kept` (an app's extensions), started afresh when its setting changes."""
+    counts = kept.get(namespace)
+    if counts is None or counts.limit is not limit:
+        counts = kept[namespace] = BatchedFixedWindow(storage, limit, namespace)
+    return counts
+
+
 class BatchedFixedWindow:
     """One worker's counts for one limit; `hit` counts a request and says whether it is within the limit."""
 

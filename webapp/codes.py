@@ -5,15 +5,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from policy_codes import CodeKind, Enp, FullName, PolicyClaims, Sex, encode
+from policy_codes.codec import LIVE_CODE_LIFETIME
 from policy_codes.render import qr_png, qr_svg
 from webapp import keystore
 from webapp.models import IssuedCode, Person, Policy, PolicyKind
-
-#: A live code's lifetime; the page refreshes it every 30 s.
-LIVE_CODE_LIFETIME = timedelta(seconds=90)
 
 #: A static code's picture changes only when the code does, so each worker draws each one once, for
 #: the citizen's pages and the PDF extract alike. (Live codes are new every time: plain `qr_svg`.)
@@ -21,6 +19,8 @@ static_qr_svg = functools.lru_cache(maxsize=512)(qr_svg)
 static_qr_png = functools.lru_cache(maxsize=512)(qr_png)
 
 _KINDS = {PolicyKind.POLICY: CodeKind.POLICY, PolicyKind.TEMPORARY_CERTIFICATE: CodeKind.TEMPORARY_CERTIFICATE}
+#: Sex as the registry writes it, and as a code carries it.
+REGISTRY_SEX = {"M": Sex.MALE, "F": Sex.FEMALE}
 
 
 def make_claims(
@@ -43,7 +43,7 @@ def make_claims(
         insurer_code=insurer_code,
         name=name,
         birth_date=birth_date,
-        sex=Sex.MALE if sex == "M" else Sex.FEMALE,
+        sex=REGISTRY_SEX[sex],
         valid_from=valid_from,
         valid_to=valid_to,
         issued_at=issued_at,

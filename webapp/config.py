@@ -13,7 +13,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from limits import parse
+
 from webapp import private_files
+
+#: A clinic's per-minute look-up limits (webapp/clinic_checks.py), in Flask-Limiter's notation. A desk checks
+#: about one patient a minute; a harvester sends hundreds a second. Number look-ups (a typed ЕНП, a Code128, a
+#: legacy paper) are limited per login and per clinic; every scan of one login, signed codes too, more loosely.
+LOOK_UP_LIMITS = {
+    "CLINIC_NUMBER_LOOK_UPS_PER_USER": "20 per minute",
+    "CLINIC_NUMBER_LOOK_UPS_PER_CLINIC": "60 per minute",
+    "CLINIC_SCANS_PER_USER": "120 per minute",
+}
 
 
 def instance_secret(instance_path: str, name: str) -> str:
@@ -52,6 +63,16 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def rate_limit(name: str, default: str) -> str:
+    """A limit setting such as "20 per minute", with a message naming it if it is not one."""
+    value = os.environ.get(name, default).strip()
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a limit such as '20 per minute' (got {value!r})") from None
+    return value
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     # The instance folder holds the secrets made here and, by default, the SQLite database.
     private_files.folder(Path(instance_path))
@@ -59,6 +80,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE")
         or instance_secret(instance_path, "signing_key_passphrase"),
+        # The audit log's key and checkpoint, out of the database's reach (webapp/audit.py).
+        "AUDIT_KEY": os.environ.get("AUDIT_KEY") or instance_secret(instance_path, "audit_key"),
+        "AUDIT_CHECKPOINT": os.environ.get("AUDIT_CHECKPOINT") or str(Path(instance_path) / "audit_checkpoint.json"),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -69,6 +93,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "STAFF_IDLE_TIMEOUT": timedelta(minutes=whole_number("STAFF_IDLE_MINUTES", 30, minimum=1)),
         # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
+        **{name: rate_limit(name, default) for name, default in LOOK_UP_LIMITS.items()},
     }
 
 

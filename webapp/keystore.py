@@ -1,8 +1,12 @@
 """Signing keys kept in the database: private halves encrypted, public halves as a trust list.
 
-Decrypted keys and parsed public keys are cached per process by key id;
-statuses are re-read whenever the signing_keys table changes, so a key
-marked compromised is distrusted on the next verification in every worker.
+Decrypted keys and parsed public keys are cached per process. Every change to
+a key bumps one counter (`KeyChanges`), the trust list's version: a worker's
+cached list is read again when the counter has moved. Verification does not
+rely on that cache for a key's status: it reads the status of the key that
+signed the scanned code in the same query as the registry row
+(webapp/verification.py), so a key marked compromised is refused by every
+worker from the next verification on.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 
 from signing import KeyStatus, PublicKey, SigningKey, TrustList
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
-from webapp.models import Insurer, SigningKeyRecord
+from webapp.models import Insurer, KeyChanges, SigningKeyRecord
 
 KEY_LIFETIME = timedelta(days=3 * 365)
 REGISTRY_OWNER = "registry"
@@ -62,6 +66,7 @@ def create_key(owner: str, insurer: Insurer | None, now: datetime | None = None)
     )
     db.session.add(record)
     db.session.flush()
+    _count_change()
     return record
 
 
@@ -75,6 +80,24 @@ def record_for(kid_hex: str) -> SigningKeyRecord:
 def set_status(record: SigningKeyRecord, status: KeyStatus, now: datetime | None = None) -> None:
     record.status = status
     record.changed_at = now or datetime.now(UTC)
+    _count_change()
+
+
+def _count_change() -> None:
+    """Bump the trust list's version, in the caller's transaction (it holds the row until it commits).
+
+    The row is made with the first key, so a new database holds no rows at all; two first keys made at
+    once clash on its id, and the @atomic caller runs again.
+    """
+    bumped = db.session.execute(update(KeyChanges).where(KeyChanges.id == 1).values(count=KeyChanges.count + 1))
+    if not bumped.rowcount:  # type: ignore[attr-defined]
+        db.session.add(KeyChanges(id=1, count=1))
+        db.session.flush()
+
+
+def version() -> int:
+    """The trust list's version: it moves on every change to any key."""
+    return db.session.scalar(select(KeyChanges.count).where(KeyChanges.id == 1)) or 0
 
 
 def retire_active(owner: str, now: datetime | None = None) -> list[SigningKeyRecord]:
@@ -112,9 +135,8 @@ def trust_list() -> TrustList:
 def cached_trust_list(refresh: bool = False) -> TrustList:
     """The last trust list read, for the verification hot path; `refresh` reads it again.
 
-    Safe because verification takes each key's status from the registry row it
-    reads anyway (a key only ever moves towards compromised), and reloads when
-    it meets a key id it does not know.
+    What it is trusted for never changes: a key id's public key, owner and window. The status it
+    holds may be stale; verification reads the signing key's status afresh with the registry row.
     """
     cache = _cache()
     if refresh or cache.trusted is None:
@@ -124,7 +146,7 @@ def cached_trust_list(refresh: bool = False) -> TrustList:
 
 @dataclass
 class _KeyCache:
-    version: tuple[object, ...] | None = None
+    version: int | None = None
     trusted: TrustList | None = None
     decrypted: dict[str, SigningKey] | None = None
 
@@ -138,13 +160,11 @@ class _KeyCache:
         return SigningKey(cached.private_key, public)  # the status as the database has it now
 
     def trust_list(self) -> TrustList:
-        version = tuple(
-            db.session.execute(select(func.count(SigningKeyRecord.id), func.max(SigningKeyRecord.changed_at))).one()
-        )
-        if self.trusted is None or version != self.version:
+        current = version()
+        if self.trusted is None or current != self.version:
             records = db.session.scalars(select(SigningKeyRecord)).all()
             self.trusted = TrustList(public_key_of(record) for record in records)
-            self.version = version
+            self.version = current
         return self.trusted
 
 

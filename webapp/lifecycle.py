@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from policy_codes import Enp, FullName, InvalidValue, Snils, encode
 from policy_codes.codec import MOSCOW
-from policy_codes.revocation import revocation_digest
+from policy_codes.revocation import digest_of_text
 from webapp import audit, keystore
 from webapp.codes import claims_for, text_hash
 from webapp.errors import NotFound, RegistryError
@@ -175,9 +175,7 @@ def _set_code_status(code: IssuedCode, status: CodeStatus, reason: str, now: dat
     code.status = status
     code.status_reason = reason
     code.status_changed_at = now
-    db.session.add(
-        RevocationEvent(code_id=code.id, digest=revocation_digest(code.person.enp, code.serial), status=status, at=now)
-    )
+    db.session.add(RevocationEvent(code_id=code.id, digest=digest_of_text(code.text), status=status, at=now))
     db.session.flush()  # before a new current code is inserted: one current code per person
 
 

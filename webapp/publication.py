@@ -24,7 +24,7 @@ from webapp.models import CodeStatus, RevocationEvent, SigningKeyRecord
 from webapp.transactions import atomic
 
 TRUST_LIST_FORMAT = "oms-trust-list-1"
-REVOCATIONS_FORMAT = "oms-revocations-1"
+REVOCATIONS_FORMAT = "oms-revocations-2"
 
 
 def _canonical(document: dict[str, Any]) -> bytes:
@@ -60,10 +60,7 @@ def registry_jwks() -> dict[str, Any]:
 
 def trust_list_version() -> str:
     """Changes whenever a key is added or changes status: the trust list's ETag."""
-    count, changed = db.session.execute(
-        select(func.count(SigningKeyRecord.id), func.max(SigningKeyRecord.changed_at))
-    ).one()
-    return hashlib.sha256(f"{count}|{changed}".encode()).hexdigest()[:32]
+    return f"keys-{keystore.version()}"
 
 
 def trust_list_document(now: datetime | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -28,13 +29,15 @@ from policy_codes import (
     normalise_scanned,
     parse_legacy,
 )
+from policy_codes.legacy import LEGACY_LENGTH
 from signing import KeyStatus
 from webapp import keystore, single_reads
+from webapp.codes import REGISTRY_SEX, text_hash
 from webapp.extensions import db
 from webapp.lifecycle import newborn_cover, open_policy, today_in_moscow
 from webapp.models import CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, SigningKeyRecord
 
-_DIGITS = re.compile(r"\d{16}")
+_DIGITS = re.compile(r"[0-9]{16}")
 
 #: What was shown at the desk, so the verdict can say it.
 SHOWN_STATIC = "static_code"
@@ -82,45 +85,73 @@ NUMBER_VALID_MESSAGE = (
     "Номер найден в реестре, полис действующий. Подписи у номера нет: сверьте документ.",
     "The number is in the registry and the policy is current. A number carries no signature: check the ID document.",
 )
+#: A legacy paper whose name or birth date is not the registry's: there is no signature to speak of.
+LEGACY_FORGED_MESSAGE = (
+    "Имя или дата рождения на бланке не совпадают с реестром: бланк поддельный. Проверьте полис по документу.",
+    "The name or birth date on the paper is not the registry's: the paper is forged. Check the policy by an ID "
+    "document.",
+)
 
 
 def message(result: VerificationResult, language: str = "ru") -> str:
     """The verdict's message, in the words that fit what was shown."""
     if result.verdict is Verdict.VALID and result.shown == SHOWN_NUMBER:
-        russian, english = NUMBER_VALID_MESSAGE
-        return english if language == "en" else russian
+        return _in(language, NUMBER_VALID_MESSAGE)
+    if result.verdict is Verdict.FORGED and result.shown == SHOWN_LEGACY:
+        return _in(language, LEGACY_FORGED_MESSAGE)
     return result.verdict.message(language)
+
+
+def registry_message(result: VerificationResult, language: str = "ru") -> str:
+    """The registry's status for a legacy paper, in words that claim no signature was checked."""
+    if result.registry_verdict is Verdict.VALID:
+        return _in(language, NUMBER_VALID_MESSAGE)
+    return result.registry_verdict.message(language) if result.registry_verdict else ""
+
+
+def _in(language: str, words: tuple[str, str]) -> str:
+    russian, english = words
+    return english if language == "en" else russian
+
+
+def is_number_look_up(scanned: str | bytes) -> bool:
+    """Whether `verify_scan` answers this input with the registry's record for a number (a typed ЕНП, a Code128,
+    a legacy paper) rather than from a signed code: what the clinics' look-up limits count, before the look-up."""
+    return _legacy_bytes(scanned) is not None or _number(_text(scanned)) is not None
 
 
 def verify_scan(scanned: str | bytes, now: datetime | None = None) -> VerificationResult:
     moment = now or datetime.now(UTC)
-    data = scanned.encode("latin-1") if isinstance(scanned, str) and _is_latin1(scanned) else scanned
-    if isinstance(data, bytes) and looks_like_legacy(data):
-        return _verify_legacy(data, moment)
-    text = scanned if isinstance(scanned, str) else scanned.decode("utf-8", errors="replace")
-    digits = normalise_scanned(text).replace(" ", "")
-    if _DIGITS.fullmatch(digits):
+    legacy = _legacy_bytes(scanned)
+    if legacy is not None:
+        return _verify_legacy(legacy, moment)
+    text = _text(scanned)
+    digits = _number(text)
+    if digits is not None:
         return _verify_number(digits, moment)
     try:
         verified = _decode(text, moment)
     except CodeError as error:
         shown = SHOWN_OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else SHOWN_STATIC
         return VerificationResult(error.verdict, shown, moment)
+    return _verify_signed(verified, normalise_scanned(text), moment)
+
+
+def _verify_signed(verified: VerifiedCode, text: str, moment: datetime) -> VerificationResult:
+    """A code whose signature checked out under a key of the trust list: now the registry's word on it."""
     claims = verified.claims
     shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
-    holder = Holder(claims.name.display(), claims.birth_date, claims.enp.masked())
-    row = single_reads.first_row(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial})
+    signer = verified.key.kid.hex()
+    row = single_reads.first_row(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial, "signer": signer})
     if row is None:
-        return VerificationResult(Verdict.NOT_FOUND, shown, moment, holder)
-    if row.insurer_code != claims.insurer_code:  # another insurer's good signature over a serial it did not issue
+        compromised = _signer_status(signer) == KeyStatus.COMPROMISED
+        return VerificationResult(Verdict.KEY_COMPROMISED if compromised else Verdict.NOT_FOUND, shown, moment)
+    if row.signer_status == KeyStatus.COMPROMISED:  # read now, not from this worker's cached trust list
+        return VerificationResult(Verdict.KEY_COMPROMISED, shown, moment)
+    if not _signed_as_issued(verified, text, row):
         return VerificationResult(Verdict.FORGED, shown, moment)
-    if row.code_status == CodeStatus.CURRENT and (
-        claims.name.parts() != (row.surname, row.given_name, row.patronymic) or claims.birth_date != row.birth_date
-    ):  # a good signature over someone else's name: only a stolen key makes one
-        return VerificationResult(Verdict.FORGED, shown, moment)
+    holder = Holder(claims.name.display(), claims.birth_date, claims.enp.masked())
     info = PolicyInfo(row.kind, row.insurer_code, row.insurer_name, row.valid_from, row.valid_to, row.policy_status)
-    if row.key_status == KeyStatus.COMPROMISED:
-        return VerificationResult(Verdict.KEY_COMPROMISED, shown, moment, holder, info)
     if row.code_status == CodeStatus.REVOKED:
         return VerificationResult(Verdict.REVOKED, shown, moment, holder, info)
     if row.code_status == CodeStatus.SUPERSEDED:
@@ -128,11 +159,41 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
     return VerificationResult(_policy_verdict(info, moment), shown, moment, holder, info)
 
 
-#: Everything a verdict needs about one code, in one indexed query.
+def _signed_as_issued(verified: VerifiedCode, text: str, row: Any) -> bool:
+    """Whether the registry issued this code, or (a live code) would sign it now.
+
+    A static code must be, byte for byte, the text the registry issued under that (ЕНП, serial): so
+    its key, kind, dates and every other claim are the registry's, and a stolen key signing the
+    same serial again, or with other claims, is caught. A live code is signed afresh every 30 s, by
+    the insurer's newest key: its key must be one of the insurer's that was not retired before the
+    code was signed, and, while its serial is current, its claims must be the registry's own.
+    """
+    claims = verified.claims
+    if row.insurer_code != claims.insurer_code:  # another insurer's good signature over a serial it did not issue
+        return False
+    if claims.kind is not CodeKind.LIVE:
+        return text_hash(text) == row.text_hash
+    if row.signer_status == KeyStatus.RETIRED and claims.issued_at > row.signer_changed_at:
+        return False
+    if row.code_status != CodeStatus.CURRENT:
+        return True  # withdrawn: the verdict says so, whatever the claims
+    registry = (
+        (row.surname, row.given_name, row.patronymic),
+        row.birth_date,
+        REGISTRY_SEX[row.sex],
+        row.valid_from,
+        row.valid_to,
+    )
+    return (claims.name.parts(), claims.birth_date, claims.sex, claims.valid_from, claims.valid_to) == registry
+
+
+#: Everything a verdict needs about one code and the key that signed the scanned text, in one indexed query.
 _REGISTRY_ROW = (
     select(
         IssuedCode.status.label("code_status"),
-        SigningKeyRecord.status.label("key_status"),
+        IssuedCode.text_hash,
+        SigningKeyRecord.status.label("signer_status"),
+        SigningKeyRecord.changed_at.label("signer_changed_at"),
         Policy.kind,
         Policy.valid_from,
         Policy.valid_to,
@@ -143,13 +204,18 @@ _REGISTRY_ROW = (
         Person.given_name,
         Person.patronymic,
         Person.birth_date,
+        Person.sex,
     )
     .join(Person, IssuedCode.person_id == Person.id)
     .join(Policy, IssuedCode.policy_id == Policy.id)
     .join(Insurer, Policy.insurer_id == Insurer.id)
-    .join(SigningKeyRecord, SigningKeyRecord.kid == IssuedCode.kid)
+    .join(SigningKeyRecord, SigningKeyRecord.kid == bindparam("signer"))
     .where(Person.enp == bindparam("enp"), IssuedCode.serial == bindparam("serial"))
 )
+
+
+def _signer_status(kid: str) -> str | None:
+    return db.session.scalar(select(SigningKeyRecord.status).where(SigningKeyRecord.kid == kid))
 
 
 def _decode(text: str, moment: datetime) -> VerifiedCode:
@@ -166,7 +232,23 @@ def _decode(text: str, moment: datetime) -> VerifiedCode:
 
 
 def _is_latin1(text: str) -> bool:
-    return len(text) == 130 and all(ord(char) < 256 for char in text)
+    return len(text) == LEGACY_LENGTH and all(ord(char) < 256 for char in text)
+
+
+def _legacy_bytes(scanned: str | bytes) -> bytes | None:
+    """The bytes of a legacy paper barcode, as a scanner sends them (bytes, or a 130-character Latin-1 string)."""
+    data = scanned.encode("latin-1") if isinstance(scanned, str) and _is_latin1(scanned) else scanned
+    return data if isinstance(data, bytes) and looks_like_legacy(data) else None
+
+
+def _text(scanned: str | bytes) -> str:
+    return scanned if isinstance(scanned, str) else scanned.decode("utf-8", errors="replace")
+
+
+def _number(text: str) -> str | None:
+    """The 16 digits of a Code128 or a typed number, in any keyboard layout and spacing."""
+    digits = normalise_scanned(text).replace(" ", "")
+    return digits if _DIGITS.fullmatch(digits) else None
 
 
 def _policy_info(policy: Policy) -> PolicyInfo:
@@ -225,17 +307,28 @@ def _verify_number(digits: str, now: datetime) -> VerificationResult:
     return VerificationResult(verdict, SHOWN_NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
 
 
+def _without_yo(parts: tuple[str, str, str]) -> tuple[str, ...]:
+    """Papers of 2011 often print Е for Ё, where the registry keeps Ё: the two are the same name here."""
+    return tuple(part.replace("Ё", "Е") for part in parts)
+
+
 def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
-    """The 2011 paper policy: its signature cannot be checked; the registry status is reported."""
+    """The 2011 paper policy: its signature cannot be checked, so the registry decides everything.
+
+    Anyone can print such a barcode with a real number beside any name: the paper's name and birth
+    date must be the registry's, or it is `forged`; the holder shown is always the registry's.
+    """
     try:
         legacy = parse_legacy(data)
     except MalformedCode:
         return VerificationResult(Verdict.MALFORMED, SHOWN_LEGACY, now)
-    holder = Holder(legacy.name.display(), legacy.birth_date, legacy.enp.masked())
-    person = _lookup(str(legacy.enp))
     notes = ("signature_not_checked",)
+    person = _lookup(str(legacy.enp))
     if person is None:
-        return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, holder, None, Verdict.NOT_FOUND, notes)
+        return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, None, None, Verdict.NOT_FOUND, notes)
+    if _without_yo(legacy.name.parts()) != _without_yo(person.name.parts()) or legacy.birth_date != person.birth_date:
+        return VerificationResult(Verdict.FORGED, SHOWN_LEGACY, now, notes=notes)
+    holder = Holder(person.name.display(), person.birth_date, legacy.enp.masked())
     verdict, policy, more = _registry_verdict(person, now)
     info = policy and _policy_info(policy)
     return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, holder, info, verdict, notes + more)

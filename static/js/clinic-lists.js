@@ -1,13 +1,14 @@
 // The registry's trust list and revocation list, kept in IndexedDB for checks with no network.
 //
 // While online, the reception page fetches both (GET /api/v1/trust-list and
-// /api/v1/revocations), checks their signatures against the pinned registry
-// key before keeping them, and stores them with the time they were fetched.
+// /api/v1/revocations), checks them by the rule of the published lists
+// (docs/code-format.md) against the pinned registry key, refuses any older than
+// those it holds (a replay), and stores them with the time they were fetched.
 // IndexedDB, not localStorage: a regional revocation list outgrows 5 MB. After the
 // first full list only increments are fetched (?since=cursor), as the API offers;
 // past MAX_INCREMENTS of them the full list is fetched again.
 
-import { OfflineVerifier } from "./clinic-offline.js";
+import { OfflineVerifier, refuseOlder } from "./clinic-offline.js";
 
 const DATABASE = "oms-clinic";
 const STORE = "lists";
@@ -51,24 +52,19 @@ async function fetchJson(url) {
   return response.json();
 }
 
-/** Where the stored revocation documents leave off, if they can be extended; else null. */
-async function storedCursor(registryJwks) {
-  const stored = await storedVerifier(registryJwks);
-  const documents = stored?.record.revocations;
-  return documents && documents.length <= MAX_INCREMENTS ? { documents, cursor: stored.verifier.cursor } : null;
-}
-
 /**
  * Fetch the trust list and the revocations since what is stored (all of them the first time), check
- * them against the pinned key, and keep them. Resolves to {record, verifier}; rejects, keeping what
- * was stored, if anything fails.
+ * them by the rule against the pinned key, refuse them if older than what is stored (refuseOlder), and
+ * keep them. Resolves to {record, verifier}; rejects, keeping what was stored, if anything fails.
  */
 export async function refreshLists(urls, registryJwks) {
-  const stored = await storedCursor(registryJwks);
-  const since = stored ? `${urls.revocations}?since=${stored.cursor}` : urls.revocations;
+  const stored = await storedVerifier(registryJwks);
+  const extended = stored && stored.record.revocations.length <= MAX_INCREMENTS ? stored.record.revocations : null;
+  const since = extended ? `${urls.revocations}?since=${stored.verifier.cursor}` : urls.revocations;
   const [trust, revocations] = await Promise.all([fetchJson(urls.trustList), fetchJson(since)]);
-  const documents = stored ? [...stored.documents, revocations] : [revocations];
+  const documents = extended ? [...extended, revocations] : [revocations];
   const verifier = await OfflineVerifier.create(trust, documents, registryJwks);
+  refuseOlder(stored?.verifier, verifier);
   const record = { trust, revocations: documents, fetchedAt: Date.now() };
   await writeLists(record);
   remember(record, verifier);
@@ -87,13 +83,15 @@ function remember(record, verifier) {
 }
 
 /**
- * The verifier for the stored lists, checked again against the pinned key (storage is not trusted),
- * and the stored record; undefined when nothing usable is stored.
+ * The verifier for the stored lists, checked again by the rule (storage is not trusted, and a key that
+ * signed them may have run out since), and the stored record; undefined when nothing usable is stored.
  */
 export async function storedVerifier(registryJwks) {
   const record = await readLists();
   if (!record?.trust || !Array.isArray(record.revocations)) return undefined;
-  if (cached?.identity === identity(record)) return { record, verifier: cached.verifier };
+  if (cached?.identity === identity(record) && Date.now() <= cached.verifier.signersValidUntil) {
+    return { record, verifier: cached.verifier };
+  }
   try {
     const verifier = await OfflineVerifier.create(record.trust, record.revocations, registryJwks);
     remember(record, verifier);

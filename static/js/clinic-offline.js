@@ -13,15 +13,24 @@ const ANY_VERSION = /^OMS\d+:/;
 const MAX_TEXT_LENGTH = 1000;
 const MAX_MESSAGE_BYTES = 2048;
 const SIGNATURE_LENGTH = 64;
+const COORDINATE_LENGTH = 32;
 const KID_LENGTH = 4;
 const DIGEST_BYTES = 6;
+const LIVE_CODE_LIFETIME_MS = 90 * 1000;
 const DAY_MS = 86400 * 1000;
 const MOSCOW_OFFSET_MS = 3 * 3600 * 1000;
 const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+/** n/2, n the order of P-256: only the low-S form of a signature is valid (docs/code-format.md). */
+const HALF_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n / 2n;
 const encoder = new TextEncoder();
 
-/** A list that is not signed by the registry, is damaged, or is not of the documented shape. */
-export class BadList extends Error {}
+/** Lists refused by the rule of docs/code-format.md, "Published lists": `reason` says why. */
+export class BadList extends Error {
+  constructor(reason, detail = "") {
+    super(detail ? `${reason}: ${detail}` : reason);
+    this.reason = reason;
+  }
+}
 
 class CodeError extends Error {
   constructor(verdict, why) {
@@ -466,49 +475,97 @@ export function hex(bytes) {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-function base64Decode(text, urlSafe) {
-  if (typeof text !== "string") throw new BadList("expected base64 text");
-  let standard = urlSafe ? text.replace(/-/g, "+").replace(/_/g, "/") : text;
-  if (urlSafe) standard += "=".repeat((4 - (standard.length % 4)) % 4);
-  let binary;
-  try {
-    binary = atob(standard);
-  } catch {
-    throw new BadList("bad base64");
-  }
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function binary(text) {
+  return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+}
+
+/** Unpadded base64url (RFC 7515) and nothing else, as signing/trust_list.py reads it. */
+function base64UrlDecode(text) {
+  if (typeof text !== "string" || !BASE64URL.test(text) || text.length % 4 === 1) throw new Error("bad base64url");
+  const standard = text.replace(/-/g, "+").replace(/_/g, "/");
+  return binary(standard + "=".repeat((4 - (standard.length % 4)) % 4));
+}
+
+/** Padded standard base64, as the revocation list carries its digests. */
+function base64Decode(text) {
+  if (typeof text !== "string" || !BASE64.test(text)) throw new Error("bad base64");
+  return binary(text);
+}
+
+/** JSON as Python's json reads it in published_lists.py: UTF-8 with no byte order mark. */
+function parseJson(bytes) {
+  return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes));
+}
+
+function isObject(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
 
-function instant(text) {
-  if (typeof text !== "string" || !/(Z|[+-]\d\d:\d\d)$/.test(text)) throw new BadList("a time carries no time zone");
-  const value = Date.parse(text);
-  if (Number.isNaN(value)) throw new BadList("not a time");
-  return value;
+const INSTANT = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?(?:Z|([+-])([0-9]{2}):([0-9]{2}))$/;
+const FIRST_MS = -62135596800000; // 0001-01-01T00:00:00Z, the first instant Python's datetime holds
+const LAST_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
+
+function daysInMonth(year, month) {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
 }
 
-/** One JWK of a trust list, checked as signing/trust_list.py does (the kid must be its key's). */
-async function importJwk(entry) {
-  if (!entry || typeof entry !== "object") throw new BadList("each key is an object");
-  if (entry.kty !== "EC" || entry.crv !== "P-256" || entry.alg !== "ES256") {
-    throw new BadList("only EC P-256 ES256 keys are accepted");
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(year, month, day) {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719468;
+}
+
+/** A time as the registry writes it (signing/trust_list.parse_instant), in ms since 1970 UTC; throws otherwise. */
+function instant(text) {
+  const match = typeof text === "string" ? INSTANT.exec(text) : null;
+  if (!match) throw new Error("a time is not of the documented form");
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const [fraction, sign, zoneHours, zoneMinutes] = match.slice(7);
+  if (sign && (Number(zoneHours) > 23 || Number(zoneMinutes) > 59)) throw new Error("a time's offset is out of range");
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) {
+    throw new Error("a time is out of range");
   }
-  if (typeof entry.insurer !== "string") throw new BadList("insurer is text");
-  if (!["active", "retired", "compromised"].includes(entry.status)) throw new BadList("unknown key status");
+  if (hour > 23 || minute > 59 || second > 59) throw new Error("a time is out of range");
+  const offsetMs = sign ? (sign === "-" ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes)) * 60000 : 0;
+  const milliseconds = Number((fraction ?? "").padEnd(3, "0").slice(0, 3));
+  const local = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60000 + second * 1000 + milliseconds;
+  const utc = local - offsetMs;
+  if (utc < FIRST_MS || utc > LAST_MS) throw new Error("a time is out of range");
+  return utc;
+}
+
+/** One JWK of a trust list, checked as signing/trust_list.py does (the kid must be its key's); throws otherwise. */
+async function importJwk(entry) {
+  if (!isObject(entry)) throw new Error("each key is an object");
+  if (entry.kty !== "EC" || entry.crv !== "P-256" || entry.alg !== "ES256") {
+    throw new Error("only EC P-256 ES256 keys are accepted");
+  }
+  if (typeof entry.insurer !== "string") throw new Error("insurer is text");
+  if (!["active", "retired", "compromised"].includes(entry.status)) throw new Error("unknown key status");
+  const coordinates = [base64UrlDecode(entry.x), base64UrlDecode(entry.y)];
+  if (coordinates.some((bytes) => bytes.length !== COORDINATE_LENGTH)) throw new Error("a coordinate is 32 bytes");
   let key;
   try {
     key = await crypto.subtle.importKey("jwk", { kty: "EC", crv: "P-256", x: entry.x, y: entry.y }, ES256, true, [
       "verify",
     ]);
   } catch {
-    throw new BadList("a key does not import");
+    throw new Error("a key does not import");
   }
-  const kid = base64Decode(entry.kid, true);
+  const kid = base64UrlDecode(entry.kid);
   const expected = (await sha256(new Uint8Array(await crypto.subtle.exportKey("spki", key)))).slice(0, KID_LENGTH);
-  if (hex(kid) !== hex(expected)) throw new BadList("a key id does not match its key");
+  if (hex(kid) !== hex(expected)) throw new Error("a key id does not match its key");
   return {
     kid: hex(kid),
     key,
@@ -519,8 +576,24 @@ async function importJwk(entry) {
   };
 }
 
+/** The keys of a JWKS by hex kid, or `reason`. */
+async function importJwks(jwks, reason) {
+  if (!isObject(jwks) || !Array.isArray(jwks.keys)) throw new BadList(reason, "not a list of keys");
+  const keys = new Map();
+  for (const entry of jwks.keys) {
+    try {
+      const key = await importJwk(entry);
+      keys.set(key.kid, key);
+    } catch (error) {
+      throw new BadList(reason, error.message);
+    }
+  }
+  return keys;
+}
+
 async function verifyEs256(key, signature, data) {
   if (signature.length !== SIGNATURE_LENGTH) return false;
+  if (bytesToBigInt(signature.subarray(COORDINATE_LENGTH)) > HALF_ORDER) return false;
   try {
     return await crypto.subtle.verify(ES256, key, signature, data);
   } catch {
@@ -528,66 +601,131 @@ async function verifyEs256(key, signature, data) {
   }
 }
 
+// ---- the published lists (policy_codes/published_lists.py; docs/code-format.md, "Published lists") ----
+
+const TRUST_LIST_FORMAT = "oms-trust-list-1";
+const REVOCATIONS_FORMAT = "oms-revocations-2";
+const REGISTRY_OWNER = "registry";
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 /** The pinned registry keys (a JWKS, as `flask keys registry-jwks` prints it), by hex kid. */
 export async function importRegistryKeys(jwks) {
-  const keys = new Map();
-  for (const entry of jwks?.keys ?? []) {
-    const key = await importJwk(entry);
-    if (key.status !== "compromised") keys.set(key.kid, key);
-  }
-  if (!keys.size) throw new BadList("no registry key is pinned");
+  const keys = await importJwks(jwks, "bad_pin");
+  if (!keys.size) throw new BadList("bad_pin", "no key is pinned");
   return keys;
 }
 
-/** The signed payload of a compact JWS (signing/jws.py), or BadList. */
-async function signedPayload(document, registryKeys) {
-  if (!document || typeof document.jws !== "string") throw new BadList("the document carries no signature");
+/** Steps 1 to 4: the JWS, its key, its signature, and the signed part's format and date. */
+async function signedDocument(document, pins, format) {
+  if (!isObject(document) || typeof document.jws !== "string") {
+    throw new BadList("malformed", "the document carries no signature");
+  }
   const parts = document.jws.split(".");
-  if (parts.length !== 3) throw new BadList("a compact JWS has three parts");
+  if (parts.length !== 3) throw new BadList("malformed", "a compact JWS has three parts");
   let header;
+  let payloadBytes;
+  let signature;
+  try {
+    header = parseJson(base64UrlDecode(parts[0]));
+    payloadBytes = base64UrlDecode(parts[1]);
+    signature = base64UrlDecode(parts[2]);
+  } catch {
+    throw new BadList("malformed", "the JWS does not parse");
+  }
+  if (!isObject(header) || header.alg !== "ES256" || typeof header.kid !== "string") {
+    throw new BadList("malformed", "only ES256 with a kid is accepted");
+  }
+  let kid;
+  try {
+    kid = hex(base64UrlDecode(header.kid));
+  } catch {
+    throw new BadList("malformed", "the kid is not base64url");
+  }
+  const signer = pins.get(kid);
+  if (!signer) throw new BadList("unknown_key", kid);
+  if (!(await verifyEs256(signer.key, signature, encoder.encode(`${parts[0]}.${parts[1]}`)))) {
+    throw new BadList("bad_signature", kid);
+  }
   let payload;
   try {
-    header = JSON.parse(new TextDecoder().decode(base64Decode(parts[0], true)));
-    payload = base64Decode(parts[1], true);
+    payload = parseJson(payloadBytes);
   } catch {
-    throw new BadList("the JWS does not parse");
+    throw new BadList("malformed", "the signed part is not JSON");
   }
-  if (!header || header.alg !== "ES256" || typeof header.kid !== "string") {
-    throw new BadList("only ES256 with a kid is accepted");
-  }
-  const signer = registryKeys.get(hex(base64Decode(header.kid, true)));
-  if (!signer) throw new BadList("signed by a key that is not pinned");
-  const signature = base64Decode(parts[2], true);
-  if (!(await verifyEs256(signer.key, signature, encoder.encode(`${parts[0]}.${parts[1]}`)))) {
-    throw new BadList("the signature does not check out");
-  }
-  let signed;
+  if (!isObject(payload)) throw new BadList("malformed", "the signed part is not an object");
+  if (payload.format !== format) throw new BadList("wrong_format", `not ${format}`);
+  let issuedAt;
   try {
-    signed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(payload));
+    issuedAt = instant(payload.issued_at);
   } catch {
-    throw new BadList("the signed part is not JSON");
+    throw new BadList("malformed", "issued_at is not a time of the documented form");
   }
-  if (!signed || typeof signed !== "object" || Array.isArray(signed)) throw new BadList("the signed part is not an object");
-  return signed;
+  return { kid, payload, issuedAt };
+}
+
+/**
+ * Steps 6 and 7: the signing key as the pin describes it and as the trust list does, then the date.
+ * Returns when the first of those descriptions ends.
+ */
+function judgeSigner(signed, descriptions, nowMs) {
+  let until = Infinity;
+  for (const key of descriptions) {
+    if (!key) continue; // the trust list need not list the registry's keys
+    if (key.owner !== REGISTRY_OWNER) throw new BadList("not_registry_key", `${key.kid} is ${key.owner}'s`);
+    if (signed.issuedAt < key.notBefore || signed.issuedAt > key.notAfter) {
+      throw new BadList("outside_key_window", key.kid);
+    }
+    if (key.status === "compromised") throw new BadList("key_compromised", key.kid);
+    if (nowMs > key.notAfter) throw new BadList("key_expired", key.kid);
+    until = Math.min(until, key.notAfter);
+  }
+  if (signed.issuedAt > nowMs + MAX_CLOCK_SKEW_MS) throw new BadList("issued_in_future", String(signed.issuedAt));
+  return until;
+}
+
+function whole(value) {
+  return Number.isInteger(value) && value >= 0 && value <= Number.MAX_SAFE_INTEGER ? value : null;
+}
+
+function nextCursor(payload, cursor) {
+  const since = whole(payload.since);
+  const reached = whole(payload.cursor);
+  if (since !== cursor || reached === null || reached < since) {
+    throw new BadList("bad_cursor", `an increment must start at cursor ${cursor}`);
+  }
+  return reached;
 }
 
 async function digests(document, payload, field) {
-  const raw = base64Decode(document[field], false);
-  if (hex(await sha256(raw)) !== payload[`${field}_sha256`] || raw.length % DIGEST_BYTES) {
-    throw new BadList(`${field} does not match its signed hash`);
+  let raw;
+  try {
+    raw = base64Decode(document[field]);
+  } catch {
+    throw new BadList("bad_digests", `${field} is not base64`);
+  }
+  if (raw.length % DIGEST_BYTES || hex(await sha256(raw)) !== payload[`${field}_sha256`]) {
+    throw new BadList("bad_digests", `${field} does not match its signed hash`);
   }
   const found = new Set();
   for (let index = 0; index < raw.length; index += DIGEST_BYTES) found.add(hex(raw.subarray(index, index + DIGEST_BYTES)));
   return found;
 }
 
-/** How revocation lists name a code (policy_codes/revocation.py). */
-export async function revocationDigest(enp, serial) {
-  const context = encoder.encode("OMS1 revocation\u0000");
-  const text = encoder.encode(`${enp}:${serial}`);
-  const data = new Uint8Array(context.length + text.length);
+/** Refuse lists older than those held (a replay), as published_lists.refuse_older; the same lists again are fine. */
+export function refuseOlder(held, lists) {
+  if (!held) return;
+  if (lists.trustListIssuedAt < held.trustListIssuedAt) throw new BadList("older_trust_list");
+  if (lists.cursor < held.cursor || lists.revocationsIssuedAt < held.revocationsIssuedAt) {
+    throw new BadList("older_revocations");
+  }
+}
+
+/** How revocation lists name a static code: by its signature (policy_codes/revocation.py). */
+export async function revocationDigest(signature) {
+  const context = encoder.encode("OMS1 revocation 2\u0000");
+  const data = new Uint8Array(context.length + signature.length);
   data.set(context);
-  data.set(text, context.length);
+  data.set(signature, context.length);
   return hex((await sha256(data)).slice(0, DIGEST_BYTES));
 }
 
@@ -596,33 +734,28 @@ export async function revocationDigest(enp, serial) {
 export class OfflineVerifier {
   /**
    * From the trust list document, the revocation documents (a full one, then any increments in
-   * order) and the pinned registry JWKS. Rejects with BadList if any document fails its check.
+   * order) and the pinned registry JWKS, by the rule of the published lists at `nowMs`. Rejects with
+   * BadList (its `reason` as published_lists.ListRefusal's) if the lists are refused.
    */
-  static async create(trustDocument, revocationDocuments, registryJwks) {
-    const pinned = await importRegistryKeys(registryJwks);
+  static async create(trustDocument, revocationDocuments, registryJwks, nowMs = Date.now()) {
+    const pins = await importRegistryKeys(registryJwks);
     const verifier = new OfflineVerifier();
-    const trust = await signedPayload(trustDocument, pinned);
-    if (trust.format !== "oms-trust-list-1" || !Array.isArray(trust.keys)) throw new BadList("not a trust list");
-    verifier.keys = new Map();
-    for (const entry of trust.keys) {
-      const key = await importJwk(entry);
-      verifier.keys.set(key.kid, key);
-    }
-    verifier.trustListIssuedAt = instant(trust.issued_at);
+    const trust = await signedDocument(trustDocument, pins, TRUST_LIST_FORMAT);
+    verifier.keys = await importJwks(trust.payload, "bad_key_entry");
+    verifier.signersValidUntil = judgeSigner(trust, [pins.get(trust.kid), verifier.keys.get(trust.kid)], nowMs);
+    verifier.trustListIssuedAt = trust.issuedAt;
     verifier.revoked = new Set();
     verifier.superseded = new Set();
     verifier.cursor = 0;
-    if (!revocationDocuments?.length) throw new BadList("a revocation list is needed");
+    if (!revocationDocuments?.length) throw new BadList("malformed", "a revocation list is needed");
     for (const document of revocationDocuments) {
-      const revocations = await signedPayload(document, pinned);
-      if (revocations.format !== "oms-revocations-1") throw new BadList("not a revocation list");
-      if (revocations.since !== verifier.cursor || !Number.isInteger(revocations.cursor)) {
-        throw new BadList(`an increment must start at cursor ${verifier.cursor}`);
-      }
-      for (const digest of await digests(document, revocations, "revoked")) verifier.revoked.add(digest);
-      for (const digest of await digests(document, revocations, "superseded")) verifier.superseded.add(digest);
-      verifier.cursor = revocations.cursor;
-      verifier.revocationsIssuedAt = instant(revocations.issued_at);
+      const revocations = await signedDocument(document, pins, REVOCATIONS_FORMAT);
+      verifier.cursor = nextCursor(revocations.payload, verifier.cursor);
+      for (const digest of await digests(document, revocations.payload, "revoked")) verifier.revoked.add(digest);
+      for (const digest of await digests(document, revocations.payload, "superseded")) verifier.superseded.add(digest);
+      const until = judgeSigner(revocations, [pins.get(revocations.kid), verifier.keys.get(revocations.kid)], nowMs);
+      verifier.signersValidUntil = Math.min(verifier.signersValidUntil, until);
+      verifier.revocationsIssuedAt = revocations.issuedAt;
     }
     return verifier;
   }
@@ -641,8 +774,8 @@ export class OfflineVerifier {
       return { verdict: luhnValid(digits) ? null : "malformed", shown: "number", holder: null };
     }
     try {
-      const claims = await this.decode(text, nowMs);
-      const digest = await revocationDigest(claims.enp, claims.serial);
+      const { claims, signature } = await this.decode(text, nowMs);
+      const digest = await revocationDigest(signature); // a live code's is on no list
       const verdict = this.revoked.has(digest) ? "revoked" : this.superseded.has(digest) ? "superseded" : "valid";
       const shown = claims.kind === LIVE ? "live_code" : "static_code";
       return { verdict, shown, holder: { name: claims.name, birthDate: claims.birthDate } };
@@ -676,12 +809,18 @@ export class OfflineVerifier {
     if (claims.issuedAtMs < key.notBefore || claims.issuedAtMs > key.notAfter) {
       throw new CodeError("forged", "signed outside the key's validity window");
     }
+    if (
+      claims.expiresAtMs !== null &&
+      (claims.expiresAtMs - claims.issuedAtMs > LIVE_CODE_LIFETIME_MS || claims.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS)
+    ) {
+      throw new CodeError("forged", "a live code runs for 90 seconds from its signing, which is not in the future");
+    }
     const today = Math.floor((nowMs + MOSCOW_OFFSET_MS) / DAY_MS);
     if (nowMs > key.notAfter) throw new CodeError("expired", "key");
     if (claims.expiresAtMs !== null && nowMs > claims.expiresAtMs) throw new CodeError("expired", "live_code");
     if (claims.validTo !== null && today > claims.validTo) throw new CodeError("expired", "policy");
     if (today < claims.validFrom) throw new CodeError("expired", "not_yet_valid");
-    return claims;
+    return { claims, signature: envelope.signature };
   }
 
   /** When the older of the two lists was issued. */

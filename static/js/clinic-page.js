@@ -118,6 +118,14 @@ form.addEventListener("htmx:beforeRequest", (event) => {
   }
 });
 form.addEventListener("htmx:sendError", checkOffline);
+// A look-up refused by a limit (429) carries its message for the verdict area; htmx swaps no 4xx unless told
+// (it asks the target, not the form).
+verdictBox.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 429) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
 // The next scan replaces the last one instead of being typed after it.
 form.addEventListener("htmx:afterRequest", () => input.select());
 verdictBox.addEventListener("htmx:afterSwap", showVerdict);

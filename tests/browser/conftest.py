@@ -42,6 +42,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'oms.sqlite'}",
             "SECRET_KEY": "browser-tests",
             "SIGNING_KEY_PASSPHRASE": "browser-tests",
+            "AUDIT_KEY": "browser-tests",
+            "AUDIT_CHECKPOINT": str(folder / "audit_checkpoint.json"),
             "RATELIMIT_STORAGE_URI": "memory://",
             "SESSION_COOKIE_SECURE": False,
         }

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from tests.webapp.databases import audit_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 PASSPHRASE = "test-signing-passphrase"  # the one tests/webapp/conftest.py signs with
@@ -33,6 +35,7 @@ def app_environment(database_url: str) -> dict[str, str]:
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
         "RATELIMIT_STORAGE_URI": "memory://",
+        **audit_settings(database_url),
     }
 
 

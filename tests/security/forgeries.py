@@ -303,7 +303,7 @@ def hostile_inputs(genuine: Genuine) -> Iterator[Case]:
 
 
 def high_s_twin(text: str) -> str:
-    """The same message with the signature's s replaced by n − s: ECDSA accepts both."""
+    """The same message with the signature's s replaced by n − s: plain ECDSA accepts both, verifiers only low S."""
     genuine = Genuine.of(text)
     s = int.from_bytes(genuine.signature[32:], "big")
     twin = genuine.signature[:32] + (P256_ORDER - s).to_bytes(32, "big")
@@ -330,6 +330,7 @@ def corpus(text: str, foreign: SigningKey, other_insurer: SigningKey, signer: Si
         "unprotected": unprotected_tricks(genuine, other_insurer),
         "structure": structure_tricks(genuine),
         "hostile": hostile_inputs(genuine),
+        "malleated": iter([Case("high-S twin", high_s_twin(text))]),
     }
     cases = [replace(case, family=family) for family, made in families.items() for case in made]
     expected = normalise_scanned(text)

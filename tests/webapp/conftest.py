@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 
-from tests.webapp.databases import postgres_database, wipe
+from tests.webapp.databases import audit_settings, postgres_database, wipe
 from webapp import create_app, holidays_admin, lifecycle, organisations
 from webapp.database import dispose_engines
 from webapp.extensions import db
@@ -49,6 +49,7 @@ def make_app(database_url: str, **overrides: object) -> Flask:
             # Real argon2id, at a cost a test suite can afford.
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_KIB": 8192,
+            **audit_settings(database_url),
             **overrides,
         }
     )

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
+from flask import current_app
 from sqlalchemy import text
 
 from webapp.extensions import db
 
 PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN = f"host={PG_HOST} port=5432 user=postgres dbname=postgres"
+
+AUDIT_KEY = "test-audit-key"
+#: This test run's audit checkpoints, one per database (webapp/audit_checkpoint.py), gone when it ends.
+_CHECKPOINTS = Path(tempfile.mkdtemp(prefix="oms-audit-checkpoints-"))
+atexit.register(shutil.rmtree, _CHECKPOINTS, ignore_errors=True)
+
+
+def audit_settings(database_url: str) -> dict[str, str]:
+    """The audit key and the checkpoint file of the app on `database_url`: the same for every app, server
+    and command a test runs on that database, and for no other database."""
+    name = hashlib.sha256(database_url.encode()).hexdigest()[:16]
+    return {"AUDIT_KEY": AUDIT_KEY, "AUDIT_CHECKPOINT": str(_CHECKPOINTS / f"{name}.json")}
 
 
 def postgres_unreachable() -> str | None:
@@ -53,7 +71,7 @@ def drop_postgres_database(name: str) -> None:
 
 
 def wipe() -> None:
-    """Empty every table of the current app's database, keeping the schema."""
+    """Empty every table of the current app's database, keeping the schema, and forget its audit checkpoint."""
     tables = [table.name for table in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
@@ -61,3 +79,4 @@ def wipe() -> None:
         for table in tables:
             db.session.execute(text(f"DELETE FROM {table}"))
     db.session.commit()
+    Path(current_app.config["AUDIT_CHECKPOINT"]).unlink(missing_ok=True)

@@ -80,6 +80,7 @@ WHO_MAY = {
             "admin.index",
             "admin.clinics",
             "admin.create_clinic",
+            "admin.set_ceiling",
             "admin.insurers",
             "admin.create_insurer",
             "admin.keys",
@@ -119,6 +120,7 @@ def matrix_app(people: Flask) -> Flask:
             "token_id": 1,
             "user_id": 1,
             "filename": "css/app.css",
+            "code": "GP-001",
         }
     return people
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 
 from policy_codes import PREFIX
 from policy_codes.base45 import b45decode, b45encode
-from policy_codes.revocation import revocation_digest
+from policy_codes.revocation import digest_of_text
 from signing import KeyRing, TrustList, sign1
 from signing.jws import verify_compact
 from tests.test_legacy import type_02
@@ -85,7 +85,7 @@ def test_every_verdict_through_the_api(client: FlaskClient, token: str) -> None:
     seen.add(verify(client, token, PREFIX + b45encode(sign1(b"\xa0", stranger, at=moment)))[1]["verdict"])
     seen.add(verify(client, token, "OMS1:%%%")[1]["verdict"])  # malformed
     seen.add(verify(client, token, "https://example.org")[1]["verdict"])
-    legacy = bytearray(type_02("ПЕТРОВ|ПЁТР|", 1, datetime(1980, 1, 1).date(), None))
+    legacy = bytearray(type_02("ПЕТРОВ|ПЁТР|ПЕТРОВНА", 2, datetime(1990, 4, 12).date(), None))
     legacy[1:9] = int(person_data("770000000000004").enp).to_bytes(8, "big")
     seen.add(verify(client, token, bytes(legacy).decode("latin-1"))[1]["verdict"])
     third = register(person_data("770000000000006", "Сидоров", "Иван"), at=moment)
@@ -223,13 +223,13 @@ def test_trust_list_is_signed_and_cacheable(client: FlaskClient) -> None:
 
 
 def test_revocations_are_signed_and_incremental(client: FlaskClient) -> None:
-    register(at=now())
+    code = register(at=now())
     first = client.get("/api/v1/revocations").get_json()
     assert (first["since"], first["cursor"], first["revoked"]) == (0, 0, "")
     lifecycle.revoke(ENP, "test", "украден", now=now())
     second = client.get(f"/api/v1/revocations?since={first['cursor']}").get_json()
     assert second["cursor"] > first["cursor"]
-    assert base64.b64decode(second["revoked"]) == revocation_digest(ENP, 1)
+    assert base64.b64decode(second["revoked"]) == digest_of_text(code.text)
     empty = client.get(f"/api/v1/revocations?since={second['cursor']}").get_json()
     assert (empty["revoked"], empty["superseded"]) == ("", "")
     assert client.get("/api/v1/revocations?since=-1").status_code == 400

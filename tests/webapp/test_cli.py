@@ -29,6 +29,7 @@ COMMANDS = [
     ["keys", "compromised"],
     ["keys", "resume-reissue"],
     ["audit", "verify"],
+    ["audit", "checkpoint"],
     ["holidays", "add"],
     ["holidays", "seed"],
     ["demo"],

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from policy_codes import Enp, Verdict
 from policy_codes.sample_people import sample_people
 from tests.webapp.conftest import NOW, PASSPHRASE
+from tests.webapp.databases import audit_settings
 from webapp import audit, registry_csv
 from webapp.errors import RegistryError
 from webapp.extensions import db
@@ -151,6 +152,7 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes(
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         "SECRET_KEY": "test",
         "IMPORT_BATCH_SIZE": "500",
+        **audit_settings(database_url),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "webapp", "registry", "import", str(path)],

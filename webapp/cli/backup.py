@@ -2,6 +2,7 @@ from pathlib import Path
 
 import click
 
+from webapp import audit
 from webapp import backup as service
 from webapp.cli.group import group
 from webapp.extensions import db
@@ -27,6 +28,10 @@ def restore(file: Path, force: bool) -> None:
     """Заменить базу копией из FILE: целиком или, при ошибке, никак.
 
     Непустую базу заменяет только с --force. Остановите приложение на время восстановления.
+    Локальная контрольная точка журнала аудита переносится на последнюю запись восстановленного журнала.
     """
     service.restore(db.engine, file, force=force)
     click.echo(f"База восстановлена из {file}")
+    anchored = audit.reanchor()
+    where = f"запись {anchored.entry}" if anchored else "журнал пуст"
+    click.echo(f"Контрольная точка журнала аудита перенесена на восстановленный журнал: {where}")

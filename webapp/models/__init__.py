@@ -3,7 +3,7 @@
 from webapp.models.accounts import ApiToken, LoginSession, Role, User
 from webapp.models.audit import AuditEntry
 from webapp.models.calendar import Holiday
-from webapp.models.keys import SigningKeyRecord
+from webapp.models.keys import KeyChanges, SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
 from webapp.models.people import Category, Person, Representation
 from webapp.models.policies import (
@@ -35,6 +35,7 @@ __all__ = [
     "Insurer",
     "InsurerChange",
     "IssuedCode",
+    "KeyChanges",
     "LoginSession",
     "Person",
     "Policy",

@@ -29,3 +29,16 @@ class SigningKeyRecord(db.Model):
     changed_at: Mapped[datetime]
 
     insurer: Mapped[Insurer | None] = relationship()
+
+
+class KeyChanges(db.Model):
+    """One row counting every change to the signing keys (a key made, a status changed).
+
+    The trust list's version (its ETag, and each worker's cache key) is this count: unlike the number of
+    keys or the newest change time, it moves on every change, two in the same second included.
+    """
+
+    __tablename__ = "key_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

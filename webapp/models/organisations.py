@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +32,10 @@ class Insurer(db.Model):
     region: Mapped[Region | None] = relationship()
 
 
+#: Number look-ups a clinic may make in a Moscow day until the registry operator raises it (webapp/clinic_checks.py).
+DEFAULT_LOOK_UP_CEILING = 2000
+
+
 class Clinic(db.Model):
     __tablename__ = "clinics"
 
@@ -37,5 +43,10 @@ class Clinic(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    daily_look_up_ceiling: Mapped[int] = mapped_column(
+        default=DEFAULT_LOOK_UP_CEILING, server_default=str(DEFAULT_LOOK_UP_CEILING)
+    )
+    #: The Moscow day the ceiling was last reached: the clinic is refused without counting, and noted once.
+    ceiling_reached_on: Mapped[date | None]
 
     region: Mapped[Region | None] = relationship()

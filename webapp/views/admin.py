@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from signing import KeyStatus
-from webapp import accounts, key_admin, keystore, mass_reissue, organisations
+from webapp import accounts, clinic_checks, key_admin, keystore, mass_reissue, organisations
 from webapp.auth import role_required
-from webapp.errors import RegistryError
+from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import (
     ApiToken,
@@ -131,8 +131,13 @@ def _clinics_page(form: dict[str, str]) -> str:
             select(ApiToken.clinic_id, func.count()).where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.clinic_id)
         ).all()
     )
-    rows = db.session.scalars(select(Clinic).order_by(Clinic.code)).all()
-    return render_template("admin/clinics.html", clinics=rows, live_tokens=live_tokens, regions=_regions(), form=form)
+    return render_template(
+        "admin/clinics.html",
+        clinics=clinic_checks.clinics_with_todays_look_ups(),
+        live_tokens=live_tokens,
+        regions=_regions(),
+        form=form,
+    )
 
 
 @admin.post("/clinics")
@@ -145,6 +150,22 @@ def create_clinic() -> Any:
         flash(str(error), "error")
         return _clinics_page(form), 400
     flash(_("Клиника %(code)s создана", code=form["code"]), "ok")
+    return redirect(url_for("admin.clinics"))
+
+
+@admin.post("/clinics/<code>/ceiling")
+@role_required(Role.ADMIN)
+def set_ceiling(code: str) -> Any:
+    """The clinic's daily ceiling on number look-ups; the change is audited."""
+    ceiling = request.form.get("ceiling", "").strip()
+    try:
+        clinic = clinic_checks.set_daily_ceiling(code, ceiling, _actor())
+    except NotFound:
+        abort(404)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return _clinics_page({}), 400
+    flash(_("Дневной лимит проверок по номеру для %(code)s: %(ceiling)s", code=clinic.code, ceiling=ceiling), "ok")
     return redirect(url_for("admin.clinics"))
 
 

@@ -1,0 +1,131 @@
+"""Issue 16's critical finding, as the attacker met it: a key is marked compromised while two gunicorn
+workers serve, both already warm, and the thief keeps signing with their copy of it.
+
+The operator runs `flask keys compromised KID` in another process. Neither worker is told: each must
+refuse the stolen key's signatures from its very next verification, whatever it cached before.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cbor2
+import pytest
+import requests
+
+from policy_codes import PREFIX, CodeKind, PolicyClaims
+from policy_codes.base45 import b45decode, b45encode
+from signing import SigningKey, sign1
+from signing.cose import read_kid
+from tests.faults.registry import prepare
+from tests.faults.server import ROOT, Server, app_environment
+from tests.webapp.conftest import PASSPHRASE
+from tests.webapp.databases import postgres_database
+from webapp import keystore, lifecycle
+from webapp.database import dispose_engines
+from webapp.extensions import db
+
+#: Each forgery is sent this many times, from several threads, so that both workers answer it.
+REPEATS = 12
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'oms.sqlite'}"
+        return
+    with postgres_database(f"oms_compromise_{os.getpid()}") as url:
+        yield url
+
+
+def claims_of(text: str) -> PolicyClaims:
+    _kid, _protected, payload, _signature = read_kid(b45decode(text.removeprefix(PREFIX)))
+    return PolicyClaims.from_wire(cbor2.loads(payload))
+
+
+def signs(thief: SigningKey, claims: PolicyClaims) -> str:
+    return PREFIX + b45encode(sign1(cbor2.dumps(claims.to_wire()), thief, at=claims.issued_at))
+
+
+def cpu_seconds(pid: int) -> float:
+    """A worker's user and system CPU time so far, from /proc: how a test knows that a worker served."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def verdicts(server: Server, token: str, codes: list[str]) -> Counter[str]:
+    """Each code sent REPEATS times, eight at a time, so that both workers answer."""
+
+    def one(code: str) -> str:
+        answer = requests.post(
+            f"{server.url}/api/v1/verify", json={"code": code}, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["verdict"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return Counter(pool.map(one, codes * REPEATS))
+
+
+def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(database_url: str) -> None:
+    registry = prepare(database_url, people=3)
+    with registry.app.app_context():
+        codes = [lifecycle.current_code(lifecycle.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
+        kid = read_kid(b45decode(codes[0].removeprefix(PREFIX)))[0].hex()
+        record = keystore.record_for(kid)
+        thief = SigningKey.from_encrypted_pem(
+            record.encrypted_private_pem, PASSPHRASE.encode(), keystore.public_key_of(record)
+        )
+        db.session.remove()
+        dispose_engines()
+
+    server = Server(database_url, workers=2).start()
+    try:
+        workers = server.wait_for_workers(exclude=0)
+        before = [cpu_seconds(pid) for pid in workers]
+        assert verdicts(server, registry.token, codes) == Counter({"valid": 3 * REPEATS})
+        assert all(cpu_seconds(pid) > spent for pid, spent in zip(workers, before, strict=True)), "both workers warm"
+
+        compromise = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", "keys", "compromised", kid],
+            cwd=ROOT,
+            env=app_environment(database_url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert compromise.returncode == 0, compromise.stderr
+        assert server.workers_pids() == workers, "the same warm workers serve on"
+
+        with registry.app.app_context():
+            reissued = [lifecycle.current_code(lifecycle.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
+            db.session.remove()
+            dispose_engines()
+        moment = datetime.now(UTC).replace(microsecond=0)
+        forgeries = []
+        for text in reissued:
+            claims = claims_of(text)
+            forgeries.append(signs(thief, replace(claims, issued_at=moment)))  # the new serial, the stolen key
+            forgeries.append(
+                signs(
+                    thief,
+                    replace(claims, kind=CodeKind.LIVE, issued_at=moment, expires_at=moment + timedelta(seconds=90)),
+                )
+            )
+        forgeries += [signs(thief, claims_of(text)) for text in codes]  # the old serials, signed again
+
+        seen = verdicts(server, registry.token, forgeries)
+        assert seen["valid"] == 0, seen
+        assert seen == Counter({"key_compromised": len(forgeries) * REPEATS})
+        assert verdicts(server, registry.token, codes) == Counter({"key_compromised": 3 * REPEATS})
+        assert verdicts(server, registry.token, reissued) == Counter({"valid": 3 * REPEATS})
+    finally:
+        server.stop()
