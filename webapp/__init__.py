@@ -8,9 +8,10 @@ from flask import Flask, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import config, errors
-from webapp.database import add_reads_bind, configure_sqlite
+from webapp import config, errors, security
+from webapp.database import add_reads_bind, configure_sqlite, create_sqlite_file
 from webapp.extensions import csrf, db, limiter, migrate
+from webapp.routing import DatabaseId
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -21,6 +22,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.config.from_mapping(config.DEFAULTS)
     if test_config is None:
         app.config.from_mapping(config.from_environment(app.instance_path))
     else:
@@ -30,10 +33,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # The client's address (per-address login limits) and scheme come from the proxies' headers,
         # trusted from exactly this many of them: with none, a client could forge those headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     # If Redis stops answering, each worker limits logins by its own counts instead of failing them.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     add_reads_bind(app.config)
+    security.cap_streamed_bodies(app)  # before the limiter's and the CSRF check's reading of the form
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config.MIGRATIONS))
     limiter.init_app(app)
@@ -41,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         for engine in db.engines.values():
             configure_sqlite(engine)
 
-    from webapp import api, auth, cli, i18n, labels, security
+    from webapp import api, auth, cli, i18n, labels
     from webapp.views.admin import admin
     from webapp.views.citizen import citizen
     from webapp.views.clinic import clinic, htmx

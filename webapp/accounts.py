@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import secrets
 import time
 from datetime import UTC, datetime
@@ -10,15 +12,20 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 
-from webapp import audit, lifecycle, single_reads
+from webapp import audit, lifecycle, login_sessions, single_reads
 from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Person, Role, User
 from webapp.transactions import atomic
 
 MIN_PASSWORD_LENGTH = 10
+#: A login: ASCII letters, digits, dots, hyphens and underscores, a letter or a digit first, kept in small
+#: letters. No letters of other scripts that look like Latin ones, nothing invisible or right-to-left, and
+#: `Ivanova` and `ivanova` are one login.
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+USERNAME_RULE = "Логин — до 80 латинских букв, цифр, точек, дефисов и подчёркиваний; первый знак — буква или цифра"
 TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
 #: How long a worker trusts a token it found live without asking the database again (API_TOKEN_TRUST_SECONDS).
 #: A revocation takes effect at once on the worker that made it, and within this time on every other.
@@ -41,11 +48,46 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def password_matches(user: User, password: str) -> bool:
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(user.password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_matches(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    """A hash of no one's password, made at the cost real ones are made at."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(secrets.token_urlsafe(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this login and password, or None.
+
+    Every attempt costs one argon2 verification: an unknown or disabled login is checked against a
+    dummy hash, so the time a refusal takes does not tell which logins exist.
+    """
+    user = db.session.scalar(_by_username(username.strip()))
+    if user is None or not user.active:
+        hasher = _hasher()
+        _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), password)
+        return None
+    return user if password_matches(user, password) else None
+
+
+def _by_username(username: str) -> Select[tuple[User]]:
+    """Logins compare without regard to case, as the database folds it on both sides (its unique index
+    on lower(username) does the same)."""
+    return select(User).where(func.lower(User.username) == func.lower(username))
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise RegistryError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} знаков")
 
 
 def clinic_by_code(code: str) -> Clinic:
@@ -70,18 +112,16 @@ def create_user(
     username = username.strip()
     if not username:
         raise RegistryError("Укажите имя пользователя")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise RegistryError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} знаков")
-    if db.session.scalar(select(User.id).where(User.username == username)):
+    if not _USERNAME.fullmatch(username):
+        raise RegistryError(USERNAME_RULE)
+    username = username.lower()
+    check_new_password(password)
+    if db.session.scalar(_by_username(username)):
         raise RegistryError(f"Пользователь {username} уже есть")
     needs = {Role.INSURER: insurer_code, Role.CLINIC: clinic_code, Role.CITIZEN: enp}
     if role in needs and not needs[role]:
         raise RegistryError(
-            {
-                Role.INSURER: "Укажите СМО (--insurer)",
-                Role.CLINIC: "Укажите клинику (--clinic)",
-                Role.CITIZEN: "Укажите ЕНП (--enp)",
-            }[role]
+            {Role.INSURER: "Укажите СМО", Role.CLINIC: "Укажите клинику", Role.CITIZEN: "Укажите ЕНП"}[role]
         )
     user = User(
         username=username,
@@ -169,11 +209,30 @@ def token_is_live(token: str) -> bool:
 
 @atomic
 def set_active(user_id: int, active: bool, actor: str) -> User:
-    """Let a login in, or keep it out: a disabled user's sessions end on their next request."""
+    """Let a login in, or keep it out: a disabled login's sessions end for good (enabling it again
+    brings none back)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound(f"Пользователь {user_id} не найден")
+    if not active:
+        login_sessions.end_all(user.id)
     if user.active != active:
         user.active = active
         audit.record(actor, "enable_user" if active else "disable_user", "user", user.username)
+    return user
+
+
+@atomic
+def change_password(user_id: int, current: str, new: str, actor: str) -> User:
+    """The user's own password change: the current password first. Every session of the login ends,
+    this browser's too (the caller starts it a new one), so no copy of any of its cookies stays live."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Пользователь {user_id} не найден")
+    if not password_matches(user, current):
+        raise RegistryError("Текущий пароль неверен")
+    check_new_password(new)
+    user.password_hash = hash_password(new)
+    login_sessions.end_all(user.id)
+    audit.record(actor, "change_password", "user", user.username)
     return user

@@ -1,16 +1,24 @@
 """Citizens open their own accounts with a one-time code their insurer hands them.
 
 The code is short enough to read out or print on a slip (8 letters and digits,
-without look-alikes), valid for a week, used once, and stored only as a hash.
+without look-alikes), valid for a week, used once, and stored only as a keyed hash.
 Issuing a new code voids the person's earlier unused ones.
+
+A code has 40 bits: anyone holding a plain hash of it (a copy of the database or a
+backup) could try them all in minutes. So the registry keeps HMAC-SHA256 of the
+code under a key derived from SECRET_KEY, which is not in the database. Changing
+SECRET_KEY voids every unused code (the insurer issues new ones); codes issued
+before the keyed hash, stored as plain SHA-256, no longer match anything.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select, update
 
 from webapp import accounts, audit, lifecycle
@@ -26,8 +34,14 @@ CODE_LIFETIME = timedelta(days=7)
 REJECTED = "ЕНП или код активации не подходят, или срок кода истёк"
 
 
+#: What the key for codes is derived under: the same SECRET_KEY also signs session cookies.
+_KEY_PURPOSE = b"oms-activation-code"
+
+
 def _hash(code: str) -> str:
-    return hashlib.sha256(normalise(code).encode("ascii", "ignore")).hexdigest()
+    secret = current_app.config["SECRET_KEY"]
+    key = hmac.new(secret if isinstance(secret, bytes) else secret.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
+    return hmac.new(key, normalise(code).encode("ascii", "ignore"), hashlib.sha256).hexdigest()
 
 
 def normalise(code: str) -> str:
@@ -67,6 +81,7 @@ def activate(enp: str, code: str, username: str, password: str, now: datetime | 
     if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
         raise RegistryError(REJECTED)
     record.used_at = moment
-    user = accounts.create_user(username, password, Role.CITIZEN, f"citizen:{username.strip()}", enp=record.person.enp)
+    actor = f"citizen:{username.strip().lower()}"  # the login as it is stored
+    user = accounts.create_user(username, password, Role.CITIZEN, actor, enp=record.person.enp)
     audit.record(f"citizen:{user.username}", "activate", "person", record.person.enp, at=moment)
     return user

@@ -1,4 +1,9 @@
-"""Logging in and out, and the role check every page goes through."""
+"""Logging in and out, changing one's password, and the role check every page goes through.
+
+The session cookie names a session the registry keeps (webapp/login_sessions.py): each request's
+user is loaded through it, so logging out, a password change or a disabled login ends a session
+for every copy of its cookie.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,12 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import select
+from flask_login import LoginManager, current_user, login_required, login_url, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp import accounts, activation
+from webapp import accounts, activation, login_sessions
 from webapp.errors import RegistryError
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 from webapp.models import Role, User
 
 P = ParamSpec("P")
@@ -31,6 +35,12 @@ HOME_BY_ROLE = {
     Role.INSURER: "insurer.search",
     Role.ADMIN: "admin.index",
 }
+#: How each role signs the audit log.
+ACTOR_BY_ROLE = {Role.CITIZEN: "citizen", Role.CLINIC: "clinic", Role.INSURER: "smo", Role.ADMIN: "admin"}
+#: The session cookie's key for the id of the registry's session record.
+SESSION_ID = "sid"
+#: The CSRF token's key in the session (Flask-WTF's), kept when a password change renews the session.
+CSRF_TOKEN = "csrf_token"  # noqa: S105 -- a key's name, not a secret
 
 
 def init_app(app: Flask) -> None:
@@ -41,8 +51,40 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    """Flask-Login's only way to a user, from the session or from a remember-me cookie (which the app
+    never sets): without a live session record, nobody is logged in."""
+    token = session.get(SESSION_ID)
+    if not isinstance(token, str) or not (user_id.isascii() and user_id.isdigit()):
+        return None
+    return login_sessions.resume(token, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    """No live session: the login page. An htmx request gets a 401, which swaps nothing in: the clinic
+    page is sent to the login page whole (HX-Redirect) rather than shown it inside the verdict, and
+    a citizen's card falls back to its static code and stays on screen (static/js/live-code.js)."""
+    if request.headers.get("HX-Request") != "true":
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+    response = Response(status=401)
+    if request.blueprint != "citizen":
+        response.headers["HX-Redirect"] = url_for("auth.login")
+    return response
+
+
+def _log_in(user: User, keep_csrf_token: bool = False) -> None:
+    """A new session, with a new id, for this browser: nothing of an earlier cookie is carried over
+    (session fixation), but the CSRF token of the pages already open when a password is changed."""
+    earlier = session.get(SESSION_ID)
+    if isinstance(earlier, str):  # logged in again over a live session: the earlier one ends
+        login_sessions.end(earlier)
+    csrf_token = session.get(CSRF_TOKEN) if keep_csrf_token else None
+    session.clear()
+    if csrf_token:
+        session[CSRF_TOKEN] = csrf_token
+    session.permanent = True
+    session[SESSION_ID] = login_sessions.start(user)
+    login_user(user)
 
 
 def role_required(*roles: Role) -> Callable[[Callable[P, T]], Callable[P, T]]:
@@ -73,11 +115,9 @@ def login() -> Any:
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        user = db.session.scalar(select(User).where(User.username == username))
-        if user is not None and user.active and accounts.password_matches(user, password):
-            session.clear()
-            session.permanent = True
-            login_user(user)
+        user = accounts.authenticate(username, password)
+        if user is not None:
+            _log_in(user)
             return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
         flash(_("Неверный логин или пароль"), "error")
         return render_template("login.html", username=username), 401
@@ -106,15 +146,43 @@ def activate() -> Any:
     except RegistryError as error:
         flash(str(error), "error")
         return render_template("activate.html", form=form), 400
-    session.clear()
-    session.permanent = True
-    login_user(user)
+    _log_in(user)
     flash(_("Учётная запись создана"), "ok")
     return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
 
 
+def _password_key() -> str:
+    """Guesses at the current password count per login (per address before one is known)."""
+    return f"password:{current_user.get_id() or request.remote_addr}"
+
+
+@auth.route("/account/password", methods=["GET", "POST"])
+@limiter.limit("5 per minute", key_func=_password_key, methods=["POST"])
+@login_required
+def change_password() -> Any:
+    """Every role's own password: the current one, then the new one twice. The login's other sessions end."""
+    if request.method == "GET":
+        return render_template("password.html")
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        flash(_("Пароли не совпадают"), "error")
+        return render_template("password.html"), 400
+    actor = f"{ACTOR_BY_ROLE[Role(current_user.role)]}:{current_user.username}"
+    try:
+        user = accounts.change_password(current_user.id, request.form.get("current_password", ""), password, actor)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return render_template("password.html"), 400
+    _log_in(user, keep_csrf_token=True)
+    flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")
+    return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
+
+
 @auth.post("/logout")
 def logout() -> Response:
+    token = session.get(SESSION_ID)
+    if isinstance(token, str):
+        login_sessions.end(token)
     logout_user()
     session.clear()
     response = redirect(url_for("auth.login"))

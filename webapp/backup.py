@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, literal, select, table
 from sqlalchemy.engine import URL
 
+from webapp import private_files
 from webapp.errors import RegistryError
 
 
@@ -31,6 +32,7 @@ def create(engine: Engine, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
+        private_files.create_empty(partial)  # it holds the whole registry: SQLite and pg_dump write into it
         if engine.dialect.name == "sqlite":
             _sqlite_copy(_sqlite_file(engine.url), partial, single_file=True)
         elif engine.dialect.name == "postgresql":

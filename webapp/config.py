@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from limits import parse
+
+from webapp import private_files
 
 #: A clinic's per-minute look-up limits (webapp/clinic_checks.py), in Flask-Limiter's notation. A desk checks
 #: about one patient a minute; a harvester sends hundreds a second. Number look-ups (a typed ЕНП, a Code128, a
@@ -28,9 +31,8 @@ def instance_secret(instance_path: str, name: str) -> str:
     """A random secret kept in `instance/<name>` (mode 0600), made on first use."""
     path = Path(instance_path) / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32), encoding="ascii")
+        with open(path, "w", encoding="ascii", opener=private_files.opener) as file:
+            file.write(secrets.token_urlsafe(32))
     return path.read_text(encoding="ascii").strip()
 
 
@@ -38,12 +40,27 @@ def database_url(instance_path: str) -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'oms.sqlite'}"
 
 
-def whole_number(name: str, default: int) -> int:
-    """A setting that must be a whole number ≥ 0, with a message naming it if it is not."""
+def whole_number(name: str, default: int, minimum: int = 0) -> int:
+    """A setting that must be a whole number ≥ `minimum`, with a message naming it if it is not."""
     value = os.environ.get(name, str(default)).strip()
-    if not value.isdigit():
-        raise ValueError(f"{name} must be a whole number, 0 or more (got {value!r})")
+    if not (value.isascii() and value.isdigit()) or int(value) < minimum:
+        raise ValueError(f"{name} must be a whole number, {minimum} or more (got {value!r})")
     return int(value)
+
+
+#: Set over Flask's own defaults, which are weaker (a 31-day session, no limit on a request's body):
+#: `setdefault` would never apply, as Flask's keys are always there.
+DEFAULTS: dict[str, Any] = {
+    # A login lasts 8 hours from the moment it is made, however busy (webapp/login_sessions.py) …
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+    # … and staff (clinic, insurer, admin) are logged out after 30 minutes without a request.
+    "STAFF_IDLE_TIMEOUT": timedelta(minutes=30),
+    # No page takes a file, and the largest form (a scanned code of 4000 characters) is a few KB; the
+    # JSON API has its own, smaller limit (webapp/api.py).
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 16 * 1024,
+    "MAX_FORM_PARTS": 100,
+}
 
 
 def rate_limit(name: str, default: str) -> str:
@@ -57,6 +74,8 @@ def rate_limit(name: str, default: str) -> str:
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:
+    # The instance folder holds the secrets made here and, by default, the SQLite database.
+    private_files.folder(Path(instance_path))
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE")
@@ -70,6 +89,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "IMPORT_BATCH_SIZE": whole_number("IMPORT_BATCH_SIZE", 5000),
         # Behind a load balancer or reverse proxy: how many of them set X-Forwarded-For and -Proto.
         "PROXY_HOPS": whole_number("PROXY_HOPS", 0),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=whole_number("SESSION_HOURS", 8, minimum=1)),
+        "STAFF_IDLE_TIMEOUT": timedelta(minutes=whole_number("STAFF_IDLE_MINUTES", 30, minimum=1)),
         # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
         **{name: rate_limit(name, default) for name, default in LOOK_UP_LIMITS.items()},

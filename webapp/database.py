@@ -5,12 +5,14 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
+from webapp import private_files
 from webapp.extensions import db
 
 #: The bind (SQLALCHEMY_BINDS) for single-statement reads on the verification hot path: the same
@@ -28,6 +30,18 @@ def add_reads_bind(config: dict[str, Any]) -> None:
         READS_BIND,
         {"url": config["SQLALCHEMY_DATABASE_URI"], "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False},
     )
+
+
+def create_sqlite_file(url: str) -> None:
+    """A SQLite database's file, made empty and 0600 before SQLite would make it with the umask's mode
+    (0644 from a usual shell): it is the whole registry. Its -wal and -shm files take its mode."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if path.parent.is_dir():
+        private_files.create_empty(path)
 
 
 def configure_sqlite(engine: Engine) -> None:

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug import exceptions
@@ -42,7 +43,10 @@ def _page(status: int) -> tuple[str, str]:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError) -> tuple[str, int]:
+    def _csrf(error: CSRFError) -> object:
+        if request.headers.get("HX-Request") == "true" and not current_user.is_authenticated:
+            # Logged out in another tab: the token went with the session. Say so as for no session at all.
+            return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
         title = _("Форма устарела")
         return render_template("error.html", title=title, message=_("Обновите страницу и отправьте снова.")), 400
 

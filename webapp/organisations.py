@@ -13,7 +13,9 @@ from webapp.extensions import db
 from webapp.models import Clinic, Insurer, Region
 from webapp.transactions import atomic
 
-_INSURER_CODE = re.compile(r"\d{5}")
+#: ASCII digits only: `\d` would take any script's digits (٧٧٠٠١, ７７００１) as a different code.
+_INSURER_CODE = re.compile(r"[0-9]{5}")
+_REGION_CODE = re.compile(r"[0-9]{2}")
 _CLINIC_CODE = re.compile(r"[0-9A-Za-z-]{1,20}")
 
 
@@ -28,7 +30,7 @@ def region_by_code(code: str | None) -> Region | None:
 
 @atomic
 def create_region(code: str, name: str, actor: str) -> Region:
-    if not re.fullmatch(r"\d{2}", code):
+    if not _REGION_CODE.fullmatch(code):
         raise RegistryError("Код региона — 2 цифры")
     if db.session.scalar(select(Region.id).where(Region.code == code)):
         raise RegistryError(f"Регион {code} уже есть")

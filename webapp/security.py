@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 #: No inline script or style anywhere; wasm for the camera decoder; camera only here.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -62,6 +61,22 @@ def _filter_path_logs(app: Flask) -> None:
             logger.addFilter(NoPersonalDataInPaths())
 
 
+def cap_streamed_bodies(app: Flask) -> None:
+    """Werkzeug answers 413 to a declared Content-Length over MAX_CONTENT_LENGTH, but cuts a body sent
+    without one (chunked) at the limit without a word, and the form parsed from what came is used.
+    Such a body is read here, before anything else looks at the form, and refused if there is more.
+    Registered first; the JSON API reads and limits its own bodies (webapp/api.py)."""
+
+    from webapp.api import is_api_path
+
+    @app.before_request
+    def _whole_body_within_limit() -> None:
+        streamed = request.content_length is None and request.environ.get("wsgi.input_terminated")
+        if streamed and not is_api_path(request.path):
+            request.get_data(cache=True)  # up to the limit, kept for the form
+            request.stream.read(1)  # past it: RequestEntityTooLarge
+
+
 def init_app(app: Flask) -> None:
     _filter_path_logs(app)
     # Flask ships these keys with weaker values, so they are set, not defaulted.
@@ -69,7 +84,6 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
 
     @app.after_request
     def _headers(response: Response) -> Response:

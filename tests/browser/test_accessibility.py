@@ -24,8 +24,8 @@ LOGINS = {
 #: Role (None: signed out) → the main pages that role sees.
 PAGES: dict[str | None, list[str]] = {
     None: ["/login", "/activate"],
-    "citizen": ["/me/", "/me/show"],
-    "clinic": ["/clinic/", "/clinic/history"],
+    "citizen": ["/me/", "/me/show", "/account/password"],
+    "clinic": ["/clinic/", "/clinic/history", "/account/password"],
     "insurer": ["/insurer/", f"/insurer/?q={PETROV}", f"/insurer/person/{PETROV}", "/insurer/new", "/insurer/transfer"],
     "admin": ["/admin/", "/admin/insurers", "/admin/clinics", "/admin/users", "/admin/tokens", "/admin/keys"],
 }

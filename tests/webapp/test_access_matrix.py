@@ -41,6 +41,7 @@ WHO_MAY = {
     "auth.login": EVERYONE,
     "auth.activate": EVERYONE,
     "auth.logout": EVERYONE,
+    "auth.change_password": EVERYONE - {ANONYMOUS},
     "language.choose": EVERYONE,
     "api.openapi": EVERYONE,
     "api.trust_list": EVERYONE,

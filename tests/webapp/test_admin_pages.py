@@ -64,6 +64,12 @@ def test_admin_logs_in_to_the_admin_pages(people: Flask) -> None:
     assert logged_in(people, "admin").get("/").location.endswith("/admin/")
 
 
+def test_the_overview_counts_active_signing_keys(people: Flask) -> None:
+    """`counts.keys` in a template is the dict's method, not the count: it showed «<built-in method keys…>»."""
+    page = logged_in(people, "admin").get("/admin/").get_data(as_text=True)
+    assert re.search(r"<strong>2</strong> действующих ключей подписи", page), "one key for each of the two insurers"
+
+
 @pytest.mark.parametrize(
     ("path", "data"),
     [

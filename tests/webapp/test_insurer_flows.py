@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from datetime import timedelta
 
@@ -246,7 +247,8 @@ def test_activation_codes_are_stored_hashed(registry: Flask) -> None:
     code = activation.issue_code(MOTHER, "test", now=NOW)
     stored = db.session.query(ActivationCode).one()
     assert code not in stored.code_hash
-    assert stored.code_hash == hashlib.sha256(code.encode()).hexdigest()
+    key = hmac.new(registry.config["SECRET_KEY"].encode(), b"oms-activation-code", hashlib.sha256).digest()
+    assert stored.code_hash == hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
 def open_request(app: Flask, enp: str, reason: str = "телефон потерян") -> int:

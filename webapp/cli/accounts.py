@@ -3,7 +3,7 @@ import click
 from webapp import accounts as service
 from webapp.cli import actor
 from webapp.cli.group import group
-from webapp.models import Role
+from webapp.models import MAX_ID, Role
 
 users = group("users", "Учётные записи.")
 tokens = group("tokens", "API-токены клиник.")
@@ -36,7 +36,7 @@ def create_token(clinic_code: str, name: str) -> None:
 
 
 @tokens.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(1, MAX_ID))
 def revoke_token(token_id: int) -> None:
     """Отозвать токен по номеру."""
     service.revoke_token(token_id, actor())

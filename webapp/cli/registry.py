@@ -1,10 +1,9 @@
 import sys
 from pathlib import Path
-from typing import TextIO
 
 import click
 
-from webapp import registry_csv
+from webapp import private_files, registry_csv
 from webapp.cli import actor
 from webapp.cli.group import group
 
@@ -29,8 +28,16 @@ def import_file(file: Path) -> None:
 
 
 @registry.command("export")
-@click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
-def export_file(file: TextIO) -> None:
-    """Выгрузить реестр в CSV (по умолчанию в стандартный вывод)."""
-    count = registry_csv.export_csv(file)
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default="-")
+def export_file(file: Path) -> None:
+    """Выгрузить реестр в CSV (по умолчанию в стандартный вывод). Файл читает только его владелец."""
+    if str(file) == "-":
+        count = registry_csv.export_csv(click.get_text_stream("stdout"))
+    else:
+        try:
+            out = open(file, "w", encoding="utf-8", opener=private_files.opener)  # noqa: SIM115 -- closed below
+        except OSError as error:
+            raise click.ClickException(f"Не удалось открыть {file}: {error.strerror}") from error
+        with out:
+            count = registry_csv.export_csv(out)
     click.echo(f"Выгружено: {count}", err=True)

@@ -1,6 +1,6 @@
 """The registry's tables. Import models from here."""
 
-from webapp.models.accounts import ApiToken, Role, User
+from webapp.models.accounts import ApiToken, LoginSession, Role, User
 from webapp.models.audit import AuditEntry
 from webapp.models.calendar import Holiday
 from webapp.models.keys import KeyChanges, SigningKeyRecord
@@ -18,7 +18,12 @@ from webapp.models.policies import (
 )
 from webapp.models.requests import ActivationCode, ReissueRequest, RequestStatus
 
+#: The largest id an INTEGER primary key holds on PostgreSQL (SQLite's go further): ids from outside
+#: (a URL, a command's argument) past it name no row.
+MAX_ID = 2**31 - 1
+
 __all__ = [
+    "MAX_ID",
     "ActivationCode",
     "ApiToken",
     "AuditEntry",
@@ -31,6 +36,7 @@ __all__ = [
     "InsurerChange",
     "IssuedCode",
     "KeyChanges",
+    "LoginSession",
     "Person",
     "Policy",
     "PolicyKind",

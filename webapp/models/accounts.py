@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -41,6 +41,25 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
         return self.active
+
+
+#: `Ivanova` and `ivanova` are one login (webapp/accounts.py), whoever writes first.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+class LoginSession(db.Model):
+    """One browser's login (webapp/login_sessions.py). Its cookie carries a random id; only the id's
+    SHA-256 is stored, so a copy of the database opens no session."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The login; the session ends PERMANENT_SESSION_LIFETIME after it.
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    #: The last request, give or take a minute: it is written at most once a minute.
+    seen_at: Mapped[datetime]
 
 
 class ApiToken(db.Model):

@@ -44,9 +44,10 @@ def _search(query: str, birth_date: str) -> list[Person]:
     """By ЕНП, by СНИЛС, or by surname (and given name) with the birth date."""
     own = select(Person).where(Person.insurer_id == current_user.insurer_id)
     digits = query.replace("-", "").replace(" ", "")
-    if digits.isdigit() and len(digits) == 16:
+    number = digits.isascii() and digits.isdigit()  # str.isdigit alone takes any script's digits
+    if number and len(digits) == 16:
         return list(db.session.scalars(own.where(Person.enp == digits)))
-    if digits.isdigit() and len(digits) == 11:
+    if number and len(digits) == 11:
         return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
     words = query.split()
     if not words or not birth_date:

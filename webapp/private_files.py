@@ -1,0 +1,33 @@
+"""Files that hold the registry or its secrets (the SQLite database, backups, exports, the instance
+folder): readable by the service's own user only, whatever the umask of the shell that made them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+def opener(path: str | os.PathLike[str], flags: int) -> int:
+    """For `open(..., opener=opener)`: a new file is made 0600, and an existing one it overwrites becomes so."""
+    descriptor = os.open(path, flags, FILE_MODE)
+    os.fchmod(descriptor, FILE_MODE)
+    return descriptor
+
+
+def create_empty(path: Path) -> None:
+    """Make `path` an empty 0600 file if there is none."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+
+
+def folder(path: Path) -> None:
+    """Make the folder 0700, or close an existing one of ours to others."""
+    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    status = path.stat()
+    if status.st_uid == os.getuid() and stat.S_IMODE(status.st_mode) != FOLDER_MODE:
+        path.chmod(FOLDER_MODE)

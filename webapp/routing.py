@@ -1,0 +1,21 @@
+"""The `int` URL converter of every route: an id the database can hold, in ASCII digits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.routing import IntegerConverter, Map
+
+from webapp.models import MAX_ID
+
+
+class DatabaseId(IntegerConverter):
+    """Werkzeug's own `int` takes any length and any script's digits (`/tokens/١٢٣`). An id past the
+    column's range then failed in the database (a 500 on SQLite, a 503 on PostgreSQL) where it should
+    have been no such page: here it does not match the route, so it is a 404 before any view runs."""
+
+    regex = "[0-9]+"
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
