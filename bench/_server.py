@@ -31,11 +31,12 @@ import registry
 from flask import Flask
 from flask_login.utils import _create_identifier
 
-from webapp import accounts, create_app
-from webapp.database import dispose_engines
+from webapp import create_app
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
-from webapp.lifecycle import today_in_moscow
 from webapp.models import User
+from webapp.registry import accounts
+from webapp.registry.lifecycle import today_in_moscow
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

@@ -21,7 +21,8 @@ from policy_codes import PREFIX
 from policy_codes.base45 import b45decode
 from signing.cose import verify1
 from signing.errors import SigningError
-from webapp import config, create_app, keystore
+from webapp import config, create_app
+from webapp.registry.keys import keystore
 
 
 def settings() -> dict[str, Any]:

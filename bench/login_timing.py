@@ -3,7 +3,7 @@
 Run from the repository root: `.venv/bin/python bench/login_timing.py [--tries N]`. Through the app's
 own login page (Flask's test client, a SQLite file, argon2id at the library's default cost, as served),
 each kind is tried N times in turn; the medians should be close, so the time of a refusal does not tell
-which logins exist (webapp/accounts.py, `authenticate`). The tests check the work done instead
+which logins exist (webapp/registry/accounts.py, `authenticate`). The tests check the work done instead
 (tests/security/test_attack_sessions.py): timings belong here.
 """
 
@@ -20,9 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade
 
-from webapp import accounts, create_app
+from webapp import create_app
 from webapp.extensions import db, limiter
 from webapp.models import Role
+from webapp.registry import accounts
 
 KINDS = {"unknown": "nobody-at-all", "disabled": "gone", "wrong password": "staff"}
 

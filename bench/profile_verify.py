@@ -52,11 +52,11 @@ def component(key: tuple[str, int, str]) -> str:
 #: Steps of a verification request, by the function that does them (cumulative time).
 STEPS = [
     ("the whole request in Flask (Flask.wsgi_app)", "flask/app.py", "wsgi_app"),
-    ("token check (accounts.token_is_live)", "webapp/accounts.py", "token_is_live"),
-    ("verify_scan (decode, ES256, registry row)", "webapp/verification.py", "verify_scan"),
+    ("token check (accounts.token_is_live)", "webapp/registry/accounts.py", "token_is_live"),
+    ("verify_scan (decode, ES256, registry row)", "webapp/registry/verification.py", "verify_scan"),
     ("decode alone (policy_codes.decode)", "policy_codes/codec.py", "decode"),
-    ("database reads (single_reads.first_row)", "webapp/single_reads.py", "first_row"),
-    ("the route's rate limit (api._within_verify_limit)", "webapp/api.py", "_within_verify_limit"),
+    ("database reads (single_reads.first_row)", "webapp/db/prepared_reads.py", "first_row"),
+    ("the route's rate limit (api._within_verify_limit)", "webapp/web/api/__init__.py", "_within_verify_limit"),
     ("Flask-Limiter's before-request check", "webapp/extensions.py", "_check_request_limit"),
 ]
 

@@ -41,14 +41,16 @@ from sqlalchemy import func, select
 from policy_codes import Verdict, decode, encode
 from policy_codes.sample_people import SamplePerson, sample_people
 from policy_codes.snils import UNCHECKED_UP_TO, snils_control
-from webapp import create_app, keystore, organisations, registry_csv
-from webapp.codes import make_claims
-from webapp.database import dispose_engines
+from webapp import create_app
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
-from webapp.lifecycle import today_in_moscow
 from webapp.models import Category, IssuedCode, Person, PolicyKind
-from webapp.validity import policy_end
-from webapp.verification import verify_scan
+from webapp.registry import bulk_import, organisations
+from webapp.registry.codes import make_claims
+from webapp.registry.keys import keystore
+from webapp.registry.lifecycle import today_in_moscow
+from webapp.registry.rules import policy_end
+from webapp.registry.verification import verify_scan
 
 INSURERS = ("77001", "77002")
 REGION = "77"
@@ -61,7 +63,8 @@ EAEU_WORKER_SHARE = 0.01
 #: Share of rows with an empty СНИЛС.
 NO_SNILS_SHARE = 0.1
 SIGN_SAMPLE = 20_000
-#: The audit log's key (webapp/audit.py), and this run's checkpoints: each run works on a fresh database or copy.
+#: The audit log's key (webapp/registry/audit.py), and this run's checkpoints:
+#: each run works on a fresh database or copy.
 AUDIT_KEY = "bench-audit-key"
 AUDIT_CHECKPOINTS = Path(tempfile.mkdtemp(prefix="oms-bench-audit-"))
 atexit.register(shutil.rmtree, AUDIT_CHECKPOINTS, ignore_errors=True)
@@ -115,7 +118,7 @@ def random_snils(rng: random.Random) -> str:
 def write_csv(path: Path, count: int, today: date) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(registry_csv.COLUMNS)
+        writer.writerow(bulk_import.COLUMNS)
         for index, row in enumerate(registry_rows(count, today), start=1):
             person = row.person
             writer.writerow(
@@ -344,7 +347,7 @@ def run_engine(engine: str, url: str, csv_path: Path, people: int) -> EngineResu
 
         note(f"{engine}: import_csv of {people:,} rows")
         start = time.perf_counter()
-        report = registry_csv.import_csv(csv_path, ACTOR, ImportProgress(engine, people))
+        report = bulk_import.import_csv(csv_path, ACTOR, ImportProgress(engine, people))
         import_seconds = time.perf_counter() - start
         db.session.remove()
 
@@ -482,7 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     print(
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, N = {args.people:,}, "
-        f"BATCH_SIZE {registry_csv.BATCH_SIZE}, POOL_THRESHOLD {registry_csv.POOL_THRESHOLD}"
+        f"BATCH_SIZE {bulk_import.BATCH_SIZE}, POOL_THRESHOLD {bulk_import.POOL_THRESHOLD}"
     )
     results: list[EngineResult] = []
     with tempfile.TemporaryDirectory(prefix="oms_bench_") as folder:

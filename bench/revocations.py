@@ -25,9 +25,10 @@ from flask_migrate import upgrade
 from sqlalchemy import insert, text
 
 from policy_codes.offline import OfflineVerifier
-from webapp import create_app, keystore, publication
+from webapp import create_app
 from webapp.extensions import db
 from webapp.models import RevocationEvent
+from webapp.registry.keys import keystore, publication
 
 
 def timed(action, rounds: int = 3) -> tuple[float, object]:

@@ -39,8 +39,9 @@ import registry
 from sqlalchemy import Select, literal, select
 
 from policy_codes import decode
-from webapp import keystore, single_reads
-from webapp.verification import _REGISTRY_ROW
+from webapp.db import prepared_reads
+from webapp.registry.keys import keystore
+from webapp.registry.verification import _REGISTRY_ROW
 
 ROUNDS = 5
 NOTHING: Select[Any] = select(literal(1).label("one"))
@@ -86,21 +87,21 @@ def measure(engine: str, people: int, reads: int) -> dict[str, PerRead]:
         signer = decode(texts[0], trust_list).key.kid.hex()
         persons = itertools.cycle([{"enp": enp, "serial": 1, "signer": signer} for enp in enps])
         codes = itertools.cycle(texts)
-        if single_reads.first_row(_REGISTRY_ROW, next(persons)) is None:
+        if prepared_reads.first_row(_REGISTRY_ROW, next(persons)) is None:
             raise RuntimeError(f"{engine}: the sample's codes are not in the registry")
         for _ in range(500):  # warm-up: the kept connection, compiled statements, server-side plans
-            single_reads.first_row(_REGISTRY_ROW, next(persons))
-            single_reads.first_row(NOTHING, {})
+            prepared_reads.first_row(_REGISTRY_ROW, next(persons))
+            prepared_reads.first_row(NOTHING, {})
 
         def registry_row() -> None:
-            single_reads.first_row(_REGISTRY_ROW, next(persons))
+            prepared_reads.first_row(_REGISTRY_ROW, next(persons))
 
         def decode_a_code() -> None:
             decode(next(codes), trust_list, datetime.now(UTC))
 
         return {
             "registry row (5 tables)": timed(engine, registry_row, reads),
-            "SELECT 1": timed(engine, lambda: single_reads.first_row(NOTHING, {}), reads),
+            "SELECT 1": timed(engine, lambda: prepared_reads.first_row(NOTHING, {}), reads),
             "registry row, decode between": timed(engine, registry_row, reads, between=decode_a_code),
         }
 

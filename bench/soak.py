@@ -43,9 +43,9 @@ import registry
 from _server import Server, note
 from sqlalchemy import func, select
 
-from webapp import accounts
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, Insurer, IssuedCode, Person, RevocationEvent, Role
+from webapp.registry import accounts
 
 PASSWORD = "soak-bench-password"
 SAMPLE_EVERY = 5.0  # seconds between memory samples

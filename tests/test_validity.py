@@ -1,4 +1,4 @@
-"""The pure date rules of webapp/validity.py (DESIGN.md, "Domain facts"), pinned at their boundaries.
+"""The pure date rules of webapp/registry/rules.py (DESIGN.md, "Domain facts"), pinned at their boundaries.
 
 Every expected date below is worked out by hand in a comment, so a reader can check it
 against a calendar. Weekdays used (2025-2027):
@@ -15,9 +15,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from webapp.errors import RegistryError
 from webapp.models.people import Category
-from webapp.validity import (
+from webapp.registry.errors import RegistryError
+from webapp.registry.rules import (
     DOCUMENT_BOUND,
     NEWBORN_COVER_DAYS,
     TEMPORARY_CERTIFICATE_WORKING_DAYS,

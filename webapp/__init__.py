@@ -8,10 +8,10 @@ from flask import Flask, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import config, errors, security
-from webapp.database import add_reads_bind, configure_sqlite, create_sqlite_file
-from webapp.extensions import csrf, db, limiter, migrate
-from webapp.routing import DatabaseId
+from webapp import config, extensions
+from webapp.db.engines import add_reads_bind, configure_sqlite, create_sqlite_file
+from webapp.web import errors, security
+from webapp.web.routing import DatabaseId
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -38,26 +38,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     add_reads_bind(app.config)
     security.cap_streamed_bodies(app)  # before the limiter's and the CSRF check's reading of the form
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(config.MIGRATIONS))
-    limiter.init_app(app)
+    # `extensions.db`, not a bare `db`: webapp.db is the package of engines and reads.
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(config.MIGRATIONS))
+    extensions.limiter.init_app(app)
     with app.app_context():
-        for engine in db.engines.values():
+        for engine in extensions.db.engines.values():
             configure_sqlite(engine)
 
-    from webapp import api, auth, cli, i18n, labels
-    from webapp.views.admin import admin
-    from webapp.views.citizen import citizen
-    from webapp.views.clinic import clinic, htmx
-    from webapp.views.insurer import insurer
-    from webapp.views.pwa import pwa
+    from webapp import cli
+    from webapp.web import api, auth, i18n, labels
+    from webapp.web.views.admin import admin
+    from webapp.web.views.citizen import citizen
+    from webapp.web.views.clinic import clinic, htmx
+    from webapp.web.views.insurer import insurer
+    from webapp.web.views.pwa import pwa
 
     cli.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
     auth.init_app(app)
-    csrf.init_app(app)
+    extensions.csrf.init_app(app)
     htmx.init_app(app)
     api.init_app(app)
     for blueprint in (admin, citizen, clinic, insurer, pwa):

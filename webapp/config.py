@@ -17,7 +17,7 @@ from limits import parse
 
 from webapp import private_files
 
-#: A clinic's per-minute look-up limits (webapp/clinic_checks.py), in Flask-Limiter's notation. A desk checks
+#: A clinic's per-minute look-up limits (webapp/registry/clinic_checks.py), in Flask-Limiter's notation. A desk checks
 #: about one patient a minute; a harvester sends hundreds a second. Number look-ups (a typed ЕНП, a Code128, a
 #: legacy paper) are limited per login and per clinic; every scan of one login, signed codes too, more loosely.
 LOOK_UP_LIMITS = {
@@ -51,12 +51,12 @@ def whole_number(name: str, default: int, minimum: int = 0) -> int:
 #: Set over Flask's own defaults, which are weaker (a 31-day session, no limit on a request's body):
 #: `setdefault` would never apply, as Flask's keys are always there.
 DEFAULTS: dict[str, Any] = {
-    # A login lasts 8 hours from the moment it is made, however busy (webapp/login_sessions.py) …
+    # A login lasts 8 hours from the moment it is made, however busy (webapp/registry/login_sessions.py) …
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
     # … and staff (clinic, insurer, admin) are logged out after 30 minutes without a request.
     "STAFF_IDLE_TIMEOUT": timedelta(minutes=30),
     # No page takes a file, and the largest form (a scanned code of 4000 characters) is a few KB; the
-    # JSON API has its own, smaller limit (webapp/api.py).
+    # JSON API has its own, smaller limit (webapp/web/api/__init__.py).
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 16 * 1024,
     "MAX_FORM_PARTS": 100,
@@ -80,7 +80,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
         "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE")
         or instance_secret(instance_path, "signing_key_passphrase"),
-        # The audit log's key and checkpoint, out of the database's reach (webapp/audit.py).
+        # The audit log's key and checkpoint, out of the database's reach (webapp/registry/audit.py).
         "AUDIT_KEY": os.environ.get("AUDIT_KEY") or instance_secret(instance_path, "audit_key"),
         "AUDIT_CHECKPOINT": os.environ.get("AUDIT_CHECKPOINT") or str(Path(instance_path) / "audit_checkpoint.json"),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),

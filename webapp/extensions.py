@@ -36,7 +36,7 @@ class UtcDateTime(TypeDecorator[datetime]):
 class FilteredLimiter(Limiter):
     """Flask-Limiter, whose check before each request leaves out at once the requests its request filters
     exempt. Flask-Limiter's own check still looks for meta limits for them: ~20 µs a request, a twentieth of
-    a verification, whose route counts its own limit (webapp/api.py)."""
+    a verification, whose route counts its own limit (webapp/web/api/__init__.py)."""
 
     def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
         if in_middleware and any(exempt() for exempt in self._request_filters):

@@ -4,7 +4,7 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-03 08:00:00
 
-One record per browser that logged in (webapp/login_sessions.py). Sessions made before this
+One record per browser that logged in (webapp/registry/login_sessions.py). Sessions made before this
 migration carry no record: everyone logs in again once.
 
 Logins are one whatever their case: a unique index on lower(username). Logins that differ only in

@@ -2,7 +2,7 @@
 // runs out after 90 s, so when the network goes away or a refresh fails, the
 // static code (good offline and on paper) comes back instead of a stale one.
 // The static picture's own element comes back, already loaded: a new one would be fetched again,
-// and that fails when the session has ended (a 401 on the refresh, webapp/auth.py) as when offline.
+// and that fails when the session has ended (a 401 on the refresh, webapp/web/auth.py) as when offline.
 (function () {
   "use strict";
   const box = document.getElementById("live");

@@ -16,8 +16,9 @@ from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from webapp import create_app, demo
+from webapp import create_app
 from webapp.extensions import db, limiter
+from webapp.ops import demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

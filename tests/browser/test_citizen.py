@@ -9,7 +9,7 @@ from PIL import Image
 
 from policy_codes import Verdict
 from tests.browser.conftest import Server, log_in, shot
-from webapp.verification import verify_scan
+from webapp.registry.verification import verify_scan
 
 
 def read_qr(png: bytes) -> str:

@@ -30,11 +30,12 @@ from tests.browser.fake_camera import (  # noqa: F401  (fake_camera_fixture: the
     fake_camera_fixture,
     scan_with_camera,
 )
-from webapp import keystore, lifecycle, publication
-from webapp.codes import live_code
 from webapp.extensions import db
-from webapp.lifecycle import PersonData
 from webapp.models import Category, CodeStatus, IssuedCode, Person
+from webapp.registry import lifecycle
+from webapp.registry.codes import live_code
+from webapp.registry.keys import keystore, publication
+from webapp.registry.lifecycle import PersonData
 
 PETROV = str(Enp.with_check_digit("770000000000004"))
 ACTOR = "browser-test"

@@ -10,7 +10,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import Server, log_in, shot
 from tests.browser.test_citizen import read_qr
-from webapp import lifecycle
+from webapp.registry import lifecycle
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
 KEPT = "async (paths) => (await Promise.all(paths.map((path) => caches.match(path)))).every(Boolean)"

@@ -19,7 +19,7 @@ from policy_codes import Enp
 from tests.browser.conftest import Server, log_in, shot
 from tests.browser.fake_camera import fake_camera_fixture, scan_with_camera  # noqa: F401
 from tests.browser.test_citizen import read_qr
-from webapp import lifecycle
+from webapp.registry import lifecycle
 
 IVANOVA = str(Enp.with_check_digit("770000000000001"))
 

@@ -1,5 +1,5 @@
 """When a session ends under an open page: the citizen's card stays on screen, the reception desk is sent
-to the login page (webapp/auth.py, `_unauthorized`)."""
+to the login page (webapp/web/auth.py, `_unauthorized`)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy import select
 from tests.browser.conftest import PHONE, Server, log_in, shot
 from tests.browser.test_citizen import read_qr
 from tests.browser.test_pwa import current_code
-from webapp import login_sessions
 from webapp.extensions import db
 from webapp.models import User
+from webapp.registry import login_sessions
 
 
 def end_sessions(server: Server, username: str) -> None:

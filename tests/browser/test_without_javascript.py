@@ -9,7 +9,7 @@ import pytest
 from policy_codes import Enp, Verdict
 from tests.browser.conftest import PHONE, Server, log_in, shot
 from tests.browser.test_citizen import read_qr
-from webapp.verification import verify_scan
+from webapp.registry.verification import verify_scan
 
 SON = str(Enp.with_check_digit("770000000000002"))
 PETROV = str(Enp.with_check_digit("770000000000004"))

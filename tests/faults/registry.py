@@ -14,10 +14,10 @@ from sqlalchemy import select
 from tests.faults.server import PASSWORD
 from tests.webapp.conftest import make_app, person_data, seed_registry
 from tests.webapp.databases import wipe
-from webapp import accounts, audit, lifecycle
-from webapp.database import dispose_engines
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Role
+from webapp.registry import accounts, audit, lifecycle
 
 INSURER_LOGIN = "smo"
 

@@ -16,7 +16,7 @@ from tests.faults.registry import INSURER_LOGIN, audited_reissues, prepare, prob
 from tests.faults.server import Server
 from tests.webapp.conftest import make_app
 from tests.webapp.databases import require_postgres
-from webapp.database import dispose_engines
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry
 

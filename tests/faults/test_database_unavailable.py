@@ -23,7 +23,7 @@ from tests.faults.registry import INSURER_LOGIN, Registry, audited_reissues, pre
 from tests.faults.server import PASSWORD
 from tests.webapp.conftest import make_app
 from tests.webapp.databases import PG_ADMIN
-from webapp.database import dispose_engines
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 
 ORIGINAL = [(1, "current")]

@@ -11,8 +11,8 @@ from policy_codes import Verdict
 from policy_codes.offline import OfflineVerifier
 from tests.faults.registry import INSURER_LOGIN, current_text, prepare
 from tests.faults.server import Server
-from webapp import keystore
 from webapp.extensions import db
+from webapp.registry.keys import keystore
 
 
 def registry_keys(app: Flask) -> list:

@@ -5,7 +5,7 @@ static/js/clinic-offline.js (the reception page) apply it. Each case says what b
 accept it (and then give `verdicts` for the two codes of `World.codes`), or refuse it with `refusal`.
 
 Built from keys made here, with no registry and no database: the documents are written as
-webapp/publication.py writes them, and signed independently of signing/jws.py.
+webapp/registry/keys/publication.py writes them, and signed independently of signing/jws.py.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from policy_codes import normalise_scanned
 from tests.webapp.conftest import person_data, register
-from webapp import accounts
+from webapp.registry import accounts
 
 ENP = str(person_data().enp)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)

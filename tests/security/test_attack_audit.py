@@ -27,11 +27,11 @@ from sqlalchemy import insert, select, text
 
 from tests.webapp.conftest import NOW, make_app, person_data, register
 from tests.webapp.databases import audit_settings
-from webapp import lifecycle
-from webapp.errors import RegistryError
+from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import AuditEntry
-from webapp.transactions import atomic
+from webapp.registry import lifecycle
+from webapp.registry.errors import RegistryError
 
 ROOT = Path(__file__).resolve().parents[2]
 ENP = str(person_data().enp)
@@ -73,7 +73,7 @@ def entries() -> list[AuditEntry]:
 
 
 def published_hash(entry: AuditEntry, prev_hash: str) -> str:
-    """SHA-256 over the entry's fields, as webapp/audit.py computed it before this fix."""
+    """SHA-256 over the entry's fields, as webapp/registry/audit.py computed it before this fix."""
     fields = {
         "prev": prev_hash,
         "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),

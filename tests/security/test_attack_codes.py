@@ -24,10 +24,11 @@ from signing.cose import read_kid
 from tests.test_legacy import type_02
 from tests.webapp.conftest import PASSPHRASE, person_data, register
 from tests.webapp.pages import csrf, logged_in
-from webapp import accounts, key_admin, keystore, lifecycle
 from webapp.extensions import db
 from webapp.models import Category, IssuedCode
-from webapp.verification import SHOWN_LEGACY, verify_scan
+from webapp.registry import accounts, lifecycle
+from webapp.registry.keys import keystore, rotation
+from webapp.registry.verification import SHOWN_LEGACY, verify_scan
 
 MOTHER = person_data()
 ENP = str(MOTHER.enp)
@@ -66,7 +67,7 @@ def test_a_key_marked_compromised_cannot_sign_the_reissued_serial(registry: Flas
     first = register(insurer="77002", at=now())
     thief = stolen_key(first.kid)
     verify_scan(first.text)  # this worker's trust list is cached with the key still active
-    assert key_admin.mark_compromised(first.kid, "test") == 1
+    assert rotation.mark_compromised(first.kid, "test") == 1
     reissued = lifecycle.current_code(lifecycle.person_by_enp(ENP))
     assert reissued is not None
     assert reissued.kid != first.kid
@@ -80,7 +81,7 @@ def test_a_key_marked_compromised_cannot_sign_a_live_code_of_the_reissued_serial
     first = register(insurer="77002", at=now())
     thief = stolen_key(first.kid)
     verify_scan(first.text)
-    key_admin.mark_compromised(first.kid, "test")
+    rotation.mark_compromised(first.kid, "test")
     reissued = lifecycle.current_code(lifecycle.person_by_enp(ENP))
     assert reissued is not None
     moment = now()
@@ -157,7 +158,7 @@ def test_a_retired_key_signs_no_live_code_after_its_retirement(registry: Flask) 
     """Rotation retires a key: whoever still holds it may not sign fresh live codes with it."""
     code = register(at=now() - timedelta(minutes=5))
     thief = stolen_key(code.kid)
-    key_admin.rotate("77001", "test", now=now() - timedelta(minutes=1))
+    rotation.rotate("77001", "test", now=now() - timedelta(minutes=1))
     assert verify_scan(code.text).verdict is Verdict.VALID, "what the key signed before it retired"
     moment = now()
     live = replace(claims_of(code), kind=CodeKind.LIVE, issued_at=moment, expires_at=moment + timedelta(seconds=90))

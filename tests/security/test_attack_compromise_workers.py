@@ -28,9 +28,10 @@ from tests.faults.registry import prepare
 from tests.faults.server import ROOT, Server, app_environment
 from tests.webapp.conftest import PASSPHRASE
 from tests.webapp.databases import postgres_database
-from webapp import keystore, lifecycle
-from webapp.database import dispose_engines
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
+from webapp.registry import lifecycle
+from webapp.registry.keys import keystore
 
 #: Each forgery is sent this many times, from several threads, so that both workers answer it.
 REPEATS = 12

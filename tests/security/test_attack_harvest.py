@@ -9,7 +9,7 @@ once per window.
 
 Everything goes through the real test client with CSRF on, on SQLite and PostgreSQL; the pages also in
 Chromium at a phone's size, desks reaching the ceiling at once in threads, and two workers on one Redis.
-The limits' minute windows follow the clock of webapp/clinic_checks.py, which the tests stop and move on
+The limits' minute windows follow the clock of webapp/registry/clinic_checks.py, which the tests stop and move on
 (as tests/webapp/test_api.py does for the API's counts); the day is the real Moscow day of the checks.
 """
 
@@ -38,9 +38,10 @@ from tests.test_legacy import type_02
 from tests.webapp.conftest import make_app
 from tests.webapp.pages import PASSWORD, code_text, csrf, logged_in
 from tests.webapp.test_shared_rate_limits import REDIS_URL, redis_url  # noqa: F401  (redis_url: a fixture)
-from webapp import accounts, config
+from webapp import config
 from webapp.extensions import db
 from webapp.models import AuditEntry, Clinic, ClinicCheck, Role
+from webapp.registry import accounts
 
 #: Small limits, so that a test meets each in a few requests: per login, per clinic, every scan of one login.
 LIMITS = {
@@ -61,7 +62,7 @@ LIMIT_ACTION = "look_up_limit_reached"
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The limits' clock, stopped at the start of a minute; a test moves it on by changing `clock[0]`."""
     now = [START]
-    monkeypatch.setattr("webapp.clinic_checks.time", SimpleNamespace(time=lambda: now[0]))
+    monkeypatch.setattr("webapp.registry.clinic_checks.time", SimpleNamespace(time=lambda: now[0]))
     return now
 
 
@@ -408,7 +409,7 @@ def test_two_workers_share_the_counts_through_redis(
 ) -> None:
     """Two app instances on one Redis stand for two gunicorn workers: one count, one audit entry."""
     minute = time.time() // 60 * 60 + 1  # this real minute: the keys expire with it
-    monkeypatch.setattr("webapp.clinic_checks.time", SimpleNamespace(time=lambda: minute))
+    monkeypatch.setattr("webapp.registry.clinic_checks.time", SimpleNamespace(time=lambda: minute))
     prefix = uuid.uuid4().hex
     storage = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": prefix}}
     workers = [make_app(database_url, WTF_CSRF_ENABLED=True, **storage, **LIMITS) for _ in range(2)]

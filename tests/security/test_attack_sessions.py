@@ -30,11 +30,13 @@ from sqlalchemy import select
 from tests.security.world import MOTHER, client_as, served
 from tests.webapp.conftest import make_app, register
 from tests.webapp.pages import PASSWORD, csrf
-from webapp import accounts, activation, backup, config, organisations
-from webapp.database import dispose_engines
-from webapp.errors import RegistryError
+from webapp import config
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import ActivationCode, Role, User
+from webapp.ops import backup
+from webapp.registry import accounts, activation, organisations
+from webapp.registry.errors import RegistryError
 
 OVERSIZED_ID = "99999999999999999999"
 NEW_PASSWORD = "another-long-pass"

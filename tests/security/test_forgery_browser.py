@@ -17,8 +17,8 @@ from tests.security.forgeries import corpus, sample
 from tests.security.world import MOTHER, served
 from tests.webapp.conftest import KEY_START
 from tests.webapp.pages import code_text
-from webapp import keystore, publication
 from webapp.extensions import db
+from webapp.registry.keys import keystore, publication
 
 #: One in this many bulk cases (flips, substitutions, truncations); every hand-made one.
 BULK_SAMPLE = 8

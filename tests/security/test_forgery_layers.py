@@ -15,8 +15,9 @@ from policy_codes.offline import OfflineVerifier
 from signing import KeyRing, SigningKey
 from tests.security.forgeries import Case, Genuine, corpus, header, high_s_twin, sample, signed_by
 from tests.webapp.conftest import KEY_START, person_data, register
-from webapp import accounts, keystore, publication
-from webapp.verification import verify_scan
+from webapp.registry import accounts
+from webapp.registry.keys import keystore, publication
+from webapp.registry.verification import verify_scan
 
 ENP = str(person_data().enp)
 #: Through HTTP: one in this many bulk cases (flips, substitutions, truncations), one in OTHER_SAMPLE of the

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.webapp.pages import PASSWORD, csrf
 
-#: webapp/auth.py: 5 a minute per address and login, 30 a minute per address.
+#: webapp/web/auth.py: 5 a minute per address and login, 30 a minute per address.
 PER_LOGIN = 5
 PER_ADDRESS = 30
 

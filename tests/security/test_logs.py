@@ -28,8 +28,8 @@ from policy_codes.base45 import b45decode, b45encode
 from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, served, snils
 from tests.webapp.conftest import person_data
 from tests.webapp.pages import PASSWORD, code_text, csrf
-from webapp import accounts, lifecycle
-from webapp.lifecycle import PersonData
+from webapp.registry import accounts, lifecycle
+from webapp.registry.lifecycle import PersonData
 
 #: Registered during the run, through the insurer's page and through a CSV import.
 NEWCOMER = replace(

@@ -27,8 +27,9 @@ from signing.jws import sign_compact
 from signing.trust_list import b64url, b64url_decode
 from tests.security.forgeries import public_key_secrets
 from tests.webapp.conftest import KEY_START, person_data, register
-from webapp import keystore, lifecycle, publication
-from webapp.codes import claims_for
+from webapp.registry import lifecycle
+from webapp.registry.codes import claims_for
+from webapp.registry.keys import keystore, publication
 
 ENP = str(person_data().enp)
 

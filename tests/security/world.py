@@ -16,9 +16,9 @@ from policy_codes import Snils
 from policy_codes.snils import snils_control
 from tests.webapp.conftest import person_data, register, seed_registry
 from tests.webapp.pages import PASSWORD, logged_in
-from webapp import accounts, lifecycle
-from webapp.lifecycle import PersonData
 from webapp.models import Role
+from webapp.registry import accounts, lifecycle
+from webapp.registry.lifecycle import PersonData
 
 
 def snils(nine_digits: str) -> Snils:

@@ -11,11 +11,12 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from tests.webapp.databases import audit_settings, postgres_database, wipe
-from webapp import create_app, holidays_admin, lifecycle, organisations
-from webapp.database import dispose_engines
+from webapp import create_app
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
-from webapp.lifecycle import PersonData
 from webapp.models import Category, IssuedCode
+from webapp.registry import lifecycle, organisations, public_holidays
+from webapp.registry.lifecycle import PersonData
 
 KEY_START = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -74,7 +75,7 @@ def seed_registry() -> None:
     organisations.create_insurer("77002", "Пример-Полис", "test", "77", now=KEY_START)
     organisations.create_clinic("GP-001", "Поликлиника №1", "test", "77")
     for year in (2026, 2027):
-        holidays_admin.seed_year(year, "test")
+        public_holidays.seed_year(year, "test")
 
 
 @pytest.fixture

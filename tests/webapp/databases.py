@@ -22,7 +22,7 @@ PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN = f"host={PG_HOST} port=5432 user=postgres dbname=postgres"
 
 AUDIT_KEY = "test-audit-key"
-#: This test run's audit checkpoints, one per database (webapp/audit_checkpoint.py), gone when it ends.
+#: This test run's audit checkpoints, one per database (webapp/registry/audit_checkpoint.py), gone when it ends.
 _CHECKPOINTS = Path(tempfile.mkdtemp(prefix="oms-audit-checkpoints-"))
 atexit.register(shutil.rmtree, _CHECKPOINTS, ignore_errors=True)
 

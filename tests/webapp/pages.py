@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.webapp.conftest import person_data, register
-from webapp import accounts, lifecycle
 from webapp.models import Role
+from webapp.registry import accounts, lifecycle
 
 PASSWORD = "long-enough-pass"
 MOTHER = str(person_data().enp)

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
-from webapp import accounts, lifecycle, reissue_requests
 from webapp.extensions import db
 from webapp.models import Role, SigningKeyRecord
+from webapp.registry import accounts, lifecycle, reissue_requests
 
 ANONYMOUS, CITIZEN, CLINIC, INSURER, OTHER_INSURER, ADMIN = (
     "anonymous",

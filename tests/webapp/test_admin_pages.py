@@ -13,10 +13,11 @@ from sqlalchemy import select
 from policy_codes import Verdict
 from signing.trust_list import b64url
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
-from webapp import key_admin, keystore, lifecycle
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
-from webapp.verification import verify_scan
+from webapp.registry import lifecycle
+from webapp.registry.keys import keystore, rotation
+from webapp.registry.verification import verify_scan
 
 PAGES = [
     "/admin/",
@@ -329,7 +330,7 @@ def test_compromise_asks_first_then_reissues_everything_the_key_signed(people: F
 def test_an_interrupted_reissue_is_resumed_from_the_page(people: Flask) -> None:
     kid = active_kid(people)
     with people.app_context():
-        key_admin.distrust(kid, "test")  # the process died before any batch ran
+        rotation.distrust(kid, "test")  # the process died before any batch ran
     client = logged_in(people, "admin")
     page = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
     assert "0 / 3" in page
@@ -357,7 +358,7 @@ def test_resume_is_refused_for_a_key_that_is_not_compromised(people: Flask) -> N
 def test_a_second_resume_while_one_runs_starts_nothing(people: Flask) -> None:
     kid = active_kid(people)
     with people.app_context():
-        key_admin.distrust(kid, "test")
+        rotation.distrust(kid, "test")
         blocker = db.engine.connect()
     client = logged_in(people, "admin")
     blocker.exec_driver_sql("UPDATE persons SET sex = sex")  # holds the rows (PostgreSQL) or the writer lock (SQLite)

@@ -22,9 +22,10 @@ from signing import KeyRing, TrustList, sign1
 from signing.jws import verify_compact
 from tests.test_legacy import type_02
 from tests.webapp.conftest import make_app, person_data, register
-from webapp import accounts, key_admin, keystore, lifecycle, publication
-from webapp.codes import live_code
 from webapp.extensions import db
+from webapp.registry import accounts, lifecycle
+from webapp.registry.codes import live_code
+from webapp.registry.keys import keystore, publication, rotation
 
 ENP = str(person_data().enp)
 
@@ -89,7 +90,7 @@ def test_every_verdict_through_the_api(client: FlaskClient, token: str) -> None:
     legacy[1:9] = int(person_data("770000000000004").enp).to_bytes(8, "big")
     seen.add(verify(client, token, bytes(legacy).decode("latin-1"))[1]["verdict"])
     third = register(person_data("770000000000006", "Сидоров", "Иван"), at=moment)
-    key_admin.mark_compromised(third.kid, "test")
+    rotation.mark_compromised(third.kid, "test")
     seen.add(verify(client, token, third.text)[1]["verdict"])
     assert seen == {
         "valid",
@@ -171,7 +172,7 @@ def test_the_rate_limit_is_per_token(
     registry: Flask, database_url: str, token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Windows are whole minutes of the clock: the counts' clock stops mid-minute, so none ends mid-test.
-    monkeypatch.setattr("webapp.batched_limit.time", SimpleNamespace(time=lambda: 1_800_000_030.0))
+    monkeypatch.setattr("webapp.db.shared_counts.time", SimpleNamespace(time=lambda: 1_800_000_030.0))
     client = make_app(database_url, API_VERIFY_RATE_LIMIT="3 per minute").test_client()
     other = accounts.create_token("GP-001", "второй", "test")[1]
     assert [verify(client, token, "x")[0] for _ in range(4)] == [200, 200, 200, 429]

@@ -8,9 +8,9 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from tests.webapp.conftest import NOW, person_data, register
-from webapp import lifecycle
 from webapp.extensions import db
 from webapp.models import AuditEntry
+from webapp.registry import lifecycle
 
 ENP = str(person_data().enp)
 

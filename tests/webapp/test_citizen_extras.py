@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, code_text, csrf, logged_in
-from webapp import audit, lifecycle, organisations, pdf_extract, reissue_requests
-from webapp.errors import NotFound, RegistryError
 from webapp.extensions import db
 from webapp.models import AuditEntry, ReissueRequest, RequestStatus
+from webapp.registry import audit, lifecycle, organisations, reissue_requests
+from webapp.registry.errors import NotFound, RegistryError
+from webapp.web import pdf
 
 ROOT = Path(__file__).resolve().parents[2]
 PRINT_DPI = 150  # an ordinary office scan
@@ -213,7 +214,7 @@ def test_the_longest_names_still_fit_one_page_that_scans(registry: Flask) -> Non
     organisations.create_insurer("77003", long_insurer, "test", "77", now=KEY_START)
     name = ("Константинопольская-Римская-Корсакова", "Александра-Мария", "Владимировна")
     code = register(person_data("770000000000009", *name), insurer="77003")
-    (page,) = pdf_pages(pdf_extract.render(code.person, code, NOW))
+    (page,) = pdf_pages(pdf.render(code.person, code, NOW))
     text = " ".join(page.get_textpage().get_text_range().split())
     assert "Константинопольская-Римская-Корсакова Александра-Мария Владимировна" in text
     assert "с очень длинным названием для проверки» (код 77003)" in text

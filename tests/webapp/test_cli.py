@@ -7,7 +7,7 @@ from flask import Flask
 
 from policy_codes import Verdict
 from tests.webapp.conftest import NOW, person_data, register
-from webapp.verification import verify_scan
+from webapp.registry.verification import verify_scan
 
 ENP = str(person_data().enp)
 

@@ -18,7 +18,7 @@ from policy_codes.offline import OfflineVerifier
 from signing import TrustList
 from tests.webapp.conftest import NOW
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
-from webapp import publication
+from webapp.registry.keys import publication
 
 ROOT = Path(__file__).resolve().parents[2]
 WASM = ROOT / "static/vendor/zxing-wasm/zxing_reader.wasm"

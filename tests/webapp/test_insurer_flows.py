@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from policy_codes import Enp
 from tests.webapp.conftest import NOW, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
-from webapp import accounts, activation, lifecycle, reissue_requests
-from webapp.errors import RegistryError
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
+from webapp.registry import accounts, activation, lifecycle, reissue_requests
+from webapp.registry.errors import RegistryError
 
 NEWCOMER = str(Enp.with_check_digit("770000000000099"))
 

@@ -6,8 +6,8 @@ from enum import StrEnum
 
 import pytest
 
-from webapp import labels
 from webapp.models import Category, CodeStatus, PolicyKind, PolicyStatus
+from webapp.web import labels
 
 
 @pytest.mark.parametrize(

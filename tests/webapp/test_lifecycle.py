@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 
 from policy_codes import CodeKind, Verdict, decode
 from tests.webapp.conftest import KEY_START, NOW, make_app, person_data, register
-from webapp import keystore, lifecycle
-from webapp.database import dispose_engines
-from webapp.errors import NotFound, RegistryError
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
-from webapp.verification import verify_scan
+from webapp.registry import lifecycle
+from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.keys import keystore
+from webapp.registry.verification import verify_scan
 
 ENP = str(person_data().enp)
 

@@ -1,4 +1,4 @@
-"""Sessions kept in the registry (webapp/login_sessions.py): how long they last, what they cost a page
+"""Sessions kept in the registry (webapp/registry/login_sessions.py): how long they last, what they cost a page
 request, what the database holds of them, and migration 0006 up and down. The attacks are in
 tests/security/test_attack_sessions.py."""
 
@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.webapp.conftest import make_app
 from tests.webapp.databases import postgres_database
 from tests.webapp.pages import logged_in
-from webapp.database import dispose_engines
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import LoginSession, User
 

@@ -15,10 +15,10 @@ from policy_codes.revocation import digest_of_text
 from signing.cose import read_kid
 from signing.keys import COORDINATE_LENGTH, CURVE_ORDER
 from tests.webapp.conftest import person_data, register
-from webapp import lifecycle
 from webapp.extensions import db
 from webapp.models import IssuedCode, RevocationEvent
-from webapp.verification import verify_scan
+from webapp.registry import lifecycle
+from webapp.registry.verification import verify_scan
 
 
 def high_s(code_text: str) -> str:

@@ -17,7 +17,8 @@ from policy_codes.offline import BadList, OfflineVerifier
 from policy_codes.offline_cli import main as omscode
 from signing import TrustList
 from tests.webapp.conftest import person_data, register
-from webapp import keystore, lifecycle, publication
+from webapp.registry import lifecycle
+from webapp.registry.keys import keystore, publication
 
 ENP = str(person_data().enp)
 

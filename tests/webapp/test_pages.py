@@ -13,9 +13,9 @@ from flask import Flask
 from policy_codes import Verdict
 from tests.webapp.conftest import make_app
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
-from webapp import accounts, organisations
 from webapp.models import Role
-from webapp.verification import verify_scan
+from webapp.registry import accounts, organisations
+from webapp.registry.verification import verify_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("webapp/**.py", "python"), ("templates/**.html", "jinja2")]

@@ -20,9 +20,9 @@ from flask_migrate import upgrade
 
 from tests.webapp.conftest import make_app
 from tests.webapp.databases import PG_HOST, create_postgres_database, drop_postgres_database, require_postgres
-from webapp import organisations
-from webapp.database import dispose_engines
+from webapp.db.engines import dispose_engines
 from webapp.models import Category, PolicyKind, PolicyStatus
+from webapp.registry import organisations
 
 pytestmark = pytest.mark.slow
 

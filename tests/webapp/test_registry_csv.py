@@ -18,13 +18,13 @@ from policy_codes import Enp, Verdict
 from policy_codes.sample_people import sample_people
 from tests.webapp.conftest import NOW, PASSPHRASE
 from tests.webapp.databases import audit_settings
-from webapp import audit, registry_csv
-from webapp.errors import RegistryError
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Policy, PolicyStatus, Representation
-from webapp.verification import verify_scan
+from webapp.registry import audit, bulk_import
+from webapp.registry.errors import RegistryError
+from webapp.registry.verification import verify_scan
 
-HEADER = ",".join(registry_csv.COLUMNS)
+HEADER = ",".join(bulk_import.COLUMNS)
 ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = [
@@ -56,7 +56,7 @@ def counts() -> tuple[int, ...]:
 
 def test_bad_rows_are_reported_and_good_rows_load(registry: Flask, tmp_path: Path) -> None:
     lines = [GOOD[0], BAD[0][0], GOOD[1], BAD[1][0], BAD[2][0], BAD[3][0], GOOD[2], BAD[4][0], BAD[5][0]]
-    report = registry_csv.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
+    report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
     assert (report.created, report.linked) == (3, 1)
     reported = {error.line: error.reason for error in report.errors}
     assert sorted(reported) == [3, 5, 6, 7, 9, 10]  # the header is line 1
@@ -70,10 +70,10 @@ def test_bad_rows_are_reported_and_good_rows_load(registry: Flask, tmp_path: Pat
 
 def test_importing_the_same_file_again_changes_nothing(registry: Flask, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "registry.csv", [*GOOD, BAD[0][0]])
-    registry_csv.import_csv(path, "test", now=NOW)
+    bulk_import.import_csv(path, "test", now=NOW)
     before = counts()
     texts = set(db.session.scalars(select(IssuedCode.text)))
-    again = registry_csv.import_csv(path, "test", now=NOW)
+    again = bulk_import.import_csv(path, "test", now=NOW)
     assert (again.created, again.updated, again.unchanged, again.linked) == (0, 0, 3, 0)
     assert len(again.errors) == 1
     assert counts() == before
@@ -81,23 +81,23 @@ def test_importing_the_same_file_again_changes_nothing(registry: Flask, tmp_path
 
 
 def test_a_changed_row_updates_and_reissues(registry: Flask, tmp_path: Path) -> None:
-    registry_csv.import_csv(write_csv(tmp_path / "a.csv", GOOD), "test", now=NOW)
+    bulk_import.import_csv(write_csv(tmp_path / "a.csv", GOOD), "test", now=NOW)
     old = db.session.scalar(select(IssuedCode.text).join(Person).where(Person.enp == "7700000000000016"))
     renamed = GOOD[0].replace("Иванова", "Петрова")
-    report = registry_csv.import_csv(write_csv(tmp_path / "b.csv", [renamed, *GOOD[1:]]), "test", now=NOW)
+    report = bulk_import.import_csv(write_csv(tmp_path / "b.csv", [renamed, *GOOD[1:]]), "test", now=NOW)
     assert (report.updated, report.unchanged) == (1, 2)
     assert verify_scan(old, now=NOW).verdict is Verdict.SUPERSEDED
 
 
 def test_export_imports_back_unchanged(registry: Flask, tmp_path: Path) -> None:
-    registry_csv.import_csv(write_csv(tmp_path / "a.csv", GOOD), "test", now=NOW)
+    bulk_import.import_csv(write_csv(tmp_path / "a.csv", GOOD), "test", now=NOW)
     exported = tmp_path / "export.csv"
     with exported.open("w", encoding="utf-8") as out:
-        assert registry_csv.export_csv(out) == 3
+        assert bulk_import.export_csv(out) == 3
     rows = list(csv.DictReader(exported.open(encoding="utf-8")))
     assert rows[1]["representative_enp"] == "7700000000000016"
     before = counts()
-    report = registry_csv.import_csv(exported, "test", now=NOW)
+    report = bulk_import.import_csv(exported, "test", now=NOW)
     assert (report.unchanged, report.errors) == (3, [])
     assert counts() == before
 
@@ -106,13 +106,13 @@ def test_a_missing_header_column_stops_the_import(registry: Flask, tmp_path: Pat
     path = tmp_path / "bad.csv"
     path.write_text("enp,surname\n7700000000000016,Иванова\n", encoding="utf-8")
     with pytest.raises(RegistryError, match="snils"):
-        registry_csv.import_csv(path, "test", now=NOW)
+        bulk_import.import_csv(path, "test", now=NOW)
 
 
 def generated_csv(path: Path, count: int) -> Path:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(registry_csv.COLUMNS)
+        writer.writerow(bulk_import.COLUMNS)
         for index, person in enumerate(sample_people(count, seed=5)):
             name = person.name
             writer.writerow(
@@ -175,7 +175,7 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes(
     assert 0 < loaded < 20_000, "the import was killed midway"
     assert loaded % 500 == 0, "only whole batches were committed"
     consistent()
-    report = registry_csv.import_csv(path, "test", now=NOW)
+    report = bulk_import.import_csv(path, "test", now=NOW)
     assert report.created == 20_000 - loaded
     assert report.unchanged == loaded
     assert db.session.scalar(select(func.count(Person.id))) == 20_000

@@ -17,7 +17,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 
 from tests.webapp.conftest import make_app
 from tests.webapp.pages import csrf
-from webapp.batched_limit import BatchedFixedWindow, parsed
+from webapp.db.shared_counts import BatchedFixedWindow, parsed
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 #: Nothing listens here: a Redis that is down.
@@ -98,7 +98,7 @@ def test_one_worker_with_memory_storage_counts_exactly() -> None:
 
 def test_with_redis_down_each_worker_limits_by_its_own_count(caplog: pytest.LogCaptureFixture) -> None:
     worker = workers_counting(storage_from_string(DOWN_URL), "20 per minute", workers=1)[0]
-    with caplog.at_level(logging.WARNING, logger="webapp.batched_limit"):
+    with caplog.at_level(logging.WARNING, logger="webapp.db.shared_counts"):
         assert admitted([worker], 25) == 20, "no exception, and the limit still holds in the worker"
     assert "rate-limit storage unavailable" in caplog.text
     assert "token:a" not in caplog.text

@@ -7,10 +7,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.webapp.pages import PASSWORD
-from webapp import accounts
+from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import Role, User
-from webapp.transactions import atomic
+from webapp.registry import accounts
 
 
 class Boom(Exception):

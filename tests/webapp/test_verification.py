@@ -16,10 +16,19 @@ from policy_codes.base45 import b45decode, b45encode
 from signing import KeyRing, sign1
 from tests.test_legacy import type_02
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
-from webapp import accounts, database, key_admin, keystore, lifecycle, single_reads
-from webapp.codes import live_code
+from webapp.db import engines, prepared_reads
 from webapp.extensions import db
-from webapp.verification import _REGISTRY_ROW, SHOWN_LEGACY, SHOWN_LIVE, SHOWN_NUMBER, SHOWN_STATIC, verify_scan
+from webapp.registry import accounts, lifecycle
+from webapp.registry.codes import live_code
+from webapp.registry.keys import keystore, rotation
+from webapp.registry.verification import (
+    _REGISTRY_ROW,
+    SHOWN_LEGACY,
+    SHOWN_LIVE,
+    SHOWN_NUMBER,
+    SHOWN_STATIC,
+    verify_scan,
+)
 
 ENP = str(person_data().enp)
 
@@ -95,7 +104,7 @@ def test_compromised_key_then_mass_reissue(registry: Flask) -> None:
     other = register(person_data("770000000000004", "Петров", "Алексей")).text
     kid = keystore.signing_key("77001", NOW).kid.hex()
     progress: list[tuple[int, int]] = []
-    assert key_admin.mark_compromised(kid, "test", progress=lambda done, total: progress.append((done, total))) == 2
+    assert rotation.mark_compromised(kid, "test", progress=lambda done, total: progress.append((done, total))) == 2
     assert progress[-1] == (2, 2)
     assert verify_scan(old, now=NOW).verdict is Verdict.KEY_COMPROMISED
     assert verify_scan(other, now=NOW).verdict is Verdict.KEY_COMPROMISED
@@ -146,7 +155,7 @@ def test_russian_layout_scan(registry: Flask) -> None:
 
 
 def test_a_number_never_claims_a_checked_signature(registry: Flask) -> None:
-    from webapp.verification import message
+    from webapp.registry.verification import message
 
     code = register()
     by_number = verify_scan(ENP, now=NOW)
@@ -158,7 +167,7 @@ def test_a_number_never_claims_a_checked_signature(registry: Flask) -> None:
 
 
 def kept_connection() -> object:
-    with database.reads_connection() as connection:
+    with engines.reads_connection() as connection:
         return connection.connection.driver_connection
 
 
@@ -169,7 +178,7 @@ def skip_unless_postgresql(reason: str) -> None:
 
 
 def test_reads_keep_their_connection_and_see_every_commit(registry: Flask) -> None:
-    """The kept connection (webapp/database.py) holds no transaction open: a revocation shows at once."""
+    """The kept connection (webapp/engines.py) holds no transaction open: a revocation shows at once."""
     code = register()
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
     kept = kept_connection()
@@ -179,7 +188,7 @@ def test_reads_keep_their_connection_and_see_every_commit(registry: Flask) -> No
 
 
 def test_a_read_whose_driver_connection_failed_is_read_again_on_a_fresh_one(registry: Flask) -> None:
-    """Reads run on the driver's own cursor (webapp/single_reads.py): its error must still drop the connection."""
+    """Reads run on the driver's own cursor (webapp/prepared_reads.py): its error must still drop the connection."""
     code = register()
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
     broken = kept_connection()
@@ -191,7 +200,7 @@ def test_a_read_whose_driver_connection_failed_is_read_again_on_a_fresh_one(regi
 def test_other_threads_give_their_reads_connection_back(registry: Flask) -> None:
     """The development server starts a thread per request: none may keep a connection."""
     code = register()
-    pool = db.engines[database.READS_BIND].pool
+    pool = db.engines[engines.READS_BIND].pool
     verify_scan(code.text, now=NOW)  # the main thread's kept connection
     checked_out = pool.checkedout()
     verdicts = []
@@ -210,7 +219,7 @@ def test_other_threads_give_their_reads_connection_back(registry: Flask) -> None
 
 
 def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
-    """On PostgreSQL the reads run through libpq with psycopg's loaders (webapp/single_reads.py): their rows,
+    """On PostgreSQL the reads run through libpq with psycopg's loaders (webapp/prepared_reads.py): their rows,
     types included, must be the ones SQLAlchemy's own execution gives, and on the kept connection: a read
     that failed would have been read again through SQLAlchemy on another."""
     code = register()
@@ -225,9 +234,9 @@ def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
     kept = kept_connection()
     for _ in range(2):  # the first read of each prepares it, the second runs it prepared
         for statement, parameters in reads:
-            with database.reads_connection() as connection:
+            with engines.reads_connection() as connection:
                 expected = connection.execute(statement, parameters).first()
-            row = single_reads.first_row(statement, parameters)
+            row = prepared_reads.first_row(statement, parameters)
             assert row == expected
             assert [type(value) for value in row or ()] == [type(value) for value in expected or ()]
             assert row is None or row._fields == expected._fields
@@ -237,10 +246,10 @@ def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
 def test_prepared_statements_are_the_engines_sql(registry: Flask) -> None:
     """They are compiled by a dialect of their own, for libpq's `$1`: apart from that, the SQL must not differ."""
     skip_unless_postgresql("only PostgreSQL prepares statements")
-    with database.reads_connection() as connection:
+    with engines.reads_connection() as connection:
         dialect = connection.dialect
     for statement in (_REGISTRY_ROW, accounts._LIVE_TOKEN):
-        prepared = single_reads._Compiled.of(statement, dialect).compiled
+        prepared = prepared_reads._Compiled.of(statement, dialect).compiled
         expected = statement.compile(dialect=dialect).string
         for number, name in enumerate(prepared.positiontup or (), start=1):
             expected = expected.replace(f"%({name})s", f"${number}")

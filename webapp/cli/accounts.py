@@ -1,9 +1,9 @@
 import click
 
-from webapp import accounts as service
 from webapp.cli import actor
 from webapp.cli.group import group
 from webapp.models import MAX_ID, Role
+from webapp.registry import accounts as service
 
 users = group("users", "Учётные записи.")
 tokens = group("tokens", "API-токены клиник.")

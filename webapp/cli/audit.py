@@ -3,10 +3,10 @@ from pathlib import Path
 
 import click
 
-from webapp import audit as service
 from webapp.cli.group import group
+from webapp.registry import audit as service
 
-audit = group("audit", "Журнал аудита (webapp/audit.py).")
+audit = group("audit", "Журнал аудита (webapp/registry/audit.py).")
 
 #: More lines than this say nothing new: a changed AUDIT_KEY fails every entry.
 SHOWN = 20

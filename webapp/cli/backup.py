@@ -2,10 +2,10 @@ from pathlib import Path
 
 import click
 
-from webapp import audit
-from webapp import backup as service
 from webapp.cli.group import group
 from webapp.extensions import db
+from webapp.ops import backup as service
+from webapp.registry import audit
 
 backup = group("backup", "Резервные копии базы (docs/operations.md).")
 

@@ -1,9 +1,9 @@
 import click
 
-from webapp import lifecycle
 from webapp.cli import actor
 from webapp.cli.group import group
-from webapp.errors import RegistryError
+from webapp.registry import lifecycle
+from webapp.registry.errors import RegistryError
 
 codes = group("codes", "Коды полисов.")
 

@@ -1,8 +1,8 @@
 import click
 from flask.cli import with_appcontext
 
-from webapp import demo as demo_data
 from webapp.cli.group import RegistryCommand
+from webapp.ops import demo as demo_data
 
 
 @click.command("demo", cls=RegistryCommand)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from policy_codes import InvalidValue
 from signing import SigningError
-from webapp.errors import RegistryError
+from webapp.registry.errors import RegistryError
 
 
 class CleanErrors:

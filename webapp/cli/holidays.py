@@ -3,11 +3,11 @@ from datetime import datetime
 import click
 from sqlalchemy import select
 
-from webapp import holidays_admin
 from webapp.cli import actor
 from webapp.cli.group import group
 from webapp.extensions import db
 from webapp.models import Holiday
+from webapp.registry import public_holidays
 
 holidays = group("holidays", "Праздничные нерабочие дни (для сроков временных свидетельств).")
 
@@ -17,7 +17,7 @@ holidays = group("holidays", "Праздничные нерабочие дни (
 @click.argument("name", default="")
 def add(day: datetime, name: str) -> None:
     """Добавить нерабочий праздничный день (ГГГГ-ММ-ДД)."""
-    if holidays_admin.add_holiday(day.date(), name, actor()):
+    if public_holidays.add_holiday(day.date(), name, actor()):
         click.echo(f"Добавлен {day:%Y-%m-%d}")
     else:
         click.echo(f"{day:%Y-%m-%d} уже в списке")
@@ -33,5 +33,5 @@ def list_holidays() -> None:
 @click.argument("year", type=click.IntRange(2000, 2100))
 def seed(year: int) -> None:
     """Внести фиксированные праздники года (ТК РФ, ст. 112)."""
-    added = holidays_admin.seed_year(year, actor())
+    added = public_holidays.seed_year(year, actor())
     click.echo(f"{year}: добавлено дней: {added}")

@@ -5,11 +5,11 @@ from collections.abc import Callable
 import click
 from sqlalchemy import func, select
 
-from webapp import key_admin, publication
 from webapp.cli import actor
 from webapp.cli.group import group
 from webapp.extensions import db
 from webapp.models import CodeStatus, IssuedCode, SigningKeyRecord
+from webapp.registry.keys import publication, rotation
 
 keys = group("keys", "Ключи подписи.")
 
@@ -40,7 +40,7 @@ def registry_jwks() -> None:
 @click.option("--insurer", "insurer_code", required=True, help="Код СМО.")
 def rotate(insurer_code: str) -> None:
     """Новый ключ СМО; прежний выводится из подписи, но проверяет выданные им коды."""
-    record = key_admin.rotate(insurer_code, actor())
+    record = rotation.rotate(insurer_code, actor())
     click.echo(f"Новый ключ {record.kid} для СМО {insurer_code}")
 
 
@@ -62,7 +62,7 @@ def _reissue_with_progress(action: Callable[..., int], kid: str) -> int:
 @click.argument("kid")
 def compromised(kid: str) -> None:
     """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды."""
-    count = _reissue_with_progress(key_admin.mark_compromised, kid)
+    count = _reissue_with_progress(rotation.mark_compromised, kid)
     click.echo(f"Ключ {kid} скомпрометирован, перевыпущено кодов: {count}")
 
 
@@ -70,5 +70,5 @@ def compromised(kid: str) -> None:
 @click.argument("kid")
 def resume_reissue(kid: str) -> None:
     """Довести прерванный перевыпуск по скомпрометированному ключу."""
-    count = _reissue_with_progress(key_admin.resume_reissue, kid)
+    count = _reissue_with_progress(rotation.resume_reissue, kid)
     click.echo(f"Перевыпущено кодов: {count}")

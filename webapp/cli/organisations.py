@@ -1,8 +1,8 @@
 import click
 
-from webapp import organisations as service
 from webapp.cli import actor
 from webapp.cli.group import group
+from webapp.registry import organisations as service
 
 regions = group("regions", "Регионы.")
 insurers = group("insurers", "Страховые медицинские организации (СМО).")

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import click
 
-from webapp import private_files, registry_csv
+from webapp import private_files
 from webapp.cli import actor
 from webapp.cli.group import group
+from webapp.registry import bulk_import
 
 registry = group("registry", "Импорт и экспорт реестра застрахованных (CSV).")
 
@@ -14,9 +15,9 @@ registry = group("registry", "Импорт и экспорт реестра за
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_file(file: Path) -> None:
     """Загрузить CSV реестра. Ошибочные строки показываются, остальные загружаются."""
-    total = registry_csv.count_lines(file)
+    total = bulk_import.count_lines(file)
     with click.progressbar(length=total, label="Импорт", show_pos=True, file=sys.stderr) as bar:
-        report = registry_csv.import_csv(file, actor(), progress=bar.update)
+        report = bulk_import.import_csv(file, actor(), progress=bar.update)
     for error in report.errors:
         click.echo(str(error), err=True)
     click.echo(
@@ -32,12 +33,12 @@ def import_file(file: Path) -> None:
 def export_file(file: Path) -> None:
     """Выгрузить реестр в CSV (по умолчанию в стандартный вывод). Файл читает только его владелец."""
     if str(file) == "-":
-        count = registry_csv.export_csv(click.get_text_stream("stdout"))
+        count = bulk_import.export_csv(click.get_text_stream("stdout"))
     else:
         try:
             out = open(file, "w", encoding="utf-8", opener=private_files.opener)  # noqa: SIM115 -- closed below
         except OSError as error:
             raise click.ClickException(f"Не удалось открыть {file}: {error.strerror}") from error
         with out:
-            count = registry_csv.export_csv(out)
+            count = bulk_import.export_csv(out)
     click.echo(f"Выгружено: {count}", err=True)

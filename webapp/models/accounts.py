@@ -43,12 +43,12 @@ class User(UserMixin, db.Model):
         return self.active
 
 
-#: `Ivanova` and `ivanova` are one login (webapp/accounts.py), whoever writes first.
+#: `Ivanova` and `ivanova` are one login (webapp/registry/accounts.py), whoever writes first.
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class LoginSession(db.Model):
-    """One browser's login (webapp/login_sessions.py). Its cookie carries a random id; only the id's
+    """One browser's login (webapp/registry/login_sessions.py). Its cookie carries a random id; only the id's
     SHA-256 is stored, so a copy of the database opens no session."""
 
     __tablename__ = "login_sessions"

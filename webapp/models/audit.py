@@ -9,7 +9,7 @@ from webapp.extensions import db
 
 
 class AuditEntry(db.Model):
-    """One change: who, when, what and why. Append-only, hash-chained under AUDIT_KEY (webapp/audit.py).
+    """One change: who, when, what and why. Append-only, hash-chained under AUDIT_KEY (webapp/registry/audit.py).
 
     `prev_hash` is unique, so two writers racing for the chain's head cannot
     both append after it: one of them fails and retries.

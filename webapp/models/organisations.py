@@ -32,7 +32,8 @@ class Insurer(db.Model):
     region: Mapped[Region | None] = relationship()
 
 
-#: Number look-ups a clinic may make in a Moscow day until the registry operator raises it (webapp/clinic_checks.py).
+#: Number look-ups a clinic may make in a Moscow day until the registry operator raises it
+#: (webapp/registry/clinic_checks.py).
 DEFAULT_LOOK_UP_CEILING = 2000
 
 

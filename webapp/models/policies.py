@@ -126,7 +126,7 @@ class ClinicCheck(db.Model):
     """One verification at a clinic's desk: time, verdict and a masked number, nothing else."""
 
     __tablename__ = "clinic_checks"
-    #: A clinic's number look-ups of one day, counted against its ceiling (webapp/clinic_checks.py).
+    #: A clinic's number look-ups of one day, counted against its ceiling (webapp/registry/clinic_checks.py).
     __table_args__ = (Index("ix_clinic_checks_clinic_shown_at", "clinic_id", "shown", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

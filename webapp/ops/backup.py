@@ -1,0 +1,127 @@
+"""Backups of the whole database: SQLite through its online backup API, PostgreSQL through pg_dump/pg_restore.
+
+A backup is one file, read from a consistent snapshot while the app keeps serving. A restore
+replaces the database in one transaction, so a failed restore leaves it as it was, and it refuses
+to overwrite a database that holds data unless forced.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from contextlib import closing
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, literal, select, table
+from sqlalchemy.engine import URL
+
+from webapp import private_files
+from webapp.registry.errors import RegistryError
+
+
+class BackupError(RegistryError):
+    """A backup or restore that cannot be done; the message says why, in Russian."""
+
+
+def create(engine: Engine, target: Path) -> None:
+    """Write a backup of the database behind `engine` to `target` (a new file, complete or absent)."""
+    if target.exists():
+        raise BackupError(f"Файл {target} уже есть: выберите другое имя")
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        private_files.create_empty(partial)  # it holds the whole registry: SQLite and pg_dump write into it
+        if engine.dialect.name == "sqlite":
+            _sqlite_copy(_sqlite_file(engine.url), partial, single_file=True)
+        elif engine.dialect.name == "postgresql":
+            _run("pg_dump", ["--format=custom", "--file", str(partial)], engine.url)
+        else:
+            raise BackupError(f"Резервное копирование для {engine.dialect.name} не поддерживается")
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def restore(engine: Engine, source: Path, *, force: bool = False) -> None:
+    """Replace the database behind `engine` with the backup in `source`."""
+    if engine.dialect.name == "sqlite":
+        _check_sqlite_backup(source)
+    elif engine.dialect.name == "postgresql":
+        _run("pg_restore", ["--list", str(source)], None, refused=f"{source} не копия pg_dump -Fc")
+    else:
+        raise BackupError(f"Восстановление для {engine.dialect.name} не поддерживается")
+    if not force and holds_data(engine):
+        raise BackupError("База не пуста: восстановление заменит все её данные. Если это и нужно, добавьте --force")
+    engine.dispose()  # our own pooled connections hold nothing while the database is replaced
+    if engine.dialect.name == "sqlite":
+        _sqlite_copy(source, _sqlite_file(engine.url), single_file=False)
+    else:
+        options = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
+        _run("pg_restore", [*options, str(source)], engine.url)
+
+
+def holds_data(engine: Engine) -> bool:
+    """True when any table but Alembic's own has a row."""
+    tables = [name for name in inspect(engine).get_table_names() if name != "alembic_version"]
+    with engine.connect() as connection:
+        return any(connection.execute(select(literal(1)).select_from(table(name)).limit(1)).first() for name in tables)
+
+
+def _sqlite_file(url: URL) -> Path:
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        raise BackupError("База SQLite должна быть файлом на диске")
+    path = Path(url.database)
+    if not path.is_file():
+        raise BackupError(f"Файла базы {path} нет: выполните `flask --app webapp db upgrade`")
+    return path
+
+
+def _sqlite_copy(source: Path, target: Path, *, single_file: bool) -> None:
+    """Page by page through SQLite's backup API: a consistent snapshot, and writers go on meanwhile.
+
+    Into the live database it is one write transaction: readers see the old database or the new one.
+    """
+    try:
+        with (
+            closing(sqlite3.connect(source, timeout=30)) as reader,
+            closing(sqlite3.connect(target, timeout=30)) as writer,
+        ):
+            reader.backup(writer)
+            if single_file:
+                writer.execute("PRAGMA journal_mode = DELETE")  # no -wal file beside the backup
+    except sqlite3.Error as error:
+        raise BackupError(f"SQLite: {error}") from error
+
+
+def _check_sqlite_backup(source: Path) -> None:
+    try:
+        with closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as backup:
+            status = backup.execute("PRAGMA quick_check").fetchone()[0]
+            schema = backup.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone()
+    except sqlite3.Error as error:
+        raise BackupError(f"{source} не копия базы SQLite: {error}") from error
+    if status != "ok" or schema is None:
+        raise BackupError(f"{source} не копия базы реестра или повреждён ({status})")
+
+
+def _run(tool: str, arguments: list[str], url: URL | None, refused: str = "") -> None:
+    """Run a PostgreSQL client tool against `url`; the password goes by environment, never the command line."""
+    program = shutil.which(tool)
+    if program is None:
+        raise BackupError(
+            f"{tool} не найден: установите клиент PostgreSQL той же версии, что сервер, или новее "
+            "(Debian: postgresql-client)"
+        )
+    environment = dict(os.environ)
+    command = [program, *arguments]
+    if url is not None:
+        if url.password:
+            environment["PGPASSWORD"] = str(url.password)
+        libpq = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+        command[1:1] = ["--dbname", libpq]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["без сообщения"])[-1]
+        raise BackupError(refused or f"{tool} завершился с ошибкой: {said}")

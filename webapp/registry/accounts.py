@@ -1,0 +1,239 @@
+"""Users and API tokens: creation, password checks, token look-up."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import secrets
+import time
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import Select, bindparam, func, select
+
+from webapp.db import prepared_reads
+from webapp.db.transactions import atomic
+from webapp.extensions import db
+from webapp.models import ApiToken, Clinic, Person, Role, User
+from webapp.registry import audit, lifecycle, login_sessions
+from webapp.registry.errors import NotFound, RegistryError
+
+MIN_PASSWORD_LENGTH = 10
+#: A login: ASCII letters, digits, dots, hyphens and underscores, a letter or a digit first, kept in small
+#: letters. No letters of other scripts that look like Latin ones, nothing invisible or right-to-left, and
+#: `Ivanova` and `ivanova` are one login.
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+USERNAME_RULE = "Логин — до 80 латинских букв, цифр, точек, дефисов и подчёркиваний; первый знак — буква или цифра"
+TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
+#: How long a worker trusts a token it found live without asking the database again (API_TOKEN_TRUST_SECONDS).
+#: A revocation takes effect at once on the worker that made it, and within this time on every other.
+TOKEN_TRUST_SECONDS = 10.0
+
+
+_DEFAULTS = PasswordHasher()
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's defaults; tests may lower the cost (ARGON2_TIME_COST, ARGON2_MEMORY_KIB)."""
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config.get("ARGON2_TIME_COST", _DEFAULTS.time_cost),
+        memory_cost=config.get("ARGON2_MEMORY_KIB", _DEFAULTS.memory_cost),
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_matches(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    """A hash of no one's password, made at the cost real ones are made at."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(secrets.token_urlsafe(16))
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with this login and password, or None.
+
+    Every attempt costs one argon2 verification: an unknown or disabled login is checked against a
+    dummy hash, so the time a refusal takes does not tell which logins exist.
+    """
+    user = db.session.scalar(_by_username(username.strip()))
+    if user is None or not user.active:
+        hasher = _hasher()
+        _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), password)
+        return None
+    return user if password_matches(user, password) else None
+
+
+def _by_username(username: str) -> Select[tuple[User]]:
+    """Logins compare without regard to case, as the database folds it on both sides (its unique index
+    on lower(username) does the same)."""
+    return select(User).where(func.lower(User.username) == func.lower(username))
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise RegistryError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} знаков")
+
+
+def clinic_by_code(code: str) -> Clinic:
+    clinic = db.session.scalar(select(Clinic).where(Clinic.code == code))
+    if clinic is None:
+        raise NotFound(f"Клиника с кодом {code} не найдена")
+    return clinic
+
+
+@atomic
+def create_user(
+    username: str,
+    password: str,
+    role: Role,
+    actor: str,
+    *,
+    insurer_code: str | None = None,
+    clinic_code: str | None = None,
+    enp: str | None = None,
+) -> User:
+    """A login. Insurer staff need an insurer, clinic staff a clinic, a citizen their ЕНП."""
+    username = username.strip()
+    if not username:
+        raise RegistryError("Укажите имя пользователя")
+    if not _USERNAME.fullmatch(username):
+        raise RegistryError(USERNAME_RULE)
+    username = username.lower()
+    check_new_password(password)
+    if db.session.scalar(_by_username(username)):
+        raise RegistryError(f"Пользователь {username} уже есть")
+    needs = {Role.INSURER: insurer_code, Role.CLINIC: clinic_code, Role.CITIZEN: enp}
+    if role in needs and not needs[role]:
+        raise RegistryError(
+            {Role.INSURER: "Укажите СМО", Role.CLINIC: "Укажите клинику", Role.CITIZEN: "Укажите ЕНП"}[role]
+        )
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        insurer=lifecycle.insurer_by_code(insurer_code) if role is Role.INSURER and insurer_code else None,
+        clinic=clinic_by_code(clinic_code) if role is Role.CLINIC and clinic_code else None,
+        person=_person_without_account(enp) if role is Role.CITIZEN and enp else None,
+        created_at=datetime.now(UTC),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "create_user", "user", username, details={"role": str(role)})
+    return user
+
+
+def require_no_account(person: Person) -> None:
+    if db.session.scalar(select(User.id).where(User.person_id == person.id)):
+        raise RegistryError("У застрахованного уже есть учётная запись")
+
+
+def _person_without_account(enp: str) -> Person:
+    """The person, locked, so two activations (or a login made while one runs) cannot both succeed."""
+    person = lifecycle.person_by_enp(enp, lock=True)
+    require_no_account(person)
+    return person
+
+
+def hash_token(token: str) -> str:
+    """What the registry keeps of a token (SHA-256), and what its rate limit is counted under."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@atomic
+def create_token(clinic_code: str, name: str, actor: str) -> tuple[ApiToken, str]:
+    """A new bearer token for a clinic system. The token itself is shown once and never stored."""
+    clinic = clinic_by_code(clinic_code)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(clinic=clinic, name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
+    db.session.add(record)
+    db.session.flush()
+    audit.record(actor, "create_token", "clinic", clinic.code, details={"token_id": record.id, "name": name})
+    return record, token
+
+
+@atomic
+def revoke_token(token_id: int, actor: str) -> ApiToken:
+    record = db.session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound(f"Токен {token_id} не найден")
+    if record.revoked_at is None:
+        record.revoked_at = datetime.now(UTC)
+        audit.record(actor, "revoke_token", "clinic", record.clinic.code, details={"token_id": token_id})
+    _trusted_tokens().pop(record.token_hash, None)
+    return record
+
+
+#: An indexed look-up: a plain statement, built once (no ORM objects on the hot path).
+_LIVE_TOKEN = select(ApiToken.id).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+
+
+def _trusted_tokens() -> dict[str, float]:
+    """This worker's live tokens: token hash → the monotonic time until which it is trusted unasked."""
+    return current_app.extensions.setdefault("trusted_api_tokens", {})
+
+
+def token_is_live(token: str) -> bool:
+    """Whether a clinic system's bearer token exists and was not revoked.
+
+    A busy clinic system sends many requests a second; each worker asks the database about its token
+    once per API_TOKEN_TRUST_SECONDS instead of on every request. Only live tokens are remembered.
+    """
+    token_hash = hash_token(token)
+    trusted = _trusted_tokens()
+    now = time.monotonic()
+    if trusted.get(token_hash, 0.0) > now:
+        return True
+    live = prepared_reads.first_row(_LIVE_TOKEN, {"token_hash": token_hash}) is not None
+    if live:
+        trusted[token_hash] = now + current_app.config.get("API_TOKEN_TRUST_SECONDS", TOKEN_TRUST_SECONDS)
+    else:
+        trusted.pop(token_hash, None)
+    return live
+
+
+@atomic
+def set_active(user_id: int, active: bool, actor: str) -> User:
+    """Let a login in, or keep it out: a disabled login's sessions end for good (enabling it again
+    brings none back)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Пользователь {user_id} не найден")
+    if not active:
+        login_sessions.end_all(user.id)
+    if user.active != active:
+        user.active = active
+        audit.record(actor, "enable_user" if active else "disable_user", "user", user.username)
+    return user
+
+
+@atomic
+def change_password(user_id: int, current: str, new: str, actor: str) -> User:
+    """The user's own password change: the current password first. Every session of the login ends,
+    this browser's too (the caller starts it a new one), so no copy of any of its cookies stays live."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"Пользователь {user_id} не найден")
+    if not password_matches(user, current):
+        raise RegistryError("Текущий пароль неверен")
+    check_new_password(new)
+    user.password_hash = hash_password(new)
+    login_sessions.end_all(user.id)
+    audit.record(actor, "change_password", "user", user.username)
+    return user

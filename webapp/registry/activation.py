@@ -1,0 +1,87 @@
+"""Citizens open their own accounts with a one-time code their insurer hands them.
+
+The code is short enough to read out or print on a slip (8 letters and digits,
+without look-alikes), valid for a week, used once, and stored only as a keyed hash.
+Issuing a new code voids the person's earlier unused ones.
+
+A code has 40 bits: anyone holding a plain hash of it (a copy of the database or a
+backup) could try them all in minutes. So the registry keeps HMAC-SHA256 of the
+code under a key derived from SECRET_KEY, which is not in the database. Changing
+SECRET_KEY voids every unused code (the insurer issues new ones); codes issued
+before the keyed hash, stored as plain SHA-256, no longer match anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from webapp.db.transactions import atomic
+from webapp.extensions import db
+from webapp.models import ActivationCode, Role, User
+from webapp.registry import accounts, audit, lifecycle
+from webapp.registry.errors import RegistryError
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+CODE_LENGTH = 8
+CODE_LIFETIME = timedelta(days=7)
+#: One message for every way an activation can fail, so it tells nothing about which part was wrong.
+REJECTED = "ЕНП или код активации не подходят, или срок кода истёк"
+
+
+#: What the key for codes is derived under: the same SECRET_KEY also signs session cookies.
+_KEY_PURPOSE = b"oms-activation-code"
+
+
+def _hash(code: str) -> str:
+    secret = current_app.config["SECRET_KEY"]
+    key = hmac.new(secret if isinstance(secret, bytes) else secret.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
+    return hmac.new(key, normalise(code).encode("ascii", "ignore"), hashlib.sha256).hexdigest()
+
+
+def normalise(code: str) -> str:
+    """What the person typed, without spaces or dashes, in capitals."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def display(code: str) -> str:
+    """XXXX-XXXX, easier to read out."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+@atomic
+def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | None = None) -> str:
+    """A new one-time activation code for one of the insurer's people; shown once, never stored."""
+    moment = now or datetime.now(UTC)
+    person = lifecycle.person_by_enp(enp, scope, lock=True)
+    accounts.require_no_account(person)
+    db.session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.person_id == person.id, ActivationCode.used_at.is_(None))
+        .values(expires_at=moment)
+    )
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    db.session.add(
+        ActivationCode(person=person, code_hash=_hash(code), created_at=moment, expires_at=moment + CODE_LIFETIME)
+    )
+    audit.record(actor, "issue_activation_code", "person", enp, at=moment)
+    return code
+
+
+@atomic
+def activate(enp: str, code: str, username: str, password: str, now: datetime | None = None) -> User:
+    """The person's own account, if the code is theirs, unused and in date."""
+    moment = now or datetime.now(UTC)
+    record = db.session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash(code)).with_for_update())
+    if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
+        raise RegistryError(REJECTED)
+    record.used_at = moment
+    actor = f"citizen:{username.strip().lower()}"  # the login as it is stored
+    user = accounts.create_user(username, password, Role.CITIZEN, actor, enp=record.person.enp)
+    audit.record(f"citizen:{user.username}", "activate", "person", record.person.enp, at=moment)
+    return user

@@ -1,0 +1,204 @@
+"""A clinic's checks: how many number look-ups its desks may make, and the history each check leaves.
+
+A typed ЕНП, the Code128 of one or a 2011 paper barcode is answered with the registry's name and birth date
+for a number the clerk did not have to hold in a signed code, so one clinic login could walk the registry with
+them. These number look-ups are limited per login and per clinic each minute, and per clinic each Moscow day by
+a ceiling the registry operator sets. A signed code only shows what it already carries: it counts only towards
+a loose limit on all of one login's scans, so that no login floods the server, and a queue of signed codes is
+never stopped by the number limits.
+
+The minute limits are counted in the limiter's storage (Redis across workers), as the API's limit is
+(webapp/db/shared_counts.py): windows aligned to the clock, and an outage of the storage locks no clinic out. The
+day is counted in the clinic's own history of checks, against its ceiling.
+
+A refusal is decided before anything is looked up: it says nothing about the number, and it is not a check.
+The audit log notes a limit the first time it refuses in a window, never once per refused request: for the
+minute windows the storage decides which worker was first, for the day the clinic's row does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+from flask import current_app
+from limits import RateLimitItem
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+
+from policy_codes import Verdict
+from policy_codes.codec import MOSCOW
+from webapp.config import LOOK_UP_LIMITS
+from webapp.db.shared_counts import BatchedFixedWindow, counts_in, parsed
+from webapp.db.transactions import atomic
+from webapp.extensions import db, limiter
+from webapp.models import Clinic, ClinicCheck, User
+from webapp.registry import audit
+from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.lifecycle import today_in_moscow
+from webapp.registry.verification import SHOWN_LEGACY, SHOWN_NUMBER, VerificationResult
+
+LIMIT_ACTION = "look_up_limit_reached"
+MAX_CEILING = 10_000_000
+_CEILING = re.compile(r"[0-9]{1,8}")
+
+
+class Limit(StrEnum):
+    USER_SCANS = "user_scans"
+    USER_NUMBERS = "user_number_look_ups"
+    CLINIC_NUMBERS = "clinic_number_look_ups"
+    CLINIC_DAY = "clinic_daily_ceiling"
+
+
+#: The setting of each minute limit (webapp/config.py).
+_SETTINGS = {
+    Limit.USER_SCANS: "CLINIC_SCANS_PER_USER",
+    Limit.USER_NUMBERS: "CLINIC_NUMBER_LOOK_UPS_PER_USER",
+    Limit.CLINIC_NUMBERS: "CLINIC_NUMBER_LOOK_UPS_PER_CLINIC",
+}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    limit: Limit
+    #: The limit's count a window, or the clinic's ceiling.
+    allowed: int
+    #: Seconds until the window ends and the look-up may be tried again.
+    retry_after: int
+
+
+def admit(user: User, number_look_up: bool) -> Refusal | None:
+    """Count one scan of a clinic login, before anything is looked up: None if it may go ahead.
+
+    The minute windows follow the limiter's clock; the day is the Moscow day of the checks' own timestamps.
+    """
+    now = time.time()
+    refusal = _count(Limit.USER_SCANS, user, f"user:{user.id}", now)
+    if refusal is not None or not number_look_up:
+        return refusal
+    clinic = user.clinic
+    assert clinic is not None, "a clinic login belongs to a clinic"
+    day = today_in_moscow(datetime.now(UTC))
+    if clinic.ceiling_reached_on == day:  # refused until midnight: nothing more to count
+        return _until_midnight(clinic)
+    refusal = _count(Limit.USER_NUMBERS, user, f"user:{user.id}", now) or _count(
+        Limit.CLINIC_NUMBERS, user, f"clinic:{clinic.id}", now
+    )
+    if refusal is not None:
+        return refusal
+    if number_look_ups(clinic.id, day) < clinic.daily_look_up_ceiling:
+        return None
+    _reach_ceiling(clinic.id, day, f"clinic:{user.username}")
+    return _until_midnight(clinic)
+
+
+def _count(limit: Limit, user: User, key: str, now: float) -> Refusal | None:
+    """Count the scan against one minute limit; on its first refusal in a window, note it in the audit log."""
+    setting = _SETTINGS[limit]
+    item = parsed(current_app.config.get(setting, LOOK_UP_LIMITS[setting]))
+    if _counts(limit, item).hit(key, now):
+        return None
+    seconds = item.get_expiry()
+    window = int(now // seconds)
+    once = parsed(f"1 per {item.multiples} {item.GRANULARITY.name}")
+    if _counts(f"{limit}.noted", once).hit(key, now):
+        start = datetime.fromtimestamp(window * seconds, UTC).isoformat()
+        _note(user, limit, item.amount, start)
+    return Refusal(limit, item.amount, math.ceil((window + 1) * seconds - now))
+
+
+def _counts(namespace: str, item: RateLimitItem) -> BatchedFixedWindow:
+    kept = current_app.extensions.setdefault("batched_limits", {})
+    return counts_in(kept, limiter.storage, item, f"clinic.{namespace}")
+
+
+@atomic
+def _note(user: User, limit: Limit, allowed: int, window: str) -> None:
+    clinic = user.clinic
+    assert clinic is not None
+    details = {"limit": str(limit), "allowed": allowed, "window": window}
+    audit.record(f"clinic:{user.username}", LIMIT_ACTION, "clinic", clinic.code, details=details)
+
+
+@atomic
+def _reach_ceiling(clinic_id: int, day: date, actor: str) -> None:
+    """Mark the clinic's ceiling reached today; the request that marks it writes the audit entry."""
+    marked = db.session.execute(
+        update(Clinic)
+        .where(Clinic.id == clinic_id, or_(Clinic.ceiling_reached_on.is_(None), Clinic.ceiling_reached_on != day))
+        .values(ceiling_reached_on=day)
+    )
+    if marked.rowcount:
+        clinic = db.session.get(Clinic, clinic_id)
+        assert clinic is not None
+        details = {"limit": str(Limit.CLINIC_DAY), "allowed": clinic.daily_look_up_ceiling, "window": day.isoformat()}
+        audit.record(actor, LIMIT_ACTION, "clinic", clinic.code, details=details)
+
+
+def _until_midnight(clinic: Clinic) -> Refusal:
+    now = datetime.now(UTC)
+    midnight = _day_start(today_in_moscow(now) + timedelta(days=1))
+    return Refusal(Limit.CLINIC_DAY, clinic.daily_look_up_ceiling, math.ceil((midnight - now).total_seconds()))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=MOSCOW).astimezone(UTC)
+
+
+def _number_look_ups_on(day: date) -> ColumnElement[bool]:
+    """Checks of a day that returned registry data for a number (a malformed one looks nothing up)."""
+    start = _day_start(day)
+    return and_(
+        ClinicCheck.shown.in_((SHOWN_NUMBER, SHOWN_LEGACY)),
+        ClinicCheck.at >= start,
+        ClinicCheck.at < start + timedelta(days=1),
+        ClinicCheck.verdict != str(Verdict.MALFORMED),
+    )
+
+
+def number_look_ups(clinic_id: int, day: date) -> int:
+    return db.session.scalar(
+        select(func.count(ClinicCheck.id)).where(ClinicCheck.clinic_id == clinic_id, _number_look_ups_on(day))
+    )
+
+
+def clinics_with_todays_look_ups(now: datetime | None = None) -> list[tuple[Clinic, int]]:
+    """Every clinic, by code, with its number look-ups of the Moscow day so far."""
+    today = select(func.count(ClinicCheck.id)).where(
+        ClinicCheck.clinic_id == Clinic.id, _number_look_ups_on(today_in_moscow(now or datetime.now(UTC)))
+    )
+    rows = db.session.execute(select(Clinic, today.scalar_subquery()).order_by(Clinic.code))
+    return [(clinic, count) for clinic, count in rows]
+
+
+@atomic
+def set_daily_ceiling(clinic_code: str, value: str, actor: str) -> Clinic:
+    """The operator's new ceiling for a clinic. Reached again today, it is noted again."""
+    clinic = db.session.scalar(select(Clinic).where(Clinic.code == clinic_code))
+    if clinic is None:
+        raise NotFound(f"Клиника {clinic_code} не найдена")
+    if not _CEILING.fullmatch(value) or int(value) > MAX_CEILING:
+        raise RegistryError(f"Дневной лимит — целое число от 0 до {MAX_CEILING:_}".replace("_", " "))
+    ceiling = int(value)
+    details = {"from": clinic.daily_look_up_ceiling, "to": ceiling}
+    audit.record(actor, "set_look_up_ceiling", "clinic", clinic.code, details=details)
+    clinic.daily_look_up_ceiling = ceiling
+    clinic.ceiling_reached_on = None
+    return clinic
+
+
+@atomic
+def record_check(clinic_id: int, result: VerificationResult) -> None:
+    """The clinic's history: time, verdict, what was shown and a masked number, nothing else."""
+    db.session.add(
+        ClinicCheck(
+            clinic_id=clinic_id,
+            at=result.checked_at,
+            verdict=str(result.verdict),
+            shown=result.shown,
+            masked_enp=result.holder.masked_enp if result.holder else "",
+        )
+    )

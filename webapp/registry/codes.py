@@ -1,0 +1,80 @@
+"""From registry rows to signed codes: the claims a person's code carries."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import replace
+from datetime import date, datetime
+
+from policy_codes import CodeKind, Enp, FullName, PolicyClaims, Sex, encode
+from policy_codes.codec import LIVE_CODE_LIFETIME
+from policy_codes.render import qr_png, qr_svg
+from webapp.models import IssuedCode, Person, Policy, PolicyKind
+from webapp.registry.keys import keystore
+
+#: A static code's picture changes only when the code does, so each worker draws each one once, for
+#: the citizen's pages and the PDF extract alike. (Live codes are new every time: plain `qr_svg`.)
+static_qr_svg = functools.lru_cache(maxsize=512)(qr_svg)
+static_qr_png = functools.lru_cache(maxsize=512)(qr_png)
+
+_KINDS = {PolicyKind.POLICY: CodeKind.POLICY, PolicyKind.TEMPORARY_CERTIFICATE: CodeKind.TEMPORARY_CERTIFICATE}
+#: Sex as the registry writes it, and as a code carries it.
+REGISTRY_SEX = {"M": Sex.MALE, "F": Sex.FEMALE}
+
+
+def make_claims(
+    enp: str | Enp,
+    name: FullName,
+    birth_date: date,
+    sex: str,
+    insurer_code: str,
+    kind: PolicyKind,
+    valid_from: date,
+    valid_to: date | None,
+    serial: int,
+    issued_at: datetime,
+) -> PolicyClaims:
+    """Claims from registry values (sex as the registry writes it, "M" or "F")."""
+    return PolicyClaims(
+        enp=enp if isinstance(enp, Enp) else Enp(enp),
+        serial=serial,
+        kind=_KINDS[kind],
+        insurer_code=insurer_code,
+        name=name,
+        birth_date=birth_date,
+        sex=REGISTRY_SEX[sex],
+        valid_from=valid_from,
+        valid_to=valid_to,
+        issued_at=issued_at,
+    )
+
+
+def claims_for(person: Person, policy: Policy, serial: int, issued_at: datetime) -> PolicyClaims:
+    return make_claims(
+        person.enp,
+        person.name,
+        person.birth_date,
+        person.sex,
+        policy.insurer.code,
+        PolicyKind(policy.kind),
+        policy.valid_from,
+        policy.valid_to,
+        serial,
+        issued_at,
+    )
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def live_code(code: IssuedCode, now: datetime) -> str:
+    """A short-lived code for the holder's screen: same claims, kind live, 90 s to run.
+
+    It names the current static code's serial, so revoking or superseding that
+    code stops its live codes too.
+    """
+    static = claims_for(code.person, code.policy, code.serial, now)
+    live = replace(static, kind=CodeKind.LIVE, expires_at=now + LIVE_CODE_LIFETIME)
+    return encode(live, keystore.signing_key(code.policy.insurer.code, now))

@@ -1,0 +1,73 @@
+"""Insurers, clinics and regions, as the registry operator manages them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+
+from webapp.db.transactions import atomic
+from webapp.extensions import db
+from webapp.models import Clinic, Insurer, Region
+from webapp.registry import audit
+from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.keys import keystore
+
+#: ASCII digits only: `\d` would take any script's digits (٧٧٠٠١, ７７００１) as a different code.
+_INSURER_CODE = re.compile(r"[0-9]{5}")
+_REGION_CODE = re.compile(r"[0-9]{2}")
+_CLINIC_CODE = re.compile(r"[0-9A-Za-z-]{1,20}")
+
+
+def region_by_code(code: str | None) -> Region | None:
+    if code is None:
+        return None
+    region = db.session.scalar(select(Region).where(Region.code == code))
+    if region is None:
+        raise NotFound(f"Регион {code} не найден")
+    return region
+
+
+@atomic
+def create_region(code: str, name: str, actor: str) -> Region:
+    if not _REGION_CODE.fullmatch(code):
+        raise RegistryError("Код региона — 2 цифры")
+    if db.session.scalar(select(Region.id).where(Region.code == code)):
+        raise RegistryError(f"Регион {code} уже есть")
+    region = Region(code=code, name=name.strip())
+    db.session.add(region)
+    audit.record(actor, "create_region", "region", code)
+    return region
+
+
+@atomic
+def create_insurer(
+    code: str, name: str, actor: str, region_code: str | None = None, now: datetime | None = None
+) -> Insurer:
+    """A new insurer with its first signing key."""
+    if not _INSURER_CODE.fullmatch(code):
+        raise RegistryError("Код СМО — 5 цифр (реестровый номер)")
+    if not name.strip():
+        raise RegistryError("Укажите название СМО")
+    if db.session.scalar(select(Insurer.id).where(Insurer.code == code)):
+        raise RegistryError(f"СМО с кодом {code} уже есть")
+    insurer = Insurer(code=code, name=name.strip(), region=region_by_code(region_code))
+    db.session.add(insurer)
+    key = keystore.create_key(code, insurer, now)
+    audit.record(actor, "create_insurer", "insurer", code, details={"kid": key.kid})
+    return insurer
+
+
+@atomic
+def create_clinic(code: str, name: str, actor: str, region_code: str | None = None) -> Clinic:
+    if not _CLINIC_CODE.fullmatch(code):
+        raise RegistryError("Код клиники: до 20 латинских букв, цифр и дефисов")
+    if not name.strip():
+        raise RegistryError("Укажите название клиники")
+    if db.session.scalar(select(Clinic.id).where(Clinic.code == code)):
+        raise RegistryError(f"Клиника с кодом {code} уже есть")
+    clinic = Clinic(code=code, name=name.strip(), region=region_by_code(region_code))
+    db.session.add(clinic)
+    audit.record(actor, "create_clinic", "clinic", code)
+    return clinic

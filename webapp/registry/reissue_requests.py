@@ -1,0 +1,144 @@
+"""A citizen asks their insurer for a new code; the insurer's staff close the request.
+
+Messages of refusals are lazy strings: `str(error)` reads in the language of the page showing it.
+
+One open request per person at a time. The request goes to the insurer that holds the person's record
+when it is made, and the insurer's list shows the requests of the people it holds now. Closing as
+`done` records the outcome only: staff reissue the code with `lifecycle.reissue` first.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _  # lazy: read in the language of the page that shows it
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from webapp.db.transactions import atomic
+from webapp.extensions import db
+from webapp.models import IssuedCode, Person, ReissueRequest, RequestStatus
+from webapp.registry import audit, lifecycle
+from webapp.registry.errors import NotFound, RegistryError
+
+REASON_MAX = 500
+OTHER = "other"
+#: The reasons a citizen picks from; "other" takes their own words instead.
+REASONS = {
+    "lost_phone": _("Телефон потерян или украден"),
+    "photographed": _("Код сфотографировал посторонний"),
+    "data_changed": _("Изменились данные (ФИО, дата рождения, пол)"),
+    OTHER: _("Другое"),
+}
+
+
+class RequestAlreadyOpen(RegistryError):
+    """The person already has a request the insurer has not closed yet."""
+
+
+def reason_text(kind: str, details: str = "") -> str:
+    """The reason as the insurer will read it: the chosen reason in Russian, or the citizen's own words."""
+    if kind not in REASONS:
+        raise RegistryError(_("Выберите причину из списка"))
+    if kind != OTHER:
+        with force_locale("ru"):
+            return str(REASONS[kind])
+    words = " ".join(details.split())
+    if not words:
+        raise RegistryError(_("Опишите причину своими словами"))
+    if len(words) > REASON_MAX:
+        raise RegistryError(_("Причина длиннее %(count)d знаков", count=REASON_MAX))
+    return words
+
+
+def latest_request(person: Person) -> ReissueRequest | None:
+    return db.session.scalar(
+        select(ReissueRequest).where(ReissueRequest.person_id == person.id).order_by(ReissueRequest.id.desc()).limit(1)
+    )
+
+
+def open_request_of(person_id: int) -> ReissueRequest | None:
+    return db.session.scalar(
+        select(ReissueRequest).where(ReissueRequest.person_id == person_id, ReissueRequest.status == RequestStatus.OPEN)
+    )
+
+
+@atomic
+def request_reissue(person: Person, reason: str, actor: str, now: datetime | None = None) -> ReissueRequest:
+    """Open a request with the person's insurer. The person's row is locked, so two at once make one."""
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise RegistryError(_("Причина: от 1 до %(count)d знаков", count=REASON_MAX))
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    locked = lifecycle.person_by_enp(person.enp, lock=True)
+    if open_request_of(locked.id) is not None:
+        raise RequestAlreadyOpen(_("Заявка на перевыпуск уже подана и ждёт ответа страховой компании"))
+    if lifecycle.open_policy(locked) is None:
+        raise RegistryError(_("Полиса пока нет: перевыпускать нечего"))
+    request = ReissueRequest(
+        person=locked, insurer=locked.insurer, reason=reason, status=RequestStatus.OPEN, created_at=moment
+    )
+    db.session.add(request)
+    db.session.flush()
+    details = {"request": request.id, "insurer": locked.insurer.code}
+    audit.record(actor, "request_reissue", "person", locked.enp, reason, details, at=moment)
+    return request
+
+
+def open_requests(insurer_id: int) -> list[ReissueRequest]:
+    """Open requests of the people this insurer holds now, oldest first (a transfer takes them along)."""
+    return list(
+        db.session.scalars(
+            select(ReissueRequest)
+            .join(Person, Person.id == ReissueRequest.person_id)
+            .where(ReissueRequest.status == RequestStatus.OPEN, Person.insurer_id == insurer_id)
+            .options(joinedload(ReissueRequest.person))
+            .order_by(ReissueRequest.created_at, ReissueRequest.id)
+        )
+    )
+
+
+@atomic
+def close_request(
+    request_id: int, status: str, actor: str, scope: str | None = None, now: datetime | None = None
+) -> ReissueRequest:
+    """Mark a request done (the code was reissued) or declined.
+
+    `scope` is the acting staff member's insurer code (None for the registry operator): a request of
+    someone another insurer holds answers NotFound, as their people do.
+    """
+    if status not in (RequestStatus.DONE, RequestStatus.DECLINED):
+        raise RegistryError(_("Заявку закрывают как выполненную или отклонённую"))
+    request = db.session.scalar(select(ReissueRequest).where(ReissueRequest.id == request_id).with_for_update())
+    if request is None or (scope is not None and request.person.insurer.code != scope):
+        raise NotFound(_("Заявка не найдена"))
+    if request.status != RequestStatus.OPEN:
+        raise RegistryError(_("Заявка уже закрыта"))
+    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    request.status = RequestStatus(status)
+    request.closed_at = moment
+    db.session.flush()
+    details = {"request": request.id, "status": str(request.status)}
+    audit.record(actor, "close_reissue_request", "person", request.person.enp, "", details, at=moment)
+    return request
+
+
+@atomic
+def fulfil(request_id: int, actor: str, scope: str | None = None, now: datetime | None = None) -> ReissueRequest:
+    """Reissue the person's code and close their request as done, in one transaction."""
+    request = close_request(request_id, RequestStatus.DONE, actor, scope, now)
+    lifecycle.reissue(request.person.enp, actor, f"заявка: {request.reason}", scope=scope, now=now)
+    return request
+
+
+@atomic
+def reissue_answering_requests(
+    enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None
+) -> IssuedCode:
+    """Staff reissue from the person's page: a request the person had open is thereby done."""
+    code = lifecycle.reissue(enp, actor, reason, scope=scope, now=now)
+    waiting = open_request_of(code.person_id)
+    if waiting is not None:
+        close_request(waiting.id, RequestStatus.DONE, actor, scope, now)
+    return code

@@ -1,0 +1,335 @@
+"""One function from scanned input to a verdict, checked against the registry.
+
+The clinic pages and the JSON API both call `verify_scan`. It accepts what a
+scanner can produce: our signed code (static or live, in any keyboard layout),
+the 16 digits of a Code128 or typed by hand, or the bytes of a legacy paper
+policy. It never raises for bad input: every input gets exactly one verdict.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+
+from policy_codes import (
+    CodeError,
+    CodeKind,
+    Enp,
+    InvalidValue,
+    MalformedCode,
+    UnknownKey,
+    Verdict,
+    VerifiedCode,
+    decode,
+    looks_like_legacy,
+    normalise_scanned,
+    parse_legacy,
+)
+from policy_codes.legacy import LEGACY_LENGTH
+from signing import KeyStatus
+from webapp.db import prepared_reads
+from webapp.extensions import db
+from webapp.models import CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, SigningKeyRecord
+from webapp.registry.codes import REGISTRY_SEX, text_hash
+from webapp.registry.keys import keystore
+from webapp.registry.lifecycle import newborn_cover, open_policy, today_in_moscow
+
+_DIGITS = re.compile(r"[0-9]{16}")
+
+#: What was shown at the desk, so the verdict can say it.
+SHOWN_STATIC = "static_code"
+SHOWN_LIVE = "live_code"
+SHOWN_NUMBER = "number"
+SHOWN_LEGACY = "legacy_paper"
+SHOWN_OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """What reception matches against the ID document."""
+
+    name: str
+    birth_date: date
+    #: Only the last four digits: what a clinic's history may keep.
+    masked_enp: str
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    kind: str
+    insurer_code: str
+    insurer_name: str
+    valid_from: date
+    valid_to: date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    verdict: Verdict
+    shown: str
+    checked_at: datetime
+    holder: Holder | None = None
+    policy: PolicyInfo | None = None
+    #: For `legacy_paper`: the registry's verdict for that number.
+    registry_verdict: Verdict | None = None
+    #: Extra facts for the desk, e.g. "newborn_cover" or "signature_not_checked".
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+#: A number is looked up, not verified: its `valid` must not speak of a signature.
+NUMBER_VALID_MESSAGE = (
+    "Номер найден в реестре, полис действующий. Подписи у номера нет: сверьте документ.",
+    "The number is in the registry and the policy is current. A number carries no signature: check the ID document.",
+)
+#: A legacy paper whose name or birth date is not the registry's: there is no signature to speak of.
+LEGACY_FORGED_MESSAGE = (
+    "Имя или дата рождения на бланке не совпадают с реестром: бланк поддельный. Проверьте полис по документу.",
+    "The name or birth date on the paper is not the registry's: the paper is forged. Check the policy by an ID "
+    "document.",
+)
+
+
+def message(result: VerificationResult, language: str = "ru") -> str:
+    """The verdict's message, in the words that fit what was shown."""
+    if result.verdict is Verdict.VALID and result.shown == SHOWN_NUMBER:
+        return _in(language, NUMBER_VALID_MESSAGE)
+    if result.verdict is Verdict.FORGED and result.shown == SHOWN_LEGACY:
+        return _in(language, LEGACY_FORGED_MESSAGE)
+    return result.verdict.message(language)
+
+
+def registry_message(result: VerificationResult, language: str = "ru") -> str:
+    """The registry's status for a legacy paper, in words that claim no signature was checked."""
+    if result.registry_verdict is Verdict.VALID:
+        return _in(language, NUMBER_VALID_MESSAGE)
+    return result.registry_verdict.message(language) if result.registry_verdict else ""
+
+
+def _in(language: str, words: tuple[str, str]) -> str:
+    russian, english = words
+    return english if language == "en" else russian
+
+
+def is_number_look_up(scanned: str | bytes) -> bool:
+    """Whether `verify_scan` answers this input with the registry's record for a number (a typed ЕНП, a Code128,
+    a legacy paper) rather than from a signed code: what the clinics' look-up limits count, before the look-up."""
+    return _legacy_bytes(scanned) is not None or _number(_text(scanned)) is not None
+
+
+def verify_scan(scanned: str | bytes, now: datetime | None = None) -> VerificationResult:
+    moment = now or datetime.now(UTC)
+    legacy = _legacy_bytes(scanned)
+    if legacy is not None:
+        return _verify_legacy(legacy, moment)
+    text = _text(scanned)
+    digits = _number(text)
+    if digits is not None:
+        return _verify_number(digits, moment)
+    try:
+        verified = _decode(text, moment)
+    except CodeError as error:
+        shown = SHOWN_OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else SHOWN_STATIC
+        return VerificationResult(error.verdict, shown, moment)
+    return _verify_signed(verified, normalise_scanned(text), moment)
+
+
+def _verify_signed(verified: VerifiedCode, text: str, moment: datetime) -> VerificationResult:
+    """A code whose signature checked out under a key of the trust list: now the registry's word on it."""
+    claims = verified.claims
+    shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
+    signer = verified.key.kid.hex()
+    row = prepared_reads.first_row(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial, "signer": signer})
+    if row is None:
+        compromised = _signer_status(signer) == KeyStatus.COMPROMISED
+        return VerificationResult(Verdict.KEY_COMPROMISED if compromised else Verdict.NOT_FOUND, shown, moment)
+    if row.signer_status == KeyStatus.COMPROMISED:  # read now, not from this worker's cached trust list
+        return VerificationResult(Verdict.KEY_COMPROMISED, shown, moment)
+    if not _signed_as_issued(verified, text, row):
+        return VerificationResult(Verdict.FORGED, shown, moment)
+    holder = Holder(claims.name.display(), claims.birth_date, claims.enp.masked())
+    info = PolicyInfo(row.kind, row.insurer_code, row.insurer_name, row.valid_from, row.valid_to, row.policy_status)
+    if row.code_status == CodeStatus.REVOKED:
+        return VerificationResult(Verdict.REVOKED, shown, moment, holder, info)
+    if row.code_status == CodeStatus.SUPERSEDED:
+        return VerificationResult(Verdict.SUPERSEDED, shown, moment, holder, info)
+    return VerificationResult(_policy_verdict(info, moment), shown, moment, holder, info)
+
+
+def _signed_as_issued(verified: VerifiedCode, text: str, row: Any) -> bool:
+    """Whether the registry issued this code, or (a live code) would sign it now.
+
+    A static code must be, byte for byte, the text the registry issued under that (ЕНП, serial): so
+    its key, kind, dates and every other claim are the registry's, and a stolen key signing the
+    same serial again, or with other claims, is caught. A live code is signed afresh every 30 s, by
+    the insurer's newest key: its key must be one of the insurer's that was not retired before the
+    code was signed, and, while its serial is current, its claims must be the registry's own.
+    """
+    claims = verified.claims
+    if row.insurer_code != claims.insurer_code:  # another insurer's good signature over a serial it did not issue
+        return False
+    if claims.kind is not CodeKind.LIVE:
+        return text_hash(text) == row.text_hash
+    if row.signer_status == KeyStatus.RETIRED and claims.issued_at > row.signer_changed_at:
+        return False
+    if row.code_status != CodeStatus.CURRENT:
+        return True  # withdrawn: the verdict says so, whatever the claims
+    registry = (
+        (row.surname, row.given_name, row.patronymic),
+        row.birth_date,
+        REGISTRY_SEX[row.sex],
+        row.valid_from,
+        row.valid_to,
+    )
+    return (claims.name.parts(), claims.birth_date, claims.sex, claims.valid_from, claims.valid_to) == registry
+
+
+#: Everything a verdict needs about one code and the key that signed the scanned text, in one indexed query.
+_REGISTRY_ROW = (
+    select(
+        IssuedCode.status.label("code_status"),
+        IssuedCode.text_hash,
+        SigningKeyRecord.status.label("signer_status"),
+        SigningKeyRecord.changed_at.label("signer_changed_at"),
+        Policy.kind,
+        Policy.valid_from,
+        Policy.valid_to,
+        Policy.status.label("policy_status"),
+        Insurer.code.label("insurer_code"),
+        Insurer.name.label("insurer_name"),
+        Person.surname,
+        Person.given_name,
+        Person.patronymic,
+        Person.birth_date,
+        Person.sex,
+    )
+    .join(Person, IssuedCode.person_id == Person.id)
+    .join(Policy, IssuedCode.policy_id == Policy.id)
+    .join(Insurer, Policy.insurer_id == Insurer.id)
+    .join(SigningKeyRecord, SigningKeyRecord.kid == bindparam("signer"))
+    .where(Person.enp == bindparam("enp"), IssuedCode.serial == bindparam("serial"))
+)
+
+
+def _signer_status(kid: str) -> str | None:
+    return db.session.scalar(select(SigningKeyRecord.status).where(SigningKeyRecord.kid == kid))
+
+
+def _decode(text: str, moment: datetime) -> VerifiedCode:
+    """Decode against the cached trust list; reload it if the registry has a key the cache lacks.
+
+    A made-up key id costs one indexed look-up, never a reload.
+    """
+    try:
+        return decode(text, keystore.cached_trust_list(), moment)
+    except UnknownKey as error:
+        if not db.session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.kid == error.kid.hex())):
+            raise
+        return decode(text, keystore.cached_trust_list(refresh=True), moment)
+
+
+def _is_latin1(text: str) -> bool:
+    return len(text) == LEGACY_LENGTH and all(ord(char) < 256 for char in text)
+
+
+def _legacy_bytes(scanned: str | bytes) -> bytes | None:
+    """The bytes of a legacy paper barcode, as a scanner sends them (bytes, or a 130-character Latin-1 string)."""
+    data = scanned.encode("latin-1") if isinstance(scanned, str) and _is_latin1(scanned) else scanned
+    return data if isinstance(data, bytes) and looks_like_legacy(data) else None
+
+
+def _text(scanned: str | bytes) -> str:
+    return scanned if isinstance(scanned, str) else scanned.decode("utf-8", errors="replace")
+
+
+def _number(text: str) -> str | None:
+    """The 16 digits of a Code128 or a typed number, in any keyboard layout and spacing."""
+    digits = normalise_scanned(text).replace(" ", "")
+    return digits if _DIGITS.fullmatch(digits) else None
+
+
+def _policy_info(policy: Policy) -> PolicyInfo:
+    return PolicyInfo(
+        kind=policy.kind,
+        insurer_code=policy.insurer.code,
+        insurer_name=policy.insurer.name,
+        valid_from=policy.valid_from,
+        valid_to=policy.valid_to,
+        status=policy.status,
+    )
+
+
+def _policy_verdict(policy: PolicyInfo, now: datetime) -> Verdict:
+    """The registry's own view of a policy, today."""
+    status = PolicyStatus(policy.status)
+    if status is PolicyStatus.SUSPENDED:
+        return Verdict.SUSPENDED
+    if status is PolicyStatus.TERMINATED:
+        return Verdict.TERMINATED
+    if status is PolicyStatus.CLOSED:
+        return Verdict.SUPERSEDED
+    today = today_in_moscow(now)
+    if (policy.valid_to is not None and today > policy.valid_to) or today < policy.valid_from:
+        return Verdict.EXPIRED
+    return Verdict.VALID
+
+
+def _registry_verdict(person: Person, now: datetime) -> tuple[Verdict, Policy | None, tuple[str, ...]]:
+    policy = open_policy(person)
+    if policy is not None:
+        return _policy_verdict(_policy_info(policy), now), policy, ()
+    cover = newborn_cover(person, today_in_moscow(now))
+    if cover is not None:
+        return Verdict.VALID, open_policy(cover.representative), ("newborn_cover",)
+    if person.birth_registered_on is not None:
+        return Verdict.EXPIRED, None, ("newborn_cover_ended",)
+    return Verdict.NOT_FOUND, None, ()
+
+
+def _lookup(enp: str) -> Person | None:
+    return db.session.scalar(select(Person).where(Person.enp == enp))
+
+
+def _verify_number(digits: str, now: datetime) -> VerificationResult:
+    """A Code128 or a typed number: a registry look-up, not a signed credential."""
+    try:
+        enp = Enp(digits)
+    except InvalidValue:
+        return VerificationResult(Verdict.MALFORMED, SHOWN_NUMBER, now)
+    person = _lookup(str(enp))
+    if person is None:
+        return VerificationResult(Verdict.NOT_FOUND, SHOWN_NUMBER, now)
+    verdict, policy, notes = _registry_verdict(person, now)
+    holder = Holder(person.name.display(), person.birth_date, enp.masked())
+    return VerificationResult(verdict, SHOWN_NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
+
+
+def _without_yo(parts: tuple[str, str, str]) -> tuple[str, ...]:
+    """Papers of 2011 often print Е for Ё, where the registry keeps Ё: the two are the same name here."""
+    return tuple(part.replace("Ё", "Е") for part in parts)
+
+
+def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
+    """The 2011 paper policy: its signature cannot be checked, so the registry decides everything.
+
+    Anyone can print such a barcode with a real number beside any name: the paper's name and birth
+    date must be the registry's, or it is `forged`; the holder shown is always the registry's.
+    """
+    try:
+        legacy = parse_legacy(data)
+    except MalformedCode:
+        return VerificationResult(Verdict.MALFORMED, SHOWN_LEGACY, now)
+    notes = ("signature_not_checked",)
+    person = _lookup(str(legacy.enp))
+    if person is None:
+        return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, None, None, Verdict.NOT_FOUND, notes)
+    if _without_yo(legacy.name.parts()) != _without_yo(person.name.parts()) or legacy.birth_date != person.birth_date:
+        return VerificationResult(Verdict.FORGED, SHOWN_LEGACY, now, notes=notes)
+    holder = Holder(person.name.display(), person.birth_date, legacy.enp.masked())
+    verdict, policy, more = _registry_verdict(person, now)
+    info = policy and _policy_info(policy)
+    return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, holder, info, verdict, notes + more)

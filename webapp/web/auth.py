@@ -1,0 +1,191 @@
+"""Logging in and out, changing one's password, and the role check every page goes through.
+
+The session cookie names a session the registry keeps (webapp/registry/login_sessions.py): each request's
+user is loaded through it, so logging out, a password change or a disabled login ends a session
+for every copy of its cookie.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, login_required, login_url, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from webapp.extensions import limiter
+from webapp.models import Role, User
+from webapp.registry import accounts, activation, login_sessions
+from webapp.registry.errors import RegistryError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.session_protection = "strong"
+auth = Blueprint("auth", __name__)
+
+HOME_BY_ROLE = {
+    Role.CITIZEN: "citizen.policy",
+    Role.CLINIC: "clinic.scan",
+    Role.INSURER: "insurer.search",
+    Role.ADMIN: "admin.index",
+}
+#: How each role signs the audit log.
+ACTOR_BY_ROLE = {Role.CITIZEN: "citizen", Role.CLINIC: "clinic", Role.INSURER: "smo", Role.ADMIN: "admin"}
+#: The session cookie's key for the id of the registry's session record.
+SESSION_ID = "sid"
+#: The CSRF token's key in the session (Flask-WTF's), kept when a password change renews the session.
+CSRF_TOKEN = "csrf_token"  # noqa: S105 -- a key's name, not a secret
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_message = None
+    app.register_blueprint(auth)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    """Flask-Login's only way to a user, from the session or from a remember-me cookie (which the app
+    never sets): without a live session record, nobody is logged in."""
+    token = session.get(SESSION_ID)
+    if not isinstance(token, str) or not (user_id.isascii() and user_id.isdigit()):
+        return None
+    return login_sessions.resume(token, int(user_id))
+
+
+@login_manager.unauthorized_handler
+def _unauthorized() -> Response:
+    """No live session: the login page. An htmx request gets a 401, which swaps nothing in: the clinic
+    page is sent to the login page whole (HX-Redirect) rather than shown it inside the verdict, and
+    a citizen's card falls back to its static code and stays on screen (static/js/live-code.js)."""
+    if request.headers.get("HX-Request") != "true":
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+    response = Response(status=401)
+    if request.blueprint != "citizen":
+        response.headers["HX-Redirect"] = url_for("auth.login")
+    return response
+
+
+def _log_in(user: User, keep_csrf_token: bool = False) -> None:
+    """A new session, with a new id, for this browser: nothing of an earlier cookie is carried over
+    (session fixation), but the CSRF token of the pages already open when a password is changed."""
+    earlier = session.get(SESSION_ID)
+    if isinstance(earlier, str):  # logged in again over a live session: the earlier one ends
+        login_sessions.end(earlier)
+    csrf_token = session.get(CSRF_TOKEN) if keep_csrf_token else None
+    session.clear()
+    if csrf_token:
+        session[CSRF_TOKEN] = csrf_token
+    session.permanent = True
+    session[SESSION_ID] = login_sessions.start(user)
+    login_user(user)
+
+
+def role_required(*roles: Role) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Only these roles reach the view: others get 403, anonymous users the login page."""
+
+    def decorate(view: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(view)
+        @login_required
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+            if Role(current_user.role) not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _login_key() -> str:
+    # Trimmed as the login is looked up: " ivanova" must count against "ivanova", not start afresh.
+    return f"login:{request.remote_addr}:{request.form.get('username', '').strip()[:80].lower()}"
+
+
+@auth.route("/login", methods=["GET", "POST"])
+@limiter.limit("5 per minute", key_func=_login_key, methods=["POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login() -> Any:
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        user = accounts.authenticate(username, password)
+        if user is not None:
+            _log_in(user)
+            return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
+        flash(_("Неверный логин или пароль"), "error")
+        return render_template("login.html", username=username), 401
+    return render_template("login.html", username="")
+
+
+def _activation_key() -> str:
+    """Guesses at one person's code count together, whatever login the guesser makes up."""
+    return f"activate:{request.remote_addr}:{request.form.get('enp', '').strip()[:16]}"
+
+
+@auth.route("/activate", methods=["GET", "POST"])
+@limiter.limit("5 per minute", key_func=_activation_key, methods=["POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def activate() -> Any:
+    """First visit: the ЕНП, the one-time code from the insurer, then a login and password of one's own."""
+    form = {name: request.form.get(name, "").strip() for name in ("enp", "code", "username")}
+    if request.method == "GET":
+        return render_template("activate.html", form=form)
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        flash(_("Пароли не совпадают"), "error")
+        return render_template("activate.html", form=form), 400
+    try:
+        user = activation.activate(form["enp"], form["code"], form["username"], password)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return render_template("activate.html", form=form), 400
+    _log_in(user)
+    flash(_("Учётная запись создана"), "ok")
+    return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
+
+
+def _password_key() -> str:
+    """Guesses at the current password count per login (per address before one is known)."""
+    return f"password:{current_user.get_id() or request.remote_addr}"
+
+
+@auth.route("/account/password", methods=["GET", "POST"])
+@limiter.limit("5 per minute", key_func=_password_key, methods=["POST"])
+@login_required
+def change_password() -> Any:
+    """Every role's own password: the current one, then the new one twice. The login's other sessions end."""
+    if request.method == "GET":
+        return render_template("password.html")
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        flash(_("Пароли не совпадают"), "error")
+        return render_template("password.html"), 400
+    actor = f"{ACTOR_BY_ROLE[Role(current_user.role)]}:{current_user.username}"
+    try:
+        user = accounts.change_password(current_user.id, request.form.get("current_password", ""), password, actor)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return render_template("password.html"), 400
+    _log_in(user, keep_csrf_token=True)
+    flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")
+    return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
+
+
+@auth.post("/logout")
+def logout() -> Response:
+    token = session.get(SESSION_ID)
+    if isinstance(token, str):
+        login_sessions.end(token)
+    logout_user()
+    session.clear()
+    response = redirect(url_for("auth.login"))
+    # The phone keeps the citizen's card for offline use; a shared phone must not keep it after logout.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response

@@ -1,0 +1,398 @@
+"""The registry operator: insurers, clinics, users, clinic API tokens and signing keys.
+
+Every change goes through a service that checks it and writes the audit log;
+a refused change re-renders its form, kept, with the reason and a 400.
+Secrets (a new token, a generated password) are shown once in the response
+to the POST that made them, never flashed (the session cookie is not secret).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from signing import KeyStatus
+from webapp.extensions import db
+from webapp.models import (
+    ApiToken,
+    Clinic,
+    CodeStatus,
+    Insurer,
+    IssuedCode,
+    Person,
+    Region,
+    Role,
+    SigningKeyRecord,
+    User,
+)
+from webapp.registry import accounts, clinic_checks, organisations
+from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.keys import keystore, mass_reissue, rotation
+from webapp.web.auth import role_required
+
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+USERS_SHOWN = 100
+STAFF_ROLES = (Role.INSURER, Role.CLINIC, Role.ADMIN)
+#: Column widths in the database: longer input is cut rather than refused by the engine.
+NAME_LENGTH = 200
+USERNAME_LENGTH = 80
+TOKEN_NAME_LENGTH = 100
+
+
+def _actor() -> str:
+    return f"admin:{current_user.username}"
+
+
+def _form(*names: str) -> dict[str, str]:
+    return {name: request.form.get(name, "").strip() for name in names}
+
+
+@admin.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"Role": Role}
+
+
+@admin.get("/")
+@role_required(Role.ADMIN)
+def index() -> str:
+    counts = {
+        "insurers": db.session.scalar(select(func.count(Insurer.id))),
+        "clinics": db.session.scalar(select(func.count(Clinic.id))),
+        "users": db.session.scalar(select(func.count(User.id))),
+        "tokens": db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.revoked_at.is_(None))),
+        "keys": db.session.scalar(
+            select(func.count(SigningKeyRecord.id)).where(SigningKeyRecord.status == KeyStatus.ACTIVE)
+        ),
+    }
+    return render_template("admin/index.html", counts=counts, unfinished=_unfinished_reissues())
+
+
+# Insurers and clinics
+
+
+def _regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.code)))
+
+
+@admin.get("/insurers")
+@role_required(Role.ADMIN)
+def insurers() -> str:
+    return _insurers_page({})
+
+
+def _insurers_page(form: dict[str, str]) -> str:
+    insured = dict(db.session.execute(select(Person.insurer_id, func.count()).group_by(Person.insurer_id)).all())
+    active_keys = dict(
+        db.session.execute(
+            select(SigningKeyRecord.insurer_id, func.count())
+            .where(SigningKeyRecord.status == KeyStatus.ACTIVE)
+            .group_by(SigningKeyRecord.insurer_id)
+        ).all()
+    )
+    rows = db.session.scalars(select(Insurer).order_by(Insurer.code)).all()
+    return render_template(
+        "admin/insurers.html",
+        insurers=rows,
+        insured=insured,
+        active_keys=active_keys,
+        regions=_regions(),
+        form=form,
+    )
+
+
+@admin.post("/insurers")
+@role_required(Role.ADMIN)
+def create_insurer() -> Any:
+    form = _form("code", "name", "region")
+    try:
+        organisations.create_insurer(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return _insurers_page(form), 400
+    flash(_("СМО %(code)s создана, с первым ключом подписи", code=form["code"]), "ok")
+    return redirect(url_for("admin.insurers"))
+
+
+@admin.get("/clinics")
+@role_required(Role.ADMIN)
+def clinics() -> str:
+    return _clinics_page({})
+
+
+def _clinics_page(form: dict[str, str]) -> str:
+    live_tokens = dict(
+        db.session.execute(
+            select(ApiToken.clinic_id, func.count()).where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.clinic_id)
+        ).all()
+    )
+    return render_template(
+        "admin/clinics.html",
+        clinics=clinic_checks.clinics_with_todays_look_ups(),
+        live_tokens=live_tokens,
+        regions=_regions(),
+        form=form,
+    )
+
+
+@admin.post("/clinics")
+@role_required(Role.ADMIN)
+def create_clinic() -> Any:
+    form = _form("code", "name", "region")
+    try:
+        organisations.create_clinic(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return _clinics_page(form), 400
+    flash(_("Клиника %(code)s создана", code=form["code"]), "ok")
+    return redirect(url_for("admin.clinics"))
+
+
+@admin.post("/clinics/<code>/ceiling")
+@role_required(Role.ADMIN)
+def set_ceiling(code: str) -> Any:
+    """The clinic's daily ceiling on number look-ups; the change is audited."""
+    ceiling = request.form.get("ceiling", "").strip()
+    try:
+        clinic = clinic_checks.set_daily_ceiling(code, ceiling, _actor())
+    except NotFound:
+        abort(404)
+    except RegistryError as error:
+        flash(str(error), "error")
+        return _clinics_page({}), 400
+    flash(_("Дневной лимит проверок по номеру для %(code)s: %(ceiling)s", code=clinic.code, ceiling=ceiling), "ok")
+    return redirect(url_for("admin.clinics"))
+
+
+# Users
+
+
+@admin.get("/users")
+@role_required(Role.ADMIN)
+def users() -> str:
+    query = request.args.get("q", "").strip()[:USERNAME_LENGTH]
+    role = request.args.get("role", "")
+    found = select(User).order_by(User.username).limit(USERS_SHOWN)
+    if query:
+        found = found.where(User.username.icontains(query, autoescape=True))
+    if role in set(Role):
+        found = found.where(User.role == role)
+    return render_template(
+        "admin/users.html", users=db.session.scalars(found).all(), query=query, role=role, shown=USERS_SHOWN
+    )
+
+
+def _new_user_page(form: dict[str, str]) -> str:
+    return render_template(
+        "admin/user_new.html",
+        form=form,
+        roles=STAFF_ROLES,
+        insurers=db.session.scalars(select(Insurer).order_by(Insurer.code)).all(),
+        clinics=db.session.scalars(select(Clinic).order_by(Clinic.code)).all(),
+    )
+
+
+@admin.get("/users/new")
+@role_required(Role.ADMIN)
+def new_user() -> str:
+    return _new_user_page({})
+
+
+@admin.post("/users/new")
+@role_required(Role.ADMIN)
+def create_user() -> Any:
+    """Staff only: citizens open their own accounts with the insurer's activation code."""
+    form = _form("username", "role", "insurer", "clinic")
+    password = request.form.get("password", "")
+    generated = not password and request.form.get("generate") == "1"
+    if generated:
+        password = secrets.token_urlsafe(12)
+    elif password != request.form.get("password_again", ""):
+        flash(_("Пароли не совпадают"), "error")
+        return _new_user_page(form), 400
+    if form["role"] not in {str(role) for role in STAFF_ROLES}:
+        flash(_("Выберите роль сотрудника"), "error")
+        return _new_user_page(form), 400
+    try:
+        user = accounts.create_user(
+            form["username"][:USERNAME_LENGTH],
+            password,
+            Role(form["role"]),
+            _actor(),
+            insurer_code=form["insurer"] or None,
+            clinic_code=form["clinic"] or None,
+        )
+    except RegistryError as error:
+        flash(str(error), "error")
+        return _new_user_page(form), 400
+    if generated:
+        return render_template("admin/user_created.html", username=user.username, password=password)
+    flash(_("Пользователь %(username)s создан", username=user.username), "ok")
+    return redirect(url_for("admin.users", q=user.username))
+
+
+@admin.post("/users/<int:user_id>/active")
+@role_required(Role.ADMIN)
+def set_user_active(user_id: int) -> Response:
+    active = request.form.get("active") == "1"
+    if user_id == current_user.id and not active:
+        flash(_("Свою учётную запись отключить нельзя"), "error")
+        return redirect(url_for("admin.users"))
+    user = accounts.set_active(user_id, active, _actor())
+    if active:
+        flash(_("%(username)s может входить", username=user.username), "ok")
+    else:
+        flash(_("%(username)s отключён и больше не может войти", username=user.username), "ok")
+    return redirect(url_for("admin.users", q=request.form.get("q", ""), role=request.form.get("role", "")))
+
+
+# Clinic API tokens
+
+
+def _tokens_page(form: dict[str, str], status: int = 200, token: str | None = None) -> tuple[str, int]:
+    rows = db.session.scalars(
+        select(ApiToken).join(ApiToken.clinic).order_by(Clinic.code, ApiToken.created_at.desc())
+    ).all()
+    clinic_rows = db.session.scalars(select(Clinic).order_by(Clinic.code)).all()
+    page = render_template("admin/tokens.html", tokens=rows, clinics=clinic_rows, form=form, new_token=token)
+    return page, status
+
+
+@admin.get("/tokens")
+@role_required(Role.ADMIN)
+def tokens() -> tuple[str, int]:
+    return _tokens_page({"clinic": request.args.get("clinic", "")})
+
+
+@admin.post("/tokens")
+@role_required(Role.ADMIN)
+def create_token() -> tuple[str, int]:
+    form = _form("clinic", "name")
+    if not form["clinic"]:
+        flash(_("Выберите клинику"), "error")
+        return _tokens_page(form, 400)
+    try:
+        token = accounts.create_token(form["clinic"], form["name"][:TOKEN_NAME_LENGTH], _actor())[1]
+    except RegistryError as error:
+        flash(str(error), "error")
+        return _tokens_page(form, 400)
+    return _tokens_page({"clinic": form["clinic"]}, token=token)
+
+
+@admin.post("/tokens/<int:token_id>/revoke")
+@role_required(Role.ADMIN)
+def revoke_token(token_id: int) -> Response:
+    accounts.revoke_token(token_id, _actor())
+    flash(_("Токен отозван: не позже чем через 10 секунд запросы с ним не принимает ни один сервер"), "ok")
+    return redirect(url_for("admin.tokens"))
+
+
+# Signing keys
+
+
+def _current_codes_by_kid() -> dict[str, int]:
+    return dict(
+        db.session.execute(
+            select(IssuedCode.kid, func.count()).where(IssuedCode.status == CodeStatus.CURRENT).group_by(IssuedCode.kid)
+        ).all()
+    )
+
+
+def _unfinished_reissues() -> list[mass_reissue.Progress]:
+    compromised = db.session.scalars(
+        select(SigningKeyRecord).where(SigningKeyRecord.status == KeyStatus.COMPROMISED)
+    ).all()
+    states = [mass_reissue.progress(record) for record in compromised]
+    return [state for state in states if not state.finished]
+
+
+@admin.get("/keys")
+@role_required(Role.ADMIN)
+def keys() -> str:
+    rows = db.session.scalars(
+        select(SigningKeyRecord).order_by(SigningKeyRecord.owner, SigningKeyRecord.not_before.desc())
+    ).all()
+    return render_template(
+        "admin/keys.html",
+        keys=rows,
+        codes=_current_codes_by_kid(),
+        unfinished={state.kid: state for state in _unfinished_reissues()},
+        insurers=db.session.scalars(select(Insurer).order_by(Insurer.code)).all(),
+    )
+
+
+@admin.post("/keys/rotate")
+@role_required(Role.ADMIN)
+def rotate_key() -> Response:
+    code = request.form.get("insurer", "").strip()
+    try:
+        record = rotation.rotate(code, _actor())
+    except RegistryError as error:
+        flash(str(error), "error")
+        return redirect(url_for("admin.keys"))
+    flash(_("Новый ключ %(kid)s для СМО %(code)s; прежний больше не подписывает", kid=record.kid, code=code), "ok")
+    return redirect(url_for("admin.keys"))
+
+
+@admin.get("/keys/<kid>")
+@role_required(Role.ADMIN)
+def key(kid: str) -> str:
+    record = keystore.record_for(kid)
+    compromised = record.status == KeyStatus.COMPROMISED
+    return render_template(
+        "admin/key.html",
+        key=record,
+        current=_current_codes_by_kid().get(record.kid, 0),
+        progress=mass_reissue.progress(record) if compromised else None,
+    )
+
+
+@admin.get("/keys/<kid>/progress")
+@role_required(Role.ADMIN)
+def reissue_progress(kid: str) -> str:
+    """The progress block alone, polled by htmx while the reissue runs."""
+    record = keystore.record_for(kid)
+    if record.status != KeyStatus.COMPROMISED:
+        abort(404)
+    return render_template("admin/_progress.html", key=record, progress=mass_reissue.progress(record))
+
+
+@admin.get("/keys/<kid>/compromise")
+@role_required(Role.ADMIN)
+def confirm_compromise(kid: str) -> Any:
+    record = keystore.record_for(kid)
+    if record.status == KeyStatus.COMPROMISED:
+        return redirect(url_for("admin.key", kid=record.kid))
+    return render_template("admin/compromise.html", key=record, current=_current_codes_by_kid().get(record.kid, 0))
+
+
+@admin.post("/keys/<kid>/compromise")
+@role_required(Role.ADMIN)
+def compromise(kid: str) -> Response:
+    record = keystore.record_for(kid)
+    try:
+        mass_reissue.compromise(record.kid, _actor())
+    except RegistryError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Ключ больше не принимается; перевыпуск подписанных им кодов начат"), "ok")
+    return redirect(url_for("admin.key", kid=record.kid))
+
+
+@admin.post("/keys/<kid>/resume")
+@role_required(Role.ADMIN)
+def resume(kid: str) -> Response:
+    record = keystore.record_for(kid)
+    try:
+        started = mass_reissue.resume(record.kid, _actor())
+    except RegistryError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Перевыпуск продолжен") if started else _("Перевыпуск уже идёт"), "ok")
+    return redirect(url_for("admin.key", kid=record.kid))

@@ -1,0 +1,158 @@
+"""The insured person's pages: their policy and those of the people they represent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from policy_codes import Enp
+from policy_codes.render import code128_svg, qr_svg
+from webapp.extensions import db
+from webapp.models import IssuedCode, Person, Representation, Role
+from webapp.registry import lifecycle, reissue_requests
+from webapp.registry.codes import live_code, static_qr_png, static_qr_svg
+from webapp.registry.errors import RegistryError
+from webapp.web import pdf
+from webapp.web.auth import role_required
+
+citizen = Blueprint("citizen", __name__, url_prefix="/me")
+
+
+def people_in_reach() -> list[Person]:
+    """The citizen themself first, then the people they represent."""
+    me = current_user.person
+    represented = db.session.scalars(
+        select(Person)
+        .join(Representation, Representation.represented_id == Person.id)
+        .where(Representation.representative_id == me.id)
+        .order_by(Person.birth_date)
+    ).all()
+    return [me, *represented]
+
+
+def chosen_person(people: list[Person] | None = None) -> Person:
+    """`?person=ENP` picks a dependant; anyone else's number answers 404, not a hint."""
+    wanted = request.args.get("person", "")
+    people = people or people_in_reach()
+    if not wanted:
+        return people[0]
+    for person in people:
+        if person.enp == wanted:
+            return person
+    abort(404)
+
+
+def _card(error: str = "", status: int = 200) -> tuple[str, int]:
+    """The policy card; `error` is a refused reissue request's message, shown by its form."""
+    people = people_in_reach()
+    person = chosen_person(people)
+    latest = reissue_requests.latest_request(person)
+    return render_template(
+        "citizen/policy.html",
+        person=person,
+        people=people,
+        policy=lifecycle.open_policy(person),
+        code=lifecycle.current_code(person),
+        cover=lifecycle.newborn_cover(person, lifecycle.today_in_moscow(datetime.now(UTC))),
+        reissue_request=latest,
+        requested_on=lifecycle.today_in_moscow(latest.created_at) if latest else None,
+        reasons=reissue_requests.REASONS,
+        reason_max=reissue_requests.REASON_MAX,
+        error=error,
+    ), status
+
+
+@citizen.get("/")
+@role_required(Role.CITIZEN)
+def policy() -> tuple[str, int]:
+    return _card()
+
+
+@citizen.get("/show")
+@role_required(Role.CITIZEN)
+def show() -> str:
+    """ "Show at reception": the code alone, as large as the screen allows, and the number under it."""
+    person = chosen_person()
+    if lifecycle.current_code(person) is None:
+        abort(404)
+    return render_template("citizen/show.html", person=person)
+
+
+def _current_code(person: Person | None = None) -> IssuedCode:
+    code = lifecycle.current_code(person or chosen_person())
+    if code is None:
+        abort(404)
+    return code
+
+
+def _current_code_text() -> str:
+    return _current_code().text
+
+
+def _download(body: bytes, mimetype: str, name: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@citizen.get("/code.svg")
+@role_required(Role.CITIZEN)
+def code_svg() -> Response:
+    fluid = not request.args.get("download")  # on the page it scales to the screen; a download keeps its size
+    return _download(static_qr_svg(_current_code_text(), fluid=fluid), "image/svg+xml", "polis-oms.svg")
+
+
+@citizen.get("/code.png")
+@role_required(Role.CITIZEN)
+def code_png() -> Response:
+    return _download(static_qr_png(_current_code_text(), scale=10), "image/png", "polis-oms.png")
+
+
+@citizen.get("/barcode.svg")
+@role_required(Role.CITIZEN)
+def barcode_svg() -> Response:
+    return _download(code128_svg(Enp(chosen_person().enp)), "image/svg+xml", "enp.svg")
+
+
+@citizen.get("/extract.pdf")
+@role_required(Role.CITIZEN)
+def extract_pdf() -> Response:
+    """One A4 page to print: the details, the signed QR and the barcode of the number."""
+    person = chosen_person()
+    body = pdf.render(person, _current_code(person), datetime.now(UTC))
+    return _download(body, "application/pdf", "vypiska-polis-oms.pdf")
+
+
+@citizen.post("/reissue-request")
+@role_required(Role.CITIZEN)
+def request_reissue() -> Any:
+    """Ask the insurer for a new code; a second request while one is open is answered kindly, not added."""
+    person = chosen_person()
+    try:
+        reason = reissue_requests.reason_text(request.form.get("reason", ""), request.form.get("details", ""))
+        reissue_requests.request_reissue(person, reason, f"citizen:{current_user.username}")
+    except reissue_requests.RequestAlreadyOpen:
+        flash(_("Заявка уже подана, новая не нужна: страховая компания рассмотрит ту, что есть."), "ok")
+    except RegistryError as error:
+        return _card(str(error), 400)
+    else:
+        flash(_("Заявка на новый код отправлена в страховую компанию."), "ok")
+    return redirect(url_for("citizen.policy", person=request.args.get("person")))
+
+
+@citizen.get("/live")
+@role_required(Role.CITIZEN)
+def live() -> Any:
+    """A fresh 90-second code, swapped in every 30 s by htmx while the phone is online."""
+    code = lifecycle.current_code(chosen_person())
+    if code is None:
+        abort(404)
+    text = live_code(code, datetime.now(UTC))
+    return render_template("citizen/_live.html", svg=qr_svg(text, fluid=True).decode("utf-8"))

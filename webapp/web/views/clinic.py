@@ -1,0 +1,81 @@
+"""Reception: scan or type, and get a verdict in about a second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask_htmx import HTMX
+from flask_login import current_user
+from sqlalchemy import select
+
+from policy_codes import Verdict
+from webapp.extensions import db
+from webapp.models import ClinicCheck, Role
+from webapp.registry import clinic_checks
+from webapp.registry.clinic_checks import Refusal
+from webapp.registry.keys import publication
+from webapp.registry.verification import VerificationResult, is_number_look_up, message, registry_message, verify_scan
+from webapp.web.auth import role_required
+from webapp.web.i18n import current_language
+
+clinic = Blueprint("clinic", __name__, url_prefix="/clinic")
+clinic.add_app_template_global(message, "verdict_message")
+clinic.add_app_template_global(registry_message)
+htmx = HTMX()
+
+#: What a scanner or a person can reasonably send; longer input is refused unread.
+MAX_INPUT = 4000
+HISTORY_LENGTH = 100
+
+
+def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None) -> str:
+    """The page, with what its offline check needs: the pinned registry key and the verdicts' words."""
+    language = current_language()
+    return render_template(
+        "clinic/scan.html",
+        result=result,
+        refusal=refusal,
+        registry_jwks=publication.registry_jwks(),
+        verdict_messages={str(verdict): verdict.message(language) for verdict in Verdict},
+    )
+
+
+@clinic.get("/")
+@role_required(Role.CLINIC)
+def scan() -> str:
+    return _scan_page(None)
+
+
+@clinic.post("/verify")
+@role_required(Role.CLINIC)
+def verify() -> Any:
+    scanned = request.form.get("code", "")[:MAX_INPUT]
+    refusal = clinic_checks.admit(current_user, is_number_look_up(scanned))
+    if refusal is not None:
+        return _refused(refusal)
+    result = verify_scan(scanned)
+    clinic_checks.record_check(current_user.clinic_id, result)
+    if htmx:
+        return render_template("clinic/_verdict.html", result=result)
+    return _scan_page(result)
+
+
+def _refused(refusal: Refusal) -> tuple[str, int, dict[str, str]]:
+    """A limit reached: 429, with its message in the verdict area. htmx gets the part it swaps in (the page's
+    script lets it swap a 429), a plain form post the whole page."""
+    body = render_template("clinic/_refused.html", refusal=refusal) if htmx else _scan_page(None, refusal)
+    return body, 429, {"Retry-After": str(refusal.retry_after)}
+
+
+@clinic.get("/history")
+@role_required(Role.CLINIC)
+def history() -> str:
+    """This clinic's recent checks: time, verdict and a masked number only."""
+    checks = db.session.scalars(
+        select(ClinicCheck)
+        .where(ClinicCheck.clinic_id == current_user.clinic_id)
+        .order_by(ClinicCheck.id.desc())
+        .limit(HISTORY_LENGTH)
+    ).all()
+    return render_template("clinic/history.html", checks=checks)

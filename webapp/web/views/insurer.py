@@ -1,0 +1,230 @@
+"""Insurer staff: find their own insured, see a person's codes and audit trail, act on them.
+
+Every look-up is scoped to the staff member's insurer: another insurer's person
+answers 404, exactly like a number that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from policy_codes import FullName, InvalidValue, Snils
+from webapp.extensions import db
+from webapp.models import AuditEntry, IssuedCode, Person, RequestStatus, Role
+from webapp.registry import activation, bulk_import, lifecycle, reissue_requests
+from webapp.registry.errors import NotFound, RegistryError
+from webapp.web.auth import role_required
+
+insurer = Blueprint("insurer", __name__, url_prefix="/insurer")
+
+SEARCH_LIMIT = 50
+
+#: The lifecycle actions staff may take from a person's page, all with a reason.
+ACTIONS = {
+    "reissue": reissue_requests.reissue_answering_requests,
+    "revoke": lifecycle.revoke,
+    "suspend": lifecycle.suspend,
+    "resume": lifecycle.resume,
+    "terminate": lifecycle.terminate,
+}
+
+
+def scope() -> str:
+    return current_user.insurer.code
+
+
+def _search(query: str, birth_date: str) -> list[Person]:
+    """By ЕНП, by СНИЛС, or by surname (and given name) with the birth date."""
+    own = select(Person).where(Person.insurer_id == current_user.insurer_id)
+    digits = query.replace("-", "").replace(" ", "")
+    number = digits.isascii() and digits.isdigit()  # str.isdigit alone takes any script's digits
+    if number and len(digits) == 16:
+        return list(db.session.scalars(own.where(Person.enp == digits)))
+    if number and len(digits) == 11:
+        return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
+    words = query.split()
+    if not words or not birth_date:
+        raise InvalidValue(_("Введите ЕНП, СНИЛС или фамилию с датой рождения"))
+    name = FullName(words[0], words[1] if len(words) > 1 else "-")
+    found = own.where(Person.surname == name.surname, Person.birth_date == date.fromisoformat(birth_date))
+    if len(words) > 1:
+        found = found.where(Person.given_name == name.given_name)
+    return list(db.session.scalars(found.order_by(Person.given_name).limit(SEARCH_LIMIT)))
+
+
+@insurer.get("/")
+@role_required(Role.INSURER)
+def search() -> Any:
+    query = request.args.get("q", "").strip()
+    birth_date = request.args.get("birth_date", "").strip()
+    people: list[Person] = []
+    if query:
+        try:
+            people = _search(query, birth_date)
+        except (InvalidValue, ValueError) as error:
+            flash(str(error) if isinstance(error, InvalidValue) else _("Дата в формате ГГГГ-ММ-ДД"), "error")
+            return render_template("insurer/search.html", people=[], query=query, birth_date=birth_date), 400
+    return render_template("insurer/search.html", people=people, query=query, birth_date=birth_date)
+
+
+def _own_person(enp: str) -> Person:
+    return lifecycle.person_by_enp(enp, scope())
+
+
+@insurer.get("/person/<enp>")
+@role_required(Role.INSURER)
+def person(enp: str) -> str:
+    someone = _own_person(enp)
+    codes = db.session.scalars(
+        select(IssuedCode).where(IssuedCode.person_id == someone.id).order_by(IssuedCode.serial.desc())
+    ).all()
+    trail = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.entity_key == enp).order_by(AuditEntry.id.desc()).limit(100)
+    ).all()
+    waiting = reissue_requests.open_request_of(someone.id)
+    return render_template(
+        "insurer/person.html",
+        person=someone,
+        policy=lifecycle.open_policy(someone),
+        codes=codes,
+        trail=trail,
+        waiting=waiting,
+        waiting_since=waiting and lifecycle.today_in_moscow(waiting.created_at),
+    )
+
+
+@insurer.post("/person/<enp>/<action>")
+@role_required(Role.INSURER)
+def act(enp: str, action: str) -> Response:
+    change = ACTIONS.get(action)
+    if change is None:
+        abort(404)
+    _own_person(enp)
+    reason = request.form.get("reason", "").strip()[:500]
+    try:
+        change(enp, _actor(), reason, scope=scope())
+        flash(_("Готово"), "ok")
+    except RegistryError as error:
+        flash(str(error), "error")
+    return redirect(url_for("insurer.person", enp=enp))
+
+
+def _actor() -> str:
+    return f"smo:{current_user.username}"
+
+
+@insurer.post("/person/<enp>/issue-policy")
+@role_required(Role.INSURER)
+def issue_policy(enp: str) -> Response:
+    """The policy is ready: it replaces the person's temporary certificate."""
+    _own_person(enp)
+    try:
+        lifecycle.replace_certificate_with_policy(enp, _actor(), scope=scope())
+        flash(_("Полис выдан, временное свидетельство закрыто"), "ok")
+    except RegistryError as error:
+        flash(str(error), "error")
+    return redirect(url_for("insurer.person", enp=enp))
+
+
+@insurer.post("/person/<enp>/activation-code")
+@role_required(Role.INSURER)
+def activation_code(enp: str) -> Any:
+    """A one-time code for the person to open their account; shown on this page once, never kept."""
+    someone = _own_person(enp)
+    try:
+        code = activation.issue_code(enp, _actor(), scope=scope())
+    except RegistryError as error:
+        flash(str(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    response = make_response(
+        render_template("insurer/activation_code.html", person=someone, code=activation.display(code))
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+_EMPTY_PERSON = dict.fromkeys(bulk_import.COLUMNS, "")
+
+
+@insurer.route("/new", methods=["GET", "POST"])
+@role_required(Role.INSURER)
+def new_person() -> Any:
+    """Register a person who applied to us: a policy, or a temporary certificate until it is ready."""
+    form = {**_EMPTY_PERSON, **{name: request.form.get(name, "").strip() for name in bulk_import.COLUMNS}}
+    form["insurer_code"] = scope()
+    temporary = request.form.get("kind") == "temporary"
+    if request.method == "GET":
+        return render_template("insurer/new.html", form=form, temporary=False)
+    today = lifecycle.today_in_moscow(datetime.now(UTC))
+    try:
+        row = bulk_import.parse_row(0, form, {scope(): current_user.insurer_id}, today)
+        lifecycle.register_person(
+            row.data, scope(), _actor(), temporary=temporary, representative_enp=row.representative_enp
+        )
+    except NotFound:
+        flash(_("Представитель с таким ЕНП не найден в реестре"), "error")
+    except (ValueError, RegistryError) as error:
+        flash(_("Проверьте данные: %(reason)s", reason=error), "error")
+    else:
+        flash(_("Застрахованный зарегистрирован, код выпущен"), "ok")
+        return redirect(url_for("insurer.person", enp=str(row.data.enp)))
+    return render_template("insurer/new.html", form=form, temporary=temporary), 400
+
+
+@insurer.route("/transfer", methods=["GET", "POST"])
+@role_required(Role.INSURER)
+def transfer() -> Any:
+    """Accept a person moving to us from another insurer, on their application; the number stays."""
+    form = {name: request.form.get(name, "").strip() for name in ("enp", "birth_date", "applied_on", "exception")}
+    if request.method == "GET":
+        return render_template("insurer/transfer.html", form=form)
+    try:
+        applied_on = date.fromisoformat(form["applied_on"])
+        birth_date = date.fromisoformat(form["birth_date"])
+    except ValueError:
+        flash(_("Дата в формате ГГГГ-ММ-ДД"), "error")
+        return render_template("insurer/transfer.html", form=form), 400
+    try:
+        lifecycle.change_insurer(form["enp"], scope(), applied_on, _actor(), form["exception"], birth_date=birth_date)
+    except NotFound:
+        flash(_("В реестре нет застрахованного с таким ЕНП и датой рождения"), "error")
+    except RegistryError as error:
+        flash(str(error), "error")
+    else:
+        flash(_("Застрахованный принят, новый код выпущен"), "ok")
+        return redirect(url_for("insurer.person", enp=form["enp"]))
+    return render_template("insurer/transfer.html", form=form), 400
+
+
+@insurer.get("/requests")
+@role_required(Role.INSURER)
+def request_list() -> str:
+    """Citizens' open requests for a new code, oldest first."""
+    return render_template("insurer/requests.html", requests=reissue_requests.open_requests(current_user.insurer_id))
+
+
+@insurer.post("/requests/<int:request_id>/<outcome>")
+@role_required(Role.INSURER)
+def answer_request(request_id: int, outcome: str) -> Response:
+    """Reissue the code and close the request together, or decline it."""
+    try:
+        if outcome == "reissue":
+            reissue_requests.fulfil(request_id, _actor(), scope=scope())
+            flash(_("Код перевыпущен, заявка выполнена"), "ok")
+        elif outcome == "decline":
+            reissue_requests.close_request(request_id, RequestStatus.DECLINED, _actor(), scope=scope())
+            flash(_("Заявка отклонена"), "ok")
+        else:
+            abort(404)
+    except NotFound:
+        abort(404)
+    except RegistryError as error:
+        flash(str(error), "error")
+    return redirect(url_for("insurer.request_list"))
