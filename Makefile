@@ -33,6 +33,6 @@ clean:
 
 # After changing interface strings: extract, update the English catalog, translate, compile.
 translations: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -o /tmp/oms-messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o /tmp/oms-messages.pot .
 	$(VENV)/bin/pybabel update -i /tmp/oms-messages.pot -d webapp/translations
 	$(VENV)/bin/pybabel compile -d webapp/translations

@@ -36,7 +36,7 @@ from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import User
 from webapp.registry import accounts
-from webapp.registry.lifecycle import today_in_moscow
+from webapp.registry.clock import today_in_moscow
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

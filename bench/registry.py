@@ -46,9 +46,9 @@ from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import Category, IssuedCode, Person, PolicyKind
 from webapp.registry import bulk_import, organisations
+from webapp.registry.clock import today_in_moscow
 from webapp.registry.codes import make_claims
 from webapp.registry.keys import keystore
-from webapp.registry.lifecycle import today_in_moscow
 from webapp.registry.rules import policy_end
 from webapp.registry.verification import verify_scan
 

@@ -133,8 +133,13 @@ def _claims_from(payload: bytes) -> PolicyClaims:
     return PolicyClaims.from_wire(wire)
 
 
+def moscow_date(moment: datetime) -> date:
+    """The Moscow date of an instant: what policy dates are compared with."""
+    return moment.astimezone(MOSCOW).date()
+
+
 def _check_time(claims: PolicyClaims, key: PublicKey, now: datetime) -> None:
-    today: date = now.astimezone(MOSCOW).date()
+    today = moscow_date(now)
     if now > key.not_after:
         raise CodeExpired("key")
     if claims.expires_at is not None and now > claims.expires_at:

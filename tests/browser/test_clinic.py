@@ -32,10 +32,10 @@ from tests.browser.fake_camera import (  # noqa: F401  (fake_camera_fixture: the
 )
 from webapp.extensions import db
 from webapp.models import Category, CodeStatus, IssuedCode, Person
-from webapp.registry import lifecycle
+from webapp.registry import lifecycle, people
 from webapp.registry.codes import live_code
 from webapp.registry.keys import keystore, publication
-from webapp.registry.lifecycle import PersonData
+from webapp.registry.people import PersonData
 
 PETROV = str(Enp.with_check_digit("770000000000004"))
 ACTOR = "browser-test"
@@ -63,7 +63,7 @@ def _registered(enp: str, name: FullName) -> Person:
     if person is None:
         data = PersonData(Enp(enp), name, date(1999, 1, 2), "F", None, Category.CITIZEN)
         lifecycle.register_person(data, "77001", ACTOR)
-        person = lifecycle.person_by_enp(enp)
+        person = people.person_by_enp(enp)
     return person
 
 
@@ -83,9 +83,9 @@ def _forge(text: str) -> str:
 @pytest.fixture(scope="module")
 def codes(live_server: Server) -> Codes:
     with live_server.app.app_context():
-        valid = lifecycle.current_code(lifecycle.person_by_enp(PETROV)).text
+        valid = people.current_code(people.person_by_enp(PETROV)).text
         revoked = _registered(REVOKED_ENP, FullName("Отзывова", "Вера", "Петровна"))
-        if lifecycle.current_code(revoked):
+        if people.current_code(revoked):
             lifecycle.revoke(REVOKED_ENP, ACTOR, "тест: код отозван")
         reissued = _registered(REISSUED_ENP, FullName("Заменова", "Ольга", ""))
         if _code(reissued, CodeStatus.SUPERSEDED) is None:
@@ -180,7 +180,7 @@ def _revoked_after_caching(app: object) -> str:
     """A code revoked after the page first kept the lists: only an increment of the list names it."""
     with app.app_context():  # type: ignore[attr-defined]
         person = _registered(LATE_ENP, FullName("Позднова", "Лидия", ""))
-        if lifecycle.current_code(person):
+        if people.current_code(person):
             lifecycle.revoke(LATE_ENP, ACTOR, "тест: отозван после загрузки списков")
         text = _code(person, CodeStatus.REVOKED)
         db.session.remove()
@@ -292,7 +292,7 @@ def _both_verdicts(
 
 def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, clinic: object, codes: Codes) -> None:
     with live_server.app.app_context():
-        petrov_code = lifecycle.current_code(lifecycle.person_by_enp(PETROV))
+        petrov_code = people.current_code(people.person_by_enp(PETROV))
         live = live_code(petrov_code, datetime.now(UTC))
         db.session.remove()
     texts = [

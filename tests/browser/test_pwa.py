@@ -10,7 +10,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import Server, log_in, shot
 from tests.browser.test_citizen import read_qr
-from webapp.registry import lifecycle
+from webapp.registry import people
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
 KEPT = "async (paths) => (await Promise.all(paths.map((path) => caches.match(path)))).every(Boolean)"
@@ -27,7 +27,7 @@ def wait_until_kept(page: object, paths: list[str], present: bool = True) -> Non
 
 def current_code(app: Flask, enp: str) -> str:
     with app.app_context():
-        return lifecycle.current_code(lifecycle.person_by_enp(enp)).text
+        return people.current_code(people.person_by_enp(enp)).text
 
 
 def test_the_last_code_shows_and_scans_with_no_network(live_server: Server, phone: object) -> None:

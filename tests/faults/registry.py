@@ -17,7 +17,7 @@ from tests.webapp.databases import wipe
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Role
-from webapp.registry import accounts, audit, lifecycle
+from webapp.registry import accounts, audit, lifecycle, people
 
 INSURER_LOGIN = "smo"
 
@@ -88,7 +88,7 @@ def audited_reissues(app: Flask) -> Counter[str]:
 def serials(app: Flask, enp: str) -> list[tuple[int, str]]:
     """(serial, status) of a person's codes."""
     with app.app_context():
-        person = lifecycle.person_by_enp(enp)
+        person = people.person_by_enp(enp)
         rows = db.session.execute(
             select(IssuedCode.serial, IssuedCode.status).where(IssuedCode.person_id == person.id).order_by("serial")
         ).all()
@@ -98,7 +98,7 @@ def serials(app: Flask, enp: str) -> list[tuple[int, str]]:
 
 def current_text(app: Flask, enp: str) -> str:
     with app.app_context():
-        code = lifecycle.current_code(lifecycle.person_by_enp(enp))
+        code = people.current_code(people.person_by_enp(enp))
         assert code is not None
         text = code.text
         db.session.remove()

@@ -26,7 +26,7 @@ from tests.webapp.conftest import PASSPHRASE, person_data, register
 from tests.webapp.pages import csrf, logged_in
 from webapp.extensions import db
 from webapp.models import Category, IssuedCode
-from webapp.registry import accounts, lifecycle
+from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import SHOWN_LEGACY, verify_scan
 
@@ -67,8 +67,8 @@ def test_a_key_marked_compromised_cannot_sign_the_reissued_serial(registry: Flas
     first = register(insurer="77002", at=now())
     thief = stolen_key(first.kid)
     verify_scan(first.text)  # this worker's trust list is cached with the key still active
-    assert rotation.mark_compromised(first.kid, "test") == 1
-    reissued = lifecycle.current_code(lifecycle.person_by_enp(ENP))
+    assert mass_reissue.mark_compromised(first.kid, "test") == 1
+    reissued = people.current_code(people.person_by_enp(ENP))
     assert reissued is not None
     assert reissued.kid != first.kid
     forged = signs(thief, replace(claims_of(reissued), issued_at=now()))
@@ -81,8 +81,8 @@ def test_a_key_marked_compromised_cannot_sign_a_live_code_of_the_reissued_serial
     first = register(insurer="77002", at=now())
     thief = stolen_key(first.kid)
     verify_scan(first.text)
-    rotation.mark_compromised(first.kid, "test")
-    reissued = lifecycle.current_code(lifecycle.person_by_enp(ENP))
+    mass_reissue.mark_compromised(first.kid, "test")
+    reissued = people.current_code(people.person_by_enp(ENP))
     assert reissued is not None
     moment = now()
     live = replace(claims_of(reissued), kind=CodeKind.LIVE, issued_at=moment, expires_at=moment + timedelta(seconds=90))

@@ -30,7 +30,7 @@ from tests.webapp.conftest import PASSPHRASE
 from tests.webapp.databases import postgres_database
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
-from webapp.registry import lifecycle
+from webapp.registry import people
 from webapp.registry.keys import keystore
 
 #: Each forgery is sent this many times, from several threads, so that both workers answer it.
@@ -79,7 +79,7 @@ def verdicts(server: Server, token: str, codes: list[str]) -> Counter[str]:
 def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(database_url: str) -> None:
     registry = prepare(database_url, people=3)
     with registry.app.app_context():
-        codes = [lifecycle.current_code(lifecycle.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
+        codes = [people.current_code(people.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
         kid = read_kid(b45decode(codes[0].removeprefix(PREFIX)))[0].hex()
         record = keystore.record_for(kid)
         thief = SigningKey.from_encrypted_pem(
@@ -107,7 +107,7 @@ def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(datab
         assert server.workers_pids() == workers, "the same warm workers serve on"
 
         with registry.app.app_context():
-            reissued = [lifecycle.current_code(lifecycle.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
+            reissued = [people.current_code(people.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
             db.session.remove()
             dispose_engines()
         moment = datetime.now(UTC).replace(microsecond=0)

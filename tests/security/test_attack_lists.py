@@ -37,8 +37,8 @@ from tests.security.list_corpus import (
 )
 from tests.security.test_forgery_browser import in_chromium
 from tests.webapp.conftest import person_data, register
-from webapp.registry import lifecycle
-from webapp.registry.keys import publication, rotation
+from webapp.registry import lifecycle, mass_reissue
+from webapp.registry.keys import publication
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,7 +177,7 @@ def test_a_registry_key_marked_compromised_signs_no_list_omscode_accepts(
     code = register(at=moment)
     stolen = publication.registry_key(moment)
     lifecycle.revoke(str(person_data().enp), "test", "телефон украден", now=moment)
-    rotation.mark_compromised(stolen.kid.hex(), "test")
+    mass_reissue.mark_compromised(stolen.kid.hex(), "test")
     pin, trust = publication.registry_jwks(), publication.trust_list_document()
     genuine_revocations = publication.revocations_document()
     forged_revocations = revocations_signed_by(stolen, genuine_revocations)

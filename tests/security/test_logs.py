@@ -28,8 +28,8 @@ from policy_codes.base45 import b45decode, b45encode
 from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, served, snils
 from tests.webapp.conftest import person_data
 from tests.webapp.pages import PASSWORD, code_text, csrf
-from webapp.registry import accounts, lifecycle
-from webapp.registry.lifecycle import PersonData
+from webapp.registry import accounts, people
+from webapp.registry.people import PersonData
 
 #: Registered during the run, through the insurer's page and through a CSV import.
 NEWCOMER = replace(
@@ -246,7 +246,7 @@ def unexpected_error(world: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     client = client_as(world, "insurer")
     world.config["PROPAGATE_EXCEPTIONS"] = False
     with monkeypatch.context() as patch:
-        patch.setattr(lifecycle, "open_policy", broken)
+        patch.setattr(people, "open_policy", broken)
         assert client.get(f"/insurer/person/{MOTHER.enp}").status_code == 500
     world.config["PROPAGATE_EXCEPTIONS"] = None
 
@@ -295,9 +295,9 @@ def test_no_personal_data_in_any_log_record(
         records = list(caplog.records)
 
     with world.app_context():  # the flows did what they say: registered, transferred, imported
-        assert lifecycle.person_by_enp(str(NEWCOMER.enp)).insurer.code == "77001"
-        assert lifecycle.person_by_enp(str(STRANGER.enp)).insurer.code == "77001"
-        assert lifecycle.person_by_enp(str(IMPORTED.enp))
+        assert people.person_by_enp(str(NEWCOMER.enp)).insurer.code == "77001"
+        assert people.person_by_enp(str(STRANGER.enp)).insurer.code == "77001"
+        assert people.person_by_enp(str(IMPORTED.enp))
     messages = [record.getMessage() for record in records]
     assert "canary" in messages, "the capture hears the app's own logger"
     assert any(record.name == "werkzeug" and "GET /insurer/" in record.getMessage() for record in records)

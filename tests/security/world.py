@@ -18,7 +18,7 @@ from tests.webapp.conftest import person_data, register, seed_registry
 from tests.webapp.pages import PASSWORD, logged_in
 from webapp.models import Role
 from webapp.registry import accounts, lifecycle
-from webapp.registry.lifecycle import PersonData
+from webapp.registry.people import PersonData
 
 
 def snils(nine_digits: str) -> Snils:

@@ -16,7 +16,7 @@ from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import Category, IssuedCode
 from webapp.registry import lifecycle, organisations, public_holidays
-from webapp.registry.lifecycle import PersonData
+from webapp.registry.people import PersonData
 
 KEY_START = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -108,7 +108,7 @@ def register(
 
 
 @pytest.fixture
-def people(app: Flask) -> Flask:
+def site(app: Flask) -> Flask:
     """The registry of tests/webapp/pages.py, with logins. Requests run with no app context held open,
     as in production: each gets its own `g`."""
     from tests.webapp import pages  # it builds on this module's helpers

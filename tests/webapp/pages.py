@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from tests.webapp.conftest import person_data, register
 from webapp.models import Role
-from webapp.registry import accounts, lifecycle
+from webapp.registry import accounts, lifecycle, people
 
 PASSWORD = "long-enough-pass"
 MOTHER = str(person_data().enp)
@@ -37,7 +37,7 @@ def csrf(client: FlaskClient, path: str = "/login") -> str:
 
 def code_text(app: Flask, enp: str) -> str:
     with app.app_context():
-        return lifecycle.current_code(lifecycle.person_by_enp(enp)).text
+        return people.current_code(people.person_by_enp(enp)).text
 
 
 def logged_in(app: Flask, username: str) -> FlaskClient:

@@ -17,7 +17,7 @@ from werkzeug.routing import Rule
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import Role, SigningKeyRecord
-from webapp.registry import accounts, lifecycle, reissue_requests
+from webapp.registry import accounts, people, reissue_requests
 
 ANONYMOUS, CITIZEN, CLINIC, INSURER, OTHER_INSURER, ADMIN = (
     "anonymous",
@@ -104,14 +104,14 @@ WHO_MAY = {
 
 
 @pytest.fixture
-def matrix_app(people: Flask) -> Flask:
+def matrix_app(site: Flask) -> Flask:
     """The page-test registry, plus staff of the other insurer, a clinic token and an open reissue request."""
-    with people.app_context():
+    with site.app_context():
         accounts.create_user("smo-other", PASSWORD, Role.INSURER, "test", insurer_code="77002")
         accounts.create_token("GP-001", "МИС", "test")
-        request = reissue_requests.request_reissue(lifecycle.person_by_enp(MOTHER), "телефон потерян", "test")
+        request = reissue_requests.request_reissue(people.person_by_enp(MOTHER), "телефон потерян", "test")
         kid = db.session.scalars(select(SigningKeyRecord.kid)).first()
-        people.config["MATRIX_ARGS"] = {
+        site.config["MATRIX_ARGS"] = {
             "enp": MOTHER,
             "action": "reissue",
             "request_id": request.id,
@@ -122,7 +122,7 @@ def matrix_app(people: Flask) -> Flask:
             "filename": "css/app.css",
             "code": "GP-001",
         }
-    return people
+    return site
 
 
 def routes(app: Flask) -> Iterator[tuple[Rule, str]]:
@@ -182,7 +182,7 @@ def test_nobody_reaches_someone_elses_person_by_a_parameter(matrix_app: Flask, r
     if path.startswith("/insurer/"):
         assert response.status_code == 200
         page = response.get_data(as_text=True)
-        assert "Иванова" not in page, "search finds only the insurer's own people"
+        assert "Иванова" not in page, "search finds only the insurer's own site"
         assert "Никого не нашли" in page
     else:
         assert response.status_code == 404

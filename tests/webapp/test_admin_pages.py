@@ -15,7 +15,7 @@ from signing.trust_list import b64url
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
-from webapp.registry import lifecycle
+from webapp.registry import people
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
 
@@ -48,26 +48,26 @@ def audited(app: Flask, action: str) -> list[AuditEntry]:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_each_page_is_for_the_admin_only(people: Flask, path: str) -> None:
-    page = logged_in(people, "admin").get(path)
+def test_each_page_is_for_the_admin_only(site: Flask, path: str) -> None:
+    page = logged_in(site, "admin").get(path)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)", html), "no inline script under the CSP"
     assert " style=" not in html
     for username in ("ivanova", "clinic", "smo"):
-        assert logged_in(people, username).get(path).status_code == 403, username
-    anonymous = people.test_client().get(path)
+        assert logged_in(site, username).get(path).status_code == 403, username
+    anonymous = site.test_client().get(path)
     assert anonymous.status_code == 302
     assert "/login" in anonymous.location
 
 
-def test_admin_logs_in_to_the_admin_pages(people: Flask) -> None:
-    assert logged_in(people, "admin").get("/").location.endswith("/admin/")
+def test_admin_logs_in_to_the_admin_pages(site: Flask) -> None:
+    assert logged_in(site, "admin").get("/").location.endswith("/admin/")
 
 
-def test_the_overview_counts_active_signing_keys(people: Flask) -> None:
+def test_the_overview_counts_active_signing_keys(site: Flask) -> None:
     """`counts.keys` in a template is the dict's method, not the count: it showed «<built-in method keys…>»."""
-    page = logged_in(people, "admin").get("/admin/").get_data(as_text=True)
+    page = logged_in(site, "admin").get("/admin/").get_data(as_text=True)
     assert re.search(r"<strong>2</strong> действующих ключей подписи", page), "one key for each of the two insurers"
 
 
@@ -85,28 +85,28 @@ def test_the_overview_counts_active_signing_keys(people: Flask) -> None:
         ("/admin/keys/0000000000000000/resume", {}),
     ],
 )
-def test_every_form_needs_its_csrf_token(people: Flask, path: str, data: dict[str, str]) -> None:
-    client = logged_in(people, "admin")
+def test_every_form_needs_its_csrf_token(site: Flask, path: str, data: dict[str, str]) -> None:
+    client = logged_in(site, "admin")
     assert client.post(path, data=data).status_code == 400
     assert client.post(path, data={**data, "csrf_token": "forged"}).status_code == 400
 
 
-def test_admin_creates_an_insurer_with_its_first_key(people: Flask) -> None:
-    client = logged_in(people, "admin")
+def test_admin_creates_an_insurer_with_its_first_key(site: Flask) -> None:
+    client = logged_in(site, "admin")
     response = admin_post(client, "/admin/insurers", {"code": "50001", "name": "Подмосковье-Мед", "region": "50"})
     assert response.status_code == 302
     page = client.get("/admin/insurers").get_data(as_text=True)
     assert "Подмосковье-Мед" in page
     assert "Московская область" in page
-    with people.app_context():
+    with site.app_context():
         (key,) = db.session.scalars(select(SigningKeyRecord).where(SigningKeyRecord.owner == "50001"))
         assert key.status == "active"
-    assert [entry.actor for entry in audited(people, "create_insurer")][-1] == "admin:admin"
+    assert [entry.actor for entry in audited(site, "create_insurer")][-1] == "admin:admin"
     assert key.kid in client.get("/admin/keys").get_data(as_text=True)
 
 
-def test_insurers_list_counts_insured_and_active_keys(people: Flask) -> None:
-    page = logged_in(people, "admin").get("/admin/insurers").get_data(as_text=True)
+def test_insurers_list_counts_insured_and_active_keys(site: Flask) -> None:
+    page = logged_in(site, "admin").get("/admin/insurers").get_data(as_text=True)
     row = re.search(r"<tr>\s*<td[^>]*>77001</td>(.*?)</tr>", page, re.S)
     assert row, page
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
@@ -122,8 +122,8 @@ def test_insurers_list_counts_insured_and_active_keys(people: Flask) -> None:
         ({"code": "77009", "name": "Где-то", "region": "99"}, "Регион 99 не найден"),
     ],
 )
-def test_bad_insurer_is_refused_with_the_form_kept(people: Flask, data: dict[str, str], message: str) -> None:
-    client = logged_in(people, "admin")
+def test_bad_insurer_is_refused_with_the_form_kept(site: Flask, data: dict[str, str], message: str) -> None:
+    client = logged_in(site, "admin")
     response = admin_post(client, "/admin/insurers", data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -131,19 +131,19 @@ def test_bad_insurer_is_refused_with_the_form_kept(people: Flask, data: dict[str
     assert f'value="{data["code"]}"' in page, "the form keeps what was typed"
 
 
-def test_admin_creates_a_clinic_and_refuses_a_duplicate(people: Flask) -> None:
-    client = logged_in(people, "admin")
+def test_admin_creates_a_clinic_and_refuses_a_duplicate(site: Flask) -> None:
+    client = logged_in(site, "admin")
     assert admin_post(client, "/admin/clinics", {"code": "GP-002", "name": "Поликлиника №2"}).status_code == 302
     assert "Поликлиника №2" in client.get("/admin/clinics").get_data(as_text=True)
     again = admin_post(client, "/admin/clinics", {"code": "GP-002", "name": "Ещё раз"})
     assert again.status_code == 400
     assert "Клиника с кодом GP-002 уже есть" in again.get_data(as_text=True)
     assert 'value="Ещё раз"' in again.get_data(as_text=True)
-    assert audited(people, "create_clinic")[-1].entity_key == "GP-002"
+    assert audited(site, "create_clinic")[-1].entity_key == "GP-002"
 
 
-def test_admin_creates_staff_with_a_typed_password(people: Flask) -> None:
-    client = logged_in(people, "admin")
+def test_admin_creates_staff_with_a_typed_password(site: Flask) -> None:
+    client = logged_in(site, "admin")
     data = {"username": "anna", "role": "insurer", "insurer": "77002", "password": "anna-pass-2026"}
     mismatch = admin_post(client, "/admin/users/new", {**data, "password_again": "other"}, "/admin/users/new")
     assert mismatch.status_code == 400
@@ -158,15 +158,15 @@ def test_admin_creates_staff_with_a_typed_password(people: Flask) -> None:
     assert created.status_code == 302
     page = client.get("/admin/users?q=anna").get_data(as_text=True)
     assert "77002 Пример-Полис" in page
-    anna = people.test_client()
+    anna = site.test_client()
     token = csrf(anna)
     login = anna.post("/login", data={"username": "anna", "password": "anna-pass-2026", "csrf_token": token})
     assert login.location.endswith("/insurer/")
-    assert audited(people, "create_user")[-1].entity_key == "anna"
+    assert audited(site, "create_user")[-1].entity_key == "anna"
 
 
-def test_a_generated_password_is_shown_once_and_works(people: Flask) -> None:
-    client = logged_in(people, "admin")
+def test_a_generated_password_is_shown_once_and_works(site: Flask) -> None:
+    client = logged_in(site, "admin")
     data = {"username": "boris", "role": "clinic", "clinic": "GP-001", "generate": "1"}
     response = admin_post(client, "/admin/users/new", data, "/admin/users/new")
     assert response.status_code == 200
@@ -174,7 +174,7 @@ def test_a_generated_password_is_shown_once_and_works(people: Flask) -> None:
     assert match
     password = match.group(1)
     assert password not in client.get("/admin/users").get_data(as_text=True)
-    boris = people.test_client()
+    boris = site.test_client()
     token = csrf(boris)
     login = boris.post("/login", data={"username": "boris", "password": password, "csrf_token": token})
     assert login.location.endswith("/clinic/")
@@ -190,44 +190,44 @@ def test_a_generated_password_is_shown_once_and_works(people: Flask) -> None:
         ({"username": " ", "role": "admin"}, "Укажите имя пользователя"),
     ],
 )
-def test_bad_user_is_refused(people: Flask, data: dict[str, str], message: str) -> None:
-    client = logged_in(people, "admin")
+def test_bad_user_is_refused(site: Flask, data: dict[str, str], message: str) -> None:
+    client = logged_in(site, "admin")
     response = admin_post(client, "/admin/users/new", {**data, "generate": "1"}, "/admin/users/new")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
 
 
-def test_admin_disables_and_enables_a_citizen(people: Flask) -> None:
-    citizen = logged_in(people, "ivanova")
-    admin = logged_in(people, "admin")
-    with people.app_context():
+def test_admin_disables_and_enables_a_citizen(site: Flask) -> None:
+    citizen = logged_in(site, "ivanova")
+    admin = logged_in(site, "admin")
+    with site.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == "ivanova"))
     assert admin_post(admin, f"/admin/users/{user_id}/active", {"active": "0"}).status_code == 302
     assert "отключён" in admin.get("/admin/users?q=ivanova").get_data(as_text=True)
     assert citizen.get("/me/").status_code == 302, "the open session ends"
-    again = people.test_client()
+    again = site.test_client()
     token = csrf(again)
     refused = again.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
     assert refused.status_code == 401
     assert admin_post(admin, f"/admin/users/{user_id}/active", {"active": "1"}).status_code == 302
-    assert logged_in(people, "ivanova").get("/me/").status_code == 200
-    assert [entry.action for entry in audited(people, "disable_user") + audited(people, "enable_user")] == [
+    assert logged_in(site, "ivanova").get("/me/").status_code == 200
+    assert [entry.action for entry in audited(site, "disable_user") + audited(site, "enable_user")] == [
         "disable_user",
         "enable_user",
     ]
     assert admin_post(admin, "/admin/users/999999/active", {"active": "0"}).status_code == 404
 
 
-def test_admin_cannot_lock_themself_out(people: Flask) -> None:
-    admin = logged_in(people, "admin")
-    with people.app_context():
+def test_admin_cannot_lock_themself_out(site: Flask) -> None:
+    admin = logged_in(site, "admin")
+    with site.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == "admin"))
     admin_post(admin, f"/admin/users/{user_id}/active", {"active": "0"})
     assert admin.get("/admin/").status_code == 200
 
 
-def test_token_is_shown_once_works_and_stops_working_when_revoked(people: Flask) -> None:
-    client = logged_in(people, "admin")
+def test_token_is_shown_once_works_and_stops_working_when_revoked(site: Flask) -> None:
+    client = logged_in(site, "admin")
     response = admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -236,23 +236,23 @@ def test_token_is_shown_once_works_and_stops_working_when_revoked(people: Flask)
     listing = client.get("/admin/tokens").get_data(as_text=True)
     assert token not in listing
     assert "МИС" in listing
-    api = people.test_client()
+    api = site.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    verified = api.post("/api/v1/verify", json={"code": code_text(people, MOTHER)}, headers=headers)
+    verified = api.post("/api/v1/verify", json={"code": code_text(site, MOTHER)}, headers=headers)
     assert verified.status_code == 200
     assert verified.get_json()["verdict"] == "valid"
     token_id = re.search(r'/admin/tokens/(\d+)/revoke"', listing).group(1)  # type: ignore[union-attr]
     assert admin_post(client, f"/admin/tokens/{token_id}/revoke", {}, "/admin/tokens").status_code == 302
     assert "отозван" in client.get("/admin/tokens").get_data(as_text=True)
     assert api.post("/api/v1/verify", json={"code": MOTHER}, headers=headers).status_code == 401
-    assert [entry.action for entry in audited(people, "create_token") + audited(people, "revoke_token")] == [
+    assert [entry.action for entry in audited(site, "create_token") + audited(site, "revoke_token")] == [
         "create_token",
         "revoke_token",
     ]
 
 
-def test_token_for_no_clinic_or_an_unknown_one_is_refused(people: Flask) -> None:
-    client = logged_in(people, "admin")
+def test_token_for_no_clinic_or_an_unknown_one_is_refused(site: Flask) -> None:
+    client = logged_in(site, "admin")
     assert admin_post(client, "/admin/tokens", {"clinic": ""}, "/admin/tokens").status_code == 400
     unknown = admin_post(client, "/admin/tokens", {"clinic": "NOPE"}, "/admin/tokens")
     assert unknown.status_code == 400
@@ -260,13 +260,13 @@ def test_token_for_no_clinic_or_an_unknown_one_is_refused(people: Flask) -> None
     assert admin_post(client, "/admin/tokens/999999/revoke", {}, "/admin/tokens").status_code == 404
 
 
-def test_rotated_key_is_in_the_trust_list(people: Flask) -> None:
-    client = logged_in(people, "admin")
-    old = active_kid(people)
+def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:
+    client = logged_in(site, "admin")
+    old = active_kid(site)
     assert admin_post(client, "/admin/keys/rotate", {"insurer": "77001"}, "/admin/keys").status_code == 302
-    new = active_kid(people)
+    new = active_kid(site)
     assert new != old
-    trust = {key["kid"]: key for key in people.test_client().get("/api/v1/trust-list").get_json()["keys"]}
+    trust = {key["kid"]: key for key in site.test_client().get("/api/v1/trust-list").get_json()["keys"]}
     assert trust[b64url(bytes.fromhex(new))]["status"] == "active"
     assert trust[b64url(bytes.fromhex(old))]["status"] == "retired"
     page = client.get("/admin/keys").get_data(as_text=True)
@@ -297,41 +297,41 @@ def current_codes(app: Flask, kid: str) -> int:
         )
 
 
-def test_compromise_asks_first_then_reissues_everything_the_key_signed(people: Flask) -> None:
-    client = logged_in(people, "admin")
-    kid = active_kid(people)
-    old_codes = {enp: code_text(people, enp) for enp in (MOTHER, CHILD, STRANGER)}
+def test_compromise_asks_first_then_reissues_everything_the_key_signed(site: Flask) -> None:
+    client = logged_in(site, "admin")
+    kid = active_kid(site)
+    old_codes = {enp: code_text(site, enp) for enp in (MOTHER, CHILD, STRANGER)}
     confirm = client.get(f"/admin/keys/{kid}/compromise").get_data(as_text=True)
     assert "Это нельзя отменить" in confirm
     assert "сейчас 3" in confirm
     response = admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}/compromise")
     assert response.status_code == 302
-    with people.app_context():
+    with site.app_context():
         assert keystore.record_for(kid).status == "compromised", "distrusted before the reissue ends"
     block = wait_for_reissue(client, kid)
     assert "3 / 3" in block
     assert "все коды перевыпущены" in block
-    assert current_codes(people, kid) == 0
-    new_kid = active_kid(people)
-    with people.app_context():
+    assert current_codes(site, kid) == 0
+    new_kid = active_kid(site)
+    with site.app_context():
         for enp, old in old_codes.items():
             assert verify_scan(old).verdict is Verdict.KEY_COMPROMISED
-            fresh = lifecycle.current_code(lifecycle.person_by_enp(enp))
+            fresh = people.current_code(people.person_by_enp(enp))
             assert fresh.kid == new_kid
             assert verify_scan(fresh.text).verdict is Verdict.VALID
-    assert audited(people, "compromise_key")[-1].entity_key == kid
-    assert sum(entry.details["codes"] for entry in audited(people, "mass_reissue")) == 3
+    assert audited(site, "compromise_key")[-1].entity_key == kid
+    assert sum(entry.details["codes"] for entry in audited(site, "mass_reissue")) == 3
     again = admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}")
     assert again.status_code == 302, "a second submit is refused, not a 500"
     assert "уже помечен скомпрометированным" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
-    assert len(audited(people, "compromise_key")) == 1
+    assert len(audited(site, "compromise_key")) == 1
 
 
-def test_an_interrupted_reissue_is_resumed_from_the_page(people: Flask) -> None:
-    kid = active_kid(people)
-    with people.app_context():
+def test_an_interrupted_reissue_is_resumed_from_the_page(site: Flask) -> None:
+    kid = active_kid(site)
+    with site.app_context():
         rotation.distrust(kid, "test")  # the process died before any batch ran
-    client = logged_in(people, "admin")
+    client = logged_in(site, "admin")
     page = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
     assert "0 / 3" in page
     assert "осталось 3" in page
@@ -340,27 +340,27 @@ def test_an_interrupted_reissue_is_resumed_from_the_page(people: Flask) -> None:
     assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
     block = wait_for_reissue(client, kid)
     assert "3 / 3" in block
-    assert current_codes(people, kid) == 0
-    with people.app_context():
-        assert verify_scan(code_text(people, MOTHER)).verdict is Verdict.VALID
+    assert current_codes(site, kid) == 0
+    with site.app_context():
+        assert verify_scan(code_text(site, MOTHER)).verdict is Verdict.VALID
 
 
-def test_resume_is_refused_for_a_key_that_is_not_compromised(people: Flask) -> None:
-    client = logged_in(people, "admin")
-    kid = active_kid(people)
+def test_resume_is_refused_for_a_key_that_is_not_compromised(site: Flask) -> None:
+    client = logged_in(site, "admin")
+    kid = active_kid(site)
     assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
     assert "не скомпрометирован" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
     assert client.get(f"/admin/keys/{kid}/progress").status_code == 404
     assert client.get("/admin/keys/ffffffffffffffff").status_code == 404
-    assert current_codes(people, kid) == 3
+    assert current_codes(site, kid) == 3
 
 
-def test_a_second_resume_while_one_runs_starts_nothing(people: Flask) -> None:
-    kid = active_kid(people)
-    with people.app_context():
+def test_a_second_resume_while_one_runs_starts_nothing(site: Flask) -> None:
+    kid = active_kid(site)
+    with site.app_context():
         rotation.distrust(kid, "test")
         blocker = db.engine.connect()
-    client = logged_in(people, "admin")
+    client = logged_in(site, "admin")
     blocker.exec_driver_sql("UPDATE persons SET sex = sex")  # holds the rows (PostgreSQL) or the writer lock (SQLite)
     try:
         admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}")
@@ -372,7 +372,7 @@ def test_a_second_resume_while_one_runs_starts_nothing(people: Flask) -> None:
         blocker.rollback()
         blocker.close()
     assert "3 / 3" in wait_for_reissue(client, kid)
-    with people.app_context():
+    with site.app_context():
         serials = db.session.scalars(select(IssuedCode.serial).where(IssuedCode.status == CodeStatus.CURRENT)).all()
     assert sorted(serials) == [2, 2, 2], "each code reissued once"
-    assert len(audited(people, "mass_reissue")) == 1
+    assert len(audited(site, "mass_reissue")) == 1

@@ -23,9 +23,9 @@ from signing.jws import verify_compact
 from tests.test_legacy import type_02
 from tests.webapp.conftest import make_app, person_data, register
 from webapp.extensions import db
-from webapp.registry import accounts, lifecycle
+from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.codes import live_code
-from webapp.registry.keys import keystore, publication, rotation
+from webapp.registry.keys import keystore, publication
 
 ENP = str(person_data().enp)
 
@@ -90,7 +90,7 @@ def test_every_verdict_through_the_api(client: FlaskClient, token: str) -> None:
     legacy[1:9] = int(person_data("770000000000004").enp).to_bytes(8, "big")
     seen.add(verify(client, token, bytes(legacy).decode("latin-1"))[1]["verdict"])
     third = register(person_data("770000000000006", "Сидоров", "Иван"), at=moment)
-    rotation.mark_compromised(third.kid, "test")
+    mass_reissue.mark_compromised(third.kid, "test")
     seen.add(verify(client, token, third.text)[1]["verdict"])
     assert seen == {
         "valid",
@@ -218,7 +218,7 @@ def test_trust_list_is_signed_and_cacheable(client: FlaskClient) -> None:
     assert signed["keys"] == document["keys"]
     assert client.get("/api/v1/trust-list", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
     keystore.retire_active("77002")
-    keystore.create_key("77002", lifecycle.insurer_by_code("77002"))
+    keystore.create_key("77002", people.insurer_by_code("77002"))
     db.session.commit()
     assert client.get("/api/v1/trust-list", headers={"If-None-Match": response.headers["ETag"]}).status_code == 200
 

@@ -19,7 +19,7 @@ from tests.webapp.conftest import KEY_START, NOW, person_data, register
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, code_text, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, ReissueRequest, RequestStatus
-from webapp.registry import audit, lifecycle, organisations, reissue_requests
+from webapp.registry import audit, lifecycle, organisations, people, reissue_requests
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.web import pdf
 
@@ -40,8 +40,8 @@ def barcodes(page: pypdfium2.PdfPage) -> dict[zxingcpp.BarcodeFormat, str]:
     ("suffix", "enp", "name"),
     [("", MOTHER, "Иванова Мария Петровна"), (f"?person={CHILD}", CHILD, "Иванов Артём Сергеевич")],
 )
-def test_extract_is_one_a4_page_whose_codes_scan_from_print(people: Flask, suffix: str, enp: str, name: str) -> None:
-    response = logged_in(people, "ivanova").get(f"/me/extract.pdf{suffix}")
+def test_extract_is_one_a4_page_whose_codes_scan_from_print(site: Flask, suffix: str, enp: str, name: str) -> None:
+    response = logged_in(site, "ivanova").get(f"/me/extract.pdf{suffix}")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -53,22 +53,22 @@ def test_extract_is_one_a4_page_whose_codes_scan_from_print(people: Flask, suffi
     assert "Демо-Мед" in text
     assert "бессрочно" in text
     found = barcodes(page)
-    assert found[zxingcpp.BarcodeFormat.QRCode] == code_text(people, enp)
+    assert found[zxingcpp.BarcodeFormat.QRCode] == code_text(site, enp)
     assert found[zxingcpp.BarcodeFormat.Code128] == enp
 
 
-def test_extract_of_someone_else_or_without_a_code_answers_404(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_extract_of_someone_else_or_without_a_code_answers_404(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     assert client.get(f"/me/extract.pdf?person={STRANGER}").status_code == 404
-    with people.app_context():
+    with site.app_context():
         lifecycle.revoke(CHILD, "test", "телефон украден")
     assert client.get(f"/me/extract.pdf?person={CHILD}").status_code == 404
-    assert people.test_client().get("/me/extract.pdf").status_code == 302, "anonymous: to the login page"
-    assert logged_in(people, "clinic").get("/me/extract.pdf").status_code == 403
+    assert site.test_client().get("/me/extract.pdf").status_code == 302, "anonymous: to the login page"
+    assert logged_in(site, "clinic").get("/me/extract.pdf").status_code == 403
 
 
-def test_extract_download_names_the_file_and_the_card_links_it(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_extract_download_names_the_file_and_the_card_links_it(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     response = client.get("/me/extract.pdf?download=1")
     assert response.headers["Content-Disposition"] == 'attachment; filename="vypiska-polis-oms.pdf"'
     card = client.get(f"/me/?person={CHILD}").get_data(as_text=True)
@@ -82,50 +82,50 @@ def ask(client: FlaskClient, data: dict[str, str], suffix: str = "") -> object:
 
 def requests_of(app: Flask, enp: str) -> list[tuple[str, str]]:
     with app.app_context():
-        person = lifecycle.person_by_enp(enp)
+        person = people.person_by_enp(enp)
         rows = db.session.scalars(select(ReissueRequest).where(ReissueRequest.person_id == person.id))
         return [(row.reason, row.status) for row in rows]
 
 
-def test_reissue_request_needs_the_csrf_token(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_reissue_request_needs_the_csrf_token(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     assert client.post("/me/reissue-request", data={"reason": "lost_phone"}).status_code == 400
-    assert requests_of(people, MOTHER) == []
+    assert requests_of(site, MOTHER) == []
 
 
-def test_citizen_asks_for_a_new_code_once_and_sees_it_waiting(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_citizen_asks_for_a_new_code_once_and_sees_it_waiting(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     response = ask(client, {"reason": "lost_phone"})
     assert response.status_code == 302
     page = client.get("/me/").get_data(as_text=True)
     assert "Заявка на новый код отправлена" in page
     assert "ждёт ответа страховой компании" in page
     assert "Отправить заявку" not in page, "no second form while one is open"
-    assert requests_of(people, MOTHER) == [("Телефон потерян или украден", "open")]
+    assert requests_of(site, MOTHER) == [("Телефон потерян или украден", "open")]
 
     token = csrf(client, "/me/show")  # the form is gone from the card; an old tab may still post it
     again = client.post("/me/reissue-request", data={"reason": "other", "details": "ещё раз", "csrf_token": token})
     assert again.status_code == 302
     assert "Заявка уже подана, новая не нужна" in client.get("/me/").get_data(as_text=True)
-    assert requests_of(people, MOTHER) == [("Телефон потерян или украден", "open")]
-    with people.app_context():
+    assert requests_of(site, MOTHER) == [("Телефон потерян или украден", "open")]
+    with site.app_context():
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "request_reissue")).all()
         assert [(entry.actor, entry.entity_key) for entry in entries] == [("citizen:ivanova", MOTHER)]
         assert list(audit.problems()) == []
 
 
-def test_a_dependants_request_is_theirs_and_a_strangers_answers_404(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_a_dependants_request_is_theirs_and_a_strangers_answers_404(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     response = ask(client, {"reason": "other", "details": "  Сын  сменил   фамилию  "}, f"?person={CHILD}")
     assert response.status_code == 302
     assert response.location.endswith(f"/me/?person={CHILD}")
-    assert requests_of(people, CHILD) == [("Сын сменил фамилию", "open")]
-    assert requests_of(people, MOTHER) == []
+    assert requests_of(site, CHILD) == [("Сын сменил фамилию", "open")]
+    assert requests_of(site, MOTHER) == []
     assert "ждёт ответа страховой компании" in client.get(f"/me/?person={CHILD}").get_data(as_text=True)
     token = csrf(client)
     stranger = client.post(f"/me/reissue-request?person={STRANGER}", data={"reason": "lost_phone", "csrf_token": token})
     assert stranger.status_code == 404
-    assert requests_of(people, STRANGER) == []
+    assert requests_of(site, STRANGER) == []
 
 
 @pytest.mark.parametrize(
@@ -137,29 +137,29 @@ def test_a_dependants_request_is_theirs_and_a_strangers_answers_404(people: Flas
         ({"reason": "other", "details": "я" * 501}, "Причина длиннее 500 знаков"),
     ],
 )
-def test_a_bad_reason_is_refused_with_a_message(people: Flask, data: dict[str, str], message: str) -> None:
-    client = logged_in(people, "ivanova")
+def test_a_bad_reason_is_refused_with_a_message(site: Flask, data: dict[str, str], message: str) -> None:
+    client = logged_in(site, "ivanova")
     response = ask(client, data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert requests_of(people, MOTHER) == []
+    assert requests_of(site, MOTHER) == []
 
 
-def test_a_bad_reason_reads_in_english_on_an_english_page(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_a_bad_reason_reads_in_english_on_an_english_page(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     client.post("/language", data={"language": "en", "next": "/me/", "csrf_token": csrf(client, "/me/")})
     response = ask(client, {"reason": "other"})
     assert response.status_code == 400
     assert "Describe the reason in your own words" in response.get_data(as_text=True)
 
 
-def test_insurer_lists_and_closes_requests_of_its_own_people(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_insurer_lists_and_closes_requests_of_its_own_people(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     ask(client, {"reason": "photographed"})
     ask(client, {"reason": "data_changed"}, f"?person={CHILD}")
-    with people.app_context():
-        demo_med = lifecycle.insurer_by_code("77001").id
-        other = lifecycle.insurer_by_code("77002").id
+    with site.app_context():
+        demo_med = people.insurer_by_code("77001").id
+        other = people.insurer_by_code("77002").id
         listed = reissue_requests.open_requests(demo_med)
         assert [request.person.enp for request in listed] == [MOTHER, CHILD]
         assert reissue_requests.open_requests(other) == []
@@ -225,11 +225,11 @@ def test_the_longest_names_still_fit_one_page_that_scans(registry: Flask) -> Non
     assert found[zxingcpp.BarcodeFormat.Code128] == code.person.enp
 
 
-def test_the_cached_code_picture_follows_a_reissue(people: Flask) -> None:
+def test_the_cached_code_picture_follows_a_reissue(site: Flask) -> None:
     """Pictures are cached by code text: after a reissue the card shows the new code, never the old one."""
-    client = logged_in(people, "ivanova")
+    client = logged_in(site, "ivanova")
     for _ in range(2):
         (shown,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(client.get("/me/code.png").data)))
-        assert shown.text == code_text(people, MOTHER)
-        with people.app_context():
+        assert shown.text == code_text(site, MOTHER)
+        with site.app_context():
             lifecycle.reissue(MOTHER, "test", "новый телефон")

@@ -31,21 +31,21 @@ def _data(page: str, name: str) -> object:
     return json.loads(html.unescape(match.group(1)))
 
 
-def test_the_page_pins_the_registry_key_that_signs_the_published_lists(people: Flask) -> None:
-    client = logged_in(people, "clinic")
+def test_the_page_pins_the_registry_key_that_signs_the_published_lists(site: Flask) -> None:
+    client = logged_in(site, "clinic")
     page = client.get("/clinic/").get_data(as_text=True)
     pinned = _data(page, "registry-keys")
-    with people.app_context():
+    with site.app_context():
         assert pinned == publication.registry_jwks()
     trust = client.get("/api/v1/trust-list").get_json()
     revocations = client.get("/api/v1/revocations").get_json()
     verifier = OfflineVerifier(trust, [revocations], list(TrustList.from_jwks(pinned)))
-    assert verifier.verify(code_text(people, MOTHER), NOW).verdict is Verdict.VALID
+    assert verifier.verify(code_text(site, MOTHER), NOW).verdict is Verdict.VALID
     assert {key["insurer"] for key in pinned["keys"]} == {"registry"}, "only the operator's keys are pinned"
 
 
-def test_the_page_carries_every_verdict_in_the_chosen_language(people: Flask) -> None:
-    client = logged_in(people, "clinic")
+def test_the_page_carries_every_verdict_in_the_chosen_language(site: Flask) -> None:
+    client = logged_in(site, "clinic")
     assert _data(client.get("/clinic/").get_data(as_text=True), "messages") == {
         str(verdict): verdict.message("ru") for verdict in Verdict
     }
@@ -55,20 +55,20 @@ def test_the_page_carries_every_verdict_in_the_chosen_language(people: Flask) ->
     assert "Offline: checked in the browser against the registry's lists from {age}." in page
 
 
-def test_without_javascript_there_is_no_camera_button_and_the_form_posts(people: Flask) -> None:
-    client = logged_in(people, "clinic")
+def test_without_javascript_there_is_no_camera_button_and_the_form_posts(site: Flask) -> None:
+    client = logged_in(site, "clinic")
     page = client.get("/clinic/").get_data(as_text=True)
     button = re.search(r"<button[^>]*id=\"camera-toggle\"[^>]*>", page)
     assert button is not None
     assert " hidden" in button.group(0), "the script shows the button only where a camera can work"
     token = csrf(client, "/clinic/")
-    answer = client.post("/clinic/verify", data={"code": code_text(people, MOTHER), "csrf_token": token})
+    answer = client.post("/clinic/verify", data={"code": code_text(site, MOTHER), "csrf_token": token})
     assert 'data-verdict="valid"' in answer.get_data(as_text=True)
     assert "<script" not in re.sub(r"<script[^>]* src=[^>]*></script>", "", answer.get_data(as_text=True))
 
 
-def test_the_vendored_decoder_and_its_wasm_are_served_from_here(people: Flask) -> None:
-    client = people.test_client()
+def test_the_vendored_decoder_and_its_wasm_are_served_from_here(site: Flask) -> None:
+    client = site.test_client()
     wasm = client.get("/static/vendor/zxing-wasm/zxing_reader.wasm")
     assert wasm.status_code == 200
     assert wasm.mimetype == "application/wasm", "streaming compilation needs the right type"

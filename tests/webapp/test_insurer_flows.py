@@ -16,7 +16,7 @@ from tests.webapp.conftest import NOW, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
-from webapp.registry import accounts, activation, lifecycle, reissue_requests
+from webapp.registry import accounts, activation, lifecycle, people, reissue_requests
 from webapp.registry.errors import RegistryError
 
 NEWCOMER = str(Enp.with_check_digit("770000000000099"))
@@ -42,19 +42,19 @@ def new_person_form(client: FlaskClient, **changes: str) -> dict[str, str]:
 
 def open_policy_kind(app: Flask, enp: str) -> str | None:
     with app.app_context():
-        policy = lifecycle.open_policy(lifecycle.person_by_enp(enp))
+        policy = people.open_policy(people.person_by_enp(enp))
         return policy.kind if policy else None
 
 
 @pytest.mark.parametrize("kind", ["policy", "temporary"])
-def test_insurer_registers_a_person_with_a_policy_or_a_temporary_certificate(people: Flask, kind: str) -> None:
-    client = logged_in(people, "smo")
+def test_insurer_registers_a_person_with_a_policy_or_a_temporary_certificate(site: Flask, kind: str) -> None:
+    client = logged_in(site, "smo")
     response = client.post("/insurer/new", data=new_person_form(client, kind=kind, representative_enp=MOTHER))
     assert response.status_code == 302
     assert response.location.endswith(f"/insurer/person/{NEWCOMER}")
     expected = PolicyKind.TEMPORARY_CERTIFICATE if kind == "temporary" else PolicyKind.POLICY
-    assert open_policy_kind(people, NEWCOMER) == expected
-    mother = logged_in(people, "ivanova")
+    assert open_policy_kind(site, NEWCOMER) == expected
+    mother = logged_in(site, "ivanova")
     assert mother.get(f"/me/?person={NEWCOMER}").status_code == 200, "the representative sees the new dependant"
 
 
@@ -70,29 +70,29 @@ def test_insurer_registers_a_person_with_a_policy_or_a_temporary_certificate(peo
     ],
 )
 def test_bad_registration_keeps_the_form_says_why_and_writes_nothing(
-    people: Flask, changes: dict[str, str], message: str
+    site: Flask, changes: dict[str, str], message: str
 ) -> None:
-    client = logged_in(people, "smo")
+    client = logged_in(site, "smo")
     response = client.post("/insurer/new", data=new_person_form(client, **changes))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page
     assert 'value="Сидорова"' in page or changes.get("surname") == "", "the form keeps what was typed"
     if changes.get("enp") != MOTHER:
-        with people.app_context():
+        with site.app_context():
             assert db.session.query(User).count() == 4
             with pytest.raises(RegistryError):
-                lifecycle.person_by_enp(changes.get("enp", NEWCOMER))
+                people.person_by_enp(changes.get("enp", NEWCOMER))
 
 
-def test_a_ready_policy_replaces_the_temporary_certificate(people: Flask) -> None:
-    client = logged_in(people, "smo")
+def test_a_ready_policy_replaces_the_temporary_certificate(site: Flask) -> None:
+    client = logged_in(site, "smo")
     client.post("/insurer/new", data=new_person_form(client, kind="temporary"))
     page = client.get(f"/insurer/person/{NEWCOMER}").get_data(as_text=True)
     assert "Полис готов" in page
     response = client.post(f"/insurer/person/{NEWCOMER}/issue-policy", data={"csrf_token": csrf(client, "/insurer/")})
     assert response.status_code == 302
-    assert open_policy_kind(people, NEWCOMER) == PolicyKind.POLICY
+    assert open_policy_kind(site, NEWCOMER) == PolicyKind.POLICY
     again = client.post(
         f"/insurer/person/{NEWCOMER}/issue-policy",
         data={"csrf_token": csrf(client, "/insurer/")},
@@ -113,10 +113,10 @@ def transfer_form(client: FlaskClient, **changes: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def stranger_with_the_other_insurer(people: Flask) -> Flask:
-    with people.app_context():
+def stranger_with_the_other_insurer(site: Flask) -> Flask:
+    with site.app_context():
         lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
-    return people
+    return site
 
 
 def test_insurer_accepts_a_transfer_and_signs_a_new_code(stranger_with_the_other_insurer: Flask) -> None:
@@ -124,14 +124,14 @@ def test_insurer_accepts_a_transfer_and_signs_a_new_code(stranger_with_the_other
     client = logged_in(app, "smo")
     assert client.get(f"/insurer/person/{STRANGER}").status_code == 404, "not ours yet"
     with app.app_context():
-        old_serial = lifecycle.current_code(lifecycle.person_by_enp(STRANGER)).serial
+        old_serial = people.current_code(people.person_by_enp(STRANGER)).serial
     response = client.post("/insurer/transfer", data=transfer_form(client))
     assert response.status_code == 302
     assert client.get(f"/insurer/person/{STRANGER}").status_code == 200
     with app.app_context():
-        person = lifecycle.person_by_enp(STRANGER)
+        person = people.person_by_enp(STRANGER)
         assert person.insurer.code == "77001"
-        assert lifecycle.current_code(person).serial == old_serial + 1
+        assert people.current_code(person).serial == old_serial + 1
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_a_refused_transfer_says_why_and_moves_nobody(
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     with app.app_context():
-        assert lifecycle.person_by_enp(STRANGER).insurer.code == "77002"
+        assert people.person_by_enp(STRANGER).insurer.code == "77002"
 
 
 def issue_activation_code(client: FlaskClient, enp: str) -> str:
@@ -178,14 +178,14 @@ def activate(app: Flask, enp: str, code: str, username: str = "sidorova") -> tup
     return client, response.status_code, response.get_data(as_text=True)
 
 
-def test_a_citizen_opens_their_account_with_the_insurers_one_time_code(people: Flask) -> None:
-    staff = logged_in(people, "smo")
+def test_a_citizen_opens_their_account_with_the_insurers_one_time_code(site: Flask) -> None:
+    staff = logged_in(site, "smo")
     code = issue_activation_code(staff, CHILD)
-    citizen, status, _ = activate(people, CHILD, code.lower().replace("-", " "))
+    citizen, status, _ = activate(site, CHILD, code.lower().replace("-", " "))
     assert status == 302
     assert citizen.get("/me/").status_code == 200
     assert citizen.get(f"/me/?person={MOTHER}").status_code == 404, "a child does not see the parent"
-    _, status, page = activate(people, CHILD, code, username="someone-else")
+    _, status, page = activate(site, CHILD, code, username="someone-else")
     assert status == 400
     assert activation.REJECTED in page, "the code works once"
     again = staff.post(
@@ -196,18 +196,18 @@ def test_a_citizen_opens_their_account_with_the_insurers_one_time_code(people: F
     assert "уже есть учётная запись" in again.get_data(as_text=True)
 
 
-def test_activation_refuses_a_wrong_number_an_old_code_and_a_mismatched_password(people: Flask) -> None:
-    staff = logged_in(people, "smo")
+def test_activation_refuses_a_wrong_number_an_old_code_and_a_mismatched_password(site: Flask) -> None:
+    staff = logged_in(site, "smo")
     first = issue_activation_code(staff, CHILD)
     second = issue_activation_code(staff, CHILD)
-    assert activate(people, CHILD, first)[1] == 400, "a newer code voids the older one"
-    assert activate(people, STRANGER, second)[1] == 400, "the code belongs to one person"
-    client = people.test_client()
+    assert activate(site, CHILD, first)[1] == 400, "a newer code voids the older one"
+    assert activate(site, STRANGER, second)[1] == 400, "the code belongs to one person"
+    client = site.test_client()
     mismatch = {"enp": CHILD, "code": second, "username": "x", "password": PASSWORD, "password_again": "other"}
     response = client.post("/activate", data=mismatch | {"csrf_token": csrf(client, "/activate")})
     assert response.status_code == 400
     assert "Пароли не совпадают" in response.get_data(as_text=True)
-    assert activate(people, CHILD, second)[1] == 302
+    assert activate(site, CHILD, second)[1] == 302
 
 
 def test_an_activation_code_expires_after_a_week(registry: Flask) -> None:
@@ -223,16 +223,16 @@ def test_an_activation_code_expires_after_a_week(registry: Flask) -> None:
     assert "activate" in actions
 
 
-def test_activation_codes_are_only_for_the_insurers_own_people(people: Flask) -> None:
-    with people.app_context():
+def test_activation_codes_are_only_for_the_insurers_own_people(site: Flask) -> None:
+    with site.app_context():
         lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
-    staff = logged_in(people, "smo")
+    staff = logged_in(site, "smo")
     response = staff.post(f"/insurer/person/{STRANGER}/activation-code", data={"csrf_token": csrf(staff, "/insurer/")})
     assert response.status_code == 404
 
 
-def test_activation_is_rate_limited(people: Flask) -> None:
-    client = people.test_client()
+def test_activation_is_rate_limited(site: Flask) -> None:
+    client = site.test_client()
     token = csrf(client, "/activate")
     form = {"enp": CHILD, "code": "AAAA-AAAA", "password": PASSWORD, "password_again": PASSWORD}
     codes = [
@@ -253,56 +253,56 @@ def test_activation_codes_are_stored_hashed(registry: Flask) -> None:
 
 def open_request(app: Flask, enp: str, reason: str = "телефон потерян") -> int:
     with app.app_context():
-        return reissue_requests.request_reissue(lifecycle.person_by_enp(enp), reason, "test").id
+        return reissue_requests.request_reissue(people.person_by_enp(enp), reason, "test").id
 
 
-def test_insurer_answers_a_citizens_request_with_a_new_code(people: Flask) -> None:
-    request_id = open_request(people, CHILD)
-    with people.app_context():
-        serial = lifecycle.current_code(lifecycle.person_by_enp(CHILD)).serial
-    staff = logged_in(people, "smo")
+def test_insurer_answers_a_citizens_request_with_a_new_code(site: Flask) -> None:
+    request_id = open_request(site, CHILD)
+    with site.app_context():
+        serial = people.current_code(people.person_by_enp(CHILD)).serial
+    staff = logged_in(site, "smo")
     listing = staff.get("/insurer/requests").get_data(as_text=True)
     assert "Иванов Артём Сергеевич" in listing
     assert "телефон потерян" in listing
     response = staff.post(f"/insurer/requests/{request_id}/reissue", data={"csrf_token": csrf(staff, "/insurer/")})
     assert response.status_code == 302
-    with people.app_context():
-        child = lifecycle.person_by_enp(CHILD)
-        assert lifecycle.current_code(child).serial == serial + 1
+    with site.app_context():
+        child = people.person_by_enp(CHILD)
+        assert people.current_code(child).serial == serial + 1
         assert reissue_requests.latest_request(child).status == RequestStatus.DONE
     again = staff.post(
         f"/insurer/requests/{request_id}/reissue", data={"csrf_token": csrf(staff, "/insurer/")}, follow_redirects=True
     )
     assert "Заявка уже закрыта" in again.get_data(as_text=True)
-    with people.app_context():
-        assert lifecycle.current_code(lifecycle.person_by_enp(CHILD)).serial == serial + 1, "no second reissue"
+    with site.app_context():
+        assert people.current_code(people.person_by_enp(CHILD)).serial == serial + 1, "no second reissue"
 
 
-def test_insurer_declines_a_request_and_cannot_touch_another_insurers(people: Flask) -> None:
-    ours = open_request(people, CHILD)
-    with people.app_context():
+def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flask) -> None:
+    ours = open_request(site, CHILD)
+    with site.app_context():
         lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
-    theirs = open_request(people, STRANGER)
-    staff = logged_in(people, "smo")
+    theirs = open_request(site, STRANGER)
+    staff = logged_in(site, "smo")
     token = csrf(staff, "/insurer/")
     assert staff.post(f"/insurer/requests/{ours}/decline", data={"csrf_token": token}).status_code == 302
     assert staff.post(f"/insurer/requests/{theirs}/decline", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{theirs}/reissue", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{ours}/shred", data={"csrf_token": token}).status_code == 404
     assert "Петров" not in staff.get("/insurer/requests").get_data(as_text=True)
-    with people.app_context():
-        assert reissue_requests.latest_request(lifecycle.person_by_enp(CHILD)).status == RequestStatus.DECLINED
-        assert reissue_requests.latest_request(lifecycle.person_by_enp(STRANGER)).status == RequestStatus.OPEN
+    with site.app_context():
+        assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.DECLINED
+        assert reissue_requests.latest_request(people.person_by_enp(STRANGER)).status == RequestStatus.OPEN
 
 
-def test_a_reissue_from_the_persons_page_answers_their_open_request(people: Flask) -> None:
-    open_request(people, CHILD)
-    staff = logged_in(people, "smo")
+def test_a_reissue_from_the_persons_page_answers_their_open_request(site: Flask) -> None:
+    open_request(site, CHILD)
+    staff = logged_in(site, "smo")
     assert "Перевыпуск кода её закроет" in staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
     form = {"reason": "по заявке", "csrf_token": csrf(staff, "/insurer/")}
     assert staff.post(f"/insurer/person/{CHILD}/reissue", data=form).status_code == 302
-    with people.app_context():
-        assert reissue_requests.latest_request(lifecycle.person_by_enp(CHILD)).status == RequestStatus.DONE
+    with site.app_context():
+        assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.DONE
     assert "Иванов Артём" not in staff.get("/insurer/requests").get_data(as_text=True)
 
 
@@ -314,5 +314,5 @@ def test_a_person_never_gets_a_second_account(registry: Flask) -> None:
         activation.activate(MOTHER, code, "second", PASSWORD, now=NOW)
     with pytest.raises(RegistryError, match="уже есть учётная запись"):
         accounts.create_user("third", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
-    assert db.session.query(User).filter_by(person_id=lifecycle.person_by_enp(MOTHER).id).count() == 1
+    assert db.session.query(User).filter_by(person_id=people.person_by_enp(MOTHER).id).count() == 1
     assert db.session.query(ActivationCode).one().used_at is None, "the refused activation used nothing up"

@@ -13,8 +13,8 @@ from policy_codes import CodeKind, Verdict, decode
 from tests.webapp.conftest import KEY_START, NOW, make_app, person_data, register
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
-from webapp.models import AuditEntry, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
-from webapp.registry import lifecycle
+from webapp.models import AuditEntry, Category, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
+from webapp.registry import lifecycle, people
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
@@ -27,7 +27,7 @@ def verdict(text: str, at: datetime = NOW) -> Verdict:
 
 
 def current_codes(enp: str = ENP) -> list[IssuedCode]:
-    person = lifecycle.person_by_enp(enp)
+    person = people.person_by_enp(enp)
     return list(
         db.session.scalars(
             select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.CURRENT)
@@ -103,7 +103,7 @@ def test_temporary_certificate_then_policy(registry: Flask) -> None:
 
 
 def test_foreign_worker_policy_ends_with_the_contract(registry: Flask) -> None:
-    data = person_data(category=lifecycle.Category.EAEU_WORKER, right_valid_until=date(2027, 3, 31))
+    data = person_data(category=Category.EAEU_WORKER, right_valid_until=date(2027, 3, 31))
     code = register(data)
     assert code.policy.valid_to == date(2027, 3, 31)  # issued in November: next year's end, capped by contract
     assert verdict(code.text, datetime(2027, 4, 1, 12, tzinfo=NOW.tzinfo)) is Verdict.EXPIRED
@@ -124,14 +124,14 @@ def test_change_of_insurer_once_a_year(registry: Flask) -> None:
     back = lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", exception="moved_region", now=NOW)
     assert verdict(back.text) is Verdict.VALID
     assert verdict(moved.text) is Verdict.SUPERSEDED
-    assert lifecycle.person_by_enp(ENP).insurer.code == "77001"
+    assert people.person_by_enp(ENP).insurer.code == "77001"
 
 
 def test_change_of_insurer_checks_the_birth_date_on_the_locked_record(registry: Flask) -> None:
     register()
     with pytest.raises(NotFound):
         lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", "moved_region", NOW, date(1991, 1, 1))
-    assert lifecycle.person_by_enp(ENP).insurer.code == "77001", "nobody moved"
+    assert people.person_by_enp(ENP).insurer.code == "77001", "nobody moved"
     moved = lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", "moved_region", NOW, date(1990, 4, 12))
     assert moved.policy.insurer.code == "77002"
 
@@ -220,7 +220,7 @@ def test_concurrent_reissues_end_with_exactly_one_current_code(registry: Flask, 
 def test_one_open_policy_per_person(registry: Flask) -> None:
     register()
     lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", now=NOW)
-    person = lifecycle.person_by_enp(ENP)
+    person = people.person_by_enp(ENP)
     statuses = db.session.scalars(select(Policy.status).where(Policy.person_id == person.id)).all()
     assert sorted(statuses) == [PolicyStatus.ACTIVE, PolicyStatus.CLOSED]
 

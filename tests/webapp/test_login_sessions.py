@@ -64,77 +64,77 @@ class Writes:
 
 
 @pytest.fixture
-def writes(people: Flask) -> Iterator[Writes]:
+def writes(site: Flask) -> Iterator[Writes]:
     seen = Writes()
-    with people.app_context():
+    with site.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", seen)
     yield seen
     event.remove(engine, "before_cursor_execute", seen)
 
 
-def test_a_page_request_writes_to_the_database_at_most_once_a_minute(people: Flask, writes: Writes) -> None:
-    clinic = logged_in(people, "clinic")
+def test_a_page_request_writes_to_the_database_at_most_once_a_minute(site: Flask, writes: Writes) -> None:
+    clinic = logged_in(site, "clinic")
     writes.statements.clear()
     for _ in range(5):
         assert clinic.get("/clinic/").status_code == 200
     assert writes.statements == [], "a busy desk costs a read a request, no write"
-    age(people, "clinic", started=timedelta(minutes=5), seen=timedelta(minutes=2))
+    age(site, "clinic", started=timedelta(minutes=5), seen=timedelta(minutes=2))
     writes.statements.clear()
     assert [clinic.get("/clinic/").status_code for _ in range(3)] == [200] * 3
     assert writes.statements == ["UPDATE"], "seen_at moves once"
-    citizen = logged_in(people, "ivanova")
-    age(people, "ivanova", started=timedelta(hours=1), seen=timedelta(hours=1))
+    citizen = logged_in(site, "ivanova")
+    age(site, "ivanova", started=timedelta(hours=1), seen=timedelta(hours=1))
     writes.statements.clear()
     assert citizen.get("/me/").status_code == 200
     assert writes.statements == [], "a citizen's session has no idle limit, so nothing to write"
 
 
-def test_a_staff_session_lives_while_used_and_ends_when_idle(people: Flask) -> None:
-    clinic = logged_in(people, "clinic")
-    age(people, "clinic", started=timedelta(hours=2), seen=timedelta(minutes=29))
+def test_a_staff_session_lives_while_used_and_ends_when_idle(site: Flask) -> None:
+    clinic = logged_in(site, "clinic")
+    age(site, "clinic", started=timedelta(hours=2), seen=timedelta(minutes=29))
     assert clinic.get("/clinic/").status_code == 200
-    (record,) = records(people, "clinic")
+    (record,) = records(site, "clinic")
     assert datetime.now(UTC) - record.seen_at < timedelta(minutes=1), "the request counts as activity"
-    age(people, "clinic", started=timedelta(hours=2), seen=timedelta(minutes=31))
+    age(site, "clinic", started=timedelta(hours=2), seen=timedelta(minutes=31))
     assert clinic.get("/clinic/").status_code == 302
-    assert records(people, "clinic") == [], "an ended session's record goes"
+    assert records(site, "clinic") == [], "an ended session's record goes"
 
 
-def test_a_citizen_session_ends_eight_hours_after_login(people: Flask) -> None:
-    citizen = logged_in(people, "ivanova")
-    age(people, "ivanova", started=timedelta(hours=7, minutes=59), seen=timedelta(hours=7))
+def test_a_citizen_session_ends_eight_hours_after_login(site: Flask) -> None:
+    citizen = logged_in(site, "ivanova")
+    age(site, "ivanova", started=timedelta(hours=7, minutes=59), seen=timedelta(hours=7))
     assert citizen.get("/me/").status_code == 200
-    age(people, "ivanova", started=timedelta(hours=8, minutes=1), seen=timedelta(seconds=1))
+    age(site, "ivanova", started=timedelta(hours=8, minutes=1), seen=timedelta(seconds=1))
     assert citizen.get("/me/").status_code == 302
 
 
-def test_expired_records_go_at_the_next_login(people: Flask) -> None:
-    logged_in(people, "clinic")
-    age(people, "clinic", started=timedelta(hours=9), seen=timedelta(hours=9))
-    logged_in(people, "smo")
-    assert records(people, "clinic") == []
-    assert len(records(people, "smo")) == 1
+def test_expired_records_go_at_the_next_login(site: Flask) -> None:
+    logged_in(site, "clinic")
+    age(site, "clinic", started=timedelta(hours=9), seen=timedelta(hours=9))
+    logged_in(site, "smo")
+    assert records(site, "clinic") == []
+    assert len(records(site, "smo")) == 1
 
 
-def test_the_database_holds_a_hash_of_the_session_id_not_the_id(people: Flask) -> None:
-    client = logged_in(people, "admin")
-    sid = session_id(people, client)
-    (record,) = records(people, "admin")
+def test_the_database_holds_a_hash_of_the_session_id_not_the_id(site: Flask) -> None:
+    client = logged_in(site, "admin")
+    sid = session_id(site, client)
+    (record,) = records(site, "admin")
     assert record.token_hash == hashlib.sha256(sid.encode()).hexdigest()
     assert sid not in record.token_hash
-    again = logged_in(people, "admin")
-    assert session_id(people, again) != sid, "every login gets a new id"
+    again = logged_in(site, "admin")
+    assert session_id(site, again) != sid, "every login gets a new id"
 
 
-def test_a_session_id_from_another_login_opens_nothing(people: Flask) -> None:
+def test_a_session_id_from_another_login_opens_nothing(site: Flask) -> None:
     """A cookie naming one login with another login's live session id (only a holder of SECRET_KEY
     could make one) is refused: the record says whose session it is."""
-    admin, citizen = logged_in(people, "admin"), logged_in(people, "ivanova")
-    serializer = people.session_interface.get_signing_serializer(people)  # type: ignore[attr-defined]
+    admin, citizen = logged_in(site, "admin"), logged_in(site, "ivanova")
+    serializer = site.session_interface.get_signing_serializer(site)  # type: ignore[attr-defined]
     cookie = serializer.loads(admin.get_cookie("session").value)  # type: ignore[union-attr]
-    cookie["sid"] = session_id(people, citizen)
-    forged = people.test_client()
+    cookie["sid"] = session_id(site, citizen)
+    forged = site.test_client()
     forged.set_cookie("session", serializer.dumps(cookie))
     assert forged.get("/admin/").status_code == 302
 

@@ -21,21 +21,21 @@ ROOT = Path(__file__).resolve().parents[2]
 METHODS = [("webapp/**.py", "python"), ("templates/**.html", "jinja2")]
 
 
-def test_login_sends_each_role_home(people: Flask) -> None:
-    assert logged_in(people, "ivanova").get("/").location.endswith("/me/")
-    assert logged_in(people, "clinic").get("/").location.endswith("/clinic/")
+def test_login_sends_each_role_home(site: Flask) -> None:
+    assert logged_in(site, "ivanova").get("/").location.endswith("/me/")
+    assert logged_in(site, "clinic").get("/").location.endswith("/clinic/")
 
 
-def test_wrong_password_is_refused_without_saying_which_part(people: Flask) -> None:
-    client = people.test_client()
+def test_wrong_password_is_refused_without_saying_which_part(site: Flask) -> None:
+    client = site.test_client()
     token = csrf(client)
     response = client.post("/login", data={"username": "ivanova", "password": "nope", "csrf_token": token})
     assert response.status_code == 401
     assert "Неверный логин или пароль" in response.get_data(as_text=True)
 
 
-def test_login_is_rate_limited(people: Flask) -> None:
-    client = people.test_client()
+def test_login_is_rate_limited(site: Flask) -> None:
+    client = site.test_client()
     token = csrf(client)
     codes = [
         client.post("/login", data={"username": "ivanova", "password": f"x{i}", "csrf_token": token}).status_code
@@ -61,7 +61,7 @@ def login_statuses(app: Flask, client_addresses: list[str]) -> list[int]:
     ]
 
 
-def test_behind_a_proxy_each_client_address_has_its_own_login_limit(people: Flask, database_url: str) -> None:
+def test_behind_a_proxy_each_client_address_has_its_own_login_limit(site: Flask, database_url: str) -> None:
     """With PROXY_HOPS=1 the address comes from the proxy's X-Forwarded-For; without, that header is ignored."""
     behind_a_proxy = make_app(database_url, PROXY_HOPS=1)
     assert login_statuses(behind_a_proxy, ["10.0.0.1"] * 31 + ["10.0.0.2"]) == [401] * 30 + [429, 401]
@@ -70,11 +70,11 @@ def test_behind_a_proxy_each_client_address_has_its_own_login_limit(people: Flas
     assert statuses == [401] * 30 + [429], "with no proxy, a client cannot choose its own address"
 
 
-def test_a_post_without_csrf_token_is_refused(people: Flask) -> None:
-    client = logged_in(people, "clinic")
+def test_a_post_without_csrf_token_is_refused(site: Flask) -> None:
+    client = logged_in(site, "clinic")
     assert client.post("/clinic/verify", data={"code": MOTHER}).status_code == 400
     assert client.post("/logout").status_code == 400
-    anonymous = people.test_client()
+    anonymous = site.test_client()
     assert anonymous.post("/login", data={"username": "ivanova", "password": PASSWORD}).status_code == 400
 
 
@@ -105,15 +105,15 @@ def test_a_post_without_csrf_token_is_refused(people: Flask) -> None:
         ("admin", "/clinic/", 403),
     ],
 )
-def test_routes_by_role(people: Flask, username: str | None, path: str, expected: int) -> None:
-    client = logged_in(people, username) if username else people.test_client()
+def test_routes_by_role(site: Flask, username: str | None, path: str, expected: int) -> None:
+    client = logged_in(site, username) if username else site.test_client()
     assert client.get(path).status_code == expected
 
 
-def test_clinic_verdict_by_htmx_and_by_plain_form(people: Flask) -> None:
-    client = logged_in(people, "clinic")
+def test_clinic_verdict_by_htmx_and_by_plain_form(site: Flask) -> None:
+    client = logged_in(site, "clinic")
     token = csrf(client, "/clinic/")
-    text = code_text(people, MOTHER)
+    text = code_text(site, MOTHER)
     partial = client.post("/clinic/verify", data={"code": text, "csrf_token": token}, headers={"HX-Request": "true"})
     body = partial.get_data(as_text=True)
     assert "<html" not in body
@@ -125,20 +125,20 @@ def test_clinic_verdict_by_htmx_and_by_plain_form(people: Flask) -> None:
     assert "✖" in page.get_data(as_text=True)
 
 
-def test_english_is_one_click_away(people: Flask) -> None:
-    client = logged_in(people, "clinic")
+def test_english_is_one_click_away(site: Flask) -> None:
+    client = logged_in(site, "clinic")
     token = csrf(client, "/clinic/")
     client.post("/language", data={"language": "en", "next": "/clinic/", "csrf_token": token})
     token = csrf(client, "/clinic/")
-    text = code_text(people, MOTHER)
+    text = code_text(site, MOTHER)
     body = client.post("/clinic/verify", data={"code": text, "csrf_token": token}).get_data(as_text=True)
     assert "The policy is valid" in body
     assert '<html lang="en">' in body
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/api/v1/trust-list", "/nope"])
-def test_security_headers_on_every_response(people: Flask, path: str) -> None:
-    response = people.test_client().get(path)
+def test_security_headers_on_every_response(site: Flask, path: str) -> None:
+    response = site.test_client().get(path)
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
@@ -146,9 +146,9 @@ def test_security_headers_on_every_response(people: Flask, path: str) -> None:
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_session_cookie_flags(people: Flask) -> None:
-    people.config["SESSION_COOKIE_SECURE"] = True
-    client = people.test_client()
+def test_session_cookie_flags(site: Flask) -> None:
+    site.config["SESSION_COOKIE_SECURE"] = True
+    client = site.test_client()
     token = csrf(client)
     response = client.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
     cookie = response.headers["Set-Cookie"]
@@ -157,22 +157,22 @@ def test_session_cookie_flags(people: Flask) -> None:
     assert "SameSite=Lax" in cookie
 
 
-def test_a_session_expires_and_logout_ends_it(people: Flask) -> None:
-    people.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=1)
-    client = logged_in(people, "ivanova")
+def test_a_session_expires_and_logout_ends_it(site: Flask) -> None:
+    site.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=1)
+    client = logged_in(site, "ivanova")
     assert client.get("/me/").status_code == 200
     time.sleep(2.1)  # past the lifetime: the signed session's timestamp is too old to be accepted
     assert client.get("/me/").location.startswith("/login")
-    again = logged_in(people, "ivanova")
-    people.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
+    again = logged_in(site, "ivanova")
+    site.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
     logout = again.post("/logout", data={"csrf_token": csrf(again, "/me/")})
     assert logout.status_code == 302
     assert logout.headers["Clear-Site-Data"] == '"cache", "storage"', "a shared phone keeps no card after logout"
     assert again.get("/me/").location.startswith("/login")
 
 
-def test_no_inline_script_in_pages(people: Flask) -> None:
-    client = logged_in(people, "ivanova")
+def test_no_inline_script_in_pages(site: Flask) -> None:
+    client = logged_in(site, "ivanova")
     for path in ("/me/", "/login", "/"):
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), path
@@ -193,8 +193,8 @@ def test_every_interface_string_has_an_english_translation() -> None:
     assert (catalog_path.with_suffix(".mo")).stat().st_mtime >= catalog_path.stat().st_mtime - 1, "compile the catalog"
 
 
-def test_pages_in_english(people: Flask) -> None:
-    client = people.test_client()
+def test_pages_in_english(site: Flask) -> None:
+    client = site.test_client()
     token = csrf(client)
     client.post("/language", data={"language": "en", "next": "/login", "csrf_token": token})
     page = client.get("/login").get_data(as_text=True)
@@ -216,18 +216,18 @@ def test_pages_in_english(people: Flask) -> None:
         ("admin", "/insurer/", 403),
     ],
 )
-def test_insurer_routes(people: Flask, username: str | None, path: str, expected: int) -> None:
-    with people.app_context():
+def test_insurer_routes(site: Flask, username: str | None, path: str, expected: int) -> None:
+    with site.app_context():
         if username == "other-smo":
             accounts.create_user("other-smo", PASSWORD, Role.INSURER, "test", insurer_code="77002")
-    client = logged_in(people, username) if username else people.test_client()
+    client = logged_in(site, username) if username else site.test_client()
     assert client.get(path).status_code == expected
 
 
-def test_insurer_never_finds_another_insurers_person(people: Flask) -> None:
-    with people.app_context():
+def test_insurer_never_finds_another_insurers_person(site: Flask) -> None:
+    with site.app_context():
         accounts.create_user("other-smo", PASSWORD, Role.INSURER, "test", insurer_code="77002")
-    client = logged_in(people, "other-smo")
+    client = logged_in(site, "other-smo")
     page = client.get(f"/insurer/?q={MOTHER}").get_data(as_text=True)
     assert "Иванова" not in page
     assert "Никого не нашли" in page
@@ -235,27 +235,27 @@ def test_insurer_never_finds_another_insurers_person(people: Flask) -> None:
     assert client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "x", "csrf_token": token}).status_code == 404
 
 
-def test_insurer_finds_by_name_and_birth_date_and_revokes(people: Flask) -> None:
-    client = logged_in(people, "smo")
+def test_insurer_finds_by_name_and_birth_date_and_revokes(site: Flask) -> None:
+    client = logged_in(site, "smo")
     found = client.get("/insurer/?q=Иванова+Мария&birth_date=1990-04-12").get_data(as_text=True)
     assert f"/insurer/person/{MOTHER}" in found
     assert client.get("/insurer/?q=Иванова").status_code == 400, "a name alone is not enough"
-    text = code_text(people, MOTHER)
+    text = code_text(site, MOTHER)
     token = csrf(client, f"/insurer/person/{MOTHER}")
     response = client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "украден телефон", "csrf_token": token})
     assert response.status_code == 302
     page = client.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     assert "украден телефон" in page
     assert "отозван" in page
-    with people.app_context():
+    with site.app_context():
         assert verify_scan(text).verdict is Verdict.REVOKED
     assert client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "x"}).status_code == 400, "CSRF"
 
 
-def test_clinic_history_keeps_time_verdict_and_a_masked_number_only(people: Flask) -> None:
-    client = logged_in(people, "clinic")
+def test_clinic_history_keeps_time_verdict_and_a_masked_number_only(site: Flask) -> None:
+    client = logged_in(site, "clinic")
     token = csrf(client, "/clinic/")
-    client.post("/clinic/verify", data={"code": code_text(people, MOTHER), "csrf_token": token})
+    client.post("/clinic/verify", data={"code": code_text(site, MOTHER), "csrf_token": token})
     client.post("/clinic/verify", data={"code": "https://example.org", "csrf_token": token})
     page = client.get("/clinic/history").get_data(as_text=True)
     assert "valid" in page
@@ -263,10 +263,10 @@ def test_clinic_history_keeps_time_verdict_and_a_masked_number_only(people: Flas
     assert "•" * 12 + MOTHER[-4:] in page
     assert MOTHER not in page
     assert "Иванова" not in page
-    with people.app_context():
+    with site.app_context():
         accounts.create_user("clinic-2", PASSWORD, Role.CLINIC, "test", clinic_code="GP-001")
         organisations.create_clinic("GP-002", "Другая", "test")
         accounts.create_user("other-clinic", PASSWORD, Role.CLINIC, "test", clinic_code="GP-002")
-    assert "•" * 12 in logged_in(people, "clinic-2").get("/clinic/history").get_data(as_text=True)
-    assert "•" * 12 not in logged_in(people, "other-clinic").get("/clinic/history").get_data(as_text=True)
-    assert logged_in(people, "ivanova").get("/clinic/history").status_code == 403
+    assert "•" * 12 in logged_in(site, "clinic-2").get("/clinic/history").get_data(as_text=True)
+    assert "•" * 12 not in logged_in(site, "other-clinic").get("/clinic/history").get_data(as_text=True)
+    assert logged_in(site, "ivanova").get("/clinic/history").status_code == 403

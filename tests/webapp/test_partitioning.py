@@ -38,7 +38,7 @@ INSERT INTO regional_persons
     (region_code, id, enp, surname, given_name, patronymic, birth_date, sex, snils, category, insurer_id, region_id)
 SELECT r.code, n, lpad(n::text, 16, '0'), 'Фамилия' || n, 'Имя', '', date '1950-01-01' + n %% 25000,
        CASE WHEN n %% 2 = 0 THEN 'F' ELSE 'M' END, NULL, %(category)s, %(insurer)s, r.id
-FROM generate_series(1, %(people)s) AS n
+FROM generate_series(1, %(site)s) AS n
 JOIN regions AS r ON r.code = to_char(1 + n %% 85, 'FM00')
 """
 
@@ -80,7 +80,7 @@ def partitioned() -> Iterator[psycopg.Connection[Any]]:
         with psycopg.connect(f"host={PG_HOST} port=5432 user=postgres dbname={name}", autocommit=True) as connection:
             tables, keys = SCRIPT.read_text(encoding="utf-8").split(KEYS_MARK)
             connection.execute(tables)
-            connection.execute(LOAD_PERSONS, {"people": PEOPLE, "insurer": insurer, "category": str(Category.CITIZEN)})
+            connection.execute(LOAD_PERSONS, {"site": PEOPLE, "insurer": insurer, "category": str(Category.CITIZEN)})
             connection.execute(
                 LOAD_POLICIES,
                 {

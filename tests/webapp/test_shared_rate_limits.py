@@ -37,7 +37,7 @@ def redis_url() -> Iterator[str]:
     client.close()
 
 
-def test_two_workers_share_one_login_limit_through_redis(people: Flask, database_url: str, redis_url: str) -> None:
+def test_two_workers_share_one_login_limit_through_redis(site: Flask, database_url: str, redis_url: str) -> None:
     username = f"nobody-{uuid.uuid4().hex[:8]}"  # a fresh count: Redis keeps earlier runs' for a minute
     workers = [make_app(database_url, RATELIMIT_STORAGE_URI=redis_url, WTF_CSRF_ENABLED=True) for _ in range(2)]
     clients = [app.test_client() for app in workers]
@@ -52,7 +52,7 @@ def test_two_workers_share_one_login_limit_through_redis(people: Flask, database
     assert statuses == [401] * 5 + [429], "five wrong passwords in all, whichever worker took them"
 
 
-def test_with_redis_down_logins_are_limited_in_the_worker(people: Flask, database_url: str) -> None:
+def test_with_redis_down_logins_are_limited_in_the_worker(site: Flask, database_url: str) -> None:
     client = make_app(database_url, RATELIMIT_STORAGE_URI=DOWN_URL, WTF_CSRF_ENABLED=True).test_client()
     token = csrf(client)
     form = {"username": "nobody", "csrf_token": token}

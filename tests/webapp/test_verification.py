@@ -18,9 +18,10 @@ from tests.test_legacy import type_02
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
 from webapp.db import engines, prepared_reads
 from webapp.extensions import db
-from webapp.registry import accounts, lifecycle
+from webapp.models import Category
+from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.codes import live_code
-from webapp.registry.keys import keystore, rotation
+from webapp.registry.keys import keystore
 from webapp.registry.verification import (
     _REGISTRY_ROW,
     SHOWN_LEGACY,
@@ -104,11 +105,11 @@ def test_compromised_key_then_mass_reissue(registry: Flask) -> None:
     other = register(person_data("770000000000004", "Петров", "Алексей")).text
     kid = keystore.signing_key("77001", NOW).kid.hex()
     progress: list[tuple[int, int]] = []
-    assert rotation.mark_compromised(kid, "test", progress=lambda done, total: progress.append((done, total))) == 2
+    assert mass_reissue.mark_compromised(kid, "test", progress=lambda done, total: progress.append((done, total))) == 2
     assert progress[-1] == (2, 2)
     assert verify_scan(old, now=NOW).verdict is Verdict.KEY_COMPROMISED
     assert verify_scan(other, now=NOW).verdict is Verdict.KEY_COMPROMISED
-    new = lifecycle.current_code(lifecycle.person_by_enp(ENP))
+    new = people.current_code(people.person_by_enp(ENP))
     assert new is not None
     assert new.serial == 2
     assert new.kid != kid
@@ -116,7 +117,7 @@ def test_compromised_key_then_mass_reissue(registry: Flask) -> None:
 
 
 def test_expired_policy(registry: Flask) -> None:
-    data = person_data(category=lifecycle.Category.FOREIGN_TEMPORARY, right_valid_until=date(2027, 1, 31))
+    data = person_data(category=Category.FOREIGN_TEMPORARY, right_valid_until=date(2027, 1, 31))
     code = register(data)
     assert verify_scan(code.text, now=NOW).verdict is Verdict.VALID
     assert verify_scan(code.text, now=NOW.replace(year=2027, month=2, day=1)).verdict is Verdict.EXPIRED

@@ -2,7 +2,7 @@ import click
 
 from webapp.cli import actor
 from webapp.cli.group import group
-from webapp.registry import lifecycle
+from webapp.registry import lifecycle, people
 from webapp.registry.errors import RegistryError
 
 codes = group("codes", "Коды полисов.")
@@ -12,7 +12,7 @@ codes = group("codes", "Коды полисов.")
 @click.argument("enp")
 def show(enp: str) -> None:
     """Напечатать текст действующего кода."""
-    code = lifecycle.current_code(lifecycle.person_by_enp(enp))
+    code = people.current_code(people.person_by_enp(enp))
     if code is None:
         raise RegistryError("Действующего кода нет")
     click.echo(code.text)

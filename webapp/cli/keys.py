@@ -9,6 +9,7 @@ from webapp.cli import actor
 from webapp.cli.group import group
 from webapp.extensions import db
 from webapp.models import CodeStatus, IssuedCode, SigningKeyRecord
+from webapp.registry import mass_reissue
 from webapp.registry.keys import publication, rotation
 
 keys = group("keys", "Ключи подписи.")
@@ -62,7 +63,7 @@ def _reissue_with_progress(action: Callable[..., int], kid: str) -> int:
 @click.argument("kid")
 def compromised(kid: str) -> None:
     """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды."""
-    count = _reissue_with_progress(rotation.mark_compromised, kid)
+    count = _reissue_with_progress(mass_reissue.mark_compromised, kid)
     click.echo(f"Ключ {kid} скомпрометирован, перевыпущено кодов: {count}")
 
 
@@ -70,5 +71,5 @@ def compromised(kid: str) -> None:
 @click.argument("kid")
 def resume_reissue(kid: str) -> None:
     """Довести прерванный перевыпуск по скомпрометированному ключу."""
-    count = _reissue_with_progress(rotation.resume_reissue, kid)
+    count = _reissue_with_progress(mass_reissue.resume_reissue, kid)
     click.echo(f"Перевыпущено кодов: {count}")

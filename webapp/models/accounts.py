@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -19,8 +18,11 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class User(UserMixin, db.Model):
-    """A login. Staff belong to an insurer or a clinic; a citizen is a person."""
+class User(db.Model):
+    """A login. Staff belong to an insurer or a clinic; a citizen is a person.
+
+    It answers what Flask-Login asks of a user (webapp/web/auth.py) without the model importing it.
+    """
 
     __tablename__ = "users"
 
@@ -41,6 +43,12 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled account cannot log in
         return self.active
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.id)
 
 
 #: `Ivanova` and `ivanova` are one login (webapp/registry/accounts.py), whoever writes first.

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from policy_codes import Snils
 from webapp.extensions import db
 from webapp.models import Category, Role, User
-from webapp.registry import accounts, lifecycle, organisations, public_holidays
-from webapp.registry.lifecycle import PersonData
+from webapp.registry import accounts, clock, lifecycle, organisations, public_holidays
+from webapp.registry.people import PersonData
 
 ACTOR = "demo"
 
@@ -40,8 +40,8 @@ def already_loaded() -> bool:
 
 def load(now: datetime | None = None) -> None:
     """Create the demo registry. Call only on an empty database (see `already_loaded`)."""
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
-    today = lifecycle.today_in_moscow(moment)
+    moment = clock.now(now)
+    today = clock.today_in_moscow(moment)
     for year in (today.year, today.year + 1):
         public_holidays.seed_year(year, ACTOR)
     organisations.create_region("77", "г. Москва", ACTOR)
@@ -89,7 +89,7 @@ def load(now: datetime | None = None) -> None:
     lifecycle.suspend(str(soldier.enp), ACTOR, "срочная военная служба", now=moment)
     lifecycle.revoke(str(stolen.enp), ACTOR, "телефон украден, код отозван по заявлению", now=moment)
 
-    people = {"ivanova": mother, "petrov": petrov}
+    citizens = {"ivanova": mother, "petrov": petrov}
     for login in LOGINS:
         accounts.create_user(
             login.username,
@@ -98,5 +98,5 @@ def load(now: datetime | None = None) -> None:
             ACTOR,
             insurer_code=login.username.removeprefix("smo-") if login.role is Role.INSURER else None,
             clinic_code="GP-001" if login.role is Role.CLINIC else None,
-            enp=str(people[login.username].enp) if login.role is Role.CITIZEN else None,
+            enp=str(citizens[login.username].enp) if login.role is Role.CITIZEN else None,
         )

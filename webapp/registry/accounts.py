@@ -18,7 +18,7 @@ from webapp.db import prepared_reads
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Person, Role, User
-from webapp.registry import audit, lifecycle, login_sessions
+from webapp.registry import audit, login_sessions, people
 from webapp.registry.errors import NotFound, RegistryError
 
 MIN_PASSWORD_LENGTH = 10
@@ -128,7 +128,7 @@ def create_user(
         username=username,
         password_hash=hash_password(password),
         role=role,
-        insurer=lifecycle.insurer_by_code(insurer_code) if role is Role.INSURER and insurer_code else None,
+        insurer=people.insurer_by_code(insurer_code) if role is Role.INSURER and insurer_code else None,
         clinic=clinic_by_code(clinic_code) if role is Role.CLINIC and clinic_code else None,
         person=_person_without_account(enp) if role is Role.CITIZEN and enp else None,
         created_at=datetime.now(UTC),
@@ -146,7 +146,7 @@ def require_no_account(person: Person) -> None:
 
 def _person_without_account(enp: str) -> Person:
     """The person, locked, so two activations (or a login made while one runs) cannot both succeed."""
-    person = lifecycle.person_by_enp(enp, lock=True)
+    person = people.person_by_enp(enp, lock=True)
     require_no_account(person)
     return person
 

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ActivationCode, Role, User
-from webapp.registry import accounts, audit, lifecycle
+from webapp.registry import accounts, audit, people
 from webapp.registry.errors import RegistryError
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -58,7 +58,7 @@ def display(code: str) -> str:
 def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | None = None) -> str:
     """A new one-time activation code for one of the insurer's people; shown once, never stored."""
     moment = now or datetime.now(UTC)
-    person = lifecycle.person_by_enp(enp, scope, lock=True)
+    person = people.person_by_enp(enp, scope, lock=True)
     accounts.require_no_account(person)
     db.session.execute(
         update(ActivationCode)

@@ -15,7 +15,7 @@ import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import TextIO
@@ -39,7 +39,7 @@ from webapp.models import (
     PolicyStatus,
     Representation,
 )
-from webapp.registry import audit, lifecycle
+from webapp.registry import audit, clock, lifecycle, people
 from webapp.registry.codes import make_claims, text_hash
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore
@@ -90,7 +90,7 @@ class ImportReport:
 @dataclass(frozen=True)
 class Row:
     line: int
-    data: lifecycle.PersonData
+    data: people.PersonData
     insurer_code: str
     representative_enp: str | None
     #: The policy's last day if issued today (None: no end), computed while checking the row.
@@ -125,7 +125,7 @@ def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], t
     if values["insurer_code"] not in insurers:
         raise ValueError(f"неизвестная СМО «{values['insurer_code']}»")
     try:
-        data = lifecycle.PersonData(
+        data = people.PersonData(
             enp=enp,
             name=FullName(values["surname"], values["given_name"], values["patronymic"]),
             birth_date=birth_date,
@@ -260,8 +260,8 @@ def import_csv(
     The main process reads lines and writes batches; workers parse, check and
     sign the next batch meanwhile.
     """
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
-    today = lifecycle.today_in_moscow(moment)
+    moment = clock.now(now)
+    today = clock.today_in_moscow(moment)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     _CONTEXT.insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
     _CONTEXT.keys = {code: key for code in _CONTEXT.insurers if (key := _signing_key(code, moment))}
@@ -346,7 +346,7 @@ def _update_existing(rows: list[Row], actor: str, moment: datetime, report: Impo
     """Persons already in the registry: nothing to do, a data correction, or a refused change."""
     if not rows:
         return
-    people = {
+    registered = {
         person.enp: (person.insurer.code, {column: getattr(person, column) for column in _COMPARED})
         for person in db.session.scalars(
             select(Person).options(joinedload(Person.insurer)).where(Person.enp.in_([str(r.data.enp) for r in rows]))
@@ -354,7 +354,7 @@ def _update_existing(rows: list[Row], actor: str, moment: datetime, report: Impo
     }
     db.session.rollback()
     for row in rows:
-        insurer_code, stored = people[str(row.data.enp)]
+        insurer_code, stored = registered[str(row.data.enp)]
         columns = row.data.columns()
         if insurer_code != row.insurer_code:
             report.errors.append(RowError(row.line, "смена СМО выполняется заявлением, а не импортом"))
@@ -371,7 +371,7 @@ def _update_existing(rows: list[Row], actor: str, moment: datetime, report: Impo
 @atomic
 def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime) -> None:
     """Persons, policies and codes of one batch, with plain multi-row INSERTs (no ORM objects)."""
-    issued_on = lifecycle.today_in_moscow(moment)
+    issued_on = clock.today_in_moscow(moment)
     enps = [str(item.row.data.enp) for item in items]
     db.session.execute(
         insert(Person.__table__),

@@ -37,8 +37,8 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db, limiter
 from webapp.models import Clinic, ClinicCheck, User
 from webapp.registry import audit
+from webapp.registry.clock import today_in_moscow
 from webapp.registry.errors import NotFound, RegistryError
-from webapp.registry.lifecycle import today_in_moscow
 from webapp.registry.verification import SHOWN_LEGACY, SHOWN_NUMBER, VerificationResult
 
 LIMIT_ACTION = "look_up_limit_reached"

@@ -1,13 +1,27 @@
 """The registry's own exceptions: what its services raise when the rules refuse a change.
 
-The web floor turns them into pages and JSON (webapp/web/errors.py), the CLI into a one-line error.
+Messages are Russian, the registry's language, written as catalog message ids: `RegistryError(N_("…
+%(count)d …"), count=5)`. The CLI prints them as they are; the web floor shows them through the Babel
+catalog in the page's language (webapp/web/i18n.py `said`). The registry itself never asks which
+language a request wants.
 """
 
 from __future__ import annotations
 
 
+def N_(message: str) -> str:  # noqa: N802 -- gettext's marker for "extract, translate later"
+    """Mark a Russian message for the catalog (babel.cfg extracts `N_`); it is translated where it is shown."""
+    return message
+
+
 class RegistryError(Exception):
-    """A request the rules refuse, or input that cannot be used. The message is Russian, for users."""
+    """A request the rules refuse, or input that cannot be used."""
+
+    def __init__(self, message: str = "", **params: object) -> None:
+        super().__init__(message % params if params else message)
+        #: The catalog's message id, and what fills its placeholders.
+        self.message = message
+        self.params = params
 
 
 class NotFound(RegistryError):

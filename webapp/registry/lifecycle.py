@@ -11,20 +11,17 @@ registry operator: an insurer never reaches another insurer's people.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from policy_codes import Enp, FullName, InvalidValue, Snils, encode
-from policy_codes.codec import MOSCOW
+from policy_codes import Enp, encode
 from policy_codes.revocation import digest_of_text
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import (
     Category,
     CodeStatus,
-    Holiday,
     Insurer,
     InsurerChange,
     IssuedCode,
@@ -35,122 +32,29 @@ from webapp.models import (
     Representation,
     RevocationEvent,
 )
-from webapp.registry import audit
+from webapp.registry import audit, clock, people, public_holidays
 from webapp.registry.codes import claims_for, text_hash
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.rules import (
     may_change_insurer,
-    newborn_cover_last_day,
     policy_end,
     temporary_certificate_end,
 )
 
 
-def today_in_moscow(now: datetime) -> date:
-    """Policy dates are Moscow dates, as verifiers read them."""
-    return now.astimezone(MOSCOW).date()
-
-
-@dataclass(frozen=True)
-class PersonData:
-    """A person's registry fields, checked. Built from the CSV, a form or the CLI."""
-
-    enp: Enp
-    name: FullName
-    birth_date: date
-    sex: str
-    snils: Snils | None
-    category: Category
-    right_valid_until: date | None = None
-    birth_registered_on: date | None = None
-
-    def __post_init__(self) -> None:
-        if self.sex not in ("M", "F"):
-            raise InvalidValue("Пол: M или F")
-
-    @classmethod
-    def of(
-        cls,
-        enp15: str,
-        surname: str,
-        given: str,
-        patronymic: str,
-        born: date,
-        sex: str,
-        category: Category = Category.CITIZEN,
-        **extra: object,
-    ) -> PersonData:
-        """A person from plain values, the ЕНП's check digit added (the demo registry and the tests)."""
-        return cls(
-            enp=Enp.with_check_digit(enp15),
-            name=FullName(surname, given, patronymic),
-            birth_date=born,
-            sex=sex,
-            snils=extra.pop("snils", None),  # type: ignore[arg-type]
-            category=category,
-            **extra,  # type: ignore[arg-type]
-        )
-
-    def columns(self) -> dict[str, object]:
-        return {
-            "enp": str(self.enp),
-            "surname": self.name.surname,
-            "given_name": self.name.given_name,
-            "patronymic": self.name.patronymic,
-            "birth_date": self.birth_date,
-            "sex": self.sex,
-            "snils": self.snils.digits if self.snils else None,
-            "category": str(self.category),
-            "right_valid_until": self.right_valid_until,
-            "birth_registered_on": self.birth_registered_on,
-        }
-
-
-def holidays() -> frozenset[date]:
-    return frozenset(db.session.scalars(select(Holiday.day)))
-
-
-def insurer_by_code(code: str) -> Insurer:
-    insurer = db.session.scalar(select(Insurer).where(Insurer.code == code))
-    if insurer is None:
-        raise NotFound(f"СМО с кодом {code} не найдена")
-    return insurer
-
-
-def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Person:
-    """The person, locked for update when asked; NotFound outside the caller's scope."""
-    query = select(Person).where(Person.enp == enp)
-    if lock:
-        query = query.with_for_update()
-    person = db.session.scalar(query)
-    if person is None or (scope is not None and person.insurer.code != scope):
-        raise NotFound("Застрахованный с таким ЕНП не найден")
-    return person
-
-
-def open_policy(person: Person) -> Policy | None:
-    return db.session.scalar(select(Policy).where(Policy.person_id == person.id, Policy.status != PolicyStatus.CLOSED))
-
-
-def current_code(person: Person) -> IssuedCode | None:
-    return db.session.scalar(
-        select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.CURRENT)
-    )
-
-
 def _require_open_policy(person: Person) -> Policy:
-    policy = open_policy(person)
+    policy = people.open_policy(person)
     if policy is None:
         raise RegistryError("У застрахованного нет действующего полиса")
     return policy
 
 
 def _new_policy(person: Person, insurer: Insurer, kind: PolicyKind, now: datetime) -> Policy:
-    issued_on = today_in_moscow(now)
+    issued_on = clock.today_in_moscow(now)
     end = policy_end(Category(person.category), issued_on, person.right_valid_until)
     if kind is PolicyKind.TEMPORARY_CERTIFICATE:
-        end = temporary_certificate_end(issued_on, holidays(), end)
+        end = temporary_certificate_end(issued_on, public_holidays.days(), end)
     policy = Policy(
         person=person,
         insurer=insurer,
@@ -182,7 +86,7 @@ def _set_code_status(code: IssuedCode, status: CodeStatus, reason: str, now: dat
 
 def _sign_new_code(person: Person, policy: Policy, now: datetime, reason: str) -> IssuedCode:
     """Supersede the current code, if any, and sign the next serial with the policy's insurer key."""
-    previous = current_code(person)
+    previous = people.current_code(person)
     if previous is not None:
         _set_code_status(previous, CodeStatus.SUPERSEDED, reason, now)
     last_serial = db.session.scalar(select(func.max(IssuedCode.serial)).where(IssuedCode.person_id == person.id))
@@ -204,10 +108,6 @@ def _sign_new_code(person: Person, policy: Policy, now: datetime, reason: str) -
     return code
 
 
-def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(UTC)).replace(microsecond=0)
-
-
 def _require_unregistered(enp: Enp) -> None:
     if db.session.scalar(select(Person.id).where(Person.enp == str(enp))):
         raise RegistryError("Застрахованный с таким ЕНП уже есть в реестре")
@@ -215,7 +115,7 @@ def _require_unregistered(enp: Enp) -> None:
 
 @atomic
 def register_person(
-    data: PersonData,
+    data: people.PersonData,
     insurer_code: str,
     actor: str,
     *,
@@ -224,10 +124,10 @@ def register_person(
     now: datetime | None = None,
 ) -> IssuedCode:
     """A new insured person with a policy (or a temporary certificate), its first code, and their representative."""
-    moment = _now(now)
+    moment = clock.now(now)
     _require_unregistered(data.enp)
-    insurer = insurer_by_code(insurer_code)
-    representative = person_by_enp(representative_enp) if representative_enp else None
+    insurer = people.insurer_by_code(insurer_code)
+    representative = people.person_by_enp(representative_enp) if representative_enp else None
     person = Person(**data.columns(), insurer=insurer)
     db.session.add(person)
     kind = PolicyKind.TEMPORARY_CERTIFICATE if temporary else PolicyKind.POLICY
@@ -245,8 +145,8 @@ def replace_certificate_with_policy(
     enp: str, actor: str, scope: str | None = None, now: datetime | None = None
 ) -> IssuedCode:
     """The policy is ready: it replaces the temporary certificate, and its code the old one."""
-    moment = _now(now)
-    person = person_by_enp(enp, scope, lock=True)
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, scope, lock=True)
     certificate = _require_open_policy(person)
     if certificate.kind != PolicyKind.TEMPORARY_CERTIFICATE:
         raise RegistryError("Полис уже выдан: временного свидетельства нет")
@@ -261,8 +161,8 @@ def replace_certificate_with_policy(
 @atomic
 def reissue(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> IssuedCode:
     """A new code for the same policy (lost phone, a new key): serial +1, the old one superseded."""
-    moment = _now(now)
-    person = person_by_enp(enp, scope, lock=True)
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, scope, lock=True)
     code = _sign_new_code(person, _require_open_policy(person), moment, reason or "перевыпуск")
     audit.record(actor, "reissue", "code", enp, reason, {"serial": code.serial}, at=moment)
     return code
@@ -270,11 +170,11 @@ def reissue(enp: str, actor: str, reason: str, scope: str | None = None, now: da
 
 @atomic
 def correct_person(
-    enp: str, data: PersonData, actor: str, reason: str, scope: str | None = None, now: datetime | None = None
+    enp: str, data: people.PersonData, actor: str, reason: str, scope: str | None = None, now: datetime | None = None
 ) -> IssuedCode:
     """Correct name, birth date, sex or other data; the code is reissued with the new data."""
-    moment = _now(now)
-    person = person_by_enp(enp, scope, lock=True)
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, scope, lock=True)
     if str(data.enp) != enp:
         raise RegistryError("ЕНП не меняется")
     changed = {field: str(value) for field, value in data.columns().items() if getattr(person, field) != value}
@@ -292,9 +192,9 @@ def revoke(enp: str, actor: str, reason: str, scope: str | None = None, now: dat
     """Withdraw the current code (stolen, issued in error). No new code is signed."""
     if not reason.strip():
         raise RegistryError("Укажите причину отзыва")
-    moment = _now(now)
-    person = person_by_enp(enp, scope, lock=True)
-    code = current_code(person)
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, scope, lock=True)
+    code = people.current_code(person)
     if code is None:
         raise RegistryError("Действующего кода нет")
     _set_code_status(code, CodeStatus.REVOKED, reason, moment)
@@ -314,8 +214,8 @@ def _set_policy_status(
 ) -> Policy:
     if not reason.strip():
         raise RegistryError("Укажите причину")
-    moment = _now(now)
-    person = person_by_enp(enp, scope, lock=True)
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, scope, lock=True)
     policy = _require_open_policy(person)
     if PolicyStatus(policy.status) not in allowed_from:
         raise RegistryError(f"Нельзя: полис в статусе «{policy.status}»")
@@ -360,11 +260,11 @@ def change_insurer(
     (`exception="insurer_left"`). The application's `birth_date`, when given, must
     match the locked record: a mistyped number must not move someone else.
     """
-    moment = _now(now)
-    person = person_by_enp(enp, lock=True)
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, lock=True)
     if birth_date is not None and person.birth_date != birth_date:
         raise NotFound("ЕНП и дата рождения не совпадают")
-    new_insurer = insurer_by_code(new_insurer_code)
+    new_insurer = people.insurer_by_code(new_insurer_code)
     if new_insurer.id == person.insurer_id:
         raise RegistryError("Застрахованный уже в этой СМО")
     earlier = db.session.scalar(
@@ -406,7 +306,7 @@ def change_insurer(
 @atomic
 def link_representative(representative_enp: str, represented_enp: str, actor: str, now: datetime | None = None) -> bool:
     """Link a representative to the person they act for; False if the link was already there."""
-    return _link(person_by_enp(representative_enp), person_by_enp(represented_enp), actor, _now(now))
+    return _link(people.person_by_enp(representative_enp), people.person_by_enp(represented_enp), actor, clock.now(now))
 
 
 def _link(representative: Person, represented: Person, actor: str, moment: datetime) -> bool:
@@ -433,40 +333,26 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
 
 
 @atomic
-def register_newborn(data: PersonData, representative_enp: str, actor: str, now: datetime | None = None) -> Person:
+def register_newborn(
+    data: people.PersonData, representative_enp: str, actor: str, now: datetime | None = None
+) -> Person:
     """A newborn with no policy yet: covered by the representative's insurer for 30 days."""
     if data.birth_registered_on is None:
         raise RegistryError("Укажите дату государственной регистрации рождения")
     _require_unregistered(data.enp)
-    representative = person_by_enp(representative_enp)
+    representative = people.person_by_enp(representative_enp)
     child = Person(**data.columns(), insurer=representative.insurer)
     db.session.add_all([child, Representation(representative=representative, represented=child)])
     db.session.flush()
     audit.record(
-        actor, "register_newborn", "person", child.enp, details={"representative": representative_enp}, at=_now(now)
+        actor,
+        "register_newborn",
+        "person",
+        child.enp,
+        details={"representative": representative_enp},
+        at=clock.now(now),
     )
     return child
-
-
-@dataclass(frozen=True)
-class NewbornCover:
-    insurer: Insurer
-    representative: Person
-    last_day: date
-
-
-def newborn_cover(child: Person, today: date) -> NewbornCover | None:
-    """A newborn with no policy of their own is covered by the mother's (representative's)
-    insurer until day 30 after birth registration."""
-    if child.birth_registered_on is None or open_policy(child) is not None:
-        return None
-    last_day = newborn_cover_last_day(child.birth_registered_on)
-    if today > last_day:
-        return None
-    for link in db.session.scalars(select(Representation).where(Representation.represented_id == child.id)):
-        if open_policy(link.representative) is not None:
-            return NewbornCover(link.representative.insurer, link.representative, last_day)
-    return None
 
 
 def reissue_all_signed_by(
@@ -496,14 +382,14 @@ def reissue_all_signed_by(
 
 @atomic
 def _reissue_batch(person_ids: list[int], kid_hex: str, actor: str) -> int:
-    moment = _now(None)
+    moment = clock.now()
     count = 0
     for person in db.session.scalars(select(Person).where(Person.id.in_(person_ids)).with_for_update()):
-        code = current_code(person)
+        code = people.current_code(person)
         if code is None or code.kid != kid_hex:
             continue  # reissued meanwhile
         reason = f"ключ {kid_hex} скомпрометирован"
-        policy = open_policy(person)
+        policy = people.open_policy(person)
         if policy is None:  # nothing to reissue for: the code is simply withdrawn
             _set_code_status(code, CodeStatus.REVOKED, reason, moment)
         else:

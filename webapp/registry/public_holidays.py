@@ -26,6 +26,11 @@ FIXED_HOLIDAYS = (
 )
 
 
+def days() -> frozenset[date]:
+    """Every public holiday the registry holds."""
+    return frozenset(db.session.scalars(select(Holiday.day)))
+
+
 @atomic
 def add_holiday(day: date, name: str, actor: str) -> bool:
     """Add a holiday; False if the day was already listed."""

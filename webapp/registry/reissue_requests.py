@@ -1,7 +1,5 @@
 """A citizen asks their insurer for a new code; the insurer's staff close the request.
 
-Messages of refusals are lazy strings: `str(error)` reads in the language of the page showing it.
-
 One open request per person at a time. The request goes to the insurer that holds the person's record
 when it is made, and the insurer's list shows the requests of the people it holds now. Closing as
 `done` records the outcome only: staff reissue the code with `lifecycle.reissue` first.
@@ -9,27 +7,25 @@ when it is made, and the insurer's list shows the requests of the people it hold
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from flask_babel import force_locale
-from flask_babel import lazy_gettext as _  # lazy: read in the language of the page that shows it
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import IssuedCode, Person, ReissueRequest, RequestStatus
-from webapp.registry import audit, lifecycle
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry import audit, clock, lifecycle, people
+from webapp.registry.errors import N_, NotFound, RegistryError
 
 REASON_MAX = 500
 OTHER = "other"
-#: The reasons a citizen picks from; "other" takes their own words instead.
+#: The reasons a citizen picks from, as the insurer reads them; "other" takes their own words instead.
 REASONS = {
-    "lost_phone": _("Телефон потерян или украден"),
-    "photographed": _("Код сфотографировал посторонний"),
-    "data_changed": _("Изменились данные (ФИО, дата рождения, пол)"),
-    OTHER: _("Другое"),
+    "lost_phone": N_("Телефон потерян или украден"),
+    "photographed": N_("Код сфотографировал посторонний"),
+    "data_changed": N_("Изменились данные (ФИО, дата рождения, пол)"),
+    OTHER: N_("Другое"),
 }
 
 
@@ -40,15 +36,14 @@ class RequestAlreadyOpen(RegistryError):
 def reason_text(kind: str, details: str = "") -> str:
     """The reason as the insurer will read it: the chosen reason in Russian, or the citizen's own words."""
     if kind not in REASONS:
-        raise RegistryError(_("Выберите причину из списка"))
+        raise RegistryError(N_("Выберите причину из списка"))
     if kind != OTHER:
-        with force_locale("ru"):
-            return str(REASONS[kind])
+        return REASONS[kind]
     words = " ".join(details.split())
     if not words:
-        raise RegistryError(_("Опишите причину своими словами"))
+        raise RegistryError(N_("Опишите причину своими словами"))
     if len(words) > REASON_MAX:
-        raise RegistryError(_("Причина длиннее %(count)d знаков", count=REASON_MAX))
+        raise RegistryError(N_("Причина длиннее %(count)d знаков"), count=REASON_MAX)
     return words
 
 
@@ -69,13 +64,13 @@ def request_reissue(person: Person, reason: str, actor: str, now: datetime | Non
     """Open a request with the person's insurer. The person's row is locked, so two at once make one."""
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX:
-        raise RegistryError(_("Причина: от 1 до %(count)d знаков", count=REASON_MAX))
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
-    locked = lifecycle.person_by_enp(person.enp, lock=True)
+        raise RegistryError(N_("Причина: от 1 до %(count)d знаков"), count=REASON_MAX)
+    moment = clock.now(now)
+    locked = people.person_by_enp(person.enp, lock=True)
     if open_request_of(locked.id) is not None:
-        raise RequestAlreadyOpen(_("Заявка на перевыпуск уже подана и ждёт ответа страховой компании"))
-    if lifecycle.open_policy(locked) is None:
-        raise RegistryError(_("Полиса пока нет: перевыпускать нечего"))
+        raise RequestAlreadyOpen(N_("Заявка на перевыпуск уже подана и ждёт ответа страховой компании"))
+    if people.open_policy(locked) is None:
+        raise RegistryError(N_("Полиса пока нет: перевыпускать нечего"))
     request = ReissueRequest(
         person=locked, insurer=locked.insurer, reason=reason, status=RequestStatus.OPEN, created_at=moment
     )
@@ -109,13 +104,13 @@ def close_request(
     someone another insurer holds answers NotFound, as their people do.
     """
     if status not in (RequestStatus.DONE, RequestStatus.DECLINED):
-        raise RegistryError(_("Заявку закрывают как выполненную или отклонённую"))
+        raise RegistryError(N_("Заявку закрывают как выполненную или отклонённую"))
     request = db.session.scalar(select(ReissueRequest).where(ReissueRequest.id == request_id).with_for_update())
     if request is None or (scope is not None and request.person.insurer.code != scope):
-        raise NotFound(_("Заявка не найдена"))
+        raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:
-        raise RegistryError(_("Заявка уже закрыта"))
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+        raise RegistryError(N_("Заявка уже закрыта"))
+    moment = clock.now(now)
     request.status = RequestStatus(status)
     request.closed_at = moment
     db.session.flush()

@@ -34,9 +34,10 @@ from signing import KeyStatus
 from webapp.db import prepared_reads
 from webapp.extensions import db
 from webapp.models import CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, SigningKeyRecord
+from webapp.registry.clock import today_in_moscow
 from webapp.registry.codes import REGISTRY_SEX, text_hash
 from webapp.registry.keys import keystore
-from webapp.registry.lifecycle import newborn_cover, open_policy, today_in_moscow
+from webapp.registry.people import newborn_cover, open_policy
 
 _DIGITS = re.compile(r"[0-9]{16}")
 

@@ -20,6 +20,7 @@ from webapp.extensions import limiter
 from webapp.models import Role, User
 from webapp.registry import accounts, activation, login_sessions
 from webapp.registry.errors import RegistryError
+from webapp.web.i18n import said
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -144,7 +145,7 @@ def activate() -> Any:
     try:
         user = activation.activate(form["enp"], form["code"], form["username"], password)
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return render_template("activate.html", form=form), 400
     _log_in(user)
     flash(_("Учётная запись создана"), "ok")
@@ -171,7 +172,7 @@ def change_password() -> Any:
     try:
         user = accounts.change_password(current_user.id, request.form.get("current_password", ""), password, actor)
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return render_template("password.html"), 400
     _log_in(user, keep_csrf_token=True)
     flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel
+from flask_babel import Babel, gettext
 from werkzeug.wrappers import Response
+
+from webapp.registry.errors import RegistryError
 
 LANGUAGES = ("ru", "en")
 #: A path on this site: one slash, then printable ASCII. Browsers and werkzeug drop tabs and newlines
@@ -21,9 +23,15 @@ def current_language() -> str:
     return chosen if chosen in LANGUAGES else "ru"
 
 
+def said(error: RegistryError) -> str:
+    """What a refused change says, in the page's language: its Russian message looked up in the catalog."""
+    return gettext(error.message, **error.params) if error.message else str(error)
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=current_language, default_locale="ru")
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["said"] = said
     app.register_blueprint(language)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from signing import KeyStatus, PublicKey, SigningKey, TrustList
 from webapp.extensions import db
 from webapp.models import Insurer, KeyChanges, SigningKeyRecord
+from webapp.registry import clock
 from webapp.registry.errors import NotFound, RegistryError
 
 KEY_LIFETIME = timedelta(days=3 * 365)
@@ -47,7 +48,7 @@ def public_key_of(record: SigningKeyRecord) -> PublicKey:
 
 def create_key(owner: str, insurer: Insurer | None, now: datetime | None = None) -> SigningKeyRecord:
     """A new active key for `owner`, stored encrypted. The caller's transaction holds it."""
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    moment = clock.now(now)
     key = SigningKey.generate(owner, moment, KEY_LIFETIME)
     while db.session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.kid == key.kid.hex())):
         key = SigningKey.generate(owner, moment, KEY_LIFETIME)

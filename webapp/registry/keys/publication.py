@@ -20,6 +20,7 @@ from signing.jws import sign_compact
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import CodeStatus, RevocationEvent, SigningKeyRecord
+from webapp.registry import clock
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore
 
@@ -64,7 +65,7 @@ def trust_list_version() -> str:
 
 
 def trust_list_document(now: datetime | None = None) -> dict[str, Any]:
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    moment = clock.now(now)
     signer = registry_key(moment)
     body = {
         "format": TRUST_LIST_FORMAT,
@@ -80,7 +81,7 @@ def revocations_cursor() -> int:
 
 def revocations_document(since: int = 0, now: datetime | None = None) -> dict[str, Any]:
     """Digests of codes withdrawn after cursor `since`, split by why; signed with their hash."""
-    moment = (now or datetime.now(UTC)).replace(microsecond=0)
+    moment = clock.now(now)
     signer = registry_key(moment)
     revoked = bytearray()
     superseded = bytearray()

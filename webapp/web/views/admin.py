@@ -31,10 +31,11 @@ from webapp.models import (
     SigningKeyRecord,
     User,
 )
-from webapp.registry import accounts, clinic_checks, organisations
+from webapp.registry import accounts, clinic_checks, mass_reissue, organisations
 from webapp.registry.errors import NotFound, RegistryError
-from webapp.registry.keys import keystore, mass_reissue, rotation
+from webapp.registry.keys import keystore, rotation
 from webapp.web.auth import role_required
+from webapp.web.i18n import said
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -114,7 +115,7 @@ def create_insurer() -> Any:
     try:
         organisations.create_insurer(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return _insurers_page(form), 400
     flash(_("СМО %(code)s создана, с первым ключом подписи", code=form["code"]), "ok")
     return redirect(url_for("admin.insurers"))
@@ -148,7 +149,7 @@ def create_clinic() -> Any:
     try:
         organisations.create_clinic(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return _clinics_page(form), 400
     flash(_("Клиника %(code)s создана", code=form["code"]), "ok")
     return redirect(url_for("admin.clinics"))
@@ -164,7 +165,7 @@ def set_ceiling(code: str) -> Any:
     except NotFound:
         abort(404)
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return _clinics_page({}), 400
     flash(_("Дневной лимит проверок по номеру для %(code)s: %(ceiling)s", code=clinic.code, ceiling=ceiling), "ok")
     return redirect(url_for("admin.clinics"))
@@ -229,7 +230,7 @@ def create_user() -> Any:
             clinic_code=form["clinic"] or None,
         )
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return _new_user_page(form), 400
     if generated:
         return render_template("admin/user_created.html", username=user.username, password=password)
@@ -280,7 +281,7 @@ def create_token() -> tuple[str, int]:
     try:
         token = accounts.create_token(form["clinic"], form["name"][:TOKEN_NAME_LENGTH], _actor())[1]
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return _tokens_page(form, 400)
     return _tokens_page({"clinic": form["clinic"]}, token=token)
 
@@ -334,7 +335,7 @@ def rotate_key() -> Response:
     try:
         record = rotation.rotate(code, _actor())
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return redirect(url_for("admin.keys"))
     flash(_("Новый ключ %(kid)s для СМО %(code)s; прежний больше не подписывает", kid=record.kid, code=code), "ok")
     return redirect(url_for("admin.keys"))
@@ -379,7 +380,7 @@ def compromise(kid: str) -> Response:
     try:
         mass_reissue.compromise(record.kid, _actor())
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
     else:
         flash(_("Ключ больше не принимается; перевыпуск подписанных им кодов начат"), "ok")
     return redirect(url_for("admin.key", kid=record.kid))
@@ -392,7 +393,7 @@ def resume(kid: str) -> Response:
     try:
         started = mass_reissue.resume(record.kid, _actor())
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
     else:
         flash(_("Перевыпуск продолжен") if started else _("Перевыпуск уже идёт"), "ok")
     return redirect(url_for("admin.key", kid=record.kid))

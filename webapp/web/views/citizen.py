@@ -14,11 +14,12 @@ from policy_codes import Enp
 from policy_codes.render import code128_svg, qr_svg
 from webapp.extensions import db
 from webapp.models import IssuedCode, Person, Representation, Role
-from webapp.registry import lifecycle, reissue_requests
+from webapp.registry import clock, people, reissue_requests
 from webapp.registry.codes import live_code, static_qr_png, static_qr_svg
 from webapp.registry.errors import RegistryError
 from webapp.web import pdf
 from webapp.web.auth import role_required
+from webapp.web.i18n import said
 
 citizen = Blueprint("citizen", __name__, url_prefix="/me")
 
@@ -35,13 +36,13 @@ def people_in_reach() -> list[Person]:
     return [me, *represented]
 
 
-def chosen_person(people: list[Person] | None = None) -> Person:
+def chosen_person(household: list[Person] | None = None) -> Person:
     """`?person=ENP` picks a dependant; anyone else's number answers 404, not a hint."""
     wanted = request.args.get("person", "")
-    people = people or people_in_reach()
+    household = household or people_in_reach()
     if not wanted:
-        return people[0]
-    for person in people:
+        return household[0]
+    for person in household:
         if person.enp == wanted:
             return person
     abort(404)
@@ -49,18 +50,18 @@ def chosen_person(people: list[Person] | None = None) -> Person:
 
 def _card(error: str = "", status: int = 200) -> tuple[str, int]:
     """The policy card; `error` is a refused reissue request's message, shown by its form."""
-    people = people_in_reach()
-    person = chosen_person(people)
+    household = people_in_reach()
+    person = chosen_person(household)
     latest = reissue_requests.latest_request(person)
     return render_template(
         "citizen/policy.html",
         person=person,
-        people=people,
-        policy=lifecycle.open_policy(person),
-        code=lifecycle.current_code(person),
-        cover=lifecycle.newborn_cover(person, lifecycle.today_in_moscow(datetime.now(UTC))),
+        people=household,
+        policy=people.open_policy(person),
+        code=people.current_code(person),
+        cover=people.newborn_cover(person, clock.today_in_moscow(datetime.now(UTC))),
         reissue_request=latest,
-        requested_on=lifecycle.today_in_moscow(latest.created_at) if latest else None,
+        requested_on=clock.today_in_moscow(latest.created_at) if latest else None,
         reasons=reissue_requests.REASONS,
         reason_max=reissue_requests.REASON_MAX,
         error=error,
@@ -78,13 +79,13 @@ def policy() -> tuple[str, int]:
 def show() -> str:
     """ "Show at reception": the code alone, as large as the screen allows, and the number under it."""
     person = chosen_person()
-    if lifecycle.current_code(person) is None:
+    if people.current_code(person) is None:
         abort(404)
     return render_template("citizen/show.html", person=person)
 
 
 def _current_code(person: Person | None = None) -> IssuedCode:
-    code = lifecycle.current_code(person or chosen_person())
+    code = people.current_code(person or chosen_person())
     if code is None:
         abort(404)
     return code
@@ -141,7 +142,7 @@ def request_reissue() -> Any:
     except reissue_requests.RequestAlreadyOpen:
         flash(_("Заявка уже подана, новая не нужна: страховая компания рассмотрит ту, что есть."), "ok")
     except RegistryError as error:
-        return _card(str(error), 400)
+        return _card(said(error), 400)
     else:
         flash(_("Заявка на новый код отправлена в страховую компанию."), "ok")
     return redirect(url_for("citizen.policy", person=request.args.get("person")))
@@ -151,7 +152,7 @@ def request_reissue() -> Any:
 @role_required(Role.CITIZEN)
 def live() -> Any:
     """A fresh 90-second code, swapped in every 30 s by htmx while the phone is online."""
-    code = lifecycle.current_code(chosen_person())
+    code = people.current_code(chosen_person())
     if code is None:
         abort(404)
     text = live_code(code, datetime.now(UTC))

@@ -18,9 +18,10 @@ from werkzeug.wrappers import Response
 from policy_codes import FullName, InvalidValue, Snils
 from webapp.extensions import db
 from webapp.models import AuditEntry, IssuedCode, Person, RequestStatus, Role
-from webapp.registry import activation, bulk_import, lifecycle, reissue_requests
+from webapp.registry import activation, bulk_import, clock, lifecycle, people, reissue_requests
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.web.auth import role_required
+from webapp.web.i18n import said
 
 insurer = Blueprint("insurer", __name__, url_prefix="/insurer")
 
@@ -64,18 +65,18 @@ def _search(query: str, birth_date: str) -> list[Person]:
 def search() -> Any:
     query = request.args.get("q", "").strip()
     birth_date = request.args.get("birth_date", "").strip()
-    people: list[Person] = []
+    found: list[Person] = []
     if query:
         try:
-            people = _search(query, birth_date)
+            found = _search(query, birth_date)
         except (InvalidValue, ValueError) as error:
             flash(str(error) if isinstance(error, InvalidValue) else _("Дата в формате ГГГГ-ММ-ДД"), "error")
             return render_template("insurer/search.html", people=[], query=query, birth_date=birth_date), 400
-    return render_template("insurer/search.html", people=people, query=query, birth_date=birth_date)
+    return render_template("insurer/search.html", people=found, query=query, birth_date=birth_date)
 
 
 def _own_person(enp: str) -> Person:
-    return lifecycle.person_by_enp(enp, scope())
+    return people.person_by_enp(enp, scope())
 
 
 @insurer.get("/person/<enp>")
@@ -92,11 +93,11 @@ def person(enp: str) -> str:
     return render_template(
         "insurer/person.html",
         person=someone,
-        policy=lifecycle.open_policy(someone),
+        policy=people.open_policy(someone),
         codes=codes,
         trail=trail,
         waiting=waiting,
-        waiting_since=waiting and lifecycle.today_in_moscow(waiting.created_at),
+        waiting_since=waiting and clock.today_in_moscow(waiting.created_at),
     )
 
 
@@ -112,7 +113,7 @@ def act(enp: str, action: str) -> Response:
         change(enp, _actor(), reason, scope=scope())
         flash(_("Готово"), "ok")
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
     return redirect(url_for("insurer.person", enp=enp))
 
 
@@ -129,7 +130,7 @@ def issue_policy(enp: str) -> Response:
         lifecycle.replace_certificate_with_policy(enp, _actor(), scope=scope())
         flash(_("Полис выдан, временное свидетельство закрыто"), "ok")
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
     return redirect(url_for("insurer.person", enp=enp))
 
 
@@ -141,7 +142,7 @@ def activation_code(enp: str) -> Any:
     try:
         code = activation.issue_code(enp, _actor(), scope=scope())
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
         return redirect(url_for("insurer.person", enp=enp))
     response = make_response(
         render_template("insurer/activation_code.html", person=someone, code=activation.display(code))
@@ -162,7 +163,7 @@ def new_person() -> Any:
     temporary = request.form.get("kind") == "temporary"
     if request.method == "GET":
         return render_template("insurer/new.html", form=form, temporary=False)
-    today = lifecycle.today_in_moscow(datetime.now(UTC))
+    today = clock.today_in_moscow(datetime.now(UTC))
     try:
         row = bulk_import.parse_row(0, form, {scope(): current_user.insurer_id}, today)
         lifecycle.register_person(
@@ -196,7 +197,7 @@ def transfer() -> Any:
     except NotFound:
         flash(_("В реестре нет застрахованного с таким ЕНП и датой рождения"), "error")
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
     else:
         flash(_("Застрахованный принят, новый код выпущен"), "ok")
         return redirect(url_for("insurer.person", enp=form["enp"]))
@@ -226,5 +227,5 @@ def answer_request(request_id: int, outcome: str) -> Response:
     except NotFound:
         abort(404)
     except RegistryError as error:
-        flash(str(error), "error")
+        flash(said(error), "error")
     return redirect(url_for("insurer.request_list"))

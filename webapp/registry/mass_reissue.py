@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import Flask, current_app
 from sqlalchemy import func, select
@@ -25,6 +27,7 @@ from sqlalchemy import func, select
 from signing import KeyStatus
 from webapp.extensions import db
 from webapp.models import CodeStatus, IssuedCode, SigningKeyRecord
+from webapp.registry import lifecycle
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore, rotation
 
@@ -123,7 +126,7 @@ def _start(kid: str, actor: str) -> bool:
 def _run(app: Flask, kid: str, actor: str) -> None:
     with app.app_context():
         try:
-            count = rotation.resume_reissue(kid, actor)
+            count = resume_reissue(kid, actor)
             log.info("mass reissue after compromise of key %s: %d codes", kid, count)
         except Exception as error:  # the page shows what is left and offers to resume
             # Only the type goes to the log: a message might name a person.
@@ -131,3 +134,21 @@ def _run(app: Flask, kid: str, actor: str) -> None:
             _runs(app).failures[kid] = str(error) if isinstance(error, RegistryError) else type(error).__name__
         finally:
             db.session.remove()
+
+
+def mark_compromised(
+    kid: str, actor: str, progress: Callable[[int, int], None] | None = None, now: datetime | None = None
+) -> int:
+    """Distrust the key at once, give its owner a new key, and reissue every code it signed.
+
+    Returns how many codes were reissued. If interrupted, `resume_reissue` finishes the job.
+    """
+    record = rotation.distrust(kid, actor, now)
+    return lifecycle.reissue_all_signed_by(record.kid, actor, progress)
+
+
+def resume_reissue(kid: str, actor: str, progress: Callable[[int, int], None] | None = None) -> int:
+    record = keystore.record_for(kid)
+    if record.status != KeyStatus.COMPROMISED:
+        raise RegistryError("Перевыпуск нужен только для скомпрометированного ключа")
+    return lifecycle.reissue_all_signed_by(record.kid, actor, progress)

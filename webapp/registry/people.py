@@ -1,0 +1,122 @@
+"""The registry's people, as its services read them: one person, their open policy and current code,
+a newborn's cover, and a person's checked fields as a form, the CSV or the CLI give them.
+
+Reads only: every change is webapp/registry/lifecycle.py's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from policy_codes import Enp, FullName, InvalidValue, Snils
+from webapp.extensions import db
+from webapp.models import Category, CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, Representation
+from webapp.registry.errors import NotFound
+from webapp.registry.rules import newborn_cover_last_day
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """A person's registry fields, checked. Built from the CSV, a form or the CLI."""
+
+    enp: Enp
+    name: FullName
+    birth_date: date
+    sex: str
+    snils: Snils | None
+    category: Category
+    right_valid_until: date | None = None
+    birth_registered_on: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.sex not in ("M", "F"):
+            raise InvalidValue("Пол: M или F")
+
+    @classmethod
+    def of(
+        cls,
+        enp15: str,
+        surname: str,
+        given: str,
+        patronymic: str,
+        born: date,
+        sex: str,
+        category: Category = Category.CITIZEN,
+        **extra: object,
+    ) -> PersonData:
+        """A person from plain values, the ЕНП's check digit added (the demo registry and the tests)."""
+        return cls(
+            enp=Enp.with_check_digit(enp15),
+            name=FullName(surname, given, patronymic),
+            birth_date=born,
+            sex=sex,
+            snils=extra.pop("snils", None),  # type: ignore[arg-type]
+            category=category,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "enp": str(self.enp),
+            "surname": self.name.surname,
+            "given_name": self.name.given_name,
+            "patronymic": self.name.patronymic,
+            "birth_date": self.birth_date,
+            "sex": self.sex,
+            "snils": self.snils.digits if self.snils else None,
+            "category": str(self.category),
+            "right_valid_until": self.right_valid_until,
+            "birth_registered_on": self.birth_registered_on,
+        }
+
+
+def insurer_by_code(code: str) -> Insurer:
+    insurer = db.session.scalar(select(Insurer).where(Insurer.code == code))
+    if insurer is None:
+        raise NotFound(f"СМО с кодом {code} не найдена")
+    return insurer
+
+
+def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Person:
+    """The person, locked for update when asked; NotFound outside the caller's scope."""
+    query = select(Person).where(Person.enp == enp)
+    if lock:
+        query = query.with_for_update()
+    person = db.session.scalar(query)
+    if person is None or (scope is not None and person.insurer.code != scope):
+        raise NotFound("Застрахованный с таким ЕНП не найден")
+    return person
+
+
+def open_policy(person: Person) -> Policy | None:
+    return db.session.scalar(select(Policy).where(Policy.person_id == person.id, Policy.status != PolicyStatus.CLOSED))
+
+
+def current_code(person: Person) -> IssuedCode | None:
+    return db.session.scalar(
+        select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.CURRENT)
+    )
+
+
+@dataclass(frozen=True)
+class NewbornCover:
+    insurer: Insurer
+    representative: Person
+    last_day: date
+
+
+def newborn_cover(child: Person, today: date) -> NewbornCover | None:
+    """A newborn with no policy of their own is covered by the mother's (representative's)
+    insurer until day 30 after birth registration."""
+    if child.birth_registered_on is None or open_policy(child) is not None:
+        return None
+    last_day = newborn_cover_last_day(child.birth_registered_on)
+    if today > last_day:
+        return None
+    for link in db.session.scalars(select(Representation).where(Representation.represented_id == child.id)):
+        if open_policy(link.representative) is not None:
+            return NewbornCover(link.representative.insurer, link.representative, last_day)
+    return None
