@@ -31,8 +31,13 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV)
 
-# After changing interface strings: extract, update the English catalog, translate, compile.
+# After changing interface strings: extract, update the English catalogs, translate, compile.
+# Two catalogs: the pages' (webapp/translations) and the verifiers' (policy_codes/translations, which
+# omscode reads without Flask). Message ids are the Russian text; N_ marks one for later translation.
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o /tmp/oms-messages.pot .
 	$(VENV)/bin/pybabel update -i /tmp/oms-messages.pot -d webapp/translations
 	$(VENV)/bin/pybabel compile -d webapp/translations
+	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o /tmp/oms-policy-codes.pot policy_codes
+	$(VENV)/bin/pybabel update -i /tmp/oms-policy-codes.pot -d policy_codes/translations -D policy_codes
+	$(VENV)/bin/pybabel compile -d policy_codes/translations -D policy_codes

@@ -55,9 +55,9 @@ STEPS = [
     ("token check (accounts.token_is_live)", "webapp/registry/accounts.py", "token_is_live"),
     ("verify_scan (decode, ES256, registry row)", "webapp/registry/verification.py", "verify_scan"),
     ("decode alone (policy_codes.decode)", "policy_codes/codec.py", "decode"),
-    ("database reads (single_reads.first_row)", "webapp/db/prepared_reads.py", "first_row"),
-    ("the route's rate limit (api._within_verify_limit)", "webapp/web/api/__init__.py", "_within_verify_limit"),
-    ("Flask-Limiter's before-request check", "webapp/extensions.py", "_check_request_limit"),
+    ("database reads (prepared_reads.first_row)", "webapp/db/prepared_reads.py", "first_row"),
+    ("the route's rate limit (limits.within_verify_limit)", "webapp/web/api/limits.py", "within_verify_limit"),
+    ("Flask-Limiter's before-request check", "flask_limiter/_extension.py", "_check_request_limit"),
 ]
 
 

@@ -29,21 +29,17 @@ from policy_codes import list_state
 from policy_codes.offline import OfflineVerifier
 from policy_codes.published_lists import STALE_AFTER, BadList, ListRefusal, read_pin, refuse_older
 from policy_codes.verdicts import Verdict
+from policy_codes.words import N_, translate
 from signing.jws import loads_json
 
-REFUSED = {"ru": "Списки не приняты", "en": "Lists refused"}
-BAD_STATE = {
-    "ru": "Файл состояния повреждён или недоступен (удалите его, чтобы начать заново)",
-    "en": "The state file is damaged or out of reach (delete it to start afresh)",
-}
-STALE_WARNING = {
-    "ru": "Внимание: спискам больше 72 часов, результат может быть устаревшим.",
-    "en": "Warning: the lists are over 72 hours old; the result may be out of date.",
-}
+REFUSED = N_("Списки не приняты")
+BAD_STATE = N_("Файл состояния повреждён или недоступен (удалите его, чтобы начать заново)")
+STALE_WARNING = N_("Внимание: спискам больше 72 часов, результат может быть устаревшим.")
+AGES = N_("Возраст списков: доверенные ключи %(trust)s ч, отзыв %(revocations)s ч")
 
 
 def _hours(age: timedelta) -> str:
-    return f"{age.total_seconds() / 3600:.1f} ч"
+    return f"{age.total_seconds() / 3600:.1f}"
 
 
 def _load(path: Path) -> Any:
@@ -93,18 +89,19 @@ def main(argv: list[str] | None = None) -> int:
         verifier = _accept(args, now)
     except BadList as error:
         detail = f" ({error.detail})" if error.detail else ""
-        print(f"{REFUSED[args.lang]}: {error.reason.message(args.lang)}{detail}", file=sys.stderr)
+        print(f"{translate(REFUSED, args.lang)}: {error.reason.message(args.lang)}{detail}", file=sys.stderr)
         return 2
     except list_state.StateError as error:
-        print(f"{BAD_STATE[args.lang]}: {error}", file=sys.stderr)
+        print(f"{translate(BAD_STATE, args.lang)}: {error}", file=sys.stderr)
         return 2
     result = verifier.verify(text, now)
     print(f"{result.verdict}: {result.verdict.message(args.lang)}")
     if result.holder_name:
         print(f"{result.holder_name}, {result.birth_date}")
-    print(f"Возраст списков: доверенные ключи {_hours(result.trust_list_age)}, отзыв {_hours(result.revocations_age)}")
+    ages = {"trust": _hours(result.trust_list_age), "revocations": _hours(result.revocations_age)}
+    print(translate(AGES, args.lang, **ages))
     if result.stale:
-        print(STALE_WARNING[args.lang], file=sys.stderr)
+        print(translate(STALE_WARNING, args.lang), file=sys.stderr)
     return 0 if result.verdict is Verdict.VALID else 1
 
 

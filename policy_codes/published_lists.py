@@ -20,6 +20,7 @@ from typing import Any
 
 from policy_codes.codec import CLOCK_SKEW
 from policy_codes.revocation import DIGEST_BYTES
+from policy_codes.words import N_, translate
 from signing import KeyStatus, PublicKey, SigningError, TrustList
 from signing.jws import loads_json, parse_compact
 from signing.trust_list import parse_instant
@@ -58,75 +59,26 @@ class ListRefusal(StrEnum):
 
     def message(self, language: str = "ru") -> str:
         """Why, in `language` ("ru" or "en"; Russian otherwise)."""
-        russian, english = MESSAGES[self]
-        return english if language == "en" else russian
+        return translate(MESSAGES[self], language)
 
 
-MESSAGES: dict[ListRefusal, tuple[str, str]] = {
-    ListRefusal.BAD_PIN: (
-        "закреплённый ключ реестра пуст или повреждён",
-        "the pinned registry key is empty or damaged",
-    ),
-    ListRefusal.MALFORMED: (
-        "документ повреждён или не того вида, что описан",
-        "a document is damaged or not of the documented form",
-    ),
-    ListRefusal.UNKNOWN_KEY: (
-        "список подписан ключом, который не закреплён как ключ реестра",
-        "a list is signed by a key that is not a pinned registry key",
-    ),
-    ListRefusal.BAD_SIGNATURE: (
-        "подпись списка не совпадает: список подделан или изменён",
-        "a list's signature does not match: it is forged or edited",
-    ),
-    ListRefusal.WRONG_FORMAT: (
-        "документ — не тот список, что ожидался",
-        "a document is not the list expected",
-    ),
-    ListRefusal.BAD_KEY_ENTRY: (
-        "в списке доверенных ключей повреждён ключ",
-        "a key in the trust list is damaged",
-    ),
-    ListRefusal.BAD_CURSOR: (
-        "список отзыва не продолжает предыдущий",
-        "a revocation list does not continue the one before it",
-    ),
-    ListRefusal.BAD_DIGESTS: (
-        "записи списка отзыва не совпадают с подписанными",
-        "a revocation list's entries do not match what is signed",
-    ),
-    ListRefusal.NOT_REGISTRY_KEY: (
-        "список подписан ключом, который принадлежит не реестру",
-        "a list is signed by a key that is not the registry's",
-    ),
-    ListRefusal.OUTSIDE_KEY_WINDOW: (
-        "список выпущен вне срока действия ключа реестра",
-        "a list was issued outside its registry key's validity",
-    ),
-    ListRefusal.KEY_COMPROMISED: (
-        "список подписан скомпрометированным ключом реестра",
-        "a list is signed by a compromised registry key",
-    ),
-    ListRefusal.KEY_EXPIRED: (
-        "срок действия ключа реестра, подписавшего список, истёк",
-        "the registry key that signed a list has expired",
-    ),
-    ListRefusal.ISSUED_IN_FUTURE: (
-        "список датирован будущим временем: проверьте часы этого компьютера",
-        "a list is dated in the future: check this computer's clock",
-    ),
-    ListRefusal.OLDER_TRUST_LIST: (
-        "список доверенных ключей старше уже принятого",
-        "the trust list is older than the one already accepted",
-    ),
-    ListRefusal.OLDER_REVOCATIONS: (
-        "список отзыва старше уже принятого",
-        "the revocation list is older than the one already accepted",
-    ),
-    ListRefusal.STALE: (
-        "спискам больше 72 часов: загрузите свежие (или запустите с --allow-stale)",
-        "the lists are over 72 hours old: download fresh ones (or run with --allow-stale)",
-    ),
+MESSAGES: dict[ListRefusal, str] = {
+    ListRefusal.BAD_PIN: N_("закреплённый ключ реестра пуст или повреждён"),
+    ListRefusal.MALFORMED: N_("документ повреждён или не того вида, что описан"),
+    ListRefusal.UNKNOWN_KEY: N_("список подписан ключом, который не закреплён как ключ реестра"),
+    ListRefusal.BAD_SIGNATURE: N_("подпись списка не совпадает: список подделан или изменён"),
+    ListRefusal.WRONG_FORMAT: N_("документ — не тот список, что ожидался"),
+    ListRefusal.BAD_KEY_ENTRY: N_("в списке доверенных ключей повреждён ключ"),
+    ListRefusal.BAD_CURSOR: N_("список отзыва не продолжает предыдущий"),
+    ListRefusal.BAD_DIGESTS: N_("записи списка отзыва не совпадают с подписанными"),
+    ListRefusal.NOT_REGISTRY_KEY: N_("список подписан ключом, который принадлежит не реестру"),
+    ListRefusal.OUTSIDE_KEY_WINDOW: N_("список выпущен вне срока действия ключа реестра"),
+    ListRefusal.KEY_COMPROMISED: N_("список подписан скомпрометированным ключом реестра"),
+    ListRefusal.KEY_EXPIRED: N_("срок действия ключа реестра, подписавшего список, истёк"),
+    ListRefusal.ISSUED_IN_FUTURE: N_("список датирован будущим временем: проверьте часы этого компьютера"),
+    ListRefusal.OLDER_TRUST_LIST: N_("список доверенных ключей старше уже принятого"),
+    ListRefusal.OLDER_REVOCATIONS: N_("список отзыва старше уже принятого"),
+    ListRefusal.STALE: N_("спискам больше 72 часов: загрузите свежие (или запустите с --allow-stale)"),
 }
 
 

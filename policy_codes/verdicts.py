@@ -1,12 +1,15 @@
-"""The verdicts of DESIGN.md, with the short messages every surface shows.
+"""The verdicts (docs/domain.md), what was shown at the desk, and the short messages every surface shows.
 
-The pages, the JSON API and the offline verifier all take their words from
-here, so a receptionist and a clinic system read the same thing.
+The pages, the JSON API and the offline verifiers all take their words from
+here, so a receptionist and a clinic system read the same thing. Messages are
+Russian catalog ids, read in another language through policy_codes/words.py.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from policy_codes.words import N_, translate
 
 
 class Verdict(StrEnum):
@@ -24,63 +27,46 @@ class Verdict(StrEnum):
     NOT_A_POLICY_CODE = "not_a_policy_code"
     LEGACY_PAPER = "legacy_paper"
 
-    def message(self, language: str = "ru") -> str:
-        """The short message in `language` ("ru" or "en"; Russian otherwise)."""
-        russian, english = MESSAGES[self]
-        return english if language == "en" else russian
+    def message(self, language: str = "ru", shown: Shown | None = None) -> str:
+        """The short message in `language` ("ru" or "en"; Russian otherwise), in the words that fit what
+        was shown when they differ: a number carries no signature, a 2011 paper's is never checked."""
+        return translate(VARIANTS.get((self, shown)) or MESSAGES[self], language)
 
 
-MESSAGES: dict[Verdict, tuple[str, str]] = {
-    Verdict.VALID: (
-        "Полис действителен: подпись верна, в реестре он действующий.",
-        "The policy is valid: the signature is good and the registry holds it current.",
+class Shown(StrEnum):
+    """What was shown at the desk, so the verdict can say it."""
+
+    STATIC_CODE = "static_code"
+    LIVE_CODE = "live_code"
+    NUMBER = "number"
+    LEGACY_PAPER = "legacy_paper"
+    OTHER = "other"
+
+
+MESSAGES: dict[Verdict, str] = {
+    Verdict.VALID: N_("Полис действителен: подпись верна, в реестре он действующий."),
+    Verdict.REVOKED: N_("Код отозван страховой компанией. Проверьте полис по документу."),
+    Verdict.SUPERSEDED: N_("Код заменён более новым. Попросите показать актуальный код."),
+    Verdict.EXPIRED: N_("Срок действия истёк. Попросите обновить код или проверьте по документу."),
+    Verdict.SUSPENDED: N_("Действие полиса приостановлено."),
+    Verdict.TERMINATED: N_("Действие полиса прекращено."),
+    Verdict.NOT_FOUND: N_("Такого номера полиса нет в реестре."),
+    Verdict.FORGED: N_("Подпись не совпадает: код подделан или изменён."),
+    Verdict.UNKNOWN_KEY: N_("Код подписан неизвестным ключом."),
+    Verdict.KEY_COMPROMISED: N_("Ключ подписи скомпрометирован. Полис нужно перевыпустить."),
+    Verdict.MALFORMED: N_("Код повреждён и не читается. Отсканируйте ещё раз или введите номер."),
+    Verdict.NOT_A_POLICY_CODE: N_("Это не код полиса ОМС."),
+    Verdict.LEGACY_PAPER: N_(
+        "Бумажный полис старого образца: подпись на бланке не проверялась, статус взят из реестра."
     ),
-    Verdict.REVOKED: (
-        "Код отозван страховой компанией. Проверьте полис по документу.",
-        "The insurer withdrew this code. Check the policy by an ID document.",
+}
+
+#: Where what was shown changes what a verdict may claim.
+VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
+    (Verdict.VALID, Shown.NUMBER): N_(
+        "Номер найден в реестре, полис действующий. Подписи у номера нет: сверьте документ."
     ),
-    Verdict.SUPERSEDED: (
-        "Код заменён более новым. Попросите показать актуальный код.",
-        "A newer code replaces this one. Ask for the current code.",
-    ),
-    Verdict.EXPIRED: (
-        "Срок действия истёк. Попросите обновить код или проверьте по документу.",
-        "This has run out. Ask for a fresh code or check by an ID document.",
-    ),
-    Verdict.SUSPENDED: (
-        "Действие полиса приостановлено.",
-        "The policy is suspended.",
-    ),
-    Verdict.TERMINATED: (
-        "Действие полиса прекращено.",
-        "The policy is terminated.",
-    ),
-    Verdict.NOT_FOUND: (
-        "Такого номера полиса нет в реестре.",
-        "This policy number is not in the registry.",
-    ),
-    Verdict.FORGED: (
-        "Подпись не совпадает: код подделан или изменён.",
-        "The signature does not match: the code is forged or edited.",
-    ),
-    Verdict.UNKNOWN_KEY: (
-        "Код подписан неизвестным ключом.",
-        "The code is signed by a key that is not in the trust list.",
-    ),
-    Verdict.KEY_COMPROMISED: (
-        "Ключ подписи скомпрометирован. Полис нужно перевыпустить.",
-        "The signing key was compromised. The code must be reissued.",
-    ),
-    Verdict.MALFORMED: (
-        "Код повреждён и не читается. Отсканируйте ещё раз или введите номер.",
-        "The code is damaged. Scan again or type the number.",
-    ),
-    Verdict.NOT_A_POLICY_CODE: (
-        "Это не код полиса ОМС.",
-        "This is not an OMS policy code.",
-    ),
-    Verdict.LEGACY_PAPER: (
-        "Бумажный полис старого образца: подпись на бланке не проверялась, статус взят из реестра.",
-        "A legacy paper policy: its signature was not checked; the status comes from the registry.",
+    (Verdict.FORGED, Shown.LEGACY_PAPER): N_(
+        "Имя или дата рождения на бланке не совпадают с реестром: бланк поддельный. Проверьте полис по документу."
     ),
 }

@@ -33,17 +33,6 @@ class UtcDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-class FilteredLimiter(Limiter):
-    """Flask-Limiter, whose check before each request leaves out at once the requests its request filters
-    exempt. Flask-Limiter's own check still looks for meta limits for them: ~20 µs a request, a twentieth of
-    a verification, whose route counts its own limit (webapp/web/api/__init__.py)."""
-
-    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
-        if in_middleware and any(exempt() for exempt in self._request_filters):
-            return
-        super()._check_request_limit(callable_name, in_middleware)
-
-
 class Base(DeclarativeBase):
     registry = registry(type_annotation_map={datetime: UtcDateTime})
 
@@ -53,4 +42,4 @@ migrate = Migrate()
 #: Every state-changing form and htmx request carries a token (htmx sends it as X-CSRFToken).
 csrf = CSRFProtect()
 #: Storage comes from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several workers.
-limiter = FilteredLimiter(key_func=get_remote_address)
+limiter = Limiter(key_func=get_remote_address)

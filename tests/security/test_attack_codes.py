@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from policy_codes import PREFIX, CodeKind, FullName, PolicyClaims, Verdict
 from policy_codes.base45 import b45decode, b45encode
+from policy_codes.verdicts import Shown
 from signing import SigningKey, sign1
 from signing.cose import read_kid
 from tests.test_legacy import type_02
@@ -28,7 +29,7 @@ from webapp.extensions import db
 from webapp.models import Category, IssuedCode
 from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.keys import keystore, rotation
-from webapp.registry.verification import SHOWN_LEGACY, verify_scan
+from webapp.registry.verification import verify_scan
 
 MOTHER = person_data()
 ENP = str(MOTHER.enp)
@@ -171,7 +172,7 @@ def test_a_homemade_legacy_paper_with_a_real_number_is_forged(registry: Flask, c
     forged = bytearray(type_02("САМОЗВАНОВ|ИВАН|ИВАНОВИЧ", 1, date(1970, 1, 1), None))
     forged[1:9] = int(ENP).to_bytes(8, "big")
     result = verify_scan(bytes(forged))
-    assert (result.verdict, result.shown, result.holder) == (Verdict.FORGED, SHOWN_LEGACY, None)
+    assert (result.verdict, result.shown, result.holder) == (Verdict.FORGED, Shown.LEGACY_PAPER, None)
     wrong_birth = bytearray(type_02("ИВАНОВА|МАРИЯ|ПЕТРОВНА", 2, date(1990, 4, 13), None))
     wrong_birth[1:9] = int(ENP).to_bytes(8, "big")
     assert verify_scan(bytes(wrong_birth)).verdict is Verdict.FORGED

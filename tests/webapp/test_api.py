@@ -8,10 +8,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-import flask_limiter
 import pytest
 import schemathesis
-from flask import Flask, request
+from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 
@@ -184,26 +183,21 @@ def test_the_rate_limit_is_per_token(
     assert spelled_otherwise.status_code == 429, "the same token, however the header spells it, has one limit"
 
 
-def test_the_api_uses_no_session_and_leaves_limits_to_itself(
-    client: FlaskClient, token: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Bearer tokens only: no cookie is read or set, and Flask-Limiter's check (for the pages' limits) is skipped."""
-    checked: list[str] = []
-    check = flask_limiter.Limiter._check_request_limit
-
-    def counted(limiter: flask_limiter.Limiter, *args: object, **kwargs: object) -> None:
-        checked.append(request.path)
-        check(limiter, *args, **kwargs)
-
+def test_the_api_uses_no_session_and_leaves_limits_to_itself(database_url: str, token: str) -> None:
+    """Bearer tokens only: no cookie is read or set, and Flask-Limiter's limits (for the pages) pass it by,
+    meta and application-wide limits included: the API counts its own, per token."""
+    app = make_app(
+        database_url, RATELIMIT_DEFAULT="2 per minute", RATELIMIT_APPLICATION="2 per minute", RATELIMIT_META="2/minute"
+    )
+    client = app.test_client()
     assert client.post("/language", data={"language": "en"}).headers["Set-Cookie"].startswith("session=")
-    monkeypatch.setattr(flask_limiter.Limiter, "_check_request_limit", counted)
-    response = client.post("/api/v1/verify", json={"code": ENP}, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200
-    assert "Set-Cookie" not in response.headers
-    assert response.get_json()["message"].startswith("Такого номера"), "the session's English is not read"
-    assert checked == []
-    client.get("/")
-    assert checked == ["/"]
+    for _ in range(4):
+        response = client.post("/api/v1/verify", json={"code": ENP}, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+        assert response.get_json()["message"].startswith("Такого номера"), "the session's English is not read"
+    # The pages share the application-wide 2 a minute: the language choice above, then one page.
+    assert [client.get("/").status_code for _ in range(2)] == [200, 429]
 
 
 def test_trust_list_is_signed_and_cacheable(client: FlaskClient) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from policy_codes import PREFIX, CodeKind, Enp, FullName, Verdict, decode, encode
 from policy_codes.base45 import b45decode, b45encode
+from policy_codes.verdicts import Shown
 from signing import KeyRing, sign1
 from tests.test_legacy import type_02
 from tests.webapp.conftest import KEY_START, NOW, person_data, register
@@ -22,14 +23,7 @@ from webapp.models import Category
 from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.codes import live_code
 from webapp.registry.keys import keystore
-from webapp.registry.verification import (
-    _REGISTRY_ROW,
-    SHOWN_LEGACY,
-    SHOWN_LIVE,
-    SHOWN_NUMBER,
-    SHOWN_STATIC,
-    verify_scan,
-)
+from webapp.registry.verification import _REGISTRY_ROW, verify_scan
 
 ENP = str(person_data().enp)
 
@@ -37,7 +31,7 @@ ENP = str(person_data().enp)
 def test_valid_code_shows_the_holder(registry: Flask) -> None:
     result = verify_scan(register().text, now=NOW)
     assert result.verdict is Verdict.VALID
-    assert result.shown == SHOWN_STATIC
+    assert result.shown == Shown.STATIC_CODE
     assert result.holder is not None
     assert result.holder.name == "Иванова Мария Петровна"
     assert result.holder.birth_date == date(1990, 4, 12)
@@ -48,7 +42,7 @@ def test_valid_code_shows_the_holder(registry: Flask) -> None:
 def test_number_lookup(registry: Flask) -> None:
     register()
     result = verify_scan(ENP, now=NOW)
-    assert (result.verdict, result.shown) == (Verdict.VALID, SHOWN_NUMBER)
+    assert (result.verdict, result.shown) == (Verdict.VALID, Shown.NUMBER)
     assert verify_scan(" " + ENP[:8] + " " + ENP[8:] + "\r\n", now=NOW).verdict is Verdict.VALID
     assert verify_scan("1234567890123452", now=NOW).verdict is Verdict.NOT_FOUND
     assert verify_scan("1234567890123458", now=NOW).verdict is Verdict.MALFORMED
@@ -59,9 +53,9 @@ def test_live_code_fresh_and_stale(registry: Flask) -> None:
     live = live_code(code, NOW)
     assert decode(live, keystore.trust_list(), NOW).claims.kind is CodeKind.LIVE
     fresh = verify_scan(live, now=NOW + timedelta(seconds=60))
-    assert (fresh.verdict, fresh.shown) == (Verdict.VALID, SHOWN_LIVE)
+    assert (fresh.verdict, fresh.shown) == (Verdict.VALID, Shown.LIVE_CODE)
     stale = verify_scan(live, now=NOW + timedelta(seconds=91))
-    assert (stale.verdict, stale.shown) == (Verdict.EXPIRED, SHOWN_STATIC)
+    assert (stale.verdict, stale.shown) == (Verdict.EXPIRED, Shown.STATIC_CODE)
     lifecycle.revoke(ENP, "test", "украден", now=NOW)
     assert verify_scan(live, now=NOW + timedelta(seconds=30)).verdict is Verdict.REVOKED
 
@@ -138,7 +132,7 @@ def test_legacy_paper_policy_carries_the_registry_status(registry: Flask) -> Non
     result = verify_scan(bytes(legacy), now=NOW)
     assert (result.verdict, result.shown, result.registry_verdict) == (
         Verdict.LEGACY_PAPER,
-        SHOWN_LEGACY,
+        Shown.LEGACY_PAPER,
         Verdict.VALID,
     )
     assert "signature_not_checked" in result.notes

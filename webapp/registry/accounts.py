@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, select
 
-from webapp.db import prepared_reads
+from webapp.db import prepared_reads, worker_state
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Person, Role, User
@@ -186,7 +186,7 @@ _LIVE_TOKEN = select(ApiToken.id).where(ApiToken.token_hash == bindparam("token_
 
 def _trusted_tokens() -> dict[str, float]:
     """This worker's live tokens: token hash → the monotonic time until which it is trusted unasked."""
-    return current_app.extensions.setdefault("trusted_api_tokens", {})
+    return worker_state.of(current_app).trusted_api_tokens
 
 
 def token_is_live(token: str) -> bool:

@@ -31,7 +31,9 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from policy_codes import Verdict
 from policy_codes.codec import MOSCOW
+from policy_codes.verdicts import Shown
 from webapp.config import LOOK_UP_LIMITS
+from webapp.db import worker_state
 from webapp.db.shared_counts import BatchedFixedWindow, counts_in, parsed
 from webapp.db.transactions import atomic
 from webapp.extensions import db, limiter
@@ -39,7 +41,7 @@ from webapp.models import Clinic, ClinicCheck, User
 from webapp.registry import audit
 from webapp.registry.clock import today_in_moscow
 from webapp.registry.errors import NotFound, RegistryError
-from webapp.registry.verification import SHOWN_LEGACY, SHOWN_NUMBER, VerificationResult
+from webapp.registry.verification import VerificationResult
 
 LIMIT_ACTION = "look_up_limit_reached"
 MAX_CEILING = 10_000_000
@@ -111,7 +113,7 @@ def _count(limit: Limit, user: User, key: str, now: float) -> Refusal | None:
 
 
 def _counts(namespace: str, item: RateLimitItem) -> BatchedFixedWindow:
-    kept = current_app.extensions.setdefault("batched_limits", {})
+    kept = worker_state.of(current_app).batched_limits
     return counts_in(kept, limiter.storage, item, f"clinic.{namespace}")
 
 
@@ -152,7 +154,7 @@ def _number_look_ups_on(day: date) -> ColumnElement[bool]:
     """Checks of a day that returned registry data for a number (a malformed one looks nothing up)."""
     start = _day_start(day)
     return and_(
-        ClinicCheck.shown.in_((SHOWN_NUMBER, SHOWN_LEGACY)),
+        ClinicCheck.shown.in_((Shown.NUMBER, Shown.LEGACY_PAPER)),
         ClinicCheck.at >= start,
         ClinicCheck.at < start + timedelta(days=1),
         ClinicCheck.verdict != str(Verdict.MALFORMED),

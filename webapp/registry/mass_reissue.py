@@ -25,6 +25,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from signing import KeyStatus
+from webapp.db import worker_state
 from webapp.extensions import db
 from webapp.models import CodeStatus, IssuedCode, SigningKeyRecord
 from webapp.registry import lifecycle
@@ -73,7 +74,9 @@ class _Runs:
 
 
 def _runs(app: Flask) -> _Runs:
-    return app.extensions.setdefault("oms_mass_reissue", _Runs({}, {}))
+    state = worker_state.of(app)
+    state.reissue_runs = state.reissue_runs or _Runs({}, {})
+    return state.reissue_runs
 
 
 def running(kid: str) -> bool:

@@ -30,6 +30,7 @@ from policy_codes import (
     parse_legacy,
 )
 from policy_codes.legacy import LEGACY_LENGTH
+from policy_codes.verdicts import Shown
 from signing import KeyStatus
 from webapp.db import prepared_reads
 from webapp.extensions import db
@@ -40,13 +41,6 @@ from webapp.registry.keys import keystore
 from webapp.registry.people import newborn_cover, open_policy
 
 _DIGITS = re.compile(r"[0-9]{16}")
-
-#: What was shown at the desk, so the verdict can say it.
-SHOWN_STATIC = "static_code"
-SHOWN_LIVE = "live_code"
-SHOWN_NUMBER = "number"
-SHOWN_LEGACY = "legacy_paper"
-SHOWN_OTHER = "other"
 
 
 @dataclass(frozen=True)
@@ -72,7 +66,7 @@ class PolicyInfo:
 @dataclass(frozen=True)
 class VerificationResult:
     verdict: Verdict
-    shown: str
+    shown: Shown
     checked_at: datetime
     holder: Holder | None = None
     policy: PolicyInfo | None = None
@@ -82,38 +76,14 @@ class VerificationResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-#: A number is looked up, not verified: its `valid` must not speak of a signature.
-NUMBER_VALID_MESSAGE = (
-    "Номер найден в реестре, полис действующий. Подписи у номера нет: сверьте документ.",
-    "The number is in the registry and the policy is current. A number carries no signature: check the ID document.",
-)
-#: A legacy paper whose name or birth date is not the registry's: there is no signature to speak of.
-LEGACY_FORGED_MESSAGE = (
-    "Имя или дата рождения на бланке не совпадают с реестром: бланк поддельный. Проверьте полис по документу.",
-    "The name or birth date on the paper is not the registry's: the paper is forged. Check the policy by an ID "
-    "document.",
-)
-
-
 def message(result: VerificationResult, language: str = "ru") -> str:
     """The verdict's message, in the words that fit what was shown."""
-    if result.verdict is Verdict.VALID and result.shown == SHOWN_NUMBER:
-        return _in(language, NUMBER_VALID_MESSAGE)
-    if result.verdict is Verdict.FORGED and result.shown == SHOWN_LEGACY:
-        return _in(language, LEGACY_FORGED_MESSAGE)
-    return result.verdict.message(language)
+    return result.verdict.message(language, result.shown)
 
 
 def registry_message(result: VerificationResult, language: str = "ru") -> str:
-    """The registry's status for a legacy paper, in words that claim no signature was checked."""
-    if result.registry_verdict is Verdict.VALID:
-        return _in(language, NUMBER_VALID_MESSAGE)
-    return result.registry_verdict.message(language) if result.registry_verdict else ""
-
-
-def _in(language: str, words: tuple[str, str]) -> str:
-    russian, english = words
-    return english if language == "en" else russian
+    """The registry's status for a legacy paper, in a number look-up's words: they claim no signature."""
+    return result.registry_verdict.message(language, Shown.NUMBER) if result.registry_verdict else ""
 
 
 def is_number_look_up(scanned: str | bytes) -> bool:
@@ -134,7 +104,7 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
     try:
         verified = _decode(text, moment)
     except CodeError as error:
-        shown = SHOWN_OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else SHOWN_STATIC
+        shown = Shown.OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else Shown.STATIC_CODE
         return VerificationResult(error.verdict, shown, moment)
     return _verify_signed(verified, normalise_scanned(text), moment)
 
@@ -142,7 +112,7 @@ def verify_scan(scanned: str | bytes, now: datetime | None = None) -> Verificati
 def _verify_signed(verified: VerifiedCode, text: str, moment: datetime) -> VerificationResult:
     """A code whose signature checked out under a key of the trust list: now the registry's word on it."""
     claims = verified.claims
-    shown = SHOWN_LIVE if claims.kind is CodeKind.LIVE else SHOWN_STATIC
+    shown = Shown.LIVE_CODE if claims.kind is CodeKind.LIVE else Shown.STATIC_CODE
     signer = verified.key.kid.hex()
     row = prepared_reads.first_row(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial, "signer": signer})
     if row is None:
@@ -300,13 +270,13 @@ def _verify_number(digits: str, now: datetime) -> VerificationResult:
     try:
         enp = Enp(digits)
     except InvalidValue:
-        return VerificationResult(Verdict.MALFORMED, SHOWN_NUMBER, now)
+        return VerificationResult(Verdict.MALFORMED, Shown.NUMBER, now)
     person = _lookup(str(enp))
     if person is None:
-        return VerificationResult(Verdict.NOT_FOUND, SHOWN_NUMBER, now)
+        return VerificationResult(Verdict.NOT_FOUND, Shown.NUMBER, now)
     verdict, policy, notes = _registry_verdict(person, now)
     holder = Holder(person.name.display(), person.birth_date, enp.masked())
-    return VerificationResult(verdict, SHOWN_NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
+    return VerificationResult(verdict, Shown.NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
 
 
 def _without_yo(parts: tuple[str, str, str]) -> tuple[str, ...]:
@@ -323,14 +293,14 @@ def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
     try:
         legacy = parse_legacy(data)
     except MalformedCode:
-        return VerificationResult(Verdict.MALFORMED, SHOWN_LEGACY, now)
+        return VerificationResult(Verdict.MALFORMED, Shown.LEGACY_PAPER, now)
     notes = ("signature_not_checked",)
     person = _lookup(str(legacy.enp))
     if person is None:
-        return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, None, None, Verdict.NOT_FOUND, notes)
+        return VerificationResult(Verdict.LEGACY_PAPER, Shown.LEGACY_PAPER, now, None, None, Verdict.NOT_FOUND, notes)
     if _without_yo(legacy.name.parts()) != _without_yo(person.name.parts()) or legacy.birth_date != person.birth_date:
-        return VerificationResult(Verdict.FORGED, SHOWN_LEGACY, now, notes=notes)
+        return VerificationResult(Verdict.FORGED, Shown.LEGACY_PAPER, now, notes=notes)
     holder = Holder(person.name.display(), person.birth_date, legacy.enp.masked())
     verdict, policy, more = _registry_verdict(person, now)
     info = policy and _policy_info(policy)
-    return VerificationResult(Verdict.LEGACY_PAPER, SHOWN_LEGACY, now, holder, info, verdict, notes + more)
+    return VerificationResult(Verdict.LEGACY_PAPER, Shown.LEGACY_PAPER, now, holder, info, verdict, notes + more)

@@ -1,4 +1,5 @@
-"""Words for the registry's stored values, and its clock, the same on every page and on paper.
+"""Words for the registry's stored values, for refused requests, and its clock, the same on every page,
+in the API's JSON and on paper.
 
 Lazy strings: each reads in the language of the page that shows it (the PDF
 extract forces Russian).
@@ -6,6 +7,7 @@ extract forces Russian).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -30,6 +32,49 @@ CATEGORIES = {
     "eaeu_worker": _("трудящийся из ЕАЭС"),
 }
 CODE_STATUSES = {"current": _("действующий"), "superseded": _("заменён новым"), "revoked": _("отозван")}
+
+
+@dataclass(frozen=True)
+class ErrorWords:
+    """What a refused or failed request says: a page's heading and text, and the API's JSON message."""
+
+    title: str
+    page: str
+    api: str
+
+
+#: One table for every error page and every API error, by HTTP status.
+ERRORS = {
+    400: ErrorWords(
+        _("Запрос не принят"),
+        _("Проверьте введённые данные и попробуйте ещё раз."),
+        _('Некорректный запрос: ожидается JSON вида {"code": "..."}'),
+    ),
+    401: ErrorWords(
+        _("Нужно войти"),
+        _("Войдите, чтобы продолжить."),
+        _("Нужен действующий токен клиники (Authorization: Bearer ...)"),
+    ),
+    403: ErrorWords(_("Нет доступа"), _("Эта страница не для вашей роли."), _("Нет доступа")),
+    404: ErrorWords(_("Не найдено"), _("Такой страницы нет."), _("Нет такого адреса")),
+    405: ErrorWords(_("Не так"), _("Этот адрес так не вызывают."), _("Метод не поддерживается")),
+    413: ErrorWords(_("Слишком большой запрос"), _("Данные не поместились."), _("Слишком большой запрос")),
+    429: ErrorWords(
+        _("Слишком много попыток"),
+        _("Подождите минуту и попробуйте снова."),
+        _("Слишком много запросов: повторите позже"),
+    ),
+    500: ErrorWords(_("Ошибка"), _("Что-то пошло не так. Попробуйте ещё раз."), _("Внутренняя ошибка")),
+    503: ErrorWords(
+        _("Сервис временно недоступен"),
+        _("База данных не отвечает. Ничего не сохранено наполовину: обновите страницу через минуту и проверьте."),
+        _("Сервис временно недоступен"),
+    ),
+}
+
+
+def error_words(status: int) -> ErrorWords:
+    return ERRORS.get(status, ERRORS[500])
 
 
 def moscow_time(moment: datetime | None, pattern: str = "%d.%m.%Y %H:%M") -> str:

@@ -65,9 +65,9 @@ def cap_streamed_bodies(app: Flask) -> None:
     """Werkzeug answers 413 to a declared Content-Length over MAX_CONTENT_LENGTH, but cuts a body sent
     without one (chunked) at the limit without a word, and the form parsed from what came is used.
     Such a body is read here, before anything else looks at the form, and refused if there is more.
-    Registered first; the JSON API reads and limits its own bodies (webapp/web/api/__init__.py)."""
+    Registered first; the JSON API reads and limits its own bodies (webapp/web/api/routes.py)."""
 
-    from webapp.web.api import is_api_path
+    from webapp.web.api.errors import is_api_path
 
     @app.before_request
     def _whole_body_within_limit() -> None:

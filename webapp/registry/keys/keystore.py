@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from signing import KeyStatus, PublicKey, SigningKey, TrustList
+from webapp.db import worker_state
 from webapp.extensions import db
 from webapp.models import Insurer, KeyChanges, SigningKeyRecord
 from webapp.registry import clock
@@ -171,4 +172,6 @@ class _KeyCache:
 
 def _cache() -> _KeyCache:
     """One cache per app: tests run SQLite and PostgreSQL apps side by side."""
-    return current_app.extensions.setdefault("oms_key_cache", _KeyCache())
+    state = worker_state.of(current_app)
+    state.key_cache = state.key_cache or _KeyCache()
+    return state.key_cache

@@ -1,0 +1,34 @@
+"""What a worker process keeps from one request to the next: every such cache, named in one place.
+
+Kept per app, in `app.extensions`, because the tests run SQLite and PostgreSQL apps side by side in one
+process. Each cache says what it holds, who owns it and why keeping it cannot make a verdict wrong:
+
+- `trusted_api_tokens` (webapp/registry/accounts.py): token hash → until when this worker trusts it
+  without asking the database; a revocation reaches every worker within API_TOKEN_TRUST_SECONDS.
+- `batched_limits` (webapp/db/shared_counts.py): this worker's uncounted requests per limit, added to
+  the shared storage in batches; the limits, not the verdicts, depend on them.
+- `key_cache` (webapp/registry/keys/keystore.py): decrypted private keys and the parsed trust list;
+  a key's status is never taken from it where it matters (verification reads it afresh).
+- `reissue_runs` (webapp/registry/mass_reissue.py): this process's mass-reissue threads and why the
+  last one stopped; progress itself is read from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+
+
+@dataclass
+class WorkerState:
+    trusted_api_tokens: dict[str, float] = field(default_factory=dict)
+    batched_limits: dict[Any, Any] = field(default_factory=dict)
+    #: Made by its owner on first use: this floor knows none of the registry's types.
+    key_cache: Any = None
+    reissue_runs: Any = None
+
+
+def of(app: Flask) -> WorkerState:
+    return app.extensions.setdefault("oms_worker_state", WorkerState())

@@ -1,0 +1,23 @@
+"""The API's errors: JSON, in the client's language, with the words of every other error page."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from webapp.web.labels import ERRORS, error_words
+
+#: Everything under it is the API's: answered in JSON, even paths no route matches.
+API_PREFIX = "/api/"
+
+
+def is_api_path(path: str) -> bool:
+    """Whether a request is the API's, by its path alone."""
+    return path.startswith(API_PREFIX)
+
+
+def error_response(status: int) -> tuple[Response, int]:
+    """`{"error": status, "message": …}`; a 401 also says how to authenticate."""
+    response = jsonify(error=status, message=str(error_words(status).api))
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="oms"'
+    return response, status if status in ERRORS else 500

@@ -1,0 +1,113 @@
+"""The API's routes: verify a scanned code, and the published trust and revocation lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from webapp.registry import accounts
+from webapp.registry.keys import publication
+from webapp.registry.verification import VerificationResult, message, verify_scan
+from webapp.web.api import api
+from webapp.web.api.errors import error_response
+from webapp.web.api.limits import within_verify_limit
+from webapp.web.i18n import current_language
+
+#: A code is a few hundred characters; anything far bigger is refused unread.
+MAX_VERIFY_BODY = 8192
+#: Revocation cursors are event ids: 32-bit integers in the database.
+MAX_CURSOR = 2**31 - 1
+OPENAPI = Path(__file__).resolve().parents[3] / "docs" / "openapi.yaml"
+
+
+@api.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[Response, int]:
+    return error_response(error.code or 500)
+
+
+def _bearer_token() -> str:
+    """The token of the Authorization header, as the token check reads it ("" for none), so that
+    `bearer  X ` and `Bearer X` are one token for its limit too."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
+    holder = result.holder and {"name": result.holder.name, "birth_date": result.holder.birth_date.isoformat()}
+    policy = result.policy and {
+        "kind": result.policy.kind,
+        "insurer_code": result.policy.insurer_code,
+        "insurer_name": result.policy.insurer_name,
+        "valid_from": result.policy.valid_from.isoformat(),
+        "valid_to": result.policy.valid_to.isoformat() if result.policy.valid_to else None,
+        "status": result.policy.status,
+    }
+    return {
+        "verdict": str(result.verdict),
+        "message": message(result, lang),
+        "shown": str(result.shown),
+        "holder": holder,
+        "policy": policy,
+        "registry_verdict": str(result.registry_verdict) if result.registry_verdict else None,
+        "notes": list(result.notes),
+        "checked_at": result.checked_at.isoformat(),
+    }
+
+
+@api.post("/verify")
+def verify() -> Any:
+    if (request.content_length or 0) > MAX_VERIFY_BODY:
+        return error_response(413)
+    token = _bearer_token()
+    if not token or not accounts.token_is_live(token):
+        return error_response(401)
+    # Counted after the token is known to be live: made-up tokens would each start a count of their own.
+    if not within_verify_limit(token):
+        return error_response(429)
+    body = request.stream.read(MAX_VERIFY_BODY + 1)
+    if len(body) > MAX_VERIFY_BODY:
+        return error_response(413)
+    try:
+        document = current_app.json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
+        return error_response(400)
+    code = document.get("code") if isinstance(document, dict) else None
+    if not isinstance(code, str):
+        return error_response(400)
+    return jsonify(result_json(verify_scan(code), current_language()))
+
+
+def _cached(document: dict[str, Any], etag: str, max_age: int) -> Response:
+    response = jsonify(document)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response.make_conditional(request)
+
+
+@api.get("/trust-list")
+def trust_list() -> Response:
+    publication.registry_key()  # before the version: making it changes the list
+    version = publication.trust_list_version()
+    if request.if_none_match.contains(version):
+        return _cached({}, version, 300)  # becomes 304 Not Modified
+    return _cached(publication.trust_list_document(), version, 300)
+
+
+@api.get("/revocations")
+def revocations() -> Any:
+    since = request.args.get("since", "0")
+    if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
+        return error_response(400)
+    cursor = publication.revocations_cursor()
+    etag = f"{since}-{cursor}"
+    if request.if_none_match.contains(etag):
+        return _cached({}, etag, 60)
+    return _cached(publication.revocations_document(int(since)), etag, 60)
+
+
+@api.get("/openapi.yaml")
+def openapi() -> Response:
+    return Response(OPENAPI.read_bytes(), mimetype="application/yaml")
