@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean translations
+.PHONY: run test lint bench clean translations js-constants
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,3 +36,8 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -o /tmp/oms-messages.pot .
 	$(VENV)/bin/pybabel update -i /tmp/oms-messages.pot -d webapp/translations
 	$(VENV)/bin/pybabel compile -d webapp/translations
+
+# After changing a constant of the code format in Python (policy_codes/, signing/): write the browser
+# verifier's copy, static/js/format-constants.js, and commit it. tests/test_format_constants.py checks it.
+js-constants: $(STAMP)
+	$(PY) -m policy_codes.format_constants static/js/format-constants.js
