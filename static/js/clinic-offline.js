@@ -469,6 +469,20 @@ function byteString(data) {
   return [...head, ...data];
 }
 
+/** A CBOR integer from -24 to 23: one byte. */
+function smallInteger(value) {
+  return value >= 0 ? value : 0x20 | (-1 - value);
+}
+
+/** The protected header as sign1 writes it: {alg: ES256, kid}, in that order, each in its shortest form. */
+function protectedHeaderOf(kid) {
+  return [0xa2, smallInteger(HEADER_ALG), smallInteger(ALG_ES256), smallInteger(HEADER_KID), ...byteString(kid)];
+}
+
+function sameBytes(bytes, expected) {
+  return bytes.length === expected.length && expected.every((byte, index) => byte === bytes[index]);
+}
+
 /** ["Signature1", protected, h'', payload] as CBOR: what the insurer signed. */
 function toBeSigned(protectedHeader, payload) {
   return new Uint8Array([0x84, 0x6a, ...encoder.encode("Signature1"), ...byteString(protectedHeader), 0x40, ...byteString(payload)]);
@@ -484,7 +498,7 @@ function readEnvelope(message) {
   }
   if (!(unprotected instanceof Map) || unprotected.size !== 0) throw new Error("the unprotected header must be empty");
   const written = [0x84, ...byteString(protectedHeader), 0xa0, ...byteString(payload), ...byteString(signature)];
-  if (written.length !== message.length || written.some((byte, index) => byte !== message[index])) {
+  if (!sameBytes(message, written)) {
     throw new Error("not written as sign1 writes it: trailing bytes, chunks or long length fields");
   }
   const header = decodeCbor(protectedHeader);
@@ -494,6 +508,10 @@ function readEnvelope(message) {
   const kid = header.get(HEADER_KID);
   if (!(kid instanceof Uint8Array) || kid.length === 0) throw new Error("kid is a byte string");
   if (header.get(HEADER_ALG) !== ALG_ES256) throw new Error("only ES256 is accepted");
+  // As signing/cose.py read_kid: the same map written otherwise (a key 1.0, a tag, another order) is not what was signed.
+  if (!sameBytes(protectedHeader, protectedHeaderOf(kid))) {
+    throw new Error("the protected header is not written as sign1 writes it");
+  }
   return { kid, protectedHeader, payload, signature };
 }
 
