@@ -62,6 +62,11 @@ def constants() -> list[Constant]:
             "FORMAT_NAME", codec.FORMAT_NAME, "policy_codes/codec.py: `OMS`, a version's number and `:` start a code"
         ),
         Constant("MAX_TEXT_LENGTH", codec.MAX_TEXT_LENGTH, "policy_codes/codec.py: longer text is malformed"),
+        Constant(
+            "SCANNER_WHITESPACE",
+            "".join(char for char in map(chr, range(sys.maxunicode + 1)) if char.isspace()),
+            "policy_codes/codec.py normalise_scanned: what str.strip() takes off both ends",
+        ),
         Constant("KEYBOARD_LAYOUT", keyboard.LAYOUT, "policy_codes/keyboard.py LAYOUT: Russian layout → US keys"),
         Constant("CYRILLIC_BLOCK", keyboard.CYRILLIC_BLOCK, "policy_codes/keyboard.py: first and last code point"),
         Constant("BASE45_CHARSET", base45.CHARSET, "policy_codes/base45.py CHARSET: RFC 9285's alphabet"),

@@ -58,13 +58,15 @@ import {
   REVOCATION_CONTEXT,
   REVOCATIONS_FORMAT,
   SEX,
+  SCANNER_WHITESPACE,
   SIGNATURE_LENGTH,
   TRUST_LIST_FORMAT,
   VERDICT,
 } from "./format-constants.js";
 
-/** Another version of the code format: its name, a number, then `:` (codec._ANY_VERSION). */
-const ANY_VERSION = new RegExp(`^${FORMAT_NAME}\\d+:`);
+/** Another version of the code format: its name, a number, then `:` (codec._ANY_VERSION; Python's \\d is any
+ * Unicode decimal digit, so `OMS１:` with a full-width one is another version there too). */
+const ANY_VERSION = new RegExp(`^${FORMAT_NAME}\\p{Nd}+:`, "u");
 const DAY_MS = 86400 * 1000;
 /** WebCrypto's name for ES256 on P-256. */
 const ES256 = { name: "ECDSA", namedCurve: JWK_CRV, hash: "SHA-256" };
@@ -92,9 +94,20 @@ class CodeError extends Error {
 const LAYOUT = new Map(Object.entries(KEYBOARD_LAYOUT));
 const CYRILLIC = new RegExp(`[\\u{${CYRILLIC_BLOCK[0].toString(16)}}-\\u{${CYRILLIC_BLOCK[1].toString(16)}}]`, "u");
 
+const STRIPPED = new Set(SCANNER_WHITESPACE);
+
+/** Python's str.strip(): not trim(), which also takes U+FEFF and leaves U+001C–U+001F (a scanner's GS) and U+0085. */
+function strip(text) {
+  let start = 0;
+  let end = text.length;
+  while (start < end && STRIPPED.has(text[start])) start++;
+  while (end > start && STRIPPED.has(text[end - 1])) end--;
+  return text.slice(start, end);
+}
+
 /** Undo what scanners do to text: a Russian keyboard layout, Caps Lock, line endings. */
 export function normaliseScanned(text) {
-  let result = text.trim();
+  let result = strip(text);
   if (CYRILLIC.test(result)) {
     result = [...result].map((char) => LAYOUT.get(char) ?? char).join("");
   }

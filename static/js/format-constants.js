@@ -11,6 +11,9 @@ export const FORMAT_NAME = "OMS";
 /** policy_codes/codec.py: longer text is malformed */
 export const MAX_TEXT_LENGTH = 1000;
 
+/** policy_codes/codec.py normalise_scanned: what str.strip() takes off both ends */
+export const SCANNER_WHITESPACE = "\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000";
+
 /** policy_codes/keyboard.py LAYOUT: Russian layout → US keys */
 export const KEYBOARD_LAYOUT = Object.freeze({
   "Й": "Q",

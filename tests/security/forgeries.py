@@ -294,6 +294,7 @@ def hostile_inputs(genuine: Genuine) -> Iterator[Case]:
     for label, text in (
         ("zero-width space inside", PREFIX + body[:20] + "\u200b" + body[20:]),
         ("byte order mark inside", PREFIX + "\ufeff" + body),
+        ("byte order mark before", "\ufeff" + genuine.text),
         ("right-to-left override", "\u202e" + genuine.text),
         ("NUL inside", genuine.text[:30] + "\x00" + genuine.text[30:]),
         ("combining accent", genuine.text[:30] + "\u0301" + genuine.text[30:]),
