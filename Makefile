@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean translations
+.PHONY: run test lint bench clean translations js-constants
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -41,3 +41,8 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o /tmp/oms-policy-codes.pot policy_codes
 	$(VENV)/bin/pybabel update -i /tmp/oms-policy-codes.pot -d policy_codes/translations -D policy_codes
 	$(VENV)/bin/pybabel compile -d policy_codes/translations -D policy_codes
+
+# After changing a constant of the code format in Python (policy_codes/, signing/): write the browser
+# verifier's copy, static/js/format-constants.js, and commit it. tests/test_format_constants.py checks it.
+js-constants: $(STAMP)
+	$(PY) -m policy_codes.format_constants static/js/format-constants.js

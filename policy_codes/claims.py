@@ -127,6 +127,8 @@ class PolicyClaims:
         if not isinstance(wire, dict) or not REQUIRED_KEYS <= wire.keys() <= KNOWN_KEYS:
             raise MalformedCode("the claims are not the documented map")
         for key, value in wire.items():
+            if type(key) is not int:  # 1.0 and True equal 1 in Python, not in CBOR or in the browser verifier
+                raise MalformedCode("the claims are not the documented map")
             expected = bytes if key == _NAME_KEY else int
             if type(value) is not expected:
                 raise MalformedCode(f"claim {key} has the wrong type")

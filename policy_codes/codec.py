@@ -37,9 +37,11 @@ from signing import (
     verify1,
 )
 
-PREFIX = "OMS1:"
+#: Every version of the format starts with this, its number and ":".
+FORMAT_NAME = "OMS"
+PREFIX = f"{FORMAT_NAME}1:"
 #: What another version of this format would start with.
-_ANY_VERSION = re.compile(r"OMS\d+:")
+_ANY_VERSION = re.compile(rf"{FORMAT_NAME}\d+:")
 #: Far above the largest valid code (QR version 13 holds 352 characters).
 MAX_TEXT_LENGTH = 1000
 #: Policy dates are Moscow dates, as the registry keeps them.

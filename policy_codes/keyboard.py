@@ -17,16 +17,18 @@ _RUSSIAN_LETTERS = "ЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬ"
 #: stand in Base45 text: ":" (Shift+Ж), "." (Ю), "/" ("." on ЙЦУКЕН), "$" (Shift+4 → ";").
 _PUNCTUATION = {"Ж": ":", "Ю": ".", ".": "/", ";": "$"}
 
-_TABLE = str.maketrans(
-    {
-        **{ru: en for ru, en in zip(_RUSSIAN_LETTERS, _LETTER_KEYS, strict=True)},
-        **{ru.lower(): en for ru, en in zip(_RUSSIAN_LETTERS, _LETTER_KEYS, strict=True)},
-        **_PUNCTUATION,
-        **{ru.lower(): en for ru, en in _PUNCTUATION.items() if ru.isalpha()},
-    }
-)
+#: Every character the Russian layout types, by the character the same key types on the US layout.
+LAYOUT: dict[str, str] = {
+    **{ru: en for ru, en in zip(_RUSSIAN_LETTERS, _LETTER_KEYS, strict=True)},
+    **{ru.lower(): en for ru, en in zip(_RUSSIAN_LETTERS, _LETTER_KEYS, strict=True)},
+    **_PUNCTUATION,
+    **{ru.lower(): en for ru, en in _PUNCTUATION.items() if ru.isalpha()},
+}
+_TABLE = str.maketrans(LAYOUT)
 
-_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+#: The Unicode Cyrillic block, first and last code point: text with none of it is left as it is.
+CYRILLIC_BLOCK = (0x0400, 0x04FF)
+_CYRILLIC = re.compile(f"[{chr(CYRILLIC_BLOCK[0])}-{chr(CYRILLIC_BLOCK[1])}]")
 
 
 def recover_scanned_text(text: str) -> str:

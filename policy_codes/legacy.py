@@ -48,6 +48,10 @@ _LAYOUTS = {
 }
 
 
+#: Byte 0 of a legacy barcode: its type.
+BARCODE_TYPES = tuple(_LAYOUTS)
+
+
 @dataclass(frozen=True)
 class LegacyPolicy:
     barcode_type: int

@@ -34,7 +34,8 @@ MAX_CLOCK_SKEW = CLOCK_SKEW
 STALE_AFTER = timedelta(hours=72)
 #: Cursors are whole numbers a browser holds exactly.
 MAX_CURSOR = 2**53 - 1
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+#: Padded standard base64, whole (fullmatch), as the revocation list carries its digests.
+BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
 
 class ListRefusal(StrEnum):
@@ -246,7 +247,7 @@ def _next_cursor(payload: dict[str, Any], cursor: int) -> int:
 
 def _digests(document: dict[str, Any], payload: dict[str, Any], field: str) -> set[bytes]:
     text = document.get(field)
-    if not isinstance(text, str) or not _BASE64.fullmatch(text):
+    if not isinstance(text, str) or not BASE64.fullmatch(text):
         raise BadList(ListRefusal.BAD_DIGESTS, f"{field} is not base64")
     raw = base64.b64decode(text)
     if len(raw) % DIGEST_BYTES or hashlib.sha256(raw).hexdigest() != payload.get(f"{field}_sha256"):

@@ -24,12 +24,13 @@ from signing import BadMessage
 from signing.cose import read_kid
 
 DIGEST_BYTES = 6
-_CONTEXT = b"OMS1 revocation 2\x00"
+#: What the digest's hash is over before the signature: the format and version of the digest.
+CONTEXT = b"OMS1 revocation 2\x00"
 
 
 def revocation_digest(signature: bytes) -> bytes:
     """The digest of the code whose COSE signature is `signature`."""
-    return hashlib.sha256(_CONTEXT + signature).digest()[:DIGEST_BYTES]
+    return hashlib.sha256(CONTEXT + signature).digest()[:DIGEST_BYTES]
 
 
 def digest_of_text(text: str) -> bytes:

@@ -113,6 +113,10 @@ def read_kid(message: bytes) -> tuple[bytes, bytes, bytes, bytes]:
         raise BadMessage("kid is a byte string")
     if header[HEADER_ALG] != ALG_ES256 or isinstance(header[HEADER_ALG], bool):
         raise BadMessage("only ES256 is accepted")
+    # What Python's == lets through (alg -7.0, a key 1.0 or True, a tagged kid, another order) is not what
+    # an insurer signs, and the browser verifier reads it as another header: only sign1's bytes are the header.
+    if protected != _protected_header(kid):
+        raise BadMessage("the protected header is not written as sign1 writes it")
     return kid, protected, payload, signature
 
 

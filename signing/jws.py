@@ -14,7 +14,7 @@ from typing import Any
 
 from signing.errors import BadMessage, SigningError, UnknownKeyId
 from signing.keys import PublicKey, SigningKey
-from signing.trust_list import b64url, b64url_decode
+from signing.trust_list import JWS_ALG, b64url, b64url_decode
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class CompactJws:
 
 
 def sign_compact(payload: bytes, key: SigningKey) -> str:
-    header = b64url(json.dumps({"alg": "ES256", "kid": b64url(key.kid)}, separators=(",", ":")).encode())
+    header = b64url(json.dumps({"alg": JWS_ALG, "kid": b64url(key.kid)}, separators=(",", ":")).encode())
     body = b64url(payload)
     signature = key.sign(f"{header}.{body}".encode("ascii"))
     return f"{header}.{body}.{b64url(signature)}"
@@ -54,7 +54,7 @@ def parse_compact(token: Any) -> CompactJws:
         signature = b64url_decode(parts[2])
     except (SigningError, ValueError, RecursionError) as error:  # bad base64 or JSON, or JSON nested too deep
         raise BadMessage("the JWS does not parse") from error
-    if not isinstance(header, dict) or header.get("alg") != "ES256" or not isinstance(header.get("kid"), str):
+    if not isinstance(header, dict) or header.get("alg") != JWS_ALG or not isinstance(header.get("kid"), str):
         raise BadMessage("only ES256 with a kid is accepted")
     try:
         kid = b64url_decode(header["kid"])

@@ -22,21 +22,28 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from signing.errors import BadTrustList
 from signing.keys import COORDINATE_LENGTH, KeyStatus, PublicKey, kid_for
 
+#: The only keys a trust list holds, as their JWK members say it: EC keys on P-256, for ES256.
+JWK_KTY = "EC"
+JWK_CRV = "P-256"
+JWS_ALG = "ES256"
+
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
-#: A time: date, `T`, time to the second, an optional fraction, and `Z` or an offset.
-_INSTANT = re.compile(
+#: Unpadded base64url, whole (fullmatch). This and INSTANT use only what Python's and JavaScript's regular
+#: expressions read alike: the browser verifier gets their .pattern (policy_codes/format_constants.py).
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+#: A time, whole (fullmatch): date, `T`, time to the second, an optional fraction, and `Z` or an offset.
+INSTANT = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?(?:Z|([+-])([0-9]{2}):([0-9]{2}))"
 )
 
 
 def b64url_decode(text: Any) -> bytes:
     """Unpadded base64url (RFC 7515), and nothing else: no padding, no white space, no other letters."""
-    if not isinstance(text, str) or not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not BASE64URL.fullmatch(text) or len(text) % 4 == 1:
         raise BadTrustList("bad base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -46,7 +53,7 @@ def b64url_decode(text: Any) -> bytes:
 
 def parse_instant(text: Any) -> datetime:
     """A time as the registry writes it (`2026-11-23T09:30:00+00:00`), in UTC, to the millisecond a browser keeps."""
-    match = _INSTANT.fullmatch(text) if isinstance(text, str) else None
+    match = INSTANT.fullmatch(text) if isinstance(text, str) else None
     if match is None:
         raise BadTrustList("a time is not of the documented form")
     year, month, day, hour, minute, second, fraction, sign, zone_hours, zone_minutes = match.groups()
@@ -92,9 +99,9 @@ class TrustList:
 def _to_jwk(key: PublicKey) -> dict[str, str]:
     numbers = key.key.public_numbers()
     return {
-        "kty": "EC",
-        "crv": "P-256",
-        "alg": "ES256",
+        "kty": JWK_KTY,
+        "crv": JWK_CRV,
+        "alg": JWS_ALG,
         "use": "sig",
         "kid": b64url(key.kid),
         "x": b64url(numbers.x.to_bytes(COORDINATE_LENGTH, "big")),
@@ -109,7 +116,7 @@ def _to_jwk(key: PublicKey) -> dict[str, str]:
 def _from_jwk(entry: Any) -> PublicKey:
     if not isinstance(entry, dict):
         raise BadTrustList("each key is an object")
-    if (entry.get("kty"), entry.get("crv"), entry.get("alg")) != ("EC", "P-256", "ES256"):
+    if (entry.get("kty"), entry.get("crv"), entry.get("alg")) != (JWK_KTY, JWK_CRV, JWS_ALG):
         raise BadTrustList("only EC P-256 ES256 keys are accepted")
     try:
         x, y = _coordinate(entry["x"]), _coordinate(entry["y"])

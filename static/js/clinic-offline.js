@@ -4,24 +4,74 @@
 // (docs/code-format.md), so reception reads the same verdict the Python
 // verifier gives. Pure: no DOM and no storage, so it loads and tests on its own.
 // Everything cryptographic is WebCrypto: ES256 (raw r||s, as COSE and JWS
-// carry it) and SHA-256.
+// carry it) and SHA-256. The format's constants come from Python, generated into
+// format-constants.js (policy_codes/format_constants.py): none is written here.
 
-export const STALE_AFTER_MS = 72 * 3600 * 1000;
+import {
+  ALG_ES256,
+  BASE45_CHARSET,
+  BASE64_PATTERN,
+  BASE64URL_PATTERN,
+  CLAIM,
+  CLOCK_SKEW_MS,
+  CODE_KIND,
+  COORDINATE_LENGTH,
+  CURVE_ORDER,
+  CYRILLIC_BLOCK,
+  DIGEST_BYTES,
+  ENP_LENGTH,
+  FIRST_INSTANT_MS,
+  FORMAT_NAME,
+  HEADER_ALG,
+  HEADER_KID,
+  INSTANT_PATTERN,
+  INSURER_CODE_LENGTH,
+  JWK_CRV,
+  JWK_KTY,
+  JWS_ALG,
+  KEY_STATUS,
+  KEYBOARD_LAYOUT,
+  KID_LENGTH,
+  LAST_INSTANT_MS,
+  LEGACY_LENGTH,
+  LEGACY_TYPES,
+  LIST_REFUSAL,
+  LIVE_CODE_LIFETIME_MS,
+  MAX_CLOCK_SKEW_MS,
+  MAX_CURSOR,
+  MAX_DAY,
+  MAX_MESSAGE_BYTES,
+  MAX_NAME_LENGTH,
+  MAX_NAME_PART_LENGTH,
+  MAX_SECONDS,
+  MAX_SERIAL,
+  MAX_TEXT_LENGTH,
+  MIN_DAY,
+  MOSCOW_OFFSET_MS,
+  NAME_CODE_LENGTHS,
+  NAME_END,
+  NAME_SEPARATOR,
+  NAME_SYMBOLS,
+  PREFIX,
+  REGISTRY_OWNER,
+  REQUIRED_CLAIMS,
+  REVOCATION_CONTEXT,
+  REVOCATIONS_FORMAT,
+  SEX,
+  SCANNER_WHITESPACE,
+  SIGNATURE_LENGTH,
+  TRUST_LIST_FORMAT,
+  VERDICT,
+} from "./format-constants.js";
 
-const PREFIX = "OMS1:";
-const ANY_VERSION = /^OMS\d+:/;
-const MAX_TEXT_LENGTH = 1000;
-const MAX_MESSAGE_BYTES = 2048;
-const SIGNATURE_LENGTH = 64;
-const COORDINATE_LENGTH = 32;
-const KID_LENGTH = 4;
-const DIGEST_BYTES = 6;
-const LIVE_CODE_LIFETIME_MS = 90 * 1000;
+/** Another version of the code format: its name, a number, then `:` (codec._ANY_VERSION; Python's \\d is any
+ * Unicode decimal digit, so `OMS１:` with a full-width one is another version there too). */
+const ANY_VERSION = new RegExp(`^${FORMAT_NAME}\\p{Nd}+:`, "u");
 const DAY_MS = 86400 * 1000;
-const MOSCOW_OFFSET_MS = 3 * 3600 * 1000;
-const ES256 = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+/** WebCrypto's name for ES256 on P-256. */
+const ES256 = { name: "ECDSA", namedCurve: JWK_CRV, hash: "SHA-256" };
 /** n/2, n the order of P-256: only the low-S form of a signature is valid (docs/code-format.md). */
-const HALF_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n / 2n;
+const HALF_ORDER = CURVE_ORDER / 2n;
 const encoder = new TextEncoder();
 
 /** Lists refused by the rule of docs/code-format.md, "Published lists": `reason` says why. */
@@ -41,21 +91,24 @@ class CodeError extends Error {
 
 // ---- scanner text (policy_codes/keyboard.py, codec.normalise_scanned) ----
 
-const LETTER_KEYS = "QWERTYUIOPASDFGHJKLZXCVBNM";
-const RUSSIAN_LETTERS = "ЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬ";
-const LAYOUT = new Map();
-[...RUSSIAN_LETTERS].forEach((letter, index) => {
-  LAYOUT.set(letter, LETTER_KEYS[index]);
-  LAYOUT.set(letter.toLowerCase(), LETTER_KEYS[index]);
-});
-for (const [russian, latin] of [["Ж", ":"], ["Ю", "."], ["ж", ":"], ["ю", "."], [".", "/"], [";", "$"]]) {
-  LAYOUT.set(russian, latin);
+const LAYOUT = new Map(Object.entries(KEYBOARD_LAYOUT));
+const CYRILLIC = new RegExp(`[\\u{${CYRILLIC_BLOCK[0].toString(16)}}-\\u{${CYRILLIC_BLOCK[1].toString(16)}}]`, "u");
+
+const STRIPPED = new Set(SCANNER_WHITESPACE);
+
+/** Python's str.strip(): not trim(), which also takes U+FEFF and leaves U+001C–U+001F (a scanner's GS) and U+0085. */
+function strip(text) {
+  let start = 0;
+  let end = text.length;
+  while (start < end && STRIPPED.has(text[start])) start++;
+  while (end > start && STRIPPED.has(text[end - 1])) end--;
+  return text.slice(start, end);
 }
 
 /** Undo what scanners do to text: a Russian keyboard layout, Caps Lock, line endings. */
 export function normaliseScanned(text) {
-  let result = text.trim();
-  if (/[\u0400-\u04FF]/.test(result)) {
+  let result = strip(text);
+  if (CYRILLIC.test(result)) {
     result = [...result].map((char) => LAYOUT.get(char) ?? char).join("");
   }
   return result.toUpperCase();
@@ -76,12 +129,10 @@ function luhnValid(digits) {
 
 // ---- Base45 (RFC 9285) ----
 
-const BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-
 export function b45decode(text) {
   const values = [];
   for (const char of text) {
-    const value = BASE45.indexOf(char);
+    const value = BASE45_CHARSET.indexOf(char);
     if (value < 0) throw new Error("not Base45");
     values.push(value);
   }
@@ -292,17 +343,9 @@ function isInteger(value) {
 
 // ---- names (policy_codes/names.py): canonical Huffman from fixed code lengths ----
 
-const NAME_CHARACTERS = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ -'.";
-const SEPARATOR = "|";
-const END = "END";
-const SYMBOLS = [SEPARATOR, ...NAME_CHARACTERS, END];
-const CODE_LENGTHS = [..."43746547774755544745577776777767767777"].map(Number).concat([5]);
-const MAX_PART_LENGTH = 40;
-const MAX_TOTAL_LENGTH = 100;
-
-/** "length:code" → symbol, code words assigned shorter first, then in SYMBOLS order. */
+/** "length:code" → symbol, code words assigned shorter first, then in NAME_SYMBOLS order. */
 const CODE_WORDS = (() => {
-  const order = SYMBOLS.map((symbol, index) => ({ symbol, index, length: CODE_LENGTHS[index] }));
+  const order = NAME_SYMBOLS.map((symbol, index) => ({ symbol, index, length: NAME_CODE_LENGTHS[index] }));
   order.sort((a, b) => a.length - b.length || a.index - b.index);
   const table = new Map();
   let code = 0;
@@ -315,7 +358,7 @@ const CODE_WORDS = (() => {
   }
   return table;
 })();
-const LONGEST = Math.max(...CODE_LENGTHS);
+const LONGEST = Math.max(...NAME_CODE_LENGTHS);
 
 function nameSymbols(packed) {
   const total = packed.length * 8;
@@ -332,7 +375,7 @@ function nameSymbols(packed) {
       symbol = CODE_WORDS.get(`${length}:${code}`);
     }
     position += length;
-    if (symbol === undefined || symbol === END || position > total) return symbols.join("");
+    if (symbol === undefined || symbol === NAME_END || position > total) return symbols.join("");
     symbols.push(symbol);
   }
 }
@@ -348,24 +391,20 @@ function title(part) {
 
 /** The display name (`Иванова Мария Петровна`) of a packed name; throws if it is not three valid parts. */
 export function unpackName(packed) {
-  const parts = nameSymbols(packed).split(SEPARATOR).map(normalisePart);
+  const parts = nameSymbols(packed).split(NAME_SEPARATOR).map(normalisePart);
   if (parts.length !== 3) throw new Error("the name field does not hold three parts");
   const [surname, given] = parts;
   if (!surname || !given) throw new Error("surname and given name are required");
-  if (parts.some((part) => part.length > MAX_PART_LENGTH)) throw new Error("a name part is too long");
-  if (parts.reduce((sum, part) => sum + part.length, 0) > MAX_TOTAL_LENGTH) throw new Error("the name is too long");
+  if (parts.some((part) => part.length > MAX_NAME_PART_LENGTH)) throw new Error("a name part is too long");
+  if (parts.reduce((sum, part) => sum + part.length, 0) > MAX_NAME_LENGTH) throw new Error("the name is too long");
   return parts.filter(Boolean).map(title).join(" ");
 }
 
 // ---- claims (policy_codes/claims.py) ----
 
-const REQUIRED_CLAIMS = [1, 2, 3, 4, 5, 6, 7, 8, 10];
-const KNOWN_CLAIMS = new Set([...REQUIRED_CLAIMS, 9, 11]);
-const NAME_CLAIM = 5;
-const LIVE = 3;
-const MIN_DAY = -719162; // 0001-01-01, the first day Python's date holds
-const MAX_DAY = 2932896; // 9999-12-31
-const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
+const KNOWN_CLAIMS = new Set(Object.values(CLAIM));
+const KINDS = Object.values(CODE_KIND);
+const SEXES = Object.values(SEX);
 
 function day(value) {
   if (typeof value !== "number" || value < MIN_DAY || value > MAX_DAY) throw new Error("a date is out of range");
@@ -382,12 +421,12 @@ function claimsFrom(payload) {
   try {
     wire = decodeCbor(payload);
   } catch (error) {
-    throw new CodeError("malformed", `the claims are not CBOR: ${error.message}`);
+    throw new CodeError(VERDICT.MALFORMED, `the claims are not CBOR: ${error.message}`);
   }
   try {
     return parseClaims(wire);
   } catch (error) {
-    throw new CodeError("malformed", error.message);
+    throw new CodeError(VERDICT.MALFORMED, error.message);
   }
 }
 
@@ -397,33 +436,35 @@ function parseClaims(wire) {
     throw new Error("the claims are not the documented map");
   }
   for (const [key, value] of wire) {
-    const right = key === NAME_CLAIM ? value instanceof Uint8Array : isInteger(value);
+    const right = key === CLAIM.NAME ? value instanceof Uint8Array : isInteger(value);
     if (!right) throw new Error(`claim ${key} has the wrong type`);
   }
-  const enpValue = BigInt(wire.get(1));
-  if (enpValue < 0n || enpValue >= 10n ** 16n) throw new Error("the ЕНП is not 16 digits");
-  const enp = enpValue.toString().padStart(16, "0");
+  const enpValue = BigInt(wire.get(CLAIM.ENP));
+  if (enpValue < 0n || enpValue >= 10n ** BigInt(ENP_LENGTH)) throw new Error(`the ЕНП is not ${ENP_LENGTH} digits`);
+  const enp = enpValue.toString().padStart(ENP_LENGTH, "0");
   if (!luhnValid(enp)) throw new Error("the ЕНП check digit is wrong");
-  const serial = wire.get(2);
-  if (typeof serial !== "number" || serial < 1 || serial > 2 ** 32 - 1) throw new Error("serial out of range");
-  const kind = wire.get(3);
-  if (![1, 2, 3].includes(kind)) throw new Error("unknown kind");
-  const insurer = wire.get(4);
-  if (typeof insurer !== "number" || insurer < 0 || insurer > 99999) throw new Error("insurer code out of range");
-  const name = unpackName(wire.get(NAME_CLAIM));
-  const birthDay = day(wire.get(6));
-  if (![1, 2].includes(wire.get(7))) throw new Error("unknown sex");
-  const validFrom = day(wire.get(8));
-  const validTo = wire.has(9) ? day(wire.get(9)) : null;
-  const issuedAt = seconds(wire.get(10));
-  const expiresAt = wire.has(11) ? seconds(wire.get(11)) : null;
+  const serial = wire.get(CLAIM.SERIAL);
+  if (typeof serial !== "number" || serial < 1 || serial > MAX_SERIAL) throw new Error("serial out of range");
+  const kind = wire.get(CLAIM.KIND);
+  if (!KINDS.includes(kind)) throw new Error("unknown kind");
+  const insurer = wire.get(CLAIM.INSURER);
+  if (typeof insurer !== "number" || insurer < 0 || insurer >= 10 ** INSURER_CODE_LENGTH) {
+    throw new Error("insurer code out of range");
+  }
+  const name = unpackName(wire.get(CLAIM.NAME));
+  const birthDay = day(wire.get(CLAIM.BIRTH_DATE));
+  if (!SEXES.includes(wire.get(CLAIM.SEX))) throw new Error("unknown sex");
+  const validFrom = day(wire.get(CLAIM.VALID_FROM));
+  const validTo = wire.has(CLAIM.VALID_TO) ? day(wire.get(CLAIM.VALID_TO)) : null;
+  const issuedAt = seconds(wire.get(CLAIM.ISSUED_AT));
+  const expiresAt = wire.has(CLAIM.EXPIRES_AT) ? seconds(wire.get(CLAIM.EXPIRES_AT)) : null;
   if (validTo !== null && validTo < validFrom) throw new Error("the validity ends before it starts");
-  if ((kind === LIVE) !== (expiresAt !== null)) throw new Error("only a live code expires, and it must");
+  if ((kind === CODE_KIND.LIVE) !== (expiresAt !== null)) throw new Error("only a live code expires, and it must");
   return {
     enp,
     serial,
     kind,
-    insurerCode: String(insurer).padStart(5, "0"),
+    insurerCode: String(insurer).padStart(INSURER_CODE_LENGTH, "0"),
     name,
     birthDate: new Date(birthDay * DAY_MS).toISOString().slice(0, 10),
     validFrom,
@@ -441,6 +482,20 @@ function byteString(data) {
   return [...head, ...data];
 }
 
+/** A CBOR integer from -24 to 23: one byte. */
+function smallInteger(value) {
+  return value >= 0 ? value : 0x20 | (-1 - value);
+}
+
+/** The protected header as sign1 writes it: {alg: ES256, kid}, in that order, each in its shortest form. */
+function protectedHeaderOf(kid) {
+  return [0xa2, smallInteger(HEADER_ALG), smallInteger(ALG_ES256), smallInteger(HEADER_KID), ...byteString(kid)];
+}
+
+function sameBytes(bytes, expected) {
+  return bytes.length === expected.length && expected.every((byte, index) => byte === bytes[index]);
+}
+
 /** ["Signature1", protected, h'', payload] as CBOR: what the insurer signed. */
 function toBeSigned(protectedHeader, payload) {
   return new Uint8Array([0x84, 0x6a, ...encoder.encode("Signature1"), ...byteString(protectedHeader), 0x40, ...byteString(payload)]);
@@ -456,16 +511,20 @@ function readEnvelope(message) {
   }
   if (!(unprotected instanceof Map) || unprotected.size !== 0) throw new Error("the unprotected header must be empty");
   const written = [0x84, ...byteString(protectedHeader), 0xa0, ...byteString(payload), ...byteString(signature)];
-  if (written.length !== message.length || written.some((byte, index) => byte !== message[index])) {
+  if (!sameBytes(message, written)) {
     throw new Error("not written as sign1 writes it: trailing bytes, chunks or long length fields");
   }
   const header = decodeCbor(protectedHeader);
-  if (!(header instanceof Map) || header.size !== 2 || !header.has(1) || !header.has(4)) {
+  if (!(header instanceof Map) || header.size !== 2 || !header.has(HEADER_ALG) || !header.has(HEADER_KID)) {
     throw new Error("the protected header holds exactly alg and kid");
   }
-  const kid = header.get(4);
+  const kid = header.get(HEADER_KID);
   if (!(kid instanceof Uint8Array) || kid.length === 0) throw new Error("kid is a byte string");
-  if (header.get(1) !== -7) throw new Error("only ES256 is accepted");
+  if (header.get(HEADER_ALG) !== ALG_ES256) throw new Error("only ES256 is accepted");
+  // As signing/cose.py read_kid: the same map written otherwise (a key 1.0, a tag, another order) is not what was signed.
+  if (!sameBytes(protectedHeader, protectedHeaderOf(kid))) {
+    throw new Error("the protected header is not written as sign1 writes it");
+  }
   return { kid, protectedHeader, payload, signature };
 }
 
@@ -475,8 +534,13 @@ export function hex(bytes) {
   return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** A pattern of Python's, matched whole as its fullmatch does. */
+function whole(pattern) {
+  return new RegExp(`^(?:${pattern})$`);
+}
+
+const BASE64URL = whole(BASE64URL_PATTERN);
+const BASE64 = whole(BASE64_PATTERN);
 
 function binary(text) {
   return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
@@ -508,9 +572,7 @@ async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
 
-const INSTANT = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,6}))?(?:Z|([+-])([0-9]{2}):([0-9]{2}))$/;
-const FIRST_MS = -62135596800000; // 0001-01-01T00:00:00Z, the first instant Python's datetime holds
-const LAST_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
+const INSTANT = whole(INSTANT_PATTERN);
 
 function daysInMonth(year, month) {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
@@ -541,23 +603,23 @@ function instant(text) {
   const milliseconds = Number((fraction ?? "").padEnd(3, "0").slice(0, 3));
   const local = ((daysFromCivil(year, month, day) * 24 + hour) * 60 + minute) * 60000 + second * 1000 + milliseconds;
   const utc = local - offsetMs;
-  if (utc < FIRST_MS || utc > LAST_MS) throw new Error("a time is out of range");
+  if (utc < FIRST_INSTANT_MS || utc > LAST_INSTANT_MS) throw new Error("a time is out of range");
   return utc;
 }
 
 /** One JWK of a trust list, checked as signing/trust_list.py does (the kid must be its key's); throws otherwise. */
 async function importJwk(entry) {
   if (!isObject(entry)) throw new Error("each key is an object");
-  if (entry.kty !== "EC" || entry.crv !== "P-256" || entry.alg !== "ES256") {
+  if (entry.kty !== JWK_KTY || entry.crv !== JWK_CRV || entry.alg !== JWS_ALG) {
     throw new Error("only EC P-256 ES256 keys are accepted");
   }
   if (typeof entry.insurer !== "string") throw new Error("insurer is text");
-  if (!["active", "retired", "compromised"].includes(entry.status)) throw new Error("unknown key status");
+  if (!Object.values(KEY_STATUS).includes(entry.status)) throw new Error("unknown key status");
   const coordinates = [base64UrlDecode(entry.x), base64UrlDecode(entry.y)];
   if (coordinates.some((bytes) => bytes.length !== COORDINATE_LENGTH)) throw new Error("a coordinate is 32 bytes");
   let key;
   try {
-    key = await crypto.subtle.importKey("jwk", { kty: "EC", crv: "P-256", x: entry.x, y: entry.y }, ES256, true, [
+    key = await crypto.subtle.importKey("jwk", { kty: JWK_KTY, crv: JWK_CRV, x: entry.x, y: entry.y }, ES256, true, [
       "verify",
     ]);
   } catch {
@@ -603,25 +665,20 @@ async function verifyEs256(key, signature, data) {
 
 // ---- the published lists (policy_codes/published_lists.py; docs/code-format.md, "Published lists") ----
 
-const TRUST_LIST_FORMAT = "oms-trust-list-1";
-const REVOCATIONS_FORMAT = "oms-revocations-2";
-const REGISTRY_OWNER = "registry";
-const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
-
 /** The pinned registry keys (a JWKS, as `flask keys registry-jwks` prints it), by hex kid. */
 export async function importRegistryKeys(jwks) {
-  const keys = await importJwks(jwks, "bad_pin");
-  if (!keys.size) throw new BadList("bad_pin", "no key is pinned");
+  const keys = await importJwks(jwks, LIST_REFUSAL.BAD_PIN);
+  if (!keys.size) throw new BadList(LIST_REFUSAL.BAD_PIN, "no key is pinned");
   return keys;
 }
 
 /** Steps 1 to 4: the JWS, its key, its signature, and the signed part's format and date. */
 async function signedDocument(document, pins, format) {
   if (!isObject(document) || typeof document.jws !== "string") {
-    throw new BadList("malformed", "the document carries no signature");
+    throw new BadList(LIST_REFUSAL.MALFORMED, "the document carries no signature");
   }
   const parts = document.jws.split(".");
-  if (parts.length !== 3) throw new BadList("malformed", "a compact JWS has three parts");
+  if (parts.length !== 3) throw new BadList(LIST_REFUSAL.MALFORMED, "a compact JWS has three parts");
   let header;
   let payloadBytes;
   let signature;
@@ -630,35 +687,35 @@ async function signedDocument(document, pins, format) {
     payloadBytes = base64UrlDecode(parts[1]);
     signature = base64UrlDecode(parts[2]);
   } catch {
-    throw new BadList("malformed", "the JWS does not parse");
+    throw new BadList(LIST_REFUSAL.MALFORMED, "the JWS does not parse");
   }
-  if (!isObject(header) || header.alg !== "ES256" || typeof header.kid !== "string") {
-    throw new BadList("malformed", "only ES256 with a kid is accepted");
+  if (!isObject(header) || header.alg !== JWS_ALG || typeof header.kid !== "string") {
+    throw new BadList(LIST_REFUSAL.MALFORMED, "only ES256 with a kid is accepted");
   }
   let kid;
   try {
     kid = hex(base64UrlDecode(header.kid));
   } catch {
-    throw new BadList("malformed", "the kid is not base64url");
+    throw new BadList(LIST_REFUSAL.MALFORMED, "the kid is not base64url");
   }
   const signer = pins.get(kid);
-  if (!signer) throw new BadList("unknown_key", kid);
+  if (!signer) throw new BadList(LIST_REFUSAL.UNKNOWN_KEY, kid);
   if (!(await verifyEs256(signer.key, signature, encoder.encode(`${parts[0]}.${parts[1]}`)))) {
-    throw new BadList("bad_signature", kid);
+    throw new BadList(LIST_REFUSAL.BAD_SIGNATURE, kid);
   }
   let payload;
   try {
     payload = parseJson(payloadBytes);
   } catch {
-    throw new BadList("malformed", "the signed part is not JSON");
+    throw new BadList(LIST_REFUSAL.MALFORMED, "the signed part is not JSON");
   }
-  if (!isObject(payload)) throw new BadList("malformed", "the signed part is not an object");
-  if (payload.format !== format) throw new BadList("wrong_format", `not ${format}`);
+  if (!isObject(payload)) throw new BadList(LIST_REFUSAL.MALFORMED, "the signed part is not an object");
+  if (payload.format !== format) throw new BadList(LIST_REFUSAL.WRONG_FORMAT, `not ${format}`);
   let issuedAt;
   try {
     issuedAt = instant(payload.issued_at);
   } catch {
-    throw new BadList("malformed", "issued_at is not a time of the documented form");
+    throw new BadList(LIST_REFUSAL.MALFORMED, "issued_at is not a time of the documented form");
   }
   return { kid, payload, issuedAt };
 }
@@ -671,27 +728,27 @@ function judgeSigner(signed, descriptions, nowMs) {
   let until = Infinity;
   for (const key of descriptions) {
     if (!key) continue; // the trust list need not list the registry's keys
-    if (key.owner !== REGISTRY_OWNER) throw new BadList("not_registry_key", `${key.kid} is ${key.owner}'s`);
+    if (key.owner !== REGISTRY_OWNER) throw new BadList(LIST_REFUSAL.NOT_REGISTRY_KEY, `${key.kid} is ${key.owner}'s`);
     if (signed.issuedAt < key.notBefore || signed.issuedAt > key.notAfter) {
-      throw new BadList("outside_key_window", key.kid);
+      throw new BadList(LIST_REFUSAL.OUTSIDE_KEY_WINDOW, key.kid);
     }
-    if (key.status === "compromised") throw new BadList("key_compromised", key.kid);
-    if (nowMs > key.notAfter) throw new BadList("key_expired", key.kid);
+    if (key.status === KEY_STATUS.COMPROMISED) throw new BadList(LIST_REFUSAL.KEY_COMPROMISED, key.kid);
+    if (nowMs > key.notAfter) throw new BadList(LIST_REFUSAL.KEY_EXPIRED, key.kid);
     until = Math.min(until, key.notAfter);
   }
-  if (signed.issuedAt > nowMs + MAX_CLOCK_SKEW_MS) throw new BadList("issued_in_future", String(signed.issuedAt));
+  if (signed.issuedAt > nowMs + MAX_CLOCK_SKEW_MS) throw new BadList(LIST_REFUSAL.ISSUED_IN_FUTURE, String(signed.issuedAt));
   return until;
 }
 
-function whole(value) {
-  return Number.isInteger(value) && value >= 0 && value <= Number.MAX_SAFE_INTEGER ? value : null;
+function wholeNumber(value) {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_CURSOR ? value : null;
 }
 
 function nextCursor(payload, cursor) {
-  const since = whole(payload.since);
-  const reached = whole(payload.cursor);
+  const since = wholeNumber(payload.since);
+  const reached = wholeNumber(payload.cursor);
   if (since !== cursor || reached === null || reached < since) {
-    throw new BadList("bad_cursor", `an increment must start at cursor ${cursor}`);
+    throw new BadList(LIST_REFUSAL.BAD_CURSOR, `an increment must start at cursor ${cursor}`);
   }
   return reached;
 }
@@ -701,10 +758,10 @@ async function digests(document, payload, field) {
   try {
     raw = base64Decode(document[field]);
   } catch {
-    throw new BadList("bad_digests", `${field} is not base64`);
+    throw new BadList(LIST_REFUSAL.BAD_DIGESTS, `${field} is not base64`);
   }
   if (raw.length % DIGEST_BYTES || hex(await sha256(raw)) !== payload[`${field}_sha256`]) {
-    throw new BadList("bad_digests", `${field} does not match its signed hash`);
+    throw new BadList(LIST_REFUSAL.BAD_DIGESTS, `${field} does not match its signed hash`);
   }
   const found = new Set();
   for (let index = 0; index < raw.length; index += DIGEST_BYTES) found.add(hex(raw.subarray(index, index + DIGEST_BYTES)));
@@ -714,18 +771,17 @@ async function digests(document, payload, field) {
 /** Refuse lists older than those held (a replay), as published_lists.refuse_older; the same lists again are fine. */
 export function refuseOlder(held, lists) {
   if (!held) return;
-  if (lists.trustListIssuedAt < held.trustListIssuedAt) throw new BadList("older_trust_list");
+  if (lists.trustListIssuedAt < held.trustListIssuedAt) throw new BadList(LIST_REFUSAL.OLDER_TRUST_LIST);
   if (lists.cursor < held.cursor || lists.revocationsIssuedAt < held.revocationsIssuedAt) {
-    throw new BadList("older_revocations");
+    throw new BadList(LIST_REFUSAL.OLDER_REVOCATIONS);
   }
 }
 
 /** How revocation lists name a static code: by its signature (policy_codes/revocation.py). */
 export async function revocationDigest(signature) {
-  const context = encoder.encode("OMS1 revocation 2\u0000");
-  const data = new Uint8Array(context.length + signature.length);
-  data.set(context);
-  data.set(signature, context.length);
+  const data = new Uint8Array(REVOCATION_CONTEXT.length + signature.length);
+  data.set(REVOCATION_CONTEXT);
+  data.set(signature, REVOCATION_CONTEXT.length);
   return hex((await sha256(data)).slice(0, DIGEST_BYTES));
 }
 
@@ -741,13 +797,13 @@ export class OfflineVerifier {
     const pins = await importRegistryKeys(registryJwks);
     const verifier = new OfflineVerifier();
     const trust = await signedDocument(trustDocument, pins, TRUST_LIST_FORMAT);
-    verifier.keys = await importJwks(trust.payload, "bad_key_entry");
+    verifier.keys = await importJwks(trust.payload, LIST_REFUSAL.BAD_KEY_ENTRY);
     verifier.signersValidUntil = judgeSigner(trust, [pins.get(trust.kid), verifier.keys.get(trust.kid)], nowMs);
     verifier.trustListIssuedAt = trust.issuedAt;
     verifier.revoked = new Set();
     verifier.superseded = new Set();
     verifier.cursor = 0;
-    if (!revocationDocuments?.length) throw new BadList("malformed", "a revocation list is needed");
+    if (!revocationDocuments?.length) throw new BadList(LIST_REFUSAL.MALFORMED, "a revocation list is needed");
     for (const document of revocationDocuments) {
       const revocations = await signedDocument(document, pins, REVOCATIONS_FORMAT);
       verifier.cursor = nextCursor(revocations.payload, verifier.cursor);
@@ -765,61 +821,70 @@ export class OfflineVerifier {
    * needs the registry: its verdict is null (never "valid"), unless the number itself is bad.
    */
   async verify(scanned, nowMs = Date.now()) {
-    if (scanned.length === 130 && [...scanned].every((char) => char.charCodeAt(0) < 256) && [1, 2].includes(scanned.charCodeAt(0))) {
-      return { verdict: null, shown: "legacy_paper", holder: null };
+    if (
+      scanned.length === LEGACY_LENGTH &&
+      [...scanned].every((char) => char.charCodeAt(0) < 256) &&
+      LEGACY_TYPES.includes(scanned.charCodeAt(0))
+    ) {
+      return { verdict: null, shown: VERDICT.LEGACY_PAPER, holder: null };
     }
     const text = normaliseScanned(scanned);
     const digits = text.replace(/ /g, "");
-    if (/^[0-9]{16}$/.test(digits)) {
-      return { verdict: luhnValid(digits) ? null : "malformed", shown: "number", holder: null };
+    if (digits.length === ENP_LENGTH && /^[0-9]+$/.test(digits)) {
+      return { verdict: luhnValid(digits) ? null : VERDICT.MALFORMED, shown: "number", holder: null };
     }
     try {
       const { claims, signature } = await this.decode(text, nowMs);
       const digest = await revocationDigest(signature); // a live code's is on no list
-      const verdict = this.revoked.has(digest) ? "revoked" : this.superseded.has(digest) ? "superseded" : "valid";
-      const shown = claims.kind === LIVE ? "live_code" : "static_code";
+      const verdict = this.revoked.has(digest)
+        ? VERDICT.REVOKED
+        : this.superseded.has(digest)
+          ? VERDICT.SUPERSEDED
+          : VERDICT.VALID;
+      const shown = claims.kind === CODE_KIND.LIVE ? "live_code" : "static_code";
       return { verdict, shown, holder: { name: claims.name, birthDate: claims.birthDate } };
     } catch (error) {
       if (!(error instanceof CodeError)) throw error;
-      return { verdict: error.verdict, shown: error.verdict === "not_a_policy_code" ? "other" : "static_code", holder: null };
+      const shown = error.verdict === VERDICT.NOT_A_POLICY_CODE ? "other" : "static_code";
+      return { verdict: error.verdict, shown, holder: null };
     }
   }
 
   /** codec.decode: the checks of docs/code-format.md, in its order. */
   async decode(text, nowMs) {
     if (!text.startsWith(PREFIX)) {
-      if (ANY_VERSION.test(text)) throw new CodeError("malformed", "a version this verifier does not know");
-      throw new CodeError("not_a_policy_code", "no OMS1: prefix");
+      if (ANY_VERSION.test(text)) throw new CodeError(VERDICT.MALFORMED, "a version this verifier does not know");
+      throw new CodeError(VERDICT.NOT_A_POLICY_CODE, "no OMS1: prefix");
     }
-    if (text.length > MAX_TEXT_LENGTH) throw new CodeError("malformed", "far too long for a policy code");
+    if (text.length > MAX_TEXT_LENGTH) throw new CodeError(VERDICT.MALFORMED, "far too long for a policy code");
     let envelope;
     try {
       envelope = readEnvelope(b45decode(text.slice(PREFIX.length)));
     } catch (error) {
-      throw new CodeError("malformed", error.message);
+      throw new CodeError(VERDICT.MALFORMED, error.message);
     }
     const key = this.keys.get(hex(envelope.kid));
-    if (!key) throw new CodeError("unknown_key", "no such key in the trust list");
+    if (!key) throw new CodeError(VERDICT.UNKNOWN_KEY, "no such key in the trust list");
     if (!(await verifyEs256(key.key, envelope.signature, toBeSigned(envelope.protectedHeader, envelope.payload)))) {
-      throw new CodeError("forged", "the signature does not match");
+      throw new CodeError(VERDICT.FORGED, "the signature does not match");
     }
     const claims = claimsFrom(envelope.payload);
-    if (key.owner !== claims.insurerCode) throw new CodeError("forged", "signed by a key of another insurer");
-    if (key.status === "compromised") throw new CodeError("key_compromised", "the key is compromised");
+    if (key.owner !== claims.insurerCode) throw new CodeError(VERDICT.FORGED, "signed by a key of another insurer");
+    if (key.status === KEY_STATUS.COMPROMISED) throw new CodeError(VERDICT.KEY_COMPROMISED, "the key is compromised");
     if (claims.issuedAtMs < key.notBefore || claims.issuedAtMs > key.notAfter) {
-      throw new CodeError("forged", "signed outside the key's validity window");
+      throw new CodeError(VERDICT.FORGED, "signed outside the key's validity window");
     }
     if (
       claims.expiresAtMs !== null &&
-      (claims.expiresAtMs - claims.issuedAtMs > LIVE_CODE_LIFETIME_MS || claims.issuedAtMs > nowMs + MAX_CLOCK_SKEW_MS)
+      (claims.expiresAtMs - claims.issuedAtMs > LIVE_CODE_LIFETIME_MS || claims.issuedAtMs > nowMs + CLOCK_SKEW_MS)
     ) {
-      throw new CodeError("forged", "a live code runs for 90 seconds from its signing, which is not in the future");
+      throw new CodeError(VERDICT.FORGED, "a live code runs for 90 seconds from its signing, which is not in the future");
     }
     const today = Math.floor((nowMs + MOSCOW_OFFSET_MS) / DAY_MS);
-    if (nowMs > key.notAfter) throw new CodeError("expired", "key");
-    if (claims.expiresAtMs !== null && nowMs > claims.expiresAtMs) throw new CodeError("expired", "live_code");
-    if (claims.validTo !== null && today > claims.validTo) throw new CodeError("expired", "policy");
-    if (today < claims.validFrom) throw new CodeError("expired", "not_yet_valid");
+    if (nowMs > key.notAfter) throw new CodeError(VERDICT.EXPIRED, "key");
+    if (claims.expiresAtMs !== null && nowMs > claims.expiresAtMs) throw new CodeError(VERDICT.EXPIRED, "live_code");
+    if (claims.validTo !== null && today > claims.validTo) throw new CodeError(VERDICT.EXPIRED, "policy");
+    if (today < claims.validFrom) throw new CodeError(VERDICT.EXPIRED, "not_yet_valid");
     return { claims, signature: envelope.signature };
   }
 

@@ -6,7 +6,7 @@
 // lists instead, and the verdict says so, with the lists' age. A number or a legacy
 // paper policy is a registry look-up: offline it is never "valid".
 
-import { STALE_AFTER_MS } from "./clinic-offline.js";
+import { STALE_AFTER_MS } from "./format-constants.js";
 import { listsAge, refreshLists, storedVerifier } from "./clinic-lists.js";
 
 const REFRESH_EVERY_MS = 10 * 60 * 1000;

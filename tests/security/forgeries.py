@@ -96,6 +96,8 @@ def edited_payloads(payload: bytes) -> Iterator[tuple[str, bytes]]:
         ("name", {5: claims[5][:-1] + bytes([claims[5][-1] ^ 0x0F])}),
     ):
         yield label, cbor2.dumps({**claims, **changes}, canonical=True)
+    # Equal to the integer keys in Python (1.0 == 1), another type in CBOR and in JavaScript.
+    yield "claim keys as floats", cbor2.dumps({float(key): value for key, value in claims.items()})
 
 
 def public_key_secrets(public: ec.EllipticCurvePublicKey) -> Iterator[tuple[str, bytes]]:
@@ -181,6 +183,18 @@ def alg_changes(genuine: Genuine, signer: SigningKey) -> Iterator[Case]:
             tag = hmac.new(secret, sig_structure(protected, genuine.payload), hashlib.sha256).digest()
             yield Case(f"alg {alg!r} HMAC keyed with {name}", code(envelope(protected, {}, genuine.payload, tag)))
     yield Case("no protected header", code(envelope(b"", {}, genuine.payload, genuine.signature)))
+    # The same header as far as Python's == goes, written otherwise: not the header the insurer signed.
+    kid = cbor2.dumps(genuine.kid)
+    for label, protected in (
+        ("alg under key 1.0", cbor2.dumps({1.0: ALG_ES256, 4: genuine.kid})),
+        ("alg under key true", cbor2.dumps({True: ALG_ES256, 4: genuine.kid})),
+        ("kid under key 4.0", cbor2.dumps({1: ALG_ES256, 4.0: genuine.kid})),
+        ("alg as a bignum", b"\xa2\x01\xc3\x41\x06\x04" + kid),
+        ("alg in two bytes", b"\xa2\x01\x38\x06\x04" + kid),
+        ("kid in a shareable tag", b"\xa2\x01\x26\x04\xd8\x1c" + kid),
+        ("kid before alg", b"\xa2\x04" + kid + b"\x01\x26"),
+    ):
+        yield Case(f"protected header {label}", code(envelope(protected, {}, genuine.payload, genuine.signature)))
     yield Case("empty protected map", code(envelope(b"\xa0", {}, genuine.payload, genuine.signature)))
     yield Case(
         "protected header not a map",
@@ -280,6 +294,7 @@ def hostile_inputs(genuine: Genuine) -> Iterator[Case]:
     for label, text in (
         ("zero-width space inside", PREFIX + body[:20] + "\u200b" + body[20:]),
         ("byte order mark inside", PREFIX + "\ufeff" + body),
+        ("byte order mark before", "\ufeff" + genuine.text),
         ("right-to-left override", "\u202e" + genuine.text),
         ("NUL inside", genuine.text[:30] + "\x00" + genuine.text[30:]),
         ("combining accent", genuine.text[:30] + "\u0301" + genuine.text[30:]),

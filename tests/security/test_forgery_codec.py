@@ -68,6 +68,12 @@ def test_no_forgery_is_valid_and_none_raises() -> None:
         ("trailing 00", {Verdict.MALFORMED}),
         ("payload in chunks", {Verdict.MALFORMED}),
         ("protected length in 2 bytes", {Verdict.MALFORMED}),
+        # Equal to the signed header or claims by Python's ==, not byte for byte (docs/code-format.md):
+        ("alg -7.0, genuine signature", {Verdict.MALFORMED}),
+        ("protected header alg under key true", {Verdict.MALFORMED}),
+        ("protected header kid in a shareable tag", {Verdict.MALFORMED}),
+        ("protected header kid before alg", {Verdict.MALFORMED}),
+        ("other insurer's key, claim keys as floats", {Verdict.MALFORMED}),
     ],
 )
 def test_typical_forgeries_get_the_documented_verdict(label: str, expected: set[Verdict]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from policy_codes.published_lists import REVOCATIONS_FORMAT, TRUST_LIST_FORMAT
 from signing import KeyStatus, SigningKey, TrustList
 from signing.jws import sign_compact
 from webapp.db.transactions import atomic
@@ -23,9 +24,6 @@ from webapp.models import CodeStatus, RevocationEvent, SigningKeyRecord
 from webapp.registry import clock
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore
-
-TRUST_LIST_FORMAT = "oms-trust-list-1"
-REVOCATIONS_FORMAT = "oms-revocations-2"
 
 
 def _canonical(document: dict[str, Any]) -> bytes:
