@@ -225,7 +225,7 @@ def test_the_trust_list_version_moves_on_every_key_change(registry: Flask, clien
     first = client.get("/api/v1/trust-list")
     moment = keystore.record_for(keystore.signing_key("77001", now()).kid.hex()).changed_at
     record = keystore.record_for(keystore.signing_key("77002", now()).kid.hex())
-    keystore.set_status(record, "retired", moment)  # the same changed_at as the newest key's
+    keystore.retire(record.kid, moment)  # the same changed_at as the newest key's
     db.session.commit()
     second = client.get("/api/v1/trust-list", headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200

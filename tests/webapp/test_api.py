@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -21,7 +22,7 @@ from signing import KeyRing, TrustList, sign1
 from signing.jws import verify_compact
 from tests.test_legacy import type_02
 from tests.webapp.conftest import make_app, person_data, register
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.codes import live_code
 from webapp.registry.keys import keystore, publication
@@ -183,6 +184,18 @@ def test_the_rate_limit_is_per_token(
     assert spelled_otherwise.status_code == 429, "the same token, however the header spells it, has one limit"
 
 
+@pytest.fixture
+def app_wide_limits() -> Iterator[None]:
+    """Flask-Limiter's object is one for the process and keeps the limits an app configured: put them back."""
+    manager = limiter.limit_manager
+    kept = (list(manager._application_limits), list(manager._default_limits), list(limiter._meta_limits))
+    yield
+    manager.set_application_limits(kept[0])
+    manager.set_default_limits(kept[1])
+    limiter._meta_limits = kept[2]
+
+
+@pytest.mark.usefixtures("app_wide_limits")
 def test_the_api_uses_no_session_and_leaves_limits_to_itself(database_url: str, token: str) -> None:
     """Bearer tokens only: no cookie is read or set, and Flask-Limiter's limits (for the pages) pass it by,
     meta and application-wide limits included: the API counts its own, per token."""

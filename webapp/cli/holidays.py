@@ -1,12 +1,9 @@
 from datetime import datetime
 
 import click
-from sqlalchemy import select
 
 from webapp.cli import actor
 from webapp.cli.group import group
-from webapp.extensions import db
-from webapp.models import Holiday
 from webapp.registry import public_holidays
 
 holidays = group("holidays", "Праздничные нерабочие дни (для сроков временных свидетельств).")
@@ -25,7 +22,7 @@ def add(day: datetime, name: str) -> None:
 
 @holidays.command("list")
 def list_holidays() -> None:
-    for holiday in db.session.scalars(select(Holiday).order_by(Holiday.day)):
+    for holiday in public_holidays.listed():
         click.echo(f"{holiday.day:%Y-%m-%d} {holiday.name}")
 
 

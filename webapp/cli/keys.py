@@ -3,14 +3,11 @@ import sys
 from collections.abc import Callable
 
 import click
-from sqlalchemy import func, select
 
 from webapp.cli import actor
 from webapp.cli.group import group
-from webapp.extensions import db
-from webapp.models import CodeStatus, IssuedCode, SigningKeyRecord
 from webapp.registry import mass_reissue
-from webapp.registry.keys import publication, rotation
+from webapp.registry.keys import keystore, publication, rotation
 
 keys = group("keys", "Ключи подписи.")
 
@@ -18,13 +15,9 @@ keys = group("keys", "Ключи подписи.")
 @keys.command("list")
 def list_keys() -> None:
     """Все ключи: id, владелец, срок, статус и число действующих кодов."""
-    counts = dict(
-        db.session.execute(
-            select(IssuedCode.kid, func.count()).where(IssuedCode.status == CodeStatus.CURRENT).group_by(IssuedCode.kid)
-        ).all()
-    )
+    counts = keystore.current_codes_by_kid()
     click.echo(f"{'kid':10} {'владелец':10} {'с':10} {'по':10} {'статус':12} кодов")
-    for record in db.session.scalars(select(SigningKeyRecord).order_by(SigningKeyRecord.owner, SigningKeyRecord.id)):
+    for record in keystore.all_keys():
         click.echo(
             f"{record.kid:10} {record.owner:10} {record.not_before:%Y-%m-%d} {record.not_after:%Y-%m-%d} "
             f"{record.status:12} {counts.get(record.kid, 0)}"

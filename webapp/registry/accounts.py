@@ -237,3 +237,29 @@ def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     login_sessions.end_all(user.id)
     audit.record(actor, "change_password", "user", user.username)
     return user
+
+
+def find_users(query: str = "", role: str = "", limit: int = 100) -> list[User]:
+    """Logins whose name holds `query`, of one role if given, by name: the operator's list."""
+    found = select(User).order_by(User.username).limit(limit)
+    if query:
+        found = found.where(User.username.icontains(query, autoescape=True))
+    if role in set(Role):
+        found = found.where(User.role == role)
+    return list(db.session.scalars(found))
+
+
+def tokens() -> list[ApiToken]:
+    """Every clinic API token, by clinic, newest first."""
+    return list(
+        db.session.scalars(select(ApiToken).join(ApiToken.clinic).order_by(Clinic.code, ApiToken.created_at.desc()))
+    )
+
+
+def live_tokens_by_clinic() -> dict[int, int]:
+    """Clinic id → how many of its API tokens are not revoked."""
+    return dict(
+        db.session.execute(
+            select(ApiToken.clinic_id, func.count()).where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.clinic_id)
+        ).all()
+    )

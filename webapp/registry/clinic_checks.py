@@ -204,3 +204,12 @@ def record_check(clinic_id: int, result: VerificationResult) -> None:
             masked_enp=result.holder.masked_enp if result.holder else "",
         )
     )
+
+
+def history(clinic_id: int, limit: int) -> list[ClinicCheck]:
+    """A clinic's latest checks, newest first: time, verdict, what was shown and a masked number."""
+    return list(
+        db.session.scalars(
+            select(ClinicCheck).where(ClinicCheck.clinic_id == clinic_id).order_by(ClinicCheck.id.desc()).limit(limit)
+        )
+    )

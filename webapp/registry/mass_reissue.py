@@ -155,3 +155,9 @@ def resume_reissue(kid: str, actor: str, progress: Callable[[int, int], None] | 
     if record.status != KeyStatus.COMPROMISED:
         raise RegistryError("Перевыпуск нужен только для скомпрометированного ключа")
     return lifecycle.reissue_all_signed_by(record.kid, actor, progress)
+
+
+def unfinished() -> list[Progress]:
+    """The reissues after a compromise that still have codes to go."""
+    states = [progress(record) for record in keystore.compromised_keys()]
+    return [state for state in states if not state.finished]

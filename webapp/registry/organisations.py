@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from signing import KeyStatus
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import Clinic, Insurer, Region
+from webapp.models import ApiToken, Clinic, Insurer, Person, Region, SigningKeyRecord, User
 from webapp.registry import audit
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore
@@ -71,3 +72,34 @@ def create_clinic(code: str, name: str, actor: str, region_code: str | None = No
     db.session.add(clinic)
     audit.record(actor, "create_clinic", "clinic", code)
     return clinic
+
+
+def regions() -> list[Region]:
+    return list(db.session.scalars(select(Region).order_by(Region.code)))
+
+
+def insurers() -> list[Insurer]:
+    return list(db.session.scalars(select(Insurer).order_by(Insurer.code)))
+
+
+def clinics() -> list[Clinic]:
+    return list(db.session.scalars(select(Clinic).order_by(Clinic.code)))
+
+
+def insured_by_insurer() -> dict[int, int]:
+    """Insurer id → how many people its record holds."""
+    return dict(db.session.execute(select(Person.insurer_id, func.count()).group_by(Person.insurer_id)).all())
+
+
+def counts() -> dict[str, int]:
+    """The operator's overview: insurers, clinics, logins, live API tokens and active signing keys."""
+    return {
+        "insurers": db.session.scalar(select(func.count(Insurer.id))) or 0,
+        "clinics": db.session.scalar(select(func.count(Clinic.id))) or 0,
+        "users": db.session.scalar(select(func.count(User.id))) or 0,
+        "tokens": db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.revoked_at.is_(None))) or 0,
+        "active_keys": db.session.scalar(
+            select(func.count(SigningKeyRecord.id)).where(SigningKeyRecord.status == KeyStatus.ACTIVE)
+        )
+        or 0,
+    }

@@ -91,6 +91,18 @@ def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Per
     return person
 
 
+def represented_by(representative: Person) -> list[Person]:
+    """The people someone represents (children, wards), eldest first."""
+    return list(
+        db.session.scalars(
+            select(Person)
+            .join(Representation, Representation.represented_id == Person.id)
+            .where(Representation.representative_id == representative.id)
+            .order_by(Person.birth_date)
+        )
+    )
+
+
 def open_policy(person: Person) -> Policy | None:
     return db.session.scalar(select(Policy).where(Policy.person_id == person.id, Policy.status != PolicyStatus.CLOSED))
 

@@ -26,6 +26,11 @@ FIXED_HOLIDAYS = (
 )
 
 
+def listed() -> list[Holiday]:
+    """Every public holiday, by date, with its name."""
+    return list(db.session.scalars(select(Holiday).order_by(Holiday.day)))
+
+
 def days() -> frozenset[date]:
     """Every public holiday the registry holds."""
     return frozenset(db.session.scalars(select(Holiday.day)))

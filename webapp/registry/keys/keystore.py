@@ -11,20 +11,20 @@ worker from the next verification on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from signing import KeyStatus, PublicKey, SigningKey, TrustList
+from signing import KeyRing, KeyStatus, KeyUnusable, PublicKey, SigningKey, TrustList
 from webapp.db import worker_state
 from webapp.extensions import db
-from webapp.models import Insurer, KeyChanges, SigningKeyRecord
+from webapp.models import CodeStatus, Insurer, IssuedCode, KeyChanges, SigningKeyRecord
 from webapp.registry import clock
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, RegistryError
 
 KEY_LIFETIME = timedelta(days=3 * 365)
 REGISTRY_OWNER = "registry"
@@ -35,27 +35,104 @@ def _passphrase() -> bytes:
 
 
 def public_key_of(record: SigningKeyRecord) -> PublicKey:
-    key = serialization.load_der_public_key(record.public_key_der)
+    """The trust-list entry of a stored key, as the database holds it now."""
+    return _cache().public(record)
+
+
+def _parse_public(der: bytes) -> ec.EllipticCurvePublicKey:
+    key = serialization.load_der_public_key(der)
     assert isinstance(key, ec.EllipticCurvePublicKey)
-    return PublicKey(
-        kid=bytes.fromhex(record.kid),
-        key=key,
-        owner=record.owner,
-        not_before=record.not_before,
-        not_after=record.not_after,
-        status=KeyStatus(record.status),
-    )
+    return key
 
 
 def create_key(owner: str, insurer: Insurer | None, now: datetime | None = None) -> SigningKeyRecord:
-    """A new active key for `owner`, stored encrypted. The caller's transaction holds it."""
+    """A new active key for `owner`, beside any it has, stored encrypted. The caller's transaction holds it."""
+    ring, records = _ring_of(owner)
+    key = ring.create(owner, clock.now(now), KEY_LIFETIME)
+    _save(ring, records, insurer, clock.now(now))
+    return record_for(key.kid.hex())
+
+
+def rotate(owner: str, insurer: Insurer | None, now: datetime | None = None) -> tuple[SigningKeyRecord, list[str]]:
+    """A new active key for `owner`; its active keys retire (the ring's rule). The new record, and the
+    ids of the keys retired."""
     moment = clock.now(now)
-    key = SigningKey.generate(owner, moment, KEY_LIFETIME)
-    while db.session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.kid == key.kid.hex())):
-        key = SigningKey.generate(owner, moment, KEY_LIFETIME)
-    record = SigningKeyRecord(
+    ring, records = _ring_of(owner)
+    key = ring.rotate(owner, moment, KEY_LIFETIME)
+    changed = _save(ring, records, insurer, moment)
+    return record_for(key.kid.hex()), [kid for kid in changed if kid != key.kid.hex()]
+
+
+def retire(kid_hex: str, now: datetime | None = None) -> None:
+    """Retire one key; a compromised key stays compromised (the ring's rule refuses)."""
+    record = record_for(kid_hex)
+    ring, records = _ring_of(record.owner)
+    try:
+        ring.retire(bytes.fromhex(record.kid))
+    except KeyUnusable as error:
+        raise RegistryError(N_("Скомпрометированный ключ остаётся скомпрометированным")) from error
+    _save(ring, records, record.insurer, clock.now(now))
+
+
+def retire_active(owner: str, now: datetime | None = None) -> list[str]:
+    """Retire every active key of `owner`, leaving it none to sign with; the ids of those retired."""
+    ring, records = _ring_of(owner)
+    for entry in ring.owned_by(owner):
+        if entry.status is KeyStatus.ACTIVE:
+            ring.retire(entry.kid)
+    return _save(ring, records, None, clock.now(now))
+
+
+def distrust(kid_hex: str, now: datetime | None = None) -> tuple[SigningKeyRecord, SigningKeyRecord | None]:
+    """Mark the key compromised; if it was its insurer's active key, the insurer gets a new one at once.
+    The key's record, and the new key's record if one was made."""
+    record = record_for(kid_hex)
+    if record.status == KeyStatus.COMPROMISED:
+        raise RegistryError(N_("Ключ %(kid)s уже помечен скомпрометированным"), kid=record.kid)
+    moment = clock.now(now)
+    ring, records = _ring_of(record.owner)
+    was_active = ring.entry(bytes.fromhex(record.kid)).status is KeyStatus.ACTIVE
+    ring.mark_compromised(bytes.fromhex(record.kid))
+    successor = ring.create(record.owner, moment, KEY_LIFETIME) if was_active and record.insurer else None
+    _save(ring, records, record.insurer, moment)
+    return record, successor and record_for(successor.kid.hex())
+
+
+def _ring_of(owner: str) -> tuple[KeyRing, dict[bytes, SigningKeyRecord]]:
+    """The owner's keys as a ring of their public entries (nothing decrypted), and their records,
+    locked: two rotations of one owner at once must not both keep a key active."""
+    records = db.session.scalars(
+        select(SigningKeyRecord).where(SigningKeyRecord.owner == owner).with_for_update()
+    ).all()
+    by_kid = {bytes.fromhex(record.kid): record for record in records}
+    return KeyRing(_cache().public(record) for record in records), by_kid
+
+
+def _save(
+    ring: KeyRing, records: dict[bytes, SigningKeyRecord], insurer: Insurer | None, moment: datetime
+) -> list[str]:
+    """Write back what the ring's rules changed: statuses of stored keys, and new keys, encrypted.
+    The ids of the keys written; each change bumps the trust list's version."""
+    written = []
+    for entry in ring:
+        record = records.get(entry.kid)
+        if record is None:
+            db.session.add(_new_record(ring.get(entry.kid), insurer, moment))
+        elif record.status != entry.status:
+            record.status = entry.status
+            record.changed_at = moment
+        else:
+            continue
+        written.append(entry.kid.hex())
+        _count_change()
+    db.session.flush()
+    return written
+
+
+def _new_record(key: SigningKey, insurer: Insurer | None, moment: datetime) -> SigningKeyRecord:
+    return SigningKeyRecord(
         kid=key.kid.hex(),
-        owner=owner,
+        owner=key.public.owner,
         insurer=insurer,
         public_key_der=key.public.key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -66,23 +143,13 @@ def create_key(owner: str, insurer: Insurer | None, now: datetime | None = None)
         status=KeyStatus.ACTIVE,
         changed_at=moment,
     )
-    db.session.add(record)
-    db.session.flush()
-    _count_change()
-    return record
 
 
 def record_for(kid_hex: str) -> SigningKeyRecord:
     record = db.session.scalar(select(SigningKeyRecord).where(SigningKeyRecord.kid == kid_hex.lower()))
     if record is None:
-        raise NotFound(f"Ключ {kid_hex} не найден")
+        raise NotFound(N_("Ключ %(kid)s не найден"), kid=kid_hex)
     return record
-
-
-def set_status(record: SigningKeyRecord, status: KeyStatus, now: datetime | None = None) -> None:
-    record.status = status
-    record.changed_at = now or datetime.now(UTC)
-    _count_change()
 
 
 def _count_change() -> None:
@@ -102,31 +169,19 @@ def version() -> int:
     return db.session.scalar(select(KeyChanges.count).where(KeyChanges.id == 1)) or 0
 
 
-def retire_active(owner: str, now: datetime | None = None) -> list[SigningKeyRecord]:
-    active = db.session.scalars(
-        select(SigningKeyRecord).where(SigningKeyRecord.owner == owner, SigningKeyRecord.status == KeyStatus.ACTIVE)
-    ).all()
-    for record in active:
-        set_status(record, KeyStatus.RETIRED, now)
-    return list(active)
-
-
 def signing_key(owner: str, at: datetime) -> SigningKey:
-    """The newest active key of `owner` covering `at`, decrypted (cached per process)."""
-    record = db.session.scalar(
-        select(SigningKeyRecord)
-        .where(
-            SigningKeyRecord.owner == owner,
-            SigningKeyRecord.status == KeyStatus.ACTIVE,
-            SigningKeyRecord.not_before <= at,
-            SigningKeyRecord.not_after >= at,
-        )
-        .order_by(SigningKeyRecord.not_before.desc())
-        .limit(1)
-    )
-    if record is None:
-        raise RegistryError(f"У владельца {owner} нет действующего ключа подписи: выполните ротацию ключей")
-    return _cache().private(record)
+    """The key of `owner` that signs at `at` (the ring's rule: its newest active key covering `at`),
+    decrypted once per process."""
+    records = db.session.scalars(select(SigningKeyRecord).where(SigningKeyRecord.owner == owner)).all()
+    ring = KeyRing(_cache().public(record) for record in records)
+    try:
+        chosen = ring.signing_entry(owner, at)
+    except KeyUnusable as error:
+        raise RegistryError(
+            N_("У владельца %(owner)s нет действующего ключа подписи: выполните ротацию ключей"), owner=owner
+        ) from error
+    record = next(record for record in records if record.kid == chosen.kid.hex())
+    return _cache().private(record, chosen)
 
 
 def trust_list() -> TrustList:
@@ -150,22 +205,36 @@ def cached_trust_list(refresh: bool = False) -> TrustList:
 class _KeyCache:
     version: int | None = None
     trusted: TrustList | None = None
-    decrypted: dict[str, SigningKey] | None = None
+    #: Parsed public keys and decrypted private keys by key id: what never changes for a key id.
+    parsed: dict[str, ec.EllipticCurvePublicKey] = field(default_factory=dict)
+    decrypted: dict[str, SigningKey] = field(default_factory=dict)
 
-    def private(self, record: SigningKeyRecord) -> SigningKey:
-        self.decrypted = self.decrypted or {}
+    def public(self, record: SigningKeyRecord) -> PublicKey:
+        """The record's entry, with its status and window as the database holds them now."""
+        key = self.parsed.get(record.kid)
+        if key is None:
+            key = self.parsed[record.kid] = _parse_public(record.public_key_der)
+        return PublicKey(
+            kid=bytes.fromhex(record.kid),
+            key=key,
+            owner=record.owner,
+            not_before=record.not_before,
+            not_after=record.not_after,
+            status=KeyStatus(record.status),
+        )
+
+    def private(self, record: SigningKeyRecord, entry: PublicKey) -> SigningKey:
         cached = self.decrypted.get(record.kid)
-        public = public_key_of(record)
         if cached is None:
-            cached = SigningKey.from_encrypted_pem(record.encrypted_private_pem, _passphrase(), public)
+            cached = SigningKey.from_encrypted_pem(record.encrypted_private_pem, _passphrase(), entry)
             self.decrypted[record.kid] = cached
-        return SigningKey(cached.private_key, public)  # the status as the database has it now
+        return SigningKey(cached.private_key, entry)  # the status as the database has it now
 
     def trust_list(self) -> TrustList:
         current = version()
         if self.trusted is None or current != self.version:
             records = db.session.scalars(select(SigningKeyRecord)).all()
-            self.trusted = TrustList(public_key_of(record) for record in records)
+            self.trusted = TrustList(self.public(record) for record in records)
             self.version = current
         return self.trusted
 
@@ -175,3 +244,36 @@ def _cache() -> _KeyCache:
     state = worker_state.of(current_app)
     state.key_cache = state.key_cache or _KeyCache()
     return state.key_cache
+
+
+def all_keys() -> list[SigningKeyRecord]:
+    """Every key, by owner, newest first."""
+    return list(
+        db.session.scalars(
+            select(SigningKeyRecord).order_by(SigningKeyRecord.owner, SigningKeyRecord.not_before.desc())
+        )
+    )
+
+
+def active_keys_by_insurer() -> dict[int | None, int]:
+    """Insurer id → how many active keys it has."""
+    return dict(
+        db.session.execute(
+            select(SigningKeyRecord.insurer_id, func.count())
+            .where(SigningKeyRecord.status == KeyStatus.ACTIVE)
+            .group_by(SigningKeyRecord.insurer_id)
+        ).all()
+    )
+
+
+def current_codes_by_kid() -> dict[str, int]:
+    """Key id → how many current codes it signed: what a compromise of that key would reissue."""
+    return dict(
+        db.session.execute(
+            select(IssuedCode.kid, func.count()).where(IssuedCode.status == CodeStatus.CURRENT).group_by(IssuedCode.kid)
+        ).all()
+    )
+
+
+def compromised_keys() -> list[SigningKeyRecord]:
+    return list(db.session.scalars(select(SigningKeyRecord).where(SigningKeyRecord.status == KeyStatus.COMPROMISED)))

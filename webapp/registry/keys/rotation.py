@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from signing import KeyStatus
 from webapp.db.transactions import atomic
 from webapp.models import SigningKeyRecord
 from webapp.registry import audit, people
-from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore
 
 
@@ -19,27 +17,14 @@ from webapp.registry.keys import keystore
 def rotate(insurer_code: str, actor: str, now: datetime | None = None) -> SigningKeyRecord:
     """A new active key for the insurer; its previous keys retire and keep verifying."""
     insurer = people.insurer_by_code(insurer_code)
-    retired = keystore.retire_active(insurer.code, now)
-    record = keystore.create_key(insurer.code, insurer, now)
-    audit.record(
-        actor,
-        "rotate_key",
-        "insurer",
-        insurer.code,
-        details={"new": record.kid, "retired": [key.kid for key in retired]},
-    )
+    record, retired = keystore.rotate(insurer.code, insurer, now)
+    audit.record(actor, "rotate_key", "insurer", insurer.code, details={"new": record.kid, "retired": retired})
     return record
 
 
 @atomic
 def distrust(kid: str, actor: str, now: datetime | None = None) -> SigningKeyRecord:
     """Mark the key compromised and give its owner a new key, in one transaction; the reissue comes after."""
-    record = keystore.record_for(kid)
-    if record.status == KeyStatus.COMPROMISED:
-        raise RegistryError(f"Ключ {record.kid} уже помечен скомпрометированным")
-    was_active = record.status == KeyStatus.ACTIVE
-    keystore.set_status(record, KeyStatus.COMPROMISED, now)
-    if was_active and record.insurer is not None:
-        keystore.create_key(record.owner, record.insurer, now)
+    record, _successor = keystore.distrust(kid, now)
     audit.record(actor, "compromise_key", "key", record.kid, "ключ скомпрометирован")
     return record

@@ -14,22 +14,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from signing import KeyStatus
-from webapp.extensions import db
 from webapp.models import (
-    ApiToken,
-    Clinic,
-    CodeStatus,
-    Insurer,
-    IssuedCode,
-    Person,
-    Region,
     Role,
-    SigningKeyRecord,
-    User,
 )
 from webapp.registry import accounts, clinic_checks, mass_reissue, organisations
 from webapp.registry.errors import NotFound, RegistryError
@@ -63,23 +52,10 @@ def _helpers() -> dict[str, Any]:
 @admin.get("/")
 @role_required(Role.ADMIN)
 def index() -> str:
-    counts = {
-        "insurers": db.session.scalar(select(func.count(Insurer.id))),
-        "clinics": db.session.scalar(select(func.count(Clinic.id))),
-        "users": db.session.scalar(select(func.count(User.id))),
-        "tokens": db.session.scalar(select(func.count(ApiToken.id)).where(ApiToken.revoked_at.is_(None))),
-        "keys": db.session.scalar(
-            select(func.count(SigningKeyRecord.id)).where(SigningKeyRecord.status == KeyStatus.ACTIVE)
-        ),
-    }
-    return render_template("admin/index.html", counts=counts, unfinished=_unfinished_reissues())
+    return render_template("admin/index.html", counts=organisations.counts(), unfinished=mass_reissue.unfinished())
 
 
 # Insurers and clinics
-
-
-def _regions() -> list[Region]:
-    return list(db.session.scalars(select(Region).order_by(Region.code)))
 
 
 @admin.get("/insurers")
@@ -89,21 +65,15 @@ def insurers() -> str:
 
 
 def _insurers_page(form: dict[str, str]) -> str:
-    insured = dict(db.session.execute(select(Person.insurer_id, func.count()).group_by(Person.insurer_id)).all())
-    active_keys = dict(
-        db.session.execute(
-            select(SigningKeyRecord.insurer_id, func.count())
-            .where(SigningKeyRecord.status == KeyStatus.ACTIVE)
-            .group_by(SigningKeyRecord.insurer_id)
-        ).all()
-    )
-    rows = db.session.scalars(select(Insurer).order_by(Insurer.code)).all()
+    insured = organisations.insured_by_insurer()
+    active_keys = keystore.active_keys_by_insurer()
+    rows = organisations.insurers()
     return render_template(
         "admin/insurers.html",
         insurers=rows,
         insured=insured,
         active_keys=active_keys,
-        regions=_regions(),
+        regions=organisations.regions(),
         form=form,
     )
 
@@ -128,16 +98,12 @@ def clinics() -> str:
 
 
 def _clinics_page(form: dict[str, str]) -> str:
-    live_tokens = dict(
-        db.session.execute(
-            select(ApiToken.clinic_id, func.count()).where(ApiToken.revoked_at.is_(None)).group_by(ApiToken.clinic_id)
-        ).all()
-    )
+    live_tokens = accounts.live_tokens_by_clinic()
     return render_template(
         "admin/clinics.html",
         clinics=clinic_checks.clinics_with_todays_look_ups(),
         live_tokens=live_tokens,
-        regions=_regions(),
+        regions=organisations.regions(),
         form=form,
     )
 
@@ -179,14 +145,8 @@ def set_ceiling(code: str) -> Any:
 def users() -> str:
     query = request.args.get("q", "").strip()[:USERNAME_LENGTH]
     role = request.args.get("role", "")
-    found = select(User).order_by(User.username).limit(USERS_SHOWN)
-    if query:
-        found = found.where(User.username.icontains(query, autoescape=True))
-    if role in set(Role):
-        found = found.where(User.role == role)
-    return render_template(
-        "admin/users.html", users=db.session.scalars(found).all(), query=query, role=role, shown=USERS_SHOWN
-    )
+    found = accounts.find_users(query, role, USERS_SHOWN)
+    return render_template("admin/users.html", users=found, query=query, role=role, shown=USERS_SHOWN)
 
 
 def _new_user_page(form: dict[str, str]) -> str:
@@ -194,8 +154,8 @@ def _new_user_page(form: dict[str, str]) -> str:
         "admin/user_new.html",
         form=form,
         roles=STAFF_ROLES,
-        insurers=db.session.scalars(select(Insurer).order_by(Insurer.code)).all(),
-        clinics=db.session.scalars(select(Clinic).order_by(Clinic.code)).all(),
+        insurers=organisations.insurers(),
+        clinics=organisations.clinics(),
     )
 
 
@@ -257,11 +217,9 @@ def set_user_active(user_id: int) -> Response:
 
 
 def _tokens_page(form: dict[str, str], status: int = 200, token: str | None = None) -> tuple[str, int]:
-    rows = db.session.scalars(
-        select(ApiToken).join(ApiToken.clinic).order_by(Clinic.code, ApiToken.created_at.desc())
-    ).all()
-    clinic_rows = db.session.scalars(select(Clinic).order_by(Clinic.code)).all()
-    page = render_template("admin/tokens.html", tokens=rows, clinics=clinic_rows, form=form, new_token=token)
+    page = render_template(
+        "admin/tokens.html", tokens=accounts.tokens(), clinics=organisations.clinics(), form=form, new_token=token
+    )
     return page, status
 
 
@@ -297,34 +255,15 @@ def revoke_token(token_id: int) -> Response:
 # Signing keys
 
 
-def _current_codes_by_kid() -> dict[str, int]:
-    return dict(
-        db.session.execute(
-            select(IssuedCode.kid, func.count()).where(IssuedCode.status == CodeStatus.CURRENT).group_by(IssuedCode.kid)
-        ).all()
-    )
-
-
-def _unfinished_reissues() -> list[mass_reissue.Progress]:
-    compromised = db.session.scalars(
-        select(SigningKeyRecord).where(SigningKeyRecord.status == KeyStatus.COMPROMISED)
-    ).all()
-    states = [mass_reissue.progress(record) for record in compromised]
-    return [state for state in states if not state.finished]
-
-
 @admin.get("/keys")
 @role_required(Role.ADMIN)
 def keys() -> str:
-    rows = db.session.scalars(
-        select(SigningKeyRecord).order_by(SigningKeyRecord.owner, SigningKeyRecord.not_before.desc())
-    ).all()
     return render_template(
         "admin/keys.html",
-        keys=rows,
-        codes=_current_codes_by_kid(),
-        unfinished={state.kid: state for state in _unfinished_reissues()},
-        insurers=db.session.scalars(select(Insurer).order_by(Insurer.code)).all(),
+        keys=keystore.all_keys(),
+        codes=keystore.current_codes_by_kid(),
+        unfinished={state.kid: state for state in mass_reissue.unfinished()},
+        insurers=organisations.insurers(),
     )
 
 
@@ -349,7 +288,7 @@ def key(kid: str) -> str:
     return render_template(
         "admin/key.html",
         key=record,
-        current=_current_codes_by_kid().get(record.kid, 0),
+        current=keystore.current_codes_by_kid().get(record.kid, 0),
         progress=mass_reissue.progress(record) if compromised else None,
     )
 
@@ -370,7 +309,9 @@ def confirm_compromise(kid: str) -> Any:
     record = keystore.record_for(kid)
     if record.status == KeyStatus.COMPROMISED:
         return redirect(url_for("admin.key", kid=record.kid))
-    return render_template("admin/compromise.html", key=record, current=_current_codes_by_kid().get(record.kid, 0))
+    return render_template(
+        "admin/compromise.html", key=record, current=keystore.current_codes_by_kid().get(record.kid, 0)
+    )
 
 
 @admin.post("/keys/<kid>/compromise")

@@ -8,12 +8,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from policy_codes import Enp
 from policy_codes.render import code128_svg, qr_svg
-from webapp.extensions import db
-from webapp.models import IssuedCode, Person, Representation, Role
+from webapp.models import IssuedCode, Person, Role
 from webapp.registry import clock, people, reissue_requests
 from webapp.registry.codes import live_code, static_qr_png, static_qr_svg
 from webapp.registry.errors import RegistryError
@@ -27,13 +25,7 @@ citizen = Blueprint("citizen", __name__, url_prefix="/me")
 def people_in_reach() -> list[Person]:
     """The citizen themself first, then the people they represent."""
     me = current_user.person
-    represented = db.session.scalars(
-        select(Person)
-        .join(Representation, Representation.represented_id == Person.id)
-        .where(Representation.representative_id == me.id)
-        .order_by(Person.birth_date)
-    ).all()
-    return [me, *represented]
+    return [me, *people.represented_by(me)]
 
 
 def chosen_person(household: list[Person] | None = None) -> Person:

@@ -7,11 +7,9 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_htmx import HTMX
 from flask_login import current_user
-from sqlalchemy import select
 
 from policy_codes import Verdict
-from webapp.extensions import db
-from webapp.models import ClinicCheck, Role
+from webapp.models import Role
 from webapp.registry import clinic_checks
 from webapp.registry.clinic_checks import Refusal
 from webapp.registry.keys import publication
@@ -72,10 +70,5 @@ def _refused(refusal: Refusal) -> tuple[str, int, dict[str, str]]:
 @role_required(Role.CLINIC)
 def history() -> str:
     """This clinic's recent checks: time, verdict and a masked number only."""
-    checks = db.session.scalars(
-        select(ClinicCheck)
-        .where(ClinicCheck.clinic_id == current_user.clinic_id)
-        .order_by(ClinicCheck.id.desc())
-        .limit(HISTORY_LENGTH)
-    ).all()
+    checks = clinic_checks.history(current_user.clinic_id, HISTORY_LENGTH)
     return render_template("clinic/history.html", checks=checks)
