@@ -332,7 +332,7 @@ def server_env(url: str) -> dict[str, str]:
         "SECRET_KEY": SECRET_KEY,
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         **registry.audit_settings(url),
-        # Several workers share their limits through Redis, as in production (DESIGN.md, "Configuration").
+        # Several workers share their limits through Redis, as in production (README.md, "Configuration").
         "RATELIMIT_STORAGE_URI": RATELIMIT_STORAGE_URI,
         "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
     }

@@ -1,7 +1,7 @@
 """The exception family for reading policy codes.
 
 Every failure to read or trust a scanned text is one of these, and each maps
-to exactly one verdict of DESIGN.md. Callers catch `CodeError` and read
+to exactly one verdict of docs/domain.md. Callers catch `CodeError` and read
 `.verdict`; nothing else escapes `decode`.
 """
 

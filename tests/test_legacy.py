@@ -1,4 +1,4 @@
-"""The 2011 paper-policy barcode, built here byte by byte from DESIGN.md's layout."""
+"""The 2011 paper-policy barcode, built here byte by byte from the layout in docs/domain.md."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""The size budget of DESIGN.md, measured on real QR symbols."""
+"""The size budget of docs/code-format.md, measured on real QR symbols."""
 
 from datetime import UTC, date, datetime, timedelta
 

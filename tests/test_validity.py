@@ -1,4 +1,4 @@
-"""The pure date rules of webapp/registry/rules.py (DESIGN.md, "Domain facts"), pinned at their boundaries.
+"""The pure date rules of webapp/registry/rules.py (docs/domain.md, "Policies"), pinned at their boundaries.
 
 Every expected date below is worked out by hand in a comment, so a reader can check it
 against a calendar. Weekdays used (2025-2027):

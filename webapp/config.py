@@ -1,4 +1,4 @@
-"""Configuration from the environment (DESIGN.md, "Configuration").
+"""Configuration from the environment (README.md, "Configuration").
 
 Secrets that are not given are generated once into the instance folder, so a
 developer's `make run` works and nothing secret is written in the code.

@@ -1,4 +1,4 @@
-"""The CLI of DESIGN.md: every command has --help, does its job, and fails cleanly."""
+"""The CLI of the README: every command has --help, does its job, and fails cleanly."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every verdict of DESIGN.md, reached through `verify_scan` against a real registry."""
+"""Every verdict of docs/domain.md, reached through `verify_scan` against a real registry."""
 
 from __future__ import annotations
 

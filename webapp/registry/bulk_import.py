@@ -1,4 +1,4 @@
-"""The registry CSV (DESIGN.md): import with per-line errors, and export.
+"""The registry CSV (README.md, "Command line"): import with per-line errors, and export.
 
 Import works in batches, each one transaction holding the batch's persons,
 policies, signed codes and an audit entry: a killed import leaves whole

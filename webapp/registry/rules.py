@@ -1,4 +1,4 @@
-"""How long a policy runs: the date rules of DESIGN.md, as pure functions.
+"""How long a policy runs: the date rules of docs/domain.md, as pure functions.
 
 Nothing here touches the database; the lifecycle passes in what it knows.
 """
