@@ -7,6 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import grimp
+
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = ROOT / ".venv" / "bin" / "lint-imports"
 PACKAGES = ("webapp", "policy_codes", "signing")
@@ -42,3 +44,41 @@ def test_an_upward_import_breaks_the_suite(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
     assert "webapp.registry.lifecycle -> webapp.web.labels" in result.stdout
+
+
+def import_cycles(package: str) -> list[list[str]]:
+    """The module-level import cycles of a package, largest first (strongly connected components)."""
+    graph = grimp.build_graph(package, exclude_type_checking_imports=True)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(module: str) -> None:  # Tarjan's algorithm
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in graph.find_modules_directly_imported_by(module):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return sorted(cycles, key=len, reverse=True)
+
+
+def test_no_module_of_webapp_imports_one_that_imports_it_back() -> None:
+    """Before the floors, 9 modules imported each other in one circle (errors → api → … → errors)."""
+    assert import_cycles("webapp") == []

@@ -5,14 +5,7 @@ Every command reports refusals as a one-line message and exits 1: no tracebacks.
 
 from __future__ import annotations
 
-import getpass
-
 from flask import Flask
-
-
-def actor() -> str:
-    """Who runs a command, for the audit log."""
-    return f"cli:{getpass.getuser()}"
 
 
 def init_app(app: Flask) -> None:

@@ -1,7 +1,6 @@
 import click
 
-from webapp.cli import actor
-from webapp.cli.group import group
+from webapp.cli.group import actor, group
 from webapp.models import MAX_ID, Role
 from webapp.registry import accounts as service
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any
 
 import click
@@ -38,3 +39,8 @@ class RegistryCommand(CleanErrors, click.Command):
 
 def group(name: str, help_text: str) -> RegistryGroup:
     return RegistryGroup(name, help=help_text)
+
+
+def actor() -> str:
+    """Who runs a command, for the audit log."""
+    return f"cli:{getpass.getuser()}"

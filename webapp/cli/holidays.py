@@ -2,8 +2,7 @@ from datetime import datetime
 
 import click
 
-from webapp.cli import actor
-from webapp.cli.group import group
+from webapp.cli.group import actor, group
 from webapp.registry import public_holidays
 
 holidays = group("holidays", "Праздничные нерабочие дни (для сроков временных свидетельств).")

@@ -4,8 +4,7 @@ from collections.abc import Callable
 
 import click
 
-from webapp.cli import actor
-from webapp.cli.group import group
+from webapp.cli.group import actor, group
 from webapp.registry import mass_reissue
 from webapp.registry.keys import keystore, publication, rotation
 

@@ -1,7 +1,6 @@
 import click
 
-from webapp.cli import actor
-from webapp.cli.group import group
+from webapp.cli.group import actor, group
 from webapp.registry import organisations as service
 
 regions = group("regions", "Регионы.")

@@ -4,8 +4,7 @@ from pathlib import Path
 import click
 
 from webapp import private_files
-from webapp.cli import actor
-from webapp.cli.group import group
+from webapp.cli.group import actor, group
 from webapp.registry import bulk_import
 
 registry = group("registry", "Импорт и экспорт реестра застрахованных (CSV).")

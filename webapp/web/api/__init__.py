@@ -7,13 +7,12 @@ list and the revocation list are public, signed and cacheable (routes.py). Error
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Request
+from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from webapp.extensions import csrf
+from webapp.web.api.blueprint import api
 from webapp.web.api.errors import is_api_path
-
-api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 class NoSessionForApi(SecureCookieSessionInterface):
@@ -26,7 +25,9 @@ class NoSessionForApi(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    from webapp.web.api import limits, routes  # noqa: F401 -- the routes register on `api` as they load
+    # Here, not at the top: web.i18n and web.errors import api.errors, whose package must load without
+    # the routes (which import them back).
+    from webapp.web.api import limits, routes  # noqa: F401 -- the routes register on the blueprint as they load
 
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on

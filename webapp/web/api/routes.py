@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from webapp.registry import accounts
 from webapp.registry.keys import publication
 from webapp.registry.verification import VerificationResult, message, verify_scan
-from webapp.web.api import api
+from webapp.web.api.blueprint import api
 from webapp.web.api.errors import error_response
 from webapp.web.api.limits import within_verify_limit
 from webapp.web.i18n import current_language
