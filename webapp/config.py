@@ -26,6 +26,13 @@ LOOK_UP_LIMITS = {
     "CLINIC_SCANS_PER_USER": "120 per minute",
 }
 
+#: Failed matches of a transfer's ЕНП and birth date (webapp/registry/transfers.py) one insurer login, and all
+#: of one insurer's logins, may make: staff mistype a date now and then; a guesser needs thousands.
+TRANSFER_LIMITS = {
+    "TRANSFER_FAILURES_PER_USER": "10 per hour",
+    "TRANSFER_FAILURES_PER_INSURER": "30 per hour",
+}
+
 
 def instance_secret(instance_path: str, name: str) -> str:
     """A random secret kept in `instance/<name>` (mode 0600), made on first use."""
@@ -93,7 +100,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "STAFF_IDLE_TIMEOUT": timedelta(minutes=whole_number("STAFF_IDLE_MINUTES", 30, minimum=1)),
         # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
-        **{name: rate_limit(name, default) for name, default in LOOK_UP_LIMITS.items()},
+        **{name: rate_limit(name, default) for name, default in (LOOK_UP_LIMITS | TRANSFER_LIMITS).items()},
     }
 
 

@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from policy_codes.base45 import b45decode, b45encode
 from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, served, snils
 from tests.webapp.conftest import person_data
 from tests.webapp.pages import PASSWORD, code_text, csrf
-from webapp.registry import accounts, people
+from webapp.registry import accounts, clock, people
 from webapp.registry.people import PersonData
 
 #: Registered during the run, through the insurer's page and through a CSV import.
@@ -191,7 +191,13 @@ def insurer(world: Flask) -> None:
     }
     client.post("/insurer/new", data={**new, "snils": "112-233-445 00", "csrf_token": token})  # a bad СНИЛС
     client.post("/insurer/new", data={**new, "csrf_token": token})
-    transfer = {"enp": str(STRANGER.enp), "birth_date": STRANGER.birth_date.isoformat(), "applied_on": "2026-01-05"}
+    transfer = {
+        "enp": str(STRANGER.enp),
+        "birth_date": STRANGER.birth_date.isoformat(),
+        "applied_on": clock.today_in_moscow(datetime.now(UTC)).isoformat(),
+        "exception": "insurer_left",
+        "document": "письмо ТФОМС № 12-345",
+    }
     client.post("/insurer/transfer", data={**transfer, "birth_date": "1985-07-22", "csrf_token": token})
     client.post("/insurer/transfer", data={**transfer, "csrf_token": token})
     for action in ("reissue", "suspend", "resume", "revoke", "reissue", "terminate"):

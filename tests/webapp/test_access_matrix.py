@@ -71,6 +71,7 @@ WHO_MAY = {
             "insurer.act",
             "insurer.activation_code",
             "insurer.issue_policy",
+            "insurer.newborn_policy",
             "insurer.answer_request",
         ],
         INSURERS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -16,10 +16,12 @@ from tests.webapp.conftest import NOW, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
-from webapp.registry import accounts, activation, lifecycle, people, reissue_requests
+from webapp.registry import accounts, activation, clock, lifecycle, people, reissue_requests
 from webapp.registry.errors import RegistryError
 
 NEWCOMER = str(Enp.with_check_digit("770000000000099"))
+#: Both test insurers are in region 77: the exception the registry cannot check, on a document.
+DOCUMENT = "письмо ТФОМС № 12-345"
 
 
 def new_person_form(client: FlaskClient, **changes: str) -> dict[str, str]:
@@ -105,8 +107,9 @@ def transfer_form(client: FlaskClient, **changes: str) -> dict[str, str]:
     form = {
         "enp": STRANGER,
         "birth_date": "1990-04-12",
-        "applied_on": "2026-11-20",
-        "exception": "moved_region",
+        "applied_on": clock.today_in_moscow(datetime.now(UTC)).isoformat(),
+        "exception": "insurer_left",
+        "document": DOCUMENT,
         "csrf_token": csrf(client, "/insurer/transfer"),
     }
     return form | changes
@@ -115,7 +118,7 @@ def transfer_form(client: FlaskClient, **changes: str) -> dict[str, str]:
 @pytest.fixture
 def stranger_with_the_other_insurer(site: Flask) -> Flask:
     with site.app_context():
-        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
+        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "insurer_left", now=NOW, document=DOCUMENT)
     return site
 
 
@@ -139,7 +142,8 @@ def test_insurer_accepts_a_transfer_and_signs_a_new_code(stranger_with_the_other
     [
         ({"birth_date": "1991-01-01"}, "нет застрахованного с таким ЕНП и датой рождения"),
         ({"enp": str(Enp.with_check_digit("770000000000077"))}, "нет застрахованного с таким ЕНП и датой рождения"),
-        ({"exception": ""}, "до 1 ноября"),
+        ({"document": ""}, "Укажите документ"),
+        ({"applied_on": "2099-01-01"}, "позже сегодняшнего"),
         ({"applied_on": "вчера"}, "ГГГГ-ММ-ДД"),
     ],
 )
@@ -225,7 +229,7 @@ def test_an_activation_code_expires_after_a_week(registry: Flask) -> None:
 
 def test_activation_codes_are_only_for_the_insurers_own_people(site: Flask) -> None:
     with site.app_context():
-        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
+        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "insurer_left", now=NOW, document=DOCUMENT)
     staff = logged_in(site, "smo")
     response = staff.post(f"/insurer/person/{STRANGER}/activation-code", data={"csrf_token": csrf(staff, "/insurer/")})
     assert response.status_code == 404
@@ -281,7 +285,7 @@ def test_insurer_answers_a_citizens_request_with_a_new_code(site: Flask) -> None
 def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flask) -> None:
     ours = open_request(site, CHILD)
     with site.app_context():
-        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "moved_region", now=NOW)
+        lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "insurer_left", now=NOW, document=DOCUMENT)
     theirs = open_request(site, STRANGER)
     staff = logged_in(site, "smo")
     token = csrf(staff, "/insurer/")

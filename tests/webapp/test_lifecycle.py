@@ -14,7 +14,7 @@ from tests.webapp.conftest import KEY_START, NOW, make_app, person_data, registe
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, Category, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
-from webapp.registry import lifecycle, people
+from webapp.registry import lifecycle, organisations, people
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
@@ -118,29 +118,33 @@ def test_change_of_insurer_once_a_year(registry: Flask) -> None:
     assert moved.kid == keystore.signing_key("77002", NOW).kid.hex()
     assert verdict(old) is Verdict.SUPERSEDED
     assert verdict(moved.text) is Verdict.VALID
+    june = datetime(2026, 6, 1, tzinfo=NOW.tzinfo)
     with pytest.raises(RegistryError, match="один раз"):
-        lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", now=NOW)
+        lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", now=june)
     # moving to another region lifts the limit
-    back = lifecycle.change_insurer(ENP, "77001", date(2026, 6, 1), "test", exception="moved_region", now=NOW)
-    assert verdict(back.text) is Verdict.VALID
+    organisations.create_insurer("50001", "Подмосковье-Мед", "test", "50", now=KEY_START)
+    away = lifecycle.change_insurer(ENP, "50001", date(2026, 6, 1), "test", exception="moved_region", now=june)
+    assert verdict(away.text) is Verdict.VALID
     assert verdict(moved.text) is Verdict.SUPERSEDED
-    assert people.person_by_enp(ENP).insurer.code == "77001"
+    assert people.person_by_enp(ENP).insurer.code == "50001"
 
 
 def test_change_of_insurer_checks_the_birth_date_on_the_locked_record(registry: Flask) -> None:
-    register()
+    register(at=datetime(2026, 2, 1, tzinfo=NOW.tzinfo))
+    march = datetime(2026, 3, 2, tzinfo=NOW.tzinfo)
     with pytest.raises(NotFound):
-        lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", "moved_region", NOW, date(1991, 1, 1))
+        lifecycle.change_insurer(ENP, "77002", march.date(), "test", "", march, date(1991, 1, 1))
     assert people.person_by_enp(ENP).insurer.code == "77001", "nobody moved"
-    moved = lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", "moved_region", NOW, date(1990, 4, 12))
+    moved = lifecycle.change_insurer(ENP, "77002", march.date(), "test", "", march, date(1990, 4, 12))
     assert moved.policy.insurer.code == "77002"
 
 
 def test_change_of_insurer_after_1_november_is_refused(registry: Flask) -> None:
-    register()
+    register(at=datetime(2026, 2, 1, tzinfo=NOW.tzinfo))
+    entered = datetime(2026, 11, 2, 12, tzinfo=NOW.tzinfo)
     with pytest.raises(RegistryError, match="1 ноября"):
-        lifecycle.change_insurer(ENP, "77002", date(2026, 11, 2), "test")
-    lifecycle.change_insurer(ENP, "77002", date(2026, 11, 1), "test", now=NOW)
+        lifecycle.change_insurer(ENP, "77002", date(2026, 11, 2), "test", now=entered)
+    lifecycle.change_insurer(ENP, "77002", date(2026, 11, 1), "test", now=entered)
 
 
 def test_an_insurer_sees_only_its_own_people(registry: Flask) -> None:
@@ -218,8 +222,8 @@ def test_concurrent_reissues_end_with_exactly_one_current_code(registry: Flask, 
 
 
 def test_one_open_policy_per_person(registry: Flask) -> None:
-    register()
-    lifecycle.change_insurer(ENP, "77002", date(2026, 3, 1), "test", now=NOW)
+    register(at=datetime(2026, 2, 1, tzinfo=NOW.tzinfo))
+    lifecycle.change_insurer(ENP, "77002", date(2026, 3, 2), "test", now=datetime(2026, 3, 2, tzinfo=NOW.tzinfo))
     person = people.person_by_enp(ENP)
     statuses = db.session.scalars(select(Policy.status).where(Policy.person_id == person.id)).all()
     assert sorted(statuses) == [PolicyStatus.ACTIVE, PolicyStatus.CLOSED]

@@ -71,6 +71,23 @@ class BatchedFixedWindow:
                 self._sync(now)
             return self._totals.get(key, 0) + self._uncounted[key] <= self.limit.amount
 
+    def spent(self, key: str, now: float | None = None) -> bool:
+        """Whether the key has used up this window's limit, as far as this worker knows; counts nothing.
+
+        For limits on failures, checked before the attempt and counted (`hit`) only when it fails: a worker
+        learns the other workers' counts when it next counts, so each may let one more through a window.
+        """
+        now = time.time() if now is None else now
+        with self._lock:
+            self._start_window(int(now // self.limit.get_expiry()))
+            return self._totals.get(key, 0) + self._uncounted[key] >= self.limit.amount
+
+    def seconds_left(self, now: float | None = None) -> int:
+        """Seconds until this window ends."""
+        now = time.time() if now is None else now
+        seconds = self.limit.get_expiry()
+        return math.ceil((int(now // seconds) + 1) * seconds - now)
+
     def _start_window(self, window: int) -> None:
         """A new window starts from zero; what the last one left uncounted no longer matters."""
         if window != self._window:

@@ -34,34 +34,53 @@ from webapp.models import (
 )
 from webapp.registry import audit, clock, people, public_holidays
 from webapp.registry.codes import claims_for, text_hash
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.rules import (
+    MOVED_REGION,
+    Operation,
+    check_application_date,
+    corrected_end,
+    in_force,
     may_change_insurer,
     policy_end,
+    require_allowed,
+    require_grounds,
     temporary_certificate_end,
 )
 
 
-def _require_open_policy(person: Person) -> Policy:
+class NoMatch(NotFound):
+    """A transfer's application names no person the registry holds with that ЕНП and birth date."""
+
+
+def _policy_for(person: Person, operation: Operation) -> Policy:
+    """The person's open policy, once the rules let `operation` act on it in its state: every operation
+    on a policy goes through here."""
     policy = people.open_policy(person)
     if policy is None:
-        raise RegistryError("У застрахованного нет действующего полиса")
+        raise RegistryError(N_("У застрахованного нет действующего полиса"))
+    require_allowed(operation, PolicyStatus(policy.status))
     return policy
 
 
-def _new_policy(person: Person, insurer: Insurer, kind: PolicyKind, now: datetime) -> Policy:
-    issued_on = clock.today_in_moscow(now)
-    end = policy_end(Category(person.category), issued_on, person.right_valid_until)
-    if kind is PolicyKind.TEMPORARY_CERTIFICATE:
-        end = temporary_certificate_end(issued_on, public_holidays.days(), end)
+def _new_policy(
+    person: Person, insurer: Insurer, kind: PolicyKind, now: datetime, term: tuple[date, date | None] | None = None
+) -> Policy:
+    """An active policy from today, to the end the rules give; or over `term` (a certificate carried over)."""
+    if term is None:
+        issued_on = clock.today_in_moscow(now)
+        end = policy_end(Category(person.category), issued_on, person.right_valid_until)
+        if kind is PolicyKind.TEMPORARY_CERTIFICATE:
+            end = temporary_certificate_end(issued_on, public_holidays.days(), end)
+        term = (issued_on, end)
     policy = Policy(
         person=person,
         insurer=insurer,
         kind=kind,
         category=person.category,
-        valid_from=issued_on,
-        valid_to=end,
+        valid_from=term[0],
+        valid_to=term[1],
         status=PolicyStatus.ACTIVE,
         created_at=now,
     )
@@ -108,6 +127,20 @@ def _sign_new_code(person: Person, policy: Policy, now: datetime, reason: str) -
     return code
 
 
+def _renew_code(person: Person, policy: Policy | None, now: datetime, reason: str) -> IssuedCode | None:
+    """Sign the next code if the policy is in force today; otherwise withdraw the current one, if any.
+
+    A suspended, terminated or ended policy gets no fresh code: offline, nobody could tell it from a
+    valid one. Resuming a suspended policy signs the next code.
+    """
+    if policy is not None and in_force(PolicyStatus(policy.status), policy.valid_to, clock.today_in_moscow(now)):
+        return _sign_new_code(person, policy, now, reason)
+    current = people.current_code(person)
+    if current is not None:
+        _set_code_status(current, CodeStatus.REVOKED, reason, now)
+    return None
+
+
 def _require_unregistered(enp: Enp) -> None:
     if db.session.scalar(select(Person.id).where(Person.enp == str(enp))):
         raise RegistryError("Застрахованный с таким ЕНП уже есть в реестре")
@@ -147,7 +180,7 @@ def replace_certificate_with_policy(
     """The policy is ready: it replaces the temporary certificate, and its code the old one."""
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
-    certificate = _require_open_policy(person)
+    certificate = _policy_for(person, Operation.ISSUE_POLICY)
     if certificate.kind != PolicyKind.TEMPORARY_CERTIFICATE:
         raise RegistryError("Полис уже выдан: временного свидетельства нет")
     _close(certificate, "выдан полис")
@@ -163,7 +196,7 @@ def reissue(enp: str, actor: str, reason: str, scope: str | None = None, now: da
     """A new code for the same policy (lost phone, a new key): serial +1, the old one superseded."""
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
-    code = _sign_new_code(person, _require_open_policy(person), moment, reason or "перевыпуск")
+    code = _sign_new_code(person, _policy_for(person, Operation.REISSUE), moment, reason or "перевыпуск")
     audit.record(actor, "reissue", "code", enp, reason, {"serial": code.serial}, at=moment)
     return code
 
@@ -171,8 +204,13 @@ def reissue(enp: str, actor: str, reason: str, scope: str | None = None, now: da
 @atomic
 def correct_person(
     enp: str, data: people.PersonData, actor: str, reason: str, scope: str | None = None, now: datetime | None = None
-) -> IssuedCode:
-    """Correct name, birth date, sex or other data; the code is reissued with the new data."""
+) -> IssuedCode | None:
+    """Correct name, birth date, sex or other data; the code is reissued with the new data.
+
+    A new category or end of the right gives the policy the end the rules give it (`corrected_end`). If the
+    policy is then no longer in force (it ended, or it is suspended or terminated), the current code is
+    withdrawn and None returned: no code is signed for it.
+    """
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
     if str(data.enp) != enp:
@@ -180,10 +218,17 @@ def correct_person(
     changed = {field: str(value) for field, value in data.columns().items() if getattr(person, field) != value}
     if not changed:
         raise RegistryError("Данные не изменились")
+    policy = _policy_for(person, Operation.CORRECT)
     for field, value in data.columns().items():
         setattr(person, field, value)
-    code = _sign_new_code(person, _require_open_policy(person), moment, reason or "изменение данных")
-    audit.record(actor, "correct", "person", enp, reason, {"fields": sorted(changed), "serial": code.serial}, at=moment)
+    if changed.keys() & {"category", "right_valid_until"}:
+        policy.category = person.category
+        policy.valid_to = corrected_end(
+            data.category, PolicyKind(policy.kind), policy.valid_from, data.right_valid_until, public_holidays.days()
+        )
+    code = _renew_code(person, policy, moment, reason or "изменение данных")
+    details = {"fields": sorted(changed), "serial": code and code.serial}
+    audit.record(actor, "correct", "person", enp, reason, details, at=moment)
     return code
 
 
@@ -203,44 +248,39 @@ def revoke(enp: str, actor: str, reason: str, scope: str | None = None, now: dat
 
 
 def _set_policy_status(
-    enp: str,
-    status: PolicyStatus,
-    allowed_from: set[PolicyStatus],
-    action: str,
-    actor: str,
-    reason: str,
-    scope: str | None,
-    now: datetime | None,
+    enp: str, operation: Operation, status: PolicyStatus, actor: str, reason: str, scope: str | None, moment: datetime
 ) -> Policy:
     if not reason.strip():
         raise RegistryError("Укажите причину")
-    moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
-    policy = _require_open_policy(person)
-    if PolicyStatus(policy.status) not in allowed_from:
-        raise RegistryError(f"Нельзя: полис в статусе «{policy.status}»")
+    policy = _policy_for(person, operation)
     policy.status = status
     policy.status_reason = reason
-    audit.record(actor, action, "policy", enp, reason, at=moment)
+    audit.record(actor, str(operation), "policy", enp, reason, at=moment)
     return policy
 
 
 @atomic
 def suspend(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
     """Suspend during military service; codes keep their serial but verify as `suspended`."""
-    return _set_policy_status(enp, PolicyStatus.SUSPENDED, {PolicyStatus.ACTIVE}, "suspend", actor, reason, scope, now)
+    return _set_policy_status(enp, Operation.SUSPEND, PolicyStatus.SUSPENDED, actor, reason, scope, clock.now(now))
 
 
 @atomic
 def resume(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
-    return _set_policy_status(enp, PolicyStatus.ACTIVE, {PolicyStatus.SUSPENDED}, "resume", actor, reason, scope, now)
+    """The service ended: the policy is active again, with a current code (signed now if it had none left,
+    say because a key compromise withdrew it meanwhile)."""
+    moment = clock.now(now)
+    policy = _set_policy_status(enp, Operation.RESUME, PolicyStatus.ACTIVE, actor, reason, scope, moment)
+    if people.current_code(policy.person) is None:
+        _renew_code(policy.person, policy, moment, "возобновление")
+    return policy
 
 
 @atomic
 def terminate(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
     """Terminate on death or when the right ends; it is final."""
-    allowed = {PolicyStatus.ACTIVE, PolicyStatus.SUSPENDED}
-    return _set_policy_status(enp, PolicyStatus.TERMINATED, allowed, "terminate", actor, reason, scope, now)
+    return _set_policy_status(enp, Operation.TERMINATE, PolicyStatus.TERMINATED, actor, reason, scope, clock.now(now))
 
 
 @atomic
@@ -252,31 +292,28 @@ def change_insurer(
     exception: str = "",
     now: datetime | None = None,
     birth_date: date | None = None,
+    *,
+    document: str = "",
 ) -> IssuedCode:
     """The new insurer takes the record over and signs a new code; the number stays.
 
-    Once a calendar year with the application by 1 November, unless the person
-    moved region (`exception="moved_region"`) or the insurer left the system
-    (`exception="insurer_left"`). The application's `birth_date`, when given, must
-    match the locked record: a mistyped number must not move someone else.
+    Only an active policy moves (a suspended or terminated one stays where it is). The application is
+    dated from the person's last change of insurer or registration up to today, entered within a few
+    working days (`check_application_date`). Once a calendar year with the application by 1 November,
+    unless the person moved region (`exception="moved_region"`) or the insurer left the system
+    (`exception="insurer_left"`), on what the registry knows or on a `document` named and audited
+    (`require_grounds`). The application's `birth_date`, when given, must match the locked record: a
+    mistyped number must not move someone else (`NoMatch`, for a number not held as well). A temporary
+    certificate moves with its term: a transfer gives it no new 45 working days.
     """
     moment = clock.now(now)
-    person = people.person_by_enp(enp, lock=True)
-    if birth_date is not None and person.birth_date != birth_date:
-        raise NotFound("ЕНП и дата рождения не совпадают")
+    person = _applicant(enp, birth_date)
+    old_policy = _policy_for(person, Operation.CHANGE_INSURER)
     new_insurer = people.insurer_by_code(new_insurer_code)
     if new_insurer.id == person.insurer_id:
         raise RegistryError("Застрахованный уже в этой СМО")
-    earlier = db.session.scalar(
-        select(func.count(InsurerChange.id)).where(
-            InsurerChange.person_id == person.id,
-            InsurerChange.exception == "",
-            InsurerChange.applied_on >= date(applied_on.year, 1, 1),
-            InsurerChange.applied_on <= date(applied_on.year, 12, 31),
-        )
-    )
-    may_change_insurer(applied_on, earlier or 0, exception)
-    old_policy = _require_open_policy(person)
+    document = " ".join(document.split())
+    _require_application(person, new_insurer, applied_on, exception, document, moment)
     db.session.add(
         InsurerChange(
             person_id=person.id,
@@ -288,19 +325,65 @@ def change_insurer(
     )
     _close(old_policy, f"смена СМО на {new_insurer.code}")
     person.insurer = new_insurer
-    code = _sign_new_code(
-        person, _new_policy(person, new_insurer, PolicyKind(old_policy.kind), moment), moment, "смена СМО"
-    )
-    audit.record(
-        actor,
-        "change_insurer",
-        "person",
-        enp,
-        exception,
-        {"from": old_policy.insurer.code, "to": new_insurer.code, "serial": code.serial},
-        at=moment,
-    )
+    if exception == MOVED_REGION and new_insurer.region is not None:
+        person.region = new_insurer.region
+    kind = PolicyKind(old_policy.kind)
+    carried = (old_policy.valid_from, old_policy.valid_to) if kind is PolicyKind.TEMPORARY_CERTIFICATE else None
+    code = _sign_new_code(person, _new_policy(person, new_insurer, kind, moment, carried), moment, "смена СМО")
+    details = {"from": old_policy.insurer.code, "to": new_insurer.code, "applied_on": applied_on.isoformat()}
+    details |= {"serial": code.serial} | ({"document": document} if document else {})
+    audit.record(actor, "change_insurer", "person", enp, exception, details, at=moment)
     return code
+
+
+def _applicant(enp: str, birth_date: date | None) -> Person:
+    """The person a transfer's application names, locked; with a birth date, any mismatch is `NoMatch`."""
+    if birth_date is None:
+        return people.person_by_enp(enp, lock=True)
+    try:
+        person = people.person_by_enp(enp, lock=True)
+    except NotFound:
+        person = None
+    if person is None or person.birth_date != birth_date:
+        raise NoMatch(N_("В реестре нет застрахованного с таким ЕНП и датой рождения"))
+    return person
+
+
+def _require_application(
+    person: Person, new_insurer: Insurer, applied_on: date, exception: str, document: str, moment: datetime
+) -> None:
+    """The rules on the application itself: its date, once a year by 1 November, and an exception's grounds."""
+    earliest = _earliest_application(person)
+    check_application_date(applied_on, clock.today_in_moscow(moment), earliest, public_holidays.days())
+    may_change_insurer(applied_on, _ordinary_changes_in(person, applied_on.year), exception)
+    region_now = person.region or person.insurer.region
+    new_region = new_insurer.region
+    insurer_gone = not person.insurer.active
+    require_grounds(exception, region_now and region_now.code, new_region and new_region.code, insurer_gone, document)
+
+
+def _earliest_application(person: Person) -> date:
+    """The first day an application to change insurer may carry: the last change's, or the registration's."""
+    last_change = db.session.scalar(
+        select(func.max(InsurerChange.applied_on)).where(InsurerChange.person_id == person.id)
+    )
+    registered = db.session.scalar(select(func.min(Policy.valid_from)).where(Policy.person_id == person.id))
+    return max(day for day in (last_change, registered) if day is not None)
+
+
+def _ordinary_changes_in(person: Person, year: int) -> int:
+    """Changes of insurer without an exception applied for in `year`: the once-a-year rule's count."""
+    return (
+        db.session.scalar(
+            select(func.count(InsurerChange.id)).where(
+                InsurerChange.person_id == person.id,
+                InsurerChange.exception == "",
+                InsurerChange.applied_on >= date(year, 1, 1),
+                InsurerChange.applied_on <= date(year, 12, 31),
+            )
+        )
+        or 0
+    )
 
 
 @atomic
@@ -330,6 +413,23 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
         at=moment,
     )
     return True
+
+
+@atomic
+def issue_newborn_policy(enp: str, actor: str, scope: str | None = None, now: datetime | None = None) -> IssuedCode:
+    """The newborn's own policy, with the insurer holding its record (the one covering it): the choice made.
+
+    Until then the child is covered by the mother's (representative's) insurer for 30 days; after them it
+    would have no policy at all.
+    """
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, scope, lock=True)
+    if person.birth_registered_on is None or people.open_policy(person) is not None:
+        raise RegistryError(N_("Полис новорождённому выдают, пока у ребёнка нет своего полиса"))
+    code = _sign_new_code(person, _new_policy(person, person.insurer, PolicyKind.POLICY, moment), moment, "")
+    details = {"insurer": person.insurer.code, "serial": code.serial}
+    audit.record(actor, "issue_newborn_policy", "person", enp, details=details, at=moment)
+    return code
 
 
 @atomic
@@ -388,12 +488,8 @@ def _reissue_batch(person_ids: list[int], kid_hex: str, actor: str) -> int:
         code = people.current_code(person)
         if code is None or code.kid != kid_hex:
             continue  # reissued meanwhile
-        reason = f"ключ {kid_hex} скомпрометирован"
-        policy = people.open_policy(person)
-        if policy is None:  # nothing to reissue for: the code is simply withdrawn
-            _set_code_status(code, CodeStatus.REVOKED, reason, moment)
-        else:
-            _sign_new_code(person, policy, moment, reason)
+        # A policy not in force (suspended, terminated, ended, or none) gets no new code: its code is withdrawn.
+        _renew_code(person, people.open_policy(person), moment, f"ключ {kid_hex} скомпрометирован")
         count += 1
     audit.record(actor, "mass_reissue", "key", kid_hex, "ключ скомпрометирован", {"codes": count}, at=moment)
     return count

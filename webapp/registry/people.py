@@ -1,5 +1,6 @@
 """The registry's people, as its services read them: one person, their open policy and current code,
-a newborn's cover, and a person's checked fields as a form, the CSV or the CLI give them.
+a newborn's cover, the audit trail their insurer reads, and a person's checked fields as a form, the CSV
+or the CLI give them.
 
 Reads only: every change is webapp/registry/lifecycle.py's.
 """
@@ -9,11 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
 from webapp.extensions import db
-from webapp.models import Category, CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, Representation
+from webapp.models import (
+    AuditEntry,
+    Category,
+    CodeStatus,
+    Insurer,
+    IssuedCode,
+    Person,
+    Policy,
+    PolicyStatus,
+    Representation,
+)
 from webapp.registry.errors import NotFound
 from webapp.registry.rules import newborn_cover_last_day
 
@@ -122,13 +133,28 @@ class NewbornCover:
 
 def newborn_cover(child: Person, today: date) -> NewbornCover | None:
     """A newborn with no policy of their own is covered by the mother's (representative's)
-    insurer until day 30 after birth registration."""
+    insurer until day 30 after birth registration.
+
+    Only by a representative who is insured: a terminated policy (death, or the right ended) covers
+    nobody. A suspended one still does: its holder is still insured with that insurer.
+    """
     if child.birth_registered_on is None or open_policy(child) is not None:
         return None
     last_day = newborn_cover_last_day(child.birth_registered_on)
     if today > last_day:
         return None
     for link in db.session.scalars(select(Representation).where(Representation.represented_id == child.id)):
-        if open_policy(link.representative) is not None:
+        policy = open_policy(link.representative)
+        if policy is not None and policy.status != PolicyStatus.TERMINATED:
             return NewbornCover(link.representative.insurer, link.representative, last_day)
     return None
+
+
+def trail_for_holder(enp: str, limit: int) -> list[AuditEntry]:
+    """A person's audit trail as the insurer holding them reads it, newest first: from the change of
+    insurer that brought them there. What the previous insurer did, and why, is that insurer's."""
+    taken_over = db.session.scalar(
+        select(func.max(AuditEntry.id)).where(AuditEntry.entity_key == enp, AuditEntry.action == "change_insurer")
+    )
+    trail = select(AuditEntry).where(AuditEntry.entity_key == enp, AuditEntry.id >= (taken_over or 0))
+    return list(db.session.scalars(trail.order_by(AuditEntry.id.desc()).limit(limit)))

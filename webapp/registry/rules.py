@@ -1,4 +1,5 @@
-"""How long a policy runs: the date rules of docs/domain.md, as pure functions.
+"""The rules of docs/domain.md, as pure functions: how long a policy runs, what may be done to it in each of
+its states, and when a person may change insurer.
 
 Nothing here touches the database; the lifecycle passes in what it knows.
 """
@@ -7,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Container
 from datetime import date, timedelta
+from enum import StrEnum
 
 from webapp.models.people import Category
-from webapp.registry.errors import RegistryError
+from webapp.models.policies import PolicyKind, PolicyStatus
+from webapp.registry.errors import N_, RegistryError
 
 #: Temporary certificates run for at most this many working days.
 TEMPORARY_CERTIFICATE_WORKING_DAYS = 45
@@ -32,16 +35,34 @@ def policy_end(category: Category, issued_on: date, right_valid_until: date | No
     Others run to the end of the year (the next year when issued from 1 November),
     never past the residence permit or labour contract.
     """
+    end = _capped_end(category, issued_on, right_valid_until)
+    if end is not None and right_valid_until is not None and right_valid_until < issued_on:
+        raise RegistryError("Срок действия документа уже истёк")
+    return end
+
+
+def _capped_end(category: Category, issued_on: date, right_valid_until: date | None) -> date | None:
     if category is Category.CITIZEN:
         return None
     if category in DOCUMENT_BOUND and right_valid_until is None:
         raise RegistryError("Для этой категории нужен срок действия документа (right_valid_until)")
     year = issued_on.year + (1 if (issued_on.month, issued_on.day) >= LATE_ISSUE_FROM else 0)
     end = date(year, 12, 31)
-    if right_valid_until is not None:
-        if right_valid_until < issued_on:
-            raise RegistryError("Срок действия документа уже истёк")
-        end = min(end, right_valid_until)
+    return end if right_valid_until is None else min(end, right_valid_until)
+
+
+def corrected_end(
+    category: Category, kind: PolicyKind, valid_from: date, right_valid_until: date | None, holidays: Container[date]
+) -> date | None:
+    """A policy's last day after its holder's category or right was corrected.
+
+    What the rules give for a policy of its kind issued on its own first day, with the corrected data: a
+    correction fixes the record, it issues no new policy, so it grants no new year. A right that has
+    already ended ends the policy on that day (it reads `expired`): the correction saying so is not refused.
+    """
+    end = _capped_end(category, valid_from, right_valid_until)
+    if kind is PolicyKind.TEMPORARY_CERTIFICATE:
+        return temporary_certificate_end(valid_from, holidays, end)
     return end
 
 
@@ -71,18 +92,113 @@ def newborn_cover_last_day(registered_on: date) -> date:
     return registered_on + timedelta(days=NEWBORN_COVER_DAYS)
 
 
+class Operation(StrEnum):
+    """What staff, the registry operator or the registry itself do to a person's open policy."""
+
+    REISSUE = "reissue"
+    ISSUE_POLICY = "issue_policy"
+    CHANGE_INSURER = "change_insurer"
+    CORRECT = "correct"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    TERMINATE = "terminate"
+
+
+_ACTIVE, _SUSPENDED, _TERMINATED = PolicyStatus.ACTIVE, PolicyStatus.SUSPENDED, PolicyStatus.TERMINATED
+#: The states of an open policy each operation may act in. A terminated policy is final (death, or the right
+#: ended): only the record's data may still be corrected. A suspended one (military service) stays with its
+#: insurer, kind and code until it resumes: no new code, no policy for its certificate, no transfer.
+ALLOWED_IN: dict[Operation, frozenset[PolicyStatus]] = {
+    Operation.REISSUE: frozenset({_ACTIVE}),
+    Operation.ISSUE_POLICY: frozenset({_ACTIVE}),
+    Operation.CHANGE_INSURER: frozenset({_ACTIVE}),
+    Operation.CORRECT: frozenset({_ACTIVE, _SUSPENDED, _TERMINATED}),
+    Operation.SUSPEND: frozenset({_ACTIVE}),
+    Operation.RESUME: frozenset({_SUSPENDED}),
+    Operation.TERMINATE: frozenset({_ACTIVE, _SUSPENDED}),
+}
+_REFUSED_IN = {
+    _SUSPENDED: N_("Полис приостановлен: сначала его нужно возобновить"),
+    _TERMINATED: N_("Полис прекращён, и это окончательно: с ним ничего сделать нельзя"),
+    _ACTIVE: N_("Полис действует: возобновлять нечего"),
+}
+_REFUSED = {(Operation.SUSPEND, _SUSPENDED): N_("Полис уже приостановлен")}
+
+
+def require_allowed(operation: Operation, status: PolicyStatus) -> None:
+    """Raise `RegistryError` unless the rules let `operation` act on an open policy in `status`."""
+    if status not in ALLOWED_IN[operation]:
+        raise RegistryError(_REFUSED.get((operation, status)) or _REFUSED_IN[status])
+
+
+def in_force(status: PolicyStatus, valid_to: date | None, today: date) -> bool:
+    """Whether a policy may have a current code signed for it today.
+
+    Only an active policy that has not ended: a verifier offline cannot see a suspension, a termination or
+    a right that ended, and would take any freshly signed code as valid.
+    """
+    return status is PolicyStatus.ACTIVE and (valid_to is None or today <= valid_to)
+
+
 #: Reasons that lift the once-a-year limit on changing insurer.
-CHANGE_EXCEPTIONS = frozenset({"moved_region", "insurer_left"})
+MOVED_REGION = "moved_region"
+INSURER_LEFT = "insurer_left"
+CHANGE_EXCEPTIONS = frozenset({MOVED_REGION, INSURER_LEFT})
+#: An application to change insurer is made at the new insurer, which enters it at once: this many working
+#: days after the day it was made is the latest it is taken, so no date earlier in the year is written in to
+#: get round the 1 November deadline.
+APPLICATION_WORKING_DAYS = 5
+#: The longest document reference staff may give for an exception.
+DOCUMENT_LENGTH = 200
 
 
 def may_change_insurer(applied_on: date, earlier_changes_this_year: int, exception: str) -> None:
     """Raise `RegistryError` unless an ordinary ("") or excepted change of insurer is allowed."""
     if exception:
         if exception not in CHANGE_EXCEPTIONS:
-            raise RegistryError("Исключение: moved_region (переезд) или insurer_left (СМО ушла из системы)")
+            raise RegistryError(N_("Исключение: moved_region (переезд) или insurer_left (СМО ушла из системы)"))
         return
     month_day = (applied_on.month, applied_on.day)
     if month_day > INSURER_CHANGE_DEADLINE:
-        raise RegistryError("Заявление о смене СМО в этом году принимается до 1 ноября")
+        raise RegistryError(N_("Заявление о смене СМО в этом году принимается до 1 ноября"))
     if earlier_changes_this_year:
-        raise RegistryError("СМО можно сменить один раз в календарном году (кроме переезда в другой регион)")
+        raise RegistryError(N_("СМО можно сменить один раз в календарном году (кроме переезда в другой регион)"))
+
+
+def check_application_date(applied_on: date, today: date, earliest: date, holidays: Container[date]) -> None:
+    """The day of an application to change insurer: not after today, not before the person's last change
+    of insurer or registration (`earliest`), and at most APPLICATION_WORKING_DAYS working days ago."""
+    if applied_on > today:
+        raise RegistryError(N_("Дата заявления не может быть позже сегодняшнего дня"))
+    if applied_on < earliest:
+        raise RegistryError(
+            N_("Дата заявления раньше последней смены СМО или регистрации застрахованного (%(day)s)"),
+            day=earliest.strftime("%d.%m.%Y"),
+        )
+    if add_working_days(applied_on, APPLICATION_WORKING_DAYS, holidays) < today:
+        raise RegistryError(
+            N_("Заявление вносят в реестр не позже чем через %(count)d рабочих дней после подачи"),
+            count=APPLICATION_WORKING_DAYS,
+        )
+
+
+def require_grounds(
+    exception: str, region_now: str | None, new_region: str | None, insurer_gone: bool, document: str
+) -> None:
+    """An exception to the once-a-year rule stands on what the registry knows, or on a document staff name.
+
+    A move of region is the registry's to see when it knows both the region the person is on record in
+    (`region_now`) and the new insurer's: the same region is no move, whatever a document says. An insurer
+    that left the system is one the registry no longer holds active (`insurer_gone`). Where the registry
+    cannot tell, the document the exception rests on must be named; the lifecycle writes it to the audit log.
+    """
+    if len(document) > DOCUMENT_LENGTH or not document.isprintable():
+        raise RegistryError(N_("Документ-основание: до %(count)d печатных знаков"), count=DOCUMENT_LENGTH)
+    if exception == MOVED_REGION and region_now and new_region:
+        if region_now == new_region:
+            raise RegistryError(N_("Застрахованный уже числится в регионе новой СМО: переезда в другой регион нет"))
+        return
+    if exception == INSURER_LEFT and insurer_gone:
+        return
+    if exception and not document:
+        raise RegistryError(N_("Укажите документ, на котором основано исключение: реестр не может проверить его сам"))

@@ -15,10 +15,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from policy_codes import FullName, InvalidValue, Snils
+from policy_codes import Enp, FullName, InvalidValue, Snils
 from webapp.extensions import db
-from webapp.models import AuditEntry, IssuedCode, Person, RequestStatus, Role
-from webapp.registry import activation, bulk_import, clock, lifecycle, people, reissue_requests
+from webapp.models import IssuedCode, Person, RequestStatus, Role
+from webapp.registry import activation, bulk_import, clock, lifecycle, people, reissue_requests, transfers
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.web.auth import role_required
 from webapp.web.i18n import said
@@ -26,6 +26,10 @@ from webapp.web.i18n import said
 insurer = Blueprint("insurer", __name__, url_prefix="/insurer")
 
 SEARCH_LIMIT = 50
+#: The newest audit entries a person's page shows.
+TRAIL_LIMIT = 100
+#: The transfer form's fields.
+TRANSFER_FIELDS = ("enp", "birth_date", "applied_on", "exception", "document")
 
 #: The lifecycle actions staff may take from a person's page, all with a reason.
 ACTIONS = {
@@ -82,12 +86,11 @@ def _own_person(enp: str) -> Person:
 @insurer.get("/person/<enp>")
 @role_required(Role.INSURER)
 def person(enp: str) -> str:
+    """The person's record, codes and trail. After a transfer, what an earlier insurer did and why is that
+    insurer's: its reasons and audit entries are not shown (the codes' numbers and states are)."""
     someone = _own_person(enp)
     codes = db.session.scalars(
         select(IssuedCode).where(IssuedCode.person_id == someone.id).order_by(IssuedCode.serial.desc())
-    ).all()
-    trail = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.entity_key == enp).order_by(AuditEntry.id.desc()).limit(100)
     ).all()
     waiting = reissue_requests.open_request_of(someone.id)
     return render_template(
@@ -95,7 +98,7 @@ def person(enp: str) -> str:
         person=someone,
         policy=people.open_policy(someone),
         codes=codes,
-        trail=trail,
+        trail=people.trail_for_holder(enp, TRAIL_LIMIT),
         waiting=waiting,
         waiting_since=waiting and clock.today_in_moscow(waiting.created_at),
     )
@@ -129,6 +132,19 @@ def issue_policy(enp: str) -> Response:
     try:
         lifecycle.replace_certificate_with_policy(enp, _actor(), scope=scope())
         flash(_("Полис выдан, временное свидетельство закрыто"), "ok")
+    except RegistryError as error:
+        flash(said(error), "error")
+    return redirect(url_for("insurer.person", enp=enp))
+
+
+@insurer.post("/person/<enp>/newborn-policy")
+@role_required(Role.INSURER)
+def newborn_policy(enp: str) -> Response:
+    """The newborn's own policy, from this insurer, which covers the child until then."""
+    _own_person(enp)
+    try:
+        lifecycle.issue_newborn_policy(enp, _actor(), scope=scope())
+        flash(_("Полис выдан, код выпущен"), "ok")
     except RegistryError as error:
         flash(said(error), "error")
     return redirect(url_for("insurer.person", enp=enp))
@@ -182,25 +198,37 @@ def new_person() -> Any:
 @insurer.route("/transfer", methods=["GET", "POST"])
 @role_required(Role.INSURER)
 def transfer() -> Any:
-    """Accept a person moving to us from another insurer, on their application; the number stays."""
-    form = {name: request.form.get(name, "").strip() for name in ("enp", "birth_date", "applied_on", "exception")}
+    """Accept a person moving to us from another insurer, on their application; the number stays.
+
+    Failed matches of the ЕНП and birth date are limited and audited (webapp/registry/transfers.py).
+    """
+    form = {name: request.form.get(name, "").strip() for name in TRANSFER_FIELDS}
     if request.method == "GET":
         return render_template("insurer/transfer.html", form=form)
     try:
+        enp = str(Enp(form["enp"]))
         applied_on = date.fromisoformat(form["applied_on"])
         birth_date = date.fromisoformat(form["birth_date"])
+    except InvalidValue as error:
+        flash(str(error), "error")
+        return render_template("insurer/transfer.html", form=form), 400
     except ValueError:
         flash(_("Дата в формате ГГГГ-ММ-ДД"), "error")
         return render_template("insurer/transfer.html", form=form), 400
     try:
-        lifecycle.change_insurer(form["enp"], scope(), applied_on, _actor(), form["exception"], birth_date=birth_date)
+        transfers.accept(enp, birth_date, applied_on, form["exception"], form["document"], current_user)
+    except transfers.TooManyFailures as error:
+        flash(said(error), "error")
+        response = make_response(render_template("insurer/transfer.html", form=form), 429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     except NotFound:
         flash(_("В реестре нет застрахованного с таким ЕНП и датой рождения"), "error")
     except RegistryError as error:
         flash(said(error), "error")
     else:
         flash(_("Застрахованный принят, новый код выпущен"), "ok")
-        return redirect(url_for("insurer.person", enp=form["enp"]))
+        return redirect(url_for("insurer.person", enp=enp))
     return render_template("insurer/transfer.html", form=form), 400
 
 
