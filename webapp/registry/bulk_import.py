@@ -24,13 +24,11 @@ from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.orm import joinedload
 
-from policy_codes import Enp, FullName, InvalidValue, Snils, encode
+from policy_codes import Enp, InvalidValue, encode
 from signing import SigningKey
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import (
-    Category,
-    CodeStatus,
     Insurer,
     IssuedCode,
     Person,
@@ -40,11 +38,11 @@ from webapp.models import (
     Representation,
 )
 from webapp.registry import audit, clock, lifecycle, people
-from webapp.registry.codes import make_claims, text_hash
+from webapp.registry.codes import make_claims
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore
-from webapp.registry.rules import policy_end
 
+#: The registry CSV's columns, in the file's order: a contract (README.md, "Command line").
 COLUMNS = (
     "enp",
     "surname",
@@ -107,35 +105,12 @@ def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], t
     if missing:
         raise ValueError(f"нет столбца {', '.join(missing)}")
     values = {column: (raw[column] or "").strip() for column in COLUMNS}
-    try:
-        enp = Enp(values["enp"])
-    except InvalidValue as error:
-        raise ValueError(f"ЕНП: {error}") from None
-    try:
-        birth_date = date.fromisoformat(values["birth_date"])
-        right_valid_until = _optional_date(values["right_valid_until"])
-    except ValueError:
-        raise ValueError("дата не в формате ГГГГ-ММ-ДД") from None
-    if birth_date > today:
-        raise ValueError("дата рождения в будущем")
-    try:
-        category = Category(values["category"])
-    except ValueError:
-        raise ValueError(f"неизвестная категория «{values['category']}»") from None
     if values["insurer_code"] not in insurers:
         raise ValueError(f"неизвестная СМО «{values['insurer_code']}»")
     try:
-        data = people.PersonData(
-            enp=enp,
-            name=FullName(values["surname"], values["given_name"], values["patronymic"]),
-            birth_date=birth_date,
-            sex=values["sex"],
-            snils=Snils(values["snils"]) if values["snils"] else None,
-            category=category,
-            right_valid_until=right_valid_until,
-        )
+        data = people.person_from_fields(values, today)
         representative = str(Enp(values["representative_enp"])) if values["representative_enp"] else None
-        valid_to = policy_end(category, today, right_valid_until)
+        valid_to = lifecycle.policy_term(data.category, data.right_valid_until, PolicyKind.POLICY, today)[1]
     except (InvalidValue, RegistryError) as error:
         raise ValueError(str(error)) from None
     return Row(line, data, values["insurer_code"], representative, valid_to)
@@ -194,7 +169,7 @@ def prepare(job: Job) -> list[Prepared | RowError]:
                 PolicyKind.POLICY,
                 job.today,
                 row.valid_to,
-                1,
+                lifecycle.FIRST_SERIAL,
                 job.moment,
             )
             text = encode(claims, key)
@@ -384,13 +359,9 @@ def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime
             {
                 "person_id": person_ids[enp],
                 "insurer_id": _CONTEXT.insurers[item.row.insurer_code],
-                "kind": PolicyKind.POLICY.value,
-                "category": item.row.data.category.value,
-                "valid_from": issued_on,
-                "valid_to": item.row.valid_to,
-                "status": PolicyStatus.ACTIVE.value,
-                "status_reason": "",
-                "created_at": moment,
+                **lifecycle.policy_fields(
+                    PolicyKind.POLICY, item.row.data.category, (issued_on, item.row.valid_to), moment
+                ),
             }
             for enp, item in zip(enps, items, strict=True)
         ],
@@ -408,14 +379,9 @@ def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime
             {
                 "person_id": person_ids[enp],
                 "policy_id": policy_ids[person_ids[enp]],
-                "serial": 1,
-                "kid": _CONTEXT.keys[item.row.insurer_code].kid.hex(),
-                "issued_at": moment,
-                "status": CodeStatus.CURRENT.value,
-                "status_reason": "",
-                "status_changed_at": None,
-                "text": item.text,
-                "text_hash": text_hash(item.text or ""),
+                **lifecycle.code_fields(
+                    lifecycle.FIRST_SERIAL, _CONTEXT.keys[item.row.insurer_code].kid.hex(), item.text or "", moment
+                ),
             }
             for enp, item in zip(enps, items, strict=True)
         ],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -64,26 +65,61 @@ def _policy_for(person: Person, operation: Operation) -> Policy:
     return policy
 
 
+#: A person's first code; each reissue counts one up (docs/code-format.md, claim 2).
+FIRST_SERIAL = 1
+
+
+def policy_term(
+    category: Category,
+    right_valid_until: date | None,
+    kind: PolicyKind,
+    issued_on: date,
+    holidays: frozenset[date] = frozenset(),
+) -> tuple[date, date | None]:
+    """A new policy's first and last day (None: no end) by the rules; a certificate's counts working days."""
+    end = policy_end(category, issued_on, right_valid_until)
+    if kind is PolicyKind.TEMPORARY_CERTIFICATE:
+        end = temporary_certificate_end(issued_on, holidays, end)
+    return issued_on, end
+
+
+def policy_fields(kind: PolicyKind, category: str, term: tuple[date, date | None], now: datetime) -> dict[str, Any]:
+    """A new active policy's own columns, its person and insurer aside: how every policy is made, one by one
+    here or a batch at a time by the import (webapp/registry/bulk_import.py)."""
+    return {
+        "kind": str(kind),
+        "category": str(category),
+        "valid_from": term[0],
+        "valid_to": term[1],
+        "status": str(PolicyStatus.ACTIVE),
+        "status_reason": "",
+        "created_at": now,
+    }
+
+
+def code_fields(serial: int, kid_hex: str, text: str, now: datetime) -> dict[str, Any]:
+    """A new current code's own columns, its person and policy aside, as policy_fields is for policies."""
+    return {
+        "serial": serial,
+        "kid": kid_hex,
+        "issued_at": now,
+        "status": str(CodeStatus.CURRENT),
+        "status_reason": "",
+        "status_changed_at": None,
+        "text": text,
+        "text_hash": text_hash(text),
+    }
+
+
 def _new_policy(
     person: Person, insurer: Insurer, kind: PolicyKind, now: datetime, term: tuple[date, date | None] | None = None
 ) -> Policy:
     """An active policy from today, to the end the rules give; or over `term` (a certificate carried over)."""
     if term is None:
-        issued_on = clock.today_in_moscow(now)
-        end = policy_end(Category(person.category), issued_on, person.right_valid_until)
-        if kind is PolicyKind.TEMPORARY_CERTIFICATE:
-            end = temporary_certificate_end(issued_on, public_holidays.days(), end)
-        term = (issued_on, end)
-    policy = Policy(
-        person=person,
-        insurer=insurer,
-        kind=kind,
-        category=person.category,
-        valid_from=term[0],
-        valid_to=term[1],
-        status=PolicyStatus.ACTIVE,
-        created_at=now,
-    )
+        holidays = public_holidays.days() if kind is PolicyKind.TEMPORARY_CERTIFICATE else frozenset()
+        today = clock.today_in_moscow(now)
+        term = policy_term(Category(person.category), person.right_valid_until, kind, today, holidays)
+    policy = Policy(person=person, insurer=insurer, **policy_fields(kind, person.category, term, now))
     db.session.add(policy)
     return policy
 
@@ -109,19 +145,10 @@ def _sign_new_code(person: Person, policy: Policy, now: datetime, reason: str) -
     if previous is not None:
         _set_code_status(previous, CodeStatus.SUPERSEDED, reason, now)
     last_serial = db.session.scalar(select(func.max(IssuedCode.serial)).where(IssuedCode.person_id == person.id))
-    serial = (last_serial or 0) + 1
+    serial = last_serial + 1 if last_serial else FIRST_SERIAL
     key = keystore.signing_key(policy.insurer.code, now)
     text = encode(claims_for(person, policy, serial, now), key)
-    code = IssuedCode(
-        person=person,
-        policy=policy,
-        serial=serial,
-        kid=key.kid.hex(),
-        issued_at=now,
-        status=CodeStatus.CURRENT,
-        text=text,
-        text_hash=text_hash(text),
-    )
+    code = IssuedCode(person=person, policy=policy, **code_fields(serial, key.kid.hex(), text, now))
     db.session.add(code)
     db.session.flush()
     return code

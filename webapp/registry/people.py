@@ -7,6 +7,7 @@ Reads only: every change is webapp/registry/lifecycle.py's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +26,7 @@ from webapp.models import (
     PolicyStatus,
     Representation,
 )
-from webapp.registry.errors import NotFound
+from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.rules import newborn_cover_last_day
 
 
@@ -100,6 +101,84 @@ def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Per
     if person is None or (scope is not None and person.insurer.code != scope):
         raise NotFound("Застрахованный с таким ЕНП не найден")
     return person
+
+
+#: A person's fields as a form or a CSV line gives them, as text.
+PERSON_FIELDS = (
+    "enp",
+    "surname",
+    "given_name",
+    "patronymic",
+    "birth_date",
+    "sex",
+    "snils",
+    "category",
+    "right_valid_until",
+)
+
+
+def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
+    """A person's checked fields from text (a form, a CSV line); `RegistryError` with the reason otherwise."""
+    try:
+        enp = Enp(values["enp"])
+    except InvalidValue as error:
+        raise RegistryError(N_("ЕНП: %(reason)s"), reason=str(error)) from None
+    try:
+        birth_date = date.fromisoformat(values["birth_date"])
+        right_valid_until = date.fromisoformat(values["right_valid_until"]) if values["right_valid_until"] else None
+    except ValueError:
+        raise RegistryError(N_("дата не в формате ГГГГ-ММ-ДД")) from None
+    if birth_date > today:
+        raise RegistryError(N_("дата рождения в будущем"))
+    try:
+        category = Category(values["category"])
+    except ValueError:
+        raise RegistryError(N_("неизвестная категория «%(category)s»"), category=values["category"]) from None
+    try:
+        return PersonData(
+            enp=enp,
+            name=FullName(values["surname"], values["given_name"], values["patronymic"]),
+            birth_date=birth_date,
+            sex=values["sex"],
+            snils=Snils(values["snils"]) if values["snils"] else None,
+            category=category,
+            right_valid_until=right_valid_until,
+        )
+    except InvalidValue as error:
+        raise RegistryError(str(error)) from None
+
+
+def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Person]:
+    """An insurer's own insured by ЕНП, by СНИЛС, or by surname (and given name) with the birth date."""
+    own = select(Person).where(Person.insurer_id == insurer_id)
+    digits = query.replace("-", "").replace(" ", "")
+    number = digits.isascii() and digits.isdigit()  # str.isdigit alone takes any script's digits
+    if number and len(digits) == 16:
+        return list(db.session.scalars(own.where(Person.enp == digits)))
+    if number and len(digits) == 11:
+        return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
+    words = query.split()
+    if not words or not birth_date:
+        raise RegistryError(N_("Введите ЕНП, СНИЛС или фамилию с датой рождения"))
+    try:
+        born = date.fromisoformat(birth_date)
+        name = FullName(words[0], words[1] if len(words) > 1 else "-")
+    except ValueError as error:  # InvalidValue is one too
+        message = str(error) if isinstance(error, InvalidValue) else N_("Дата в формате ГГГГ-ММ-ДД")
+        raise RegistryError(message) from None
+    found = own.where(Person.surname == name.surname, Person.birth_date == born)
+    if len(words) > 1:
+        found = found.where(Person.given_name == name.given_name)
+    return list(db.session.scalars(found.order_by(Person.given_name).limit(limit)))
+
+
+def codes_of(person: Person) -> list[IssuedCode]:
+    """Every code the person was issued, newest first."""
+    return list(
+        db.session.scalars(
+            select(IssuedCode).where(IssuedCode.person_id == person.id).order_by(IssuedCode.serial.desc())
+        )
+    )
 
 
 def represented_by(representative: Person) -> list[Person]:

@@ -12,13 +12,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from policy_codes import Enp, FullName, InvalidValue, Snils
-from webapp.extensions import db
-from webapp.models import IssuedCode, Person, RequestStatus, Role
-from webapp.registry import activation, bulk_import, clock, lifecycle, people, reissue_requests, transfers
+from policy_codes import Enp, InvalidValue
+from webapp.models import Person, RequestStatus, Role
+from webapp.registry import activation, clock, lifecycle, people, reissue_requests, transfers
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.web.auth import role_required
 from webapp.web.i18n import said
@@ -45,25 +43,6 @@ def scope() -> str:
     return current_user.insurer.code
 
 
-def _search(query: str, birth_date: str) -> list[Person]:
-    """By ЕНП, by СНИЛС, or by surname (and given name) with the birth date."""
-    own = select(Person).where(Person.insurer_id == current_user.insurer_id)
-    digits = query.replace("-", "").replace(" ", "")
-    number = digits.isascii() and digits.isdigit()  # str.isdigit alone takes any script's digits
-    if number and len(digits) == 16:
-        return list(db.session.scalars(own.where(Person.enp == digits)))
-    if number and len(digits) == 11:
-        return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
-    words = query.split()
-    if not words or not birth_date:
-        raise InvalidValue(_("Введите ЕНП, СНИЛС или фамилию с датой рождения"))
-    name = FullName(words[0], words[1] if len(words) > 1 else "-")
-    found = own.where(Person.surname == name.surname, Person.birth_date == date.fromisoformat(birth_date))
-    if len(words) > 1:
-        found = found.where(Person.given_name == name.given_name)
-    return list(db.session.scalars(found.order_by(Person.given_name).limit(SEARCH_LIMIT)))
-
-
 @insurer.get("/")
 @role_required(Role.INSURER)
 def search() -> Any:
@@ -72,9 +51,9 @@ def search() -> Any:
     found: list[Person] = []
     if query:
         try:
-            found = _search(query, birth_date)
-        except (InvalidValue, ValueError) as error:
-            flash(str(error) if isinstance(error, InvalidValue) else _("Дата в формате ГГГГ-ММ-ДД"), "error")
+            found = people.search(current_user.insurer_id, query, birth_date, SEARCH_LIMIT)
+        except RegistryError as error:
+            flash(said(error), "error")
             return render_template("insurer/search.html", people=[], query=query, birth_date=birth_date), 400
     return render_template("insurer/search.html", people=found, query=query, birth_date=birth_date)
 
@@ -89,9 +68,7 @@ def person(enp: str) -> str:
     """The person's record, codes and trail. After a transfer, what an earlier insurer did and why is that
     insurer's: its reasons and audit entries are not shown (the codes' numbers and states are)."""
     someone = _own_person(enp)
-    codes = db.session.scalars(
-        select(IssuedCode).where(IssuedCode.person_id == someone.id).order_by(IssuedCode.serial.desc())
-    ).all()
+    codes = people.codes_of(someone)
     waiting = reissue_requests.open_request_of(someone.id)
     return render_template(
         "insurer/person.html",
@@ -167,31 +144,31 @@ def activation_code(enp: str) -> Any:
     return response
 
 
-_EMPTY_PERSON = dict.fromkeys(bulk_import.COLUMNS, "")
+#: The form's fields: a person's, and who represents them.
+_FIELDS = (*people.PERSON_FIELDS, "representative_enp")
 
 
 @insurer.route("/new", methods=["GET", "POST"])
 @role_required(Role.INSURER)
 def new_person() -> Any:
     """Register a person who applied to us: a policy, or a temporary certificate until it is ready."""
-    form = {**_EMPTY_PERSON, **{name: request.form.get(name, "").strip() for name in bulk_import.COLUMNS}}
-    form["insurer_code"] = scope()
+    form = {name: request.form.get(name, "").strip() for name in _FIELDS}
     temporary = request.form.get("kind") == "temporary"
     if request.method == "GET":
         return render_template("insurer/new.html", form=form, temporary=False)
     today = clock.today_in_moscow(datetime.now(UTC))
     try:
-        row = bulk_import.parse_row(0, form, {scope(): current_user.insurer_id}, today)
+        data = people.person_from_fields(form, today)
         lifecycle.register_person(
-            row.data, scope(), _actor(), temporary=temporary, representative_enp=row.representative_enp
+            data, scope(), _actor(), temporary=temporary, representative_enp=form["representative_enp"] or None
         )
     except NotFound:
         flash(_("Представитель с таким ЕНП не найден в реестре"), "error")
-    except (ValueError, RegistryError) as error:
-        flash(_("Проверьте данные: %(reason)s", reason=error), "error")
+    except RegistryError as error:
+        flash(_("Проверьте данные: %(reason)s", reason=said(error)), "error")
     else:
         flash(_("Застрахованный зарегистрирован, код выпущен"), "ok")
-        return redirect(url_for("insurer.person", enp=str(row.data.enp)))
+        return redirect(url_for("insurer.person", enp=str(data.enp)))
     return render_template("insurer/new.html", form=form, temporary=temporary), 400
 
 
