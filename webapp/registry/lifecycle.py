@@ -76,7 +76,7 @@ def _close(policy: Policy, reason: str) -> None:
 
 
 def _set_code_status(code: IssuedCode, status: CodeStatus, reason: str, now: datetime) -> None:
-    """Withdraw a code, and feed the published revocation list."""
+    """Withdraw a code, and feed the published revocation list under its new status (the list's heading)."""
     code.status = status
     code.status_reason = reason
     code.status_changed_at = now
@@ -221,24 +221,44 @@ def _set_policy_status(
         raise RegistryError(f"Нельзя: полис в статусе «{policy.status}»")
     policy.status = status
     policy.status_reason = reason
+    _code_follows_policy(person, policy, reason, moment)
     audit.record(actor, action, "policy", enp, reason, at=moment)
     return policy
 
 
+def _code_follows_policy(person: Person, policy: Policy, reason: str, moment: datetime) -> None:
+    """The person's code takes the policy's new status, so that the published lists say what the registry says.
+
+    Suspending or terminating lists the code under that status: offline verifiers cannot ask the registry.
+    Resuming supersedes the suspended code and signs the next serial: nothing ever comes off a list.
+    """
+    code = people.current_code(person) or db.session.scalar(
+        select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.SUSPENDED)
+    )
+    if code is None:  # withdrawn before (revoked, say): nothing to list, nothing to reissue
+        return
+    if policy.status == PolicyStatus.ACTIVE:
+        _set_code_status(code, CodeStatus.SUPERSEDED, reason, moment)
+        _sign_new_code(person, policy, moment, reason)
+    else:
+        _set_code_status(code, CodeStatus(policy.status), reason, moment)
+
+
 @atomic
 def suspend(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
-    """Suspend during military service; codes keep their serial but verify as `suspended`."""
+    """Suspend during military service; the current code is listed as `suspended`."""
     return _set_policy_status(enp, PolicyStatus.SUSPENDED, {PolicyStatus.ACTIVE}, "suspend", actor, reason, scope, now)
 
 
 @atomic
 def resume(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
+    """The suspension ends; the suspended code is superseded by the next serial."""
     return _set_policy_status(enp, PolicyStatus.ACTIVE, {PolicyStatus.SUSPENDED}, "resume", actor, reason, scope, now)
 
 
 @atomic
 def terminate(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
-    """Terminate on death or when the right ends; it is final."""
+    """Terminate on death or when the right ends; it is final, and the code is listed as `terminated`."""
     allowed = {PolicyStatus.ACTIVE, PolicyStatus.SUSPENDED}
     return _set_policy_status(enp, PolicyStatus.TERMINATED, allowed, "terminate", actor, reason, scope, now)
 
