@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_migrate import downgrade, upgrade
 
 from policy_codes import CodeKind, Verdict
 from policy_codes.codec import MOSCOW
@@ -36,6 +37,7 @@ from tests.security.test_forgery_browser import in_chromium
 from tests.security.world import MOTHER
 from tests.webapp.conftest import person_data, register
 from tests.webapp.pages import logged_in
+from webapp.extensions import db
 from webapp.registry import clock, lifecycle, mass_reissue, people
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import publication, rotation
@@ -155,6 +157,29 @@ def test_a_suspended_or_terminated_citizen_is_handed_no_code(world: Flask, chang
     card = citizen.get("/me/").get_data(as_text=True)
     assert 'id="live"' not in card, "no code on the card, live or static"
     assert "code.svg" not in card
+
+
+def test_codes_withheld_before_the_fix_are_listed_by_the_upgrade(registry: Flask, clinic: Clinic) -> None:
+    """A registry that suspended and terminated policies before: migration 0010 lists their codes, as
+    suspending and terminating now do. Downgraded, the registry is as it was then: the codes current, unlisted."""
+    enps = [str(person_data(f"77000000000003{index}").enp) for index in range(3)]
+    codes = [register(person_data(f"77000000000003{index}"), at=present()).text for index in range(3)]
+    lifecycle.suspend(enps[0], "smo", "военная служба", now=present())
+    lifecycle.terminate(enps[1], "smo", "смерть", now=present())
+    lifecycle.suspend(enps[2], "smo", "военная служба", now=present())
+    lifecycle.resume(enps[2], "smo", "служба окончена", now=present())
+    db.session.commit()
+    downgrade(revision="0007")
+    db.session.expire_all()
+    assert [people.current_code(people.person_by_enp(enp)) is not None for enp in enps] == [True, True, True]
+    assert [Clinic(registry.test_client()).refresh().verdict(text) for text in codes[:2]] == [Verdict.VALID] * 2, (
+        "the finding, as a registry of before the fix had it"
+    )
+    upgrade()
+    db.session.expire_all()
+    full = Clinic(registry.test_client()).refresh()
+    assert [full.verdict(text) for text in codes] == [Verdict.SUSPENDED, Verdict.TERMINATED, Verdict.SUPERSEDED]
+    assert [people.current_code(people.person_by_enp(enp)) is None for enp in enps] == [True, True, False]
 
 
 # ---- F2: what an offline `valid` may claim ----
