@@ -87,9 +87,10 @@ def decode(text: str, trust_list: TrustList, now: datetime | None = None) -> Ver
     """Verify scanned `text` against `trust_list` at `now` (default: the present).
 
     Checks in order: our prefix, Base45, the COSE structure, the key id, the
-    signature, that the key is its insurer's and a live code's span is a live
-    code's, the key's status, then time (the key's window, a live code's
-    expiry, the policy's own dates).
+    signature, that the key is its insurer's, the key's status, that it signed
+    within its window and not after it retired, that a live code's span is a
+    live code's, then time (the key's window, a live code's expiry, the
+    policy's own dates).
     """
     moment = now or datetime.now(UTC)
     text = normalise_scanned(text)
@@ -117,8 +118,8 @@ def decode(text: str, trust_list: TrustList, now: datetime | None = None) -> Ver
         raise ForgedCode("signed by a key of another insurer")
     if key.status is KeyStatus.COMPROMISED:
         raise KeyCompromised(f"key {key.kid.hex()} is compromised")
-    if not key.covers(claims.issued_at):
-        raise ForgedCode("signed outside the key's validity window")
+    if not key.signed_in_window(claims.issued_at):
+        raise ForgedCode("signed outside the key's validity window, or after the key retired")
     if claims.expires_at is not None and (
         claims.expires_at - claims.issued_at > LIVE_CODE_LIFETIME or claims.issued_at > moment + CLOCK_SKEW
     ):

@@ -140,6 +140,11 @@ def constants() -> list[Constant]:
             "policy_codes/published_lists.py: the revocation list's `format`",
         ),
         Constant(
+            "REVOCATION_HEADINGS",
+            list(published_lists.HEADINGS),
+            "policy_codes/published_lists.py HEADINGS: the revocation list's, each a verdict; the first listing wins",
+        ),
+        Constant(
             "REGISTRY_OWNER", published_lists.REGISTRY_OWNER, "policy_codes/published_lists.py: who signs the lists"
         ),
         Constant(

@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from policy_codes.codec import decode
+from policy_codes.codec import MOSCOW, decode
 from policy_codes.errors import CodeError
 from policy_codes.published_lists import STALE_AFTER, BadList, PublishedLists, read_lists
 from policy_codes.revocation import revocation_digest
-from policy_codes.verdicts import Verdict
+from policy_codes.verdicts import Verdict, offline_message
 from signing import PublicKey
 
 __all__ = ["STALE_AFTER", "BadList", "OfflineResult", "OfflineVerifier"]
+
+
+#: How a message names the lists' date (Moscow time): as static/js/clinic-page.js writes it.
+LISTS_DATE = "%d.%m.%Y %H:%M"
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,16 @@ class OfflineResult:
     birth_date: str | None
     trust_list_age: timedelta
     revocations_age: timedelta
+    #: When the older of the lists was issued: what they say holds as of then.
+    lists_issued_at: datetime
 
     @property
     def stale(self) -> bool:
         return max(self.trust_list_age, self.revocations_age) > STALE_AFTER
+
+    def message(self, language: str = "ru") -> str:
+        """The verdict's message as the lists support it: a `valid` is theirs, not the registry's."""
+        return offline_message(self.verdict, language, self.lists_issued_at.astimezone(MOSCOW).strftime(LISTS_DATE))
 
 
 class OfflineVerifier:
@@ -55,18 +65,13 @@ class OfflineVerifier:
     def verify(self, text: str, now: datetime | None = None) -> OfflineResult:
         moment = now or datetime.now(UTC)
         lists = self.lists
-        ages = (moment - lists.trust_list_issued_at, moment - lists.revocations_issued_at)
+        ages = (moment - lists.trust_list_issued_at, moment - lists.revocations_issued_at, lists.issued_at)
         try:
             verified = decode(text, lists.trust_list, moment)
         except CodeError as error:
             return OfflineResult(error.verdict, None, None, *ages)
         claims = verified.claims
-        digest = revocation_digest(verified.signature)  # a live code's is on no list (policy_codes/revocation.py)
-        verdict = (
-            Verdict.REVOKED
-            if digest in lists.revoked
-            else Verdict.SUPERSEDED
-            if digest in lists.superseded
-            else Verdict.VALID
-        )
+        # A live code's digest is on no list (policy_codes/revocation.py). Headings are verdicts' names.
+        heading = lists.heading_of(revocation_digest(verified.signature))
+        verdict = Verdict(heading) if heading else Verdict.VALID
         return OfflineResult(verdict, claims.name.display(), claims.birth_date.isoformat(), *ages)

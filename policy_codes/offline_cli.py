@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{translate(BAD_STATE, args.lang)}: {error}", file=sys.stderr)
         return 2
     result = verifier.verify(text, now)
-    print(f"{result.verdict}: {result.verdict.message(args.lang)}")
+    print(f"{result.verdict}: {result.message(args.lang)}")
     if result.holder_name:
         print(f"{result.holder_name}, {result.birth_date}")
     ages = {"trust": _hours(result.trust_list_age), "revocations": _hours(result.revocations_age)}

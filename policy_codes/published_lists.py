@@ -25,8 +25,13 @@ from signing import KeyStatus, PublicKey, SigningError, TrustList
 from signing.jws import loads_json, parse_compact
 from signing.trust_list import parse_instant
 
-TRUST_LIST_FORMAT = "oms-trust-list-1"
+#: The second trust-list format: a retired key says when it retired (docs/code-format.md says why it is a new one).
+TRUST_LIST_FORMAT = "oms-trust-list-2"
 REVOCATIONS_FORMAT = "oms-revocations-2"
+#: The revocation list's headings, each a list of digests named for the verdict of a code it lists. A code listed
+#: under several reads the first: a suspended code is later superseded (its policy resumed) or terminated, and
+#: revoked, superseded and terminated are final, a code reaching at most one of them.
+HEADINGS = ("revoked", "terminated", "superseded", "suspended")
 REGISTRY_OWNER = "registry"
 #: How far ahead of the verifier's clock a list may be dated: as far as a live code (policy_codes/codec.py).
 MAX_CLOCK_SKEW = CLOCK_SKEW
@@ -107,8 +112,8 @@ class PublishedLists:
 
     trust_list: TrustList
     trust_list_issued_at: datetime
-    revoked: frozenset[bytes]
-    superseded: frozenset[bytes]
+    #: The digests under each of HEADINGS.
+    listed: dict[str, frozenset[bytes]]
     cursor: int
     revocations_issued_at: datetime
 
@@ -116,9 +121,18 @@ class PublishedLists:
     def held(self) -> Held:
         return Held(self.trust_list_issued_at, self.revocations_issued_at, self.cursor)
 
+    @property
+    def issued_at(self) -> datetime:
+        """When the older of the two lists was issued: what they say holds as of then."""
+        return min(self.trust_list_issued_at, self.revocations_issued_at)
+
     def age(self, now: datetime) -> timedelta:
         """How old the older of the two lists is."""
-        return now - min(self.trust_list_issued_at, self.revocations_issued_at)
+        return now - self.issued_at
+
+    def heading_of(self, digest: bytes) -> str | None:
+        """The heading a withdrawn code is listed under (the first of HEADINGS naming it), or None."""
+        return next((heading for heading in HEADINGS if digest in self.listed[heading]), None)
 
 
 @dataclass(frozen=True)
@@ -155,17 +169,20 @@ def read_lists(
     _judge_signer(trust, (pins[trust.kid], trust_list.get(trust.kid)), moment)
     if not revocation_documents:
         raise BadList(ListRefusal.MALFORMED, "a revocation list is needed")
-    revoked: set[bytes] = set()
-    superseded: set[bytes] = set()
+    listed: dict[str, set[bytes]] = {heading: set() for heading in HEADINGS}
     cursor = 0
     for document in revocation_documents:
         revocations = _signed(document, pins, REVOCATIONS_FORMAT)
         cursor = _next_cursor(revocations.payload, cursor)
-        revoked |= _digests(document, revocations.payload, "revoked")
-        superseded |= _digests(document, revocations.payload, "superseded")
+        for heading in HEADINGS:
+            listed[heading] |= _digests(document, revocations.payload, heading)
         _judge_signer(revocations, (pins[revocations.kid], trust_list.get(revocations.kid)), moment)
     return PublishedLists(
-        trust_list, trust.issued_at, frozenset(revoked), frozenset(superseded), cursor, revocations.issued_at
+        trust_list,
+        trust.issued_at,
+        {heading: frozenset(digests) for heading, digests in listed.items()},
+        cursor,
+        revocations.issued_at,
     )
 
 
@@ -219,7 +236,7 @@ def _judge_signer(signed: _Signed, descriptions: Iterable[PublicKey | None], now
             continue
         if key.owner != REGISTRY_OWNER:
             raise BadList(ListRefusal.NOT_REGISTRY_KEY, f"{key.kid.hex()} is {key.owner}'s")
-        if not key.covers(signed.issued_at):
+        if not key.signed_in_window(signed.issued_at):
             raise BadList(ListRefusal.OUTSIDE_KEY_WINDOW, key.kid.hex())
         if key.status is KeyStatus.COMPROMISED:
             raise BadList(ListRefusal.KEY_COMPROMISED, key.kid.hex())

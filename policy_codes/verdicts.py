@@ -61,6 +61,21 @@ MESSAGES: dict[Verdict, str] = {
     ),
 }
 
+#: An offline verifier's `valid`: the signature checked out and the registry's lists, as of when they were issued,
+#: do not withdraw the code. No registry was asked, so the message does not claim one was.
+OFFLINE_VALID = N_(
+    "Код действителен по спискам реестра от %(date)s (МСК): подпись верна, списки его не отзывают. "
+    "Реестр без сети не запрашивался."
+)
+
+
+def offline_message(verdict: Verdict, language: str, lists_date: str) -> str:
+    """The message an offline verifier gives, in `language`, going by lists issued at `lists_date` (Moscow time)."""
+    if verdict is Verdict.VALID:
+        return translate(OFFLINE_VALID, language, date=lists_date)
+    return verdict.message(language)
+
+
 #: Where what was shown changes what a verdict may claim.
 VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
     (Verdict.VALID, Shown.NUMBER): N_(

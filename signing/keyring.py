@@ -68,15 +68,16 @@ class KeyRing:
 
     def rotate(self, owner: str, now: datetime | None = None, lifetime: timedelta = DEFAULT_LIFETIME) -> SigningKey:
         """A new active key for `owner`; its previous active keys retire."""
+        moment = now or utc_now()
         for entry in self.owned_by(owner):
             if entry.status is KeyStatus.ACTIVE:
-                self._set_status(entry.kid, KeyStatus.RETIRED)
-        return self.create(owner, now or utc_now(), lifetime)
+                self._set_status(entry.kid, KeyStatus.RETIRED, moment)
+        return self.create(owner, moment, lifetime)
 
-    def retire(self, kid: bytes) -> None:
+    def retire(self, kid: bytes, now: datetime | None = None) -> None:
         if self.entry(kid).status is KeyStatus.COMPROMISED:
             raise KeyUnusable("a compromised key stays compromised")
-        self._set_status(kid, KeyStatus.RETIRED)
+        self._set_status(kid, KeyStatus.RETIRED, now or utc_now())
 
     def mark_compromised(self, kid: bytes) -> None:
         self._set_status(kid, KeyStatus.COMPROMISED)
@@ -99,5 +100,5 @@ class KeyRing:
     def trust_list(self) -> TrustList:
         return TrustList(self._entries.values())
 
-    def _set_status(self, kid: bytes, status: KeyStatus) -> None:
-        self._entries[kid] = self.entry(kid).with_status(status)
+    def _set_status(self, kid: bytes, status: KeyStatus, at: datetime | None = None) -> None:
+        self._entries[kid] = self.entry(kid).with_status(status, at)

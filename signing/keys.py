@@ -61,12 +61,23 @@ class PublicKey:
     not_before: datetime
     not_after: datetime
     status: KeyStatus = KeyStatus.ACTIVE
+    #: When a retired key retired: it verifies what it signed before, and signs nothing after.
+    retired_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if (self.status is KeyStatus.RETIRED) != (self.retired_at is not None):
+            raise KeyUnusable("a retired key, and only a retired key, has a retirement time")
 
     def covers(self, moment: datetime) -> bool:
         return self.not_before <= moment <= self.not_after
 
-    def with_status(self, status: KeyStatus) -> PublicKey:
-        return replace(self, status=status)
+    def signed_in_window(self, moment: datetime) -> bool:
+        """Whether this key may have signed at `moment`: within its window, and not after it retired."""
+        return self.covers(moment) and (self.retired_at is None or moment <= self.retired_at)
+
+    def with_status(self, status: KeyStatus, retired_at: datetime | None = None) -> PublicKey:
+        """This key with `status`; a retired key says when it retired."""
+        return replace(self, status=status, retired_at=retired_at if status is KeyStatus.RETIRED else None)
 
     def verify(self, signature: bytes, data: bytes) -> None:
         """Check a raw r‖s ES256 signature in its low-S form; `BadSignature` if it does not match."""

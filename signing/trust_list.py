@@ -1,7 +1,8 @@
 """The trust list: public keys with owner, window and status, as JWKS-shaped JSON.
 
 Each entry is a JWK (RFC 7517, EC P-256) with members of our own:
-`insurer`, `not_before`, `not_after` (RFC 3339 times) and `status`.
+`insurer`, `not_before`, `not_after` (RFC 3339 times), `status`, and for a
+retired key (only for one) `retired_at`, when it retired.
 
 What is read here is read strictly, exactly as static/js/clinic-offline.js
 reads it (docs/code-format.md, "Published lists"), so the browser and Python
@@ -98,6 +99,7 @@ class TrustList:
 
 def _to_jwk(key: PublicKey) -> dict[str, str]:
     numbers = key.key.public_numbers()
+    retirement = {"retired_at": key.retired_at.isoformat()} if key.retired_at is not None else {}
     return {
         "kty": JWK_KTY,
         "crv": JWK_CRV,
@@ -110,6 +112,7 @@ def _to_jwk(key: PublicKey) -> dict[str, str]:
         "not_before": key.not_before.isoformat(),
         "not_after": key.not_after.isoformat(),
         "status": str(key.status),
+        **retirement,
     }
 
 
@@ -126,13 +129,16 @@ def _from_jwk(entry: Any) -> PublicKey:
         not_before = parse_instant(entry["not_before"])
         not_after = parse_instant(entry["not_after"])
         status = KeyStatus(entry["status"])
+        retired_at = parse_instant(entry["retired_at"]) if status is KeyStatus.RETIRED else None
     except (KeyError, TypeError, ValueError) as error:
         raise BadTrustList(f"a key entry is incomplete or invalid: {error}") from error
     if kid != kid_for(public_key):
         raise BadTrustList("a key id does not match its key")
     if not isinstance(owner, str):
         raise BadTrustList("insurer is text")
-    return PublicKey(kid, public_key, owner, not_before, not_after, status)
+    if status is not KeyStatus.RETIRED and "retired_at" in entry:
+        raise BadTrustList("only a retired key has a retirement time")
+    return PublicKey(kid, public_key, owner, not_before, not_after, status, retired_at)
 
 
 def _coordinate(text: Any) -> int:

@@ -21,7 +21,7 @@ IMPORTS = re.compile(r'import\s*\{([^}]*)\}\s*from\s*"\./format-constants\.js"')
 FORMAT_STRINGS = (
     '"OMS1:"',
     "OMS1 revocation",
-    '"oms-trust-list-1"',
+    '"oms-trust-list-2"',
     '"oms-revocations-2"',
     '"registry"',
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",

@@ -56,6 +56,7 @@ import {
   REGISTRY_OWNER,
   REQUIRED_CLAIMS,
   REVOCATION_CONTEXT,
+  REVOCATION_HEADINGS,
   REVOCATIONS_FORMAT,
   SEX,
   SCANNER_WHITESPACE,
@@ -615,6 +616,10 @@ async function importJwk(entry) {
   }
   if (typeof entry.insurer !== "string") throw new Error("insurer is text");
   if (!Object.values(KEY_STATUS).includes(entry.status)) throw new Error("unknown key status");
+  const retired = entry.status === KEY_STATUS.RETIRED;
+  if (retired !== Object.hasOwn(entry, "retired_at")) {
+    throw new Error("a retired key, and only a retired key, says when it retired");
+  }
   const coordinates = [base64UrlDecode(entry.x), base64UrlDecode(entry.y)];
   if (coordinates.some((bytes) => bytes.length !== COORDINATE_LENGTH)) throw new Error("a coordinate is 32 bytes");
   let key;
@@ -635,7 +640,13 @@ async function importJwk(entry) {
     notBefore: instant(entry.not_before),
     notAfter: instant(entry.not_after),
     status: entry.status,
+    retiredAt: retired ? instant(entry.retired_at) : null,
   };
+}
+
+/** Whether `key` may have signed at `ms`: within its window, and not after it retired (PublicKey.signed_in_window). */
+function signedInWindow(key, ms) {
+  return key.notBefore <= ms && ms <= key.notAfter && (key.retiredAt === null || ms <= key.retiredAt);
 }
 
 /** The keys of a JWKS by hex kid, or `reason`. */
@@ -729,9 +740,7 @@ function judgeSigner(signed, descriptions, nowMs) {
   for (const key of descriptions) {
     if (!key) continue; // the trust list need not list the registry's keys
     if (key.owner !== REGISTRY_OWNER) throw new BadList(LIST_REFUSAL.NOT_REGISTRY_KEY, `${key.kid} is ${key.owner}'s`);
-    if (signed.issuedAt < key.notBefore || signed.issuedAt > key.notAfter) {
-      throw new BadList(LIST_REFUSAL.OUTSIDE_KEY_WINDOW, key.kid);
-    }
+    if (!signedInWindow(key, signed.issuedAt)) throw new BadList(LIST_REFUSAL.OUTSIDE_KEY_WINDOW, key.kid);
     if (key.status === KEY_STATUS.COMPROMISED) throw new BadList(LIST_REFUSAL.KEY_COMPROMISED, key.kid);
     if (nowMs > key.notAfter) throw new BadList(LIST_REFUSAL.KEY_EXPIRED, key.kid);
     until = Math.min(until, key.notAfter);
@@ -800,15 +809,16 @@ export class OfflineVerifier {
     verifier.keys = await importJwks(trust.payload, LIST_REFUSAL.BAD_KEY_ENTRY);
     verifier.signersValidUntil = judgeSigner(trust, [pins.get(trust.kid), verifier.keys.get(trust.kid)], nowMs);
     verifier.trustListIssuedAt = trust.issuedAt;
-    verifier.revoked = new Set();
-    verifier.superseded = new Set();
+    /** The digests under each of the revocation list's headings. */
+    verifier.listed = new Map(REVOCATION_HEADINGS.map((heading) => [heading, new Set()]));
     verifier.cursor = 0;
     if (!revocationDocuments?.length) throw new BadList(LIST_REFUSAL.MALFORMED, "a revocation list is needed");
     for (const document of revocationDocuments) {
       const revocations = await signedDocument(document, pins, REVOCATIONS_FORMAT);
       verifier.cursor = nextCursor(revocations.payload, verifier.cursor);
-      for (const digest of await digests(document, revocations.payload, "revoked")) verifier.revoked.add(digest);
-      for (const digest of await digests(document, revocations.payload, "superseded")) verifier.superseded.add(digest);
+      for (const [heading, listed] of verifier.listed) {
+        for (const digest of await digests(document, revocations.payload, heading)) listed.add(digest);
+      }
       const until = judgeSigner(revocations, [pins.get(revocations.kid), verifier.keys.get(revocations.kid)], nowMs);
       verifier.signersValidUntil = Math.min(verifier.signersValidUntil, until);
       verifier.revocationsIssuedAt = revocations.issuedAt;
@@ -836,11 +846,8 @@ export class OfflineVerifier {
     try {
       const { claims, signature } = await this.decode(text, nowMs);
       const digest = await revocationDigest(signature); // a live code's is on no list
-      const verdict = this.revoked.has(digest)
-        ? VERDICT.REVOKED
-        : this.superseded.has(digest)
-          ? VERDICT.SUPERSEDED
-          : VERDICT.VALID;
+      // The first heading that lists it, as published_lists.heading_of; headings are verdicts' names.
+      const verdict = REVOCATION_HEADINGS.find((heading) => this.listed.get(heading).has(digest)) ?? VERDICT.VALID;
       const shown = claims.kind === CODE_KIND.LIVE ? "live_code" : "static_code";
       return { verdict, shown, holder: { name: claims.name, birthDate: claims.birthDate } };
     } catch (error) {
@@ -871,8 +878,8 @@ export class OfflineVerifier {
     const claims = claimsFrom(envelope.payload);
     if (key.owner !== claims.insurerCode) throw new CodeError(VERDICT.FORGED, "signed by a key of another insurer");
     if (key.status === KEY_STATUS.COMPROMISED) throw new CodeError(VERDICT.KEY_COMPROMISED, "the key is compromised");
-    if (claims.issuedAtMs < key.notBefore || claims.issuedAtMs > key.notAfter) {
-      throw new CodeError(VERDICT.FORGED, "signed outside the key's validity window");
+    if (!signedInWindow(key, claims.issuedAtMs)) {
+      throw new CodeError(VERDICT.FORGED, "signed outside the key's validity window, or after the key retired");
     }
     if (
       claims.expiresAtMs !== null &&

@@ -6,7 +6,7 @@
 // lists instead, and the verdict says so, with the lists' age. A number or a legacy
 // paper policy is a registry look-up: offline it is never "valid".
 
-import { STALE_AFTER_MS } from "./format-constants.js";
+import { MOSCOW_OFFSET_MS, STALE_AFTER_MS } from "./format-constants.js";
 import { listsAge, refreshLists, storedVerifier } from "./clinic-lists.js";
 
 const REFRESH_EVERY_MS = 10 * 60 * 1000;
@@ -35,6 +35,14 @@ function ago(ms) {
   const hours = Math.round(minutes / 60);
   if (hours < 48) return format.format(-hours, "hour");
   return format.format(-Math.round(hours / 24), "day");
+}
+
+/** When the lists were issued, as omscode writes it (policy_codes/offline.py LISTS_DATE): Moscow time. */
+function listsDate(ms) {
+  const moscow = new Date(ms + MOSCOW_OFFSET_MS);
+  const two = (number) => String(number).padStart(2, "0");
+  const day = `${two(moscow.getUTCDate())}.${two(moscow.getUTCMonth() + 1)}.${moscow.getUTCFullYear()}`;
+  return `${day} ${two(moscow.getUTCHours())}:${two(moscow.getUTCMinutes())}`;
 }
 
 function showListsStatus(record, verifier) {
@@ -105,7 +113,10 @@ async function checkOffline() {
       holder: result.holder,
       banner: texts.banner.replace("{age}", ago(age)),
       stale: age > STALE_AFTER_MS,
-      message: result.verdict ? messages[result.verdict] : texts["registry-needed"],
+      // The server's words for an offline verdict: a `valid` names the lists it goes by, not the registry.
+      message: result.verdict
+        ? messages[result.verdict].replace("{date}", listsDate(stored.verifier.issuedAt))
+        : texts["registry-needed"],
     });
   }
   input.select();

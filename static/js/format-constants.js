@@ -195,10 +195,13 @@ export const REVOCATION_CONTEXT = new TextEncoder().encode("OMS1 revocation 2\u0
 export const DIGEST_BYTES = 6;
 
 /** policy_codes/published_lists.py: the trust list's `format` */
-export const TRUST_LIST_FORMAT = "oms-trust-list-1";
+export const TRUST_LIST_FORMAT = "oms-trust-list-2";
 
 /** policy_codes/published_lists.py: the revocation list's `format` */
 export const REVOCATIONS_FORMAT = "oms-revocations-2";
+
+/** policy_codes/published_lists.py HEADINGS: the revocation list's, each a verdict; the first listing wins */
+export const REVOCATION_HEADINGS = Object.freeze(["revoked", "terminated", "superseded", "suspended"]);
 
 /** policy_codes/published_lists.py: who signs the lists */
 export const REGISTRY_OWNER = "registry";

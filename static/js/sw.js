@@ -6,6 +6,8 @@
 // else: clinic, insurer and admin pages, the API, the live code and downloads are never stored.
 // Logging out, a /me/ page answering with a redirect (the session is over), or the login page drops
 // the personal cache, so the next person to sign in on the phone never sees the previous one's code.
+// A kept page the server no longer has (404: the code was withdrawn, the policy suspended or
+// terminated) is dropped, so the phone does not go on showing a code that is no longer good.
 "use strict";
 
 const VERSION = "v1";
@@ -53,12 +55,15 @@ function forget() {
   return caches.delete(PERSONAL);
 }
 
-// Keep a good answer; a redirect means there is no citizen session any more (login page, or another role).
+// Keep a good answer; a redirect means there is no citizen session any more (login page, or another role),
+// and a 404 that the page is gone (no current code to show).
 async function keep(cache, key, response) {
   if (response.type === "opaqueredirect" || response.redirected) {
     await forget();
   } else if (response.ok) {
     await cache.put(key, response.clone());
+  } else if (response.status === 404) {
+    await cache.delete(key, { ignoreVary: true });
   }
   return response;
 }

@@ -44,6 +44,8 @@ REVOKED_ENP = str(Enp.with_check_digit("779900000000001"))
 REISSUED_ENP = str(Enp.with_check_digit("779900000000002"))
 HYPHENATED_ENP = str(Enp.with_check_digit("779900000000003"))
 LATE_ENP = str(Enp.with_check_digit("779900000000004"))
+#: The demo's soldier, whose policy the demo suspends.
+SOLDIER_ENP = str(Enp.with_check_digit("770000000000007"))
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,13 @@ def _revoked_after_caching(app: object) -> str:
     return text
 
 
+def _soldiers_code(app: object) -> str:
+    with app.app_context():  # type: ignore[attr-defined]
+        text = _code(people.person_by_enp(SOLDIER_ENP), CodeStatus.SUSPENDED)
+        db.session.remove()
+    return text
+
+
 def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: object, codes: Codes) -> None:
     page = clinic
     late = _revoked_after_caching(live_server.app)
@@ -211,6 +220,8 @@ def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: 
     assert (valid["verdict"], valid["offline"]) == ("valid", "true")
     assert "Петров Алексей Николаевич, 30.01.1978" in valid["text"]
     assert "✔" in valid["text"]
+    assert re.search(r"Код действителен по спискам реестра от \d\d\.\d\d\.\d{4} \d\d:\d\d \(МСК\)", valid["text"])
+    assert "в реестре он действующий" not in valid["text"], "offline, no registry was asked"
     assert re.search(r"Нет сети: проверено в браузере по спискам реестра, полученным (в эту|1) минуту", valid["text"])
     assert not page.is_visible(".offline-stale")  # type: ignore[attr-defined]
     shot(page, "clinic-offline-valid")
@@ -225,6 +236,9 @@ def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: 
     assert "Отзывова Вера Петровна" in revoked["text"]
     assert _submit(page, codes.unknown_key)["verdict"] == "unknown_key"
     assert _submit(page, late)["verdict"] == "revoked", "the increment was kept and believed"
+    suspended = _submit(page, _soldiers_code(live_server.app))
+    assert suspended["verdict"] == "suspended", "the revocation list names a suspended policy's code"
+    assert "Действие полиса приостановлено" in suspended["text"]
 
     typed = _submit(page, PETROV)
     assert typed["verdict"] == "unchecked", "a number is a registry look-up: never valid offline"
@@ -267,7 +281,9 @@ def _lists(app: object, compromised_insurer: str | None = None) -> tuple[dict, d
         registry_keys = publication.registry_jwks()
         if compromised_insurer:
             keys = [
-                {**key, "status": "compromised"} if key["insurer"] == compromised_insurer else key
+                {**{name: value for name, value in key.items() if name != "retired_at"}, "status": "compromised"}
+                if key["insurer"] == compromised_insurer
+                else key
                 for key in trust["keys"]
             ]
             body = {"format": trust["format"], "issued_at": trust["issued_at"], "keys": keys}

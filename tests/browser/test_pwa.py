@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -10,7 +11,10 @@ from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.conftest import Server, log_in, shot
 from tests.browser.test_citizen import read_qr
-from webapp.registry import people
+from webapp.extensions import db
+from webapp.models import Role
+from webapp.registry import accounts, lifecycle, people
+from webapp.registry.people import PersonData
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
 KEPT = "async (paths) => (await Promise.all(paths.map((path) => caches.match(path)))).every(Boolean)"
@@ -52,6 +56,37 @@ def test_the_last_code_shows_and_scans_with_no_network(live_server: Server, phon
     page.locator("img.reception-qr").evaluate("image => image.decode()")  # wait_for_function would need eval
     shot(page, "pwa-offline-show-at-reception")
     assert read_qr(page.locator("img.reception-qr").screenshot()) == expected
+    page.context.set_offline(False)
+
+
+#: A citizen of this test's own: the demo citizens stay as the other browser tests expect them.
+SOLDIER = PersonData.of("779900000000010", "Солдатов", "Иван", "Петрович", date(2005, 5, 5), "M")
+SOLDIER_PASSWORD = "soldier-pwa-2026"
+
+
+def test_a_suspended_policys_code_is_no_longer_kept(live_server: Server, phone: object) -> None:
+    """Suspended, the holder's code is withdrawn: the phone drops its kept copies when the pages answer 404."""
+    enp = str(SOLDIER.enp)
+    with live_server.app.app_context():
+        lifecycle.register_person(SOLDIER, "77001", "browser-test")
+        accounts.create_user("soldier-pwa", SOLDIER_PASSWORD, Role.CITIZEN, "browser-test", enp=enp)
+        db.session.remove()
+    page = phone
+    log_in(page, live_server.url, "soldier-pwa", SOLDIER_PASSWORD)
+    page.wait_for_selector("#live")
+    page.wait_for_function(CONTROLLED)
+    wait_until_kept(page, OFFLINE_PAGES)
+    with live_server.app.app_context():
+        lifecycle.suspend(enp, "browser-test", "военная служба")
+        db.session.remove()
+    page.reload()
+    assert page.locator("#live").count() == 0, "no code on the card"
+    for path in ("/me/show", "/me/code.svg"):
+        assert page.evaluate("(path) => fetch(path).then((response) => response.status)", path) == 404
+        wait_until_kept(page, [path], present=False)
+    page.context.set_offline(True)
+    with pytest.raises(PlaywrightError, match=r"ERR_FAILED|ERR_INTERNET_DISCONNECTED"):
+        page.goto(f"{live_server.url}/me/show")
     page.context.set_offline(False)
 
 

@@ -23,15 +23,27 @@ from policy_codes import encode
 from policy_codes.revocation import digest_of_text
 from signing import KeyStatus, PublicKey, SigningKey, TrustList
 from signing.trust_list import b64url
-from tests.conftest import INSURER, KEY_START, NOW, make_claims
+from tests.conftest import INSURER, ISSUED_AT, KEY_START, NOW, make_claims
 from tests.security.forgeries import P256_ORDER
 
 REGISTRY = "registry"
-TRUST_FORMAT = "oms-trust-list-1"
+TRUST_FORMAT = "oms-trust-list-2"
 REVOCATIONS_FORMAT = "oms-revocations-2"
+#: The revocation list's headings, in the order a verifier reads a code listed under several.
+HEADINGS = ("revoked", "terminated", "superseded", "suspended")
 LIFETIME = timedelta(days=3 * 365)
 #: What each verifier is told the present is.
 LISTS_AT = NOW - timedelta(hours=1)
+#: When World.retired, a registry key, retired: after the lists of LISTS_AT were signed.
+REGISTRY_RETIRED_AT = NOW - timedelta(minutes=30)
+#: When World.retired_insurer retired: after World.codes[6] was signed, before World.codes[7].
+INSURER_RETIRED_AT = ISSUED_AT + timedelta(hours=1)
+#: What the genuine revocation lists say of World.codes, by serial: a code suspended, then superseded (its policy
+#: resumed) or terminated, is under both headings.
+LISTED = {"revoked": (2,), "terminated": (4, 6), "superseded": (5,), "suspended": (3, 5, 6)}
+#: What a verifier makes of World.codes from the genuine lists: serials 1 to 6 as LISTED says, then the retired
+#: insurer key's code from before its retirement and the one from after.
+VERDICTS = ("valid", "revoked", "suspended", "terminated", "superseded", "terminated", "valid", "forged")
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class ListCase:
     #: The reason both verifiers refuse with (a ListRefusal value); None: both accept the lists.
     refusal: str | None
     #: For accepted lists, the verdicts of World.codes.
-    verdicts: tuple[str, ...] = ("valid", "revoked")
+    verdicts: tuple[str, ...] = VERDICTS
 
     def as_json(self) -> list[Any]:
         """What the browser is handed."""
@@ -54,20 +66,21 @@ class ListCase:
 class World:
     registry: SigningKey  # the registry's key, pinned, signs the genuine lists
     rotated: SigningKey  # a second pinned registry key, newer: lists may come signed by either
-    retired: SigningKey  # a registry key retired in the pin and the trust list, inside its window
+    retired: SigningKey  # a registry key retired in the pin and the trust list, at REGISTRY_RETIRED_AT
     stolen: SigningKey  # a registry key the pin marks compromised; the thief still has it
     stolen_later: SigningKey  # pinned as active, marked compromised by the trust lists issued since
     expired: SigningKey  # a registry key whose window ended on KEY_START
     not_yet: SigningKey  # a registry key whose window starts next year
     insurer: SigningKey  # an insurer's key: on the trust list, and pinned by mistake in one case
+    retired_insurer: SigningKey  # an insurer's key the trust list retires at INSURER_RETIRED_AT
     attacker: SigningKey  # on no list
-    codes: tuple[str, str]  # a code the lists leave valid, and one they revoke
+    codes: tuple[str, ...]  # serials 1 to 8 of one holder, whose verdicts VERDICTS gives
 
     def pin(self, *extra: PublicKey) -> dict[str, Any]:
         keys = [
             self.registry.public,
             self.rotated.public,
-            self.retired.public.with_status(KeyStatus.RETIRED),
+            self.retired.public.with_status(KeyStatus.RETIRED, REGISTRY_RETIRED_AT),
             self.stolen.public.with_status(KeyStatus.COMPROMISED),
             self.stolen_later.public,
             self.expired.public,
@@ -81,12 +94,13 @@ class World:
         return [
             self.registry.public,
             self.rotated.public,
-            self.retired.public.with_status(KeyStatus.RETIRED),
+            self.retired.public.with_status(KeyStatus.RETIRED, REGISTRY_RETIRED_AT),
             self.stolen.public.with_status(KeyStatus.COMPROMISED),
             self.stolen_later.public.with_status(KeyStatus.COMPROMISED),
             self.expired.public,
             self.not_yet.public,
             self.insurer.public,
+            self.retired_insurer.public.with_status(KeyStatus.RETIRED, INSURER_RETIRED_AT),
         ]
 
 
@@ -97,6 +111,8 @@ def registry_key(not_before: datetime = KEY_START) -> SigningKey:
 @cache
 def world() -> World:
     insurer = SigningKey.generate(INSURER, KEY_START, LIFETIME)
+    retired_insurer = SigningKey.generate(INSURER, KEY_START, LIFETIME)
+    after = INSURER_RETIRED_AT + timedelta(minutes=1)
     return World(
         registry=registry_key(),
         rotated=registry_key(KEY_START + timedelta(days=300)),
@@ -106,8 +122,13 @@ def world() -> World:
         expired=registry_key(KEY_START - LIFETIME),
         not_yet=registry_key(datetime(2027, 1, 1, tzinfo=UTC)),
         insurer=insurer,
+        retired_insurer=retired_insurer,
         attacker=registry_key(),
-        codes=(encode(make_claims(), insurer), encode(make_claims(serial=2), insurer)),
+        codes=(
+            *(encode(make_claims(serial=serial), insurer) for serial in range(1, 7)),
+            encode(make_claims(serial=7), retired_insurer),
+            encode(make_claims(serial=8, issued_at=after), retired_insurer),
+        ),
     )
 
 
@@ -149,23 +170,21 @@ def revocations(
     since: Any = 0,
     cursor: Any = 7,
     revoked: bytes | None = None,
+    listed: dict[str, bytes] | None = None,
     **changes: Any,
 ) -> dict[str, Any]:
-    """A revocation list that revokes serial 2 of World.codes' holder (unless told other `revoked`)."""
-    withdrawn = _digests(2) if revoked is None else revoked
-    signed = {
-        "format": REVOCATIONS_FORMAT,
-        "issued_at": _time(issued_at),
-        "since": since,
-        "cursor": cursor,
-        "revoked_sha256": hashlib.sha256(withdrawn).hexdigest(),
-        "superseded_sha256": hashlib.sha256(b"").hexdigest(),
-    }
+    """A revocation list naming World.codes as LISTED says; or naming `listed` (digests by heading), or only the
+    `revoked` digests, revoked."""
+    if listed is None:
+        everything = {heading: _digests(*serials) for heading, serials in LISTED.items()}
+        listed = everything if revoked is None else {"revoked": revoked}
+    digests = {heading: listed.get(heading, b"") for heading in HEADINGS}
+    signed = {"format": REVOCATIONS_FORMAT, "issued_at": _time(issued_at), "since": since, "cursor": cursor}
+    signed |= {f"{heading}_sha256": hashlib.sha256(data).hexdigest() for heading, data in digests.items()}
     signed.update(changes)
     return {
         **signed,
-        "revoked": base64.b64encode(withdrawn).decode("ascii"),
-        "superseded": "",
+        **{heading: base64.b64encode(data).decode("ascii") for heading, data in digests.items()},
         "jws": jws(signer, canonical(signed)),
     }
 
@@ -229,14 +248,46 @@ def good_cases(w: World) -> Iterator[ListCase]:
         [revocations(w.registry)],
         None,
     )
-    compromised_insurer = [*w.trusted()[:-1], w.insurer.public.with_status(KeyStatus.COMPROMISED)]
+    compromised_insurer = [
+        key.with_status(KeyStatus.COMPROMISED) if key.kid == w.insurer.kid else key for key in w.trusted()
+    ]
     yield ListCase(
         "a trust list that marks the insurer's key compromised",
         pin,
         trust_list(w.registry, keys=compromised_insurer),
         [revocations(w.registry)],
         None,
-        ("key_compromised", "key_compromised"),
+        ("key_compromised",) * 6 + VERDICTS[6:],
+    )
+    retired_later = [
+        key.with_status(KeyStatus.RETIRED, NOW) if key.kid == w.retired_insurer.kid else key for key in w.trusted()
+    ]
+    yield ListCase(
+        "a trust list that retires the insurer's key after both its codes",
+        pin,
+        trust_list(w.registry, keys=retired_later),
+        [revocations(w.registry)],
+        None,
+        (*VERDICTS[:6], "valid", "valid"),
+    )
+    earlier = LISTS_AT - timedelta(hours=2)
+    later = {"revoked": _digests(2), "terminated": _digests(4, 6), "superseded": _digests(5)}
+    yield ListCase(
+        "suspended in the full list, superseded or terminated in an increment",
+        pin,
+        trust_list(w.registry),
+        [
+            revocations(w.registry, earlier, cursor=5, listed={"suspended": _digests(3, 5, 6)}),
+            revocations(w.registry, since=5, cursor=7, listed=later),
+        ],
+        None,
+    )
+    yield ListCase(
+        "every code in the full list and again in an increment",
+        pin,
+        trust_list(w.registry),
+        [revocations(w.registry, earlier, cursor=5), revocations(w.registry, since=5, cursor=7)],
+        None,
     )
     utc_z = trust_list(w.registry, issued_at="2026-11-23T11:00:00.5Z")
     yield ListCase("times in Z with a fraction", pin, utc_z, [revocations(w.registry)], None)
@@ -329,6 +380,32 @@ def key_cases(w: World) -> Iterator[ListCase]:
         "trust list issued before its key's window starts",
         pin,
         trust_list(w.not_yet),
+        [genuine_revocations],
+        "outside_key_window",
+    )
+    after_retirement = REGISTRY_RETIRED_AT + timedelta(minutes=1)
+    yield ListCase(
+        "trust list signed by a registry key after it retired",
+        pin,
+        trust_list(w.retired, after_retirement),
+        [genuine_revocations],
+        "outside_key_window",
+    )
+    yield ListCase(
+        "revocation list signed by a registry key after it retired",
+        pin,
+        genuine_trust,
+        [revocations(w.retired, after_retirement, revoked=b"")],
+        "outside_key_window",
+    )
+    retired_before = [
+        w.registry.public.with_status(KeyStatus.RETIRED, LISTS_AT - timedelta(minutes=1)),
+        *w.trusted()[1:],
+    ]
+    yield ListCase(
+        "trust list that retires its signing key before its own issue",
+        pin,
+        trust_list(w.registry, keys=retired_before),
         [genuine_revocations],
         "outside_key_window",
     )
@@ -479,6 +556,13 @@ def shape_cases(w: World) -> Iterator[ListCase]:
             "malformed",
         )
     yield ListCase(
+        "a trust list of the first format, whose retired keys do not say when they retired",
+        pin,
+        resigned(genuine_trust, w.registry, canonical({**body, "format": "oms-trust-list-1"})),
+        [genuine_revocations],
+        "wrong_format",
+    )
+    yield ListCase(
         "a revocation list for the trust list", pin, genuine_revocations, [genuine_revocations], "wrong_format"
     )
     yield ListCase("the trust list for a revocation list", pin, genuine_trust, [genuine_trust], "wrong_format")
@@ -492,6 +576,13 @@ def _content_cases(
     """What a registry-signed document says, when it says it wrong."""
     keys = TrustList(w.trusted()).to_jwks()["keys"]
     wide_x = {**keys[0], "x": b64url(b"\x00" + base64.urlsafe_b64decode(keys[0]["x"] + "="))}
+    retired = next(index for index, key in enumerate(keys) if key["status"] == "retired")
+    active = next(index for index, key in enumerate(keys) if key["status"] == "active")
+
+    def with_entry(index: int, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        return [entry if place == index else key for place, key in enumerate(keys)]
+
+    unsaid = {name: value for name, value in keys[retired].items() if name != "retired_at"}
     for label, entries in (
         ("keys not a list", {"a": keys}),
         ("a key's x in 33 bytes", [wide_x, *keys[1:]]),
@@ -499,6 +590,15 @@ def _content_cases(
         ("a key without a time zone", [{**keys[0], "not_after": "2029-01-01T00:00:00"}, *keys[1:]]),
         ("a key of unknown status", [{**keys[0], "status": "revoked"}, *keys[1:]]),
         ("a key owned by a number", [{**keys[0], "insurer": 77001}, *keys[1:]]),
+        ("a retired key that does not say when it retired", with_entry(retired, unsaid)),
+        ("a retired key retired at no time", with_entry(retired, {**keys[retired], "retired_at": None})),
+        ("a retired key retired yesterday", with_entry(retired, {**keys[retired], "retired_at": "yesterday"})),
+        (
+            "a retired key retired on 30 February",
+            with_entry(retired, {**keys[retired], "retired_at": "2026-02-30T00:00:00Z"}),
+        ),
+        ("an active key that says it retired", with_entry(active, {**keys[active], "retired_at": NOW.isoformat()})),
+        ("an active key with a null retirement", with_entry(active, {**keys[active], "retired_at": None})),
     ):
         yield ListCase(
             f"trust list: {label}", pin, trust_list(w.registry, entries=entries), [genuine_revocations], "bad_key_entry"
@@ -532,7 +632,14 @@ def _content_cases(
         "revoked": genuine_revocations["revoked"][:4] + " " + genuine_revocations["revoked"][4:],
     }
     odd = revocations(w.registry, revoked=_digests(2)[:5])
+    unsuspended = {**genuine_revocations, "suspended": base64.b64encode(_digests(3, 5)).decode("ascii")}
     for label, document in (
+        ("a suspended digest dropped", unsuspended),
+        (
+            "terminated digests missing",
+            {key: value for key, value in genuine_revocations.items() if key != "terminated"},
+        ),
+        ("a terminated digest moved to superseded", _moved(genuine_revocations, "terminated", "superseded")),
         ("a revoked digest dropped", emptied),
         ("digests as a list", {**genuine_revocations, "revoked": [genuine_revocations["revoked"]]}),
         ("white space in the digests", spaced),
@@ -540,6 +647,15 @@ def _content_cases(
         ("digests missing", {key: value for key, value in genuine_revocations.items() if key != "revoked"}),
     ):
         yield ListCase(f"revocation list: {label}", pin, genuine_trust, [document], "bad_digests")
+
+
+def _moved(document: dict[str, Any], heading: str, to: str) -> dict[str, Any]:
+    """`document` with the digests under `heading` put under `to` instead, its signed hashes left as they were."""
+    return {
+        **document,
+        heading: "",
+        to: base64.b64encode(base64.b64decode(document[to]) + base64.b64decode(document[heading])).decode("ascii"),
+    }
 
 
 def pin_cases(w: World) -> Iterator[ListCase]:

@@ -121,7 +121,9 @@ def test_no_new_code_or_policy_for_a_terminated_or_suspended_certificate(
         operations[operation]()
     assert_refused_in_russian(refused.value)
     assert number_verdict(ENP, date(2026, 2, 4)) is ENDINGS[ending]
-    assert people.current_code(people.person_by_enp(ENP)).serial == certificate.serial
+    assert people.current_code(people.person_by_enp(ENP)) is None, "no code an offline verifier would take"
+    listed = db.session.scalar(select(IssuedCode).where(IssuedCode.text == certificate.text))
+    assert listed.status == ENDINGS[ending], "the certificate's code is listed under the policy's status"
 
 
 def test_another_insurers_transfer_page_refuses_a_terminated_policy(world: Flask) -> None:
@@ -163,9 +165,9 @@ def test_the_mass_reissue_withdraws_rather_than_re_signs_codes_of_policies_not_a
         for enp15 in ("770000000000007", "770000000000004")
     )
     active = ENP
+    old = {enp: people.current_code(people.person_by_enp(enp)).text for enp in (active, suspended, terminated)}
     lifecycle.suspend(suspended, "test", "срочная военная служба", now=moment)
     lifecycle.terminate(terminated, "test", "смерть", now=moment)
-    old = {enp: people.current_code(people.person_by_enp(enp)).text for enp in (active, suspended, terminated)}
 
     mass_reissue.mark_compromised(kid, "test")
 
@@ -176,7 +178,7 @@ def test_the_mass_reissue_withdraws_rather_than_re_signs_codes_of_policies_not_a
         person = people.person_by_enp(enp)
         assert people.current_code(person) is None, "no fresh code an offline verifier would take as valid"
         withdrawn = db.session.scalar(select(IssuedCode).where(IssuedCode.text == old[enp]))
-        assert withdrawn.status == CodeStatus.REVOKED
+        assert withdrawn.status == str(verdict), "listed under its policy's status, and not re-signed"
         assert verify_scan(enp).verdict is verdict
     # The service ends: the suspended person gets a current code again, under the new key.
     lifecycle.resume(suspended, "test", "служба окончена")

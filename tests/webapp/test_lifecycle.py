@@ -70,10 +70,15 @@ def test_suspend_resume_terminate(registry: Flask) -> None:
     code = register()
     lifecycle.suspend(ENP, "test", "военная служба", now=NOW)
     assert verdict(code.text) is Verdict.SUSPENDED
+    assert current_codes() == [], "the code is withdrawn (listed as suspended): nothing to show"
     lifecycle.resume(ENP, "test", "служба окончена", now=NOW)
-    assert verdict(code.text) is Verdict.VALID
+    assert verdict(code.text) is Verdict.SUPERSEDED, "resuming reissues the code"
+    (resumed,) = current_codes()
+    assert resumed.serial == code.serial + 1
+    assert verdict(resumed.text) is Verdict.VALID
     lifecycle.terminate(ENP, "test", "смерть", now=NOW)
-    assert verdict(code.text) is Verdict.TERMINATED
+    assert verdict(resumed.text) is Verdict.TERMINATED
+    assert current_codes() == []
     with pytest.raises(RegistryError):
         lifecycle.resume(ENP, "test", "ошибка", now=NOW)
 

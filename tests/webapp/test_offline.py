@@ -134,7 +134,7 @@ def test_omscode_command(registry: Flask, tmp_path: Path, capsys: pytest.Capture
         str(files["revocations"]),
     ]
     assert omscode([*arguments, code]) == 0
-    assert "valid: Полис действителен" in capsys.readouterr().out
+    assert "valid: Код действителен по спискам реестра от" in capsys.readouterr().out
     assert omscode([*arguments, "--lang", "en", "https://example.org"]) == 1
     assert "not_a_policy_code: This is not an OMS policy code." in capsys.readouterr().out
     files["trust"].write_text(json.dumps(tampered_trust_lists(trust)[1]), encoding="utf-8")

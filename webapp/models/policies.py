@@ -27,6 +27,10 @@ class CodeStatus(StrEnum):
     CURRENT = "current"
     SUPERSEDED = "superseded"
     REVOKED = "revoked"
+    #: Its policy was suspended: listed as such; resuming supersedes it with the next serial.
+    SUSPENDED = "suspended"
+    #: Its policy was terminated: listed as such, for good.
+    TERMINATED = "terminated"
 
 
 class Policy(db.Model):
@@ -108,7 +112,8 @@ class InsurerChange(db.Model):
 
 
 class RevocationEvent(db.Model):
-    """A code leaving the current state (revoked or superseded), in order: the revocation list's feed.
+    """A code leaving the current state (revoked, superseded, or its policy suspended or terminated), and a
+    suspended code leaving that state, in order: the revocation list's feed, under the heading `status`.
 
     The id is the list's cursor: `?since=<id>` returns only what came after.
     """

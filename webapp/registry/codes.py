@@ -10,7 +10,8 @@ from datetime import date, datetime
 from policy_codes import CodeKind, Enp, FullName, PolicyClaims, Sex, encode
 from policy_codes.codec import LIVE_CODE_LIFETIME
 from policy_codes.render import qr_png, qr_svg
-from webapp.models import IssuedCode, Person, Policy, PolicyKind
+from webapp.models import IssuedCode, Person, Policy, PolicyKind, PolicyStatus
+from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
 
 #: A static code's picture changes only when the code does, so each worker draws each one once, for
@@ -51,6 +52,10 @@ def make_claims(
 
 
 def claims_for(person: Person, policy: Policy, serial: int, issued_at: datetime) -> PolicyClaims:
+    """What the code of `person` under `policy` says. Only an active policy gets a code, static or live: a suspended
+    or terminated one's would be on no revocation list, and offline verifiers would take it for valid."""
+    if policy.status != PolicyStatus.ACTIVE:
+        raise RegistryError(N_("Действие полиса приостановлено или прекращено: новый код не выпускается"))
     return make_claims(
         person.enp,
         person.name,

@@ -131,7 +131,7 @@ def _close(policy: Policy, reason: str) -> None:
 
 
 def _set_code_status(code: IssuedCode, status: CodeStatus, reason: str, now: datetime) -> None:
-    """Withdraw a code, and feed the published revocation list."""
+    """Withdraw a code, and feed the published revocation list under its new status (the list's heading)."""
     code.status = status
     code.status_reason = reason
     code.status_changed_at = now
@@ -283,30 +283,44 @@ def _set_policy_status(
     policy = _policy_for(person, operation)
     policy.status = status
     policy.status_reason = reason
+    _code_follows_policy(person, policy, reason, moment)
     audit.record(actor, str(operation), "policy", enp, reason, at=moment)
     return policy
 
 
+def _code_follows_policy(person: Person, policy: Policy, reason: str, moment: datetime) -> None:
+    """The person's code takes the policy's new status, so that the published lists say what the registry says.
+
+    Suspending or terminating lists the code under that status: offline verifiers cannot ask the registry.
+    Resuming supersedes the suspended code and signs the next serial: nothing ever comes off a list.
+    """
+    code = people.current_code(person) or db.session.scalar(
+        select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.SUSPENDED)
+    )
+    if policy.status == PolicyStatus.ACTIVE:
+        if code is not None and code.status != CodeStatus.CURRENT:
+            _set_code_status(code, CodeStatus.SUPERSEDED, reason, moment)
+        _renew_code(person, policy, moment, reason)
+    elif code is not None:  # none: withdrawn before (revoked, say), nothing to list
+        _set_code_status(code, CodeStatus(policy.status), reason, moment)
+
+
 @atomic
 def suspend(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
-    """Suspend during military service; codes keep their serial but verify as `suspended`."""
+    """Suspend during military service; the current code is listed as `suspended`."""
     return _set_policy_status(enp, Operation.SUSPEND, PolicyStatus.SUSPENDED, actor, reason, scope, clock.now(now))
 
 
 @atomic
 def resume(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
-    """The service ended: the policy is active again, with a current code (signed now if it had none left,
-    say because a key compromise withdrew it meanwhile)."""
-    moment = clock.now(now)
-    policy = _set_policy_status(enp, Operation.RESUME, PolicyStatus.ACTIVE, actor, reason, scope, moment)
-    if people.current_code(policy.person) is None:
-        _renew_code(policy.person, policy, moment, "возобновление")
-    return policy
+    """The service ended: the policy is active again, and the next serial supersedes the suspended code (or
+    is signed now if the person had no code left, say because a key compromise withdrew it meanwhile)."""
+    return _set_policy_status(enp, Operation.RESUME, PolicyStatus.ACTIVE, actor, reason, scope, clock.now(now))
 
 
 @atomic
 def terminate(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> Policy:
-    """Terminate on death or when the right ends; it is final."""
+    """Terminate on death or when the right ends; it is final, and the code is listed as `terminated`."""
     return _set_policy_status(enp, Operation.TERMINATE, PolicyStatus.TERMINATED, actor, reason, scope, clock.now(now))
 
 

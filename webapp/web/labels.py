@@ -31,7 +31,13 @@ CATEGORIES = {
     "refugee": _("беженец"),
     "eaeu_worker": _("трудящийся из ЕАЭС"),
 }
-CODE_STATUSES = {"current": _("действующий"), "superseded": _("заменён новым"), "revoked": _("отозван")}
+CODE_STATUSES = {
+    "current": _("действующий"),
+    "superseded": _("заменён новым"),
+    "revoked": _("отозван"),
+    "suspended": _("полис приостановлен"),
+    "terminated": _("полис прекращён"),
+}
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def retire(kid_hex: str, now: datetime | None = None) -> None:
     record = record_for(kid_hex)
     ring, records = _ring_of(record.owner)
     try:
-        ring.retire(bytes.fromhex(record.kid))
+        ring.retire(bytes.fromhex(record.kid), clock.now(now))
     except KeyUnusable as error:
         raise RegistryError(N_("Скомпрометированный ключ остаётся скомпрометированным")) from error
     _save(ring, records, record.insurer, clock.now(now))
@@ -77,10 +77,11 @@ def retire(kid_hex: str, now: datetime | None = None) -> None:
 def retire_active(owner: str, now: datetime | None = None) -> list[str]:
     """Retire every active key of `owner`, leaving it none to sign with; the ids of those retired."""
     ring, records = _ring_of(owner)
+    moment = clock.now(now)
     for entry in ring.owned_by(owner):
         if entry.status is KeyStatus.ACTIVE:
-            ring.retire(entry.kid)
-    return _save(ring, records, None, clock.now(now))
+            ring.retire(entry.kid, moment)
+    return _save(ring, records, None, moment)
 
 
 def distrust(kid_hex: str, now: datetime | None = None) -> tuple[SigningKeyRecord, SigningKeyRecord | None]:
@@ -210,17 +211,21 @@ class _KeyCache:
     decrypted: dict[str, SigningKey] = field(default_factory=dict)
 
     def public(self, record: SigningKeyRecord) -> PublicKey:
-        """The record's entry, with its status and window as the database holds them now."""
+        """The record's entry, with its status and window as the database holds them now. A retired key's
+        `changed_at` is when it retired: it changes no more after that but to compromised, and a compromised
+        key is distrusted whatever it signed when."""
         key = self.parsed.get(record.kid)
         if key is None:
             key = self.parsed[record.kid] = _parse_public(record.public_key_der)
+        status = KeyStatus(record.status)
         return PublicKey(
             kid=bytes.fromhex(record.kid),
             key=key,
             owner=record.owner,
             not_before=record.not_before,
             not_after=record.not_after,
-            status=KeyStatus(record.status),
+            status=status,
+            retired_at=record.changed_at if status is KeyStatus.RETIRED else None,
         )
 
     def private(self, record: SigningKeyRecord, entry: PublicKey) -> SigningKey:

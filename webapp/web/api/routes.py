@@ -89,11 +89,10 @@ def _cached(document: dict[str, Any], etag: str, max_age: int) -> Response:
 
 @api.get("/trust-list")
 def trust_list() -> Response:
-    publication.registry_key()  # before the version: making it changes the list
-    version = publication.trust_list_version()
-    if request.if_none_match.contains(version):
-        return _cached({}, version, 300)  # becomes 304 Not Modified
-    return _cached(publication.trust_list_document(), version, 300)
+    edition = publication.trust_list_edition()
+    if request.if_none_match.contains(edition.etag):
+        return _cached({}, edition.etag, 300)  # becomes 304 Not Modified
+    return _cached(publication.trust_list_document(edition), edition.etag, 300)
 
 
 @api.get("/revocations")
@@ -101,11 +100,10 @@ def revocations() -> Any:
     since = request.args.get("since", "0")
     if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
         return error_response(400)
-    cursor = publication.revocations_cursor()
-    etag = f"{since}-{cursor}"
-    if request.if_none_match.contains(etag):
-        return _cached({}, etag, 60)
-    return _cached(publication.revocations_document(int(since)), etag, 60)
+    edition = publication.revocations_edition(int(since))
+    if request.if_none_match.contains(edition.etag):
+        return _cached({}, edition.etag, 60)
+    return _cached(publication.revocations_document(edition), edition.etag, 60)
 
 
 @api.get("/openapi.yaml")

@@ -147,5 +147,8 @@ def live() -> Any:
     code = people.current_code(chosen_person())
     if code is None:
         abort(404)
-    text = live_code(code, datetime.now(UTC))
+    try:
+        text = live_code(code, datetime.now(UTC))
+    except RegistryError:  # the policy is suspended or terminated: no code to show
+        abort(404)
     return render_template("citizen/_live.html", svg=qr_svg(text, fluid=True).decode("utf-8"))

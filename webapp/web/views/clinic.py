@@ -9,6 +9,7 @@ from flask_htmx import HTMX
 from flask_login import current_user
 
 from policy_codes import Verdict
+from policy_codes.verdicts import offline_message
 from webapp.models import Role
 from webapp.registry import clinic_checks
 from webapp.registry.clinic_checks import Refusal
@@ -28,14 +29,15 @@ HISTORY_LENGTH = 100
 
 
 def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None) -> str:
-    """The page, with what its offline check needs: the pinned registry key and the verdicts' words."""
+    """The page, with what its offline check needs: the pinned registry key and the verdicts' words as an offline
+    verifier may say them (the page puts its lists' date in place of `{date}`)."""
     language = current_language()
     return render_template(
         "clinic/scan.html",
         result=result,
         refusal=refusal,
         registry_jwks=publication.registry_jwks(),
-        verdict_messages={str(verdict): verdict.message(language) for verdict in Verdict},
+        verdict_messages={str(verdict): offline_message(verdict, language, "{date}") for verdict in Verdict},
     )
 
 
