@@ -34,7 +34,7 @@ from tests.security.world import MOTHER, STRANGER
 from tests.webapp.conftest import KEY_START, person_data, register
 from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
-from webapp.models import AuditEntry, Category, CodeStatus, IssuedCode, PolicyKind, Role
+from webapp.models import AuditEntry, Category, IssuedCode, PolicyKind, Role
 from webapp.registry import accounts, bulk_import, clock, lifecycle, mass_reissue, organisations, people
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore
