@@ -45,8 +45,8 @@ WRK_SCRIPTS = BENCH / "wrk"
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 HOST = "127.0.0.1"
 #: The secrets registry.registry_app imports with: the signing keys in the cache are encrypted with it.
-SECRET_KEY = "bench-secret"
-PASSPHRASE = "bench-passphrase"
+SECRET_KEY = registry.SECRET_KEY
+PASSPHRASE = registry.PASSPHRASE
 #: Every request of the benchmark clients carries this User-Agent: Flask-Login's strong session
 #: protection ties a session to the address and User-Agent it was made for.
 USER_AGENT = "oms-bench/1"

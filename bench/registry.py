@@ -63,9 +63,12 @@ EAEU_WORKER_SHARE = 0.01
 #: Share of rows with an empty СНИЛС.
 NO_SNILS_SHARE = 0.1
 SIGN_SAMPLE = 20_000
-#: The audit log's key (webapp/registry/audit.py), and this run's checkpoints:
-#: each run works on a fresh database or copy.
-AUDIT_KEY = "bench-audit-key"
+#: The secrets of every app and server of a run, strong enough for webapp/config.py (it refuses weak ones from
+#: the environment); the audit log's key (webapp/registry/audit.py), and this run's checkpoints: each run works
+#: on a fresh database or copy.
+SECRET_KEY = "bench-secret-key-Wm3Tz8Qk5Lx2Vr9Hc6Nd"
+PASSPHRASE = "bench-passphrase-Pf4Yj7Bs1Gx8Kq3Zm5Rt"
+AUDIT_KEY = "bench-audit-key-Dv6Rn2Xw9Lq4Tk8Hb3Zs"
 AUDIT_CHECKPOINTS = Path(tempfile.mkdtemp(prefix="oms-bench-audit-"))
 atexit.register(shutil.rmtree, AUDIT_CHECKPOINTS, ignore_errors=True)
 VERIFY_SAMPLE = 2_000
@@ -185,8 +188,8 @@ def registry_app(url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-secret",
-            "SIGNING_KEY_PASSPHRASE": "bench-passphrase",
+            "SECRET_KEY": SECRET_KEY,
+            "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
             **audit_settings(url),
             "TESTING": True,
             "RATELIMIT_STORAGE_URI": "memory://",

@@ -11,7 +11,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
+from signing import pkcs8
 from signing.errors import BadSignature, KeyUnusable, WrongPassphrase
+from signing.pkcs8 import ScryptCost
 
 KID_LENGTH = 4
 SIGNATURE_LENGTH = 64
@@ -21,6 +23,12 @@ DEFAULT_LIFETIME = timedelta(days=3 * 365)
 #: so a signed message has one signature and a code or a list one text.
 CURVE_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 HALF_ORDER = CURVE_ORDER // 2
+
+#: What a guess at the passphrase of a stored private key costs (signing/pkcs8.py): OWASP's minimum for
+#: scrypt in 16 MiB a guess (N = 2^14, r = 8, p = 5, its equal of N = 2^17, r = 8, p = 1), which is as much
+#: memory as OpenSSL's own reader allows by default. About 0.2 s a key on one core, once per process (keys
+#: are cached decrypted), where BestAvailableEncryption's 2048 rounds of PBKDF2 took under a millisecond.
+KEY_ENCRYPTION = ScryptCost(n=2**14, r=8, p=5)
 
 #: RFC 6979 deterministic ECDSA: no dependence on a random source at signing
 #: time, and test vectors that reproduce byte for byte.
@@ -132,19 +140,19 @@ class SigningKey:
         r, s = decode_dss_signature(self.private_key.sign(data, _ECDSA))
         return low_s(r.to_bytes(COORDINATE_LENGTH, "big") + s.to_bytes(COORDINATE_LENGTH, "big"))
 
-    def to_encrypted_pem(self, passphrase: bytes) -> bytes:
-        """PKCS#8 PEM, encrypted with the best scheme `cryptography` offers."""
+    def to_encrypted_pem(self, passphrase: bytes, cost: ScryptCost = KEY_ENCRYPTION) -> bytes:
+        """PKCS#8 PEM, encrypted with AES-256 under a key scrypt derives from the passphrase at `cost`."""
         if not passphrase:
             raise WrongPassphrase("a private key is never stored without a passphrase")
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase),
+        unencrypted = self.private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+        return pkcs8.encrypt(unencrypted, passphrase, cost)
 
     @classmethod
     def from_encrypted_pem(cls, pem: bytes, passphrase: bytes, public: PublicKey) -> SigningKey:
-        """Load a key saved by `to_encrypted_pem`; its entry must describe it."""
+        """Load a key saved by `to_encrypted_pem`, or stored before it with BestAvailableEncryption (PBKDF2,
+        2048 rounds): both are encrypted PKCS#8. Its entry must describe it."""
         try:
             private_key = serialization.load_pem_private_key(pem, passphrase)
         except (ValueError, TypeError) as error:

@@ -25,7 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.config.from_mapping(config.DEFAULTS)
     if test_config is None:
-        app.config.from_mapping(config.from_environment(app.instance_path))
+        try:
+            app.config.from_mapping(config.from_environment(app.instance_path))
+        except config.SettingError as error:  # a server or a command refuses to start, with one line saying why
+            raise SystemExit(f"Error: {error}") from None
     else:
         app.config.from_mapping(test_config)
 
@@ -38,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     add_reads_bind(app.config)
     security.cap_streamed_bodies(app)  # before the limiter's and the CSRF check's reading of the form
+    security.refuse_nul_bytes(app)  # … and before anything reads a field at all
     # `extensions.db`, not a bare `db`: webapp.db is the package of engines and reads.
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(config.MIGRATIONS))

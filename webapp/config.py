@@ -7,14 +7,17 @@ Production sets them in the environment.
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+import string
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from limits import parse
 
+from signing.keys import KEY_ENCRYPTION
 from webapp import private_files
 
 #: A clinic's per-minute look-up limits (webapp/registry/clinic_checks.py), in Flask-Limiter's notation. A desk checks
@@ -34,6 +37,54 @@ TRANSFER_LIMITS = {
 }
 
 
+class SettingError(ValueError):
+    """A setting the server cannot start with; the message names it (and never a secret's value)."""
+
+
+#: A secret set by hand (or written by hand into the instance folder) that is shorter, made of fewer different
+#: characters, or worth fewer bits by the alphabet its characters come from is refused. This catches the
+#: obviously weak (a word or two, a test value, a repeated pattern): the registry's secrets are guessed
+#: offline, from the database or a session cookie, at computer speed. It cannot tell a long phrase of words
+#: from random characters: the README asks for random ones.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_CHARACTERS = 8
+MIN_SECRET_BITS = 128
+_ALPHABETS = (string.digits, string.ascii_lowercase, string.ascii_uppercase, string.punctuation + " ")
+#: What each secret protects, and how to replace a weak one.
+_SECRETS = {
+    "SECRET_KEY": "changing it logs everyone out and voids unused activation codes",
+    "SIGNING_KEY_PASSPHRASE": "then re-encrypt the stored keys under it: flask --app webapp keys reencrypt "
+    "--change-passphrase (it asks for the old one)",
+    "AUDIT_KEY": "the audit log has no key rotation: entries written under the old key no longer verify",
+}
+
+
+def _estimated_bits(secret: str) -> float:
+    """Length × log2 of the alphabets the characters come from: a ceiling on what a human choice is worth."""
+    alphabet = sum(len(letters) for letters in _ALPHABETS if any(char in letters for char in secret))
+    alphabet += 128 if any(not char.isascii() for char in secret) else 0
+    return len(secret) * math.log2(max(alphabet, 2))
+
+
+def strong_secret(name: str, secret: str) -> str:
+    """`secret`, unless it is obviously weak: then a SettingError naming the setting, not its value."""
+    if (
+        len(secret) < MIN_SECRET_LENGTH
+        or len(set(secret)) < MIN_SECRET_CHARACTERS
+        or _estimated_bits(secret) < MIN_SECRET_BITS
+    ):
+        raise SettingError(
+            f"{name} is too weak: set {MIN_SECRET_LENGTH} or more random characters, as "
+            f"`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'` prints. Note: {_SECRETS[name]}"
+        )
+    return secret
+
+
+def _secret(instance_path: str, name: str) -> str:
+    """A secret from the environment, or else generated once into the instance folder; checked either way."""
+    return strong_secret(name, os.environ.get(name) or instance_secret(instance_path, name.lower()))
+
+
 def instance_secret(instance_path: str, name: str) -> str:
     """A random secret kept in `instance/<name>` (mode 0600), made on first use."""
     path = Path(instance_path) / name
@@ -51,7 +102,7 @@ def whole_number(name: str, default: int, minimum: int = 0) -> int:
     """A setting that must be a whole number ≥ `minimum`, with a message naming it if it is not."""
     value = os.environ.get(name, str(default)).strip()
     if not (value.isascii() and value.isdigit()) or int(value) < minimum:
-        raise ValueError(f"{name} must be a whole number, {minimum} or more (got {value!r})")
+        raise SettingError(f"{name} must be a whole number, {minimum} or more (got {value!r})")
     return int(value)
 
 
@@ -67,6 +118,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 16 * 1024,
     "MAX_FORM_PARTS": 100,
+    # Wrong passwords one login may take from browsers it was never used in (webapp/registry/password_guesses.py).
+    "PASSWORD_GUESSES_PER_LOGIN": "10 per 15 minutes",
+    # What a guess at a stored private key's passphrase costs (scrypt, signing/keys.py); tests make it cheap.
+    "SIGNING_KEY_ENCRYPTION": KEY_ENCRYPTION,
 }
 
 
@@ -76,7 +131,7 @@ def rate_limit(name: str, default: str) -> str:
     try:
         parse(value)
     except ValueError:
-        raise ValueError(f"{name} must be a limit such as '20 per minute' (got {value!r})") from None
+        raise SettingError(f"{name} must be a limit such as '20 per minute' (got {value!r})") from None
     return value
 
 
@@ -84,11 +139,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     # The instance folder holds the secrets made here and, by default, the SQLite database.
     private_files.folder(Path(instance_path))
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or instance_secret(instance_path, "secret_key"),
-        "SIGNING_KEY_PASSPHRASE": os.environ.get("SIGNING_KEY_PASSPHRASE")
-        or instance_secret(instance_path, "signing_key_passphrase"),
+        "SECRET_KEY": _secret(instance_path, "SECRET_KEY"),
+        "SIGNING_KEY_PASSPHRASE": _secret(instance_path, "SIGNING_KEY_PASSPHRASE"),
         # The audit log's key and checkpoint, out of the database's reach (webapp/registry/audit.py).
-        "AUDIT_KEY": os.environ.get("AUDIT_KEY") or instance_secret(instance_path, "audit_key"),
+        "AUDIT_KEY": _secret(instance_path, "AUDIT_KEY"),
         "AUDIT_CHECKPOINT": os.environ.get("AUDIT_CHECKPOINT") or str(Path(instance_path) / "audit_checkpoint.json"),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -101,6 +155,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
         **{name: rate_limit(name, default) for name, default in (LOOK_UP_LIMITS | TRANSFER_LIMITS).items()},
+        **{name: rate_limit(name, default) for name, default in LOOK_UP_LIMITS.items()},
+        "PASSWORD_GUESSES_PER_LOGIN": rate_limit("PASSWORD_GUESSES_PER_LOGIN", DEFAULTS["PASSWORD_GUESSES_PER_LOGIN"]),
     }
 
 

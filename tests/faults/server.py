@@ -8,15 +8,16 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
 
+from tests.webapp.conftest import PASSPHRASE, SECRET_KEY  # the keys in the tests' databases are under it
 from tests.webapp.databases import audit_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
-PASSPHRASE = "test-signing-passphrase"  # the one tests/webapp/conftest.py signs with
 PASSWORD = "long-enough-pass"
 
 
@@ -31,7 +32,7 @@ def app_environment(database_url: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": SECRET_KEY,
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
         "RATELIMIT_STORAGE_URI": "memory://",
@@ -46,16 +47,25 @@ class Server:
     milliseconds; the app opens no database connection while it is built.
     """
 
-    def __init__(self, database_url: str, workers: int = 2) -> None:
+    def __init__(self, database_url: str, workers: int = 2, options: Sequence[str] = ()) -> None:
         self.database_url = database_url
         self.workers = workers
+        self.options = list(options)  # more of gunicorn's, such as an access log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Server:
         command = [str(GUNICORN), "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}"]
-        command += ["--preload", "--graceful-timeout", "5", "--log-level", "warning", "webapp:create_app()"]
+        command += [
+            "--preload",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+            *self.options,
+            "webapp:create_app()",
+        ]
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,

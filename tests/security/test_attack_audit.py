@@ -25,7 +25,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, select, text
 
-from tests.webapp.conftest import NOW, make_app, person_data, register
+from tests.webapp.conftest import NOW, PASSPHRASE, SECRET_KEY, make_app, person_data, register
 from tests.webapp.databases import audit_settings
 from webapp.db.transactions import atomic
 from webapp.extensions import db
@@ -457,8 +457,8 @@ def test_processes_writing_at_once_leave_a_whole_checkpoint(registry: Flask, dat
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "SIGNING_KEY_PASSPHRASE": "test-signing-passphrase",
+        "SECRET_KEY": SECRET_KEY,
+        "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         **audit_settings(database_url),
     }
     command = [sys.executable, "-m", "flask", "--app", "webapp", "codes", "reissue"]
@@ -480,8 +480,8 @@ def test_the_real_command_reports_a_cut_log(registry: Flask, database_url: str) 
     environment = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "SIGNING_KEY_PASSPHRASE": "test-signing-passphrase",
+        "SECRET_KEY": SECRET_KEY,
+        "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         **audit_settings(database_url),
     }
     done = subprocess.run(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.cookiejar
 import logging
 import re
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,10 +22,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
 from policy_codes import PREFIX
 from policy_codes.base45 import b45decode, b45encode
+from tests.faults.server import Server
 from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, served, snils
 from tests.webapp.conftest import person_data
 from tests.webapp.pages import PASSWORD, code_text, csrf
@@ -58,10 +61,42 @@ def spellings(person: PersonData) -> set[str]:
         born.strftime("%Y%m%d"),
         f"{born.year}, {born.month}, {born.day}",  # repr(date)
     }
+    found.add(" ".join(str(person.enp)[start : start + 4] for start in range(0, 16, 4)))
     for part in (person.name.surname, person.name.given_name, person.name.patronymic):
         found |= {part, part.upper()}
     found |= {urllib.parse.quote_plus(spelling) for spelling in found} | {urllib.parse.quote(text) for text in found}
+    # A request line that is not URL-encoded: gunicorn and http.server read its bytes as Latin-1, and quote
+    # them with repr().
+    misread = {spelling.encode().decode("latin-1") for spelling in found if not spelling.isascii()}
+    found |= misread | {repr(spelling)[1:-1] for spelling in misread}
     return {spelling for spelling in found if len(spelling) > 3}
+
+
+def raw_request_lines(person: PersonData) -> list[bytes]:
+    """Request lines a script or a pasted scan sends without URL-encoding: white space and any script raw."""
+    surname, given = person.name.surname.upper(), person.name.given_name.upper()
+    born, enp = person.birth_date.isoformat(), str(person.enp)
+    grouped = " ".join(enp[start : start + 4] for start in range(0, 16, 4))
+    lines = [
+        f"GET /insurer/?q={surname} {given}&birth_date={born} HTTP/1.1",
+        f"GET /insurer/?q={surname}&birth_date={born} HTTP/1.1",
+        f"GET /insurer/?q={surname} {given}",
+        f"GET /insurer/person/{grouped} HTTP/1.1",
+        f"GET /insurer/?q={person.snils} HTTP/1.1",
+        f"GET /insurer/{surname}/{born} HTTP/1.1",
+        f"POST /login?next=/{given} HTTP/1.1",
+    ]
+    return [line.encode() for line in lines]
+
+
+def send_raw(base: str, line: bytes) -> None:
+    """One request whose line is sent as it is, on a connection of its own; whatever the answer."""
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(line + b"\r\nHost: " + host.encode() + b"\r\nContent-Length: 0\r\n\r\n")
+        connection.shutdown(socket.SHUT_WR)
+        while connection.recv(4096):
+            pass
 
 
 def leaks(record: logging.LogRecord, secrets: set[str]) -> set[str]:
@@ -280,6 +315,8 @@ def over_http(world: Flask) -> None:
             except urllib.error.HTTPError as error:
                 refused.append(error.code)
         assert set(refused) <= {403, 404}, "refusals, never a failure"
+        for line in raw_request_lines(MOTHER):
+            send_raw(base, line)
     world.config["SESSION_COOKIE_SECURE"] = True
 
 
@@ -313,3 +350,27 @@ def test_no_personal_data_in_any_log_record(
     secrets |= {code_text(world, str(MOTHER.enp))[len(PREFIX) : len(PREFIX) + 40]}
     found = {f"{record.name}: {record.getMessage()[:200]}": leaks(record, secrets) for record in records}
     assert {line: secrets for line, secrets in found.items() if secrets} == {}
+
+
+def test_gunicorn_logs_no_personal_data_from_any_request_line(world: Flask, database_url: str, tmp_path: Path) -> None:
+    """Production's command line (tests/faults/server.py: its error log on stderr), with the access log an
+    operator may add, in gunicorn's default format (the request line, the Referer, the User-Agent)."""
+    access_log = tmp_path / "access.log"
+    server = Server(database_url, options=["--access-logfile", str(access_log)]).start()
+    try:
+        for line in raw_request_lines(MOTHER):
+            send_raw(server.url, line)
+        query = urllib.parse.urlencode({"q": f"{MOTHER.name.surname} {MOTHER.name.given_name}", "b": "1990-04-12"})
+        referer = f"{server.url}/insurer/?{query}"
+        requests.get(f"{server.url}/insurer/person/{MOTHER.enp}?{query}", headers={"Referer": referer}, timeout=10)
+    finally:
+        error_log = server.stop()
+    logged = error_log + access_log.read_text(encoding="utf-8", errors="backslashreplace")
+    assert "Invalid request from ip=" in error_log, "gunicorn refused the malformed lines, and said so"
+    assert "GET /insurer/person/" in logged, "the access log was written"
+    secrets = spellings(MOTHER)
+    assert {
+        line: found
+        for line in logged.splitlines()
+        if (found := {s for s in secrets if s.casefold() in line.casefold()})
+    } == {}

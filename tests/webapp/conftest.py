@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask_migrate import upgrade
 
+from signing.pkcs8 import ScryptCost
 from tests.webapp.databases import audit_settings, postgres_database, wipe
 from webapp import create_app
 from webapp.db.engines import dispose_engines
@@ -20,7 +21,10 @@ from webapp.registry.people import PersonData
 
 KEY_START = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-PASSPHRASE = "test-signing-passphrase"
+#: Secrets as production must set them (webapp/config.py refuses weak ones from the environment).
+PASSPHRASE = "test-passphrase-Hq7vR2mXk9LwT4zB8nYc"
+SECRET_KEY = "test-secret-key-Jd5sQ1pZr8VxG3fKm6Wt"
+CHEAP_KEY_ENCRYPTION = ScryptCost(n=2**4, r=8, p=1)
 
 
 @pytest.fixture(scope="session")
@@ -44,12 +48,13 @@ def make_app(database_url: str, **overrides: object) -> Flask:
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": SECRET_KEY,
             "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
             "RATELIMIT_STORAGE_URI": "memory://",
-            # Real argon2id, at a cost a test suite can afford.
+            # Real argon2id and scrypt, at a cost a test suite can afford.
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_KIB": 8192,
+            "SIGNING_KEY_ENCRYPTION": CHEAP_KEY_ENCRYPTION,
             **audit_settings(database_url),
             **overrides,
         }

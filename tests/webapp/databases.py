@@ -21,7 +21,7 @@ from webapp.extensions import db
 PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PG_ADMIN = f"host={PG_HOST} port=5432 user=postgres dbname=postgres"
 
-AUDIT_KEY = "test-audit-key"
+AUDIT_KEY = "test-audit-key-Nc4wE7tLq2Bz9Xh5Ry8M"
 #: This test run's audit checkpoints, one per database (webapp/registry/audit_checkpoint.py), gone when it ends.
 _CHECKPOINTS = Path(tempfile.mkdtemp(prefix="oms-audit-checkpoints-"))
 atexit.register(shutil.rmtree, _CHECKPOINTS, ignore_errors=True)

@@ -151,10 +151,13 @@ def test_session_cookie_flags(site: Flask) -> None:
     client = site.test_client()
     token = csrf(client)
     response = client.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
-    cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie
-    assert "Secure" in cookie
-    assert "SameSite=Lax" in cookie
+    cookies = {cookie.partition("=")[0]: cookie for cookie in response.headers.getlist("Set-Cookie")}
+    assert cookies.keys() == {"session", "known_browser"}
+    for cookie in cookies.values():
+        assert "HttpOnly" in cookie
+        assert "Secure" in cookie
+    assert "SameSite=Lax" in cookies["session"]
+    assert "SameSite=Strict" in cookies["known_browser"], "sent by the site's own pages only"
 
 
 def test_a_session_expires_and_logout_ends_it(site: Flask) -> None:

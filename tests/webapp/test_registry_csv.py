@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from policy_codes import Enp, Verdict
 from policy_codes.sample_people import sample_people
-from tests.webapp.conftest import NOW, PASSPHRASE
+from tests.webapp.conftest import NOW, PASSPHRASE, SECRET_KEY
 from tests.webapp.databases import audit_settings
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Policy, PolicyStatus, Representation
@@ -150,7 +150,7 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes(
         **os.environ,
         "DATABASE_URL": database_url,
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
-        "SECRET_KEY": "test",
+        "SECRET_KEY": SECRET_KEY,
         "IMPORT_BATCH_SIZE": "500",
         **audit_settings(database_url),
     }

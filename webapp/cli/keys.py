@@ -6,7 +6,7 @@ import click
 
 from webapp.cli.group import actor, group
 from webapp.registry import mass_reissue
-from webapp.registry.keys import keystore, publication, rotation
+from webapp.registry.keys import at_rest, keystore, publication, rotation
 
 keys = group("keys", "Ключи подписи.")
 
@@ -35,6 +35,18 @@ def rotate(insurer_code: str) -> None:
     """Новый ключ СМО; прежний выводится из подписи, но проверяет выданные им коды."""
     record = rotation.rotate(insurer_code, actor())
     click.echo(f"Новый ключ {record.kid} для СМО {insurer_code}")
+
+
+@keys.command("reencrypt")
+@click.option(
+    "--change-passphrase",
+    is_flag=True,
+    help="Ключи сейчас под другой парольной фразой: спросить её и перешифровать под SIGNING_KEY_PASSPHRASE.",
+)
+def reencrypt(change_passphrase: bool) -> None:
+    """Перешифровать все закрытые ключи под SIGNING_KEY_PASSPHRASE с нынешней стоимостью подбора (scrypt)."""
+    old = click.prompt("Прежняя SIGNING_KEY_PASSPHRASE", hide_input=True) if change_passphrase else None
+    click.echo(f"Перешифровано ключей: {at_rest.reencrypt_all(actor(), old)}")
 
 
 def _reissue_with_progress(action: Callable[..., int], kid: str) -> int:

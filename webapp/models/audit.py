@@ -22,7 +22,7 @@ class AuditEntry(db.Model):
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(50))
     entity: Mapped[str] = mapped_column(String(50))
-    entity_key: Mapped[str] = mapped_column(String(50), index=True)
+    entity_key: Mapped[str] = mapped_column(String(80), index=True)  # a login, up to 80 characters
     reason: Mapped[str] = mapped_column(String(500), default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)

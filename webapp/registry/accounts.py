@@ -66,13 +66,28 @@ def _dummy_hash(time_cost: int, memory_kib: int) -> str:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(secrets.token_urlsafe(16))
 
 
+class WrongPassword(RegistryError):
+    """The password given as one's own is not: a guess, which counts (webapp/registry/password_guesses.py)."""
+
+
+def login_name(typed: str) -> str | None:
+    """The login `typed` stands for, trimmed and in small letters; None if it cannot be one.
+
+    Only the login rule's ASCII gets as far as a look-up or a count: in another script "admİn" would be
+    "admin" to PostgreSQL's lower() and yet a login of its own to a count kept in Python.
+    """
+    login = typed.strip()
+    return login.lower() if _USERNAME.fullmatch(login) else None
+
+
 def authenticate(username: str, password: str) -> User | None:
     """The active user with this login and password, or None.
 
     Every attempt costs one argon2 verification: an unknown or disabled login is checked against a
     dummy hash, so the time a refusal takes does not tell which logins exist.
     """
-    user = db.session.scalar(_by_username(username.strip()))
+    login = login_name(username)
+    user = db.session.scalar(_by_username(login)) if login else None
     if user is None or not user.active:
         hasher = _hasher()
         _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), password)
@@ -80,10 +95,9 @@ def authenticate(username: str, password: str) -> User | None:
     return user if password_matches(user, password) else None
 
 
-def _by_username(username: str) -> Select[tuple[User]]:
-    """Logins compare without regard to case, as the database folds it on both sides (its unique index
-    on lower(username) does the same)."""
-    return select(User).where(func.lower(User.username) == func.lower(username))
+def _by_username(login: str) -> Select[tuple[User]]:
+    """The user of a login (`login_name`'s, in small letters), by the unique index on lower(username)."""
+    return select(User).where(func.lower(User.username) == login)
 
 
 def check_new_password(password: str) -> None:
@@ -231,7 +245,7 @@ def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     if user is None:
         raise NotFound(f"Пользователь {user_id} не найден")
     if not password_matches(user, current):
-        raise RegistryError("Текущий пароль неверен")
+        raise WrongPassword("Текущий пароль неверен")
     check_new_password(new)
     user.password_hash = hash_password(new)
     login_sessions.end_all(user.id)

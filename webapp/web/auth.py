@@ -8,17 +8,30 @@ for every copy of its cookie.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_url, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from webapp.extensions import limiter
 from webapp.models import Role, User
-from webapp.registry import accounts, activation, login_sessions
+from webapp.registry import accounts, activation, login_sessions, password_guesses
 from webapp.registry.errors import RegistryError
 from webapp.web.i18n import said
 
@@ -42,6 +55,9 @@ ACTOR_BY_ROLE = {Role.CITIZEN: "citizen", Role.CLINIC: "clinic", Role.INSURER: "
 SESSION_ID = "sid"
 #: The CSRF token's key in the session (Flask-WTF's), kept when a password change renews the session.
 CSRF_TOKEN = "csrf_token"  # noqa: S105 -- a key's name, not a secret
+#: The cookie of a browser a login was used in (webapp/registry/password_guesses.py), kept half a year.
+KNOWN_BROWSER = "known_browser"
+KNOWN_BROWSER_DAYS = 183
 
 
 def init_app(app: Flask) -> None:
@@ -86,6 +102,34 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> None:
     session.permanent = True
     session[SESSION_ID] = login_sessions.start(user)
     login_user(user)
+    known_browser = password_guesses.browser_cookie(user.username)
+
+    @after_this_request
+    def _remember_browser(response: Response) -> Response:
+        response.set_cookie(
+            KNOWN_BROWSER,
+            known_browser,
+            max_age=KNOWN_BROWSER_DAYS * 24 * 3600,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+
+
+def _browser() -> str:
+    """This browser's known-browser cookie, or ""."""
+    return request.cookies.get(KNOWN_BROWSER, "")
+
+
+def _minutes(refusal: password_guesses.Refusal) -> int:
+    return math.ceil(refusal.retry_after / 60)
+
+
+def _wait(refusal: password_guesses.Refusal, template: str, message: str, **context: Any) -> Any:
+    """A refused password: the page again, saying how long to wait (429 and Retry-After)."""
+    flash(message, "error")
+    return render_template(template, **context), 429, {"Retry-After": str(refusal.retry_after)}
 
 
 def role_required(*roles: Role) -> Callable[[Callable[P, T]], Callable[P, T]]:
@@ -105,24 +149,36 @@ def role_required(*roles: Role) -> Callable[[Callable[P, T]], Callable[P, T]]:
 
 
 def _login_key() -> str:
-    # Trimmed as the login is looked up: " ivanova" must count against "ivanova", not start afresh.
-    return f"login:{request.remote_addr}:{request.form.get('username', '').strip()[:80].lower()}"
+    # The login as it is looked up: " Ivanova" counts against "ivanova", and no spelling outside the
+    # login rule counts apart from another (none of them is a login).
+    return f"login:{request.remote_addr}:{accounts.login_name(request.form.get('username', '')) or ''}"
 
 
 @auth.route("/login", methods=["GET", "POST"])
 @limiter.limit("5 per minute", key_func=_login_key, methods=["POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def login() -> Any:
-    if request.method == "POST":
-        username = request.form.get("username", "").strip()
-        password = request.form.get("password", "")
-        user = accounts.authenticate(username, password)
-        if user is not None:
-            _log_in(user)
-            return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
+    """Limited per address, per address and login (above), and per login from every address together."""
+    if request.method == "GET":
+        return render_template("login.html", username="")
+    username = request.form.get("username", "").strip()
+    login = accounts.login_name(username)
+    refusal = password_guesses.admit(login, _browser()) if login else None
+    if refusal is not None:
+        message = _(
+            "Вход под этим логином временно закрыт: слишком много неверных паролей. Повторите через "
+            "%(minutes)s мин. или войдите с устройства, где уже входили под этим логином.",
+            minutes=_minutes(refusal),
+        )
+        return _wait(refusal, "login.html", message, username=username)
+    user = accounts.authenticate(username, request.form.get("password", ""))
+    if user is None:
+        if login:
+            password_guesses.failed(login, _browser(), "anonymous")
         flash(_("Неверный логин или пароль"), "error")
         return render_template("login.html", username=username), 401
-    return render_template("login.html", username="")
+    _log_in(user)
+    return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
 
 
 def _activation_key() -> str:
@@ -169,9 +225,18 @@ def change_password() -> Any:
         flash(_("Пароли не совпадают"), "error")
         return render_template("password.html"), 400
     actor = f"{ACTOR_BY_ROLE[Role(current_user.role)]}:{current_user.username}"
+    refusal = password_guesses.admit(current_user.username, _browser())
+    if refusal is not None:
+        message = _(
+            "Слишком много неверных паролей для этого логина. Повторите через %(minutes)s мин.",
+            minutes=_minutes(refusal),
+        )
+        return _wait(refusal, "password.html", message)
     try:
         user = accounts.change_password(current_user.id, request.form.get("current_password", ""), password, actor)
     except RegistryError as error:
+        if isinstance(error, accounts.WrongPassword):
+            password_guesses.failed(current_user.username, _browser(), actor)
         flash(said(error), "error")
         return render_template("password.html"), 400
     _log_in(user, keep_csrf_token=True)

@@ -78,6 +78,13 @@ ERRORS = {
     ),
 }
 
+#: A NUL byte in a request (webapp/web/security.py): bad input, not the database's failure.
+NUL_REFUSED = ErrorWords(
+    _("Запрос не принят"),
+    _("В запросе есть нулевой символ (NUL), какого не бывает в данных реестра: уберите его и отправьте."),
+    _("Некорректный запрос: нулевой символ (NUL)"),
+)
+
 
 def error_words(status: int) -> ErrorWords:
     return ERRORS.get(status, ERRORS[500])

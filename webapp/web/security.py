@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, Response, jsonify, render_template, request
+
+from webapp.web.labels import NUL_REFUSED
 
 #: No inline script or style anywhere; wasm for the camera decoder; camera only here.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -35,23 +39,50 @@ HEADERS = {
 }
 
 
-#: A query string after a path, and a run of digits as long as a СНИЛС (11) or an ЕНП (16).
-_QUERY = re.compile(r"(/[^\s?\"]*)\?[^\s\"]*")
-_LONG_NUMBER = re.compile(r"\d{11,}")
-#: Loggers that write request paths: werkzeug's request lines, Flask's "Exception on <path>", gunicorn's.
+#: A request line's method, then the part of its target a URL-encoded path may hold (no `?`, no white space,
+#: nothing outside ASCII nor its %-encoding): from the first character past it, the rest of the target is
+#: the client's raw input, to the protocol, the closing quote of the logged line, or the end.
+_METHOD = r"(?<![A-Z])(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|TRACE|CONNECT) "
+_PLAIN_PATH = r"(?:[A-Za-z0-9/._~:@!$&+,;=-]|%[0-7][0-9A-Fa-f])*+"
+_REQUEST_TAIL = re.compile(
+    rf"({_METHOD}{_PLAIN_PATH})(?! HTTP/\d|[\"'])[^\n]+?(?= HTTP/\d|[\"'](?: \d{{3}}\b|\)|$)|$)", re.MULTILINE
+)
+#: A server's refusal of a request it could not parse quotes the raw bytes (gunicorn: "Invalid request from
+#: ip=…: Invalid HTTP Version: '…'"; http.server: "code 400, message Bad request syntax ('…')").
+_REFUSED_REQUEST = re.compile(r"Invalid request from ip=|code 4\d\d, message ")
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+#: What else may be personal anywhere in a logged line: a URL's query (a Referer), text outside ASCII, raw,
+#: escaped by repr() or %-encoded (a name in any script, or its bytes misread as Latin-1), a number as long
+#: as a СНИЛС (11 digits) or an ЕНП (16), written in groups or not, and a date.
+_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']*")
+_PERSONAL = re.compile(
+    r"(?:[^\x00-\x7f]|\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|%[89a-fA-F][0-9a-fA-F])+"
+    r"|\d(?:(?:[ +-]|%20)?\d){10,}"
+    r"|\b\d{4}-\d\d-\d\d\b|\b\d\d[./]\d\d[./]\d{4}\b|\b(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b"
+)
+#: Loggers that write request lines or paths: werkzeug's, Flask's "Exception on <path>", gunicorn's.
 _PATH_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
+def redacted(message: str) -> str:
+    """A log line without what a request may carry of a person: its query, and whatever a raw request line
+    holds past its plain path, in any script, however the server quoted it."""
+    if _REFUSED_REQUEST.search(message):
+        message = _QUOTED.sub("'…'", message)
+    message = _QUERY.sub(r"\1?…", _REQUEST_TAIL.sub(r"\1…", message))
+    return _PERSONAL.sub("…", message)
+
+
 class NoPersonalDataInPaths(logging.Filter):
-    """Paths and queries carry ЕНП, СНИЛС, names and birth dates (/insurer/?q=…, /insurer/person/<ЕНП>):
-    logged, a query becomes `?…` and a long number `…`."""
+    """Paths and queries carry ЕНП, СНИЛС, names and birth dates (/insurer/?q=…, /insurer/person/<ЕНП>), and
+    a client may send them unencoded, in any script: logged, they become `…` (`redacted`)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed record is the logging module's to report, not ours to break
             return True
-        record.msg, record.args = _LONG_NUMBER.sub("…", _QUERY.sub(r"\1?…", message)), ()
+        record.msg, record.args = redacted(message), ()
         return True
 
 
@@ -75,6 +106,54 @@ def cap_streamed_bodies(app: Flask) -> None:
         if streamed and not is_api_path(request.path):
             request.get_data(cache=True)  # up to the limit, kept for the form
             request.stream.read(1)  # past it: RequestEntityTooLarge
+
+
+#: A NUL byte ends a C string: PostgreSQL refuses it in text (psycopg's DataError, which the app took for an
+#: outage), SQLite keeps it, and nobody types one. No path, query argument or form field may hold it.
+NUL = "\x00"
+#: A view's attribute naming the form fields that hold a scanner's raw bytes (`carries_scanned_bytes`).
+_SCANNED_FIELDS = "scanned_fields"
+V = TypeVar("V", bound=Callable[..., object])
+
+
+def carries_scanned_bytes(*fields: str) -> Callable[[V], V]:
+    """Let these form fields of a view hold NUL bytes: a 2011 paper policy's barcode is 130 bytes, and the
+    number in it starts with NULs. The view parses such a field; it never stores it as text."""
+
+    def mark(view: V) -> V:
+        setattr(view, _SCANNED_FIELDS, frozenset(fields))
+        return view
+
+    return mark
+
+
+def _holds_nul(app: Flask) -> bool:
+    """Whether the path, a query argument or a form field (its name too) holds a NUL, but for the fields
+    the view says carry scanned bytes.
+
+    The JSON API reads its own body, one scanned code that may be a paper barcode (webapp/web/api/routes.py),
+    and no form: its path and query arguments are checked here.
+    """
+    from webapp.web.api.errors import is_api_path
+
+    scanned = getattr(app.view_functions.get(request.endpoint or ""), _SCANNED_FIELDS, frozenset())
+    fields = [*request.args.items(multi=True), *([] if is_api_path(request.path) else request.form.items(multi=True))]
+    return NUL in request.path or any(NUL in name or (NUL in value and name not in scanned) for name, value in fields)
+
+
+def refuse_nul_bytes(app: Flask) -> None:
+    """A request with a NUL anywhere it is read is refused (400) before anything reads it: it never reaches
+    the database, and is never logged as its failure. Registered right after `cap_streamed_bodies`."""
+
+    from webapp.web.api.errors import is_api_path
+
+    @app.before_request
+    def _no_nul() -> tuple[Response | str, int] | None:
+        if not _holds_nul(app):
+            return None
+        if is_api_path(request.path):
+            return jsonify(error=400, message=str(NUL_REFUSED.api)), 400
+        return render_template("error.html", title=NUL_REFUSED.title, message=NUL_REFUSED.page), 400
 
 
 def init_app(app: Flask) -> None:

@@ -138,7 +138,7 @@ def _new_record(key: SigningKey, insurer: Insurer | None, moment: datetime) -> S
         public_key_der=key.public.key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         ),
-        encrypted_private_pem=key.to_encrypted_pem(_passphrase()),
+        encrypted_private_pem=key.to_encrypted_pem(_passphrase(), current_app.config["SIGNING_KEY_ENCRYPTION"]),
         not_before=key.public.not_before,
         not_after=key.public.not_after,
         status=KeyStatus.ACTIVE,

@@ -17,6 +17,7 @@ from webapp.registry.keys import publication
 from webapp.registry.verification import VerificationResult, is_number_look_up, message, registry_message, verify_scan
 from webapp.web.auth import role_required
 from webapp.web.i18n import current_language
+from webapp.web.security import carries_scanned_bytes
 
 clinic = Blueprint("clinic", __name__, url_prefix="/clinic")
 clinic.add_app_template_global(message, "verdict_message")
@@ -48,6 +49,7 @@ def scan() -> str:
 
 
 @clinic.post("/verify")
+@carries_scanned_bytes("code")
 @role_required(Role.CLINIC)
 def verify() -> Any:
     scanned = request.form.get("code", "")[:MAX_INPUT]
