@@ -14,8 +14,9 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
 from webapp.registry.errors import NotFound
-from webapp.web.api.errors import error_response, is_api_path
+from webapp.web.api.errors import error_response
 from webapp.web.labels import error_words
+from webapp.web.routing import is_api_path
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from flask_babel import Babel, gettext
 from werkzeug.wrappers import Response
 
 from webapp.registry.errors import RegistryError
-from webapp.web.api.errors import is_api_path
+from webapp.web.routing import is_api_path
 
 LANGUAGES = ("ru", "en")
 #: A path on this site: one slash, then printable ASCII. Browsers and werkzeug drop tabs and newlines

@@ -1,4 +1,5 @@
-"""The `int` URL converter of every route: an id the database can hold, in ASCII digits."""
+"""How the site's paths are laid out: the API's prefix, and the `int` URL converter of every route
+(an id the database can hold, in ASCII digits)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,14 @@ from typing import Any
 from werkzeug.routing import IntegerConverter, Map
 
 from webapp.models import MAX_ID
+
+#: Everything under it is the API's: answered in JSON, even paths no route matches.
+API_PREFIX = "/api/"
+
+
+def is_api_path(path: str) -> bool:
+    """Whether a request is the API's, by its path alone."""
+    return path.startswith(API_PREFIX)
 
 
 class DatabaseId(IntegerConverter):

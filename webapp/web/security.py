@@ -10,6 +10,7 @@ from typing import TypeVar
 from flask import Flask, Response, jsonify, render_template, request
 
 from webapp.web.labels import NUL_REFUSED
+from webapp.web.routing import is_api_path
 
 #: No inline script or style anywhere; wasm for the camera decoder; camera only here.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -98,8 +99,6 @@ def cap_streamed_bodies(app: Flask) -> None:
     Such a body is read here, before anything else looks at the form, and refused if there is more.
     Registered first; the JSON API reads and limits its own bodies (webapp/web/api/routes.py)."""
 
-    from webapp.web.api.errors import is_api_path
-
     @app.before_request
     def _whole_body_within_limit() -> None:
         streamed = request.content_length is None and request.environ.get("wsgi.input_terminated")
@@ -134,8 +133,6 @@ def _holds_nul(app: Flask) -> bool:
     The JSON API reads its own body, one scanned code that may be a paper barcode (webapp/web/api/routes.py),
     and no form: its path and query arguments are checked here.
     """
-    from webapp.web.api.errors import is_api_path
-
     scanned = getattr(app.view_functions.get(request.endpoint or ""), _SCANNED_FIELDS, frozenset())
     fields = [*request.args.items(multi=True), *([] if is_api_path(request.path) else request.form.items(multi=True))]
     return NUL in request.path or any(NUL in name or (NUL in value and name not in scanned) for name, value in fields)
@@ -144,8 +141,6 @@ def _holds_nul(app: Flask) -> bool:
 def refuse_nul_bytes(app: Flask) -> None:
     """A request with a NUL anywhere it is read is refused (400) before anything reads it: it never reaches
     the database, and is never logged as its failure. Registered right after `cap_streamed_bodies`."""
-
-    from webapp.web.api.errors import is_api_path
 
     @app.before_request
     def _no_nul() -> tuple[Response | str, int] | None:

@@ -11,8 +11,9 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from webapp.extensions import csrf
+from webapp.web.api import limits, routes  # noqa: F401 -- the routes register on the blueprint as they load
 from webapp.web.api.blueprint import api
-from webapp.web.api.errors import is_api_path
+from webapp.web.routing import is_api_path
 
 
 class NoSessionForApi(SecureCookieSessionInterface):
@@ -25,10 +26,6 @@ class NoSessionForApi(SecureCookieSessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    # Here, not at the top: web.i18n and web.errors import api.errors, whose package must load without
-    # the routes (which import them back).
-    from webapp.web.api import limits, routes  # noqa: F401 -- the routes register on the blueprint as they load
-
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, no cookies: nothing for a forged form to ride on
     limits.exempt_from_the_limiter(api)

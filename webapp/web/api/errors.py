@@ -6,14 +6,6 @@ from flask import Response, jsonify
 
 from webapp.web.labels import ERRORS, error_words
 
-#: Everything under it is the API's: answered in JSON, even paths no route matches.
-API_PREFIX = "/api/"
-
-
-def is_api_path(path: str) -> bool:
-    """Whether a request is the API's, by its path alone."""
-    return path.startswith(API_PREFIX)
-
 
 def error_response(status: int) -> tuple[Response, int]:
     """`{"error": status, "message": …}`; a 401 also says how to authenticate."""
