@@ -19,7 +19,7 @@ from policy_codes import (
 )
 from policy_codes.codec import MAX_TEXT_LENGTH
 from signing import KeyRing, KeyUnusable, SigningKey, sign1
-from tests.conftest import INSURER, ISSUED_AT, KEY_START, NOW, make_claims
+from tests.helpers.claims import INSURER, ISSUED_AT, KEY_START, NOW, make_claims
 
 
 def message_of(text: str) -> bytes:

@@ -12,7 +12,7 @@ from policy_codes import PREFIX, CodeError, decode, parse_legacy
 from policy_codes.base45 import b45decode, b45encode
 from policy_codes.errors import MalformedCode
 from signing import KeyRing, sign1
-from tests.conftest import INSURER, ISSUED_AT, KEY_START, NOW
+from tests.helpers.claims import INSURER, ISSUED_AT, KEY_START, NOW
 
 RING = KeyRing()
 KEY = RING.create(INSURER, KEY_START)

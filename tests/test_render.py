@@ -9,7 +9,7 @@ from PIL import Image
 from policy_codes import Enp, decode
 from policy_codes.render import code128_png, code128_svg, make_qr, qr_png, qr_svg
 from signing import KeyRing
-from tests.conftest import NOW
+from tests.helpers.claims import NOW
 
 
 def read_png(png: bytes) -> list:

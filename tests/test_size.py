@@ -8,7 +8,7 @@ from policy_codes.names import CODE_LENGTHS, MAX_PART_LENGTH, MAX_TOTAL_LENGTH, 
 from policy_codes.render import make_qr
 from policy_codes.sample_people import sample_people
 from signing import SigningKey
-from tests.conftest import make_claims
+from tests.helpers.claims import make_claims
 
 TYPICAL_MAX_VERSION = 10
 ANY_MAX_VERSION = 13

@@ -5,33 +5,18 @@ Screenshots of each step go to test-artifacts/ (ignored by git).
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, Server
 from webapp import create_app
-from webapp.extensions import db, limiter
+from webapp.extensions import db
 from webapp.ops import demo
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-#: Chromium as root in a sandboxless container, kept off the (closed) network.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    app: Flask
 
 
 @pytest.fixture(scope="session")
@@ -78,20 +63,3 @@ def phone(browser: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
-
-
-def shot(page: object, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
-    return path
-
-
-def log_in(page: object, base: str, username: str, password: str) -> None:
-    """Log in through the form. The login limit (5 a minute per login, tested in tests/webapp) is reset
-    first: the browser tests log in as the same demo users many times a minute."""
-    limiter.reset()
-    page.goto(f"{base}/login")  # type: ignore[attr-defined]
-    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
-    page.fill("input[name=password]", password)  # type: ignore[attr-defined]
-    page.click("button.primary")  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from policy_codes import Enp
-from tests.browser.conftest import Server, log_in, shot
+from tests.helpers.browser import Server, log_in, shot
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 PETROV = str(Enp.with_check_digit("770000000000004"))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import PHONE, Server, log_in, shot
+from tests.helpers.browser import PHONE, Server, log_in, shot
 
 PAGES = [
     ("/admin/", "Оператор реестра"),

@@ -8,7 +8,7 @@ import zxingcpp
 from PIL import Image
 
 from policy_codes import Verdict
-from tests.browser.conftest import Server, log_in, shot
+from tests.helpers.browser import Server, log_in, shot
 from webapp.registry.verification import verify_scan
 
 

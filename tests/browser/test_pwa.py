@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.conftest import Server, log_in, shot
 from tests.browser.test_citizen import read_qr
+from tests.helpers.browser import Server, log_in, shot
 from webapp.extensions import db
 from webapp.models import Role
 from webapp.registry import accounts, lifecycle, people

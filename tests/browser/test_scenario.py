@@ -16,9 +16,9 @@ from collections.abc import Iterator
 import pytest
 
 from policy_codes import Enp
-from tests.browser.conftest import Server, log_in, shot
 from tests.browser.fake_camera import fake_camera_fixture, scan_with_camera  # noqa: F401
 from tests.browser.test_citizen import read_qr
+from tests.helpers.browser import Server, log_in, shot
 from webapp.registry import lifecycle
 
 IVANOVA = str(Enp.with_check_digit("770000000000001"))

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.browser.conftest import PHONE, Server, log_in, shot
 from tests.browser.test_citizen import read_qr
 from tests.browser.test_pwa import current_code
+from tests.helpers.browser import PHONE, Server, log_in, shot
 from webapp.extensions import db
 from webapp.models import User
 from webapp.registry import login_sessions

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from policy_codes import Enp, Verdict
-from tests.browser.conftest import PHONE, Server, log_in, shot
 from tests.browser.test_citizen import read_qr
+from tests.helpers.browser import PHONE, Server, log_in, shot
 from webapp.registry.verification import verify_scan
 
 SON = str(Enp.with_check_digit("770000000000002"))

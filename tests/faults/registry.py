@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from tests.faults.server import PASSWORD
-from tests.webapp.conftest import make_app, person_data, seed_registry
+from tests.helpers.registry import make_app, person_data, seed_registry
 from tests.webapp.databases import wipe
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db

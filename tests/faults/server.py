@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from tests.webapp.conftest import PASSPHRASE, SECRET_KEY  # the keys in the tests' databases are under it
+from tests.helpers.registry import PASSPHRASE, SECRET_KEY  # the keys in the tests' databases are under it
 from tests.webapp.databases import audit_settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.faults.load import Load
 from tests.faults.registry import INSURER_LOGIN, audited_reissues, prepare, problems, snapshot
 from tests.faults.server import Server
-from tests.webapp.conftest import make_app
+from tests.helpers.registry import make_app
 from tests.webapp.databases import require_postgres
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db

@@ -21,7 +21,7 @@ from werkzeug.test import TestResponse
 from tests.faults.proxy import Proxy
 from tests.faults.registry import INSURER_LOGIN, Registry, audited_reissues, prepare, problems, serials
 from tests.faults.server import PASSWORD
-from tests.webapp.conftest import make_app
+from tests.helpers.registry import make_app
 from tests.webapp.databases import PG_ADMIN
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db

@@ -23,7 +23,7 @@ from policy_codes import encode
 from policy_codes.revocation import digest_of_text
 from signing import KeyStatus, PublicKey, SigningKey, TrustList
 from signing.trust_list import b64url
-from tests.conftest import INSURER, ISSUED_AT, KEY_START, NOW, make_claims
+from tests.helpers.claims import INSURER, ISSUED_AT, KEY_START, NOW, make_claims
 from tests.security.forgeries import P256_ORDER
 
 REGISTRY = "registry"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy_codes import normalise_scanned
-from tests.webapp.conftest import person_data, register
+from tests.helpers.registry import person_data, register
 from webapp.registry import accounts
 
 ENP = str(person_data().enp)

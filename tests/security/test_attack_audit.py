@@ -25,7 +25,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, select, text
 
-from tests.webapp.conftest import NOW, PASSPHRASE, SECRET_KEY, make_app, person_data, register
+from tests.helpers.registry import NOW, PASSPHRASE, SECRET_KEY, make_app, person_data, register
 from tests.webapp.databases import audit_settings
 from webapp.db.transactions import atomic
 from webapp.extensions import db

@@ -22,8 +22,8 @@ from policy_codes.base45 import b45decode, b45encode
 from policy_codes.verdicts import Shown
 from signing import SigningKey, sign1
 from signing.cose import read_kid
+from tests.helpers.registry import PASSPHRASE, person_data, register
 from tests.test_legacy import type_02
-from tests.webapp.conftest import PASSPHRASE, person_data, register
 from tests.webapp.pages import csrf, logged_in
 from webapp.extensions import db
 from webapp.models import Category, IssuedCode

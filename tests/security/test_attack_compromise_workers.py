@@ -26,7 +26,7 @@ from signing import SigningKey, sign1
 from signing.cose import read_kid
 from tests.faults.registry import prepare
 from tests.faults.server import ROOT, Server, app_environment
-from tests.webapp.conftest import PASSPHRASE
+from tests.helpers.registry import PASSPHRASE
 from tests.webapp.databases import postgres_database
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db

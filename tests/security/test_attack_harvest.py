@@ -32,10 +32,10 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from policy_codes import Enp
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, shot
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, shot
+from tests.helpers.registry import make_app
 from tests.security.world import CHILD, MOTHER, STRANGER, served
 from tests.test_legacy import type_02
-from tests.webapp.conftest import make_app
 from tests.webapp.pages import PASSWORD, code_text, csrf, logged_in
 from tests.webapp.test_shared_rate_limits import REDIS_URL, redis_url  # noqa: F401  (redis_url: a fixture)
 from webapp import config

@@ -25,9 +25,9 @@ from sqlalchemy import event, select, update
 from signing import SigningKey
 from signing.keys import KEY_ENCRYPTION
 from tests.faults.server import app_environment
+from tests.helpers.registry import PASSPHRASE, make_app, person_data, register
 from tests.security.test_attack_harvest import legacy_paper
 from tests.security.world import MOTHER, client_as
-from tests.webapp.conftest import PASSPHRASE, make_app, person_data, register
 from tests.webapp.pages import PASSWORD, csrf
 from tests.webapp.test_shared_rate_limits import DOWN_URL, REDIS_URL
 from webapp import config

@@ -30,8 +30,8 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from policy_codes import Enp, Verdict, decode
+from tests.helpers.registry import KEY_START, person_data, register
 from tests.security.world import MOTHER, STRANGER
-from tests.webapp.conftest import KEY_START, person_data, register
 from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, Category, IssuedCode, PolicyKind, Role

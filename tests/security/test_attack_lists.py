@@ -25,7 +25,8 @@ from policy_codes.offline import OfflineVerifier
 from policy_codes.offline_cli import main as omscode
 from policy_codes.published_lists import BadList, read_pin, refuse_older
 from signing import KeyRing, SigningKey, TrustList
-from tests.conftest import NOW
+from tests.helpers.claims import NOW
+from tests.helpers.registry import person_data, register
 from tests.security.forgeries import P256_ORDER, high_s_twin
 from tests.security.list_corpus import (
     ListCase,
@@ -36,7 +37,6 @@ from tests.security.list_corpus import (
     world,
 )
 from tests.security.test_forgery_browser import in_chromium
-from tests.webapp.conftest import person_data, register
 from webapp.registry import lifecycle, mass_reissue
 from webapp.registry.keys import publication
 

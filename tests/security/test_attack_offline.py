@@ -31,11 +31,11 @@ from policy_codes.offline import OfflineVerifier
 from policy_codes.offline_cli import main as omscode
 from policy_codes.published_lists import BadList, ListRefusal, refuse_older
 from signing import PublicKey, TrustList
+from tests.helpers.registry import person_data, register
 from tests.security.test_attack_codes import claims_of, signs, stolen_key
 from tests.security.test_attack_lists import static_files
 from tests.security.test_forgery_browser import in_chromium
 from tests.security.world import MOTHER
-from tests.webapp.conftest import person_data, register
 from tests.webapp.pages import logged_in
 from webapp.extensions import db
 from webapp.registry import clock, lifecycle, mass_reissue, people

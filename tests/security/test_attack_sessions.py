@@ -27,8 +27,8 @@ from flask_login.utils import encode_cookie
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from tests.helpers.registry import make_app, register
 from tests.security.world import MOTHER, client_as, served
-from tests.webapp.conftest import make_app, register
 from tests.webapp.pages import PASSWORD, csrf
 from webapp import config
 from webapp.db.engines import dispose_engines

@@ -15,10 +15,10 @@ from flask import Flask
 
 from policy_codes.offline import OfflineVerifier
 from signing import KeyRing, TrustList
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.registry import KEY_START
 from tests.security.forgeries import corpus
 from tests.security.world import MOTHER, served
-from tests.webapp.conftest import KEY_START
 from tests.webapp.pages import code_text
 from webapp.extensions import db
 from webapp.registry.keys import keystore, publication

@@ -6,7 +6,7 @@ import pytest
 
 from policy_codes import CodeError, Verdict, decode, encode
 from signing import KeyRing
-from tests.conftest import INSURER, KEY_START, NOW, make_claims
+from tests.helpers.claims import INSURER, KEY_START, NOW, make_claims
 from tests.security.forgeries import Case, corpus, high_s_twin
 
 RING = KeyRing()

@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from policy_codes import Verdict
 from policy_codes.offline import OfflineVerifier
 from signing import KeyRing, SigningKey
+from tests.helpers.registry import KEY_START, person_data, register
 from tests.security.forgeries import Case, Genuine, corpus, header, high_s_twin, sample, signed_by
-from tests.webapp.conftest import KEY_START, person_data, register
 from webapp.registry import accounts
 from webapp.registry.keys import keystore, publication
 from webapp.registry.verification import verify_scan

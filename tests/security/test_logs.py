@@ -28,8 +28,8 @@ from flask import Flask
 from policy_codes import PREFIX
 from policy_codes.base45 import b45decode, b45encode
 from tests.faults.server import Server
+from tests.helpers.registry import person_data
 from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, served, snils
-from tests.webapp.conftest import person_data
 from tests.webapp.pages import PASSWORD, code_text, csrf
 from webapp.registry import accounts, clock, people
 from webapp.registry.people import PersonData

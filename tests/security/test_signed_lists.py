@@ -25,8 +25,8 @@ from policy_codes.offline_cli import main as omscode
 from signing import KeyRing, PublicKey, SigningKey, TrustList
 from signing.jws import sign_compact
 from signing.trust_list import b64url, b64url_decode
+from tests.helpers.registry import KEY_START, person_data, register
 from tests.security.forgeries import public_key_secrets
-from tests.webapp.conftest import KEY_START, person_data, register
 from webapp.registry import lifecycle
 from webapp.registry.codes import claims_for
 from webapp.registry.keys import keystore, publication

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from policy_codes import Snils
 from policy_codes.snils import snils_control
-from tests.webapp.conftest import person_data, register, seed_registry
+from tests.helpers.registry import person_data, register, seed_registry
 from tests.webapp.pages import PASSWORD, logged_in
 from webapp.models import Role
 from webapp.registry import accounts, lifecycle

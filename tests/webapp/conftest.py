@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 
 import pytest
 from flask import Flask
 from flask_migrate import upgrade
 
-from signing.pkcs8 import ScryptCost
-from tests.webapp.databases import audit_settings, postgres_database, wipe
-from webapp import create_app
+from tests.helpers.registry import make_app, seed_registry
+from tests.webapp import pages
+from tests.webapp.databases import postgres_database, wipe
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
-from webapp.models import Category, IssuedCode
-from webapp.registry import lifecycle, organisations, public_holidays
-from webapp.registry.people import PersonData
-
-KEY_START = datetime(2026, 1, 1, tzinfo=UTC)
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-#: Secrets as production must set them (webapp/config.py refuses weak ones from the environment).
-PASSPHRASE = "test-passphrase-Hq7vR2mXk9LwT4zB8nYc"
-SECRET_KEY = "test-secret-key-Jd5sQ1pZr8VxG3fKm6Wt"
-CHEAP_KEY_ENCRYPTION = ScryptCost(n=2**4, r=8, p=1)
 
 
 @pytest.fixture(scope="session")
@@ -43,24 +32,6 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue(f"{request.param}_url")
 
 
-def make_app(database_url: str, **overrides: object) -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": SECRET_KEY,
-            "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            # Real argon2id and scrypt, at a cost a test suite can afford.
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_KIB": 8192,
-            "SIGNING_KEY_ENCRYPTION": CHEAP_KEY_ENCRYPTION,
-            **audit_settings(database_url),
-            **overrides,
-        }
-    )
-
-
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     app = make_app(database_url)
@@ -72,17 +43,6 @@ def app(database_url: str) -> Iterator[Flask]:
         dispose_engines()
 
 
-def seed_registry() -> None:
-    """A small registry: two insurers with keys, a clinic, holidays."""
-    organisations.create_region("77", "г. Москва", "test")
-    organisations.create_region("50", "Московская область", "test")
-    organisations.create_insurer("77001", "Демо-Мед", "test", "77", now=KEY_START)
-    organisations.create_insurer("77002", "Пример-Полис", "test", "77", now=KEY_START)
-    organisations.create_clinic("GP-001", "Поликлиника №1", "test", "77")
-    for year in (2026, 2027):
-        public_holidays.seed_year(year, "test")
-
-
 @pytest.fixture
 def registry(app: Flask) -> Iterator[Flask]:
     """The small registry, with an app context held open for the test's direct calls."""
@@ -92,32 +52,10 @@ def registry(app: Flask) -> Iterator[Flask]:
         db.session.remove()
 
 
-def person_data(
-    enp15: str = "770000000000001",
-    surname: str = "Иванова",
-    given: str = "Мария",
-    patronymic: str = "Петровна",
-    born: date = date(1990, 4, 12),
-    sex: str = "F",
-    category: Category = Category.CITIZEN,
-    **extra: object,
-) -> PersonData:
-    """`PersonData.of` with a default for every field, so a test names only what it is about."""
-    return PersonData.of(enp15, surname, given, patronymic, born, sex, category, **extra)
-
-
-def register(
-    data: PersonData | None = None, insurer: str = "77001", at: datetime = NOW, **kwargs: object
-) -> IssuedCode:
-    return lifecycle.register_person(data or person_data(), insurer, "test", now=at, **kwargs)  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def site(app: Flask) -> Flask:
     """The registry of tests/webapp/pages.py, with logins. Requests run with no app context held open,
     as in production: each gets its own `g`."""
-    from tests.webapp import pages  # it builds on this module's helpers
-
     with app.app_context():
         seed_registry()
         pages.populate()

@@ -7,7 +7,7 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.webapp.conftest import person_data, register
+from tests.helpers.registry import person_data, register
 from webapp.models import Role
 from webapp.registry import accounts, lifecycle, people
 

@@ -20,8 +20,8 @@ from policy_codes.base45 import b45decode, b45encode
 from policy_codes.revocation import digest_of_text
 from signing import KeyRing, TrustList, sign1
 from signing.jws import verify_compact
+from tests.helpers.registry import make_app, person_data, register
 from tests.test_legacy import type_02
-from tests.webapp.conftest import make_app, person_data, register
 from webapp.extensions import db, limiter
 from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.codes import live_code

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select, text
 
-from tests.webapp.conftest import NOW, person_data, register
+from tests.helpers.registry import NOW, person_data, register
 from webapp.extensions import db
 from webapp.models import AuditEntry
 from webapp.registry import lifecycle

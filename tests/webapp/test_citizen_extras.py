@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 
-from tests.webapp.conftest import KEY_START, NOW, person_data, register
+from tests.helpers.registry import KEY_START, NOW, person_data, register
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, code_text, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, ReissueRequest, RequestStatus

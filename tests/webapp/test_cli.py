@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from policy_codes import Verdict
-from tests.webapp.conftest import NOW, person_data, register
+from tests.helpers.registry import NOW, person_data, register
 from webapp.registry.verification import verify_scan
 
 ENP = str(person_data().enp)
@@ -154,7 +154,7 @@ def test_demo_loads_once_and_prints_logins(app: Flask) -> None:
 
 
 def test_a_database_without_schema_gets_a_clear_message(tmp_path) -> None:
-    from tests.webapp.conftest import make_app
+    from tests.helpers.registry import make_app
 
     empty = make_app(f"sqlite:///{tmp_path / 'empty.sqlite'}")
     code, output = run(empty, "codes", "show", ENP)

@@ -17,7 +17,7 @@ from policy_codes import Verdict
 from policy_codes.offline import OfflineVerifier
 from policy_codes.verdicts import offline_message
 from signing import TrustList
-from tests.webapp.conftest import NOW
+from tests.helpers.registry import NOW
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
 from webapp.registry.keys import publication
 

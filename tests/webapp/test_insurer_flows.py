@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from policy_codes import Enp
-from tests.webapp.conftest import NOW, register
+from tests.helpers.registry import NOW, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from policy_codes import CodeKind, Verdict, decode
-from tests.webapp.conftest import KEY_START, NOW, make_app, person_data, register
+from tests.helpers.registry import KEY_START, NOW, make_app, person_data, register
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, Category, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus

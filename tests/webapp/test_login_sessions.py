@@ -18,7 +18,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import event, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from tests.webapp.conftest import make_app
+from tests.helpers.registry import make_app
 from tests.webapp.databases import postgres_database
 from tests.webapp.pages import logged_in
 from webapp.db.engines import dispose_engines

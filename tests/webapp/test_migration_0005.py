@@ -14,7 +14,7 @@ from policy_codes.base45 import b45decode, b45encode
 from policy_codes.revocation import digest_of_text
 from signing.cose import read_kid
 from signing.keys import COORDINATE_LENGTH, CURVE_ORDER
-from tests.webapp.conftest import person_data, register
+from tests.helpers.registry import person_data, register
 from webapp.extensions import db
 from webapp.models import IssuedCode, RevocationEvent
 from webapp.registry import lifecycle

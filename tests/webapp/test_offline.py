@@ -16,7 +16,7 @@ from policy_codes import Verdict
 from policy_codes.offline import BadList, OfflineVerifier
 from policy_codes.offline_cli import main as omscode
 from signing import TrustList
-from tests.webapp.conftest import person_data, register
+from tests.helpers.registry import person_data, register
 from webapp.registry import lifecycle
 from webapp.registry.keys import keystore, publication
 

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from policy_codes import Verdict
-from tests.webapp.conftest import make_app
+from tests.helpers.registry import make_app
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
 from webapp.models import Role
 from webapp.registry import accounts, organisations

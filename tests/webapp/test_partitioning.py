@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from flask_migrate import upgrade
 
-from tests.webapp.conftest import make_app
+from tests.helpers.registry import make_app
 from tests.webapp.databases import PG_HOST, create_postgres_database, drop_postgres_database, require_postgres
 from webapp.db.engines import dispose_engines
 from webapp.models import Category, PolicyKind, PolicyStatus

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from policy_codes import Enp, Verdict
 from policy_codes.sample_people import sample_people
-from tests.webapp.conftest import NOW, PASSPHRASE, SECRET_KEY
+from tests.helpers.registry import NOW, PASSPHRASE, SECRET_KEY
 from tests.webapp.databases import audit_settings
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Policy, PolicyStatus, Representation

@@ -15,7 +15,7 @@ import redis
 from flask import Flask
 from limits.storage import MemoryStorage, Storage, storage_from_string
 
-from tests.webapp.conftest import make_app
+from tests.helpers.registry import make_app
 from tests.webapp.pages import csrf
 from webapp.db.shared_counts import BatchedFixedWindow, parsed
 

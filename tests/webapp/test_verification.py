@@ -15,8 +15,8 @@ from policy_codes import PREFIX, CodeKind, Enp, FullName, Verdict, decode, encod
 from policy_codes.base45 import b45decode, b45encode
 from policy_codes.verdicts import Shown
 from signing import KeyRing, sign1
+from tests.helpers.registry import KEY_START, NOW, person_data, register
 from tests.test_legacy import type_02
-from tests.webapp.conftest import KEY_START, NOW, person_data, register
 from webapp.db import engines, prepared_reads
 from webapp.extensions import db
 from webapp.models import Category
