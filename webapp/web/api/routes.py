@@ -13,7 +13,7 @@ from webapp.registry.keys import publication
 from webapp.registry.verification import VerificationResult, message, verify_scan
 from webapp.web.api.blueprint import api
 from webapp.web.api.errors import error_response
-from webapp.web.api.limits import within_verify_limit
+from webapp.web.api.limits import verify_refusal
 from webapp.web.i18n import current_language
 
 #: A code is a few hundred characters; anything far bigger is refused unread.
@@ -61,12 +61,14 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
 def verify() -> Any:
     if (request.content_length or 0) > MAX_VERIFY_BODY:
         return error_response(413)
-    token = _bearer_token()
-    if not token or not accounts.token_is_live(token):
+    bearer = _bearer_token()
+    token = accounts.live_token(bearer) if bearer else None
+    if token is None:
         return error_response(401)
     # Counted after the token is known to be live: made-up tokens would each start a count of their own.
-    if not within_verify_limit(token):
-        return error_response(429)
+    retry_after = verify_refusal(token)
+    if retry_after is not None:
+        return error_response(429, retry_after)
     body = request.stream.read(MAX_VERIFY_BODY + 1)
     if len(body) > MAX_VERIFY_BODY:
         return error_response(413)
