@@ -20,7 +20,7 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Person, Role, User
 from webapp.registry import audit, login_sessions, people
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, RegistryError
 
 MIN_PASSWORD_LENGTH = 10
 #: A login: ASCII letters, digits, dots, hyphens and underscores, a letter or a digit first, kept in small
@@ -258,7 +258,7 @@ def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     if user is None:
         raise NotFound(f"Пользователь {user_id} не найден")
     if not password_matches(user, current):
-        raise WrongPassword("Текущий пароль неверен")
+        raise WrongPassword(N_("Текущий пароль неверен"))
     check_new_password(new)
     user.password_hash = hash_password(new)
     login_sessions.end_all(user.id)

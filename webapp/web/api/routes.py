@@ -8,11 +8,11 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from webapp.registry import accounts
+from webapp.registry import accounts, clinic_checks
 from webapp.registry.keys import publication
-from webapp.registry.verification import VerificationResult, message, verify_scan
+from webapp.registry.verification import VerificationResult, is_number_look_up, message, verify_scan
 from webapp.web.api.blueprint import api
-from webapp.web.api.errors import error_response
+from webapp.web.api.errors import error_response, look_up_refused
 from webapp.web.api.limits import verify_refusal
 from webapp.web.i18n import current_language
 
@@ -59,6 +59,8 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
 
 @api.post("/verify")
 def verify() -> Any:
+    """The verdict for a scanned code. A number (typed, a Code128, a paper barcode) answers with the registry's
+    name and birth date, so it counts against the clinic's look-up limits, which its desks share."""
     if (request.content_length or 0) > MAX_VERIFY_BODY:
         return error_response(413)
     bearer = _bearer_token()
@@ -79,7 +81,14 @@ def verify() -> Any:
     code = document.get("code") if isinstance(document, dict) else None
     if not isinstance(code, str):
         return error_response(400)
-    return jsonify(result_json(verify_scan(code), current_language()))
+    if not is_number_look_up(code):
+        return jsonify(result_json(verify_scan(code), current_language()))
+    refusal = clinic_checks.admit_api_number_look_up(token)
+    if refusal is not None:
+        return look_up_refused(refusal)
+    result = verify_scan(code)
+    clinic_checks.record_check(token.clinic_id, result)
+    return jsonify(result_json(result, current_language()))
 
 
 def _cached(document: dict[str, Any], etag: str, max_age: int) -> Response:
