@@ -52,11 +52,11 @@ def component(key: tuple[str, int, str]) -> str:
 #: Steps of a verification request, by the function that does them (cumulative time).
 STEPS = [
     ("the whole request in Flask (Flask.wsgi_app)", "flask/app.py", "wsgi_app"),
-    ("token check (accounts.token_is_live)", "webapp/registry/accounts.py", "token_is_live"),
+    ("token check (accounts.live_token)", "webapp/registry/accounts.py", "live_token"),
     ("verify_scan (decode, ES256, registry row)", "webapp/registry/verification.py", "verify_scan"),
     ("decode alone (policy_codes.decode)", "policy_codes/codec.py", "decode"),
     ("database reads (prepared_reads.first_row)", "webapp/db/prepared_reads.py", "first_row"),
-    ("the route's rate limit (limits.within_verify_limit)", "webapp/web/api/limits.py", "within_verify_limit"),
+    ("the route's rate limit (limits.verify_refusal)", "webapp/web/api/limits.py", "verify_refusal"),
     ("Flask-Limiter's before-request check", "flask_limiter/_extension.py", "_check_request_limit"),
 ]
 

@@ -22,9 +22,13 @@ from webapp import private_files
 
 #: A clinic's per-minute look-up limits (webapp/registry/clinic_checks.py), in Flask-Limiter's notation. A desk checks
 #: about one patient a minute; a harvester sends hundreds a second. Number look-ups (a typed ЕНП, a Code128, a
-#: legacy paper) are limited per login and per clinic; every scan of one login, signed codes too, more loosely.
+#: legacy paper) are limited per login at the reception page, per token through the API, and per clinic through
+#: both together; every scan of one login, signed codes too, more loosely. A clinic system's token serves several
+#: desks, so it may look up more than one login, and less than the whole clinic: a leaked token leaves the desks
+#: room.
 LOOK_UP_LIMITS = {
     "CLINIC_NUMBER_LOOK_UPS_PER_USER": "20 per minute",
+    "CLINIC_NUMBER_LOOK_UPS_PER_TOKEN": "40 per minute",
     "CLINIC_NUMBER_LOOK_UPS_PER_CLINIC": "60 per minute",
     "CLINIC_SCANS_PER_USER": "120 per minute",
 }
@@ -155,7 +159,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Secure cookies unless told otherwise: `make run` serves plain HTTP on loopback.
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "1") != "0",
         **{name: rate_limit(name, default) for name, default in (LOOK_UP_LIMITS | TRANSFER_LIMITS).items()},
-        **{name: rate_limit(name, default) for name, default in LOOK_UP_LIMITS.items()},
         "PASSWORD_GUESSES_PER_LOGIN": rate_limit("PASSWORD_GUESSES_PER_LOGIN", DEFAULTS["PASSWORD_GUESSES_PER_LOGIN"]),
     }
 

@@ -7,6 +7,11 @@ it carries, so a queue of them is never stopped by those limits. Every refusal i
 verdict area, says nothing about the number, is not recorded as a check, and the audit log notes each limit
 once per window.
 
+The JSON API is the same registry behind another door: a clinic system's token that sends a number (a typed ЕНП,
+a Code128, a paper barcode) gets the same name and birth date, so its look-ups are limited per token each minute,
+count towards the same clinic's minute limit and daily ceiling as its desks' do, and are refused with the API's
+JSON 429 and Retry-After; its signed codes keep only the API's ordinary rate.
+
 Everything goes through the real test client with CSRF on, on SQLite and PostgreSQL; the pages also in
 Chromium at a phone's size, desks reaching the ceiling at once in threads, and two workers on one Redis.
 The limits' minute windows follow the clock of webapp/registry/clinic_checks.py, which the tests stop and move on
@@ -43,11 +48,13 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, Clinic, ClinicCheck, Role
 from webapp.registry import accounts
 
-#: Small limits, so that a test meets each in a few requests: per login, per clinic, every scan of one login.
+#: Small limits, so that a test meets each in a few requests: per login, per clinic, every scan of one login, and
+#: per API token (more than a login, fewer than the clinic, as by default).
 LIMITS = {
     "CLINIC_NUMBER_LOOK_UPS_PER_USER": "4 per minute",
     "CLINIC_NUMBER_LOOK_UPS_PER_CLINIC": "6 per minute",
     "CLINIC_SCANS_PER_USER": "30 per minute",
+    "CLINIC_NUMBER_LOOK_UPS_PER_TOKEN": "5 per minute",
 }
 #: The start of a minute (2027-01-15 08:00:00 UTC).
 START = 1_800_000_000.0
@@ -87,7 +94,21 @@ class Desk:
         return self.client.post("/clinic/verify", data={"code": code, "csrf_token": self.token}, headers=headers)
 
 
-def statuses(desk: Desk, codes: list[str]) -> list[int]:
+class System:
+    """A clinic's information system on the JSON API, with a bearer token the operator made for the clinic."""
+
+    def __init__(self, app: Flask, name: str = "МИС") -> None:
+        with app.app_context():
+            record, self.token = accounts.create_token("GP-001", name, "test")
+            self.actor = f"api-token:{record.id}"
+        self.client: FlaskClient = app.test_client()
+
+    def scan(self, code: str, language: str = "ru") -> TestResponse:
+        headers = {"Authorization": f"Bearer {self.token}", "Accept-Language": language}
+        return self.client.post("/api/v1/verify", json={"code": code}, headers=headers)
+
+
+def statuses(desk: Desk | System, codes: list[str]) -> list[int]:
     return [desk.scan(code).status_code for code in codes]
 
 
@@ -418,3 +439,94 @@ def test_two_workers_share_the_counts_through_redis(
     assert answers == [200] * 4 + [429] * 2, "four in all, whichever worker took them"
     assert limit_entries(world) == [("GP-001", "user_number_look_ups", "clinic:clinic")]
     assert redis.Redis.from_url(REDIS_URL).keys(f"{prefix}:*"), "the counts are Redis's, not a worker's"
+
+
+def test_a_token_enumerating_numbers_is_refused_after_its_limit(clinic: Flask, clock: list[float]) -> None:
+    system = System(clinic)
+    answers = [system.scan(number) for number in [REGISTERED[0], *UNREGISTERED[:4]]]
+    assert [answer.status_code for answer in answers] == [200] * 5
+    assert answers[0].get_json()["holder"]["name"] == NAMES[0], "below the limits a look-up answers as before"
+
+    refusals = [system.scan(code) for code in (REGISTERED[1], UNREGISTERED[4], legacy_paper(REGISTERED[2]))]
+    for refused in refusals:
+        assert refused.status_code == 429
+        assert refused.get_json() == {
+            "error": 429,
+            "message": "С этого токена слишком много проверок по номеру подряд: повторите через 60 с. "
+            "QR-коды полисов проверяются как обычно",
+        }
+        assert refused.headers["Retry-After"] == "60"
+        body = refused.get_data(as_text=True)
+        assert not any(name.split()[0] in body for name in NAMES)
+        assert "1990" not in body
+        assert REGISTERED[1][-4:] not in body
+    english = system.scan(REGISTERED[1], language="en").get_json()["message"]
+    assert english.startswith("Too many number look-ups with this token")
+    assert checks(clinic) == 5, "the look-ups are the clinic's checks; the refused ones are not"
+
+    clock[0] += 60
+    assert system.scan(REGISTERED[1]).get_json()["holder"]["name"] == NAMES[1], "the next minute, the next five"
+
+
+def test_the_clinic_counts_its_desks_and_its_systems_together(clinic: Flask, clock: list[float]) -> None:
+    """One count per clinic whichever door: its minute limit (six here) and its daily ceiling (nine)."""
+    set_ceiling(clinic, 9)
+    desk, colleague, system, second_system = (
+        Desk(clinic, "clinic"),
+        Desk(clinic, "clinic-2"),
+        System(clinic),
+        System(clinic, "МИС регистратуры"),
+    )
+    assert statuses(desk, UNREGISTERED[:4]) == [200] * 4
+    assert statuses(system, UNREGISTERED[4:6]) == [200] * 2
+    refused = second_system.scan(REGISTERED[0])
+    assert refused.status_code == 429
+    assert refused.get_json()["message"].startswith("Из клиники слишком много проверок по номеру подряд")
+    assert colleague.scan(REGISTERED[0]).status_code == 429, "the desks are refused by the systems' look-ups too"
+
+    clock[0] += 60
+    assert statuses(system, UNREGISTERED[6:8]) == [200] * 2
+    assert statuses(colleague, UNREGISTERED[8:9]) == [200]
+    refused = second_system.scan(REGISTERED[1])
+    assert refused.status_code == 429
+    assert refused.get_json()["message"].startswith(
+        "Клиника исчерпала дневной лимит проверок по номеру (9): он обновится в полночь по Москве"
+    )
+    assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600
+    assert "дневной лимит" in colleague.scan(REGISTERED[1]).get_data(as_text=True)
+    assert statuses(system, UNREGISTERED[9:12]) == [429] * 3
+
+    page = logged_in(clinic, "admin").get("/admin/clinics").get_data(as_text=True)
+    assert "9 из 9" in page, "the operator sees both doors' look-ups in the clinic's count"
+    assert sorted(limit_entries(clinic)) == [
+        ("GP-001", "clinic_daily_ceiling", second_system.actor),
+        ("GP-001", "clinic_number_look_ups", second_system.actor),
+    ]
+
+
+def test_a_systems_signed_codes_are_not_stopped_by_the_number_limits(clinic: Flask, clock: list[float]) -> None:
+    set_ceiling(clinic, 3)
+    system = System(clinic)
+    assert statuses(system, UNREGISTERED[:4]) == [200] * 3 + [429]
+    codes = [code_text(clinic, number) for number in REGISTERED]
+    verdicts = []
+    for index in range(60):
+        answer = system.scan(codes[index % 3])
+        verdicts.append((answer.status_code, answer.get_json()["verdict"]))
+        clock[0] += 20
+    assert verdicts == [(200, "valid")] * 60
+    assert system.scan(UNREGISTERED[5]).status_code == 429, "numbers stay refused until midnight"
+    assert checks(clinic) == 3, "a signed code through the API is no number look-up"
+
+
+def test_a_token_reaching_its_limit_is_noted_once_a_window(clinic: Flask, clock: list[float]) -> None:
+    system = System(clinic)
+    for _minute in range(2):
+        assert statuses(system, UNREGISTERED[:25]) == [200] * 5 + [429] * 20
+        clock[0] += 60
+    assert limit_entries(clinic) == [("GP-001", "token_number_look_ups", system.actor)] * 2
+    with clinic.app_context():
+        details = db.session.scalars(select(AuditEntry.details).where(AuditEntry.action == LIMIT_ACTION)).all()
+    assert len({entry["window"] for entry in details}) == 2
+    assert all(number not in str(details) for number in (*REGISTERED, *UNREGISTERED)), "no number in the log"
+    assert system.token not in str(details)

@@ -176,6 +176,8 @@ def test_the_rate_limit_is_per_token(
     client = make_app(database_url, API_VERIFY_RATE_LIMIT="3 per minute").test_client()
     other = accounts.create_token("GP-001", "второй", "test")[1]
     assert [verify(client, token, "x")[0] for _ in range(4)] == [200, 200, 200, 429]
+    refused = client.post("/api/v1/verify", json={"code": "x"}, headers={"Authorization": f"Bearer {token}"})
+    assert (refused.status_code, refused.headers.get("Retry-After")) == (429, "30"), "the token's minute ends in 30 s"
     assert verify(client, other, "x")[0] == 200
     assert [verify(client, "made-up", "x")[0] for _ in range(5)] == [401] * 5, "only live tokens are counted"
     spelled_otherwise = client.post(

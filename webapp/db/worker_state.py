@@ -4,7 +4,8 @@ Kept per app, in `app.extensions`, because the tests run SQLite and PostgreSQL a
 process. Each cache says what it holds, who owns it and why keeping it cannot make a verdict wrong:
 
 - `trusted_api_tokens` (webapp/registry/accounts.py): token hash → until when this worker trusts it
-  without asking the database; a revocation reaches every worker within API_TOKEN_TRUST_SECONDS.
+  without asking the database, and who the token is (its id and clinic); a revocation reaches every
+  worker within API_TOKEN_TRUST_SECONDS.
 - `batched_limits` (webapp/db/shared_counts.py): this worker's uncounted requests per limit, added to
   the shared storage in batches; the limits, not the verdicts, depend on them.
 - `key_cache` (webapp/registry/keys/keystore.py): decrypted private keys and the parsed trust list;
@@ -23,7 +24,8 @@ from flask import Flask
 
 @dataclass
 class WorkerState:
-    trusted_api_tokens: dict[str, float] = field(default_factory=dict)
+    #: The values are (a monotonic time, the registry's identity of the token).
+    trusted_api_tokens: dict[str, tuple[float, Any]] = field(default_factory=dict)
     batched_limits: dict[Any, Any] = field(default_factory=dict)
     #: Made by its owner on first use: this floor knows none of the registry's types.
     key_cache: Any = None

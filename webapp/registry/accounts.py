@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
@@ -19,7 +20,7 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Person, Role, User
 from webapp.registry import audit, login_sessions, people
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, RegistryError
 
 MIN_PASSWORD_LENGTH = 10
 #: A login: ASCII letters, digits, dots, hyphens and underscores, a letter or a digit first, kept in small
@@ -166,7 +167,7 @@ def _person_without_account(enp: str) -> Person:
 
 
 def hash_token(token: str) -> str:
-    """What the registry keeps of a token (SHA-256), and what its rate limit is counted under."""
+    """What the registry keeps of a token (SHA-256): a worker finds the token by it."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -194,17 +195,27 @@ def revoke_token(token_id: int, actor: str) -> ApiToken:
     return record
 
 
+@dataclass(frozen=True)
+class LiveToken:
+    """A live bearer token as the API counts it: the token's id, and its clinic's (webapp/registry/clinic_checks.py)."""
+
+    id: int
+    clinic_id: int
+
+
 #: An indexed look-up: a plain statement, built once (no ORM objects on the hot path).
-_LIVE_TOKEN = select(ApiToken.id).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+_LIVE_TOKEN = select(ApiToken.id, ApiToken.clinic_id).where(
+    ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None)
+)
 
 
-def _trusted_tokens() -> dict[str, float]:
-    """This worker's live tokens: token hash → the monotonic time until which it is trusted unasked."""
+def _trusted_tokens() -> dict[str, tuple[float, LiveToken]]:
+    """This worker's live tokens: token hash → the monotonic time until which it is trusted unasked, and who it is."""
     return worker_state.of(current_app).trusted_api_tokens
 
 
-def token_is_live(token: str) -> bool:
-    """Whether a clinic system's bearer token exists and was not revoked.
+def live_token(token: str) -> LiveToken | None:
+    """Who a clinic system's bearer token is, if it exists and was not revoked; None otherwise.
 
     A busy clinic system sends many requests a second; each worker asks the database about its token
     once per API_TOKEN_TRUST_SECONDS instead of on every request. Only live tokens are remembered.
@@ -212,13 +223,15 @@ def token_is_live(token: str) -> bool:
     token_hash = hash_token(token)
     trusted = _trusted_tokens()
     now = time.monotonic()
-    if trusted.get(token_hash, 0.0) > now:
-        return True
-    live = prepared_reads.first_row(_LIVE_TOKEN, {"token_hash": token_hash}) is not None
-    if live:
-        trusted[token_hash] = now + current_app.config.get("API_TOKEN_TRUST_SECONDS", TOKEN_TRUST_SECONDS)
-    else:
+    until, known = trusted.get(token_hash, (0.0, None))
+    if known is not None and until > now:
+        return known
+    row = prepared_reads.first_row(_LIVE_TOKEN, {"token_hash": token_hash})
+    if row is None:
         trusted.pop(token_hash, None)
+        return None
+    live = LiveToken(row.id, row.clinic_id)
+    trusted[token_hash] = (now + current_app.config.get("API_TOKEN_TRUST_SECONDS", TOKEN_TRUST_SECONDS), live)
     return live
 
 
@@ -245,7 +258,7 @@ def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     if user is None:
         raise NotFound(f"Пользователь {user_id} не найден")
     if not password_matches(user, current):
-        raise WrongPassword("Текущий пароль неверен")
+        raise WrongPassword(N_("Текущий пароль неверен"))
     check_new_password(new)
     user.password_hash = hash_password(new)
     login_sessions.end_all(user.id)

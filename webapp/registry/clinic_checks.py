@@ -1,11 +1,13 @@
-"""A clinic's checks: how many number look-ups its desks may make, and the history each check leaves.
+"""A clinic's checks: how many number look-ups its desks and its systems may make, and the history each leaves.
 
 A typed ЕНП, the Code128 of one or a 2011 paper barcode is answered with the registry's name and birth date
-for a number the clerk did not have to hold in a signed code, so one clinic login could walk the registry with
-them. These number look-ups are limited per login and per clinic each minute, and per clinic each Moscow day by
-a ceiling the registry operator sets. A signed code only shows what it already carries: it counts only towards
-a loose limit on all of one login's scans, so that no login floods the server, and a queue of signed codes is
-never stopped by the number limits.
+for a number the clerk did not have to hold in a signed code, so one clinic login, or one of the clinic's API
+tokens, could walk the registry with them. These number look-ups are limited per login (at the reception page)
+or per token (the JSON API) each minute, and per clinic each minute and each Moscow day by a ceiling the
+registry operator sets: the clinic's counts are one, whichever door its look-ups come through. A signed code
+only shows what it already carries: at the page it counts only towards a loose limit on all of one login's
+scans, so that no login floods the server (the API has its own per token, webapp/web/api/limits.py), and a
+queue of signed codes is never stopped by the number limits.
 
 The minute limits are counted in the limiter's storage (Redis across workers), as the API's limit is
 (webapp/db/shared_counts.py): windows aligned to the clock, and an outage of the storage locks no clinic out. The
@@ -39,6 +41,7 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db, limiter
 from webapp.models import Clinic, ClinicCheck, User
 from webapp.registry import audit
+from webapp.registry.accounts import LiveToken
 from webapp.registry.clock import today_in_moscow
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.verification import VerificationResult
@@ -51,6 +54,7 @@ _CEILING = re.compile(r"[0-9]{1,8}")
 class Limit(StrEnum):
     USER_SCANS = "user_scans"
     USER_NUMBERS = "user_number_look_ups"
+    TOKEN_NUMBERS = "token_number_look_ups"  # noqa: S105 -- a limit's name, not a secret
     CLINIC_NUMBERS = "clinic_number_look_ups"
     CLINIC_DAY = "clinic_daily_ceiling"
 
@@ -59,6 +63,7 @@ class Limit(StrEnum):
 _SETTINGS = {
     Limit.USER_SCANS: "CLINIC_SCANS_PER_USER",
     Limit.USER_NUMBERS: "CLINIC_NUMBER_LOOK_UPS_PER_USER",
+    Limit.TOKEN_NUMBERS: "CLINIC_NUMBER_LOOK_UPS_PER_TOKEN",
     Limit.CLINIC_NUMBERS: "CLINIC_NUMBER_LOOK_UPS_PER_CLINIC",
 }
 
@@ -72,32 +77,67 @@ class Refusal:
     retry_after: int
 
 
+@dataclass(frozen=True)
+class Asker:
+    """Who asks for a number look-up: a clinic login at the reception page, or one of its clinic's API tokens."""
+
+    #: The asker's own minute limit, and the key it is counted under.
+    limit: Limit
+    key: str
+    clinic_id: int
+    #: The asker as the audit log names it.
+    actor: str
+
+
+def at_the_desk(user: User) -> Asker:
+    assert user.clinic_id is not None, "a clinic login belongs to a clinic"
+    return Asker(Limit.USER_NUMBERS, f"user:{user.id}", user.clinic_id, f"clinic:{user.username}")
+
+
+def through_the_api(token: LiveToken) -> Asker:
+    return Asker(Limit.TOKEN_NUMBERS, f"token:{token.id}", token.clinic_id, f"api-token:{token.id}")
+
+
 def admit(user: User, number_look_up: bool) -> Refusal | None:
-    """Count one scan of a clinic login, before anything is looked up: None if it may go ahead.
+    """Count one scan at the reception page, before anything is looked up: None if it may go ahead."""
+    now = time.time()
+    desk = at_the_desk(user)
+    refusal = _count(Limit.USER_SCANS, desk, desk.key, now)
+    if refusal is not None or not number_look_up:
+        return refusal
+    return _admit_number_look_up(desk, now)
+
+
+def admit_api_number_look_up(token: LiveToken) -> Refusal | None:
+    """Count one number look-up of a clinic system through the API, before it is made: None if it may go ahead.
+
+    Its signed codes are not counted here: the API's rate per token is their only limit.
+    """
+    return _admit_number_look_up(through_the_api(token), time.time())
+
+
+def _admit_number_look_up(asker: Asker, now: float) -> Refusal | None:
+    """The asker's minute limit, its clinic's, then its clinic's day (whichever door the day's look-ups took).
 
     The minute windows follow the limiter's clock; the day is the Moscow day of the checks' own timestamps.
     """
-    now = time.time()
-    refusal = _count(Limit.USER_SCANS, user, f"user:{user.id}", now)
-    if refusal is not None or not number_look_up:
-        return refusal
-    clinic = user.clinic
-    assert clinic is not None, "a clinic login belongs to a clinic"
+    clinic = db.session.get(Clinic, asker.clinic_id)
+    assert clinic is not None, "a login or a token belongs to a clinic"
     day = today_in_moscow(datetime.now(UTC))
     if clinic.ceiling_reached_on == day:  # refused until midnight: nothing more to count
         return _until_midnight(clinic)
-    refusal = _count(Limit.USER_NUMBERS, user, f"user:{user.id}", now) or _count(
-        Limit.CLINIC_NUMBERS, user, f"clinic:{clinic.id}", now
+    refusal = _count(asker.limit, asker, asker.key, now) or _count(
+        Limit.CLINIC_NUMBERS, asker, f"clinic:{clinic.id}", now
     )
     if refusal is not None:
         return refusal
     if number_look_ups(clinic.id, day) < clinic.daily_look_up_ceiling:
         return None
-    _reach_ceiling(clinic.id, day, f"clinic:{user.username}")
+    _reach_ceiling(clinic.id, day, asker.actor)
     return _until_midnight(clinic)
 
 
-def _count(limit: Limit, user: User, key: str, now: float) -> Refusal | None:
+def _count(limit: Limit, asker: Asker, key: str, now: float) -> Refusal | None:
     """Count the scan against one minute limit; on its first refusal in a window, note it in the audit log."""
     setting = _SETTINGS[limit]
     item = parsed(current_app.config.get(setting, LOOK_UP_LIMITS[setting]))
@@ -108,7 +148,7 @@ def _count(limit: Limit, user: User, key: str, now: float) -> Refusal | None:
     once = parsed(f"1 per {item.multiples} {item.GRANULARITY.name}")
     if _counts(f"{limit}.noted", once).hit(key, now):
         start = datetime.fromtimestamp(window * seconds, UTC).isoformat()
-        _note(user, limit, item.amount, start)
+        _note(asker, limit, item.amount, start)
     return Refusal(limit, item.amount, math.ceil((window + 1) * seconds - now))
 
 
@@ -118,11 +158,11 @@ def _counts(namespace: str, item: RateLimitItem) -> BatchedFixedWindow:
 
 
 @atomic
-def _note(user: User, limit: Limit, allowed: int, window: str) -> None:
-    clinic = user.clinic
+def _note(asker: Asker, limit: Limit, allowed: int, window: str) -> None:
+    clinic = db.session.get(Clinic, asker.clinic_id)
     assert clinic is not None
     details = {"limit": str(limit), "allowed": allowed, "window": window}
-    audit.record(f"clinic:{user.username}", LIMIT_ACTION, "clinic", clinic.code, details=details)
+    audit.record(asker.actor, LIMIT_ACTION, "clinic", clinic.code, details=details)
 
 
 @atomic
@@ -194,7 +234,11 @@ def set_daily_ceiling(clinic_code: str, value: str, actor: str) -> Clinic:
 
 @atomic
 def record_check(clinic_id: int, result: VerificationResult) -> None:
-    """The clinic's history: time, verdict, what was shown and a masked number, nothing else."""
+    """The clinic's history: time, verdict, what was shown and a masked number, nothing else.
+
+    Every check at its desks, and every number look-up of its systems through the API: the day's ceiling counts
+    them from here. A system's signed codes leave no row (the API's hot path writes nothing for them).
+    """
     db.session.add(
         ClinicCheck(
             clinic_id=clinic_id,

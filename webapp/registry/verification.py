@@ -29,6 +29,7 @@ from policy_codes import (
     normalise_scanned,
     parse_legacy,
 )
+from policy_codes.enp import ENP_LENGTH
 from policy_codes.legacy import LEGACY_LENGTH
 from policy_codes.verdicts import Shown
 from signing import KeyStatus
@@ -40,7 +41,7 @@ from webapp.registry.codes import REGISTRY_SEX, text_hash
 from webapp.registry.keys import keystore
 from webapp.registry.people import newborn_cover, open_policy
 
-_DIGITS = re.compile(r"[0-9]{16}")
+_DIGITS = re.compile(f"[0-9]{{{ENP_LENGTH}}}")
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,15 @@ def _text(scanned: str | bytes) -> str:
 
 
 def _number(text: str) -> str | None:
-    """The 16 digits of a Code128 or a typed number, in any keyboard layout and spacing."""
-    digits = normalise_scanned(text).replace(" ", "")
+    """The 16 digits of a Code128 or a typed number, in any keyboard layout and spacing.
+
+    Counted first: 16 characters besides spaces, as normalising maps each character to at least one and never
+    to a digit, so a signed code's few hundred are not normalised only to be told apart (every API request asks).
+    """
+    stripped = text.strip()
+    if len(stripped) - stripped.count(" ") != ENP_LENGTH:
+        return None
+    digits = normalise_scanned(stripped).replace(" ", "")
     return digits if _DIGITS.fullmatch(digits) else None
 
 

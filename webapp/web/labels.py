@@ -85,6 +85,23 @@ NUL_REFUSED = ErrorWords(
     _("Некорректный запрос: нулевой символ (NUL)"),
 )
 
+#: A clinic system's number look-up refused by a limit (webapp/registry/clinic_checks.py), in the API's words, by
+#: the limit's name: the words of the reception page's refusal, and that signed codes still go through.
+LOOK_UP_REFUSALS = {
+    "token_number_look_ups": _(
+        "С этого токена слишком много проверок по номеру подряд: повторите через %(seconds)s с. "
+        "QR-коды полисов проверяются как обычно"
+    ),
+    "clinic_number_look_ups": _(
+        "Из клиники слишком много проверок по номеру подряд: повторите через %(seconds)s с. "
+        "QR-коды полисов проверяются как обычно"
+    ),
+    "clinic_daily_ceiling": _(
+        "Клиника исчерпала дневной лимит проверок по номеру (%(ceiling)s): он обновится в полночь по Москве, "
+        "поднять его может оператор реестра. QR-коды полисов проверяются как обычно"
+    ),
+}
+
 
 def error_words(status: int) -> ErrorWords:
     return ERRORS.get(status, ERRORS[500])

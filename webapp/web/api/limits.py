@@ -16,7 +16,7 @@ from flask_limiter import ExemptionScope
 from webapp.db import worker_state
 from webapp.db.shared_counts import counts_in, parsed
 from webapp.extensions import limiter
-from webapp.registry import accounts
+from webapp.registry.accounts import LiveToken
 
 DEFAULT_VERIFY_LIMIT = "600 per minute"
 
@@ -28,8 +28,8 @@ def exempt_from_the_limiter(blueprint: Blueprint) -> None:
     )
 
 
-def within_verify_limit(token: str) -> bool:
-    """Count this request against its token's limit; False once the token has used its window."""
+def verify_refusal(token: LiveToken) -> int | None:
+    """Count this request against its token's limit: None within it, else the seconds until its window ends."""
     limit = parsed(current_app.config.get("API_VERIFY_RATE_LIMIT", DEFAULT_VERIFY_LIMIT))
     counts = counts_in(worker_state.of(current_app).batched_limits, limiter.storage, limit, "api.verify")
-    return counts.hit("token:" + accounts.hash_token(token))
+    return None if counts.hit(f"token:{token.id}") else counts.seconds_left()

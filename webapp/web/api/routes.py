@@ -8,12 +8,12 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from webapp.registry import accounts
+from webapp.registry import accounts, clinic_checks
 from webapp.registry.keys import publication
-from webapp.registry.verification import VerificationResult, message, verify_scan
+from webapp.registry.verification import VerificationResult, is_number_look_up, message, verify_scan
 from webapp.web.api.blueprint import api
-from webapp.web.api.errors import error_response
-from webapp.web.api.limits import within_verify_limit
+from webapp.web.api.errors import error_response, look_up_refused
+from webapp.web.api.limits import verify_refusal
 from webapp.web.i18n import current_language
 
 #: A code is a few hundred characters; anything far bigger is refused unread.
@@ -59,14 +59,18 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
 
 @api.post("/verify")
 def verify() -> Any:
+    """The verdict for a scanned code. A number (typed, a Code128, a paper barcode) answers with the registry's
+    name and birth date, so it counts against the clinic's look-up limits, which its desks share."""
     if (request.content_length or 0) > MAX_VERIFY_BODY:
         return error_response(413)
-    token = _bearer_token()
-    if not token or not accounts.token_is_live(token):
+    bearer = _bearer_token()
+    token = accounts.live_token(bearer) if bearer else None
+    if token is None:
         return error_response(401)
     # Counted after the token is known to be live: made-up tokens would each start a count of their own.
-    if not within_verify_limit(token):
-        return error_response(429)
+    retry_after = verify_refusal(token)
+    if retry_after is not None:
+        return error_response(429, retry_after)
     body = request.stream.read(MAX_VERIFY_BODY + 1)
     if len(body) > MAX_VERIFY_BODY:
         return error_response(413)
@@ -77,7 +81,14 @@ def verify() -> Any:
     code = document.get("code") if isinstance(document, dict) else None
     if not isinstance(code, str):
         return error_response(400)
-    return jsonify(result_json(verify_scan(code), current_language()))
+    if not is_number_look_up(code):
+        return jsonify(result_json(verify_scan(code), current_language()))
+    refusal = clinic_checks.admit_api_number_look_up(token)
+    if refusal is not None:
+        return look_up_refused(refusal)
+    result = verify_scan(code)
+    clinic_checks.record_check(token.clinic_id, result)
+    return jsonify(result_json(result, current_language()))
 
 
 def _cached(document: dict[str, Any], etag: str, max_age: int) -> Response:
