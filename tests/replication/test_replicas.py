@@ -17,27 +17,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.replication.conftest import Cluster
-from tests.webapp.pages import MOTHER, code_text, csrf, logged_in, populate
+from tests.replication.conftest import Cluster, by_api, with_registry
+from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
 from webapp.db import replicas
 from webapp.db.engines import REPLICA_APPLICATION_NAME
-from webapp.registry import accounts, lifecycle
+from webapp.registry import lifecycle
 from webapp.registry.keys import rotation
 
 Build = Callable[..., Flask]
-
-
-def with_registry(app: Flask) -> str:
-    """tests/webapp/pages.py's people and logins on `app`; a clinic system's API token."""
-    with app.app_context():
-        populate()
-        return accounts.create_token("GP-001", "МИС", "test")[1]
-
-
-def by_api(client: FlaskClient, token: str, text: str) -> str:
-    response = client.post("/api/v1/verify", json={"code": text}, headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return str(response.get_json()["verdict"])
 
 
 def on_clinic_page(client: FlaskClient, text: str) -> str:
