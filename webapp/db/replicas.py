@@ -230,12 +230,10 @@ def _log_change(replica: Replica, health: ReplicaHealth, error: DBAPIError | Non
             health.max_lag,
         )
     elif state is State.UNREACHABLE:
-        log.warning(
-            "%s skipped for verification reads: it did not answer (%s %s)",
-            replica.bind,
-            type(error.orig if error is not None else None).__name__,
-            getattr(error and error.orig, "sqlstate", None) or "",
-        )
+        # Only the error's class and SQLSTATE: a driver's message may quote what was read.
+        cause = error.orig if error is not None else None
+        said = " ".join(filter(None, [type(cause).__name__, getattr(cause, "sqlstate", None)]))
+        log.warning("%s skipped for verification reads: it did not answer (%s)", replica.bind, said)
     else:
         log.warning("%s skipped for verification reads: it is not a standby in recovery", replica.bind)
     replica.logged = state
