@@ -73,10 +73,13 @@ def _run(command: list[str]) -> None:
 
 
 def private_folder(prefix: str) -> Path:
-    """A temp folder only the servers' user can enter."""
-    folder = Path(tempfile.mkdtemp(prefix=prefix))
-    if os.geteuid() == 0:
-        os.chown(folder, pwd.getpwnam("postgres").pw_uid, pwd.getpwnam("postgres").pw_gid)
+    """A temp folder only the servers' user can enter. As root, in postgres's home: root's /tmp need not let
+    postgres through."""
+    if os.geteuid() != 0:
+        return Path(tempfile.mkdtemp(prefix=prefix))
+    owner = pwd.getpwnam("postgres")
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=owner.pw_dir if Path(owner.pw_dir).is_dir() else "/var/tmp"))
+    os.chown(folder, owner.pw_uid, owner.pw_gid)
     return folder
 
 

@@ -113,7 +113,9 @@ def test_a_paused_standby_is_skipped_and_a_revocation_is_refused_within_the_boun
 ) -> None:
     """The worst case: the standby stops replaying just before a revocation. It goes on answering `valid` until
     MAX_REPLICA_LAG has passed since it was last proven caught up (before the revocation), then it is skipped:
-    `revoked`, from the primary, no later than MAX_REPLICA_LAG after the revocation was committed."""
+    every verification that starts MAX_REPLICA_LAG or more after the revocation answers `revoked`. The bound
+    is checked against the moment before the revocation began, which is earlier than its commit, and against
+    when each verification started, so the machine's speed cannot make it pass or fail."""
     max_lag = 2
     app = replicated(MAX_REPLICA_LAG=max_lag)
     token = with_registry(app)
@@ -125,14 +127,19 @@ def test_a_paused_standby_is_skipped_and_a_revocation_is_refused_within_the_boun
 
     cluster.standby.value("SELECT pg_wal_replay_pause()")
     with app.app_context(), caplog.at_level(logging.INFO, logger=replicas.__name__):
+        before = time.monotonic()
         lifecycle.revoke(MOTHER, "test", "украден")
-        committed = time.monotonic()
-        first = by_api(client, token, text)
-        until(lambda: by_api(client, token, text) == "revoked", timeout=max_lag + 5)
-        took = time.monotonic() - committed
+        answers: list[tuple[float, str]] = []  # (when the verification started, from the revocation; its verdict)
+        while not answers or answers[-1][1] != "revoked":
+            started = time.monotonic()
+            answers.append((started - before, by_api(client, token, text)))
+            assert started - before < max_lag + 5, "never refused"
+            time.sleep(0.05)
 
-        assert first == "valid", "the standby answered until the bound, not the primary all along"
-        assert took <= max_lag + 0.3, f"revoked code read valid for {took:.2f} s, past MAX_REPLICA_LAG"
+        assert answers[0][1] == "valid", "the standby answered until the bound, not the primary all along"
+        last_valid = max(at for at, verdict in answers if verdict == "valid")
+        assert last_valid < max_lag, f"a verification {last_valid:.2f} s after the revocation read valid"
+        assert answers[-1][0] < max_lag + 1, "refused soon after the bound"
         answer = fresh_check(client)
         assert answer["verification_reads"] == "primary"
         assert answer["replicas"][0]["state"] == "lagging"
@@ -186,7 +193,8 @@ def test_a_stopped_standby_sends_verification_to_the_primary(
         answer = fresh_check(client)
     assert answer["verification_reads"] == "primary"
     assert answer["replicas"] == [{"name": "replica-1", "state": "unreachable", "lag_seconds": None}]
-    assert "replica-1 skipped for verification reads: it did not answer (OperationalError" in caplog.text
+    # OperationalError when it refuses the connection, AdminShutdown when its shutdown ends one in use.
+    assert "replica-1 skipped for verification reads: it did not answer (" in caplog.text
 
     cluster.standby.start()
     until(lambda: fresh_check(client)["verification_reads"] == "replica-1", timeout=10)
