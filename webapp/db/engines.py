@@ -22,7 +22,7 @@ REPLICA_CONNECT_TIMEOUT = 2
 #: Who the replicas' connections are in pg_stat_activity, unless the URL says.
 REPLICA_APPLICATION_NAME = "oms-verification-reads"
 
-#: This thread's open connection of each reads engine, if it keeps one (`reads_connection`).
+#: The main thread's open connection of each reads engine it has read on (`reads_connection`).
 _kept: dict[Engine, Connection] = {}
 
 

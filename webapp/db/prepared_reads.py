@@ -13,10 +13,10 @@ On PostgreSQL it is prepared once per connection and executed through psycopg's 
 values converted by psycopg's own loaders: psycopg's cursor, even with the statement prepared by it,
 cost the worker ~30–40 µs of CPU more per read (docs/benchmarks.md). Behind a pooler that keeps no
 prepared statements (webapp/db/poolers.py) it is sent unnamed instead, parsed with each run, in the same
-one round trip. If the driver fails, the failure
-is logged (its class and SQLSTATE), the connection is dropped and the read, which changes nothing, is
-tried once more through SQLAlchemy on a fresh connection, so a second failure raises SQLAlchemy's own
-error (a 503, webapp/web/errors.py).
+one round trip. If the driver fails, the failure is logged (its class and SQLSTATE), the connection is
+dropped and the read, which changes nothing, is tried once more through SQLAlchemy on a fresh
+connection, so a second failure raises SQLAlchemy's own error (a 503, webapp/web/errors.py, or on a
+replica a read on the primary, webapp/db/published_reads.py).
 """
 
 from __future__ import annotations
