@@ -9,7 +9,8 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config, extensions
-from webapp.db.engines import add_reads_bind, configure_sqlite, create_sqlite_file
+from webapp.db import poolers, replicas, worker_state
+from webapp.db.engines import add_reads_binds, configure_sqlite, create_sqlite_file
 from webapp.web import errors, security
 from webapp.web.routing import DatabaseId
 
@@ -39,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # If Redis stops answering, each worker limits logins by its own counts instead of failing them.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
-    add_reads_bind(app.config)
+    add_reads_binds(app.config)
     security.cap_streamed_bodies(app)  # before the limiter's and the CSRF check's reading of the form
     security.refuse_nul_bytes(app)  # … and before anything reads a field at all
     # `extensions.db`, not a bare `db`: webapp.db is the package of engines and reads.
@@ -47,8 +48,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.migrate.init_app(app, extensions.db, directory=str(config.MIGRATIONS))
     extensions.limiter.init_app(app)
     with app.app_context():
+        decisions = worker_state.of(app).pooler_decisions
         for engine in extensions.db.engines.values():
             configure_sqlite(engine)
+            poolers.configure(engine, app.config.get("DATABASE_POOLER", ""), decisions)
 
     from webapp import cli
     from webapp.web import api, auth, i18n, labels
@@ -72,8 +75,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Any:
-        """Liveness for load balancers, and the baseline in benchmarks."""
-        return jsonify(status="ok")
+        """Liveness for load balancers, and the baseline in benchmarks. With read replicas, also where this
+        worker's verification reads go and each replica's state and lag (by name, never by address); the
+        app stays "ok" while they lag: its reads go to the primary meanwhile."""
+        state = replicas.report()
+        return jsonify(status="ok") if state is None else jsonify(status="ok", **state)
 
     @app.get("/")
     def index() -> Any:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from limits import parse
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from signing.keys import KEY_ENCRYPTION
 from webapp import private_files
@@ -102,6 +104,41 @@ def database_url(instance_path: str) -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'oms.sqlite'}"
 
 
+#: What DATABASE_POOLER may name: nothing (PostgreSQL itself, or a pooler in session mode) or PgBouncer in transaction
+#: mode, whose version and settings decide whether prepared statements survive it (webapp/db/poolers.py).
+POOLERS = ("", "pgbouncer-transaction")
+#: How far, in seconds, a replica may be behind the primary and still serve verification (webapp/db/replicas.py).
+DEFAULT_MAX_REPLICA_LAG = 5
+
+
+def _is_postgresql(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "postgresql"
+    except ArgumentError:
+        return False
+
+
+def replica_urls(primary_url: str) -> list[str]:
+    """DATABASE_REPLICA_URLS: PostgreSQL standbys of the primary, separated by commas or spaces. A message that
+    names the setting and the entry's place in it, never the URL (it may hold a password)."""
+    urls = os.environ.get("DATABASE_REPLICA_URLS", "").replace(",", " ").split()
+    if urls and not _is_postgresql(primary_url):
+        raise SettingError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL: replicas are its streaming standbys")
+    for place, url in enumerate(urls, start=1):
+        if not _is_postgresql(url):
+            raise SettingError(f"DATABASE_REPLICA_URLS: entry {place} is not a postgresql+psycopg:// URL")
+    return urls
+
+
+def pooler() -> str:
+    value = os.environ.get("DATABASE_POOLER", "").strip()
+    if value not in POOLERS:
+        raise SettingError(
+            f"DATABASE_POOLER must be one of {', '.join(repr(name) for name in POOLERS)} (got {value!r})"
+        )
+    return value
+
+
 def whole_number(name: str, default: int, minimum: int = 0) -> int:
     """A setting that must be a whole number ≥ `minimum`, with a message naming it if it is not."""
     value = os.environ.get(name, str(default)).strip()
@@ -149,6 +186,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "AUDIT_KEY": _secret(instance_path, "AUDIT_KEY"),
         "AUDIT_CHECKPOINT": os.environ.get("AUDIT_CHECKPOINT") or str(Path(instance_path) / "audit_checkpoint.json"),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "DATABASE_REPLICA_URLS": replica_urls(database_url(instance_path)),
+        "MAX_REPLICA_LAG": whole_number("MAX_REPLICA_LAG", DEFAULT_MAX_REPLICA_LAG, minimum=1),
+        "DATABASE_POOLER": pooler(),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "IMPORT_BATCH_SIZE": whole_number("IMPORT_BATCH_SIZE", 5000),

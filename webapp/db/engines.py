@@ -1,4 +1,4 @@
-"""Engine settings that SQLAlchemy does not set for us, and the engine verification reads through."""
+"""Engine settings that SQLAlchemy does not set for us, and the engines verification reads through."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import event
@@ -18,18 +17,43 @@ from webapp.extensions import db
 #: The bind (SQLALCHEMY_BINDS) for single-statement reads on the verification hot path: the same
 #: database in autocommit, without a ping before each use (webapp/db/prepared_reads.py says why).
 READS_BIND = "reads"
+#: How long a replica that does not answer may hold up a connection (libpq counts whole seconds, 2 at least).
+REPLICA_CONNECT_TIMEOUT = 2
+#: Who the replicas' connections are in pg_stat_activity, unless the URL says.
+REPLICA_APPLICATION_NAME = "oms-verification-reads"
 
-#: The main thread's open connection of the reads bind, if it has one (`reads_connection`).
-_kept_reads = SimpleNamespace(connection=None)
+#: The main thread's open connection of each reads engine it has read on (`reads_connection`).
+_kept: dict[Engine, Connection] = {}
 
 
-def add_reads_bind(config: dict[str, Any]) -> None:
-    """Give the app's configuration the reads bind, on the main database unless configured otherwise."""
+def replica_bind(place: int) -> str:
+    """The bind of the replica at `place` (from 1) of DATABASE_REPLICA_URLS; also its name in /healthz."""
+    return f"replica-{place}"
+
+
+def replica_binds(config: dict[str, Any]) -> list[str]:
+    return [replica_bind(place) for place in range(1, len(config.get("DATABASE_REPLICA_URLS", ())) + 1)]
+
+
+def _reads_options(url: str) -> dict[str, Any]:
+    return {"url": url, "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False}
+
+
+def add_reads_binds(config: dict[str, Any]) -> None:
+    """Give the app's configuration the reads bind, on the main database unless configured otherwise, and one
+    bind per read replica: autocommit and no ping as the reads bind, and a short wait for one that is gone."""
     binds = config.setdefault("SQLALCHEMY_BINDS", {})
-    binds.setdefault(
-        READS_BIND,
-        {"url": config["SQLALCHEMY_DATABASE_URI"], "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False},
-    )
+    binds.setdefault(READS_BIND, _reads_options(config["SQLALCHEMY_DATABASE_URI"]))
+    for bind, url in zip(replica_binds(config), config.get("DATABASE_REPLICA_URLS", ()), strict=True):
+        given = make_url(url).query
+        connect_args = {
+            "connect_timeout": REPLICA_CONNECT_TIMEOUT,
+            "application_name": REPLICA_APPLICATION_NAME,
+        }
+        binds.setdefault(
+            bind,
+            {**_reads_options(url), "connect_args": {k: v for k, v in connect_args.items() if k not in given}},
+        )
 
 
 def create_sqlite_file(url: str) -> None:
@@ -60,36 +84,49 @@ def configure_sqlite(engine: Engine) -> None:
 
 
 @contextlib.contextmanager
-def reads_connection() -> Iterator[Connection]:
-    """A connection of the current app's reads bind.
+def reads_connection(engine: Engine | None = None) -> Iterator[Connection]:
+    """A connection of `engine`, by default the current app's reads bind.
 
-    gunicorn's sync workers serve every request on the main thread, which keeps its connection open
-    between reads: taking one from the pool and giving it back for every read cost as much as the read
-    (docs/benchmarks.md), and in autocommit a kept connection holds no transaction open. Any other
+    gunicorn's sync workers serve every request on the main thread, which keeps a connection of each reads
+    engine open between reads: taking one from the pool and giving it back for every read cost as much as
+    the read (docs/benchmarks.md), and in autocommit a kept connection holds no transaction open. Any other
     thread (the development server starts one per request) takes one from the pool for each read.
     A read that fails gives the kept connection back, so the next starts on a clean one.
     """
-    engine = db.engines[READS_BIND]
+    engine = engine or db.engines[READS_BIND]
     if threading.current_thread() is not threading.main_thread():
         with engine.connect() as connection:
             yield connection
         return
-    kept: Connection | None = _kept_reads.connection
-    if kept is None or kept.engine is not engine or kept.closed or kept.invalidated:
-        release_reads_connection()
-        kept = _kept_reads.connection = engine.connect()
+    kept = _kept.get(engine)
+    if kept is None or kept.closed or kept.invalidated:
+        _release(engine)
+        _release_other_apps()
+        kept = _kept[engine] = engine.connect()
     try:
         yield kept
     except Exception:
-        release_reads_connection()
+        _release(engine)
         raise
 
 
-def release_reads_connection() -> None:
-    """Give the main thread's kept reads connection back to its pool; the next read opens another."""
-    kept, _kept_reads.connection = _kept_reads.connection, None
+def _release(engine: Engine) -> None:
+    kept = _kept.pop(engine, None)
     if kept is not None:
         kept.close()
+
+
+def _release_other_apps() -> None:
+    """Give back the connections kept for another app's engines (tests run several apps in one process)."""
+    ours = set(db.engines.values())
+    for engine in [engine for engine in _kept if engine not in ours]:
+        _release(engine)
+
+
+def release_reads_connection() -> None:
+    """Give the main thread's kept reads connections back to their pools; the next reads open others."""
+    for engine in list(_kept):
+        _release(engine)
 
 
 def dispose_engines() -> None:

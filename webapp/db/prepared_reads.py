@@ -11,10 +11,12 @@ columns converted by SQLAlchemy's own result processors: SQLAlchemy's execution 
 answers in ~50 µs cost as much again (docs/benchmarks.md). On SQLite it runs on the driver's cursor.
 On PostgreSQL it is prepared once per connection and executed through psycopg's libpq layer, its
 values converted by psycopg's own loaders: psycopg's cursor, even with the statement prepared by it,
-cost the worker ~30–40 µs of CPU more per read (docs/benchmarks.md). If the driver fails, the failure
-is logged (its class and SQLSTATE), the connection is dropped and the read, which changes nothing, is
-tried once more through SQLAlchemy on a fresh connection, so a second failure raises SQLAlchemy's own
-error (a 503, webapp/web/errors.py).
+cost the worker ~30–40 µs of CPU more per read (docs/benchmarks.md). Behind a pooler that keeps no
+prepared statements (webapp/db/poolers.py) it is sent unnamed instead, parsed with each run, in the same
+one round trip. If the driver fails, the failure is logged (its class and SQLSTATE), the connection is
+dropped and the read, which changes nothing, is tried once more through SQLAlchemy on a fresh
+connection, so a second failure raises SQLAlchemy's own error (a 503, webapp/web/errors.py, or on a
+replica a read on the primary, webapp/db/published_reads.py).
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from psycopg import DatabaseError, errors
 from psycopg.adapt import PyFormat, Transformer
 from psycopg.pq import DiagnosticField, ExecStatus, Format, PGresult
 from sqlalchemy import Select
-from sqlalchemy.engine import Compiled, Connection, Dialect
+from sqlalchemy.engine import Compiled, Connection, Dialect, Engine
 
 from webapp.db.engines import reads_connection
+from webapp.db.poolers import SERVER_PREPARES
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +89,10 @@ class _Compiled:
         arguments = parameters if self.positions is None else [parameters[name] for name in self.positions]
         if self.prepared_name is None:
             values_read = self._first_on_cursor(connection, arguments)
-        else:
+        elif connection.connection.info.get(SERVER_PREPARES, True):
             values_read = self._first_prepared(connection, self.prepared_name, arguments)  # type: ignore[arg-type]
+        else:
+            values_read = self._first_unnamed(connection, arguments)  # type: ignore[arg-type]
         if values_read is None:
             return None
         return self.row(*[v if p is None else p(v) for p, v in zip(self.result_processors, values_read, strict=True)])
@@ -102,9 +107,7 @@ class _Compiled:
 
     def _first_prepared(self, connection: Connection, name: bytes, arguments: list[Any]) -> tuple[Any, ...] | None:
         """Through libpq: parameters sent as text, for the statement's casts to type; the answer in binary."""
-        driver: PsycopgConnection[Any] = connection.connection.dbapi_connection  # type: ignore[assignment]
-        transformer = Transformer(driver)
-        parameters = transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
+        driver, transformer, parameters = _through_libpq(connection, arguments)
         prepared_here: set[bytes] = connection.connection.info.setdefault(_PREPARED_HERE, set())
         if name not in prepared_here:
             prepared = driver.pgconn.prepare(name, self.compiled.string.encode())
@@ -112,8 +115,27 @@ class _Compiled:
                 _succeeded(prepared, ExecStatus.COMMAND_OK)
             prepared_here.add(name)
         result = driver.pgconn.exec_prepared(name, parameters, transformer.formats, result_format=Format.BINARY)
-        transformer.set_pgresult(_succeeded(result, ExecStatus.TUPLES_OK))
-        return transformer.load_row(0, tuple) if result.ntuples else None
+        return _first_loaded(transformer, result)
+
+    def _first_unnamed(self, connection: Connection, arguments: list[Any]) -> tuple[Any, ...] | None:
+        """As `_first_prepared`, with the statement parsed in the same round trip (libpq's unnamed statement)."""
+        driver, transformer, parameters = _through_libpq(connection, arguments)
+        result = driver.pgconn.exec_params(
+            self.compiled.string.encode(), parameters, None, transformer.formats, result_format=Format.BINARY
+        )
+        return _first_loaded(transformer, result)
+
+
+def _through_libpq(connection: Connection, arguments: list[Any]) -> tuple[PsycopgConnection[Any], Transformer, Any]:
+    """The driver's connection, a transformer of its types, and the parameters dumped as text."""
+    driver: PsycopgConnection[Any] = connection.connection.dbapi_connection  # type: ignore[assignment]
+    transformer = Transformer(driver)
+    return driver, transformer, transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
+
+
+def _first_loaded(transformer: Transformer, result: PGresult) -> tuple[Any, ...] | None:
+    transformer.set_pgresult(_succeeded(result, ExecStatus.TUPLES_OK))
+    return transformer.load_row(0, tuple) if result.ntuples else None
 
 
 def _statement_name(sql: str) -> bytes:
@@ -142,9 +164,10 @@ def _succeeded(result: PGresult, expected: ExecStatus) -> PGresult:
 _compiled: dict[tuple[Select[Any], type[Dialect], str], _Compiled] = {}
 
 
-def first_row(statement: Select[Any], parameters: dict[str, Any]) -> Any:
-    """The statement's first row (its columns by name, as SQLAlchemy's rows have them), or None."""
-    with reads_connection() as connection:
+def first_row(statement: Select[Any], parameters: dict[str, Any], engine: Engine | None = None) -> Any:
+    """The statement's first row (its columns by name, as SQLAlchemy's rows have them), or None; read on
+    `engine` (a replica's, webapp/db/replicas.py) or else the reads bind."""
+    with reads_connection(engine) as connection:
         key = (statement, type(connection.dialect), connection.dialect.paramstyle)
         compiled = _compiled.get(key) or _compiled.setdefault(key, _Compiled.of(statement, connection.dialect))
         try:
@@ -157,5 +180,5 @@ def first_row(statement: Select[Any], parameters: dict[str, Any]) -> Any:
                 getattr(error, "sqlstate", None) or "",
             )
             connection.invalidate()  # SQLAlchemy did not see the driver's error, so it is told
-    with reads_connection() as connection:  # a fresh one
+    with reads_connection(engine) as connection:  # a fresh one
         return connection.execute(statement, parameters).first()

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
+from webapp.db.published_reads import ReadSession
 from webapp.extensions import db
 from webapp.models import (
     AuditEntry,
@@ -193,8 +194,8 @@ def represented_by(representative: Person) -> list[Person]:
     )
 
 
-def open_policy(person: Person) -> Policy | None:
-    return db.session.scalar(select(Policy).where(Policy.person_id == person.id, Policy.status != PolicyStatus.CLOSED))
+def open_policy(person: Person, session: ReadSession = db.session) -> Policy | None:
+    return session.scalar(select(Policy).where(Policy.person_id == person.id, Policy.status != PolicyStatus.CLOSED))
 
 
 def current_code(person: Person) -> IssuedCode | None:
@@ -210,20 +211,20 @@ class NewbornCover:
     last_day: date
 
 
-def newborn_cover(child: Person, today: date) -> NewbornCover | None:
+def newborn_cover(child: Person, today: date, session: ReadSession = db.session) -> NewbornCover | None:
     """A newborn with no policy of their own is covered by the mother's (representative's)
     insurer until day 30 after birth registration.
 
     Only by a representative who is insured: a terminated policy (death, or the right ended) covers
     nobody. A suspended one still does: its holder is still insured with that insurer.
     """
-    if child.birth_registered_on is None or open_policy(child) is not None:
+    if child.birth_registered_on is None or open_policy(child, session) is not None:
         return None
     last_day = newborn_cover_last_day(child.birth_registered_on)
     if today > last_day:
         return None
-    for link in db.session.scalars(select(Representation).where(Representation.represented_id == child.id)):
-        policy = open_policy(link.representative)
+    for link in session.scalars(select(Representation).where(Representation.represented_id == child.id)):
+        policy = open_policy(link.representative, session)
         if policy is not None and policy.status != PolicyStatus.TERMINATED:
             return NewbornCover(link.representative.insurer, link.representative, last_day)
     return None

@@ -4,6 +4,9 @@ The clinic pages and the JSON API both call `verify_scan`. It accepts what a
 scanner can produce: our signed code (static or live, in any keyboard layout),
 the 16 digits of a Code128 or typed by hand, or the bytes of a legacy paper
 policy. It never raises for bad input: every input gets exactly one verdict.
+
+Every read of one verification comes from one database: a read replica within
+MAX_REPLICA_LAG of the primary, or the primary (webapp/db/published_reads.py).
 """
 
 from __future__ import annotations
@@ -33,8 +36,8 @@ from policy_codes.enp import ENP_LENGTH
 from policy_codes.legacy import LEGACY_LENGTH
 from policy_codes.verdicts import Shown
 from signing import KeyStatus
-from webapp.db import prepared_reads
-from webapp.extensions import db
+from webapp.db import published_reads
+from webapp.db.published_reads import PublishedReads, ReadSession
 from webapp.models import CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, SigningKeyRecord
 from webapp.registry.clock import today_in_moscow
 from webapp.registry.codes import REGISTRY_SEX, text_hash
@@ -95,29 +98,33 @@ def is_number_look_up(scanned: str | bytes) -> bool:
 
 def verify_scan(scanned: str | bytes, now: datetime | None = None) -> VerificationResult:
     moment = now or datetime.now(UTC)
+    return published_reads.run(lambda reads: _verify(scanned, moment, reads))
+
+
+def _verify(scanned: str | bytes, moment: datetime, reads: PublishedReads) -> VerificationResult:
     legacy = _legacy_bytes(scanned)
     if legacy is not None:
-        return _verify_legacy(legacy, moment)
+        return _verify_legacy(legacy, moment, reads.session)
     text = _text(scanned)
     digits = _number(text)
     if digits is not None:
-        return _verify_number(digits, moment)
+        return _verify_number(digits, moment, reads.session)
     try:
-        verified = _decode(text, moment)
+        verified = _decode(text, moment, reads.session)
     except CodeError as error:
         shown = Shown.OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else Shown.STATIC_CODE
         return VerificationResult(error.verdict, shown, moment)
-    return _verify_signed(verified, normalise_scanned(text), moment)
+    return _verify_signed(verified, normalise_scanned(text), moment, reads)
 
 
-def _verify_signed(verified: VerifiedCode, text: str, moment: datetime) -> VerificationResult:
+def _verify_signed(verified: VerifiedCode, text: str, moment: datetime, reads: PublishedReads) -> VerificationResult:
     """A code whose signature checked out under a key of the trust list: now the registry's word on it."""
     claims = verified.claims
     shown = Shown.LIVE_CODE if claims.kind is CodeKind.LIVE else Shown.STATIC_CODE
     signer = verified.key.kid.hex()
-    row = prepared_reads.first_row(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial, "signer": signer})
+    row = reads.first_row(_REGISTRY_ROW, {"enp": str(claims.enp), "serial": claims.serial, "signer": signer})
     if row is None:
-        compromised = _signer_status(signer) == KeyStatus.COMPROMISED
+        compromised = _signer_status(signer, reads.session) == KeyStatus.COMPROMISED
         return VerificationResult(Verdict.KEY_COMPROMISED if compromised else Verdict.NOT_FOUND, shown, moment)
     if row.signer_status == KeyStatus.COMPROMISED:  # read now, not from this worker's cached trust list
         return VerificationResult(Verdict.KEY_COMPROMISED, shown, moment)
@@ -187,11 +194,11 @@ _REGISTRY_ROW = (
 )
 
 
-def _signer_status(kid: str) -> str | None:
-    return db.session.scalar(select(SigningKeyRecord.status).where(SigningKeyRecord.kid == kid))
+def _signer_status(kid: str, session: ReadSession) -> str | None:
+    return session.scalar(select(SigningKeyRecord.status).where(SigningKeyRecord.kid == kid))
 
 
-def _decode(text: str, moment: datetime) -> VerifiedCode:
+def _decode(text: str, moment: datetime, session: ReadSession) -> VerifiedCode:
     """Decode against the cached trust list; reload it if the registry has a key the cache lacks.
 
     A made-up key id costs one indexed look-up, never a reload.
@@ -199,9 +206,9 @@ def _decode(text: str, moment: datetime) -> VerifiedCode:
     try:
         return decode(text, keystore.cached_trust_list(), moment)
     except UnknownKey as error:
-        if not db.session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.kid == error.kid.hex())):
+        if not session.scalar(select(SigningKeyRecord.id).where(SigningKeyRecord.kid == error.kid.hex())):
             raise
-        return decode(text, keystore.cached_trust_list(refresh=True), moment)
+        return decode(text, keystore.cached_trust_list(refresh=True, session=session), moment)
 
 
 def _is_latin1(text: str) -> bool:
@@ -257,32 +264,34 @@ def _policy_verdict(policy: PolicyInfo, now: datetime) -> Verdict:
     return Verdict.VALID
 
 
-def _registry_verdict(person: Person, now: datetime) -> tuple[Verdict, Policy | None, tuple[str, ...]]:
-    policy = open_policy(person)
+def _registry_verdict(
+    person: Person, now: datetime, session: ReadSession
+) -> tuple[Verdict, Policy | None, tuple[str, ...]]:
+    policy = open_policy(person, session)
     if policy is not None:
         return _policy_verdict(_policy_info(policy), now), policy, ()
-    cover = newborn_cover(person, today_in_moscow(now))
+    cover = newborn_cover(person, today_in_moscow(now), session)
     if cover is not None:
-        return Verdict.VALID, open_policy(cover.representative), ("newborn_cover",)
+        return Verdict.VALID, open_policy(cover.representative, session), ("newborn_cover",)
     if person.birth_registered_on is not None:
         return Verdict.EXPIRED, None, ("newborn_cover_ended",)
     return Verdict.NOT_FOUND, None, ()
 
 
-def _lookup(enp: str) -> Person | None:
-    return db.session.scalar(select(Person).where(Person.enp == enp))
+def _lookup(enp: str, session: ReadSession) -> Person | None:
+    return session.scalar(select(Person).where(Person.enp == enp))
 
 
-def _verify_number(digits: str, now: datetime) -> VerificationResult:
+def _verify_number(digits: str, now: datetime, session: ReadSession) -> VerificationResult:
     """A Code128 or a typed number: a registry look-up, not a signed credential."""
     try:
         enp = Enp(digits)
     except InvalidValue:
         return VerificationResult(Verdict.MALFORMED, Shown.NUMBER, now)
-    person = _lookup(str(enp))
+    person = _lookup(str(enp), session)
     if person is None:
         return VerificationResult(Verdict.NOT_FOUND, Shown.NUMBER, now)
-    verdict, policy, notes = _registry_verdict(person, now)
+    verdict, policy, notes = _registry_verdict(person, now, session)
     holder = Holder(person.name.display(), person.birth_date, enp.masked())
     return VerificationResult(verdict, Shown.NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
 
@@ -292,7 +301,7 @@ def _without_yo(parts: tuple[str, str, str]) -> tuple[str, ...]:
     return tuple(part.replace("Ё", "Е") for part in parts)
 
 
-def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
+def _verify_legacy(data: bytes, now: datetime, session: ReadSession) -> VerificationResult:
     """The 2011 paper policy: its signature cannot be checked, so the registry decides everything.
 
     Anyone can print such a barcode with a real number beside any name: the paper's name and birth
@@ -303,12 +312,12 @@ def _verify_legacy(data: bytes, now: datetime) -> VerificationResult:
     except MalformedCode:
         return VerificationResult(Verdict.MALFORMED, Shown.LEGACY_PAPER, now)
     notes = ("signature_not_checked",)
-    person = _lookup(str(legacy.enp))
+    person = _lookup(str(legacy.enp), session)
     if person is None:
         return VerificationResult(Verdict.LEGACY_PAPER, Shown.LEGACY_PAPER, now, None, None, Verdict.NOT_FOUND, notes)
     if _without_yo(legacy.name.parts()) != _without_yo(person.name.parts()) or legacy.birth_date != person.birth_date:
         return VerificationResult(Verdict.FORGED, Shown.LEGACY_PAPER, now, notes=notes)
     holder = Holder(person.name.display(), person.birth_date, legacy.enp.masked())
-    verdict, policy, more = _registry_verdict(person, now)
+    verdict, policy, more = _registry_verdict(person, now, session)
     info = policy and _policy_info(policy)
     return VerificationResult(Verdict.LEGACY_PAPER, Shown.LEGACY_PAPER, now, holder, info, verdict, notes + more)

@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 
 from signing import KeyRing, KeyStatus, KeyUnusable, PublicKey, SigningKey, TrustList
 from webapp.db import worker_state
+from webapp.db.published_reads import ReadSession
 from webapp.extensions import db
 from webapp.models import CodeStatus, Insurer, IssuedCode, KeyChanges, SigningKeyRecord
 from webapp.registry import clock
@@ -165,15 +166,16 @@ def _count_change() -> None:
         db.session.flush()
 
 
-def version() -> int:
+def version(session: ReadSession = db.session) -> int:
     """The trust list's version: it moves on every change to any key."""
-    return db.session.scalar(select(KeyChanges.count).where(KeyChanges.id == 1)) or 0
+    return session.scalar(select(KeyChanges.count).where(KeyChanges.id == 1)) or 0
 
 
-def signing_key(owner: str, at: datetime) -> SigningKey:
+def signing_key(owner: str, at: datetime, session: ReadSession = db.session) -> SigningKey:
     """The key of `owner` that signs at `at` (the ring's rule: its newest active key covering `at`),
-    decrypted once per process."""
-    records = db.session.scalars(select(SigningKeyRecord).where(SigningKeyRecord.owner == owner)).all()
+    decrypted once per process. Read from `session`: the primary's, unless a published list is read
+    from a replica (webapp/registry/keys/publication.py)."""
+    records = session.scalars(select(SigningKeyRecord).where(SigningKeyRecord.owner == owner)).all()
     ring = KeyRing(_cache().public(record) for record in records)
     try:
         chosen = ring.signing_entry(owner, at)
@@ -185,20 +187,20 @@ def signing_key(owner: str, at: datetime) -> SigningKey:
     return _cache().private(record, chosen)
 
 
-def trust_list() -> TrustList:
-    """Every key with its current status, checked against the database on every call."""
-    return _cache().trust_list()
+def trust_list(session: ReadSession = db.session) -> TrustList:
+    """Every key with its current status, checked against the database (`session`'s) on every call."""
+    return _cache().trust_list(session)
 
 
-def cached_trust_list(refresh: bool = False) -> TrustList:
-    """The last trust list read, for the verification hot path; `refresh` reads it again.
+def cached_trust_list(refresh: bool = False, session: ReadSession = db.session) -> TrustList:
+    """The last trust list read, for the verification hot path; `refresh` reads it again from `session`.
 
     What it is trusted for never changes: a key id's public key, owner and window. The status it
     holds may be stale; verification reads the signing key's status afresh with the registry row.
     """
     cache = _cache()
     if refresh or cache.trusted is None:
-        return cache.trust_list()
+        return cache.trust_list(session)
     return cache.trusted
 
 
@@ -235,10 +237,10 @@ class _KeyCache:
             self.decrypted[record.kid] = cached
         return SigningKey(cached.private_key, entry)  # the status as the database has it now
 
-    def trust_list(self) -> TrustList:
-        current = version()
+    def trust_list(self, session: ReadSession) -> TrustList:
+        current = version(session)
         if self.trusted is None or current != self.version:
-            records = db.session.scalars(select(SigningKeyRecord)).all()
+            records = session.scalars(select(SigningKeyRecord)).all()
             self.trusted = TrustList(self.public(record) for record in records)
             self.version = current
         return self.trusted

@@ -21,15 +21,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
 from policy_codes.published_lists import HEADINGS, REVOCATIONS_FORMAT, TRUST_LIST_FORMAT
 from signing import KeyStatus, SigningKey, TrustList
 from signing.jws import sign_compact
+from webapp.db import published_reads
+from webapp.db.published_reads import ReadSession
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import RevocationEvent, SigningKeyRecord
@@ -45,7 +48,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 @dataclass(frozen=True)
 class Edition:
     """One edition of a published list: the instant it names, the key that signs it, and what else decides what
-    it says (the key changes' count, or the revocations' `since` and `cursor`). Its ETag names all three."""
+    it says (the key changes' count, or the revocations' `since` and `cursor`). Its ETag names all three.
+    It is read from the same database as its document (webapp/db/published_reads.py): a replica within
+    MAX_REPLICA_LAG of the primary, or the primary."""
 
     issued_at: datetime
     signer: SigningKey
@@ -56,10 +61,9 @@ class Edition:
         return f"{self.content}-{self.signer.kid.hex()}-{int(self.issued_at.timestamp())}"
 
 
-@dataclass(frozen=True)
-class RevocationsEdition(Edition):
-    since: int = 0
-    cursor: int = 0
+#: An edition, and its document unless the client holds it already.
+Published = tuple[Edition, dict[str, Any] | None]
+T = TypeVar("T")
 
 
 def _issued_at(now: datetime, *changes: datetime | None) -> datetime:
@@ -93,59 +97,94 @@ def registry_key(now: datetime | None = None) -> SigningKey:
         return keystore.signing_key(keystore.REGISTRY_OWNER, moment)
 
 
+class _NoRegistryKey(Exception):
+    """The database read has no active registry key (yet): it is made on the primary, and read there."""
+
+
+def _published(read: Callable[[ReadSession, SigningKey], T], moment: datetime) -> T:
+    """`read`, with the registry's key, from one database: a caught-up replica or the primary
+    (webapp/db/published_reads.py). The key is made on first use, on the primary, and that read is the
+    primary's: a replica may not have the key yet."""
+
+    def with_key(reads: published_reads.PublishedReads) -> T:
+        try:
+            signer = keystore.signing_key(keystore.REGISTRY_OWNER, moment, reads.session)
+        except RegistryError:
+            raise _NoRegistryKey from None
+        return read(reads.session, signer)
+
+    try:
+        return published_reads.run(with_key)
+    except _NoRegistryKey:
+        return read(published_reads.ON_PRIMARY.session, registry_key(moment))
+
+
 def registry_jwks() -> dict[str, Any]:
     """The operator's public keys as JWKS: what offline verifiers pin to check the published lists."""
-    registry_key()
-    return TrustList(key for key in keystore.trust_list() if key.owner == keystore.REGISTRY_OWNER).to_jwks()
+
+    def read(session: ReadSession, _signer: SigningKey) -> dict[str, Any]:
+        owned = (key for key in keystore.trust_list(session) if key.owner == keystore.REGISTRY_OWNER)
+        return TrustList(owned).to_jwks()
+
+    return _published(read, clock.now(None))
 
 
-def trust_list_edition(now: datetime | None = None) -> Edition:
-    """The trust list's current edition: it changes with the hour and with every change to a key."""
+def trust_list(known: Callable[[str], bool] = lambda _etag: False, now: datetime | None = None) -> Published:
+    """The trust list's current edition, and its document unless `known(etag)` (the client holds it). It
+    changes with the hour and with every change to a key."""
     moment = clock.now(now)
-    signer = registry_key(moment)  # before the count: making it changes the list
-    newest = db.session.scalar(select(func.max(SigningKeyRecord.changed_at)))
-    return Edition(_issued_at(moment, newest), signer, f"keys-{keystore.version()}")
+
+    def read(session: ReadSession, signer: SigningKey) -> Published:
+        newest = session.scalar(select(func.max(SigningKeyRecord.changed_at)))
+        edition = Edition(_issued_at(moment, newest), signer, f"keys-{keystore.version(session)}")
+        if known(edition.etag):
+            return edition, None
+        body = {
+            "format": TRUST_LIST_FORMAT,
+            "issued_at": edition.issued_at.isoformat(),
+            "keys": keystore.trust_list(session).to_jwks()["keys"],
+        }
+        return edition, {**body, "jws": sign_compact(_canonical(body), signer)}
+
+    return _published(read, moment)
 
 
-def trust_list_document(edition: Edition | None = None) -> dict[str, Any]:
-    edition = edition or trust_list_edition()
-    body = {
-        "format": TRUST_LIST_FORMAT,
-        "issued_at": edition.issued_at.isoformat(),
-        "keys": keystore.trust_list().to_jwks()["keys"],
-    }
-    return {**body, "jws": sign_compact(_canonical(body), edition.signer)}
-
-
-def revocations_edition(since: int = 0, now: datetime | None = None) -> RevocationsEdition:
-    """The current edition of the revocations after cursor `since`: it changes with the hour and every new entry."""
+def revocations(
+    since: int = 0, known: Callable[[str], bool] = lambda _etag: False, now: datetime | None = None
+) -> Published:
+    """The current edition of the revocations after cursor `since`, and its document unless `known(etag)`.
+    It changes with the hour and every new entry. The document: digests of codes withdrawn after `since`,
+    up to the edition's cursor, under their headings; signed with their hashes."""
     moment = clock.now(now)
-    signer = registry_key(moment)
-    newest = db.session.execute(
-        select(RevocationEvent.id, RevocationEvent.at).order_by(RevocationEvent.id.desc()).limit(1)
-    ).first()
-    cursor = max(since, newest.id if newest else 0)
-    issued_at = _issued_at(moment, newest.at if newest else None, signer.public.not_before)
-    return RevocationsEdition(issued_at, signer, f"{since}-{cursor}", since, cursor)
+
+    def read(session: ReadSession, signer: SigningKey) -> Published:
+        newest = session.execute(
+            select(RevocationEvent.id, RevocationEvent.at).order_by(RevocationEvent.id.desc()).limit(1)
+        ).first()
+        cursor = max(since, newest.id if newest else 0)
+        issued_at = _issued_at(moment, newest.at if newest else None, signer.public.not_before)
+        edition = Edition(issued_at, signer, f"{since}-{cursor}")
+        if known(edition.etag):
+            return edition, None
+        return edition, _revocations_document(session, edition, since, cursor)
+
+    return _published(read, moment)
 
 
-def revocations_document(edition: RevocationsEdition | None = None) -> dict[str, Any]:
-    """Digests of codes withdrawn after the edition's `since`, up to its cursor, under their headings; signed with
-    their hashes."""
-    edition = edition or revocations_edition()
+def _revocations_document(session: ReadSession, edition: Edition, since: int, cursor: int) -> dict[str, Any]:
     listed = {heading: bytearray() for heading in HEADINGS}
     query = (
         select(RevocationEvent.digest, RevocationEvent.status)
-        .where(RevocationEvent.id > edition.since, RevocationEvent.id <= edition.cursor)
+        .where(RevocationEvent.id > since, RevocationEvent.id <= cursor)
         .order_by(RevocationEvent.id)
     )
-    for digest, status in db.session.execute(query).yield_per(10_000):
+    for digest, status in session.execute(query).yield_per(10_000):
         listed[status].extend(digest)
     signed: dict[str, Any] = {
         "format": REVOCATIONS_FORMAT,
         "issued_at": edition.issued_at.isoformat(),
-        "since": edition.since,
-        "cursor": edition.cursor,
+        "since": since,
+        "cursor": cursor,
     }
     signed |= {f"{heading}_sha256": hashlib.sha256(digests).hexdigest() for heading, digests in listed.items()}
     return {
@@ -153,3 +192,13 @@ def revocations_document(edition: RevocationsEdition | None = None) -> dict[str,
         **{heading: base64.b64encode(digests).decode("ascii") for heading, digests in listed.items()},
         "jws": sign_compact(_canonical(signed), edition.signer),
     }
+
+
+def trust_list_document() -> dict[str, Any]:
+    """The trust list as a verifier downloads it now."""
+    return trust_list()[1]  # type: ignore[return-value]
+
+
+def revocations_document() -> dict[str, Any]:
+    """Every revocation, as a verifier that never downloaded the list gets them now."""
+    return revocations()[1]  # type: ignore[return-value]

@@ -100,10 +100,8 @@ def _cached(document: dict[str, Any], etag: str, max_age: int) -> Response:
 
 @api.get("/trust-list")
 def trust_list() -> Response:
-    edition = publication.trust_list_edition()
-    if request.if_none_match.contains(edition.etag):
-        return _cached({}, edition.etag, 300)  # becomes 304 Not Modified
-    return _cached(publication.trust_list_document(edition), edition.etag, 300)
+    edition, document = publication.trust_list(request.if_none_match.contains)
+    return _cached(document or {}, edition.etag, 300)  # {}: the client holds it, and it becomes 304 Not Modified
 
 
 @api.get("/revocations")
@@ -111,10 +109,8 @@ def revocations() -> Any:
     since = request.args.get("since", "0")
     if not (since.isascii() and since.isdigit()) or int(since) > MAX_CURSOR:
         return error_response(400)
-    edition = publication.revocations_edition(int(since))
-    if request.if_none_match.contains(edition.etag):
-        return _cached({}, edition.etag, 60)
-    return _cached(publication.revocations_document(edition), edition.etag, 60)
+    edition, document = publication.revocations(int(since), request.if_none_match.contains)
+    return _cached(document or {}, edition.etag, 60)
 
 
 @api.get("/openapi.yaml")
