@@ -17,9 +17,9 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
+from tests.helpers.registry import PASSPHRASE, SECRET_KEY
+from tests.helpers.replication import Cluster
 from tests.replication import servers
-from tests.replication.conftest import Cluster
-from tests.webapp.conftest import PASSPHRASE, SECRET_KEY
 from tests.webapp.databases import AUDIT_KEY
 from webapp import config
 

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask
 
+from tests.helpers.registry import make_app, seed_registry
+from tests.helpers.replication import Cluster, by_api, with_registry
 from tests.replication import servers
-from tests.replication.conftest import Cluster, by_api, with_registry
-from tests.webapp.conftest import make_app, seed_registry
 from tests.webapp.databases import wipe
 from tests.webapp.pages import MOTHER, code_text
 from webapp.db import poolers, prepared_reads

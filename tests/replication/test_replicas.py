@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.replication.conftest import Cluster, by_api, with_registry
+from tests.helpers.replication import Cluster, by_api, with_registry
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
 from webapp.db import replicas
 from webapp.db.engines import REPLICA_APPLICATION_NAME

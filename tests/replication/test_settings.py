@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.webapp.conftest import PASSPHRASE, SECRET_KEY, make_app
+from tests.helpers.registry import PASSPHRASE, SECRET_KEY, make_app
 from tests.webapp.databases import AUDIT_KEY
 from webapp import config
 from webapp.db.engines import READS_BIND
