@@ -159,7 +159,7 @@ def _import(url: str, people: int, engine: str) -> None:
         registry.write_csv(csv_path, people, today_in_moscow(datetime.now(UTC)))
         with registry.registry_app(url):
             started = time.perf_counter()
-            report = registry.registry_csv.import_csv(csv_path, registry.ACTOR, registry.ImportProgress(engine, people))
+            report = registry.bulk_import.import_csv(csv_path, registry.ACTOR, registry.ImportProgress(engine, people))
             note(f"{engine}: imported {report.created:,} in {time.perf_counter() - started:.0f} s")
             if report.errors:
                 raise RuntimeError(f"import refused {len(report.errors)} rows: {report.errors[:3]}")

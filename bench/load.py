@@ -3,7 +3,7 @@
 Run from the repository root: `.venv/bin/python bench/load.py` (1,000,000 persons, SQLite then
 PostgreSQL); `--quick` is a smoke run on 20,000 persons with short rounds. The registry is generated
 and imported once per engine with bench/registry.py and cached (bench/_server.py); each run works on
-a copy, with fresh tokens for 500 clinic systems (webapp.accounts.create_token) and citizen logins.
+a copy, with fresh tokens for 500 clinic systems (webapp.registry.accounts.create_token) and citizen logins.
 
 Measured in the same run, each as the median of several rounds of wrk (one thread, fixed
 connections, no pause), on the same server:

@@ -4,7 +4,7 @@ Run from the repository root: `python bench/registry.py [--people N] [--engines 
 (default 1,000,000 people on both engines). For each engine the script builds a
 fresh database (SQLite in a temporary folder; PostgreSQL as `oms_bench_<pid>` on
 127.0.0.1:5432, dropped at the end), imports one generated registry CSV with
-`webapp.registry_csv.import_csv`, and measures verification against the result.
+`webapp.registry.bulk_import.import_csv`, and measures verification against the result.
 
 Baselines are measured in the same run: raw signing with `policy_codes.encode`
 on a sample, extrapolated to N, and `policy_codes.decode` alone for verification.
