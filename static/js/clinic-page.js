@@ -81,7 +81,7 @@ function render({ verdict, headline, message, holder, banner, stale }) {
   const section = document.getElementById("offline-verdict").content.firstElementChild.cloneNode(true);
   const slot = (name) => section.querySelector(`[data-slot=${name}]`);
   const good = verdict === VERDICT.VALID;
-  const icon = good ? "check" : verdict ? "cross" : "question";
+  const icon = good ? "check" : verdict ? "cross" : "offline"; // no verdict: the registry could not be asked
   section.classList.add(good ? "verdict-good" : verdict ? "verdict-bad" : "verdict-unknown");
   section.dataset.verdict = verdict ?? "unchecked";
   section.dataset.good = String(good);
