@@ -35,11 +35,11 @@ clean:
 # Two catalogs: the pages' (webapp/translations) and the verifiers' (policy_codes/translations, which
 # omscode reads without Flask). Message ids are the Russian text; N_ marks one for later translation.
 translations: $(STAMP)
-	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o /tmp/oms-messages.pot .
-	$(VENV)/bin/pybabel update -i /tmp/oms-messages.pot -d webapp/translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o $(VENV)/oms-messages.pot .
+	$(VENV)/bin/pybabel update -i $(VENV)/oms-messages.pot -d webapp/translations -w 120 --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d webapp/translations
-	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o /tmp/oms-policy-codes.pot policy_codes
-	$(VENV)/bin/pybabel update -i /tmp/oms-policy-codes.pot -d policy_codes/translations -D policy_codes
+	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o $(VENV)/oms-policy-codes.pot policy_codes
+	$(VENV)/bin/pybabel update -i $(VENV)/oms-policy-codes.pot -d policy_codes/translations -D policy_codes -w 120 --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d policy_codes/translations -D policy_codes
 
 # After changing a constant of the code format in Python (policy_codes/, signing/): write the browser

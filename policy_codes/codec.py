@@ -143,14 +143,15 @@ def moscow_date(moment: datetime) -> date:
 
 def _check_time(claims: PolicyClaims, key: PublicKey, now: datetime) -> None:
     today = moscow_date(now)
+    live = claims.expires_at is not None
     if now > key.not_after:
-        raise CodeExpired("key")
+        raise CodeExpired("key", live)
     if claims.expires_at is not None and now > claims.expires_at:
-        raise CodeExpired("live_code")
+        raise CodeExpired("live_code", live)
     if claims.valid_to is not None and today > claims.valid_to:
-        raise CodeExpired("policy")
+        raise CodeExpired("policy", live)
     if today < claims.valid_from:
-        raise CodeExpired("not_yet_valid")
+        raise CodeExpired("not_yet_valid", live)
 
 
 __all__ = ["PREFIX", "CodeError", "VerifiedCode", "decode", "encode", "normalise_scanned"]

@@ -53,6 +53,11 @@ class Enp:
     def __str__(self) -> str:
         return self.digits
 
+    def grouped(self) -> str:
+        """As people read it aloud: four groups of four digits, "7700 0000 0000 0016". Scanners and the
+        clinic's form take the spaces back out (codec.normalise_scanned, verification._number)."""
+        return " ".join(self.digits[start : start + 4] for start in range(0, ENP_LENGTH, 4))
+
     def masked(self) -> str:
         """Safe to show in histories and logs: only the last four digits."""
         return "•" * 12 + self.digits[-4:]

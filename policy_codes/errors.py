@@ -7,7 +7,7 @@ to exactly one verdict of docs/domain.md. Callers catch `CodeError` and read
 
 from __future__ import annotations
 
-from policy_codes.verdicts import Verdict
+from policy_codes.verdicts import Shown, Verdict
 
 
 class CodeError(Exception):
@@ -59,7 +59,16 @@ class CodeExpired(CodeError):
 
     verdict = Verdict.EXPIRED
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, live: bool = False) -> None:
         super().__init__(reason)
         #: One of "live_code", "policy", "not_yet_valid", "key".
         self.reason = reason
+        #: Whether the code is a live one (its claims were read): the desk is told to ask for a fresh one.
+        self.live = live
+
+
+def shown_by(error: CodeError) -> Shown:
+    """What was shown, as far as a code that failed tells: other text, a live code that ran out, or a code."""
+    if error.verdict is Verdict.NOT_A_POLICY_CODE:
+        return Shown.OTHER
+    return Shown.LIVE_CODE if isinstance(error, CodeExpired) and error.live else Shown.STATIC_CODE

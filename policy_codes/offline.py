@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from policy_codes.claims import CodeKind
 from policy_codes.codec import MOSCOW, decode
-from policy_codes.errors import CodeError
+from policy_codes.errors import CodeError, shown_by
 from policy_codes.published_lists import STALE_AFTER, BadList, PublishedLists, read_lists
 from policy_codes.revocation import revocation_digest
-from policy_codes.verdicts import Verdict, offline_message
+from policy_codes.verdicts import Shown, Verdict, offline_message
 from signing import PublicKey
 
 __all__ = ["STALE_AFTER", "BadList", "OfflineResult", "OfflineVerifier"]
@@ -36,6 +37,8 @@ class OfflineResult:
     revocations_age: timedelta
     #: When the older of the lists was issued: what they say holds as of then.
     lists_issued_at: datetime
+    #: What was shown, as far as the code tells (a live code that ran out is told to be refreshed).
+    shown: Shown = Shown.STATIC_CODE
 
     @property
     def stale(self) -> bool:
@@ -43,7 +46,8 @@ class OfflineResult:
 
     def message(self, language: str = "ru") -> str:
         """The verdict's message as the lists support it: a `valid` is theirs, not the registry's."""
-        return offline_message(self.verdict, language, self.lists_issued_at.astimezone(MOSCOW).strftime(LISTS_DATE))
+        lists_date = self.lists_issued_at.astimezone(MOSCOW).strftime(LISTS_DATE)
+        return offline_message(self.verdict, language, lists_date, self.shown)
 
 
 class OfflineVerifier:
@@ -69,9 +73,10 @@ class OfflineVerifier:
         try:
             verified = decode(text, lists.trust_list, moment)
         except CodeError as error:
-            return OfflineResult(error.verdict, None, None, *ages)
+            return OfflineResult(error.verdict, None, None, *ages, shown_by(error))
         claims = verified.claims
         # A live code's digest is on no list (policy_codes/revocation.py). Headings are verdicts' names.
         heading = lists.heading_of(revocation_digest(verified.signature))
         verdict = Verdict(heading) if heading else Verdict.VALID
-        return OfflineResult(verdict, claims.name.display(), claims.birth_date.isoformat(), *ages)
+        shown = Shown.LIVE_CODE if claims.kind is CodeKind.LIVE else Shown.STATIC_CODE
+        return OfflineResult(verdict, claims.name.display(), claims.birth_date.isoformat(), *ages, shown)

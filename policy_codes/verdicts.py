@@ -1,8 +1,10 @@
-"""The verdicts (docs/domain.md), what was shown at the desk, and the short messages every surface shows.
+"""The verdicts (docs/domain.md), what was shown at the desk, and the words every surface shows for them.
 
-The pages, the JSON API and the offline verifiers all take their words from
-here, so a receptionist and a clinic system read the same thing. Messages are
-Russian catalog ids, read in another language through policy_codes/words.py.
+Each verdict has a headline, a word or two a clerk takes in at a glance (the pages put it above
+everything else), and a message: what it means and what to do next, which stands alone where there is no
+headline (the JSON API, omscode). The pages, the JSON API and the offline verifiers all take their words
+from here, so a receptionist and a clinic system read the same thing. Both are Russian catalog ids, read
+in another language through policy_codes/words.py.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ class Verdict(StrEnum):
         was shown when they differ: a number carries no signature, a 2011 paper's is never checked."""
         return translate(VARIANTS.get((self, shown)) or MESSAGES[self], language)
 
+    def headline(self, language: str = "ru", shown: Shown | None = None) -> str:
+        """A word or two for the top of the verdict, in `language`, fitting what was shown as `message` does."""
+        return translate(HEADLINE_VARIANTS.get((self, shown)) or HEADLINES[self], language)
+
 
 class Shown(StrEnum):
     """What was shown at the desk, so the verdict can say it."""
@@ -48,14 +54,19 @@ MESSAGES: dict[Verdict, str] = {
     Verdict.REVOKED: N_("Код отозван страховой компанией. Проверьте полис по документу."),
     Verdict.SUPERSEDED: N_("Код заменён более новым. Попросите показать актуальный код."),
     Verdict.EXPIRED: N_("Срок действия истёк. Попросите обновить код или проверьте по документу."),
-    Verdict.SUSPENDED: N_("Действие полиса приостановлено."),
-    Verdict.TERMINATED: N_("Действие полиса прекращено."),
-    Verdict.NOT_FOUND: N_("Такого номера полиса нет в реестре."),
-    Verdict.FORGED: N_("Подпись не совпадает: код подделан или изменён."),
-    Verdict.UNKNOWN_KEY: N_("Код подписан неизвестным ключом."),
-    Verdict.KEY_COMPROMISED: N_("Ключ подписи скомпрометирован. Полис нужно перевыпустить."),
+    Verdict.SUSPENDED: N_("Действие полиса приостановлено. Пациенту нужно обратиться в свою страховую компанию."),
+    Verdict.TERMINATED: N_("Действие полиса прекращено. Пациенту нужно обратиться в свою страховую компанию."),
+    Verdict.NOT_FOUND: N_(
+        "Такого номера полиса нет в реестре. Сверьте номер с полисом или проверьте полис по документу."
+    ),
+    Verdict.FORGED: N_("Подпись не совпадает: код подделан или изменён. Проверьте полис по документу."),
+    Verdict.UNKNOWN_KEY: N_("Код подписан неизвестным ключом. Проверьте полис по номеру или по документу."),
+    Verdict.KEY_COMPROMISED: N_(
+        "Ключ, которым подписан код, скомпрометирован. Проверьте полис по номеру; "
+        "новый код пациенту выпустит страховая компания."
+    ),
     Verdict.MALFORMED: N_("Код повреждён и не читается. Отсканируйте ещё раз или введите номер."),
-    Verdict.NOT_A_POLICY_CODE: N_("Это не код полиса ОМС."),
+    Verdict.NOT_A_POLICY_CODE: N_("Это не код полиса ОМС. Отсканируйте QR-код полиса или введите 16 цифр номера."),
     Verdict.LEGACY_PAPER: N_(
         "Бумажный полис старого образца: подпись на бланке не проверялась, статус взят из реестра."
     ),
@@ -69,14 +80,27 @@ OFFLINE_VALID = N_(
 )
 
 
-def offline_message(verdict: Verdict, language: str, lists_date: str) -> str:
+def offline_message(verdict: Verdict, language: str, lists_date: str, shown: Shown | None = None) -> str:
     """The message an offline verifier gives, in `language`, going by lists issued at `lists_date` (Moscow time)."""
     if verdict is Verdict.VALID:
         return translate(OFFLINE_VALID, language, date=lists_date)
-    return verdict.message(language)
+    return verdict.message(language, shown)
 
 
-#: Where what was shown changes what a verdict may claim.
+def offline_words(language: str, lists_date: str) -> dict[str, dict[str, str]]:
+    """Every verdict's headline and message as an offline verifier says them, for a browser to pick from: by
+    the verdict's name, and by "verdict/shown" where what was shown changes the words (VARIANTS)."""
+    keys = dict.fromkeys([*((verdict, None) for verdict in Verdict), *VARIANTS, *HEADLINE_VARIANTS])
+    return {
+        f"{verdict}/{shown}" if shown else str(verdict): {
+            "headline": verdict.headline(language, shown),
+            "message": offline_message(verdict, language, lists_date, shown),
+        }
+        for verdict, shown in keys
+    }
+
+
+#: Where what was shown changes what a verdict may claim, or what the desk should do.
 VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
     (Verdict.VALID, Shown.NUMBER): N_(
         "Номер найден в реестре, полис действующий. Подписи у номера нет: сверьте документ."
@@ -84,4 +108,37 @@ VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
     (Verdict.FORGED, Shown.LEGACY_PAPER): N_(
         "Имя или дата рождения на бланке не совпадают с реестром: бланк поддельный. Проверьте полис по документу."
     ),
+    # A live code runs for 90 s and the holder's page swaps in a new one every 30 s: an old one is a
+    # screenshot or a page left open offline, not a policy that ended.
+    (Verdict.EXPIRED, Shown.LIVE_CODE): N_(
+        "Код на экране устарел: он действует 90 секунд. Попросите пациента обновить страницу полиса "
+        "на телефоне и показать код снова."
+    ),
+    # Sixteen digits whose check digit is wrong: typed wrong, not a damaged code.
+    (Verdict.MALFORMED, Shown.NUMBER): N_(
+        "В номере опечатка: контрольная цифра не сходится. Сверьте 16 цифр с полисом и введите номер снова."
+    ),
+}
+
+#: The headlines: one or two words each, as a clerk says them aloud ("действителен", "подделка").
+HEADLINES: dict[Verdict, str] = {
+    Verdict.VALID: N_("Действителен"),
+    Verdict.REVOKED: N_("Отозван"),
+    Verdict.SUPERSEDED: N_("Код заменён"),
+    Verdict.EXPIRED: N_("Срок истёк"),
+    Verdict.SUSPENDED: N_("Приостановлен"),
+    Verdict.TERMINATED: N_("Прекращён"),
+    Verdict.NOT_FOUND: N_("Не найден"),
+    Verdict.FORGED: N_("Подделка"),
+    Verdict.UNKNOWN_KEY: N_("Неизвестная подпись"),
+    Verdict.KEY_COMPROMISED: N_("Подпись отозвана"),
+    Verdict.MALFORMED: N_("Не читается"),
+    Verdict.NOT_A_POLICY_CODE: N_("Не полис"),
+    Verdict.LEGACY_PAPER: N_("Старый бланк"),
+}
+
+#: Headlines that change with what was shown, as the messages of VARIANTS do.
+HEADLINE_VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
+    (Verdict.EXPIRED, Shown.LIVE_CODE): N_("Код устарел"),
+    (Verdict.MALFORMED, Shown.NUMBER): N_("Опечатка"),
 }

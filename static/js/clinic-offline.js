@@ -84,9 +84,11 @@ export class BadList extends Error {
 }
 
 class CodeError extends Error {
-  constructor(verdict, why) {
+  /** `live`: the code is a live one (its claims were read), as errors.CodeExpired.live. */
+  constructor(verdict, why, live = false) {
     super(why);
     this.verdict = verdict;
+    this.live = live;
   }
 }
 
@@ -852,7 +854,8 @@ export class OfflineVerifier {
       return { verdict, shown, holder: { name: claims.name, birthDate: claims.birthDate } };
     } catch (error) {
       if (!(error instanceof CodeError)) throw error;
-      const shown = error.verdict === VERDICT.NOT_A_POLICY_CODE ? "other" : "static_code";
+      // errors.shown_by: other text, a live code that ran out, or a code.
+      const shown = error.verdict === VERDICT.NOT_A_POLICY_CODE ? "other" : error.live ? "live_code" : "static_code";
       return { verdict: error.verdict, shown, holder: null };
     }
   }
@@ -888,10 +891,11 @@ export class OfflineVerifier {
       throw new CodeError(VERDICT.FORGED, "a live code runs for 90 seconds from its signing, which is not in the future");
     }
     const today = Math.floor((nowMs + MOSCOW_OFFSET_MS) / DAY_MS);
-    if (nowMs > key.notAfter) throw new CodeError(VERDICT.EXPIRED, "key");
-    if (claims.expiresAtMs !== null && nowMs > claims.expiresAtMs) throw new CodeError(VERDICT.EXPIRED, "live_code");
-    if (claims.validTo !== null && today > claims.validTo) throw new CodeError(VERDICT.EXPIRED, "policy");
-    if (today < claims.validFrom) throw new CodeError(VERDICT.EXPIRED, "not_yet_valid");
+    const live = claims.expiresAtMs !== null;
+    if (nowMs > key.notAfter) throw new CodeError(VERDICT.EXPIRED, "key", live);
+    if (live && nowMs > claims.expiresAtMs) throw new CodeError(VERDICT.EXPIRED, "live_code", live);
+    if (claims.validTo !== null && today > claims.validTo) throw new CodeError(VERDICT.EXPIRED, "policy", live);
+    if (today < claims.validFrom) throw new CodeError(VERDICT.EXPIRED, "not_yet_valid", live);
     return { claims, signature: envelope.signature };
   }
 

@@ -5,9 +5,14 @@
 // browser already knows it is offline, the code is checked here against the stored
 // lists instead, and the verdict says so, with the lists' age. A number or a legacy
 // paper policy is a registry look-up: offline it is never "valid".
+//
+// After every verdict, from the server or from here, the input takes the focus back
+// with its text selected, so the next USB scan replaces it with no tap (issue 18),
+// and the verdict's sound plays if the desk turned sound on (clinic-sound.js).
 
-import { MOSCOW_OFFSET_MS, STALE_AFTER_MS } from "./format-constants.js";
+import { MOSCOW_OFFSET_MS, STALE_AFTER_MS, VERDICT } from "./format-constants.js";
 import { listsAge, refreshLists, storedVerifier } from "./clinic-lists.js";
+import { soundVerdict } from "./clinic-sound.js";
 
 const REFRESH_EVERY_MS = 10 * 60 * 1000;
 
@@ -17,7 +22,8 @@ const input = document.getElementById("code");
 const verdictBox = document.getElementById("verdict");
 const listsStatus = document.getElementById("offline-lists");
 const registryJwks = JSON.parse(root.dataset.registryKeys);
-const messages = JSON.parse(root.dataset.messages);
+/** Each verdict's headline and message, by "verdict" and by "verdict/shown" (policy_codes.verdicts.offline_words). */
+const words = JSON.parse(root.dataset.words);
 const urls = { trustList: root.dataset.trustListUrl, revocations: root.dataset.revocationsUrl };
 const texts = Object.fromEntries(
   [...document.getElementById("offline-texts").content.querySelectorAll("[data-text]")].map((node) => [
@@ -71,17 +77,21 @@ async function refresh() {
   showListsStatus(stored?.record, stored?.verifier);
 }
 
-function render({ verdict, holder, banner, stale, message }) {
+function render({ verdict, headline, message, holder, banner, stale }) {
   const section = document.getElementById("offline-verdict").content.firstElementChild.cloneNode(true);
   const slot = (name) => section.querySelector(`[data-slot=${name}]`);
-  const good = verdict === "valid";
+  const good = verdict === VERDICT.VALID;
+  const icon = good ? "check" : verdict ? "cross" : "offline"; // no verdict: the registry could not be asked
   section.classList.add(good ? "verdict-good" : verdict ? "verdict-bad" : "verdict-unknown");
   section.dataset.verdict = verdict ?? "unchecked";
-  section.querySelector(".verdict-icon").textContent = good ? "✔" : verdict ? "✖" : "?";
+  section.dataset.good = String(good);
+  for (const drawn of section.querySelectorAll(".verdict-headline [data-icon]")) {
+    if (drawn.dataset.icon !== icon) drawn.remove();
+  }
+  slot("headline").textContent = headline;
   slot("message").textContent = message;
-  const bannerLine = slot("banner").parentElement;
-  if (banner) slot("banner").textContent = banner;
-  else bannerLine.remove();
+  if (banner) slot("banner-text").textContent = banner;
+  else slot("banner").remove();
   slot("stale").hidden = !stale;
   if (holder) {
     const [year, month, day] = holder.birthDate.split("-");
@@ -91,35 +101,59 @@ function render({ verdict, holder, banner, stale, message }) {
   }
   slot("emergency").hidden = good;
   verdictBox.replaceChildren(section);
-  showVerdict();
+  afterVerdict();
 }
 
-/** On a phone the verdict can sit below the camera picture: bring it into view. */
-function showVerdict() {
+/** A camera is scanning: the phone is held up to a code, and a keyboard must not pop up over the verdict. */
+function cameraScanning() {
+  return document.getElementById("camera-toggle")?.getAttribute("aria-pressed") === "true";
+}
+
+/** The next scan replaces the last one instead of being typed after it, with no tap first. */
+function readyForNextScan() {
+  if (cameraScanning()) return;
+  input.focus({ preventScroll: true });
+  input.select();
+}
+
+/** The verdict in view (on a phone it can sit below the camera picture), its sound, and the input ready. */
+function afterVerdict() {
+  const section = verdictBox.querySelector("[data-good]");
+  if (section) soundVerdict(section.dataset.good === "true");
+  readyForNextScan();
   verdictBox.scrollIntoView({ block: "nearest" });
+}
+
+/** The server's words for what the browser found: a `valid` names the lists it goes by, not the registry. */
+function wordsFor(result, lists) {
+  const found = words[`${result.verdict}/${result.shown}`] ?? words[result.verdict];
+  return { headline: found.headline, message: found.message.replace("{date}", listsDate(lists.issuedAt)) };
 }
 
 async function checkOffline() {
   const scanned = input.value;
   const stored = await storedVerifier(registryJwks);
   if (!stored) {
-    render({ verdict: null, message: texts["no-lists"] });
+    render({ verdict: null, headline: texts.unchecked, message: texts["no-lists"] });
+    return;
+  }
+  const result = await stored.verifier.verify(scanned);
+  showListsStatus(stored.record, stored.verifier);
+  if (result.verdict === null) {
+    // A number or a paper policy needs the registry: nothing was checked, so nothing says it was.
+    render({ verdict: null, headline: texts.unchecked, message: texts["registry-needed"] });
+  } else if (result.shown === "number") {
+    render({ verdict: result.verdict, ...wordsFor(result, stored.verifier) }); // a typo: no list was needed
   } else {
     const age = listsAge(stored.record, stored.verifier);
-    const result = await stored.verifier.verify(scanned);
-    showListsStatus(stored.record, stored.verifier);
     render({
       verdict: result.verdict,
+      ...wordsFor(result, stored.verifier),
       holder: result.holder,
       banner: texts.banner.replace("{age}", ago(age)),
       stale: age > STALE_AFTER_MS,
-      // The server's words for an offline verdict: a `valid` names the lists it goes by, not the registry.
-      message: result.verdict
-        ? messages[result.verdict].replace("{date}", listsDate(stored.verifier.issuedAt))
-        : texts["registry-needed"],
     });
   }
-  input.select();
 }
 
 form.addEventListener("htmx:beforeRequest", (event) => {
@@ -137,9 +171,8 @@ verdictBox.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
-// The next scan replaces the last one instead of being typed after it.
-form.addEventListener("htmx:afterRequest", () => input.select());
-verdictBox.addEventListener("htmx:afterSwap", showVerdict);
+verdictBox.addEventListener("htmx:afterSwap", afterVerdict);
+form.addEventListener("htmx:responseError", readyForNextScan); // no verdict came: the scan can be repeated
 window.addEventListener("online", refresh);
 
 refresh();

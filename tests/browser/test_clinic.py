@@ -219,7 +219,7 @@ def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: 
     valid = _submit(page, codes.valid)
     assert (valid["verdict"], valid["offline"]) == ("valid", "true")
     assert "Петров Алексей Николаевич, 30.01.1978" in valid["text"]
-    assert "✔" in valid["text"]
+    assert page.is_visible("#verdict .verdict-headline [data-icon=check]")  # type: ignore[attr-defined]
     assert re.search(r"Код действителен по спискам реестра от \d\d\.\d\d\.\d{4} \d\d:\d\d \(МСК\)", valid["text"])
     assert "в реестре он действующий" not in valid["text"], "offline, no registry was asked"
     assert re.search(r"Нет сети: проверено в браузере по спискам реестра, полученным (в эту|1) минуту", valid["text"])
@@ -229,7 +229,7 @@ def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: 
     forged = _submit(page, codes.forged)
     assert forged["verdict"] == "forged"
     assert "Подпись не совпадает" in forged["text"]
-    assert "✖" in forged["text"]
+    assert page.is_visible("#verdict .verdict-headline [data-icon=cross]")  # type: ignore[attr-defined]
     shot(page, "clinic-offline-forged")
     revoked = _submit(page, codes.revoked)
     assert revoked["verdict"] == "revoked"
@@ -242,8 +242,8 @@ def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: 
 
     typed = _submit(page, PETROV)
     assert typed["verdict"] == "unchecked", "a number is a registry look-up: never valid offline"
-    assert "номер и бумажный полис проверяются только по реестру" in typed["text"]
-    assert "✔" not in typed["text"]
+    assert "Номер и бумажный полис проверяются только по реестру" in typed["text"]
+    assert not page.is_visible("#verdict [data-icon=check]")  # type: ignore[attr-defined]
     shot(page, "clinic-offline-number")
 
     page.evaluate(BACKDATE_LISTS, 80)  # type: ignore[attr-defined]
@@ -337,6 +337,7 @@ def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, cli
     ]
     browser, expected = _both_verdicts(clinic, texts, _lists(live_server.app))
     assert [result["verdict"] for result in browser] == [str(result.verdict) for result in expected]
+    assert [result["shown"] for result in browser] == [str(result.shown) for result in expected]
     assert [result["holder"] and result["holder"]["name"] for result in browser] == [
         result.holder_name for result in expected
     ]
@@ -360,6 +361,8 @@ def test_the_browser_verifier_gives_the_python_verdicts(live_server: Server, cli
     browser, expected = _both_verdicts(clinic, [live, codes.valid], lists, later=timedelta(minutes=5))
     assert [result["verdict"] for result in browser] == [str(result.verdict) for result in expected]
     assert [result["verdict"] for result in browser] == ["expired", "valid"], "a live code runs out in 90 s"
+    assert [result["shown"] for result in browser] == [str(result.shown) for result in expected]
+    assert browser[0]["shown"] == "live_code", "so the desk is told to ask for a fresh one, not a new policy"
 
 
 def test_a_compromised_key_is_named_as_such(live_server: Server, clinic: object, codes: Codes) -> None:
@@ -449,3 +452,118 @@ def test_without_javascript_the_form_still_works(clinic: object, codes: Codes) -
     page.click("#scan-form button.primary")  # type: ignore[attr-defined]
     page.wait_for_url("**/clinic/verify")  # type: ignore[attr-defined]
     assert page.get_attribute("#verdict [data-verdict]", "data-verdict") == "valid"  # type: ignore[attr-defined]
+
+
+# ---- the verdict as a clerk reads it (issue 18, item 5) ----
+
+#: Records each tone the page plays (WebAudio runs in headless Chromium; this only watches it).
+LISTEN_TO_TONES = """(() => {
+  window.tonesPlayed = [];
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) {
+    window.tonesPlayed.push(this.frequency.value);
+    return start.apply(this, args);
+  };
+})();"""
+
+
+def _headline(page: object) -> str:
+    return page.inner_text("#verdict .verdict-headline").strip()  # type: ignore[attr-defined]
+
+
+def test_the_headline_is_a_word_or_two_and_fits_one_glance(clinic: object, codes: Codes) -> None:
+    page = clinic
+    for text, headline in [
+        (codes.valid, "ДЕЙСТВИТЕЛЕН"),
+        (codes.revoked, "ОТОЗВАН"),
+        (codes.forged, "ПОДДЕЛКА"),
+        ("1234567890123452", "НЕ НАЙДЕН"),
+        (PETROV[:-1] + str((int(PETROV[-1]) + 1) % 10), "ОПЕЧАТКА"),
+    ]:
+        _submit(page, text)
+        assert _headline(page) == headline
+        box = page.locator("#verdict .verdict-headline").bounding_box()  # type: ignore[attr-defined]
+        assert box is not None
+        assert box["height"] <= 100, "at most two short lines on a 390 px phone"
+        message = page.locator("#verdict .verdict-message").bounding_box()  # type: ignore[attr-defined]
+        assert message is not None
+        assert message["y"] >= box["y"] + box["height"], "what it means and what to do, beneath"
+    shot(page, "clinic-headline-typo")
+
+
+def test_after_a_verdict_the_next_scan_needs_no_tap(clinic: object, codes: Codes) -> None:
+    page = clinic
+    for text in (codes.valid, codes.forged, "1234567890123452"):
+        _submit(page, text)
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")  # type: ignore[attr-defined]
+        assert page.evaluate("document.activeElement.selectionEnd - document.activeElement.selectionStart") == len(text)  # type: ignore[attr-defined]
+    page.context.set_offline(True)  # type: ignore[attr-defined]
+    _submit(page, codes.revoked)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")  # type: ignore[attr-defined]
+    page.keyboard.type(codes.valid)  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_selector("#verdict [data-verdict=valid]")  # type: ignore[attr-defined]
+
+
+def test_a_typed_number_offline_says_only_that_it_needs_the_network(clinic: object) -> None:
+    page = clinic
+    page.context.set_offline(True)  # type: ignore[attr-defined]
+    typed = _submit(page, PETROV)
+    assert typed["verdict"] == "unchecked"
+    assert _headline(page) == "НЕТ СЕТИ"
+    assert "проверено в браузере" not in typed["text"], "nothing was checked"
+    mistyped = _submit(page, PETROV[:-1] + str((int(PETROV[-1]) + 1) % 10))
+    assert mistyped["verdict"] == "malformed"
+    assert _headline(page) == "ОПЕЧАТКА"
+    assert "В номере опечатка" in mistyped["text"]
+    assert "проверено в браузере" not in mistyped["text"]
+    shot(page, "clinic-offline-typo")
+
+
+def test_an_out_of_date_live_code_offline_asks_for_a_fresh_one(live_server: Server, clinic: object) -> None:
+    """A live code shown three minutes after it was signed (the page's clock moved on, not the key's)."""
+    with live_server.app.app_context():
+        code = people.current_code(people.person_by_enp(PETROV))
+        signed = live_code(code, datetime.now(UTC))
+        db.session.remove()
+    clinic.clock.set_fixed_time(datetime.now(UTC) + timedelta(minutes=3))  # type: ignore[attr-defined]
+    clinic.context.set_offline(True)  # type: ignore[attr-defined]
+    shown = _submit(clinic, signed)
+    assert shown["verdict"] == "expired"
+    assert _headline(clinic) == "КОД УСТАРЕЛ"
+    assert "Код на экране устарел" in shown["text"]
+
+
+def test_a_sound_for_each_verdict_only_when_asked_and_remembered(
+    browser: object, live_server: Server, codes: Codes
+) -> None:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport=PHONE, locale="ru-RU", storage_state=clinic_storage_state(browser, live_server.url)
+    )
+    context.add_init_script(LISTEN_TO_TONES)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/clinic/")
+    page.wait_for_selector("#offline-lists[data-state=ready]")
+    toggle = page.locator("#sound-toggle")
+    assert toggle.is_visible()
+    assert not toggle.is_checked(), "off by default"
+    _submit(page, codes.valid)
+    assert page.evaluate("window.tonesPlayed") == []
+    toggle.check()
+    page.reload()
+    page.wait_for_selector("#offline-lists[data-state=ready]")
+    assert page.locator("#sound-toggle").is_checked(), "the choice is remembered on this computer"
+    _submit(page, codes.valid)
+    page.wait_for_function("window.tonesPlayed.length > 0")
+    good = page.evaluate("window.tonesPlayed.splice(0)")
+    _submit(page, codes.forged)
+    page.wait_for_function("window.tonesPlayed.length > 0")
+    bad = page.evaluate("window.tonesPlayed.splice(0)")
+    assert good
+    assert bad
+    assert min(good) > max(bad), "valid rings high, anything else buzzes low"
+    page.locator("#sound-toggle").uncheck()
+    _submit(page, codes.valid)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.tonesPlayed") == []
+    context.close()

@@ -210,12 +210,12 @@ def test_omscode_says_valid_by_the_lists_not_by_the_registry(
 
 def test_the_reception_page_takes_offline_words_for_valid(world: Flask) -> None:
     page = logged_in(world, "clinic").get("/clinic/").get_data(as_text=True)
-    found = re.search(r'data-messages="([^"]*)"', page)
+    found = re.search(r'data-words="([^"]*)"', page)
     assert found
-    messages = json.loads(html.unescape(found.group(1)))
-    assert "в реестре он действующий" not in messages["valid"]
-    assert "{date}" in messages["valid"], "the page fills in its lists' date"
-    assert messages["suspended"] == Verdict.SUSPENDED.message("ru")
+    words = json.loads(html.unescape(found.group(1)))
+    assert "в реестре он действующий" not in words["valid"]["message"]
+    assert "{date}" in words["valid"]["message"], "the page fills in its lists' date"
+    assert words["suspended"]["message"] == Verdict.SUSPENDED.message("ru")
 
 
 # ---- F4: a retired key signs nothing after its retirement ----

@@ -70,7 +70,8 @@ def test_extract_of_someone_else_or_without_a_code_answers_404(site: Flask) -> N
 def test_extract_download_names_the_file_and_the_card_links_it(site: Flask) -> None:
     client = logged_in(site, "ivanova")
     response = client.get("/me/extract.pdf?download=1")
-    assert response.headers["Content-Disposition"] == 'attachment; filename="vypiska-polis-oms.pdf"'
+    saved = "vypiska-polis-oms-ivanova-mariia-petrovna.pdf"  # the person's name: each family member's is their own
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{saved}"'
     card = client.get(f"/me/?person={CHILD}").get_data(as_text=True)
     assert f"/me/extract.pdf?person={CHILD}&amp;download=1" in card
 
@@ -103,7 +104,9 @@ def test_citizen_asks_for_a_new_code_once_and_sees_it_waiting(site: Flask) -> No
     assert "Отправить заявку" not in page, "no second form while one is open"
     assert requests_of(site, MOTHER) == [("Телефон потерян или украден", "open")]
 
-    token = csrf(client, "/me/show")  # the form is gone from the card; an old tab may still post it
+    token = csrf(
+        client, "/me/"
+    )  # the form is gone from the card (the header's forms hold the token); an old tab may post
     again = client.post("/me/reissue-request", data={"reason": "other", "details": "ещё раз", "csrf_token": token})
     assert again.status_code == 302
     assert "Заявка уже подана, новая не нужна" in client.get("/me/").get_data(as_text=True)

@@ -15,7 +15,7 @@ from flask import Flask
 
 from policy_codes import Verdict
 from policy_codes.offline import OfflineVerifier
-from policy_codes.verdicts import offline_message
+from policy_codes.verdicts import offline_message, offline_words
 from signing import TrustList
 from tests.helpers.registry import NOW
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
@@ -46,15 +46,19 @@ def test_the_page_pins_the_registry_key_that_signs_the_published_lists(site: Fla
 
 
 def test_the_page_carries_every_verdict_in_the_chosen_language(site: Flask) -> None:
-    """As an offline verifier says them: a `valid` by the lists of a date the page fills in, not the registry's."""
+    """As an offline verifier says them: a `valid` by the lists of a date the page fills in, not the registry's;
+    each with its headline, and in the words that fit what was shown where those differ."""
     client = logged_in(site, "clinic")
-    assert _data(client.get("/clinic/").get_data(as_text=True), "messages") == {
-        str(verdict): offline_message(verdict, "ru", "{date}") for verdict in Verdict
-    }
+    words = _data(client.get("/clinic/").get_data(as_text=True), "words")
+    assert words == offline_words("ru", "{date}")
+    assert {key for key in words if "/" not in key} == {str(verdict) for verdict in Verdict}
+    assert words["valid"] == {"headline": "Действителен", "message": offline_message(Verdict.VALID, "ru", "{date}")}
+    assert words["expired/live_code"]["headline"] == "Код устарел"
+    assert words["malformed/number"]["headline"] == "Опечатка"
     client.post("/language", data={"language": "en", "next": "/clinic/", "csrf_token": csrf(client, "/clinic/")})
     page = client.get("/clinic/").get_data(as_text=True)
-    assert _data(page, "messages") == {str(verdict): offline_message(verdict, "en", "{date}") for verdict in Verdict}
-    assert _data(page, "messages")["valid"].startswith("Valid by the registry's lists of {date}")
+    assert _data(page, "words") == offline_words("en", "{date}")
+    assert _data(page, "words")["valid"]["message"].startswith("Valid by the registry's lists of {date}")
     assert "Offline: checked in the browser against the registry's lists from {age}." in page
 
 

@@ -119,10 +119,12 @@ def test_clinic_verdict_by_htmx_and_by_plain_form(site: Flask) -> None:
     assert "<html" not in body
     assert "Полис действителен" in body
     assert "Иванова Мария Петровна, 12.04.1990" in body
-    assert "✔" in body, "the verdict has an icon and a word, not colour alone"
+    assert 'data-icon="check"' in body, "the verdict has an icon and a word, not colour alone"
+    assert "Действителен" in body
     page = client.post("/clinic/verify", data={"code": "1234567890123458", "csrf_token": token})
     assert "<html" in page.get_data(as_text=True)
-    assert "✖" in page.get_data(as_text=True)
+    assert 'data-icon="cross"' in page.get_data(as_text=True)
+    assert "Опечатка" in page.get_data(as_text=True)
 
 
 def test_english_is_one_click_away(site: Flask) -> None:
@@ -261,8 +263,8 @@ def test_clinic_history_keeps_time_verdict_and_a_masked_number_only(site: Flask)
     client.post("/clinic/verify", data={"code": code_text(site, MOTHER), "csrf_token": token})
     client.post("/clinic/verify", data={"code": "https://example.org", "csrf_token": token})
     page = client.get("/clinic/history").get_data(as_text=True)
-    assert "valid" in page
-    assert "not_a_policy_code" in page
+    assert "Действителен" in page
+    assert "Не полис" in page
     assert "•" * 12 + MOTHER[-4:] in page
     assert MOTHER not in page
     assert "Иванова" not in page

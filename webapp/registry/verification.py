@@ -33,6 +33,7 @@ from policy_codes import (
     parse_legacy,
 )
 from policy_codes.enp import ENP_LENGTH
+from policy_codes.errors import shown_by
 from policy_codes.legacy import LEGACY_LENGTH
 from policy_codes.verdicts import Shown
 from signing import KeyStatus
@@ -85,6 +86,14 @@ def message(result: VerificationResult, language: str = "ru") -> str:
     return result.verdict.message(language, result.shown)
 
 
+def headline(result: VerificationResult, language: str = "ru") -> str:
+    """A word or two for the top of the verdict. A 2011 paper's signature is never checked, so its headline
+    is the registry's verdict for its number, if the paper is read and its name is the registry's."""
+    if result.registry_verdict is not None:
+        return result.registry_verdict.headline(language, Shown.NUMBER)
+    return result.verdict.headline(language, result.shown)
+
+
 def registry_message(result: VerificationResult, language: str = "ru") -> str:
     """The registry's status for a legacy paper, in a number look-up's words: they claim no signature."""
     return result.registry_verdict.message(language, Shown.NUMBER) if result.registry_verdict else ""
@@ -112,8 +121,7 @@ def _verify(scanned: str | bytes, moment: datetime, reads: PublishedReads) -> Ve
     try:
         verified = _decode(text, moment, reads.session)
     except CodeError as error:
-        shown = Shown.OTHER if error.verdict is Verdict.NOT_A_POLICY_CODE else Shown.STATIC_CODE
-        return VerificationResult(error.verdict, shown, moment)
+        return VerificationResult(error.verdict, shown_by(error), moment)
     return _verify_signed(verified, normalise_scanned(text), moment, reads)
 
 

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask_babel import lazy_gettext as _
 
+from policy_codes import Enp, Verdict
 from policy_codes.codec import MOSCOW
+from policy_codes.verdicts import Shown
 
 POLICY_KINDS = {"policy": _("Полис ОМС единого образца"), "temporary_certificate": _("Временное свидетельство")}
 POLICY_STATUSES = {
@@ -115,6 +117,17 @@ def moscow_time(moment: datetime | None, pattern: str = "%d.%m.%Y %H:%M") -> str
     return aware.astimezone(MOSCOW).strftime(pattern)
 
 
+def verdict_label(verdict: str, shown: str | None, language: str) -> str:
+    """A stored verdict (a clinic's history) in words: the headline the desk read, in `language`. The verdicts'
+    words are the verifiers' own, in policy_codes/verdicts.py, so the history and the verdict say the same."""
+    return Verdict(verdict).headline(language, Shown(shown) if shown else None)
+
+
+def grouped_enp(enp: str) -> str:
+    """A ЕНП as people read it aloud and copy it: four groups of four digits ("7700 0000 0000 0016")."""
+    return Enp(enp).grouped()
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         policy_kinds=POLICY_KINDS,
@@ -122,4 +135,6 @@ def init_app(app: Flask) -> None:
         code_statuses=CODE_STATUSES,
         categories=CATEGORIES,
         moscow_time=moscow_time,
+        verdict_label=verdict_label,
     )
+    app.jinja_env.filters["grouped_enp"] = grouped_enp

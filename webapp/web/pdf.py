@@ -22,7 +22,8 @@ from webapp.registry.codes import static_qr_svg
 from webapp.web.labels import POLICY_KINDS, POLICY_STATUSES, moscow_time
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
-FONT = "DejaVu"
+#: The bundled font, under the family name the barcode's digits ask for (policy_codes/render.py DIGITS_FONT).
+FONT = "DejaVu Sans"
 PAGE_WIDTH, PAGE_HEIGHT = 210, 297  # mm, A4
 MARGIN = 20
 TEXT_WIDTH = PAGE_WIDTH - 2 * MARGIN
@@ -44,7 +45,7 @@ def _rows(person: Person, code: IssuedCode) -> list[tuple[str, str, bool]]:
     return [
         ("Фамилия, имя, отчество", person.name.display(), True),
         ("Дата рождения", _day(person.birth_date), False),
-        ("ЕНП (номер полиса)", person.enp, True),
+        ("ЕНП (номер полиса)", Enp(person.enp).grouped(), True),
         ("Страховая компания", f"{policy.insurer.name} (код {policy.insurer.code})", False),
         ("Вид документа", str(POLICY_KINDS.get(policy.kind, policy.kind)), False),
         ("Статус", str(POLICY_STATUSES.get(policy.status, policy.status)), False),

@@ -17,6 +17,7 @@ from webapp.registry.codes import live_code, static_qr_png, static_qr_svg
 from webapp.registry.errors import RegistryError
 from webapp.web import pdf
 from webapp.web.auth import role_required
+from webapp.web.file_names import download_name
 from webapp.web.i18n import said
 
 citizen = Blueprint("citizen", __name__, url_prefix="/me")
@@ -45,13 +46,17 @@ def _card(error: str = "", status: int = 200) -> tuple[str, int]:
     household = people_in_reach()
     person = chosen_person(household)
     latest = reissue_requests.latest_request(person)
+    cover = people.newborn_cover(person, clock.today_in_moscow(datetime.now(UTC)))
+    # A newborn's card shows the code to take to reception instead: the citizen's own, when theirs covers the child.
+    covering_me = cover is not None and cover.representative.id == household[0].id
     return render_template(
         "citizen/policy.html",
         person=person,
         people=household,
         policy=people.open_policy(person),
         code=people.current_code(person),
-        cover=people.newborn_cover(person, clock.today_in_moscow(datetime.now(UTC))),
+        cover=cover,
+        cover_code=people.current_code(household[0]) if covering_me else None,
         reissue_request=latest,
         requested_on=clock.today_in_moscow(latest.created_at) if latest else None,
         reasons=reissue_requests.REASONS,
@@ -69,11 +74,12 @@ def policy() -> tuple[str, int]:
 @citizen.get("/show")
 @role_required(Role.CITIZEN)
 def show() -> str:
-    """ "Show at reception": the code alone, as large as the screen allows, and the number under it."""
+    """ "Show at reception": the code alone, as large as the screen allows, with the number, the status and the
+    dates under it."""
     person = chosen_person()
     if people.current_code(person) is None:
         abort(404)
-    return render_template("citizen/show.html", person=person)
+    return render_template("citizen/show.html", person=person, policy=people.open_policy(person))
 
 
 def _current_code(person: Person | None = None) -> IssuedCode:
@@ -87,10 +93,13 @@ def _current_code_text() -> str:
     return _current_code().text
 
 
-def _download(body: bytes, mimetype: str, name: str) -> Response:
+def _download(body: bytes, mimetype: str, name: str, person: Person | None = None) -> Response:
+    """A picture or the extract; saved (`?download=1`) under `name` and the person's own, so a parent who saves
+    each child's code keeps every file (webapp/web/file_names.py)."""
     response = Response(body, mimetype=mimetype)
     if request.args.get("download"):
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        saved = download_name(name, person or chosen_person())
+        response.headers["Content-Disposition"] = f'attachment; filename="{saved}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -120,7 +129,7 @@ def extract_pdf() -> Response:
     """One A4 page to print: the details, the signed QR and the barcode of the number."""
     person = chosen_person()
     body = pdf.render(person, _current_code(person), datetime.now(UTC))
-    return _download(body, "application/pdf", "vypiska-polis-oms.pdf")
+    return _download(body, "application/pdf", "vypiska-polis-oms.pdf", person)
 
 
 @citizen.post("/reissue-request")

@@ -8,19 +8,26 @@ from flask import Blueprint, render_template, request
 from flask_htmx import HTMX
 from flask_login import current_user
 
-from policy_codes import Verdict
-from policy_codes.verdicts import offline_message
+from policy_codes.verdicts import offline_words
 from webapp.models import Role
 from webapp.registry import clinic_checks
 from webapp.registry.clinic_checks import Refusal
 from webapp.registry.keys import publication
-from webapp.registry.verification import VerificationResult, is_number_look_up, message, registry_message, verify_scan
+from webapp.registry.verification import (
+    VerificationResult,
+    headline,
+    is_number_look_up,
+    message,
+    registry_message,
+    verify_scan,
+)
 from webapp.web.auth import role_required
 from webapp.web.i18n import current_language
 from webapp.web.security import carries_scanned_bytes
 
 clinic = Blueprint("clinic", __name__, url_prefix="/clinic")
 clinic.add_app_template_global(message, "verdict_message")
+clinic.add_app_template_global(headline, "verdict_headline")
 clinic.add_app_template_global(registry_message)
 htmx = HTMX()
 
@@ -30,15 +37,14 @@ HISTORY_LENGTH = 100
 
 
 def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None) -> str:
-    """The page, with what its offline check needs: the pinned registry key and the verdicts' words as an offline
-    verifier may say them (the page puts its lists' date in place of `{date}`)."""
-    language = current_language()
+    """The page, with what its offline check needs: the pinned registry key and the verdicts' headlines and
+    messages as an offline verifier may say them (the page puts its lists' date in place of `{date}`)."""
     return render_template(
         "clinic/scan.html",
         result=result,
         refusal=refusal,
         registry_jwks=publication.registry_jwks(),
-        verdict_messages={str(verdict): offline_message(verdict, language, "{date}") for verdict in Verdict},
+        verdict_words=offline_words(current_language(), "{date}"),
     )
 
 

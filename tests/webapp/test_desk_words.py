@@ -1,0 +1,131 @@
+"""What the reception desk reads (issue 18, items 3 and 5): a headline of a word or two, then what it means and
+what to do; words that do not mislead; and the history in words, not the verdicts' internal names."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from policy_codes import Verdict
+from policy_codes.verdicts import Shown
+from tests.helpers.registry import person_data
+from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
+from webapp.registry import lifecycle, people
+from webapp.registry.codes import live_code
+
+#: MOTHER with its last (check) digit changed: a typo.
+MISTYPED = MOTHER[:-1] + str((int(MOTHER[-1]) + 1) % 10)
+
+
+def _verdict(client: FlaskClient, code: str) -> str:
+    token = csrf(client, "/clinic/")
+    answer = client.post("/clinic/verify", data={"code": code, "csrf_token": token}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)
+
+
+def _headline(body: str) -> str:
+    match = re.search(r'<h2 class="verdict-headline">(.*?)</h2>', body, re.S)
+    assert match, "the verdict starts with its headline"
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def _english(client: FlaskClient) -> None:
+    client.post("/language", data={"language": "en", "next": "/clinic/", "csrf_token": csrf(client, "/clinic/")})
+
+
+def _stale_live_code(app: Flask) -> str:
+    with app.app_context():
+        return live_code(people.current_code(people.person_by_enp(MOTHER)), datetime.now(UTC) - timedelta(minutes=5))
+
+
+def test_an_out_of_date_live_code_asks_for_a_fresh_one_not_a_new_policy(site: Flask) -> None:
+    client = logged_in(site, "clinic")
+    body = _verdict(client, _stale_live_code(site))
+    assert 'data-verdict="expired"' in body
+    assert _headline(body) == "Код устарел"
+    assert "Код на экране устарел" in body
+    assert "обновить" in body
+    assert "Срок действия истёк" not in body, "a clerk reads that as the policy having ended"
+    _english(client)
+    body = _verdict(client, _stale_live_code(site))
+    assert _headline(body) == "Outdated code"
+    assert "The code on the screen is out of date" in body
+
+
+def test_an_out_of_date_live_code_through_the_api_says_so_too(site: Flask) -> None:
+    with site.app_context():
+        from webapp.registry.verification import message, verify_scan
+
+        result = verify_scan(_stale_live_code(site))
+        assert (result.verdict, result.shown) == (Verdict.EXPIRED, Shown.LIVE_CODE)
+        assert message(result).startswith("Код на экране устарел")
+
+
+def test_a_mistyped_number_is_called_a_typo(site: Flask) -> None:
+    client = logged_in(site, "clinic")
+    body = _verdict(client, MISTYPED)
+    assert 'data-verdict="malformed"' in body
+    assert _headline(body) == "Опечатка"
+    assert "В номере опечатка" in body
+    assert "Отсканируйте ещё раз" not in body
+    _english(client)
+    assert _headline(_verdict(client, MISTYPED)) == "Typo"
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_headline_is_a_word_or_two(language: str) -> None:
+    for verdict in Verdict:
+        for shown in (None, *Shown):
+            words = verdict.headline(language, shown).split()
+            assert 1 <= len(words) <= 2, (verdict, shown, words)
+
+
+def test_the_verdict_headline_comes_first_and_the_message_under_it(site: Flask) -> None:
+    body = _verdict(logged_in(site, "clinic"), code_text(site, MOTHER))
+    assert _headline(body) == "Действителен"
+    headline_at = body.index('class="verdict-headline"')
+    assert headline_at < body.index("Полис действителен: подпись верна") < body.index("Иванова Мария Петровна")
+
+
+def test_the_history_names_verdicts_in_words(site: Flask) -> None:
+    client = logged_in(site, "clinic")
+    for code in (code_text(site, MOTHER), "OMS1:!!", "https://example.org/", MISTYPED):
+        _verdict(client, code)
+    page = client.get("/clinic/history").get_data(as_text=True)
+    cells = re.findall(r'<td[^>]*class="verdict-cell"[^>]*>(.*?)</td>', page, re.S)
+    assert [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells] == [
+        "Опечатка",
+        "Не полис",
+        "Не читается",
+        "Действителен",
+    ]
+    for raw in ("valid", "malformed", "not_a_policy_code"):
+        assert f">{raw}<" not in page
+    _english(client)
+    page = client.get("/clinic/history").get_data(as_text=True)
+    cells = re.findall(r'<td[^>]*class="verdict-cell"[^>]*>(.*?)</td>', page, re.S)
+    assert [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells] == [
+        "Typo",
+        "Wrong code",
+        "Unreadable",
+        "Valid",
+    ]
+
+
+def test_a_newborns_number_says_whose_policy_covers_the_child(site: Flask) -> None:
+    """Item 6 at the desk: the number of a newborn with no policy of her own is valid by the mother's."""
+    today = datetime.now(UTC).date()
+    with site.app_context():
+        data = person_data(
+            "770000000000012", "Иванова", "София", "Сергеевна", born=today - timedelta(days=3),
+            birth_registered_on=today - timedelta(days=1),
+        )  # fmt: skip
+        lifecycle.register_newborn(data, MOTHER, "test")
+    body = _verdict(logged_in(site, "clinic"), str(data.enp))
+    assert _headline(body) == "Действителен"
+    assert "Новорождённый: своего полиса ещё нет, помощь оказывается по полису представителя." in body
