@@ -35,8 +35,9 @@ from webapp import create_app
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import User
-from webapp.registry import accounts
+from webapp.registry import accounts, login_sessions
 from webapp.registry.clock import today_in_moscow
+from webapp.web.auth import SESSION_ID
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -290,10 +291,17 @@ def verify_headers(token: str) -> dict[str, str]:
 
 
 def session_cookie(app: Flask, user: User) -> str:
-    """The session cookie `user` would hold after logging in from USER_AGENT on 127.0.0.1."""
+    """The session cookie `user` would hold after logging in from USER_AGENT on 127.0.0.1: it names a live
+    session record (webapp/registry/login_sessions.py), without which nobody is logged in."""
     environ = {"REMOTE_ADDR": HOST, "HTTP_USER_AGENT": USER_AGENT}
     with app.test_request_context("/", environ_base=environ):
-        content = {"_user_id": str(user.id), "_fresh": True, "_id": _create_identifier(), "_permanent": True}
+        content = {
+            "_user_id": str(user.id),
+            "_fresh": True,
+            "_id": _create_identifier(),
+            "_permanent": True,
+            SESSION_ID: login_sessions.start(user),
+        }
         return app.session_interface.get_signing_serializer(app).dumps(content)
 
 
