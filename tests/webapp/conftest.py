@@ -12,6 +12,7 @@ from flask_migrate import upgrade
 
 from signing.pkcs8 import ScryptCost
 from tests.webapp.databases import audit_settings, postgres_database, wipe
+from tests.webapp.queues import queue_url  # noqa: F401 -- a fixture for the tests of jobs
 from webapp import create_app
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db

@@ -9,8 +9,6 @@ process. Each cache says what it holds, who owns it and why keeping it cannot ma
   the shared storage in batches; the limits, not the verdicts, depend on them.
 - `key_cache` (webapp/registry/keys/keystore.py): decrypted private keys and the parsed trust list;
   a key's status is never taken from it where it matters (verification reads it afresh).
-- `reissue_runs` (webapp/registry/mass_reissue.py): this process's mass-reissue threads and why the
-  last one stopped; progress itself is read from the database.
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ class WorkerState:
     batched_limits: dict[Any, Any] = field(default_factory=dict)
     #: Made by its owner on first use: this floor knows none of the registry's types.
     key_cache: Any = None
-    reissue_runs: Any = None
 
 
 def of(app: Flask) -> WorkerState:
