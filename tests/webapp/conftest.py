@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+import redis
 from flask import Flask
 from flask_migrate import upgrade
 
 from signing.pkcs8 import ScryptCost
 from tests.webapp.databases import audit_settings, postgres_database, wipe
-from tests.webapp.queues import queue_url  # noqa: F401 -- a fixture for the tests of jobs
 from webapp import create_app
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
@@ -124,3 +124,20 @@ def site(app: Flask) -> Flask:
         pages.populate()
     app.config["WTF_CSRF_ENABLED"] = True
     return app
+
+
+#: The job queue's tests' own database number on the shared Redis: nobody else's keys are touched.
+REDIS_URL = os.environ.get("TEST_JOB_QUEUE_URL", "redis://127.0.0.1:6379/11")
+
+
+@pytest.fixture
+def queue_url() -> Iterator[str]:
+    """The queue's Redis, empty; the test is skipped, saying why, when Redis does not answer."""
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
+    server.flushdb()
+    yield REDIS_URL
+    server.flushdb()

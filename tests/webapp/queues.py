@@ -1,32 +1,23 @@
-"""A real Redis for the job queue's tests: db 11 of the local server, emptied before and after each test."""
+"""The job queue's tests: a real Redis (db 11 of the local server, the `queue_url` fixture of conftest.py), and
+real workers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+import signal
+import subprocess
+from pathlib import Path
 
-import pytest
-import redis
 from flask import Flask
 from rq import SimpleWorker
 
+from tests.webapp.conftest import PASSPHRASE, SECRET_KEY
+from tests.webapp.databases import audit_settings
 from webapp.registry import job_queue
 
-#: This suite's own database number on the shared Redis: nobody else's keys are touched.
-REDIS_URL = os.environ.get("TEST_JOB_QUEUE_URL", "redis://127.0.0.1:6379/11")
+ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def queue_url() -> Iterator[str]:
-    """The queue's Redis, empty; the test is skipped, saying why, when Redis does not answer."""
-    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
-    try:
-        server.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
-    server.flushdb()
-    yield REDIS_URL
-    server.flushdb()
 
 
 def queued_jobs(app: Flask) -> int:
@@ -39,3 +30,41 @@ def work_off(app: Flask) -> None:
     with app.app_context():
         queue = job_queue.queue()
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def worker(database_url: str, queue_url: str, log: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """A real `flask --app webapp worker` on the queue."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JOB_QUEUE_URL": queue_url,
+        "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+        "SECRET_KEY": SECRET_KEY,
+        **audit_settings(database_url),
+        "PYTHONUNBUFFERED": "1",  # the log says what a killed worker did
+        **settings,
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", "worker"],
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and every process under it: RQ runs each job in a process of its own session (the
+    "work horse"), with the job's signing processes under that, so the worker's group alone is not all."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGSTOP)  # no new work horse while the tree is read
+        for pid in [*descendants(process.pid), process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
+    return [grandchild for child in map(int, children) for grandchild in [*descendants(child), child]]

@@ -24,12 +24,14 @@ def worker(burst: bool) -> None:
     продолжается с того, что осталось.
     """
     queue = job_queue.queue()
-    config = current_app.config
+    maintenance = current_app.config.get("JOB_MAINTENANCE_SECONDS", 600)
     Worker(
         [queue],
         connection=queue.connection,
-        job_monitoring_interval=config.get("JOB_MONITORING_SECONDS", 30),
-        maintenance_interval=config.get("JOB_MAINTENANCE_SECONDS", 600),
+        job_monitoring_interval=current_app.config.get("JOB_MONITORING_SECONDS", 30),
+        maintenance_interval=maintenance,
+        # An idle worker waits for a job this long less 15 s before it looks again for jobs whose worker died.
+        worker_ttl=maintenance + 15,
     ).work(burst=burst, with_scheduler=False)
 
 
