@@ -361,7 +361,7 @@ def _drop_repeats(
 
 
 def _registered(enps: list[str]) -> frozenset[str]:
-    found = frozenset(db.session.scalars(select(Person.enp).where(Person.enp.in_(enps))))
+    found = frozenset(db.session.scalars(select(Person.enp).where(bulk.among(Person.enp, enps))))
     db.session.rollback()
     return found
 

@@ -224,7 +224,7 @@ def _reissue_batch(
     if not holders:
         return 0
     # Whoever else changes these persons (a reissue, a transfer) waits for this batch, and this batch for them.
-    db.session.execute(select(Person.id).where(Person.id.in_(holders)).order_by(Person.id).with_for_update())
+    db.session.execute(select(Person.id).where(bulk.among(Person.id, holders)).order_by(Person.id).with_for_update())
     rows = db.session.execute(
         select(
             IssuedCode.id,
@@ -247,7 +247,9 @@ def _reissue_batch(
         .join(Person, Person.id == IssuedCode.person_id)
         .outerjoin(Policy, and_(Policy.person_id == Person.id, Policy.status != PolicyStatus.CLOSED))
         .outerjoin(Insurer, Insurer.id == Policy.insurer_id)
-        .where(IssuedCode.person_id.in_(holders), IssuedCode.kid == kid, IssuedCode.status == CodeStatus.CURRENT)
+        .where(
+            bulk.among(IssuedCode.person_id, holders), IssuedCode.kid == kid, IssuedCode.status == CodeStatus.CURRENT
+        )
     ).all()
     if not rows:
         return 0  # another run reissued them meanwhile; the caller looks for more
@@ -292,7 +294,7 @@ def _write(
         if ids:
             db.session.execute(
                 update(IssuedCode.__table__)
-                .where(IssuedCode.__table__.c.id.in_(ids))
+                .where(bulk.among(IssuedCode.__table__.c.id, ids))
                 .values(status=str(status), status_reason=reason, status_changed_at=moment)
             )
     bulk.insert_rows(RevocationEvent.__table__, _EVENT_COLUMNS, events)
