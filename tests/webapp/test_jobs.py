@@ -21,7 +21,7 @@ from tests.webapp.queues import kill, worker
 from tests.webapp.test_cli import run
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobState, Person, RevocationEvent
-from webapp.registry import audit, bulk_import, clock, mass_reissue
+from webapp.registry import audit, bulk_import, clock, mass_reissue, signing_pool
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
 
@@ -218,3 +218,10 @@ def test_without_a_queue_the_commands_run_the_jobs_here(registry: Flask, tmp_pat
     assert f"Ключ {kid} скомпрометирован, перевыпущено кодов: 300" in output
     db.session.rollback()
     assert reissued(kid) == 300
+
+
+def test_a_web_request_starts_no_signing_processes(app: Flask) -> None:
+    with app.test_request_context("/insurer/import", method="POST"), pytest.raises(RuntimeError, match="web worker"):
+        signing_pool.SigningPool({}, 2)
+    with app.app_context(), signing_pool.SigningPool({}, 2) as pool:  # a command or a job's worker may
+        assert pool.pool is not None

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from multiprocessing.pool import AsyncResult
 from typing import Any, Generic, TypeVar
 
-from flask import current_app
+from flask import current_app, has_request_context
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,6 +54,8 @@ class SigningPool:
     """`count` forked workers sharing `values` (decrypted keys among them), or none when `count` is 1."""
 
     def __init__(self, values: dict[str, Any], count: int) -> None:
+        if count > 1 and has_request_context():
+            raise RuntimeError("a web worker starts no processes: sign in the request, or start a job")
         _shared.clear()
         _shared.update(values)
         self.pool = multiprocessing.get_context("fork").Pool(count) if count > 1 else None
