@@ -140,18 +140,25 @@ def unfinished() -> list[Progress]:
 
 
 def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[str, Any]:
+    """Pass over the codes current under the key, in batches by id: while one batch is written, the signing
+    processes sign the next. Passes repeat until one finds nothing to do."""
     kid, job_id, actor = job.subject, job.id, job.actor
-    batch_size = current_app.config.get("REISSUE_BATCH_SIZE", BATCH_SIZE)
+    size = current_app.config.get("REISSUE_BATCH_SIZE", BATCH_SIZE)
     state = progress(keystore.record_for(kid))
     done, total = state.done, state.total
     keys = _signing_keys(kid)
     db.session.rollback()
-    reissued = 0
+    reissued, previous = 0, -1
     with signing_pool.SigningPool({"keys": keys}, processes) as pool:
-        while count := _reissue_batch(kid, actor, job_id, keys, pool, batch_size, done + reissued, total):
-            reissued += count
-            if report:
-                report(done + reissued, total)
+        while reissued > previous:
+            previous = reissued
+            batch = _prepare(kid, 0, size, pool)
+            while batch is not None:
+                following = _prepare(kid, batch.rows[-1][0], size, pool)
+                reissued += _commit(batch, kid, actor, job_id, keys, done + reissued, total)
+                if report:
+                    report(done + reissued, total)
+                batch = following
     return {"codes": reissued}
 
 
@@ -200,64 +207,82 @@ _LAST_SERIAL = (
     .correlate(IssuedCode)
     .scalar_subquery()
 )
+#: What a code's successor is made of: the code, its holder, and the holder's open policy and its insurer.
+_ROWS = (
+    select(
+        IssuedCode.id,
+        IssuedCode.text,
+        IssuedCode.person_id,
+        _LAST_SERIAL,
+        Person.enp,
+        Person.surname,
+        Person.given_name,
+        Person.patronymic,
+        Person.birth_date,
+        Person.sex,
+        Policy.id,
+        Policy.kind,
+        Policy.status,
+        Policy.valid_from,
+        Policy.valid_to,
+        Insurer.code,
+    )
+    .join(Person, Person.id == IssuedCode.person_id)
+    .outerjoin(Policy, and_(Policy.person_id == Person.id, Policy.status != PolicyStatus.CLOSED))
+    .outerjoin(Insurer, Insurer.id == Policy.insurer_id)
+    .where(IssuedCode.status == CodeStatus.CURRENT)
+)
+
+
+@dataclass
+class _Batch:
+    """Codes read without a lock, and their successors being signed meanwhile."""
+
+    rows: list[Any]
+    moment: datetime
+    signed: signing_pool.Pending
+
+
+def _prepare(kid: str, after: int, size: int, pool: signing_pool.SigningPool) -> _Batch | None:
+    """Read the next `size` codes current under the key after id `after`, and start signing their successors."""
+    moment = clock.now()
+    rows = db.session.execute(
+        _ROWS.where(IssuedCode.kid == kid, IssuedCode.id > after).order_by(IssuedCode.id).limit(size)
+    ).all()
+    db.session.rollback()  # no transaction held while they are signed
+    if not rows:
+        return None
+    today = clock.today_in_moscow(moment)
+    return _Batch(rows, moment, pool.map_async(_sign, [_due(row, today, moment) for row in rows]))
 
 
 @atomic
-def _reissue_batch(
-    kid: str,
-    actor: str,
-    job_id: int,
-    keys: dict[str, SigningKey],
-    pool: signing_pool.SigningPool,
-    size: int,
-    done: int,
-    total: int,
+def _commit(
+    batch: _Batch, kid: str, actor: str, job_id: int, keys: dict[str, SigningKey], done: int, total: int
 ) -> int:
-    """Reissue the next `size` codes still current under the key, in one transaction; how many were."""
-    moment = clock.now()
-    holders = db.session.scalars(
-        select(IssuedCode.person_id)
-        .where(IssuedCode.kid == kid, IssuedCode.status == CodeStatus.CURRENT)
-        .order_by(IssuedCode.id)
-        .limit(size)
-    ).all()
-    if not holders:
-        return 0
+    """Write a signed batch in one transaction: only its codes still current under the key, each signed from
+    what the registry holds now, under the holders' locks. How many codes it replaced."""
+    holders = [row[2] for row in batch.rows]
     # Whoever else changes these persons (a reissue, a transfer) waits for this batch, and this batch for them.
     db.session.execute(select(Person.id).where(bulk.among(Person.id, holders)).order_by(Person.id).with_for_update())
-    rows = db.session.execute(
-        select(
-            IssuedCode.id,
-            IssuedCode.text,
-            IssuedCode.person_id,
-            _LAST_SERIAL,
-            Person.enp,
-            Person.surname,
-            Person.given_name,
-            Person.patronymic,
-            Person.birth_date,
-            Person.sex,
-            Policy.id,
-            Policy.kind,
-            Policy.status,
-            Policy.valid_from,
-            Policy.valid_to,
-            Insurer.code,
-        )
-        .join(Person, Person.id == IssuedCode.person_id)
-        .outerjoin(Policy, and_(Policy.person_id == Person.id, Policy.status != PolicyStatus.CLOSED))
-        .outerjoin(Insurer, Insurer.id == Policy.insurer_id)
-        .where(
-            bulk.among(IssuedCode.person_id, holders), IssuedCode.kid == kid, IssuedCode.status == CodeStatus.CURRENT
-        )
-    ).all()
+    now = {
+        row[0]: row
+        for row in db.session.execute(_ROWS.where(bulk.among(IssuedCode.person_id, holders), IssuedCode.kid == kid))
+    }
+    today = clock.today_in_moscow(batch.moment)
+    rows, signed = [], []
+    for row, result in zip(batch.rows, batch.signed.get(), strict=True):
+        fresh = now.get(row[0])
+        if fresh is None:
+            continue  # another run replaced it meanwhile
+        if tuple(fresh) != tuple(row):  # changed since it was read (a correction, a suspension): sign it again
+            result = _sign([_due(fresh, today, batch.moment)])[0]
+        rows.append(fresh)
+        signed.append(result)
     if not rows:
-        return 0  # another run reissued them meanwhile; the caller looks for more
-    today = clock.today_in_moscow(moment)
-    due = [_due(row, today, moment) for row in rows]
-    signed = pool.map(_sign, due)
-    _write(rows, signed, kid, keys, moment)
-    audit.record(actor, "mass_reissue", "key", kid, "ключ скомпрометирован", {"codes": len(rows)}, at=moment)
+        return 0
+    _write(rows, signed, kid, keys, batch.moment)
+    audit.record(actor, "mass_reissue", "key", kid, "ключ скомпрометирован", {"codes": len(rows)}, at=batch.moment)
     job_queue.advance(job_id, done + len(rows), total)
     return len(rows)
 

@@ -47,7 +47,17 @@ class _Done(Generic[R]):
         return self.value
 
 
-Pending = AsyncResult | _Done
+class _Joined(Generic[R]):
+    """The chunks' results of a `map_async`, joined in order when asked for."""
+
+    def __init__(self, parts: AsyncResult) -> None:
+        self.parts = parts
+
+    def get(self) -> list[R]:
+        return [result for part in self.parts.get() for result in part]
+
+
+Pending = AsyncResult | _Done | _Joined
 
 
 class SigningPool:
@@ -66,13 +76,13 @@ class SigningPool:
             return _Done(work(argument))
         return self.pool.apply_async(work, (argument,))
 
-    def map(self, work: Callable[[list[T]], list[R]], items: list[T]) -> list[R]:
-        """`work` over `items` in one chunk per worker, results in the items' order."""
+    def map_async(self, work: Callable[[list[T]], list[R]], items: list[T]) -> Pending:
+        """`work` over `items` in one chunk per worker; `get()` gives the results in the items' order."""
         if self.pool is None or len(items) < self.count:
-            return work(items)
+            return _Done(work(items))
         size = -(-len(items) // self.count)
         chunks = [items[start : start + size] for start in range(0, len(items), size)]
-        return [result for part in self.pool.map(work, chunks) for result in part]
+        return _Joined(self.pool.map_async(work, chunks))
 
     def close(self) -> None:
         if self.pool is not None:
