@@ -19,7 +19,6 @@ from webapp.registry import job_queue
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
 def queued_jobs(app: Flask) -> int:
     with app.app_context():
         return job_queue.queue().count
