@@ -154,9 +154,11 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
     # … and staff (clinic, insurer, admin) are logged out after 30 minutes without a request.
     "STAFF_IDLE_TIMEOUT": timedelta(minutes=30),
-    # No page takes a file, and the largest form (a scanned code of 4000 characters) is a few KB; the
-    # JSON API has its own, smaller limit (webapp/web/api/__init__.py).
+    # The largest form (a scanned code of 4000 characters) is a few KB; the JSON API has its own, smaller
+    # limit (webapp/web/api/__init__.py). The one page that takes a file, the insurer's import, has its own
+    # (webapp/web/security.py, LARGER_BODIES): about 500,000 lines.
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    "IMPORT_MAX_BYTES": 64 * 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 16 * 1024,
     "MAX_FORM_PARTS": 100,
     # Wrong passwords one login may take from browsers it was never used in (webapp/registry/password_guesses.py).
@@ -191,7 +193,23 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DATABASE_POOLER": pooler(),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "IMPORT_BATCH_SIZE": whole_number("IMPORT_BATCH_SIZE", 5000),
+        "IMPORT_BATCH_SIZE": whole_number("IMPORT_BATCH_SIZE", 5000, minimum=1),
+        # Jobs (webapp/registry/job_queue.py): on RQ at this Redis when set, else run where they are started.
+        "JOB_QUEUE_URL": os.environ.get("JOB_QUEUE_URL", ""),
+        "JOB_QUEUE_NAME": os.environ.get("JOB_QUEUE_NAME", "oms"),
+        # An import of more lines than this is a job (webapp/registry/bulk_import.py) …
+        "IMPORT_JOB_THRESHOLD": whole_number("IMPORT_JOB_THRESHOLD", 10_000),
+        # … and an insurer's upload of the file may be this large (about 500,000 lines).
+        "IMPORT_MAX_BYTES": whole_number("IMPORT_MAX_BYTES", DEFAULTS["IMPORT_MAX_BYTES"], minimum=1024),
+        "REISSUE_BATCH_SIZE": whole_number("REISSUE_BATCH_SIZE", 5000, minimum=1),
+        # Processes that sign in a job or a command (never in a web worker); 0: one per core.
+        "SIGNING_PROCESSES": whole_number("SIGNING_PROCESSES", 0),
+        # How often a worker tells Redis its job is alive, and looks for jobs whose worker died (RQ's
+        # maintenance puts such a job back on the queue once its last heartbeat is 60 s older than this).
+        "JOB_MONITORING_SECONDS": whole_number("JOB_MONITORING_SECONDS", 30, minimum=1),
+        "JOB_MAINTENANCE_SECONDS": whole_number("JOB_MAINTENANCE_SECONDS", 600, minimum=1),
+        # A running job whose last batch is older than this is taken for dead (pages offer to start it again).
+        "JOB_STALE_SECONDS": whole_number("JOB_STALE_SECONDS", 300, minimum=1),
         # Behind a load balancer or reverse proxy: how many of them set X-Forwarded-For and -Proto.
         "PROXY_HOPS": whole_number("PROXY_HOPS", 0),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=whole_number("SESSION_HOURS", 8, minimum=1)),

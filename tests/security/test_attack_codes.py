@@ -68,7 +68,7 @@ def test_a_key_marked_compromised_cannot_sign_the_reissued_serial(registry: Flas
     first = register(insurer="77002", at=now())
     thief = stolen_key(first.kid)
     verify_scan(first.text)  # this worker's trust list is cached with the key still active
-    assert mass_reissue.mark_compromised(first.kid, "test") == 1
+    assert mass_reissue.compromise(first.kid, "test").result == {"codes": 1}
     reissued = people.current_code(people.person_by_enp(ENP))
     assert reissued is not None
     assert reissued.kid != first.kid
@@ -82,7 +82,7 @@ def test_a_key_marked_compromised_cannot_sign_a_live_code_of_the_reissued_serial
     first = register(insurer="77002", at=now())
     thief = stolen_key(first.kid)
     verify_scan(first.text)
-    mass_reissue.mark_compromised(first.kid, "test")
+    mass_reissue.compromise(first.kid, "test")
     reissued = people.current_code(people.person_by_enp(ENP))
     assert reissued is not None
     moment = now()

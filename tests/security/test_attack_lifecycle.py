@@ -169,7 +169,7 @@ def test_the_mass_reissue_withdraws_rather_than_re_signs_codes_of_policies_not_a
     lifecycle.suspend(suspended, "test", "срочная военная служба", now=moment)
     lifecycle.terminate(terminated, "test", "смерть", now=moment)
 
-    mass_reissue.mark_compromised(kid, "test")
+    mass_reissue.compromise(kid, "test")
 
     reissued = people.current_code(people.person_by_enp(active))
     assert reissued.kid != kid

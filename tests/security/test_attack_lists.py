@@ -177,7 +177,7 @@ def test_a_registry_key_marked_compromised_signs_no_list_omscode_accepts(
     code = register(at=moment)
     stolen = publication.registry_key(moment)
     lifecycle.revoke(str(person_data().enp), "test", "телефон украден", now=moment)
-    mass_reissue.mark_compromised(stolen.kid.hex(), "test")
+    mass_reissue.compromise(stolen.kid.hex(), "test")
     pin, trust = publication.registry_jwks(), publication.trust_list_document()
     genuine_revocations = publication.revocations_document()
     forged_revocations = revocations_signed_by(stolen, genuine_revocations)

@@ -140,7 +140,7 @@ def test_no_code_is_signed_for_a_policy_that_is_not_active(registry: Flask, clin
     lifecycle.suspend(ENP, "smo", "военная служба", now=present())
     with pytest.raises(RegistryError):
         lifecycle.reissue(ENP, "smo", "потерян телефон", now=present())
-    assert mass_reissue.mark_compromised(code.kid, "test") == 0, "a compromise reissues no suspended code"
+    assert mass_reissue.compromise(code.kid, "test").result == {"codes": 0}, "a compromise reissues no suspended code"
     assert people.current_code(people.person_by_enp(ENP)) is None
     clinic.refresh()
     assert clinic.verdict(code.text) is Verdict.KEY_COMPROMISED

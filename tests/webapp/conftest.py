@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+import redis
 from flask import Flask
 from flask_migrate import upgrade
 
@@ -61,3 +62,20 @@ def site(app: Flask) -> Flask:
         pages.populate()
     app.config["WTF_CSRF_ENABLED"] = True
     return app
+
+
+#: The job queue's tests' own database number on the shared Redis: nobody else's keys are touched.
+REDIS_URL = os.environ.get("TEST_JOB_QUEUE_URL", "redis://127.0.0.1:6379/11")
+
+
+@pytest.fixture
+def queue_url() -> Iterator[str]:
+    """The queue's Redis, empty; the test is skipped, saying why, when Redis does not answer."""
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
+    server.flushdb()
+    yield REDIS_URL
+    server.flushdb()

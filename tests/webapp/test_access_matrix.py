@@ -17,7 +17,7 @@ from werkzeug.routing import Rule
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import Role, SigningKeyRecord
-from webapp.registry import accounts, people, reissue_requests
+from webapp.registry import accounts, bulk_import, people, reissue_requests
 
 ANONYMOUS, CITIZEN, CLINIC, INSURER, OTHER_INSURER, ADMIN = (
     "anonymous",
@@ -73,6 +73,10 @@ WHO_MAY = {
             "insurer.issue_policy",
             "insurer.newborn_policy",
             "insurer.answer_request",
+            "insurer.import_form",
+            "insurer.import_upload",
+            "insurer.import_job",
+            "insurer.import_progress",
         ],
         INSURERS,
     ),
@@ -112,6 +116,7 @@ def matrix_app(site: Flask) -> Flask:
         accounts.create_token("GP-001", "МИС", "test")
         request = reissue_requests.request_reissue(people.person_by_enp(MOTHER), "телефон потерян", "test")
         kid = db.session.scalars(select(SigningKeyRecord.kid)).first()
+        job = bulk_import.start_job(f"{','.join(bulk_import.COLUMNS)}\n".encode(), "test", scope="77001")
         site.config["MATRIX_ARGS"] = {
             "enp": MOTHER,
             "action": "reissue",
@@ -122,6 +127,7 @@ def matrix_app(site: Flask) -> Flask:
             "user_id": 1,
             "filename": "css/app.css",
             "code": "GP-001",
+            "job_id": job.id,
         }
     return site
 
@@ -159,8 +165,8 @@ def test_every_route_answers_each_role_as_designed(matrix_app: Flask, role: str)
             expected = {302} if role == ANONYMOUS else {403}
         elif rule.endpoint == "admin.reissue_progress":
             expected = {404}  # no mass reissue has run for this key
-        elif role == OTHER_INSURER and ("enp" in rule.arguments or "request_id" in rule.arguments):
-            expected = {404}  # another insurer's person, exactly like a number that does not exist
+        elif role == OTHER_INSURER and ({"enp", "request_id", "job_id"} & rule.arguments):
+            expected = {404}  # another insurer's person or import, exactly like a number that does not exist
         else:
             expected = {200, 302}
         if status not in expected:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from policy_codes import Verdict
 from signing.trust_list import b64url
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
+from tests.webapp.queues import queued_jobs, work_off
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
 from webapp.registry import people
@@ -355,23 +356,27 @@ def test_resume_is_refused_for_a_key_that_is_not_compromised(site: Flask) -> Non
     assert current_codes(site, kid) == 3
 
 
-def test_a_second_resume_while_one_runs_starts_nothing(site: Flask) -> None:
+def test_with_a_queue_the_reissue_is_a_job_for_a_worker_and_a_second_resume_starts_nothing(
+    site: Flask, queue_url: str
+) -> None:
+    site.config["JOB_QUEUE_URL"] = queue_url
     kid = active_kid(site)
     with site.app_context():
         rotation.distrust(kid, "test")
-        blocker = db.engine.connect()
     client = logged_in(site, "admin")
-    blocker.exec_driver_sql("UPDATE persons SET sex = sex")  # holds the rows (PostgreSQL) or the writer lock (SQLite)
-    try:
-        admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}")
-        assert "Перевыпуск продолжен" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
-        assert "hx-trigger" in client.get(f"/admin/keys/{kid}/progress").get_data(as_text=True), "running"
-        admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}")
-        assert "Перевыпуск уже идёт" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
-    finally:
-        blocker.rollback()
-        blocker.close()
-    assert "3 / 3" in wait_for_reissue(client, kid)
+    admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}")
+    assert "Перевыпуск продолжен" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    block = client.get(f"/admin/keys/{kid}/progress").get_data(as_text=True)
+    assert "hx-trigger" in block, "the page polls while the job waits"
+    assert "в очереди" in block
+    assert current_codes(site, kid) == 3, "the request did not do the work"
+    admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}")
+    assert "Перевыпуск уже идёт" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert queued_jobs(site) == 1
+    work_off(site)
+    block = wait_for_reissue(client, kid)
+    assert "3 / 3" in block
+    assert "все коды перевыпущены" in block
     with site.app_context():
         serials = db.session.scalars(select(IssuedCode.serial).where(IssuedCode.status == CodeStatus.CURRENT)).all()
     assert sorted(serials) == [2, 2, 2], "each code reissued once"

@@ -90,7 +90,7 @@ def test_every_verdict_through_the_api(client: FlaskClient, token: str) -> None:
     legacy[1:9] = int(person_data("770000000000004").enp).to_bytes(8, "big")
     seen.add(verify(client, token, bytes(legacy).decode("latin-1"))[1]["verdict"])
     third = register(person_data("770000000000006", "Сидоров", "Иван"), at=moment)
-    mass_reissue.mark_compromised(third.kid, "test")
+    mass_reissue.compromise(third.kid, "test")
     seen.add(verify(client, token, third.text)[1]["verdict"])
     assert seen == {
         "valid",

@@ -33,6 +33,7 @@ COMMANDS = [
     ["holidays", "add"],
     ["holidays", "seed"],
     ["demo"],
+    ["worker"],
 ]
 
 
@@ -133,6 +134,7 @@ def test_users_and_tokens(registry: Flask) -> None:
         (["keys", "compromised", "deadbeef"], "не найден"),
         (["registry", "import", "/nonexistent.csv"], "does not exist"),
         (["holidays", "add", "31-12-2026"], "31-12-2026"),
+        (["worker"], "JOB_QUEUE_URL"),
     ],
 )
 def test_refusals_are_clean(registry: Flask, args: list[str], message: str) -> None:

@@ -99,7 +99,8 @@ def test_compromised_key_then_mass_reissue(registry: Flask) -> None:
     other = register(person_data("770000000000004", "Петров", "Алексей")).text
     kid = keystore.signing_key("77001", NOW).kid.hex()
     progress: list[tuple[int, int]] = []
-    assert mass_reissue.mark_compromised(kid, "test", progress=lambda done, total: progress.append((done, total))) == 2
+    job = mass_reissue.compromise(kid, "test", progress=lambda done, total: progress.append((done, total)))
+    assert job.result == {"codes": 2}
     assert progress[-1] == (2, 2)
     assert verify_scan(old, now=NOW).verdict is Verdict.KEY_COMPROMISED
     assert verify_scan(other, now=NOW).verdict is Verdict.KEY_COMPROMISED

@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webapp.cli import accounts, audit, backup, codes, demo, holidays, keys, organisations, registry
+    from webapp.cli import accounts, audit, backup, codes, demo, holidays, jobs, keys, organisations, registry
 
     for group in (
         organisations.regions,
@@ -26,3 +26,4 @@ def init_app(app: Flask) -> None:
     ):
         app.cli.add_command(group)
     app.cli.add_command(demo.demo)
+    app.cli.add_command(jobs.worker)

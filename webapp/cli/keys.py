@@ -1,11 +1,10 @@
 import json
-import sys
-from collections.abc import Callable
 
 import click
 
 from webapp.cli.group import actor, group
-from webapp.registry import mass_reissue
+from webapp.cli.jobs import ProgressBar, outcome
+from webapp.registry import mass_reissue, signing_pool
 from webapp.registry.keys import at_rest, keystore, publication, rotation
 
 keys = group("keys", "Ключи подписи.")
@@ -49,31 +48,22 @@ def reencrypt(change_passphrase: bool) -> None:
     click.echo(f"Перешифровано ключей: {at_rest.reencrypt_all(actor(), old)}")
 
 
-def _reissue_with_progress(action: Callable[..., int], kid: str) -> int:
-    """Run a mass reissue with a progress bar on stderr; returns how many codes were reissued."""
-    with click.progressbar(length=1, label="Перевыпуск", show_pos=True, file=sys.stderr) as bar:
-        shown = 0
-
-        def update(done: int, total: int) -> None:
-            nonlocal shown
-            bar.length = max(total, 1)
-            bar.update(done - shown)
-            shown = done
-
-        return action(kid, actor(), progress=update)
-
-
 @keys.command("compromised")
 @click.argument("kid")
 def compromised(kid: str) -> None:
-    """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды."""
-    count = _reissue_with_progress(mass_reissue.mark_compromised, kid)
-    click.echo(f"Ключ {kid} скомпрометирован, перевыпущено кодов: {count}")
+    """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды (заданием)."""
+    with ProgressBar("Перевыпуск") as bar:
+        job = bar.follow(mass_reissue.compromise(kid, actor(), signing_pool.processes(), bar))
+    click.echo(f"Ключ {kid} скомпрометирован, перевыпущено кодов: {outcome(job).result['codes']}")
 
 
 @keys.command("resume-reissue")
 @click.argument("kid")
 def resume_reissue(kid: str) -> None:
     """Довести прерванный перевыпуск по скомпрометированному ключу."""
-    count = _reissue_with_progress(mass_reissue.resume_reissue, kid)
-    click.echo(f"Перевыпущено кодов: {count}")
+    with ProgressBar("Перевыпуск") as bar:
+        job = mass_reissue.resume(kid, actor(), signing_pool.processes(), bar)
+        if job is None:
+            raise click.ClickException("Перевыпуск по этому ключу уже идёт")
+        job = bar.follow(job)
+    click.echo(f"Перевыпущено кодов: {outcome(job).result['codes']}")

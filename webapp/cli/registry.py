@@ -5,7 +5,8 @@ import click
 
 from webapp import private_files
 from webapp.cli.group import actor, group
-from webapp.registry import bulk_import
+from webapp.cli.jobs import ProgressBar, outcome
+from webapp.registry import bulk_import, signing_pool
 
 registry = group("registry", "Импорт и экспорт реестра застрахованных (CSV).")
 
@@ -13,17 +14,32 @@ registry = group("registry", "Импорт и экспорт реестра за
 @registry.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_file(file: Path) -> None:
-    """Загрузить CSV реестра. Ошибочные строки показываются, остальные загружаются."""
-    total = bulk_import.count_lines(file)
-    with click.progressbar(length=total, label="Импорт", show_pos=True, file=sys.stderr) as bar:
-        report = bulk_import.import_csv(file, actor(), progress=bar.update)
+    """Загрузить CSV реестра. Ошибочные строки показываются, остальные загружаются.
+
+    Файл больше IMPORT_JOB_THRESHOLD строк загружается заданием: в очереди JOB_QUEUE_URL, если она
+    задана (команда показывает ход задания), иначе здесь же.
+    """
+    data = file.read_bytes()
+    if bulk_import.needs_job(data):
+        with ProgressBar("Импорт") as bar:
+            job = bar.follow(
+                bulk_import.start_job(data, actor(), processes_here=signing_pool.processes(), progress=bar)
+            )
+        report = bulk_import.ImportReport.of_result(outcome(job).result or {})
+    else:
+        with click.progressbar(
+            length=bulk_import.count_lines(data), label="Импорт", show_pos=True, file=sys.stderr
+        ) as bar:
+            report = bulk_import.import_csv(data, actor(), progress=bar.update)
     for error in report.errors:
         click.echo(str(error), err=True)
+    if report.unlisted:
+        click.echo(f"… и ещё ошибочных строк: {report.unlisted}", err=True)
     click.echo(
         f"Создано: {report.created}, обновлено: {report.updated}, без изменений: {report.unchanged}, "
-        f"связей с представителями: {report.linked}, ошибок: {len(report.errors)}"
+        f"связей с представителями: {report.linked}, ошибок: {report.refused}"
     )
-    if report.errors:
+    if report.refused:
         sys.exit(2 if report.loaded else 1)
 
 

@@ -10,8 +10,6 @@ process. Each cache says what it holds, who owns it and why keeping it cannot ma
   the shared storage in batches; the limits, not the verdicts, depend on them.
 - `key_cache` (webapp/registry/keys/keystore.py): decrypted private keys and the parsed trust list;
   a key's status is never taken from it where it matters (verification reads it afresh).
-- `reissue_runs` (webapp/registry/mass_reissue.py): this process's mass-reissue threads and why the
-  last one stopped; progress itself is read from the database.
 - `replica_health` (webapp/db/replicas.py): the primary's WAL positions and each replica's proven
   catch-up moment; a replica serves a read only while that proof keeps it within MAX_REPLICA_LAG, judged
   at the read, so a stale check can only send reads to the primary, never to a replica further behind.
@@ -34,7 +32,6 @@ class WorkerState:
     batched_limits: dict[Any, Any] = field(default_factory=dict)
     #: Made by its owner on first use: this floor knows none of the registry's types.
     key_cache: Any = None
-    reissue_runs: Any = None
     replica_health: Any = None
     pooler_decisions: dict[tuple[str, int], bool] = field(default_factory=dict)
 

@@ -3,6 +3,7 @@
 from webapp.models.accounts import ApiToken, LoginSession, Role, User
 from webapp.models.audit import AuditEntry
 from webapp.models.calendar import Holiday
+from webapp.models.jobs import Job, JobKind, JobState
 from webapp.models.keys import KeyChanges, SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
 from webapp.models.people import Category, Person, Representation
@@ -35,6 +36,9 @@ __all__ = [
     "Insurer",
     "InsurerChange",
     "IssuedCode",
+    "Job",
+    "JobKind",
+    "JobState",
     "KeyChanges",
     "LoginSession",
     "Person",

@@ -4,42 +4,40 @@ Import works in batches, each one transaction holding the batch's persons,
 policies, signed codes and an audit entry: a killed import leaves whole
 batches only, and running it again skips what is already there (importing
 the same file twice changes nothing). Parsing and signing, the costly parts,
-run in worker processes for large files while the main process writes.
+run in signing processes for large files (webapp/registry/signing_pool.py),
+which hand back plain column tuples, while the main process writes them with
+COPY on PostgreSQL (webapp/db/bulk.py).
+
+A file of more than IMPORT_JOB_THRESHOLD lines is imported as a job
+(webapp/registry/job_queue.py): on the queue's workers when one is configured,
+with its progress in the database for the page and the command to show.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import multiprocessing
+import io
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import TextIO
+from typing import Any, NamedTuple, TextIO
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from policy_codes import Enp, InvalidValue, encode
 from signing import SigningKey
+from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import (
-    Insurer,
-    IssuedCode,
-    Person,
-    Policy,
-    PolicyKind,
-    PolicyStatus,
-    Representation,
-)
-from webapp.registry import audit, clock, lifecycle, people
+from webapp.models import Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
+from webapp.registry import audit, clock, job_queue, lifecycle, people, signing_pool
 from webapp.registry.codes import make_claims
-from webapp.registry.errors import RegistryError
+from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
 
 #: The registry CSV's columns, in the file's order: a contract (README.md, "Command line").
@@ -61,6 +59,10 @@ BATCH_SIZE = 5000
 _COMPARED = tuple(column for column in COLUMNS if column not in ("insurer_code", "representative_enp"))
 #: Below this many lines, working in-process beats starting worker processes.
 POOL_THRESHOLD = 2000
+#: Above this many lines (IMPORT_JOB_THRESHOLD), an import is a job rather than a request's or a command's work.
+JOB_THRESHOLD = 10_000
+#: The refused lines a job keeps for the page, with the count of all of them.
+ERRORS_KEPT = 1000
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,28 @@ class ImportReport:
     unchanged: int = 0
     linked: int = 0
     errors: list[RowError] = field(default_factory=list)
+    #: Refused lines beyond those listed in `errors` (a job keeps ERRORS_KEPT of them).
+    unlisted: int = 0
 
     @property
     def loaded(self) -> int:
         return self.created + self.updated + self.unchanged
+
+    @property
+    def refused(self) -> int:
+        return len(self.errors) + self.unlisted
+
+    def as_result(self) -> dict[str, Any]:
+        """What a job keeps of the report (webapp/models/jobs.py, `result`)."""
+        kept = self.errors[:ERRORS_KEPT]
+        counts = {name: getattr(self, name) for name in ("created", "updated", "unchanged", "linked")}
+        return {**counts, "errors": [asdict(error) for error in kept], "unlisted": self.refused - len(kept)}
+
+    @classmethod
+    def of_result(cls, result: dict[str, Any]) -> ImportReport:
+        errors = [RowError(**error) for error in result.get("errors", [])]
+        counts = {name: result.get(name, 0) for name in ("created", "updated", "unchanged", "linked", "unlisted")}
+        return cls(errors=errors, **counts)
 
 
 @dataclass(frozen=True)
@@ -117,98 +137,85 @@ def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], t
 
 
 @dataclass(frozen=True)
-class Job:
+class Lines:
     """One batch for a worker: raw lines, and the numbers already in the registry or earlier in the file."""
 
     lines: list[tuple[int, dict[str, str | None]]]
     known: frozenset[str]
     today: date
     moment: datetime
+    #: The insurer whose staff import, if any: lines naming another insurer are refused.
+    scope: str | None
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A parsed line, signed if it is a new person: what the writer needs, and nothing it must recompute."""
-
-    row: Row
-    text: str | None
-
-
-@dataclass
-class _WorkerContext:
-    insurers: dict[str, int] = field(default_factory=dict)
-    keys: dict[str, SigningKey] = field(default_factory=dict)
-
-
-# Worker processes inherit this by fork: the decrypted keys are never pickled.
-_CONTEXT = _WorkerContext()
+#: A new person's columns, in this order, as a worker gives them back (no ORM objects cross the pipe).
+PERSON_COLUMNS = (
+    "enp",
+    "surname",
+    "given_name",
+    "patronymic",
+    "birth_date",
+    "sex",
+    "snils",
+    "category",
+    "right_valid_until",
+    "birth_registered_on",
+)
 
 
-def prepare(job: Job) -> list[Prepared | RowError]:
-    """Parse and check every line; sign the codes of new persons. Runs in a worker process."""
-    results: list[Prepared | RowError] = []
-    for line, raw in job.lines:
+class Signed(NamedTuple):
+    """A new person's line, checked and signed: plain columns for the writer, which only adds ids."""
+
+    line: int
+    person: tuple[Any, ...]
+    insurer_code: str
+    valid_to: date | None
+    representative_enp: str | None
+    text: str
+
+
+def prepare(batch: Lines) -> list[Signed | Row | RowError]:
+    """Parse and check every line; sign the codes of new persons. Runs in a signing worker.
+
+    A person already in the registry comes back as the checked `Row`, for the writer to compare.
+    """
+    insurers, keys = signing_pool.shared("insurers"), signing_pool.shared("keys")
+    results: list[Signed | Row | RowError] = []
+    for line, raw in batch.lines:
         try:
-            row = parse_row(line, raw, _CONTEXT.insurers, job.today)
+            row = parse_row(line, raw, insurers, batch.today)
         except ValueError as error:
             results.append(RowError(line, str(error)))
             continue
+        if batch.scope is not None and row.insurer_code != batch.scope:
+            results.append(RowError(line, f"СМО {row.insurer_code} — не ваша: загружайте только своих застрахованных"))
+            continue
         data = row.data
-        text = None
-        if str(data.enp) not in job.known:
-            key = _CONTEXT.keys.get(row.insurer_code)
-            if key is None:
-                results.append(RowError(line, f"у СМО {row.insurer_code} нет действующего ключа подписи"))
-                continue
-            claims = make_claims(
-                data.enp,
-                data.name,
-                data.birth_date,
-                data.sex,
-                row.insurer_code,
-                PolicyKind.POLICY,
-                job.today,
-                row.valid_to,
-                lifecycle.FIRST_SERIAL,
-                job.moment,
-            )
-            text = encode(claims, key)
-        results.append(Prepared(row, text))
+        if str(data.enp) in batch.known:
+            results.append(row)
+            continue
+        key = keys.get(row.insurer_code)
+        if key is None:
+            results.append(RowError(line, f"у СМО {row.insurer_code} нет действующего ключа подписи"))
+            continue
+        claims = make_claims(
+            data.enp,
+            data.name,
+            data.birth_date,
+            data.sex,
+            row.insurer_code,
+            PolicyKind.POLICY,
+            batch.today,
+            row.valid_to,
+            lifecycle.FIRST_SERIAL,
+            batch.moment,
+        )
+        columns = data.columns()
+        person = tuple(columns[name] for name in PERSON_COLUMNS)
+        results.append(
+            Signed(line, person, row.insurer_code, row.valid_to, row.representative_enp, encode(claims, key))
+        )
     return results
-
-
-class _Done:
-    """A result already computed, shaped like `AsyncResult` for the in-process path."""
-
-    def __init__(self, value: list[Prepared | RowError]) -> None:
-        self.value = value
-
-    def get(self) -> list[Prepared | RowError]:
-        return self.value
-
-
-Pending = AsyncResult | _Done
-
-
-class _Workers:
-    """Runs `prepare` here for small files, or in a pool of forked workers.
-
-    `multiprocessing.Pool` forks every worker up front, before it starts any
-    thread: forking later, beside running threads, can copy a held lock into
-    the child and hang it. Workers exit when the importer dies, as their pipe
-    closes.
-    """
-
-    def __init__(self, parallel: bool) -> None:
-        self.pool = multiprocessing.get_context("fork").Pool() if parallel else None
-
-    def submit(self, job: Job) -> Pending:
-        return self.pool.apply_async(prepare, (job,)) if self.pool is not None else _Done(prepare(job))
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
 
 
 def _raw_batches(stream: TextIO, size: int) -> Iterator[list[tuple[int, dict[str, str | None]]]]:
@@ -228,42 +235,107 @@ def _raw_batches(stream: TextIO, size: int) -> Iterator[list[tuple[int, dict[str
 
 
 def import_csv(
-    path: Path, actor: str, progress: Callable[[int], None] | None = None, now: datetime | None = None
+    source: Path | bytes,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+    *,
+    scope: str | None = None,
+    processes: int | None = None,
+    job_id: int | None = None,
 ) -> ImportReport:
-    """Load a registry CSV. Bad lines are reported and skipped; good lines load.
+    """Load a registry CSV (a file, or its bytes). Bad lines are reported and skipped; good lines load.
 
-    The main process reads lines and writes batches; workers parse, check and
-    sign the next batch meanwhile.
+    The main process reads lines and writes batches; signing workers parse, check and sign the next batch
+    meanwhile (`processes` of them; by default one per core for a large file, none for a small one).
+    `scope`, an insurer code, refuses lines of other insurers. A job's import records its progress.
     """
+    data = source.read_bytes() if isinstance(source, Path) else source
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    _CONTEXT.insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
-    _CONTEXT.keys = {code: key for code in _CONTEXT.insurers if (key := _signing_key(code, moment))}
+    digest = file_digest(data)
+    insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
+    keys = {code: key for code in insurers if (key := _signing_key(code, moment))}
     db.session.rollback()
     size = current_app.config.get("IMPORT_BATCH_SIZE", BATCH_SIZE)
+    if processes is None:
+        processes = signing_pool.processes() if count_lines(data) >= POOL_THRESHOLD else 1
     report = ImportReport()
-    links: list[Row] = []
     seen: dict[str, int] = {}
-    workers = _Workers(parallel=count_lines(path) >= POOL_THRESHOLD)
-    in_flight: deque[tuple[Pending, int]] = deque()
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            for lines in _raw_batches(stream, size):
-                lines, duplicates = _drop_repeats(lines, seen)
-                report.errors.extend(duplicates)
-                known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
-                in_flight.append((workers.submit(Job(lines, known, today, moment)), len(lines) + len(duplicates)))
-                if len(in_flight) > 1:
-                    _write(*in_flight.popleft(), actor, digest, moment, report, links, progress)
-            while in_flight:
-                _write(*in_flight.popleft(), actor, digest, moment, report, links, progress)
-    finally:
-        workers.close()
-        _CONTEXT.keys = {}
+    in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
+    writer = _Writer(actor, digest, moment, insurers, keys, report, job_id, progress)
+    with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
+        stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+        for lines in _raw_batches(stream, size):
+            lines, duplicates = _drop_repeats(lines, seen)
+            report.errors.extend(duplicates)
+            known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
+            batch = Lines(lines, known, today, moment, scope)
+            in_flight.append((pool.submit(prepare, batch), len(lines) + len(duplicates)))
+            if len(in_flight) > processes:  # every worker signs a batch while the oldest is written
+                writer.write(*in_flight.popleft())
+        while in_flight:
+            writer.write(*in_flight.popleft())
+    links = writer.links
     _link_representatives(links, actor, report)
     report.errors.sort(key=lambda error: error.line)
     return report
+
+
+def needs_job(data: bytes) -> bool:
+    """Whether the file is large enough to import as a job."""
+    return count_lines(data) > current_app.config.get("IMPORT_JOB_THRESHOLD", JOB_THRESHOLD)
+
+
+def start_job(
+    data: bytes,
+    actor: str,
+    scope: str | None = None,
+    processes_here: int = 1,
+    progress: job_queue.Progress | None = None,
+) -> Job:
+    """Import the file as a job; the file travels with the job's row, for a worker on another machine."""
+    if not data.strip():
+        raise RegistryError(N_("Файл пуст"))
+    return job_queue.start(
+        JobKind.IMPORT,
+        file_digest(data),
+        actor,
+        run_job,
+        _work,
+        total=count_lines(data),
+        scope=scope,
+        payload=data,
+        processes_here=processes_here,
+        progress=progress,
+    )
+
+
+def run_job(job_id: int) -> None:
+    """What an RQ worker runs (webapp/cli/worker.py)."""
+    job_queue.execute(job_id, _work, signing_pool.processes())
+
+
+def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[str, Any]:
+    data, total, done = job_queue.payload(job), job.total, 0
+
+    def counted(lines: int) -> None:
+        nonlocal done
+        done += lines
+        if report:
+            report(done, total)
+
+    return import_csv(data, job.actor, counted, scope=job.scope, processes=processes, job_id=job.id).as_result()
+
+
+@atomic
+def _record_progress(job_id: int, lines_done: int) -> None:
+    job_queue.advance(job_id, lines_done)
+
+
+def file_digest(data: bytes) -> str:
+    """What the audit log names an imported file by."""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _signing_key(code: str, moment: datetime) -> SigningKey | None:
@@ -289,32 +361,42 @@ def _drop_repeats(
 
 
 def _registered(enps: list[str]) -> frozenset[str]:
-    found = frozenset(db.session.scalars(select(Person.enp).where(Person.enp.in_(enps))))
+    found = frozenset(db.session.scalars(select(Person.enp).where(bulk.among(Person.enp, enps))))
     db.session.rollback()
     return found
 
 
-def _write(
-    future: Pending,
-    line_count: int,
-    actor: str,
-    digest: str,
-    moment: datetime,
-    report: ImportReport,
-    links: list[Row],
-    progress: Callable[[int], None] | None,
-) -> None:
-    results = future.get()
-    report.errors.extend(item for item in results if isinstance(item, RowError))
-    prepared = [item for item in results if isinstance(item, Prepared)]
-    new = [item for item in prepared if item.text is not None]
-    if new:
-        _insert_new(new, actor, digest, moment)
-        report.created += len(new)
-    _update_existing([item.row for item in prepared if item.text is None], actor, moment, report)
-    links.extend(item.row for item in prepared if item.row.representative_enp)
-    if progress:
-        progress(line_count)
+@dataclass
+class _Writer:
+    """Writes what the workers prepared, batch by batch, into the report; moves a job's progress."""
+
+    actor: str
+    digest: str
+    moment: datetime
+    insurers: dict[str, int]
+    keys: dict[str, SigningKey]
+    report: ImportReport
+    job_id: int | None
+    progress: Callable[[int], None] | None
+    #: Lines naming a representative, linked when every batch is in.
+    links: list[Row | Signed] = field(default_factory=list)
+    lines_done: int = 0
+
+    def write(self, pending: signing_pool.Pending, line_count: int) -> None:
+        results: list[Signed | Row | RowError] = pending.get()
+        self.report.errors.extend(item for item in results if isinstance(item, RowError))
+        new = [item for item in results if isinstance(item, Signed)]
+        if new:
+            _insert_new(new, self.actor, self.digest, self.moment, self.insurers, self.keys)
+            self.report.created += len(new)
+        known = [item for item in results if isinstance(item, Row)]
+        _update_existing(known, self.actor, self.moment, self.report)
+        self.links.extend(item for item in [*new, *known] if item.representative_enp)
+        self.lines_done += line_count
+        if self.job_id is not None:
+            _record_progress(self.job_id, self.lines_done)
+        if self.progress:
+            self.progress(line_count)
 
 
 def _update_existing(rows: list[Row], actor: str, moment: datetime, report: ImportReport) -> None:
@@ -343,47 +425,57 @@ def _update_existing(rows: list[Row], actor: str, moment: datetime, report: Impo
                 report.errors.append(RowError(row.line, str(error)))
 
 
+_POLICY_COLUMNS = (
+    "person_id",
+    "insurer_id",
+    *lifecycle.policy_fields(PolicyKind.POLICY, "", (date.min, None), clock.now()),
+)
+_CODE_COLUMNS = ("person_id", "policy_id", *lifecycle.code_fields(0, "", "", clock.now()))
+
+
 @atomic
-def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime) -> None:
-    """Persons, policies and codes of one batch, with plain multi-row INSERTs (no ORM objects)."""
+def _insert_new(
+    items: list[Signed],
+    actor: str,
+    digest: str,
+    moment: datetime,
+    insurers: dict[str, int],
+    keys: dict[str, SigningKey],
+) -> None:
+    """Persons, policies and codes of one batch: COPY on PostgreSQL, executemany on SQLite (webapp/db/bulk.py)."""
     issued_on = clock.today_in_moscow(moment)
-    enps = [str(item.row.data.enp) for item in items]
-    db.session.execute(
-        insert(Person.__table__),
-        [{**item.row.data.columns(), "insurer_id": _CONTEXT.insurers[item.row.insurer_code]} for item in items],
+    insurer_ids = [insurers[item.insurer_code] for item in items]
+    person_ids = bulk.insert_rows_with_ids(
+        Person.__table__,
+        (*PERSON_COLUMNS, "insurer_id"),
+        [(*item.person, insurer_id) for item, insurer_id in zip(items, insurer_ids, strict=True)],
     )
-    person_ids = dict(db.session.execute(select(Person.enp, Person.id).where(Person.enp.in_(enps))).all())
-    db.session.execute(
-        insert(Policy.__table__),
+    policy_ids = bulk.insert_rows_with_ids(
+        Policy.__table__,
+        _POLICY_COLUMNS,
         [
-            {
-                "person_id": person_ids[enp],
-                "insurer_id": _CONTEXT.insurers[item.row.insurer_code],
-                **lifecycle.policy_fields(
-                    PolicyKind.POLICY, item.row.data.category, (issued_on, item.row.valid_to), moment
-                ),
-            }
-            for enp, item in zip(enps, items, strict=True)
+            (
+                person_id,
+                insurer_id,
+                *lifecycle.policy_fields(
+                    PolicyKind.POLICY, item.person[PERSON_COLUMNS.index("category")], (issued_on, item.valid_to), moment
+                ).values(),
+            )
+            for item, person_id, insurer_id in zip(items, person_ids, insurer_ids, strict=True)
         ],
     )
-    policy_ids = dict(
-        db.session.execute(
-            select(Policy.person_id, Policy.id).where(
-                Policy.person_id.in_(person_ids.values()), Policy.status != PolicyStatus.CLOSED
-            )
-        ).all()
-    )
-    db.session.execute(
-        insert(IssuedCode.__table__),
+    bulk.insert_rows(
+        IssuedCode.__table__,
+        _CODE_COLUMNS,
         [
-            {
-                "person_id": person_ids[enp],
-                "policy_id": policy_ids[person_ids[enp]],
-                **lifecycle.code_fields(
-                    lifecycle.FIRST_SERIAL, _CONTEXT.keys[item.row.insurer_code].kid.hex(), item.text or "", moment
-                ),
-            }
-            for enp, item in zip(enps, items, strict=True)
+            (
+                person_id,
+                policy_id,
+                *lifecycle.code_fields(
+                    lifecycle.FIRST_SERIAL, keys[item.insurer_code].kid.hex(), item.text, moment
+                ).values(),
+            )
+            for item, person_id, policy_id in zip(items, person_ids, policy_ids, strict=True)
         ],
     )
     audit.record(
@@ -392,16 +484,17 @@ def _insert_new(items: list[Prepared], actor: str, digest: str, moment: datetime
         "registry",
         digest,
         "импорт реестра",
-        {"lines": f"{items[0].row.line}-{items[-1].row.line}", "created": len(items)},
+        {"lines": f"{items[0].line}-{items[-1].line}", "created": len(items)},
         at=moment,
     )
 
 
-def _link_representatives(rows: list[Row], actor: str, report: ImportReport) -> None:
+def _link_representatives(rows: list[Row | Signed], actor: str, report: ImportReport) -> None:
     for row in rows:
         assert row.representative_enp is not None
+        enp = str(row.data.enp) if isinstance(row, Row) else row.person[0]
         try:
-            report.linked += lifecycle.link_representative(row.representative_enp, str(row.data.enp), actor)
+            report.linked += lifecycle.link_representative(row.representative_enp, enp, actor)
         except RegistryError as error:
             report.errors.append(RowError(row.line, f"представитель: {error}"))
 
@@ -438,7 +531,7 @@ def export_csv(out: TextIO) -> int:
     return count
 
 
-def count_lines(path: Path) -> int:
+def count_lines(source: Path | bytes) -> int:
     """Data lines, for the progress bar (the header is not counted)."""
-    with path.open("rb") as stream:
-        return max(sum(1 for _ in stream) - 1, 0)
+    data = source.read_bytes() if isinstance(source, Path) else source
+    return max(data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1) - 1, 0)

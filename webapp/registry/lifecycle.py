@@ -10,7 +10,6 @@ registry operator: an insurer never reaches another insurer's people.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -494,43 +493,3 @@ def register_newborn(
         at=clock.now(now),
     )
     return child
-
-
-def reissue_all_signed_by(
-    kid_hex: str, actor: str, progress: Callable[[int, int], None] | None = None, batch_size: int = 500
-) -> int:
-    """After a key is marked compromised: reissue every current code it signed, with a new key.
-
-    Works in batches, one transaction each, so an interrupted run is simply run
-    again: it picks up the codes still current under the old key.
-    """
-    total = db.session.scalar(
-        select(func.count(IssuedCode.id)).where(IssuedCode.kid == kid_hex, IssuedCode.status == CodeStatus.CURRENT)
-    )
-    done = 0
-    while True:
-        batch = db.session.scalars(
-            select(IssuedCode.person_id)
-            .where(IssuedCode.kid == kid_hex, IssuedCode.status == CodeStatus.CURRENT)
-            .limit(batch_size)
-        ).all()
-        if not batch:
-            return done
-        done += _reissue_batch(list(batch), kid_hex, actor)
-        if progress:
-            progress(done, total or 0)
-
-
-@atomic
-def _reissue_batch(person_ids: list[int], kid_hex: str, actor: str) -> int:
-    moment = clock.now()
-    count = 0
-    for person in db.session.scalars(select(Person).where(Person.id.in_(person_ids)).with_for_update()):
-        code = people.current_code(person)
-        if code is None or code.kid != kid_hex:
-            continue  # reissued meanwhile
-        # A policy not in force (suspended, terminated, ended, or none) gets no new code: its code is withdrawn.
-        _renew_code(person, people.open_policy(person), moment, f"ключ {kid_hex} скомпрометирован")
-        count += 1
-    audit.record(actor, "mass_reissue", "key", kid_hex, "ключ скомпрометирован", {"codes": count}, at=moment)
-    return count

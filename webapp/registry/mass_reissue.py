@@ -1,40 +1,58 @@
-"""Reissuing everything a compromised key signed, in a background thread of the app process.
+"""Reissuing everything a compromised key signed: a job (webapp/registry/job_queue.py), in batches.
 
-The request marks the key compromised and gives its owner a new key in one
-transaction (`rotation.distrust`), then hands the reissue to a thread with its
-own app context, so a run over thousands of codes never holds a request open.
-Progress is read from the database, not from the thread: the codes still
-current under the key, against those that left the current state since the
-key was compromised. Any worker can show it, and after a restart the page
-shows what is left and offers to resume (as `flask keys resume-reissue` does).
+The operator's request marks the key compromised and gives its owner a new key in one transaction
+(`rotation.distrust`), then starts the job: on the queue's workers when one is configured, else at once
+in the process that asked.
 
-A process-wide registry of running threads keeps a double submit from starting
-a second run here. Runs in two workers at once are harmless: each batch skips
-codes another run already reissued.
+Each batch is one transaction: it locks the persons holding the next codes still current under the key,
+signs their new codes (in parallel processes, webapp/registry/signing_pool.py), supersedes the old ones
+with their revocation events, writes the new ones, the audit entry and the job's progress, and commits.
+A code left current is one no batch committed: a killed run is simply run again and reissues each code
+exactly once. A person whose policy is not in force (suspended, terminated, ended, or none) gets no new
+code: theirs is revoked, as `lifecycle._renew_code` does for one person.
+
+Progress is read from the database: the codes still current under the key, against those that left the
+current state since the key was compromised.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
-from flask import Flask, current_app
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import aliased
 
-from signing import KeyStatus
-from webapp.db import worker_state
+from policy_codes import FullName, encode
+from policy_codes.revocation import digest_of_text
+from signing import KeyStatus, SigningKey
+from webapp.db import bulk
+from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import CodeStatus, IssuedCode, SigningKeyRecord
-from webapp.registry import lifecycle
-from webapp.registry.errors import RegistryError
+from webapp.models import (
+    CodeStatus,
+    Insurer,
+    IssuedCode,
+    Job,
+    JobKind,
+    JobState,
+    Person,
+    Policy,
+    PolicyKind,
+    PolicyStatus,
+    RevocationEvent,
+    SigningKeyRecord,
+)
+from webapp.registry import audit, clock, job_queue, lifecycle, signing_pool
+from webapp.registry.codes import make_claims
+from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore, rotation
+from webapp.registry.rules import in_force
 
-log = logging.getLogger(__name__)
-
-_lock = threading.Lock()
+#: Codes per batch: one transaction, one audit entry, one step of the progress bar.
+BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -42,8 +60,10 @@ class Progress:
     kid: str
     done: int
     remaining: int
-    running: bool
-    #: Why the last run here stopped early, in words for the operator.
+    #: The reissue's job, if one was started: queued, running, finished or failed.
+    state: str | None = None
+    running: bool = False
+    #: Why the last run stopped early, in words for the operator.
     failure: str | None = None
 
     @property
@@ -56,32 +76,17 @@ class Progress:
         return 100 if self.total == 0 else self.done * 100 // self.total
 
     @property
+    def queued(self) -> bool:
+        return self.running and self.state == JobState.QUEUED
+
+    @property
     def finished(self) -> bool:
         return self.remaining == 0 and not self.running
 
     @property
     def interrupted(self) -> bool:
-        """Codes are left and nothing here works on them: the run died or was never started."""
+        """Codes are left and nothing works on them: the run died or was never started."""
         return self.remaining > 0 and not self.running
-
-
-@dataclass
-class _Runs:
-    """This process's runs, per app: tests run SQLite and PostgreSQL apps side by side."""
-
-    threads: dict[str, threading.Thread]
-    failures: dict[str, str]
-
-
-def _runs(app: Flask) -> _Runs:
-    state = worker_state.of(app)
-    state.reissue_runs = state.reissue_runs or _Runs({}, {})
-    return state.reissue_runs
-
-
-def running(kid: str) -> bool:
-    thread = _runs(current_app).threads.get(kid)
-    return thread is not None and thread.is_alive()
 
 
 def progress(record: SigningKeyRecord) -> Progress:
@@ -94,70 +99,228 @@ def progress(record: SigningKeyRecord) -> Progress:
         db.session.scalar(current.where(IssuedCode.status != CodeStatus.CURRENT, IssuedCode.status_changed_at >= since))
         or 0
     )
-    failure = _runs(current_app).failures.get(record.kid)
-    return Progress(record.kid, done, remaining, running(record.kid), failure)
+    job = job_queue.latest(JobKind.MASS_REISSUE, record.kid)
+    running = job is not None and job_queue.alive(job)
+    failure = job.failure if job is not None and job.state == JobState.FAILED else None
+    return Progress(record.kid, done, remaining, job.state if job else None, running, failure)
 
 
-def compromise(kid: str, actor: str) -> SigningKeyRecord:
-    """Distrust the key and give its owner a new key now; reissue its codes in the background."""
+def compromise(kid: str, actor: str, processes: int = 1, progress: job_queue.Progress | None = None) -> Job:
+    """Distrust the key and give its owner a new key now; then reissue its codes as a job."""
     record = rotation.distrust(kid, actor)
-    _start(record.kid, actor)
-    return record
+    return _start(record.kid, actor, processes, progress)
 
 
-def resume(kid: str, actor: str) -> bool:
-    """Start the reissue again after an interrupted run. False when one is already running here."""
+def resume(kid: str, actor: str, processes: int = 1, progress: job_queue.Progress | None = None) -> Job | None:
+    """Start the reissue again after an interrupted run. None when one is already queued or running."""
     record = keystore.record_for(kid)
     if record.status != KeyStatus.COMPROMISED:
-        raise RegistryError(f"Ключ {record.kid} не скомпрометирован: перевыпускать нечего")
-    return _start(record.kid, actor)
+        raise RegistryError(N_("Ключ %(kid)s не скомпрометирован: перевыпускать нечего"), kid=record.kid)
+    latest = job_queue.latest(JobKind.MASS_REISSUE, record.kid)
+    if latest is not None and job_queue.alive(latest):
+        return None
+    return _start(record.kid, actor, processes, progress)
 
 
-def _start(kid: str, actor: str) -> bool:
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    with _lock:
-        if running(kid):
-            return False
-        thread = threading.Thread(target=_run, args=(app, kid, actor), name=f"reissue-{kid}", daemon=True)
-        runs = _runs(app)
-        runs.threads[kid] = thread
-        runs.failures.pop(kid, None)
-        thread.start()
-    return True
+def _start(kid: str, actor: str, processes: int, progress: job_queue.Progress | None) -> Job:
+    return job_queue.start(
+        JobKind.MASS_REISSUE, kid, actor, run_job, _work, processes_here=processes, progress=progress
+    )
 
 
-def _run(app: Flask, kid: str, actor: str) -> None:
-    with app.app_context():
-        try:
-            count = resume_reissue(kid, actor)
-            log.info("mass reissue after compromise of key %s: %d codes", kid, count)
-        except Exception as error:  # the page shows what is left and offers to resume
-            # Only the type goes to the log: a message might name a person.
-            log.error("mass reissue after compromise of key %s stopped: %s", kid, type(error).__name__)
-            _runs(app).failures[kid] = str(error) if isinstance(error, RegistryError) else type(error).__name__
-        finally:
-            db.session.remove()
-
-
-def mark_compromised(
-    kid: str, actor: str, progress: Callable[[int, int], None] | None = None, now: datetime | None = None
-) -> int:
-    """Distrust the key at once, give its owner a new key, and reissue every code it signed.
-
-    Returns how many codes were reissued. If interrupted, `resume_reissue` finishes the job.
-    """
-    record = rotation.distrust(kid, actor, now)
-    return lifecycle.reissue_all_signed_by(record.kid, actor, progress)
-
-
-def resume_reissue(kid: str, actor: str, progress: Callable[[int, int], None] | None = None) -> int:
-    record = keystore.record_for(kid)
-    if record.status != KeyStatus.COMPROMISED:
-        raise RegistryError("Перевыпуск нужен только для скомпрометированного ключа")
-    return lifecycle.reissue_all_signed_by(record.kid, actor, progress)
+def run_job(job_id: int) -> None:
+    """What an RQ worker runs (webapp/cli/worker.py)."""
+    job_queue.execute(job_id, _work, signing_pool.processes())
 
 
 def unfinished() -> list[Progress]:
     """The reissues after a compromise that still have codes to go."""
     states = [progress(record) for record in keystore.compromised_keys()]
     return [state for state in states if not state.finished]
+
+
+def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[str, Any]:
+    """Pass over the codes current under the key, in batches by id: while one batch is written, the signing
+    processes sign the next. Passes repeat until one finds nothing to do."""
+    kid, job_id, actor = job.subject, job.id, job.actor
+    size = current_app.config.get("REISSUE_BATCH_SIZE", BATCH_SIZE)
+    state = progress(keystore.record_for(kid))
+    done, total = state.done, state.total
+    keys = _signing_keys(kid)
+    db.session.rollback()
+    reissued, previous = 0, -1
+    with signing_pool.SigningPool({"keys": keys}, processes) as pool:
+        while reissued > previous:
+            previous = reissued
+            batch = _prepare(kid, 0, size, pool)
+            while batch is not None:
+                following = _prepare(kid, batch.rows[-1][0], size, pool)
+                reissued += _commit(batch, kid, actor, job_id, keys, done + reissued, total)
+                if report:
+                    report(done + reissued, total)
+                batch = following
+    return {"codes": reissued}
+
+
+def _signing_keys(kid: str) -> dict[str, SigningKey]:
+    """The signing keys of the insurers whose policies hold codes under the key: its owner, as a rule."""
+    owners = db.session.scalars(
+        select(Insurer.code)
+        .distinct()
+        .join(Policy, Policy.insurer_id == Insurer.id)
+        .join(IssuedCode, IssuedCode.policy_id == Policy.id)
+        .where(IssuedCode.kid == kid, IssuedCode.status == CodeStatus.CURRENT)
+    ).all()
+    moment = clock.now()
+    return {owner: keystore.signing_key(owner, moment) for owner in owners}
+
+
+class _Due(NamedTuple):
+    """One code to replace, as plain columns: the old code, and the claims of its successor if any."""
+
+    code_id: int
+    old_text: str
+    #: None: the person's policy is not in force, and the code is revoked without a successor.
+    claims: tuple[Any, ...] | None
+
+
+def _sign(items: list[_Due]) -> list[tuple[bytes, str | None]]:
+    """In a signing worker: each old code's revocation digest, and its successor's text."""
+    keys = signing_pool.shared("keys")
+    signed = []
+    for item in items:
+        text = None
+        if item.claims is not None:
+            (enp, surname, given, patronymic, born, sex, insurer, kind, start, end, serial, at) = item.claims
+            claims = make_claims(
+                enp, FullName(surname, given, patronymic), born, sex, insurer, kind, start, end, serial, at
+            )
+            text = encode(claims, keys[insurer])
+        signed.append((digest_of_text(item.old_text), text))
+    return signed
+
+
+_OTHER = aliased(IssuedCode)
+_LAST_SERIAL = (
+    select(func.max(_OTHER.serial))
+    .where(_OTHER.person_id == IssuedCode.person_id)
+    .correlate(IssuedCode)
+    .scalar_subquery()
+)
+#: What a code's successor is made of: the code, its holder, and the holder's open policy and its insurer.
+_ROWS = (
+    select(
+        IssuedCode.id,
+        IssuedCode.text,
+        IssuedCode.person_id,
+        _LAST_SERIAL,
+        Person.enp,
+        Person.surname,
+        Person.given_name,
+        Person.patronymic,
+        Person.birth_date,
+        Person.sex,
+        Policy.id,
+        Policy.kind,
+        Policy.status,
+        Policy.valid_from,
+        Policy.valid_to,
+        Insurer.code,
+    )
+    .join(Person, Person.id == IssuedCode.person_id)
+    .outerjoin(Policy, and_(Policy.person_id == Person.id, Policy.status != PolicyStatus.CLOSED))
+    .outerjoin(Insurer, Insurer.id == Policy.insurer_id)
+    .where(IssuedCode.status == CodeStatus.CURRENT)
+)
+
+
+@dataclass
+class _Batch:
+    """Codes read without a lock, and their successors being signed meanwhile."""
+
+    rows: list[Any]
+    moment: datetime
+    signed: signing_pool.Pending
+
+
+def _prepare(kid: str, after: int, size: int, pool: signing_pool.SigningPool) -> _Batch | None:
+    """Read the next `size` codes current under the key after id `after`, and start signing their successors."""
+    moment = clock.now()
+    rows = db.session.execute(
+        _ROWS.where(IssuedCode.kid == kid, IssuedCode.id > after).order_by(IssuedCode.id).limit(size)
+    ).all()
+    db.session.rollback()  # no transaction held while they are signed
+    if not rows:
+        return None
+    today = clock.today_in_moscow(moment)
+    return _Batch(rows, moment, pool.map_async(_sign, [_due(row, today, moment) for row in rows]))
+
+
+@atomic
+def _commit(
+    batch: _Batch, kid: str, actor: str, job_id: int, keys: dict[str, SigningKey], done: int, total: int
+) -> int:
+    """Write a signed batch in one transaction: only its codes still current under the key, each signed from
+    what the registry holds now, under the holders' locks. How many codes it replaced."""
+    holders = [row[2] for row in batch.rows]
+    # Whoever else changes these persons (a reissue, a transfer) waits for this batch, and this batch for them.
+    db.session.execute(select(Person.id).where(bulk.among(Person.id, holders)).order_by(Person.id).with_for_update())
+    now = {
+        row[0]: row
+        for row in db.session.execute(_ROWS.where(bulk.among(IssuedCode.person_id, holders), IssuedCode.kid == kid))
+    }
+    today = clock.today_in_moscow(batch.moment)
+    rows, signed = [], []
+    for row, result in zip(batch.rows, batch.signed.get(), strict=True):
+        fresh = now.get(row[0])
+        if fresh is None:
+            continue  # another run replaced it meanwhile
+        if tuple(fresh) != tuple(row):  # changed since it was read (a correction, a suspension): sign it again
+            result = _sign([_due(fresh, today, batch.moment)])[0]
+        rows.append(fresh)
+        signed.append(result)
+    if not rows:
+        return 0
+    _write(rows, signed, kid, keys, batch.moment)
+    audit.record(actor, "mass_reissue", "key", kid, "ключ скомпрометирован", {"codes": len(rows)}, at=batch.moment)
+    job_queue.advance(job_id, done + len(rows), total)
+    return len(rows)
+
+
+def _due(row: Any, today: date, moment: datetime) -> _Due:
+    (code_id, old_text, _person, last_serial, enp, surname, given, patronymic, born, sex) = row[:10]
+    (policy_id, kind, status, start, end, insurer) = row[10:]
+    if policy_id is None or not in_force(PolicyStatus(status), end, today):
+        return _Due(code_id, old_text, None)
+    serial = last_serial + 1
+    claims = (enp, surname, given, patronymic, born, sex, insurer, PolicyKind(kind), start, end, serial, moment)
+    return _Due(code_id, old_text, claims)
+
+
+_CODE_COLUMNS = ("person_id", "policy_id", *lifecycle.code_fields(0, "", "", clock.now()).keys())
+_EVENT_COLUMNS = ("code_id", "digest", "status", "at")
+
+
+def _write(
+    rows: list[Any], signed: list[tuple[bytes, str | None]], kid: str, keys: dict[str, SigningKey], moment: datetime
+) -> None:
+    """Withdraw the old codes (superseded, or revoked with no successor), list them, and write the new ones."""
+    reason = f"ключ {kid} скомпрометирован"
+    outcome: dict[CodeStatus, list[int]] = {CodeStatus.SUPERSEDED: [], CodeStatus.REVOKED: []}
+    events, codes = [], []
+    for row, (digest, text) in zip(rows, signed, strict=True):
+        status = CodeStatus.SUPERSEDED if text is not None else CodeStatus.REVOKED
+        outcome[status].append(row[0])
+        events.append((row[0], digest, str(status), moment))
+        if text is not None:
+            fields = lifecycle.code_fields(row[3] + 1, keys[row[15]].kid.hex(), text, moment)
+            codes.append((row[2], row[10], *fields.values()))
+    for status, ids in outcome.items():
+        if ids:
+            db.session.execute(
+                update(IssuedCode.__table__)
+                .where(bulk.among(IssuedCode.__table__.c.id, ids))
+                .values(status=str(status), status_reason=reason, status_changed_at=moment)
+            )
+    bulk.insert_rows(RevocationEvent.__table__, _EVENT_COLUMNS, events)
+    bulk.insert_rows(IssuedCode.__table__, _CODE_COLUMNS, codes)

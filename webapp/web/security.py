@@ -93,6 +93,13 @@ def _filter_path_logs(app: Flask) -> None:
             logger.addFilter(NoPersonalDataInPaths())
 
 
+#: The pages that take a file, and the setting that limits its size instead of MAX_CONTENT_LENGTH.
+LARGER_BODIES = {"insurer.import_upload": "IMPORT_MAX_BYTES"}
+#: Werkzeug reads a multipart body in chunks of 64 KiB and refuses any chunk over MAX_FORM_MEMORY_SIZE
+#: (16 KiB, for fields): a page that takes a file takes fields up to this instead.
+FILE_FORM_MEMORY = 1024 * 1024
+
+
 def cap_streamed_bodies(app: Flask) -> None:
     """Werkzeug answers 413 to a declared Content-Length over MAX_CONTENT_LENGTH, but cuts a body sent
     without one (chunked) at the limit without a word, and the form parsed from what came is used.
@@ -101,6 +108,9 @@ def cap_streamed_bodies(app: Flask) -> None:
 
     @app.before_request
     def _whole_body_within_limit() -> None:
+        if request.endpoint in LARGER_BODIES:
+            request.max_content_length = app.config[LARGER_BODIES[request.endpoint]]
+            request.max_form_memory_size = FILE_FORM_MEMORY
         streamed = request.content_length is None and request.environ.get("wsgi.input_terminated")
         if streamed and not is_api_path(request.path):
             request.get_data(cache=True)  # up to the limit, kept for the form

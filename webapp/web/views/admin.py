@@ -336,5 +336,5 @@ def resume(kid: str) -> Response:
     except RegistryError as error:
         flash(said(error), "error")
     else:
-        flash(_("Перевыпуск продолжен") if started else _("Перевыпуск уже идёт"), "ok")
+        flash(_("Перевыпуск продолжен") if started is not None else _("Перевыпуск уже идёт"), "ok")
     return redirect(url_for("admin.key", kid=record.kid))

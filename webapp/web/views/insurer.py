@@ -15,8 +15,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from policy_codes import Enp, InvalidValue
-from webapp.models import Person, RequestStatus, Role
-from webapp.registry import activation, clock, lifecycle, people, reissue_requests, transfers
+from webapp.models import Job, JobState, Person, RequestStatus, Role
+from webapp.registry import activation, bulk_import, clock, job_queue, lifecycle, people, reissue_requests, transfers
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.web.auth import role_required
 from webapp.web.i18n import said
@@ -234,3 +234,64 @@ def answer_request(request_id: int, outcome: str) -> Response:
     except RegistryError as error:
         flash(said(error), "error")
     return redirect(url_for("insurer.request_list"))
+
+
+# Importing the insurer's own registry file
+
+
+@insurer.get("/import")
+@role_required(Role.INSURER)
+def import_form() -> str:
+    return render_template("insurer/import.html", report=None)
+
+
+@insurer.post("/import")
+@role_required(Role.INSURER)
+def import_upload() -> Any:
+    """Load a registry CSV of the insurer's own insured. A small file loads now; a larger one is a job
+    (webapp/registry/bulk_import.py), whose page shows its progress. Lines of other insurers are refused."""
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else b""
+    if not data.strip():
+        flash(_("Выберите файл CSV реестра"), "error")
+        return render_template("insurer/import.html", report=None), 400
+    try:
+        if bulk_import.needs_job(data):
+            job = bulk_import.start_job(data, _actor(), scope=scope())
+            return redirect(url_for("insurer.import_job", job_id=job.id))
+        report = bulk_import.import_csv(data, _actor(), scope=scope(), processes=1)
+    except RegistryError as error:
+        flash(said(error), "error")
+        return render_template("insurer/import.html", report=None), 400
+    return render_template("insurer/import.html", report=report)
+
+
+def _own_job(job_id: int) -> Job:
+    try:
+        return job_queue.get(job_id, scope())
+    except NotFound:
+        abort(404)
+
+
+@insurer.get("/import/<int:job_id>")
+@role_required(Role.INSURER)
+def import_job(job_id: int) -> str:
+    job = _own_job(job_id)
+    return render_template("insurer/import_job.html", job=job, **_job_view(job))
+
+
+@insurer.get("/import/<int:job_id>/progress")
+@role_required(Role.INSURER)
+def import_progress(job_id: int) -> str:
+    """The progress block alone, polled by htmx while the job waits or runs."""
+    job = _own_job(job_id)
+    return render_template("insurer/_import_progress.html", job=job, **_job_view(job))
+
+
+def _job_view(job: Job) -> dict[str, Any]:
+    finished = job.state == JobState.FINISHED and job.result is not None
+    return {
+        "alive": job_queue.alive(job),
+        "report": bulk_import.ImportReport.of_result(job.result) if finished else None,
+        "percent": 100 if not job.total else min(job.done * 100 // job.total, 100),
+    }

@@ -1,0 +1,69 @@
+"""The job queue's tests: a real Redis (db 11 of the local server, the `queue_url` fixture of conftest.py), and
+real workers."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+from flask import Flask
+from rq import SimpleWorker
+
+from tests.helpers.registry import PASSPHRASE, SECRET_KEY
+from tests.webapp.databases import audit_settings
+from webapp.registry import job_queue
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def queued_jobs(app: Flask) -> int:
+    with app.app_context():
+        return job_queue.queue().count
+
+
+def work_off(app: Flask) -> None:
+    """Run what is on the queue with a real RQ worker in this process (no fork), then return."""
+    with app.app_context():
+        queue = job_queue.queue()
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def worker(database_url: str, queue_url: str, log: Path, **settings: str) -> subprocess.Popen[bytes]:
+    """A real `flask --app webapp worker` on the queue."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JOB_QUEUE_URL": queue_url,
+        "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
+        "SECRET_KEY": SECRET_KEY,
+        **audit_settings(database_url),
+        "PYTHONUNBUFFERED": "1",  # the log says what a killed worker did
+        **settings,
+    }
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", "worker"],
+            cwd=ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and every process under it: RQ runs each job in a process of its own session (the
+    "work horse"), with the job's signing processes under that, so the worker's group alone is not all."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGSTOP)  # no new work horse while the tree is read
+        for pid in [*descendants(process.pid), process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
+    return [grandchild for child in map(int, children) for grandchild in [*descendants(child), child]]

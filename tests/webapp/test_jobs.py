@@ -1,0 +1,227 @@
+"""Jobs on a real Redis with real `flask worker` processes: a worker killed mid-reissue, another resuming it,
+every code reissued exactly once; an import over the threshold as a job with its progress on the page; and,
+with no queue configured, the same operations completing where they were started. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from policy_codes import Verdict
+from policy_codes.sample_people import sample_people
+from tests.webapp.pages import csrf, logged_in
+from tests.webapp.queues import kill, worker
+from tests.webapp.test_cli import run
+from webapp.extensions import db
+from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobState, Person, RevocationEvent
+from webapp.registry import audit, bulk_import, clock, mass_reissue, signing_pool
+from webapp.registry.keys import keystore
+from webapp.registry.verification import verify_scan
+
+#: Codes the killed reissue works on, and the batch it takes them in.
+CODES = 3000
+BATCH = 100
+
+
+def registry_csv(count: int, insurer: str = "77001", seed: int = 7) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(bulk_import.COLUMNS)
+    for person in sample_people(count, seed=seed):
+        name = person.name
+        row = [person.enp, name.surname, name.given_name, name.patronymic, person.birth_date, person.sex, ""]
+        writer.writerow([*row, insurer, "citizen", "", ""])
+    return out.getvalue().encode()
+
+
+def until(condition: object, timeout: float, step: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.rollback()  # a fresh snapshot each time (SQLite keeps a reader's)
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(step)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def reissued(kid: str) -> int:
+    return db.session.scalar(
+        select(func.count(IssuedCode.id)).where(IssuedCode.kid == kid, IssuedCode.status != CodeStatus.CURRENT)
+    )
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_reissue_is_resumed_by_another_and_every_code_is_reissued_once(
+    registry: Flask, database_url: str, queue_url: str, tmp_path: Path
+) -> None:
+    assert bulk_import.import_csv(registry_csv(CODES), "test").created == CODES
+    kid = keystore.signing_key("77001", clock.now()).kid.hex()
+    old = {code.id: code.text for code in db.session.scalars(select(IssuedCode).where(IssuedCode.kid == kid))}
+    assert len(old) == CODES
+    settings = {
+        "REISSUE_BATCH_SIZE": str(BATCH),
+        "SIGNING_PROCESSES": "2",
+        "JOB_MONITORING_SECONDS": "1",
+        "JOB_MAINTENANCE_SECONDS": "2",
+    }
+    log = tmp_path / "workers.log"
+    first = worker(database_url, queue_url, log, **settings)
+    second = None
+    try:
+        registry.config["JOB_QUEUE_URL"] = queue_url
+        job = mass_reissue.compromise(kid, "test")
+        assert job.state == JobState.QUEUED, "the request only queued it"
+        until(lambda: reissued(kid) >= 3 * BATCH, timeout=60, step=0.005)
+        kill(first)
+        db.session.rollback()
+        done = reissued(kid)
+        assert 0 < done < CODES, "killed midway"
+        assert done % BATCH == 0, "only whole batches were committed"
+        assert db.session.get(Job, job.id).state == JobState.RUNNING, "the dead worker could not say it stopped"
+
+        second = worker(database_url, queue_url, log, **settings)
+        # RQ hands the job to a live worker once the dead one's heartbeat has run out (60 s past its last).
+        until(lambda: db.session.get(Job, job.id, populate_existing=True).state == JobState.FINISHED, timeout=180)
+    finally:
+        for process in (first, second):
+            if process is not None:
+                kill(process)
+    db.session.rollback()
+    finished = db.session.get(Job, job.id)
+    assert finished.result == {"codes": CODES - done}, log.read_text()
+    assert finished.done == finished.total == CODES
+
+    assert reissued(kid) == CODES
+    events = db.session.execute(
+        select(RevocationEvent.code_id, func.count())
+        .where(RevocationEvent.code_id.in_(old))
+        .group_by(RevocationEvent.code_id)
+    ).all()
+    assert len(events) == CODES, "every old code listed"
+    assert {count for _, count in events} == {1}, "each once"
+    current = db.session.execute(
+        select(IssuedCode.person_id, IssuedCode.serial, IssuedCode.kid).where(IssuedCode.status == CodeStatus.CURRENT)
+    ).all()
+    assert len(current) == db.session.scalar(select(func.count(Person.id))) == CODES
+    assert {serial for _, serial, _ in current} == {2}, "one new code each, never two"
+    assert db.session.scalar(select(func.count(IssuedCode.id))) == 2 * CODES
+    new_kid = keystore.signing_key("77001", clock.now()).kid.hex()
+    assert {code_kid for _, _, code_kid in current} == {new_kid}
+    audited = db.session.scalars(select(AuditEntry.details).where(AuditEntry.action == "mass_reissue")).all()
+    assert sum(details["codes"] for details in audited) == CODES
+    assert list(audit.problems()) == []
+    sample = next(iter(old.values()))
+    assert verify_scan(sample).verdict is Verdict.KEY_COMPROMISED
+
+
+def upload(client: object, data: bytes, name: str = "registry.csv") -> object:
+    token = csrf(client, "/insurer/import")  # type: ignore[arg-type]
+    return client.post(  # type: ignore[attr-defined]
+        "/insurer/import",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def progress_of(client: object, job_id: int) -> tuple[int, int, str]:
+    block = client.get(f"/insurer/import/{job_id}/progress", headers={"HX-Request": "true"}).get_data(as_text=True)  # type: ignore[attr-defined]
+    done, total = map(int, re.search(r"(\d+) / (\d+)", block).groups())  # type: ignore[union-attr]
+    return done, total, block
+
+
+@pytest.mark.slow
+def test_an_import_over_the_threshold_is_a_job_and_its_page_shows_the_progress(
+    site: Flask, database_url: str, queue_url: str, tmp_path: Path
+) -> None:
+    site.config.update(JOB_QUEUE_URL=queue_url, IMPORT_JOB_THRESHOLD=1000)
+    client = logged_in(site, "smo")
+    lines = 3000
+    response = upload(client, registry_csv(lines, seed=11) + registry_csv(2, "77002", seed=12).split(b"\n", 1)[1])
+    assert response.status_code == 302
+    job_id = int(response.location.rsplit("/", 1)[1])
+    done, total, block = progress_of(client, job_id)
+    assert (done, total) == (0, lines + 2)
+    assert "hx-trigger" in block
+    assert "в очереди" in block
+    seen = set()
+    process = worker(database_url, queue_url, tmp_path / "worker.log", IMPORT_BATCH_SIZE="100", SIGNING_PROCESSES="2")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done, total, block = progress_of(client, job_id)
+            seen.add(done)
+            if "hx-trigger" not in block:
+                break
+            time.sleep(0.01)
+    finally:
+        kill(process)
+    assert any(0 < count < total for count in seen), f"the page showed the job midway: {sorted(seen)}"
+    assert done == total
+    assert "загрузка завершена" in block
+    assert 'Создано: <strong class="number">3000</strong>' in block
+    assert "не ваша" in block, "the other insurer's lines are refused"
+    page = client.get(f"/insurer/import/{job_id}").get_data(as_text=True)
+    assert 'ошибок: <strong class="number">2</strong>' in page
+    assert logged_in(site, "admin").get(f"/insurer/import/{job_id}").status_code == 403
+    with site.app_context():
+        assert db.session.scalar(select(func.count(Person.id)).where(Person.insurer_id.is_not(None))) >= lines
+        assert db.session.get(Job, job_id).payload is None, "the file is not kept once imported"
+
+
+def test_without_a_queue_a_large_import_completes_in_the_request(site: Flask) -> None:
+    site.config["IMPORT_JOB_THRESHOLD"] = 100
+    client = logged_in(site, "smo")
+    response = upload(client, registry_csv(300, seed=13))
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "300 / 300" in page
+    assert "hx-trigger" not in page
+    assert 'Создано: <strong class="number">300</strong>' in page
+
+
+def test_a_small_import_loads_at_once_and_refuses_other_insurers_lines(site: Flask) -> None:
+    client = logged_in(site, "smo")
+    data = registry_csv(5, seed=14) + registry_csv(1, "77002", seed=15).split(b"\n", 1)[1]
+    page = upload(client, data).get_data(as_text=True)
+    assert 'Создано: <strong class="number">5</strong>' in page
+    assert "СМО 77002 — не ваша" in page
+    again = upload(client, data).get_data(as_text=True)
+    assert 'без изменений: <strong class="number">5</strong>' in again
+
+
+def test_an_upload_without_a_file_or_over_the_limit_is_refused(site: Flask) -> None:
+    client = logged_in(site, "smo")
+    assert upload(client, b"").status_code == 400
+    site.config["IMPORT_MAX_BYTES"] = 2048
+    assert upload(client, registry_csv(100, seed=16)).status_code == 413
+    assert client.get("/insurer/import").status_code == 200
+
+
+def test_without_a_queue_the_commands_run_the_jobs_here(registry: Flask, tmp_path: Path) -> None:
+    registry.config["IMPORT_JOB_THRESHOLD"] = 100
+    path = tmp_path / "registry.csv"
+    path.write_bytes(registry_csv(300, seed=17))
+    code, output = run(registry, "registry", "import", str(path))
+    assert code == 0, output
+    assert "Создано: 300" in output
+    assert db.session.scalar(select(Job.state).where(Job.kind == "import")) == JobState.FINISHED
+    kid = keystore.signing_key("77001", clock.now()).kid.hex()
+    code, output = run(registry, "keys", "compromised", kid)
+    assert code == 0, output
+    assert f"Ключ {kid} скомпрометирован, перевыпущено кодов: 300" in output
+    db.session.rollback()
+    assert reissued(kid) == 300
+
+
+def test_a_web_request_starts_no_signing_processes(app: Flask) -> None:
+    with app.test_request_context("/insurer/import", method="POST"), pytest.raises(RuntimeError, match="web worker"):
+        signing_pool.SigningPool({}, 2)
+    with app.app_context(), signing_pool.SigningPool({}, 2) as pool:  # a command or a job's worker may
+        assert pool.pool is not None

@@ -1,0 +1,83 @@
+"""Many rows into a table at once: PostgreSQL's COPY, or an executemany INSERT on SQLite.
+
+The import and the mass reissue write tens of thousands of rows a batch. COPY streams them in one
+statement, inside the batch's transaction (psycopg 3's `cursor.copy`); SQLite has no COPY and keeps the
+executemany INSERT. Values come as Python gives them; COPY gets them through the columns' own types first (aware
+datetimes are stored as naive UTC, webapp/extensions.py), as an INSERT would, so both store the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, any_, bindparam, insert, text
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from webapp.extensions import db
+
+
+def _converters(table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
+    dialect = db.session.get_bind().dialect
+    return [table.c[name].type.bind_processor(dialect) if _typed(table, name) else None for name in columns]
+
+
+def _typed(table: Table, name: str) -> bool:
+    """Whether the column's type changes a value on its way in (a TypeDecorator): others go as they are."""
+    return hasattr(table.c[name].type, "process_bind_param")
+
+
+def _converted(rows: Sequence[Sequence[Any]], converters: list[Callable[[Any], Any] | None]) -> list[Sequence[Any]]:
+    if not any(converters):
+        return list(rows)
+    return [
+        tuple(value if convert is None else convert(value) for value, convert in zip(row, converters, strict=True))
+        for row in rows
+    ]
+
+
+def is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows` (tuples in the order of `columns`) in the session's transaction."""
+    if not rows:
+        return
+    if is_postgresql():
+        rows = _converted(rows, _converters(table, columns))  # COPY takes values as they are stored
+        cursor = db.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    db.session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def insert_rows_with_ids(table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Insert `rows` and return their new ids, in the rows' order.
+
+    On PostgreSQL the ids are drawn from the table's sequence first, so that COPY can carry them; on SQLite
+    the INSERT returns them.
+    """
+    if not rows:
+        return []
+    if is_postgresql():
+        ids = list(
+            db.session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+                {"table": table.name, "count": len(rows)},
+            )
+        )
+        insert_rows(table, ("id", *columns), [(new_id, *row) for new_id, row in zip(ids, rows, strict=True)])
+        return ids
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(db.session.scalars(statement, [dict(zip(columns, row, strict=True)) for row in rows]))
+
+
+def among(column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values` for thousands of values: one array parameter on PostgreSQL (`= ANY(:values)`), where
+    an IN list of bound parameters costs more to build and parse than the query costs to run."""
+    if is_postgresql():
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)

@@ -1,0 +1,97 @@
+"""Signing in parallel processes, for the bulk paths (the import, the mass reissue).
+
+The workers are forked once, after the decrypted keys are set here, and inherit them with the process's
+memory: a key is never pickled, sent through a pipe or written to disk. They get plain tuples and give
+plain tuples back. With one process (or inside a web worker, which must not start processes) the work
+runs here, in order, through the same functions.
+
+`multiprocessing.Pool` forks every worker up front, before it starts any thread: forking later, beside
+running threads, can copy a held lock into the child and hang it. Workers exit when their parent dies, as
+their pipe closes, and are ended when the pool is closed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from multiprocessing.pool import AsyncResult
+from typing import Any, Generic, TypeVar
+
+from flask import current_app, has_request_context
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: What the workers read: the keys and whatever else the work needs, set before they are forked.
+_shared: dict[str, Any] = {}
+
+
+def shared(name: str) -> Any:
+    """A value the pool's owner shared with the workers (in a worker, or here when working in-process)."""
+    return _shared[name]
+
+
+def processes() -> int:
+    """How many signing processes a job or a command uses: SIGNING_PROCESSES, or one per core."""
+    return int(current_app.config.get("SIGNING_PROCESSES") or os.cpu_count() or 1)
+
+
+class _Done(Generic[R]):
+    """A result computed here, shaped like `AsyncResult`."""
+
+    def __init__(self, value: R) -> None:
+        self.value = value
+
+    def get(self) -> R:
+        return self.value
+
+
+class _Joined(Generic[R]):
+    """The chunks' results of a `map_async`, joined in order when asked for."""
+
+    def __init__(self, parts: AsyncResult) -> None:
+        self.parts = parts
+
+    def get(self) -> list[R]:
+        return [result for part in self.parts.get() for result in part]
+
+
+Pending = AsyncResult | _Done | _Joined
+
+
+class SigningPool:
+    """`count` forked workers sharing `values` (decrypted keys among them), or none when `count` is 1."""
+
+    def __init__(self, values: dict[str, Any], count: int) -> None:
+        if count > 1 and has_request_context():
+            raise RuntimeError("a web worker starts no processes: sign in the request, or start a job")
+        _shared.clear()
+        _shared.update(values)
+        self.pool = multiprocessing.get_context("fork").Pool(count) if count > 1 else None
+        self.count = count
+
+    def submit(self, work: Callable[[T], R], argument: T) -> Pending:
+        if self.pool is None:
+            return _Done(work(argument))
+        return self.pool.apply_async(work, (argument,))
+
+    def map_async(self, work: Callable[[list[T]], list[R]], items: list[T]) -> Pending:
+        """`work` over `items` in one chunk per worker; `get()` gives the results in the items' order."""
+        if self.pool is None or len(items) < self.count:
+            return _Done(work(items))
+        size = -(-len(items) // self.count)
+        chunks = [items[start : start + size] for start in range(0, len(items), size)]
+        return _Joined(self.pool.map_async(work, chunks))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+        _shared.clear()
+
+    def __enter__(self) -> SigningPool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
