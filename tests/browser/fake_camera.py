@@ -36,7 +36,8 @@ from PIL import Image
 
 from policy_codes import Enp
 from policy_codes.render import code128_png, qr_png
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in
+from tests.browser.conftest import PHONE, log_in
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS
 
 WIDTH, HEIGHT = 640, 480
 FRAMES = 3

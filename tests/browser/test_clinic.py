@@ -24,12 +24,13 @@ from policy_codes.base45 import b45decode, b45encode
 from policy_codes.offline import OfflineVerifier
 from signing import SigningKey, TrustList, sign1
 from signing.jws import sign_compact
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, Server, shot
+from tests.browser.conftest import PHONE, Server, shot
 from tests.browser.fake_camera import (  # noqa: F401  (fake_camera_fixture: the fake_camera fixture)
     clinic_storage_state,
     fake_camera_fixture,
     scan_with_camera,
 )
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS
 from webapp.extensions import db
 from webapp.models import Category, CodeStatus, IssuedCode, Person
 from webapp.registry import lifecycle, people

@@ -32,7 +32,8 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from policy_codes import Enp
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, shot
+from tests.browser.conftest import PHONE, log_in, shot
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS
 from tests.security.world import CHILD, MOTHER, STRANGER, served
 from tests.test_legacy import type_02
 from tests.webapp.conftest import make_app
