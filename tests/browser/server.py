@@ -6,6 +6,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-def demo_app(folder: Path, **settings: Any) -> Flask:
-    """An app on a fresh SQLite file in `folder`, migrated and loaded with the demo registry."""
+def demo_app(folder: Path, loaded_at: datetime | None = None, **settings: Any) -> Flask:
+    """An app on a fresh SQLite file in `folder`, migrated and loaded with the demo registry (as of `loaded_at`)."""
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'oms.sqlite'}",
@@ -39,7 +40,7 @@ def demo_app(folder: Path, **settings: Any) -> Flask:
     )
     with app.app_context():
         upgrade()
-        demo.load()
+        demo.load(loaded_at)
         db.session.remove()
     return app
 
