@@ -8,6 +8,7 @@ them, so a page's report lists them all at once:
   `smo:login`) in a text node a person reads;
 - small controls: a link, button, field, select, summary, or the label of a
   checkbox or radio, under 44×44 CSS px;
+- header wraps: a link or button of the page's header on two lines;
 - sideways scrolling: the page wider than the window;
 - accessibility: axe-core's serious and critical violations;
 - Python reprs: `<… object at 0x…>`, `<built-in …>`, `<bound method …>` anywhere in the page;
@@ -111,6 +112,17 @@ _INSPECT = """([patterns, minTarget]) => {
       small.push(`${describe(control)}${choice ? " (its label)" : ""}: ${size}`);
     }
   }
+  const wrapped = [];  // the header's words on one line each: «OMS / policy», «Log / out» read as four words
+  for (const control of document.querySelectorAll("header a, header button")) {
+    const lines = new Set();
+    for (const node of control.childNodes) {
+      if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const box of range.getClientRects()) lines.add(Math.round(box.top));
+    }
+    if (lines.size > 1) wrapped.push(`${describe(control)} on ${lines.size} lines`);
+  }
   const root = document.documentElement;
   const sideways = [];
   if (root.scrollWidth > root.clientWidth) {
@@ -121,7 +133,7 @@ _INSPECT = """([patterns, minTarget]) => {
       .slice(0, 5).map(describe);
     sideways.push(`page ${root.scrollWidth} px wide in a ${root.clientWidth} px window: ${beyond.join(", ")}`);
   }
-  return {raw, small, sideways, html: root.outerHTML};
+  return {raw, small, wrapped, sideways, html: root.outerHTML};
 }"""
 
 _AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
@@ -144,6 +156,7 @@ def inspect(page: Any, language: str) -> dict[str, list[str]]:
     problems = {
         "raw code": found["raw"],
         "control under 44×44 px": found["small"],
+        "header wraps": found["wrapped"],
         "sideways scrolling": found["sideways"],
         "Python repr": sorted({match.group(0) for match in PYTHON_REPR.finditer(found["html"])}),
         "axe serious/critical": axe_violations(page),
