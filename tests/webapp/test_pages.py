@@ -196,6 +196,16 @@ def test_every_interface_string_has_an_english_translation() -> None:
     assert (catalog_path.with_suffix(".mo")).stat().st_mtime >= catalog_path.stat().st_mtime - 1, "compile the catalog"
 
 
+def test_english_chosen_before_logging_in_stays_after_logging_in_and_out(site: Flask) -> None:
+    client = site.test_client()
+    client.post("/language", data={"language": "en", "next": "/login", "csrf_token": csrf(client)})
+    data = {"username": "ivanova", "password": PASSWORD, "csrf_token": csrf(client)}
+    home = client.post("/login", data=data, follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="en">' in home, "a new session for the login, but the language kept"
+    out = client.post("/logout", data={"csrf_token": csrf(client, "/me/")}, follow_redirects=True)
+    assert '<html lang="en">' in out.get_data(as_text=True)
+
+
 def test_pages_in_english(site: Flask) -> None:
     client = site.test_client()
     token = csrf(client)

@@ -33,7 +33,7 @@ from webapp.extensions import limiter
 from webapp.models import Role, User
 from webapp.registry import accounts, activation, login_sessions, password_guesses
 from webapp.registry.errors import RegistryError
-from webapp.web.i18n import said
+from webapp.web.i18n import LANGUAGE, said
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -96,7 +96,7 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> None:
     if isinstance(earlier, str):  # logged in again over a live session: the earlier one ends
         login_sessions.end(earlier)
     csrf_token = session.get(CSRF_TOKEN) if keep_csrf_token else None
-    session.clear()
+    _clear_session()
     if csrf_token:
         session[CSRF_TOKEN] = csrf_token
     session.permanent = True
@@ -115,6 +115,14 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> None:
             samesite="Strict",
         )
         return response
+
+
+def _clear_session() -> None:
+    """Everything of the session gone, but the language chosen."""
+    language = session.get(LANGUAGE)
+    session.clear()
+    if language:
+        session[LANGUAGE] = language
 
 
 def _browser() -> str:
@@ -250,7 +258,7 @@ def logout() -> Response:
     if isinstance(token, str):
         login_sessions.end(token)
     logout_user()
-    session.clear()
+    _clear_session()
     response = redirect(url_for("auth.login"))
     # The phone keeps the citizen's card for offline use; a shared phone must not keep it after logout.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
