@@ -32,14 +32,15 @@ clean:
 	rm -rf $(VENV)
 
 # After changing interface strings: extract, update the English catalogs, translate, compile.
+# The catalogs are wrapped at 120 columns, as committed, so an update shows only what changed.
 # Two catalogs: the pages' (webapp/translations) and the verifiers' (policy_codes/translations, which
 # omscode reads without Flask). Message ids are the Russian text; N_ marks one for later translation.
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o /tmp/oms-messages.pot .
-	$(VENV)/bin/pybabel update -i /tmp/oms-messages.pot -d webapp/translations
+	$(VENV)/bin/pybabel update --width 120 -i /tmp/oms-messages.pot -d webapp/translations
 	$(VENV)/bin/pybabel compile -d webapp/translations
 	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o /tmp/oms-policy-codes.pot policy_codes
-	$(VENV)/bin/pybabel update -i /tmp/oms-policy-codes.pot -d policy_codes/translations -D policy_codes
+	$(VENV)/bin/pybabel update --width 120 -i /tmp/oms-policy-codes.pot -d policy_codes/translations -D policy_codes
 	$(VENV)/bin/pybabel compile -d policy_codes/translations -D policy_codes
 
 # After changing a constant of the code format in Python (policy_codes/, signing/): write the browser

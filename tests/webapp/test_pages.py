@@ -12,7 +12,7 @@ from flask import Flask
 
 from policy_codes import Verdict
 from tests.webapp.conftest import make_app
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, field_error, logged_in
 from webapp.models import Role
 from webapp.registry import accounts, organisations
 from webapp.registry.verification import verify_scan
@@ -31,7 +31,7 @@ def test_wrong_password_is_refused_without_saying_which_part(site: Flask) -> Non
     token = csrf(client)
     response = client.post("/login", data={"username": "ivanova", "password": "nope", "csrf_token": token})
     assert response.status_code == 401
-    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+    assert field_error(response.get_data(as_text=True), "password") == "Неверный логин или пароль"
 
 
 def test_login_is_rate_limited(site: Flask) -> None:
