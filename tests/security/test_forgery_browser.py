@@ -15,7 +15,7 @@ from flask import Flask
 
 from policy_codes.offline import OfflineVerifier
 from signing import KeyRing, TrustList
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.server import CHROMIUM, CHROMIUM_ARGS
 from tests.security.forgeries import corpus
 from tests.security.world import MOTHER, served
 from tests.webapp.conftest import KEY_START
