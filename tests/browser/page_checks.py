@@ -9,6 +9,7 @@ them, so a page's report lists them all at once:
 - small controls: a link, button, field, select, summary, or the label of a
   checkbox or radio, under 44×44 CSS px;
 - header wraps: a link or button of the page's header on two lines;
+- date split over lines: a date (dd.mm.yyyy) broken across two lines («02.12.2|026»);
 - sideways scrolling: the page wider than the window;
 - accessibility: axe-core's serious and critical violations;
 - Python reprs: `<… object at 0x…>`, `<built-in …>`, `<bound method …>` anywhere in the page;
@@ -87,12 +88,24 @@ _INSPECT = """([patterns, minTarget]) => {
       + (element.getAttribute("name") ? `[name=${element.getAttribute("name")}]` : "");
     return `${name} «${text.replace(/\\s+/g, " ").slice(0, 40)}»`;
   };
+  const lines = (node, start, end) => {  // the lines a piece of text is laid out on
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
+  };
   const raw = [];
+  const splitDates = [];
   const skipped = "script, style, noscript, template, code, kbd, samp, textarea, .number, [translate=no]";
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.textContent.trim();
-    if (!text || node.parentElement.closest(skipped)) continue;
+    if (!text) continue;
+    for (const date of node.textContent.matchAll(/\\d{2}\\.\\d{2}\\.\\d{4}/g)) {
+      const split = lines(node, date.index, date.index + date[0].length) > 1;
+      if (split) splitDates.push(`«${date[0]}» in «${text.slice(0, 60)}»`);
+    }
+    if (node.parentElement.closest(skipped)) continue;
     const matches = new Set(regexes.flatMap((regex) => [...text.matchAll(regex)].map((match) => match[0])));
     for (const match of matches) {
       if ([...matches].some((other) => other !== match && other.includes(match))) continue;  // "smo:x", not "smo"
@@ -114,14 +127,8 @@ _INSPECT = """([patterns, minTarget]) => {
   }
   const wrapped = [];  // the header's words on one line each: «OMS / policy», «Log / out» read as four words
   for (const control of document.querySelectorAll("header a, header button")) {
-    const lines = new Set();
-    for (const node of control.childNodes) {
-      if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      for (const box of range.getClientRects()) lines.add(Math.round(box.top));
-    }
-    if (lines.size > 1) wrapped.push(`${describe(control)} on ${lines.size} lines`);
+    const text = [...control.childNodes].find((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim());
+    if (text && lines(text, 0, text.textContent.length) > 1) wrapped.push(`${describe(control)} on two lines`);
   }
   const root = document.documentElement;
   const sideways = [];
@@ -133,7 +140,7 @@ _INSPECT = """([patterns, minTarget]) => {
       .slice(0, 5).map(describe);
     sideways.push(`page ${root.scrollWidth} px wide in a ${root.clientWidth} px window: ${beyond.join(", ")}`);
   }
-  return {raw, small, wrapped, sideways, html: root.outerHTML};
+  return {raw, small, wrapped, splitDates, sideways, html: root.outerHTML};
 }"""
 
 _AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
@@ -157,6 +164,7 @@ def inspect(page: Any, language: str) -> dict[str, list[str]]:
         "raw code": found["raw"],
         "control under 44×44 px": found["small"],
         "header wraps": found["wrapped"],
+        "date split over lines": found["splitDates"],
         "sideways scrolling": found["sideways"],
         "Python repr": sorted({match.group(0) for match in PYTHON_REPR.finditer(found["html"])}),
         "axe serious/critical": axe_violations(page),
