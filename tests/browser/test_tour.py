@@ -5,10 +5,12 @@ pages, the pages a form answers with (errors, confirmations, a secret shown
 once), error pages (404, 403) and each kind of verdict at the reception desk,
 online and offline. At each stop the page is photographed into
 test-artifacts/tour/ and checked (tests/browser/page_checks.py): raw internal
-codes, controls under 44×44 px, sideways scrolling, axe-core's serious and
-critical violations, console errors and Python reprs. A stop's problems are
-reported together, grouped by stop and check, and the tour goes on to the next
-stop, so one run lists everything.
+codes, controls under 44×44 px, a wrapped header, a split date, sideways
+scrolling, axe-core's serious and critical violations, console errors, Python
+reprs, and on a refused form how its errors show; a page must answer with its
+status, a scan with its verdict. A stop's problems are reported together,
+grouped by stop and check, and the tour goes on to the next stop, so one run
+lists everything.
 
 Every GET route of the app must be served during the tour (as a page, or as
 what a page loads: its images, lists, live code) or be excused below with a
@@ -89,7 +91,7 @@ STOP_TIMEOUT_MS = 10_000
 class Tour:
     url: str
     app: Flask
-    #: GET endpoints served with a success, since the last `reset`.
+    #: GET endpoints served with a success (the test empties it before each walk).
     served: set[str]
     compromised_kid: str
     active_kid: str
@@ -173,7 +175,7 @@ SCANS: dict[str, Callable[[Flask], str]] = {
     "malformed": lambda app: "OMS1:" + "Q" * 40,
     "malformed-number": lambda app: MISTYPED,
     "not_a_policy_code": lambda app: "https://example.org/",
-    "legacy_paper": lambda app: legacy_paper(PETROV),
+    "legacy_paper": lambda app: legacy_paper(MOTHER),  # the paper carries her name and birth date
 }
 
 
@@ -197,9 +199,7 @@ class Walk:
     def open(self, path: str) -> None:
         self.page.goto(self.tour.url + path)
 
-    def submit(
-        self, form: str, fields: dict[str, str], button: str = "button[type=submit], button:not([type])"
-    ) -> None:
+    def submit(self, form: str, fields: dict[str, str]) -> None:
         """Fill the form's fields by name (text, select, radio, checkbox) and send it as a person would."""
         scope = self.page.locator(form).first
         for name, value in fields.items():
@@ -229,6 +229,8 @@ class Stop:
     #: The page's HTTP status; for a stop that swaps part of the page (`swapped`), the swapped part's.
     status: int = 200
     swapped: bool = False
+    #: The verdict the reception page must show (its data-verdict), for a scan.
+    verdict: str = ""
 
 
 def page(path: str, status: int = 200, wait: str = "") -> Stop:
@@ -265,7 +267,12 @@ def click(name: str, path: str, button: str) -> Stop:
 
 
 def verdict(kind: str) -> Stop:
-    return Stop(f"verdict {kind}", lambda walk: walk.scan(SCANS[kind](walk.tour.app)), swapped=True)
+    """A scan of SCANS[kind]; the verdict is the kind up to its dash ("valid-live" is a valid)."""
+
+    def go(walk: Walk) -> None:
+        walk.scan(SCANS[kind](walk.tour.app))
+
+    return Stop(f"verdict {kind}", go, swapped=True, verdict=kind.split("-")[0])
 
 
 def _set_ceiling(app: Flask, ceiling: int) -> None:
@@ -361,7 +368,7 @@ CLINIC = [
     page("/clinic/", wait="#offline-lists[data-state=ready]"),
     *(verdict(kind) for kind in SCANS),
     Stop("verdict refused: daily ceiling", _refused, 429, swapped=True),
-    Stop("offline verdict of a signed code", _offline("valid"), swapped=True),
+    Stop("offline verdict of a signed code", _offline("valid"), swapped=True, verdict="valid"),
     Stop("offline verdict of a number", _offline("valid-number"), swapped=True),
     page("/clinic/history"),
     page("/account/password"),
@@ -454,6 +461,9 @@ def _visit(walk: Walk, stop: Stop, console: ConsoleErrors, shot: Path) -> dict[s
     status = _document_status(walk.page)
     if not stop.swapped and status != stop.status:
         problems["HTTP status"] = [f"{status}, expected {stop.status}"]
+    shown = stop.verdict and walk.page.get_attribute("#verdict [data-verdict]", "data-verdict")
+    if shown != stop.verdict:
+        problems["verdict"] = [f"{shown}, expected {stop.verdict}: the scan does not show what the stop is for"]
     if errors := console.take(stop.status):
         problems["console error"] = errors
     walk.page.screenshot(path=str(shot), full_page=True)
