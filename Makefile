@@ -32,6 +32,7 @@ clean:
 	rm -rf $(VENV)
 
 # After changing interface strings: extract, update the English catalogs, translate, compile.
+# The catalogs are wrapped at 120 columns, as committed, so an update shows only what changed.
 # Two catalogs: the pages' (webapp/translations) and the verifiers' (policy_codes/translations, which
 # omscode reads without Flask). Message ids are the Russian text; N_ marks one for later translation.
 translations: $(STAMP)

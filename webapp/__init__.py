@@ -54,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             poolers.configure(engine, app.config.get("DATABASE_POOLER", ""), decisions)
 
     from webapp import cli
-    from webapp.web import api, auth, i18n, labels
+    from webapp.web import api, auth, form_errors, i18n, labels
     from webapp.web.views.admin import admin
     from webapp.web.views.citizen import citizen
     from webapp.web.views.clinic import clinic, htmx
@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     labels.init_app(app)
+    form_errors.init_app(app)
     auth.init_app(app)
     extensions.csrf.init_app(app)
     htmx.init_app(app)

@@ -20,10 +20,11 @@ import pytest
 from sqlalchemy import select
 
 from policy_codes import Enp, FullName, decode, encode
-from policy_codes.base45 import b45decode, b45encode
+from policy_codes.base45 import b45encode
 from policy_codes.offline import OfflineVerifier
 from signing import SigningKey, TrustList, sign1
 from signing.jws import sign_compact
+from tests.browser.demo_codes import forged
 from tests.browser.fake_camera import (  # noqa: F401  (fake_camera_fixture: the fake_camera fixture)
     clinic_storage_state,
     fake_camera_fixture,
@@ -75,13 +76,6 @@ def _code(person: Person, status: CodeStatus) -> str:
     ).first()
 
 
-def _forge(text: str) -> str:
-    """One byte of the signature changed, and the code written out again."""
-    message = bytearray(b45decode(text[len("OMS1:") :]))
-    message[-1] ^= 0x01
-    return "OMS1:" + b45encode(bytes(message))
-
-
 @pytest.fixture(scope="module")
 def codes(live_server: Server) -> Codes:
     with live_server.app.app_context():
@@ -99,7 +93,7 @@ def codes(live_server: Server) -> Codes:
         other_insurer = decode(_code(hyphenated, CodeStatus.CURRENT), keystore.trust_list()).claims
         result = Codes(
             valid=valid,
-            forged=_forge(valid),
+            forged=forged(valid),
             revoked=_code(revoked, CodeStatus.REVOKED),
             superseded=_code(reissued, CodeStatus.SUPERSEDED),
             unknown_key=encode(claims, stranger),

@@ -1,15 +1,25 @@
-"""Driving Debian's Chromium with Playwright: where it is, how it starts, a phone's viewport, and the steps
-every browser test takes (log in, take a screenshot)."""
+"""The demo registry served on loopback, and Debian's Chromium driven by Playwright: where it is, how it
+starts, a phone's viewport, and the steps every browser test takes (log in, take a screenshot). The browser
+tests and the screenshot script (tests/browser/screens.py) share them."""
 
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
-from webapp.extensions import limiter
+from webapp import create_app
+from webapp.extensions import db, limiter
+from webapp.ops import demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -17,6 +27,55 @@ PHONE = {"width": 390, "height": 844}
 #: Chromium as root in a sandboxless container, kept off the (closed) network.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+
+def demo_app(folder: Path, loaded_at: datetime | None = None, **settings: Any) -> Flask:
+    """An app on a fresh SQLite file in `folder`, migrated and loaded with the demo registry (as of `loaded_at`)."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'oms.sqlite'}",
+            "SECRET_KEY": "browser-tests",
+            "SIGNING_KEY_PASSPHRASE": "browser-tests",
+            "AUDIT_KEY": "browser-tests",
+            "AUDIT_CHECKPOINT": str(folder / "audit_checkpoint.json"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SESSION_COOKIE_SECURE": False,
+            **settings,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        demo.load(loaded_at)
+        db.session.remove()
+    return app
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app behind a real HTTP server in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """One headless Chromium (Playwright's Browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Chromium is missing: `apt-get install chromium` (.ci/run does this)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @dataclass(frozen=True)

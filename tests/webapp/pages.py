@@ -46,3 +46,13 @@ def logged_in(app: Flask, username: str) -> FlaskClient:
     response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def field_error(page: str, field: str) -> str:
+    """The message a refused form shows by `field` ("" when none): its text, once the field is tied to it
+    (web/form_errors.py; "form" is the form's own error, at its top)."""
+    match = re.search(rf'<p class="field-error" id="{field}-error" role="alert"[^>]*>(.*?)</p>', page, re.S)
+    if match is None:
+        return ""
+    assert field == "form" or f'aria-describedby="{field}-error"' in page, f"{field} is not tied to its message"
+    return re.sub(r"<[^>]+>", "", match.group(1)).replace("✖", "").strip()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from policy_codes import Verdict
 from signing.trust_list import b64url
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, field_error, logged_in
 from tests.webapp.queues import queued_jobs, work_off
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
@@ -115,20 +115,20 @@ def test_insurers_list_counts_insured_and_active_keys(site: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "field", "message"),
     [
-        ({"code": "77001", "name": "Дубль"}, "СМО с кодом 77001 уже есть"),
-        ({"code": "7700", "name": "Коротко"}, "Код СМО — 5 цифр"),
-        ({"code": "77009", "name": "  "}, "Укажите название СМО"),
-        ({"code": "77009", "name": "Где-то", "region": "99"}, "Регион 99 не найден"),
+        ({"code": "77001", "name": "Дубль"}, "code", "СМО с кодом 77001 уже есть"),
+        ({"code": "7700", "name": "Коротко"}, "code", "Код СМО — 5 цифр"),
+        ({"code": "77009", "name": "  "}, "name", "Укажите название СМО"),
+        ({"code": "77009", "name": "Где-то", "region": "99"}, "region", "Регион 99 не найден"),
     ],
 )
-def test_bad_insurer_is_refused_with_the_form_kept(site: Flask, data: dict[str, str], message: str) -> None:
+def test_bad_insurer_is_refused_with_the_form_kept(site: Flask, data: dict[str, str], field: str, message: str) -> None:
     client = logged_in(site, "admin")
     response = admin_post(client, "/admin/insurers", data)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert message in page
+    assert message in field_error(page, field), "the message stands by its field"
     assert f'value="{data["code"]}"' in page, "the form keeps what was typed"
 
 
@@ -138,7 +138,7 @@ def test_admin_creates_a_clinic_and_refuses_a_duplicate(site: Flask) -> None:
     assert "Поликлиника №2" in client.get("/admin/clinics").get_data(as_text=True)
     again = admin_post(client, "/admin/clinics", {"code": "GP-002", "name": "Ещё раз"})
     assert again.status_code == 400
-    assert "Клиника с кодом GP-002 уже есть" in again.get_data(as_text=True)
+    assert field_error(again.get_data(as_text=True), "code") == "Клиника с кодом GP-002 уже есть"
     assert 'value="Ещё раз"' in again.get_data(as_text=True)
     assert audited(site, "create_clinic")[-1].entity_key == "GP-002"
 
@@ -148,7 +148,7 @@ def test_admin_creates_staff_with_a_typed_password(site: Flask) -> None:
     data = {"username": "anna", "role": "insurer", "insurer": "77002", "password": "anna-pass-2026"}
     mismatch = admin_post(client, "/admin/users/new", {**data, "password_again": "other"}, "/admin/users/new")
     assert mismatch.status_code == 400
-    assert "Пароли не совпадают" in mismatch.get_data(as_text=True)
+    assert field_error(mismatch.get_data(as_text=True), "password_again") == "Пароли не совпадают"
     assert 'value="anna"' in mismatch.get_data(as_text=True)
     weak = admin_post(
         client, "/admin/users/new", {**data, "password": "short", "password_again": "short"}, "/admin/users/new"
@@ -182,20 +182,20 @@ def test_a_generated_password_is_shown_once_and_works(site: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "field", "message"),
     [
-        ({"username": "ivanova", "role": "admin"}, "Пользователь ivanova уже есть"),
-        ({"username": "x", "role": "citizen"}, "Выберите роль сотрудника"),
-        ({"username": "x", "role": "insurer"}, "Укажите СМО"),
-        ({"username": "x", "role": "insurer", "insurer": "99999"}, "СМО с кодом 99999 не найдена"),
-        ({"username": " ", "role": "admin"}, "Укажите имя пользователя"),
+        ({"username": "ivanova", "role": "admin"}, "username", "Пользователь ivanova уже есть"),
+        ({"username": "x", "role": "citizen"}, "role", "Выберите роль сотрудника"),
+        ({"username": "x", "role": "insurer"}, "insurer", "Укажите СМО"),
+        ({"username": "x", "role": "insurer", "insurer": "99999"}, "insurer", "СМО с кодом 99999 не найдена"),
+        ({"username": " ", "role": "admin"}, "username", "Укажите имя пользователя"),
     ],
 )
-def test_bad_user_is_refused(site: Flask, data: dict[str, str], message: str) -> None:
+def test_bad_user_is_refused(site: Flask, data: dict[str, str], field: str, message: str) -> None:
     client = logged_in(site, "admin")
     response = admin_post(client, "/admin/users/new", {**data, "generate": "1"}, "/admin/users/new")
     assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
+    assert field_error(response.get_data(as_text=True), field) == message
 
 
 def test_admin_disables_and_enables_a_citizen(site: Flask) -> None:

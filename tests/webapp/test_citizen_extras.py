@@ -16,7 +16,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.helpers.registry import KEY_START, NOW, person_data, register
-from tests.webapp.pages import CHILD, MOTHER, STRANGER, code_text, csrf, logged_in
+from tests.webapp.pages import CHILD, MOTHER, STRANGER, code_text, csrf, field_error, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, ReissueRequest, RequestStatus
 from webapp.registry import audit, lifecycle, organisations, people, reissue_requests
@@ -132,19 +132,19 @@ def test_a_dependants_request_is_theirs_and_a_strangers_answers_404(site: Flask)
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "field", "message"),
     [
-        ({}, "Выберите причину из списка"),
-        ({"reason": "bored"}, "Выберите причину из списка"),
-        ({"reason": "other", "details": "   "}, "Опишите причину своими словами"),
-        ({"reason": "other", "details": "я" * 501}, "Причина длиннее 500 знаков"),
+        ({}, "reason", "Выберите причину из списка"),
+        ({"reason": "bored"}, "reason", "Выберите причину из списка"),
+        ({"reason": "other", "details": "   "}, "details", "Опишите причину своими словами"),
+        ({"reason": "other", "details": "я" * 501}, "details", "Причина длиннее 500 знаков"),
     ],
 )
-def test_a_bad_reason_is_refused_with_a_message(site: Flask, data: dict[str, str], message: str) -> None:
+def test_a_bad_reason_is_refused_with_a_message(site: Flask, data: dict[str, str], field: str, message: str) -> None:
     client = logged_in(site, "ivanova")
     response = ask(client, data)
     assert response.status_code == 400
-    assert message in response.get_data(as_text=True)
+    assert field_error(response.get_data(as_text=True), field) == message, "the message stands by its field"
     assert requests_of(site, MOTHER) == []
 
 

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from policy_codes import Enp
 from tests.helpers.registry import NOW, register
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, field_error, logged_in
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
 from webapp.registry import accounts, activation, clock, lifecycle, people, reissue_requests
@@ -61,24 +61,24 @@ def test_insurer_registers_a_person_with_a_policy_or_a_temporary_certificate(sit
 
 
 @pytest.mark.parametrize(
-    ("changes", "message"),
+    ("changes", "field", "message"),
     [
-        ({"enp": "1234567890123458"}, "ЕНП"),
-        ({"birth_date": "03.02.2001"}, "ГГГГ-ММ-ДД"),
-        ({"category": "martian"}, "категория"),
-        ({"surname": ""}, "Проверьте данные"),
-        ({"enp": MOTHER}, "уже есть в реестре"),
-        ({"representative_enp": str(Enp.with_check_digit("770000000000077"))}, "Представитель"),
+        ({"enp": "1234567890123458"}, "enp", "ЕНП"),
+        ({"birth_date": "03.02.2001"}, "birth_date", "ГГГГ-ММ-ДД"),
+        ({"category": "martian"}, "category", "категория"),
+        ({"surname": ""}, "surname", "фамилия"),
+        ({"enp": MOTHER}, "enp", "уже есть в реестре"),
+        ({"representative_enp": str(Enp.with_check_digit("770000000000077"))}, "representative_enp", "Представитель"),
     ],
 )
 def test_bad_registration_keeps_the_form_says_why_and_writes_nothing(
-    site: Flask, changes: dict[str, str], message: str
+    site: Flask, changes: dict[str, str], field: str, message: str
 ) -> None:
     client = logged_in(site, "smo")
     response = client.post("/insurer/new", data=new_person_form(client, **changes))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert message in page
+    assert message in field_error(page, field), "the message stands by its field"
     assert 'value="Сидорова"' in page or changes.get("surname") == "", "the form keeps what was typed"
     if changes.get("enp") != MOTHER:
         with site.app_context():
@@ -210,7 +210,7 @@ def test_activation_refuses_a_wrong_number_an_old_code_and_a_mismatched_password
     mismatch = {"enp": CHILD, "code": second, "username": "x", "password": PASSWORD, "password_again": "other"}
     response = client.post("/activate", data=mismatch | {"csrf_token": csrf(client, "/activate")})
     assert response.status_code == 400
-    assert "Пароли не совпадают" in response.get_data(as_text=True)
+    assert field_error(response.get_data(as_text=True), "password_again") == "Пароли не совпадают"
     assert activate(site, CHILD, second)[1] == 302
 
 

@@ -12,7 +12,7 @@ from flask import Flask
 
 from policy_codes import Verdict
 from tests.helpers.registry import make_app
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, field_error, logged_in
 from webapp.models import Role
 from webapp.registry import accounts, organisations
 from webapp.registry.verification import verify_scan
@@ -31,7 +31,7 @@ def test_wrong_password_is_refused_without_saying_which_part(site: Flask) -> Non
     token = csrf(client)
     response = client.post("/login", data={"username": "ivanova", "password": "nope", "csrf_token": token})
     assert response.status_code == 401
-    assert "Неверный логин или пароль" in response.get_data(as_text=True)
+    assert field_error(response.get_data(as_text=True), "password") == "Неверный логин или пароль"
 
 
 def test_login_is_rate_limited(site: Flask) -> None:
@@ -196,6 +196,16 @@ def test_every_interface_string_has_an_english_translation() -> None:
     in_code = {message for _, _, message, *_ in extract_from_dir(str(ROOT), method_map=METHODS) if message}
     assert in_code <= {message.id for message in catalog}, "run `make translations` and translate what is new"
     assert (catalog_path.with_suffix(".mo")).stat().st_mtime >= catalog_path.stat().st_mtime - 1, "compile the catalog"
+
+
+def test_english_chosen_before_logging_in_stays_after_logging_in_and_out(site: Flask) -> None:
+    client = site.test_client()
+    client.post("/language", data={"language": "en", "next": "/login", "csrf_token": csrf(client)})
+    data = {"username": "ivanova", "password": PASSWORD, "csrf_token": csrf(client)}
+    home = client.post("/login", data=data, follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="en">' in home, "a new session for the login, but the language kept"
+    out = client.post("/logout", data={"csrf_token": csrf(client, "/me/")}, follow_redirects=True)
+    assert '<html lang="en">' in out.get_data(as_text=True)
 
 
 def test_pages_in_english(site: Flask) -> None:

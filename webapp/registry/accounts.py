@@ -27,7 +27,7 @@ MIN_PASSWORD_LENGTH = 10
 #: letters. No letters of other scripts that look like Latin ones, nothing invisible or right-to-left, and
 #: `Ivanova` and `ivanova` are one login.
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
-USERNAME_RULE = "Логин — до 80 латинских букв, цифр, точек, дефисов и подчёркиваний; первый знак — буква или цифра"
+USERNAME_RULE = N_("Логин — до 80 латинских букв, цифр, точек, дефисов и подчёркиваний; первый знак — буква или цифра")
 TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
 #: How long a worker trusts a token it found live without asking the database again (API_TOKEN_TRUST_SECONDS).
 #: A revocation takes effect at once on the worker that made it, and within this time on every other.
@@ -103,13 +103,15 @@ def _by_username(login: str) -> Select[tuple[User]]:
 
 def check_new_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise RegistryError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} знаков")
+        raise RegistryError(
+            N_("Пароль должен быть не короче %(count)d знаков"), field="password", count=MIN_PASSWORD_LENGTH
+        )
 
 
 def clinic_by_code(code: str) -> Clinic:
     clinic = db.session.scalar(select(Clinic).where(Clinic.code == code))
     if clinic is None:
-        raise NotFound(f"Клиника с кодом {code} не найдена")
+        raise NotFound(N_("Клиника с кодом %(code)s не найдена"), field="clinic", code=code)
     return clinic
 
 
@@ -127,18 +129,21 @@ def create_user(
     """A login. Insurer staff need an insurer, clinic staff a clinic, a citizen their ЕНП."""
     username = username.strip()
     if not username:
-        raise RegistryError("Укажите имя пользователя")
+        raise RegistryError(N_("Укажите имя пользователя"), field="username")
     if not _USERNAME.fullmatch(username):
-        raise RegistryError(USERNAME_RULE)
+        raise RegistryError(USERNAME_RULE, field="username")
     username = username.lower()
     check_new_password(password)
     if db.session.scalar(_by_username(username)):
-        raise RegistryError(f"Пользователь {username} уже есть")
+        raise RegistryError(N_("Пользователь %(username)s уже есть"), field="username", username=username)
     needs = {Role.INSURER: insurer_code, Role.CLINIC: clinic_code, Role.CITIZEN: enp}
     if role in needs and not needs[role]:
-        raise RegistryError(
-            {Role.INSURER: "Укажите СМО", Role.CLINIC: "Укажите клинику", Role.CITIZEN: "Укажите ЕНП"}[role]
-        )
+        field, message = {
+            Role.INSURER: ("insurer", N_("Укажите СМО")),
+            Role.CLINIC: ("clinic", N_("Укажите клинику")),
+            Role.CITIZEN: ("enp", N_("Укажите ЕНП")),
+        }[role]
+        raise RegistryError(message, field=field)
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -258,7 +263,7 @@ def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     if user is None:
         raise NotFound(f"Пользователь {user_id} не найден")
     if not password_matches(user, current):
-        raise WrongPassword(N_("Текущий пароль неверен"))
+        raise WrongPassword(N_("Текущий пароль неверен"), field="current_password")
     check_new_password(new)
     user.password_hash = hash_password(new)
     login_sessions.end_all(user.id)

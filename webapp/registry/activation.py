@@ -25,13 +25,13 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ActivationCode, Role, User
 from webapp.registry import accounts, audit, people
-from webapp.registry.errors import RegistryError
+from webapp.registry.errors import N_, RegistryError
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8
 CODE_LIFETIME = timedelta(days=7)
 #: One message for every way an activation can fail, so it tells nothing about which part was wrong.
-REJECTED = "ЕНП или код активации не подходят, или срок кода истёк"
+REJECTED = N_("ЕНП или код активации не подходят, или срок кода истёк")
 
 
 #: What the key for codes is derived under: the same SECRET_KEY also signs session cookies.
@@ -79,7 +79,7 @@ def activate(enp: str, code: str, username: str, password: str, now: datetime | 
     moment = now or datetime.now(UTC)
     record = db.session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash(code)).with_for_update())
     if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
-        raise RegistryError(REJECTED)
+        raise RegistryError(REJECTED, field="code")
     record.used_at = moment
     actor = f"citizen:{username.strip().lower()}"  # the login as it is stored
     user = accounts.create_user(username, password, Role.CITIZEN, actor, enp=record.person.enp)

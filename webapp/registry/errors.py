@@ -17,11 +17,13 @@ def N_(message: str) -> str:  # noqa: N802 -- gettext's marker for "extract, tra
 class RegistryError(Exception):
     """A request the rules refuse, or input that cannot be used."""
 
-    def __init__(self, message: str = "", **params: object) -> None:
+    def __init__(self, message: str = "", *, field: str = "", **params: object) -> None:
         super().__init__(message % params if params else message)
         #: The catalog's message id, and what fills its placeholders.
         self.message = message
         self.params = params
+        #: The input it is about, named as the forms and the CSV name it (`enp`, `password`), if one.
+        self.field = field
 
 
 class NotFound(RegistryError):

@@ -169,7 +169,7 @@ def _renew_code(person: Person, policy: Policy | None, now: datetime, reason: st
 
 def _require_unregistered(enp: Enp) -> None:
     if db.session.scalar(select(Person.id).where(Person.enp == str(enp))):
-        raise RegistryError("Застрахованный с таким ЕНП уже есть в реестре")
+        raise RegistryError(N_("Застрахованный с таким ЕНП уже есть в реестре"), field="enp")
 
 
 @atomic

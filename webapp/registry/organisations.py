@@ -12,7 +12,7 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Insurer, Person, Region, SigningKeyRecord, User
 from webapp.registry import audit
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.keys import keystore
 
 #: ASCII digits only: `\d` would take any script's digits (٧٧٠٠١, ７７００１) as a different code.
@@ -26,7 +26,7 @@ def region_by_code(code: str | None) -> Region | None:
         return None
     region = db.session.scalar(select(Region).where(Region.code == code))
     if region is None:
-        raise NotFound(f"Регион {code} не найден")
+        raise NotFound(N_("Регион %(code)s не найден"), field="region", code=code)
     return region
 
 
@@ -48,11 +48,11 @@ def create_insurer(
 ) -> Insurer:
     """A new insurer with its first signing key."""
     if not _INSURER_CODE.fullmatch(code):
-        raise RegistryError("Код СМО — 5 цифр (реестровый номер)")
+        raise RegistryError(N_("Код СМО — 5 цифр (реестровый номер)"), field="code")
     if not name.strip():
-        raise RegistryError("Укажите название СМО")
+        raise RegistryError(N_("Укажите название СМО"), field="name")
     if db.session.scalar(select(Insurer.id).where(Insurer.code == code)):
-        raise RegistryError(f"СМО с кодом {code} уже есть")
+        raise RegistryError(N_("СМО с кодом %(code)s уже есть"), field="code", code=code)
     insurer = Insurer(code=code, name=name.strip(), region=region_by_code(region_code))
     db.session.add(insurer)
     key = keystore.create_key(code, insurer, now)
@@ -63,11 +63,11 @@ def create_insurer(
 @atomic
 def create_clinic(code: str, name: str, actor: str, region_code: str | None = None) -> Clinic:
     if not _CLINIC_CODE.fullmatch(code):
-        raise RegistryError("Код клиники: до 20 латинских букв, цифр и дефисов")
+        raise RegistryError(N_("Код клиники: до 20 латинских букв, цифр и дефисов"), field="code")
     if not name.strip():
-        raise RegistryError("Укажите название клиники")
+        raise RegistryError(N_("Укажите название клиники"), field="name")
     if db.session.scalar(select(Clinic.id).where(Clinic.code == code)):
-        raise RegistryError(f"Клиника с кодом {code} уже есть")
+        raise RegistryError(N_("Клиника с кодом %(code)s уже есть"), field="code", code=code)
     clinic = Clinic(code=code, name=name.strip(), region=region_by_code(region_code))
     db.session.add(clinic)
     audit.record(actor, "create_clinic", "clinic", code)

@@ -89,7 +89,7 @@ class PersonData:
 def insurer_by_code(code: str) -> Insurer:
     insurer = db.session.scalar(select(Insurer).where(Insurer.code == code))
     if insurer is None:
-        raise NotFound(f"СМО с кодом {code} не найдена")
+        raise NotFound(N_("СМО с кодом %(code)s не найдена"), field="insurer", code=code)
     return insurer
 
 
@@ -119,34 +119,41 @@ PERSON_FIELDS = (
 
 
 def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
-    """A person's checked fields from text (a form, a CSV line); `RegistryError` with the reason otherwise."""
+    """A person's checked fields from text (a form, a CSV line); `RegistryError` with the reason (and the field)
+    otherwise."""
     try:
         enp = Enp(values["enp"])
     except InvalidValue as error:
-        raise RegistryError(N_("ЕНП: %(reason)s"), reason=str(error)) from None
-    try:
-        birth_date = date.fromisoformat(values["birth_date"])
-        right_valid_until = date.fromisoformat(values["right_valid_until"]) if values["right_valid_until"] else None
-    except ValueError:
-        raise RegistryError(N_("дата не в формате ГГГГ-ММ-ДД")) from None
+        raise RegistryError(N_("ЕНП: %(reason)s"), field="enp", reason=str(error)) from None
+    birth_date = _date(values, "birth_date")
+    right_valid_until = _date(values, "right_valid_until") if values["right_valid_until"] else None
     if birth_date > today:
-        raise RegistryError(N_("дата рождения в будущем"))
+        raise RegistryError(N_("дата рождения в будущем"), field="birth_date")
     try:
         category = Category(values["category"])
     except ValueError:
-        raise RegistryError(N_("неизвестная категория «%(category)s»"), category=values["category"]) from None
+        raise RegistryError(
+            N_("неизвестная категория «%(category)s»"), field="category", category=values["category"]
+        ) from None
     try:
-        return PersonData(
-            enp=enp,
-            name=FullName(values["surname"], values["given_name"], values["patronymic"]),
-            birth_date=birth_date,
-            sex=values["sex"],
-            snils=Snils(values["snils"]) if values["snils"] else None,
-            category=category,
-            right_valid_until=right_valid_until,
-        )
+        name = FullName(values["surname"], values["given_name"], values["patronymic"])
     except InvalidValue as error:
-        raise RegistryError(str(error)) from None
+        raise RegistryError(str(error), field="surname") from None
+    try:
+        snils = Snils(values["snils"]) if values["snils"] else None
+    except InvalidValue as error:
+        raise RegistryError(str(error), field="snils") from None
+    try:
+        return PersonData(enp, name, birth_date, values["sex"], snils, category, right_valid_until)
+    except InvalidValue as error:  # the one rule PersonData checks itself
+        raise RegistryError(str(error), field="sex") from None
+
+
+def _date(values: Mapping[str, str], field: str) -> date:
+    try:
+        return date.fromisoformat(values[field])
+    except ValueError:
+        raise RegistryError(N_("дата не в формате ГГГГ-ММ-ДД"), field=field) from None
 
 
 def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Person]:

@@ -36,14 +36,14 @@ class RequestAlreadyOpen(RegistryError):
 def reason_text(kind: str, details: str = "") -> str:
     """The reason as the insurer will read it: the chosen reason in Russian, or the citizen's own words."""
     if kind not in REASONS:
-        raise RegistryError(N_("Выберите причину из списка"))
+        raise RegistryError(N_("Выберите причину из списка"), field="reason")
     if kind != OTHER:
         return REASONS[kind]
     words = " ".join(details.split())
     if not words:
-        raise RegistryError(N_("Опишите причину своими словами"))
+        raise RegistryError(N_("Опишите причину своими словами"), field="details")
     if len(words) > REASON_MAX:
-        raise RegistryError(N_("Причина длиннее %(count)d знаков"), count=REASON_MAX)
+        raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="details", count=REASON_MAX)
     return words
 
 

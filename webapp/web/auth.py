@@ -33,7 +33,8 @@ from webapp.extensions import limiter
 from webapp.models import Role, User
 from webapp.registry import accounts, activation, login_sessions, password_guesses
 from webapp.registry.errors import RegistryError
-from webapp.web.i18n import said
+from webapp.web.form_errors import FORM, refused
+from webapp.web.i18n import LANGUAGE
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -96,7 +97,7 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> None:
     if isinstance(earlier, str):  # logged in again over a live session: the earlier one ends
         login_sessions.end(earlier)
     csrf_token = session.get(CSRF_TOKEN) if keep_csrf_token else None
-    session.clear()
+    _clear_session()
     if csrf_token:
         session[CSRF_TOKEN] = csrf_token
     session.permanent = True
@@ -117,6 +118,14 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> None:
         return response
 
 
+def _clear_session() -> None:
+    """Everything of the session gone, but the language chosen."""
+    language = session.get(LANGUAGE)
+    session.clear()
+    if language:
+        session[LANGUAGE] = language
+
+
 def _browser() -> str:
     """This browser's known-browser cookie, or ""."""
     return request.cookies.get(KNOWN_BROWSER, "")
@@ -128,8 +137,7 @@ def _minutes(refusal: password_guesses.Refusal) -> int:
 
 def _wait(refusal: password_guesses.Refusal, template: str, message: str, **context: Any) -> Any:
     """A refused password: the page again, saying how long to wait (429 and Retry-After)."""
-    flash(message, "error")
-    return render_template(template, **context), 429, {"Retry-After": str(refusal.retry_after)}
+    return render_template(template, errors={FORM: message}, **context), 429, {"Retry-After": str(refusal.retry_after)}
 
 
 def role_required(*roles: Role) -> Callable[[Callable[P, T]], Callable[P, T]]:
@@ -175,8 +183,8 @@ def login() -> Any:
     if user is None:
         if login:
             password_guesses.failed(login, _browser(), "anonymous")
-        flash(_("Неверный логин или пароль"), "error")
-        return render_template("login.html", username=username), 401
+        errors = {"password": _("Неверный логин или пароль")}
+        return render_template("login.html", username=username, errors=errors), 401
     _log_in(user)
     return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
 
@@ -196,16 +204,18 @@ def activate() -> Any:
         return render_template("activate.html", form=form)
     password = request.form.get("password", "")
     if password != request.form.get("password_again", ""):
-        flash(_("Пароли не совпадают"), "error")
-        return render_template("activate.html", form=form), 400
+        return render_template("activate.html", form=form, errors=_passwords_differ()), 400
     try:
         user = activation.activate(form["enp"], form["code"], form["username"], password)
     except RegistryError as error:
-        flash(said(error), "error")
-        return render_template("activate.html", form=form), 400
+        return render_template("activate.html", form=form, errors=refused(error, [*form, "password"])), 400
     _log_in(user)
     flash(_("Учётная запись создана"), "ok")
     return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
+
+
+def _passwords_differ() -> dict[str, str]:
+    return {"password_again": _("Пароли не совпадают")}
 
 
 def _password_key() -> str:
@@ -222,8 +232,7 @@ def change_password() -> Any:
         return render_template("password.html")
     password = request.form.get("password", "")
     if password != request.form.get("password_again", ""):
-        flash(_("Пароли не совпадают"), "error")
-        return render_template("password.html"), 400
+        return render_template("password.html", errors=_passwords_differ()), 400
     actor = f"{ACTOR_BY_ROLE[Role(current_user.role)]}:{current_user.username}"
     refusal = password_guesses.admit(current_user.username, _browser())
     if refusal is not None:
@@ -237,8 +246,7 @@ def change_password() -> Any:
     except RegistryError as error:
         if isinstance(error, accounts.WrongPassword):
             password_guesses.failed(current_user.username, _browser(), actor)
-        flash(said(error), "error")
-        return render_template("password.html"), 400
+        return render_template("password.html", errors=refused(error, ("current_password", "password"))), 400
     _log_in(user, keep_csrf_token=True)
     flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")
     return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
@@ -250,7 +258,7 @@ def logout() -> Response:
     if isinstance(token, str):
         login_sessions.end(token)
     logout_user()
-    session.clear()
+    _clear_session()
     response = redirect(url_for("auth.login"))
     # The phone keeps the citizen's card for offline use; a shared phone must not keep it after logout.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'

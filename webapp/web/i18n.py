@@ -12,6 +12,9 @@ from webapp.registry.errors import RegistryError
 from webapp.web.routing import is_api_path
 
 LANGUAGES = ("ru", "en")
+#: The session's key for the chosen language. Logging in or out starts a new session but keeps it: the
+#: choice is no secret, and a page that turns Russian after one chose English has lost the person.
+LANGUAGE = "language"
 #: A path on this site: one slash, then printable ASCII. Browsers and werkzeug drop tabs and newlines
 #: ("/\t/evil" becomes "//evil", another site) and read "\\" as "/"; a newline also split the header (a 500).
 _LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")
@@ -25,7 +28,7 @@ def current_language() -> str:
         return "ru"
     if is_api_path(request.path):
         return _accepted_language()
-    chosen = session.get("language")
+    chosen = session.get(LANGUAGE)
     return chosen if chosen in LANGUAGES else "ru"
 
 
@@ -52,6 +55,6 @@ def init_app(app: Flask) -> None:
 @language.post("/language")
 def choose() -> Response:
     chosen = request.form.get("language", "ru")
-    session["language"] = chosen if chosen in LANGUAGES else "ru"
+    session[LANGUAGE] = chosen if chosen in LANGUAGES else "ru"
     target = request.form.get("next", "")
     return redirect(target if _LOCAL_PATH.fullmatch(target) else url_for("index"))

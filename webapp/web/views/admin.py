@@ -24,6 +24,7 @@ from webapp.registry import accounts, clinic_checks, mass_reissue, organisations
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.web.auth import role_required
+from webapp.web.form_errors import refused
 from webapp.web.i18n import said
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -64,7 +65,7 @@ def insurers() -> str:
     return _insurers_page({})
 
 
-def _insurers_page(form: dict[str, str]) -> str:
+def _insurers_page(form: dict[str, str], errors: dict[str, str] | None = None) -> str:
     insured = organisations.insured_by_insurer()
     active_keys = keystore.active_keys_by_insurer()
     rows = organisations.insurers()
@@ -75,6 +76,7 @@ def _insurers_page(form: dict[str, str]) -> str:
         active_keys=active_keys,
         regions=organisations.regions(),
         form=form,
+        errors=errors or {},
     )
 
 
@@ -85,8 +87,7 @@ def create_insurer() -> Any:
     try:
         organisations.create_insurer(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
     except RegistryError as error:
-        flash(said(error), "error")
-        return _insurers_page(form), 400
+        return _insurers_page(form, refused(error, form)), 400
     flash(_("СМО %(code)s создана, с первым ключом подписи", code=form["code"]), "ok")
     return redirect(url_for("admin.insurers"))
 
@@ -97,7 +98,7 @@ def clinics() -> str:
     return _clinics_page({})
 
 
-def _clinics_page(form: dict[str, str]) -> str:
+def _clinics_page(form: dict[str, str], errors: dict[str, str] | None = None) -> str:
     live_tokens = accounts.live_tokens_by_clinic()
     return render_template(
         "admin/clinics.html",
@@ -105,6 +106,7 @@ def _clinics_page(form: dict[str, str]) -> str:
         live_tokens=live_tokens,
         regions=organisations.regions(),
         form=form,
+        errors=errors or {},
     )
 
 
@@ -115,8 +117,7 @@ def create_clinic() -> Any:
     try:
         organisations.create_clinic(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
     except RegistryError as error:
-        flash(said(error), "error")
-        return _clinics_page(form), 400
+        return _clinics_page(form, refused(error, form)), 400
     flash(_("Клиника %(code)s создана", code=form["code"]), "ok")
     return redirect(url_for("admin.clinics"))
 
@@ -149,10 +150,11 @@ def users() -> str:
     return render_template("admin/users.html", users=found, query=query, role=role, shown=USERS_SHOWN)
 
 
-def _new_user_page(form: dict[str, str]) -> str:
+def _new_user_page(form: dict[str, str], errors: dict[str, str] | None = None) -> str:
     return render_template(
         "admin/user_new.html",
         form=form,
+        errors=errors or {},
         roles=STAFF_ROLES,
         insurers=organisations.insurers(),
         clinics=organisations.clinics(),
@@ -175,11 +177,9 @@ def create_user() -> Any:
     if generated:
         password = secrets.token_urlsafe(12)
     elif password != request.form.get("password_again", ""):
-        flash(_("Пароли не совпадают"), "error")
-        return _new_user_page(form), 400
+        return _new_user_page(form, {"password_again": _("Пароли не совпадают")}), 400
     if form["role"] not in {str(role) for role in STAFF_ROLES}:
-        flash(_("Выберите роль сотрудника"), "error")
-        return _new_user_page(form), 400
+        return _new_user_page(form, {"role": _("Выберите роль сотрудника")}), 400
     try:
         user = accounts.create_user(
             form["username"][:USERNAME_LENGTH],
@@ -190,8 +190,7 @@ def create_user() -> Any:
             clinic_code=form["clinic"] or None,
         )
     except RegistryError as error:
-        flash(said(error), "error")
-        return _new_user_page(form), 400
+        return _new_user_page(form, refused(error, [*form, "password"])), 400
     if generated:
         return render_template("admin/user_created.html", username=user.username, password=password)
     flash(_("Пользователь %(username)s создан", username=user.username), "ok")

@@ -18,7 +18,7 @@ from webapp.registry.errors import RegistryError
 from webapp.web import pdf
 from webapp.web.auth import role_required
 from webapp.web.file_names import download_name
-from webapp.web.i18n import said
+from webapp.web.form_errors import refused
 
 citizen = Blueprint("citizen", __name__, url_prefix="/me")
 
@@ -41,8 +41,8 @@ def chosen_person(household: list[Person] | None = None) -> Person:
     abort(404)
 
 
-def _card(error: str = "", status: int = 200) -> tuple[str, int]:
-    """The policy card; `error` is a refused reissue request's message, shown by its form."""
+def _card(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
+    """The policy card; `errors` are a refused reissue request's, shown by its fields."""
     household = people_in_reach()
     person = chosen_person(household)
     latest = reissue_requests.latest_request(person)
@@ -61,7 +61,7 @@ def _card(error: str = "", status: int = 200) -> tuple[str, int]:
         requested_on=clock.today_in_moscow(latest.created_at) if latest else None,
         reasons=reissue_requests.REASONS,
         reason_max=reissue_requests.REASON_MAX,
-        error=error,
+        errors=errors or {},
     ), status
 
 
@@ -143,7 +143,7 @@ def request_reissue() -> Any:
     except reissue_requests.RequestAlreadyOpen:
         flash(_("Заявка уже подана, новая не нужна: страховая компания рассмотрит ту, что есть."), "ok")
     except RegistryError as error:
-        return _card(said(error), 400)
+        return _card(refused(error, ("reason", "details")), 400)
     else:
         flash(_("Заявка на новый код отправлена в страховую компанию."), "ok")
     return redirect(url_for("citizen.policy", person=request.args.get("person")))

@@ -19,6 +19,7 @@ from webapp.models import Job, JobState, Person, RequestStatus, Role
 from webapp.registry import activation, bulk_import, clock, job_queue, lifecycle, people, reissue_requests, transfers
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.web.auth import role_required
+from webapp.web.form_errors import FORM, refused
 from webapp.web.i18n import said
 
 insurer = Blueprint("insurer", __name__, url_prefix="/insurer")
@@ -163,13 +164,13 @@ def new_person() -> Any:
             data, scope(), _actor(), temporary=temporary, representative_enp=form["representative_enp"] or None
         )
     except NotFound:
-        flash(_("Представитель с таким ЕНП не найден в реестре"), "error")
+        errors = {"representative_enp": _("Представитель с таким ЕНП не найден в реестре")}
     except RegistryError as error:
-        flash(_("Проверьте данные: %(reason)s", reason=said(error)), "error")
+        errors = refused(error, _FIELDS)
     else:
         flash(_("Застрахованный зарегистрирован, код выпущен"), "ok")
         return redirect(url_for("insurer.person", enp=str(data.enp)))
-    return render_template("insurer/new.html", form=form, temporary=temporary), 400
+    return render_template("insurer/new.html", form=form, temporary=temporary, errors=errors), 400
 
 
 @insurer.route("/transfer", methods=["GET", "POST"])
@@ -184,29 +185,31 @@ def transfer() -> Any:
         return render_template("insurer/transfer.html", form=form)
     try:
         enp = str(Enp(form["enp"]))
-        applied_on = date.fromisoformat(form["applied_on"])
-        birth_date = date.fromisoformat(form["birth_date"])
     except InvalidValue as error:
-        flash(str(error), "error")
-        return render_template("insurer/transfer.html", form=form), 400
-    except ValueError:
-        flash(_("Дата в формате ГГГГ-ММ-ДД"), "error")
-        return render_template("insurer/transfer.html", form=form), 400
+        return _transfer_refused(form, {"enp": str(error)})
+    dates = {}
+    for name in ("birth_date", "applied_on"):
+        try:
+            dates[name] = date.fromisoformat(form[name])
+        except ValueError:
+            return _transfer_refused(form, {name: _("Дата в формате ГГГГ-ММ-ДД")})
+    born, applied_on = dates["birth_date"], dates["applied_on"]
     try:
-        transfers.accept(enp, birth_date, applied_on, form["exception"], form["document"], current_user)
+        transfers.accept(enp, born, applied_on, form["exception"], form["document"], current_user)
     except transfers.TooManyFailures as error:
-        flash(said(error), "error")
-        response = make_response(render_template("insurer/transfer.html", form=form), 429)
-        response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        return _transfer_refused(form, refused(error, form), 429, {"Retry-After": str(error.retry_after)})
     except NotFound:
-        flash(_("В реестре нет застрахованного с таким ЕНП и датой рождения"), "error")
+        return _transfer_refused(form, {FORM: _("В реестре нет застрахованного с таким ЕНП и датой рождения")})
     except RegistryError as error:
-        flash(said(error), "error")
-    else:
-        flash(_("Застрахованный принят, новый код выпущен"), "ok")
-        return redirect(url_for("insurer.person", enp=enp))
-    return render_template("insurer/transfer.html", form=form), 400
+        return _transfer_refused(form, refused(error, form))
+    flash(_("Застрахованный принят, новый код выпущен"), "ok")
+    return redirect(url_for("insurer.person", enp=enp))
+
+
+def _transfer_refused(
+    form: dict[str, str], errors: dict[str, str], status: int = 400, headers: dict[str, str] | None = None
+) -> tuple[str, int, dict[str, str]]:
+    return render_template("insurer/transfer.html", form=form, errors=errors), status, headers or {}
 
 
 @insurer.get("/requests")
