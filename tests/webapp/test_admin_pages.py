@@ -15,7 +15,7 @@ from signing.trust_list import b64url
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
-from webapp.registry import people
+from webapp.registry import accounts, organisations, people
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
 
@@ -68,7 +68,44 @@ def test_admin_logs_in_to_the_admin_pages(site: Flask) -> None:
 def test_the_overview_counts_active_signing_keys(site: Flask) -> None:
     """`counts.keys` in a template is the dict's method, not the count: it showed «<built-in method keys…>»."""
     page = logged_in(site, "admin").get("/admin/").get_data(as_text=True)
-    assert re.search(r"<strong>2</strong> действующих ключей подписи", page), "one key for each of the two insurers"
+    assert re.search(r"<strong>2</strong> действующих ключа подписи", page), "one key for each of the two insurers"
+
+
+def tile(page: str, href: str) -> str:
+    """An overview tile's words, tags stripped: «2 клиники»."""
+    tiles = re.search(r'<ul class="admin-tiles">(.*?)</ul>', page, re.S)
+    assert tiles, page
+    found = re.search(rf'<a href="{href}">(.*?)</a>', tiles.group(1), re.S)
+    assert found, page
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def test_the_overview_counts_in_russian_and_english_plurals(site: Flask) -> None:
+    """Issue 18: «1 клиник». Russian has three forms (1 клиника, 2 клиники, 5 клиник), English two."""
+    client = logged_in(site, "admin")
+    seen = {}
+    for count in (1, 2, 5, 11, 21):
+        with site.app_context():
+            while organisations.counts()["clinics"] < count:
+                number = organisations.counts()["clinics"] + 1
+                organisations.create_clinic(f"GP-{number:03}", f"Поликлиника №{number}", "test")
+        seen[count] = tile(client.get("/admin/").get_data(as_text=True), "/admin/clinics")
+    assert seen == {1: "1 клиника", 2: "2 клиники", 5: "5 клиник", 11: "11 клиник", 21: "21 клиника"}
+    page = client.get("/admin/").get_data(as_text=True)
+    assert tile(page, "/admin/users") == "4 пользователя"
+    assert tile(page, "/admin/tokens") == "0 действующих API-токенов"
+    assert tile(page, "/admin/keys") == "2 действующих ключа подписи"
+    assert not re.search(r"built-in|object at 0x", page), "no Python object's repr"
+    client.post("/language", data={"language": "en", "next": "/admin/", "csrf_token": csrf(client, "/admin/")})
+    english = client.get("/admin/").get_data(as_text=True)
+    assert tile(english, "/admin/clinics") == "21 clinics"
+    assert tile(english, "/admin/insurers") == "2 insurers"
+    with site.app_context():
+        organisations.create_insurer("50001", "Подмосковье-Мед", "test", "50")
+        accounts.create_token("GP-001", "МИС", "test")
+    english = client.get("/admin/").get_data(as_text=True)
+    assert tile(english, "/admin/tokens") == "1 live API token"
+    assert tile(english, "/admin/insurers") == "3 insurers"
 
 
 @pytest.mark.parametrize(
