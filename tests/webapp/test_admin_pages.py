@@ -413,3 +413,29 @@ def test_a_second_resume_while_one_runs_starts_nothing(site: Flask) -> None:
         serials = db.session.scalars(select(IssuedCode.serial).where(IssuedCode.status == CodeStatus.CURRENT)).all()
     assert sorted(serials) == [2, 2, 2], "each code reissued once"
     assert len(audited(site, "mass_reissue")) == 1
+
+
+def test_admin_pages_name_things_in_words_and_times_in_moscow_time(site: Flask) -> None:
+    """Issue 18: the keys table's column read «kid»; times carry «МСК» wherever they are shown."""
+    client = logged_in(site, "admin")
+    keys = client.get("/admin/keys").get_data(as_text=True)
+    assert "Идентификатор ключа" in keys
+    assert not re.search(r">\s*kid\s*<|data-label=\"kid\"", keys)
+    assert "✔ действует" in keys
+    kid = active_kid(site)
+    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d МСК", client.get(f"/admin/keys/{kid}").get_data(as_text=True))
+    admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
+    tokens = client.get("/admin/tokens").get_data(as_text=True)
+    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d МСК", tokens)
+    users = client.get("/admin/users").get_data(as_text=True)
+    roles = re.findall(r'data-label="Роль">(.*?)</td>', users, re.S)
+    assert roles, users
+    words = {"Гражданин", "Регистратура клиники", "Сотрудник СМО", "Оператор реестра"}
+    assert {role.strip() for role in roles} <= words
+
+
+def test_clinic_history_times_are_moscow_time(site: Flask) -> None:
+    client = logged_in(site, "clinic")
+    client.post("/clinic/verify", data={"code": code_text(site, MOTHER), "csrf_token": csrf(client, "/clinic/")})
+    history = client.get("/clinic/history").get_data(as_text=True)
+    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d МСК", history)

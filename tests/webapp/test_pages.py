@@ -189,8 +189,13 @@ def test_every_interface_string_has_an_english_translation() -> None:
     catalog_path = ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
     with catalog_path.open("rb") as catalog_file:
         catalog = read_po(catalog_file)
-    untranslated = [message.id for message in catalog if message.id and not message.string]
+    untranslated = [
+        message.id
+        for message in catalog
+        if message.id and (not all(message.string) if message.pluralizable else not message.string)
+    ]
     assert untranslated == []
+    assert [message.id for message in catalog if message.id and message.fuzzy] == [], "a fuzzy entry is not compiled"
     in_code = {message for _, _, message, *_ in extract_from_dir(str(ROOT), method_map=METHODS) if message}
     assert in_code <= {message.id for message in catalog}, "run `make translations` and translate what is new"
     assert (catalog_path.with_suffix(".mo")).stat().st_mtime >= catalog_path.stat().st_mtime - 1, "compile the catalog"
