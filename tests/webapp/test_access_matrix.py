@@ -68,6 +68,7 @@ WHO_MAY = {
             "insurer.transfer",
             "insurer.request_list",
             "insurer.person",
+            "insurer.confirm",
             "insurer.act",
             "insurer.activation_code",
             "insurer.issue_policy",

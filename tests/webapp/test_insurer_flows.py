@@ -303,7 +303,7 @@ def test_a_reissue_from_the_persons_page_answers_their_open_request(site: Flask)
     open_request(site, CHILD)
     staff = logged_in(site, "smo")
     assert "Перевыпуск кода её закроет" in staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
-    form = {"reason": "по заявке", "csrf_token": csrf(staff, "/insurer/")}
+    form = {"reason": "asked", "csrf_token": csrf(staff, "/insurer/")}
     assert staff.post(f"/insurer/person/{CHILD}/reissue", data=form).status_code == 302
     with site.app_context():
         assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.DONE

@@ -263,7 +263,8 @@ def test_insurer_finds_by_name_and_birth_date_and_revokes(site: Flask) -> None:
     assert client.get("/insurer/?q=Иванова").status_code == 400, "a name alone is not enough"
     text = code_text(site, MOTHER)
     token = csrf(client, f"/insurer/person/{MOTHER}")
-    response = client.post(f"/insurer/person/{MOTHER}/revoke", data={"reason": "украден телефон", "csrf_token": token})
+    stolen = {"reason": "other", "details": "украден телефон", "csrf_token": token}
+    response = client.post(f"/insurer/person/{MOTHER}/revoke", data=stolen)
     assert response.status_code == 302
     page = client.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     assert "украден телефон" in page

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 
 from policy_codes.codec import MOSCOW
+from webapp.registry import reasons
 
 POLICY_KINDS = {"policy": _("Полис ОМС единого образца"), "temporary_certificate": _("Временное свидетельство")}
 POLICY_STATUSES = {
@@ -183,6 +185,12 @@ def actor_words(actor: str) -> str:
     return str(ACTORS.get(actor, actor))
 
 
+def reason_words(reason: str) -> str:
+    """A recorded reason in the reader's language when it was chosen from a list (webapp/registry/reasons.py);
+    words someone typed, as they typed them."""
+    return gettext(reason) if reason in reasons.LISTED else reason
+
+
 def _words_of(table: Mapping[str, object]) -> Callable[[str], str]:
     """A filter over one table: a stored value's words (tests/webapp/test_labels.py keeps every value there)."""
     return lambda value: str(table.get(value, value))
@@ -204,6 +212,7 @@ def init_app(app: Flask) -> None:
         role=_words_of(ROLES),
         audit_action=_words_of(AUDIT_ACTIONS),
         actor=actor_words,
+        reason=reason_words,
         moscow_time=moscow_time,
         moscow_day=moscow_day,
     )

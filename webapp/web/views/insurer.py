@@ -16,8 +16,9 @@ from werkzeug.wrappers import Response
 
 from policy_codes import Enp, InvalidValue
 from webapp.models import Person, RequestStatus, Role
-from webapp.registry import activation, clock, lifecycle, people, reissue_requests, transfers
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry import activation, clock, lifecycle, people, reasons, reissue_requests, transfers
+from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.rules import Operation
 from webapp.web.auth import role_required
 from webapp.web.i18n import said
 
@@ -29,13 +30,21 @@ TRAIL_LIMIT = 100
 #: The transfer form's fields.
 TRANSFER_FIELDS = ("enp", "birth_date", "applied_on", "exception", "document")
 
-#: The lifecycle actions staff may take from a person's page, all with a reason.
+#: The lifecycle actions staff take from a person's page, each on a page of its own with a reason.
 ACTIONS = {
-    "reissue": reissue_requests.reissue_answering_requests,
-    "revoke": lifecycle.revoke,
-    "suspend": lifecycle.suspend,
-    "resume": lifecycle.resume,
-    "terminate": lifecycle.terminate,
+    Operation.REISSUE: reissue_requests.reissue_answering_requests,
+    Operation.REVOKE: lifecycle.revoke,
+    Operation.SUSPEND: lifecycle.suspend,
+    Operation.RESUME: lifecycle.resume,
+    Operation.TERMINATE: lifecycle.terminate,
+}
+#: What each says once done.
+DONE = {
+    Operation.REISSUE: N_("Код перевыпущен"),
+    Operation.REVOKE: N_("Код отозван"),
+    Operation.SUSPEND: N_("Полис приостановлен"),
+    Operation.RESUME: N_("Полис возобновлён, выпущен новый код"),
+    Operation.TERMINATE: N_("Полис прекращён"),
 }
 
 
@@ -65,8 +74,9 @@ def _own_person(enp: str) -> Person:
 @insurer.get("/person/<enp>")
 @role_required(Role.INSURER)
 def person(enp: str) -> str:
-    """The person's record, codes and trail. After a transfer, what an earlier insurer did and why is that
-    insurer's: its reasons and audit entries are not shown (the codes' numbers and states are)."""
+    """The person's record, codes and trail, and the actions the policy's state allows. After a transfer,
+    what an earlier insurer did and why is that insurer's: its reasons and audit entries are not shown (the
+    codes' numbers and states are)."""
     someone = _own_person(enp)
     codes = people.codes_of(someone)
     waiting = reissue_requests.open_request_of(someone.id)
@@ -74,6 +84,8 @@ def person(enp: str) -> str:
         "insurer/person.html",
         person=someone,
         policy=people.open_policy(someone),
+        allowed=lifecycle.allowed(someone),
+        newborn_policy_due=lifecycle.may_issue_newborn_policy(someone),
         codes=codes,
         trail=people.trail_for_holder(enp, TRAIL_LIMIT),
         waiting=waiting,
@@ -81,17 +93,61 @@ def person(enp: str) -> str:
     )
 
 
+def _operation(action: str) -> Operation:
+    """The action a person's page links to; any other word is no page at all."""
+    if action not in ACTIONS:
+        abort(404)
+    return Operation(action)
+
+
+@insurer.get("/person/<enp>/<action>")
+@role_required(Role.INSURER)
+def confirm(enp: str, action: str) -> Any:
+    """The action's own page: the person, what will happen, and the reason, asked before anything changes
+    (a plain form: no JavaScript needed). An action the policy's state refuses has no page: the person's
+    page says why."""
+    operation = _operation(action)
+    someone = _own_person(enp)
+    try:
+        lifecycle.require_allowed(someone, operation)
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    return _action_page(someone, operation, {"reason": "", "details": ""})
+
+
+def _action_page(someone: Person, operation: Operation, form: dict[str, str], error: str = "", field: str = "") -> str:
+    return render_template(
+        "insurer/action.html",
+        person=someone,
+        operation=operation,
+        policy=people.open_policy(someone),
+        current=people.current_code(someone),
+        waiting=reissue_requests.open_request_of(someone.id),
+        choices=reasons.STAFF[operation],
+        reason_max=reasons.REASON_MAX,
+        form=form,
+        error=error,
+        error_field=field,
+    )
+
+
 @insurer.post("/person/<enp>/<action>")
 @role_required(Role.INSURER)
-def act(enp: str, action: str) -> Response:
-    change = ACTIONS.get(action)
-    if change is None:
-        abort(404)
-    _own_person(enp)
-    reason = request.form.get("reason", "").strip()[:500]
+def act(enp: str, action: str) -> Any:
+    """Do the action with the reason chosen on its page; a missing reason keeps the page, said beside it."""
+    operation = _operation(action)
+    someone = _own_person(enp)
+    form = {"reason": request.form.get("reason", ""), "details": request.form.get("details", "")}
+    choices = reasons.STAFF[operation]
     try:
-        change(enp, _actor(), reason, scope=scope())
-        flash(_("Готово"), "ok")
+        reason = reasons.recorded(choices, form["reason"], form["details"])
+    except RegistryError as error:
+        field = "reason" if form["reason"] not in choices else "details"
+        return _action_page(someone, operation, form, said(error), field), 400
+    try:
+        ACTIONS[operation](enp, _actor(), reason, scope=scope())
+        flash(_(DONE[operation]), "ok")
     except RegistryError as error:
         flash(said(error), "error")
     return redirect(url_for("insurer.person", enp=enp))
