@@ -213,3 +213,27 @@ def test_the_confirmation_page_in_english(site: Flask) -> None:
     assert "Death of the insured person" in page
     assert not re.search("[А-Яа-яЁё]", text_of(page.split("<main>")[1]).replace("Иванова Мария Петровна", ""))
 
+
+# Item 7: the search says what it needs before it fails, and never fails and finds nothing at once.
+
+
+def test_the_search_says_what_it_needs_before_it_is_used(site: Flask) -> None:
+    page = text_of(logged_in(site, "smo").get("/insurer/").get_data(as_text=True))
+    assert "по фамилии — вместе с датой рождения" in page
+    assert "фамилия и имя" not in page, "it promised «surname and name»; a surname with the birth date is enough"
+
+
+def test_a_surname_alone_is_refused_with_one_message_and_no_empty_result(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    response = staff.get("/insurer/?q=Иванова")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Введите ЕНП, СНИЛС или фамилию с датой рождения" in page
+    assert "Никого не нашли" not in page
+    assert 'value="Иванова"' in page, "what was typed stays"
+    found = staff.get("/insurer/?q=Иванова&birth_date=1990-04-12").get_data(as_text=True)
+    assert f"/insurer/person/{MOTHER}" in found
+    assert "Введите ЕНП" not in found
+    nobody = staff.get("/insurer/?q=Сидорова&birth_date=1990-04-12").get_data(as_text=True)
+    assert "Никого не нашли" in nobody
+    assert 'class="field-error"' not in nobody

@@ -55,16 +55,17 @@ def scope() -> str:
 @insurer.get("/")
 @role_required(Role.INSURER)
 def search() -> Any:
+    """Find own insured. A search that cannot run says why beside the form, and shows no empty result."""
     query = request.args.get("q", "").strip()
     birth_date = request.args.get("birth_date", "").strip()
-    found: list[Person] = []
-    if query:
-        try:
-            found = people.search(current_user.insurer_id, query, birth_date, SEARCH_LIMIT)
-        except RegistryError as error:
-            flash(said(error), "error")
-            return render_template("insurer/search.html", people=[], query=query, birth_date=birth_date), 400
-    return render_template("insurer/search.html", people=found, query=query, birth_date=birth_date)
+    form = {"query": query, "birth_date": birth_date}
+    if not query:
+        return render_template("insurer/search.html", people=None, error="", **form)
+    try:
+        found = people.search(current_user.insurer_id, query, birth_date, SEARCH_LIMIT)
+    except RegistryError as error:
+        return render_template("insurer/search.html", people=None, error=said(error), **form), 400
+    return render_template("insurer/search.html", people=found, error="", **form)
 
 
 def _own_person(enp: str) -> Person:
