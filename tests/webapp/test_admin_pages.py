@@ -202,19 +202,45 @@ def test_admin_creates_staff_with_a_typed_password(site: Flask) -> None:
     assert audited(site, "create_user")[-1].entity_key == "anna"
 
 
-def test_a_generated_password_is_shown_once_and_works(site: Flask) -> None:
+def session_data(app: Flask, client: FlaskClient) -> str:
+    """What the browser's session cookie holds, decoded: signed, not encrypted, so anyone with it reads it."""
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+    return str(app.session_interface.get_signing_serializer(app).loads(cookie.value))  # type: ignore[attr-defined]
+
+
+def test_a_generated_password_is_shown_once_after_a_redirect_and_works(site: Flask) -> None:
+    """Post/redirect/get (issue 18, item 9): the password page is a GET, and a reload shows it no more."""
     client = logged_in(site, "admin")
     data = {"username": "boris", "role": "clinic", "clinic": "GP-001", "generate": "1"}
     response = admin_post(client, "/admin/users/new", data, "/admin/users/new")
-    assert response.status_code == 200
-    match = re.search(r'<code class="admin-secret-value">([^<]+)</code>', response.get_data(as_text=True))
+    assert response.status_code == 302
+    assert response.location.endswith("/admin/users/created")
+    shown = client.get(response.location)
+    assert shown.headers["Cache-Control"] == "no-store"
+    match = re.search(r'<code class="admin-secret-value">([^<]+)</code>', shown.get_data(as_text=True))
     assert match
     password = match.group(1)
-    assert password not in client.get("/admin/users").get_data(as_text=True)
+    again = client.get(response.location)
+    assert again.status_code == 302, "shown once: a reload goes to the list"
+    assert password not in client.get(again.location).get_data(as_text=True)
     boris = site.test_client()
     token = csrf(boris)
     login = boris.post("/login", data={"username": "boris", "password": password, "csrf_token": token})
     assert login.location.endswith("/clinic/")
+
+
+def test_the_password_rides_the_redirect_sealed(site: Flask) -> None:
+    """The session cookie is signed, not encrypted: the password crosses the redirect sealed in it."""
+    client = logged_in(site, "admin")
+    data = {"username": "vera", "role": "clinic", "clinic": "GP-001", "generate": "1"}
+    admin_post(client, "/admin/users/new", data, "/admin/users/new")
+    sealed = session_data(site, client)
+    page = client.get("/admin/users/created").get_data(as_text=True)
+    password = re.search(r'<code class="admin-secret-value">([^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    assert password not in sealed
+    assert "shown_once" in sealed, "it was in the cookie, sealed"
+    assert "shown_once" not in session_data(site, client), "and is gone once shown"
 
 
 @pytest.mark.parametrize(
@@ -266,10 +292,18 @@ def test_admin_cannot_lock_themself_out(site: Flask) -> None:
 def test_token_is_shown_once_works_and_stops_working_when_revoked(site: Flask) -> None:
     client = logged_in(site, "admin")
     response = admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
+    assert response.status_code == 302, "post/redirect/get: reloading the token page makes no second token"
+    assert response.location.endswith("/admin/tokens?clinic=GP-001")
+    shown = client.get(response.location)
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
     assert "Скопируйте токен сейчас" in page
     token = re.search(r'<code class="admin-secret-value">(oms_[^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    reloaded = client.get(response.location).get_data(as_text=True)
+    assert token not in reloaded
+    assert "Скопируйте токен сейчас" not in reloaded
+    with site.app_context():
+        assert organisations.counts()["tokens"] == 1, "one token, however often the page is reloaded"
     listing = client.get("/admin/tokens").get_data(as_text=True)
     assert token not in listing
     assert "МИС" in listing
@@ -439,3 +473,14 @@ def test_clinic_history_times_are_moscow_time(site: Flask) -> None:
     client.post("/clinic/verify", data={"code": code_text(site, MOTHER), "csrf_token": csrf(client, "/clinic/")})
     history = client.get("/clinic/history").get_data(as_text=True)
     assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d МСК", history)
+
+
+def test_a_sealed_token_opens_only_in_the_login_session_it_was_made_in(site: Flask) -> None:
+    made_in, elsewhere = logged_in(site, "admin"), logged_in(site, "admin")
+    admin_post(made_in, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
+    with made_in.session_transaction() as first:
+        sealed = first["shown_once:api_token"]
+    with elsewhere.session_transaction() as second:
+        second["shown_once:api_token"] = sealed
+    assert "Скопируйте токен сейчас" not in elsewhere.get("/admin/tokens").get_data(as_text=True)
+    assert "Скопируйте токен сейчас" in made_in.get("/admin/tokens").get_data(as_text=True)

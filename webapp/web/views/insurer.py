@@ -19,6 +19,7 @@ from webapp.models import Person, RequestStatus, Role
 from webapp.registry import activation, clock, lifecycle, people, reasons, reissue_requests, transfers
 from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.rules import Operation
+from webapp.web import shown_once
 from webapp.web.auth import role_required
 from webapp.web.i18n import said
 
@@ -186,19 +187,30 @@ def newborn_policy(enp: str) -> Response:
 
 @insurer.post("/person/<enp>/activation-code")
 @role_required(Role.INSURER)
-def activation_code(enp: str) -> Any:
-    """A one-time code for the person to open their account; shown on this page once, never kept."""
-    someone = _own_person(enp)
+def activation_code(enp: str) -> Response:
+    """A one-time code for the person to open their account: shown once on the page this redirects to,
+    never kept (webapp/web/shown_once.py)."""
+    _own_person(enp)
     try:
         code = activation.issue_code(enp, _actor(), scope=scope())
     except RegistryError as error:
         flash(said(error), "error")
         return redirect(url_for("insurer.person", enp=enp))
-    response = make_response(
-        render_template("insurer/activation_code.html", person=someone, code=activation.display(code))
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    shown_once.keep("activation_code", {"enp": enp, "code": activation.display(code)})
+    return redirect(url_for("insurer.show_activation_code", enp=enp))
+
+
+@insurer.get("/person/<enp>/activation-code")
+@role_required(Role.INSURER)
+def show_activation_code(enp: str) -> Response:
+    """The code just issued, once; a reload finds the person's page, which says how to get another."""
+    someone = _own_person(enp)
+    issued = shown_once.take("activation_code")
+    if issued is None or issued["enp"] != enp:
+        flash(_("Код активации показан один раз. Если его не записали, выдайте новый."), "info")
+        return redirect(url_for("insurer.person", enp=enp))
+    page = render_template("insurer/activation_code.html", person=someone, code=issued["code"])
+    return shown_once.not_stored(make_response(page))
 
 
 #: The form's fields: a person's, and who represents them.
