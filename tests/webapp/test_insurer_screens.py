@@ -228,12 +228,15 @@ def test_a_surname_alone_is_refused_with_one_message_and_no_empty_result(site: F
     response = staff.get("/insurer/?q=Иванова")
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Введите ЕНП, СНИЛС или фамилию с датой рождения" in page
+    assert "Для поиска по фамилии укажите дату рождения" in page
     assert "Никого не нашли" not in page
     assert 'value="Иванова"' in page, "what was typed stays"
     found = staff.get("/insurer/?q=Иванова&birth_date=1990-04-12").get_data(as_text=True)
     assert f"/insurer/person/{MOTHER}" in found
-    assert "Введите ЕНП" not in found
+    assert 'class="field-error"' not in found
+    miscounted = staff.get(f"/insurer/?q={MOTHER[:15]}")
+    assert miscounted.status_code == 400
+    assert "В ЕНП 16 цифр, в СНИЛС 11" in miscounted.get_data(as_text=True), "15 digits are no surname"
     nobody = staff.get("/insurer/?q=Сидорова&birth_date=1990-04-12").get_data(as_text=True)
     assert "Никого не нашли" in nobody
     assert 'class="field-error"' not in nobody

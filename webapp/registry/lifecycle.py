@@ -76,7 +76,7 @@ def _refusal(person: Person, policy: Policy, operation: Operation) -> RegistryEr
     if operation is Operation.ISSUE_POLICY and policy.kind != PolicyKind.TEMPORARY_CERTIFICATE:
         return RegistryError(N_("Полис уже выдан: временного свидетельства нет"))
     if operation is Operation.REVOKE and people.current_code(person) is None:
-        return RegistryError(N_("Действующего кода нет"))
+        return RegistryError(N_("Действующего кода нет: отзывать нечего"))
     return None
 
 

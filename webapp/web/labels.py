@@ -197,12 +197,8 @@ def _words_of(table: Mapping[str, object]) -> Callable[[str], str]:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(
-        policy_kinds=POLICY_KINDS,
-        policy_statuses=POLICY_STATUSES,
-        code_statuses=CODE_STATUSES,
-        categories=CATEGORIES,
-    )
+    # The tables themselves: a form's choices (categories), and pages not yet on the filters (the citizen's).
+    app.jinja_env.globals.update(policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, categories=CATEGORIES)
     app.jinja_env.filters.update(
         policy_kind=_words_of(POLICY_KINDS),
         policy_status=_words_of(POLICY_STATUSES),
