@@ -26,7 +26,14 @@ PAGES: dict[str | None, list[str]] = {
     None: ["/login", "/activate"],
     "citizen": ["/me/", "/me/show", "/account/password"],
     "clinic": ["/clinic/", "/clinic/history", "/account/password"],
-    "insurer": ["/insurer/", f"/insurer/?q={PETROV}", f"/insurer/person/{PETROV}", "/insurer/new", "/insurer/transfer"],
+    "insurer": [
+        "/insurer/",
+        f"/insurer/?q={PETROV}",
+        f"/insurer/person/{PETROV}",
+        f"/insurer/person/{PETROV}/terminate",  # the confirmation page: asking changes nothing
+        "/insurer/new",
+        "/insurer/transfer",
+    ],
     "admin": ["/admin/", "/admin/insurers", "/admin/clinics", "/admin/users", "/admin/tokens", "/admin/keys"],
 }
 
