@@ -37,10 +37,10 @@ clean:
 # omscode reads without Flask). Message ids are the Russian text; N_ marks one for later translation.
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o $(VENV)/oms-messages.pot .
-	$(VENV)/bin/pybabel update -i $(VENV)/oms-messages.pot -d webapp/translations -w 120 --ignore-obsolete
+	$(VENV)/bin/pybabel update -i $(VENV)/oms-messages.pot -d webapp/translations -w 120 --ignore-obsolete --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d webapp/translations
 	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o $(VENV)/oms-policy-codes.pot policy_codes
-	$(VENV)/bin/pybabel update -i $(VENV)/oms-policy-codes.pot -d policy_codes/translations -D policy_codes -w 120 --ignore-obsolete
+	$(VENV)/bin/pybabel update -i $(VENV)/oms-policy-codes.pot -d policy_codes/translations -D policy_codes -w 120 --ignore-obsolete --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d policy_codes/translations -D policy_codes
 
 # After changing a constant of the code format in Python (policy_codes/, signing/): write the browser

@@ -54,7 +54,8 @@ def test_backup_while_serving_then_restore(database_url: str, tmp_path: Path) ->
             backup_done = time.monotonic()
             load.wait_for(6)
         assert made == (0, f"Копия базы сохранена: {backup}\n")
-        revoked = insurer.post(f"/insurer/person/{registry.enps[0]}/revoke", {"reason": "после копии"})
+        form = {"reason": "other", "details": "после копии"}
+        revoked = insurer.post(f"/insurer/person/{registry.enps[0]}/revoke", form)
         assert revoked.status_code == 302
     finally:
         server.stop()

@@ -45,7 +45,8 @@ def csrf(client: FlaskClient, path: str) -> str:
 
 def reissue(client: FlaskClient, enp: str, reason: str) -> TestResponse:
     token = csrf(client, f"/insurer/person/{enp}")
-    return client.post(f"/insurer/person/{enp}/reissue", data={"reason": reason, "csrf_token": token})
+    form = {"reason": "other", "details": reason, "csrf_token": token}
+    return client.post(f"/insurer/person/{enp}/reissue", data=form)
 
 
 def assert_unavailable_page(response: TestResponse) -> None:
@@ -209,7 +210,8 @@ def test_postgres_connection_lost_after_commit_is_not_applied_twice(postgresql_u
         client = logged_in(app)
         token = csrf(client, f"/insurer/person/{enp}")
         proxy.cut_after_commit.set()
-        answer = client.post(f"/insurer/person/{enp}/reissue", data={"reason": "ответ потерян", "csrf_token": token})
+        form = {"reason": "other", "details": "ответ потерян", "csrf_token": token}
+        answer = client.post(f"/insurer/person/{enp}/reissue", data=form)
         assert proxy.cuts == 1
         assert serials(registry.app, enp) == REISSUED, "the commit happened once, and only once"
         assert audited_reissues(registry.app) == {"ответ потерян": 1}

@@ -28,7 +28,7 @@ def test_revoked_after_a_crash_and_restart(database_url: str) -> None:
     code = current_text(registry.app, enp)
     server = Server(database_url).start()
     try:
-        answer = server.login(INSURER_LOGIN).post(f"/insurer/person/{enp}/revoke", {"reason": "телефон украден"})
+        answer = server.login(INSURER_LOGIN).post(f"/insurer/person/{enp}/revoke", {"reason": "misused"})
         assert answer.status_code == 302
     finally:
         server.stop(signal.SIGKILL)  # master and workers, right after the answer

@@ -236,7 +236,8 @@ def insurer(world: Flask) -> None:
     client.post("/insurer/transfer", data={**transfer, "birth_date": "1985-07-22", "csrf_token": token})
     client.post("/insurer/transfer", data={**transfer, "csrf_token": token})
     for action in ("reissue", "suspend", "resume", "revoke", "reissue", "terminate"):
-        client.post(f"/insurer/person/{NEWCOMER.enp}/{action}", data={"reason": "заявление", "csrf_token": token})
+        form = {"reason": "other", "details": "заявление", "csrf_token": token}
+        client.post(f"/insurer/person/{NEWCOMER.enp}/{action}", data=form)
     client.get("/insurer/requests")
 
 

@@ -16,7 +16,7 @@ from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csr
 from tests.webapp.queues import queued_jobs, work_off
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
-from webapp.registry import people
+from webapp.registry import accounts, organisations, people
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
 
@@ -69,7 +69,44 @@ def test_admin_logs_in_to_the_admin_pages(site: Flask) -> None:
 def test_the_overview_counts_active_signing_keys(site: Flask) -> None:
     """`counts.keys` in a template is the dict's method, not the count: it showed «<built-in method keys…>»."""
     page = logged_in(site, "admin").get("/admin/").get_data(as_text=True)
-    assert re.search(r"<strong>2</strong> действующих ключей подписи", page), "one key for each of the two insurers"
+    assert re.search(r"<strong>2</strong> действующих ключа подписи", page), "one key for each of the two insurers"
+
+
+def tile(page: str, href: str) -> str:
+    """An overview tile's words, tags stripped: «2 клиники»."""
+    tiles = re.search(r'<ul class="admin-tiles">(.*?)</ul>', page, re.S)
+    assert tiles, page
+    found = re.search(rf'<a href="{href}">(.*?)</a>', tiles.group(1), re.S)
+    assert found, page
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def test_the_overview_counts_in_russian_and_english_plurals(site: Flask) -> None:
+    """Issue 18: «1 клиник». Russian has three forms (1 клиника, 2 клиники, 5 клиник), English two."""
+    client = logged_in(site, "admin")
+    seen = {}
+    for count in (1, 2, 5, 11, 21):
+        with site.app_context():
+            while organisations.counts()["clinics"] < count:
+                number = organisations.counts()["clinics"] + 1
+                organisations.create_clinic(f"GP-{number:03}", f"Поликлиника №{number}", "test")
+        seen[count] = tile(client.get("/admin/").get_data(as_text=True), "/admin/clinics")
+    assert seen == {1: "1 клиника", 2: "2 клиники", 5: "5 клиник", 11: "11 клиник", 21: "21 клиника"}
+    page = client.get("/admin/").get_data(as_text=True)
+    assert tile(page, "/admin/users") == "4 пользователя"
+    assert tile(page, "/admin/tokens") == "0 действующих API-токенов"
+    assert tile(page, "/admin/keys") == "2 действующих ключа подписи"
+    assert not re.search(r"built-in|object at 0x", page), "no Python object's repr"
+    client.post("/language", data={"language": "en", "next": "/admin/", "csrf_token": csrf(client, "/admin/")})
+    english = client.get("/admin/").get_data(as_text=True)
+    assert tile(english, "/admin/clinics") == "21 clinics"
+    assert tile(english, "/admin/insurers") == "2 insurers"
+    with site.app_context():
+        organisations.create_insurer("50001", "Подмосковье-Мед", "test", "50")
+        accounts.create_token("GP-001", "МИС", "test")
+    english = client.get("/admin/").get_data(as_text=True)
+    assert tile(english, "/admin/tokens") == "1 live API token"
+    assert tile(english, "/admin/insurers") == "3 insurers"
 
 
 @pytest.mark.parametrize(
@@ -166,19 +203,45 @@ def test_admin_creates_staff_with_a_typed_password(site: Flask) -> None:
     assert audited(site, "create_user")[-1].entity_key == "anna"
 
 
-def test_a_generated_password_is_shown_once_and_works(site: Flask) -> None:
+def session_data(app: Flask, client: FlaskClient) -> str:
+    """What the browser's session cookie holds, decoded: signed, not encrypted, so anyone with it reads it."""
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    assert cookie is not None
+    return str(app.session_interface.get_signing_serializer(app).loads(cookie.value))  # type: ignore[attr-defined]
+
+
+def test_a_generated_password_is_shown_once_after_a_redirect_and_works(site: Flask) -> None:
+    """Post/redirect/get (issue 18, item 9): the password page is a GET, and a reload shows it no more."""
     client = logged_in(site, "admin")
     data = {"username": "boris", "role": "clinic", "clinic": "GP-001", "generate": "1"}
     response = admin_post(client, "/admin/users/new", data, "/admin/users/new")
-    assert response.status_code == 200
-    match = re.search(r'<code class="admin-secret-value">([^<]+)</code>', response.get_data(as_text=True))
+    assert response.status_code == 302
+    assert response.location.endswith("/admin/users/created")
+    shown = client.get(response.location)
+    assert shown.headers["Cache-Control"] == "no-store"
+    match = re.search(r'<code class="admin-secret-value">([^<]+)</code>', shown.get_data(as_text=True))
     assert match
     password = match.group(1)
-    assert password not in client.get("/admin/users").get_data(as_text=True)
+    again = client.get(response.location)
+    assert again.status_code == 302, "shown once: a reload goes to the list"
+    assert password not in client.get(again.location).get_data(as_text=True)
     boris = site.test_client()
     token = csrf(boris)
     login = boris.post("/login", data={"username": "boris", "password": password, "csrf_token": token})
     assert login.location.endswith("/clinic/")
+
+
+def test_the_password_rides_the_redirect_sealed(site: Flask) -> None:
+    """The session cookie is signed, not encrypted: the password crosses the redirect sealed in it."""
+    client = logged_in(site, "admin")
+    data = {"username": "vera", "role": "clinic", "clinic": "GP-001", "generate": "1"}
+    admin_post(client, "/admin/users/new", data, "/admin/users/new")
+    sealed = session_data(site, client)
+    page = client.get("/admin/users/created").get_data(as_text=True)
+    password = re.search(r'<code class="admin-secret-value">([^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    assert password not in sealed
+    assert "shown_once" in sealed, "it was in the cookie, sealed"
+    assert "shown_once" not in session_data(site, client), "and is gone once shown"
 
 
 @pytest.mark.parametrize(
@@ -230,10 +293,18 @@ def test_admin_cannot_lock_themself_out(site: Flask) -> None:
 def test_token_is_shown_once_works_and_stops_working_when_revoked(site: Flask) -> None:
     client = logged_in(site, "admin")
     response = admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
+    assert response.status_code == 302, "post/redirect/get: reloading the token page makes no second token"
+    assert response.location.endswith("/admin/tokens?clinic=GP-001")
+    shown = client.get(response.location)
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
     assert "Скопируйте токен сейчас" in page
     token = re.search(r'<code class="admin-secret-value">(oms_[^<]+)</code>', page).group(1)  # type: ignore[union-attr]
+    reloaded = client.get(response.location).get_data(as_text=True)
+    assert token not in reloaded
+    assert "Скопируйте токен сейчас" not in reloaded
+    with site.app_context():
+        assert organisations.counts()["tokens"] == 1, "one token, however often the page is reloaded"
     listing = client.get("/admin/tokens").get_data(as_text=True)
     assert token not in listing
     assert "МИС" in listing
@@ -381,3 +452,40 @@ def test_with_a_queue_the_reissue_is_a_job_for_a_worker_and_a_second_resume_star
         serials = db.session.scalars(select(IssuedCode.serial).where(IssuedCode.status == CodeStatus.CURRENT)).all()
     assert sorted(serials) == [2, 2, 2], "each code reissued once"
     assert len(audited(site, "mass_reissue")) == 1
+
+
+def test_admin_pages_name_things_in_words_and_times_in_moscow_time(site: Flask) -> None:
+    """Issue 18: the keys table's column read «kid»; times carry «МСК» wherever they are shown."""
+    client = logged_in(site, "admin")
+    keys = client.get("/admin/keys").get_data(as_text=True)
+    assert "Идентификатор ключа" in keys
+    assert not re.search(r">\s*kid\s*<|data-label=\"kid\"", keys)
+    assert "✔ действует" in keys
+    kid = active_kid(site)
+    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d МСК", client.get(f"/admin/keys/{kid}").get_data(as_text=True))
+    admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
+    tokens = client.get("/admin/tokens").get_data(as_text=True)
+    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d МСК", tokens)
+    users = client.get("/admin/users").get_data(as_text=True)
+    roles = re.findall(r'data-label="Роль">(.*?)</td>', users, re.S)
+    assert roles, users
+    words = {"Гражданин", "Регистратура клиники", "Сотрудник СМО", "Оператор реестра"}
+    assert {role.strip() for role in roles} <= words
+
+
+def test_clinic_history_times_are_moscow_time(site: Flask) -> None:
+    client = logged_in(site, "clinic")
+    client.post("/clinic/verify", data={"code": code_text(site, MOTHER), "csrf_token": csrf(client, "/clinic/")})
+    history = client.get("/clinic/history").get_data(as_text=True)
+    assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d МСК", history)
+
+
+def test_a_sealed_token_opens_only_in_the_login_session_it_was_made_in(site: Flask) -> None:
+    made_in, elsewhere = logged_in(site, "admin"), logged_in(site, "admin")
+    admin_post(made_in, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
+    with made_in.session_transaction() as first:
+        sealed = first["shown_once:api_token"]
+    with elsewhere.session_transaction() as second:
+        second["shown_once:api_token"] = sealed
+    assert "Скопируйте токен сейчас" not in elsewhere.get("/admin/tokens").get_data(as_text=True)
+    assert "Скопируйте токен сейчас" in made_in.get("/admin/tokens").get_data(as_text=True)

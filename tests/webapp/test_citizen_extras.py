@@ -221,7 +221,7 @@ def test_the_longest_names_still_fit_one_page_that_scans(registry: Flask) -> Non
     text = " ".join(page.get_textpage().get_text_range().split())
     assert "Константинопольская-Римская-Корсакова Александра-Мария Владимировна" in text
     assert "с очень длинным названием для проверки» (код 77003)" in text
-    assert "Сформировано 23.11.2026 в 15:00 по московскому времени" in text
+    assert "Сформировано 23.11.2026 15:00 МСК" in text
     assert "Штрихкод номера полиса (ЕНП)" in text
     found = barcodes(page)
     assert found[zxingcpp.BarcodeFormat.QRCode] == code.text

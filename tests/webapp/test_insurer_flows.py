@@ -160,12 +160,28 @@ def test_a_refused_transfer_says_why_and_moves_nobody(
 
 
 def issue_activation_code(client: FlaskClient, enp: str) -> str:
+    """Post, then the page the post redirects to (issue 18, item 9): the code is on that page, once."""
     response = client.post(f"/insurer/person/{enp}/activation-code", data={"csrf_token": csrf(client, "/insurer/")})
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    match = re.search(r'class="activation-code number">([A-Z0-9]{4}-[A-Z0-9]{4})<', response.get_data(as_text=True))
+    assert response.status_code == 302
+    assert response.location.endswith(f"/insurer/person/{enp}/activation-code")
+    shown = client.get(response.location)
+    assert shown.headers["Cache-Control"] == "no-store"
+    match = re.search(r'class="activation-code number">([A-Z0-9]{4}-[A-Z0-9]{4})<', shown.get_data(as_text=True))
     assert match
     return match.group(1)
+
+
+def test_reloading_the_activation_code_page_issues_no_second_code(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    code = issue_activation_code(staff, CHILD)
+    reload = staff.get(f"/insurer/person/{CHILD}/activation-code")
+    assert reload.status_code == 302
+    assert reload.location.endswith(f"/insurer/person/{CHILD}")
+    page = staff.get(reload.location).get_data(as_text=True)
+    assert code not in page
+    assert "показан один раз" in page
+    with site.app_context():
+        assert db.session.query(ActivationCode).count() == 1
 
 
 def activate(app: Flask, enp: str, code: str, username: str = "sidorova") -> tuple[FlaskClient, int, str]:
@@ -303,7 +319,7 @@ def test_a_reissue_from_the_persons_page_answers_their_open_request(site: Flask)
     open_request(site, CHILD)
     staff = logged_in(site, "smo")
     assert "Перевыпуск кода её закроет" in staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
-    form = {"reason": "по заявке", "csrf_token": csrf(staff, "/insurer/")}
+    form = {"reason": "asked", "csrf_token": csrf(staff, "/insurer/")}
     assert staff.post(f"/insurer/person/{CHILD}/reissue", data=form).status_code == 302
     with site.app_context():
         assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.DONE

@@ -66,6 +66,30 @@ def test_revoke_with_a_reason(registry: Flask) -> None:
         lifecycle.revoke(ENP, "test", "ещё раз", now=NOW)
 
 
+def test_the_gate_says_what_each_state_allows_and_every_change_obeys_it(registry: Flask) -> None:
+    """The person's page offers `allowed`; the changes themselves refuse the rest (issue 18: «Возобновить»
+    was offered on an active policy)."""
+    person = register().person
+    certificate_holder = register(person_data("770000000000004", "Петров", "Алексей", sex="M"), temporary=True).person
+    ops = lifecycle.Operation
+    common = {ops.REISSUE, ops.REVOKE, ops.CHANGE_INSURER, ops.CORRECT, ops.SUSPEND, ops.TERMINATE}
+    assert lifecycle.allowed(person) == common
+    assert lifecycle.allowed(certificate_holder) == common | {ops.ISSUE_POLICY}
+    with pytest.raises(RegistryError, match="возобновлять нечего"):
+        lifecycle.resume(ENP, "test", "служба окончена", now=NOW)
+    lifecycle.suspend(ENP, "test", "срочная служба", now=NOW)
+    assert lifecycle.allowed(person) == {ops.CORRECT, ops.RESUME, ops.TERMINATE}
+    with pytest.raises(RegistryError, match="сначала его нужно возобновить"):
+        lifecycle.revoke(ENP, "test", "украден", now=NOW)
+    lifecycle.terminate(ENP, "test", "смерть", now=NOW)
+    assert lifecycle.allowed(person) == {ops.CORRECT}
+    for operation in (ops.REISSUE, ops.REVOKE, ops.SUSPEND, ops.RESUME, ops.TERMINATE):
+        with pytest.raises(RegistryError, match="прекращён"):
+            lifecycle.require_allowed(person, operation)
+    lifecycle.revoke(str(certificate_holder.enp), "test", "выдан по ошибке", now=NOW)
+    assert ops.REVOKE not in lifecycle.allowed(certificate_holder), "no current code left to revoke"
+
+
 def test_suspend_resume_terminate(registry: Flask) -> None:
     code = register()
     lifecycle.suspend(ENP, "test", "военная служба", now=NOW)

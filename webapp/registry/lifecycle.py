@@ -44,7 +44,7 @@ from webapp.registry.rules import (
     in_force,
     may_change_insurer,
     policy_end,
-    require_allowed,
+    refusal,
     require_grounds,
     temporary_certificate_end,
 )
@@ -60,8 +60,42 @@ def _policy_for(person: Person, operation: Operation) -> Policy:
     policy = people.open_policy(person)
     if policy is None:
         raise RegistryError(N_("У застрахованного нет действующего полиса"))
-    require_allowed(operation, PolicyStatus(policy.status))
+    refused = _refusal(person, policy, operation)
+    if refused is not None:
+        raise refused
     return policy
+
+
+def _refusal(person: Person, policy: Policy, operation: Operation) -> RegistryError | None:
+    """The one gate: why `operation` may not act on the person's open policy now, or None if it may.
+    Every change passes it (`_policy_for`), and the person's page asks it what to offer (`allowed`)."""
+    refused = refusal(operation, PolicyStatus(policy.status))
+    if refused is not None:
+        return refused
+    if operation is Operation.ISSUE_POLICY and policy.kind != PolicyKind.TEMPORARY_CERTIFICATE:
+        return RegistryError(N_("Полис уже выдан: временного свидетельства нет"))
+    if operation is Operation.REVOKE and people.current_code(person) is None:
+        return RegistryError(N_("Действующего кода нет: отзывать нечего"))
+    return None
+
+
+def allowed(person: Person) -> frozenset[Operation]:
+    """The operations the rules allow on the person's open policy in its state now (none without one)."""
+    policy = people.open_policy(person)
+    if policy is None:
+        return frozenset()
+    return frozenset(operation for operation in Operation if _refusal(person, policy, operation) is None)
+
+
+def require_allowed(person: Person, operation: Operation) -> None:
+    """Raise the gate's `RegistryError` unless `operation` may act on the person's open policy now: for a
+    page that asks before it acts."""
+    _policy_for(person, operation)
+
+
+def may_issue_newborn_policy(person: Person) -> bool:
+    """A newborn whose birth is registered and who has no policy of their own yet."""
+    return person.birth_registered_on is not None and people.open_policy(person) is None
 
 
 #: A person's first code; each reissue counts one up (docs/code-format.md, claim 2).
@@ -207,8 +241,6 @@ def replace_certificate_with_policy(
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
     certificate = _policy_for(person, Operation.ISSUE_POLICY)
-    if certificate.kind != PolicyKind.TEMPORARY_CERTIFICATE:
-        raise RegistryError("Полис уже выдан: временного свидетельства нет")
     _close(certificate, "выдан полис")
     code = _sign_new_code(
         person, _new_policy(person, certificate.insurer, PolicyKind.POLICY, moment), moment, "выдан полис"
@@ -262,12 +294,12 @@ def correct_person(
 def revoke(enp: str, actor: str, reason: str, scope: str | None = None, now: datetime | None = None) -> IssuedCode:
     """Withdraw the current code (stolen, issued in error). No new code is signed."""
     if not reason.strip():
-        raise RegistryError("Укажите причину отзыва")
+        raise RegistryError(N_("Укажите причину отзыва"))
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
+    _policy_for(person, Operation.REVOKE)
     code = people.current_code(person)
-    if code is None:
-        raise RegistryError("Действующего кода нет")
+    assert code is not None  # the gate refuses REVOKE without one
     _set_code_status(code, CodeStatus.REVOKED, reason, moment)
     audit.record(actor, "revoke", "code", enp, reason, {"serial": code.serial}, at=moment)
     return code
@@ -277,7 +309,7 @@ def _set_policy_status(
     enp: str, operation: Operation, status: PolicyStatus, actor: str, reason: str, scope: str | None, moment: datetime
 ) -> Policy:
     if not reason.strip():
-        raise RegistryError("Укажите причину")
+        raise RegistryError(N_("Укажите причину"))
     person = people.person_by_enp(enp, scope, lock=True)
     policy = _policy_for(person, operation)
     policy.status = status
@@ -464,7 +496,7 @@ def issue_newborn_policy(enp: str, actor: str, scope: str | None = None, now: da
     """
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
-    if person.birth_registered_on is None or people.open_policy(person) is not None:
+    if not may_issue_newborn_policy(person):
         raise RegistryError(N_("Полис новорождённому выдают, пока у ребёнка нет своего полиса"))
     code = _sign_new_code(person, _new_policy(person, person.insurer, PolicyKind.POLICY, moment), moment, "")
     details = {"insurer": person.insurer.code, "serial": code.serial}

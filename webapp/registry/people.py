@@ -165,9 +165,13 @@ def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Per
         return list(db.session.scalars(own.where(Person.enp == digits)))
     if number and len(digits) == 11:
         return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
+    if number:
+        raise RegistryError(N_("В ЕНП 16 цифр, в СНИЛС 11: проверьте, сколько цифр введено"))
     words = query.split()
-    if not words or not birth_date:
+    if not words:
         raise RegistryError(N_("Введите ЕНП, СНИЛС или фамилию с датой рождения"))
+    if not birth_date:
+        raise RegistryError(N_("Для поиска по фамилии укажите дату рождения"))
     try:
         born = date.fromisoformat(birth_date)
         name = FullName(words[0], words[1] if len(words) > 1 else "-")

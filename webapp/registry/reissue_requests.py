@@ -15,18 +15,12 @@ from sqlalchemy.orm import joinedload
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import IssuedCode, Person, ReissueRequest, RequestStatus
-from webapp.registry import audit, clock, lifecycle, people
+from webapp.registry import audit, clock, lifecycle, people, reasons
 from webapp.registry.errors import N_, NotFound, RegistryError
 
-REASON_MAX = 500
-OTHER = "other"
 #: The reasons a citizen picks from, as the insurer reads them; "other" takes their own words instead.
-REASONS = {
-    "lost_phone": N_("Телефон потерян или украден"),
-    "photographed": N_("Код сфотографировал посторонний"),
-    "data_changed": N_("Изменились данные (ФИО, дата рождения, пол)"),
-    OTHER: N_("Другое"),
-}
+REASONS = reasons.CITIZEN_REISSUE
+REASON_MAX = reasons.REASON_MAX
 
 
 class RequestAlreadyOpen(RegistryError):
@@ -35,16 +29,7 @@ class RequestAlreadyOpen(RegistryError):
 
 def reason_text(kind: str, details: str = "") -> str:
     """The reason as the insurer will read it: the chosen reason in Russian, or the citizen's own words."""
-    if kind not in REASONS:
-        raise RegistryError(N_("Выберите причину из списка"), field="reason")
-    if kind != OTHER:
-        return REASONS[kind]
-    words = " ".join(details.split())
-    if not words:
-        raise RegistryError(N_("Опишите причину своими словами"), field="details")
-    if len(words) > REASON_MAX:
-        raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="details", count=REASON_MAX)
-    return words
+    return reasons.recorded(REASONS, kind, details)
 
 
 def latest_request(person: Person) -> ReissueRequest | None:

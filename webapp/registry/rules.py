@@ -93,9 +93,10 @@ def newborn_cover_last_day(registered_on: date) -> date:
 
 
 class Operation(StrEnum):
-    """What staff, the registry operator or the registry itself do to a person's open policy."""
+    """What staff, the registry operator or the registry itself do to a person's open policy (or its code)."""
 
     REISSUE = "reissue"
+    REVOKE = "revoke"
     ISSUE_POLICY = "issue_policy"
     CHANGE_INSURER = "change_insurer"
     CORRECT = "correct"
@@ -110,6 +111,7 @@ _ACTIVE, _SUSPENDED, _TERMINATED = PolicyStatus.ACTIVE, PolicyStatus.SUSPENDED, 
 #: insurer, kind and code until it resumes: no new code, no policy for its certificate, no transfer.
 ALLOWED_IN: dict[Operation, frozenset[PolicyStatus]] = {
     Operation.REISSUE: frozenset({_ACTIVE}),
+    Operation.REVOKE: frozenset({_ACTIVE}),  # a suspended or terminated policy's code is withdrawn already
     Operation.ISSUE_POLICY: frozenset({_ACTIVE}),
     Operation.CHANGE_INSURER: frozenset({_ACTIVE}),
     Operation.CORRECT: frozenset({_ACTIVE, _SUSPENDED, _TERMINATED}),
@@ -125,10 +127,12 @@ _REFUSED_IN = {
 _REFUSED = {(Operation.SUSPEND, _SUSPENDED): N_("Полис уже приостановлен")}
 
 
-def require_allowed(operation: Operation, status: PolicyStatus) -> None:
-    """Raise `RegistryError` unless the rules let `operation` act on an open policy in `status`."""
-    if status not in ALLOWED_IN[operation]:
-        raise RegistryError(_REFUSED.get((operation, status)) or _REFUSED_IN[status])
+def refusal(operation: Operation, status: PolicyStatus) -> RegistryError | None:
+    """Why the rules refuse `operation` on an open policy in `status`, in words naming the state; None if
+    they allow it."""
+    if status in ALLOWED_IN[operation]:
+        return None
+    return RegistryError(_REFUSED.get((operation, status)) or _REFUSED_IN[status])
 
 
 def in_force(status: PolicyStatus, valid_to: date | None, today: date) -> bool:

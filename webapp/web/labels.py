@@ -1,21 +1,25 @@
 """Words for the registry's stored values, for refused requests, and its clock, the same on every page,
 in the API's JSON and on paper.
 
-Lazy strings: each reads in the language of the page that shows it (the PDF
-extract forces Russian).
+Every value a person reads goes through these tables: templates use the filters `init_app` registers
+(`{{ policy.status | policy_status }}`, `{{ entry.at | moscow_time }}`), never a dictionary of their own.
+Lazy strings: each reads in the language of the page that shows it (the PDF extract forces Russian).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import Flask
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _
 
 from policy_codes import Enp, Verdict
 from policy_codes.codec import MOSCOW
 from policy_codes.verdicts import Shown
+from webapp.registry import reasons
 
 POLICY_KINDS = {"policy": _("Полис ОМС единого образца"), "temporary_certificate": _("Временное свидетельство")}
 POLICY_STATUSES = {
@@ -40,6 +44,71 @@ CODE_STATUSES = {
     "suspended": _("полис приостановлен"),
     "terminated": _("полис прекращён"),
 }
+
+KEY_STATUSES = {
+    "active": _("действует"),
+    "retired": _("выведен: только проверяет"),
+    "compromised": _("скомпрометирован"),
+}
+ROLES = {
+    "citizen": _("Гражданин"),
+    "clinic": _("Регистратура клиники"),
+    "insurer": _("Сотрудник СМО"),
+    "admin": _("Оператор реестра"),
+}
+#: What each audit entry records, as the person reading a journal says it (tests/webapp/test_labels.py finds
+#: every action the registry writes and fails until it is here).
+AUDIT_ACTIONS = {
+    "register": _("зарегистрирован, выпущен код"),
+    "register_newborn": _("зарегистрирован новорождённый"),
+    "link_representative": _("указан представитель"),
+    "issue_policy": _("выдан полис вместо временного свидетельства"),
+    "issue_newborn_policy": _("выдан полис новорождённому"),
+    "reissue": _("код перевыпущен"),
+    "revoke": _("код отозван"),
+    "correct": _("исправлены данные"),
+    "suspend": _("полис приостановлен"),
+    "resume": _("полис возобновлён"),
+    "terminate": _("полис прекращён"),
+    "change_insurer": _("смена СМО"),
+    "transfer_refused": _("отказ в приёме из другой СМО: ЕНП и дата рождения не совпали"),
+    "transfer_limit_reached": _("достигнут лимит неудачных попыток приёма из другой СМО"),
+    "request_reissue": _("заявка на новый код"),
+    "close_reissue_request": _("заявка на новый код закрыта"),
+    "issue_activation_code": _("выдан код активации"),
+    "activate": _("открыта учётная запись"),
+    "import": _("загрузка реестра из файла"),
+    "create_region": _("добавлен регион"),
+    "create_insurer": _("создана СМО"),
+    "create_clinic": _("создана клиника"),
+    "set_look_up_ceiling": _("изменён дневной лимит проверок по номеру"),
+    "look_up_limit_reached": _("достигнут лимит проверок по номеру"),
+    "create_user": _("создан пользователь"),
+    "enable_user": _("вход разрешён"),
+    "disable_user": _("вход отключён"),
+    "change_password": _("сменён пароль"),
+    "password_guess_limit_reached": _("достигнут лимит неверных паролей"),
+    "create_token": _("выпущен API-токен"),
+    "revoke_token": _("API-токен отозван"),
+    "rotate_key": _("новый ключ подписи СМО"),
+    "compromise_key": _("ключ помечен скомпрометированным"),
+    "mass_reissue": _("перевыпуск кодов после компрометации ключа"),
+    "reencrypt_keys": _("ключи подписи перешифрованы"),
+    "add_holiday": _("добавлен праздничный день"),
+    "seed_holidays": _("загружен календарь праздников"),
+}
+#: Who acted, by the actor's prefix (`smo:` and a login, as web/views and cli/group.py write it).
+ACTOR_KINDS = {
+    "smo": _("сотрудник СМО %(login)s"),
+    "admin": _("оператор реестра %(login)s"),
+    "citizen": _("застрахованный, вход %(login)s"),
+    "clinic": _("регистратура, вход %(login)s"),
+    "cli": _("оператор реестра, командная строка (%(login)s)"),
+}
+#: Actors that are no login (webapp/ops/demo.py).
+ACTORS = {"demo": _("демонстрационные данные")}
+#: Moscow time's label after every time shown: the registry's clock, whatever the reader's own.
+MSK = _("МСК")
 
 
 @dataclass(frozen=True)
@@ -109,12 +178,41 @@ def error_words(status: int) -> ErrorWords:
     return ERRORS.get(status, ERRORS[500])
 
 
-def moscow_time(moment: datetime | None, pattern: str = "%d.%m.%Y %H:%M") -> str:
-    """A stored instant in Moscow time, the registry's clock; a naive one is UTC, as the database keeps it."""
+def _in_moscow(moment: datetime) -> datetime:
+    """A stored instant in Moscow time; a naive one is UTC, as the database keeps it."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(MOSCOW)
+
+
+def moscow_time(moment: datetime | None, seconds: bool = False) -> str:
+    """An instant as every page shows it: Moscow time, the registry's clock, labelled «МСК»."""
     if moment is None:
         return ""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(MOSCOW).strftime(pattern)
+    return f"{_in_moscow(moment).strftime('%d.%m.%Y %H:%M:%S' if seconds else '%d.%m.%Y %H:%M')} {MSK}"
+
+
+def moscow_day(moment: datetime | None) -> str:
+    """The Moscow day of an instant (a key's first and last), where the hour does not matter."""
+    return "" if moment is None else _in_moscow(moment).strftime("%d.%m.%Y")
+
+
+def actor_words(actor: str) -> str:
+    """Who made an audit entry, as a person says it: «сотрудник СМО smo-77001» for `smo:smo-77001`."""
+    kind, _colon, login = actor.partition(":")
+    if login and kind in ACTOR_KINDS:
+        return str(ACTOR_KINDS[kind]) % {"login": login}
+    return str(ACTORS.get(actor, actor))
+
+
+def reason_words(reason: str) -> str:
+    """A recorded reason in the reader's language when it was chosen from a list (webapp/registry/reasons.py);
+    words someone typed, as they typed them."""
+    return gettext(reason) if reason in reasons.LISTED else reason
+
+
+def _words_of(table: Mapping[str, object]) -> Callable[[str], str]:
+    """A filter over one table: a stored value's words (tests/webapp/test_labels.py keeps every value there)."""
+    return lambda value: str(table.get(value, value))
 
 
 def verdict_label(verdict: str, shown: str | None, language: str) -> str:
@@ -129,12 +227,20 @@ def grouped_enp(enp: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(
-        policy_kinds=POLICY_KINDS,
-        policy_statuses=POLICY_STATUSES,
-        code_statuses=CODE_STATUSES,
-        categories=CATEGORIES,
+    # The tables themselves: a form's choices (categories), and pages not yet on the filters (the citizen's).
+    app.jinja_env.globals.update(policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, categories=CATEGORIES)
+    app.jinja_env.filters.update(
+        policy_kind=_words_of(POLICY_KINDS),
+        policy_status=_words_of(POLICY_STATUSES),
+        code_status=_words_of(CODE_STATUSES),
+        category=_words_of(CATEGORIES),
+        key_status=_words_of(KEY_STATUSES),
+        role=_words_of(ROLES),
+        audit_action=_words_of(AUDIT_ACTIONS),
+        actor=actor_words,
+        reason=reason_words,
         moscow_time=moscow_time,
         verdict_label=verdict_label,
+        moscow_day=moscow_day,
     )
     app.jinja_env.filters["grouped_enp"] = grouped_enp

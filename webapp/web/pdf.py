@@ -19,7 +19,7 @@ from policy_codes import Enp
 from policy_codes.render import code128_svg
 from webapp.models import IssuedCode, Person
 from webapp.registry.codes import static_qr_svg
-from webapp.web.labels import POLICY_KINDS, POLICY_STATUSES, moscow_time
+from webapp.web.labels import POLICY_KINDS, POLICY_STATUSES, moscow_day, moscow_time
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
 #: The bundled font, under the family name the barcode's digits ask for (policy_codes/render.py DIGITS_FONT).
@@ -50,7 +50,7 @@ def _rows(person: Person, code: IssuedCode) -> list[tuple[str, str, bool]]:
         ("Вид документа", str(POLICY_KINDS.get(policy.kind, policy.kind)), False),
         ("Статус", str(POLICY_STATUSES.get(policy.status, policy.status)), False),
         ("Срок действия", f"с {_day(policy.valid_from)}{until}", False),
-        ("Код", f"№ {code.serial} от {moscow_time(code.issued_at, '%d.%m.%Y')}", False),
+        ("Код", f"№ {code.serial} от {moscow_day(code.issued_at)}", False),
     ]
 
 
@@ -123,7 +123,7 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     pdf.set_xy(MARGIN, footer_top)
     pdf.set_font(FONT, "", 9)
     footer = (
-        f"Сформировано {moscow_time(now, '%d.%m.%Y в %H:%M')} по московскому времени. "
+        f"Сформировано {moscow_time(now)}. "
         "Если код перевыпущен или отозван, эта выписка больше не подтверждает полис: скачайте новую."
     )
     pdf.multi_cell(TEXT_WIDTH, 4.5, footer, align="L")

@@ -1,9 +1,10 @@
 """The registry operator: insurers, clinics, users, clinic API tokens and signing keys.
 
 Every change goes through a service that checks it and writes the audit log;
-a refused change re-renders its form, kept, with the reason and a 400.
-Secrets (a new token, a generated password) are shown once in the response
-to the POST that made them, never flashed (the session cookie is not secret).
+a refused change re-renders its form, kept, with the reason and a 400, and a
+done one redirects (post/redirect/get). Secrets (a new token, a generated
+password) are shown once on the page the POST redirects to, carried there
+sealed (webapp/web/shown_once.py), never flashed: the session cookie is not secret.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -23,6 +24,7 @@ from webapp.models import (
 from webapp.registry import accounts, clinic_checks, mass_reissue, organisations
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore, rotation
+from webapp.web import shown_once
 from webapp.web.auth import role_required
 from webapp.web.form_errors import refused
 from webapp.web.i18n import said
@@ -192,9 +194,21 @@ def create_user() -> Any:
     except RegistryError as error:
         return _new_user_page(form, refused(error, [*form, "password"])), 400
     if generated:
-        return render_template("admin/user_created.html", username=user.username, password=password)
+        shown_once.keep("password", {"username": user.username, "password": password})
+        return redirect(url_for("admin.user_created"))
     flash(_("Пользователь %(username)s создан", username=user.username), "ok")
     return redirect(url_for("admin.users", q=user.username))
+
+
+@admin.get("/users/created")
+@role_required(Role.ADMIN)
+def user_created() -> Response:
+    """The generated password, once: a reload finds the users list."""
+    created = shown_once.take("password")
+    if created is None:
+        return redirect(url_for("admin.users"))
+    page = render_template("admin/user_created.html", username=created["username"], password=created["password"])
+    return shown_once.not_stored(make_response(page))
 
 
 @admin.post("/users/<int:user_id>/active")
@@ -215,32 +229,35 @@ def set_user_active(user_id: int) -> Response:
 # Clinic API tokens
 
 
-def _tokens_page(form: dict[str, str], status: int = 200, token: str | None = None) -> tuple[str, int]:
-    page = render_template(
+def _tokens_page(form: dict[str, str], token: str | None = None) -> str:
+    return render_template(
         "admin/tokens.html", tokens=accounts.tokens(), clinics=organisations.clinics(), form=form, new_token=token
     )
-    return page, status
 
 
 @admin.get("/tokens")
 @role_required(Role.ADMIN)
-def tokens() -> tuple[str, int]:
-    return _tokens_page({"clinic": request.args.get("clinic", "")})
+def tokens() -> Response:
+    """The clinics' tokens; right after one is made, its secret, once."""
+    made = shown_once.take("api_token")
+    response = make_response(_tokens_page({"clinic": request.args.get("clinic", "")}, made and made["token"]))
+    return shown_once.not_stored(response) if made else response
 
 
 @admin.post("/tokens")
 @role_required(Role.ADMIN)
-def create_token() -> tuple[str, int]:
+def create_token() -> Any:
     form = _form("clinic", "name")
     if not form["clinic"]:
         flash(_("Выберите клинику"), "error")
-        return _tokens_page(form, 400)
+        return _tokens_page(form), 400
     try:
         token = accounts.create_token(form["clinic"], form["name"][:TOKEN_NAME_LENGTH], _actor())[1]
     except RegistryError as error:
         flash(said(error), "error")
-        return _tokens_page(form, 400)
-    return _tokens_page({"clinic": form["clinic"]}, token=token)
+        return _tokens_page(form), 400
+    shown_once.keep("api_token", {"token": token})
+    return redirect(url_for("admin.tokens", clinic=form["clinic"]))
 
 
 @admin.post("/tokens/<int:token_id>/revoke")

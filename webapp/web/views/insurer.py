@@ -16,8 +16,20 @@ from werkzeug.wrappers import Response
 
 from policy_codes import Enp, InvalidValue
 from webapp.models import Job, JobState, Person, RequestStatus, Role
-from webapp.registry import activation, bulk_import, clock, job_queue, lifecycle, people, reissue_requests, transfers
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry import (
+    activation,
+    bulk_import,
+    clock,
+    job_queue,
+    lifecycle,
+    people,
+    reasons,
+    reissue_requests,
+    transfers,
+)
+from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.rules import Operation
+from webapp.web import shown_once
 from webapp.web.auth import role_required
 from webapp.web.form_errors import FORM, refused
 from webapp.web.i18n import said
@@ -30,13 +42,21 @@ TRAIL_LIMIT = 100
 #: The transfer form's fields.
 TRANSFER_FIELDS = ("enp", "birth_date", "applied_on", "exception", "document")
 
-#: The lifecycle actions staff may take from a person's page, all with a reason.
+#: The lifecycle actions staff take from a person's page, each on a page of its own with a reason.
 ACTIONS = {
-    "reissue": reissue_requests.reissue_answering_requests,
-    "revoke": lifecycle.revoke,
-    "suspend": lifecycle.suspend,
-    "resume": lifecycle.resume,
-    "terminate": lifecycle.terminate,
+    Operation.REISSUE: reissue_requests.reissue_answering_requests,
+    Operation.REVOKE: lifecycle.revoke,
+    Operation.SUSPEND: lifecycle.suspend,
+    Operation.RESUME: lifecycle.resume,
+    Operation.TERMINATE: lifecycle.terminate,
+}
+#: What each says once done.
+DONE = {
+    Operation.REISSUE: N_("Код перевыпущен"),
+    Operation.REVOKE: N_("Код отозван"),
+    Operation.SUSPEND: N_("Полис приостановлен"),
+    Operation.RESUME: N_("Полис возобновлён, выпущен новый код"),
+    Operation.TERMINATE: N_("Полис прекращён"),
 }
 
 
@@ -47,16 +67,17 @@ def scope() -> str:
 @insurer.get("/")
 @role_required(Role.INSURER)
 def search() -> Any:
+    """Find own insured. A search that cannot run says why beside the form, and shows no empty result."""
     query = request.args.get("q", "").strip()
     birth_date = request.args.get("birth_date", "").strip()
-    found: list[Person] = []
-    if query:
-        try:
-            found = people.search(current_user.insurer_id, query, birth_date, SEARCH_LIMIT)
-        except RegistryError as error:
-            flash(said(error), "error")
-            return render_template("insurer/search.html", people=[], query=query, birth_date=birth_date), 400
-    return render_template("insurer/search.html", people=found, query=query, birth_date=birth_date)
+    form = {"query": query, "birth_date": birth_date}
+    if not query:
+        return render_template("insurer/search.html", people=None, error="", **form)
+    try:
+        found = people.search(current_user.insurer_id, query, birth_date, SEARCH_LIMIT)
+    except RegistryError as error:
+        return render_template("insurer/search.html", people=None, error=said(error), **form), 400
+    return render_template("insurer/search.html", people=found, error="", **form)
 
 
 def _own_person(enp: str) -> Person:
@@ -66,8 +87,9 @@ def _own_person(enp: str) -> Person:
 @insurer.get("/person/<enp>")
 @role_required(Role.INSURER)
 def person(enp: str) -> str:
-    """The person's record, codes and trail. After a transfer, what an earlier insurer did and why is that
-    insurer's: its reasons and audit entries are not shown (the codes' numbers and states are)."""
+    """The person's record, codes and trail, and the actions the policy's state allows. After a transfer,
+    what an earlier insurer did and why is that insurer's: its reasons and audit entries are not shown (the
+    codes' numbers and states are)."""
     someone = _own_person(enp)
     codes = people.codes_of(someone)
     waiting = reissue_requests.open_request_of(someone.id)
@@ -75,6 +97,8 @@ def person(enp: str) -> str:
         "insurer/person.html",
         person=someone,
         policy=people.open_policy(someone),
+        allowed=lifecycle.allowed(someone),
+        newborn_policy_due=lifecycle.may_issue_newborn_policy(someone),
         codes=codes,
         trail=people.trail_for_holder(enp, TRAIL_LIMIT),
         waiting=waiting,
@@ -82,17 +106,61 @@ def person(enp: str) -> str:
     )
 
 
+def _operation(action: str) -> Operation:
+    """The action a person's page links to; any other word is no page at all."""
+    if action not in ACTIONS:
+        abort(404)
+    return Operation(action)
+
+
+@insurer.get("/person/<enp>/<action>")
+@role_required(Role.INSURER)
+def confirm(enp: str, action: str) -> Any:
+    """The action's own page: the person, what will happen, and the reason, asked before anything changes
+    (a plain form: no JavaScript needed). An action the policy's state refuses has no page: the person's
+    page says why."""
+    operation = _operation(action)
+    someone = _own_person(enp)
+    try:
+        lifecycle.require_allowed(someone, operation)
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    return _action_page(someone, operation, {"reason": "", "details": ""})
+
+
+def _action_page(someone: Person, operation: Operation, form: dict[str, str], error: str = "", field: str = "") -> str:
+    return render_template(
+        "insurer/action.html",
+        person=someone,
+        operation=operation,
+        policy=people.open_policy(someone),
+        current=people.current_code(someone),
+        waiting=reissue_requests.open_request_of(someone.id),
+        choices=reasons.STAFF[operation],
+        reason_max=reasons.REASON_MAX,
+        form=form,
+        error=error,
+        error_field=field,
+    )
+
+
 @insurer.post("/person/<enp>/<action>")
 @role_required(Role.INSURER)
-def act(enp: str, action: str) -> Response:
-    change = ACTIONS.get(action)
-    if change is None:
-        abort(404)
-    _own_person(enp)
-    reason = request.form.get("reason", "").strip()[:500]
+def act(enp: str, action: str) -> Any:
+    """Do the action with the reason chosen on its page; a missing reason keeps the page, said beside it."""
+    operation = _operation(action)
+    someone = _own_person(enp)
+    form = {"reason": request.form.get("reason", ""), "details": request.form.get("details", "")}
+    choices = reasons.STAFF[operation]
     try:
-        change(enp, _actor(), reason, scope=scope())
-        flash(_("Готово"), "ok")
+        reason = reasons.recorded(choices, form["reason"], form["details"])
+    except RegistryError as error:
+        field = "reason" if form["reason"] not in choices else "details"
+        return _action_page(someone, operation, form, said(error), field), 400
+    try:
+        ACTIONS[operation](enp, _actor(), reason, scope=scope())
+        flash(_(DONE[operation]), "ok")
     except RegistryError as error:
         flash(said(error), "error")
     return redirect(url_for("insurer.person", enp=enp))
@@ -130,19 +198,30 @@ def newborn_policy(enp: str) -> Response:
 
 @insurer.post("/person/<enp>/activation-code")
 @role_required(Role.INSURER)
-def activation_code(enp: str) -> Any:
-    """A one-time code for the person to open their account; shown on this page once, never kept."""
-    someone = _own_person(enp)
+def activation_code(enp: str) -> Response:
+    """A one-time code for the person to open their account: shown once on the page this redirects to,
+    never kept (webapp/web/shown_once.py)."""
+    _own_person(enp)
     try:
         code = activation.issue_code(enp, _actor(), scope=scope())
     except RegistryError as error:
         flash(said(error), "error")
         return redirect(url_for("insurer.person", enp=enp))
-    response = make_response(
-        render_template("insurer/activation_code.html", person=someone, code=activation.display(code))
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    shown_once.keep("activation_code", {"enp": enp, "code": activation.display(code)})
+    return redirect(url_for("insurer.show_activation_code", enp=enp))
+
+
+@insurer.get("/person/<enp>/activation-code")
+@role_required(Role.INSURER)
+def show_activation_code(enp: str) -> Response:
+    """The code just issued, once; a reload finds the person's page, which says how to get another."""
+    someone = _own_person(enp)
+    issued = shown_once.take("activation_code")
+    if issued is None or issued["enp"] != enp:
+        flash(_("Код активации показан один раз. Если его не записали, выдайте новый."), "info")
+        return redirect(url_for("insurer.person", enp=enp))
+    page = render_template("insurer/activation_code.html", person=someone, code=issued["code"])
+    return shown_once.not_stored(make_response(page))
 
 
 #: The form's fields: a person's, and who represents them.

@@ -1,0 +1,242 @@
+"""The insurer's screens as a clerk reads them (issue 18): plain words for every stored value, Moscow time,
+only the actions the policy's state allows, each confirmed with a reason, and a search that says what it
+needs. Through the test client, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers.registry import NOW
+from tests.webapp.pages import CHILD, MOTHER, csrf, logged_in
+from webapp.registry import lifecycle, people, reissue_requests
+
+#: The internal words a clerk must never read: statuses, actions, actor prefixes.
+RAW = re.compile(r">\s*(active|suspended|terminated|revoked|superseded|current|register|revoke|reissue|"
+                 r"request_reissue|suspend|terminate|resume)\s*<|\bsmo:|\bcitizen:")  # fmt: skip
+
+
+def text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_persons_page_reads_in_words_and_moscow_time(site: Flask) -> None:
+    with site.app_context():
+        reissue_requests.request_reissue(people.person_by_enp(CHILD), "телефон потерян", "citizen:ivanova", now=NOW)
+        lifecycle.revoke(CHILD, "smo:smo", "украден телефон", now=NOW)
+    staff = logged_in(site, "smo")
+    page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    assert not RAW.search(page), RAW.search(page)
+    words = text_of(page)
+    assert "23.11.2026 15:00 МСК" in words, "registered and revoked at 12:00 UTC: 15:00 in Moscow"
+    assert "12:00" not in words
+    assert "сотрудник СМО smo" in words
+    assert "застрахованный, вход ivanova" in words
+    assert "код отозван" in words
+    assert "заявка на новый код" in words
+    assert "отозван" in words
+
+
+def test_the_requests_list_shows_moscow_time(site: Flask) -> None:
+    with site.app_context():
+        reissue_requests.request_reissue(people.person_by_enp(MOTHER), "телефон потерян", "citizen:ivanova", now=NOW)
+    words = text_of(logged_in(site, "smo").get("/insurer/requests").get_data(as_text=True))
+    assert "23.11.2026 15:00 МСК" in words
+
+
+def test_the_persons_page_in_english_reads_english_words(site: Flask) -> None:
+    with site.app_context():
+        lifecycle.revoke(CHILD, "smo:smo", "украден телефон", now=NOW)
+    staff = logged_in(site, "smo")
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    words = text_of(staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True))
+    assert "23.11.2026 15:00 MSK" in words
+    assert "insurer staff smo" in words
+    assert "code revoked" in words
+
+
+# Item 2: only what the state allows, a reason from a list, and a confirmation that needs no JavaScript.
+
+ACTIONS = ("reissue", "revoke", "suspend", "resume", "terminate")
+STATUS_CODES = re.compile(r"\b(active|suspended|terminated|closed|temporary_certificate)\b")
+
+
+def offered(client: FlaskClient, enp: str) -> set[str]:
+    page = client.get(f"/insurer/person/{enp}").get_data(as_text=True)
+    return {action for action in ACTIONS if f'href="/insurer/person/{enp}/{action}"' in page}
+
+
+def test_the_person_page_offers_only_what_the_policys_state_allows(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    assert offered(staff, MOTHER) == {"reissue", "revoke", "suspend", "terminate"}, "active: nothing to resume"
+    with site.app_context():
+        lifecycle.suspend(MOTHER, "smo:smo", "срочная служба", now=NOW)
+    assert offered(staff, MOTHER) == {"resume", "terminate"}
+    with site.app_context():
+        lifecycle.terminate(MOTHER, "smo:smo", "смерть", now=NOW)
+    assert offered(staff, MOTHER) == set(), "terminated is final"
+    assert 'name="reason"' not in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True), "asked on its own page"
+
+
+def action_page(client: FlaskClient, enp: str, action: str) -> str:
+    response = client.get(f"/insurer/person/{enp}/{action}")
+    assert response.status_code == 200, response.location
+    return response.get_data(as_text=True)
+
+
+def form_of(page: str) -> tuple[str, list[str]]:
+    """The confirmation form's action and its reasons' values."""
+    form = re.search(r'<form method="post" action="([^"]+)"(.*?)</form>', page.split("<main>")[1], re.S)
+    assert form, page
+    return form.group(1), re.findall(r'<option value="([^"]*)"', form.group(2))
+
+
+@pytest.mark.parametrize(
+    ("action", "warning"),
+    [
+        ("terminate", "Это окончательно"),
+        ("suspend", "перестанет приниматься"),
+        ("revoke", "перестанет приниматься"),
+    ],
+)
+def test_an_irreversible_action_asks_first_naming_the_person_and_what_happens(
+    site: Flask, action: str, warning: str
+) -> None:
+    staff = logged_in(site, "smo")
+    page = action_page(staff, MOTHER, action)
+    words = text_of(page)
+    assert "Иванова Мария Петровна" in words
+    assert warning in words
+    assert "<script" not in page.split("<main>")[1], "a plain form: it works without JavaScript"
+    target, choices = form_of(page)
+    assert target == f"/insurer/person/{MOTHER}/{action}"
+    assert choices[0] == "", "nothing chosen until the clerk chooses"
+    assert "other" in choices
+    assert len(choices) >= 3
+    with site.app_context():
+        assert people.open_policy(people.person_by_enp(MOTHER)).status == "active", "asking changed nothing"
+        assert people.current_code(people.person_by_enp(MOTHER)) is not None
+
+
+def test_terminate_records_the_reason_chosen_from_the_list(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    page = action_page(staff, MOTHER, "terminate")
+    assert "Смерть застрахованного" in page
+    response = staff.post(f"/insurer/person/{MOTHER}/terminate", data={"reason": "death", "csrf_token": csrf_of(page)})
+    assert response.status_code == 302
+    assert response.location.endswith(f"/insurer/person/{MOTHER}")
+    with site.app_context():
+        policy = people.open_policy(people.person_by_enp(MOTHER))
+        assert policy.status == "terminated"
+        assert policy.status_reason == "Смерть застрахованного"
+    after = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    assert "Полис прекращён" in after
+    assert "Смерть застрахованного" in after
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({}, "reason", "Выберите причину из списка"),
+        ({"reason": "bored"}, "reason", "Выберите причину из списка"),
+        ({"reason": "other", "details": "   "}, "details", "Опишите причину своими словами"),
+        ({"reason": "other", "details": "я" * 501}, "details", "Причина длиннее 500 знаков"),
+    ],
+)
+def test_a_reason_is_chosen_or_described_and_a_missing_one_is_said_beside_the_field(
+    site: Flask, form: dict[str, str], field: str, message: str
+) -> None:
+    staff = logged_in(site, "smo")
+    page = action_page(staff, MOTHER, "revoke")
+    response = staff.post(f"/insurer/person/{MOTHER}/revoke", data={**form, "csrf_token": csrf_of(page)})
+    assert response.status_code == 400
+    answer = response.get_data(as_text=True)
+    assert re.search(rf'<p class="field-error" id="{field}-error"[^>]*>\s*{message}', answer), answer
+    assert re.search(rf'name="{field}"[^>]*aria-describedby="{field}-error"', answer), "the field names its error"
+    assert 'class="flash' not in answer, "said beside the field, not at the top of the page"
+    assert "Иванова Мария Петровна" in answer, "still the confirmation page"
+    with site.app_context():
+        assert people.current_code(people.person_by_enp(MOTHER)) is not None, "nothing revoked"
+
+
+def test_other_records_the_clerks_own_words(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    page = action_page(staff, MOTHER, "revoke")
+    data = {"reason": "other", "details": "  код  отправлен  не тому  ", "csrf_token": csrf_of(page)}
+    assert staff.post(f"/insurer/person/{MOTHER}/revoke", data=data).status_code == 302
+    with site.app_context():
+        assert people.current_code(people.person_by_enp(MOTHER)) is None
+    assert "код отправлен не тому" in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("state", "action"), [("terminate", "reissue"), ("terminate", "resume"), (None, "resume")])
+def test_a_refused_action_says_why_in_words_never_a_status_code(site: Flask, state: str | None, action: str) -> None:
+    with site.app_context():
+        if state:
+            getattr(lifecycle, state)(MOTHER, "smo:smo", "смерть", now=NOW)
+    staff = logged_in(site, "smo")
+    asked = staff.get(f"/insurer/person/{MOTHER}/{action}")
+    assert asked.status_code == 302, "no confirmation page for what the state refuses"
+    page = staff.get(asked.location).get_data(as_text=True)
+    flash = re.search(r'<p class="flash error"[^>]*>(.*?)</p>', page, re.S)
+    assert flash, page
+    assert "прекращён" in flash.group(1) or "действует" in flash.group(1)
+    assert not STATUS_CODES.search(flash.group(1))
+    form = {"reason": "other", "details": "проверка", "csrf_token": csrf_of(page)}
+    posted = staff.post(f"/insurer/person/{MOTHER}/{action}", data=form)
+    assert posted.status_code == 302
+    refusal = re.search(r'<p class="flash error"[^>]*>(.*?)</p>', staff.get(posted.location).get_data(as_text=True))
+    assert refusal
+    assert not STATUS_CODES.search(refusal.group(1))
+
+
+def test_an_unknown_action_is_not_found(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    assert staff.get(f"/insurer/person/{MOTHER}/shred").status_code == 404
+    token = csrf(staff, "/insurer/")
+    assert staff.post(f"/insurer/person/{MOTHER}/shred", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_confirmation_page_in_english(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    page = action_page(staff, MOTHER, "terminate")
+    assert "Death of the insured person" in page
+    assert not re.search("[А-Яа-яЁё]", text_of(page.split("<main>")[1]).replace("Иванова Мария Петровна", ""))
+
+
+# Item 7: the search says what it needs before it fails, and never fails and finds nothing at once.
+
+
+def test_the_search_says_what_it_needs_before_it_is_used(site: Flask) -> None:
+    page = text_of(logged_in(site, "smo").get("/insurer/").get_data(as_text=True))
+    assert "по фамилии — вместе с датой рождения" in page
+    assert "фамилия и имя" not in page, "it promised «surname and name»; a surname with the birth date is enough"
+
+
+def test_a_surname_alone_is_refused_with_one_message_and_no_empty_result(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    response = staff.get("/insurer/?q=Иванова")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Для поиска по фамилии укажите дату рождения" in page
+    assert "Никого не нашли" not in page
+    assert 'value="Иванова"' in page, "what was typed stays"
+    found = staff.get("/insurer/?q=Иванова&birth_date=1990-04-12").get_data(as_text=True)
+    assert f"/insurer/person/{MOTHER}" in found
+    assert 'class="field-error"' not in found
+    miscounted = staff.get(f"/insurer/?q={MOTHER[:15]}")
+    assert miscounted.status_code == 400
+    assert "В ЕНП 16 цифр, в СНИЛС 11" in miscounted.get_data(as_text=True), "15 digits are no surname"
+    nobody = staff.get("/insurer/?q=Сидорова&birth_date=1990-04-12").get_data(as_text=True)
+    assert "Никого не нашли" in nobody
+    assert 'class="field-error"' not in nobody

@@ -1,0 +1,73 @@
+"""The reasons a change is recorded with: one chosen from a list, or, for «другое», the person's own words.
+
+A chosen reason is recorded as its Russian words (catalog ids, the registry's language); pages show them
+in the reader's language (webapp/web/labels.py `reason_words`), the words someone typed as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from webapp.registry.errors import N_, RegistryError
+from webapp.registry.rules import Operation
+
+REASON_MAX = 500
+OTHER = "other"
+_OTHER_WORDS = N_("Другое")
+
+#: Why a citizen asks their insurer for a new code.
+CITIZEN_REISSUE = {
+    "lost_phone": N_("Телефон потерян или украден"),
+    "photographed": N_("Код сфотографировал посторонний"),
+    "data_changed": N_("Изменились данные (ФИО, дата рождения, пол)"),
+    OTHER: _OTHER_WORDS,
+}
+
+#: Why staff act on a person's policy or code, for each action they take from the person's page.
+STAFF = {
+    Operation.REISSUE: {
+        "lost_phone": N_("Телефон потерян или украден"),
+        "photographed": N_("Код сфотографировал посторонний"),
+        "asked": N_("Застрахованный попросил новый код"),
+        OTHER: _OTHER_WORDS,
+    },
+    Operation.REVOKE: {
+        "issued_in_error": N_("Код выдан по ошибке"),
+        "misused": N_("Кодом пользуется посторонний"),
+        OTHER: _OTHER_WORDS,
+    },
+    Operation.SUSPEND: {
+        "conscripted": N_("Призыв на военную службу"),
+        "contract_service": N_("Военная служба по контракту"),
+        OTHER: _OTHER_WORDS,
+    },
+    Operation.RESUME: {
+        "service_ended": N_("Военная служба окончена"),
+        OTHER: _OTHER_WORDS,
+    },
+    Operation.TERMINATE: {
+        "death": N_("Смерть застрахованного"),
+        "right_ended": N_("Право на ОМС закончилось"),
+        OTHER: _OTHER_WORDS,
+    },
+}
+
+#: Every reason recorded as words from a list: what pages translate rather than show as typed.
+LISTED = frozenset(
+    words for choices in (CITIZEN_REISSUE, *STAFF.values()) for key, words in choices.items() if key != OTHER
+)
+
+
+def recorded(choices: Mapping[str, str], kind: str, details: str = "") -> str:
+    """The reason as the registry records it: the chosen reason's Russian words, or the words typed for
+    «другое», spaces squeezed."""
+    if kind not in choices:
+        raise RegistryError(N_("Выберите причину из списка"), field="reason")
+    if kind != OTHER:
+        return choices[kind]
+    words = " ".join(details.split())
+    if not words:
+        raise RegistryError(N_("Опишите причину своими словами"), field="details")
+    if len(words) > REASON_MAX:
+        raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="details", count=REASON_MAX)
+    return words

@@ -1,0 +1,66 @@
+"""A secret shown once, on the page the POST that made it redirects to (post/redirect/get).
+
+A new API token, a generated password or an activation code is made by a POST, which answers with a
+redirect; the page it redirects to shows the secret and drops it. Reloading that page shows nothing
+and makes nothing, where reloading the POST's own answer made a second token.
+
+The secret crosses the redirect in the session cookie, which is signed but not encrypted: so it goes
+sealed (AES-GCM, under a key derived from SECRET_KEY) and bound to the login session it was made in,
+and the cookie holds it only until the page that shows it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, session
+from werkzeug.wrappers import Response
+
+from webapp.web.auth import SESSION_ID
+
+_PREFIX = "shown_once:"
+_NONCE = 12
+
+
+def _cipher() -> AESGCM:
+    secret = current_app.secret_key
+    material = secret if isinstance(secret, bytes) else str(secret).encode("utf-8")
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"oms shown-once secrets").derive(material)
+    return AESGCM(key)
+
+
+def _bound(name: str) -> bytes:
+    """What the sealed value is bound to: its name and this login session."""
+    return f"{name}\0{session.get(SESSION_ID, '')}".encode()
+
+
+def keep(name: str, value: dict[str, str]) -> None:
+    """Seal `value` into the session for the next page to show once."""
+    nonce = os.urandom(_NONCE)
+    sealed = _cipher().encrypt(nonce, json.dumps(value).encode("utf-8"), _bound(name))
+    session[_PREFIX + name] = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def take(name: str) -> dict[str, str] | None:
+    """The value kept under `name`, taken out of the session; None if there is none (a reload), or it was
+    sealed for another login session."""
+    kept = session.pop(_PREFIX + name, None)
+    if not isinstance(kept, str):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(kept)
+        return json.loads(_cipher().decrypt(raw[:_NONCE], raw[_NONCE:], _bound(name)))  # type: ignore[no-any-return]
+    except (InvalidTag, ValueError):
+        return None
+
+
+def not_stored(response: Response) -> Response:
+    """A page showing a secret: no cache keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
