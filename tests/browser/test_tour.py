@@ -54,7 +54,7 @@ from tests.security.test_attack_harvest import legacy_paper
 from webapp.extensions import db
 from webapp.models import Category, CodeStatus, Role
 from webapp.ops import demo
-from webapp.registry import clinic_checks, lifecycle, mass_reissue, organisations, people
+from webapp.registry import bulk_import, clinic_checks, lifecycle, mass_reissue, organisations, people
 from webapp.registry.codes import live_code
 from webapp.registry.keys import keystore
 from webapp.registry.people import PersonData
@@ -64,13 +64,16 @@ TOUR = ARTIFACTS / "tour"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
 #: One demo login per role (webapp/ops/demo.py).
 LOGINS = {login.role: (login.username, login.password) for login in reversed(demo.LOGINS)}
-ACTOR = "tour"
+#: As the registry operator's command line writes it ("cli:<login>"), which pages show in words.
+ACTOR = "cli:tour"
 #: GET routes no person opens as a page, and why.
 EXCUSED = {
     "api.openapi": "the API's description, YAML for clinic systems",
     "healthz": "the load balancer's probe, JSON",
     "admin.reissue_progress": "an htmx fragment the key page polls while a mass reissue runs; the tour's reissue "
     "is over before the page opens, and the key page is toured",
+    "insurer.import_progress": "an htmx fragment the import's page polls while the job runs; with no queue the "
+    "tour's import is over before its page opens, and the page is toured",
 }
 #: The tour's own people (apart from the demo's): a reissued code, a terminated policy, a compromised key.
 REISSUED = enp_of("778800000000001")
@@ -111,7 +114,7 @@ def _tour_people(app: Flask) -> tuple[str, str]:
         organisations.create_insurer(COMPROMISED_INSURER, "Тур-Мед", ACTOR, "77")
         _register(COMPROMISED, FullName("Ключева", "Алла", "Юрьевна"), COMPROMISED_INSURER)
         compromised = people.current_code(people.person_by_enp(COMPROMISED)).kid
-        mass_reissue.mark_compromised(compromised, ACTOR)
+        mass_reissue.compromise(compromised, ACTOR)
         active = people.current_code(people.person_by_enp(PETROV)).kid
         db.session.remove()
     return compromised, active
@@ -120,7 +123,10 @@ def _tour_people(app: Flask) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def tour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tour]:
     # Loaded an hour ago, so a live code can be dated before its expiry (the keys are as old as the demo).
-    app = demo_app(tmp_path_factory.mktemp("tour"), loaded_at=datetime.now(UTC) - timedelta(hours=1))
+    # Every uploaded file is a job (IMPORT_JOB_THRESHOLD), so the import's job page is toured too.
+    app = demo_app(
+        tmp_path_factory.mktemp("tour"), loaded_at=datetime.now(UTC) - timedelta(hours=1), IMPORT_JOB_THRESHOLD=0
+    )
     served: set[str] = set()
 
     def note(sender: Flask, response: Response, **extra: Any) -> None:
@@ -332,11 +338,25 @@ def _tour_enp(walk: Walk) -> str:
     return enp_of(f"7788000000001{index:02d}")
 
 
+def _import(walk: Walk) -> None:
+    """The insurer's upload of a registry CSV of one new person (a job: IMPORT_JOB_THRESHOLD is 0 here)."""
+    index = [f"{language}-{size}" for language in LANGUAGES for size in VIEWPORTS].index(walk.tag)
+    enp = enp_of(f"7788000000002{index:02d}")
+    header = ",".join(bulk_import.COLUMNS)
+    line = f"{enp},Импортова,Вера,Петровна,1990-01-02,F,,77001,citizen,,"
+    walk.open("/insurer/import")
+    walk.page.set_input_files("input[name=file]", files=[
+        {"name": "registry.csv", "mimeType": "text/csv", "buffer": f"{header}\n{line}\n".encode()}
+    ])  # fmt: skip
+    with walk.page.expect_navigation():
+        walk.page.locator("main form button").first.click()
+
+
 def _new_user(**fields: str) -> Callable[[Walk], dict[str, str]]:
     return lambda walk: {"username": f"tour-{walk.tag}", "role": "clinic", "clinic": "GP-001", **fields}
 
 
-REISSUE_FORM = "form[action$='/reissue']"
+ACTION_FORM = "main form.action-form"
 PASSWORDS_DIFFER = {"password": "new-password-1", "password_again": "other-pass-2"}
 SIGNED_OUT = [
     page("/"),
@@ -385,8 +405,11 @@ INSURER = [
     page(f"/insurer/person/{NEWCOMER}", 404),
     page("/insurer/requests"),
     click("reissue request declined", "/insurer/requests", "form[action$='/decline'] button"),
-    click("activation code issued", f"/insurer/person/{PETROV}", "form[action$='/activation-code'] button"),
-    form("code reissued", f"/insurer/person/{PETROV}", {"reason": "тур: новый телефон"}, 200, REISSUE_FORM),
+    click("activation code issued", f"/insurer/person/{REISSUED}", "form[action$='/activation-code'] button"),
+    page(f"/insurer/person/{PETROV}/terminate"),
+    form("code reissued", f"/insurer/person/{PETROV}/reissue", {"reason": "lost_phone"}, 200, ACTION_FORM),
+    page("/insurer/import"),
+    Stop("registry imported", _import),
     page("/insurer/new"),
     form("new person: wrong check digit", "/insurer/new", _new_person(lambda walk: MISTYPED), 400),
     form("new person registered", "/insurer/new", _new_person(_tour_enp)),

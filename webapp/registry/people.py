@@ -166,18 +166,19 @@ def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Per
     if number and len(digits) == 11:
         return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
     if number:
-        raise RegistryError(N_("В ЕНП 16 цифр, в СНИЛС 11: проверьте, сколько цифр введено"))
+        raise RegistryError(N_("В ЕНП 16 цифр, в СНИЛС 11: проверьте, сколько цифр введено"), field="query")
     words = query.split()
     if not words:
-        raise RegistryError(N_("Введите ЕНП, СНИЛС или фамилию с датой рождения"))
+        raise RegistryError(N_("Введите ЕНП, СНИЛС или фамилию с датой рождения"), field="query")
     if not birth_date:
-        raise RegistryError(N_("Для поиска по фамилии укажите дату рождения"))
+        raise RegistryError(N_("Для поиска по фамилии укажите дату рождения"), field="birth_date")
     try:
         born = date.fromisoformat(birth_date)
         name = FullName(words[0], words[1] if len(words) > 1 else "-")
     except ValueError as error:  # InvalidValue is one too
-        message = str(error) if isinstance(error, InvalidValue) else N_("Дата в формате ГГГГ-ММ-ДД")
-        raise RegistryError(message) from None
+        if isinstance(error, InvalidValue):
+            raise RegistryError(str(error), field="query") from None
+        raise RegistryError(N_("Дата в формате ГГГГ-ММ-ДД"), field="birth_date") from None
     found = own.where(Person.surname == name.surname, Person.birth_date == born)
     if len(words) > 1:
         found = found.where(Person.given_name == name.given_name)

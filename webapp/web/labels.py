@@ -227,8 +227,11 @@ def grouped_enp(enp: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    # The tables themselves: a form's choices (categories), and pages not yet on the filters (the citizen's).
-    app.jinja_env.globals.update(policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, categories=CATEGORIES)
+    # The tables themselves: a form's choices (categories), and pages not yet on the filters (the citizen's);
+    # a clinic history's verdicts, which need the language and what was shown.
+    app.jinja_env.globals.update(
+        policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, categories=CATEGORIES, verdict_label=verdict_label
+    )
     app.jinja_env.filters.update(
         policy_kind=_words_of(POLICY_KINDS),
         policy_status=_words_of(POLICY_STATUSES),
@@ -240,7 +243,6 @@ def init_app(app: Flask) -> None:
         actor=actor_words,
         reason=reason_words,
         moscow_time=moscow_time,
-        verdict_label=verdict_label,
         moscow_day=moscow_day,
+        grouped_enp=grouped_enp,
     )
-    app.jinja_env.filters["grouped_enp"] = grouped_enp

@@ -72,12 +72,13 @@ def search() -> Any:
     birth_date = request.args.get("birth_date", "").strip()
     form = {"query": query, "birth_date": birth_date}
     if not query:
-        return render_template("insurer/search.html", people=None, error="", **form)
+        return render_template("insurer/search.html", people=None, **form)
     try:
         found = people.search(current_user.insurer_id, query, birth_date, SEARCH_LIMIT)
     except RegistryError as error:
-        return render_template("insurer/search.html", people=None, error=said(error), **form), 400
-    return render_template("insurer/search.html", people=found, error="", **form)
+        errors = refused(error, ("query", "birth_date"))
+        return render_template("insurer/search.html", people=None, errors=errors, **form), 400
+    return render_template("insurer/search.html", people=found, **form)
 
 
 def _own_person(enp: str) -> Person:
