@@ -460,7 +460,8 @@ def test_admin_pages_name_things_in_words_and_times_in_moscow_time(site: Flask) 
     keys = client.get("/admin/keys").get_data(as_text=True)
     assert "Идентификатор ключа" in keys
     assert not re.search(r">\s*kid\s*<|data-label=\"kid\"", keys)
-    assert "✔ действует" in keys
+    assert re.search(r'data-icon="check".*?</svg> действует', keys), "a key's state: an icon and its words"
+    assert not re.search("[✔✖⚠◌⏳]", keys), "no symbol a phone without an emoji font shows as an empty box"
     kid = active_kid(site)
     assert re.search(r"\d\d\.\d\d\.\d{4} \d\d:\d\d МСК", client.get(f"/admin/keys/{kid}").get_data(as_text=True))
     admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "МИС"}, "/admin/tokens")
