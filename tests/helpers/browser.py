@@ -29,7 +29,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
-
 def demo_app(folder: Path, loaded_at: datetime | None = None, **settings: Any) -> Flask:
     """An app on a fresh SQLite file in `folder`, migrated and loaded with the demo registry (as of `loaded_at`)."""
     app = create_app(

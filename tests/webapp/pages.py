@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 from tests.helpers.registry import person_data, register
 from webapp.models import Role
 from webapp.registry import accounts, lifecycle, people
+from webapp.registry.people import PersonData
 
 PASSWORD = "long-enough-pass"
 MOTHER = str(person_data().enp)
@@ -56,3 +58,15 @@ def field_error(page: str, field: str) -> str:
         return ""
     assert field == "form" or f'aria-describedby="{field}-error"' in page, f"{field} is not tied to its message"
     return re.sub(r"<[^>]+>", "", match.group(1)).replace("✖", "").strip()
+
+
+def register_newborn_sofia(site: Flask) -> PersonData:
+    """София, born three days ago to MOTHER and registered yesterday, with no policy of her own yet."""
+    today = datetime.now(UTC).date()
+    with site.app_context():
+        data = person_data(
+            "770000000000012", "Иванова", "София", "Сергеевна", born=today - timedelta(days=3),
+            birth_registered_on=today - timedelta(days=1),
+        )  # fmt: skip
+        lifecycle.register_newborn(data, MOTHER, "test")
+    return data

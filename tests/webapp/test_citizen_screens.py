@@ -5,7 +5,6 @@ reception view with only the code and its facts, and downloads each named for it
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -13,7 +12,7 @@ from flask import Flask
 from policy_codes import Enp
 from policy_codes.render import code128_svg
 from tests.helpers.registry import person_data
-from tests.webapp.pages import CHILD, MOTHER, logged_in
+from tests.webapp.pages import CHILD, MOTHER, logged_in, register_newborn_sofia
 from webapp.registry import lifecycle
 
 #: A newborn of MOTHER's, registered today: no policy of her own, covered by her mother's for 30 days.
@@ -22,16 +21,6 @@ NEWBORN = str(person_data("770000000000012").enp)
 
 def _grouped(enp: str) -> str:
     return " ".join(enp[index : index + 4] for index in range(0, 16, 4))
-
-
-def _with_newborn(site: Flask) -> None:
-    today = datetime.now(UTC).date()
-    with site.app_context():
-        data = person_data(
-            "770000000000012", "Иванова", "София", "Сергеевна", born=today - timedelta(days=3),
-            birth_registered_on=today - timedelta(days=1),
-        )  # fmt: skip
-        lifecycle.register_newborn(data, MOTHER, "test")
 
 
 def test_the_number_reads_in_groups_of_four(site: Flask) -> None:
@@ -69,7 +58,7 @@ def test_the_reception_view_is_the_code_and_its_facts_alone(site: Flask) -> None
 
 
 def test_a_newborns_card_says_to_show_the_mothers_code_and_shows_it(site: Flask) -> None:
-    _with_newborn(site)
+    register_newborn_sofia(site)
     client = logged_in(site, "ivanova")
     card = client.get(f"/me/?person={NEWBORN}").get_data(as_text=True)
     assert "Действующего кода нет" not in card

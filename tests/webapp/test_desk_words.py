@@ -12,9 +12,8 @@ from flask.testing import FlaskClient
 
 from policy_codes import Verdict
 from policy_codes.verdicts import Shown
-from tests.helpers.registry import person_data
-from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
-from webapp.registry import lifecycle, people
+from tests.webapp.pages import MOTHER, code_text, csrf, logged_in, register_newborn_sofia
+from webapp.registry import people
 from webapp.registry.codes import live_code
 
 #: MOTHER with its last (check) digit changed: a typo.
@@ -119,13 +118,7 @@ def test_the_history_names_verdicts_in_words(site: Flask) -> None:
 
 def test_a_newborns_number_says_whose_policy_covers_the_child(site: Flask) -> None:
     """Item 6 at the desk: the number of a newborn with no policy of her own is valid by the mother's."""
-    today = datetime.now(UTC).date()
-    with site.app_context():
-        data = person_data(
-            "770000000000012", "Иванова", "София", "Сергеевна", born=today - timedelta(days=3),
-            birth_registered_on=today - timedelta(days=1),
-        )  # fmt: skip
-        lifecycle.register_newborn(data, MOTHER, "test")
+    data = register_newborn_sofia(site)
     body = _verdict(logged_in(site, "clinic"), str(data.enp))
     assert _headline(body) == "Действителен"
     assert "Новорождённый: своего полиса ещё нет, помощь оказывается по полису представителя." in body

@@ -48,6 +48,8 @@ def test_every_verdict_has_a_label_in_both_languages(verdict: Verdict) -> None:
         english = labels.verdict_label(str(verdict), shown and str(shown), "en")
         assert russian != str(verdict)
         assert english not in (russian, str(verdict)), "translated in policy_codes/translations"
+
+
 def audit_actions() -> set[str]:
     """Every action the registry writes to the audit log: the second argument of each `audit.record(...)`,
     a literal, a module's constant, or `str(operation)` (a lifecycle Operation)."""

@@ -211,6 +211,8 @@ def test_english_chosen_before_logging_in_stays_after_logging_in_and_out(site: F
     assert '<html lang="en">' in home, "a new session for the login, but the language kept"
     out = client.post("/logout", data={"csrf_token": csrf(client, "/me/")}, follow_redirects=True)
     assert '<html lang="en">' in out.get_data(as_text=True)
+
+
 def test_every_russian_plural_has_its_three_forms() -> None:
     """Message ids are Russian with two forms; the Russian catalog gives the three Russian needs
     (1 клиника, 2 клиники, 5 клиник), and nothing else: the ids stay the Russian text."""

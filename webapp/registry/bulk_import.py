@@ -149,18 +149,7 @@ class Lines:
 
 
 #: A new person's columns, in this order, as a worker gives them back (no ORM objects cross the pipe).
-PERSON_COLUMNS = (
-    "enp",
-    "surname",
-    "given_name",
-    "patronymic",
-    "birth_date",
-    "sex",
-    "snils",
-    "category",
-    "right_valid_until",
-    "birth_registered_on",
-)
+PERSON_COLUMNS = (*people.PERSON_FIELDS, "birth_registered_on")
 
 
 class Signed(NamedTuple):
