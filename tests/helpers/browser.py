@@ -51,15 +51,17 @@ def demo_app(folder: Path, loaded_at: datetime | None = None, **settings: Any) -
 
 
 @contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """The app behind a real HTTP server in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app: Flask, threaded: bool = True) -> Iterator[str]:
+    """The app behind werkzeug's own server (what `make run` uses, and it logs request lines) in a thread;
+    yields its base URL. `threaded=False` answers one request at a time."""
+    server = make_server("127.0.0.1", 0, app, threaded=threaded)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+        thread.join()
 
 
 @contextmanager

@@ -37,9 +37,9 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from policy_codes import Enp
-from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, shot
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, log_in, serving, shot
 from tests.helpers.registry import make_app
-from tests.security.world import CHILD, MOTHER, STRANGER, served
+from tests.security.world import CHILD, MOTHER, STRANGER
 from tests.test_legacy import type_02
 from tests.webapp.pages import PASSWORD, code_text, csrf, logged_in
 from tests.webapp.test_shared_rate_limits import REDIS_URL, redis_url  # noqa: F401  (redis_url: a fixture)
@@ -383,7 +383,7 @@ def test_a_receptionist_and_the_operator_read_it_on_a_phone(clinic: Flask) -> No
     """htmx swaps no 4xx by default: in Chromium the refusal must still appear where the verdict does."""
     clinic.config["SESSION_COOKIE_SECURE"] = clinic.config["REMEMBER_COOKIE_SECURE"] = False  # plain HTTP here
     clinic.config["CLINIC_NUMBER_LOOK_UPS_PER_CLINIC"] = "100 per minute"
-    with served(clinic) as base:
+    with serving(clinic, threaded=False) as base:
         seen = at_the_desk_in_chromium(base, code_text(clinic, str(MOTHER.enp)))
     for javascript in ("with", "without"):
         assert "Проверка не выполнена" in seen[f"refusal {javascript} javascript"]

@@ -27,8 +27,9 @@ from flask_login.utils import encode_cookie
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from tests.helpers.browser import serving
 from tests.helpers.registry import make_app, register
-from tests.security.world import MOTHER, client_as, served
+from tests.security.world import MOTHER, client_as
 from tests.webapp.pages import PASSWORD, csrf
 from webapp import config
 from webapp.db.engines import dispose_engines
@@ -272,7 +273,7 @@ def test_a_chunked_body_with_no_length_is_capped_too(world: Flask) -> None:
         except OSError:
             pass  # the server answered and closed the connection before the end: as it should
 
-    with served(world) as base:
+    with serving(world, threaded=False) as base:
         address = urlsplit(base)
         with socket.create_connection((address.hostname or "", address.port or 0), timeout=30) as connection:
             threading.Thread(target=send, args=(connection,), daemon=True).start()

@@ -15,10 +15,10 @@ from flask import Flask
 
 from policy_codes.offline import OfflineVerifier
 from signing import KeyRing, TrustList
-from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, serving
 from tests.helpers.registry import KEY_START
 from tests.security.forgeries import corpus
-from tests.security.world import MOTHER, served
+from tests.security.world import MOTHER
 from tests.webapp.pages import code_text
 from webapp.extensions import db
 from webapp.registry.keys import keystore, publication
@@ -98,7 +98,7 @@ def test_the_browser_verifier_gives_the_python_verdict_for_every_forgery(world: 
     ]
     lists = [trust, revocations, registry_keys, now.timestamp() * 1000]
     batches = [[texts[start : start + BATCH], *lists] for start in range(0, len(texts), BATCH)]
-    with served(world) as base:
+    with serving(world, threaded=False) as base:
         browser = [verdict for batch in each_in_chromium(f"{base}/login", VERIFY_ALL, batches) for verdict in batch]
 
     assert len(browser) == len(texts)

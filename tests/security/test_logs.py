@@ -28,8 +28,9 @@ from flask import Flask
 from policy_codes import PREFIX
 from policy_codes.base45 import b45decode, b45encode
 from tests.faults.server import Server
+from tests.helpers.browser import serving
 from tests.helpers.registry import person_data
-from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, served, snils
+from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, snils
 from tests.webapp.pages import PASSWORD, code_text, csrf
 from webapp.registry import accounts, clock, people
 from webapp.registry.people import PersonData
@@ -295,7 +296,7 @@ def unexpected_error(world: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def over_http(world: Flask) -> None:
     world.config["SESSION_COOKIE_SECURE"] = False  # plain HTTP on loopback, as `make run` serves
-    with served(world) as base:
+    with serving(world, threaded=False) as base:
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         page = browser.open(f"{base}/login").read().decode()
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from policy_codes import Snils
 from policy_codes.snils import snils_control
@@ -63,16 +59,3 @@ def client_as(app: Flask, role: str) -> FlaskClient:
 def plain_get_routes(app: Flask) -> list[str]:
     """Every GET route that takes no argument, from the app's URL map: pages added later are included."""
     return sorted({rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and not rule.arguments})
-
-
-@contextmanager
-def served(app: Flask) -> Iterator[str]:
-    """The app behind werkzeug's own server in a thread (what `make run` uses, and it logs request lines)."""
-    server = make_server("127.0.0.1", 0, app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join()
