@@ -40,6 +40,8 @@ from sqlalchemy import Select, literal, select
 
 from policy_codes import decode
 from webapp.db import prepared_reads
+from webapp.extensions import db
+from webapp.registry import verification
 from webapp.registry.keys import keystore
 from webapp.registry.verification import _REGISTRY_ROW
 
@@ -85,7 +87,8 @@ def measure(engine: str, people: int, reads: int) -> dict[str, PerRead]:
         enps, texts = registry.verification_sample(people)
         trust_list = keystore.cached_trust_list()
         signer = decode(texts[0], trust_list).key.kid.hex()
-        persons = itertools.cycle([{"enp": enp, "serial": 1, "signer": signer} for enp in enps])
+        region = verification._insurer_region(decode(texts[0], trust_list).claims.insurer_code, db.session)
+        persons = itertools.cycle([{"enp": enp, "serial": 1, "signer": signer, "region": region} for enp in enps])
         codes = itertools.cycle(texts)
         if prepared_reads.first_row(_REGISTRY_ROW, next(persons)) is None:
             raise RuntimeError(f"{engine}: the sample's codes are not in the registry")

@@ -222,8 +222,8 @@ def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
     _, token = accounts.create_token("GP-001", "МИС", "test")
     db.session.commit()
     reads = [
-        (_REGISTRY_ROW, {"enp": ENP, "serial": code.serial, "signer": code.kid}),
-        (_REGISTRY_ROW, {"enp": "7700000000000027", "serial": code.serial, "signer": code.kid}),
+        (_REGISTRY_ROW, {"enp": ENP, "serial": code.serial, "signer": code.kid, "region": "77"}),
+        (_REGISTRY_ROW, {"enp": "7700000000000027", "serial": code.serial, "signer": code.kid, "region": "77"}),
         (accounts._LIVE_TOKEN, {"token_hash": accounts.hash_token(token)}),
         (accounts._LIVE_TOKEN, {"token_hash": accounts.hash_token("made-up")}),
     ]

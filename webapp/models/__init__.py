@@ -6,7 +6,7 @@ from webapp.models.calendar import Holiday
 from webapp.models.jobs import Job, JobKind, JobState
 from webapp.models.keys import KeyChanges, SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
-from webapp.models.people import Category, Person, Representation
+from webapp.models.people import Category, EnpDirectory, Person, Representation
 from webapp.models.policies import (
     ClinicCheck,
     CodeStatus,
@@ -32,6 +32,7 @@ __all__ = [
     "Clinic",
     "ClinicCheck",
     "CodeStatus",
+    "EnpDirectory",
     "Holiday",
     "Insurer",
     "InsurerChange",

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
 from webapp.db.published_reads import ReadSession
@@ -20,6 +20,7 @@ from webapp.models import (
     AuditEntry,
     Category,
     CodeStatus,
+    EnpDirectory,
     Insurer,
     IssuedCode,
     Person,
@@ -93,9 +94,16 @@ def insurer_by_code(code: str) -> Insurer:
     return insurer
 
 
+def by_enp(enp: str) -> ColumnElement[bool]:
+    """The person with this ЕНП, in the region the ЕНП directory names: on PostgreSQL the read touches that
+    region's partition only (docs/scaling.md)."""
+    region = select(EnpDirectory.region_code).where(EnpDirectory.enp == enp).scalar_subquery()
+    return and_(Person.enp == enp, Person.region_code == region)
+
+
 def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Person:
     """The person, locked for update when asked; NotFound outside the caller's scope."""
-    query = select(Person).where(Person.enp == enp)
+    query = select(Person).where(by_enp(enp))
     if lock:
         query = query.with_for_update()
     person = db.session.scalar(query)
@@ -189,7 +197,9 @@ def codes_of(person: Person) -> list[IssuedCode]:
     """Every code the person was issued, newest first."""
     return list(
         db.session.scalars(
-            select(IssuedCode).where(IssuedCode.person_id == person.id).order_by(IssuedCode.serial.desc())
+            select(IssuedCode)
+            .where(IssuedCode.region_code == person.region_code, IssuedCode.person_id == person.id)
+            .order_by(IssuedCode.serial.desc())
         )
     )
 
@@ -207,12 +217,17 @@ def represented_by(representative: Person) -> list[Person]:
 
 
 def open_policy(person: Person, session: ReadSession = db.session) -> Policy | None:
-    return session.scalar(select(Policy).where(Policy.person_id == person.id, Policy.status != PolicyStatus.CLOSED))
+    mine = (Policy.region_code == person.region_code, Policy.person_id == person.id)
+    return session.scalar(select(Policy).where(*mine, Policy.status != PolicyStatus.CLOSED))
 
 
 def current_code(person: Person) -> IssuedCode | None:
     return db.session.scalar(
-        select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.CURRENT)
+        select(IssuedCode).where(
+            IssuedCode.region_code == person.region_code,
+            IssuedCode.person_id == person.id,
+            IssuedCode.status == CodeStatus.CURRENT,
+        )
     )
 
 
