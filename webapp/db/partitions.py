@@ -19,9 +19,15 @@ def add_region(code: str) -> None:
     insurer or clinic names a region before it exists), so PostgreSQL's check of it finds nothing to move.
     `code` is two digits (organisations.create_region checks it): it is spliced into the DDL.
     """
-    if not is_postgresql():
-        return
-    for table in PARTITIONED:
-        db.session.execute(
-            text(f"CREATE TABLE IF NOT EXISTS {table}_{code} PARTITION OF {table} FOR VALUES IN ('{code}')")
-        )
+    if is_postgresql():
+        for statement in region_ddl(code):
+            db.session.execute(text(statement))
+
+
+def region_ddl(code: str) -> list[str]:
+    """PostgreSQL's statements for a region's partitions: also for a copy of a registry made outside the app
+    (bench/_server.py)."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {table}_{code} PARTITION OF {table} FOR VALUES IN ('{code}')"
+        for table in PARTITIONED
+    ]
