@@ -37,7 +37,7 @@ PEOPLE = 1_000_000
 REGIONS = [f"{number:02d}" for number in range(1, 86)]
 REVOKED_EVERY = 1000
 #: The revision the generated registry is made at: the one before the partitions.
-BEFORE = "0010"
+BEFORE = "0011"
 #: What the migration may take on this 2-core machine, shared with other test runs (it took 120 s here).
 MIGRATION_BUDGET_SECONDS = 600
 
