@@ -29,7 +29,7 @@ from webapp.db.partitions import PARTITIONED
 from webapp.extensions import db
 from webapp.models import Category, CodeStatus, PolicyKind, PolicyStatus
 from webapp.registry import organisations
-from webapp.registry.verification import _REGISTRY_ROW
+from webapp.registry.verification import registry_read
 
 pytestmark = pytest.mark.slow
 
@@ -147,9 +147,11 @@ def test_the_verification_read_reads_one_regions_partitions(migrated: tuple[psyc
     n = 123_456
     region = region_of(n)
     kid = connection.execute("SELECT kid FROM issued_codes WHERE id = %s", (n,)).fetchone()[0]
-    params = {"enp": f"{n:016d}", "serial": 1, "signer": kid, "region": region}
+    params = {"enp": f"{n:016d}", "serial": 1, "signer": kid}
     read = str(
-        _REGISTRY_ROW.params(**params).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+        registry_read(region)
+        .params(**params)
+        .compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
     )
     plan = connection.execute("EXPLAIN (FORMAT JSON) " + read).fetchone()[0][0]["Plan"]
     assert relations(plan) == [

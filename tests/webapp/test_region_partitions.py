@@ -20,7 +20,7 @@ from webapp.db.partitions import PARTITIONED
 from webapp.extensions import db
 from webapp.models import EnpDirectory, Insurer, IssuedCode, Person, Policy, RevocationEvent
 from webapp.registry import lifecycle, organisations, verification
-from webapp.registry.verification import _REGISTRY_ROW, verify_scan
+from webapp.registry.verification import registry_read, verify_scan
 
 ENP = str(person_data().enp)
 JUNE = datetime(2026, 6, 1, tzinfo=NOW.tzinfo)
@@ -122,8 +122,8 @@ def test_the_verification_read_of_a_code_reads_its_regions_partitions_only(regis
     db.session.commit()
     region = verification._insurer_region("77001", db.session)
     assert region == "77"
-    params = {"enp": ENP, "serial": code.serial, "signer": code.kid, "region": region}
-    assert scanned_tables(_REGISTRY_ROW, params) == [
+    params = {"enp": ENP, "serial": code.serial, "signer": code.kid}
+    assert scanned_tables(registry_read(region), params) == [
         "insurers",
         "issued_codes_77",
         "persons_77",

@@ -34,7 +34,7 @@ from signing import SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
+from webapp.models import EnpDirectory, Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.data_changes import ChangeReason
@@ -360,7 +360,7 @@ def _drop_repeats(
 
 
 def _registered(enps: list[str]) -> frozenset[str]:
-    found = frozenset(db.session.scalars(select(Person.enp).where(bulk.among(Person.enp, enps))))
+    found = frozenset(db.session.scalars(select(EnpDirectory.enp).where(bulk.among(EnpDirectory.enp, enps))))
     db.session.rollback()
     return found
 

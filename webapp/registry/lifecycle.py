@@ -23,6 +23,7 @@ from webapp.extensions import db
 from webapp.models import (
     Category,
     CodeStatus,
+    EnpDirectory,
     Insurer,
     InsurerChange,
     IssuedCode,
@@ -224,7 +225,7 @@ def _renew_code(
 
 
 def _require_unregistered(enp: Enp) -> None:
-    if db.session.scalar(select(Person.id).where(Person.enp == str(enp))):
+    if db.session.scalar(select(EnpDirectory.person_id).where(EnpDirectory.enp == str(enp))):
         raise RegistryError(N_("Застрахованный с таким ЕНП уже есть в реестре"), field="enp")
 
 

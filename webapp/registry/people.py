@@ -95,10 +95,12 @@ def insurer_by_code(code: str) -> Insurer:
     return insurer
 
 
-def by_enp(enp: str) -> ColumnElement[bool]:
-    """The person with this ЕНП, in the region the ЕНП directory names: on PostgreSQL the read touches that
-    region's partition only (docs/scaling.md)."""
-    region = select(EnpDirectory.region_code).where(EnpDirectory.enp == enp).scalar_subquery()
+def by_enp(enp: str, session: ReadSession = db.session) -> ColumnElement[bool]:
+    """The person with this ЕНП, in the region the ЕНП directory names (read first, on `session`): on PostgreSQL
+    the read of the person is planned for that region's partition only. Asked in one statement (the region
+    from a subquery), PostgreSQL would plan it over every region's partitions, ~2.5 ms against ~0.3 ms for the
+    two reads with 86 partitions (docs/scaling.md). No entry, no person: `region_code IS NULL` finds nobody."""
+    region = session.scalar(select(EnpDirectory.region_code).where(EnpDirectory.enp == enp))
     return and_(Person.enp == enp, Person.region_code == region)
 
 
