@@ -111,7 +111,7 @@ def test_staff_change_data_after_seeing_old_and_new(registry: Registry) -> None:
     shown = page(preview)
     assert "<del>Иванова</del>" in shown
     assert "<ins>Петрова</ins>" in shown
-    assert "Мария<" not in shown.split("<tbody>")[1].split("</tbody>")[0], "only what changes"
+    assert shown.count("<del>") == 1, "only what changes"
     assert "654321" in shown
     assert "Отдел ЗАГС Тверского района" in shown
     assert 'name="surname" value="Петрова"' in shown, "the confirmation carries the form"
