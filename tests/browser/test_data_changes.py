@@ -86,10 +86,13 @@ def test_the_insurer_changes_a_surname_after_seeing_old_and_new(server: Server, 
     assert page.inner_text("h1") == "Подтвердите изменение данных"
     rows = page.locator("ul.data-changes li").all_inner_texts()
     assert len(rows) == 1, "only what changes"
-    assert "Константинопольская" in rows[0] and "Орлова" in rows[0]
-    assert "Было" in rows[0] and "Станет" in rows[0], "old and new said in words, not by colour"
+    assert "Константинопольская" in rows[0]
+    assert "Орлова" in rows[0]
+    assert "Было" in rows[0], "old and new said in words, not by colour"
+    assert "Станет" in rows[0], "old and new said in words, not by colour"
     grounds = page.inner_text("dl.grounds")
-    assert "Вступление в брак" in grounds and "654321" in grounds
+    assert "Вступление в брак" in grounds
+    assert "654321" in grounds
     looks_right(page, "data-change-confirm")
 
     page.click("main form button[name=back]")
@@ -105,7 +108,8 @@ def test_the_insurer_changes_a_surname_after_seeing_old_and_new(server: Server, 
         assert verify_scan(old_code).verdict is Verdict.SUPERSEDED
         result = verify_scan(code_text(server.app, LONG_NAME))
         assert result.verdict is Verdict.VALID
-        assert result.holder is not None and result.holder.name == "Орлова Александра Владимировна"
+        assert result.holder is not None
+        assert result.holder.name == "Орлова Александра Владимировна"
     assert code_text(server.app, LONG_NAME, CodeStatus.SUPERSEDED) == old_code
 
 
@@ -150,7 +154,8 @@ def test_a_citizens_request_accepted_shows_the_new_name_and_code(server: Server,
     with server.app.app_context():
         result = verify_scan(shown)
     assert result.verdict is Verdict.VALID
-    assert result.holder is not None and result.holder.name == "Петрова Мария Петровна"
+    assert result.holder is not None
+    assert result.holder.name == "Петрова Мария Петровна"
     looks_right(citizen, "data-change-request-done")
 
 
