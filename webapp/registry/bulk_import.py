@@ -58,6 +58,8 @@ COLUMNS = (
 BATCH_SIZE = 5000
 #: What the CSV says about a person (the birth registration date is not in it).
 _COMPARED = tuple(column for column in COLUMNS if column not in ("insurer_code", "representative_enp"))
+#: The most of a file's name a data change records as its reason's words (an upload names it as it likes).
+_FILE_NAME_MAX = 200
 #: Below this many lines, working in-process beats starting worker processes.
 POOL_THRESHOLD = 2000
 #: Above this many lines (IMPORT_JOB_THRESHOLD), an import is a job rather than a request's or a command's work.
@@ -248,7 +250,7 @@ def import_csv(
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
-    file_name = file_name or (source.name if isinstance(source, Path) else digest)
+    file_name = " ".join(file_name.split())[:_FILE_NAME_MAX] or (source.name if isinstance(source, Path) else digest)
     insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
     keys = {code: key for code in insurers if (key := _signing_key(code, moment))}
     db.session.rollback()

@@ -487,7 +487,9 @@ def import_upload() -> Any:
         if bulk_import.needs_job(data):
             job = bulk_import.start_job(data, _actor(), scope=scope())
             return redirect(url_for("insurer.import_job", job_id=job.id))
-        report = bulk_import.import_csv(data, _actor(), scope=scope(), processes=1)
+        report = bulk_import.import_csv(
+            data, _actor(), scope=scope(), processes=1, file_name=(upload.filename if upload else None) or ""
+        )
     except RegistryError as error:
         flash(said(error), "error")
         return render_template("insurer/import.html", report=None), 400
