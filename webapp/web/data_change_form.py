@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-from flask import request
+from flask import render_template, request
 
 from webapp.models import DataChangeRequest, Person
-from webapp.registry.data_changes import ChangeReason, Document, NewData, parse_reason
+from webapp.registry.data_changes import DOCUMENT_KINDS, FORM_REASONS, ChangeReason, Document, NewData, parse_reason
 from webapp.registry.errors import RegistryError
 from webapp.web.form_errors import refused
 
@@ -74,6 +74,24 @@ def checked(values: Mapping[str, str]) -> Change:
     if new is None or reason is None or document is None:
         raise Refused(_in_form_order(errors))
     return Change(reason[0], reason[1], document, new)
+
+
+def refusal(error: Refused | RegistryError) -> dict[str, str]:
+    """A refused form's errors: its own checks' (`Refused`), or the registry's (`RegistryError`, e.g. nothing to
+    change), beside their fields."""
+    return error.errors if isinstance(error, Refused) else refused(error, FIELDS)
+
+
+def page(template: str, person: Person, form: Mapping[str, str], errors: dict[str, str] | None = None) -> str:
+    """The form's page (staff's or the citizen's) for `person`, filled with `form`, errors beside their fields."""
+    return render_template(
+        template,
+        person=person,
+        form=form,
+        errors=errors or {},
+        reasons=FORM_REASONS,
+        document_kinds=DOCUMENT_KINDS,
+    )
 
 
 def _part(

@@ -151,6 +151,9 @@ def request_reissue() -> Any:
     return redirect(url_for("citizen.policy", person=request.args.get("person")))
 
 
+DATA_CHANGE_PAGE = "citizen/data_change.html"
+
+
 @citizen.get("/data-change")
 @role_required(Role.CITIZEN)
 def data_change() -> Any:
@@ -159,18 +162,7 @@ def data_change() -> Any:
     person = chosen_person()
     if data_changes.open_change_request_of(person.id) is not None:
         return redirect(url_for("citizen.policy", person=request.args.get("person")))
-    return _data_change_page(person, data_change_form.prefilled(person))
-
-
-def _data_change_page(person: Person, form: dict[str, str], errors: dict[str, str] | None = None) -> str:
-    return render_template(
-        "citizen/data_change.html",
-        person=person,
-        form=form,
-        errors=errors or {},
-        reasons=data_changes.FORM_REASONS,
-        document_kinds=data_changes.DOCUMENT_KINDS,
-    )
+    return data_change_form.page(DATA_CHANGE_PAGE, person, data_change_form.prefilled(person))
 
 
 @citizen.post("/data-change")
@@ -185,12 +177,10 @@ def request_data_change() -> Any:
         data_changes.request_change(
             person, change.new, change.reason, change.reason_text, change.document, f"citizen:{current_user.username}"
         )
-    except data_change_form.Refused as refusal:
-        return _data_change_page(person, form, refusal.errors), 400
     except data_changes.ChangeRequestAlreadyOpen:
         flash(_("Заявка на изменение данных уже подана: страховая компания рассмотрит ту, что есть."), "ok")
-    except RegistryError as error:
-        return _data_change_page(person, form, refused(error, data_change_form.FIELDS)), 400
+    except (data_change_form.Refused, RegistryError) as error:
+        return data_change_form.page(DATA_CHANGE_PAGE, person, form, data_change_form.refusal(error)), 400
     else:
         flash(_("Заявка на изменение данных отправлена в страховую компанию."), "ok")
     return redirect(url_for("citizen.policy", person=request.args.get("person")))

@@ -229,24 +229,15 @@ def show_activation_code(enp: str) -> Response:
 
 # Changing a person's data (issue 20): a form, the confirmation old → new, then the change
 
+DATA_CHANGE_PAGE = "insurer/data_change.html"
+
 
 @insurer.get("/person/<enp>/data")
 @role_required(Role.INSURER)
 def edit_data(enp: str) -> str:
     """The form, with the person's data as it is now."""
     someone = _own_person(enp)
-    return _data_change_page(someone, data_change_form.prefilled(someone))
-
-
-def _data_change_page(someone: Person, form: dict[str, str], errors: dict[str, str] | None = None) -> str:
-    return render_template(
-        "insurer/data_change.html",
-        person=someone,
-        form=form,
-        errors=errors or {},
-        reasons=data_changes.FORM_REASONS,
-        document_kinds=data_changes.DOCUMENT_KINDS,
-    )
+    return data_change_form.page(DATA_CHANGE_PAGE, someone, data_change_form.prefilled(someone))
 
 
 @insurer.post("/person/<enp>/data")
@@ -257,14 +248,12 @@ def preview_data_change(enp: str) -> Any:
     someone = _own_person(enp)
     form = data_change_form.posted()
     if request.form.get("back"):
-        return _data_change_page(someone, form)
+        return data_change_form.page(DATA_CHANGE_PAGE, someone, form)
     try:
         change = data_change_form.checked(form)
         changes = data_changes.preview(enp, change.new, scope=scope())
-    except data_change_form.Refused as refusal:
-        return _data_change_page(someone, form, refusal.errors), 400
-    except RegistryError as error:
-        return _data_change_page(someone, form, refused(error, data_change_form.FIELDS)), 400
+    except (data_change_form.Refused, RegistryError) as error:
+        return data_change_form.page(DATA_CHANGE_PAGE, someone, form, data_change_form.refusal(error)), 400
     return render_template(
         "insurer/data_change_confirm.html",
         person=someone,
@@ -288,10 +277,8 @@ def change_data(enp: str) -> Any:
         code = data_changes.change_person_data(
             enp, change.new, change.reason, change.reason_text, change.document, _actor(), scope=scope()
         )
-    except data_change_form.Refused as refusal:
-        return _data_change_page(someone, form, refusal.errors), 400
-    except RegistryError as error:
-        return _data_change_page(someone, form, refused(error, data_change_form.FIELDS)), 400
+    except (data_change_form.Refused, RegistryError) as error:
+        return data_change_form.page(DATA_CHANGE_PAGE, someone, form, data_change_form.refusal(error)), 400
     flash(_data_changed(code), "ok")
     return redirect(url_for("insurer.person", enp=enp))
 
