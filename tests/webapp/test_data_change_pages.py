@@ -314,3 +314,15 @@ def test_a_citizen_reports_for_a_dependant_and_never_for_a_stranger(registry: Re
     stranger = me.post(f"/me/data-change?person={STRANGER}", data=change_form(csrf_token=token))
     assert stranger.status_code == 404
     assert registry.request_status(STRANGER) is None
+
+
+def test_a_birth_date_and_sex_read_as_words_and_dates(registry: Registry) -> None:
+    """The registry's error in a birth date and sex, old → new as a person reads them: ДД.ММ.ГГГГ, «мужской»."""
+    client, token = staff(registry.app)
+    form = change_form(csrf_token=token, surname="Иванова", birth_date="1990-04-21", sex="M", reason="registry_error")
+    shown = page(client.post(f"/insurer/person/{MOTHER}/data", data=form))
+    assert "<del>12.04.1990</del>" in shown
+    assert "<ins>21.04.1990</ins>" in shown
+    assert "<del>женский</del>" in shown
+    assert "<ins>мужской</ins>" in shown
+    assert "Ошибка в реестре" in shown
