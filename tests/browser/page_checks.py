@@ -60,6 +60,7 @@ def enum_values() -> frozenset[str]:
             for thing in vars(module).values():
                 if isinstance(thing, type) and issubclass(thing, enum.Enum) and thing.__module__ == module.__name__:
                     values.update(member.value for member in thing if isinstance(member.value, str))
+    values.discard("")  # an enum's "no value" (a code superseded for no particular cause) is no word on a page
     return frozenset(values)
 
 
