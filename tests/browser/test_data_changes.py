@@ -15,6 +15,7 @@ import pytest
 
 from policy_codes import Verdict
 from tests.browser.demo_codes import LONG_NAME, code_text
+from tests.browser.page_checks import SPILLED, inspect
 from tests.browser.test_citizen import read_qr
 from tests.browser.test_insurer import fits_the_screen, small_controls
 from tests.helpers.browser import PHONE, Server, demo_app, log_in, serving, shot
@@ -60,6 +61,7 @@ def looks_right(page: object, name: str) -> Path:
     """The page fits the phone, every control takes a thumb, and it is photographed."""
     assert fits_the_screen(page), f"{name}: the page scrolls sideways"
     assert small_controls(page, CONTROLS) == [], f"{name}: controls smaller than a thumb"
+    assert inspect(page, "ru").get(SPILLED) is None, f"{name}: text runs under its neighbour"
     return shot(page, name)
 
 
