@@ -335,6 +335,14 @@ def _data_change(surname: str) -> dict[str, str]:
     return {"surname": surname, "reason": "marriage", **DOCUMENT}
 
 
+def _decline_reissue(walk: Walk) -> None:
+    """The insurer declines the citizen's request for a new code, through the page that says what that does."""
+    walk.open("/insurer/requests")
+    with walk.page.expect_navigation():
+        walk.page.locator("#reissue-requests ~ article a[href$='/decline']").first.click()
+    walk.submit(ACTION_FORM, {})
+
+
 def _decline_data_change(walk: Walk) -> None:
     """The insurer declines the citizen's request of this walk (so the next walk's citizen may send one)."""
     walk.open("/insurer/requests")
@@ -428,7 +436,8 @@ INSURER = [
     page(f"/insurer/person/{TERMINATED}"),
     page(f"/insurer/person/{NEWCOMER}", 404),
     page("/insurer/requests"),
-    click("reissue request declined", "/insurer/requests", "form[action$='/decline'] button"),
+    click("reissue request: decline?", "/insurer/requests", "#reissue-requests ~ article a[href$='/decline']"),
+    Stop("reissue request declined", _decline_reissue),
     click("activation code issued", f"/insurer/person/{REISSUED}", "form[action$='/activation-code'] button"),
     page(f"/insurer/person/{PETROV}/terminate"),
     page(f"/insurer/person/{PETROV}/data"),

@@ -368,6 +368,17 @@ def request_list() -> str:
     )
 
 
+@insurer.get("/requests/<int:request_id>/decline")
+@role_required(Role.INSURER)
+def decline_request_page(request_id: int) -> str:
+    """What declining a request for a new code does, before it is done: no decline at one tap."""
+    try:
+        item = reissue_requests.open_request(request_id, scope())
+    except NotFound:
+        abort(404)
+    return render_template("insurer/reissue_decline.html", item=item, person=item.person)
+
+
 @insurer.post("/requests/<int:request_id>/<outcome>")
 @role_required(Role.INSURER)
 def answer_request(request_id: int, outcome: str) -> Response:
