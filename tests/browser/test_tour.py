@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response
 from policy_codes import Enp, FullName, decode, encode
 from signing import SigningKey
 from tests.browser.demo_codes import (
+    MARRIED,
     MOTHER,
     NEWBORN,
     NEWCOMER,
@@ -171,6 +172,7 @@ SCANS: dict[str, Callable[[Flask], str]] = {
     "expired": lambda app: _live(app, timedelta(minutes=5)),
     "revoked": lambda app: code_text(app, STOLEN, CodeStatus.REVOKED),
     "superseded": lambda app: code_text(app, REISSUED, CodeStatus.SUPERSEDED),
+    "superseded-data-changed": lambda app: code_text(app, MARRIED, CodeStatus.SUPERSEDED),
     "suspended": lambda app: code_text(app, SOLDIER, CodeStatus.SUSPENDED),
     "terminated": lambda app: code_text(app, TERMINATED, CodeStatus.TERMINATED),
     "not_found": lambda app: UNREGISTERED,
