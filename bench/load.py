@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -388,11 +388,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="20,000 persons, one short round: a smoke run")
     parser.add_argument("--engines", default=",".join(_server.ENGINES), help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, help="rounds per endpoint (medians are taken over them)")
     args = parser.parse_args(argv)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     if not engines or set(engines) - set(_server.ENGINES):
         parser.error(f"choose engines from {', '.join(_server.ENGINES)}")
     settings = QUICK if args.quick else FULL
+    if args.rounds:
+        settings = replace(settings, rounds=args.rounds)
     _server.require_wrk()
     _server.stop_on_sigterm()
     started = time.perf_counter()
