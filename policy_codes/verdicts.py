@@ -29,14 +29,26 @@ class Verdict(StrEnum):
     NOT_A_POLICY_CODE = "not_a_policy_code"
     LEGACY_PAPER = "legacy_paper"
 
-    def message(self, language: str = "ru", shown: Shown | None = None) -> str:
+    def message(self, language: str = "ru", shown: Shown | None = None, cause: Cause | None = None) -> str:
         """The short message in `language` ("ru" or "en"; Russian otherwise), in the words that fit what
-        was shown when they differ: a number carries no signature, a 2011 paper's is never checked."""
-        return translate(VARIANTS.get((self, shown)) or MESSAGES[self], language)
+        was shown when they differ: a number carries no signature, a 2011 paper's is never checked; and in
+        the words of the registry's `cause`, when it gives one (a data change)."""
+        words = CAUSE_MESSAGES.get((self, cause)) or VARIANTS.get((self, shown)) or MESSAGES[self]
+        return translate(words, language)
 
-    def headline(self, language: str = "ru", shown: Shown | None = None) -> str:
-        """A word or two for the top of the verdict, in `language`, fitting what was shown as `message` does."""
-        return translate(HEADLINE_VARIANTS.get((self, shown)) or HEADLINES[self], language)
+    def headline(self, language: str = "ru", shown: Shown | None = None, cause: Cause | None = None) -> str:
+        """A word or two for the top of the verdict, in `language`, fitting what was shown and the cause as
+        `message` does."""
+        words = CAUSE_HEADLINES.get((self, cause)) or HEADLINE_VARIANTS.get((self, shown)) or HEADLINES[self]
+        return translate(words, language)
+
+
+class Cause(StrEnum):
+    """Why the registry withdrew a code, where it tells the desk more than the verdict: only the registry
+    knows it (an offline verifier's lists do not say), and the JSON API gives it as `reason`."""
+
+    #: The holder's name or birth date changed: a new code carries the new data; the policy stays as it was.
+    DATA_CHANGED = "data_changed"
 
 
 class Shown(StrEnum):
@@ -118,6 +130,17 @@ VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
     (Verdict.MALFORMED, Shown.NUMBER): N_(
         "В номере опечатка: контрольная цифра не сходится. Сверьте 16 цифр с полисом и введите номер снова."
     ),
+}
+
+#: A cause's words: a code superseded by a data change says so, and never that the policy is invalid.
+CAUSE_MESSAGES: dict[tuple[Verdict, Cause | None], str] = {
+    (Verdict.SUPERSEDED, Cause.DATA_CHANGED): N_(
+        "Данные владельца изменились (фамилия, имя или дата рождения), и страховая компания выпустила код "
+        "с новыми данными. Попросите показать новый код или введите номер полиса."
+    ),
+}
+CAUSE_HEADLINES: dict[tuple[Verdict, Cause | None], str] = {
+    (Verdict.SUPERSEDED, Cause.DATA_CHANGED): N_("Данные изменились"),
 }
 
 #: The headlines: one or two words each, as a clerk says them aloud ("действителен", "подделка").

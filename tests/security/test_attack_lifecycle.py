@@ -35,7 +35,17 @@ from tests.security.world import MOTHER, STRANGER
 from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, Category, IssuedCode, PolicyKind, Role
-from webapp.registry import accounts, bulk_import, clock, lifecycle, mass_reissue, organisations, people
+from webapp.registry import (
+    accounts,
+    bulk_import,
+    clock,
+    data_changes,
+    lifecycle,
+    mass_reissue,
+    organisations,
+    people,
+)
+from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.people import PersonData
@@ -347,12 +357,16 @@ def test_a_transferred_temporary_certificate_keeps_its_end(elsewhere: Flask) -> 
 
 
 WORKER = person_data(category=Category.EAEU_WORKER, right_valid_until=date(2027, 6, 21))
+#: Category and right corrections come from the registry import.
+IMPORT = ChangeReason.REGISTRY_IMPORT
 
 
 def test_a_correction_that_shortens_the_contract_ends_the_policy_then(registry: Flask) -> None:
     register(WORKER, at=at(date(2026, 12, 3)))
     shortened = replace(WORKER, right_valid_until=date(2026, 12, 15))
-    code = lifecycle.correct_person(ENP, shortened, "test", "трудовой договор расторгнут", now=at(date(2026, 12, 3)))
+    code = data_changes.change_person_data(
+        ENP, shortened, IMPORT, "трудовой договор расторгнут", None, "test", now=at(date(2026, 12, 3))
+    )
     assert code is not None
     assert code.policy.valid_to == date(2026, 12, 15)
     assert decode(code.text, keystore.trust_list(), at(date(2026, 12, 3))).claims.valid_to == date(2026, 12, 15)
@@ -364,7 +378,9 @@ def test_a_correction_that_shortens_the_contract_ends_the_policy_then(registry: 
 def test_a_change_of_category_gives_the_policy_the_new_categorys_end(registry: Flask) -> None:
     register(person_data(), at=at(date(2026, 12, 3)))
     foreign = person_data(category=Category.FOREIGN_TEMPORARY, right_valid_until=date(2026, 12, 10))
-    code = lifecycle.correct_person(ENP, foreign, "test", "не гражданин РФ", now=at(date(2026, 12, 3)))
+    code = data_changes.change_person_data(
+        ENP, foreign, IMPORT, "не гражданин РФ", None, "test", now=at(date(2026, 12, 3))
+    )
     assert code is not None
     assert (code.policy.category, code.policy.valid_to) == (Category.FOREIGN_TEMPORARY, date(2026, 12, 10))
     assert number_verdict(ENP, date(2026, 12, 11)) is Verdict.EXPIRED
@@ -373,7 +389,10 @@ def test_a_change_of_category_gives_the_policy_the_new_categorys_end(registry: F
 def test_a_correction_to_a_right_already_ended_withdraws_the_code(registry: Flask) -> None:
     old = register(WORKER, at=at(date(2026, 12, 3)))
     ended = replace(WORKER, right_valid_until=date(2026, 12, 15))
-    assert lifecycle.correct_person(ENP, ended, "test", "сообщили поздно", now=at(date(2026, 12, 21))) is None
+    assert (
+        data_changes.change_person_data(ENP, ended, IMPORT, "сообщили поздно", None, "test", now=at(date(2026, 12, 21)))
+        is None
+    )
     assert people.current_code(people.person_by_enp(ENP)) is None
     assert verify_scan(old.text, now=at(date(2026, 12, 21))).verdict is Verdict.REVOKED
     assert number_verdict(ENP, date(2026, 12, 21)) is Verdict.EXPIRED

@@ -24,6 +24,7 @@ COMMANDS = [
     ["codes", "show"],
     ["codes", "revoke"],
     ["codes", "reissue"],
+    ["persons", "correct"],
     ["keys", "list"],
     ["keys", "rotate"],
     ["keys", "compromised"],

@@ -14,7 +14,8 @@ from tests.helpers.registry import KEY_START, NOW, make_app, person_data, regist
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, Category, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
-from webapp.registry import lifecycle, organisations, people
+from webapp.registry import data_changes, lifecycle, organisations, people
+from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
@@ -110,11 +111,13 @@ def test_suspend_resume_terminate(registry: Flask) -> None:
 def test_data_correction_reissues_with_the_new_name(registry: Flask) -> None:
     old = register().text
     corrected = person_data(surname="Петрова")
-    new = lifecycle.correct_person(ENP, corrected, "test", "смена фамилии", now=NOW)
+    new = data_changes.change_person_data(
+        ENP, corrected, ChangeReason.REGISTRY_IMPORT, "смена фамилии", None, "test", now=NOW
+    )
     assert verdict(old) is Verdict.SUPERSEDED
     assert decode(new.text, keystore.trust_list(), NOW).claims.name.surname == "ПЕТРОВА"
     with pytest.raises(RegistryError):
-        lifecycle.correct_person(ENP, corrected, "test", "без изменений", now=NOW)
+        data_changes.change_person_data(ENP, corrected, ChangeReason.REGISTRY_IMPORT, "", None, "test", now=NOW)
 
 
 def test_temporary_certificate_then_policy(registry: Flask) -> None:

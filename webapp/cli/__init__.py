@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from webapp.cli import accounts, audit, backup, codes, demo, holidays, jobs, keys, organisations, registry
+    from webapp.cli import accounts, audit, backup, codes, demo, holidays, jobs, keys, organisations, persons, registry
 
     for group in (
         organisations.regions,
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
         accounts.users,
         accounts.tokens,
         codes.codes,
+        persons.persons,
         keys.keys,
         audit.audit,
         holidays.holidays,

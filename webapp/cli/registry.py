@@ -30,7 +30,7 @@ def import_file(file: Path) -> None:
         with click.progressbar(
             length=bulk_import.count_lines(data), label="Импорт", show_pos=True, file=sys.stderr
         ) as bar:
-            report = bulk_import.import_csv(data, actor(), progress=bar.update)
+            report = bulk_import.import_csv(data, actor(), progress=bar.update, file_name=file.name)
     for error in report.errors:
         click.echo(str(error), err=True)
     if report.unlisted:

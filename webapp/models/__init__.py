@@ -3,6 +3,7 @@
 from webapp.models.accounts import ApiToken, LoginSession, Role, User
 from webapp.models.audit import AuditEntry
 from webapp.models.calendar import Holiday
+from webapp.models.data_changes import DataChangeRequest, FormerName, PersonDataChange
 from webapp.models.jobs import Job, JobKind, JobState
 from webapp.models.keys import KeyChanges, SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
@@ -16,6 +17,7 @@ from webapp.models.policies import (
     PolicyKind,
     PolicyStatus,
     RevocationEvent,
+    StatusCause,
 )
 from webapp.models.requests import ActivationCode, ReissueRequest, RequestStatus
 
@@ -32,6 +34,8 @@ __all__ = [
     "Clinic",
     "ClinicCheck",
     "CodeStatus",
+    "DataChangeRequest",
+    "FormerName",
     "Holiday",
     "Insurer",
     "InsurerChange",
@@ -42,6 +46,7 @@ __all__ = [
     "KeyChanges",
     "LoginSession",
     "Person",
+    "PersonDataChange",
     "Policy",
     "PolicyKind",
     "PolicyStatus",
@@ -52,5 +57,6 @@ __all__ = [
     "RevocationEvent",
     "Role",
     "SigningKeyRecord",
+    "StatusCause",
     "User",
 ]

@@ -33,6 +33,14 @@ class CodeStatus(StrEnum):
     TERMINATED = "terminated"
 
 
+class StatusCause(StrEnum):
+    """Why a code left the current state, where a verifier says more than its status: "" for the plain ones."""
+
+    NONE = ""
+    #: The holder's data changed (a new surname, a corrected birth date): the new code carries the new data.
+    DATA_CHANGE = "data_change"
+
+
 class Policy(db.Model):
     """One policy (or temporary certificate) held with one insurer.
 
@@ -89,6 +97,8 @@ class IssuedCode(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=CodeStatus.CURRENT)
     status_reason: Mapped[str] = mapped_column(String(500), default="")
     status_changed_at: Mapped[datetime | None]
+    #: A StatusCause: why it left the current state, when a verdict says so (a data change, not a reissue).
+    status_cause: Mapped[str] = mapped_column(String(20), default=StatusCause.NONE)
     text: Mapped[str] = mapped_column(String(1000))
     #: SHA-256 of the code text: how revocation lists name a code without its number.
     text_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -35,8 +35,9 @@ from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
-from webapp.registry import audit, clock, job_queue, lifecycle, people, signing_pool
+from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, signing_pool
 from webapp.registry.codes import make_claims
+from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
 
@@ -57,6 +58,8 @@ COLUMNS = (
 BATCH_SIZE = 5000
 #: What the CSV says about a person (the birth registration date is not in it).
 _COMPARED = tuple(column for column in COLUMNS if column not in ("insurer_code", "representative_enp"))
+#: The most of a file's name a data change records as its reason's words (an upload names it as it likes).
+_FILE_NAME_MAX = 200
 #: Below this many lines, working in-process beats starting worker processes.
 POOL_THRESHOLD = 2000
 #: Above this many lines (IMPORT_JOB_THRESHOLD), an import is a job rather than a request's or a command's work.
@@ -232,8 +235,12 @@ def import_csv(
     scope: str | None = None,
     processes: int | None = None,
     job_id: int | None = None,
+    file_name: str = "",
 ) -> ImportReport:
     """Load a registry CSV (a file, or its bytes). Bad lines are reported and skipped; good lines load.
+
+    A line that changes a registered person's data is a data change with the reason «импорт реестра» and the
+    file's name (`file_name`, else the file's path, else its digest) as its words (webapp/registry/data_changes.py).
 
     The main process reads lines and writes batches; signing workers parse, check and sign the next batch
     meanwhile (`processes` of them; by default one per core for a large file, none for a small one).
@@ -243,6 +250,7 @@ def import_csv(
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
+    file_name = " ".join(file_name.split())[:_FILE_NAME_MAX] or (source.name if isinstance(source, Path) else digest)
     insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
     keys = {code: key for code in insurers if (key := _signing_key(code, moment))}
     db.session.rollback()
@@ -252,7 +260,7 @@ def import_csv(
     report = ImportReport()
     seen: dict[str, int] = {}
     in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
-    writer = _Writer(actor, digest, moment, insurers, keys, report, job_id, progress)
+    writer = _Writer(actor, digest, file_name, moment, insurers, keys, report, job_id, progress)
     with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
         stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
         for lines in _raw_batches(stream, size):
@@ -361,6 +369,7 @@ class _Writer:
 
     actor: str
     digest: str
+    file_name: str
     moment: datetime
     insurers: dict[str, int]
     keys: dict[str, SigningKey]
@@ -379,7 +388,7 @@ class _Writer:
             _insert_new(new, self.actor, self.digest, self.moment, self.insurers, self.keys)
             self.report.created += len(new)
         known = [item for item in results if isinstance(item, Row)]
-        _update_existing(known, self.actor, self.moment, self.report)
+        _update_existing(known, self.actor, self.file_name, self.moment, self.report)
         self.links.extend(item for item in [*new, *known] if item.representative_enp)
         self.lines_done += line_count
         if self.job_id is not None:
@@ -388,7 +397,7 @@ class _Writer:
             self.progress(line_count)
 
 
-def _update_existing(rows: list[Row], actor: str, moment: datetime, report: ImportReport) -> None:
+def _update_existing(rows: list[Row], actor: str, file_name: str, moment: datetime, report: ImportReport) -> None:
     """Persons already in the registry: nothing to do, a data correction, or a refused change."""
     if not rows:
         return
@@ -408,7 +417,9 @@ def _update_existing(rows: list[Row], actor: str, moment: datetime, report: Impo
             report.unchanged += 1
         else:
             try:
-                lifecycle.correct_person(str(row.data.enp), row.data, actor, "импорт реестра", now=moment)
+                data_changes.change_person_data(
+                    str(row.data.enp), row.data, ChangeReason.REGISTRY_IMPORT, file_name, None, actor, now=moment
+                )
                 report.updated += 1
             except RegistryError as error:
                 report.errors.append(RowError(row.line, str(error)))

@@ -10,6 +10,7 @@ registry operator: an insurer never reaches another insurer's people.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +32,7 @@ from webapp.models import (
     PolicyStatus,
     Representation,
     RevocationEvent,
+    StatusCause,
 )
 from webapp.registry import audit, clock, people, public_holidays
 from webapp.registry.codes import claims_for, text_hash
@@ -139,6 +141,7 @@ def code_fields(serial: int, kid_hex: str, text: str, now: datetime) -> dict[str
         "status": str(CodeStatus.CURRENT),
         "status_reason": "",
         "status_changed_at": None,
+        "status_cause": str(StatusCause.NONE),
         "text": text,
         "text_hash": text_hash(text),
     }
@@ -163,20 +166,26 @@ def _close(policy: Policy, reason: str) -> None:
     db.session.flush()
 
 
-def _set_code_status(code: IssuedCode, status: CodeStatus, reason: str, now: datetime) -> None:
-    """Withdraw a code, and feed the published revocation list under its new status (the list's heading)."""
+def _set_code_status(
+    code: IssuedCode, status: CodeStatus, reason: str, now: datetime, cause: StatusCause = StatusCause.NONE
+) -> None:
+    """Withdraw a code, and feed the published revocation list under its new status (the list's heading); `cause`
+    says why where a verdict tells more than the status (a data change)."""
     code.status = status
     code.status_reason = reason
+    code.status_cause = str(cause)
     code.status_changed_at = now
     db.session.add(RevocationEvent(code_id=code.id, digest=digest_of_text(code.text), status=status, at=now))
     db.session.flush()  # before a new current code is inserted: one current code per person
 
 
-def _sign_new_code(person: Person, policy: Policy, now: datetime, reason: str) -> IssuedCode:
+def _sign_new_code(
+    person: Person, policy: Policy, now: datetime, reason: str, cause: StatusCause = StatusCause.NONE
+) -> IssuedCode:
     """Supersede the current code, if any, and sign the next serial with the policy's insurer key."""
     previous = people.current_code(person)
     if previous is not None:
-        _set_code_status(previous, CodeStatus.SUPERSEDED, reason, now)
+        _set_code_status(previous, CodeStatus.SUPERSEDED, reason, now, cause)
     last_serial = db.session.scalar(select(func.max(IssuedCode.serial)).where(IssuedCode.person_id == person.id))
     serial = last_serial + 1 if last_serial else FIRST_SERIAL
     key = keystore.signing_key(policy.insurer.code, now)
@@ -187,17 +196,19 @@ def _sign_new_code(person: Person, policy: Policy, now: datetime, reason: str) -
     return code
 
 
-def _renew_code(person: Person, policy: Policy | None, now: datetime, reason: str) -> IssuedCode | None:
+def _renew_code(
+    person: Person, policy: Policy | None, now: datetime, reason: str, cause: StatusCause = StatusCause.NONE
+) -> IssuedCode | None:
     """Sign the next code if the policy is in force today; otherwise withdraw the current one, if any.
 
     A suspended, terminated or ended policy gets no fresh code: offline, nobody could tell it from a
     valid one. Resuming a suspended policy signs the next code.
     """
     if policy is not None and in_force(PolicyStatus(policy.status), policy.valid_to, clock.today_in_moscow(now)):
-        return _sign_new_code(person, policy, now, reason)
+        return _sign_new_code(person, policy, now, reason, cause)
     current = people.current_code(person)
     if current is not None:
-        _set_code_status(current, CodeStatus.REVOKED, reason, now)
+        _set_code_status(current, CodeStatus.REVOKED, reason, now, cause)
     return None
 
 
@@ -259,35 +270,35 @@ def reissue(enp: str, actor: str, reason: str, scope: str | None = None, now: da
     return code
 
 
-@atomic
-def correct_person(
-    enp: str, data: people.PersonData, actor: str, reason: str, scope: str | None = None, now: datetime | None = None
+def write_person_data(
+    person: Person, columns: Mapping[str, object], moment: datetime, reason: str
 ) -> IssuedCode | None:
-    """Correct name, birth date, sex or other data; the code is reissued with the new data.
+    """Write changed `columns` onto the locked `person`, in the caller's transaction, and let the code follow: the
+    one writer of a person's own data, called by webapp/registry/data_changes.py, which checks and records it.
 
-    A new category or end of the right gives the policy the end the rules give it (`corrected_end`). If the
-    policy is then no longer in force (it ended, or it is suspended or terminated), the current code is
-    withdrawn and None returned: no code is signed for it.
+    The current code is superseded with the data-change cause and the next one signed with the new data. A new
+    category or end of the right gives the policy the end the rules give it (`corrected_end`). If the policy is
+    then no longer in force (it ended, or it is suspended or terminated), the current code is withdrawn and None
+    returned: no code is signed for it. A newborn with no policy of their own yet has no code to follow.
     """
-    moment = clock.now(now)
-    person = people.person_by_enp(enp, scope, lock=True)
-    if str(data.enp) != enp:
-        raise RegistryError("ЕНП не меняется")
-    changed = {field: str(value) for field, value in data.columns().items() if getattr(person, field) != value}
-    if not changed:
-        raise RegistryError("Данные не изменились")
-    policy = _policy_for(person, Operation.CORRECT)
-    for field, value in data.columns().items():
+    policy = people.open_policy(person)
+    if policy is not None:
+        refused = _refusal(person, policy, Operation.CORRECT)
+        if refused is not None:
+            raise refused
+    for field, value in columns.items():
         setattr(person, field, value)
-    if changed.keys() & {"category", "right_valid_until"}:
+    if policy is not None and columns.keys() & {"category", "right_valid_until"}:
         policy.category = person.category
         policy.valid_to = corrected_end(
-            data.category, PolicyKind(policy.kind), policy.valid_from, data.right_valid_until, public_holidays.days()
+            Category(person.category),
+            PolicyKind(policy.kind),
+            policy.valid_from,
+            person.right_valid_until,
+            public_holidays.days(),
         )
-    code = _renew_code(person, policy, moment, reason or "изменение данных")
-    details = {"fields": sorted(changed), "serial": code and code.serial}
-    audit.record(actor, "correct", "person", enp, reason, details, at=moment)
-    return code
+    db.session.flush()
+    return _renew_code(person, policy, moment, reason, StatusCause.DATA_CHANGE)
 
 
 @atomic

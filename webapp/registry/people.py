@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
 from webapp.db.published_reads import ReadSession
@@ -20,6 +20,7 @@ from webapp.models import (
     AuditEntry,
     Category,
     CodeStatus,
+    FormerName,
     Insurer,
     IssuedCode,
     Person,
@@ -94,10 +95,18 @@ def insurer_by_code(code: str) -> Insurer:
 
 
 def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Person:
-    """The person, locked for update when asked; NotFound outside the caller's scope."""
+    """The person, locked for update when asked, and then as the database holds them now (an object the session
+    loaded before the lock is refreshed); NotFound outside the caller's scope.
+
+    SQLite has no row locks: there a locking read first takes the database's write lock with a no-op update of
+    the row, so that what is read next is the last commit and nobody else writes until this transaction ends.
+    """
     query = select(Person).where(Person.enp == enp)
     if lock:
-        query = query.with_for_update()
+        if db.session.get_bind().dialect.name == "sqlite":
+            touch = update(Person).where(Person.enp == enp).values(enp=Person.enp)
+            db.session.execute(touch.execution_options(synchronize_session=False))
+        query = query.with_for_update().execution_options(populate_existing=True)
     person = db.session.scalar(query)
     if person is None or (scope is not None and person.insurer.code != scope):
         raise NotFound("Застрахованный с таким ЕНП не найден")
@@ -156,15 +165,24 @@ def _date(values: Mapping[str, str], field: str) -> date:
         raise RegistryError(N_("дата не в формате ГГГГ-ММ-ДД"), field=field) from None
 
 
-def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Person]:
-    """An insurer's own insured by ЕНП, by СНИЛС, or by surname (and given name) with the birth date."""
+@dataclass(frozen=True)
+class Found:
+    """A person a search found, and the former name it matched by (None: by their data now)."""
+
+    person: Person
+    matched_former: FormerName | None = None
+
+
+def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Found]:
+    """An insurer's own insured by ЕНП, by СНИЛС, or by surname (and given name) with the birth date; the surname
+    and birth date also find people by a name they had before (webapp/registry/data_changes.py keeps them)."""
     own = select(Person).where(Person.insurer_id == insurer_id)
     digits = query.replace("-", "").replace(" ", "")
     number = digits.isascii() and digits.isdigit()  # str.isdigit alone takes any script's digits
     if number and len(digits) == 16:
-        return list(db.session.scalars(own.where(Person.enp == digits)))
+        return [Found(person) for person in db.session.scalars(own.where(Person.enp == digits))]
     if number and len(digits) == 11:
-        return list(db.session.scalars(own.where(Person.snils == Snils(digits).digits)))
+        return [Found(person) for person in db.session.scalars(own.where(Person.snils == Snils(digits).digits))]
     if number:
         raise RegistryError(N_("В ЕНП 16 цифр, в СНИЛС 11: проверьте, сколько цифр введено"), field="query")
     words = query.split()
@@ -179,10 +197,40 @@ def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Per
         if isinstance(error, InvalidValue):
             raise RegistryError(str(error), field="query") from None
         raise RegistryError(N_("Дата в формате ГГГГ-ММ-ДД"), field="birth_date") from None
+    given = name.given_name if len(words) > 1 else None
     found = own.where(Person.surname == name.surname, Person.birth_date == born)
-    if len(words) > 1:
-        found = found.where(Person.given_name == name.given_name)
-    return list(db.session.scalars(found.order_by(Person.given_name).limit(limit)))
+    if given is not None:
+        found = found.where(Person.given_name == given)
+    now = [Found(person) for person in db.session.scalars(found.order_by(Person.given_name).limit(limit))]
+    return now + _found_by_former_name(
+        insurer_id, name.surname, given, born, {f.person.id for f in now}, limit - len(now)
+    )
+
+
+def _found_by_former_name(
+    insurer_id: int, surname: str, given: str | None, born: date, found: set[int], limit: int
+) -> list[Found]:
+    """People whose former surname (and given name) is this, born on this day by then or now: each once, by the
+    name they left last."""
+    if limit <= 0:
+        return []
+    former = (
+        select(FormerName)
+        .join(Person, Person.id == FormerName.person_id)
+        .where(
+            Person.insurer_id == insurer_id,
+            FormerName.surname == surname,
+            or_(FormerName.birth_date == born, Person.birth_date == born),
+        )
+        .order_by(FormerName.changed_on.desc(), FormerName.id.desc())
+    )
+    if given is not None:
+        former = former.where(FormerName.given_name == given)
+    matches: dict[int, Found] = {}
+    for row in db.session.scalars(former):
+        if row.person_id not in found and row.person_id not in matches:
+            matches[row.person_id] = Found(row.person, row)
+    return sorted(matches.values(), key=lambda match: match.person.given_name)[:limit]
 
 
 def codes_of(person: Person) -> list[IssuedCode]:

@@ -52,9 +52,23 @@ STAFF = {
     },
 }
 
+#: Why a person's own data changed (webapp/registry/data_changes.py `ChangeReason`), by the reason's value.
+DATA_CHANGE = {
+    "marriage": N_("Вступление в брак"),
+    "divorce": N_("Расторжение брака"),
+    "court": N_("Решение суда"),
+    "registry_error": N_("Ошибка в реестре"),
+    "birth_certificate": N_("Выдано свидетельство о рождении"),
+    OTHER: _OTHER_WORDS,
+    "registry_import": N_("Импорт реестра"),
+}
+
 #: Every reason recorded as words from a list: what pages translate rather than show as typed.
 LISTED = frozenset(
-    words for choices in (CITIZEN_REISSUE, *STAFF.values()) for key, words in choices.items() if key != OTHER
+    words
+    for choices in (CITIZEN_REISSUE, DATA_CHANGE, *STAFF.values())
+    for key, words in choices.items()
+    if key != OTHER
 )
 
 

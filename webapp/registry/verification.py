@@ -35,11 +35,20 @@ from policy_codes import (
 from policy_codes.enp import ENP_LENGTH
 from policy_codes.errors import shown_by
 from policy_codes.legacy import LEGACY_LENGTH
-from policy_codes.verdicts import Shown
+from policy_codes.verdicts import Cause, Shown
 from signing import KeyStatus
 from webapp.db import published_reads
 from webapp.db.published_reads import PublishedReads, ReadSession
-from webapp.models import CodeStatus, Insurer, IssuedCode, Person, Policy, PolicyStatus, SigningKeyRecord
+from webapp.models import (
+    CodeStatus,
+    Insurer,
+    IssuedCode,
+    Person,
+    Policy,
+    PolicyStatus,
+    SigningKeyRecord,
+    StatusCause,
+)
 from webapp.registry.clock import today_in_moscow
 from webapp.registry.codes import REGISTRY_SEX, text_hash
 from webapp.registry.keys import keystore
@@ -79,11 +88,14 @@ class VerificationResult:
     registry_verdict: Verdict | None = None
     #: Extra facts for the desk, e.g. "newborn_cover" or "signature_not_checked".
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: Why the registry withdrew the code, when the verdict alone would mislead: a `superseded` code whose
+    #: holder's data changed (the policy stands; ask for the new code).
+    cause: Cause | None = None
 
 
 def message(result: VerificationResult, language: str = "ru") -> str:
     """The verdict's message, in the words that fit what was shown."""
-    return result.verdict.message(language, result.shown)
+    return result.verdict.message(language, result.shown, result.cause)
 
 
 def headline(result: VerificationResult, language: str = "ru") -> str:
@@ -91,7 +103,7 @@ def headline(result: VerificationResult, language: str = "ru") -> str:
     is the registry's verdict for its number, if the paper is read and its name is the registry's."""
     if result.registry_verdict is not None:
         return result.registry_verdict.headline(language, Shown.NUMBER)
-    return result.verdict.headline(language, result.shown)
+    return result.verdict.headline(language, result.shown, result.cause)
 
 
 def registry_message(result: VerificationResult, language: str = "ru") -> str:
@@ -143,7 +155,8 @@ def _verify_signed(verified: VerifiedCode, text: str, moment: datetime, reads: P
     if row.code_status == CodeStatus.REVOKED:
         return VerificationResult(Verdict.REVOKED, shown, moment, holder, info)
     if row.code_status == CodeStatus.SUPERSEDED:
-        return VerificationResult(Verdict.SUPERSEDED, shown, moment, holder, info)
+        cause = Cause.DATA_CHANGED if row.status_cause == StatusCause.DATA_CHANGE else None
+        return VerificationResult(Verdict.SUPERSEDED, shown, moment, holder, info, cause=cause)
     return VerificationResult(_policy_verdict(info, moment), shown, moment, holder, info)
 
 
@@ -179,6 +192,7 @@ def _signed_as_issued(verified: VerifiedCode, text: str, row: Any) -> bool:
 _REGISTRY_ROW = (
     select(
         IssuedCode.status.label("code_status"),
+        IssuedCode.status_cause,
         IssuedCode.text_hash,
         SigningKeyRecord.status.label("signer_status"),
         SigningKeyRecord.changed_at.label("signer_changed_at"),

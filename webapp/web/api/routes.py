@@ -53,6 +53,7 @@ def result_json(result: VerificationResult, lang: str) -> dict[str, Any]:
         "policy": policy,
         "registry_verdict": str(result.registry_verdict) if result.registry_verdict else None,
         "notes": list(result.notes),
+        "reason": str(result.cause) if result.cause else None,
         "checked_at": result.checked_at.isoformat(),
     }
 

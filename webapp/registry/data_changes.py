@@ -1,0 +1,566 @@
+"""A change to a person's own data: a new surname after a marriage, a corrected birth date, a newborn's registered
+name. The ЕНП never changes; the code carries the name and birth date, so every change signs a new code and the
+old one reads `superseded` with the data-change cause (docs/domain.md «Изменение данных»).
+
+One service for every path: the insurer's page, a citizen's request accepted, the CLI, the registry CSV import
+and a newborn's birth certificate all call `change_person_data`. It checks the data as the code format does,
+records the document that justified the change (in the audit trail and `person_data_changes`, never in the
+code), keeps the former name for the insurer's search, and lets `lifecycle.write_person_data` write the data
+and the code.
+
+A citizen's request (`request_change`) waits in their insurer's queue beside reissue requests
+(webapp/registry/reissue_requests.py); the insurer accepts it, which runs the same change, or declines it with
+a reason the citizen sees. One open request per person at a time.
+
+`scope` is the insurer code of the staff member acting, or None for the registry operator: an insurer never
+reaches another insurer's people, nor their requests (NotFound).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from policy_codes import FullName, InvalidValue
+from policy_codes.names import MAX_PART_LENGTH, MAX_TOTAL_LENGTH, NAME_CHARACTERS
+from webapp.db.transactions import atomic
+from webapp.extensions import db
+from webapp.models import (
+    DataChangeRequest,
+    FormerName,
+    IssuedCode,
+    Person,
+    PersonDataChange,
+    RequestStatus,
+)
+from webapp.registry import audit, clock, lifecycle, people, reasons
+from webapp.registry.errors import N_, NotFound, RegistryError
+
+
+class ChangeReason(StrEnum):
+    MARRIAGE = "marriage"
+    DIVORCE = "divorce"
+    COURT = "court"
+    REGISTRY_ERROR = "registry_error"
+    #: A newborn's registered name and birth date, once the birth certificate is issued.
+    BIRTH_CERTIFICATE = "birth_certificate"
+    #: Needs the reason in words.
+    OTHER = "other"
+    #: The registry CSV import; its reason text is the file's name. Not offered on forms, needs no document.
+    REGISTRY_IMPORT = "registry_import"
+
+
+REASON_LABELS: dict[ChangeReason, str] = {ChangeReason(value): words for value, words in reasons.DATA_CHANGE.items()}
+#: The reasons a form offers, in its order.
+FORM_REASONS: tuple[ChangeReason, ...] = (
+    ChangeReason.MARRIAGE,
+    ChangeReason.DIVORCE,
+    ChangeReason.COURT,
+    ChangeReason.REGISTRY_ERROR,
+    ChangeReason.BIRTH_CERTIFICATE,
+    ChangeReason.OTHER,
+)
+
+#: The documents that justify a change, by the kind stored.
+DOCUMENT_KINDS: dict[str, str] = {
+    "marriage_certificate": N_("Свидетельство о заключении брака"),
+    "divorce_certificate": N_("Свидетельство о расторжении брака"),
+    "name_change_certificate": N_("Свидетельство о перемене имени"),
+    "court_decision": N_("Решение суда"),
+    "birth_certificate": N_("Свидетельство о рождении"),
+    "passport": N_("Паспорт"),
+    "other": N_("Другой документ"),
+}
+
+#: The fields a change may touch, with their words; the name parts and the birth date are what a code carries.
+FIELD_LABELS: dict[str, str] = {
+    "surname": N_("Фамилия"),
+    "given_name": N_("Имя"),
+    "patronymic": N_("Отчество"),
+    "birth_date": N_("Дата рождения"),
+    "sex": N_("Пол"),
+}
+SEX_WORDS = {"M": N_("мужской"), "F": N_("женский")}
+#: The fields whose old values are kept as a former name (webapp/models/data_changes.py FormerName).
+_FORMER_NAME_FIELDS = frozenset({"surname", "given_name", "patronymic", "birth_date"})
+#: No one insured was born before it: a birth date or a document date earlier is a typing error.
+_EARLIEST_DAY = date(1900, 1, 1)
+#: Widths of the document's fields (webapp/models/data_changes.py DocumentColumns).
+_DOCUMENT_WIDTHS = {"document_series": 20, "document_number": 30, "document_issuer": 200}
+
+
+class ChangeRequestAlreadyOpen(RegistryError):
+    """The person already has a data-change request their insurer has not answered."""
+
+
+#: What a missing value is asked for with; the message stands beside its field (or after a command's option).
+_REQUIRED = {
+    "surname": N_("Укажите фамилию"),
+    "given_name": N_("Укажите имя"),
+    "birth_date": N_("Укажите дату рождения"),
+    "document_issued_on": N_("Укажите дату выдачи документа"),
+}
+
+
+def _name_part(values: Mapping[str, str], field: str) -> str:
+    """One part of the name, as the registry keeps it (capitals, spaces squeezed), checked as the code packs it."""
+    part = " ".join(values.get(field, "").split()).upper()
+    if not part and field in _REQUIRED:
+        raise RegistryError(_REQUIRED[field], field=field)
+    if len(part) > MAX_PART_LENGTH:
+        raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=MAX_PART_LENGTH)
+    unknown = "".join(sorted(set(part) - set(NAME_CHARACTERS)))
+    if unknown:
+        raise RegistryError(
+            N_("Только русские буквы, пробел, дефис, апостроф и точка; нельзя «%(chars)s»"), field=field, chars=unknown
+        )
+    return part
+
+
+def _day(values: Mapping[str, str], field: str) -> date:
+    text = values.get(field, "").strip()
+    if not text:
+        raise RegistryError(_REQUIRED[field], field=field)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RegistryError(N_("Дата в формате ГГГГ-ММ-ДД"), field=field) from None
+
+
+def _require_past(day: date, field: str, today: date) -> None:
+    if day > today:
+        raise RegistryError(N_("Дата в будущем"), field=field)
+    if day < _EARLIEST_DAY:
+        raise RegistryError(N_("Дата раньше 1900 года"), field=field)
+
+
+@dataclass(frozen=True)
+class NewData:
+    """A person's data as a change gives it: the name parts in the registry's capitals, the birth date, sex "M"/"F"."""
+
+    surname: str
+    given_name: str
+    patronymic: str
+    birth_date: date
+    sex: str
+
+    def __post_init__(self) -> None:
+        values = {"surname": self.surname, "given_name": self.given_name, "patronymic": self.patronymic}
+        for field in values:
+            object.__setattr__(self, field, _name_part(values, field))
+        if self.sex not in SEX_WORDS:
+            raise RegistryError(N_("Пол: мужской или женский"), field="sex")
+        if sum(len(part) for part in (self.surname, self.given_name, self.patronymic)) > MAX_TOTAL_LENGTH:
+            raise RegistryError(
+                N_("Фамилия, имя и отчество вместе длиннее %(count)d знаков: код полиса их не вместит"),
+                field="surname",
+                count=MAX_TOTAL_LENGTH,
+            )
+        try:
+            self.name  # noqa: B018 -- the code format's own check, the last word
+        except InvalidValue as error:
+            raise RegistryError(str(error), field="surname") from None
+
+    @property
+    def name(self) -> FullName:
+        return FullName(self.surname, self.given_name, self.patronymic)
+
+    @classmethod
+    def from_form(cls, values: Mapping[str, str], today: date | None = None) -> NewData:
+        """The data from a form's (or a command's) text: `surname`, `given_name`, `patronymic`, `birth_date`
+        (ГГГГ-ММ-ДД), `sex` ("M"/"F"). RegistryError naming the field otherwise."""
+        born = _day(values, "birth_date")
+        _require_past(born, "birth_date", today or clock.today_in_moscow(clock.now()))
+        return cls(
+            values.get("surname", ""),
+            values.get("given_name", ""),
+            values.get("patronymic", ""),
+            born,
+            values.get("sex", "").strip(),
+        )
+
+    @classmethod
+    def of(cls, person: Person | DataChangeRequest) -> NewData:
+        """A person's data now, or the data a request asks for."""
+        return cls(person.surname, person.given_name, person.patronymic, person.birth_date, person.sex)
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "surname": self.surname,
+            "given_name": self.given_name,
+            "patronymic": self.patronymic,
+            "birth_date": self.birth_date,
+            "sex": self.sex,
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    """The document that justified a change. It goes to the audit trail and the change's record, never into a code."""
+
+    kind: str
+    series: str
+    number: str
+    issued_on: date
+    issuer: str
+
+    @classmethod
+    def from_form(cls, values: Mapping[str, str], today: date | None = None) -> Document:
+        """From `document_kind`, `document_series`, `document_number`, `document_issued_on` (ГГГГ-ММ-ДД) and
+        `document_issuer`; RegistryError naming the field otherwise. The series may be empty."""
+        kind = values.get("document_kind", "").strip()
+        if kind not in DOCUMENT_KINDS:
+            raise RegistryError(N_("Выберите вид документа из списка"), field="document_kind")
+        text = {field: " ".join(values.get(field, "").split()) for field in _DOCUMENT_WIDTHS}
+        if not text["document_number"]:
+            raise RegistryError(N_("Укажите номер документа"), field="document_number")
+        if not text["document_issuer"]:
+            raise RegistryError(N_("Укажите, кем выдан документ"), field="document_issuer")
+        for field, width in _DOCUMENT_WIDTHS.items():
+            if len(text[field]) > width:
+                raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=width)
+        issued_on = _day(values, "document_issued_on")
+        _require_past(issued_on, "document_issued_on", today or clock.today_in_moscow(clock.now()))
+        return cls(kind, text["document_series"], text["document_number"], issued_on, text["document_issuer"])
+
+    @classmethod
+    def of(cls, row: PersonDataChange | DataChangeRequest) -> Document | None:
+        """The document a change or a request names (None: an import's change, which has none)."""
+        if not row.document_kind or row.document_issued_on is None:
+            return None
+        return cls(
+            row.document_kind, row.document_series, row.document_number, row.document_issued_on, row.document_issuer
+        )
+
+    def columns(self) -> dict[str, object]:
+        return {
+            "document_kind": self.kind,
+            "document_series": self.series,
+            "document_number": self.number,
+            "document_issued_on": self.issued_on,
+            "document_issuer": self.issuer,
+        }
+
+    def details(self) -> dict[str, str]:
+        """As the audit trail records it."""
+        return {
+            "kind": self.kind,
+            "series": self.series,
+            "number": self.number,
+            "issued_on": self.issued_on.isoformat(),
+            "issuer": self.issuer,
+        }
+
+
+def parse_reason(values: Mapping[str, str]) -> tuple[ChangeReason, str]:
+    """The reason a form chose (`reason`), and its words (`reason_text`): required for «другое», optional else."""
+    try:
+        reason = ChangeReason(values.get("reason", ""))
+    except ValueError:
+        reason = None
+    if reason not in FORM_REASONS:
+        raise RegistryError(N_("Выберите причину из списка"), field="reason")
+    return reason, _reason_text(reason, values.get("reason_text", ""))
+
+
+def _reason_text(reason: ChangeReason, text: str) -> str:
+    words = " ".join(text.split())
+    if reason is ChangeReason.OTHER and not words:
+        raise RegistryError(N_("Опишите причину своими словами"), field="reason_text")
+    if len(words) > reasons.REASON_MAX:
+        raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="reason_text", count=reasons.REASON_MAX)
+    return words
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's old and new value as a confirmation page shows them side by side.
+
+    `label` is a catalog id; so are `old` and `new` for `sex` (the words «мужской», «женский»). Names are shown
+    as people write them, dates as ДД.ММ.ГГГГ, an empty patronymic as «—».
+    """
+
+    field: str
+    label: str
+    old: str
+    new: str
+
+
+def _shown(field: str, value: object) -> str:
+    if field == "sex":
+        return SEX_WORDS[str(value)]
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return str(value).title() or "—"
+
+
+def _field_changes(old: Mapping[str, object], new: Mapping[str, object]) -> list[FieldChange]:
+    return [
+        FieldChange(field, FIELD_LABELS[field], _shown(field, old[field]), _shown(field, new[field]))
+        for field in FIELD_LABELS
+        if old[field] != new[field]
+    ]
+
+
+def _changed_columns(person: Person, new: NewData | people.PersonData, today: date) -> dict[str, object]:
+    """The columns `new` changes on `person`; RegistryError when none, or when the birth date is in the future."""
+    if isinstance(new, people.PersonData):
+        if str(new.enp) != person.enp:
+            raise RegistryError(N_("ЕНП не меняется"), field="enp")
+        columns = {field: value for field, value in new.columns().items() if field != "enp"}
+    else:
+        columns = new.columns()
+    _require_past(columns["birth_date"], "birth_date", today)  # type: ignore[arg-type]
+    changed = {field: value for field, value in columns.items() if getattr(person, field) != value}
+    if not changed:
+        raise RegistryError(N_("Данные не изменились: менять нечего"))
+    return changed
+
+
+def preview(enp: str, new: NewData, scope: str | None = None) -> list[FieldChange]:
+    """What `change_person_data` would change, old beside new; it changes nothing.
+
+    RegistryError when nothing would change or the data cannot be carried; NotFound outside the caller's scope.
+    """
+    person = people.person_by_enp(enp, scope)
+    changed = _changed_columns(person, new, clock.today_in_moscow(clock.now()))
+    current = NewData.of(person).columns()
+    return _field_changes(current, current | changed)
+
+
+def _recorded_reason(reason: ChangeReason, reason_text: str) -> str:
+    """The reason as the audit trail records it: the reason's words, or the words typed for «другое»."""
+    return reason_text if reason is ChangeReason.OTHER else REASON_LABELS[reason]
+
+
+def _check_grounds(reason: ChangeReason | str, reason_text: str, document: Document | None) -> tuple[ChangeReason, str]:
+    try:
+        reason = ChangeReason(reason)
+    except ValueError:
+        raise RegistryError(N_("Выберите причину из списка"), field="reason") from None
+    reason_text = _reason_text(reason, reason_text)
+    if document is None and reason is not ChangeReason.REGISTRY_IMPORT:
+        raise RegistryError(N_("Укажите документ, на основании которого меняются данные"), field="document_kind")
+    return reason, reason_text
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+@atomic
+def change_person_data(
+    enp: str,
+    new: NewData | people.PersonData,
+    reason: ChangeReason,
+    reason_text: str,
+    document: Document | None,
+    actor: str,
+    scope: str | None = None,
+    now: datetime | None = None,
+    request_id: int | None = None,
+) -> IssuedCode | None:
+    """Change a person's data and sign the code that follows, in one transaction.
+
+    `new` is a `NewData` (a form, a request, the CLI) or, from the registry import, a whole `people.PersonData`,
+    whose category and end of the right may change too. The person is locked; the data written, the former name
+    kept, the current code superseded (cause: a data change) and the next signed with the new data, or withdrawn
+    if the policy is not in force (None returned). The change, its document and the old and new values go to
+    `person_data_changes` and the audit trail. Two staff changing one person at once: the second waits for the
+    first's lock, then finds the data changed (or not) and signs after it, so one code stays current.
+    """
+    reason, reason_text = _check_grounds(reason, reason_text, document)
+    moment = clock.now(now)
+    today = clock.today_in_moscow(moment)
+    person = people.person_by_enp(enp, scope, lock=True)
+    changed = _changed_columns(person, new, today)
+    old = {field: getattr(person, field) for field in changed}
+    if changed.keys() & _FORMER_NAME_FIELDS:
+        db.session.add(
+            FormerName(
+                person_id=person.id,
+                surname=person.surname,
+                given_name=person.given_name,
+                patronymic=person.patronymic,
+                birth_date=person.birth_date,
+                changed_on=today,
+            )
+        )
+    recorded = _recorded_reason(reason, reason_text)
+    code = lifecycle.write_person_data(person, changed, moment, recorded)
+    old_values = {field: _as_text(value) for field, value in old.items()}
+    new_values = {field: _as_text(value) for field, value in changed.items()}
+    db.session.add(
+        PersonDataChange(
+            person_id=person.id,
+            at=moment,
+            actor=actor,
+            reason=str(reason),
+            reason_text=reason_text,
+            old_values=old_values,
+            new_values=new_values,
+            new_serial=code and code.serial,
+            request_id=request_id,
+            **(document.columns() if document else {}),
+        )
+    )
+    details: dict[str, object] = {"reason": str(reason), "old": old_values, "new": new_values}
+    details |= {"serial": code and code.serial, "fields": sorted(changed)}
+    if reason_text and reason is not ChangeReason.OTHER:
+        details["reason_text"] = reason_text
+    if document is not None:
+        details["document"] = document.details()
+    if request_id is not None:
+        details["request"] = request_id
+    audit.record(actor, "correct", "person", enp, recorded, details, at=moment)
+    return code
+
+
+def changes_of(person: Person) -> list[PersonDataChange]:
+    """The person's data changes, newest first."""
+    return list(
+        db.session.scalars(
+            select(PersonDataChange).where(PersonDataChange.person_id == person.id).order_by(PersonDataChange.id.desc())
+        )
+    )
+
+
+# The citizen's request ------------------------------------------------------------------------------------
+
+
+def open_change_request_of(person_id: int) -> DataChangeRequest | None:
+    return db.session.scalar(
+        select(DataChangeRequest).where(
+            DataChangeRequest.person_id == person_id, DataChangeRequest.status == RequestStatus.OPEN
+        )
+    )
+
+
+def latest_change_request(person: Person) -> DataChangeRequest | None:
+    """The person's newest request, open or closed: what their page shows (a declined one, with its reason)."""
+    return db.session.scalar(
+        select(DataChangeRequest)
+        .where(DataChangeRequest.person_id == person.id)
+        .order_by(DataChangeRequest.id.desc())
+        .limit(1)
+    )
+
+
+def open_change_requests(insurer_id: int) -> list[DataChangeRequest]:
+    """Open requests of the people this insurer holds now, oldest first (a transfer takes them along)."""
+    return list(
+        db.session.scalars(
+            select(DataChangeRequest)
+            .join(Person, Person.id == DataChangeRequest.person_id)
+            .where(DataChangeRequest.status == RequestStatus.OPEN, Person.insurer_id == insurer_id)
+            .options(joinedload(DataChangeRequest.person))
+            .order_by(DataChangeRequest.created_at, DataChangeRequest.id)
+        )
+    )
+
+
+def request_changes(request: DataChangeRequest) -> list[FieldChange]:
+    """What accepting the request would change, from the person's data now (empty: nothing left to change)."""
+    return _field_changes(NewData.of(request.person).columns(), NewData.of(request).columns())
+
+
+@atomic
+def request_change(
+    person: Person,
+    new: NewData,
+    reason: ChangeReason,
+    reason_text: str,
+    document: Document | None,
+    actor: str,
+    now: datetime | None = None,
+) -> DataChangeRequest:
+    """A citizen tells their insurer their data changed. The person's row is locked, so two at once make one."""
+    if reason not in FORM_REASONS:
+        raise RegistryError(N_("Выберите причину из списка"), field="reason")
+    reason, reason_text = _check_grounds(reason, reason_text, document)
+    assert document is not None  # _check_grounds requires one for every reason a form offers
+    moment = clock.now(now)
+    locked = people.person_by_enp(person.enp, lock=True)
+    if open_change_request_of(locked.id) is not None:
+        raise ChangeRequestAlreadyOpen(N_("Заявление об изменении данных уже подано и ждёт ответа страховой компании"))
+    _changed_columns(locked, new, clock.today_in_moscow(moment))
+    request = DataChangeRequest(
+        person=locked,
+        insurer=locked.insurer,
+        **new.columns(),
+        reason=str(reason),
+        reason_text=reason_text,
+        status=RequestStatus.OPEN,
+        decline_reason="",
+        created_at=moment,
+        **document.columns(),
+    )
+    db.session.add(request)
+    db.session.flush()
+    details = {"request": request.id, "insurer": locked.insurer.code, "reason": str(reason)}
+    audit.record(
+        actor, "request_data_change", "person", locked.enp, _recorded_reason(reason, reason_text), details, at=moment
+    )
+    return request
+
+
+def _open_request(request_id: int, scope: str | None) -> DataChangeRequest:
+    """The request, locked; NotFound for another insurer's, RegistryError once it is closed."""
+    request = db.session.scalar(select(DataChangeRequest).where(DataChangeRequest.id == request_id).with_for_update())
+    if request is None or (scope is not None and request.person.insurer.code != scope):
+        raise NotFound(N_("Заявка не найдена"))
+    if request.status != RequestStatus.OPEN:
+        raise RegistryError(N_("Заявка уже закрыта"))
+    return request
+
+
+@atomic
+def accept_change_request(
+    request_id: int, actor: str, scope: str | None = None, now: datetime | None = None
+) -> IssuedCode | None:
+    """Make the change the citizen asked for and close their request as done, in one transaction. A request
+    whose data the person already has is refused («Данные не изменились») and stays open, for staff to decline."""
+    request = _open_request(request_id, scope)
+    code = change_person_data(
+        request.person.enp,
+        NewData.of(request),
+        ChangeReason(request.reason),
+        request.reason_text,
+        Document.of(request),
+        actor,
+        scope=scope,
+        now=now,
+        request_id=request.id,
+    )
+    request.status = RequestStatus.DONE
+    request.closed_at = clock.now(now)
+    db.session.flush()
+    return code
+
+
+@atomic
+def decline_change_request(
+    request_id: int, reason: str, actor: str, scope: str | None = None, now: datetime | None = None
+) -> DataChangeRequest:
+    """Decline the request with a reason the citizen sees on their page."""
+    words = " ".join(reason.split())
+    if not words or len(words) > reasons.REASON_MAX:
+        raise RegistryError(
+            N_("Причина отказа: от 1 до %(count)d знаков"), field="decline_reason", count=reasons.REASON_MAX
+        )
+    request = _open_request(request_id, scope)
+    moment = clock.now(now)
+    request.status = RequestStatus.DECLINED
+    request.decline_reason = words
+    request.closed_at = moment
+    db.session.flush()
+    details = {"request": request.id}
+    audit.record(actor, "decline_data_change", "person", request.person.enp, words, details, at=moment)
+    return request
