@@ -482,12 +482,11 @@ def import_upload() -> Any:
         flash(_("Выберите файл CSV реестра"), "error")
         return render_template("insurer/import.html", report=None), 400
     try:
+        file_name = (upload.filename if upload else None) or ""
         if bulk_import.needs_job(data):
-            job = bulk_import.start_job(data, _actor(), scope=scope())
+            job = bulk_import.start_job(data, _actor(), scope=scope(), file_name=file_name)
             return redirect(url_for("insurer.import_job", job_id=job.id))
-        report = bulk_import.import_csv(
-            data, _actor(), scope=scope(), processes=1, file_name=(upload.filename if upload else None) or ""
-        )
+        report = bulk_import.import_csv(data, _actor(), scope=scope(), processes=1, file_name=file_name)
     except RegistryError as error:
         flash(said(error), "error")
         return render_template("insurer/import.html", report=None), 400
