@@ -15,8 +15,10 @@ connections, no pause), on the same server:
   citizens in turn than a worker's render cache holds (the first render),
   and the policy page GET /me/;
 - then verification at 80% of its peak, open loop (bench/open_loop.py), for latency at that load;
-- last, a bare Flask app under the same gunicorn settings (bench/_wsgi.py): /healthz and a view that
-  only checks the code's ES256 signature.
+- then a bare Flask app under the same gunicorn settings (bench/_wsgi.py): /healthz and a view that
+  only checks the code's ES256 signature;
+- last, the product app with a floor view added by bench/_wsgi.py (one ES256 check and one prepared point
+  read), the API's verify and that view in turn on the one server: issue 19's ratio, goal GOAL_FLOOR_SHARE.
 
 Each round also records the CPU time per request of gunicorn's workers and of the PostgreSQL server.
 
@@ -32,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,6 +49,9 @@ from webapp.registry import accounts
 
 GOAL_VERIFY_SHARE = 0.60
 GOAL_P99_MS = 25.0
+#: Issue 19: verify API on PostgreSQL / a bare view doing one ES256 verify and one prepared point read.
+GOAL_FLOOR_SHARE = 0.85
+FLOOR_PATH = "/api/bench/verify-and-read"
 PACED_SHARE = 0.80
 VERIFY_PATH = "/api/v1/verify"
 PEAK_CONNECTIONS = 8
@@ -163,6 +168,14 @@ def check_bare(server: Server, fixture: Fixture) -> None:
         raise RuntimeError(f"bare verify answered {status}: {answer[:200]!r}")
 
 
+def check_floor(server: Server, fixture: Fixture) -> None:
+    code = Path(fixture.codes_file).read_text().split("\n", 1)[0]
+    body = json.dumps({"code": code}).encode()
+    status, answer = _server.request(server.port, "POST", FLOOR_PATH, body, {"Content-Type": "application/json"})
+    if status != 200 or json.loads(answer) != {"signature": "good", "key_status": "active"}:
+        raise RuntimeError(f"the floor view answered {status}: {answer[:200]!r}")
+
+
 # --- measuring ----------------------------------------------------------------
 
 
@@ -219,6 +232,8 @@ QR_MANY = "GET /me/code.svg, citizens in turn (first)"
 PAGE = "GET /me/ (policy page)"
 BARE_HEALTHZ = "bare app: GET /healthz"
 BARE_VERIFY = "bare app: POST /verify (ES256)"
+FLOOR_API = "floor app: POST /api/v1/verify"
+FLOOR_VIEW = "floor app: ES256 + point read view"
 
 
 @dataclass(frozen=True)
@@ -239,6 +254,15 @@ class EngineResult:
     @property
     def bare_share(self) -> float:
         return self.rate(BARE_VERIFY) / self.rate(BARE_HEALTHZ)
+
+    @property
+    def floor_share(self) -> float:
+        return self.rate(FLOOR_API) / self.rate(FLOOR_VIEW)
+
+    def floor_cpu_share(self) -> str:
+        """The floor view's worker CPU per request over the API's (the same ratio when CPU is what limits)."""
+        cpu = [statistics.median(c.workers_us for c in self.measured[label].cpu) for label in (FLOOR_VIEW, FLOOR_API)]
+        return f"{cpu[0] / cpu[1]:.2f}×"
 
     @property
     def paced_p99(self) -> float:
@@ -275,6 +299,14 @@ def run_engine(engine: str, settings: Settings, folder: Path) -> EngineResult:
                 Endpoint(BARE_VERIFY, "verify.lua", ["/verify", fixture.codes_file]),
             ]
             measured |= measure(server, bare, settings)
+        with _server.gunicorn("_wsgi:with_floor()", url, log_folder=folder) as server:
+            check_floor(server, fixture)
+            note(f"{engine}: the app with the floor view")
+            floor = [
+                Endpoint(FLOOR_API, "verify.lua", [VERIFY_PATH, fixture.codes_file, fixture.tokens_file]),
+                Endpoint(FLOOR_VIEW, "verify.lua", [FLOOR_PATH, fixture.codes_file]),
+            ]
+            measured |= measure(server, floor, settings)
     return EngineResult(engine, settings.people, fixture.citizens, measured, pace)
 
 
@@ -309,6 +341,10 @@ def print_engine(result: EngineResult, settings: Settings) -> None:
     print(f"bare ES256 view / bare healthz: {r.bare_share:.2f}×")
     print(f"verify / bare ES256 view: {r.rate(VERIFY) / r.rate(BARE_VERIFY):.2f}×")
     print(
+        f"goal verify API / floor view (ES256 + point read, one server) ≥ {GOAL_FLOOR_SHARE:.2f}: "
+        f"{r.floor_share:.2f}× {verdict(r.floor_share >= GOAL_FLOOR_SHARE)} (worker CPU: {r.floor_cpu_share()})"
+    )
+    print(
         f"goal verify ≥ {GOAL_VERIFY_SHARE:.0%} of healthz: {r.verify_share:.1%} "
         f"{verdict(r.verify_share >= GOAL_VERIFY_SHARE)}"
     )
@@ -329,6 +365,8 @@ def print_summary(results: list[EngineResult]) -> None:
         ("verify req/s", lambda r: f"{r.rate(VERIFY):,.0f}"),
         ("verify / healthz", lambda r: f"{r.verify_share:.3f}×"),
         ("bare ES256 / bare healthz", lambda r: f"{r.bare_share:.2f}×"),
+        ("verify API / floor view", lambda r: f"{r.floor_share:.2f}×"),
+        ("  by worker CPU per request", lambda r: r.floor_cpu_share()),
         ("QR, one citizen req/s", lambda r: f"{r.rate(QR_SAME):,.0f}"),
         ("QR, citizens in turn req/s", lambda r: f"{r.rate(QR_MANY):,.0f}"),
         ("policy page req/s", lambda r: f"{r.rate(PAGE):,.0f}"),
@@ -338,6 +376,7 @@ def print_summary(results: list[EngineResult]) -> None:
         (f"verify p99 ms at {PACED_SHARE:.0%}", lambda r: f"{r.paced_p99:.1f}"),
         (f"goal verify ≥ {GOAL_VERIFY_SHARE:.0%} healthz", lambda r: verdict(r.verify_share >= GOAL_VERIFY_SHARE)),
         (f"goal p99 < {GOAL_P99_MS:g} ms", lambda r: verdict(r.paced_p99 < GOAL_P99_MS)),
+        (f"goal API / floor ≥ {GOAL_FLOOR_SHARE:.2f}", lambda r: verdict(r.floor_share >= GOAL_FLOOR_SHARE)),
         ("errors", lambda r: str(r.errors)),
     ]
     print(f"{'':<34}" + "".join(f"{r.engine:>14}" for r in results))
@@ -349,11 +388,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="20,000 persons, one short round: a smoke run")
     parser.add_argument("--engines", default=",".join(_server.ENGINES), help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, help="rounds per endpoint (medians are taken over them)")
     args = parser.parse_args(argv)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     if not engines or set(engines) - set(_server.ENGINES):
         parser.error(f"choose engines from {', '.join(_server.ENGINES)}")
     settings = QUICK if args.quick else FULL
+    if args.rounds:
+        settings = replace(settings, rounds=args.rounds)
     _server.require_wrk()
     _server.stop_on_sigterm()
     started = time.perf_counter()

@@ -25,6 +25,7 @@ NEWCOMER = enp_of("770000000000006")  # a temporary certificate, at the other in
 SOLDIER = enp_of("770000000000007")  # policy suspended
 STOLEN = enp_of("770000000000008")  # code revoked
 LONG_NAME = enp_of("770000000000009")
+MARRIED = enp_of("770000000000010")  # surname changed: her maiden-name code superseded by the data change
 
 
 def code_text(app: Flask, enp: str, status: CodeStatus = CodeStatus.CURRENT) -> str:

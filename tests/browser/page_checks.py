@@ -60,6 +60,7 @@ def enum_values() -> frozenset[str]:
             for thing in vars(module).values():
                 if isinstance(thing, type) and issubclass(thing, enum.Enum) and thing.__module__ == module.__name__:
                     values.update(member.value for member in thing if isinstance(member.value, str))
+    values.discard("")  # an enum's "no value" (a code superseded for no particular cause) is no word on a page
     return frozenset(values)
 
 
@@ -140,7 +141,20 @@ _INSPECT = """([patterns, minTarget]) => {
       .slice(0, 5).map(describe);
     sideways.push(`page ${root.scrollWidth} px wide in a ${root.clientWidth} px window: ${beyond.join(", ")}`);
   }
-  return {raw, small, wrapped, splitDates, sideways, html: root.outerHTML};
+  // Text wider than its own box runs under its neighbour (a long surname in a two-column old → new): a box
+  // narrower than what it holds, where nothing clips it.
+  const clipped = (element) => {  // cut off by its own box or an ancestor's (a visually hidden table head, say)
+    for (let box = element; box; box = box.parentElement) {
+      if (getComputedStyle(box).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const spilled = [...document.body.querySelectorAll("main *")]
+    .filter((element) => element.clientWidth > 0 && element.scrollWidth > element.clientWidth + 1)
+    .filter((element) => !clipped(element))
+    .filter((element) => element.innerText.trim())
+    .map((element) => `${describe(element)} ${element.scrollWidth} px in ${element.clientWidth} px`);
+  return {raw, small, wrapped, splitDates, sideways, spilled, html: root.outerHTML};
 }"""
 
 _AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
@@ -157,6 +171,10 @@ def axe_violations(page: Any) -> list[str]:
     return list(page.evaluate(_AXE_RUN))
 
 
+#: The check that finds text wider than its box, by its name in `inspect`'s findings.
+SPILLED = "text spills out of its box"
+
+
 def inspect(page: Any, language: str) -> dict[str, list[str]]:
     """Every check but the console's, by name: the problems found (empty lists left out)."""
     found = page.evaluate(_INSPECT, [raw_code_patterns(language), MIN_TARGET])
@@ -166,6 +184,7 @@ def inspect(page: Any, language: str) -> dict[str, list[str]]:
         "header wraps": found["wrapped"],
         "date split over lines": found["splitDates"],
         "sideways scrolling": found["sideways"],
+        SPILLED: found["spilled"],
         "Python repr": sorted({match.group(0) for match in PYTHON_REPR.finditer(found["html"])}),
         "axe serious/critical": axe_violations(page),
     }

@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response
 from policy_codes import Enp, FullName, decode, encode
 from signing import SigningKey
 from tests.browser.demo_codes import (
+    MARRIED,
     MOTHER,
     NEWBORN,
     NEWCOMER,
@@ -171,6 +172,7 @@ SCANS: dict[str, Callable[[Flask], str]] = {
     "expired": lambda app: _live(app, timedelta(minutes=5)),
     "revoked": lambda app: code_text(app, STOLEN, CodeStatus.REVOKED),
     "superseded": lambda app: code_text(app, REISSUED, CodeStatus.SUPERSEDED),
+    "superseded-data-changed": lambda app: code_text(app, MARRIED, CodeStatus.SUPERSEDED),
     "suspended": lambda app: code_text(app, SOLDIER, CodeStatus.SUSPENDED),
     "terminated": lambda app: code_text(app, TERMINATED, CodeStatus.TERMINATED),
     "not_found": lambda app: UNREGISTERED,
@@ -322,6 +324,35 @@ def _reissue_request(details: str) -> Callable[[Walk], None]:
     return go
 
 
+#: A marriage certificate, as the data-change forms take it (issue 20).
+DOCUMENT = {
+    "document_kind": "marriage_certificate",
+    "document_number": "654321",
+    "document_issued_on": "2026-11-20",
+    "document_issuer": "Отдел ЗАГС",
+}
+
+
+def _data_change(surname: str) -> dict[str, str]:
+    return {"surname": surname, "reason": "marriage", **DOCUMENT}
+
+
+def _decline_reissue(walk: Walk) -> None:
+    """The insurer declines the citizen's request for a new code, through the page that says what that does."""
+    walk.open("/insurer/requests")
+    with walk.page.expect_navigation():
+        walk.page.locator("#reissue-requests ~ article a[href$='/decline']").first.click()
+    walk.submit(ACTION_FORM, {})
+
+
+def _decline_data_change(walk: Walk) -> None:
+    """The insurer declines the citizen's request of this walk (so the next walk's citizen may send one)."""
+    walk.open("/insurer/requests")
+    with walk.page.expect_navigation():
+        walk.page.locator("#data-requests ~ article a[href$='/decline']").first.click()
+    walk.submit("main form", {"decline_reason": "тур: нужна копия свидетельства"})
+
+
 def _new_person(enp: Callable[[Walk], str]) -> Callable[[Walk], dict[str, str]]:
     return lambda walk: {
         "enp": enp(walk),
@@ -378,6 +409,9 @@ CITIZEN = [
     page("/me/show"),
     Stop("reissue request: no reason given", _reissue_request(""), 400),
     Stop("reissue request sent", _reissue_request("тур: проверка")),
+    page("/me/data-change"),
+    form("data change request: latin surname", "/me/data-change", _data_change("Ivanova"), 400),
+    form("data change request sent", "/me/data-change", _data_change("Турова")),
     page("/account/password"),
     form("password change: passwords differ", "/account/password", {"current_password": "x", **PASSWORDS_DIFFER}, 400),
     page(f"/me/?person={PETROV}", 404),
@@ -404,9 +438,15 @@ INSURER = [
     page(f"/insurer/person/{TERMINATED}"),
     page(f"/insurer/person/{NEWCOMER}", 404),
     page("/insurer/requests"),
-    click("reissue request declined", "/insurer/requests", "form[action$='/decline'] button"),
+    click("reissue request: decline?", "/insurer/requests", "#reissue-requests ~ article a[href$='/decline']"),
+    Stop("reissue request declined", _decline_reissue),
     click("activation code issued", f"/insurer/person/{REISSUED}", "form[action$='/activation-code'] button"),
     page(f"/insurer/person/{PETROV}/terminate"),
+    page(f"/insurer/person/{PETROV}/data"),
+    form("data change: latin surname", f"/insurer/person/{PETROV}/data", _data_change("Petrov"), 400),
+    form("data change: old and new", f"/insurer/person/{PETROV}/data", _data_change("Петровский")),
+    click("data change request: accept?", "/insurer/requests", "#data-requests ~ article a[href$='/accept']"),
+    Stop("data change request declined", _decline_data_change),
     form("code reissued", f"/insurer/person/{PETROV}/reissue", {"reason": "lost_phone"}, 200, ACTION_FORM),
     page("/insurer/import"),
     Stop("registry imported", _import),

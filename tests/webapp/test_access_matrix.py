@@ -7,6 +7,7 @@ until someone decides who may use it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -17,7 +18,7 @@ from werkzeug.routing import Rule
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import Role, SigningKeyRecord
-from webapp.registry import accounts, bulk_import, people, reissue_requests
+from webapp.registry import accounts, bulk_import, data_changes, people, reissue_requests
 
 ANONYMOUS, CITIZEN, CLINIC, INSURER, OTHER_INSURER, ADMIN = (
     "anonymous",
@@ -57,6 +58,8 @@ WHO_MAY = {
             "citizen.extract_pdf",
             "citizen.live",
             "citizen.request_reissue",
+            "citizen.data_change",
+            "citizen.request_data_change",
         ],
         frozenset({CITIZEN}),
     ),
@@ -75,6 +78,12 @@ WHO_MAY = {
             "insurer.issue_policy",
             "insurer.newborn_policy",
             "insurer.answer_request",
+            "insurer.decline_request_page",
+            "insurer.edit_data",
+            "insurer.preview_data_change",
+            "insurer.change_data",
+            "insurer.change_request_page",
+            "insurer.answer_change_request",
             "insurer.import_form",
             "insurer.import_upload",
             "insurer.import_job",
@@ -113,11 +122,20 @@ WHO_MAY = {
 
 @pytest.fixture
 def matrix_app(site: Flask) -> Flask:
-    """The page-test registry, plus staff of the other insurer, a clinic token and an open reissue request."""
+    """The page-test registry, plus staff of the other insurer, a clinic token, an open reissue request and an
+    open request to change data."""
     with site.app_context():
         accounts.create_user("smo-other", PASSWORD, Role.INSURER, "test", insurer_code="77002")
         accounts.create_token("GP-001", "МИС", "test")
         request = reissue_requests.request_reissue(people.person_by_enp(MOTHER), "телефон потерян", "test")
+        change = data_changes.request_change(
+            people.person_by_enp(MOTHER),
+            data_changes.NewData.of(people.person_by_enp(CHILD)),
+            data_changes.ChangeReason.REGISTRY_ERROR,
+            "",
+            data_changes.Document("passport", "45 00", "123456", date(2020, 1, 2), "ОВД"),
+            "test",
+        )
         kid = db.session.scalars(select(SigningKeyRecord.kid)).first()
         job = bulk_import.start_job(f"{','.join(bulk_import.COLUMNS)}\n".encode(), "test", scope="77001")
         site.config["MATRIX_ARGS"] = {
@@ -131,6 +149,7 @@ def matrix_app(site: Flask) -> Flask:
             "filename": "css/app.css",
             "code": "GP-001",
             "job_id": job.id,
+            "change_id": change.id,
         }
     return site
 
@@ -168,7 +187,7 @@ def test_every_route_answers_each_role_as_designed(matrix_app: Flask, role: str)
             expected = {302} if role == ANONYMOUS else {403}
         elif rule.endpoint == "admin.reissue_progress":
             expected = {404}  # no mass reissue has run for this key
-        elif role == OTHER_INSURER and ({"enp", "request_id", "job_id"} & rule.arguments):
+        elif role == OTHER_INSURER and ({"enp", "request_id", "job_id", "change_id"} & rule.arguments):
             expected = {404}  # another insurer's person or import, exactly like a number that does not exist
         else:
             expected = {200, 302}
@@ -184,6 +203,7 @@ def test_every_route_answers_each_role_as_designed(matrix_app: Flask, role: str)
         (CITIZEN, f"/me/code.png?person={STRANGER}"),
         (CITIZEN, f"/me/extract.pdf?person={STRANGER}"),
         (CITIZEN, f"/me/live?person={STRANGER}"),
+        (CITIZEN, f"/me/data-change?person={STRANGER}"),
         (OTHER_INSURER, f"/insurer/?q={MOTHER}"),
     ],
 )

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 import schemathesis
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 
@@ -198,19 +198,32 @@ def app_wide_limits() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("app_wide_limits")
-def test_the_api_uses_no_session_and_leaves_limits_to_itself(database_url: str, token: str) -> None:
+def test_the_api_uses_no_session_and_leaves_limits_to_itself(
+    database_url: str, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Bearer tokens only: no cookie is read or set, and Flask-Limiter's limits (for the pages) pass it by,
-    meta and application-wide limits included: the API counts its own, per token."""
+    meta and application-wide limits included: the API counts its own, per token. Its check before each
+    request does not even look for the app's limits for the API (webapp/web/api/limits.py): that search
+    cost a verification ~40 µs (docs/benchmarks.md, "Issue 17")."""
     app = make_app(
         database_url, RATELIMIT_DEFAULT="2 per minute", RATELIMIT_APPLICATION="2 per minute", RATELIMIT_META="2/minute"
     )
     client = app.test_client()
+    searched: list[str] = []
+    search = limiter.limit_manager.resolve_limits
+
+    def counted(*args: object, **kwargs: object) -> object:
+        searched.append(request.path)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", counted)
     assert client.post("/language", data={"language": "en"}).headers["Set-Cookie"].startswith("session=")
     for _ in range(4):
         response = client.post("/api/v1/verify", json={"code": ENP}, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200
         assert "Set-Cookie" not in response.headers
         assert response.get_json()["message"].startswith("Такого номера"), "the session's English is not read"
+    assert searched == ["/language"]
     # The pages share the application-wide 2 a minute: the language choice above, then one page.
     assert [client.get("/").status_code for _ in range(2)] == [200, 429]
 

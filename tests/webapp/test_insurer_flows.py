@@ -305,7 +305,16 @@ def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flas
     theirs = open_request(site, STRANGER)
     staff = logged_in(site, "smo")
     token = csrf(staff, "/insurer/")
+    listing = staff.get("/insurer/requests").get_data(as_text=True)
+    assert f'href="/insurer/requests/{ours}/decline"' in listing, "declining starts with a page, not at one tap"
+    page = staff.get(f"/insurer/requests/{ours}/decline").get_data(as_text=True)
+    assert "Отклонить заявку на новый код?" in page
+    assert "прежний код по-прежнему принимается" in page
+    with site.app_context():
+        assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.OPEN, "not yet"
+    assert staff.get(f"/insurer/requests/{theirs}/decline").status_code == 404
     assert staff.post(f"/insurer/requests/{ours}/decline", data={"csrf_token": token}).status_code == 302
+    assert staff.get(f"/insurer/requests/{ours}/decline").status_code == 404, "answered: nothing to decline"
     assert staff.post(f"/insurer/requests/{theirs}/decline", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{theirs}/reissue", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{ours}/shred", data={"csrf_token": token}).status_code == 404

@@ -23,7 +23,9 @@ def import_file(file: Path) -> None:
     if bulk_import.needs_job(data):
         with ProgressBar("Импорт") as bar:
             job = bar.follow(
-                bulk_import.start_job(data, actor(), processes_here=signing_pool.processes(), progress=bar)
+                bulk_import.start_job(
+                    data, actor(), processes_here=signing_pool.processes(), progress=bar, file_name=file.name
+                )
             )
         report = bulk_import.ImportReport.of_result(outcome(job).result or {})
     else:

@@ -13,7 +13,7 @@ from webapp.extensions import db
 
 class JobKind(StrEnum):
     MASS_REISSUE = "mass_reissue"  # subject: the compromised key's kid
-    IMPORT = "import"  # subject: the file's digest
+    IMPORT = "import"  # subject: the file's name (its first 80 characters), or its digest when it has none
 
 
 class JobState(StrEnum):

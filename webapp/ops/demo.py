@@ -10,7 +10,7 @@ from sqlalchemy import select
 from policy_codes import Snils
 from webapp.extensions import db
 from webapp.models import Category, Role, User
-from webapp.registry import accounts, clock, lifecycle, organisations, public_holidays
+from webapp.registry import accounts, clock, data_changes, lifecycle, organisations, public_holidays
 from webapp.registry.people import PersonData
 
 ACTOR = "demo"
@@ -81,6 +81,8 @@ def load(now: datetime | None = None) -> None:
         "770000000000009", "Константинопольская", "Александра", "Владимировна", date(1962, 3, 8), "F"
     )
 
+    married = PersonData.of("770000000000010", "Белова", "Ольга", "Андреевна", date(1993, 5, 9), "F")
+
     for data in (mother, son, petrov, worker, soldier, stolen, long_name):
         lifecycle.register_person(data, "77001", ACTOR, now=moment)
     lifecycle.register_person(newcomer, "77002", ACTOR, temporary=True, now=moment)
@@ -88,6 +90,17 @@ def load(now: datetime | None = None) -> None:
     lifecycle.link_representative(str(mother.enp), str(son.enp), ACTOR)
     lifecycle.suspend(str(soldier.enp), ACTOR, "срочная военная служба", now=moment)
     lifecycle.revoke(str(stolen.enp), ACTOR, "телефон украден, код отозван по заявлению", now=moment)
+    # Married: her code under the maiden name reads «данные изменились» at the desk.
+    lifecycle.register_person(married, "77001", ACTOR, now=moment)
+    data_changes.change_person_data(
+        str(married.enp),
+        data_changes.NewData("Новикова", "Ольга", "Андреевна", married.birth_date, "F"),
+        data_changes.ChangeReason.MARRIAGE,
+        "",
+        data_changes.Document("marriage_certificate", "II-МЮ", "654321", today, "Отдел ЗАГС Тверского района"),
+        ACTOR,
+        now=moment,
+    )
 
     citizens = {"ivanova": mother, "petrov": petrov}
     for login in LOGINS:

@@ -250,7 +250,7 @@ def import_csv(
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
-    file_name = " ".join(file_name.split())[:_FILE_NAME_MAX] or (source.name if isinstance(source, Path) else digest)
+    file_name = _clean_file_name(file_name) or (source.name if isinstance(source, Path) else digest)
     known_insurers = list(db.session.scalars(select(Insurer).options(joinedload(Insurer.region))))
     insurers = {insurer.code: insurer.id for insurer in known_insurers}
     regions = {insurer.code: insurer.region_code for insurer in known_insurers}
@@ -292,13 +292,15 @@ def start_job(
     scope: str | None = None,
     processes_here: int = 1,
     progress: job_queue.Progress | None = None,
+    file_name: str = "",
 ) -> Job:
-    """Import the file as a job; the file travels with the job's row, for a worker on another machine."""
+    """Import the file as a job; the file travels with the job's row, for a worker on another machine, and its
+    name (else its digest) as the job's subject, which the import's corrections give as their reason."""
     if not data.strip():
         raise RegistryError(N_("Файл пуст"))
     return job_queue.start(
         JobKind.IMPORT,
-        file_digest(data),
+        _clean_file_name(file_name)[: Job.__table__.c.subject.type.length] or file_digest(data),
         actor,
         run_job,
         _work,
@@ -324,12 +326,19 @@ def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[s
         if report:
             report(done, total)
 
-    return import_csv(data, job.actor, counted, scope=job.scope, processes=processes, job_id=job.id).as_result()
+    imported = import_csv(
+        data, job.actor, counted, scope=job.scope, processes=processes, job_id=job.id, file_name=job.subject
+    )
+    return imported.as_result()
 
 
 @atomic
 def _record_progress(job_id: int, lines_done: int) -> None:
     job_queue.advance(job_id, lines_done)
+
+
+def _clean_file_name(file_name: str) -> str:
+    return " ".join(file_name.split())[:_FILE_NAME_MAX]
 
 
 def file_digest(data: bytes) -> str:

@@ -525,7 +525,8 @@ def _open_request(request_id: int, scope: str | None) -> DataChangeRequest:
 def accept_change_request(
     request_id: int, actor: str, scope: str | None = None, now: datetime | None = None
 ) -> IssuedCode | None:
-    """Make the change the citizen asked for and close their request as done, in one transaction."""
+    """Make the change the citizen asked for and close their request as done, in one transaction. A request
+    whose data the person already has is refused («Данные не изменились») and stays open, for staff to decline."""
     request = _open_request(request_id, scope)
     code = change_person_data(
         request.person.enp,

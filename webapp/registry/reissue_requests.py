@@ -79,6 +79,19 @@ def open_requests(insurer_id: int) -> list[ReissueRequest]:
     )
 
 
+def open_request(request_id: int, scope: str | None = None) -> ReissueRequest:
+    """An open request of someone the caller's insurer holds (`scope`; None: the registry operator), to show
+    before it is answered; NotFound otherwise."""
+    request = db.session.get(ReissueRequest, request_id)
+    if request is None or request.status != RequestStatus.OPEN or not _within(request, scope):
+        raise NotFound(N_("Заявка не найдена"))
+    return request
+
+
+def _within(request: ReissueRequest, scope: str | None) -> bool:
+    return scope is None or request.person.insurer.code == scope
+
+
 @atomic
 def close_request(
     request_id: int, status: str, actor: str, scope: str | None = None, now: datetime | None = None
@@ -91,7 +104,7 @@ def close_request(
     if status not in (RequestStatus.DONE, RequestStatus.DECLINED):
         raise RegistryError(N_("Заявку закрывают как выполненную или отклонённую"))
     request = db.session.scalar(select(ReissueRequest).where(ReissueRequest.id == request_id).with_for_update())
-    if request is None or (scope is not None and request.person.insurer.code != scope):
+    if request is None or not _within(request, scope):
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:
         raise RegistryError(N_("Заявка уже закрыта"))

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _
 from policy_codes import Enp, Verdict
 from policy_codes.codec import MOSCOW
 from policy_codes.verdicts import Shown
-from webapp.registry import reasons
+from webapp.registry import data_changes, reasons
 
 POLICY_KINDS = {"policy": _("Полис ОМС единого образца"), "temporary_certificate": _("Временное свидетельство")}
 POLICY_STATUSES = {
@@ -212,6 +212,22 @@ def reason_words(reason: str) -> str:
     return gettext(reason) if reason in reasons.LISTED else reason
 
 
+def _said_in_words(table: Mapping[str, str]) -> Callable[[str], str]:
+    """A filter over one of the registry's own tables, whose words are Russian catalog ids (`N_`): a stored
+    value's words in the reader's language."""
+    return lambda value: gettext(table[value]) if value in table else value
+
+
+def change_value(value: str, field: str) -> str:
+    """A value on a data change's old → new (webapp/registry/data_changes.py FieldChange): a name as people write
+    it, the sex's word in the reader's language, a date as it is."""
+    if field == "sex":
+        return gettext(value)
+    if field in ("surname", "given_name", "patronymic"):
+        return value.title()
+    return value
+
+
 def _words_of(table: Mapping[str, object]) -> Callable[[str], str]:
     """A filter over one table: a stored value's words (tests/webapp/test_labels.py keeps every value there)."""
     return lambda value: str(table.get(value, value))
@@ -243,6 +259,9 @@ def init_app(app: Flask) -> None:
         role=_words_of(ROLES),
         audit_action=_words_of(AUDIT_ACTIONS),
         actor=actor_words,
+        change_reason=_said_in_words(data_changes.REASON_LABELS),
+        document_kind=_said_in_words(data_changes.DOCUMENT_KINDS),
+        change_value=change_value,
         reason=reason_words,
         moscow_time=moscow_time,
         moscow_day=moscow_day,

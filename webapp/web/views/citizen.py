@@ -12,10 +12,10 @@ from flask_login import current_user
 from policy_codes import Enp
 from policy_codes.render import code128_svg, qr_svg
 from webapp.models import IssuedCode, Person, Role
-from webapp.registry import clock, people, reissue_requests
+from webapp.registry import clock, data_changes, people, reissue_requests
 from webapp.registry.codes import live_code, static_qr_png, static_qr_svg
 from webapp.registry.errors import RegistryError
-from webapp.web import pdf
+from webapp.web import data_change_form, pdf
 from webapp.web.auth import role_required
 from webapp.web.file_names import download_name
 from webapp.web.form_errors import refused
@@ -46,6 +46,7 @@ def _card(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str,
     household = people_in_reach()
     person = chosen_person(household)
     latest = reissue_requests.latest_request(person)
+    change_request = data_changes.latest_change_request(person)
     cover = people.newborn_cover(person, clock.today_in_moscow(datetime.now(UTC)))
     # A newborn's card shows the code to take to reception instead: the citizen's own, when theirs covers the child.
     covering_me = cover is not None and cover.representative.id == household[0].id
@@ -61,6 +62,7 @@ def _card(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str,
         requested_on=clock.today_in_moscow(latest.created_at) if latest else None,
         reasons=reissue_requests.REASONS,
         reason_max=reissue_requests.REASON_MAX,
+        change_request=change_request,
         errors=errors or {},
     ), status
 
@@ -146,6 +148,41 @@ def request_reissue() -> Any:
         return _card(refused(error, ("reason", "details")), 400)
     else:
         flash(_("Заявка на новый код отправлена в страховую компанию."), "ok")
+    return redirect(url_for("citizen.policy", person=request.args.get("person")))
+
+
+DATA_CHANGE_PAGE = "citizen/data_change.html"
+
+
+@citizen.get("/data-change")
+@role_required(Role.CITIZEN)
+def data_change() -> Any:
+    """«Сообщить об изменении данных»: the form, with the data as the registry has it. While a request is open,
+    the card says so instead (one at a time)."""
+    person = chosen_person()
+    if data_changes.open_change_request_of(person.id) is not None:
+        return redirect(url_for("citizen.policy", person=request.args.get("person")))
+    return data_change_form.page(DATA_CHANGE_PAGE, person, data_change_form.prefilled(person))
+
+
+@citizen.post("/data-change")
+@role_required(Role.CITIZEN)
+def request_data_change() -> Any:
+    """Send the new data and the document to the insurer, who accepts the request (a new code follows) or
+    declines it with a reason the card then shows."""
+    person = chosen_person()
+    form = data_change_form.posted()
+    try:
+        change = data_change_form.checked(form)
+        data_changes.request_change(
+            person, change.new, change.reason, change.reason_text, change.document, f"citizen:{current_user.username}"
+        )
+    except data_changes.ChangeRequestAlreadyOpen:
+        flash(_("Заявка на изменение данных уже подана: страховая компания рассмотрит ту, что есть."), "ok")
+    except (data_change_form.Refused, RegistryError) as error:
+        return data_change_form.page(DATA_CHANGE_PAGE, person, form, data_change_form.refusal(error)), 400
+    else:
+        flash(_("Заявка на изменение данных отправлена в страховую компанию."), "ok")
     return redirect(url_for("citizen.policy", person=request.args.get("person")))
 
 

@@ -15,11 +15,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from policy_codes import Enp, InvalidValue
-from webapp.models import Job, JobState, Person, RequestStatus, Role
+from webapp.models import DataChangeRequest, IssuedCode, Job, JobState, Person, RequestStatus, Role
 from webapp.registry import (
     activation,
     bulk_import,
     clock,
+    data_changes,
     job_queue,
     lifecycle,
     people,
@@ -29,7 +30,7 @@ from webapp.registry import (
 )
 from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.rules import Operation
-from webapp.web import shown_once
+from webapp.web import data_change_form, shown_once
 from webapp.web.auth import role_required
 from webapp.web.form_errors import FORM, refused
 from webapp.web.i18n import said
@@ -104,6 +105,7 @@ def person(enp: str) -> str:
         trail=people.trail_for_holder(enp, TRAIL_LIMIT),
         waiting=waiting,
         waiting_since=waiting and clock.today_in_moscow(waiting.created_at),
+        change_waiting=data_changes.open_change_request_of(someone.id),
     )
 
 
@@ -225,6 +227,68 @@ def show_activation_code(enp: str) -> Response:
     return shown_once.not_stored(make_response(page))
 
 
+# Changing a person's data (issue 20): a form, the confirmation old → new, then the change
+
+DATA_CHANGE_PAGE = "insurer/data_change.html"
+
+
+@insurer.get("/person/<enp>/data")
+@role_required(Role.INSURER)
+def edit_data(enp: str) -> str:
+    """The form, with the person's data as it is now."""
+    someone = _own_person(enp)
+    return data_change_form.page(DATA_CHANGE_PAGE, someone, data_change_form.prefilled(someone))
+
+
+@insurer.post("/person/<enp>/data")
+@role_required(Role.INSURER)
+def preview_data_change(enp: str) -> Any:
+    """The form checked, and old → new shown for confirmation; nothing changes yet. The confirmation's
+    «Назад» comes back here (`back`) for the form as it was sent."""
+    someone = _own_person(enp)
+    form = data_change_form.posted()
+    if request.form.get("back"):
+        return data_change_form.page(DATA_CHANGE_PAGE, someone, form)
+    try:
+        change = data_change_form.checked(form)
+        changes = data_changes.preview(enp, change.new, scope=scope())
+    except (data_change_form.Refused, RegistryError) as error:
+        return data_change_form.page(DATA_CHANGE_PAGE, someone, form, data_change_form.refusal(error)), 400
+    return render_template(
+        "insurer/data_change_confirm.html",
+        person=someone,
+        changes=changes,
+        grounds=change,
+        form=form,
+        action=url_for("insurer.change_data", enp=enp),
+        back=url_for("insurer.preview_data_change", enp=enp),
+    )
+
+
+@insurer.post("/person/<enp>/data/confirm")
+@role_required(Role.INSURER)
+def change_data(enp: str) -> Any:
+    """Make the confirmed change: the data, the codes and the audit in one transaction
+    (webapp/registry/data_changes.py). A form changed on its way is checked again and refused as the form."""
+    someone = _own_person(enp)
+    form = data_change_form.posted()
+    try:
+        change = data_change_form.checked(form)
+        code = data_changes.change_person_data(
+            enp, change.new, change.reason, change.reason_text, change.document, _actor(), scope=scope()
+        )
+    except (data_change_form.Refused, RegistryError) as error:
+        return data_change_form.page(DATA_CHANGE_PAGE, someone, form, data_change_form.refusal(error)), 400
+    flash(_data_changed(code), "ok")
+    return redirect(url_for("insurer.person", enp=enp))
+
+
+def _data_changed(code: IssuedCode | None) -> str:
+    if code is None:
+        return _("Данные изменены. Полис не действует, поэтому новый код не выпущен.")
+    return _("Данные изменены, выпущен новый код № %(serial)s. Прежний код больше не принимается.", serial=code.serial)
+
+
 #: The form's fields: a person's, and who represents them.
 _FIELDS = (*people.PERSON_FIELDS, "representative_enp")
 
@@ -295,8 +359,24 @@ def _transfer_refused(
 @insurer.get("/requests")
 @role_required(Role.INSURER)
 def request_list() -> str:
-    """Citizens' open requests for a new code, oldest first."""
-    return render_template("insurer/requests.html", requests=reissue_requests.open_requests(current_user.insurer_id))
+    """Citizens' open requests, oldest first: for a new code, and to change their data (with old → new)."""
+    changes = data_changes.open_change_requests(current_user.insurer_id)
+    return render_template(
+        "insurer/requests.html",
+        requests=reissue_requests.open_requests(current_user.insurer_id),
+        change_requests=[(item, data_changes.request_changes(item)) for item in changes],
+    )
+
+
+@insurer.get("/requests/<int:request_id>/decline")
+@role_required(Role.INSURER)
+def decline_request_page(request_id: int) -> str:
+    """What declining a request for a new code does, before it is done: no decline at one tap."""
+    try:
+        item = reissue_requests.open_request(request_id, scope())
+    except NotFound:
+        abort(404)
+    return render_template("insurer/reissue_decline.html", item=item, person=item.person)
 
 
 @insurer.post("/requests/<int:request_id>/<outcome>")
@@ -316,6 +396,69 @@ def answer_request(request_id: int, outcome: str) -> Response:
         abort(404)
     except RegistryError as error:
         flash(said(error), "error")
+    return redirect(url_for("insurer.request_list"))
+
+
+#: What staff do with a citizen's request to change their data, each on a page of its own.
+CHANGE_OUTCOMES = ("accept", "decline")
+
+
+def _open_change_request(change_id: int, outcome: str) -> DataChangeRequest:
+    """The open request, if it is of someone this insurer holds; anything else is no page at all."""
+    if outcome not in CHANGE_OUTCOMES:
+        abort(404)
+    for item in data_changes.open_change_requests(current_user.insurer_id):
+        if item.id == change_id:
+            return item
+    abort(404)
+
+
+@insurer.get("/data-requests/<int:change_id>/<outcome>")
+@role_required(Role.INSURER)
+def change_request_page(change_id: int, outcome: str) -> str:
+    """Accepting: the same confirmation old → new as staff's own change. Declining: the reason, required."""
+    item = _open_change_request(change_id, outcome)
+    return _change_request_page(item, outcome)
+
+
+def _change_request_page(item: DataChangeRequest, outcome: str, errors: dict[str, str] | None = None) -> str:
+    if outcome == "decline":
+        return render_template(
+            "insurer/data_change_decline.html",
+            item=item,
+            person=item.person,
+            reason=request.form.get("decline_reason", ""),
+            reason_max=reasons.REASON_MAX,
+            errors=errors or {},
+        )
+    return render_template(
+        "insurer/data_change_confirm.html",
+        person=item.person,
+        item=item,
+        changes=data_changes.request_changes(item),
+        grounds=data_change_form.grounds_of(item),
+        errors=errors or {},
+        action=url_for("insurer.answer_change_request", change_id=item.id, outcome="accept"),
+        back=url_for("insurer.request_list"),
+    )
+
+
+@insurer.post("/data-requests/<int:change_id>/<outcome>")
+@role_required(Role.INSURER)
+def answer_change_request(change_id: int, outcome: str) -> Any:
+    """Accept (the change runs as staff's own, and closes the request) or decline with the reason the citizen
+    will read; a refusal keeps the page, said on it."""
+    item = _open_change_request(change_id, outcome)
+    try:
+        if outcome == "accept":
+            code = data_changes.accept_change_request(change_id, _actor(), scope=scope())
+            flash(_data_changed(code), "ok")
+        else:
+            reason = request.form.get("decline_reason", "")
+            data_changes.decline_change_request(change_id, reason, _actor(), scope=scope())
+            flash(_("Заявка на изменение данных отклонена, застрахованный увидит причину"), "ok")
+    except RegistryError as error:
+        return _change_request_page(item, outcome, refused(error, ("decline_reason",))), 400
     return redirect(url_for("insurer.request_list"))
 
 
@@ -339,12 +482,11 @@ def import_upload() -> Any:
         flash(_("Выберите файл CSV реестра"), "error")
         return render_template("insurer/import.html", report=None), 400
     try:
+        file_name = (upload.filename if upload else None) or ""
         if bulk_import.needs_job(data):
-            job = bulk_import.start_job(data, _actor(), scope=scope())
+            job = bulk_import.start_job(data, _actor(), scope=scope(), file_name=file_name)
             return redirect(url_for("insurer.import_job", job_id=job.id))
-        report = bulk_import.import_csv(
-            data, _actor(), scope=scope(), processes=1, file_name=(upload.filename if upload else None) or ""
-        )
+        report = bulk_import.import_csv(data, _actor(), scope=scope(), processes=1, file_name=file_name)
     except RegistryError as error:
         flash(said(error), "error")
         return render_template("insurer/import.html", report=None), 400
