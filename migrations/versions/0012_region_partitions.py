@@ -91,7 +91,7 @@ CREATE INDEX ix_clinic_checks_clinic_shown_at ON clinic_checks (clinic_id, shown
 
 #: The directory follows persons: statement triggers with transition tables, so a COPY of a whole import batch
 #: costs one INSERT … SELECT, and a move between partitions (an UPDATE of region_code) one UPDATE. A second
-#: person with a known ЕНP fails on the directory's primary key, whatever their region.
+#: person with a known ЕНП fails on the directory's primary key, whatever their region.
 _POSTGRESQL_DIRECTORY = """
 CREATE TABLE enp_directory (
     enp varchar(16) NOT NULL CONSTRAINT enp_directory_pkey PRIMARY KEY,
