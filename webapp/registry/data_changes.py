@@ -28,7 +28,7 @@ from sqlalchemy.orm import joinedload
 
 from policy_codes import FullName, InvalidValue
 from policy_codes.names import MAX_PART_LENGTH, MAX_TOTAL_LENGTH, NAME_CHARACTERS
-from webapp.db.transactions import atomic
+from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import (
     DataChangeRequest,
@@ -512,8 +512,9 @@ def request_change(
 
 
 def _open_request(request_id: int, scope: str | None) -> DataChangeRequest:
-    """The request, locked; NotFound for another insurer's, RegistryError once it is closed."""
-    request = db.session.scalar(select(DataChangeRequest).where(DataChangeRequest.id == request_id).with_for_update())
+    """The request, locked and read as it is now (a view read it before: a colleague may have answered it since);
+    NotFound for another insurer's, RegistryError once it is closed."""
+    request = db.session.scalar(locked(DataChangeRequest, DataChangeRequest.id == request_id))
     if request is None or (scope is not None and request.person.insurer.code != scope):
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:

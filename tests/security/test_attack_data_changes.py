@@ -1,0 +1,138 @@
+"""Issue 20's personal-data changes attacked from outside, through the test client on SQLite and PostgreSQL:
+ways in the pages' own tests (tests/webapp/test_data_change_pages.py) do not try.
+
+- Accepting and declining one citizen's request at once: both answered «готово», the data changed and the
+  request declined (a request the view had read before the other's commit was taken as still open).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+
+from tests.security.world import MOTHER
+from tests.webapp.pages import csrf, logged_in
+from webapp.extensions import db
+from webapp.models import AuditEntry, DataChangeRequest, RequestStatus
+from webapp.registry import data_changes, people
+
+ENP = str(MOTHER.enp)
+#: Мария Иванова becomes Петрова on marrying, on her marriage certificate.
+MARRIED = {
+    "surname": "Петрова",
+    "given_name": "Мария",
+    "patronymic": "Петровна",
+    "birth_date": MOTHER.birth_date.isoformat(),
+    "sex": "F",
+    "reason": "marriage",
+    "reason_text": "",
+    "document_kind": "marriage_certificate",
+    "document_series": "II-МЮ",
+    "document_number": "654321",
+    "document_issued_on": "2026-11-20",
+    "document_issuer": "Отдел ЗАГС Тверского района",
+}
+
+
+def staff(world: Flask) -> tuple[FlaskClient, str]:
+    client = logged_in(world, "smo")
+    return client, csrf(client, "/insurer/")
+
+
+def citizen(world: Flask) -> tuple[FlaskClient, str]:
+    client = logged_in(world, "ivanova")
+    return client, csrf(client, "/me/")
+
+
+def open_request(world: Flask) -> int:
+    """MOTHER's request to take her husband's surname, as her page sends it."""
+    me, token = citizen(world)
+    assert me.post("/me/data-change", data=MARRIED | {"csrf_token": token}).status_code == 302
+    with world.app_context():
+        return data_changes.latest_change_request(people.person_by_enp(ENP)).id
+
+
+def surname(world: Flask) -> str:
+    with world.app_context():
+        return people.person_by_enp(ENP).surname
+
+
+def audit_actions(world: Flask) -> list[str]:
+    with world.app_context():
+        return list(db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity_key == ENP)))
+
+
+# ---- accepting and declining one request at once ----
+
+
+@contextmanager
+def requests_held(world: Flask) -> Iterator[None]:
+    """Hold the data-change requests (PostgreSQL: their rows; SQLite: the database's write lock) while the
+    block runs, as a colleague's answer in progress would; released when it ends."""
+    with world.app_context():
+        connection = db.engine.connect()
+    try:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.execute(text("SELECT id FROM data_change_requests FOR UPDATE"))
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
+def wait_for_waiters(world: Flask, count: int) -> None:
+    """Until `count` requests wait for the held lock (PostgreSQL), or a while (SQLite cannot tell)."""
+    with world.app_context():
+        if db.engine.dialect.name == "sqlite":
+            time.sleep(1.5)
+            return
+        with db.engine.connect() as connection:
+            for _ in range(200):
+                waiting = connection.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+                if waiting >= count:
+                    return
+                time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} requests waited for the lock")
+
+
+def test_accepting_and_declining_one_request_at_once_do_one_of_the_two(world: Flask) -> None:
+    request_id = open_request(world)
+    answers: dict[str, int] = {}
+    posts = {
+        "accept": {},
+        "decline": {"decline_reason": "Свидетельство о браке не читается"},
+    }
+
+    clients = {outcome: staff(world) for outcome in posts}
+
+    def answer(outcome: str) -> None:
+        client, token = clients[outcome]
+        path = f"/insurer/data-requests/{request_id}/{outcome}"
+        answers[outcome] = client.post(path, data=posts[outcome] | {"csrf_token": token}).status_code
+
+    threads = [threading.Thread(target=answer, args=(outcome,)) for outcome in posts]
+    with requests_held(world):
+        for thread in threads:
+            thread.start()
+        wait_for_waiters(world, len(threads))
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(answers.values()) == [302, 400], answers
+    with world.app_context():
+        request = db.session.get(DataChangeRequest, request_id)
+        changed = people.person_by_enp(ENP).surname == "ПЕТРОВА"
+        assert (request.status, changed) in {(RequestStatus.DONE, True), (RequestStatus.DECLINED, False)}, (
+            request.status,
+            changed,
+        )
+    answered = [action for action in audit_actions(world) if action in ("correct", "decline_data_change")]
+    assert len(answered) == 1, answered
