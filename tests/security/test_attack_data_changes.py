@@ -3,10 +3,13 @@ ways in the pages' own tests (tests/webapp/test_data_change_pages.py) do not try
 
 - Accepting and declining one citizen's request at once: both answered «готово», the data changed and the
   request declined (a request the view had read before the other's commit was taken as still open).
+- An uploaded registry file whose name holds a NUL: the import's corrections record the name, and PostgreSQL
+  refused it as a database failure (503) instead of bad input.
 """
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +23,7 @@ from tests.security.world import MOTHER
 from tests.webapp.pages import csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, DataChangeRequest, RequestStatus
-from webapp.registry import data_changes, people
+from webapp.registry import bulk_import, data_changes, people
 
 ENP = str(MOTHER.enp)
 #: Мария Иванова becomes Петрова on marrying, on her marriage certificate.
@@ -136,3 +139,24 @@ def test_accepting_and_declining_one_request_at_once_do_one_of_the_two(world: Fl
         )
     answered = [action for action in audit_actions(world) if action in ("correct", "decline_data_change")]
     assert len(answered) == 1, answered
+
+
+# ---- an uploaded file's name ----
+
+
+def test_an_upload_named_with_a_nul_is_refused_as_bad_input_and_imports_nothing(world: Flask) -> None:
+    """The import's corrections record the file's name (issue 20): a NUL in it reached PostgreSQL (503)."""
+    client, _token = staff(world)
+    token = csrf(client, "/insurer/import")
+    line = f"{ENP},Петрова,Мария,Петровна,{MOTHER.birth_date},F,{MOTHER.snils},77001,citizen,,"
+    data = f"{','.join(bulk_import.COLUMNS)}\n{line}\n".encode()
+    world.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.post(
+        "/insurer/import",
+        data={"csrf_token": token, "file": (io.BytesIO(data), "zags\x00.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "нулевой символ" in response.get_data(as_text=True)
+    assert surname(world) == "ИВАНОВА"
+    assert "correct" not in audit_actions(world)
