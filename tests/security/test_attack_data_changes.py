@@ -15,12 +15,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from tests.security.world import MOTHER
-from tests.webapp.pages import csrf, logged_in
+from tests.webapp.pages import csrf, field_error, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, DataChangeRequest, RequestStatus
 from webapp.registry import bulk_import, data_changes, people
@@ -160,3 +161,58 @@ def test_an_upload_named_with_a_nul_is_refused_as_bad_input_and_imports_nothing(
     assert "нулевой символ" in response.get_data(as_text=True)
     assert surname(world) == "ИВАНОВА"
     assert "correct" not in audit_actions(world)
+
+
+# ---- what a document and a reason may hold ----
+
+#: Characters nobody sees, or that turn the text around them: a document number could read as another.
+INVISIBLE = {"bidi override": "\u202e", "zero-width space": "\u200b", "escape": "\x1b[31m", "soft hyphen": "\u00ad"}
+TYPED_FIELDS = ("document_series", "document_number", "document_issuer", "reason_text")
+
+
+def with_invisible(field: str, character: str) -> dict[str, str]:
+    typed = {"reason": "other", "reason_text": "Смена фамилии"} if field == "reason_text" else {}
+    form = MARRIED | typed
+    return form | {field: f"{form[field][:3]}{character}{form[field][3:]}"}
+
+
+@pytest.mark.parametrize("character", INVISIBLE.values(), ids=INVISIBLE.keys())
+@pytest.mark.parametrize("field", TYPED_FIELDS)
+def test_invisible_characters_in_a_document_or_reason_are_refused_beside_the_field(
+    world: Flask, field: str, character: str
+) -> None:
+    client, token = staff(world)
+    me, my_token = citizen(world)
+    form = with_invisible(field, character)
+    for step in ("data", "data/confirm"):
+        response = client.post(f"/insurer/person/{ENP}/{step}", data=form | {"csrf_token": token})
+        assert response.status_code == 400, step
+        assert "невидимые" in field_error(response.get_data(as_text=True), field), step
+    sent = me.post("/me/data-change", data=form | {"csrf_token": my_token})
+    assert sent.status_code == 400
+    assert "невидимые" in field_error(sent.get_data(as_text=True), field)
+    assert surname(world) == "ИВАНОВА"
+    with world.app_context():
+        assert data_changes.latest_change_request(people.person_by_enp(ENP)) is None
+
+
+def test_an_invisible_character_in_a_decline_reason_is_refused(world: Flask) -> None:
+    request_id = open_request(world)
+    client, token = staff(world)
+    reason = {"decline_reason": "Свидетельство \u202eне читается", "csrf_token": token}
+    response = client.post(f"/insurer/data-requests/{request_id}/decline", data=reason)
+    assert response.status_code == 400
+    assert "невидимые" in field_error(response.get_data(as_text=True), "decline_reason")
+    with world.app_context():
+        assert db.session.get(DataChangeRequest, request_id).status == RequestStatus.OPEN
+
+
+def test_the_command_refuses_an_invisible_character_in_the_document(world: Flask) -> None:
+    document = "marriage_certificate;II-МЮ;654\u202e321;2026-11-20;Отдел ЗАГС"
+    arguments = ["persons", "correct", ENP, "--surname", "Петрова", "--reason", "marriage", "--document", document]
+    result = world.test_cli_runner().invoke(args=arguments)
+    assert result.exit_code == 1
+    assert "--document" in result.output
+    assert "невидимые" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert surname(world) == "ИВАНОВА"

@@ -132,6 +132,13 @@ def _day(values: Mapping[str, str], field: str) -> date:
         raise RegistryError(N_("Дата в формате ГГГГ-ММ-ДД"), field=field) from None
 
 
+def _require_visible(words: str, field: str) -> None:
+    """Typed words as staff will read them: no control character, nothing invisible (a zero-width space, a soft
+    hyphen) and no bidi override, which would show a document's number as another."""
+    if not words.isprintable():
+        raise RegistryError(N_("Только видимые знаки: управляющие и невидимые символы не допускаются"), field=field)
+
+
 def _require_past(day: date, field: str, today: date) -> None:
     if day > today:
         raise RegistryError(N_("Дата в будущем"), field=field)
@@ -224,6 +231,7 @@ class Document:
         for field, width in _DOCUMENT_WIDTHS.items():
             if len(text[field]) > width:
                 raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=width)
+            _require_visible(text[field], field)
         issued_on = _day(values, "document_issued_on")
         _require_past(issued_on, "document_issued_on", today or clock.today_in_moscow(clock.now()))
         return cls(kind, text["document_series"], text["document_number"], issued_on, text["document_issuer"])
@@ -274,6 +282,7 @@ def _reason_text(reason: ChangeReason, text: str) -> str:
         raise RegistryError(N_("Опишите причину своими словами"), field="reason_text")
     if len(words) > reasons.REASON_MAX:
         raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="reason_text", count=reasons.REASON_MAX)
+    _require_visible(words, "reason_text")
     return words
 
 
@@ -556,6 +565,7 @@ def decline_change_request(
         raise RegistryError(
             N_("Причина отказа: от 1 до %(count)d знаков"), field="decline_reason", count=reasons.REASON_MAX
         )
+    _require_visible(words, "decline_reason")
     request = _open_request(request_id, scope)
     moment = clock.now(now)
     request.status = RequestStatus.DECLINED
