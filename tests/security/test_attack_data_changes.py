@@ -5,11 +5,16 @@ ways in the pages' own tests (tests/webapp/test_data_change_pages.py) do not try
   request declined (a request the view had read before the other's commit was taken as still open).
 - An uploaded registry file whose name holds a NUL: the import's corrections record the name, and PostgreSQL
   refused it as a database failure (503) instead of bad input.
+- Invisible and control characters (a bidi override, a zero-width space, ESC) in a document's number, series,
+  issuer and a reason's words: stored, and shown to staff as other than what was typed.
+- A confirmation sent the whole form back: a colleague's change made after the page showed old → new (a
+  corrected birth date) was undone by «Подтвердить» or «Принять», unseen.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -216,3 +221,53 @@ def test_the_command_refuses_an_invisible_character_in_the_document(world: Flask
     assert "невидимые" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert surname(world) == "ИВАНОВА"
+
+
+# ---- what the confirmation showed is what is changed ----
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The confirmation's form as the browser will send it back."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
+
+
+def birth_date(world: Flask) -> str:
+    with world.app_context():
+        return people.person_by_enp(ENP).birth_date.isoformat()
+
+
+def test_a_confirmation_never_reverts_a_colleagues_change_it_did_not_show(world: Flask) -> None:
+    """Staff A reads old → new (the surname only); meanwhile B corrects the birth date; A's «Подтвердить» sent the
+    whole form back, the old birth date with it, and B's correction was undone without anyone seeing it."""
+    first, token = staff(world)
+    preview = first.post(f"/insurer/person/{ENP}/data", data=MARRIED | {"csrf_token": token})
+    confirmation = hidden_fields(preview.get_data(as_text=True))
+    corrected = MARRIED | {"surname": "Иванова", "birth_date": "1990-04-21", "reason": "registry_error"}
+    second, second_token = staff(world)
+    assert (
+        second.post(f"/insurer/person/{ENP}/data/confirm", data=corrected | {"csrf_token": second_token}).status_code
+        == 302
+    )
+
+    refused = first.post(f"/insurer/person/{ENP}/data/confirm", data=confirmation)
+    assert refused.status_code == 400
+    assert "изменились" in field_error(refused.get_data(as_text=True), "form")
+    assert (surname(world), birth_date(world)) == ("ИВАНОВА", "1990-04-21")
+
+
+def test_accepting_a_request_never_reverts_a_change_made_since_the_page_was_read(world: Flask) -> None:
+    request_id = open_request(world)  # the surname; her birth date as it stood
+    client, token = staff(world)
+    page = client.get(f"/insurer/data-requests/{request_id}/accept").get_data(as_text=True)
+    assert "<del>Иванова</del>" in page
+    assert "12.04.1990" not in page, "the page shows the surname only"
+    accept = hidden_fields(page)
+    corrected = MARRIED | {"surname": "Иванова", "birth_date": "1990-04-21", "reason": "registry_error"}
+    assert client.post(f"/insurer/person/{ENP}/data/confirm", data=corrected | {"csrf_token": token}).status_code == 302
+
+    refused = client.post(f"/insurer/data-requests/{request_id}/accept", data=accept)
+    assert refused.status_code == 400
+    assert "<ins>12.04.1990</ins>" in refused.get_data(as_text=True), "the page now shows what accepting would do"
+    assert (surname(world), birth_date(world)) == ("ИВАНОВА", "1990-04-21")
+    with world.app_context():
+        assert db.session.get(DataChangeRequest, request_id).status == RequestStatus.OPEN

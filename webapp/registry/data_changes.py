@@ -18,6 +18,7 @@ reaches another insurer's people, nor their requests (NotFound).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -342,6 +343,22 @@ def preview(enp: str, new: NewData, scope: str | None = None) -> list[FieldChang
     return _field_changes(current, current | changed)
 
 
+def data_seen(person: Person) -> str:
+    """A digest of the person's data as a page shows it, which the page sends back with its confirmation
+    (`change_person_data`'s `seen`): what was confirmed is what the page showed, not data a colleague changed since.
+    """
+    columns = NewData.of(person).columns()
+    text = "\x1f".join(_as_text(columns[field]) for field in FIELD_LABELS)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _require_unchanged_since(person: Person, seen: str | None) -> None:
+    if seen is not None and data_seen(person) != seen:
+        raise RegistryError(
+            N_("Данные застрахованного изменились, пока была открыта эта страница: проверьте изменение ещё раз")
+        )
+
+
 def _recorded_reason(reason: ChangeReason, reason_text: str) -> str:
     """The reason as the audit trail records it: the reason's words, or the words typed for «другое»."""
     return reason_text if reason is ChangeReason.OTHER else REASON_LABELS[reason]
@@ -375,6 +392,7 @@ def change_person_data(
     scope: str | None = None,
     now: datetime | None = None,
     request_id: int | None = None,
+    seen: str | None = None,
 ) -> IssuedCode | None:
     """Change a person's data and sign the code that follows, in one transaction.
 
@@ -383,12 +401,15 @@ def change_person_data(
     kept, the current code superseded (cause: a data change) and the next signed with the new data, or withdrawn
     if the policy is not in force (None returned). The change, its document and the old and new values go to
     `person_data_changes` and the audit trail. Two staff changing one person at once: the second waits for the
-    first's lock, then finds the data changed (or not) and signs after it, so one code stays current.
+    first's lock, then finds the data changed (or not) and signs after it, so one code stays current. A page's
+    confirmation gives `seen` (`data_seen` when it showed old → new): refused if the data changed since, so a
+    colleague's change is never undone unseen.
     """
     reason, reason_text = _check_grounds(reason, reason_text, document)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     person = people.person_by_enp(enp, scope, lock=True)
+    _require_unchanged_since(person, seen)
     changed = _changed_columns(person, new, today)
     old = {field: getattr(person, field) for field in changed}
     if changed.keys() & _FORMER_NAME_FIELDS:
@@ -533,10 +554,11 @@ def _open_request(request_id: int, scope: str | None) -> DataChangeRequest:
 
 @atomic
 def accept_change_request(
-    request_id: int, actor: str, scope: str | None = None, now: datetime | None = None
+    request_id: int, actor: str, scope: str | None = None, now: datetime | None = None, seen: str | None = None
 ) -> IssuedCode | None:
     """Make the change the citizen asked for and close their request as done, in one transaction. A request
-    whose data the person already has is refused («Данные не изменились») and stays open, for staff to decline."""
+    whose data the person already has is refused («Данные не изменились») and stays open, for staff to decline;
+    so is one whose person's data changed since the page showed it (`seen`, as `change_person_data`)."""
     request = _open_request(request_id, scope)
     code = change_person_data(
         request.person.enp,
@@ -548,6 +570,7 @@ def accept_change_request(
         scope=scope,
         now=now,
         request_id=request.id,
+        seen=seen,
     )
     request.status = RequestStatus.DONE
     request.closed_at = clock.now(now)
