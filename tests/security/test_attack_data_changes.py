@@ -26,10 +26,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from tests.security.world import MOTHER
-from tests.webapp.pages import csrf, field_error, logged_in
+from tests.webapp.pages import PASSWORD, csrf, field_error, logged_in
 from webapp.extensions import db
-from webapp.models import AuditEntry, DataChangeRequest, RequestStatus
-from webapp.registry import bulk_import, data_changes, people
+from webapp.models import AuditEntry, DataChangeRequest, RequestStatus, Role
+from webapp.registry import accounts, bulk_import, clock, data_changes, lifecycle, people
 
 ENP = str(MOTHER.enp)
 #: Мария Иванова becomes Петрова on marrying, on her marriage certificate.
@@ -271,3 +271,73 @@ def test_accepting_a_request_never_reverts_a_change_made_since_the_page_was_read
     assert (surname(world), birth_date(world)) == ("ИВАНОВА", "1990-04-21")
     with world.app_context():
         assert db.session.get(DataChangeRequest, request_id).status == RequestStatus.OPEN
+
+
+# ---- ways in that held: kept as tests ----
+
+
+def test_a_confirmation_sent_twice_with_fields_slipped_in_changes_the_name_once_and_nothing_else(world: Flask) -> None:
+    """A double tap, or a replay, of «Подтвердить», with the person's category, insurer, ЕНП and end of the right
+    added to the form: one change, one code, one audit entry; the rest is not the form's to set."""
+    client, token = staff(world)
+    with world.app_context():
+        before = people.person_by_enp(ENP)
+        kept = (before.category, before.insurer_id, before.right_valid_until)
+        serial = people.current_code(before).serial
+    slipped = {
+        "category": "foreign_temporary",
+        "insurer_id": "2",
+        "enp": "1234567890123458",
+        "right_valid_until": "2027-01-01",
+    }
+    form = MARRIED | slipped | {"csrf_token": token}
+    assert client.post(f"/insurer/person/{ENP}/data/confirm", data=form).status_code == 302
+    assert client.post(f"/insurer/person/{ENP}/data/confirm", data=form).status_code == 400
+    with world.app_context():
+        after = people.person_by_enp(ENP)
+        assert (after.category, after.insurer_id, after.right_valid_until) == kept
+        assert after.surname == "ПЕТРОВА"
+        assert people.current_code(after).serial == serial + 1
+    assert audit_actions(world).count("correct") == 1
+
+
+def test_a_request_follows_its_person_to_the_new_insurer(world: Flask) -> None:
+    """The old insurer no longer sees or answers it; the new one does."""
+    request_id = open_request(world)
+    with world.app_context():
+        accounts.create_user("smo-other", PASSWORD, Role.INSURER, "test", insurer_code="77002")
+        today = clock.today_in_moscow(clock.now())
+        lifecycle.change_insurer(ENP, "77002", today, "test", "insurer_left", document="письмо ТФОМС № 12-345")
+    old, token = staff(world)
+    assert "Петрова" not in old.get("/insurer/requests").get_data(as_text=True)
+    assert old.get(f"/insurer/data-requests/{request_id}/accept").status_code == 404
+    assert old.post(f"/insurer/data-requests/{request_id}/accept", data={"csrf_token": token}).status_code == 404
+    new = logged_in(world, "smo-other")
+    new_token = csrf(new, "/insurer/")
+    assert "Петрова" in new.get("/insurer/requests").get_data(as_text=True)
+    assert new.post(f"/insurer/data-requests/{request_id}/accept", data={"csrf_token": new_token}).status_code == 302
+    assert surname(world) == "ПЕТРОВА"
+
+
+def test_only_a_data_change_gives_the_reason_data_changed(world: Flask) -> None:
+    """A code superseded by a plain reissue, or revoked, reads with no reason, and the desk does not say the
+    data changed; only a data change's superseded code does."""
+    with world.app_context():
+        token = accounts.create_token("GP-001", "МИС", "test")[1]
+        reissued = people.current_code(people.person_by_enp(ENP)).text
+        lifecycle.reissue(ENP, "test", "Телефон потерян или украден")
+        revoked = lifecycle.revoke(ENP, "test", "Кодом пользуется посторонний").text
+        changed = lifecycle.reissue(ENP, "test", "Застрахованный попросил новый код").text
+        data_changes.change_person_data(
+            ENP, data_changes.NewData.from_form(MARRIED), data_changes.ChangeReason.MARRIAGE, "",
+            data_changes.Document.from_form(MARRIED), "test",
+        )  # fmt: skip
+    api = world.test_client()
+    desk = logged_in(world, "clinic")
+    desk_token = csrf(desk, "/clinic/")
+    expected = {reissued: ("superseded", None), revoked: ("revoked", None), changed: ("superseded", "data_changed")}
+    for code, (verdict, reason) in expected.items():
+        body = api.post("/api/v1/verify", json={"code": code}, headers={"Authorization": f"Bearer {token}"}).get_json()
+        assert (body["verdict"], body["reason"]) == (verdict, reason)
+        page = desk.post("/clinic/verify", data={"code": code, "csrf_token": desk_token}).get_data(as_text=True)
+        assert ("Данные изменились" in page) is (reason is not None), verdict
