@@ -19,13 +19,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from tests.security.world import MOTHER
+from tests.security.test_logs import everything_logged, leaks, spellings
+from tests.security.world import CHILD, MOTHER, STRANGER
 from tests.webapp.pages import PASSWORD, csrf, field_error, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, DataChangeRequest, RequestStatus, Role
@@ -341,3 +344,46 @@ def test_only_a_data_change_gives_the_reason_data_changed(world: Flask) -> None:
         assert (body["verdict"], body["reason"]) == (verdict, reason)
         page = desk.post("/clinic/verify", data={"code": code, "csrf_token": desk_token}).get_data(as_text=True)
         assert ("Данные изменились" in page) is (reason is not None), verdict
+
+
+def test_data_changes_log_no_personal_data(world: Flask, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    """Every data-change flow, old names and new and the document, captured at DEBUG (tests/security/test_logs.py):
+    staff's change and a refused one, the search by a former surname, a citizen's requests declined and
+    accepted, `flask persons correct` and an import's correction."""
+    with everything_logged(caplog):
+        world.logger.debug("canary")
+        client, token = staff(world)
+        client.post(f"/insurer/person/{ENP}/data", data=MARRIED | {"csrf_token": token, "surname": "Smith"})
+        client.post(f"/insurer/person/{ENP}/data", data=MARRIED | {"csrf_token": token})
+        client.post(f"/insurer/person/{ENP}/data/confirm", data=MARRIED | {"csrf_token": token})
+        client.get("/insurer/?" + urlencode({"q": MOTHER.name.surname, "birth_date": MOTHER.birth_date.isoformat()}))
+        me, my_token = citizen(world)
+        child = {"surname": "Петров", "given_name": CHILD.name.given_name, "patronymic": CHILD.name.patronymic}
+        child |= {"birth_date": CHILD.birth_date.isoformat(), "sex": "M"}
+        for outcome in ("decline", "accept"):
+            me.post(f"/me/data-change?person={CHILD.enp}", data=MARRIED | child | {"csrf_token": my_token})
+            with world.app_context():
+                request_id = data_changes.latest_change_request(people.person_by_enp(str(CHILD.enp))).id
+            client.get(f"/insurer/data-requests/{request_id}/{outcome}")
+            answer = {"csrf_token": token, "decline_reason": "Документ не читается"}
+            client.post(f"/insurer/data-requests/{request_id}/{outcome}", data=answer)
+        runner = world.test_cli_runner()
+        document = "marriage_certificate;II-МЮ;654321;2026-11-20;Отдел ЗАГС Тверского района"
+        correct = ["persons", "correct", str(STRANGER.enp), "--reason", "marriage", "--document", document]
+        runner.invoke(args=[*correct, "--surname", "Smith"])
+        runner.invoke(args=[*correct, "--surname", "Петровский"])
+        csv = tmp_path / f"{STRANGER.name.surname}.csv"
+        line = f"{STRANGER.enp},Сидоров,{STRANGER.name.given_name},{STRANGER.name.patronymic},{STRANGER.birth_date}"
+        csv.write_text(f"{','.join(bulk_import.COLUMNS)}\n{line},M,{STRANGER.snils},77002,citizen,,\n", "utf-8")
+        runner.invoke(args=["registry", "import", str(csv)])
+        records = list(caplog.records)
+
+    assert "canary" in [record.getMessage() for record in records], "the capture hears the app's own logger"
+    assert surname(world) == "ПЕТРОВА", "the flows ran"
+    with world.app_context():
+        assert people.person_by_enp(str(CHILD.enp)).surname == "ПЕТРОВ"
+        assert people.person_by_enp(str(STRANGER.enp)).surname == "СИДОРОВ"
+    secrets = set().union(*(spellings(person) for person in (MOTHER, CHILD, STRANGER)))
+    secrets |= {"Петрова", "Петров", "Петровский", "Сидоров", "654321", "Отдел ЗАГС"}
+    found = {f"{record.name}: {record.getMessage()[:200]}": leaks(record, secrets) for record in records}
+    assert {line: secrets for line, secrets in found.items() if secrets} == {}
