@@ -6,7 +6,8 @@ ways in the pages' own tests (tests/webapp/test_data_change_pages.py) do not try
 - An uploaded registry file whose name holds a NUL: the import's corrections record the name, and PostgreSQL
   refused it as a database failure (503) instead of bad input.
 - Invisible and control characters (a bidi override, a zero-width space, ESC) in a document's number, series,
-  issuer and a reason's words: stored, and shown to staff as other than what was typed.
+  issuer and a reason's words: stored, and shown to staff as other than what was typed; in a name, refused
+  with «нельзя «»», the character not shown.
 - A confirmation sent the whole form back: a colleague's change made after the page showed old → new (a
   corrected birth date) was undone by «Подтвердить» or «Принять», unseen.
 """
@@ -223,6 +224,21 @@ def test_the_command_refuses_an_invisible_character_in_the_document(world: Flask
     assert "--document" in result.output
     assert "невидимые" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert surname(world) == "ИВАНОВА"
+
+
+@pytest.mark.parametrize("character", ["\u200b", "\u00ad", "\x1b"], ids=["zero-width space", "soft hyphen", "escape"])
+def test_an_invisible_character_in_a_name_is_named_in_the_refusal(world: Flask, character: str) -> None:
+    """«нельзя «»» said nothing: the character nobody sees is named by its code."""
+    client, token = staff(world)
+    me, my_token = citizen(world)
+    form = MARRIED | {"surname": f"Пет{character}рова"}
+    for response in (
+        client.post(f"/insurer/person/{ENP}/data", data=form | {"csrf_token": token}),
+        me.post("/me/data-change", data=form | {"csrf_token": my_token}),
+    ):
+        assert response.status_code == 400
+        assert f"U+{ord(character):04X}" in field_error(response.get_data(as_text=True), "surname")
     assert surname(world) == "ИВАНОВА"
 
 

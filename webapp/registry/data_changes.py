@@ -115,12 +115,17 @@ def _name_part(values: Mapping[str, str], field: str) -> str:
         raise RegistryError(_REQUIRED[field], field=field)
     if len(part) > MAX_PART_LENGTH:
         raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=MAX_PART_LENGTH)
-    unknown = "".join(sorted(set(part) - set(NAME_CHARACTERS)))
+    unknown = " ".join("".join(_seen_as(char) for char in sorted(set(part) - set(NAME_CHARACTERS))).split())
     if unknown:
         raise RegistryError(
             N_("Только русские буквы, пробел, дефис, апостроф и точка; нельзя «%(chars)s»"), field=field, chars=unknown
         )
     return part
+
+
+def _seen_as(char: str) -> str:
+    """A character as a refusal names it: one nobody sees (a zero-width space, a soft hyphen) by its code."""
+    return char if char.isprintable() else f" U+{ord(char):04X} "
 
 
 def _day(values: Mapping[str, str], field: str) -> date:
