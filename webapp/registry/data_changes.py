@@ -87,8 +87,6 @@ FIELD_LABELS: dict[str, str] = {
     "sex": N_("Пол"),
 }
 SEX_WORDS = {"M": N_("мужской"), "F": N_("женский")}
-#: The fields whose old values are kept as a former name (webapp/models/data_changes.py FormerName).
-_FORMER_NAME_FIELDS = frozenset({"surname", "given_name", "patronymic", "birth_date"})
 #: No one insured was born before it: a birth date or a document date earlier is a typing error.
 _EARLIEST_DAY = date(1900, 1, 1)
 #: Widths of the document's fields (webapp/models/data_changes.py DocumentColumns).
@@ -417,7 +415,7 @@ def change_person_data(
     _require_unchanged_since(person, seen)
     changed = _changed_columns(person, new, today)
     old = {field: getattr(person, field) for field in changed}
-    if changed.keys() & _FORMER_NAME_FIELDS:
+    if changed.keys() & lifecycle.CARRIED_BY_CODE:  # kept as a former name, for the search
         db.session.add(
             FormerName(
                 person_id=person.id,
