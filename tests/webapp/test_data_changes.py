@@ -24,6 +24,7 @@ from tests.webapp.pages import MOTHER, STRANGER, code_text, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import (
     AuditEntry,
+    Category,
     CodeStatus,
     DataChangeRequest,
     FormerName,
@@ -376,6 +377,17 @@ def test_the_cli_changes_data_with_its_reason_and_document(registry: Flask) -> N
     unknown = runner.invoke(args=["persons", "correct", STRANGER, "--reason", "court", "--document", document])
     assert unknown.exit_code == 1
     assert "не найден" in unknown.output
+
+
+def test_an_import_that_changes_only_the_category_is_no_data_change_at_the_desk(registry: Flask) -> None:
+    """The old code shows the same name and birth date: the desk says it was replaced, not that data changed."""
+    old = register(person_data(category=Category.FOREIGN_PERMANENT, right_valid_until=date(2030, 1, 1)))
+    line = f"{ENP},Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,"
+    report = bulk_import.import_csv((",".join(bulk_import.COLUMNS) + "\n" + line + "\n").encode(), "test", now=NOW)
+    assert (report.updated, report.errors) == (1, [])
+    result = verify_scan(old.text, now=NOW)
+    assert result.verdict is Verdict.SUPERSEDED
+    assert result.cause is None
 
 
 @pytest.mark.parametrize("as_job", [False, True], ids=["at once", "as a job"])

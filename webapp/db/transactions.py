@@ -1,4 +1,4 @@
-"""One change, one transaction: retried when a concurrent writer got there first."""
+"""One change, one transaction: retried when a concurrent writer got there first; rows locked for it."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ import functools
 import random
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from sqlalchemy import ColumnElement, Select, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from webapp.extensions import db
 
 P = ParamSpec("P")
 T = TypeVar("T")
+M = TypeVar("M")
 
 ATTEMPTS = 5
 _ACTIVE = "atomic_operation_running"
@@ -59,3 +61,18 @@ def atomic(operation: Callable[P, T]) -> Callable[P, T]:
         raise AssertionError("unreachable")
 
     return run
+
+
+def locked(model: type[M], *criteria: ColumnElement[bool]) -> Select[tuple[M]]:
+    """A select of `model`'s rows matching `criteria` that locks them for the transaction, and reads them as the
+    database holds them now: an object the session loaded before the lock (a view's own read) is refreshed,
+    not taken as it was.
+
+    SQLite has no row locks: there the database's write lock is taken first, with a no-op update of the rows,
+    so that what is read next is the last commit and nobody else writes until this transaction ends.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        key: Any = inspect(model).primary_key[0]
+        touch = update(model).where(*criteria).values({key.name: key})
+        db.session.execute(touch.execution_options(synchronize_session=False))
+    return select(model).where(*criteria).with_for_update().execution_options(populate_existing=True)

@@ -18,6 +18,7 @@ reaches another insurer's people, nor their requests (NotFound).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,7 +29,7 @@ from sqlalchemy.orm import joinedload
 
 from policy_codes import FullName, InvalidValue
 from policy_codes.names import MAX_PART_LENGTH, MAX_TOTAL_LENGTH, NAME_CHARACTERS
-from webapp.db.transactions import atomic
+from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import (
     DataChangeRequest,
@@ -86,8 +87,6 @@ FIELD_LABELS: dict[str, str] = {
     "sex": N_("Пол"),
 }
 SEX_WORDS = {"M": N_("мужской"), "F": N_("женский")}
-#: The fields whose old values are kept as a former name (webapp/models/data_changes.py FormerName).
-_FORMER_NAME_FIELDS = frozenset({"surname", "given_name", "patronymic", "birth_date"})
 #: No one insured was born before it: a birth date or a document date earlier is a typing error.
 _EARLIEST_DAY = date(1900, 1, 1)
 #: Widths of the document's fields (webapp/models/data_changes.py DocumentColumns).
@@ -114,12 +113,17 @@ def _name_part(values: Mapping[str, str], field: str) -> str:
         raise RegistryError(_REQUIRED[field], field=field)
     if len(part) > MAX_PART_LENGTH:
         raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=MAX_PART_LENGTH)
-    unknown = "".join(sorted(set(part) - set(NAME_CHARACTERS)))
+    unknown = " ".join("".join(_seen_as(char) for char in sorted(set(part) - set(NAME_CHARACTERS))).split())
     if unknown:
         raise RegistryError(
             N_("Только русские буквы, пробел, дефис, апостроф и точка; нельзя «%(chars)s»"), field=field, chars=unknown
         )
     return part
+
+
+def _seen_as(char: str) -> str:
+    """A character as a refusal names it: one nobody sees (a zero-width space, a soft hyphen) by its code."""
+    return char if char.isprintable() else f" U+{ord(char):04X} "
 
 
 def _day(values: Mapping[str, str], field: str) -> date:
@@ -130,6 +134,13 @@ def _day(values: Mapping[str, str], field: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise RegistryError(N_("Дата в формате ГГГГ-ММ-ДД"), field=field) from None
+
+
+def _require_visible(words: str, field: str) -> None:
+    """Typed words as staff will read them: no control character, nothing invisible (a zero-width space, a soft
+    hyphen) and no bidi override, which would show a document's number as another."""
+    if not words.isprintable():
+        raise RegistryError(N_("Только видимые знаки: управляющие и невидимые символы не допускаются"), field=field)
 
 
 def _require_past(day: date, field: str, today: date) -> None:
@@ -224,6 +235,7 @@ class Document:
         for field, width in _DOCUMENT_WIDTHS.items():
             if len(text[field]) > width:
                 raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=width)
+            _require_visible(text[field], field)
         issued_on = _day(values, "document_issued_on")
         _require_past(issued_on, "document_issued_on", today or clock.today_in_moscow(clock.now()))
         return cls(kind, text["document_series"], text["document_number"], issued_on, text["document_issuer"])
@@ -274,6 +286,7 @@ def _reason_text(reason: ChangeReason, text: str) -> str:
         raise RegistryError(N_("Опишите причину своими словами"), field="reason_text")
     if len(words) > reasons.REASON_MAX:
         raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="reason_text", count=reasons.REASON_MAX)
+    _require_visible(words, "reason_text")
     return words
 
 
@@ -333,6 +346,22 @@ def preview(enp: str, new: NewData, scope: str | None = None) -> list[FieldChang
     return _field_changes(current, current | changed)
 
 
+def data_seen(person: Person) -> str:
+    """A digest of the person's data as a page shows it, which the page sends back with its confirmation
+    (`change_person_data`'s `seen`): what was confirmed is what the page showed, not data a colleague changed since.
+    """
+    columns = NewData.of(person).columns()
+    text = "\x1f".join(_as_text(columns[field]) for field in FIELD_LABELS)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _require_unchanged_since(person: Person, seen: str | None) -> None:
+    if seen is not None and data_seen(person) != seen:
+        raise RegistryError(
+            N_("Данные застрахованного изменились, пока была открыта эта страница: проверьте изменение ещё раз")
+        )
+
+
 def _recorded_reason(reason: ChangeReason, reason_text: str) -> str:
     """The reason as the audit trail records it: the reason's words, or the words typed for «другое»."""
     return reason_text if reason is ChangeReason.OTHER else REASON_LABELS[reason]
@@ -366,6 +395,7 @@ def change_person_data(
     scope: str | None = None,
     now: datetime | None = None,
     request_id: int | None = None,
+    seen: str | None = None,
 ) -> IssuedCode | None:
     """Change a person's data and sign the code that follows, in one transaction.
 
@@ -374,15 +404,18 @@ def change_person_data(
     kept, the current code superseded (cause: a data change) and the next signed with the new data, or withdrawn
     if the policy is not in force (None returned). The change, its document and the old and new values go to
     `person_data_changes` and the audit trail. Two staff changing one person at once: the second waits for the
-    first's lock, then finds the data changed (or not) and signs after it, so one code stays current.
+    first's lock, then finds the data changed (or not) and signs after it, so one code stays current. A page's
+    confirmation gives `seen` (`data_seen` when it showed old → new): refused if the data changed since, so a
+    colleague's change is never undone unseen.
     """
     reason, reason_text = _check_grounds(reason, reason_text, document)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     person = people.person_by_enp(enp, scope, lock=True)
+    _require_unchanged_since(person, seen)
     changed = _changed_columns(person, new, today)
     old = {field: getattr(person, field) for field in changed}
-    if changed.keys() & _FORMER_NAME_FIELDS:
+    if changed.keys() & lifecycle.CARRIED_BY_CODE:  # kept as a former name, for the search
         db.session.add(
             FormerName(
                 person_id=person.id,
@@ -512,8 +545,9 @@ def request_change(
 
 
 def _open_request(request_id: int, scope: str | None) -> DataChangeRequest:
-    """The request, locked; NotFound for another insurer's, RegistryError once it is closed."""
-    request = db.session.scalar(select(DataChangeRequest).where(DataChangeRequest.id == request_id).with_for_update())
+    """The request, locked and read as it is now (a view read it before: a colleague may have answered it since);
+    NotFound for another insurer's, RegistryError once it is closed."""
+    request = db.session.scalar(locked(DataChangeRequest, DataChangeRequest.id == request_id))
     if request is None or (scope is not None and request.person.insurer.code != scope):
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:
@@ -523,10 +557,11 @@ def _open_request(request_id: int, scope: str | None) -> DataChangeRequest:
 
 @atomic
 def accept_change_request(
-    request_id: int, actor: str, scope: str | None = None, now: datetime | None = None
+    request_id: int, actor: str, scope: str | None = None, now: datetime | None = None, seen: str | None = None
 ) -> IssuedCode | None:
     """Make the change the citizen asked for and close their request as done, in one transaction. A request
-    whose data the person already has is refused («Данные не изменились») and stays open, for staff to decline."""
+    whose data the person already has is refused («Данные не изменились») and stays open, for staff to decline;
+    so is one whose person's data changed since the page showed it (`seen`, as `change_person_data`)."""
     request = _open_request(request_id, scope)
     code = change_person_data(
         request.person.enp,
@@ -538,6 +573,7 @@ def accept_change_request(
         scope=scope,
         now=now,
         request_id=request.id,
+        seen=seen,
     )
     request.status = RequestStatus.DONE
     request.closed_at = clock.now(now)
@@ -555,6 +591,7 @@ def decline_change_request(
         raise RegistryError(
             N_("Причина отказа: от 1 до %(count)d знаков"), field="decline_reason", count=reasons.REASON_MAX
         )
+    _require_visible(words, "decline_reason")
     request = _open_request(request_id, scope)
     moment = clock.now(now)
     request.status = RequestStatus.DECLINED

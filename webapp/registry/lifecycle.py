@@ -52,6 +52,9 @@ from webapp.registry.rules import (
     temporary_certificate_end,
 )
 
+#: The person's data a code shows, by column: a change to any of them is a data change at the desk.
+CARRIED_BY_CODE = frozenset({"surname", "given_name", "patronymic", "birth_date"})
+
 
 class NoMatch(NotFound):
     """A transfer's application names no person the registry holds with that ЕНП and birth date."""
@@ -288,7 +291,8 @@ def write_person_data(
     """Write changed `columns` onto the locked `person`, in the caller's transaction, and let the code follow: the
     one writer of a person's own data, called by webapp/registry/data_changes.py, which checks and records it.
 
-    The current code is superseded with the data-change cause and the next one signed with the new data. A new
+    The current code is superseded (with the data-change cause when it showed what changed) and the next one
+    signed with the new data. A new
     category or end of the right gives the policy the end the rules give it (`corrected_end`). If the policy is
     then no longer in force (it ended, or it is suspended or terminated), the current code is withdrawn and None
     returned: no code is signed for it. A newborn with no policy of their own yet has no code to follow.
@@ -310,7 +314,9 @@ def write_person_data(
             public_holidays.days(),
         )
     db.session.flush()
-    return _renew_code(person, policy, moment, reason, StatusCause.DATA_CHANGE)
+    # The desk says «данные изменились» only when what the old code shows (the name, the birth date) changed.
+    cause = StatusCause.DATA_CHANGE if columns.keys() & CARRIED_BY_CODE else StatusCause.NONE
+    return _renew_code(person, policy, moment, reason, cause)
 
 
 @atomic

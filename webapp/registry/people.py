@@ -11,10 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
 from webapp.db.published_reads import ReadSession
+from webapp.db.transactions import locked
 from webapp.extensions import db
 from webapp.models import (
     AuditEntry,
@@ -105,19 +106,10 @@ def by_enp(enp: str, session: ReadSession = db.session) -> ColumnElement[bool]:
 
 
 def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Person:
-    """The person, locked for update when asked, and then as the database holds them now (an object the session
-    loaded before the lock is refreshed); NotFound outside the caller's scope.
-
-    SQLite has no row locks: there a locking read first takes the database's write lock with a no-op update of
-    the row, so that what is read next is the last commit and nobody else writes until this transaction ends.
-    """
-    query = select(Person).where(by_enp(enp))
-    if lock:
-        if db.session.get_bind().dialect.name == "sqlite":
-            touch = update(Person).where(Person.enp == enp).values(enp=Person.enp)
-            db.session.execute(touch.execution_options(synchronize_session=False))
-        query = query.with_for_update().execution_options(populate_existing=True)
-    person = db.session.scalar(query)
+    """The person, locked for update when asked, and then as the database holds them now (webapp/db/transactions.py
+    `locked`); NotFound outside the caller's scope."""
+    mine = by_enp(enp)
+    person = db.session.scalar(locked(Person, mine) if lock else select(Person).where(mine))
     if person is None or (scope is not None and person.insurer.code != scope):
         raise NotFound("Застрахованный с таким ЕНП не найден")
     return person

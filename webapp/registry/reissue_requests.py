@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from webapp.db.transactions import atomic
+from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import IssuedCode, Person, ReissueRequest, RequestStatus
 from webapp.registry import audit, clock, lifecycle, people, reasons
@@ -103,7 +103,7 @@ def close_request(
     """
     if status not in (RequestStatus.DONE, RequestStatus.DECLINED):
         raise RegistryError(N_("Заявку закрывают как выполненную или отклонённую"))
-    request = db.session.scalar(select(ReissueRequest).where(ReissueRequest.id == request_id).with_for_update())
+    request = db.session.scalar(locked(ReissueRequest, ReissueRequest.id == request_id))
     if request is None or not _within(request, scope):
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:

@@ -137,15 +137,20 @@ def carries_scanned_bytes(*fields: str) -> Callable[[V], V]:
 
 
 def _holds_nul(app: Flask) -> bool:
-    """Whether the path, a query argument or a form field (its name too) holds a NUL, but for the fields
-    the view says carry scanned bytes.
+    """Whether the path, a query argument, a form field (its name too) or an uploaded file's name holds a NUL,
+    but for the fields the view says carry scanned bytes. (The registry import records its file's name.)
 
     The JSON API reads its own body, one scanned code that may be a paper barcode (webapp/web/api/routes.py),
     and no form: its path and query arguments are checked here.
     """
     scanned = getattr(app.view_functions.get(request.endpoint or ""), _SCANNED_FIELDS, frozenset())
-    fields = [*request.args.items(multi=True), *([] if is_api_path(request.path) else request.form.items(multi=True))]
+    form = [] if is_api_path(request.path) else [*request.form.items(multi=True), *_file_names()]
+    fields = [*request.args.items(multi=True), *form]
     return NUL in request.path or any(NUL in name or (NUL in value and name not in scanned) for name, value in fields)
+
+
+def _file_names() -> list[tuple[str, str]]:
+    return [(name, upload.filename or "") for name, upload in request.files.items(multi=True)]
 
 
 def refuse_nul_bytes(app: Flask) -> None:

@@ -260,6 +260,7 @@ def preview_data_change(enp: str) -> Any:
         changes=changes,
         grounds=change,
         form=form,
+        seen=data_changes.data_seen(someone),
         action=url_for("insurer.change_data", enp=enp),
         back=url_for("insurer.preview_data_change", enp=enp),
     )
@@ -269,18 +270,24 @@ def preview_data_change(enp: str) -> Any:
 @role_required(Role.INSURER)
 def change_data(enp: str) -> Any:
     """Make the confirmed change: the data, the codes and the audit in one transaction
-    (webapp/registry/data_changes.py). A form changed on its way is checked again and refused as the form."""
+    (webapp/registry/data_changes.py). A form changed on its way is checked again and refused as the form; so is
+    a change to data a colleague changed since the confirmation was shown (`seen`)."""
     someone = _own_person(enp)
     form = data_change_form.posted()
     try:
         change = data_change_form.checked(form)
         code = data_changes.change_person_data(
-            enp, change.new, change.reason, change.reason_text, change.document, _actor(), scope=scope()
+            enp, change.new, change.reason, change.reason_text, change.document, _actor(), scope=scope(), seen=_seen()
         )
     except (data_change_form.Refused, RegistryError) as error:
         return data_change_form.page(DATA_CHANGE_PAGE, someone, form, data_change_form.refusal(error)), 400
     flash(_data_changed(code), "ok")
     return redirect(url_for("insurer.person", enp=enp))
+
+
+def _seen() -> str | None:
+    """The digest of the data the confirmation showed (webapp/registry/data_changes.py `data_seen`)."""
+    return request.form.get("seen") or None
 
 
 def _data_changed(code: IssuedCode | None) -> str:
@@ -437,6 +444,7 @@ def _change_request_page(item: DataChangeRequest, outcome: str, errors: dict[str
         item=item,
         changes=data_changes.request_changes(item),
         grounds=data_change_form.grounds_of(item),
+        seen=data_changes.data_seen(item.person),
         errors=errors or {},
         action=url_for("insurer.answer_change_request", change_id=item.id, outcome="accept"),
         back=url_for("insurer.request_list"),
@@ -451,7 +459,7 @@ def answer_change_request(change_id: int, outcome: str) -> Any:
     item = _open_change_request(change_id, outcome)
     try:
         if outcome == "accept":
-            code = data_changes.accept_change_request(change_id, _actor(), scope=scope())
+            code = data_changes.accept_change_request(change_id, _actor(), scope=scope(), seen=_seen())
             flash(_data_changed(code), "ok")
         else:
             reason = request.form.get("decline_reason", "")
