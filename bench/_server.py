@@ -32,6 +32,7 @@ from flask import Flask
 from flask_login.utils import _create_identifier
 
 from webapp import create_app
+from webapp.db import partitions
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import User
@@ -217,6 +218,10 @@ def _copy_tables(source: Path, target_name: str) -> None:
                     f"coalesce(max(id), 0) + 1, false) FROM {table.name}"
                 )
             note(f"  postgresql: copied {table.name} in {time.perf_counter() - started:.1f} s")
+            if table.name == "regions":  # before their rows: each region's partitions (webapp/db/partitions.py)
+                for (code,) in target.execute("SELECT code FROM regions").fetchall():
+                    for statement in partitions.region_ddl(code):
+                        target.execute(statement)
         target.execute("ANALYZE")
 
 

@@ -5,7 +5,7 @@ Run from the repository root: `.venv/bin/python bench/round_trip.py [--people N]
 the app's own read path (`webapp.single_reads.first_row`, the kept connection of the `reads` bind), it
 reads in turn:
 
-- the registry row a verification reads (`webapp.verification._REGISTRY_ROW`, five tables joined by
+- the registry row a verification reads (`webapp.registry.verification.registry_read`, five tables joined by
   unique keys) for 2,000 random persons;
 - `SELECT 1`: the same path and the same round trip, with nothing to find. On PostgreSQL that is the
   least any read can cost;
@@ -40,8 +40,9 @@ from sqlalchemy import Select, literal, select
 
 from policy_codes import decode
 from webapp.db import prepared_reads
+from webapp.extensions import db
+from webapp.registry import verification
 from webapp.registry.keys import keystore
-from webapp.registry.verification import _REGISTRY_ROW
 
 ROUNDS = 5
 NOTHING: Select[Any] = select(literal(1).label("one"))
@@ -85,16 +86,18 @@ def measure(engine: str, people: int, reads: int) -> dict[str, PerRead]:
         enps, texts = registry.verification_sample(people)
         trust_list = keystore.cached_trust_list()
         signer = decode(texts[0], trust_list).key.kid.hex()
+        region = verification._insurer_region(decode(texts[0], trust_list).claims.insurer_code, db.session)
+        read = verification.registry_read(region)
         persons = itertools.cycle([{"enp": enp, "serial": 1, "signer": signer} for enp in enps])
         codes = itertools.cycle(texts)
-        if prepared_reads.first_row(_REGISTRY_ROW, next(persons)) is None:
+        if prepared_reads.first_row(read, next(persons)) is None:
             raise RuntimeError(f"{engine}: the sample's codes are not in the registry")
         for _ in range(500):  # warm-up: the kept connection, compiled statements, server-side plans
-            prepared_reads.first_row(_REGISTRY_ROW, next(persons))
+            prepared_reads.first_row(read, next(persons))
             prepared_reads.first_row(NOTHING, {})
 
         def registry_row() -> None:
-            prepared_reads.first_row(_REGISTRY_ROW, next(persons))
+            prepared_reads.first_row(read, next(persons))
 
         def decode_a_code() -> None:
             decode(next(codes), trust_list, datetime.now(UTC))

@@ -23,7 +23,7 @@ from webapp.models import Category
 from webapp.registry import accounts, lifecycle, mass_reissue, people
 from webapp.registry.codes import live_code
 from webapp.registry.keys import keystore
-from webapp.registry.verification import _REGISTRY_ROW, verify_scan
+from webapp.registry.verification import registry_read, verify_scan
 
 ENP = str(person_data().enp)
 
@@ -222,8 +222,8 @@ def test_reads_give_the_rows_sqlalchemy_gives(registry: Flask) -> None:
     _, token = accounts.create_token("GP-001", "МИС", "test")
     db.session.commit()
     reads = [
-        (_REGISTRY_ROW, {"enp": ENP, "serial": code.serial, "signer": code.kid}),
-        (_REGISTRY_ROW, {"enp": "7700000000000027", "serial": code.serial, "signer": code.kid}),
+        (registry_read("77"), {"enp": ENP, "serial": code.serial, "signer": code.kid}),
+        (registry_read("77"), {"enp": "7700000000000027", "serial": code.serial, "signer": code.kid}),
         (accounts._LIVE_TOKEN, {"token_hash": accounts.hash_token(token)}),
         (accounts._LIVE_TOKEN, {"token_hash": accounts.hash_token("made-up")}),
     ]
@@ -244,7 +244,7 @@ def test_prepared_statements_are_the_engines_sql(registry: Flask) -> None:
     skip_unless_postgresql("only PostgreSQL prepares statements")
     with engines.reads_connection() as connection:
         dialect = connection.dialect
-    for statement in (_REGISTRY_ROW, accounts._LIVE_TOKEN):
+    for statement in (registry_read("77"), accounts._LIVE_TOKEN):
         prepared = prepared_reads._Compiled.of(statement, dialect).compiled
         expected = statement.compile(dialect=dialect).string
         for number, name in enumerate(prepared.positiontup or (), start=1):

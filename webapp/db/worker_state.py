@@ -13,6 +13,9 @@ process. Each cache says what it holds, who owns it and why keeping it cannot ma
 - `replica_health` (webapp/db/replicas.py): the primary's WAL positions and each replica's proven
   catch-up moment; a replica serves a read only while that proof keeps it within MAX_REPLICA_LAG, judged
   at the read, so a stale check can only send reads to the primary, never to a replica further behind.
+- `insurer_regions` (webapp/registry/verification.py): insurer code → its region's code, the partition a
+  code's registry row is read in. An insurer's region does not change in the registry; if it did, a stale
+  entry would cost a miss, and the miss is read again in the region the ЕНП directory names.
 - `pooler_decisions` (webapp/db/poolers.py): whether each PgBouncer address keeps prepared statements,
   asked once; asked again only when the worker restarts (a PgBouncer upgraded meanwhile keeps them off).
 """
@@ -33,6 +36,7 @@ class WorkerState:
     #: Made by its owner on first use: this floor knows none of the registry's types.
     key_cache: Any = None
     replica_health: Any = None
+    insurer_regions: dict[str, str] = field(default_factory=dict)
     pooler_decisions: dict[tuple[str, int], bool] = field(default_factory=dict)
 
 

@@ -7,7 +7,7 @@ from webapp.models.data_changes import DataChangeRequest, FormerName, PersonData
 from webapp.models.jobs import Job, JobKind, JobState
 from webapp.models.keys import KeyChanges, SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
-from webapp.models.people import Category, Person, Representation
+from webapp.models.people import Category, EnpDirectory, Person, Representation
 from webapp.models.policies import (
     ClinicCheck,
     CodeStatus,
@@ -35,6 +35,7 @@ __all__ = [
     "ClinicCheck",
     "CodeStatus",
     "DataChangeRequest",
+    "EnpDirectory",
     "FormerName",
     "Holiday",
     "Insurer",

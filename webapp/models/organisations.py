@@ -31,6 +31,11 @@ class Insurer(db.Model):
 
     region: Mapped[Region | None] = relationship()
 
+    @property
+    def region_code(self) -> str:
+        """The partition its insured persons and their rows lie in ("" for none: the DEFAULT partition)."""
+        return self.region.code if self.region else ""
+
 
 #: Number look-ups a clinic may make in a Moscow day until the registry operator raises it
 #: (webapp/registry/clinic_checks.py).
@@ -51,3 +56,8 @@ class Clinic(db.Model):
     ceiling_reached_on: Mapped[date | None]
 
     region: Mapped[Region | None] = relationship()
+
+    @property
+    def region_code(self) -> str:
+        """The partition its checks lie in ("" for none)."""
+        return self.region.code if self.region else ""

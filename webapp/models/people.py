@@ -42,6 +42,9 @@ class Person(db.Model):
     birth_registered_on: Mapped[date | None]
     insurer_id: Mapped[int] = mapped_column(ForeignKey("insurers.id"), index=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    #: The partition key: the code of the region of the person's insurer ("" for none). Every row of the
+    #: person's (policies, codes, their events) carries the same and moves with it (docs/scaling.md).
+    region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
     insurer: Mapped[Insurer] = relationship()
     region: Mapped[Region | None] = relationship()
@@ -53,6 +56,18 @@ class Person(db.Model):
     @property
     def enp_value(self) -> Enp:
         return Enp(self.enp)
+
+
+class EnpDirectory(db.Model):
+    """The country-wide ЕНП → region directory, kept by triggers on persons (migrations/versions/
+    0012_region_partitions.py): it keeps ЕНП unique across the region partitions, gives a number look-up its
+    region, and is what the other tables' references to a person point at on PostgreSQL."""
+
+    __tablename__ = "enp_directory"
+
+    enp: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(2))
+    person_id: Mapped[int] = mapped_column(unique=True)
 
 
 class Representation(db.Model):

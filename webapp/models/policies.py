@@ -68,6 +68,8 @@ class Policy(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=PolicyStatus.ACTIVE)
     status_reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
+    #: The partition key (docs/scaling.md): its person's.
+    region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
     person: Mapped[Person] = relationship()
     insurer: Mapped[Insurer] = relationship()
@@ -102,6 +104,8 @@ class IssuedCode(db.Model):
     text: Mapped[str] = mapped_column(String(1000))
     #: SHA-256 of the code text: how revocation lists name a code without its number.
     text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The partition key (docs/scaling.md): its policy's, its person's.
+    region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
     person: Mapped[Person] = relationship()
     policy: Mapped[Policy] = relationship()
@@ -135,6 +139,8 @@ class RevocationEvent(db.Model):
     digest: Mapped[bytes] = mapped_column(LargeBinary(8))
     status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
+    #: The partition key (docs/scaling.md): its code's.
+    region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
 
 class ClinicCheck(db.Model):
@@ -150,3 +156,5 @@ class ClinicCheck(db.Model):
     verdict: Mapped[str] = mapped_column(String(30))
     shown: Mapped[str] = mapped_column(String(20))
     masked_enp: Mapped[str] = mapped_column(String(20), default="")
+    #: The partition key (docs/scaling.md): the clinic's region.
+    region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")

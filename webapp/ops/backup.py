@@ -58,8 +58,34 @@ def restore(engine: Engine, source: Path, *, force: bool = False) -> None:
     if engine.dialect.name == "sqlite":
         _sqlite_copy(source, _sqlite_file(engine.url), single_file=False)
     else:
-        options = ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error"]
-        _run("pg_restore", [*options, str(source)], engine.url)
+        _pg_restore(engine.url, source)
+
+
+#: Sent before the backup's script, in its transaction: the schema emptied whole. pg_restore's own --clean drops
+#: a region-partitioned table's keys partition by partition, which PostgreSQL refuses (they are the parent's).
+_EMPTY_SCHEMA = (
+    "BEGIN; DROP SCHEMA public CASCADE; CREATE SCHEMA public AUTHORIZATION pg_database_owner; "
+    "GRANT USAGE ON SCHEMA public TO PUBLIC;"
+)
+
+
+def _pg_restore(url: URL, source: Path) -> None:
+    """pg_restore writes the backup as one transaction's script (BEGIN … COMMIT), psql runs it after emptying the
+    schema in the same transaction: a restore that fails anywhere, or a script cut short (no COMMIT), leaves the
+    database as it was."""
+    script, _ = _command("pg_restore", ["--no-owner", "--no-privileges", "--single-transaction", "--file", "-"], None)
+    load, environment = _command(
+        "psql", ["--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--command", _EMPTY_SCHEMA, "--file", "-"], url
+    )
+    with subprocess.Popen([*script, str(source)], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as written:  # noqa: S603
+        loaded = subprocess.run(  # noqa: S603
+            load, stdin=written.stdout, env=environment, capture_output=True, text=True, check=False
+        )
+        refused = written.stderr.read().decode(errors="replace") if written.stderr else ""
+    for tool, code, said in (("pg_restore", written.returncode, refused), ("psql", loaded.returncode, loaded.stderr)):
+        if code != 0:
+            last = (said.strip().splitlines() or ["без сообщения"])[-1]
+            raise BackupError(f"{tool} завершился с ошибкой: {last}")
 
 
 def holds_data(engine: Engine) -> bool:
@@ -107,7 +133,17 @@ def _check_sqlite_backup(source: Path) -> None:
 
 
 def _run(tool: str, arguments: list[str], url: URL | None, refused: str = "") -> None:
-    """Run a PostgreSQL client tool against `url`; the password goes by environment, never the command line."""
+    """Run a PostgreSQL client tool against `url`."""
+    command, environment = _command(tool, arguments, url)
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode != 0:
+        said = (done.stderr.strip().splitlines() or ["без сообщения"])[-1]
+        raise BackupError(refused or f"{tool} завершился с ошибкой: {said}")
+
+
+def _command(tool: str, arguments: list[str], url: URL | None) -> tuple[list[str], dict[str, str]]:
+    """A PostgreSQL client tool's command line against `url`, and its environment: the password goes by
+    environment, never the command line."""
     program = shutil.which(tool)
     if program is None:
         raise BackupError(
@@ -121,7 +157,4 @@ def _run(tool: str, arguments: list[str], url: URL | None, refused: str = "") ->
             environment["PGPASSWORD"] = str(url.password)
         libpq = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
         command[1:1] = ["--dbname", libpq]
-    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
-    if done.returncode != 0:
-        said = (done.stderr.strip().splitlines() or ["без сообщения"])[-1]
-        raise BackupError(refused or f"{tool} завершился с ошибкой: {said}")
+    return command, environment

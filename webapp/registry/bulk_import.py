@@ -34,7 +34,7 @@ from signing import SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
+from webapp.models import EnpDirectory, Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.data_changes import ChangeReason
@@ -251,7 +251,9 @@ def import_csv(
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
     file_name = _clean_file_name(file_name) or (source.name if isinstance(source, Path) else digest)
-    insurers = {insurer.code: insurer.id for insurer in db.session.scalars(select(Insurer))}
+    known_insurers = list(db.session.scalars(select(Insurer).options(joinedload(Insurer.region))))
+    insurers = {insurer.code: insurer.id for insurer in known_insurers}
+    regions = {insurer.code: insurer.region_code for insurer in known_insurers}
     keys = {code: key for code in insurers if (key := _signing_key(code, moment))}
     db.session.rollback()
     size = current_app.config.get("IMPORT_BATCH_SIZE", BATCH_SIZE)
@@ -260,7 +262,7 @@ def import_csv(
     report = ImportReport()
     seen: dict[str, int] = {}
     in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
-    writer = _Writer(actor, digest, file_name, moment, insurers, keys, report, job_id, progress)
+    writer = _Writer(actor, digest, file_name, moment, insurers, regions, keys, report, job_id, progress)
     with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
         stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
         for lines in _raw_batches(stream, size):
@@ -367,7 +369,7 @@ def _drop_repeats(
 
 
 def _registered(enps: list[str]) -> frozenset[str]:
-    found = frozenset(db.session.scalars(select(Person.enp).where(bulk.among(Person.enp, enps))))
+    found = frozenset(db.session.scalars(select(EnpDirectory.enp).where(bulk.among(EnpDirectory.enp, enps))))
     db.session.rollback()
     return found
 
@@ -381,6 +383,8 @@ class _Writer:
     file_name: str
     moment: datetime
     insurers: dict[str, int]
+    #: Insurer code → the region its persons' rows go to (the partition, on PostgreSQL).
+    regions: dict[str, str]
     keys: dict[str, SigningKey]
     report: ImportReport
     job_id: int | None
@@ -394,7 +398,7 @@ class _Writer:
         self.report.errors.extend(item for item in results if isinstance(item, RowError))
         new = [item for item in results if isinstance(item, Signed)]
         if new:
-            _insert_new(new, self.actor, self.digest, self.moment, self.insurers, self.keys)
+            _insert_new(new, self.actor, self.digest, self.moment, self.insurers, self.regions, self.keys)
             self.report.created += len(new)
         known = [item for item in results if isinstance(item, Row)]
         _update_existing(known, self.actor, self.file_name, self.moment, self.report)
@@ -437,9 +441,10 @@ def _update_existing(rows: list[Row], actor: str, file_name: str, moment: dateti
 _POLICY_COLUMNS = (
     "person_id",
     "insurer_id",
+    "region_code",
     *lifecycle.policy_fields(PolicyKind.POLICY, "", (date.min, None), clock.now()),
 )
-_CODE_COLUMNS = ("person_id", "policy_id", *lifecycle.code_fields(0, "", "", clock.now()))
+_CODE_COLUMNS = ("person_id", "policy_id", "region_code", *lifecycle.code_fields(0, "", "", clock.now()))
 
 
 @atomic
@@ -449,15 +454,20 @@ def _insert_new(
     digest: str,
     moment: datetime,
     insurers: dict[str, int],
+    insurer_regions: dict[str, str],
     keys: dict[str, SigningKey],
 ) -> None:
     """Persons, policies and codes of one batch: COPY on PostgreSQL, executemany on SQLite (webapp/db/bulk.py)."""
     issued_on = clock.today_in_moscow(moment)
     insurer_ids = [insurers[item.insurer_code] for item in items]
+    regions = [insurer_regions[item.insurer_code] for item in items]
     person_ids = bulk.insert_rows_with_ids(
         Person.__table__,
-        (*PERSON_COLUMNS, "insurer_id"),
-        [(*item.person, insurer_id) for item, insurer_id in zip(items, insurer_ids, strict=True)],
+        (*PERSON_COLUMNS, "insurer_id", "region_code"),
+        [
+            (*item.person, insurer_id, region)
+            for item, insurer_id, region in zip(items, insurer_ids, regions, strict=True)
+        ],
     )
     policy_ids = bulk.insert_rows_with_ids(
         Policy.__table__,
@@ -466,11 +476,12 @@ def _insert_new(
             (
                 person_id,
                 insurer_id,
+                region,
                 *lifecycle.policy_fields(
                     PolicyKind.POLICY, item.person[PERSON_COLUMNS.index("category")], (issued_on, item.valid_to), moment
                 ).values(),
             )
-            for item, person_id, insurer_id in zip(items, person_ids, insurer_ids, strict=True)
+            for item, person_id, insurer_id, region in zip(items, person_ids, insurer_ids, regions, strict=True)
         ],
     )
     bulk.insert_rows(
@@ -480,11 +491,12 @@ def _insert_new(
             (
                 person_id,
                 policy_id,
+                region,
                 *lifecycle.code_fields(
                     lifecycle.FIRST_SERIAL, keys[item.insurer_code].kid.hex(), item.text, moment
                 ).values(),
             )
-            for item, person_id, policy_id in zip(items, person_ids, policy_ids, strict=True)
+            for item, person_id, policy_id, region in zip(items, person_ids, policy_ids, regions, strict=True)
         ],
     )
     audit.record(

@@ -29,7 +29,7 @@ from enum import StrEnum
 
 from flask import current_app
 from limits import RateLimitItem
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, func, or_, select, update
 
 from policy_codes import Verdict
 from policy_codes.codec import MOSCOW
@@ -39,7 +39,7 @@ from webapp.db import worker_state
 from webapp.db.shared_counts import BatchedFixedWindow, counts_in, parsed
 from webapp.db.transactions import atomic
 from webapp.extensions import db, limiter
-from webapp.models import Clinic, ClinicCheck, User
+from webapp.models import Clinic, ClinicCheck, Region, User
 from webapp.registry import audit
 from webapp.registry.accounts import LiveToken
 from webapp.registry.clock import today_in_moscow
@@ -246,7 +246,19 @@ def record_check(clinic_id: int, result: VerificationResult) -> None:
             verdict=str(result.verdict),
             shown=result.shown,
             masked_enp=result.holder.masked_enp if result.holder else "",
+            region_code=_region_code(clinic_id),
         )
+    )
+
+
+def _region_code(clinic_id: int) -> ScalarSelect[str]:
+    """The clinic's region, the check's partition, read by the INSERT itself."""
+    return (
+        select(func.coalesce(Region.code, ""))
+        .select_from(Clinic)
+        .outerjoin(Region, Region.id == Clinic.region_id)
+        .where(Clinic.id == clinic_id)
+        .scalar_subquery()
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from policy_codes import Enp, encode
 from policy_codes.revocation import digest_of_text
@@ -23,6 +23,7 @@ from webapp.extensions import db
 from webapp.models import (
     Category,
     CodeStatus,
+    EnpDirectory,
     Insurer,
     InsurerChange,
     IssuedCode,
@@ -158,7 +159,12 @@ def _new_policy(
         holidays = public_holidays.days() if kind is PolicyKind.TEMPORARY_CERTIFICATE else frozenset()
         today = clock.today_in_moscow(now)
         term = policy_term(Category(person.category), person.right_valid_until, kind, today, holidays)
-    policy = Policy(person=person, insurer=insurer, **policy_fields(kind, person.category, term, now))
+    policy = Policy(
+        person=person,
+        insurer=insurer,
+        region_code=person.region_code,
+        **policy_fields(kind, person.category, term, now),
+    )
     db.session.add(policy)
     return policy
 
@@ -178,7 +184,11 @@ def _set_code_status(
     code.status_reason = reason
     code.status_cause = str(cause)
     code.status_changed_at = now
-    db.session.add(RevocationEvent(code_id=code.id, digest=digest_of_text(code.text), status=status, at=now))
+    db.session.add(
+        RevocationEvent(
+            code_id=code.id, digest=digest_of_text(code.text), status=status, at=now, region_code=code.region_code
+        )
+    )
     db.session.flush()  # before a new current code is inserted: one current code per person
 
 
@@ -193,7 +203,9 @@ def _sign_new_code(
     serial = last_serial + 1 if last_serial else FIRST_SERIAL
     key = keystore.signing_key(policy.insurer.code, now)
     text = encode(claims_for(person, policy, serial, now), key)
-    code = IssuedCode(person=person, policy=policy, **code_fields(serial, key.kid.hex(), text, now))
+    code = IssuedCode(
+        person=person, policy=policy, region_code=policy.region_code, **code_fields(serial, key.kid.hex(), text, now)
+    )
     db.session.add(code)
     db.session.flush()
     return code
@@ -216,7 +228,7 @@ def _renew_code(
 
 
 def _require_unregistered(enp: Enp) -> None:
-    if db.session.scalar(select(Person.id).where(Person.enp == str(enp))):
+    if db.session.scalar(select(EnpDirectory.person_id).where(EnpDirectory.enp == str(enp))):
         raise RegistryError(N_("Застрахованный с таким ЕНП уже есть в реестре"), field="enp")
 
 
@@ -235,7 +247,7 @@ def register_person(
     _require_unregistered(data.enp)
     insurer = people.insurer_by_code(insurer_code)
     representative = people.person_by_enp(representative_enp) if representative_enp else None
-    person = Person(**data.columns(), insurer=insurer)
+    person = Person(**data.columns(), insurer=insurer, region_code=insurer.region_code)
     db.session.add(person)
     kind = PolicyKind.TEMPORARY_CERTIFICATE if temporary else PolicyKind.POLICY
     code = _sign_new_code(person, _new_policy(person, insurer, kind, moment), moment, "")
@@ -414,6 +426,7 @@ def change_insurer(
     )
     _close(old_policy, f"смена СМО на {new_insurer.code}")
     person.insurer = new_insurer
+    _move_to_region(person, new_insurer.region_code)
     if exception == MOVED_REGION and new_insurer.region is not None:
         person.region = new_insurer.region
     kind = PolicyKind(old_policy.kind)
@@ -423,6 +436,28 @@ def change_insurer(
     details |= {"serial": code.serial} | ({"document": document} if document else {})
     audit.record(actor, "change_insurer", "person", enp, exception, details, at=moment)
     return code
+
+
+def _move_to_region(person: Person, region_code: str) -> None:
+    """The person and every row of theirs into the region of their new insurer.
+
+    On PostgreSQL the person's UPDATE moves the row to the region's partition, and the references carry the
+    move on to the policies, their codes and the codes' events (ON UPDATE CASCADE) and a trigger to the ЕНП
+    directory (migrations/versions/0012_region_partitions.py); the UPDATEs below then find nothing left to
+    change. SQLite's flat tables have no cascade: the UPDATEs do the work there.
+    """
+    if person.region_code == region_code:
+        return
+    person.region_code = region_code
+    db.session.flush()
+    codes = select(IssuedCode.id).where(IssuedCode.person_id == person.id).scalar_subquery()
+    for model, theirs in (
+        (Policy, Policy.person_id == person.id),
+        (IssuedCode, IssuedCode.person_id == person.id),
+        (RevocationEvent, RevocationEvent.code_id.in_(codes)),
+    ):
+        moved = update(model).where(theirs, model.region_code != region_code)
+        db.session.execute(moved.values(region_code=region_code))
 
 
 def _applicant(enp: str, birth_date: date | None) -> Person:
@@ -530,7 +565,7 @@ def register_newborn(
         raise RegistryError("Укажите дату государственной регистрации рождения")
     _require_unregistered(data.enp)
     representative = people.person_by_enp(representative_enp)
-    child = Person(**data.columns(), insurer=representative.insurer)
+    child = Person(**data.columns(), insurer=representative.insurer, region_code=representative.insurer.region_code)
     db.session.add_all([child, Representation(representative=representative, represented=child)])
     db.session.flush()
     audit.record(

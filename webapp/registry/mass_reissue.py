@@ -226,9 +226,17 @@ _ROWS = (
         Policy.valid_from,
         Policy.valid_to,
         Insurer.code,
+        IssuedCode.region_code,
     )
-    .join(Person, Person.id == IssuedCode.person_id)
-    .outerjoin(Policy, and_(Policy.person_id == Person.id, Policy.status != PolicyStatus.CLOSED))
+    .join(Person, and_(Person.id == IssuedCode.person_id, Person.region_code == IssuedCode.region_code))
+    .outerjoin(
+        Policy,
+        and_(
+            Policy.person_id == Person.id,
+            Policy.region_code == Person.region_code,
+            Policy.status != PolicyStatus.CLOSED,
+        ),
+    )
     .outerjoin(Insurer, Insurer.id == Policy.insurer_id)
     .where(IssuedCode.status == CodeStatus.CURRENT)
 )
@@ -263,12 +271,20 @@ def _commit(
     """Write a signed batch in one transaction: only its codes still current under the key, each signed from
     what the registry holds now, under the holders' locks. How many codes it replaced."""
     holders = [row[2] for row in batch.rows]
+    # The batch's regions (one, as a rule: a key is one insurer's), so each read and write below touches
+    # their partitions only on PostgreSQL (docs/scaling.md).
+    regions = sorted({row[16] for row in batch.rows})
     # Whoever else changes these persons (a reissue, a transfer) waits for this batch, and this batch for them.
-    db.session.execute(select(Person.id).where(bulk.among(Person.id, holders)).order_by(Person.id).with_for_update())
-    now = {
-        row[0]: row
-        for row in db.session.execute(_ROWS.where(bulk.among(IssuedCode.person_id, holders), IssuedCode.kid == kid))
-    }
+    db.session.execute(
+        select(Person.id)
+        .where(Person.region_code.in_(regions), bulk.among(Person.id, holders))
+        .order_by(Person.id)
+        .with_for_update()
+    )
+    current = _ROWS.where(
+        IssuedCode.region_code.in_(regions), bulk.among(IssuedCode.person_id, holders), IssuedCode.kid == kid
+    )
+    now = {row[0]: row for row in db.session.execute(current)}
     today = clock.today_in_moscow(batch.moment)
     rows, signed = [], []
     for row, result in zip(batch.rows, batch.signed.get(), strict=True):
@@ -289,7 +305,7 @@ def _commit(
 
 def _due(row: Any, today: date, moment: datetime) -> _Due:
     (code_id, old_text, _person, last_serial, enp, surname, given, patronymic, born, sex) = row[:10]
-    (policy_id, kind, status, start, end, insurer) = row[10:]
+    (policy_id, kind, status, start, end, insurer) = row[10:16]
     if policy_id is None or not in_force(PolicyStatus(status), end, today):
         return _Due(code_id, old_text, None)
     serial = last_serial + 1
@@ -297,8 +313,8 @@ def _due(row: Any, today: date, moment: datetime) -> _Due:
     return _Due(code_id, old_text, claims)
 
 
-_CODE_COLUMNS = ("person_id", "policy_id", *lifecycle.code_fields(0, "", "", clock.now()).keys())
-_EVENT_COLUMNS = ("code_id", "digest", "status", "at")
+_CODE_COLUMNS = ("person_id", "policy_id", "region_code", *lifecycle.code_fields(0, "", "", clock.now()).keys())
+_EVENT_COLUMNS = ("code_id", "digest", "status", "at", "region_code")
 
 
 def _write(
@@ -311,15 +327,16 @@ def _write(
     for row, (digest, text) in zip(rows, signed, strict=True):
         status = CodeStatus.SUPERSEDED if text is not None else CodeStatus.REVOKED
         outcome[status].append(row[0])
-        events.append((row[0], digest, str(status), moment))
+        events.append((row[0], digest, str(status), moment, row[16]))
         if text is not None:
             fields = lifecycle.code_fields(row[3] + 1, keys[row[15]].kid.hex(), text, moment)
-            codes.append((row[2], row[10], *fields.values()))
+            codes.append((row[2], row[10], row[16], *fields.values()))
+    regions = sorted({row[16] for row in rows})
     for status, ids in outcome.items():
         if ids:
             db.session.execute(
                 update(IssuedCode.__table__)
-                .where(bulk.among(IssuedCode.__table__.c.id, ids))
+                .where(IssuedCode.__table__.c.region_code.in_(regions), bulk.among(IssuedCode.__table__.c.id, ids))
                 .values(status=str(status), status_reason=reason, status_changed_at=moment)
             )
     bulk.insert_rows(RevocationEvent.__table__, _EVENT_COLUMNS, events)

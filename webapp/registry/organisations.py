@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from signing import KeyStatus
+from webapp.db import partitions
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Insurer, Person, Region, SigningKeyRecord, User
@@ -38,6 +39,7 @@ def create_region(code: str, name: str, actor: str) -> Region:
         raise RegistryError(f"Регион {code} уже есть")
     region = Region(code=code, name=name.strip())
     db.session.add(region)
+    partitions.add_region(code)
     audit.record(actor, "create_region", "region", code)
     return region
 

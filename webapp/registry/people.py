@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
 from webapp.db.published_reads import ReadSession
@@ -21,6 +21,7 @@ from webapp.models import (
     AuditEntry,
     Category,
     CodeStatus,
+    EnpDirectory,
     FormerName,
     Insurer,
     IssuedCode,
@@ -95,10 +96,20 @@ def insurer_by_code(code: str) -> Insurer:
     return insurer
 
 
+def by_enp(enp: str, session: ReadSession = db.session) -> ColumnElement[bool]:
+    """The person with this ЕНП, in the region the ЕНП directory names (read first, on `session`): on PostgreSQL
+    the read of the person is planned for that region's partition only. Asked in one statement (the region
+    from a subquery), PostgreSQL would plan it over every region's partitions, ~2.5 ms against ~0.3 ms for the
+    two reads with 86 partitions (docs/scaling.md). No entry, no person: `region_code IS NULL` finds nobody."""
+    region = session.scalar(select(EnpDirectory.region_code).where(EnpDirectory.enp == enp))
+    return and_(Person.enp == enp, Person.region_code == region)
+
+
 def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Person:
     """The person, locked for update when asked, and then as the database holds them now (webapp/db/transactions.py
     `locked`); NotFound outside the caller's scope."""
-    person = db.session.scalar(locked(Person, Person.enp == enp) if lock else select(Person).where(Person.enp == enp))
+    mine = by_enp(enp)
+    person = db.session.scalar(locked(Person, mine) if lock else select(Person).where(mine))
     if person is None or (scope is not None and person.insurer.code != scope):
         raise NotFound("Застрахованный с таким ЕНП не найден")
     return person
@@ -228,7 +239,9 @@ def codes_of(person: Person) -> list[IssuedCode]:
     """Every code the person was issued, newest first."""
     return list(
         db.session.scalars(
-            select(IssuedCode).where(IssuedCode.person_id == person.id).order_by(IssuedCode.serial.desc())
+            select(IssuedCode)
+            .where(IssuedCode.region_code == person.region_code, IssuedCode.person_id == person.id)
+            .order_by(IssuedCode.serial.desc())
         )
     )
 
@@ -246,12 +259,17 @@ def represented_by(representative: Person) -> list[Person]:
 
 
 def open_policy(person: Person, session: ReadSession = db.session) -> Policy | None:
-    return session.scalar(select(Policy).where(Policy.person_id == person.id, Policy.status != PolicyStatus.CLOSED))
+    mine = (Policy.region_code == person.region_code, Policy.person_id == person.id)
+    return session.scalar(select(Policy).where(*mine, Policy.status != PolicyStatus.CLOSED))
 
 
 def current_code(person: Person) -> IssuedCode | None:
     return db.session.scalar(
-        select(IssuedCode).where(IssuedCode.person_id == person.id, IssuedCode.status == CodeStatus.CURRENT)
+        select(IssuedCode).where(
+            IssuedCode.region_code == person.region_code,
+            IssuedCode.person_id == person.id,
+            IssuedCode.status == CodeStatus.CURRENT,
+        )
     )
 
 
