@@ -109,5 +109,5 @@ def downgrade():
     op.drop_index("ix_data_change_requests_insurer_id", table_name="data_change_requests")
     op.drop_index("ix_data_change_requests_person_id", table_name="data_change_requests")
     op.drop_table("data_change_requests")
-    with op.batch_alter_table("issued_codes") as batch:
-        batch.drop_column("status_cause")
+    # Both engines' own DROP COLUMN: on SQLite a batch would copy issued_codes under revocation_events' references.
+    op.execute("ALTER TABLE issued_codes DROP COLUMN status_cause")
