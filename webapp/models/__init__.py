@@ -16,6 +16,7 @@ from webapp.models.policies import (
     PolicyKind,
     PolicyStatus,
     RevocationEvent,
+    RevocationSnapshot,
 )
 from webapp.models.requests import ActivationCode, ReissueRequest, RequestStatus
 
@@ -50,6 +51,7 @@ __all__ = [
     "Representation",
     "RequestStatus",
     "RevocationEvent",
+    "RevocationSnapshot",
     "Role",
     "SigningKeyRecord",
     "User",
