@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from policy_codes import Enp, encode
 from policy_codes.revocation import digest_of_text
+from webapp.db import commit_order
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import (
@@ -168,6 +169,7 @@ def _set_code_status(code: IssuedCode, status: CodeStatus, reason: str, now: dat
     code.status = status
     code.status_reason = reason
     code.status_changed_at = now
+    commit_order.take_turn(RevocationEvent.__table__)
     db.session.add(RevocationEvent(code_id=code.id, digest=digest_of_text(code.text), status=status, at=now))
     db.session.flush()  # before a new current code is inserted: one current code per person
 

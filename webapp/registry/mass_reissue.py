@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from policy_codes import FullName, encode
 from policy_codes.revocation import digest_of_text
 from signing import KeyStatus, SigningKey
-from webapp.db import bulk
+from webapp.db import bulk, commit_order
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import (
@@ -323,5 +323,6 @@ def _write(
                 .where(bulk.among(IssuedCode.__table__.c.id, ids))
                 .values(status=str(status), status_reason=reason, status_changed_at=moment)
             )
+    commit_order.take_turn(RevocationEvent.__table__)
     bulk.insert_rows(RevocationEvent.__table__, _EVENT_COLUMNS, events)
     bulk.insert_rows(IssuedCode.__table__, _CODE_COLUMNS, codes)

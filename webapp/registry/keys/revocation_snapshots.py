@@ -6,16 +6,13 @@ against. The job (`flask --app webapp keys revocation-snapshot`, and the end of 
 the digests up to a cursor into one row; the list is then that row and the few events after its cursor, and
 publication signs the same bytes it would have built from every event (webapp/registry/keys/publication.py).
 
-The cursor must be settled: no event at or below it may still be uncommitted, or the snapshot would leave it
-out for good. Ids come from a sequence when a row is inserted, and transactions commit in any order, so on
-PostgreSQL the job reads the newest id under a SHARE lock on revocation_events, which waits for every
-transaction that inserted into it and holds new ones back for that one read. SQLite writes one transaction at
-a time.
+The cursor is the newest event's id: every smaller id that will ever commit has committed by then, as events
+are committed in the order of their ids (webapp/db/commit_order.py), so the snapshot leaves none out.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 
 from policy_codes.published_lists import HEADINGS
 from webapp.db.published_reads import ReadSession
@@ -66,21 +63,11 @@ def _work(_job: Job, _processes: int, _report: job_queue.Progress | None) -> dic
     return {"cursor": rebuild()}
 
 
+@atomic
 def rebuild() -> int:
-    """Write a snapshot up to the newest settled event, from the previous snapshot and the events after it,
-    and drop the older ones. Returns its cursor."""
-    return _write(_settled_cursor())
-
-
-@atomic
-def _settled_cursor() -> int:
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("LOCK TABLE revocation_events IN SHARE MODE"))
-    return db.session.scalar(select(func.max(RevocationEvent.id))) or 0
-
-
-@atomic
-def _write(cursor: int) -> int:
+    """Write a snapshot up to the newest event, from the previous snapshot and the events after it, and drop
+    the older ones. Returns its cursor."""
+    cursor = db.session.scalar(select(func.max(RevocationEvent.id))) or 0
     newest = _newest(db.session, cursor)
     if cursor == 0 or (newest is not None and newest.cursor == cursor):
         return cursor
