@@ -4,8 +4,8 @@ A snapshot holds the digests of every revocation event up to its cursor, under e
 the full list (`GET /api/v1/revocations`) is the newest snapshot and the events after it
 (webapp/registry/keys/revocation_snapshots.py).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 18:00:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
