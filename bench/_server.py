@@ -200,7 +200,7 @@ def _copy_tables(source: Path, target_name: str) -> None:
     which took ~300 s on an idle machine (bench/registry.py measures that import). Values go as
     SQLite stores them (ISO dates, 0/1, JSON text) and PostgreSQL reads them as its column types.
     """
-    _migrated(pg_url(target_name))
+    migrated(pg_url(target_name))
     dsn = registry.PG_ADMIN.replace("dbname=postgres", f"dbname={target_name}")
     with contextlib.closing(sqlite3.connect(source)) as reading, psycopg.connect(dsn) as target:
         target.execute("SET session_replication_role = replica")  # rows arrive whole; skip FK triggers
@@ -233,20 +233,20 @@ def working_copy(engine: str, people: int) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="oms_bench_run_") as folder:
             path = Path(folder) / "registry.sqlite"
             shutil.copyfile(CACHE / f"registry-{people}.sqlite", path)
-            yield _migrated(f"sqlite:///{path}")
+            yield migrated(f"sqlite:///{path}")
         return
     name = f"oms_bench_run_{os.getpid()}"
     with psycopg.connect(registry.PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_name(people)}"')
     try:
-        yield _migrated(pg_url(name))
+        yield migrated(pg_url(name))
     finally:
         with psycopg.connect(registry.PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _migrated(url: str) -> str:
+def migrated(url: str) -> str:
     with bench_app(url):
         flask_migrate.upgrade()
     return url
@@ -352,8 +352,11 @@ def server_env(url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def gunicorn(app_spec: str, url: str, workers: int = 2, log_folder: Path | None = None) -> Iterator[Server]:
-    """`gunicorn --workers N` on a free loopback port, serving `app_spec` from bench/_wsgi.py.
+def gunicorn(
+    app_spec: str, url: str, workers: int = 2, log_folder: Path | None = None, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`gunicorn --workers N` on a free loopback port, serving `app_spec` from bench/_wsgi.py, with `settings`
+    added to its environment (DATABASE_REPLICA_URLS, say).
 
     It runs in its own session, so the terminal's Ctrl-C reaches only this script, which then stops
     gunicorn (SIGTERM, SIGKILL after 15 s) on the way out, whatever the reason for leaving.
@@ -381,7 +384,11 @@ def gunicorn(app_spec: str, url: str, workers: int = 2, log_folder: Path | None 
     ]
     with log.open("wb") as output:
         process = subprocess.Popen(
-            command, env=server_env(url), stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            env=server_env(url) | (settings or {}),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(port, process, log)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 
 from flask import Flask
@@ -18,6 +19,8 @@ from webapp.registry.people import PersonData
 PASSPHRASE = "test-passphrase-Hq7vR2mXk9LwT4zB8nYc"
 SECRET_KEY = "test-secret-key-Jd5sQ1pZr8VxG3fKm6Wt"
 CHEAP_KEY_ENCRYPTION = ScryptCost(n=2**4, r=8, p=1)
+#: This test run's job queue on the shared Redis: another run's workers never take its jobs.
+TEST_QUEUE_NAME = f"oms-test-{os.getpid()}"
 
 
 def make_app(database_url: str, **overrides: object) -> Flask:
@@ -28,6 +31,7 @@ def make_app(database_url: str, **overrides: object) -> Flask:
             "SECRET_KEY": SECRET_KEY,
             "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
             "RATELIMIT_STORAGE_URI": "memory://",
+            "JOB_QUEUE_NAME": TEST_QUEUE_NAME,
             # Real argon2id and scrypt, at a cost a test suite can afford.
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_KIB": 8192,

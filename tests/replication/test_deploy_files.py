@@ -116,13 +116,18 @@ def test_redis_runs_on_the_example(tmp_path: Path) -> None:
         process.wait(timeout=10)
 
 
-@pytest.mark.parametrize("unit", ["oms-web.service", "oms-worker@.service"])
+@pytest.mark.parametrize(
+    "unit",
+    ["oms-web.service", "oms-worker@.service", "oms-revocation-snapshot.service", "oms-revocation-snapshot.timer"],
+)
 def test_systemd_accepts_the_units(unit: str, tmp_path: Path) -> None:
     """systemd-analyze verify, with the programs where this checkout has them (it checks that they exist)."""
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze is not installed")
+    for name in {unit, unit.replace(".timer", ".service")}:  # a timer is checked with the service it starts
+        copied = tmp_path / name.replace("@.", "@1.")
+        copied.write_text((APP / name).read_text().replace("/srv/oms/.venv/bin/", f"{VENV_BIN}/"))
     copy = tmp_path / unit.replace("@.", "@1.")
-    copy.write_text((APP / unit).read_text().replace("/srv/oms/.venv/bin/", f"{VENV_BIN}/"))
     checked = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
     assert checked.stderr == "", "no unknown key, no bad value"

@@ -10,7 +10,7 @@ import redis
 from flask import Flask
 from flask_migrate import upgrade
 
-from tests.helpers.registry import make_app, seed_registry
+from tests.helpers.registry import TEST_QUEUE_NAME, make_app, seed_registry
 from tests.webapp import pages
 from tests.webapp.databases import postgres_database, wipe
 from webapp.db.engines import dispose_engines
@@ -70,12 +70,21 @@ REDIS_URL = os.environ.get("TEST_JOB_QUEUE_URL", "redis://127.0.0.1:6379/11")
 
 @pytest.fixture
 def queue_url() -> Iterator[str]:
-    """The queue's Redis, empty; the test is skipped, saying why, when Redis does not answer."""
+    """The queue's Redis, with this test run's queue (JOB_QUEUE_NAME, tests/helpers/registry.py) empty: two runs
+    at once (two checkouts on one machine) neither take nor wipe each other's jobs. The test is skipped, saying
+    why, when Redis does not answer."""
     server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
     try:
         server.ping()
     except redis.RedisError as error:
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {error}")
-    server.flushdb()
+    empty_queue(server)
     yield REDIS_URL
-    server.flushdb()
+    empty_queue(server)
+
+
+def empty_queue(server: redis.Redis) -> None:
+    """Drop this run's queue and its registries (RQ names them after the queue); jobs' own keys expire."""
+    for pattern in (f"*:{TEST_QUEUE_NAME}", f"*:{TEST_QUEUE_NAME}:*"):
+        for key in server.scan_iter(pattern):
+            server.delete(key)

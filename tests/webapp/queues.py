@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask
 from rq import SimpleWorker
 
-from tests.helpers.registry import PASSPHRASE, SECRET_KEY
+from tests.helpers.registry import PASSPHRASE, SECRET_KEY, TEST_QUEUE_NAME
 from tests.webapp.databases import audit_settings
 from webapp.registry import job_queue
 
@@ -37,6 +37,7 @@ def worker(database_url: str, queue_url: str, log: Path, **settings: str) -> sub
         **os.environ,
         "DATABASE_URL": database_url,
         "JOB_QUEUE_URL": queue_url,
+        "JOB_QUEUE_NAME": TEST_QUEUE_NAME,
         "SIGNING_KEY_PASSPHRASE": PASSPHRASE,
         "SECRET_KEY": SECRET_KEY,
         **audit_settings(database_url),

@@ -29,6 +29,7 @@ COMMANDS = [
     ["keys", "rotate"],
     ["keys", "compromised"],
     ["keys", "resume-reissue"],
+    ["keys", "revocation-snapshot"],
     ["audit", "verify"],
     ["audit", "checkpoint"],
     ["holidays", "add"],

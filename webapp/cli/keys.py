@@ -5,7 +5,7 @@ import click
 from webapp.cli.group import actor, group
 from webapp.cli.jobs import ProgressBar, outcome
 from webapp.registry import mass_reissue, signing_pool
-from webapp.registry.keys import at_rest, keystore, publication, rotation
+from webapp.registry.keys import at_rest, keystore, publication, revocation_snapshots, rotation
 
 keys = group("keys", "Ключи подписи.")
 
@@ -67,3 +67,14 @@ def resume_reissue(kid: str) -> None:
             raise click.ClickException("Перевыпуск по этому ключу уже идёт")
         job = bar.follow(job)
     click.echo(f"Перевыпущено кодов: {outcome(job).result['codes']}")
+
+
+@keys.command("revocation-snapshot")
+def revocation_snapshot() -> None:
+    """Собрать полный список отозванных кодов заранее (заданием): запускать по расписанию, например раз в час.
+
+    Полный список (GET /api/v1/revocations) тогда читает одну запись и события после неё, а не все события.
+    """
+    with ProgressBar("Список отозванных") as bar:
+        job = bar.follow(revocation_snapshots.start(actor()))
+    click.echo(f"Список отозванных собран до события №{outcome(job).result['cursor']}")

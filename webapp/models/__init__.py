@@ -17,6 +17,7 @@ from webapp.models.policies import (
     PolicyKind,
     PolicyStatus,
     RevocationEvent,
+    RevocationSnapshot,
     StatusCause,
 )
 from webapp.models.requests import ActivationCode, ReissueRequest, RequestStatus
@@ -56,6 +57,7 @@ __all__ = [
     "Representation",
     "RequestStatus",
     "RevocationEvent",
+    "RevocationSnapshot",
     "Role",
     "SigningKeyRecord",
     "StatusCause",

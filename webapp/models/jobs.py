@@ -14,6 +14,7 @@ from webapp.extensions import db
 class JobKind(StrEnum):
     MASS_REISSUE = "mass_reissue"  # subject: the compromised key's kid
     IMPORT = "import"  # subject: the file's name (its first 80 characters), or its digest when it has none
+    REVOCATION_SNAPSHOT = "revocation_snapshot"  # subject: "" (the list is the registry's)
 
 
 class JobState(StrEnum):

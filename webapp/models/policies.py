@@ -143,6 +143,22 @@ class RevocationEvent(db.Model):
     region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
 
+class RevocationSnapshot(db.Model):
+    """The revocation list's digests from the first event up to `cursor`, under each heading, in event order:
+    built by a job (webapp/registry/keys/revocation_snapshots.py), so that the full list (`?since=0`) is this
+    row and the few events after it, not every event the registry ever recorded read per request."""
+
+    __tablename__ = "revocation_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cursor: Mapped[int] = mapped_column(unique=True)
+    built_at: Mapped[datetime]
+    revoked: Mapped[bytes] = mapped_column(LargeBinary)
+    terminated: Mapped[bytes] = mapped_column(LargeBinary)
+    superseded: Mapped[bytes] = mapped_column(LargeBinary)
+    suspended: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class ClinicCheck(db.Model):
     """One verification at a clinic's desk: time, verdict and a masked number, nothing else."""
 

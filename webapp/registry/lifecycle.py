@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from policy_codes import Enp, encode
 from policy_codes.revocation import digest_of_text
+from webapp.db import commit_order
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import (
@@ -184,6 +185,7 @@ def _set_code_status(
     code.status_reason = reason
     code.status_cause = str(cause)
     code.status_changed_at = now
+    commit_order.take_turn(RevocationEvent.__table__)
     db.session.add(
         RevocationEvent(
             code_id=code.id, digest=digest_of_text(code.text), status=status, at=now, region_code=code.region_code

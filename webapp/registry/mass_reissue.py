@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from policy_codes import FullName, encode
 from policy_codes.revocation import digest_of_text
 from signing import KeyStatus, SigningKey
-from webapp.db import bulk
+from webapp.db import bulk, commit_order
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import (
@@ -48,7 +48,7 @@ from webapp.models import (
 from webapp.registry import audit, clock, job_queue, lifecycle, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.errors import N_, RegistryError
-from webapp.registry.keys import keystore, rotation
+from webapp.registry.keys import keystore, revocation_snapshots, rotation
 from webapp.registry.rules import in_force
 
 #: Codes per batch: one transaction, one audit entry, one step of the progress bar.
@@ -159,6 +159,7 @@ def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[s
                 if report:
                     report(done + reissued, total)
                 batch = following
+    revocation_snapshots.rebuild()  # the withdrawn codes in the full list at once, not in a delta read per request
     return {"codes": reissued}
 
 
@@ -339,5 +340,6 @@ def _write(
                 .where(IssuedCode.__table__.c.region_code.in_(regions), bulk.among(IssuedCode.__table__.c.id, ids))
                 .values(status=str(status), status_reason=reason, status_changed_at=moment)
             )
+    commit_order.take_turn(RevocationEvent.__table__)
     bulk.insert_rows(RevocationEvent.__table__, _EVENT_COLUMNS, events)
     bulk.insert_rows(IssuedCode.__table__, _CODE_COLUMNS, codes)

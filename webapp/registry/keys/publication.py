@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
-from policy_codes.published_lists import HEADINGS, REVOCATIONS_FORMAT, TRUST_LIST_FORMAT
+from policy_codes.published_lists import REVOCATIONS_FORMAT, TRUST_LIST_FORMAT
 from signing import KeyStatus, SigningKey, TrustList
 from signing.jws import sign_compact
 from webapp.db import published_reads
@@ -38,7 +38,7 @@ from webapp.extensions import db
 from webapp.models import RevocationEvent, SigningKeyRecord
 from webapp.registry import clock
 from webapp.registry.errors import RegistryError
-from webapp.registry.keys import keystore
+from webapp.registry.keys import keystore, revocation_snapshots
 
 #: How long an edition of a list lasts when nothing changes.
 EDITION = timedelta(hours=1)
@@ -172,14 +172,7 @@ def revocations(
 
 
 def _revocations_document(session: ReadSession, edition: Edition, since: int, cursor: int) -> dict[str, Any]:
-    listed = {heading: bytearray() for heading in HEADINGS}
-    query = (
-        select(RevocationEvent.digest, RevocationEvent.status)
-        .where(RevocationEvent.id > since, RevocationEvent.id <= cursor)
-        .order_by(RevocationEvent.id)
-    )
-    for digest, status in session.execute(query).yield_per(10_000):
-        listed[status].extend(digest)
+    listed = revocation_snapshots.listed_up_to(session, since, cursor)
     signed: dict[str, Any] = {
         "format": REVOCATIONS_FORMAT,
         "issued_at": edition.issued_at.isoformat(),
