@@ -102,7 +102,13 @@ def an_event_being_written(app: Flask, code: IssuedCode) -> Iterator[None]:
     slow.begin()
     slow.execute(text("SELECT pg_advisory_xact_lock(hashtext('revocation_events'))"))
     slow.execute(
-        insert(RevocationEvent).values(code_id=code.id, digest=digest_of_text(code.text), status="revoked", at=NOW)
+        insert(RevocationEvent).values(
+            code_id=code.id,
+            digest=digest_of_text(code.text),
+            status="revoked",
+            at=NOW,
+            region_code=code.region_code,
+        )
     )
     try:
         yield
