@@ -24,6 +24,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import text
 
 from policy_codes import CodeKind, Verdict
 from policy_codes.codec import MOSCOW
@@ -171,10 +172,15 @@ def test_codes_withheld_before_the_fix_are_listed_by_the_upgrade(registry: Flask
     db.session.commit()
     downgrade(revision="0007")  # to the revision before 0008
     db.session.expire_all()
-    assert [people.current_code(people.person_by_enp(enp)) is not None for enp in enps] == [True, True, True]
-    assert [Clinic(registry.test_client()).refresh().verdict(text) for text in codes[:2]] == [Verdict.VALID] * 2, (
-        "the finding, as a registry of before the fix had it"
+    # The finding, as a registry of before the fix had it: the codes current and on no list. Read with plain
+    # SQL, as today's code reads a schema of today (the region partitions, the lists' snapshots).
+    withheld = text(
+        "SELECT count(*) FROM issued_codes c JOIN persons p ON p.id = c.person_id"
+        " WHERE p.enp = :enp AND c.status = 'current'"
+        " AND NOT EXISTS (SELECT 1 FROM revocation_events e WHERE e.code_id = c.id)"
     )
+    assert [db.session.scalar(withheld, {"enp": enp}) for enp in enps] == [1, 1, 1]
+    db.session.rollback()
     upgrade()
     db.session.expire_all()
     full = Clinic(registry.test_client()).refresh()
