@@ -275,6 +275,8 @@ def import_csv(
                 writer.write(*in_flight.popleft())
         while in_flight:
             writer.write(*in_flight.popleft())
+    if report.created:
+        bulk.refresh_statistics(EnpDirectory.__table__, Person.__table__, Policy.__table__, IssuedCode.__table__)
     links = writer.links
     _link_representatives(links, actor, report)
     report.errors.sort(key=lambda error: error.line)

@@ -159,6 +159,8 @@ def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[s
                 if report:
                     report(done + reissued, total)
                 batch = following
+    if reissued:
+        bulk.refresh_statistics(IssuedCode.__table__, RevocationEvent.__table__)
     revocation_snapshots.rebuild()  # the withdrawn codes in the full list at once, not in a delta read per request
     return {"codes": reissued}
 
