@@ -41,6 +41,10 @@ from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
 
+#: New persons from which an import refreshes the planner's row counts itself: fewer, and autovacuum's own
+#: analysis keeps up (webapp/db/bulk.py refresh_statistics).
+ANALYZE_AFTER = 500
+
 #: The registry CSV's columns, in the file's order: a contract (README.md, "Command line").
 COLUMNS = (
     "enp",
@@ -275,7 +279,7 @@ def import_csv(
                 writer.write(*in_flight.popleft())
         while in_flight:
             writer.write(*in_flight.popleft())
-    if report.created:
+    if report.created >= ANALYZE_AFTER:
         bulk.refresh_statistics(EnpDirectory.__table__, Person.__table__, Policy.__table__, IssuedCode.__table__)
     links = writer.links
     _link_representatives(links, actor, report)
