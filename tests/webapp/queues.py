@@ -25,10 +25,20 @@ def queued_jobs(app: Flask) -> int:
 
 
 def work_off(app: Flask) -> None:
-    """Run what is on the queue with a real RQ worker in this process (no fork), then return."""
-    with app.app_context():
-        queue = job_queue.queue()
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    """Run what is on the queue with a real RQ worker in this process (no fork), then return.
+
+    RQ's worker sets its own SIGTERM and SIGINT handlers and leaves them: the test process's are put back, or
+    the signing processes a later test forks would inherit RQ's, shrug off Pool.terminate's SIGTERM, and the
+    pool's join would wait for ever (seen once in the full suite).
+    """
+    kept = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with app.app_context():
+            queue = job_queue.queue()
+            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    finally:
+        for number, handler in kept.items():
+            signal.signal(number, handler)
 
 
 def worker(database_url: str, queue_url: str, log: Path, **settings: str) -> subprocess.Popen[bytes]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from policy_codes import Verdict
 from policy_codes.sample_people import sample_people
 from tests.webapp.pages import csrf, logged_in
-from tests.webapp.queues import kill, worker
+from tests.webapp.queues import kill, work_off, worker
 from tests.webapp.test_cli import run
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobState, Person, RevocationEvent
@@ -225,3 +226,12 @@ def test_a_web_request_starts_no_signing_processes(app: Flask) -> None:
         signing_pool.SigningPool({}, 2)
     with app.app_context(), signing_pool.SigningPool({}, 2) as pool:  # a command or a job's worker may
         assert pool.pool is not None
+
+
+def test_an_in_process_worker_leaves_the_test_processs_signal_handlers(app: Flask, queue_url: str) -> None:
+    """RQ's worker installs its own SIGTERM handler; left in place, signing processes forked later inherit it and
+    outlive Pool.terminate (tests/webapp/queues.py work_off puts the handlers back)."""
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    app.config["JOB_QUEUE_URL"] = queue_url
+    work_off(app)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
