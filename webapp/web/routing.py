@@ -23,7 +23,10 @@ class DatabaseId(IntegerConverter):
     column's range then failed in the database (a 500 on SQLite, a 503 on PostgreSQL) where it should
     have been no such page: here it does not match the route, so it is a 404 before any view runs."""
 
-    regex = "[0-9]+"
+    #: No more digits than the largest id has: a longer number matches no route at all, so it is a 404 for every
+    #: method. Past the regex, a value over the maximum fails the conversion, which Werkzeug counts as a match
+    #: of the path: where another method's rule shares it, that answers 405 instead.
+    regex = f"[0-9]{{1,{len(str(MAX_ID))}}}"
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
