@@ -102,8 +102,9 @@ class IssuedCode(db.Model):
     #: A StatusCause: why it left the current state, when a verdict says so (a data change, not a reissue).
     status_cause: Mapped[str] = mapped_column(String(20), default=StatusCause.NONE)
     text: Mapped[str] = mapped_column(String(1000))
-    #: SHA-256 of the code text: how revocation lists name a code without its number.
-    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 of the code text, which verification compares with the scanned text's: not unique, and not
+    #: indexed, as no read looks a code up by it (migration 0014).
+    text_hash: Mapped[str] = mapped_column(String(64))
     #: The partition key (docs/scaling.md): its policy's, its person's.
     region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
