@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, select, update
@@ -178,28 +178,25 @@ def _signing_keys(kid: str) -> dict[str, SigningKey]:
     return {owner: keystore.signing_key(owner, moment) for owner in owners}
 
 
-class _Due(NamedTuple):
-    """One code to replace, as plain columns: the old code, and the claims of its successor if any."""
-
-    code_id: int
-    old_text: str
-    #: None: the person's policy is not in force, and the code is revoked without a successor.
-    claims: tuple[Any, ...] | None
+#: One code to replace, as the signing processes take it: the old code's text, and the claims of its successor as
+#: plain values (the kind as its string), or None when the holder's policy is not in force and the code is revoked
+#: without one. Plain tuples: a batch is pickled to the processes in this process, and that is its cost.
+_Due = tuple[str, tuple[Any, ...] | None]
 
 
 def _sign(items: list[_Due]) -> list[tuple[bytes, str | None]]:
     """In a signing worker: each old code's revocation digest, and its successor's text."""
     keys = signing_pool.shared("keys")
     signed = []
-    for item in items:
+    for old_text, values in items:
         text = None
-        if item.claims is not None:
-            (enp, surname, given, patronymic, born, sex, insurer, kind, start, end, serial, at) = item.claims
+        if values is not None:
+            (enp, surname, given, patronymic, born, sex, insurer, kind, start, end, serial, at) = values
             claims = make_claims(
-                enp, FullName(surname, given, patronymic), born, sex, insurer, kind, start, end, serial, at
+                enp, FullName(surname, given, patronymic), born, sex, insurer, PolicyKind(kind), start, end, serial, at
             )
             text = encode(claims, keys[insurer])
-        signed.append((digest_of_text(item.old_text), text))
+        signed.append((digest_of_text(old_text), text))
     return signed
 
 
@@ -257,9 +254,7 @@ class _Batch:
 def _prepare(kid: str, after: int, size: int, pool: signing_pool.SigningPool) -> _Batch | None:
     """Read the next `size` codes current under the key after id `after`, and start signing their successors."""
     moment = clock.now()
-    rows = db.session.execute(
-        _ROWS.where(IssuedCode.kid == kid, IssuedCode.id > after).order_by(IssuedCode.id).limit(size)
-    ).all()
+    rows = bulk.read_rows(_ROWS.where(IssuedCode.kid == kid, IssuedCode.id > after).order_by(IssuedCode.id).limit(size))
     db.session.rollback()  # no transaction held while they are signed
     if not rows:
         return None
@@ -287,7 +282,7 @@ def _commit(
     current = _ROWS.where(
         IssuedCode.region_code.in_(regions), bulk.among(IssuedCode.person_id, holders), IssuedCode.kid == kid
     )
-    now = {row[0]: row for row in db.session.execute(current)}
+    now = {row[0]: row for row in bulk.read_rows(current)}
     today = clock.today_in_moscow(batch.moment)
     rows, signed = [], []
     for row, result in zip(batch.rows, batch.signed.get(), strict=True):
@@ -307,13 +302,11 @@ def _commit(
 
 
 def _due(row: Any, today: date, moment: datetime) -> _Due:
-    (code_id, old_text, _person, last_serial, enp, surname, given, patronymic, born, sex) = row[:10]
+    (_code, old_text, _person, last_serial, enp, surname, given, patronymic, born, sex) = row[:10]
     (policy_id, kind, status, start, end, insurer) = row[10:16]
     if policy_id is None or not in_force(PolicyStatus(status), end, today):
-        return _Due(code_id, old_text, None)
-    serial = last_serial + 1
-    claims = (enp, surname, given, patronymic, born, sex, insurer, PolicyKind(kind), start, end, serial, moment)
-    return _Due(code_id, old_text, claims)
+        return (old_text, None)
+    return (old_text, (enp, surname, given, patronymic, born, sex, insurer, kind, start, end, last_serial + 1, moment))
 
 
 _CODE_COLUMNS = ("person_id", "policy_id", "region_code", *lifecycle.code_fields(0, "", "", clock.now()).keys())
