@@ -41,4 +41,7 @@ class WorkerState:
 
 
 def of(app: Flask) -> WorkerState:
-    return app.extensions.setdefault("oms_worker_state", WorkerState())
+    state = app.extensions.get("oms_worker_state")
+    if state is None:  # not setdefault: that builds a WorkerState on every call, several per verification
+        state = app.extensions["oms_worker_state"] = WorkerState()
+    return state
