@@ -79,7 +79,11 @@ def bare() -> Flask:
 
 
 def with_floor() -> Flask:
-    app = create_app(settings())
+    return add_floor(create_app(settings()))
+
+
+def add_floor(app: Flask) -> Flask:
+    """`app` with the floor view (this module's docstring): bench/profile_verify.py profiles it too."""
     with app.app_context():
         trust = keystore.trust_list()
     floor = Blueprint("bench_floor", __name__, url_prefix="/api/bench")

@@ -1,10 +1,11 @@
-"""Where a verification request's CPU time goes, against GET /healthz of the same app.
+"""Where a verification request's CPU time goes, against the floor view and GET /healthz of the same app.
 
 Run from the repository root: `.venv/bin/python bench/profile_verify.py [--engine sqlite|postgresql]
 [--people N]` (default: the cached 1,000,000-person registry of bench/load.py, on SQLite). It runs
 the app in this process under cProfile with Flask's test client (no gunicorn, no network), sends
-REQUESTS verifications of real codes and as many /healthz, and sums each function's own time into
-components by module. The test client's own work is shown apart: gunicorn does not pay it.
+REQUESTS verifications of real codes, as many to the floor view of bench/_wsgi.py (one ES256 check and one
+prepared point read: issue 19's baseline for the API) and as many /healthz, and sums each function's own time
+into components by module. The test client's own work is shown apart: gunicorn does not pay it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import _server
+import _wsgi
 import registry
 
 from webapp import create_app
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         with _server.bench_app(url):
             tokens = _server.clinic_tokens()
             _, texts = registry.verification_sample(args.people)
-        app = create_app(_server.bench_config(url))
+        app = _wsgi.add_floor(create_app(_server.bench_config(url)))
         client = app.test_client()
         # Each code with one of the clinic systems' tokens, as bench/load.py sends them.
         requests = itertools.cycle(_server.with_tokens(texts, tokens))
@@ -104,10 +106,19 @@ def main(argv: list[str] | None = None) -> None:
             assert answer.status_code == 200
             assert json.loads(answer.data)["verdict"] == "valid"
 
+        def floor() -> None:
+            code, _token = next(requests)
+            answer = client.post("/api/bench/verify-and-read", json={"code": code})
+            assert json.loads(answer.data) == {"signature": "good", "key_status": "active"}
+
         def healthz() -> None:
             assert client.get("/healthz").status_code == 200
 
-        profiled = {"POST /api/v1/verify": profile(verify), "GET /healthz": profile(healthz)}
+        profiled = {
+            "POST /api/v1/verify": profile(verify),
+            "floor view": profile(floor),
+            "GET /healthz": profile(healthz),
+        }
     results = {label: own for label, (own, _) in profiled.items()}
     verify_label = "POST /api/v1/verify"
     names = sorted({name for result in results.values() for name in result}, key=lambda n: -results[verify_label][n])
