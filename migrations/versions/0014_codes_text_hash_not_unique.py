@@ -4,7 +4,7 @@ Verification reads a code's row by (ЕНП, serial) and compares the scanned tex
 unique (person, serial) keeps one text a serial. The unique index over the hashes kept nothing more, and it is
 the one index of issued_codes whose keys come in random order: every batch of a mass reissue put 10,000 entries
 into it at random places (231 MB at 1,000,000 codes). Without it the mass reissue of 1,000,000 codes took 123 s
-instead of 149 s (docs/benchmarks.md, "Issue 19: the mass reissue at 1,000,000").
+instead of 149 s (docs/benchmarks.md, "The mass reissue at 1,000,000").
 
 Revision ID: 0014
 Revises: 0013
