@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 
 from policy_codes.published_lists import HEADINGS
+from webapp.db import bulk
 from webapp.db.published_reads import ReadSession
 from webapp.db.transactions import atomic
 from webapp.extensions import db
@@ -35,9 +36,8 @@ def listed_up_to(session: ReadSession, since: int, cursor: int) -> Listed:
         .where(RevocationEvent.id > (snapshot.cursor if snapshot else since), RevocationEvent.id <= cursor)
         .order_by(RevocationEvent.id)
     )
-    # Through Core: 1,000,000 events in 1.1 s, where the ORM's row loading took 3.0 s. Not streamed: a replica's
-    # reads run in autocommit, where PostgreSQL keeps no server-side cursor.
-    for digest, status in session.connection().execute(query):
+    # Not streamed: a replica's reads run in autocommit, where PostgreSQL keeps no server-side cursor.
+    for digest, status in bulk.read_rows(query, session):
         listed[status].extend(digest)
     return listed
 
