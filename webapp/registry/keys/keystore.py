@@ -248,7 +248,7 @@ class _KeyCache:
 
 def _cache() -> _KeyCache:
     """One cache per app: tests run SQLite and PostgreSQL apps side by side."""
-    state = worker_state.of(current_app)
+    state = worker_state.current()
     state.key_cache = state.key_cache or _KeyCache()
     return state.key_cache
 

@@ -43,6 +43,7 @@ def _counting_its_own() -> bool:
 
 def verify_refusal(token: LiveToken) -> int | None:
     """Count this request against its token's limit: None within it, else the seconds until its window ends."""
-    limit = parsed(current_app.config.get("API_VERIFY_RATE_LIMIT", DEFAULT_VERIFY_LIMIT))
-    counts = counts_in(worker_state.of(current_app).batched_limits, limiter.storage, limit, "api.verify")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # once (webapp/db/worker_state.py)
+    limit = parsed(app.config.get("API_VERIFY_RATE_LIMIT", DEFAULT_VERIFY_LIMIT))
+    counts = counts_in(worker_state.of(app).batched_limits, limiter.storage, limit, "api.verify")
     return None if counts.hit(f"token:{token.id}") else counts.seconds_left()
