@@ -109,17 +109,20 @@ class FullName:
     patronymic: str = ""
 
     def __post_init__(self) -> None:
-        for field in ("surname", "given_name", "patronymic"):
-            object.__setattr__(self, field, _normalise(getattr(self, field)))
-        if not self.surname or not self.given_name:
+        """Normalise the parts, then check them: each name a verification decodes comes through here."""
+        parts = (_normalise(self.surname), _normalise(self.given_name), _normalise(self.patronymic))
+        if parts != self.parts():
+            for field, part in zip(("surname", "given_name", "patronymic"), parts, strict=True):
+                object.__setattr__(self, field, part)
+        if not parts[0] or not parts[1]:
             raise InvalidValue("Нужны фамилия и имя")
-        for part in self.parts():
-            if len(part) > MAX_PART_LENGTH:
-                raise InvalidValue(f"Часть имени длиннее {MAX_PART_LENGTH} знаков")
-            if not _VALID_PART.fullmatch(part):
-                unknown = "".join(sorted(set(part) - set(NAME_CHARACTERS)))
-                raise InvalidValue(f"Недопустимые знаки в имени: {unknown}")
-        if sum(map(len, self.parts())) > MAX_TOTAL_LENGTH:
+        if max(map(len, parts)) > MAX_PART_LENGTH:
+            raise InvalidValue(f"Часть имени длиннее {MAX_PART_LENGTH} знаков")
+        whole = "".join(parts)  # one look at every letter: each part may hold the same characters
+        if not _VALID_PART.fullmatch(whole):
+            unknown = "".join(sorted(set(whole) - set(NAME_CHARACTERS)))
+            raise InvalidValue(f"Недопустимые знаки в имени: {unknown}")
+        if len(whole) > MAX_TOTAL_LENGTH:
             raise InvalidValue(f"Полное имя длиннее {MAX_TOTAL_LENGTH} знаков")
 
     def parts(self) -> tuple[str, str, str]:
