@@ -61,6 +61,8 @@ class VerifiedCode:
     checked_at: datetime
     #: What the revocation list's digest covers (policy_codes/revocation.py).
     signature: bytes
+    #: The text as verified: as scanned, with what scanners do to it undone (`normalise_scanned`).
+    text: str
 
 
 def encode(claims: PolicyClaims, key: SigningKey) -> str:
@@ -125,7 +127,7 @@ def decode(text: str, trust_list: TrustList, now: datetime | None = None) -> Ver
     ):
         raise ForgedCode("a live code runs for 90 seconds from its signing, which is not in the future")
     _check_time(claims, key, moment)
-    return VerifiedCode(claims=claims, key=key, checked_at=moment, signature=verified.signature)
+    return VerifiedCode(claims=claims, key=key, checked_at=moment, signature=verified.signature, text=text)
 
 
 def _claims_from(payload: bytes) -> PolicyClaims:

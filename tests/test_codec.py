@@ -164,7 +164,9 @@ def test_russian_layout_scan_verifies(code_text: str, claims, keyring: KeyRing) 
     russian = "ЙЦУКЕНГШЩЗФЫВАПРОЛДЯЧСМИТЬЖЮ.;"
     typed = code_text.translate(str.maketrans(us_keys, russian))
     assert typed.startswith("ЩЬЫ1Ж")
-    assert decode(typed + "\r\n", keyring.trust_list(), NOW).claims == claims
+    verified = decode(typed + "\r\n", keyring.trust_list(), NOW)
+    assert verified.claims == claims
+    assert verified.text == code_text  # what the registry's hash of the issued text is compared with
     assert decode(typed.lower(), keyring.trust_list(), NOW).claims == claims  # Caps Lock on
 
 
