@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 #: The key, in a pooled connection's `info` (cleared when the connection is), of the names it has prepared.
 _PREPARED_HERE = "single_reads_prepared"
+#: The key, in the same `info`, of the connection's psycopg transformer. A new one for every read looked up
+#: the adapters of every column's type again: ~19,000 instructions of a verification's registry read.
+_TRANSFORMER_HERE = "single_reads_transformer"
 #: PostgreSQL's answer to preparing a name that exists: the same statement, as names come from the SQL.
 _DUPLICATE_PREPARED_STATEMENT = "42P05"
 
@@ -129,7 +132,10 @@ class _Compiled:
 def _through_libpq(connection: Connection, arguments: list[Any]) -> tuple[PsycopgConnection[Any], Transformer, Any]:
     """The driver's connection, a transformer of its types, and the parameters dumped as text."""
     driver: PsycopgConnection[Any] = connection.connection.dbapi_connection  # type: ignore[assignment]
-    transformer = Transformer(driver)
+    kept = connection.connection.info
+    transformer = kept.get(_TRANSFORMER_HERE)
+    if transformer is None:  # one per connection, as a psycopg cursor keeps one: it remembers its types' adapters
+        transformer = kept[_TRANSFORMER_HERE] = Transformer(driver)
     return driver, transformer, transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
 
 
