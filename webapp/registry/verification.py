@@ -229,11 +229,11 @@ def registry_read(region: str, live: bool = False) -> Select[Any]:
 
     A static code is compared with what the registry issued by its text's hash alone, so its read leaves out
     what only a live code's claims are compared with (`_signed_as_issued`): the holder's details and when
-    the key retired. Six columns fewer cost the worker ~29,000 instructions less a verification.
+    the key retired. Six columns fewer cost the worker ~25,000 instructions less a verification.
 
-    The region is written into the SQL, one statement per region (86 at most, made once per process), not
-    passed as a parameter: PostgreSQL then leaves the other regions' partitions out when it plans, and a
-    prepared statement keeps that plan. With the region as a parameter each read was planned over every
+    The region is written into the SQL, one statement per region and kind of read (172 at most, made once per
+    process), not passed as a parameter: PostgreSQL then leaves the other regions' partitions out when it
+    plans, and a prepared statement keeps that plan. With the region as a parameter each read was planned over every
     partition again, ~1 ms a read against ~50 µs (docs/scaling.md).
     """
     if not _REGION.fullmatch(region):
