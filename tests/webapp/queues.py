@@ -69,7 +69,15 @@ def kill(process: subprocess.Popen[bytes]) -> None:
     "work horse"), with the job's signing processes under that, so the worker's group alone is not all."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(process.pid, signal.SIGSTOP)  # no new work horse while the tree is read
-        for pid in [*descendants(process.pid), process.pid]:
+        # Stopped too, until the tree stops growing: a work horse whose signing process was killed first
+        # would fork a replacement, left running under no one.
+        stopped: set[int] = set()
+        while fresh := set(descendants(process.pid)) - stopped:
+            for pid in fresh:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            stopped |= fresh
+        for pid in [*stopped, process.pid]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
     process.wait()

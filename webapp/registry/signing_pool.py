@@ -84,14 +84,20 @@ class SigningPool:
         chunks = [items[start : start + size] for start in range(0, len(items), size)]
         return _Joined(self.pool.map_async(work, chunks))
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """Let the workers end once their work is done; stop them at once only when it was abandoned. A graceful
+        end does not depend on how the workers take SIGTERM: under an in-process RQ worker they inherit its
+        handler, which shrugs off `terminate` (tests/webapp/queues.py)."""
         if self.pool is not None:
-            self.pool.terminate()
+            if finished:
+                self.pool.close()
+            else:
+                self.pool.terminate()
             self.pool.join()
         _shared.clear()
 
     def __enter__(self) -> SigningPool:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    def __exit__(self, error_type: type[BaseException] | None, *_exc: object) -> None:
+        self.close(finished=error_type is None)
