@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -17,12 +18,14 @@ from sqlalchemy import func, select
 
 from policy_codes import Verdict
 from policy_codes.sample_people import sample_people
-from tests.webapp.pages import csrf, logged_in
-from tests.webapp.queues import kill, work_off, worker
+from signing import KeyStatus
+from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
+from tests.webapp.queues import kill, queued_jobs, work_off, worker
+from tests.webapp.test_admin_pages import active_kid, admin_post
 from tests.webapp.test_cli import run
 from webapp.extensions import db
-from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobState, Person, RevocationEvent
-from webapp.registry import audit, bulk_import, clock, mass_reissue, signing_pool
+from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobKind, JobState, Person, RevocationEvent
+from webapp.registry import audit, bulk_import, clock, job_queue, mass_reissue, signing_pool
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
 
@@ -235,3 +238,125 @@ def test_an_in_process_worker_leaves_the_test_processs_signal_handlers(app: Flas
     app.config["JOB_QUEUE_URL"] = queue_url
     work_off(app)
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+#: Nothing listens on port 1: a queue that refuses every connection, as a Redis that is down does.
+QUEUE_DOWN = "redis://127.0.0.1:1/0"
+
+
+def test_a_compromise_while_the_queue_is_down_distrusts_the_key_and_the_reissue_can_be_started_later(
+    site: Flask, queue_url: str
+) -> None:
+    """The key must stop being trusted at once whatever the queue does; the reissue, refused with a clear
+    message, must not be left as a job 'in the queue' that no queue holds, which would refuse every resume."""
+    site.config["JOB_QUEUE_URL"] = QUEUE_DOWN
+    client = logged_in(site, "admin")
+    kid = active_kid(site)
+    response = admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}/compromise")
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Очередь заданий недоступна" in page
+    assert "Продолжить перевыпуск" in page
+    with site.app_context():
+        assert keystore.record_for(kid).status == KeyStatus.COMPROMISED
+        assert verify_scan(code_text(site, MOTHER)).verdict is Verdict.KEY_COMPROMISED
+        assert job_queue.latest(JobKind.MASS_REISSUE, kid).state == JobState.FAILED
+
+    assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
+    assert "Очередь заданий недоступна" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    client.post("/language", data={"language": "en", "next": "/admin/", "csrf_token": csrf(client, "/admin/")})
+    english = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert "Why it stopped: The job queue is unavailable" in english, "the stored reason in the page's language"
+    client.post("/language", data={"language": "ru", "next": "/admin/", "csrf_token": csrf(client, "/admin/")})
+
+    site.config["JOB_QUEUE_URL"] = queue_url
+    assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
+    assert "Перевыпуск продолжен" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert queued_jobs(site) == 1
+    site.config["SIGNING_PROCESSES"] = 2  # forked under RQ's in-process handlers: they end once their work is done
+    work_off(site)
+    with site.app_context():
+        assert mass_reissue.progress(keystore.record_for(kid)).finished
+        assert verify_scan(code_text(site, MOTHER)).verdict is Verdict.VALID
+
+
+def test_a_job_the_queue_lost_is_not_taken_for_queued(site: Flask, queue_url: str) -> None:
+    """Redis restarted without its data (or was flushed): the job's row still says queued, but nothing will
+    run it. Its page stops waiting, and the reissue can be started again."""
+    site.config["JOB_QUEUE_URL"] = queue_url
+    kid = active_kid(site)
+    with site.app_context():
+        job = mass_reissue.compromise(kid, "test")
+        assert job.state == JobState.QUEUED
+        assert job_queue.alive(job)
+        assert mass_reissue.resume(kid, "test") is None, "one is on the queue already"
+        job_queue.queue().empty()  # the queue and its jobs' keys, as a Redis restarted without its data
+        assert not job_queue.alive(job)
+        assert mass_reissue.resume(kid, "test") is not None
+    assert queued_jobs(site) == 1
+
+
+def test_an_import_while_the_queue_is_down_is_refused_and_keeps_no_file(site: Flask) -> None:
+    site.config.update(JOB_QUEUE_URL=QUEUE_DOWN, IMPORT_JOB_THRESHOLD=100)
+    client = logged_in(site, "smo")
+    response = upload(client, registry_csv(300, seed=18))
+    assert response.status_code == 503
+    assert "Очередь заданий недоступна" in response.get_data(as_text=True)
+    with site.app_context():
+        job = db.session.scalar(select(Job).where(Job.kind == "import"))
+        assert job.state == JobState.FAILED
+        assert job.payload is None, "the registry file is personal data: not kept for a job that will not run"
+
+
+def test_a_command_while_the_queue_is_down_says_so_and_fails(registry: Flask) -> None:
+    registry.config["JOB_QUEUE_URL"] = QUEUE_DOWN
+    kid = keystore.signing_key("77001", clock.now()).kid.hex()
+    code, output = run(registry, "keys", "compromised", kid)
+    assert code != 0
+    assert "Очередь заданий недоступна" in output
+    assert keystore.record_for(kid).status == KeyStatus.COMPROMISED
+
+
+def test_a_command_following_a_job_the_queue_loses_stops_and_says_so(registry: Flask, queue_url: str) -> None:
+    registry.config["JOB_QUEUE_URL"] = queue_url
+    kid = keystore.signing_key("77001", clock.now()).kid.hex()
+
+    def lose_the_job() -> None:
+        with registry.app_context():
+            queue = job_queue.queue()
+            deadline = time.monotonic() + 30
+            while queue.count == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            queue.empty()
+
+    loser = threading.Thread(target=lose_the_job)
+    loser.start()
+    try:
+        code, output = run(registry, "keys", "compromised", kid)
+    finally:
+        loser.join()
+    assert code != 0
+    assert "потеряно очередью: запустите его снова" in output
+    assert mass_reissue.resume(kid, "test") is not None, "the lost job is not taken for one still queued"
+
+
+def test_a_worker_whose_queue_is_down_says_so(registry: Flask) -> None:
+    registry.config["JOB_QUEUE_URL"] = QUEUE_DOWN
+    code, output = run(registry, "worker", "--burst")
+    assert code != 0
+    assert "Очередь заданий (JOB_QUEUE_URL) недоступна" in output
+
+
+def test_an_import_job_that_fails_for_good_keeps_no_file(site: Flask) -> None:
+    site.config["IMPORT_JOB_THRESHOLD"] = 100
+    client = logged_in(site, "smo")
+    headless = b"\n".join(registry_csv(300, seed=19).split(b"\n")[1:])  # no header: refused as a whole
+    response = upload(client, headless)
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "В заголовке нет столбцов" in page
+    assert "Загрузите файл ещё раз" in page
+    with site.app_context():
+        job = db.session.scalar(select(Job).where(Job.kind == "import"))
+        assert job.state == JobState.FAILED
+        assert job.payload is None, "the registry file is personal data: not kept for a job that will not run again"

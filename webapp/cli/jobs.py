@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+import redis
 from flask import current_app
 from flask.cli import with_appcontext
 from rq import Worker
@@ -25,14 +26,17 @@ def worker(burst: bool) -> None:
     """
     queue = job_queue.queue()
     maintenance = current_app.config.get("JOB_MAINTENANCE_SECONDS", 600)
-    Worker(
-        [queue],
-        connection=queue.connection,
-        job_monitoring_interval=current_app.config.get("JOB_MONITORING_SECONDS", 30),
-        maintenance_interval=maintenance,
-        # An idle worker waits for a job this long less 15 s before it looks again for jobs whose worker died.
-        worker_ttl=maintenance + 15,
-    ).work(burst=burst, with_scheduler=False)
+    try:
+        Worker(
+            [queue],
+            connection=queue.connection,
+            job_monitoring_interval=current_app.config.get("JOB_MONITORING_SECONDS", 30),
+            maintenance_interval=maintenance,
+            # An idle worker waits for a job this long less 15 s before it looks again for jobs whose worker died.
+            worker_ttl=maintenance + 15,
+        ).work(burst=burst, with_scheduler=False)
+    except redis.RedisError as error:  # RQ rides out a lost connection while it works, not one it never had
+        raise click.ClickException(f"Очередь заданий (JOB_QUEUE_URL) недоступна: {type(error).__name__}") from error
 
 
 class ProgressBar:
@@ -69,4 +73,6 @@ def outcome(job: Job) -> Job:
     """The finished job, or a clean refusal saying why it stopped."""
     if job.state == JobState.FAILED:
         raise click.ClickException(f"Задание №{job.id} остановлено: {job.failure}")
+    if job.state != JobState.FINISHED:
+        raise click.ClickException(f"Задание №{job.id} потеряно очередью: запустите его снова")
     return job

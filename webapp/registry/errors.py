@@ -28,3 +28,7 @@ class RegistryError(Exception):
 
 class NotFound(RegistryError):
     """No such person, insurer, clinic, key or user (or not one the caller may see)."""
+
+
+class QueueUnavailable(RegistryError):
+    """The job queue (Redis) did not answer: a job could not be handed to it. Nothing else was refused."""

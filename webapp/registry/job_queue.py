@@ -8,6 +8,9 @@ own transaction. Pages and commands read progress from there, whichever process 
   it. A worker killed mid-job leaves it in RQ's registry of started jobs; when its heartbeat runs out, the
   next worker's maintenance puts it back on the queue (RQ's `Retry`), and the job carries on from what
   the database says is left: its batches are idempotent, each committed whole.
+- A job the queue cannot take (Redis down) fails at once, saying so, and keeps no file: it can be started
+  again. One the queue has lost (Redis restarted without its data) is not taken for queued: pages stop
+  waiting for it and offer to start it again.
 - Without one (`make run`: SQLite, no Redis), the job runs at once, in the process that started it: a
   command runs it with its signing processes, a page in the request itself, without any (a web
   worker starts no thread and no process).
@@ -25,13 +28,14 @@ from typing import Any
 import redis
 import rq
 from flask import current_app
+from rq.job import JobStatus
 from sqlalchemy import select, update
 
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import Job, JobKind, JobState
 from webapp.registry import clock
-from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, QueueUnavailable, RegistryError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,10 @@ UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 JOB_TIMEOUT = int(timedelta(hours=24).total_seconds())
 #: How often RQ puts a job back on the queue after its worker died in it (or it failed unexpectedly).
 RETRIES = 10
+#: How long a page or command waits for the queue's Redis to accept a connection before saying it is down.
+CONNECT_SECONDS = 5
+#: RQ's states of a job it will still run.
+_ON_THE_QUEUE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
 
 def configured() -> bool:
@@ -58,7 +66,14 @@ def queue() -> rq.Queue:
     url = current_app.config.get("JOB_QUEUE_URL")
     if not url:
         raise RegistryError(N_("Очередь заданий не настроена: задайте JOB_QUEUE_URL (redis://…)"))
-    return rq.Queue(current_app.config.get("JOB_QUEUE_NAME", "oms"), connection=redis.Redis.from_url(url))
+    connection = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_SECONDS)
+    return rq.Queue(current_app.config.get("JOB_QUEUE_NAME", "oms"), connection=connection)
+
+
+def rq_id(job_id: int) -> str:
+    """The job's id on the queue: the queue's name with the row's id, so two registries sharing a Redis under
+    two queue names never take each other's job for their own."""
+    return f"{current_app.config.get('JOB_QUEUE_NAME', 'oms')}-{job_id}"
 
 
 @atomic
@@ -100,16 +115,28 @@ def start(
     """
     job_id = _create(kind, subject, actor, total, scope, payload)
     if configured():
+        _enqueue(entry, job_id, kind)
+    else:
+        execute(job_id, work, processes_here, progress, in_worker=False)
+    return get(job_id)
+
+
+def _enqueue(entry: Callable[[int], None], job_id: int, kind: JobKind) -> None:
+    """Hand the recorded job to RQ; if Redis does not take it, fail the job (dropping its file) and say so."""
+    try:
         queue().enqueue(
             entry,
             job_id,
+            job_id=rq_id(job_id),
             job_timeout=JOB_TIMEOUT,
             retry=rq.Retry(max=RETRIES),
             description=f"{kind} #{job_id}",
         )
-    else:
-        execute(job_id, work, processes_here, progress, in_worker=False)
-    return get(job_id)
+    except redis.RedisError as error:
+        log.error("job %d not queued: %s", job_id, type(error).__name__)
+        failure = N_("Очередь заданий недоступна: задание не начато. Запустите его снова, когда очередь заработает")
+        _end(job_id, JobState.FAILED, failure=failure, drop_file=True)
+        raise QueueUnavailable(failure) from error
 
 
 def execute(
@@ -125,15 +152,15 @@ def execute(
     try:
         job = _begin(job_id)
         result = work(job, processes, progress)
-    except RegistryError as error:
-        _end(job_id, JobState.FAILED, failure=str(error))
+    except RegistryError as error:  # for good: an import's file goes, as the page asks for it again
+        _end(job_id, JobState.FAILED, failure=str(error), drop_file=True)
         return
     except Exception as error:
         # Only the type goes to the log: a message might name a person.
         log.error("job %d stopped: %s", job_id, type(error).__name__)
-        _end(job_id, JobState.FAILED, failure=type(error).__name__)
+        _end(job_id, JobState.FAILED, failure=type(error).__name__, drop_file=not in_worker)
         if in_worker:
-            raise
+            raise  # RQ runs it again, from its row's file
         return
     finally:
         if in_worker:
@@ -159,11 +186,13 @@ def _begin(job_id: int) -> Job:
 
 
 @atomic
-def _end(job_id: int, state: JobState, result: dict[str, Any] | None = None, failure: str = "") -> None:
+def _end(
+    job_id: int, state: JobState, result: dict[str, Any] | None = None, failure: str = "", drop_file: bool = False
+) -> None:
     values: dict[str, Any] = {"state": str(state), "failure": failure[:500], "heartbeat_at": clock.now()}
     if result is not None:
         values["result"] = result
-    if state is JobState.FINISHED:
+    if state is JobState.FINISHED or drop_file:
         values["payload"] = None  # an import's file is personal data: kept no longer than needed
     db.session.execute(update(Job).where(Job.id == job_id).values(**values))
 
@@ -195,11 +224,20 @@ def stale_after() -> timedelta:
 
 
 def alive(job: Job, now: datetime | None = None) -> bool:
-    """Queued, or running with a batch committed lately. A running job silent for longer is taken for dead:
-    RQ gives it to another worker, and pages offer to start it again."""
+    """Queued (with a queue: still held by RQ), or running with a batch committed lately. A running job silent for
+    longer is taken for dead: RQ gives it to another worker, and pages offer to start it again."""
     if job.state == JobState.QUEUED:
-        return True
+        return _on_the_queue(job) if configured() else clock.now(now) - job.heartbeat_at < stale_after()
     return job.state == JobState.RUNNING and clock.now(now) - job.heartbeat_at < stale_after()
+
+
+def _on_the_queue(job: Job) -> bool:
+    """Whether RQ still holds the job to run. If Redis does not answer, nothing will run it meanwhile either."""
+    try:
+        queued = queue().fetch_job(rq_id(job.id))
+        return queued is not None and queued.get_status() in _ON_THE_QUEUE
+    except redis.RedisError:
+        return False
 
 
 def latest(kind: JobKind, subject: str) -> Job | None:
@@ -209,11 +247,12 @@ def latest(kind: JobKind, subject: str) -> Job | None:
 
 
 def watch(job_id: int, interval: float = 0.5) -> Iterator[Job]:
-    """The job as it moves, read afresh every `interval` seconds, until it has finished or failed."""
+    """The job as it moves, read afresh every `interval` seconds, until it has finished or failed, or the queue
+    has lost it."""
     while True:
         db.session.rollback()  # a new snapshot: SQLite's reader would keep seeing the old one
         job = get(job_id)
         yield job
-        if job.state not in UNFINISHED:
+        if job.state not in UNFINISHED or (job.state == JobState.QUEUED and not alive(job)):
             return
         time.sleep(interval)

@@ -46,10 +46,17 @@ def said(error: RegistryError) -> str:
     return gettext(error.message, **error.params) if error.message else str(error)
 
 
+def stored_said(message: str) -> str:
+    """A refusal the registry stored in Russian (why a job stopped), in the page's language where the catalog
+    knows it; as stored otherwise (an exception's class name, a message with its values filled in)."""
+    return gettext(message) if message else ""
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=current_language, default_locale="ru")
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["said"] = said
+    app.jinja_env.filters["stored_said"] = stored_said
     app.register_blueprint(language)
 
 

@@ -22,7 +22,7 @@ from webapp.models import (
     Role,
 )
 from webapp.registry import accounts, clinic_checks, mass_reissue, organisations
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.errors import NotFound, QueueUnavailable, RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.web import shown_once
 from webapp.web.auth import role_required
@@ -336,6 +336,9 @@ def compromise(kid: str) -> Response:
     record = keystore.record_for(kid)
     try:
         mass_reissue.compromise(record.kid, _actor())
+    except QueueUnavailable as error:  # the key was distrusted all the same: only its codes' reissue waits
+        reason = said(error)
+        flash(_("Ключ больше не принимается, но перевыпуск его кодов не начат. %(reason)s", reason=reason), "error")
     except RegistryError as error:
         flash(said(error), "error")
     else:

@@ -28,7 +28,7 @@ from webapp.registry import (
     reissue_requests,
     transfers,
 )
-from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, QueueUnavailable, RegistryError
 from webapp.registry.rules import Operation
 from webapp.web import data_change_form, shown_once
 from webapp.web.auth import role_required
@@ -497,7 +497,7 @@ def import_upload() -> Any:
         report = bulk_import.import_csv(data, _actor(), scope=scope(), processes=1, file_name=file_name)
     except RegistryError as error:
         flash(said(error), "error")
-        return render_template("insurer/import.html", report=None), 400
+        return render_template("insurer/import.html", report=None), 503 if isinstance(error, QueueUnavailable) else 400
     return render_template("insurer/import.html", report=report)
 
 
