@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 import string
 from datetime import timedelta
@@ -130,6 +131,28 @@ def replica_urls(primary_url: str) -> list[str]:
     return urls
 
 
+#: What redis-py (and so RQ) takes: a Redis over TCP, over TLS, or on a Unix socket.
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+#: A name RQ can build its job ids from (webapp/registry/job_queue.py `rq_id`).
+_QUEUE_NAME = re.compile("[A-Za-z0-9_-]{1,64}")
+
+
+def job_queue_url() -> str:
+    """JOB_QUEUE_URL: empty (jobs run where they start), or a Redis URL. Checked at start, not at the first
+    key compromise; the message does not quote it (it may hold a password)."""
+    url = os.environ.get("JOB_QUEUE_URL", "").strip()
+    if url and not url.startswith(_REDIS_SCHEMES):
+        raise SettingError("JOB_QUEUE_URL must start with redis://, rediss:// or unix://")
+    return url
+
+
+def job_queue_name() -> str:
+    name = os.environ.get("JOB_QUEUE_NAME", "oms").strip()
+    if not _QUEUE_NAME.fullmatch(name):
+        raise SettingError("JOB_QUEUE_NAME must be 1 to 64 Latin letters, digits, '_' or '-'")
+    return name
+
+
 def pooler() -> str:
     value = os.environ.get("DATABASE_POOLER", "").strip()
     if value not in POOLERS:
@@ -195,8 +218,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "IMPORT_BATCH_SIZE": whole_number("IMPORT_BATCH_SIZE", 5000, minimum=1),
         # Jobs (webapp/registry/job_queue.py): on RQ at this Redis when set, else run where they are started.
-        "JOB_QUEUE_URL": os.environ.get("JOB_QUEUE_URL", ""),
-        "JOB_QUEUE_NAME": os.environ.get("JOB_QUEUE_NAME", "oms"),
+        "JOB_QUEUE_URL": job_queue_url(),
+        "JOB_QUEUE_NAME": job_queue_name(),
         # An import of more lines than this is a job (webapp/registry/bulk_import.py) …
         "IMPORT_JOB_THRESHOLD": whole_number("IMPORT_JOB_THRESHOLD", 10_000),
         # … and an insurer's upload of the file may be this large (about 500,000 lines).

@@ -1,5 +1,5 @@
-"""DATABASE_REPLICA_URLS, MAX_REPLICA_LAG and DATABASE_POOLER as webapp/config.py reads them: a bad one stops the
-server with a message naming the setting and never a URL (it may carry a password)."""
+"""DATABASE_REPLICA_URLS, MAX_REPLICA_LAG, DATABASE_POOLER and the job queue's settings as webapp/config.py reads
+them: a bad one stops the server with a message naming the setting and never a URL (it may carry a password)."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ def test_without_replicas_nothing_changes(environment: pytest.MonkeyPatch, tmp_p
         ("MAX_REPLICA_LAG", "0", "MAX_REPLICA_LAG must be a whole number, 1 or more"),
         ("MAX_REPLICA_LAG", "2.5", "MAX_REPLICA_LAG must be a whole number"),
         ("DATABASE_POOLER", "pgbouncer", "DATABASE_POOLER must be one of '', 'pgbouncer-transaction'"),
+        ("JOB_QUEUE_URL", "10.0.2.20:6379?password=hunter2", "JOB_QUEUE_URL must start with redis://"),
+        ("JOB_QUEUE_NAME", "oms:registry", "JOB_QUEUE_NAME must be 1 to 64 Latin letters"),
     ],
 )
 def test_a_bad_setting_is_named_without_its_url(
