@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import config, extensions
 from webapp.db import poolers, replicas, worker_state
-from webapp.db.engines import add_reads_binds, configure_sqlite, create_sqlite_file
+from webapp.db.engines import add_reads_binds, bound_answers, configure_sqlite, create_sqlite_file, replica_binds
 from webapp.web import errors, security
 from webapp.web.routing import DatabaseId
 
@@ -49,9 +49,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     with app.app_context():
         decisions = worker_state.of(app).pooler_decisions
-        for engine in extensions.db.engines.values():
+        standbys = replica_binds(app.config)
+        for bind, engine in extensions.db.engines.items():
             configure_sqlite(engine)
             poolers.configure(engine, app.config.get("DATABASE_POOLER", ""), decisions)
+            if bind in standbys:
+                bound_answers(engine)
 
     from webapp import cli
     from webapp.web import api, auth, form_errors, i18n, labels

@@ -8,7 +8,11 @@ yet, so an answer without it can only have come from the standby.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +24,7 @@ from flask.testing import FlaskClient
 from tests.helpers.replication import Cluster, by_api, with_registry
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
 from webapp.db import replicas
-from webapp.db.engines import REPLICA_APPLICATION_NAME
+from webapp.db.engines import REPLICA_ANSWER_TIMEOUT, REPLICA_APPLICATION_NAME, REPLICA_CONNECT_TIMEOUT
 from webapp.registry import lifecycle
 from webapp.registry.keys import rotation
 
@@ -214,3 +218,51 @@ def test_healthz_names_no_server(cluster: Cluster, replicated: Build) -> None:
     for secret in ("127.0.0.1", str(cluster.standby.port), "postgres", "oms"):
         assert secret not in body
     assert set(health(app.test_client())) == {"status", "verification_reads", "max_replica_lag_seconds", "replicas"}
+
+
+def standby_processes(cluster: Cluster) -> list[int]:
+    """The standby's postmaster, then every process under it."""
+    postmaster = int((cluster.standby.data / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(postmaster)], capture_output=True, text=True)
+    return [postmaster, *map(int, children.stdout.split())]
+
+
+def test_a_frozen_standby_sends_verification_to_the_primary_within_its_timeout(
+    cluster: Cluster, replicated: Build
+) -> None:
+    """A standby that stops answering without closing its connections (a frozen machine, a stalled disk: here
+    SIGSTOP) holds a read for REPLICA_ANSWER_TIMEOUT, then one fresh connection's timeout, not for ever; and
+    while it stays frozen, checks ask it only every UNREACHABLE_RETRY_SECONDS, so requests go on at speed."""
+    app = replicated(MAX_REPLICA_LAG=5)
+    token = with_registry(app)
+    text = code_text(app, MOTHER)
+    client = app.test_client()
+    cluster.caught_up()
+    assert by_api(client, token, text) == "valid"
+    assert proven(client)["verification_reads"] == "replica-1"
+
+    frozen = standby_processes(cluster)
+
+    def thaw() -> None:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    unfreezing = threading.Timer(30, thaw)  # were the bound broken, a read would wait for this, then fail below
+    unfreezing.start()
+    try:
+        started = time.monotonic()
+        assert by_api(client, token, text) == "valid", "read again on the primary"
+        bound = REPLICA_ANSWER_TIMEOUT + REPLICA_CONNECT_TIMEOUT
+        assert time.monotonic() - started < bound + 2
+        assert replica_state(client)["state"] == "unreachable"
+        started = time.monotonic()
+        answers = [by_api(client, token, text) for _ in range(20)]
+        assert answers == ["valid"] * 20
+        assert time.monotonic() - started < replicas.UNREACHABLE_RETRY_SECONDS, "no request waits on the frozen one"
+    finally:
+        unfreezing.cancel()
+        thaw()
+    until(lambda: fresh_check(client)["verification_reads"] == "replica-1", timeout=30)
+    assert by_api(client, token, text) == "valid"

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg.abc import PQGen
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -19,8 +21,36 @@ from webapp.extensions import db
 READS_BIND = "reads"
 #: How long a replica that does not answer may hold up a connection (libpq counts whole seconds, 2 at least).
 REPLICA_CONNECT_TIMEOUT = 2
+#: How long a replica may take to answer a statement before its read goes to the primary. A read takes
+#: milliseconds; a replica that is frozen, its disk stalled, or its replay holding a lock the read waits for,
+#: would otherwise hold the request until gunicorn kills the worker.
+REPLICA_ANSWER_TIMEOUT = 2.0
 #: Who the replicas' connections are in pg_stat_activity, unless the URL says.
 REPLICA_APPLICATION_NAME = "oms-verification-reads"
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A replica's connection: every statement is waited for REPLICA_ANSWER_TIMEOUT at most, then the connection
+    is closed (its state is unknown) and the driver's OperationalError raised, which sends the read to the primary
+    (webapp/db/published_reads.py). Reads that call libpq themselves wait through `wait` too
+    (webapp/db/prepared_reads.py)."""
+
+    def wait(self, gen: PQGen[Any], interval: float | None = None, timeout: float | None = None) -> Any:
+        waiting = {"interval": interval} if interval is not None else {}
+        try:
+            return super().wait(gen, timeout=REPLICA_ANSWER_TIMEOUT if timeout is None else timeout, **waiting)
+        except psycopg.OperationalError:
+            self.close()
+            raise
+
+
+def bound_answers(engine: Engine) -> None:
+    """Connect `engine` (a replica's) with BoundedConnection."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> BoundedConnection:
+        return BoundedConnection.connect(*cargs, **cparams)
+
 
 #: The main thread's open connection of each reads engine it has read on (`reads_connection`).
 _kept: dict[Engine, Connection] = {}

@@ -32,11 +32,12 @@ from typing import Any
 from psycopg import Connection as PsycopgConnection
 from psycopg import DatabaseError, errors
 from psycopg.adapt import PyFormat, Transformer
+from psycopg.generators import execute
 from psycopg.pq import DiagnosticField, ExecStatus, Format, PGresult
 from sqlalchemy import Select
 from sqlalchemy.engine import Compiled, Connection, Dialect, Engine
 
-from webapp.db.engines import reads_connection
+from webapp.db.engines import BoundedConnection, reads_connection
 from webapp.db.poolers import SERVER_PREPARES
 
 log = logging.getLogger(__name__)
@@ -113,19 +114,18 @@ class _Compiled:
         driver, transformer, parameters = _through_libpq(connection, arguments)
         prepared_here: set[bytes] = connection.connection.info.setdefault(_PREPARED_HERE, set())
         if name not in prepared_here:
-            prepared = driver.pgconn.prepare(name, self.compiled.string.encode())
+            prepared = _answer(driver, "prepare", name, self.compiled.string.encode())
             if _sqlstate(prepared) != _DUPLICATE_PREPARED_STATEMENT:
                 _succeeded(prepared, ExecStatus.COMMAND_OK)
             prepared_here.add(name)
-        result = driver.pgconn.exec_prepared(name, parameters, transformer.formats, result_format=Format.BINARY)
+        result = _answer(driver, "exec_prepared", name, parameters, transformer.formats, result_format=Format.BINARY)
         return _first_loaded(transformer, result)
 
     def _first_unnamed(self, connection: Connection, arguments: list[Any]) -> tuple[Any, ...] | None:
         """As `_first_prepared`, with the statement parsed in the same round trip (libpq's unnamed statement)."""
         driver, transformer, parameters = _through_libpq(connection, arguments)
-        result = driver.pgconn.exec_params(
-            self.compiled.string.encode(), parameters, None, transformer.formats, result_format=Format.BINARY
-        )
+        sql = self.compiled.string.encode()
+        result = _answer(driver, "exec_params", sql, parameters, None, transformer.formats, result_format=Format.BINARY)
         return _first_loaded(transformer, result)
 
 
@@ -137,6 +137,20 @@ def _through_libpq(connection: Connection, arguments: list[Any]) -> tuple[Psycop
     if transformer is None:  # one per connection, as a psycopg cursor keeps one: it remembers its types' adapters
         transformer = kept[_TRANSFORMER_HERE] = Transformer(driver)
     return driver, transformer, transformer.dump_sequence(arguments, [PyFormat.TEXT] * len(arguments))
+
+
+#: Each of libpq's blocking calls used here, and the call that only sends it.
+_SENDING = {"prepare": "send_prepare", "exec_prepared": "send_query_prepared", "exec_params": "send_query_params"}
+
+
+def _answer(driver: PsycopgConnection[Any], call: str, *arguments: Any, **options: Any) -> PGresult:
+    """libpq's `call` and its result. On a replica's connection the statement is sent, and its answer waited
+    for by the driver, so for REPLICA_ANSWER_TIMEOUT at most (webapp/db/engines.py); elsewhere libpq blocks."""
+    pgconn = driver.pgconn
+    if not isinstance(driver, BoundedConnection):
+        return getattr(pgconn, call)(*arguments, **options)  # type: ignore[no-any-return]
+    getattr(pgconn, _SENDING[call])(*arguments, **options)
+    return driver.wait(execute(pgconn))[-1]  # type: ignore[no-any-return]
 
 
 def _first_loaded(transformer: Transformer, result: PGresult) -> tuple[Any, ...] | None:

@@ -20,8 +20,9 @@ replay is paused it keeps its last, small value (and it is NULL when idle); a st
 replayed positions agree when it has stopped receiving.
 
 Each worker checks at most every CHECK_SECONDS, on the request that finds its last check older. A replica
-that lags, does not answer or is not a standby is skipped until a check shows it caught up, and a read that
-fails on one is read again on the primary (webapp/db/published_reads.py). A warning names the replica by
+that lags, does not answer or is not a standby is skipped until a check shows it caught up (one that did not
+answer is asked again only every UNREACHABLE_RETRY_SECONDS), and a read that fails on one, or waits longer than
+REPLICA_ANSWER_TIMEOUT, is read again on the primary (webapp/db/published_reads.py). A warning names the replica by
 its place in DATABASE_REPLICA_URLS (`replica-2`), never its address, when it starts being skipped.
 """
 
@@ -53,6 +54,9 @@ log = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0
 #: How long the primary's positions are kept: a replica behind all of them is lagging by more than this.
 POSITIONS_KEPT_SECONDS = 300.0
+#: A replica that did not answer is asked again after this long, not at every check: asking one that is gone
+#: holds up the request that asks for up to the connection's or the answer's timeout (webapp/db/engines.py).
+UNREACHABLE_RETRY_SECONDS = 5.0
 
 #: The primary's WAL insert position, in bytes from the start.
 _PRIMARY_POSITION = text("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
@@ -79,6 +83,8 @@ class Replica:
     problem: State | None = State.UNCHECKED
     #: What was last logged of it: the state it was skipped in, or CAUGHT_UP (or nothing yet).
     logged: State | None = None
+    #: When a check last asked it (time.monotonic).
+    asked_at: float = -math.inf
 
     def lag(self, now: float) -> float | None:
         return None if self.caught_up_at is None else now - self.caught_up_at
@@ -136,6 +142,7 @@ def failed(engine: Engine, error: DBAPIError) -> None:
     for replica in health.replicas:
         if db.engines[replica.bind] is engine:
             replica.problem = State.UNREACHABLE
+            replica.asked_at = time.monotonic()  # as good as a check that found it gone
             _log_change(replica, health, error)
 
 
@@ -185,12 +192,15 @@ def _check(health: ReplicaHealth) -> None:
         while len(health.positions) > 1 and sent - health.positions[0][0] > POSITIONS_KEPT_SECONDS:
             health.positions.popleft()
     for replica in health.replicas:
+        if replica.problem is State.UNREACHABLE and time.monotonic() - replica.asked_at < UNREACHABLE_RETRY_SECONDS:
+            continue
         error = _ask(replica, health)
         _log_change(replica, health, error)
 
 
 def _ask(replica: Replica, health: ReplicaHealth) -> DBAPIError | None:
     """Ask one replica how far it has replayed, and move its proof on; the error if it did not answer."""
+    replica.asked_at = time.monotonic()
     try:
         with reads_connection(db.engines[replica.bind]) as connection:
             in_recovery, replayed = connection.execute(_REPLAYED).one()
