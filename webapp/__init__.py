@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from webapp import config, extensions
 from webapp.db import poolers, replicas, worker_state
 from webapp.db.engines import add_reads_binds, bound_answers, configure_sqlite, create_sqlite_file, replica_binds
+from webapp.db.shared_counts import storage_options
 from webapp.web import errors, security
 from webapp.web.routing import DatabaseId
 
@@ -39,6 +40,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # If Redis stops answering, each worker limits logins by its own counts instead of failing them.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    # … and waits for it a quarter of a second at most: one that froze held every request.
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", storage_options(app.config.get("RATELIMIT_STORAGE_URI", "")))
     create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     add_reads_binds(app.config)
     security.cap_streamed_bodies(app)  # before the limiter's and the CSRF check's reading of the form

@@ -7,6 +7,12 @@ Redis does not answer.
 from __future__ import annotations
 
 import logging
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -17,7 +23,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 
 from tests.helpers.registry import make_app
 from tests.webapp.pages import csrf
-from webapp.db.shared_counts import BatchedFixedWindow, parsed
+from webapp.db.shared_counts import STORAGE_TIMEOUT_SECONDS, BatchedFixedWindow, parsed, storage_options
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 #: Nothing listens here: a Redis that is down.
@@ -102,3 +108,67 @@ def test_with_redis_down_each_worker_limits_by_its_own_count(caplog: pytest.LogC
         assert admitted([worker], 25) == 20, "no exception, and the limit still holds in the worker"
     assert "rate-limit storage unavailable" in caplog.text
     assert "token:a" not in caplog.text
+
+
+@pytest.fixture
+def frozen_redis() -> Iterator[str]:
+    """A real redis-server of this test's own, on a free port, stopped with SIGSTOP: it takes connections (the
+    kernel does) and answers nothing, as a Redis whose machine hangs. It is woken after 30 s whatever happens,
+    so that a request which waits for it ends, and fails its test, rather than hang the suite."""
+    server_binary = shutil.which("redis-server")
+    if server_binary is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [server_binary, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+                break
+            except redis.RedisError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        server.send_signal(signal.SIGSTOP)
+        waking = threading.Timer(30, server.send_signal, (signal.SIGCONT,))
+        waking.start()
+        yield url
+        waking.cancel()
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.kill()
+        server.wait()
+
+
+def test_with_redis_frozen_logins_wait_a_moment_not_for_ever(site: Flask, database_url: str, frozen_redis: str) -> None:
+    client = make_app(database_url, RATELIMIT_STORAGE_URI=frozen_redis, WTF_CSRF_ENABLED=True).test_client()
+    token = csrf(client)
+    form = {"username": "nobody", "csrf_token": token}
+    started = time.monotonic()
+    statuses = [client.post("/login", data={**form, "password": f"wrong-{n}"}).status_code for n in range(6)]
+    assert statuses == [401] * 5 + [429], "the worker counts the attempts itself"
+    assert time.monotonic() - started < 6, "each attempt waits for Redis a fraction of a second"
+
+
+def test_with_redis_frozen_the_api_limit_is_counted_in_the_worker_at_speed(frozen_redis: str) -> None:
+    storage = storage_from_string(frozen_redis, **storage_options(frozen_redis))
+    worker = workers_counting(storage, "600 per minute", workers=1)[0]
+    started = time.monotonic()
+    assert admitted([worker], 700) == 600
+    assert time.monotonic() - started < 2, "one try of the storage, then local counts until the retry"
+
+
+def test_while_redis_stays_frozen_the_worker_tries_it_less_and_less_often(frozen_redis: str) -> None:
+    """Each try of a frozen Redis costs a request the whole timeout: 40 s of requests try it 6 times (after 0, 1,
+    3, 7, 15 and 31 s), not 40."""
+    storage = storage_from_string(frozen_redis, **storage_options(frozen_redis))
+    worker = workers_counting(storage, "6000 per minute", workers=1)[0]
+    started = time.monotonic()
+    for tenth in range(400):
+        worker.hit("token:a", NOW + tenth / 10)
+    assert time.monotonic() - started < 10 * STORAGE_TIMEOUT_SECONDS

@@ -9,7 +9,8 @@ by fewer than W × batch requests (6 per worker for 600 a minute); a limit of 10
 in the storage on every request, exactly as before.
 
 Windows are fixed and aligned to the clock. If the storage fails, the counts wait for the next try
-(at most one a second) and the worker decides by what it knows: an outage locks no clinic out.
+(one a second at first, less often while it goes on failing) and the worker decides by what it knows: an
+outage locks no clinic out.
 """
 
 from __future__ import annotations
@@ -26,8 +27,20 @@ from limits.storage import RedisStorage, Storage
 
 log = logging.getLogger(__name__)
 
-#: After the storage failed, how long to go on by local counts before trying it again.
+#: After the storage failed, how long to go on by local counts before trying it again; doubled after each
+#: failure in a row, up to MAX_RETRY_SECONDS: a Redis that has frozen costs each try its whole answer timeout.
 RETRY_SECONDS = 1.0
+MAX_RETRY_SECONDS = 30.0
+#: How long a request waits for Redis to connect or answer before the worker counts by itself. Redis answers
+#: in well under a millisecond; without a timeout, one that froze (its machine hung) held every request.
+STORAGE_TIMEOUT_SECONDS = 0.25
+
+
+def storage_options(uri: str) -> dict[str, float]:
+    """The limiter's storage options (RATELIMIT_STORAGE_OPTIONS) for RATELIMIT_STORAGE_URI: timeouts for Redis."""
+    if not uri.startswith(("redis://", "rediss://", "unix://")):
+        return {}
+    return {"socket_timeout": STORAGE_TIMEOUT_SECONDS, "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS}
 
 
 @functools.cache
@@ -59,6 +72,7 @@ class BatchedFixedWindow:
         self._uncounted: Counter[str] = Counter()
         self._totals: dict[str, int] = {}  # all workers' counts, as of this worker's last sync
         self._retry_at = 0.0
+        self._failures = 0
 
     def hit(self, key: str, now: float | None = None) -> bool:
         now = time.time() if now is None else now
@@ -97,9 +111,11 @@ class BatchedFixedWindow:
         try:
             totals = self._add(dict(self._uncounted))
         except self.storage.base_exceptions as error:
-            self._retry_at = now + RETRY_SECONDS
+            self._retry_at = now + min(RETRY_SECONDS * 2**self._failures, MAX_RETRY_SECONDS)
+            self._failures += 1
             log.warning("rate-limit storage unavailable, counting in this worker: %s", type(error).__name__)
             return
+        self._failures = 0
         self._uncounted.clear()
         self._totals.update(totals)
 
