@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -88,3 +94,38 @@ def empty_queue(server: redis.Redis) -> None:
     for pattern in (f"*:{TEST_QUEUE_NAME}", f"*:{TEST_QUEUE_NAME}:*"):
         for key in server.scan_iter(pattern):
             server.delete(key)
+
+
+@pytest.fixture
+def frozen_redis() -> Iterator[str]:
+    """A real redis-server of this test's own, on a free port, stopped with SIGSTOP: it takes connections (the
+    kernel does) and answers nothing, as a Redis whose machine hangs. It is woken after 30 s whatever happens,
+    so that a request which waits for it ends, and fails its test, rather than hang the suite."""
+    server_binary = shutil.which("redis-server")
+    if server_binary is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [server_binary, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+                break
+            except redis.RedisError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        server.send_signal(signal.SIGSTOP)
+        waking = threading.Timer(30, server.send_signal, (signal.SIGCONT,))
+        waking.start()
+        yield url
+        waking.cancel()
+    finally:
+        server.send_signal(signal.SIGCONT)
+        server.kill()
+        server.wait()

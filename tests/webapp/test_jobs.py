@@ -360,3 +360,19 @@ def test_an_import_job_that_fails_for_good_keeps_no_file(site: Flask) -> None:
         job = db.session.scalar(select(Job).where(Job.kind == "import"))
         assert job.state == JobState.FAILED
         assert job.payload is None, "the registry file is personal data: not kept for a job that will not run again"
+
+
+def test_a_compromise_while_the_queues_redis_is_frozen_is_answered(site: Flask, frozen_redis: str) -> None:
+    """A Redis that takes connections and answers nothing (its machine hung) is waited for a few seconds, then
+    taken for down: the key is distrusted, and the page says the reissue waits."""
+    site.config["JOB_QUEUE_URL"] = frozen_redis
+    client = logged_in(site, "admin")
+    kid = active_kid(site)
+    started = time.monotonic()
+    response = admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}/compromise")
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert time.monotonic() - started < 4 * job_queue.WAIT_SECONDS
+    assert "Очередь заданий недоступна" in page
+    with site.app_context():
+        assert keystore.record_for(kid).status == KeyStatus.COMPROMISED

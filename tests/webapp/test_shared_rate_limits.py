@@ -7,11 +7,6 @@ Redis does not answer.
 from __future__ import annotations
 
 import logging
-import shutil
-import signal
-import socket
-import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -108,41 +103,6 @@ def test_with_redis_down_each_worker_limits_by_its_own_count(caplog: pytest.LogC
         assert admitted([worker], 25) == 20, "no exception, and the limit still holds in the worker"
     assert "rate-limit storage unavailable" in caplog.text
     assert "token:a" not in caplog.text
-
-
-@pytest.fixture
-def frozen_redis() -> Iterator[str]:
-    """A real redis-server of this test's own, on a free port, stopped with SIGSTOP: it takes connections (the
-    kernel does) and answers nothing, as a Redis whose machine hangs. It is woken after 30 s whatever happens,
-    so that a request which waits for it ends, and fails its test, rather than hang the suite."""
-    server_binary = shutil.which("redis-server")
-    if server_binary is None:
-        pytest.skip("redis-server is not installed")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [server_binary, "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-                break
-            except redis.RedisError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-        server.send_signal(signal.SIGSTOP)
-        waking = threading.Timer(30, server.send_signal, (signal.SIGCONT,))
-        waking.start()
-        yield url
-        waking.cancel()
-    finally:
-        server.send_signal(signal.SIGCONT)
-        server.kill()
-        server.wait()
 
 
 def test_with_redis_frozen_logins_wait_a_moment_not_for_ever(site: Flask, database_url: str, frozen_redis: str) -> None:

@@ -24,7 +24,7 @@ def worker(burst: bool) -> None:
     Задание, прерванное гибелью исполнителя, возвращается в очередь, когда истекает его пульс, и
     продолжается с того, что осталось.
     """
-    queue = job_queue.queue()
+    queue = job_queue.queue(for_worker=True)
     maintenance = current_app.config.get("JOB_MAINTENANCE_SECONDS", 600)
     try:
         Worker(

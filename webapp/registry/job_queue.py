@@ -51,8 +51,8 @@ UNFINISHED = (JobState.QUEUED, JobState.RUNNING)
 JOB_TIMEOUT = int(timedelta(hours=24).total_seconds())
 #: How often RQ puts a job back on the queue after its worker died in it (or it failed unexpectedly).
 RETRIES = 10
-#: How long a page or command waits for the queue's Redis to accept a connection before saying it is down.
-CONNECT_SECONDS = 5
+#: How long a page or command waits for the queue's Redis to connect or answer before saying it is down.
+WAIT_SECONDS = 5
 #: RQ's states of a job it will still run.
 _ON_THE_QUEUE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
@@ -61,12 +61,14 @@ def configured() -> bool:
     return bool(current_app.config.get("JOB_QUEUE_URL"))
 
 
-def queue() -> rq.Queue:
-    """The configured RQ queue; a clear refusal when there is none."""
+def queue(for_worker: bool = False) -> rq.Queue:
+    """The configured RQ queue; a clear refusal when there is none. A page or command waits WAIT_SECONDS at most
+    for Redis to connect or answer; a worker's connection waits on, as it blocks on the queue for jobs."""
     url = current_app.config.get("JOB_QUEUE_URL")
     if not url:
         raise RegistryError(N_("Очередь заданий не настроена: задайте JOB_QUEUE_URL (redis://…)"))
-    connection = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_SECONDS)
+    timeout = None if for_worker else WAIT_SECONDS
+    connection = redis.Redis.from_url(url, socket_connect_timeout=WAIT_SECONDS, socket_timeout=timeout)
     return rq.Queue(current_app.config.get("JOB_QUEUE_NAME", "oms"), connection=connection)
 
 
