@@ -184,21 +184,27 @@ def test_a_revocation_is_refused_through_a_streaming_standby(cluster: Cluster, r
     assert health(client)["verification_reads"] == "replica-1"
 
 
-def test_a_stopped_standby_sends_verification_to_the_primary(
-    cluster: Cluster, replicated: Build, caplog: pytest.LogCaptureFixture
-) -> None:
+def reading_from_the_standby(cluster: Cluster, replicated: Build) -> tuple[FlaskClient, str, str]:
+    """A client whose verification reads go to the standby: the client, a clinic token, and a valid code."""
     app = replicated(MAX_REPLICA_LAG=5)
     token = with_registry(app)
     text = code_text(app, MOTHER)
     client = app.test_client()
     cluster.caught_up()
     assert by_api(client, token, text) == "valid"
-    assert health(client)["verification_reads"] == "replica-1"
+    assert proven(client)["verification_reads"] == "replica-1"
+    return client, token, text
+
+
+def test_a_stopped_standby_sends_verification_to_the_primary(
+    cluster: Cluster, replicated: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, token, text = reading_from_the_standby(cluster, replicated)
 
     cluster.standby.stop()
     with caplog.at_level(logging.WARNING, logger=replicas.__name__):
         assert by_api(client, token, text) == "valid", "read again on the primary, no error"
-        with app.app_context():
+        with client.application.app_context():
             lifecycle.revoke(MOTHER, "test", "украден")
         assert by_api(client, token, text) == "revoked"
         answer = fresh_check(client)
@@ -233,14 +239,7 @@ def test_a_frozen_standby_sends_verification_to_the_primary_within_its_timeout(
     """A standby that stops answering without closing its connections (a frozen machine, a stalled disk: here
     SIGSTOP) holds a read for REPLICA_ANSWER_TIMEOUT, then one fresh connection's timeout, not for ever; and
     while it stays frozen, checks ask it only every UNREACHABLE_RETRY_SECONDS, so requests go on at speed."""
-    app = replicated(MAX_REPLICA_LAG=5)
-    token = with_registry(app)
-    text = code_text(app, MOTHER)
-    client = app.test_client()
-    cluster.caught_up()
-    assert by_api(client, token, text) == "valid"
-    assert proven(client)["verification_reads"] == "replica-1"
-
+    client, token, text = reading_from_the_standby(cluster, replicated)
     frozen = standby_processes(cluster)
 
     def thaw() -> None:
