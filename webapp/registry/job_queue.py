@@ -228,9 +228,9 @@ def stale_after() -> timedelta:
 def alive(job: Job, now: datetime | None = None) -> bool:
     """Queued (with a queue: still held by RQ), or running with a batch committed lately. A running job silent for
     longer is taken for dead: RQ gives it to another worker, and pages offer to start it again."""
-    if job.state == JobState.QUEUED:
-        return _on_the_queue(job) if configured() else clock.now(now) - job.heartbeat_at < stale_after()
-    return job.state == JobState.RUNNING and clock.now(now) - job.heartbeat_at < stale_after()
+    if job.state == JobState.QUEUED and configured():
+        return _on_the_queue(job)
+    return job.state in UNFINISHED and clock.now(now) - job.heartbeat_at < stale_after()
 
 
 def _on_the_queue(job: Job) -> bool:
