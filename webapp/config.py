@@ -132,7 +132,7 @@ def replica_urls(primary_url: str) -> list[str]:
 
 
 #: What redis-py (and so RQ) takes: a Redis over TCP, over TLS, or on a Unix socket.
-_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 #: A name RQ can build its job ids from (webapp/registry/job_queue.py `rq_id`).
 _QUEUE_NAME = re.compile("[A-Za-z0-9_-]{1,64}")
 
@@ -141,7 +141,7 @@ def job_queue_url() -> str:
     """JOB_QUEUE_URL: empty (jobs run where they start), or a Redis URL. Checked at start, not at the first
     key compromise; the message does not quote it (it may hold a password)."""
     url = os.environ.get("JOB_QUEUE_URL", "").strip()
-    if url and not url.startswith(_REDIS_SCHEMES):
+    if url and not url.startswith(REDIS_SCHEMES):
         raise SettingError("JOB_QUEUE_URL must start with redis://, rediss:// or unix://")
     return url
 

@@ -25,6 +25,8 @@ from collections import Counter
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage, Storage
 
+from webapp.config import REDIS_SCHEMES
+
 log = logging.getLogger(__name__)
 
 #: After the storage failed, how long to go on by local counts before trying it again; doubled after each
@@ -38,7 +40,7 @@ STORAGE_TIMEOUT_SECONDS = 0.25
 
 def storage_options(uri: str) -> dict[str, float]:
     """The limiter's storage options (RATELIMIT_STORAGE_OPTIONS) for RATELIMIT_STORAGE_URI: timeouts for Redis."""
-    if not uri.startswith(("redis://", "rediss://", "unix://")):
+    if not uri.startswith(REDIS_SCHEMES):
         return {}
     return {"socket_timeout": STORAGE_TIMEOUT_SECONDS, "socket_connect_timeout": STORAGE_TIMEOUT_SECONDS}
 
