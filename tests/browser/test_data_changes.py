@@ -118,6 +118,8 @@ def test_the_insurer_changes_a_surname_after_seeing_old_and_new(server: Server, 
 def send_request(page: object, url: str, login: str, surname: str) -> None:
     """The citizen's «Сообщить об изменении данных», with a new surname on a court decision."""
     log_in(page, url, login, CITIZEN_PASSWORD)
+    # The policy page moves as its live code loads and the offline copy is fetched: a click meanwhile can miss.
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
     page.click("text=Сообщить об изменении данных")  # type: ignore[attr-defined]
     page.fill("input[name=surname]", surname)  # type: ignore[attr-defined]
     page.select_option("select[name=reason]", "court")  # type: ignore[attr-defined]
