@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from flask import Flask
 
 from policy_codes import Verdict
 from tests.helpers.registry import NOW, person_data, register
+from webapp.registry import bulk_import
 from webapp.registry.verification import verify_scan
 
 ENP = str(person_data().enp)
@@ -143,6 +146,19 @@ def test_refusals_are_clean(registry: Flask, args: list[str], message: str) -> N
     code, output = run(registry, *args)
     assert code != 0
     assert message in output
+
+
+def test_a_registry_file_in_windows_1251_is_refused_cleanly(registry: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        f"{','.join(bulk_import.COLUMNS)}\n7700000000000016,Иванова,Мария,,1990-04-12,F,,77001,citizen,,\n".encode(
+            "cp1251"
+        )
+    )
+    code, output = run(registry, "registry", "import", str(path))
+    assert code != 0
+    assert "Файл не в кодировке UTF-8 (строка 2): сохраните его как «CSV UTF-8»" in output
+    assert "Traceback" not in output
 
 
 def test_demo_loads_once_and_prints_logins(app: Flask) -> None:

@@ -26,6 +26,7 @@ from tests.webapp.test_cli import run
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobKind, JobState, Person, RevocationEvent
 from webapp.registry import audit, bulk_import, clock, job_queue, mass_reissue, signing_pool
+from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
 
@@ -347,17 +348,60 @@ def test_a_worker_whose_queue_is_down_says_so(registry: Flask) -> None:
     assert "Очередь заданий (JOB_QUEUE_URL) недоступна" in output
 
 
-def test_an_import_job_that_fails_for_good_keeps_no_file(site: Flask) -> None:
-    site.config["IMPORT_JOB_THRESHOLD"] = 100
+def flashed(page: str) -> list[str]:
+    return re.findall(r'<p class="flash error" role="alert">(.*?)</p>', page, re.S)
+
+
+@pytest.mark.parametrize(
+    ("data", "refusal", "in_english"),
+    [
+        (
+            registry_csv(300, seed=19).decode().encode("cp1251"),
+            "Файл не в кодировке UTF-8 (строка 2): сохраните его как «CSV UTF-8»",
+            "The file is not in UTF-8 (line 2): save it as “CSV UTF-8”",
+        ),
+        (
+            b"\n".join(registry_csv(300, seed=19).split(b"\n")[1:]),  # no header
+            "В заголовке нет столбцов: enp, surname",
+            "The header lacks the columns: enp, surname",
+        ),
+    ],
+    ids=["windows-1251", "no-header"],
+)
+def test_a_large_file_the_import_cannot_read_is_refused_at_once_and_no_job_keeps_it(
+    site: Flask, queue_url: str, data: bytes, refusal: str, in_english: str
+) -> None:
+    """Refused on the upload's page, before a job is queued: the insurer fixes the file now, not after a wait."""
+    site.config.update(JOB_QUEUE_URL=queue_url, IMPORT_JOB_THRESHOLD=100)
     client = logged_in(site, "smo")
-    headless = b"\n".join(registry_csv(300, seed=19).split(b"\n")[1:])  # no header: refused as a whole
-    response = upload(client, headless)
-    assert response.status_code == 302
-    page = client.get(response.location).get_data(as_text=True)
-    assert "В заголовке нет столбцов" in page
-    assert "Загрузите файл ещё раз" in page
+    response = upload(client, data)
+    assert response.status_code == 400
+    assert refusal in flashed(response.get_data(as_text=True))[0]
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": csrf(client, "/insurer/import")})
+    assert in_english in flashed(upload(client, data).get_data(as_text=True))[0]
     with site.app_context():
-        job = db.session.scalar(select(Job).where(Job.kind == "import"))
+        assert db.session.scalar(select(func.count(Job.id))) == 0, "no job, so no copy of the file"
+
+
+def test_an_import_job_that_fails_for_good_keeps_no_file(site: Flask) -> None:
+    """A job the rules refuse as a whole keeps no copy of the registry file. Its work raises a `RegistryError`, as
+    the import's does for a file it cannot read that was queued before uploads were checked."""
+
+    def refused(job: Job, processes: int, progress: object) -> dict[str, object]:
+        raise RegistryError(N_("Файл пуст"))
+
+    with site.test_request_context():
+        job = job_queue.start(
+            JobKind.IMPORT, "registry.csv", "test", bulk_import.run_job, refused, payload=registry_csv(3), scope="77001"
+        )
+    client = logged_in(site, "smo")
+    page = client.get(f"/insurer/import/{job.id}").get_data(as_text=True)
+    assert "Причина остановки: Файл пуст" in page
+    assert "Загрузите файл ещё раз" in page
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": csrf(client, "/insurer/import")})
+    assert "The file is empty" in client.get(f"/insurer/import/{job.id}").get_data(as_text=True)
+    with site.app_context():
+        job = db.session.get(Job, job.id)
         assert job.state == JobState.FAILED
         assert job.payload is None, "the registry file is personal data: not kept for a job that will not run again"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -107,6 +108,38 @@ def test_a_missing_header_column_stops_the_import(registry: Flask, tmp_path: Pat
     path.write_text("enp,surname\n7700000000000016,Иванова\n", encoding="utf-8")
     with pytest.raises(RegistryError, match="snils"):
         bulk_import.import_csv(path, "test", now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("encoded", "refusal"),
+    [
+        # Excel's «CSV» in a Russian Windows: Windows-1251, and semicolons between the columns.
+        (lambda text: text.encode("cp1251"), "не в кодировке UTF-8 (строка 2)"),
+        (lambda text: text.encode("utf-16"), "не в кодировке UTF-8 (строка 1)"),
+        (lambda text: text.replace(",", ";").encode(), "разделены точкой с запятой"),
+        (lambda text: b"  \n", "Файл пуст"),
+    ],
+    ids=["windows-1251", "utf-16", "semicolons", "blank"],
+)
+def test_a_file_the_import_cannot_read_is_refused_whole_with_its_reason(
+    registry: Flask, tmp_path: Path, encoded: object, refusal: str
+) -> None:
+    text = "\n".join([HEADER, *GOOD]) + "\n"
+    path = tmp_path / "registry.csv"
+    path.write_bytes(encoded(text))  # type: ignore[operator]
+    before = counts()
+    with pytest.raises(RegistryError, match=re.escape(refusal)):
+        bulk_import.import_csv(path, "test", now=NOW)
+    assert counts() == before, "nothing written"
+
+
+def test_a_line_past_the_csv_readers_field_limit_is_refused_and_the_rest_load(registry: Flask, tmp_path: Path) -> None:
+    huge = f'7700000000000065,"{"Я" * 200_000}",Анна,,1990-01-01,F,,77001,citizen,,'
+    report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", [GOOD[0], huge, *GOOD[1:]]), "test", now=NOW)
+    assert report.created == 3
+    assert [(error.line, error.reason) for error in report.errors] == [
+        (3, "строка не читается как CSV: слишком длинное поле")
+    ]
 
 
 def generated_csv(path: Path, count: int) -> Path:

@@ -161,7 +161,7 @@ def create_user(
 
 def require_no_account(person: Person) -> None:
     if db.session.scalar(select(User.id).where(User.person_id == person.id)):
-        raise RegistryError("У застрахованного уже есть учётная запись")
+        raise RegistryError(N_("У застрахованного уже есть учётная запись"))
 
 
 def _person_without_account(enp: str) -> Person:

@@ -15,6 +15,7 @@ with its progress in the database for the page and the command to show.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -214,20 +215,71 @@ def prepare(batch: Lines) -> list[Signed | Row | RowError]:
     return results
 
 
-def _raw_batches(stream: TextIO, size: int) -> Iterator[list[tuple[int, dict[str, str | None]]]]:
-    reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+#: The registry CSV's encoding (DESIGN.md): UTF-8, with or without Excel's byte order mark.
+ENCODING = "utf-8-sig"
+#: How much of a file is checked for UTF-8 at a time: a whole file decoded at once would be held twice.
+_DECODE_CHUNK = 1 << 20
+
+Raw = list[tuple[int, dict[str, str | None]]]
+
+
+def check_file(data: bytes) -> None:
+    """Refuse a file that cannot be read as the registry CSV at all, before anything is written or queued:
+    an empty file, one not in UTF-8 (Excel's «CSV» is Windows-1251), or a header without the contract's columns."""
+    if not data.strip():
+        raise RegistryError(N_("Файл пуст"))
+    _check_utf8(data)
+    try:
+        header = next(csv.reader(_text_stream(data)), [])
+    except csv.Error:
+        header = []
     absent = [column for column in COLUMNS if column not in header]
-    if absent:
-        raise RegistryError(f"В заголовке нет столбцов: {', '.join(absent)}")
-    batch: list[tuple[int, dict[str, str | None]]] = []
-    for raw in reader:
+    if not absent:
+        return
+    if len(header) == 1 and all(column in header[0].split(";") for column in COLUMNS):
+        raise RegistryError(
+            N_("Столбцы разделены точкой с запятой: сохраните файл как «CSV UTF-8 (разделитель — запятая)»")
+        )
+    raise RegistryError(N_("В заголовке нет столбцов: %(columns)s"), columns=", ".join(absent))
+
+
+def _check_utf8(data: bytes) -> None:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), _DECODE_CHUNK):
+        held = len(decoder.getstate()[0])  # the previous chunk's unfinished character, decoded with this one
+        try:
+            decoder.decode(data[start : start + _DECODE_CHUNK], final=start + _DECODE_CHUNK >= len(data))
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, max(start - held + error.start, 0)) + 1
+            raise RegistryError(
+                N_("Файл не в кодировке UTF-8 (строка %(line)d): сохраните его как «CSV UTF-8»"), line=line
+            ) from None
+
+
+def _text_stream(data: bytes) -> TextIO:
+    return io.TextIOWrapper(io.BytesIO(data), encoding=ENCODING, newline="")
+
+
+def _raw_batches(stream: TextIO, size: int) -> Iterator[tuple[Raw, list[RowError]]]:
+    """The file's lines in batches, each with the lines of it the CSV reader could not read (a field past its
+    limit of 131,072 characters, say): those are refused one by one, as any bad line is."""
+    reader = csv.DictReader(stream)
+    batch: Raw = []
+    unreadable: list[RowError] = []
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:  # the reader goes on from the next line; DictReader's own count stops at the last good one
+            unreadable.append(RowError(reader.reader.line_num, "строка не читается как CSV: слишком длинное поле"))
+            continue
         batch.append((reader.line_num, raw))
         if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+            yield batch, unreadable
+            batch, unreadable = [], []
+    if batch or unreadable:
+        yield batch, unreadable
 
 
 def import_csv(
@@ -251,6 +303,7 @@ def import_csv(
     `scope`, an insurer code, refuses lines of other insurers. A job's import records its progress.
     """
     data = source.read_bytes() if isinstance(source, Path) else source
+    check_file(data)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
@@ -268,13 +321,12 @@ def import_csv(
     in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
     writer = _Writer(actor, digest, file_name, moment, insurers, regions, keys, report, job_id, progress)
     with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
-        stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-        for lines in _raw_batches(stream, size):
+        for lines, unreadable in _raw_batches(_text_stream(data), size):
             lines, duplicates = _drop_repeats(lines, seen)
-            report.errors.extend(duplicates)
+            report.errors.extend(unreadable + duplicates)
             known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
             batch = Lines(lines, known, today, moment, scope)
-            in_flight.append((pool.submit(prepare, batch), len(lines) + len(duplicates)))
+            in_flight.append((pool.submit(prepare, batch), len(lines) + len(duplicates) + len(unreadable)))
             if len(in_flight) > processes:  # every worker signs a batch while the oldest is written
                 writer.write(*in_flight.popleft())
         while in_flight:
@@ -302,8 +354,7 @@ def start_job(
 ) -> Job:
     """Import the file as a job; the file travels with the job's row, for a worker on another machine, and its
     name (else its digest) as the job's subject, which the import's corrections give as their reason."""
-    if not data.strip():
-        raise RegistryError(N_("Файл пуст"))
+    check_file(data)
     return job_queue.start(
         JobKind.IMPORT,
         _clean_file_name(file_name)[: Job.__table__.c.subject.type.length] or file_digest(data),

@@ -43,7 +43,7 @@ from webapp.models import Clinic, ClinicCheck, Region, User
 from webapp.registry import audit
 from webapp.registry.accounts import LiveToken
 from webapp.registry.clock import today_in_moscow
-from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.verification import VerificationResult
 
 LIMIT_ACTION = "look_up_limit_reached"
@@ -223,7 +223,8 @@ def set_daily_ceiling(clinic_code: str, value: str, actor: str) -> Clinic:
     if clinic is None:
         raise NotFound(f"Клиника {clinic_code} не найдена")
     if not _CEILING.fullmatch(value) or int(value) > MAX_CEILING:
-        raise RegistryError(f"Дневной лимит — целое число от 0 до {MAX_CEILING:_}".replace("_", " "))
+        most = f"{MAX_CEILING:_}".replace("_", " ")
+        raise RegistryError(N_("Дневной лимит — целое число от 0 до %(most)s"), most=most)
     ceiling = int(value)
     details = {"from": clinic.daily_look_up_ceiling, "to": ceiling}
     audit.record(actor, "set_look_up_ceiling", "clinic", clinic.code, details=details)

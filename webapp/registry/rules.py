@@ -37,7 +37,7 @@ def policy_end(category: Category, issued_on: date, right_valid_until: date | No
     """
     end = _capped_end(category, issued_on, right_valid_until)
     if end is not None and right_valid_until is not None and right_valid_until < issued_on:
-        raise RegistryError("Срок действия документа уже истёк")
+        raise RegistryError(N_("Срок действия документа уже истёк"))
     return end
 
 
@@ -45,7 +45,7 @@ def _capped_end(category: Category, issued_on: date, right_valid_until: date | N
     if category is Category.CITIZEN:
         return None
     if category in DOCUMENT_BOUND and right_valid_until is None:
-        raise RegistryError("Для этой категории нужен срок действия документа (right_valid_until)")
+        raise RegistryError(N_("Для этой категории нужен срок действия документа (right_valid_until)"))
     year = issued_on.year + (1 if (issued_on.month, issued_on.day) >= LATE_ISSUE_FROM else 0)
     end = date(year, 12, 31)
     return end if right_valid_until is None else min(end, right_valid_until)
