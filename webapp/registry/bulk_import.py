@@ -223,23 +223,28 @@ _DECODE_CHUNK = 1 << 20
 Raw = list[tuple[int, dict[str, str | None]]]
 
 
-def check_file(data: bytes) -> None:
-    """Refuse a file that cannot be read as the registry CSV at all, before anything is written or queued:
-    an empty file, one not in UTF-8 (Excel's «CSV» is Windows-1251), or a header without the contract's columns."""
+#: The delimiters a header may use: the comma, and the semicolon Excel writes where the comma is the decimal mark
+#: (a Russian Windows). A header names every column, so it tells which one a file uses.
+DELIMITERS = (",", ";")
+
+
+def checked_delimiter(data: bytes) -> str:
+    """The delimiter of a registry CSV, or a refusal of a file that cannot be read as one at all, before anything
+    is written or queued: an empty file, one not in UTF-8 (Excel's plain «CSV» is Windows-1251), or a header
+    without the contract's columns."""
     if not data.strip():
         raise RegistryError(N_("Файл пуст"))
     _check_utf8(data)
-    try:
-        header = next(csv.reader(_text_stream(data)), [])
-    except csv.Error:
-        header = []
-    absent = [column for column in COLUMNS if column not in header]
-    if not absent:
-        return
-    if len(header) == 1 and all(column in header[0].split(";") for column in COLUMNS):
-        raise RegistryError(
-            N_("Столбцы разделены точкой с запятой: сохраните файл как «CSV UTF-8 (разделитель — запятая)»")
-        )
+    absent: list[str] = list(COLUMNS)
+    for delimiter in DELIMITERS:
+        try:
+            header = next(csv.reader(_text_stream(data), delimiter=delimiter), [])
+        except csv.Error:
+            header = []
+        missing = [column for column in COLUMNS if column not in header]
+        if not missing:
+            return delimiter
+        absent = min(absent, missing, key=len)
     raise RegistryError(N_("В заголовке нет столбцов: %(columns)s"), columns=", ".join(absent))
 
 
@@ -260,10 +265,10 @@ def _text_stream(data: bytes) -> TextIO:
     return io.TextIOWrapper(io.BytesIO(data), encoding=ENCODING, newline="")
 
 
-def _raw_batches(stream: TextIO, size: int) -> Iterator[tuple[Raw, list[RowError]]]:
+def _raw_batches(stream: TextIO, delimiter: str, size: int) -> Iterator[tuple[Raw, list[RowError]]]:
     """The file's lines in batches, each with the lines of it the CSV reader could not read (a field past its
     limit of 131,072 characters, say): those are refused one by one, as any bad line is."""
-    reader = csv.DictReader(stream)
+    reader = csv.DictReader(stream, delimiter=delimiter)
     batch: Raw = []
     unreadable: list[RowError] = []
     while True:
@@ -303,7 +308,7 @@ def import_csv(
     `scope`, an insurer code, refuses lines of other insurers. A job's import records its progress.
     """
     data = source.read_bytes() if isinstance(source, Path) else source
-    check_file(data)
+    delimiter = checked_delimiter(data)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
@@ -321,7 +326,7 @@ def import_csv(
     in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
     writer = _Writer(actor, digest, file_name, moment, insurers, regions, keys, report, job_id, progress)
     with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
-        for lines, unreadable in _raw_batches(_text_stream(data), size):
+        for lines, unreadable in _raw_batches(_text_stream(data), delimiter, size):
             lines, duplicates = _drop_repeats(lines, seen)
             report.errors.extend(unreadable + duplicates)
             known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
@@ -354,7 +359,7 @@ def start_job(
 ) -> Job:
     """Import the file as a job; the file travels with the job's row, for a worker on another machine, and its
     name (else its digest) as the job's subject, which the import's corrections give as their reason."""
-    check_file(data)
+    checked_delimiter(data)
     return job_queue.start(
         JobKind.IMPORT,
         _clean_file_name(file_name)[: Job.__table__.c.subject.type.length] or file_digest(data),
