@@ -24,8 +24,9 @@ def queued_jobs(app: Flask) -> int:
         return job_queue.queue().count
 
 
-def work_off(app: Flask) -> None:
-    """Run what is on the queue with a real RQ worker in this process (no fork), then return.
+def work_off(app: Flask, tries: int | None = None) -> None:
+    """Run what is on the queue with a real RQ worker in this process (no fork), then return; or stop after
+    `tries` runs of a job (a job RQ puts back on the queue counts once for each run).
 
     RQ's worker sets its own SIGTERM and SIGINT handlers and leaves them: the test process's are put back, or
     the signing processes a later test forks would inherit RQ's, shrug off Pool.terminate's SIGTERM, and the
@@ -35,7 +36,7 @@ def work_off(app: Flask) -> None:
     try:
         with app.app_context():
             queue = job_queue.queue()
-            SimpleWorker([queue], connection=queue.connection).work(burst=True)
+            SimpleWorker([queue], connection=queue.connection).work(burst=True, max_jobs=tries)
     finally:
         for number, handler in kept.items():
             signal.signal(number, handler)

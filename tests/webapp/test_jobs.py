@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from policy_codes import Verdict
 from policy_codes.sample_people import sample_people
@@ -27,6 +27,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobKind, JobState, Person, RevocationEvent
 from webapp.registry import audit, bulk_import, clock, job_queue, mass_reissue, signing_pool
 from webapp.registry.errors import N_, RegistryError
+from webapp.registry.job_queue import UNEXPECTED_FAILURE
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
 
@@ -239,6 +240,37 @@ def test_an_in_process_worker_leaves_the_test_processs_signal_handlers(app: Flas
     app.config["JOB_QUEUE_URL"] = queue_url
     work_off(app)
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_a_job_failing_on_every_try_is_queued_again_until_rqs_tries_run_out_then_keeps_no_file(
+    site: Flask, queue_url: str
+) -> None:
+    """A failure that is not the rules' (here a stored file that no longer decompresses, as a damaged row would)
+    goes back to RQ, which runs the job again: meanwhile it reads as queued, not as stopped. Once RQ has no
+    more tries the job fails, and its file, personal data, goes with it."""
+    site.config.update(JOB_QUEUE_URL=queue_url, IMPORT_JOB_THRESHOLD=100)
+    client = logged_in(site, "smo")
+    response = upload(client, registry_csv(300, seed=23))
+    job_id = int(response.location.rsplit("/", 1)[1])
+    with site.app_context():
+        db.session.execute(update(Job).where(Job.id == job_id).values(payload=b"not a compressed file"))
+        db.session.commit()
+    work_off(site, tries=1)
+    with site.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.state, job.failure, job.payload) == (JobState.QUEUED, UNEXPECTED_FAILURE, b"not a compressed file")
+        assert queued_jobs(site) == 1, "RQ runs it again"
+    assert "в очереди" in client.get(f"/insurer/import/{job_id}").get_data(as_text=True)
+
+    work_off(site)
+    with site.app_context():
+        job = db.session.get(Job, job_id)
+        assert (job.state, job.failure, job.payload) == (JobState.FAILED, UNEXPECTED_FAILURE, None)
+        assert queued_jobs(site) == 0
+    page = client.get(f"/insurer/import/{job_id}").get_data(as_text=True)
+    assert "загрузка остановлена" in page
+    assert f"Причина остановки: {UNEXPECTED_FAILURE}" in page
+    assert "Загрузите файл ещё раз" in page
 
 
 #: Nothing listens on port 1: a queue that refuses every connection, as a Redis that is down does.

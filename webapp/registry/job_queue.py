@@ -53,6 +53,8 @@ JOB_TIMEOUT = int(timedelta(hours=24).total_seconds())
 RETRIES = 10
 #: How long a page or command waits for the queue's Redis to connect or answer before saying it is down.
 WAIT_SECONDS = 5
+#: Why a job stopped on a failure that is not the rules' (a lost database, say): the log names the error's type.
+UNEXPECTED_FAILURE = N_("Сбой при выполнении задания: подробности в журнале сервера")
 #: RQ's states of a job it will still run.
 _ON_THE_QUEUE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
@@ -147,7 +149,8 @@ def execute(
     """Run the job's work, keeping its state: running, then finished or failed with the reason.
 
     A refusal by the rules (a `RegistryError`) fails the job for good. In a worker, anything else is raised
-    again for RQ, which puts the job back on the queue a few times: a lost database connection, say.
+    again for RQ, which puts the job back on the queue a few times (a lost database connection, say): the job
+    is queued again meanwhile, and fails, dropping its file, once RQ has no more tries for it.
     """
     if in_worker:
         _forget_inherited_connections()
@@ -160,14 +163,21 @@ def execute(
     except Exception as error:
         # Only the type goes to the log: a message might name a person.
         log.error("job %d stopped: %s", job_id, type(error).__name__)
-        _end(job_id, JobState.FAILED, failure=type(error).__name__, drop_file=not in_worker)
+        again = in_worker and _tried_again()
+        _end(job_id, JobState.QUEUED if again else JobState.FAILED, failure=UNEXPECTED_FAILURE, drop_file=not again)
         if in_worker:
-            raise  # RQ runs it again, from its row's file
+            raise  # for RQ, which runs it again from its row's file if it has tries left
         return
     finally:
         if in_worker:
             db.session.remove()
     _end(job_id, JobState.FINISHED, result=result)
+
+
+def _tried_again() -> bool:
+    """Whether RQ puts the job this worker runs back on the queue when it fails now: it has tries left."""
+    current = rq.get_current_job()
+    return current is not None and current.should_retry
 
 
 def _forget_inherited_connections() -> None:
