@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import signal
 import threading
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+import rq
 from flask import Flask
 from sqlalchemy import func, select, update
 
@@ -156,6 +158,7 @@ def test_an_import_over_the_threshold_is_a_job_and_its_page_shows_the_progress(
     assert (done, total) == (0, lines + 2)
     assert "hx-trigger" in block
     assert "в очереди" in block
+    assert NO_WORKERS_FOR_AN_IMPORT in block, "no worker listens yet: the page says so rather than wait in silence"
     seen = set()
     process = worker(database_url, queue_url, tmp_path / "worker.log", IMPORT_BATCH_SIZE="100", SIGNING_PROCESSES="2")
     try:
@@ -273,6 +276,34 @@ def test_a_job_failing_on_every_try_is_queued_again_until_rqs_tries_run_out_then
     assert "Загрузите файл ещё раз" in page
 
 
+NO_WORKERS_FOR_AN_IMPORT = "Исполнители заданий сейчас не запущены"
+NO_WORKERS_FOR_A_REISSUE = "Исполнители заданий не запущены"
+
+
+@pytest.mark.slow
+def test_a_job_queued_while_a_worker_listens_does_not_say_none_is_running(
+    site: Flask, database_url: str, queue_url: str, tmp_path: Path
+) -> None:
+    """The worker is stopped (SIGSTOP) once it listens, so the job stays queued while a worker is registered."""
+    process = worker(database_url, queue_url, tmp_path / "worker.log")
+    try:
+        with site.app_context():
+            site.config["JOB_QUEUE_URL"] = queue_url
+            deadline = time.monotonic() + 60
+            while rq.Worker.count(queue=job_queue.queue()) == 0:
+                assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+                time.sleep(0.1)
+        os.kill(process.pid, signal.SIGSTOP)
+        client = logged_in(site, "admin")
+        kid = active_kid(site)
+        admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}/compromise")
+        page = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+        assert "в очереди" in page
+        assert NO_WORKERS_FOR_A_REISSUE not in page
+    finally:
+        kill(process)
+
+
 #: Nothing listens on port 1: a queue that refuses every connection, as a Redis that is down does.
 QUEUE_DOWN = "redis://127.0.0.1:1/0"
 
@@ -304,7 +335,9 @@ def test_a_compromise_while_the_queue_is_down_distrusts_the_key_and_the_reissue_
 
     site.config["JOB_QUEUE_URL"] = queue_url
     assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
-    assert "Перевыпуск продолжен" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    resumed = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert "Перевыпуск продолжен" in resumed
+    assert NO_WORKERS_FOR_A_REISSUE in resumed
     assert queued_jobs(site) == 1
     site.config["SIGNING_PROCESSES"] = 2  # forked under RQ's in-process handlers: they end once their work is done
     work_off(site)

@@ -252,6 +252,17 @@ def _on_the_queue(job: Job) -> bool:
         return False
 
 
+def unattended(job: Job) -> bool:
+    """Whether a queued job waits on a queue that no worker listens to, so that nothing will start it until one
+    is started: its page says so rather than wait in silence. Unknown (Redis not answering) is not said."""
+    if job.state != JobState.QUEUED or not configured():
+        return False
+    try:
+        return rq.Worker.count(queue=queue()) == 0
+    except redis.RedisError:
+        return False
+
+
 def latest(kind: JobKind, subject: str) -> Job | None:
     return db.session.scalar(
         select(Job).where(Job.kind == str(kind), Job.subject == subject).order_by(Job.id.desc()).limit(1)

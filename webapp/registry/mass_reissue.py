@@ -65,6 +65,8 @@ class Progress:
     running: bool = False
     #: Why the last run stopped early, in words for the operator.
     failure: str | None = None
+    #: Queued where no job worker listens (webapp/registry/job_queue.py `unattended`).
+    unattended: bool = False
 
     @property
     def total(self) -> int:
@@ -102,7 +104,8 @@ def progress(record: SigningKeyRecord) -> Progress:
     job = job_queue.latest(JobKind.MASS_REISSUE, record.kid)
     running = job is not None and job_queue.alive(job)
     failure = job.failure if job is not None and job.state == JobState.FAILED else None
-    return Progress(record.kid, done, remaining, job.state if job else None, running, failure)
+    unattended = job is not None and running and job_queue.unattended(job)
+    return Progress(record.kid, done, remaining, job.state if job else None, running, failure, unattended)
 
 
 def compromise(kid: str, actor: str, processes: int = 1, progress: job_queue.Progress | None = None) -> Job:

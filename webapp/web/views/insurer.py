@@ -527,6 +527,7 @@ def _job_view(job: Job) -> dict[str, Any]:
     finished = job.state == JobState.FINISHED and job.result is not None
     return {
         "alive": job_queue.alive(job),
+        "unattended": job_queue.unattended(job),
         "report": bulk_import.ImportReport.of_result(job.result) if finished else None,
         "percent": 100 if not job.total else min(job.done * 100 // job.total, 100),
     }
