@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from multiprocessing.pool import AsyncResult
 from typing import Any, Generic, TypeVar
 
@@ -23,13 +24,18 @@ from flask import current_app, has_request_context
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: What the workers read: the keys and whatever else the work needs, set before they are forked.
-_shared: dict[str, Any] = {}
+#: What forked workers read: the keys and whatever else the work needs, set before they are forked.
+_forked: dict[str, Any] = {}
+#: What the work reads while it runs here, in-process: its own pool's values, so that two pools in one process
+#: (two threads of the development server, or a compromise's reissue run while an import signs) never read or
+#: clear each other's.
+_here: ContextVar[dict[str, Any] | None] = ContextVar("signing_pool_here", default=None)
 
 
 def shared(name: str) -> Any:
     """A value the pool's owner shared with the workers (in a worker, or here when working in-process)."""
-    return _shared[name]
+    here = _here.get()
+    return (_forked if here is None else here)[name]
 
 
 def processes() -> int:
@@ -66,20 +72,30 @@ class SigningPool:
     def __init__(self, values: dict[str, Any], count: int) -> None:
         if count > 1 and has_request_context():
             raise RuntimeError("a web worker starts no processes: sign in the request, or start a job")
-        _shared.clear()
-        _shared.update(values)
-        self.pool = multiprocessing.get_context("fork").Pool(count) if count > 1 else None
+        self.values = values
         self.count = count
+        self.pool = None
+        if count > 1:
+            _forked.clear()
+            _forked.update(values)
+            self.pool = multiprocessing.get_context("fork").Pool(count)
+
+    def _run_here(self, work: Callable[[T], R], argument: T) -> _Done[R]:
+        token = _here.set(self.values)
+        try:
+            return _Done(work(argument))
+        finally:
+            _here.reset(token)
 
     def submit(self, work: Callable[[T], R], argument: T) -> Pending:
         if self.pool is None:
-            return _Done(work(argument))
+            return self._run_here(work, argument)
         return self.pool.apply_async(work, (argument,))
 
     def map_async(self, work: Callable[[list[T]], list[R]], items: list[T]) -> Pending:
         """`work` over `items` in one chunk per worker; `get()` gives the results in the items' order."""
         if self.pool is None or len(items) < self.count:
-            return _Done(work(items))
+            return self._run_here(work, items)
         size = -(-len(items) // self.count)
         chunks = [items[start : start + size] for start in range(0, len(items), size)]
         return _Joined(self.pool.map_async(work, chunks))
@@ -94,7 +110,7 @@ class SigningPool:
             else:
                 self.pool.terminate()
             self.pool.join()
-        _shared.clear()
+            _forked.clear()
 
     def __enter__(self) -> SigningPool:
         return self
