@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from policy_codes import CodeKind, Verdict, decode
 from tests.helpers.registry import KEY_START, NOW, make_app, person_data, register
@@ -251,6 +251,38 @@ def test_concurrent_reissues_end_with_exactly_one_current_code(registry: Flask, 
     assert serials == list(range(1, len(serials) + 1)), "no serial lost or duplicated"
     assert current[0].serial == serials[-1]
     assert len(serials) - 1 + len(errors) == 4, errors
+
+
+def test_a_code_is_signed_under_the_key_rows_lock_a_compromise_takes(registry: Flask, database_url: str) -> None:
+    """A reissue holds its insurer's key rows FOR SHARE while it signs and stores the code, so a compromise
+    (which locks them FOR UPDATE) either waits for the code, which its reissue then finds, or goes first, and the
+    code is signed with the new key: never a code of the compromised key stored after its reissue has passed.
+    Here the compromise's lock is held by hand, and the reissue waits for it."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: its one writer at a time serialises the two")
+    register()
+    compromise = db.engine.connect()
+    transaction = compromise.begin()
+    compromise.execute(text("SELECT id FROM signing_keys WHERE owner = '77001' FOR UPDATE"))
+    finished = threading.Event()
+
+    def reissue() -> None:
+        with registry.app_context():
+            try:
+                lifecycle.reissue(ENP, "test", "ключ меняется")
+                finished.set()
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=reissue)
+    thread.start()
+    try:
+        assert not finished.wait(1.0), "the reissue waits for the key rows' lock"
+    finally:
+        transaction.rollback()
+        compromise.close()
+        thread.join(timeout=30)
+    assert finished.is_set(), "and goes on once it is released"
 
 
 def test_one_open_policy_per_person(registry: Flask) -> None:

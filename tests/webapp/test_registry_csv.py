@@ -20,9 +20,19 @@ from policy_codes.sample_people import sample_people
 from tests.helpers.registry import NOW, PASSPHRASE, SECRET_KEY
 from tests.webapp.databases import audit_settings
 from webapp.extensions import db
-from webapp.models import AuditEntry, CodeStatus, IssuedCode, Person, Policy, PolicyStatus, Representation
-from webapp.registry import audit, bulk_import
+from webapp.models import (
+    AuditEntry,
+    CodeStatus,
+    IssuedCode,
+    JobState,
+    Person,
+    Policy,
+    PolicyStatus,
+    Representation,
+)
+from webapp.registry import audit, bulk_import, clock, mass_reissue
 from webapp.registry.errors import RegistryError
+from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
 
 HEADER = ",".join(bulk_import.COLUMNS)
@@ -243,3 +253,35 @@ def test_an_import_leaves_the_planner_the_new_row_counts(registry: Flask, tmp_pa
     ).all()
     assert sorted(name for name, _ in counted) == ["issued_codes_77", "persons_77", "policies_77"]
     assert all(rows == 600 for _, rows in counted)
+
+
+def test_an_import_stops_when_its_key_is_compromised_midway_and_no_code_of_that_key_stays_current(
+    registry: Flask, tmp_path: Path
+) -> None:
+    """The operator marks the insurer's key compromised while a file loads: the batches already in get new codes
+    from the compromise's reissue, the import stops before signing more with that key, and a second run loads the
+    rest under the new key. Before, it went on signing with the compromised key after the reissue had passed, and
+    those holders' first codes read `key_compromised` for good."""
+    registry.config["IMPORT_BATCH_SIZE"] = 50
+    path = generated_csv(tmp_path / "registry.csv", 200)
+    kid = keystore.signing_key("77001", clock.now()).kid.hex()
+    compromised: list[str] = []
+
+    def compromise_after_the_first_batch(lines: int) -> None:
+        if not compromised:
+            compromised.append(kid)
+            assert mass_reissue.compromise(kid, "test").state == JobState.FINISHED  # no queue: reissued at once
+
+    with pytest.raises(RegistryError, match="отозван во время загрузки"):
+        bulk_import.import_csv(path, "test", compromise_after_the_first_batch)
+    assert db.session.scalar(select(func.count(Person.id))) == 50, "the first batch stays"
+    assert not db.session.scalar(
+        select(func.count(IssuedCode.id)).where(IssuedCode.kid == kid, IssuedCode.status == CodeStatus.CURRENT)
+    ), "no holder is left with a code of the compromised key"
+
+    report = bulk_import.import_csv(path, "test")
+    assert (report.created, report.unchanged, report.errors) == (150, 50, [])
+    consistent()
+    current = db.session.scalars(select(IssuedCode.text).where(IssuedCode.status == CodeStatus.CURRENT)).all()
+    assert len(current) == 200
+    assert {verify_scan(text).verdict for text in current} == {Verdict.VALID}

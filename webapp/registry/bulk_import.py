@@ -31,11 +31,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from policy_codes import Enp, InvalidValue, encode
-from signing import SigningKey
+from signing import KeyStatus, SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import EnpDirectory, Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
+from webapp.models import (
+    EnpDirectory,
+    Insurer,
+    IssuedCode,
+    Job,
+    JobKind,
+    Person,
+    Policy,
+    PolicyKind,
+    Representation,
+    SigningKeyRecord,
+)
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.data_changes import ChangeReason
@@ -69,6 +80,11 @@ _FILE_NAME_MAX = 200
 POOL_THRESHOLD = 2000
 #: Above this many lines (IMPORT_JOB_THRESHOLD), an import is a job rather than a request's or a command's work.
 JOB_THRESHOLD = 10_000
+#: Why an import stops when its insurer's key is marked compromised while it runs.
+KEY_COMPROMISED_MIDWAY = N_(
+    "Ключ подписи СМО отозван во время загрузки. Загруженные строки сохранены и получат новые коды; загрузите "
+    "файл ещё раз: остальные строки подпишет новый ключ"
+)
 #: The refused lines a job keeps for the page, with the count of all of them.
 ERRORS_KEPT = 1000
 
@@ -520,6 +536,7 @@ def _insert_new(
     keys: dict[str, SigningKey],
 ) -> None:
     """Persons, policies and codes of one batch: COPY on PostgreSQL, executemany on SQLite (webapp/db/bulk.py)."""
+    _require_uncompromised({keys[item.insurer_code].kid.hex() for item in items})
     issued_on = clock.today_in_moscow(moment)
     insurer_ids = [insurers[item.insurer_code] for item in items]
     regions = [insurer_regions[item.insurer_code] for item in items]
@@ -570,6 +587,17 @@ def _insert_new(
         {"lines": f"{items[0].line}-{items[-1].line}", "created": len(items)},
         at=moment,
     )
+
+
+def _require_uncompromised(kids: set[str]) -> None:
+    """Refuse a batch signed with a key marked compromised since the import began: its holders' first codes would
+    read `key_compromised`, and the compromise's reissue may already have passed. The keys' rows are read FOR
+    SHARE, so a compromise committing meanwhile waits for the batch, whose codes its reissue then finds."""
+    statuses = db.session.scalars(
+        select(SigningKeyRecord.status).where(SigningKeyRecord.kid.in_(kids)).with_for_update(read=True)
+    )
+    if KeyStatus.COMPROMISED in set(statuses):
+        raise RegistryError(KEY_COMPROMISED_MIDWAY)
 
 
 def _link_representatives(rows: list[Row | Signed], actor: str, report: ImportReport) -> None:

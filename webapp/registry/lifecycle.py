@@ -203,7 +203,7 @@ def _sign_new_code(
         _set_code_status(previous, CodeStatus.SUPERSEDED, reason, now, cause)
     last_serial = db.session.scalar(select(func.max(IssuedCode.serial)).where(IssuedCode.person_id == person.id))
     serial = last_serial + 1 if last_serial else FIRST_SERIAL
-    key = keystore.signing_key(policy.insurer.code, now)
+    key = keystore.signing_key(policy.insurer.code, now, lock=True)
     text = encode(claims_for(person, policy, serial, now), key)
     code = IssuedCode(
         person=person, policy=policy, region_code=policy.region_code, **code_fields(serial, key.kid.hex(), text, now)

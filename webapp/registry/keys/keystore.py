@@ -171,11 +171,18 @@ def version(session: ReadSession = db.session) -> int:
     return session.scalar(select(KeyChanges.count).where(KeyChanges.id == 1)) or 0
 
 
-def signing_key(owner: str, at: datetime, session: ReadSession = db.session) -> SigningKey:
+def signing_key(owner: str, at: datetime, session: ReadSession = db.session, *, lock: bool = False) -> SigningKey:
     """The key of `owner` that signs at `at` (the ring's rule: its newest active key covering `at`),
     decrypted once per process. Read from `session`: the primary's, unless a published list is read
-    from a replica (webapp/registry/keys/publication.py)."""
-    records = session.scalars(select(SigningKeyRecord).where(SigningKeyRecord.owner == owner)).all()
+    from a replica (webapp/registry/keys/publication.py).
+
+    `lock` (for a code about to be stored) holds the owner's key rows FOR SHARE until the transaction ends: a
+    compromise committing meanwhile waits for the code, which its reissue then finds, or this read waits for the
+    compromise and takes the new key."""
+    owners_keys = select(SigningKeyRecord).where(SigningKeyRecord.owner == owner)
+    if lock:  # as the database holds them now, not as this session loaded them before
+        owners_keys = owners_keys.with_for_update(read=True).execution_options(populate_existing=True)
+    records = session.scalars(owners_keys).all()
     ring = KeyRing(_cache().public(record) for record in records)
     try:
         chosen = ring.signing_entry(owner, at)
