@@ -111,6 +111,32 @@ def test_compromised_key_then_mass_reissue(registry: Flask) -> None:
     assert verify_scan(new.text).verdict is Verdict.VALID
 
 
+def test_a_mass_reissue_signs_again_what_changed_after_its_batch_was_signed(registry: Flask) -> None:
+    """The reissue signs the next batch while it writes this one; a holder whose row changes in between is
+    signed again, in the writing process, from what the registry holds when the batch commits."""
+    register()
+    other = person_data("770000000000004", "Петров", "Алексей")
+    register(other)
+    registry.config["REISSUE_BATCH_SIZE"] = 1
+    kid = keystore.signing_key("77001", NOW).kid.hex()
+    changed: list[int] = []
+
+    def correct_the_next_holder(done: int, total: int) -> None:
+        if not changed:  # the second holder's batch is signed already, and not yet written
+            changed.append(done)
+            db.session.execute(
+                text("UPDATE persons SET given_name = 'Алексий' WHERE enp = :enp"), {"enp": str(other.enp)}
+            )
+            db.session.commit()
+
+    assert mass_reissue.compromise(kid, "test", progress=correct_the_next_holder).result == {"codes": 2}
+    new = people.current_code(people.person_by_enp(str(other.enp)))
+    assert new is not None
+    assert new.kid != kid
+    assert decode(new.text, keystore.trust_list(), NOW).claims.name.given_name == "АЛЕКСИЙ", "signed from the row now"
+    assert verify_scan(new.text).verdict is Verdict.VALID
+
+
 def test_expired_policy(registry: Flask) -> None:
     data = person_data(category=Category.FOREIGN_TEMPORARY, right_valid_until=date(2027, 1, 31))
     code = register(data)

@@ -158,7 +158,7 @@ def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[s
             batch = _prepare(kid, 0, size, pool)
             while batch is not None:
                 following = _prepare(kid, batch.rows[-1][0], size, pool)
-                reissued += _commit(batch, kid, actor, job_id, keys, done + reissued, total)
+                reissued += _commit(batch, kid, actor, job_id, keys, pool, done + reissued, total)
                 if report:
                     report(done + reissued, total)
                 batch = following
@@ -267,7 +267,14 @@ def _prepare(kid: str, after: int, size: int, pool: signing_pool.SigningPool) ->
 
 @atomic
 def _commit(
-    batch: _Batch, kid: str, actor: str, job_id: int, keys: dict[str, SigningKey], done: int, total: int
+    batch: _Batch,
+    kid: str,
+    actor: str,
+    job_id: int,
+    keys: dict[str, SigningKey],
+    pool: signing_pool.SigningPool,
+    done: int,
+    total: int,
 ) -> int:
     """Write a signed batch in one transaction: only its codes still current under the key, each signed from
     what the registry holds now, under the holders' locks. How many codes it replaced."""
@@ -293,7 +300,7 @@ def _commit(
         if fresh is None:
             continue  # another run replaced it meanwhile
         if tuple(fresh) != tuple(row):  # changed since it was read (a correction, a suspension): sign it again
-            result = _sign([_due(fresh, today, batch.moment)])[0]
+            result = pool.here(_sign, [_due(fresh, today, batch.moment)])[0]
         rows.append(fresh)
         signed.append(result)
     if not rows:

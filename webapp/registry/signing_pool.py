@@ -80,22 +80,23 @@ class SigningPool:
             _forked.update(values)
             self.pool = multiprocessing.get_context("fork").Pool(count)
 
-    def _run_here(self, work: Callable[[T], R], argument: T) -> _Done[R]:
+    def here(self, work: Callable[[T], R], argument: T) -> R:
+        """`work(argument)` in this process, reading this pool's values: a one-off beside the workers' batches."""
         token = _here.set(self.values)
         try:
-            return _Done(work(argument))
+            return work(argument)
         finally:
             _here.reset(token)
 
     def submit(self, work: Callable[[T], R], argument: T) -> Pending:
         if self.pool is None:
-            return self._run_here(work, argument)
+            return _Done(self.here(work, argument))
         return self.pool.apply_async(work, (argument,))
 
     def map_async(self, work: Callable[[list[T]], list[R]], items: list[T]) -> Pending:
         """`work` over `items` in one chunk per worker; `get()` gives the results in the items' order."""
         if self.pool is None or len(items) < self.count:
-            return self._run_here(work, items)
+            return _Done(self.here(work, items))
         size = -(-len(items) // self.count)
         chunks = [items[start : start + size] for start in range(0, len(items), size)]
         return _Joined(self.pool.map_async(work, chunks))
