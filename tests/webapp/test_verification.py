@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import cbor2
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from policy_codes import PREFIX, CodeKind, Enp, FullName, Verdict, decode, encode
 from policy_codes.base45 import b45decode, b45encode
@@ -19,8 +19,8 @@ from tests.helpers.registry import KEY_START, NOW, person_data, register
 from tests.test_legacy import type_02
 from webapp.db import engines, prepared_reads
 from webapp.extensions import db
-from webapp.models import Category
-from webapp.registry import accounts, lifecycle, mass_reissue, people
+from webapp.models import Category, CodeStatus, IssuedCode, JobState
+from webapp.registry import accounts, clock, lifecycle, mass_reissue, people
 from webapp.registry.codes import live_code
 from webapp.registry.keys import keystore
 from webapp.registry.verification import registry_read, verify_scan
@@ -135,6 +135,30 @@ def test_a_mass_reissue_signs_again_what_changed_after_its_batch_was_signed(regi
     assert new.kid != kid
     assert decode(new.text, keystore.trust_list(), NOW).claims.name.given_name == "АЛЕКСИЙ", "signed from the row now"
     assert verify_scan(new.text).verdict is Verdict.VALID
+
+
+def test_a_reissue_whose_new_key_is_compromised_too_stops_and_resumes_under_the_next(registry: Flask) -> None:
+    """The key a reissue signs with is marked compromised while it runs: the reissue stops before storing more
+    codes under it (that key's own reissue may have passed them), saying so, and resuming signs the rest with the
+    key issued in its place. No holder is left with a code of either key."""
+    for number in ("770000000000001", "770000000000004", "770000000000005"):
+        register(person_data(number, "Петров", "Алексей"))
+    registry.config["REISSUE_BATCH_SIZE"] = 1
+    first = keystore.signing_key("77001", NOW).kid.hex()
+    second: list[str] = []
+
+    def compromise_the_new_key_too(done: int, total: int) -> None:
+        if not second:
+            second.append(keystore.signing_key("77001", clock.now()).kid.hex())
+            assert mass_reissue.compromise(second[0], "test").state == JobState.FINISHED
+
+    job = mass_reissue.compromise(first, "test", progress=compromise_the_new_key_too)
+    assert (job.state, job.failure) == (JobState.FAILED, mass_reissue.NEW_KEY_COMPROMISED)
+    assert mass_reissue.resume(first, "test").state == JobState.FINISHED
+    current = db.session.scalars(select(IssuedCode).where(IssuedCode.status == CodeStatus.CURRENT)).all()
+    assert len(current) == 3
+    assert not {code.kid for code in current} & {first, second[0]}
+    assert {verify_scan(code.text).verdict for code in current} == {Verdict.VALID}
 
 
 def test_expired_policy(registry: Flask) -> None:

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from policy_codes import Enp, InvalidValue, encode
-from signing import KeyStatus, SigningKey
+from signing import SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
@@ -45,7 +45,6 @@ from webapp.models import (
     Policy,
     PolicyKind,
     Representation,
-    SigningKeyRecord,
 )
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, signing_pool
 from webapp.registry.codes import make_claims
@@ -536,7 +535,8 @@ def _insert_new(
     keys: dict[str, SigningKey],
 ) -> None:
     """Persons, policies and codes of one batch: COPY on PostgreSQL, executemany on SQLite (webapp/db/bulk.py)."""
-    _require_uncompromised({keys[item.insurer_code].kid.hex() for item in items})
+    if keystore.any_compromised({keys[item.insurer_code].kid.hex() for item in items}):
+        raise RegistryError(KEY_COMPROMISED_MIDWAY)
     issued_on = clock.today_in_moscow(moment)
     insurer_ids = [insurers[item.insurer_code] for item in items]
     regions = [insurer_regions[item.insurer_code] for item in items]
@@ -587,17 +587,6 @@ def _insert_new(
         {"lines": f"{items[0].line}-{items[-1].line}", "created": len(items)},
         at=moment,
     )
-
-
-def _require_uncompromised(kids: set[str]) -> None:
-    """Refuse a batch signed with a key marked compromised since the import began: its holders' first codes would
-    read `key_compromised`, and the compromise's reissue may already have passed. The keys' rows are read FOR
-    SHARE, so a compromise committing meanwhile waits for the batch, whose codes its reissue then finds."""
-    statuses = db.session.scalars(
-        select(SigningKeyRecord.status).where(SigningKeyRecord.kid.in_(kids)).with_for_update(read=True)
-    )
-    if KeyStatus.COMPROMISED in set(statuses):
-        raise RegistryError(KEY_COMPROMISED_MIDWAY)
 
 
 def _link_representatives(rows: list[Row | Signed], actor: str, report: ImportReport) -> None:

@@ -55,6 +55,13 @@ from webapp.registry.rules import in_force
 BATCH_SIZE = 5000
 
 
+#: Why a reissue stops when a key it signs with is itself marked compromised while it runs.
+NEW_KEY_COMPROMISED = N_(
+    "Новый ключ, которым шёл перевыпуск, тоже отозван. Продолжите перевыпуск: оставшиеся коды подпишет ключ, "
+    "выданный взамен"
+)
+
+
 @dataclass(frozen=True)
 class Progress:
     kid: str
@@ -305,6 +312,8 @@ def _commit(
         signed.append(result)
     if not rows:
         return 0
+    if keystore.any_compromised({key.kid.hex() for key in keys.values()}):
+        raise RegistryError(NEW_KEY_COMPROMISED)
     _write(rows, signed, kid, keys, batch.moment)
     audit.record(actor, "mass_reissue", "key", kid, "ключ скомпрометирован", {"codes": len(rows)}, at=batch.moment)
     job_queue.advance(job_id, done + len(rows), total)
