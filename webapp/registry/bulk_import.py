@@ -35,17 +35,7 @@ from signing import SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import (
-    EnpDirectory,
-    Insurer,
-    IssuedCode,
-    Job,
-    JobKind,
-    Person,
-    Policy,
-    PolicyKind,
-    Representation,
-)
+from webapp.models import EnpDirectory, Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.data_changes import ChangeReason
@@ -232,15 +222,14 @@ def prepare(batch: Lines) -> list[Signed | Row | RowError]:
 
 #: The registry CSV's encoding (DESIGN.md): UTF-8, with or without Excel's byte order mark.
 ENCODING = "utf-8-sig"
-#: How much of a file is checked for UTF-8 at a time: a whole file decoded at once would be held twice.
-_DECODE_CHUNK = 1 << 20
-
-Raw = list[tuple[int, dict[str, str | None]]]
-
-
 #: The delimiters a header may use: the comma, and the semicolon Excel writes where the comma is the decimal mark
 #: (a Russian Windows). A header names every column, so it tells which one a file uses.
 DELIMITERS = (",", ";")
+#: How much of a file is checked for UTF-8 at a time: a whole file decoded at once would be held twice.
+_DECODE_CHUNK = 1 << 20
+
+#: Lines of the file as the CSV reader gives them: the line's number and its columns by name.
+Raw = list[tuple[int, dict[str, str | None]]]
 
 
 def checked_delimiter(data: bytes) -> str:

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from contextvars import ContextVar
-from multiprocessing.pool import AsyncResult
+from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, Generic, TypeVar
 
 from flask import current_app, has_request_context
@@ -74,7 +74,7 @@ class SigningPool:
             raise RuntimeError("a web worker starts no processes: sign in the request, or start a job")
         self.values = values
         self.count = count
-        self.pool = None
+        self.pool: Pool | None = None
         if count > 1:
             _forked.clear()
             _forked.update(values)
