@@ -85,6 +85,7 @@ WHO_MAY = {
             "insurer.change_request_page",
             "insurer.answer_change_request",
             "insurer.import_form",
+            "insurer.import_template",
             "insurer.import_upload",
             "insurer.import_job",
             "insurer.import_progress",

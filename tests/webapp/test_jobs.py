@@ -205,6 +205,19 @@ def test_a_small_import_loads_at_once_and_refuses_other_insurers_lines(site: Fla
     assert 'без изменений: <strong class="number">5</strong>' in again
 
 
+def test_the_import_page_lists_the_columns_and_its_template_fills_in_and_loads(site: Flask) -> None:
+    client = logged_in(site, "smo")
+    page = client.get("/insurer/import").get_data(as_text=True)
+    assert all(f"<code>{column}</code>" in page for column in bulk_import.COLUMNS)
+    template = client.get("/insurer/import/template.csv")
+    assert template.mimetype == "text/csv"
+    assert "attachment" in template.headers["Content-Disposition"]
+    assert template.data == "\ufeff".encode() + ",".join(bulk_import.COLUMNS).encode() + b"\r\n"
+    filled = template.data + registry_csv(2, seed=29).split(b"\n", 1)[1]
+    assert 'Создано: <strong class="number">2</strong>' in upload(client, filled).get_data(as_text=True)
+    assert logged_in(site, "ivanova").get("/insurer/import/template.csv").status_code == 403
+
+
 def test_an_upload_without_a_file_or_over_the_limit_is_refused(site: Flask) -> None:
     client = logged_in(site, "smo")
     assert upload(client, b"").status_code == 400

@@ -479,6 +479,17 @@ def import_form() -> str:
     return render_template("insurer/import.html", report=None)
 
 
+@insurer.get("/import/template.csv")
+@role_required(Role.INSURER)
+def import_template() -> Response:
+    """The registry CSV's header, to fill in: UTF-8 with a byte order mark, so that Excel opens it as UTF-8."""
+    response = make_response("\ufeff" + ",".join(bulk_import.COLUMNS) + "\r\n")
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = 'attachment; filename="registry-template.csv"'
+    response.headers["Cache-Control"] = "no-store"  # as everything behind a login (tests/security/test_headers.py)
+    return response
+
+
 @insurer.post("/import")
 @role_required(Role.INSURER)
 def import_upload() -> Any:
