@@ -1,4 +1,5 @@
-"""The registry CSV (README.md, "Command line"): import with per-line errors, and export.
+"""The registry CSV (README.md, "Command line"): import with per-line errors, and export. How a file is read
+(its encoding, delimiter and columns) is webapp/registry/registry_file.py's.
 
 Import works in batches, each one transaction holding the batch's persons,
 policies, signed codes and an audit entry: a killed import leaves whole
@@ -15,12 +16,10 @@ with its progress in the database for the page and the command to show.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
-import io
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -36,30 +35,17 @@ from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import EnpDirectory, Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
-from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, signing_pool
+from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, registry_file, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
+from webapp.registry.registry_file import COLUMNS
 
 #: New persons from which an import refreshes the planner's row counts itself: fewer, and autovacuum's own
 #: analysis keeps up (webapp/db/bulk.py refresh_statistics).
 ANALYZE_AFTER = 500
 
-#: The registry CSV's columns, in the file's order: a contract (README.md, "Command line").
-COLUMNS = (
-    "enp",
-    "surname",
-    "given_name",
-    "patronymic",
-    "birth_date",
-    "sex",
-    "snils",
-    "insurer_code",
-    "category",
-    "right_valid_until",
-    "representative_enp",
-)
 BATCH_SIZE = 5000
 #: What the CSV says about a person (the birth registration date is not in it).
 _COMPARED = tuple(column for column in COLUMNS if column not in ("insurer_code", "representative_enp"))
@@ -74,6 +60,8 @@ KEY_COMPROMISED_MIDWAY = N_(
     "Ключ подписи СМО отозван во время загрузки. Загруженные строки сохранены и получат новые коды; загрузите "
     "файл ещё раз: остальные строки подпишет новый ключ"
 )
+#: Why a line the CSV reader could not read is refused (registry_file.batches).
+UNREADABLE = "строка не читается как CSV: слишком длинное поле"
 #: The refused lines a job keeps for the page, with the count of all of them.
 ERRORS_KEPT = 1000
 
@@ -220,77 +208,6 @@ def prepare(batch: Lines) -> list[Signed | Row | RowError]:
     return results
 
 
-#: The registry CSV's encoding (DESIGN.md): UTF-8, with or without Excel's byte order mark.
-ENCODING = "utf-8-sig"
-#: The delimiters a header may use: the comma, and the semicolon Excel writes where the comma is the decimal mark
-#: (a Russian Windows). A header names every column, so it tells which one a file uses.
-DELIMITERS = (",", ";")
-#: How much of a file is checked for UTF-8 at a time: a whole file decoded at once would be held twice.
-_DECODE_CHUNK = 1 << 20
-
-#: Lines of the file as the CSV reader gives them: the line's number and its columns by name.
-Raw = list[tuple[int, dict[str, str | None]]]
-
-
-def checked_delimiter(data: bytes) -> str:
-    """The delimiter of a registry CSV, or a refusal of a file that cannot be read as one at all, before anything
-    is written or queued: an empty file, one not in UTF-8 (Excel's plain «CSV» is Windows-1251), or a header
-    without the contract's columns."""
-    if not data.strip():
-        raise RegistryError(N_("Файл пуст"))
-    _check_utf8(data)
-    absent: list[str] = list(COLUMNS)
-    for delimiter in DELIMITERS:
-        try:
-            header = next(csv.reader(_text_stream(data), delimiter=delimiter), [])
-        except csv.Error:
-            header = []
-        missing = [column for column in COLUMNS if column not in header]
-        if not missing:
-            return delimiter
-        absent = min(absent, missing, key=len)
-    raise RegistryError(N_("В заголовке нет столбцов: %(columns)s"), columns=", ".join(absent))
-
-
-def _check_utf8(data: bytes) -> None:
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    for start in range(0, len(data), _DECODE_CHUNK):
-        held = len(decoder.getstate()[0])  # the previous chunk's unfinished character, decoded with this one
-        try:
-            decoder.decode(data[start : start + _DECODE_CHUNK], final=start + _DECODE_CHUNK >= len(data))
-        except UnicodeDecodeError as error:
-            line = data.count(b"\n", 0, max(start - held + error.start, 0)) + 1
-            raise RegistryError(
-                N_("Файл не в кодировке UTF-8 (строка %(line)d): сохраните его как «CSV UTF-8»"), line=line
-            ) from None
-
-
-def _text_stream(data: bytes) -> TextIO:
-    return io.TextIOWrapper(io.BytesIO(data), encoding=ENCODING, newline="")
-
-
-def _raw_batches(stream: TextIO, delimiter: str, size: int) -> Iterator[tuple[Raw, list[RowError]]]:
-    """The file's lines in batches, each with the lines of it the CSV reader could not read (a field past its
-    limit of 131,072 characters, say): those are refused one by one, as any bad line is."""
-    reader = csv.DictReader(stream, delimiter=delimiter)
-    batch: Raw = []
-    unreadable: list[RowError] = []
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            break
-        except csv.Error:  # the reader goes on from the next line; DictReader's own count stops at the last good one
-            unreadable.append(RowError(reader.reader.line_num, "строка не читается как CSV: слишком длинное поле"))
-            continue
-        batch.append((reader.line_num, raw))
-        if len(batch) >= size:
-            yield batch, unreadable
-            batch, unreadable = [], []
-    if batch or unreadable:
-        yield batch, unreadable
-
-
 def import_csv(
     source: Path | bytes,
     actor: str,
@@ -312,7 +229,7 @@ def import_csv(
     `scope`, an insurer code, refuses lines of other insurers. A job's import records its progress.
     """
     data = source.read_bytes() if isinstance(source, Path) else source
-    delimiter = checked_delimiter(data)
+    delimiter = registry_file.checked_delimiter(data)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
@@ -330,9 +247,9 @@ def import_csv(
     in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
     writer = _Writer(actor, digest, file_name, moment, insurers, regions, keys, report, job_id, progress)
     with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
-        for lines, unreadable in _raw_batches(_text_stream(data), delimiter, size):
+        for lines, unreadable in registry_file.batches(data, delimiter, size):
             lines, duplicates = _drop_repeats(lines, seen)
-            report.errors.extend(unreadable + duplicates)
+            report.errors.extend([*(RowError(line, UNREADABLE) for line in unreadable), *duplicates])
             known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
             batch = Lines(lines, known, today, moment, scope)
             in_flight.append((pool.submit(prepare, batch), len(lines) + len(duplicates) + len(unreadable)))
@@ -363,7 +280,7 @@ def start_job(
 ) -> Job:
     """Import the file as a job; the file travels with the job's row, for a worker on another machine, and its
     name (else its digest) as the job's subject, which the import's corrections give as their reason."""
-    checked_delimiter(data)
+    registry_file.checked_delimiter(data)
     return job_queue.start(
         JobKind.IMPORT,
         _clean_file_name(file_name)[: Job.__table__.c.subject.type.length] or file_digest(data),

@@ -25,6 +25,7 @@ from webapp.registry import (
     lifecycle,
     people,
     reasons,
+    registry_file,
     reissue_requests,
     transfers,
 )
@@ -482,8 +483,8 @@ def import_form() -> str:
 @insurer.get("/import/template.csv")
 @role_required(Role.INSURER)
 def import_template() -> Response:
-    """The registry CSV's header, to fill in: UTF-8 with a byte order mark, so that Excel opens it as UTF-8."""
-    response = make_response("\ufeff" + ",".join(bulk_import.COLUMNS) + "\r\n")
+    """The registry CSV's header, to fill in."""
+    response = make_response(registry_file.template())
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = 'attachment; filename="registry-template.csv"'
     response.headers["Cache-Control"] = "no-store"  # as everything behind a login (tests/security/test_headers.py)
