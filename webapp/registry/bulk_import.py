@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from policy_codes import Enp, InvalidValue, encode
-from signing import SigningKey
+from signing import KeyStatus, SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
@@ -441,7 +441,9 @@ def _insert_new(
     keys: dict[str, SigningKey],
 ) -> None:
     """Persons, policies and codes of one batch: COPY on PostgreSQL, executemany on SQLite (webapp/db/bulk.py)."""
-    if keystore.any_compromised({keys[item.insurer_code].kid.hex() for item in items}):
+    # A key retired since the import began still stores what it signed: the codes say they were signed when the
+    # import began, within its window. A compromised one does not.
+    if KeyStatus.COMPROMISED in keystore.key_statuses({keys[item.insurer_code].kid.hex() for item in items}):
         raise RegistryError(KEY_COMPROMISED_MIDWAY)
     issued_on = clock.today_in_moscow(moment)
     insurer_ids = [insurers[item.insurer_code] for item in items]

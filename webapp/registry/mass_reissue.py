@@ -55,10 +55,10 @@ from webapp.registry.rules import in_force
 BATCH_SIZE = 5000
 
 
-#: Why a reissue stops when a key it signs with is itself marked compromised while it runs.
-NEW_KEY_COMPROMISED = N_(
-    "Новый ключ, которым шёл перевыпуск, тоже отозван. Продолжите перевыпуск: оставшиеся коды подпишет ключ, "
-    "выданный взамен"
+#: Why a reissue stops when the key it signs with is compromised in turn, or retired by a rotation, while it runs.
+SIGNING_KEY_CHANGED = N_(
+    "Ключ, которым шёл перевыпуск, сменился: отозван или заменён новым. Продолжите перевыпуск: оставшиеся коды "
+    "подпишет действующий ключ"
 )
 
 
@@ -312,8 +312,10 @@ def _commit(
         signed.append(result)
     if not rows:
         return 0
-    if keystore.any_compromised({key.kid.hex() for key in keys.values()}):
-        raise RegistryError(NEW_KEY_COMPROMISED)
+    # Each batch's codes say they were signed when it was: by a key no longer active (compromised, or retired by a
+    # rotation since the reissue began) they would read `key_compromised` or `forged`.
+    if keystore.key_statuses({key.kid.hex() for key in keys.values()}) != {KeyStatus.ACTIVE}:
+        raise RegistryError(SIGNING_KEY_CHANGED)
     _write(rows, signed, kid, keys, batch.moment)
     audit.record(actor, "mass_reissue", "key", kid, "ключ скомпрометирован", {"codes": len(rows)}, at=batch.moment)
     job_queue.advance(job_id, done + len(rows), total)

@@ -194,14 +194,16 @@ def signing_key(owner: str, at: datetime, session: ReadSession = db.session, *, 
     return _cache().private(record, chosen)
 
 
-def any_compromised(kids: set[str]) -> bool:
-    """Whether a key a bulk path signs with was marked compromised since it began (then it must stop: what it
-    stores now, the compromise's reissue may already have passed). The keys' rows are read FOR SHARE, so a
-    compromise committing meanwhile waits for the batch being written, whose codes its reissue then finds."""
-    statuses = db.session.scalars(
-        select(SigningKeyRecord.status).where(SigningKeyRecord.kid.in_(kids)).with_for_update(read=True)
+def key_statuses(kids: set[str]) -> set[str]:
+    """The statuses of the keys a bulk path signs with, read as it writes a batch: what it signed ahead may no longer
+    be right to store (a compromised key's reissue may already have passed it). The rows are read FOR SHARE, so a
+    compromise or a rotation committing meanwhile (each locks them FOR UPDATE) waits for the batch being written,
+    whose codes it then sees."""
+    return set(
+        db.session.scalars(
+            select(SigningKeyRecord.status).where(SigningKeyRecord.kid.in_(kids)).with_for_update(read=True)
+        )
     )
-    return KeyStatus.COMPROMISED in set(statuses)
 
 
 def trust_list(session: ReadSession = db.session) -> TrustList:
