@@ -399,6 +399,10 @@ def test_compromise_asks_first_then_reissues_everything_the_key_signed(site: Fla
     assert len(audited(site, "compromise_key")) == 1
 
 
+#: The keys page's warning by the rotation form while a reissue is unfinished.
+ROTATION_STOPS_A_REISSUE = "ротация ключа СМО, чьи коды перевыпускаются, остановит его"
+
+
 def test_an_interrupted_reissue_is_resumed_from_the_page(site: Flask) -> None:
     kid = active_kid(site)
     with site.app_context():
@@ -409,10 +413,12 @@ def test_an_interrupted_reissue_is_resumed_from_the_page(site: Flask) -> None:
     assert "осталось 3" in page
     assert "Продолжить перевыпуск" in page
     assert "осталось 3" in client.get("/admin/").get_data(as_text=True)
+    assert ROTATION_STOPS_A_REISSUE in client.get("/admin/keys").get_data(as_text=True), "warned before rotating"
     assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
     block = wait_for_reissue(client, kid)
     assert "3 / 3" in block
     assert current_codes(site, kid) == 0
+    assert ROTATION_STOPS_A_REISSUE not in client.get("/admin/keys").get_data(as_text=True)
     with site.app_context():
         assert verify_scan(code_text(site, MOTHER)).verdict is Verdict.VALID
 
