@@ -34,8 +34,8 @@ DELIMITERS = (",", ";")
 #: How much of a file is checked for UTF-8 at a time: a whole file decoded at once would be held twice.
 _DECODE_CHUNK = 1 << 20
 
-#: Lines as the CSV reader gives them: the line's number and its columns by name.
-Lines = list[tuple[int, dict[str, str | None]]]
+#: Rows as the CSV reader gives them: each line's number and its columns by name.
+Rows = list[tuple[int, dict[str, str | None]]]
 
 
 def template() -> str:
@@ -80,12 +80,12 @@ def _text_stream(data: bytes) -> TextIO:
     return io.TextIOWrapper(io.BytesIO(data), encoding=ENCODING, newline="")
 
 
-def batches(data: bytes, delimiter: str, size: int) -> Iterator[tuple[Lines, list[int]]]:
+def batches(data: bytes, delimiter: str, size: int) -> Iterator[tuple[Rows, list[int]]]:
     """The file's lines after the header, `size` at a time, each batch with the numbers of the lines among them
     that the CSV reader could not read (a field past its limit of 131,072 characters): those are refused one by
     one, as any bad line is. `delimiter` is `checked_delimiter`'s."""
     reader = csv.DictReader(_text_stream(data), delimiter=delimiter)
-    batch: Lines = []
+    batch: Rows = []
     unreadable: list[int] = []
     while True:
         try:
