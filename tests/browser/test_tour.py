@@ -75,6 +75,8 @@ EXCUSED = {
     "is over before the page opens, and the key page is toured",
     "insurer.import_progress": "an htmx fragment the import's page polls while the job runs; with no queue the "
     "tour's import is over before its page opens, and the page is toured",
+    "insurer.import_template": "a CSV header to download from the import page, not a page; tests/webapp/test_jobs.py "
+    "fills it in and imports it",
 }
 #: The tour's own people (apart from the demo's): a reissued code, a terminated policy, a compromised key.
 REISSUED = enp_of("778800000000001")
