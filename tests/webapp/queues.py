@@ -68,22 +68,41 @@ def worker(database_url: str, queue_url: str, log: Path, **settings: str) -> sub
 def kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the worker and every process under it: RQ runs each job in a process of its own session (the
     "work horse"), with the job's signing processes under that, so the worker's group alone is not all."""
+    kill_tree(process.pid)
+    process.wait()
+
+
+def kill_work_horse(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process running the worker's job, and its signing processes, as the kernel's out-of-memory
+    killer would: the worker itself lives on and sees it."""
+    for horse in children(process.pid):
+        kill_tree(horse)
+
+
+def kill_tree(root: int) -> None:
     with contextlib.suppress(ProcessLookupError):
-        os.kill(process.pid, signal.SIGSTOP)  # no new work horse while the tree is read
+        os.kill(root, signal.SIGSTOP)  # no new process under it while the tree is read
         # Stopped too, until the tree stops growing: a work horse whose signing process was killed first
         # would fork a replacement, left running under no one.
         stopped: set[int] = set()
-        while fresh := set(descendants(process.pid)) - stopped:
+        while fresh := set(descendants(root)) - stopped:
             for pid in fresh:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGSTOP)
             stopped |= fresh
-        for pid in [*stopped, process.pid]:
+        for pid in [*stopped, root]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-    process.wait()
+
+
+def children(pid: int) -> list[int]:
+    return [
+        int(child)
+        for child in subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+        ).stdout.split()
+    ]
 
 
 def descendants(pid: int) -> list[int]:
-    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
-    return [grandchild for child in map(int, children) for grandchild in [*descendants(child), child]]
+    return [grandchild for child in children(pid) for grandchild in [*descendants(child), child]]

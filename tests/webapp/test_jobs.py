@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 import rq
 from flask import Flask
+from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select, update
 
 from policy_codes import Verdict
 from policy_codes.sample_people import sample_people
 from signing import KeyStatus
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
-from tests.webapp.queues import kill, queued_jobs, work_off, worker
+from tests.webapp.queues import kill, kill_work_horse, queued_jobs, work_off, worker
 from tests.webapp.test_admin_pages import active_kid, admin_post
 from tests.webapp.test_cli import run
 from webapp.extensions import db
@@ -287,6 +288,119 @@ def test_a_job_failing_on_every_try_is_queued_again_until_rqs_tries_run_out_then
     assert "загрузка остановлена" in page
     assert f"Причина остановки: {UNEXPECTED_FAILURE}" in page
     assert "Загрузите файл ещё раз" in page
+
+
+def rq_job(app: Flask, job_id: int) -> rq.job.Job:
+    with app.app_context():
+        found = job_queue.queue().fetch_job(job_queue.rq_id(job_id))
+    assert found is not None
+    return found
+
+
+def on_its_last_try(app: Flask, job_id: int) -> None:
+    """RQ's count of the job's tries left set to none, as after RETRIES runs."""
+    job = rq_job(app, job_id)
+    job.retries_left = 0
+    job.save()
+
+
+def registry_counts(app: Flask) -> tuple[int, int]:
+    """Persons and issued codes."""
+    with app.app_context():
+        return db.session.scalar(select(func.count(Person.id))), db.session.scalar(select(func.count(IssuedCode.id)))
+
+
+def job_row(app: Flask, job_id: int) -> Job:
+    with app.app_context():
+        return job_queue.get(job_id)
+
+
+def until_midway(app: Flask, job_id: int) -> None:
+    """Wait until a worker runs the job and has committed a batch of this run (a run again starts its count anew)."""
+    with app.app_context():
+        until(lambda: job_queue.get(job_id).state == JobState.RUNNING, timeout=60, step=0.005)
+        begun = job_queue.get(job_id).done
+        until(lambda: job_queue.get(job_id).done not in (begun, job_queue.get(job_id).total), timeout=120, step=0.005)
+
+
+def assert_stopped_for_good_without_its_file(app: Flask, client: object, job_id: int) -> None:
+    job = job_row(app, job_id)
+    assert (job.state, job.failure, job.payload) == (JobState.FAILED, UNEXPECTED_FAILURE, None)
+    page = client.get(f"/insurer/import/{job_id}").get_data(as_text=True)  # type: ignore[attr-defined]
+    assert "загрузка остановлена" in page
+    assert "Загрузите файл ещё раз" in page
+
+
+@pytest.mark.slow
+def test_an_import_whose_process_is_killed_carries_on_while_rq_has_tries_then_fails_keeping_no_file(
+    site: Flask, database_url: str, queue_url: str, tmp_path: Path
+) -> None:
+    """The process running the job (RQ's work horse) is killed, as the out-of-memory killer would, and the worker
+    lives on: RQ runs the job again, which carries on from the database. Killed on its last try, the job
+    fails and its file, personal data, goes: its row said running, with the file, for good before."""
+    site.config.update(JOB_QUEUE_URL=queue_url, IMPORT_JOB_THRESHOLD=100)
+    client = logged_in(site, "smo")
+    before = registry_counts(site)
+    log = tmp_path / "worker.log"
+    process = worker(database_url, queue_url, log, IMPORT_BATCH_SIZE="100", SIGNING_PROCESSES="2")
+    try:
+        first = int(upload(client, registry_csv(3000, seed=31)).location.rsplit("/", 1)[1])
+        until_midway(site, first)
+        kill_work_horse(process)
+        with site.app_context():
+            until(lambda: job_queue.get(first).state == JobState.FINISHED, timeout=120)
+        assert "queued again" in log.read_text()
+        persons, codes = registry_counts(site)
+        assert (persons - before[0], codes - before[1]) == (3000, 3000), "every line imported, once"
+        assert job_row(site, first).payload is None
+
+        os.kill(process.pid, signal.SIGSTOP)  # the next job waits until it is on its last try
+        last = int(upload(client, registry_csv(3000, seed=32)).location.rsplit("/", 1)[1])
+        on_its_last_try(site, last)
+        os.kill(process.pid, signal.SIGCONT)
+        until_midway(site, last)
+        kill_work_horse(process)
+        with site.app_context():
+            until(lambda: job_queue.get(last).state == JobState.FAILED, timeout=60)
+        assert "no tries left" in log.read_text()
+    finally:
+        kill(process)
+    assert_stopped_for_good_without_its_file(site, client, last)
+    assert rq_job(site, last).get_status() == rq.job.JobStatus.FAILED
+
+
+@pytest.mark.slow
+def test_an_import_whose_worker_is_killed_is_queued_again_by_the_next_workers_maintenance_until_tries_run_out(
+    site: Flask, database_url: str, queue_url: str, tmp_path: Path
+) -> None:
+    """The whole worker is killed with its job. What the next worker's maintenance does once the dead one's
+    heartbeat has run out (RQ's clean-up of its started jobs) is run here at once, a minute on: with tries left
+    the job is queued again, and its page says so; on its last try it fails and keeps no file."""
+    site.config.update(JOB_QUEUE_URL=queue_url, IMPORT_JOB_THRESHOLD=100)
+    client = logged_in(site, "smo")
+    job_id = int(upload(client, registry_csv(3000, seed=33)).location.rsplit("/", 1)[1])
+
+    def killed_midway() -> None:
+        process = worker(database_url, queue_url, tmp_path / "worker.log", IMPORT_BATCH_SIZE="100")
+        try:
+            until_midway(site, job_id)
+        finally:
+            kill(process)
+        assert job_row(site, job_id).state == JobState.RUNNING, "the dead worker could not say it stopped"
+        with site.app_context():
+            StartedJobRegistry(queue=job_queue.queue()).cleanup(timestamp=time.time() + 3600)
+
+    killed_midway()
+    job = job_row(site, job_id)
+    assert (job.state, job.failure) == (JobState.QUEUED, UNEXPECTED_FAILURE)
+    assert job.payload is not None, "kept for the next try"
+    with site.app_context():
+        assert job_queue.alive(job)
+    assert "в очереди" in client.get(f"/insurer/import/{job_id}").get_data(as_text=True)
+
+    on_its_last_try(site, job_id)
+    killed_midway()
+    assert_stopped_for_good_without_its_file(site, client, job_id)
 
 
 NO_WORKERS_FOR_AN_IMPORT = "Исполнители заданий сейчас не запущены"

@@ -34,6 +34,7 @@ def worker(burst: bool) -> None:
             maintenance_interval=maintenance,
             # An idle worker waits for a job this long less 15 s before it looks again for jobs whose worker died.
             worker_ttl=maintenance + 15,
+            work_horse_killed_handler=job_queue.on_work_horse_killed,
         ).work(burst=burst, with_scheduler=False)
     except redis.RedisError as error:  # RQ rides out a lost connection while it works, not one it never had
         raise click.ClickException(f"Очередь заданий (JOB_QUEUE_URL) недоступна: {type(error).__name__}") from error

@@ -296,7 +296,7 @@ def start_job(
 
 
 def run_job(job_id: int) -> None:
-    """What an RQ worker runs (webapp/cli/worker.py)."""
+    """What an RQ worker runs (webapp/cli/jobs.py)."""
     job_queue.execute(job_id, _work, signing_pool.processes())
 
 

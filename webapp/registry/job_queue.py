@@ -4,10 +4,12 @@ A mass reissue after a key compromise and an import over IMPORT_JOB_THRESHOLD li
 row in `jobs` (webapp/models/jobs.py): its state, and its progress, moved by every batch in the batch's
 own transaction. Pages and commands read progress from there, whichever process does the work.
 
-- With a queue, the job goes to RQ and a worker (`flask --app webapp worker`, webapp/cli/worker.py) runs
+- With a queue, the job goes to RQ and a worker (`flask --app webapp worker`, webapp/cli/jobs.py) runs
   it. A worker killed mid-job leaves it in RQ's registry of started jobs; when its heartbeat runs out, the
   next worker's maintenance puts it back on the queue (RQ's `Retry`), and the job carries on from what
-  the database says is left: its batches are idempotent, each committed whole.
+  the database says is left: its batches are idempotent, each committed whole. A worker whose job's own
+  process (RQ's work horse) is killed, by the kernel's out-of-memory killer say, puts it back at once. Each
+  time the job's row says it is queued again; once RQ has no more tries it fails, and its file goes.
 - A job the queue cannot take (Redis down) fails at once, saying so, and keeps no file: it can be started
   again. One the queue has lost (Redis restarted without its data) is not taken for queued: pages stop
   waiting for it and offer to start it again.
@@ -28,6 +30,7 @@ from typing import Any
 import redis
 import rq
 from flask import current_app
+from rq.exceptions import AbandonedJobError
 from rq.job import JobStatus
 from sqlalchemy import select, update
 
@@ -134,6 +137,7 @@ def _enqueue(entry: Callable[[int], None], job_id: int, kind: JobKind) -> None:
             job_id=rq_id(job_id),
             job_timeout=JOB_TIMEOUT,
             retry=rq.Retry(max=RETRIES),
+            on_failure=rq.Callback(on_failure),
             description=f"{kind} #{job_id}",
         )
     except redis.RedisError as error:
@@ -174,6 +178,28 @@ def execute(
     _end(job_id, JobState.FINISHED, result=result)
 
 
+def on_failure(rq_job: rq.job.Job, connection: Any, error_type: type, error: BaseException, traceback: Any) -> None:
+    """RQ's failure callback of every job. `execute` records each failure in the job's own process; only a
+    worker found dead with the job (RQ's AbandonedJobError, in the next worker's maintenance) is left to here."""
+    if issubclass(error_type, AbandonedJobError):
+        _process_died(rq_job)
+
+
+def on_work_horse_killed(rq_job: rq.job.Job, pid: int, status: int, usage: Any) -> None:
+    """RQ's handler, in a worker, for its job's own process killed under it (the kernel's out-of-memory killer,
+    say): the worker lives on to see it, and RQ queues the job again if it has tries left."""
+    _process_died(rq_job)
+
+
+def _process_died(rq_job: rq.job.Job) -> None:
+    """The process running a job died without a word (killed), so its row still says running: queued again while
+    RQ has tries left, else failed, dropping its file."""
+    job_id = int(rq_job.args[0])
+    again = rq_job.should_retry
+    log.error("job %d: the process running it died; %s", job_id, "queued again" if again else "no tries left")
+    _end(job_id, JobState.QUEUED if again else JobState.FAILED, failure=UNEXPECTED_FAILURE, drop_file=not again)
+
+
 def _tried_again() -> bool:
     """Whether RQ puts the job this worker runs back on the queue when it fails now: it has tries left."""
     current = rq.get_current_job()
@@ -201,12 +227,13 @@ def _begin(job_id: int) -> Job:
 def _end(
     job_id: int, state: JobState, result: dict[str, Any] | None = None, failure: str = "", drop_file: bool = False
 ) -> None:
+    """The job's new state, if it has not ended already: a worker's death is reported by RQ after the fact."""
     values: dict[str, Any] = {"state": str(state), "failure": failure[:500], "heartbeat_at": clock.now()}
     if result is not None:
         values["result"] = result
     if state is JobState.FINISHED or drop_file:
         values["payload"] = None  # an import's file is personal data: kept no longer than needed
-    db.session.execute(update(Job).where(Job.id == job_id).values(**values))
+    db.session.execute(update(Job).where(Job.id == job_id, Job.state.in_(UNFINISHED)).values(**values))
 
 
 def advance(job_id: int, done: int, total: int | None = None) -> None:

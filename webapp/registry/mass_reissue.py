@@ -139,7 +139,7 @@ def _start(kid: str, actor: str, processes: int, progress: job_queue.Progress | 
 
 
 def run_job(job_id: int) -> None:
-    """What an RQ worker runs (webapp/cli/worker.py)."""
+    """What an RQ worker runs (webapp/cli/jobs.py)."""
     job_queue.execute(job_id, _work, signing_pool.processes())
 
 

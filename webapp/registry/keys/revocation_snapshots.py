@@ -57,7 +57,7 @@ def start(actor: str) -> Job:
 
 
 def run_job(job_id: int) -> None:
-    """What an RQ worker runs (webapp/cli/worker.py)."""
+    """What an RQ worker runs (webapp/cli/jobs.py)."""
     job_queue.execute(job_id, _work, 0)
 
 
