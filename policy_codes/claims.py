@@ -16,6 +16,7 @@ from typing import Any
 from policy_codes.enp import Enp
 from policy_codes.errors import InvalidValue, MalformedCode
 from policy_codes.names import FullName, pack_name, unpack_name
+from policy_codes.words import N_
 
 EPOCH_DAY = date(1970, 1, 1)
 _EPOCH_ORDINAL = EPOCH_DAY.toordinal()
@@ -88,14 +89,14 @@ class PolicyClaims:
 
     def __post_init__(self) -> None:
         if not 1 <= self.serial <= MAX_SERIAL:
-            raise InvalidValue("Серийный номер кода вне допустимого диапазона")
+            raise InvalidValue(N_("Серийный номер кода вне допустимого диапазона"))
         code = self.insurer_code
         if len(code) != INSURER_CODE_LENGTH or not code.isascii() or not code.isdigit():
-            raise InvalidValue("Код страховой компании — 5 цифр")
+            raise InvalidValue(N_("Код страховой компании — 5 цифр"))
         if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise InvalidValue("Срок действия заканчивается раньше, чем начинается")
+            raise InvalidValue(N_("Срок действия заканчивается раньше, чем начинается"))
         if (self.kind is CodeKind.LIVE) != (self.expires_at is not None):
-            raise InvalidValue("Срок жизни задаётся только живому коду, и ему обязательно")
+            raise InvalidValue(N_("Срок жизни задаётся только живому коду, и ему обязательно"))
         for field in ("issued_at", "expires_at"):
             moment = getattr(self, field)
             if moment is not None and (moment.tzinfo is not UTC or moment.microsecond):  # decoded ones already are

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policy_codes.errors import InvalidValue
+from policy_codes.words import N_
 
 ENP_LENGTH = 16
 
@@ -32,9 +33,9 @@ class Enp:
 
     def __post_init__(self) -> None:
         if len(self.digits) != ENP_LENGTH or not self.digits.isascii() or not self.digits.isdigit():
-            raise InvalidValue("ЕНП должен состоять ровно из 16 цифр")
+            raise InvalidValue(N_("ЕНП должен состоять ровно из 16 цифр"))
         if luhn_check_digit(self.digits[:-1]) != int(self.digits[-1]):
-            raise InvalidValue("Неверная контрольная цифра ЕНП")
+            raise InvalidValue(N_("Неверная контрольная цифра ЕНП"))
 
     @classmethod
     def with_check_digit(cls, first_fifteen: str) -> Enp:
@@ -44,7 +45,7 @@ class Enp:
     @classmethod
     def from_int(cls, value: int) -> Enp:
         if not 0 <= value < 10**ENP_LENGTH:
-            raise InvalidValue("ЕНП должен состоять ровно из 16 цифр")
+            raise InvalidValue(N_("ЕНП должен состоять ровно из 16 цифр"))
         return cls(f"{value:016d}")
 
     def __int__(self) -> int:

@@ -17,7 +17,13 @@ class CodeError(Exception):
 
 
 class InvalidValue(CodeError, ValueError):
-    """A value (ЕНП, СНИЛС, name, date) breaks its own rules."""
+    """A value (ЕНП, СНИЛС, name, date) breaks its own rules. Its message is Russian, a catalog id of the
+    `policy_codes` domain (`words.N_`), filled from `params`: a page shows it in its own language."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
 
 
 class NotAPolicyCode(CodeError):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from policy_codes.errors import InvalidValue, MalformedCode
+from policy_codes.words import N_
 
 #: Letters and marks a name may hold: the Russian alphabet, space, hyphen,
 #: apostrophe and dot (as in the registry and the legacy paper policy).
@@ -115,15 +116,15 @@ class FullName:
             for field, part in zip(("surname", "given_name", "patronymic"), parts, strict=True):
                 object.__setattr__(self, field, part)
         if not parts[0] or not parts[1]:
-            raise InvalidValue("Нужны фамилия и имя")
+            raise InvalidValue(N_("Нужны фамилия и имя"))
         if max(map(len, parts)) > MAX_PART_LENGTH:
-            raise InvalidValue(f"Часть имени длиннее {MAX_PART_LENGTH} знаков")
+            raise InvalidValue(N_("Часть имени длиннее %(count)d знаков"), count=MAX_PART_LENGTH)
         whole = "".join(parts)  # one look at every letter: each part may hold the same characters
         if not _VALID_PART.fullmatch(whole):
             unknown = "".join(sorted(set(whole) - set(NAME_CHARACTERS)))
-            raise InvalidValue(f"Недопустимые знаки в имени: {unknown}")
+            raise InvalidValue(N_("Недопустимые знаки в имени: %(characters)s"), characters=unknown)
         if len(whole) > MAX_TOTAL_LENGTH:
-            raise InvalidValue(f"Полное имя длиннее {MAX_TOTAL_LENGTH} знаков")
+            raise InvalidValue(N_("Полное имя длиннее %(count)d знаков"), count=MAX_TOTAL_LENGTH)
 
     def parts(self) -> tuple[str, str, str]:
         return self.surname, self.given_name, self.patronymic

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from policy_codes.errors import InvalidValue
+from policy_codes.words import N_
 
 #: Numbers up to 001-001-998 were issued before the control rule existed.
 UNCHECKED_UP_TO = 1_001_998
@@ -28,11 +29,11 @@ class Snils:
     def __post_init__(self) -> None:
         digits = _SEPARATORS.sub("", self.digits)
         if len(digits) != 11 or not digits.isascii() or not digits.isdigit():
-            raise InvalidValue("СНИЛС должен состоять из 11 цифр")
+            raise InvalidValue(N_("СНИЛС должен состоять из 11 цифр"))
         object.__setattr__(self, "digits", digits)
         number, control = digits[:9], int(digits[9:])
         if int(number) > UNCHECKED_UP_TO and snils_control(number) != control:
-            raise InvalidValue("Неверное контрольное число СНИЛС")
+            raise InvalidValue(N_("Неверное контрольное число СНИЛС"))
 
     def __str__(self) -> str:
         d = self.digits

@@ -77,6 +77,8 @@ EXCUSED = {
     "tour's import is over before its page opens, and the page is toured",
     "insurer.import_template": "a CSV header to download from the import page, not a page; tests/webapp/test_jobs.py "
     "fills it in and imports it",
+    "insurer.import_refused": "a CSV of an import job's refused lines, a download from the job's page, not a page; "
+    "tests/webapp/test_jobs.py reads it",
 }
 #: The tour's own people (apart from the demo's): a reissued code, a terminated policy, a compromised key.
 REISSUED = enp_of("778800000000001")

@@ -89,6 +89,7 @@ WHO_MAY = {
             "insurer.import_upload",
             "insurer.import_job",
             "insurer.import_progress",
+            "insurer.import_refused",
         ],
         INSURERS,
     ),
@@ -138,7 +139,10 @@ def matrix_app(site: Flask) -> Flask:
             "test",
         )
         kid = db.session.scalars(select(SigningKeyRecord.kid)).first()
-        job = bulk_import.start_job(f"{','.join(bulk_import.COLUMNS)}\n".encode(), "test", scope="77001")
+        refused_line = ",".join(["1"] * len(bulk_import.COLUMNS))  # for the job's CSV of refused lines
+        job = bulk_import.start_job(
+            f"{','.join(bulk_import.COLUMNS)}\n{refused_line}\n".encode(), "test", scope="77001"
+        )
         site.config["MATRIX_ARGS"] = {
             "enp": MOTHER,
             "action": "reissue",

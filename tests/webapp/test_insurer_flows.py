@@ -87,6 +87,26 @@ def test_bad_registration_keeps_the_form_says_why_and_writes_nothing(
                 people.person_by_enp(changes.get("enp", NEWCOMER))
 
 
+@pytest.mark.parametrize(
+    ("changes", "field", "english"),
+    [
+        ({"enp": "1234567890123458"}, "enp", "The ЕНП's check digit is wrong"),
+        ({"enp": "12345"}, "enp", "An ЕНП must be exactly 16 digits"),
+        ({"surname": "Smith"}, "surname", "Characters not allowed in a name: HIMST"),
+        ({"snils": "112-233-445 96"}, "snils", "The СНИЛС's check number is wrong"),
+    ],
+)
+def test_the_code_formats_word_on_a_value_reads_in_english_on_an_english_page(
+    site: Flask, changes: dict[str, str], field: str, english: str
+) -> None:
+    """The code format's own refusals (an ЕНП's check digit, a name's letters) come from the verifiers' catalog."""
+    client = logged_in(site, "smo")
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/insurer/new")})
+    response = client.post("/insurer/new", data=new_person_form(client, **changes))
+    assert response.status_code == 400
+    assert field_error(response.get_data(as_text=True), field) == english.replace("'", "&#39;")
+
+
 def test_a_ready_policy_replaces_the_temporary_certificate(site: Flask) -> None:
     client = logged_in(site, "smo")
     client.post("/insurer/new", data=new_person_form(client, kind="temporary"))

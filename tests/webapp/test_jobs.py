@@ -22,13 +22,13 @@ from sqlalchemy import func, select, update
 from policy_codes import Verdict
 from policy_codes.sample_people import sample_people
 from signing import KeyStatus
-from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
+from tests.webapp.pages import MOTHER, PASSWORD, code_text, csrf, logged_in
 from tests.webapp.queues import kill, kill_work_horse, queued_jobs, work_off, worker
 from tests.webapp.test_admin_pages import active_kid, admin_post
 from tests.webapp.test_cli import run
 from webapp.extensions import db
-from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobKind, JobState, Person, RevocationEvent
-from webapp.registry import audit, bulk_import, clock, job_queue, mass_reissue, signing_pool
+from webapp.models import AuditEntry, CodeStatus, IssuedCode, Job, JobKind, JobState, Person, RevocationEvent, Role
+from webapp.registry import accounts, audit, bulk_import, clock, job_queue, mass_reissue, signing_pool
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.job_queue import UNEXPECTED_FAILURE
 from webapp.registry.keys import keystore
@@ -196,6 +196,45 @@ def test_without_a_queue_a_large_import_completes_in_the_request(site: Flask) ->
     assert 'Создано: <strong class="number">300</strong>' in page
 
 
+def test_an_import_jobs_page_lists_the_first_refused_lines_and_hands_out_every_one_as_a_csv(site: Flask) -> None:
+    """A job keeps ERRORS_KEPT refused lines for its page; the insurer downloads all of them, with their line
+    numbers and reasons, to mend the file. Only the insurer's own staff may."""
+    site.config["IMPORT_JOB_THRESHOLD"] = 100
+    refused = bulk_import.ERRORS_KEPT + 50
+    others = registry_csv(refused, "77002", seed=41).split(b"\n", 1)[1]
+    client = logged_in(site, "smo")
+    response = upload(client, registry_csv(20, seed=40) + others)
+    job_id = int(response.location.rsplit("/", 1)[1])
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'Создано: <strong class="number">20</strong>' in page
+    assert page.count("не ваша") == bulk_import.ERRORS_KEPT
+    assert "… и ещё ошибочных строк: 50" in page
+    link = f"/insurer/import/{job_id}/refused.csv"
+    assert f'href="{link}"' in page
+
+    download = client.get(link)
+    assert download.status_code == 200
+    assert download.mimetype == "text/csv"
+    assert download.headers["Cache-Control"] == "no-store"
+    assert f'filename="import-{job_id}-refused.csv"' in download.headers["Content-Disposition"]
+    text = download.get_data().decode("utf-8")
+    assert text.startswith("\ufeffline,reason\r\n"), "Excel opens it as UTF-8"
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))[1:]
+    assert [int(line) for line, _ in rows] == list(range(22, 22 + refused)), "every refused line, in order"
+    assert all("СМО 77002 — не ваша" in reason for _, reason in rows)
+
+    with site.app_context():
+        accounts.create_user("other-smo", PASSWORD, Role.INSURER, "test", insurer_code="77002")
+    assert logged_in(site, "other-smo").get(link).status_code == 404, "another insurer's job is not there"
+    assert logged_in(site, "admin").get(link).status_code == 403
+    assert logged_in(site, "clinic").get(link).status_code == 403
+    with site.app_context():
+        assert db.session.get(Job, job_id).payload is None, "the file itself is not kept"
+    clean = int(upload(client, registry_csv(150, seed=42)).location.rsplit("/", 1)[1])
+    assert "refused.csv" not in client.get(f"/insurer/import/{clean}").get_data(as_text=True)
+    assert client.get(f"/insurer/import/{clean}/refused.csv").status_code == 404, "nothing refused, nothing to hand"
+
+
 def test_a_small_import_loads_at_once_and_refuses_other_insurers_lines(site: Flask) -> None:
     client = logged_in(site, "smo")
     data = registry_csv(5, seed=14) + registry_csv(1, "77002", seed=15).split(b"\n", 1)[1]
@@ -204,6 +243,71 @@ def test_a_small_import_loads_at_once_and_refuses_other_insurers_lines(site: Fla
     assert "СМО 77002 — не ваша" in page
     again = upload(client, data).get_data(as_text=True)
     assert 'без изменений: <strong class="number">5</strong>' in again
+
+
+#: Lines an insurer's import refuses, each with why, in Russian and in English (the header is line 1).
+REFUSED_IN_BOTH_LANGUAGES = [
+    (
+        "7700000000000016,Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,",
+        None,
+        None,
+    ),
+    (
+        "7700000000000016,Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,",
+        "ЕНП повторяется в файле (строка 2)",
+        "the ЕНП is repeated in the file (line 2)",
+    ),
+    (
+        "7700000000000017,Петров,Пётр,,1980-01-01,M,,77001,citizen,,",
+        "Неверная контрольная цифра ЕНП",
+        "The ЕНП&#39;s check digit is wrong",
+    ),
+    (
+        "7700000000000073,Кузнецов,Дмитрий,,2004-02-14,M,,99999,citizen,,",
+        "неизвестная СМО «99999»",
+        "unknown insurer «99999»",
+    ),
+    (
+        "7700000000000081,Smith,John,,1985-07-21,M,,77001,citizen,,",
+        "Недопустимые знаки в имени: HIJMNOST",
+        "Characters not allowed in a name: HIJMNOST",
+    ),
+    (
+        "7700000000000099,Орлов,Олег,,1985-07-21,M,,77001,citizen,,7700000000000017",
+        "представитель: Неверная контрольная цифра ЕНП",
+        "representative: The ЕНП&#39;s check digit is wrong",
+    ),
+    (
+        "7700000000000057,Каримов,Ильдар,,1995-06-17,M,,77002,citizen,,",
+        "СМО 77002 — не ваша",
+        "insurer 77002 is not yours",
+    ),
+]
+
+
+@pytest.mark.parametrize("as_a_job", [False, True], ids=["at-once", "job"])
+def test_an_imports_refused_lines_read_in_the_pages_language(site: Flask, as_a_job: bool) -> None:
+    """The reasons are kept as catalog messages with their values, so an English page says them in English (a
+    job's report too, read back from its row), and the Russian page, the command and the CSV in Russian."""
+    site.config["IMPORT_JOB_THRESHOLD"] = 3 if as_a_job else 100
+    data = "\n".join([",".join(bulk_import.COLUMNS), *(line for line, _, _ in REFUSED_IN_BOTH_LANGUAGES)]) + "\n"
+    client = logged_in(site, "smo")
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/insurer/import")})
+    response = upload(client, data.encode())
+    page = client.get(response.location).get_data(as_text=True) if as_a_job else response.get_data(as_text=True)
+    for line, (_, russian, english) in enumerate(REFUSED_IN_BOTH_LANGUAGES, start=2):
+        if english is not None:
+            assert f"line {line}: {english}" in page, line
+            assert russian not in page, f"line {line} in Russian"
+    client.post("/language", data={"language": "ru", "csrf_token": csrf(client, "/insurer/import")})
+    page = (
+        client.get(response.location).get_data(as_text=True)
+        if as_a_job
+        else upload(client, data.encode()).get_data(as_text=True)
+    )
+    for line, (_, russian, _) in enumerate(REFUSED_IN_BOTH_LANGUAGES, start=2):
+        if russian is not None:
+            assert f"строка {line}: {russian}" in page, line
 
 
 def test_the_import_page_lists_the_columns_and_its_template_fills_in_and_loads(site: Flask) -> None:
@@ -241,6 +345,20 @@ def test_without_a_queue_the_commands_run_the_jobs_here(registry: Flask, tmp_pat
     assert f"Ключ {kid} скомпрометирован, перевыпущено кодов: 300" in output
     db.session.rollback()
     assert reissued(kid) == 300
+
+
+def test_the_import_command_prints_every_line_a_job_refused(registry: Flask, tmp_path: Path) -> None:
+    """A job keeps ERRORS_KEPT refused lines in its result, for its page; the command prints all of them."""
+    registry.config["IMPORT_JOB_THRESHOLD"] = 100
+    refused = bulk_import.ERRORS_KEPT + 10
+    path = tmp_path / "registry.csv"
+    path.write_bytes(registry_csv(refused, "99999", seed=19))
+    code, output = run(registry, "registry", "import", str(path))
+    assert code == 1, "nothing loaded"
+    assert output.count("неизвестная СМО «99999»") == refused
+    assert f"строка {refused + 1}: " in output
+    assert "и ещё" not in output
+    assert f"ошибок: {refused}" in output
 
 
 def test_a_web_request_starts_no_signing_processes(app: Flask) -> None:
@@ -312,7 +430,9 @@ def registry_counts(app: Flask) -> tuple[int, int]:
 
 def job_row(app: Flask, job_id: int) -> Job:
     with app.app_context():
-        return job_queue.get(job_id)
+        job = job_queue.get(job_id)
+        job.payload  # noqa: B018 -- deferred: read while its session is open
+        return job
 
 
 def until_midway(app: Flask, job_id: int) -> None:

@@ -69,7 +69,7 @@ def test_bad_rows_are_reported_and_good_rows_load(registry: Flask, tmp_path: Pat
     lines = [GOOD[0], BAD[0][0], GOOD[1], BAD[1][0], BAD[2][0], BAD[3][0], GOOD[2], BAD[4][0], BAD[5][0]]
     report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
     assert (report.created, report.linked) == (3, 1)
-    reported = {error.line: error.reason for error in report.errors}
+    reported = {error.line: error.said() for error in report.errors}
     assert sorted(reported) == [3, 5, 6, 7, 9, 10]  # the header is line 1
     for (_, expected), line in zip(BAD, [3, 5, 6, 7, 9, 10], strict=True):
         assert expected in reported[line], (line, reported[line])

@@ -27,7 +27,7 @@ def import_file(file: Path) -> None:
                     data, actor(), processes_here=signing_pool.processes(), progress=bar, file_name=file.name
                 )
             )
-        report = bulk_import.ImportReport.of_result(outcome(job).result or {})
+        report = bulk_import.ImportReport.of_job(outcome(job))  # every refused line: the page lists the first
     else:
         with click.progressbar(
             length=bulk_import.count_lines(data), label="Импорт", show_pos=True, file=sys.stderr

@@ -43,8 +43,11 @@ class Job(db.Model):
     scope: Mapped[str | None] = mapped_column(String(20))
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
-    #: What the job works on when it is not in the registry already: an import's file, zlib-compressed.
-    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: What the job works on when it is not in the registry already: an import's file, zlib-compressed. Deferred,
+    #: as `refused`: a page polling the job's progress reads neither (a million lines are tens of megabytes).
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    #: An import's refused lines, every one (`result` lists the first of them): their CSV, zlib-compressed.
+    refused: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     #: What it came to (an import's counts and refused lines), or why it stopped, in words for the operator.
     result: Mapped[dict | None] = mapped_column(JSON)
     failure: Mapped[str] = mapped_column(String(500), default="")

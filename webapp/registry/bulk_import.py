@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from policy_codes import Enp, InvalidValue, encode
@@ -61,18 +63,38 @@ KEY_COMPROMISED_MIDWAY = N_(
     "файл ещё раз: остальные строки подпишет новый ключ"
 )
 #: Why a line the CSV reader could not read is refused (registry_file.batches).
-UNREADABLE = "строка не читается как CSV: слишком длинное поле"
-#: The refused lines a job keeps for the page, with the count of all of them.
+UNREADABLE = N_("строка не читается как CSV: слишком длинное поле")
+#: The column a refusal names when it is about the line's representative, not its person.
+REPRESENTATIVE = "representative_enp"
+#: The refused lines a job keeps for the page, with the count of all of them; its CSV of refused lines has all.
 ERRORS_KEPT = 1000
+#: The columns of that CSV: a refused line's number in the uploaded file, and why it was refused (in Russian).
+REFUSED_COLUMNS = ("line", "reason")
 
 
 @dataclass(frozen=True)
 class RowError:
+    """A refused line. Why is a catalog message (Russian) filled from `params`, so that a page shows it in its own
+    language (webapp/web/labels.py `refused_line`); the command and the CSV of refused lines say it in Russian."""
+
     line: int
     reason: str
+    params: dict[str, Any] = field(default_factory=dict)
+    #: REPRESENTATIVE when the reason is about the line's representative rather than its person.
+    about: str = ""
+
+    @classmethod
+    def of(cls, line: int, error: RegistryError | InvalidValue) -> RowError:
+        about = REPRESENTATIVE if getattr(error, "field", "") == REPRESENTATIVE else ""
+        return cls(line, error.message, error.params, about)
+
+    def said(self) -> str:
+        """The reason in Russian, its values filled in."""
+        reason = self.reason % self.params if self.params else self.reason
+        return f"представитель: {reason}" if self.about else reason
 
     def __str__(self) -> str:
-        return f"строка {self.line}: {self.reason}"
+        return f"строка {self.line}: {self.said()}"
 
 
 @dataclass
@@ -99,11 +121,30 @@ class ImportReport:
         counts = {name: getattr(self, name) for name in ("created", "updated", "unchanged", "linked")}
         return {**counts, "errors": [asdict(error) for error in kept], "unlisted": self.refused - len(kept)}
 
+    def refused_csv(self) -> bytes:
+        """Every refused line and why, to download: with Excel's byte order mark, as the import's template."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(REFUSED_COLUMNS)
+        writer.writerows((error.line, error.said()) for error in self.errors)
+        return (registry_file.BYTE_ORDER_MARK + out.getvalue()).encode()
+
     @classmethod
     def of_result(cls, result: dict[str, Any]) -> ImportReport:
         errors = [RowError(**error) for error in result.get("errors", [])]
         counts = {name: result.get(name, 0) for name in ("created", "updated", "unchanged", "linked", "unlisted")}
         return cls(errors=errors, **counts)
+
+    @classmethod
+    def of_job(cls, job: Job) -> ImportReport:
+        """What a finished import job came to, with every refused line (`of_result` has the first ERRORS_KEPT)."""
+        report = cls.of_result(job.result or {})
+        refused = refused_csv(job)
+        if refused is not None:
+            rows = csv.reader(io.StringIO(refused.decode(registry_file.ENCODING)))
+            next(rows)  # the header
+            report.errors, report.unlisted = [RowError(int(line), reason) for line, reason in rows], 0
+        return report
 
 
 @dataclass(frozen=True)
@@ -121,19 +162,19 @@ def _optional_date(value: str) -> date | None:
 
 
 def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], today: date) -> Row:
-    """One CSV line to a checked Row; `ValueError` with a Russian reason otherwise."""
+    """One CSV line to a checked Row; `RegistryError` with the reason otherwise."""
     missing = [column for column in COLUMNS if raw.get(column) is None]
     if missing:
-        raise ValueError(f"нет столбца {', '.join(missing)}")
+        raise RegistryError(N_("нет столбца %(columns)s"), columns=", ".join(missing))
     values = {column: (raw[column] or "").strip() for column in COLUMNS}
     if values["insurer_code"] not in insurers:
-        raise ValueError(f"неизвестная СМО «{values['insurer_code']}»")
+        raise RegistryError(N_("неизвестная СМО «%(insurer)s»"), insurer=values["insurer_code"])
+    data = people.person_from_fields(values, today)
     try:
-        data = people.person_from_fields(values, today)
-        representative = str(Enp(values["representative_enp"])) if values["representative_enp"] else None
-        valid_to = lifecycle.policy_term(data.category, data.right_valid_until, PolicyKind.POLICY, today)[1]
-    except (InvalidValue, RegistryError) as error:
-        raise ValueError(str(error)) from None
+        representative = str(Enp(values[REPRESENTATIVE])) if values[REPRESENTATIVE] else None
+    except InvalidValue as error:
+        raise RegistryError.of_value(error, REPRESENTATIVE) from None
+    valid_to = lifecycle.policy_term(data.category, data.right_valid_until, PolicyKind.POLICY, today)[1]
     return Row(line, data, values["insurer_code"], representative, valid_to)
 
 
@@ -174,11 +215,17 @@ def prepare(batch: Lines) -> list[Signed | Row | RowError]:
     for line, raw in batch.lines:
         try:
             row = parse_row(line, raw, insurers, batch.today)
-        except ValueError as error:
-            results.append(RowError(line, str(error)))
+        except (RegistryError, InvalidValue) as error:
+            results.append(RowError.of(line, error))
             continue
         if batch.scope is not None and row.insurer_code != batch.scope:
-            results.append(RowError(line, f"СМО {row.insurer_code} — не ваша: загружайте только своих застрахованных"))
+            results.append(
+                RowError(
+                    line,
+                    N_("СМО %(insurer)s — не ваша: загружайте только своих застрахованных"),
+                    {"insurer": row.insurer_code},
+                )
+            )
             continue
         data = row.data
         if str(data.enp) in batch.known:
@@ -186,7 +233,9 @@ def prepare(batch: Lines) -> list[Signed | Row | RowError]:
             continue
         key = keys.get(row.insurer_code)
         if key is None:
-            results.append(RowError(line, f"у СМО {row.insurer_code} нет действующего ключа подписи"))
+            results.append(
+                RowError(line, N_("у СМО %(insurer)s нет действующего ключа подписи"), {"insurer": row.insurer_code})
+            )
             continue
         claims = make_claims(
             data.enp,
@@ -312,7 +361,25 @@ def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[s
     imported = import_csv(
         data, job.actor, counted, scope=job.scope, processes=processes, job_id=job.id, file_name=job.subject
     )
+    if imported.errors:
+        _keep_refused(job.id, imported)
     return imported.as_result()
+
+
+@atomic
+def _keep_refused(job_id: int, report: ImportReport) -> None:
+    db.session.execute(update(Job).where(Job.id == job_id).values(refused=zlib.compress(report.refused_csv(), 1)))
+
+
+def keeps_refused_csv(job_id: int) -> bool:
+    """Whether the job keeps a CSV of refused lines (one finished before the registry kept them does not),
+    without reading it."""
+    return bool(db.session.scalar(select(Job.refused.is_not(None)).where(Job.id == job_id)))
+
+
+def refused_csv(job: Job) -> bytes | None:
+    """The CSV of every line an import job refused, once it has finished with some refused; else None."""
+    return zlib.decompress(job.refused) if job.refused is not None else None
 
 
 @atomic
@@ -344,7 +411,7 @@ def _drop_repeats(
     for line, raw in lines:
         enp = (raw.get("enp") or "").strip()
         if enp in seen:
-            repeats.append(RowError(line, f"ЕНП повторяется в файле (строка {seen[enp]})"))
+            repeats.append(RowError(line, N_("ЕНП повторяется в файле (строка %(line)d)"), {"line": seen[enp]}))
         else:
             seen[enp] = line
             kept.append((line, raw))
@@ -408,7 +475,7 @@ def _update_existing(rows: list[Row], actor: str, file_name: str, moment: dateti
         insurer_code, stored = registered[str(row.data.enp)]
         columns = row.data.columns()
         if insurer_code != row.insurer_code:
-            report.errors.append(RowError(row.line, "смена СМО выполняется заявлением, а не импортом"))
+            report.errors.append(RowError(row.line, N_("смена СМО выполняется заявлением, а не импортом")))
         elif all(stored[column] == columns[column] for column in _COMPARED):
             report.unchanged += 1
         else:
@@ -418,7 +485,7 @@ def _update_existing(rows: list[Row], actor: str, file_name: str, moment: dateti
                 )
                 report.updated += 1
             except RegistryError as error:
-                report.errors.append(RowError(row.line, str(error)))
+                report.errors.append(RowError.of(row.line, error))
 
 
 _POLICY_COLUMNS = (
@@ -504,7 +571,7 @@ def _link_representatives(rows: list[Row | Signed], actor: str, report: ImportRe
         try:
             report.linked += lifecycle.link_representative(row.representative_enp, enp, actor)
         except RegistryError as error:
-            report.errors.append(RowError(row.line, f"представитель: {error}"))
+            report.errors.append(RowError(row.line, error.message, error.params, REPRESENTATIVE))
 
 
 def export_csv(out: TextIO) -> int:

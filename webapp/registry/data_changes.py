@@ -175,7 +175,7 @@ class NewData:
         try:
             self.name  # noqa: B018 -- the code format's own check, the last word
         except InvalidValue as error:
-            raise RegistryError(str(error), field="surname") from None
+            raise RegistryError.of_value(error, "surname") from None
 
     @property
     def name(self) -> FullName:

@@ -8,6 +8,11 @@ language a request wants.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from policy_codes import InvalidValue
+
 
 def N_(message: str) -> str:  # noqa: N802 -- gettext's marker for "extract, translate later"
     """Mark a Russian message for the catalog (babel.cfg extracts `N_`); it is translated where it is shown."""
@@ -24,6 +29,12 @@ class RegistryError(Exception):
         self.params = params
         #: The input it is about, named as the forms and the CSV name it (`enp`, `password`), if one.
         self.field = field
+
+    @classmethod
+    def of_value(cls, error: InvalidValue, field: str) -> RegistryError:
+        """The code format's refusal of a value (an ЕНП, a name), as the registry's about `field`: its own message,
+        from the verifiers' catalog (webapp/web/i18n.py `translated`)."""
+        return cls(error.message, field=field, **error.params)
 
 
 class NotFound(RegistryError):

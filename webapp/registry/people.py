@@ -49,7 +49,7 @@ class PersonData:
 
     def __post_init__(self) -> None:
         if self.sex not in ("M", "F"):
-            raise InvalidValue("Пол: M или F")
+            raise InvalidValue(N_("Пол: M или F"))
 
     @classmethod
     def of(
@@ -135,7 +135,7 @@ def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
     try:
         enp = Enp(values["enp"])
     except InvalidValue as error:
-        raise RegistryError(N_("ЕНП: %(reason)s"), field="enp", reason=str(error)) from None
+        raise RegistryError.of_value(error, "enp") from None
     birth_date = _date(values, "birth_date")
     right_valid_until = _date(values, "right_valid_until") if values["right_valid_until"] else None
     if birth_date > today:
@@ -149,15 +149,15 @@ def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
     try:
         name = FullName(values["surname"], values["given_name"], values["patronymic"])
     except InvalidValue as error:
-        raise RegistryError(str(error), field="surname") from None
+        raise RegistryError.of_value(error, "surname") from None
     try:
         snils = Snils(values["snils"]) if values["snils"] else None
     except InvalidValue as error:
-        raise RegistryError(str(error), field="snils") from None
+        raise RegistryError.of_value(error, "snils") from None
     try:
         return PersonData(enp, name, birth_date, values["sex"], snils, category, right_valid_until)
     except InvalidValue as error:  # the one rule PersonData checks itself
-        raise RegistryError(str(error), field="sex") from None
+        raise RegistryError.of_value(error, "sex") from None
 
 
 def _date(values: Mapping[str, str], field: str) -> date:
@@ -197,7 +197,7 @@ def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Fou
         name = FullName(words[0], words[1] if len(words) > 1 else "-")
     except ValueError as error:  # InvalidValue is one too
         if isinstance(error, InvalidValue):
-            raise RegistryError(str(error), field="query") from None
+            raise RegistryError.of_value(error, "query") from None
         raise RegistryError(N_("Дата в формате ГГГГ-ММ-ДД"), field="birth_date") from None
     given = name.given_name if len(words) > 1 else None
     found = own.where(Person.surname == name.surname, Person.birth_date == born)

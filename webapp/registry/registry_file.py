@@ -28,6 +28,8 @@ COLUMNS = (
 )
 #: The encoding (DESIGN.md): UTF-8, with or without Excel's byte order mark.
 ENCODING = "utf-8-sig"
+#: What makes Excel open a CSV as UTF-8: the files the registry hands out start with it.
+BYTE_ORDER_MARK = "\ufeff"
 #: The delimiters a header may use: the comma, and the semicolon Excel writes where the comma is the decimal mark
 #: (a Russian Windows). A header names every column, so it tells which one a file uses.
 DELIMITERS = (",", ";")
@@ -40,7 +42,7 @@ Rows = list[tuple[int, dict[str, str | None]]]
 
 def template() -> str:
     """The header, to fill in: with a byte order mark, so that Excel opens it as UTF-8."""
-    return "\ufeff" + ",".join(COLUMNS) + "\r\n"
+    return BYTE_ORDER_MARK + ",".join(COLUMNS) + "\r\n"
 
 
 def checked_delimiter(data: bytes) -> str:

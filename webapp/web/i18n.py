@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, gettext
+from flask_babel import Babel, get_translations
 from werkzeug.wrappers import Response
 
+from policy_codes import InvalidValue, words
 from webapp.registry.errors import RegistryError
 from webapp.web.routing import is_api_path
 
@@ -41,15 +43,24 @@ def accepted_language() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="ru") or "ru"
 
 
-def said(error: RegistryError) -> str:
-    """What a refused change says, in the page's language: its Russian message looked up in the catalog."""
-    return gettext(error.message, **error.params) if error.message else str(error)
+def translated(message: str, params: Mapping[str, object] | None = None) -> str:
+    """A Russian catalog message in the page's language, filled from `params`: the pages' catalog, else the
+    verifiers' (the code format's word on a value: an ЕНП's check digit, a name's letters), else as it is."""
+    text = get_translations().gettext(message)
+    if text == message and (language := current_language()) != "ru":
+        text = words.translate(message, language)
+    return text % params if params else text
+
+
+def said(error: RegistryError | InvalidValue) -> str:
+    """What a refused change says, in the page's language: its Russian message looked up in the catalogs."""
+    return translated(error.message, error.params) if error.message else str(error)
 
 
 def stored_said(message: str) -> str:
     """A refusal the registry stored in Russian (why a job stopped), in the page's language where the catalog
     knows it; as stored otherwise (an exception's class name, a message with its values filled in)."""
-    return gettext(message) if message else ""
+    return translated(message) if message else ""
 
 
 def init_app(app: Flask) -> None:

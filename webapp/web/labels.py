@@ -20,6 +20,8 @@ from policy_codes import Enp, Verdict
 from policy_codes.codec import MOSCOW
 from policy_codes.verdicts import Shown
 from webapp.registry import data_changes, reasons
+from webapp.registry.bulk_import import RowError
+from webapp.web.i18n import translated
 
 POLICY_KINDS = {"policy": _("Полис ОМС единого образца"), "temporary_certificate": _("Временное свидетельство")}
 POLICY_STATUSES = {
@@ -239,6 +241,13 @@ def verdict_label(verdict: str, shown: str | None, language: str) -> str:
     return Verdict(verdict).headline(language, Shown(shown) if shown else None)
 
 
+def refused_line(error: RowError) -> str:
+    """Why an import refused a line, in the page's language. A job's report kept before reasons were catalog
+    messages holds them filled in, in Russian: they show as they are."""
+    reason = translated(error.reason, error.params)
+    return gettext("представитель: %(reason)s", reason=reason) if error.about else reason
+
+
 def grouped_enp(enp: str) -> str:
     """A ЕНП as people read it aloud and copy it: four groups of four digits ("7700 0000 0000 0016")."""
     return Enp(enp).grouped()
@@ -266,4 +275,5 @@ def init_app(app: Flask) -> None:
         moscow_time=moscow_time,
         moscow_day=moscow_day,
         grouped_enp=grouped_enp,
+        refused_line=refused_line,
     )

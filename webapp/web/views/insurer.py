@@ -338,7 +338,7 @@ def transfer() -> Any:
     try:
         enp = str(Enp(form["enp"]))
     except InvalidValue as error:
-        return _transfer_refused(form, {"enp": str(error)})
+        return _transfer_refused(form, {"enp": said(error)})
     dates = {}
     for name in ("birth_date", "applied_on"):
         try:
@@ -484,9 +484,13 @@ def import_form() -> str:
 @role_required(Role.INSURER)
 def import_template() -> Response:
     """The registry CSV's header, to fill in."""
-    response = make_response(registry_file.template())
+    return _csv_download(registry_file.template(), "registry-template.csv")
+
+
+def _csv_download(body: str | bytes, file_name: str) -> Response:
+    response = make_response(body)
     response.mimetype = "text/csv"
-    response.headers["Content-Disposition"] = 'attachment; filename="registry-template.csv"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
     response.headers["Cache-Control"] = "no-store"  # as everything behind a login (tests/security/test_headers.py)
     return response
 
@@ -535,11 +539,27 @@ def import_progress(job_id: int) -> str:
     return render_template("insurer/_import_progress.html", job=job, **_job_view(job))
 
 
+@insurer.get("/import/<int:job_id>/refused.csv")
+@role_required(Role.INSURER)
+def import_refused(job_id: int) -> Response:
+    """Every line the import refused, and why: its page lists the first ERRORS_KEPT of them."""
+    refused = bulk_import.refused_csv(_own_job(job_id))
+    if refused is None:
+        abort(404)
+    return _csv_download(refused, f"import-{job_id}-refused.csv")
+
+
 def _job_view(job: Job) -> dict[str, Any]:
     finished = job.state == JobState.FINISHED and job.result is not None
+    report = bulk_import.ImportReport.of_result(job.result) if finished else None
     return {
         "alive": job_queue.alive(job),
         "unattended": job_queue.unattended(job),
-        "report": bulk_import.ImportReport.of_result(job.result) if finished else None,
+        "report": report,
+        "refused_url": (
+            url_for("insurer.import_refused", job_id=job.id)
+            if report and report.refused and bulk_import.keeps_refused_csv(job.id)
+            else None
+        ),
         "percent": 100 if not job.total else min(job.done * 100 // job.total, 100),
     }
