@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,8 +14,8 @@ from policy_codes import CodeKind, Verdict, decode
 from tests.helpers.registry import KEY_START, NOW, make_app, person_data, register
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
-from webapp.models import AuditEntry, Category, CodeStatus, IssuedCode, Policy, PolicyKind, PolicyStatus
-from webapp.registry import data_changes, lifecycle, organisations, people
+from webapp.models import AuditEntry, Category, CodeStatus, Insurer, IssuedCode, Policy, PolicyKind, PolicyStatus
+from webapp.registry import clock, data_changes, lifecycle, organisations, people
 from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore
@@ -283,6 +284,65 @@ def test_a_code_is_signed_under_the_key_rows_lock_a_compromise_takes(registry: F
         compromise.close()
         thread.join(timeout=30)
     assert finished.is_set(), "and goes on once it is released"
+
+
+def test_a_code_issued_while_a_rotation_commits_is_signed_with_the_new_key(registry: Flask, database_url: str) -> None:
+    """A reissue waiting for the key rows a rotation holds goes on once the rotation commits, with the new key.
+    PostgreSQL hands the waiting read the rows it locked as the rotation left them (the old key retired) but not
+    the new key's row, added after the read began: the reissue reads again rather than refuse the clerk with
+    «нет действующего ключа подписи» (it did, and a second click worked)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks: its one writer at a time serialises the two")
+    register()
+    old_kid = keystore.signing_key("77001", clock.now()).kid.hex()
+    rotated, release = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+
+    def rotate() -> None:
+        with registry.app_context():
+            try:
+                keystore.rotate("77001", db.session.scalar(select(Insurer).where(Insurer.code == "77001")))
+                db.session.flush()
+                rotated.set()
+                release.wait(30)  # a rotation still writing its new key while the reissue comes
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    def reissue() -> None:
+        with registry.app_context():
+            try:
+                outcome["kid"] = lifecycle.reissue(ENP, "test", "ключ меняется").kid
+            except RegistryError as error:
+                outcome["refused"] = str(error)
+            finally:
+                db.session.remove()
+
+    rotation, reissuing = threading.Thread(target=rotate), threading.Thread(target=reissue)
+    rotation.start()
+    try:
+        assert rotated.wait(30)
+        reissuing.start()
+        deadline = time.monotonic() + 30
+        while not waiting_for_a_lock():
+            assert time.monotonic() < deadline, "the reissue waits for the rotation's lock"
+            time.sleep(0.05)
+    finally:
+        release.set()
+        rotation.join(timeout=30)
+        if reissuing.ident is not None:
+            reissuing.join(timeout=30)
+    db.session.rollback()
+    new_kid = keystore.signing_key("77001", clock.now()).kid.hex()
+    assert new_kid != old_kid
+    assert outcome == {"kid": new_kid}
+
+
+def waiting_for_a_lock() -> bool:
+    """Whether a backend of this database waits for a row lock."""
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    with db.engine.connect() as connection:
+        return bool(connection.scalar(text(waiting)))
 
 
 def test_one_open_policy_per_person(registry: Flask) -> None:

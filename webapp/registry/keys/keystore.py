@@ -11,6 +11,7 @@ worker from the next verification on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -183,15 +184,26 @@ def signing_key(owner: str, at: datetime, session: ReadSession = db.session, *, 
     if lock:  # as the database holds them now, not as this session loaded them before
         owners_keys = owners_keys.with_for_update(read=True).execution_options(populate_existing=True)
     records = session.scalars(owners_keys).all()
-    ring = KeyRing(_cache().public(record) for record in records)
-    try:
-        chosen = ring.signing_entry(owner, at)
-    except KeyUnusable as error:
+    chosen = _signing_entry(records, owner, at)
+    if chosen is None and lock:
+        # The read may have waited for a rotation or a compromise to commit. PostgreSQL then gave it the rows it
+        # locked as they were left (the old key retired) but not the new key's, added after the read began: a
+        # second read, which waits for nothing now, has both.
+        records = session.scalars(owners_keys).all()
+        chosen = _signing_entry(records, owner, at)
+    if chosen is None:
         raise RegistryError(
             N_("У владельца %(owner)s нет действующего ключа подписи: выполните ротацию ключей"), owner=owner
-        ) from error
+        )
     record = next(record for record in records if record.kid == chosen.kid.hex())
     return _cache().private(record, chosen)
+
+
+def _signing_entry(records: Sequence[SigningKeyRecord], owner: str, at: datetime) -> PublicKey | None:
+    try:
+        return KeyRing(_cache().public(record) for record in records).signing_entry(owner, at)
+    except KeyUnusable:
+        return None
 
 
 def key_statuses(kids: set[str]) -> set[str]:
