@@ -11,6 +11,7 @@ import re
 import signal
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -607,6 +608,31 @@ def test_a_job_the_queue_lost_is_not_taken_for_queued(site: Flask, queue_url: st
         assert not job_queue.alive(job)
         assert mass_reissue.resume(kid, "test") is not None
     assert queued_jobs(site) == 1
+
+
+def test_an_import_the_queue_lost_fails_where_it_is_found_and_keeps_no_file(site: Flask, queue_url: str) -> None:
+    """Redis restarted without its data: nothing will run the queued import, and its file, personal data, stayed
+    in its row for good. Found so by its page (or anything asking whether it is alive) once it has been queued
+    longer than a hand-over to RQ takes, it fails, saying why, and the file goes; found sooner, it waits."""
+    site.config.update(JOB_QUEUE_URL=queue_url, IMPORT_JOB_THRESHOLD=100)
+    client = logged_in(site, "smo")
+    job_id = int(upload(client, registry_csv(300, seed=27)).location.rsplit("/", 1)[1])
+    with site.app_context():
+        job_queue.queue().empty()  # the queue and its jobs' keys, as a Redis restarted without its data
+    client.get(f"/insurer/import/{job_id}")
+    job = job_row(site, job_id)
+    assert (job.state, job.payload is not None) == (JobState.QUEUED, True), "it may still be on its way to RQ"
+
+    with site.app_context():  # queued before the restart, longer ago than a hand-over takes
+        queued_at = clock.now() - job_queue.HANDOVER - timedelta(seconds=1)
+        db.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=queued_at))
+        db.session.commit()
+    page = client.get(f"/insurer/import/{job_id}").get_data(as_text=True)
+    assert "загрузка остановлена" in page
+    assert f"Причина остановки: {job_queue.LOST_BY_THE_QUEUE}" in page
+    assert "hx-trigger" not in page, "the page stops polling"
+    job = job_row(site, job_id)
+    assert (job.state, job.payload) == (JobState.FAILED, None)
 
 
 def test_an_import_while_the_queue_is_down_is_refused_and_keeps_no_file(site: Flask) -> None:

@@ -58,6 +58,13 @@ RETRIES = 10
 WAIT_SECONDS = 5
 #: Why a job stopped on a failure that is not the rules' (a lost database, say): the log names the error's type.
 UNEXPECTED_FAILURE = N_("Сбой при выполнении задания: подробности в журнале сервера")
+#: Why a job stopped that the queue no longer holds, so that nothing will run it.
+LOST_BY_THE_QUEUE = N_(
+    "Задание пропало из очереди заданий (например, Redis перезапущен без своих данных): запустите его снова"
+)
+#: How long a queued job may be missing from RQ before it is taken for lost: longer than `start` takes to hand it
+#: over (WAIT_SECONDS at most), and than RQ takes to put a job whose worker died back on the queue.
+HANDOVER = timedelta(minutes=1)
 #: RQ's states of a job it will still run.
 _ON_THE_QUEUE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
@@ -264,19 +271,31 @@ def stale_after() -> timedelta:
 
 def alive(job: Job, now: datetime | None = None) -> bool:
     """Queued (with a queue: still held by RQ), or running with a batch committed lately. A running job silent for
-    longer is taken for dead: RQ gives it to another worker, and pages offer to start it again."""
-    if job.state == JobState.QUEUED and configured():
-        return _on_the_queue(job)
-    return job.state in UNFINISHED and clock.now(now) - job.heartbeat_at < stale_after()
+    longer is taken for dead: RQ gives it to another worker, and pages offer to start it again.
+
+    A job RQ does not hold (Redis restarted without its data), queued for longer than a hand-over to RQ takes or
+    running silent, will never run: it is failed here, where it is found, saying so, and its file goes."""
+    moment = clock.now(now)
+    if job.state not in UNFINISHED:
+        return False
+    fresh = moment - job.heartbeat_at < stale_after()
+    if not configured() or (job.state == JobState.RUNNING and fresh):
+        return fresh
+    held = _held_by_the_queue(job)
+    if held is False and moment - job.heartbeat_at > HANDOVER:
+        _end(job.id, JobState.FAILED, failure=LOST_BY_THE_QUEUE, drop_file=True)
+        db.session.expire(job)
+    return bool(held) if job.state == JobState.QUEUED else False
 
 
-def _on_the_queue(job: Job) -> bool:
-    """Whether RQ still holds the job to run. If Redis does not answer, nothing will run it meanwhile either."""
+def _held_by_the_queue(job: Job) -> bool | None:
+    """Whether RQ still holds the job to run; None if Redis does not answer: nothing runs it meanwhile, but it may
+    still be there."""
     try:
         queued = queue().fetch_job(rq_id(job.id))
         return queued is not None and queued.get_status() in _ON_THE_QUEUE
     except redis.RedisError:
-        return False
+        return None
 
 
 def unattended(job: Job) -> bool:
