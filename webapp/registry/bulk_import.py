@@ -21,7 +21,7 @@ import hashlib
 import io
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -72,7 +72,7 @@ ERRORS_KEPT = 1000
 REFUSED_COLUMNS = ("line", "reason")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     """A refused line. Why is a catalog message (Russian) filled from `params`, so that a page shows it in its own
     language (webapp/web/labels.py `refused_line`); the command and the CSV of refused lines say it in Russian."""
@@ -141,7 +141,7 @@ class ImportReport:
         report = cls.of_result(job.result or {})
         refused = refused_csv(job)
         if refused is not None:
-            rows = csv.reader(io.StringIO(refused.decode(registry_file.ENCODING)))
+            rows = csv.reader(io.StringIO(b"".join(refused).decode(registry_file.ENCODING)))
             next(rows)  # the header
             report.errors, report.unlisted = [RowError(int(line), reason) for line, reason in rows], 0
         return report
@@ -377,9 +377,17 @@ def keeps_refused_csv(job_id: int) -> bool:
     return bool(db.session.scalar(select(Job.refused.is_not(None)).where(Job.id == job_id)))
 
 
-def refused_csv(job: Job) -> bytes | None:
-    """The CSV of every line an import job refused, once it has finished with some refused; else None."""
-    return zlib.decompress(job.refused) if job.refused is not None else None
+def refused_csv(job: Job) -> Iterator[bytes] | None:
+    """The CSV of every line an import job refused, once it has finished with some refused; else None. In pieces,
+    decompressed as they are read: a million refused lines are some 80 MB."""
+    return _decompressed(job.refused) if job.refused is not None else None
+
+
+def _decompressed(data: bytes, piece: int = 1 << 16) -> Iterator[bytes]:
+    decompressor = zlib.decompressobj()
+    for start in range(0, len(data), piece):
+        yield decompressor.decompress(data[start : start + piece])
+    yield decompressor.flush()
 
 
 @atomic

@@ -6,6 +6,7 @@ answers 404, exactly like a number that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -487,9 +488,8 @@ def import_template() -> Response:
     return _csv_download(registry_file.template(), "registry-template.csv")
 
 
-def _csv_download(body: str | bytes, file_name: str) -> Response:
-    response = make_response(body)
-    response.mimetype = "text/csv"
+def _csv_download(body: str | bytes | Iterator[bytes], file_name: str) -> Response:
+    response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
     response.headers["Cache-Control"] = "no-store"  # as everything behind a login (tests/security/test_headers.py)
     return response
