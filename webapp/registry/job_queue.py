@@ -20,6 +20,7 @@ own transaction. Pages and commands read progress from there, whichever process 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import zlib
@@ -79,9 +80,16 @@ def queue(for_worker: bool = False) -> rq.Queue:
     url = current_app.config.get("JOB_QUEUE_URL")
     if not url:
         raise RegistryError(N_("Очередь заданий не настроена: задайте JOB_QUEUE_URL (redis://…)"))
+    return rq.Queue(current_app.config.get("JOB_QUEUE_NAME", "oms"), connection=_redis(url, for_worker))
+
+
+@functools.lru_cache(maxsize=8)
+def _redis(url: str, for_worker: bool) -> redis.Redis:
+    """One client (and its pool of connections) per process for each queue URL: a page polling a job asks RQ twice
+    every two seconds, and a client of its own each time opened a connection each time. redis-py's pool starts
+    afresh in a forked process (RQ's work horse)."""
     timeout = None if for_worker else WAIT_SECONDS
-    connection = redis.Redis.from_url(url, socket_connect_timeout=WAIT_SECONDS, socket_timeout=timeout)
-    return rq.Queue(current_app.config.get("JOB_QUEUE_NAME", "oms"), connection=connection)
+    return redis.Redis.from_url(url, socket_connect_timeout=WAIT_SECONDS, socket_timeout=timeout)
 
 
 def rq_id(job_id: int) -> str:
