@@ -31,7 +31,7 @@ from webapp.models import (
     Representation,
 )
 from webapp.registry import audit, bulk_import, clock, mass_reissue
-from webapp.registry.errors import RegistryError
+from webapp.registry.errors import QUOTED_MAX, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
 
@@ -77,6 +77,21 @@ def test_bad_rows_are_reported_and_good_rows_load(registry: Flask, tmp_path: Pat
     worker = db.session.scalar(select(Policy).join(Person).where(Person.enp == "7700000000000057"))
     assert worker is not None
     assert str(worker.valid_to) == "2027-06-30"
+
+
+def test_a_refusal_quotes_a_long_value_cut_short(registry: Flask, tmp_path: Path) -> None:
+    """A field of thousands of characters is quoted back at most QUOTED_MAX of them: a million such lines would
+    otherwise fill the worker's memory, the job's row and the page with the file's own text."""
+    long = "x" * 5000
+    lines = [
+        f"7700000000000073,Кузнецов,Дмитрий,,2004-02-14,M,,{long},citizen,,",
+        f"7700000000000081,Соколова,Елена,,1985-07-21,F,,77001,{long},,",
+    ]
+    report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
+    assert [error.said() for error in report.errors] == [
+        f"неизвестная СМО «{'x' * QUOTED_MAX}…»",
+        f"неизвестная категория «{'x' * QUOTED_MAX}…»",
+    ]
 
 
 def test_importing_the_same_file_again_changes_nothing(registry: Flask, tmp_path: Path) -> None:

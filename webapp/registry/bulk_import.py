@@ -40,7 +40,7 @@ from webapp.models import EnpDirectory, Insurer, IssuedCode, Job, JobKind, Perso
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, registry_file, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.data_changes import ChangeReason
-from webapp.registry.errors import N_, RegistryError
+from webapp.registry.errors import N_, RegistryError, quoted
 from webapp.registry.keys import keystore
 from webapp.registry.registry_file import COLUMNS
 
@@ -168,7 +168,7 @@ def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], t
         raise RegistryError(N_("нет столбца %(columns)s"), columns=", ".join(missing))
     values = {column: (raw[column] or "").strip() for column in COLUMNS}
     if values["insurer_code"] not in insurers:
-        raise RegistryError(N_("неизвестная СМО «%(insurer)s»"), insurer=values["insurer_code"])
+        raise RegistryError(N_("неизвестная СМО «%(insurer)s»"), insurer=quoted(values["insurer_code"]))
     data = people.person_from_fields(values, today)
     try:
         representative = str(Enp(values[REPRESENTATIVE])) if values[REPRESENTATIVE] else None

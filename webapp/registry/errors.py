@@ -19,6 +19,15 @@ def N_(message: str) -> str:  # noqa: N802 -- gettext's marker for "extract, tra
     return message
 
 
+#: The most of a typed value a refusal quotes back: a line of a file may hold thousands of characters in a field.
+QUOTED_MAX = 40
+
+
+def quoted(value: str) -> str:
+    """A value as typed, for a refusal to quote: cut short past QUOTED_MAX characters."""
+    return value if len(value) <= QUOTED_MAX else value[:QUOTED_MAX] + "…"
+
+
 class RegistryError(Exception):
     """A request the rules refuse, or input that cannot be used."""
 

@@ -12,7 +12,8 @@ own transaction. Pages and commands read progress from there, whichever process 
   time the job's row says it is queued again; once RQ has no more tries it fails, and its file goes.
 - A job the queue cannot take (Redis down) fails at once, saying so, and keeps no file: it can be started
   again. One the queue has lost (Redis restarted without its data) is not taken for queued: pages stop
-  waiting for it and offer to start it again.
+  waiting for it and offer to start it again, and once it has been missing longer than a hand-over takes,
+  the first to find it so fails it, dropping its file (`alive`).
 - Without one (`make run`: SQLite, no Redis), the job runs at once, in the process that started it: a
   command runs it with its signing processes, a page in the request itself, without any (a web
   worker starts no thread and no process).

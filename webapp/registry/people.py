@@ -30,7 +30,7 @@ from webapp.models import (
     PolicyStatus,
     Representation,
 )
-from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.errors import N_, NotFound, RegistryError, quoted
 from webapp.registry.rules import newborn_cover_last_day
 
 
@@ -144,7 +144,7 @@ def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
         category = Category(values["category"])
     except ValueError:
         raise RegistryError(
-            N_("неизвестная категория «%(category)s»"), field="category", category=values["category"]
+            N_("неизвестная категория «%(category)s»"), field="category", category=quoted(values["category"])
         ) from None
     try:
         name = FullName(values["surname"], values["given_name"], values["patronymic"])
