@@ -60,10 +60,9 @@ RETRIES = 10
 WAIT_SECONDS = 5
 #: Why a job stopped on a failure that is not the rules' (a lost database, say): the log names the error's type.
 UNEXPECTED_FAILURE = N_("Сбой при выполнении задания: подробности в журнале сервера")
-#: Why a job stopped that the queue no longer holds, so that nothing will run it.
-LOST_BY_THE_QUEUE = N_(
-    "Задание пропало из очереди заданий (например, Redis перезапущен без своих данных): запустите его снова"
-)
+#: Why a job stopped that the queue no longer holds (its Redis restarted without its data, say), so that nothing
+#: will run it. The page says what to do next: upload the file again, or carry the reissue on.
+LOST_BY_THE_QUEUE = N_("Очередь заданий потеряла задание после сбоя на сервере: само оно уже не выполнится")
 #: How long a queued job may be missing from RQ before it is taken for lost: longer than `start` takes to hand it
 #: over (WAIT_SECONDS at most), and than RQ takes to put a job whose worker died back on the queue.
 HANDOVER = timedelta(minutes=1)
