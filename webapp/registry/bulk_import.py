@@ -121,13 +121,20 @@ class ImportReport:
         counts = {name: getattr(self, name) for name in ("created", "updated", "unchanged", "linked")}
         return {**counts, "errors": [asdict(error) for error in kept], "unlisted": self.refused - len(kept)}
 
-    def refused_csv(self) -> bytes:
-        """Every refused line and why, to download: with Excel's byte order mark, as the import's template."""
-        out = io.StringIO()
+    def compressed_refused_csv(self, piece: int = 10_000) -> bytes:
+        """Every refused line and why, to download (with Excel's byte order mark, as the import's template),
+        zlib-compressed as it is written: a million refused lines are some 80 MB of text, never held whole."""
+        compressor, out = zlib.compressobj(1), io.StringIO(registry_file.BYTE_ORDER_MARK)
+        out.seek(0, io.SEEK_END)
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(REFUSED_COLUMNS)
-        writer.writerows((error.line, error.said()) for error in self.errors)
-        return (registry_file.BYTE_ORDER_MARK + out.getvalue()).encode()
+        compressed = []
+        for start in range(0, len(self.errors), piece):
+            writer.writerows((error.line, error.said()) for error in self.errors[start : start + piece])
+            compressed.append(compressor.compress(out.getvalue().encode()))
+            out.seek(0)
+            out.truncate()
+        return b"".join([*compressed, compressor.compress(out.getvalue().encode()), compressor.flush()])
 
     @classmethod
     def of_result(cls, result: dict[str, Any]) -> ImportReport:
@@ -368,7 +375,7 @@ def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[s
 
 @atomic
 def _keep_refused(job_id: int, report: ImportReport) -> None:
-    db.session.execute(update(Job).where(Job.id == job_id).values(refused=zlib.compress(report.refused_csv(), 1)))
+    db.session.execute(update(Job).where(Job.id == job_id).values(refused=report.compressed_refused_csv()))
 
 
 def keeps_refused_csv(job_id: int) -> bool:
