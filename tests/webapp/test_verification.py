@@ -16,6 +16,7 @@ from policy_codes import PREFIX, CodeKind, Enp, FullName, Verdict, decode, encod
 from policy_codes.base45 import b45decode, b45encode
 from policy_codes.verdicts import Shown
 from signing import KeyRing, sign1
+from signing.pkcs8 import ScryptCost
 from tests.helpers.registry import KEY_START, NOW, person_data, register
 from tests.test_legacy import type_02
 from webapp.db import engines, prepared_reads
@@ -172,6 +173,41 @@ def test_a_reissue_whose_new_key_changes_while_it_runs_stops_and_resumes_under_t
     now = clock.now()
     assert all(decode(code.text, keystore.trust_list(), now) for code in current), "signed within their keys' windows"
     assert {verify_scan(code.text).verdict for code in current} == {Verdict.VALID}
+
+
+def test_a_live_code_signed_while_a_rotation_is_written_reads_valid(registry: Flask) -> None:
+    """A holder's screen asks for a live code while an operator's rotation is being written. The code is signed
+    by the key every signer still reads as active, and must read valid, not `forged` for its 90 s. The rotation
+    takes a while by design (scrypt encrypts the new key's private half: ~0.2 s at the production cost, over two
+    seconds here), and it stamped the old key retired when it began, so a code signed in a later second fell
+    after that retirement."""
+    register()
+    code = people.current_code(people.person_by_enp(ENP))
+    assert code is not None
+    registry.config["SIGNING_KEY_ENCRYPTION"] = ScryptCost(n=2**16, r=8, p=16)
+    rotated = threading.Event()
+
+    def rotate() -> None:
+        with registry.app_context():
+            try:
+                rotation.rotate("77001", "test")
+            finally:
+                db.session.remove()
+                rotated.set()
+
+    thread = threading.Thread(target=rotate)
+    thread.start()
+    live = []
+    try:
+        while not rotated.is_set():
+            live.append(live_code(code, clock.now()))
+            db.session.rollback()  # a fresh snapshot for each, as each request of a holder's screen has
+            time.sleep(0.05)
+    finally:
+        thread.join(timeout=60)
+    db.session.rollback()
+    assert len(live) > 20, "codes were signed all the while the rotation was written"
+    assert {verify_scan(text).verdict for text in live} == {Verdict.VALID}
 
 
 def test_expired_policy(registry: Flask) -> None:

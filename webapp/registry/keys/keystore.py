@@ -65,6 +65,15 @@ def rotate(owner: str, insurer: Insurer | None, now: datetime | None = None) -> 
     return record_for(key.kid.hex()), [kid for kid in changed if kid != key.kid.hex()]
 
 
+def stamp_retired_as_committed(kids: list[str]) -> None:
+    """Stamp keys a rotation retires as retired when it commits, not when it began: the rotation's last write.
+    Until it commits every signer reads them as active, and a rotation takes a while by design (scrypt encrypts
+    the new key): a holder's live code signed meanwhile says it was signed after the rotation began, and read
+    `forged` for its 90 s. The stamp is one second on, as codes say when they were signed in whole seconds."""
+    at = clock.now() + timedelta(seconds=1)
+    db.session.execute(update(SigningKeyRecord).where(SigningKeyRecord.kid.in_(kids)).values(changed_at=at))
+
+
 def retire(kid_hex: str, now: datetime | None = None) -> None:
     """Retire one key; a compromised key stays compromised (the ring's rule refuses)."""
     record = record_for(kid_hex)

@@ -19,6 +19,8 @@ def rotate(insurer_code: str, actor: str, now: datetime | None = None) -> Signin
     insurer = people.insurer_by_code(insurer_code)
     record, retired = keystore.rotate(insurer.code, insurer, now)
     audit.record(actor, "rotate_key", "insurer", insurer.code, details={"new": record.kid, "retired": retired})
+    if now is None:  # a rotation happening now, not one told when it happened
+        keystore.stamp_retired_as_committed(retired)
     return record
 
 
