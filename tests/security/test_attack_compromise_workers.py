@@ -2,13 +2,15 @@
 workers serve, both already warm, and the thief keeps signing with their copy of it.
 
 The operator runs `flask keys compromised KID` in another process. Neither worker is told: each must
-refuse the stolen key's signatures from its very next verification, whatever it cached before.
+refuse the stolen key's signatures from its very next verification, whatever it cached before. And a key
+rotated by `flask keys rotate` signs no live code after its retirement, in either warm worker.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -128,5 +130,56 @@ def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(datab
         assert seen == Counter({"key_compromised": len(forgeries) * REPEATS})
         assert verdicts(server, registry.token, codes) == Counter({"key_compromised": 3 * REPEATS})
         assert verdicts(server, registry.token, reissued) == Counter({"valid": 3 * REPEATS})
+    finally:
+        server.stop()
+
+
+def test_a_key_rotated_through_the_cli_signs_no_live_code_after_its_retirement_in_any_warm_worker(
+    database_url: str,
+) -> None:
+    """A copy of a key the operator rotates (not known stolen: a rotation, not a compromise) keeps what it signed
+    valid, and signs no live code dated after its retirement, which a rotation stamps as it commits, one second
+    on (webapp/registry/keys/keystore.py `stamp_retired_as_committed`): at that stamp, valid; a second later,
+    forged, in both warm workers."""
+    registry = prepare(database_url, people=2)
+    with registry.app.app_context():
+        codes = [people.current_code(people.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
+        kid = read_kid(b45decode(codes[0].removeprefix(PREFIX)))[0].hex()
+        record = keystore.record_for(kid)
+        thief = SigningKey.from_encrypted_pem(
+            record.encrypted_private_pem, PASSPHRASE.encode(), keystore.public_key_of(record)
+        )
+        db.session.remove()
+        dispose_engines()
+
+    server = Server(database_url, workers=2).start()
+    try:
+        workers = server.wait_for_workers(exclude=0)
+        assert verdicts(server, registry.token, codes) == Counter({"valid": 2 * REPEATS})
+        rotate = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", "keys", "rotate", "--insurer", "77001"],
+            cwd=ROOT,
+            env=app_environment(database_url),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert rotate.returncode == 0, rotate.stderr
+        assert server.workers_pids() == workers, "the same warm workers serve on"
+        with registry.app.app_context():
+            retired_at = keystore.record_for(kid).changed_at.replace(tzinfo=UTC)
+            db.session.remove()
+            dispose_engines()
+        time.sleep(max(0.0, (retired_at + timedelta(seconds=2) - datetime.now(UTC)).total_seconds()))
+
+        def live(text: str, at: datetime) -> str:
+            claims = replace(claims_of(text), kind=CodeKind.LIVE, issued_at=at, expires_at=at + timedelta(seconds=90))
+            return signs(thief, claims)
+
+        assert verdicts(server, registry.token, codes) == Counter({"valid": 2 * REPEATS}), "what it signed stands"
+        at_the_stamp = [live(text, retired_at) for text in codes]
+        assert verdicts(server, registry.token, at_the_stamp) == Counter({"valid": 2 * REPEATS})
+        after = [live(text, retired_at + timedelta(seconds=1)) for text in codes]
+        assert verdicts(server, registry.token, after) == Counter({"forged": 2 * REPEATS})
     finally:
         server.stop()
