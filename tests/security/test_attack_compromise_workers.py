@@ -26,7 +26,7 @@ from policy_codes import PREFIX, CodeKind, PolicyClaims
 from policy_codes.base45 import b45decode, b45encode
 from signing import SigningKey, sign1
 from signing.cose import read_kid
-from tests.faults.registry import prepare
+from tests.faults.registry import Registry, prepare
 from tests.faults.server import ROOT, Server, app_environment
 from tests.helpers.registry import PASSPHRASE
 from tests.webapp.databases import postgres_database
@@ -78,8 +78,8 @@ def verdicts(server: Server, token: str, codes: list[str]) -> Counter[str]:
         return Counter(pool.map(one, codes * REPEATS))
 
 
-def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(database_url: str) -> None:
-    registry = prepare(database_url, people=3)
+def codes_and_their_stolen_key(registry: Registry) -> tuple[list[str], str, SigningKey]:
+    """The insured's current codes, the id of the key that signed them, and a thief's copy of that key."""
     with registry.app.app_context():
         codes = [people.current_code(people.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
         kid = read_kid(b45decode(codes[0].removeprefix(PREFIX)))[0].hex()
@@ -89,6 +89,25 @@ def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(datab
         )
         db.session.remove()
         dispose_engines()
+    return codes, kid, thief
+
+
+def operator(database_url: str, *command: str) -> None:
+    """A `flask --app webapp` command the operator runs in a process of its own, which must succeed."""
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", *command],
+        cwd=ROOT,
+        env=app_environment(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(database_url: str) -> None:
+    registry = prepare(database_url, people=3)
+    codes, kid, thief = codes_and_their_stolen_key(registry)
 
     server = Server(database_url, workers=2).start()
     try:
@@ -97,15 +116,7 @@ def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(datab
         assert verdicts(server, registry.token, codes) == Counter({"valid": 3 * REPEATS})
         assert all(cpu_seconds(pid) > spent for pid, spent in zip(workers, before, strict=True)), "both workers warm"
 
-        compromise = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", "keys", "compromised", kid],
-            cwd=ROOT,
-            env=app_environment(database_url),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert compromise.returncode == 0, compromise.stderr
+        operator(database_url, "keys", "compromised", kid)
         assert server.workers_pids() == workers, "the same warm workers serve on"
 
         with registry.app.app_context():
@@ -142,29 +153,13 @@ def test_a_key_rotated_through_the_cli_signs_no_live_code_after_its_retirement_i
     on (webapp/registry/keys/keystore.py `stamp_retired_as_committed`): at that stamp, valid; a second later,
     forged, in both warm workers."""
     registry = prepare(database_url, people=2)
-    with registry.app.app_context():
-        codes = [people.current_code(people.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
-        kid = read_kid(b45decode(codes[0].removeprefix(PREFIX)))[0].hex()
-        record = keystore.record_for(kid)
-        thief = SigningKey.from_encrypted_pem(
-            record.encrypted_private_pem, PASSPHRASE.encode(), keystore.public_key_of(record)
-        )
-        db.session.remove()
-        dispose_engines()
+    codes, kid, thief = codes_and_their_stolen_key(registry)
 
     server = Server(database_url, workers=2).start()
     try:
         workers = server.wait_for_workers(exclude=0)
         assert verdicts(server, registry.token, codes) == Counter({"valid": 2 * REPEATS})
-        rotate = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", "keys", "rotate", "--insurer", "77001"],
-            cwd=ROOT,
-            env=app_environment(database_url),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert rotate.returncode == 0, rotate.stderr
+        operator(database_url, "keys", "rotate", "--insurer", "77001")
         assert server.workers_pids() == workers, "the same warm workers serve on"
         with registry.app.app_context():
             retired_at = keystore.record_for(kid).changed_at.replace(tzinfo=UTC)
