@@ -10,14 +10,11 @@ from policy_codes import Enp, decode
 from policy_codes.render import code128_png, code128_svg, make_qr, qr_png, qr_svg
 from signing import KeyRing
 from tests.helpers.claims import NOW
-
-
-def read_png(png: bytes) -> list:
-    return zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+from tests.helpers.scanning import read_codes
 
 
 def test_qr_png_round_trip_to_equal_claims(code_text: str, claims, keyring: KeyRing) -> None:
-    (result,) = read_png(qr_png(code_text))
+    (result,) = read_codes(qr_png(code_text))
     assert result.format == zxingcpp.BarcodeFormat.QRCode
     assert result.text == code_text
     assert decode(result.text, keyring.trust_list(), NOW).claims == claims
@@ -27,7 +24,7 @@ def test_qr_is_a_full_qr_at_level_q_with_a_quiet_zone(code_text: str) -> None:
     qr = make_qr(code_text)
     assert not qr.is_micro
     assert qr.error == "Q"
-    (result,) = read_png(qr_png(code_text, scale=4))
+    (result,) = read_codes(qr_png(code_text, scale=4))
     assert result.symbology_identifier.startswith("]Q")
     assert str(result.ec_level) == "Q"
     image = Image.open(io.BytesIO(qr_png(code_text, scale=4))).convert("L")
@@ -45,7 +42,7 @@ def test_qr_svg_is_svg_of_the_same_size(code_text: str) -> None:
 
 def test_code128_png_round_trip() -> None:
     enp = Enp("1234567890123452")
-    (result,) = read_png(code128_png(enp))
+    (result,) = read_codes(code128_png(enp))
     assert result.format == zxingcpp.BarcodeFormat.Code128
     assert Enp(result.text) == enp
 

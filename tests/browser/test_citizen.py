@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import re
-
-import zxingcpp
-from PIL import Image
 
 from policy_codes import Verdict
 from tests.helpers.browser import Server, log_in, shot
+from tests.helpers.scanning import read_qr
 from webapp.registry.verification import verify_scan
-
-
-def read_qr(png: bytes) -> str:
-    (result,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)), formats=zxingcpp.BarcodeFormat.QRCode)
-    return result.text
 
 
 def test_citizen_sees_a_live_code_that_falls_back_offline(live_server: Server, phone: object) -> None:

@@ -4,22 +4,20 @@ the insurer's scope, refusals that leave the registry as it was, and the CLI and
 
 from __future__ import annotations
 
-import io
 import re
 import threading
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from flask import Flask
-from PIL import Image
 from sqlalchemy import func, select
 
 from policy_codes import Verdict, decode
 from policy_codes.render import qr_png
 from policy_codes.verdicts import Cause
 from tests.helpers.registry import NOW, person_data, register
+from tests.helpers.scanning import read_qr
 from tests.webapp.pages import MOTHER, STRANGER, code_text, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import (
@@ -59,9 +57,7 @@ def change(new: NewData = MARRIED, **kwargs: object) -> IssuedCode | None:
 
 def scanned_qr(text: str) -> str:
     """The code as a phone's camera reads it off its picture."""
-    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(text))))
-    assert found.format == zxingcpp.BarcodeFormat.QRCode
-    return found.text
+    return read_qr(qr_png(text))
 
 
 def snapshot() -> tuple[object, ...]:
