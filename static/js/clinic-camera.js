@@ -70,11 +70,16 @@ function submit(text) {
   form.requestSubmit();
 }
 
+/** The signed QR when a frame holds it, else the ЕНП's barcode: a holder's card shows both, in either order as held. */
+function chosen(codes) {
+  return codes.find((code) => code.format === "qr_code") ?? codes[0];
+}
+
 async function scanLoop(reader, active) {
   while (stream === active) {
     if (video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA) {
       try {
-        const [code] = await reader.detect(video);
+        const code = chosen(await reader.detect(video));
         if (code?.rawValue && stream === active) submit(code.rawValue);
       } catch {
         // a frame that could not be read: try the next one

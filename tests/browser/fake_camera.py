@@ -18,7 +18,8 @@ How to use it in another browser test:
 The fixture is registered under the name `fake_camera` (importing
 `fake_camera_fixture` makes it visible to the module; the other name keeps ruff
 from seeing a redefinition). Each call launches one more Chromium, all closed
-after the test. A QR is drawn for code text, a Code128 for 16 digits.
+after the test. A QR is drawn for code text, a Code128 for 16 digits; several codes are drawn one above
+the other.
 `scan_with_camera` opens a fresh context each time, so scanning the same code
 again (after a revocation, say) is a new scan, not a repeat the page ignores.
 It logs the clinic in once per server (`clinic_storage_state`): logins are
@@ -43,19 +44,29 @@ FRAMES = 3
 CLINIC_LOGIN = ("clinic", "clinic-demo-2026")
 
 
-def _picture(code_text: str) -> Image.Image:
+def _code_picture(code_text: str) -> Image.Image:
     digits = code_text.strip()
     png = code128_png(Enp(digits)) if len(digits) == 16 and digits.isdigit() else qr_png(code_text, scale=4)
-    image = Image.open(io.BytesIO(png)).convert("L")
+    return Image.open(io.BytesIO(png)).convert("L")
+
+
+def _picture(code_texts: tuple[str, ...]) -> Image.Image:
+    """The codes one above the other, as a holder's card shows its QR and its ЕНП's barcode, fitted in a frame."""
+    pictures = [_code_picture(text) for text in code_texts]
+    image = Image.new("L", (max(p.width for p in pictures), sum(p.height for p in pictures)), 255)
+    top = 0
+    for picture in pictures:
+        image.paste(picture, ((image.width - picture.width) // 2, top))
+        top += picture.height
     image.thumbnail((WIDTH - 40, HEIGHT - 40), Image.Resampling.NEAREST)
     frame = Image.new("L", (WIDTH, HEIGHT), 255)
     frame.paste(image, ((WIDTH - image.width) // 2, (HEIGHT - image.height) // 2))
     return frame
 
 
-def write_fake_video(path: Path, code_text: str) -> Path:
-    """A Y4M (YUV 4:2:0) file of a few identical frames showing the code on white."""
-    luma = _picture(code_text).tobytes()
+def write_fake_video(path: Path, *code_texts: str) -> Path:
+    """A Y4M (YUV 4:2:0) file of a few identical frames showing the codes on white."""
+    luma = _picture(code_texts).tobytes()
     chroma = bytes([128]) * (WIDTH // 2 * HEIGHT // 2)  # no colour
     with path.open("wb") as out:
         out.write(f"YUV4MPEG2 W{WIDTH} H{HEIGHT} F10:1 Ip A1:1 C420jpeg\n".encode("ascii"))
@@ -74,11 +85,11 @@ def camera_args(video: Path) -> list[str]:
 
 @pytest.fixture(name="fake_camera")
 def fake_camera_fixture(browser: object, tmp_path: Path) -> Iterator[Callable[[str], object]]:
-    """`fake_camera(code_text)` → a Chromium (Playwright Browser) whose camera shows that code."""
+    """`fake_camera(*code_texts)` → a Chromium (Playwright Browser) whose camera shows those codes."""
     launched: list[object] = []
 
-    def launch(code_text: str) -> object:
-        video = write_fake_video(tmp_path / f"camera-{len(launched)}.y4m", code_text)
+    def launch(*code_texts: str) -> object:
+        video = write_fake_video(tmp_path / f"camera-{len(launched)}.y4m", *code_texts)
         chromium = browser.browser_type.launch(  # type: ignore[attr-defined]
             executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *camera_args(video)]
         )

@@ -413,6 +413,22 @@ def test_camera_reads_the_number_barcode(live_server: Server, fake_camera: objec
     page.context.close()
 
 
+def test_camera_reads_the_signed_code_of_a_card_showing_both(
+    live_server: Server, fake_camera: object, codes: Codes
+) -> None:
+    """A holder's card shows the QR above its ЕНП's barcode; turned round to the desk, the barcode comes first. The
+    camera sees both: the signed code is what gets checked, once, not the bare number, nor the two in turn."""
+    chromium = fake_camera(PETROV, codes.valid)  # type: ignore[operator]
+    page = scan_with_camera(chromium, live_server.url, native_detector=False)
+    page.wait_for_timeout(1500)
+    verdict = page.locator("#verdict [data-verdict]")
+    assert verdict.get_attribute("data-verdict") == "valid"
+    assert "Номер найден в реестре" not in verdict.inner_text()
+    checks = page.evaluate("performance.getEntriesByType('resource').filter(e => e.name.endsWith('/verify')).length")
+    assert checks == 1
+    page.context.close()
+
+
 def _camera_trouble(page: object, state: str) -> str:
     page.click("#camera-toggle")  # type: ignore[attr-defined]
     status = page.wait_for_selector(f"#camera-status[data-state={state}]")  # type: ignore[attr-defined]
