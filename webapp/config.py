@@ -177,6 +177,9 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
     # … and staff (clinic, insurer, admin) are logged out after 30 minutes without a request.
     "STAFF_IDLE_TIMEOUT": timedelta(minutes=30),
+    # A form's CSRF token lasts as long as its session, which the two settings above bound. Flask-WTF's default
+    # hour refused every scan on a reception page drawn over an hour before, all shift long.
+    "WTF_CSRF_TIME_LIMIT": None,
     # The largest form (a scanned code of 4000 characters) is a few KB; the JSON API has its own, smaller
     # limit (webapp/web/api/__init__.py). The one page that takes a file, the insurer's import, has its own
     # (webapp/web/security.py, LARGER_BODIES): about 500,000 lines.

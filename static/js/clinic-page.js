@@ -3,8 +3,11 @@
 //
 // The form posts through htmx. When a post cannot be sent (htmx:sendError) or the
 // browser already knows it is offline, the code is checked here against the stored
-// lists instead, and the verdict says so, with the lists' age. A number or a legacy
-// paper policy is a registry look-up: offline it is never "valid".
+// lists instead, and the verdict says so, with the lists' age. So it is when the
+// registry does not answer: a server error (5xx) or no answer within the form's
+// timeout (hx-request). A number or a legacy paper policy is a registry look-up:
+// offline it is never "valid". The last verdict goes as soon as a new scan is sent,
+// so that no answer, or a late one, never leaves it standing beside the new code.
 //
 // After every verdict, from the server or from here, the input takes the focus back
 // with its text selected, so the next USB scan replaces it with no tap (issue 18),
@@ -25,12 +28,17 @@ const registryJwks = JSON.parse(root.dataset.registryKeys);
 /** Each verdict's headline and message, by "verdict" and by "verdict/shown" (policy_codes.verdicts.offline_words). */
 const words = JSON.parse(root.dataset.words);
 const urls = { trustList: root.dataset.trustListUrl, revocations: root.dataset.revocationsUrl };
-const texts = Object.fromEntries(
-  [...document.getElementById("offline-texts").content.querySelectorAll("[data-text]")].map((node) => [
-    node.dataset.text,
-    node.textContent.trim(),
-  ]),
+/** A template's texts by their data-text name. */
+function textsOf(template) {
+  return Object.fromEntries(
+    [...template.content.querySelectorAll("[data-text]")].map((node) => [node.dataset.text, node.textContent.trim()]),
+  );
+}
+/** The offline verdict's words by why the registry was not asked: "network" or "registry" (it did not answer). */
+const offlineTexts = Object.fromEntries(
+  [...document.querySelectorAll("template[data-offline-texts]")].map((node) => [node.dataset.offlineTexts, textsOf(node)]),
 );
+const scanTexts = textsOf(document.getElementById("scan-texts"));
 const language = document.documentElement.lang || "ru";
 
 /** "5 минут назад" / "5 minutes ago". */
@@ -77,16 +85,18 @@ async function refresh() {
   showListsStatus(stored?.record, stored?.verifier);
 }
 
-function render({ verdict, headline, message, holder, banner, stale }) {
+/** A verdict given here; with no verdict (null), `icon` says why: "offline" (the registry could not be asked, the
+ * default) or "blocked" (the server refused the scan). */
+function render({ verdict, headline, message, holder, banner, stale, icon = "offline" }) {
   const section = document.getElementById("offline-verdict").content.firstElementChild.cloneNode(true);
   const slot = (name) => section.querySelector(`[data-slot=${name}]`);
   const good = verdict === VERDICT.VALID;
-  const icon = good ? "check" : verdict ? "cross" : "offline"; // no verdict: the registry could not be asked
+  const shown = good ? "check" : verdict ? "cross" : icon;
   section.classList.add(good ? "verdict-good" : verdict ? "verdict-bad" : "verdict-unknown");
   section.dataset.verdict = verdict ?? "unchecked";
   section.dataset.good = String(good);
   for (const drawn of section.querySelectorAll(".verdict-headline [data-icon]")) {
-    if (drawn.dataset.icon !== icon) drawn.remove();
+    if (drawn.dataset.icon !== shown) drawn.remove();
   }
   slot("headline").textContent = headline;
   slot("message").textContent = message;
@@ -130,7 +140,16 @@ function wordsFor(result, lists) {
   return { headline: found.headline, message: found.message.replace("{date}", listsDate(lists.issuedAt)) };
 }
 
-async function checkOffline() {
+/** The scan is on its way: the last verdict is gone, and nothing stands in its place that could be read as one. */
+function showChecking() {
+  const waiting = document.createElement("p");
+  waiting.className = "verdict-pending";
+  waiting.textContent = scanTexts.checking;
+  verdictBox.replaceChildren(waiting);
+}
+
+async function checkOffline(reason) {
+  const texts = offlineTexts[reason];
   const scanned = input.value;
   const stored = await storedVerifier(registryJwks);
   if (!stored) {
@@ -157,12 +176,15 @@ async function checkOffline() {
 }
 
 form.addEventListener("htmx:beforeRequest", (event) => {
-  if (!navigator.onLine) {
+  if (navigator.onLine) {
+    showChecking();
+  } else {
     event.preventDefault();
-    checkOffline();
+    checkOffline("network");
   }
 });
-form.addEventListener("htmx:sendError", checkOffline);
+form.addEventListener("htmx:sendError", () => checkOffline("network"));
+form.addEventListener("htmx:timeout", () => checkOffline("registry"));
 // A look-up refused by a limit (429) carries its message for the verdict area; htmx swaps no 4xx unless told
 // (it asks the target, not the form).
 verdictBox.addEventListener("htmx:beforeSwap", (event) => {
@@ -172,7 +194,15 @@ verdictBox.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 verdictBox.addEventListener("htmx:afterSwap", afterVerdict);
-form.addEventListener("htmx:responseError", readyForNextScan); // no verdict came: the scan can be repeated
+// No verdict came. The server or the registry behind it failed: check here as with no network. Any other refusal
+// (a form gone stale) is said, and the scan can be repeated.
+form.addEventListener("htmx:responseError", (event) => {
+  if (event.detail.xhr.status >= 500) {
+    checkOffline("registry");
+  } else {
+    render({ verdict: null, headline: scanTexts["not-sent"], message: scanTexts.reload, icon: "blocked" });
+  }
+});
 window.addEventListener("online", refresh);
 
 refresh();

@@ -25,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_login.utils import encode_cookie
 from flask_migrate import upgrade
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from tests.helpers.browser import serving
@@ -218,6 +219,28 @@ def test_the_csrf_token_keeps_working_through_login_activity_and_a_password_chan
     assert status == 302
     assert clinic.post("/clinic/verify", data={"code": str(MOTHER.enp), "csrf_token": token}).status_code == 200
     assert clinic.post("/clinic/verify", data={"code": "x"}, headers={"X-CSRFToken": token}).status_code == 200
+
+
+class _TwoHoursAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 2 * 3600
+
+
+def test_the_reception_page_s_csrf_token_lasts_as_long_as_its_session(world: Flask) -> None:
+    """A receptionist opens the page at the start of a shift and scans all day. Its form's token, made when the
+    page was drawn two hours ago (signed then, as Flask-WTF signs it), must still be taken: Flask-WTF's default
+    of one hour refused every scan after the first hour, while the session (8 hours) lived on."""
+    clinic = client_as(world, "clinic")
+    csrf(clinic, "/clinic/")
+    with clinic.session_transaction() as session:
+        raw = session["csrf_token"]
+    page_drawn_two_hours_ago = URLSafeTimedSerializer(
+        world.secret_key, salt="wtf-csrf-token", signer=_TwoHoursAgo
+    ).dumps(raw)
+    scan = {"code": str(MOTHER.enp), "csrf_token": page_drawn_two_hours_ago}
+    assert clinic.post("/clinic/verify", data=scan).status_code == 200
+    stranger = client_as(world, "clinic")
+    assert stranger.post("/clinic/verify", data=scan).status_code == 400, "bound to its session still"
 
 
 def test_an_htmx_request_without_a_session_is_told_to_log_in_not_given_the_login_page(world: Flask) -> None:
