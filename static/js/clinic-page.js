@@ -4,10 +4,11 @@
 // The form posts through htmx. When a post cannot be sent (htmx:sendError) or the
 // browser already knows it is offline, the code is checked here against the stored
 // lists instead, and the verdict says so, with the lists' age. So it is when the
-// registry does not answer: a server error (5xx) or no answer within the form's
-// timeout (hx-request). A number or a legacy paper policy is a registry look-up:
-// offline it is never "valid". The last verdict goes as soon as a new scan is sent,
-// so that no answer, or a late one, never leaves it standing beside the new code.
+// registry does not answer: it is unavailable (503, or 502/504 from a proxy), or no
+// answer comes within the form's timeout (hx-request). A number or a legacy paper
+// policy is a registry look-up: offline it is never "valid". The last verdict goes
+// as soon as a new scan is sent, so that no answer, or a late one, never leaves it
+// standing beside the new code.
 //
 // After every verdict, from the server or from here, the input takes the focus back
 // with its text selected, so the next USB scan replaces it with no tap (issue 18),
@@ -194,10 +195,12 @@ verdictBox.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 verdictBox.addEventListener("htmx:afterSwap", afterVerdict);
-// No verdict came. The server or the registry behind it failed: check here as with no network. Any other refusal
-// (a form gone stale) is said, and the scan can be repeated.
+// No verdict came. The registry was unavailable (503), or the proxy in front found the server so: check here as
+// with no network. Anything else (a form gone stale, a fault in the server) is said, and the scan can be repeated:
+// a code that made the server fail must not get the browser's verdict, where a code revoked minutes ago still passes.
+const UNAVAILABLE = new Set([502, 503, 504]);
 form.addEventListener("htmx:responseError", (event) => {
-  if (event.detail.xhr.status >= 500) {
+  if (UNAVAILABLE.has(event.detail.xhr.status)) {
     checkOffline("registry");
   } else {
     render({ verdict: null, headline: scanTexts["not-sent"], message: scanTexts.reload, icon: "blocked" });

@@ -116,3 +116,15 @@ def test_a_scan_from_a_page_gone_stale_says_to_reload_it(reception: tuple[Server
     shot(page, "clinic-stale-form")
     page.reload()  # type: ignore[attr-defined]
     assert _scan(page, SON)["verdict"] == "valid"
+
+
+def test_a_fault_in_the_server_is_not_taken_for_an_outage(reception: tuple[Server, object]) -> None:
+    """A code that made the server fail (a 500, which no input should give) gets no verdict from the browser's lists
+    either: there, a code revoked minutes ago still passes, and the fault would be the way to that verdict. The
+    server gives no 500 on any input (tests/security), so this one is made in the browser."""
+    server, page = reception
+    page.route("**/clinic/verify", lambda route: route.fulfill(status=500, body="fault"))  # type: ignore[attr-defined]
+    refused = _scan(page, code_text(server.app, MOTHER))
+    assert refused["verdict"] == "unchecked"
+    assert refused["text"].startswith("ПРОВЕРКА НЕ ВЫПОЛНЕНА\n")
+    assert "Иванова" not in refused["text"]
