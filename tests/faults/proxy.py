@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -27,8 +28,16 @@ class Proxy:
         return self
 
     def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.listener.close()
-        for connection in self._open:
+        self.close()
+
+    def close(self) -> None:
+        """The database gone from the app's view: open connections cut, new ones refused."""
+        for connection in [
+            self.listener,
+            *self._open,
+        ]:  # shutdown wakes the threads blocked on them; close alone does not
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
             connection.close()
 
     def url(self, database_url: str) -> str:

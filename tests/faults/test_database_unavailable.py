@@ -3,6 +3,7 @@ and a retried transaction never applies a change twice."""
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
@@ -21,6 +22,7 @@ from werkzeug.test import TestResponse
 from tests.faults.proxy import Proxy
 from tests.faults.registry import INSURER_LOGIN, Registry, audited_reissues, prepare, problems, serials
 from tests.faults.server import PASSWORD
+from tests.helpers.logs import everything_logged
 from tests.helpers.registry import make_app
 from tests.webapp.databases import PG_ADMIN
 from webapp.db.engines import dispose_engines
@@ -217,5 +219,39 @@ def test_postgres_connection_lost_after_commit_is_not_applied_twice(postgresql_u
         assert audited_reissues(registry.app) == {"ответ потерян": 1}
         assert_unavailable_page(answer)
         assert problems(registry.app) == []
+        with app.app_context():
+            dispose_engines()
+
+
+def test_a_logged_in_request_with_the_whole_database_gone(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """The 503 page is drawn for nobody: Flask-Login's template context loads the user, and loading the user is
+    what failed. It drew a second failure (a bare 500) and logged it whole, the statement's values with it."""
+    with Proxy() as proxy:
+        registry = prepare(database_url, people=1)
+        on_postgresql = database_url.startswith("postgresql")
+        app = make_app(proxy.url(database_url)) if on_postgresql else registry.app
+        client = logged_in(app)
+        enp = registry.enps[0]
+        token = csrf(client, f"/insurer/person/{enp}")
+        if on_postgresql:
+            proxy.close()
+        else:
+            sqlite_file = Path(database_url.removeprefix("sqlite:///"))
+            sqlite_file.rename(sqlite_file.with_suffix(".gone"))
+            with app.app_context():
+                dispose_engines()
+        with everything_logged(caplog):
+            assert_unavailable_page(client.get(f"/insurer/person/{enp}"))
+            form = {"reason": "other", "details": "телефон утерян", "csrf_token": token}
+            assert_unavailable_page(client.post(f"/insurer/person/{enp}/reissue", data=form))
+            stale = client.post(f"/insurer/person/{enp}/reissue", data={**form, "csrf_token": "stale"})
+            assert stale.status_code in (400, 503), "a stale form is said so, or the database's failure"
+            assert "Traceback" not in stale.get_data(as_text=True)
+            headers = {"Authorization": f"Bearer {registry.token}"}
+            assert_unavailable_json(client.post("/api/v1/verify", json={"code": enp}, headers=headers))
+        logged = "\n".join(logging.Formatter().format(record) for record in caplog.records)
+        assert "database unavailable" in logged
+        assert "Traceback" not in logged, "the failure named by its class, not told whole"
+        assert "parameters" not in logged
         with app.app_context():
             dispose_engines()

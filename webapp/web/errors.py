@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> object:
-        if request.headers.get("HX-Request") == "true" and not current_user.is_authenticated:
+        signed_in = _signed_in()  # first: the page below is drawn for the user, and loading them may fail
+        if request.headers.get("HX-Request") == "true" and not signed_in:
             # Logged out in another tab: the token went with the session. Say so as for no session at all.
             return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
         title = _("Форма устарела")
@@ -34,8 +35,11 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException) -> object:
         if is_api_path(request.path):
             return error_response(error.code or 500)
-        words = error_words(error.code or 500)
-        return render_template("error.html", title=words.title, message=words.page), error.code or 500
+        code = error.code or 500
+        words = error_words(code)
+        if code >= 500:  # what failed may be loading the user
+            _for_nobody()
+        return render_template("error.html", title=words.title, message=words.page), code
 
     @app.errorhandler(NotFound)
     def _not_in_registry(error: NotFound) -> object:
@@ -53,5 +57,22 @@ def init_app(app: Flask) -> None:
         if is_api_path(request.path):
             return error_response(503)
         words = error_words(503)
-        # The user may be what could not be loaded: the page is drawn for nobody, and asks no one.
-        return render_template("error.html", title=words.title, message=words.page, signed_in=False), 503
+        _for_nobody()
+        return render_template("error.html", title=words.title, message=words.page), 503
+
+
+def _for_nobody() -> None:
+    """Draw the page for the anonymous user. Flask-Login's template context loads the request's user, and loading
+    the user may be what failed (the database down): a second failure in the handler was a bare 500, logged whole
+    with the statement's values."""
+    current_app.login_manager._update_request_context_with_user()  # type: ignore[attr-defined]
+
+
+def _signed_in() -> bool:
+    """Whether the request's user is logged in; not when they cannot be loaded."""
+    try:
+        return bool(current_user.is_authenticated)
+    except SQLAlchemyError:
+        db.session.rollback()
+        _for_nobody()
+        return False
