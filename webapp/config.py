@@ -180,6 +180,9 @@ DEFAULTS: dict[str, Any] = {
     # A form's CSRF token lasts as long as its session, which the two settings above bound. Flask-WTF's default
     # hour refused every scan on a reception page drawn over an hour before, all shift long.
     "WTF_CSRF_TIME_LIMIT": None,
+    # A database error's message leaves out the statement's values: they are names, ЕНП and birth dates, and such
+    # messages reach logs (a command's traceback, a job queue's record of a failure).
+    "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
     # The largest form (a scanned code of 4000 characters) is a few KB; the JSON API has its own, smaller
     # limit (webapp/web/api/__init__.py). The one page that takes a file, the insurer's import, has its own
     # (webapp/web/security.py, LARGER_BODIES): about 500,000 lines.
@@ -218,7 +221,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAX_REPLICA_LAG": whole_number("MAX_REPLICA_LAG", DEFAULT_MAX_REPLICA_LAG, minimum=1),
         "DATABASE_POOLER": pooler(),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": {**DEFAULTS["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": True},
         "IMPORT_BATCH_SIZE": whole_number("IMPORT_BATCH_SIZE", 5000, minimum=1),
         # Jobs (webapp/registry/job_queue.py): on RQ at this Redis when set, else run where they are started.
         "JOB_QUEUE_URL": job_queue_url(),

@@ -15,8 +15,6 @@ import socket
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,14 +22,18 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from policy_codes import PREFIX
 from policy_codes.base45 import b45decode, b45encode
 from tests.faults.server import Server
 from tests.helpers.browser import serving
+from tests.helpers.logs import everything_logged
 from tests.helpers.registry import person_data
 from tests.security.world import CHILD, LOGINS, MOTHER, PEOPLE, STRANGER, client_as, plain_get_routes, snils
 from tests.webapp.pages import PASSWORD, code_text, csrf
+from webapp.extensions import db
 from webapp.registry import accounts, clock, people
 from webapp.registry.people import PersonData
 
@@ -112,29 +114,6 @@ def leaks(record: logging.LogRecord, secrets: set[str]) -> set[str]:
         ]
     ).casefold()
     return {secret for secret in secrets if secret.casefold() in text}
-
-
-@contextmanager
-def everything_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Every logger at DEBUG, as a process configured so would log.
-
-    Running the migrations in this process (the `app` fixture) let alembic's fileConfig disable every
-    existing logger and set sqlalchemy.engine to WARN; a serving process never runs it, so that is undone.
-    """
-    loggers = [logger for logger in logging.root.manager.loggerDict.values() if isinstance(logger, logging.Logger)]
-    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
-    for logger in loggers:
-        logger.disabled = False
-    for name in ("sqlalchemy.engine", "alembic", "flask_migrate"):
-        logging.getLogger(name).setLevel(logging.NOTSET)
-    caplog.set_level(logging.DEBUG)
-    caplog.set_level(logging.DEBUG, logger="werkzeug")
-    try:
-        yield
-    finally:
-        for logger, level, disabled in saved:
-            logger.setLevel(level)
-            logger.disabled = disabled
 
 
 def assert_nothing_drops_our_records(app: Flask) -> None:
@@ -376,3 +355,12 @@ def test_gunicorn_logs_no_personal_data_from_any_request_line(world: Flask, data
         for line in logged.splitlines()
         if (found := {s for s in secrets if s.casefold() in line.casefold()})
     } == {}
+
+
+def test_a_database_error_quotes_none_of_the_statement_s_values(world: Flask) -> None:
+    """Its message reaches logs (a command's traceback, the job queue's record of a failure): no values in it."""
+    with world.app_context():
+        with pytest.raises(SQLAlchemyError) as refused:
+            db.session.execute(text("INSERT INTO no_such_table VALUES (:surname)"), {"surname": "Иванова"})
+        db.session.rollback()
+    assert "Иванова" not in str(refused.value)

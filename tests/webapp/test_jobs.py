@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import re
 import signal
@@ -18,11 +19,12 @@ import pytest
 import rq
 from flask import Flask
 from rq.registry import StartedJobRegistry
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from policy_codes import Verdict
 from policy_codes.sample_people import sample_people
 from signing import KeyStatus
+from tests.helpers.logs import everything_logged
 from tests.webapp.pages import MOTHER, PASSWORD, code_text, csrf, logged_in
 from tests.webapp.queues import kill, kill_work_horse, queued_jobs, work_off, worker
 from tests.webapp.test_admin_pages import active_kid, admin_post
@@ -407,6 +409,41 @@ def test_a_job_failing_on_every_try_is_queued_again_until_rqs_tries_run_out_then
     assert "загрузка остановлена" in page
     assert f"Причина остановки: {UNEXPECTED_FAILURE}" in page
     assert "Загрузите файл ещё раз" in page
+
+
+#: A database refusing new persons, as a constraint or a full disk would: each engine's error quotes the rows.
+REFUSE_PERSONS = {
+    "sqlite": ["CREATE TRIGGER refuse_persons BEFORE INSERT ON persons BEGIN SELECT RAISE(ABORT, 'refused'); END"],
+    "postgresql": [
+        "CREATE FUNCTION refuse_persons() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'refused'; END $$",
+        "CREATE TRIGGER refuse_persons BEFORE INSERT ON persons FOR EACH ROW EXECUTE FUNCTION refuse_persons()",
+    ],
+}
+
+
+def test_a_job_failing_in_the_database_gives_rq_no_personal_data_to_log_or_keep(
+    site: Flask, queue_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database refuses an import's rows. Its error quotes them (SQLAlchemy's parameters, PostgreSQL's COPY
+    context: names, ЕНП, birth dates), and RQ logs whatever a job raises, with its traceback, and keeps it in
+    Redis. The job hands RQ the error's class alone."""
+    site.config.update(JOB_QUEUE_URL=queue_url, IMPORT_JOB_THRESHOLD=100)
+    client = logged_in(site, "smo")
+    written = {word for person in sample_people(300, seed=29) for word in (str(person.enp), person.name.surname)}
+    job_id = int(upload(client, registry_csv(300, seed=29)).location.rsplit("/", 1)[1])
+    with site.app_context():
+        for statement in REFUSE_PERSONS[db.engine.dialect.name]:
+            db.session.execute(text(statement))
+        db.session.commit()
+    on_its_last_try(site, job_id)  # RQ keeps a job's failure in Redis once it has no more tries
+    with everything_logged(caplog):
+        work_off(site, tries=1)
+    assert job_row(site, job_id).state == JobState.FAILED
+    kept = rq_job(site, job_id).latest_result()
+    assert kept is not None
+    told = "\n".join([kept.exc_string or "", *(logging.Formatter().format(record) for record in caplog.records)])
+    assert "exception raised while executing" in told, "RQ logged the failure"
+    assert {word for word in written if word in told.upper()} == set()
 
 
 def rq_job(app: Flask, job_id: int) -> rq.job.Job:

@@ -66,6 +66,14 @@ LOST_BY_THE_QUEUE = N_("Очередь заданий потеряла зада�
 #: How long a queued job may be missing from RQ before it is taken for lost: longer than `start` takes to hand it
 #: over (WAIT_SECONDS at most), and than RQ takes to put a job whose worker died back on the queue.
 HANDOVER = timedelta(minutes=1)
+
+
+class JobStopped(Exception):
+    """What RQ is given when a job stops on an unexpected error: the error's class, nothing of its message. RQ
+    logs what a job raises, with its traceback, and keeps it in Redis; a database error quotes the rows it
+    refused (SQLAlchemy's parameters, PostgreSQL's COPY context): names, ЕНП, birth dates."""
+
+
 #: RQ's states of a job it will still run.
 _ON_THE_QUEUE = frozenset({JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
 
@@ -184,8 +192,8 @@ def execute(
         log.error("job %d stopped: %s", job_id, type(error).__name__)
         again = in_worker and _tried_again()
         _end(job_id, JobState.QUEUED if again else JobState.FAILED, failure=UNEXPECTED_FAILURE, drop_file=not again)
-        if in_worker:
-            raise  # for RQ, which runs it again from its row's file if it has tries left
+        if in_worker:  # for RQ, which runs it again from its row's file if it has tries left
+            raise JobStopped(type(error).__name__) from None
         return
     finally:
         if in_worker:
