@@ -4,6 +4,7 @@ with no queue configured, the same operations completing where they were started
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -12,6 +13,7 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -419,6 +421,26 @@ REFUSE_PERSONS = {
         "CREATE TRIGGER refuse_persons BEFORE INSERT ON persons FOR EACH ROW EXECUTE FUNCTION refuse_persons()",
     ],
 }
+#: And taking it back: the module's later tests share the database.
+ACCEPT_PERSONS = {
+    "sqlite": ["DROP TRIGGER refuse_persons"],
+    "postgresql": ["DROP TRIGGER refuse_persons ON persons", "DROP FUNCTION refuse_persons()"],
+}
+
+
+@contextlib.contextmanager
+def refusing_new_persons(app: Flask) -> Iterator[None]:
+    def run(statements: dict[str, list[str]]) -> None:
+        with app.app_context():
+            for statement in statements[db.engine.dialect.name]:
+                db.session.execute(text(statement))
+            db.session.commit()
+
+    run(REFUSE_PERSONS)
+    try:
+        yield
+    finally:
+        run(ACCEPT_PERSONS)
 
 
 def test_a_job_failing_in_the_database_gives_rq_no_personal_data_to_log_or_keep(
@@ -431,12 +453,8 @@ def test_a_job_failing_in_the_database_gives_rq_no_personal_data_to_log_or_keep(
     client = logged_in(site, "smo")
     written = {word for person in sample_people(300, seed=29) for word in (str(person.enp), person.name.surname)}
     job_id = int(upload(client, registry_csv(300, seed=29)).location.rsplit("/", 1)[1])
-    with site.app_context():
-        for statement in REFUSE_PERSONS[db.engine.dialect.name]:
-            db.session.execute(text(statement))
-        db.session.commit()
     on_its_last_try(site, job_id)  # RQ keeps a job's failure in Redis once it has no more tries
-    with everything_logged(caplog):
+    with refusing_new_persons(site), everything_logged(caplog):
         work_off(site, tries=1)
     assert job_row(site, job_id).state == JobState.FAILED
     kept = rq_job(site, job_id).latest_result()
