@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers.registry import NOW
-from tests.webapp.pages import CHILD, MOTHER, csrf, logged_in
+from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in
 from webapp.registry import lifecycle, people, reissue_requests
 
 #: The internal words a clerk must never read: statuses, actions, actor prefixes.
@@ -240,3 +240,15 @@ def test_a_surname_alone_is_refused_with_one_message_and_no_empty_result(site: F
     nobody = staff.get("/insurer/?q=Сидорова&birth_date=1990-04-12").get_data(as_text=True)
     assert "Никого не нашли" in nobody
     assert 'class="field-error"' not in nobody
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_snils_mistyped_in_the_search_is_said_so_beside_the_field(site: Flask, language: str) -> None:
+    """Eleven digits whose check number is wrong: a СНИЛС with a typo, said as such (it was a 500)."""
+    staff = logged_in(site, "smo")
+    with staff.session_transaction() as session:
+        session["language"] = language
+    response = staff.get("/insurer/?q=123-456-789 01")
+    assert response.status_code == 400
+    said = {"ru": "Неверное контрольное число СНИЛС", "en": "The СНИЛС&#39;s check number is wrong"}[language]
+    assert said in field_error(response.get_data(as_text=True), "query")

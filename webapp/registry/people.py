@@ -184,7 +184,11 @@ def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Fou
     if number and len(digits) == 16:
         return [Found(person) for person in db.session.scalars(own.where(Person.enp == digits))]
     if number and len(digits) == 11:
-        return [Found(person) for person in db.session.scalars(own.where(Person.snils == Snils(digits).digits))]
+        try:
+            snils = Snils(digits)
+        except InvalidValue as error:  # a typo in its check number
+            raise RegistryError.of_value(error, "query") from None
+        return [Found(person) for person in db.session.scalars(own.where(Person.snils == snils.digits))]
     if number:
         raise RegistryError(N_("В ЕНП 16 цифр, в СНИЛС 11: проверьте, сколько цифр введено"), field="query")
     words = query.split()
