@@ -347,6 +347,9 @@ def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:
     unknown = admin_post(client, "/admin/keys/rotate", {"insurer": "99999"}, "/admin/keys")
     assert unknown.status_code == 302
     assert "СМО с кодом 99999 не найдена" in client.get("/admin/keys").get_data(as_text=True)
+    unchosen = admin_post(client, "/admin/keys/rotate", {"insurer": ""}, "/admin/keys")
+    assert unchosen.status_code == 302
+    assert "Выберите СМО" in client.get("/admin/keys").get_data(as_text=True), "not «СМО с кодом  не найдена»"
 
 
 def wait_for_reissue(client: FlaskClient, kid: str, timeout: float = 60) -> str:

@@ -179,6 +179,21 @@ def test_a_refused_transfer_says_why_and_moves_nobody(
         assert people.person_by_enp(STRANGER).insurer.code == "77002"
 
 
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("ru", "Застрахованный уже в этой СМО"), ("en", "The insured person is already with this insurer")],
+)
+def test_a_transfer_of_someone_already_ours_is_said_in_the_pages_language(
+    site: Flask, language: str, message: str
+) -> None:
+    client = logged_in(site, "smo")
+    with client.session_transaction() as session:
+        session["language"] = language
+    response = client.post("/insurer/transfer", data=transfer_form(client, enp=MOTHER))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
 def issue_activation_code(client: FlaskClient, enp: str) -> str:
     """Post, then the page the post redirects to (issue 18, item 9): the code is on that page, once."""
     response = client.post(f"/insurer/person/{enp}/activation-code", data={"csrf_token": csrf(client, "/insurer/")})

@@ -414,7 +414,7 @@ def change_insurer(
     old_policy = _policy_for(person, Operation.CHANGE_INSURER)
     new_insurer = people.insurer_by_code(new_insurer_code)
     if new_insurer.id == person.insurer_id:
-        raise RegistryError("Застрахованный уже в этой СМО")
+        raise RegistryError(N_("Застрахованный уже в этой СМО"))
     document = " ".join(document.split())
     _require_application(person, new_insurer, applied_on, exception, document, moment)
     db.session.add(
@@ -520,7 +520,7 @@ def link_representative(representative_enp: str, represented_enp: str, actor: st
 
 def _link(representative: Person, represented: Person, actor: str, moment: datetime) -> bool:
     if representative.id == represented.id:
-        raise RegistryError("Человек не может представлять сам себя")
+        raise RegistryError(N_("Человек не может представлять сам себя"))
     link = db.session.scalar(
         select(Representation).where(
             Representation.representative_id == representative.id, Representation.represented_id == represented.id
@@ -564,7 +564,7 @@ def register_newborn(
 ) -> Person:
     """A newborn with no policy yet: covered by the representative's insurer for 30 days."""
     if data.birth_registered_on is None:
-        raise RegistryError("Укажите дату государственной регистрации рождения")
+        raise RegistryError(N_("Укажите дату государственной регистрации рождения"), field="birth_registered_on")
     _require_unregistered(data.enp)
     representative = people.person_by_enp(representative_enp)
     child = Person(**data.columns(), insurer=representative.insurer, region_code=representative.insurer.region_code)

@@ -34,9 +34,9 @@ def region_by_code(code: str | None) -> Region | None:
 @atomic
 def create_region(code: str, name: str, actor: str) -> Region:
     if not _REGION_CODE.fullmatch(code):
-        raise RegistryError("Код региона — 2 цифры")
+        raise RegistryError(N_("Код региона — 2 цифры"), field="code")
     if db.session.scalar(select(Region.id).where(Region.code == code)):
-        raise RegistryError(f"Регион {code} уже есть")
+        raise RegistryError(N_("Регион %(code)s уже есть"), field="code", code=code)
     region = Region(code=code, name=name.strip())
     db.session.add(region)
     partitions.add_region(code)

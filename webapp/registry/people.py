@@ -90,6 +90,8 @@ class PersonData:
 
 
 def insurer_by_code(code: str) -> Insurer:
+    if not code:  # a form's insurer left unchosen
+        raise RegistryError(N_("Выберите СМО"), field="insurer")
     insurer = db.session.scalar(select(Insurer).where(Insurer.code == code))
     if insurer is None:
         raise NotFound(N_("СМО с кодом %(code)s не найдена"), field="insurer", code=code)
