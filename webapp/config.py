@@ -177,6 +177,10 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
     # … and staff (clinic, insurer, admin) are logged out after 30 minutes without a request.
     "STAFF_IDLE_TIMEOUT": timedelta(minutes=30),
+    # An answer sets the session cookie only when it changes the session: a request in flight (the citizen's card
+    # refreshing its live code) carried the session as sent, and setting it again put back a language just switched.
+    # The login's life is the registry's session record's, not the cookie's.
+    "SESSION_REFRESH_EACH_REQUEST": False,
     # A form's CSRF token lasts as long as its session, which the two settings above bound. Flask-WTF's default
     # hour refused every scan on a reception page drawn over an hour before, all shift long.
     "WTF_CSRF_TIME_LIMIT": None,

@@ -213,6 +213,25 @@ def test_english_chosen_before_logging_in_stays_after_logging_in_and_out(site: F
     assert '<html lang="en">' in out.get_data(as_text=True)
 
 
+def test_a_refresh_in_flight_does_not_undo_a_language_switch(site: Flask) -> None:
+    """The citizen's card refreshes its live code every 30 s. A refresh sent just before the holder switches to
+    English, and answered after, carried the session as it was sent: when every answer set the cookie again, it
+    put the old language back (seen in Chromium, 4 switches in 12). An answer sets the cookie only when it
+    changes the session."""
+    holder = logged_in(site, "ivanova")
+    name = site.config["SESSION_COOKIE_NAME"]
+    sent_before_the_switch = holder.get_cookie(name)
+    assert sent_before_the_switch is not None
+    switched = holder.post("/language", data={"language": "en", "next": "/me/", "csrf_token": csrf(holder, "/me/")})
+    assert any(header.startswith(f"{name}=") for header in switched.headers.getlist("Set-Cookie"))
+    in_flight = site.test_client()
+    in_flight.set_cookie(name, sent_before_the_switch.value)
+    refreshed = in_flight.get("/me/live", headers={"HX-Request": "true"})
+    assert refreshed.status_code == 200
+    assert not any(header.startswith(f"{name}=") for header in refreshed.headers.getlist("Set-Cookie"))
+    assert '<html lang="en">' in holder.get("/me/").get_data(as_text=True)
+
+
 def test_every_russian_plural_has_its_three_forms() -> None:
     """Message ids are Russian with two forms; the Russian catalog gives the three Russian needs
     (1 клиника, 2 клиники, 5 клиник), and nothing else: the ids stay the Russian text."""
