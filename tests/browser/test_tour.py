@@ -210,6 +210,12 @@ class Walk:
     def open(self, path: str) -> None:
         self.page.goto(self.tour.url + path)
 
+    def follow(self, path: str, link: str) -> None:
+        """Open the page and follow its first link that matches `link` (a CSS selector), as a person taps it."""
+        self.open(path)
+        with self.page.expect_navigation():
+            self.page.locator(link).first.click()
+
     def submit(self, form: str, fields: dict[str, str]) -> None:
         """Fill the form's fields by name (text, select, radio, checkbox) and send it as a person would."""
         scope = self.page.locator(form).first
@@ -479,6 +485,7 @@ ADMIN = [
     form("new user: password shown once", "/admin/users/new", _new_user(generate="1")),
     page("/admin/tokens"),
     form("new token: shown once", "/admin/tokens", lambda walk: {"clinic": "GP-001", "name": f"МИС {walk.tag}"}),
+    Stop("revoke a token? (confirmation)", lambda walk: walk.follow("/admin/tokens", "a[href$='/revoke']")),
     page("/admin/keys"),
     Stop("active key", lambda walk: walk.open(f"/admin/keys/{walk.tour.active_kid}")),
     Stop("key compromised? (confirmation)", lambda walk: walk.open(f"/admin/keys/{walk.tour.active_kid}/compromise")),

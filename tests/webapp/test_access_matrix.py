@@ -110,6 +110,7 @@ WHO_MAY = {
             "admin.rotate_key",
             "admin.tokens",
             "admin.create_token",
+            "admin.confirm_token_revocation",
             "admin.revoke_token",
             "admin.users",
             "admin.set_user_active",

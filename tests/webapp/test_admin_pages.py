@@ -314,8 +314,16 @@ def test_token_is_shown_once_works_and_stops_working_when_revoked(site: Flask) -
     assert verified.status_code == 200
     assert verified.get_json()["verdict"] == "valid"
     token_id = re.search(r'/admin/tokens/(\d+)/revoke"', listing).group(1)  # type: ignore[union-attr]
-    assert admin_post(client, f"/admin/tokens/{token_id}/revoke", {}, "/admin/tokens").status_code == 302
+    assert f'<form method="post" action="/admin/tokens/{token_id}/revoke"' not in listing, "no one-tap revocation"
+    asked = client.get(f"/admin/tokens/{token_id}/revoke").get_data(as_text=True)
+    assert 'Отозвать токен клиники <span class="number">GP-001</span>?' in asked
+    assert "Это нельзя отменить" in asked
+    asking = api.post("/api/v1/verify", json={"code": MOTHER}, headers=headers)
+    assert asking.status_code == 200, "asking revokes nothing"
+    revoke = f"/admin/tokens/{token_id}/revoke"
+    assert admin_post(client, revoke, {}, revoke).status_code == 302
     assert "отозван" in client.get("/admin/tokens").get_data(as_text=True)
+    assert client.get(revoke).status_code == 302, "a revoked token is not asked about again"
     assert api.post("/api/v1/verify", json={"code": MOTHER}, headers=headers).status_code == 401
     assert [entry.action for entry in audited(site, "create_token") + audited(site, "revoke_token")] == [
         "create_token",
@@ -330,6 +338,7 @@ def test_token_for_no_clinic_or_an_unknown_one_is_refused(site: Flask) -> None:
     assert unknown.status_code == 400
     assert "Клиника с кодом NOPE не найдена" in unknown.get_data(as_text=True)
     assert admin_post(client, "/admin/tokens/999999/revoke", {}, "/admin/tokens").status_code == 404
+    assert client.get("/admin/tokens/999999/revoke").status_code == 404
 
 
 def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:

@@ -188,11 +188,16 @@ def create_token(clinic_code: str, name: str, actor: str) -> tuple[ApiToken, str
     return record, token
 
 
-@atomic
-def revoke_token(token_id: int, actor: str) -> ApiToken:
+def token(token_id: int) -> ApiToken:
     record = db.session.get(ApiToken, token_id)
     if record is None:
-        raise NotFound(f"Токен {token_id} не найден")
+        raise NotFound(N_("Токен не найден"))
+    return record
+
+
+@atomic
+def revoke_token(token_id: int, actor: str) -> ApiToken:
+    record = token(token_id)
     if record.revoked_at is None:
         record.revoked_at = datetime.now(UTC)
         audit.record(actor, "revoke_token", "clinic", record.clinic.code, details={"token_id": token_id})

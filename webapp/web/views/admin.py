@@ -260,6 +260,16 @@ def create_token() -> Any:
     return redirect(url_for("admin.tokens", clinic=form["clinic"]))
 
 
+@admin.get("/tokens/<int:token_id>/revoke")
+@role_required(Role.ADMIN)
+def confirm_token_revocation(token_id: int) -> Any:
+    """Asked before it is done: a revoked token cannot be brought back, and the clinic's system stops with it."""
+    record = accounts.token(token_id)
+    if record.revoked_at is not None:
+        return redirect(url_for("admin.tokens"))
+    return render_template("admin/token_revoke.html", token=record)
+
+
 @admin.post("/tokens/<int:token_id>/revoke")
 @role_required(Role.ADMIN)
 def revoke_token(token_id: int) -> Response:
