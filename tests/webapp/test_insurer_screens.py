@@ -10,8 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from policy_codes import Enp
 from tests.helpers.registry import NOW
-from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in
+from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in, register_newborn_sofia
 from webapp.registry import lifecycle, people, reissue_requests
 
 #: The internal words a clerk must never read: statuses, actions, actor prefixes.
@@ -233,6 +234,7 @@ def test_a_surname_alone_is_refused_with_one_message_and_no_empty_result(site: F
     assert 'value="Иванова"' in page, "what was typed stays"
     found = staff.get("/insurer/?q=Иванова&birth_date=1990-04-12").get_data(as_text=True)
     assert f"/insurer/person/{MOTHER}" in found
+    assert Enp(MOTHER).grouped() in found, "the ЕНП in fours, as everywhere else"
     assert 'class="field-error"' not in found
     miscounted = staff.get(f"/insurer/?q={MOTHER[:15]}")
     assert miscounted.status_code == 400
@@ -252,3 +254,13 @@ def test_a_snils_mistyped_in_the_search_is_said_so_beside_the_field(site: Flask,
     assert response.status_code == 400
     said = {"ru": "Неверное контрольное число СНИЛС", "en": "The СНИЛС&#39;s check number is wrong"}[language]
     assert said in field_error(response.get_data(as_text=True), "query")
+
+
+def test_a_person_with_no_code_yet_says_so_under_codes(site: Flask) -> None:
+    """A newborn covered by the mother's policy has no code of their own: the table says so, not empty headers."""
+    sofia = register_newborn_sofia(site)
+    page = text_of(logged_in(site, "smo").get(f"/insurer/person/{sofia.enp}").get_data(as_text=True))
+    assert "Кодов ещё нет" in page
+    assert "Кодов ещё нет" not in text_of(
+        logged_in(site, "smo").get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    )
