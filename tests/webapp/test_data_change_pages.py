@@ -236,6 +236,11 @@ def test_a_citizens_request_accepted_gives_the_new_code(registry: Registry) -> N
     client, staff_token = staff(registry.app)
     listing = page(client.get("/insurer/requests"))
     assert "было «Иванова», станет «Петрова»" in listing
+    with client.session_transaction() as session:
+        session["language"] = "en"
+    assert "was “Иванова”, becomes “Петрова”" in page(client.get("/insurer/requests")), "English quotation marks"
+    with client.session_transaction() as session:
+        session["language"] = "ru"
     assert "654321" in listing
     request_id = data_change_request_id(registry, MOTHER)
     confirmation = page(client.get(f"/insurer/data-requests/{request_id}/accept"))
