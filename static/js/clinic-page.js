@@ -35,7 +35,7 @@ function textsOf(template) {
     [...template.content.querySelectorAll("[data-text]")].map((node) => [node.dataset.text, node.textContent.trim()]),
   );
 }
-/** The offline verdict's words by why the registry was not asked: "network" or "registry" (it did not answer). */
+/** The offline verdict's words by why the registry was not asked: "no-network", or "no-answer" from it. */
 const offlineTexts = Object.fromEntries(
   [...document.querySelectorAll("template[data-offline-texts]")].map((node) => [node.dataset.offlineTexts, textsOf(node)]),
 );
@@ -181,11 +181,11 @@ form.addEventListener("htmx:beforeRequest", (event) => {
     showChecking();
   } else {
     event.preventDefault();
-    checkOffline("network");
+    checkOffline("no-network");
   }
 });
-form.addEventListener("htmx:sendError", () => checkOffline("network"));
-form.addEventListener("htmx:timeout", () => checkOffline("registry"));
+form.addEventListener("htmx:sendError", () => checkOffline("no-network"));
+form.addEventListener("htmx:timeout", () => checkOffline("no-answer"));
 // A look-up refused by a limit (429) carries its message for the verdict area; htmx swaps no 4xx unless told
 // (it asks the target, not the form).
 verdictBox.addEventListener("htmx:beforeSwap", (event) => {
@@ -201,7 +201,7 @@ verdictBox.addEventListener("htmx:afterSwap", afterVerdict);
 const UNAVAILABLE = new Set([502, 503, 504]);
 form.addEventListener("htmx:responseError", (event) => {
   if (UNAVAILABLE.has(event.detail.xhr.status)) {
-    checkOffline("registry");
+    checkOffline("no-answer");
   } else {
     render({ verdict: null, headline: scanTexts["not-sent"], message: scanTexts.reload, icon: "blocked" });
   }
