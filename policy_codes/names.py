@@ -122,7 +122,9 @@ class FullName:
         whole = "".join(parts)  # one look at every letter: each part may hold the same characters
         if not _VALID_PART.fullmatch(whole):
             unknown = "".join(sorted(set(whole) - set(NAME_CHARACTERS)))
-            raise InvalidValue(N_("Недопустимые знаки в имени: %(characters)s"), characters=unknown)
+            raise InvalidValue(
+                N_("Недопустимые знаки в имени: %(characters)s (имя пишется русскими буквами)"), characters=unknown
+            )
         if len(whole) > MAX_TOTAL_LENGTH:
             raise InvalidValue(N_("Полное имя длиннее %(count)d знаков"), count=MAX_TOTAL_LENGTH)
 

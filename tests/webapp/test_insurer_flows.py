@@ -92,7 +92,11 @@ def test_bad_registration_keeps_the_form_says_why_and_writes_nothing(
     [
         ({"enp": "1234567890123458"}, "enp", "The ЕНП's check digit is wrong"),
         ({"enp": "12345"}, "enp", "An ЕНП must be exactly 16 digits"),
-        ({"surname": "Smith"}, "surname", "Characters not allowed in a name: HIMST"),
+        (
+            {"surname": "Smith"},
+            "surname",
+            "Characters not allowed in a name: HIMST (names are written in Russian letters)",
+        ),
         ({"snils": "112-233-445 96"}, "snils", "The СНИЛС's check number is wrong"),
     ],
 )

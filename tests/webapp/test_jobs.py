@@ -270,12 +270,12 @@ REFUSED_IN_BOTH_LANGUAGES = [
     (
         "7700000000000073,Кузнецов,Дмитрий,,2004-02-14,M,,99999,citizen,,",
         "неизвестная СМО «99999»",
-        "unknown insurer «99999»",
+        "unknown insurer “99999”",
     ),
     (
         "7700000000000081,Smith,John,,1985-07-21,M,,77001,citizen,,",
-        "Недопустимые знаки в имени: HIJMNOST",
-        "Characters not allowed in a name: HIJMNOST",
+        "Недопустимые знаки в имени: HIJMNOST (имя пишется русскими буквами)",
+        "Characters not allowed in a name: HIJMNOST (names are written in Russian letters)",
     ),
     (
         "7700000000000099,Орлов,Олег,,1985-07-21,M,,77001,citizen,,7700000000000017",
