@@ -449,6 +449,7 @@ INSURER = [
     page(f"/insurer/person/{NEWCOMER}", 404),
     page("/insurer/requests"),
     click("reissue request: decline?", "/insurer/requests", "#reissue-requests ~ article a[href$='/decline']"),
+    click("reissue request: new code?", "/insurer/requests", "#reissue-requests ~ article a[href$='/reissue']"),
     Stop("reissue request declined", _decline_reissue),
     click("activation code issued", f"/insurer/person/{REISSUED}", "form[action$='/activation-code'] button"),
     page(f"/insurer/person/{PETROV}/terminate"),

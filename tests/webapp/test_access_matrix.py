@@ -78,7 +78,7 @@ WHO_MAY = {
             "insurer.issue_policy",
             "insurer.newborn_policy",
             "insurer.answer_request",
-            "insurer.decline_request_page",
+            "insurer.answer_request_page",
             "insurer.edit_data",
             "insurer.preview_data_change",
             "insurer.change_data",

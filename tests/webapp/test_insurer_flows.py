@@ -323,7 +323,14 @@ def test_insurer_answers_a_citizens_request_with_a_new_code(site: Flask) -> None
     listing = staff.get("/insurer/requests").get_data(as_text=True)
     assert "Иванов Артём Сергеевич" in listing
     assert "телефон потерян" in listing
-    response = staff.post(f"/insurer/requests/{request_id}/reissue", data={"csrf_token": csrf(staff, "/insurer/")})
+    asked = f"/insurer/requests/{request_id}/reissue"
+    assert f'href="{asked}"' in listing, "a new code starts with a page, not at one tap"
+    page = staff.get(asked).get_data(as_text=True)
+    assert "Перевыпустить код по заявке?" in page
+    assert f"код № {serial} перестаёт приниматься" in page
+    with site.app_context():
+        assert people.current_code(people.person_by_enp(CHILD)).serial == serial, "asking changes nothing"
+    response = staff.post(asked, data={"csrf_token": csrf(staff, asked)})
     assert response.status_code == 302
     with site.app_context():
         child = people.person_by_enp(CHILD)
@@ -333,6 +340,7 @@ def test_insurer_answers_a_citizens_request_with_a_new_code(site: Flask) -> None
         f"/insurer/requests/{request_id}/reissue", data={"csrf_token": csrf(staff, "/insurer/")}, follow_redirects=True
     )
     assert "Заявка уже закрыта" in again.get_data(as_text=True)
+    assert staff.get(asked).status_code == 404, "answered: nothing to ask"
     with site.app_context():
         assert people.current_code(people.person_by_enp(CHILD)).serial == serial + 1, "no second reissue"
 
@@ -357,6 +365,7 @@ def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flas
     assert staff.post(f"/insurer/requests/{theirs}/decline", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{theirs}/reissue", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{ours}/shred", data={"csrf_token": token}).status_code == 404
+    assert staff.get(f"/insurer/requests/{theirs}/reissue").status_code == 404
     assert "Петров" not in staff.get("/insurer/requests").get_data(as_text=True)
     with site.app_context():
         assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.DECLINED

@@ -377,15 +377,24 @@ def request_list() -> str:
     )
 
 
-@insurer.get("/requests/<int:request_id>/decline")
+#: What staff do with a citizen's request for a new code, each asked on a page of its own first.
+REQUEST_OUTCOMES = ("reissue", "decline")
+
+
+@insurer.get("/requests/<int:request_id>/<outcome>")
 @role_required(Role.INSURER)
-def decline_request_page(request_id: int) -> str:
-    """What declining a request for a new code does, before it is done: no decline at one tap."""
+def answer_request_page(request_id: int, outcome: str) -> str:
+    """What answering a request for a new code does, before it is done: neither a new code nor a refusal at one tap."""
+    if outcome not in REQUEST_OUTCOMES:
+        abort(404)
     try:
         item = reissue_requests.open_request(request_id, scope())
     except NotFound:
         abort(404)
-    return render_template("insurer/reissue_decline.html", item=item, person=item.person)
+    current = people.current_code(item.person)
+    return render_template(
+        "insurer/reissue_request_answer.html", item=item, person=item.person, outcome=outcome, current=current
+    )
 
 
 @insurer.post("/requests/<int:request_id>/<outcome>")
