@@ -37,8 +37,8 @@ def init_app(app: Flask) -> None:
             return error_response(error.code or 500)
         code = error.code or 500
         words = error_words(code)
-        if code >= 500:  # what failed may be loading the user
-            _for_nobody()
+        if code >= 500:  # what failed may be loading the user: drawn for nobody then
+            _signed_in()
         return render_template("error.html", title=words.title, message=words.page), code
 
     @app.errorhandler(NotFound)
@@ -69,10 +69,12 @@ def _for_nobody() -> None:
 
 
 def _signed_in() -> bool:
-    """Whether the request's user is logged in; not when they cannot be loaded."""
+    """Whether the request's user is logged in; not when they cannot be loaded, whatever the failure: an error's
+    page must be drawn."""
     try:
         return bool(current_user.is_authenticated)
-    except SQLAlchemyError:
+    except Exception as error:  # named in the log, and the page drawn for nobody
         db.session.rollback()
+        log.error("the user could not be loaded: %s", type(error).__name__)
         _for_nobody()
         return False
