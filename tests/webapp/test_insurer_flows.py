@@ -87,6 +87,21 @@ def test_bad_registration_keeps_the_form_says_why_and_writes_nothing(
                 people.person_by_enp(changes.get("enp", NEWCOMER))
 
 
+def test_a_registration_with_several_bad_fields_says_each_beside_its_own(site: Flask) -> None:
+    """All at once, not one per send: the clerk mends the form in one go."""
+    client = logged_in(site, "smo")
+    bad = {"enp": "12345", "birth_date": "32.13.2020", "surname": "Smith", "snils": "112-233-445 96"}
+    response = client.post("/insurer/new", data=new_person_form(client, **bad))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "16" in field_error(page, "enp")
+    assert "ГГГГ-ММ-ДД" in field_error(page, "birth_date")
+    assert "русскими буквами" in field_error(page, "surname")
+    assert "СНИЛС" in field_error(page, "snils")
+    assert page.count("autofocus") == 1, "the first field in error takes the focus"
+    assert re.search(r'name="enp"[^>]*autofocus', page), "the form's first field in error"
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "english"),
     [

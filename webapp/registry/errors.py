@@ -8,6 +8,7 @@ language a request wants.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -44,6 +45,16 @@ class RegistryError(Exception):
         """The code format's refusal of a value (an ЕНП, a name), as the registry's about `field`: its own message,
         from the verifiers' catalog (webapp/web/i18n.py `translated`)."""
         return cls(error.message, field=field, **error.params)
+
+
+class InvalidFields(RegistryError):
+    """Every field a person's form or CSV line got wrong, each a `RegistryError` naming its field. It reads as the
+    first (a CSV line gives one reason); a form shows each beside its field (webapp/web/form_errors.py)."""
+
+    def __init__(self, errors: Sequence[RegistryError]) -> None:
+        first = errors[0]
+        super().__init__(first.message, field=first.field, **first.params)
+        self.errors = tuple(errors)
 
 
 class NotFound(RegistryError):

@@ -21,7 +21,7 @@ from flask import Flask
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from webapp.registry.errors import RegistryError
+from webapp.registry.errors import InvalidFields, RegistryError
 from webapp.web.i18n import said
 
 #: The name of an error that belongs to no one field.
@@ -29,9 +29,14 @@ FORM = "form"
 
 
 def refused(error: RegistryError, fields: Iterable[str]) -> dict[str, str]:
-    """A refused change as the errors of a form with these fields: by the field the registry named, or at
-    the top of the form when it named none of them (a message is never lost for want of a place)."""
-    return {error.field if error.field in fields else FORM: said(error)}
+    """A refused change as the errors of a form with these fields: each by the field the registry named (every
+    field's of `InvalidFields`), in the form's order, or at the top of the form when it named none of them (a
+    message is never lost for want of a place)."""
+    order = [FORM, *fields]
+    found: dict[str, str] = {}
+    for each in error.errors if isinstance(error, InvalidFields) else (error,):
+        found.setdefault(each.field if each.field in order[1:] else FORM, said(each))
+    return dict(sorted(found.items(), key=lambda item: order.index(item[0])))
 
 
 def _errors(context: Any) -> dict[str, str]:
