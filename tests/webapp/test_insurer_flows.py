@@ -213,6 +213,15 @@ def test_a_transfer_of_someone_already_ours_is_said_in_the_pages_language(
     assert message in response.get_data(as_text=True)
 
 
+def test_a_transfer_with_several_bad_fields_says_each_beside_its_own(stranger_with_the_other_insurer: Flask) -> None:
+    client = logged_in(stranger_with_the_other_insurer, "smo")
+    bad = transfer_form(client, enp="12345", birth_date="abc", applied_on="вчера")
+    page = client.post("/insurer/transfer", data=bad).get_data(as_text=True)
+    assert "16" in field_error(page, "enp")
+    assert "ГГГГ-ММ-ДД" in field_error(page, "birth_date")
+    assert "ГГГГ-ММ-ДД" in field_error(page, "applied_on")
+
+
 def issue_activation_code(client: FlaskClient, enp: str) -> str:
     """Post, then the page the post redirects to (issue 18, item 9): the code is on that page, once."""
     response = client.post(f"/insurer/person/{enp}/activation-code", data={"csrf_token": csrf(client, "/insurer/")})

@@ -336,16 +336,19 @@ def transfer() -> Any:
     form = {name: request.form.get(name, "").strip() for name in TRANSFER_FIELDS}
     if request.method == "GET":
         return render_template("insurer/transfer.html", form=form)
+    errors: dict[str, str] = {}  # every field's, at once, in the form's order
     try:
         enp = str(Enp(form["enp"]))
     except InvalidValue as error:
-        return _transfer_refused(form, {"enp": said(error)})
+        errors["enp"] = said(error)
     dates = {}
     for name in ("birth_date", "applied_on"):
         try:
             dates[name] = date.fromisoformat(form[name])
         except ValueError:
-            return _transfer_refused(form, {name: _("Дата в формате ГГГГ-ММ-ДД")})
+            errors[name] = _("Дата в формате ГГГГ-ММ-ДД")
+    if errors:
+        return _transfer_refused(form, errors)
     born, applied_on = dates["birth_date"], dates["applied_on"]
     try:
         transfers.accept(enp, born, applied_on, form["exception"], form["document"], current_user)
