@@ -369,6 +369,16 @@ def test_insurer_answers_a_citizens_request_with_a_new_code(site: Flask) -> None
         assert people.current_code(people.person_by_enp(CHILD)).serial == serial + 1, "no second reissue"
 
 
+def test_a_citizens_listed_reason_reads_in_the_staffs_language(site: Flask) -> None:
+    """Chosen from the citizen's list, it is stored in Russian and read in the page's language."""
+    listed = open_request(site, CHILD, "Телефон потерян или украден")
+    staff = logged_in(site, "smo")
+    with staff.session_transaction() as session:
+        session["language"] = "en"
+    for page in (f"/insurer/requests/{listed}/reissue", "/insurer/requests"):
+        assert "Reason: The phone was lost or stolen" in staff.get(page).get_data(as_text=True)
+
+
 def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flask) -> None:
     ours = open_request(site, CHILD)
     with site.app_context():
