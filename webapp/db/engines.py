@@ -66,7 +66,9 @@ def replica_binds(config: dict[str, Any]) -> list[str]:
 
 
 def _reads_options(url: str) -> dict[str, Any]:
-    return {"url": url, "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False}
+    """A reads bind's engine: Flask-SQLAlchemy gives binds none of SQLALCHEMY_ENGINE_OPTIONS, so the values its
+    errors leave out (webapp/config.py) are said here again."""
+    return {"url": url, "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False, "hide_parameters": True}
 
 
 def add_reads_binds(config: dict[str, Any]) -> None:
