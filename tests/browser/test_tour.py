@@ -481,6 +481,7 @@ ADMIN = [
     page("/admin/clinics"),
     page("/admin/users"),
     page("/admin/users?role=clinic"),
+    Stop("disable a login? (confirmation)", lambda walk: walk.follow("/admin/users?role=clinic", "a[href*='disable']")),
     page("/admin/users/new"),
     form("new user: passwords differ", "/admin/users/new", _new_user(**PASSWORDS_DIFFER), 400),
     form("new user: password shown once", "/admin/users/new", _new_user(generate="1")),

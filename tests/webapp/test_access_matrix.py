@@ -113,6 +113,7 @@ WHO_MAY = {
             "admin.confirm_token_revocation",
             "admin.revoke_token",
             "admin.users",
+            "admin.confirm_disable_user",
             "admin.set_user_active",
             "admin.new_user",
             "admin.create_user",

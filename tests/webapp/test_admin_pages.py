@@ -266,7 +266,15 @@ def test_admin_disables_and_enables_a_citizen(site: Flask) -> None:
     admin = logged_in(site, "admin")
     with site.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == "ivanova"))
-    assert admin_post(admin, f"/admin/users/{user_id}/active", {"active": "0"}).status_code == 302
+    listing = admin.get("/admin/users?q=ivanova").get_data(as_text=True)
+    asked = f"/admin/users/{user_id}/disable"
+    assert f'href="{asked}?q=ivanova' in listing, "disabling starts with a page, not at one tap"
+    page = admin.get(f"{asked}?q=ivanova").get_data(as_text=True)
+    assert "Отключить вход для" in page
+    assert "все открытые сеансы этого логина завершаются" in page
+    assert citizen.get("/me/").status_code == 200, "asking ends nothing"
+    assert admin_post(admin, f"/admin/users/{user_id}/active", {"active": "0"}, asked).status_code == 302
+    assert admin.get(asked).status_code == 302, "a disabled login is not asked about again"
     assert "отключён" in admin.get("/admin/users?q=ivanova").get_data(as_text=True)
     assert citizen.get("/me/").status_code == 302, "the open session ends"
     again = site.test_client()
@@ -280,6 +288,7 @@ def test_admin_disables_and_enables_a_citizen(site: Flask) -> None:
         "enable_user",
     ]
     assert admin_post(admin, "/admin/users/999999/active", {"active": "0"}).status_code == 404
+    assert admin.get("/admin/users/999999/disable").status_code == 404
 
 
 def test_admin_cannot_lock_themself_out(site: Flask) -> None:

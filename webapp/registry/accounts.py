@@ -245,13 +245,18 @@ def live_token(token: str) -> LiveToken | None:
     return live
 
 
+def user_by_id(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("Пользователь не найден"))
+    return user
+
+
 @atomic
 def set_active(user_id: int, active: bool, actor: str) -> User:
     """Let a login in, or keep it out: a disabled login's sessions end for good (enabling it again
     brings none back)."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"Пользователь {user_id} не найден")
+    user = user_by_id(user_id)
     if not active:
         login_sessions.end_all(user.id)
     if user.active != active:
@@ -264,9 +269,7 @@ def set_active(user_id: int, active: bool, actor: str) -> User:
 def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     """The user's own password change: the current password first. Every session of the login ends,
     this browser's too (the caller starts it a new one), so no copy of any of its cookies stays live."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"Пользователь {user_id} не найден")
+    user = user_by_id(user_id)
     if not password_matches(user, current):
         raise WrongPassword(N_("Текущий пароль неверен"), field="current_password")
     check_new_password(new)

@@ -211,6 +211,17 @@ def user_created() -> Response:
     return shown_once.not_stored(make_response(page))
 
 
+@admin.get("/users/<int:user_id>/disable")
+@role_required(Role.ADMIN)
+def confirm_disable_user(user_id: int) -> Any:
+    """Asked before it is done: every session of the login ends at once, wherever someone works with it."""
+    user = accounts.user_by_id(user_id)
+    back = {"q": request.args.get("q", ""), "role": request.args.get("role", "")}
+    if not user.active or user.id == current_user.id:
+        return redirect(url_for("admin.users", **back))
+    return render_template("admin/user_disable.html", user=user, **back)
+
+
 @admin.post("/users/<int:user_id>/active")
 @role_required(Role.ADMIN)
 def set_user_active(user_id: int) -> Response:
