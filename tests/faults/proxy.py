@@ -32,10 +32,8 @@ class Proxy:
 
     def close(self) -> None:
         """The database gone from the app's view: open connections cut, new ones refused."""
-        for connection in [
-            self.listener,
-            *self._open,
-        ]:  # shutdown wakes the threads blocked on them; close alone does not
+        # shutdown wakes the threads blocked on them; close alone does not
+        for connection in [self.listener, *self._open]:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
             connection.close()
