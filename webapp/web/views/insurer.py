@@ -394,7 +394,7 @@ def answer_request_page(request_id: int, outcome: str) -> str:
         item = reissue_requests.open_request(request_id, scope())
     except NotFound:
         abort(404)
-    current = people.current_code(item.person)
+    current = people.current_code(item.person) if outcome == "reissue" else None  # the code a reissue replaces
     return render_template(
         "insurer/reissue_request_answer.html", item=item, person=item.person, outcome=outcome, current=current
     )
