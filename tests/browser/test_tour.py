@@ -397,6 +397,17 @@ def _new_user(**fields: str) -> Callable[[Walk], dict[str, str]]:
     return lambda walk: {"username": f"tour-{walk.tag}", "role": "clinic", "clinic": "GP-001", **fields}
 
 
+def _ask_new_password(walk: Walk) -> None:
+    """The operator's new password for the walk's own new login: the demo's logins serve every walk."""
+    walk.follow(f"/admin/users?q=tour-{walk.tag}", "a[href*='/password?']")
+
+
+def _new_password(walk: Walk) -> None:
+    _ask_new_password(walk)
+    with walk.page.expect_navigation():
+        walk.page.locator("main form button.primary").click()
+
+
 ACTION_FORM = "main form.action-form"
 PASSWORDS_DIFFER = {"password": "new-password-1", "password_again": "other-pass-2"}
 SIGNED_OUT = [
@@ -408,6 +419,13 @@ SIGNED_OUT = [
         "activate: passwords differ",
         "/activate",
         {"enp": PETROV, "code": "ABCD-EFGH", "username": "tour-new", **PASSWORDS_DIFFER},
+        400,
+    ),
+    page("/recover"),
+    form(
+        "new password: a wrong code",
+        "/recover",
+        {"enp": PETROV, "code": "ABCD-EFGH", "password": "new-password-1", "password_again": "new-password-1"},
         400,
     ),
     page("/no-such-page", 404),
@@ -485,6 +503,8 @@ ADMIN = [
     page("/admin/users/new"),
     form("new user: passwords differ", "/admin/users/new", _new_user(**PASSWORDS_DIFFER), 400),
     form("new user: password shown once", "/admin/users/new", _new_user(generate="1")),
+    Stop("new password? (confirmation)", lambda walk: _ask_new_password(walk)),
+    Stop("new password shown once", lambda walk: _new_password(walk)),
     page("/admin/tokens"),
     form("new token: shown once", "/admin/tokens", lambda walk: {"clinic": "GP-001", "name": f"МИС {walk.tag}"}),
     Stop("revoke a token? (confirmation)", lambda walk: walk.follow("/admin/tokens", "a[href$='/revoke']")),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from tests.helpers.registry import person_data, register
 from webapp.models import Role
@@ -48,6 +49,18 @@ def logged_in(app: Flask, username: str) -> FlaskClient:
     response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def shown_password(client: FlaskClient, response: TestResponse) -> tuple[str, str]:
+    """Where a POST that made a password redirected (the page that shows it once): the page, and the password."""
+    assert response.status_code == 302
+    assert response.location.endswith("/admin/users/password")
+    shown = client.get(response.location)
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
+    match = re.search(r'<code class="admin-secret-value">([^<]+)</code>', page)
+    assert match
+    return page, match.group(1)
 
 
 def field_error(page: str, field: str) -> str:

@@ -12,7 +12,17 @@ from sqlalchemy import select
 
 from policy_codes import Verdict
 from signing.trust_list import b64url
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, code_text, csrf, field_error, logged_in
+from tests.webapp.pages import (
+    CHILD,
+    MOTHER,
+    PASSWORD,
+    STRANGER,
+    code_text,
+    csrf,
+    field_error,
+    logged_in,
+    shown_password,
+)
 from tests.webapp.queues import queued_jobs, work_off
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
@@ -215,13 +225,7 @@ def test_a_generated_password_is_shown_once_after_a_redirect_and_works(site: Fla
     client = logged_in(site, "admin")
     data = {"username": "boris", "role": "clinic", "clinic": "GP-001", "generate": "1"}
     response = admin_post(client, "/admin/users/new", data, "/admin/users/new")
-    assert response.status_code == 302
-    assert response.location.endswith("/admin/users/created")
-    shown = client.get(response.location)
-    assert shown.headers["Cache-Control"] == "no-store"
-    match = re.search(r'<code class="admin-secret-value">([^<]+)</code>', shown.get_data(as_text=True))
-    assert match
-    password = match.group(1)
+    _, password = shown_password(client, response)
     again = client.get(response.location)
     assert again.status_code == 302, "shown once: a reload goes to the list"
     assert password not in client.get(again.location).get_data(as_text=True)
@@ -237,7 +241,7 @@ def test_the_password_rides_the_redirect_sealed(site: Flask) -> None:
     data = {"username": "vera", "role": "clinic", "clinic": "GP-001", "generate": "1"}
     admin_post(client, "/admin/users/new", data, "/admin/users/new")
     sealed = session_data(site, client)
-    page = client.get("/admin/users/created").get_data(as_text=True)
+    page = client.get("/admin/users/password").get_data(as_text=True)
     password = re.search(r'<code class="admin-secret-value">([^<]+)</code>', page).group(1)  # type: ignore[union-attr]
     assert password not in sealed
     assert "shown_once" in sealed, "it was in the cookie, sealed"

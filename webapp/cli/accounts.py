@@ -25,6 +25,16 @@ def create_user(
     click.echo(f"Пользователь {user.username} ({user.role}) создан")
 
 
+@users.command("password")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Не короче 10 знаков.")
+def new_password(username: str, password: str) -> None:
+    """Новый пароль сотрудника, забывшего свой (например, единственного оператора реестра). Все сеансы этого
+    логина завершаются. Гражданам новый пароль выдаёт их СМО, по коду."""
+    user, _ = service.reset_password(service.user_by_login(username).id, actor(), password)
+    click.echo(f"Пароль {user.username} изменён; все его сеансы завершены")
+
+
 @tokens.command("create")
 @click.option("--clinic", "clinic_code", required=True, help="Код клиники.")
 @click.option("--name", default="", help="Для чего токен (например, МИС).")

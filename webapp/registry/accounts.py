@@ -108,6 +108,19 @@ def check_new_password(password: str) -> None:
         )
 
 
+def generated_password() -> str:
+    """A password made for the operator to hand to a member of staff once: a new login's, or a reset's."""
+    return secrets.token_urlsafe(12)
+
+
+def set_password(user: User, password: str) -> None:
+    """The login's new password. Every session of the login ends, so no copy of any of its cookies stays live
+    (a caller that has just checked who is at this browser starts it a new one)."""
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    login_sessions.end_all(user.id)
+
+
 def clinic_by_code(code: str) -> Clinic:
     clinic = db.session.scalar(select(Clinic).where(Clinic.code == code))
     if clinic is None:
@@ -159,8 +172,13 @@ def create_user(
     return user
 
 
+def citizen_account(person: Person) -> User | None:
+    """The person's own login, if they opened one."""
+    return db.session.scalar(select(User).where(User.person_id == person.id))
+
+
 def require_no_account(person: Person) -> None:
-    if db.session.scalar(select(User.id).where(User.person_id == person.id)):
+    if citizen_account(person) is not None:
         raise RegistryError(N_("У застрахованного уже есть учётная запись"))
 
 
@@ -245,6 +263,14 @@ def live_token(token: str) -> LiveToken | None:
     return live
 
 
+def user_by_login(typed: str) -> User:
+    login = login_name(typed)
+    user = db.session.scalar(_by_username(login)) if login else None
+    if user is None:
+        raise NotFound(N_("Пользователь %(username)s не найден"), username=typed.strip())
+    return user
+
+
 def user_by_id(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -268,15 +294,27 @@ def set_active(user_id: int, active: bool, actor: str) -> User:
 @atomic
 def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     """The user's own password change: the current password first. Every session of the login ends,
-    this browser's too (the caller starts it a new one), so no copy of any of its cookies stays live."""
+    this browser's too (the caller starts it a new one)."""
     user = user_by_id(user_id)
     if not password_matches(user, current):
         raise WrongPassword(N_("Текущий пароль неверен"), field="current_password")
-    check_new_password(new)
-    user.password_hash = hash_password(new)
-    login_sessions.end_all(user.id)
+    set_password(user, new)
     audit.record(actor, "change_password", "user", user.username)
     return user
+
+
+@atomic
+def reset_password(user_id: int, actor: str, password: str | None = None) -> tuple[User, str]:
+    """A new password for a member of staff who forgot theirs: made here for the operator to hand over once,
+    or typed at the command line (the only operator's own). A citizen gets theirs back from their insurer,
+    who sees them in person (webapp/registry/activation.py)."""
+    user = user_by_id(user_id)
+    if user.role == Role.CITIZEN:
+        raise RegistryError(N_("Новый пароль гражданину выдаёт его страховая компания, по коду"))
+    password = generated_password() if password is None else password
+    set_password(user, password)
+    audit.record(actor, "reset_password", "user", user.username)
+    return user, password
 
 
 def find_users(query: str = "", role: str = "", limit: int = 100) -> list[User]:

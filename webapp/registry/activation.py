@@ -1,4 +1,5 @@
-"""Citizens open their own accounts with a one-time code their insurer hands them.
+"""Citizens open their own accounts with a one-time code their insurer hands them, and set a new password
+with one when they forget theirs: the insurer, who sees them in person, is who vouches for them either way.
 
 The code is short enough to read out or print on a slip (8 letters and digits,
 without look-alikes), valid for a week, used once, and stored only as a keyed hash.
@@ -30,8 +31,12 @@ from webapp.registry.errors import N_, RegistryError
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8
 CODE_LIFETIME = timedelta(days=7)
-#: One message for every way an activation can fail, so it tells nothing about which part was wrong.
-REJECTED = N_("ЕНП или код активации не подходят, или срок кода истёк")
+#: One message for every way a code can fail, so it tells nothing about which part was wrong.
+REJECTED = N_("ЕНП или код не подходят, или срок кода истёк")
+#: Said only to whoever holds the person's good code.
+HAS_ACCOUNT = N_("У вас уже есть учётная запись. С этим кодом задайте новый пароль: «Забыли пароль?» на странице входа")
+NO_ACCOUNT = N_("Учётной записи ещё нет. С этим кодом создайте её на странице «Первый вход»")
+LOGIN_DISABLED = N_("Вход для вашей учётной записи отключён оператором реестра. Обратитесь в свою страховую компанию")
 
 
 #: What the key for codes is derived under: the same SECRET_KEY also signs session cookies.
@@ -56,10 +61,10 @@ def display(code: str) -> str:
 
 @atomic
 def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | None = None) -> str:
-    """A new one-time activation code for one of the insurer's people; shown once, never stored."""
+    """A new one-time code for one of the insurer's people, to open their account or, if they have one, to set
+    a new password for it; shown once, never stored."""
     moment = now or datetime.now(UTC)
     person = people.person_by_enp(enp, scope, lock=True)
-    accounts.require_no_account(person)
     db.session.execute(
         update(ActivationCode)
         .where(ActivationCode.person_id == person.id, ActivationCode.used_at.is_(None))
@@ -69,19 +74,45 @@ def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | N
     db.session.add(
         ActivationCode(person=person, code_hash=_hash(code), created_at=moment, expires_at=moment + CODE_LIFETIME)
     )
-    audit.record(actor, "issue_activation_code", "person", enp, at=moment)
+    has_account = accounts.citizen_account(person) is not None
+    audit.record(actor, "issue_recovery_code" if has_account else "issue_activation_code", "person", enp, at=moment)
     return code
+
+
+def _usable_code(enp: str, code: str, moment: datetime) -> ActivationCode:
+    """The code's record, locked, if the code is this person's, unused and in date."""
+    record = db.session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash(code)).with_for_update())
+    if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
+        raise RegistryError(REJECTED, field="code")
+    return record
 
 
 @atomic
 def activate(enp: str, code: str, username: str, password: str, now: datetime | None = None) -> User:
     """The person's own account, if the code is theirs, unused and in date."""
     moment = now or datetime.now(UTC)
-    record = db.session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash(code)).with_for_update())
-    if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
-        raise RegistryError(REJECTED, field="code")
+    record = _usable_code(enp, code, moment)
+    if accounts.citizen_account(record.person) is not None:
+        raise RegistryError(HAS_ACCOUNT, field="code")
     record.used_at = moment
     actor = f"citizen:{username.strip().lower()}"  # the login as it is stored
     user = accounts.create_user(username, password, Role.CITIZEN, actor, enp=record.person.enp)
     audit.record(f"citizen:{user.username}", "activate", "person", record.person.enp, at=moment)
+    return user
+
+
+@atomic
+def recover(enp: str, code: str, password: str, now: datetime | None = None) -> User:
+    """A new password for the person's own account, if the code is theirs, unused and in date. The login
+    stays as it was; every session of it ends, wherever someone is logged in with the forgotten password."""
+    moment = now or datetime.now(UTC)
+    record = _usable_code(enp, code, moment)
+    user = accounts.citizen_account(record.person)
+    if user is None:
+        raise RegistryError(NO_ACCOUNT, field="code")
+    if not user.active:
+        raise RegistryError(LOGIN_DISABLED, field="code")
+    record.used_at = moment
+    accounts.set_password(user, password)
+    audit.record(f"citizen:{user.username}", "recover_password", "person", record.person.enp, at=moment)
     return user

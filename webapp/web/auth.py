@@ -189,29 +189,57 @@ def login() -> Any:
     return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
 
 
-def _activation_key() -> str:
+def _code_key() -> str:
     """Guesses at one person's code count together, whatever login the guesser makes up."""
-    return f"activate:{request.remote_addr}:{request.form.get('enp', '').strip()[:16]}"
+    return f"one-time-code:{request.remote_addr}:{request.form.get('enp', '').strip()[:16]}"
+
+
+#: Both pages that take an insurer's one-time code count guesses together: a guesser gains nothing by
+#: spreading them over the two.
+_code_guesses_per_person = limiter.shared_limit("5 per minute", "one-time-code", key_func=_code_key, methods=["POST"])
+_code_guesses_per_address = limiter.shared_limit("30 per minute", "one-time-code-address", methods=["POST"])
+
+
+def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User], done: Callable[[User], str]) -> Any:
+    """A page that takes an insurer's one-time code and a new password twice: `use(*fields, password)` is the
+    registry's step; done, the person is logged in, and told `done(user)` on their card."""
+    form = {name: request.form.get(name, "").strip() for name in fields}
+    if request.method == "GET":
+        return render_template(template, form=form)
+    password = request.form.get("password", "")
+    if password != request.form.get("password_again", ""):
+        return render_template(template, form=form, errors=_passwords_differ()), 400
+    try:
+        user = use(*form.values(), password)
+    except RegistryError as error:
+        return render_template(template, form=form, errors=refused(error, [*form, "password"])), 400
+    _log_in(user)
+    flash(done(user), "ok")
+    return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
 
 
 @auth.route("/activate", methods=["GET", "POST"])
-@limiter.limit("5 per minute", key_func=_activation_key, methods=["POST"])
-@limiter.limit("30 per minute", methods=["POST"])
+@_code_guesses_per_person
+@_code_guesses_per_address
 def activate() -> Any:
     """First visit: the ЕНП, the one-time code from the insurer, then a login and password of one's own."""
-    form = {name: request.form.get(name, "").strip() for name in ("enp", "code", "username")}
-    if request.method == "GET":
-        return render_template("activate.html", form=form)
-    password = request.form.get("password", "")
-    if password != request.form.get("password_again", ""):
-        return render_template("activate.html", form=form, errors=_passwords_differ()), 400
-    try:
-        user = activation.activate(form["enp"], form["code"], form["username"], password)
-    except RegistryError as error:
-        return render_template("activate.html", form=form, errors=refused(error, [*form, "password"])), 400
-    _log_in(user)
-    flash(_("Учётная запись создана"), "ok")
-    return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
+    return _with_a_code(
+        "activate.html", ("enp", "code", "username"), activation.activate, lambda _user: _("Учётная запись создана")
+    )
+
+
+@auth.route("/recover", methods=["GET", "POST"])
+@_code_guesses_per_person
+@_code_guesses_per_address
+def recover() -> Any:
+    """A forgotten password: the page says who can help each role; a citizen with a code from their insurer
+    sets a new password here, and is logged in with it."""
+    return _with_a_code(
+        "recover.html",
+        ("enp", "code"),
+        activation.recover,
+        lambda user: _("Пароль изменён. Ваш логин: %(login)s", login=user.username),
+    )
 
 
 def _passwords_differ() -> dict[str, str]:

@@ -9,7 +9,6 @@ sealed (webapp/web/shown_once.py), never flashed: the session cookie is not secr
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
@@ -177,7 +176,7 @@ def create_user() -> Any:
     password = request.form.get("password", "")
     generated = not password and request.form.get("generate") == "1"
     if generated:
-        password = secrets.token_urlsafe(12)
+        password = accounts.generated_password()
     elif password != request.form.get("password_again", ""):
         return _new_user_page(form, {"password_again": _("Пароли не совпадают")}), 400
     if form["role"] not in {str(role) for role in STAFF_ROLES}:
@@ -194,21 +193,32 @@ def create_user() -> Any:
     except RegistryError as error:
         return _new_user_page(form, refused(error, [*form, "password"])), 400
     if generated:
-        shown_once.keep("password", {"username": user.username, "password": password})
-        return redirect(url_for("admin.user_created"))
+        return _show_password(user.username, password, made="created")
     flash(_("Пользователь %(username)s создан", username=user.username), "ok")
     return redirect(url_for("admin.users", q=user.username))
 
 
-@admin.get("/users/created")
+def _show_password(username: str, password: str, made: str) -> Response:
+    """To the page that shows a password the registry made (`made`: "created" or "reset"), once."""
+    shown_once.keep("password", {"username": username, "password": password, "made": made})
+    return redirect(url_for("admin.password_shown"))
+
+
+@admin.get("/users/password")
 @role_required(Role.ADMIN)
-def user_created() -> Response:
+def password_shown() -> Response:
     """The generated password, once: a reload finds the users list."""
-    created = shown_once.take("password")
-    if created is None:
+    shown = shown_once.take("password")
+    if shown is None:
         return redirect(url_for("admin.users"))
-    page = render_template("admin/user_created.html", username=created["username"], password=created["password"])
+    page = render_template("admin/user_password.html", **shown)
     return shown_once.not_stored(make_response(page))
+
+
+def _users_list_filter() -> dict[str, str]:
+    """The users list's search, carried through a confirmation page and back."""
+    values = request.args if request.method == "GET" else request.form
+    return {"q": values.get("q", ""), "role": values.get("role", "")}
 
 
 @admin.get("/users/<int:user_id>/disable")
@@ -216,10 +226,37 @@ def user_created() -> Response:
 def confirm_disable_user(user_id: int) -> Any:
     """Asked before it is done: every session of the login ends at once, wherever someone works with it."""
     user = accounts.user_by_id(user_id)
-    back = {"q": request.args.get("q", ""), "role": request.args.get("role", "")}
     if not user.active or user.id == current_user.id:
-        return redirect(url_for("admin.users", **back))
-    return render_template("admin/user_disable.html", user=user, **back)
+        return redirect(url_for("admin.users", **_users_list_filter()))
+    return render_template("admin/user_disable.html", user=user, **_users_list_filter())
+
+
+@admin.get("/users/<int:user_id>/password")
+@role_required(Role.ADMIN)
+def confirm_password_reset(user_id: int) -> Any:
+    """Asked before it is done: the old password stops working and every session of the login ends."""
+    user = accounts.user_by_id(user_id)
+    if user.role == Role.CITIZEN or user.id == current_user.id:
+        return redirect(url_for("admin.users", **_users_list_filter()))
+    return render_template("admin/user_password_reset.html", user=user, **_users_list_filter())
+
+
+@admin.post("/users/<int:user_id>/password")
+@role_required(Role.ADMIN)
+def reset_password(user_id: int) -> Response:
+    """A member of staff forgot their password: a new one, made here and shown once. One's own is changed on
+    the password page, with the current one."""
+    if user_id == current_user.id:
+        flash(_("Свой пароль меняют на странице «Сменить пароль»"), "error")
+        return redirect(url_for("admin.users", **_users_list_filter()))
+    try:
+        user, password = accounts.reset_password(user_id, _actor())
+    except NotFound:
+        abort(404)
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("admin.users", **_users_list_filter()))
+    return _show_password(user.username, password, made="reset")
 
 
 @admin.post("/users/<int:user_id>/active")
@@ -234,7 +271,7 @@ def set_user_active(user_id: int) -> Response:
         flash(_("%(username)s может входить", username=user.username), "ok")
     else:
         flash(_("%(username)s отключён и больше не может войти", username=user.username), "ok")
-    return redirect(url_for("admin.users", q=request.form.get("q", ""), role=request.form.get("role", "")))
+    return redirect(url_for("admin.users", **_users_list_filter()))
 
 
 # Clinic API tokens

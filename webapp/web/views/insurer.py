@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from policy_codes import Enp, InvalidValue
 from webapp.models import DataChangeRequest, IssuedCode, Job, JobState, Person, RequestStatus, Role
 from webapp.registry import (
+    accounts,
     activation,
     bulk_import,
     clock,
@@ -108,6 +109,7 @@ def person(enp: str) -> str:
         waiting=waiting,
         waiting_since=waiting and clock.today_in_moscow(waiting.created_at),
         change_waiting=data_changes.open_change_request_of(someone.id),
+        account=accounts.citizen_account(someone),
     )
 
 
@@ -204,8 +206,8 @@ def newborn_policy(enp: str) -> Response:
 @insurer.post("/person/<enp>/activation-code")
 @role_required(Role.INSURER)
 def activation_code(enp: str) -> Response:
-    """A one-time code for the person to open their account: shown once on the page this redirects to,
-    never kept (webapp/web/shown_once.py)."""
+    """A one-time code for the person to open their account, or to set a new password for it: shown once on
+    the page this redirects to, never kept (webapp/web/shown_once.py)."""
     _own_person(enp)
     try:
         code = activation.issue_code(enp, _actor(), scope=scope())
@@ -225,7 +227,8 @@ def show_activation_code(enp: str) -> Response:
     if issued is None or issued["enp"] != enp:
         flash(_("Код активации показан один раз. Если его не записали, выдайте новый."), "info")
         return redirect(url_for("insurer.person", enp=enp))
-    page = render_template("insurer/activation_code.html", person=someone, code=issued["code"])
+    account = accounts.citizen_account(someone)
+    page = render_template("insurer/activation_code.html", person=someone, code=issued["code"], account=account)
     return shown_once.not_stored(make_response(page))
 
 

@@ -1,0 +1,233 @@
+"""A forgotten password: a citizen's new one by a code from their insurer, a member of staff's from the operator."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.helpers.registry import NOW, register
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, csrf, field_error, logged_in, shown_password
+from tests.webapp.test_insurer_flows import activate, issue_activation_code
+from webapp.extensions import db
+from webapp.models import ActivationCode, AuditEntry, Role, User
+from webapp.registry import accounts, activation
+from webapp.registry.errors import RegistryError
+
+NEW_PASSWORD = "a-new-long-password"
+
+
+def recover(app: Flask, enp: str, code: str, password: str = NEW_PASSWORD, again: str | None = None) -> tuple[int, str]:
+    client = app.test_client()
+    form = {
+        "enp": enp,
+        "code": code,
+        "password": password,
+        "password_again": password if again is None else again,
+        "csrf_token": csrf(client, "/recover"),
+    }
+    response = client.post("/recover", data=form, follow_redirects=True)
+    return response.status_code, response.get_data(as_text=True)
+
+
+def logs_in(app: Flask, username: str, password: str) -> bool:
+    client = app.test_client()
+    token = csrf(client)
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    return response.status_code == 302
+
+
+def still_in(client: FlaskClient, path: str) -> bool:
+    return client.get(path).status_code == 200
+
+
+def test_a_citizen_sets_a_new_password_with_a_code_from_their_insurer(site: Flask) -> None:
+    on_her_phone = logged_in(site, "ivanova")
+    staff = logged_in(site, "smo")
+    person_page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    assert 'логин <span translate="no">ivanova</span>' in person_page, "the insurer can tell her the login too"
+    code = issue_activation_code(staff, MOTHER)
+    status, page = recover(site, MOTHER, code.lower())
+    assert status == 200
+    assert "Пароль изменён. Ваш логин: ivanova" in page, "logged in on the card, told the login"
+    assert not still_in(on_her_phone, "/me/"), "whoever was logged in with the old password is not any more"
+    assert not logs_in(site, "ivanova", PASSWORD)
+    assert logs_in(site, "ivanova", NEW_PASSWORD)
+    status, page = recover(site, MOTHER, code, "yet-another-password")
+    assert status == 400
+    assert field_error(page, "code") == activation.REJECTED, "the code works once"
+    trail = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    assert "выдан код для нового пароля" in trail
+    assert "задан новый пароль по коду из СМО" in trail
+
+
+def test_the_code_page_tells_the_insurer_it_is_for_a_new_password(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    response = staff.post(f"/insurer/person/{MOTHER}/activation-code", data={"csrf_token": csrf(staff, "/insurer/")})
+    page = staff.get(response.location).get_data(as_text=True)
+    assert "<h1>Код для нового пароля</h1>" in page
+    assert "«Забыли пароль?»" in page
+    assert 'логин остаётся прежним: <span translate="no">ivanova</span>' in page
+
+
+def test_a_code_for_a_person_without_an_account_opens_one_and_sets_no_password(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    assert "учётной записи нет" in staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    code = issue_activation_code(staff, CHILD)
+    status, page = recover(site, CHILD, code)
+    assert status == 400
+    assert field_error(page, "code") == "Учётной записи ещё нет. С этим кодом создайте её на странице «Первый вход»"
+    assert activate(site, CHILD, code)[1] == 302, "the refusal used nothing up"
+
+
+def test_a_new_password_code_opens_no_second_account(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    code = issue_activation_code(staff, MOTHER)
+    _, status, page = activate(site, MOTHER, code, username="second-account")
+    assert status == 400
+    assert "«Забыли пароль?»" in field_error(page, "code")
+    assert recover(site, MOTHER, code)[0] == 200, "the refusal used nothing up"
+    with site.app_context():
+        assert db.session.query(User).filter_by(role=Role.CITIZEN).count() == 1
+
+
+def test_a_disabled_login_is_not_opened_again_by_a_new_password(site: Flask) -> None:
+    with site.app_context():
+        user = db.session.query(User).filter_by(username="ivanova").one()
+        accounts.set_active(user.id, False, "test")
+    staff = logged_in(site, "smo")
+    page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    assert "вход отключён оператором реестра" in page
+    assert "Выдать код" not in page, "a code could do nothing for her"
+    with site.app_context():
+        code = activation.issue_code(MOTHER, "test")
+    status, page = recover(site, MOTHER, code)
+    assert status == 400
+    assert field_error(page, "code") == activation.LOGIN_DISABLED
+    assert not logs_in(site, "ivanova", NEW_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "again", "field", "message"),
+    [
+        ("short", None, "password", "Пароль должен быть не короче 10 знаков"),
+        (NEW_PASSWORD, "something-else", "password_again", "Пароли не совпадают"),
+    ],
+)
+def test_a_bad_new_password_is_said_and_uses_up_nothing(
+    site: Flask, password: str, again: str | None, field: str, message: str
+) -> None:
+    with site.app_context():
+        code = activation.issue_code(MOTHER, "test")
+    status, page = recover(site, MOTHER, code, password, again)
+    assert status == 400
+    assert field_error(page, field) == message
+    assert logs_in(site, "ivanova", PASSWORD), "the old password still works"
+    assert recover(site, MOTHER, code)[0] == 200
+
+
+def test_guesses_on_both_code_pages_count_together(site: Flask) -> None:
+    client = site.test_client()
+    token = csrf(client, "/recover")
+    form = {"enp": MOTHER, "code": "AAAA-AAAA", "password": PASSWORD, "password_again": PASSWORD, "csrf_token": token}
+    answers = []
+    for n in range(3):
+        answers.append(client.post("/activate", data=form | {"username": f"guess-{n}"}).status_code)
+        answers.append(client.post("/recover", data=form).status_code)
+    assert answers == [400] * 5 + [429]
+
+
+def test_the_login_page_says_who_gives_a_forgotten_password(site: Flask) -> None:
+    login = site.test_client().get("/login").get_data(as_text=True)
+    assert 'href="/recover"' in login
+    page = site.test_client().get("/recover").get_data(as_text=True)
+    assert "новый пароль выдаёт оператор реестра" in page
+    assert "выдаёт их страховая компания" in page
+
+
+def test_recovery_is_audited_and_the_code_kept_hashed(registry: Flask) -> None:
+    register()
+    accounts.create_user("ivanova", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
+    code = activation.issue_code(MOTHER, "smo:staff", now=NOW)
+    with pytest.raises(RegistryError, match="истёк"):
+        activation.recover(MOTHER, code, NEW_PASSWORD, now=NOW + activation.CODE_LIFETIME)
+    user = activation.recover(MOTHER, code, NEW_PASSWORD, now=NOW)
+    assert accounts.password_matches(user, NEW_PASSWORD)
+    assert db.session.query(ActivationCode).one().used_at is not None
+    entry = db.session.query(AuditEntry).filter_by(action="recover_password").one()
+    assert (entry.actor, entry.entity_key) == ("citizen:ivanova", MOTHER)
+
+
+# The operator gives a member of staff a new password
+
+
+def new_password_of(client: FlaskClient, user_id: int) -> tuple[str, str]:
+    """Ask, confirm, and read the password page: its location and the password shown."""
+    asked = client.get(f"/admin/users/{user_id}/password")
+    assert asked.status_code == 200
+    assert "старый пароль перестаёт действовать" in asked.get_data(as_text=True)
+    token = csrf(client, f"/admin/users/{user_id}/password")
+    response = client.post(f"/admin/users/{user_id}/password", data={"csrf_token": token})
+    page, password = shown_password(client, response)
+    assert "Новый пароль для" in page
+    return response.location, password
+
+
+def user_id_of(app: Flask, username: str) -> int:
+    with app.app_context():
+        return db.session.query(User).filter_by(username=username).one().id
+
+
+def test_the_operator_gives_a_member_of_staff_a_new_password_shown_once(site: Flask) -> None:
+    at_the_desk = logged_in(site, "smo")
+    admin = logged_in(site, "admin")
+    location, password = new_password_of(admin, user_id_of(site, "smo"))
+    assert admin.get(location).status_code == 302, "shown once: a reload goes to the list"
+    assert not still_in(at_the_desk, "/insurer/"), "the old password's sessions end"
+    assert not logs_in(site, "smo", PASSWORD)
+    assert logs_in(site, "smo", password)
+    with site.app_context():
+        entry = db.session.query(AuditEntry).filter_by(action="reset_password").one()
+        assert (entry.actor, entry.entity_key) == ("admin:admin", "smo")
+        assert password not in str(entry.details), "the password is kept nowhere"
+
+
+def test_the_operator_gives_no_password_to_a_citizen_nor_to_themself(site: Flask) -> None:
+    admin = logged_in(site, "admin")
+    users = admin.get("/admin/users").get_data(as_text=True)
+    assert f'href="/admin/users/{user_id_of(site, "smo")}/password' in users
+    refusals = {
+        "ivanova": "Новый пароль гражданину выдаёт его страховая компания, по коду",
+        "admin": "Свой пароль меняют на странице «Сменить пароль»",
+    }
+    for login, message in refusals.items():
+        user_id = user_id_of(site, login)
+        assert f'href="/admin/users/{user_id}/password' not in users
+        assert admin.get(f"/admin/users/{user_id}/password").status_code == 302
+        token = csrf(admin, "/admin/users")
+        refused = admin.post(f"/admin/users/{user_id}/password", data={"csrf_token": token}, follow_redirects=True)
+        assert refused.request.path == "/admin/users"
+        assert message in refused.get_data(as_text=True)
+    assert logs_in(site, "ivanova", PASSWORD)
+    assert still_in(admin, "/admin/users"), "the operator's own session goes on"
+    token = csrf(admin, "/admin/users")
+    assert admin.post("/admin/users/999999/password", data={"csrf_token": token}).status_code == 404
+
+
+def test_the_only_operator_gets_a_new_password_at_the_command_line(site: Flask) -> None:
+    """No other operator can make them one on the page: the server's shell can, and ends their sessions."""
+    at_the_office = logged_in(site, "admin")
+    result = site.test_cli_runner().invoke(
+        args=["users", "password", "--username", "Admin"], input=f"{NEW_PASSWORD}\n" * 2
+    )
+    assert result.exit_code == 0, result.output
+    assert "Пароль admin изменён" in result.output
+    assert NEW_PASSWORD not in result.output, "the password typed is not echoed"
+    assert not still_in(at_the_office, "/admin/users")
+    assert logs_in(site, "admin", NEW_PASSWORD)
+    refused = site.test_cli_runner().invoke(
+        args=["users", "password", "--username", "ivanova"], input=f"{NEW_PASSWORD}\n" * 2
+    )
+    assert refused.exit_code == 1
+    assert "страховая компания" in refused.output
+    assert logs_in(site, "ivanova", PASSWORD)
