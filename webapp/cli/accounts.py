@@ -27,11 +27,14 @@ def create_user(
 
 @users.command("password")
 @click.option("--username", required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="Не короче 10 знаков.")
-def new_password(username: str, password: str) -> None:
-    """Новый пароль сотрудника, забывшего свой (например, единственного оператора реестра). Все сеансы этого
-    логина завершаются. Гражданам новый пароль выдаёт их СМО, по коду."""
-    user, _ = service.reset_password(service.user_by_login(username).id, actor(), password)
+def new_password(username: str) -> None:
+    """Новый пароль сотрудника, забывшего свой (например, единственного оператора реестра): спрашивается дважды,
+    не в командной строке, где его видно в списке процессов. Все сеансы этого логина завершаются. Гражданам
+    новый пароль выдаёт их СМО, по коду."""
+    user = service.user_by_login(username)
+    service.require_staff(user)
+    password = click.prompt("Новый пароль, не короче 10 знаков", hide_input=True, confirmation_prompt=True)
+    user, _ = service.reset_password(user.id, actor(), password)
     click.echo(f"Пароль {user.username} изменён; все его сеансы завершены")
 
 

@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, update
 
 from webapp.db import prepared_reads, worker_state
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import ApiToken, Clinic, Person, Role, User
-from webapp.registry import audit, login_sessions, people
+from webapp.models import ActivationCode, ApiToken, Clinic, Person, Role, User
+from webapp.registry import audit, login_sessions, password_guesses, people
 from webapp.registry.errors import N_, NotFound, RegistryError
 
 MIN_PASSWORD_LENGTH = 10
@@ -115,10 +115,24 @@ def generated_password() -> str:
 
 def set_password(user: User, password: str) -> None:
     """The login's new password. Every session of the login ends, so no copy of any of its cookies stays live
-    (a caller that has just checked who is at this browser starts it a new one)."""
+    (a caller that has just checked who is at this browser starts it a new one); a citizen's unused one-time
+    codes end, so none handed out before sets another password over this one; and the wrong passwords counted
+    against the old one are forgotten."""
     check_new_password(password)
     user.password_hash = hash_password(password)
     login_sessions.end_all(user.id)
+    if user.person_id is not None:
+        void_one_time_codes(user.person_id, datetime.now(UTC))
+    password_guesses.forget(user.username)
+
+
+def void_one_time_codes(person_id: int, moment: datetime) -> None:
+    """The person's unused one-time codes from their insurer (webapp/registry/activation.py) end at `moment`."""
+    db.session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.person_id == person_id, ActivationCode.used_at.is_(None))
+        .values(expires_at=moment)
+    )
 
 
 def clinic_by_code(code: str) -> Clinic:
@@ -303,14 +317,19 @@ def change_password(user_id: int, current: str, new: str, actor: str) -> User:
     return user
 
 
+def require_staff(user: User) -> None:
+    """Only staff get a new password from the operator."""
+    if user.role == Role.CITIZEN:
+        raise RegistryError(N_("Новый пароль гражданину выдаёт его страховая компания, по коду"))
+
+
 @atomic
 def reset_password(user_id: int, actor: str, password: str | None = None) -> tuple[User, str]:
     """A new password for a member of staff who forgot theirs: made here for the operator to hand over once,
     or typed at the command line (the only operator's own). A citizen gets theirs back from their insurer,
     who sees them in person (webapp/registry/activation.py)."""
     user = user_by_id(user_id)
-    if user.role == Role.CITIZEN:
-        raise RegistryError(N_("Новый пароль гражданину выдаёт его страховая компания, по коду"))
+    require_staff(user)
     password = generated_password() if password is None else password
     set_password(user, password)
     audit.record(actor, "reset_password", "user", user.username)

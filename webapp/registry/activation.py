@@ -20,7 +20,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webapp.db.transactions import atomic
 from webapp.extensions import db
@@ -36,7 +36,10 @@ REJECTED = N_("ЕНП или код не подходят, или срок ко�
 #: Said only to whoever holds the person's good code.
 HAS_ACCOUNT = N_("У вас уже есть учётная запись. С этим кодом задайте новый пароль: «Забыли пароль?» на странице входа")
 NO_ACCOUNT = N_("Учётной записи ещё нет. С этим кодом создайте её на странице «Первый вход»")
-LOGIN_DISABLED = N_("Вход для вашей учётной записи отключён оператором реестра. Обратитесь в свою страховую компанию")
+LOGIN_DISABLED = N_(
+    "Вход для вашей учётной записи отключён. Включить его может только оператор реестра: обратитесь в свою "
+    "страховую компанию"
+)
 
 
 #: What the key for codes is derived under: the same SECRET_KEY also signs session cookies.
@@ -65,17 +68,15 @@ def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | N
     a new password for it; shown once, never stored."""
     moment = now or datetime.now(UTC)
     person = people.person_by_enp(enp, scope, lock=True)
-    db.session.execute(
-        update(ActivationCode)
-        .where(ActivationCode.person_id == person.id, ActivationCode.used_at.is_(None))
-        .values(expires_at=moment)
-    )
+    account = accounts.citizen_account(person)
+    if account is not None and not account.active:
+        raise RegistryError(N_("Вход в личный кабинет отключён оператором реестра: код ничего не изменит"))
+    accounts.void_one_time_codes(person.id, moment)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     db.session.add(
         ActivationCode(person=person, code_hash=_hash(code), created_at=moment, expires_at=moment + CODE_LIFETIME)
     )
-    has_account = accounts.citizen_account(person) is not None
-    audit.record(actor, "issue_recovery_code" if has_account else "issue_activation_code", "person", enp, at=moment)
+    audit.record(actor, "issue_recovery_code" if account else "issue_activation_code", "person", enp, at=moment)
     return code
 
 

@@ -36,7 +36,7 @@ from webapp.models import (
     RevocationEvent,
     StatusCause,
 )
-from webapp.registry import audit, clock, people, public_holidays
+from webapp.registry import accounts, audit, clock, people, public_holidays
 from webapp.registry.codes import claims_for, text_hash
 from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.keys import keystore
@@ -427,6 +427,7 @@ def change_insurer(
         )
     )
     _close(old_policy, f"смена СМО на {new_insurer.code}")
+    accounts.void_one_time_codes(person.id, moment)  # the former insurer's: its care of the person ends here
     person.insurer = new_insurer
     _move_to_region(person, new_insurer.region_code)
     if exception == MOVED_REGION and new_insurer.region is not None:

@@ -89,6 +89,13 @@ def failed(login: str, cookie: str, actor: str) -> None:
         _note(login, actor, {"allowed": item.amount, "until": until.isoformat(), "known_browser": known})
 
 
+def forget(login: str) -> None:
+    """The login's count from unknown browsers starts afresh: it has a new password, which nobody has guessed at
+    yet (an operator's reset, or a citizen's by their insurer's code, is how its owner gets back in)."""
+    key = _key(login, "")
+    _counted(lambda storage: storage.clear(key))
+
+
 def _key(login: str, cookie: str) -> str:
     """The count a wrong password goes to: the login's, or its own for a browser the login was used in.
     A change of the setting starts afresh."""

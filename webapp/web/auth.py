@@ -189,19 +189,33 @@ def login() -> Any:
     return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
 
 
+def _typed_enp() -> str:
+    return request.form.get("enp", "").strip()[:16]
+
+
 def _code_key() -> str:
-    """Guesses at one person's code count together, whatever login the guesser makes up."""
-    return f"one-time-code:{request.remote_addr}:{request.form.get('enp', '').strip()[:16]}"
+    """Guesses at one person's code from one address count together, whatever login the guesser makes up."""
+    return f"one-time-code:{request.remote_addr}:{_typed_enp()}"
+
+
+def _code_key_from_anywhere() -> str:
+    """Guesses at one person's code from every address together: a code can set a live account's password."""
+    return f"one-time-code:{_typed_enp()}"
 
 
 #: Both pages that take an insurer's one-time code count guesses together: a guesser gains nothing by
-#: spreading them over the two.
+#: spreading them over the two. A person's code takes 10 guesses a quarter of an hour from all addresses (a
+#: week's code, 40 bits: 6,720 guesses a week, against 10^12 codes); who spams a number delays that person's
+#: sign-in by 15 minutes at most, and the insurer is who hands out the code anyway.
 _code_guesses_per_person = limiter.shared_limit("5 per minute", "one-time-code", key_func=_code_key, methods=["POST"])
+_code_guesses_per_number = limiter.shared_limit(
+    "10 per 15 minutes", "one-time-code-number", key_func=_code_key_from_anywhere, methods=["POST"]
+)
 _code_guesses_per_address = limiter.shared_limit("30 per minute", "one-time-code-address", methods=["POST"])
 
 
 def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User], done: Callable[[User], str]) -> Any:
-    """A page that takes an insurer's one-time code and a new password twice: `use(*fields, password)` is the
+    """A page that takes an insurer's one-time code and a new password twice: `use(**fields, password=…)` is the
     registry's step; done, the person is logged in, and told `done(user)` on their card."""
     form = {name: request.form.get(name, "").strip() for name in fields}
     if request.method == "GET":
@@ -210,7 +224,7 @@ def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User
     if password != request.form.get("password_again", ""):
         return render_template(template, form=form, errors=_passwords_differ()), 400
     try:
-        user = use(*form.values(), password)
+        user = use(**form, password=password)
     except RegistryError as error:
         return render_template(template, form=form, errors=refused(error, [*form, "password"])), 400
     _log_in(user)
@@ -220,6 +234,7 @@ def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User
 
 @auth.route("/activate", methods=["GET", "POST"])
 @_code_guesses_per_person
+@_code_guesses_per_number
 @_code_guesses_per_address
 def activate() -> Any:
     """First visit: the ЕНП, the one-time code from the insurer, then a login and password of one's own."""
@@ -230,6 +245,7 @@ def activate() -> Any:
 
 @auth.route("/recover", methods=["GET", "POST"])
 @_code_guesses_per_person
+@_code_guesses_per_number
 @_code_guesses_per_address
 def recover() -> Any:
     """A forgotten password: the page says who can help each role; a citizen with a code from their insurer

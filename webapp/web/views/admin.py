@@ -236,8 +236,13 @@ def confirm_disable_user(user_id: int) -> Any:
 def confirm_password_reset(user_id: int) -> Any:
     """Asked before it is done: the old password stops working and every session of the login ends."""
     user = accounts.user_by_id(user_id)
-    if user.role == Role.CITIZEN or user.id == current_user.id:
+    try:
+        accounts.require_staff(user)
+    except RegistryError as error:
+        flash(said(error), "error")
         return redirect(url_for("admin.users", **_users_list_filter()))
+    if user.id == current_user.id:
+        return redirect(url_for("auth.change_password"))
     return render_template("admin/user_password_reset.html", user=user, **_users_list_filter())
 
 

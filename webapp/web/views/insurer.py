@@ -208,13 +208,15 @@ def newborn_policy(enp: str) -> Response:
 def activation_code(enp: str) -> Response:
     """A one-time code for the person to open their account, or to set a new password for it: shown once on
     the page this redirects to, never kept (webapp/web/shown_once.py)."""
-    _own_person(enp)
+    someone = _own_person(enp)
     try:
         code = activation.issue_code(enp, _actor(), scope=scope())
     except RegistryError as error:
         flash(said(error), "error")
         return redirect(url_for("insurer.person", enp=enp))
-    shown_once.keep("activation_code", {"enp": enp, "code": activation.display(code)})
+    account = accounts.citizen_account(someone)
+    issued = {"enp": enp, "code": activation.display(code), "login": account.username if account else ""}
+    shown_once.keep("activation_code", issued)
     return redirect(url_for("insurer.show_activation_code", enp=enp))
 
 
@@ -225,10 +227,9 @@ def show_activation_code(enp: str) -> Response:
     someone = _own_person(enp)
     issued = shown_once.take("activation_code")
     if issued is None or issued["enp"] != enp:
-        flash(_("Код активации показан один раз. Если его не записали, выдайте новый."), "info")
+        flash(_("Код показан один раз. Если его не записали, выдайте новый."), "info")
         return redirect(url_for("insurer.person", enp=enp))
-    account = accounts.citizen_account(someone)
-    page = render_template("insurer/activation_code.html", person=someone, code=issued["code"], account=account)
+    page = render_template("insurer/activation_code.html", person=someone, code=issued["code"], login=issued["login"])
     return shown_once.not_stored(make_response(page))
 
 
