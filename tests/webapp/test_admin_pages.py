@@ -265,6 +265,25 @@ def test_bad_user_is_refused(site: Flask, data: dict[str, str], field: str, mess
     assert field_error(response.get_data(as_text=True), field) == message
 
 
+def test_a_new_user_form_shows_every_mistake_at_once(site: Flask) -> None:
+    """The operator sees all that is wrong in one go, the first field focused, not one refusal per attempt."""
+    client = logged_in(site, "admin")
+    created_before = len(audited(site, "create_user"))
+    data = {"username": "Иван", "role": "", "password": "short", "password_again": "other"}
+    page = admin_post(client, "/admin/users/new", data, "/admin/users/new").get_data(as_text=True)
+    assert field_error(page, "username").startswith("Логин — до 80 латинских букв")
+    assert field_error(page, "role") == "Выберите роль сотрудника"
+    assert field_error(page, "password") == "Пароль должен быть не короче 10 знаков"
+    assert field_error(page, "password_again") == "Пароли не совпадают"
+    assert re.search(r'name="username"[^>]*autofocus', page), "the first mistake gets the focus"
+    assert page.count("autofocus") == 1
+    nothing = admin_post(client, "/admin/users/new", {"role": "clinic", "generate": "1"}, "/admin/users/new")
+    page = nothing.get_data(as_text=True)
+    assert field_error(page, "username") == "Укажите имя пользователя"
+    assert field_error(page, "clinic") == "Укажите клинику"
+    assert len(audited(site, "create_user")) == created_before
+
+
 def test_admin_disables_and_enables_a_citizen(site: Flask) -> None:
     citizen = logged_in(site, "ivanova")
     admin = logged_in(site, "admin")

@@ -150,6 +150,14 @@ def test_refusals_are_clean(registry: Flask, args: list[str], message: str) -> N
     assert message in output
 
 
+def test_a_refused_login_names_every_reason(registry: Flask) -> None:
+    code, output = run(registry, "users", "create", "--username", "Иван", "--role", "clinic", "--password", "short")
+    assert code != 0
+    assert "Логин — до 80 латинских букв" in output
+    assert "Пароль должен быть не короче 10 знаков" in output
+    assert "Укажите клинику" in output
+
+
 def test_a_registry_file_in_windows_1251_is_refused_cleanly(registry: Flask, tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_bytes(

@@ -290,6 +290,19 @@ def test_activation_refuses_a_wrong_number_an_old_code_and_a_mismatched_password
     assert activate(site, CHILD, second)[1] == 302
 
 
+@pytest.mark.parametrize("path", ["/activate", "/recover"])
+def test_a_code_page_names_the_empty_fields(site: Flask, path: str) -> None:
+    """Nothing typed is said so by each field, not as a code that does not match."""
+    client = site.test_client()
+    blank = {"enp": " ", "code": " - ", "username": "", "password": PASSWORD, "password_again": PASSWORD}
+    response = client.post(path, data=blank | {"csrf_token": csrf(client, path)})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert field_error(page, "enp") == "Укажите ЕНП"
+    assert field_error(page, "code") == "Укажите код"
+    assert activation.REJECTED not in page
+
+
 def test_an_activation_code_expires_after_a_week(registry: Flask) -> None:
     register()
     enp = MOTHER

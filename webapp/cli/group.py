@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from policy_codes import InvalidValue
 from signing import SigningError
-from webapp.registry.errors import RegistryError
+from webapp.registry.errors import InvalidFields, RegistryError
 
 
 class CleanErrors:
@@ -20,6 +20,8 @@ class CleanErrors:
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)  # type: ignore[misc]
+        except InvalidFields as error:  # every field's reason, as a form shows them
+            raise click.ClickException("; ".join(str(each) for each in error.errors)) from error
         except (RegistryError, InvalidValue, SigningError) as error:
             raise click.ClickException(str(error)) from error
         except (OperationalError, ProgrammingError) as error:

@@ -20,7 +20,7 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ActivationCode, ApiToken, Clinic, Person, Role, User
 from webapp.registry import audit, login_sessions, password_guesses, people
-from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError
 
 MIN_PASSWORD_LENGTH = 10
 #: A login: ASCII letters, digits, dots, hyphens and underscores, a letter or a digit first, kept in small
@@ -154,23 +154,8 @@ def create_user(
     enp: str | None = None,
 ) -> User:
     """A login. Insurer staff need an insurer, clinic staff a clinic, a citizen their ЕНП."""
-    username = username.strip()
-    if not username:
-        raise RegistryError(N_("Укажите имя пользователя"), field="username")
-    if not _USERNAME.fullmatch(username):
-        raise RegistryError(USERNAME_RULE, field="username")
-    username = username.lower()
-    check_new_password(password)
-    if db.session.scalar(_by_username(username)):
-        raise RegistryError(N_("Пользователь %(username)s уже есть"), field="username", username=username)
-    needs = {Role.INSURER: insurer_code, Role.CLINIC: clinic_code, Role.CITIZEN: enp}
-    if role in needs and not needs[role]:
-        field, message = {
-            Role.INSURER: ("insurer", N_("Укажите СМО")),
-            Role.CLINIC: ("clinic", N_("Укажите клинику")),
-            Role.CITIZEN: ("enp", N_("Укажите ЕНП")),
-        }[role]
-        raise RegistryError(message, field=field)
+    check_new_login(username, password, role, insurer_code=insurer_code, clinic_code=clinic_code, enp=enp)
+    username = username.strip().lower()
     user = User(
         username=username,
         password_hash=hash_password(password),
@@ -184,6 +169,45 @@ def create_user(
     db.session.flush()
     audit.record(actor, "create_user", "user", username, details={"role": str(role)})
     return user
+
+
+#: What each role must be tied to, the field that names it, and the refusal without it.
+_ROLE_NEEDS = {
+    Role.INSURER: ("insurer", N_("Укажите СМО")),
+    Role.CLINIC: ("clinic", N_("Укажите клинику")),
+    Role.CITIZEN: ("enp", N_("Укажите ЕНП")),
+}
+
+
+def check_new_login(
+    username: str,
+    password: str,
+    role: Role | None,
+    *,
+    insurer_code: str | None = None,
+    clinic_code: str | None = None,
+    enp: str | None = None,
+) -> None:
+    """`InvalidFields` with every reason a new login would be refused (a form shows them all at once), the
+    login's, the password's and the organisation's; a role not yet chosen (None) needs no organisation."""
+    errors: list[RegistryError] = []
+    login = username.strip()
+    if not login:
+        errors.append(RegistryError(N_("Укажите имя пользователя"), field="username"))
+    elif not _USERNAME.fullmatch(login):
+        errors.append(RegistryError(USERNAME_RULE, field="username"))
+    elif db.session.scalar(_by_username(login.lower())):
+        errors.append(RegistryError(N_("Пользователь %(username)s уже есть"), field="username", username=login.lower()))
+    try:
+        check_new_password(password)
+    except RegistryError as error:
+        errors.append(error)
+    given = {Role.INSURER: insurer_code, Role.CLINIC: clinic_code, Role.CITIZEN: enp}
+    if role in _ROLE_NEEDS and not given[role]:
+        field, message = _ROLE_NEEDS[role]
+        errors.append(RegistryError(message, field=field))
+    if errors:
+        raise InvalidFields(errors)
 
 
 def citizen_account(person: Person) -> User | None:

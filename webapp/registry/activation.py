@@ -26,7 +26,7 @@ from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ActivationCode, Role, User
 from webapp.registry import accounts, audit, people
-from webapp.registry.errors import N_, RegistryError
+from webapp.registry.errors import N_, InvalidFields, RegistryError
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8
@@ -82,6 +82,16 @@ def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | N
 
 def _usable_code(enp: str, code: str, moment: datetime) -> ActivationCode:
     """The code's record, locked, if the code is this person's, unused and in date."""
+    missing = [
+        RegistryError(message, field=field)
+        for field, message, typed in (
+            ("enp", N_("Укажите ЕНП"), enp.strip()),
+            ("code", N_("Укажите код"), normalise(code)),
+        )
+        if not typed
+    ]
+    if missing:
+        raise InvalidFields(missing)
     record = db.session.scalar(select(ActivationCode).where(ActivationCode.code_hash == _hash(code)).with_for_update())
     if record is None or record.person.enp != enp.strip() or record.used_at is not None or record.expires_at <= moment:
         raise RegistryError(REJECTED, field="code")

@@ -15,7 +15,7 @@ from flask import render_template, request
 from webapp.models import DataChangeRequest, Person
 from webapp.registry.data_changes import DOCUMENT_KINDS, FORM_REASONS, ChangeReason, Document, NewData, parse_reason
 from webapp.registry.errors import RegistryError
-from webapp.web.form_errors import refused
+from webapp.web.form_errors import in_form_order, refused
 
 DATA_FIELDS = ("surname", "given_name", "patronymic", "birth_date", "sex")
 REASON_FIELDS = ("reason", "reason_text")
@@ -72,7 +72,7 @@ def checked(values: Mapping[str, str]) -> Change:
     reason = _part(parse_reason, values, REASON_FIELDS, errors)
     document = _part(Document.from_form, values, DOCUMENT_FIELDS, errors)
     if new is None or reason is None or document is None:
-        raise Refused(_in_form_order(errors))
+        raise Refused(in_form_order(errors, FIELDS))
     return Change(reason[0], reason[1], document, new)
 
 
@@ -103,12 +103,6 @@ def _part(
     except RegistryError as error:
         errors.update(refused(error, fields))
         return None
-
-
-def _in_form_order(errors: dict[str, str]) -> dict[str, str]:
-    """The first error in the form gets the focus (web/form_errors.py): order them as the fields are."""
-    order = ("form", *FIELDS)
-    return dict(sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 0))
 
 
 def grounds_of(item: DataChangeRequest) -> Grounds:

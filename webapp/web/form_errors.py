@@ -14,7 +14,7 @@ whole goes under the name FORM, at the top of the form, focused the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask import Flask
@@ -28,15 +28,20 @@ from webapp.web.i18n import said
 FORM = "form"
 
 
-def refused(error: RegistryError, fields: Iterable[str]) -> dict[str, str]:
+def refused(error: RegistryError, fields: Collection[str]) -> dict[str, str]:
     """A refused change as the errors of a form with these fields: each by the field the registry named (every
     field's of `InvalidFields`), in the form's order, or at the top of the form when it named none of them (a
     message is never lost for want of a place)."""
-    order = [FORM, *fields]
     found: dict[str, str] = {}
     for each in error.errors if isinstance(error, InvalidFields) else (error,):
-        found.setdefault(each.field if each.field in order[1:] else FORM, said(each))
-    return dict(sorted(found.items(), key=lambda item: order.index(item[0])))
+        found.setdefault(each.field if each.field in fields else FORM, said(each))
+    return in_form_order(found, fields)
+
+
+def in_form_order(errors: Mapping[str, str], fields: Collection[str]) -> dict[str, str]:
+    """Errors in the order of the form's fields, the form's own first: the first one gets the focus."""
+    order = [FORM, *fields]
+    return dict(sorted(errors.items(), key=lambda item: order.index(item[0]) if item[0] in order else 0))
 
 
 def _errors(context: Any) -> dict[str, str]:

@@ -25,7 +25,7 @@ from webapp.registry.errors import NotFound, QueueUnavailable, RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.web import shown_once
 from webapp.web.auth import role_required
-from webapp.web.form_errors import refused
+from webapp.web.form_errors import in_form_order, refused
 from webapp.web.i18n import said
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
@@ -162,6 +162,10 @@ def _new_user_page(form: dict[str, str], errors: dict[str, str] | None = None) -
     )
 
 
+#: The new-user form's fields, in its order.
+_NEW_USER_FIELDS = ("username", "role", "insurer", "clinic", "password", "password_again")
+
+
 @admin.get("/users/new")
 @role_required(Role.ADMIN)
 def new_user() -> str:
@@ -177,21 +181,23 @@ def create_user() -> Any:
     generated = not password and request.form.get("generate") == "1"
     if generated:
         password = accounts.generated_password()
-    elif password != request.form.get("password_again", ""):
-        return _new_user_page(form, {"password_again": _("Пароли не совпадают")}), 400
-    if form["role"] not in {str(role) for role in STAFF_ROLES}:
-        return _new_user_page(form, {"role": _("Выберите роль сотрудника")}), 400
+    errors: dict[str, str] = {}
+    if not generated and password != request.form.get("password_again", ""):
+        errors["password_again"] = _("Пароли не совпадают")
+    role = Role(form["role"]) if form["role"] in {str(role) for role in STAFF_ROLES} else None
+    if role is None:
+        errors["role"] = _("Выберите роль сотрудника")
+    login = (form["username"][:USERNAME_LENGTH], password)
+    organisation = {"insurer_code": form["insurer"] or None, "clinic_code": form["clinic"] or None}
     try:
-        user = accounts.create_user(
-            form["username"][:USERNAME_LENGTH],
-            password,
-            Role(form["role"]),
-            _actor(),
-            insurer_code=form["insurer"] or None,
-            clinic_code=form["clinic"] or None,
-        )
+        if errors or role is None:  # the registry's reasons too, so that the form shows every one at once
+            accounts.check_new_login(*login, role, **organisation)
+        else:
+            user = accounts.create_user(*login, role, _actor(), **organisation)
     except RegistryError as error:
-        return _new_user_page(form, refused(error, [*form, "password"])), 400
+        errors.update(refused(error, _NEW_USER_FIELDS))
+    if errors:
+        return _new_user_page(form, in_form_order(errors, _NEW_USER_FIELDS)), 400
     if generated:
         return _show_password(user.username, password, made="created")
     flash(_("Пользователь %(username)s создан", username=user.username), "ok")
