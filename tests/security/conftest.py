@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -26,6 +27,16 @@ def postgresql_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('security-db') / 'oms.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def served_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's own, for a gunicorn of its own (tests/faults/server.py) to serve."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'oms.sqlite'}"
+        return
+    with postgres_database(f"oms_served_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture

@@ -12,24 +12,21 @@ import os
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cbor2
-import pytest
 import requests
 
 from policy_codes import PREFIX, CodeKind, PolicyClaims
 from policy_codes.base45 import b45decode, b45encode
-from signing import SigningKey, sign1
+from signing import SigningKey, TrustList, sign1
 from signing.cose import read_kid
 from tests.faults.registry import Registry, prepare
 from tests.faults.server import ROOT, Server, app_environment
 from tests.helpers.registry import PASSPHRASE
-from tests.webapp.databases import postgres_database
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.registry import people
@@ -38,15 +35,6 @@ from webapp.registry.keys import keystore
 #: Each forgery is sent this many times, from several threads, so that both workers answer it.
 REPEATS = 12
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'oms.sqlite'}"
-        return
-    with postgres_database(f"oms_compromise_{os.getpid()}") as url:
-        yield url
 
 
 def claims_of(text: str) -> PolicyClaims:
@@ -105,7 +93,8 @@ def operator(database_url: str, *command: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(database_url: str) -> None:
+def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(served_database_url: str) -> None:
+    database_url = served_database_url
     registry = prepare(database_url, people=3)
     codes, kid, thief = codes_and_their_stolen_key(registry)
 
@@ -146,12 +135,13 @@ def test_a_key_compromised_through_the_cli_is_refused_by_every_warm_worker(datab
 
 
 def test_a_key_rotated_through_the_cli_signs_no_live_code_after_its_retirement_in_any_warm_worker(
-    database_url: str,
+    served_database_url: str,
 ) -> None:
     """A copy of a key the operator rotates (not known stolen: a rotation, not a compromise) keeps what it signed
     valid, and signs no live code dated after its retirement, which a rotation stamps as it commits, one second
     on (webapp/registry/keys/keystore.py `stamp_retired_as_committed`): at that stamp, valid; a second later,
     forged, in both warm workers."""
+    database_url = served_database_url
     registry = prepare(database_url, people=2)
     codes, kid, thief = codes_and_their_stolen_key(registry)
 
@@ -176,5 +166,50 @@ def test_a_key_rotated_through_the_cli_signs_no_live_code_after_its_retirement_i
         assert verdicts(server, registry.token, at_the_stamp) == Counter({"valid": 2 * REPEATS})
         after = [live(text, retired_at + timedelta(seconds=1)) for text in codes]
         assert verdicts(server, registry.token, after) == Counter({"forged": 2 * REPEATS})
+    finally:
+        server.stop()
+
+
+def insurers_keys(trust_list: TrustList) -> list[tuple[str, str]]:
+    return sorted((key.kid.hex(), str(key.status)) for key in trust_list if key.owner != keystore.REGISTRY_OWNER)
+
+
+def trust_lists_served(server: Server) -> Counter[str]:
+    """The insurers' keys with their statuses in the trust list, as each answer gives them (both workers answer)."""
+
+    def one(_: int) -> str:
+        document = requests.get(f"{server.url}/api/v1/trust-list", timeout=30).json()
+        return repr(insurers_keys(TrustList.from_jwks(document)))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return Counter(pool.map(one, range(4 * REPEATS)))
+
+
+def test_a_restore_under_warm_workers_leaves_none_of_them_a_trust_list_from_before_it(tmp_path: Path) -> None:
+    """SQLite is restored with the app serving (docs/operations.md). The restore winds the key changes' count
+    back; a compromise right after it (two changes) brought the count to where both warm workers had cached
+    the list of a rotation the restore undid: they served it, the compromised key not marked, and called the
+    reissued codes `unknown_key`. The restore now moves the count past every number a worker has seen."""
+    database_url = f"sqlite:///{tmp_path / 'oms.sqlite'}"
+    registry = prepare(database_url, people=2)
+    backup = tmp_path / "registry.backup"
+    operator(database_url, "backup", "create", str(backup))
+    server = Server(database_url, workers=2).start()
+    try:
+        server.wait_for_workers(exclude=0)
+        operator(database_url, "keys", "rotate", "--insurer", "77001")  # two changes: a new key, the old retired
+        assert len(trust_lists_served(server)) == 1, "both workers hold the rotated list"
+        operator(database_url, "backup", "restore", "--force", str(backup))
+        codes, kid, _thief = codes_and_their_stolen_key(registry)
+        operator(database_url, "keys", "compromised", kid)  # two changes: the key marked, its successor made
+        with registry.app.app_context():
+            expected = insurers_keys(keystore.trust_list())
+            reissued = [people.current_code(people.person_by_enp(enp)).text for enp in registry.enps]  # type: ignore[union-attr]
+            db.session.remove()
+            dispose_engines()
+        assert (kid, "compromised") in expected
+        assert trust_lists_served(server) == Counter({repr(expected): 4 * REPEATS})
+        assert verdicts(server, registry.token, reissued) == Counter({"valid": 2 * REPEATS})
+        assert verdicts(server, registry.token, codes) == Counter({"key_compromised": 2 * REPEATS})
     finally:
         server.stop()

@@ -37,7 +37,7 @@ from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import ActivationCode, Role, User
 from webapp.ops import backup
-from webapp.registry import accounts, activation, organisations
+from webapp.registry import accounts, activation, login_sessions, organisations
 from webapp.registry.errors import RegistryError
 
 OVERSIZED_ID = "99999999999999999999"
@@ -185,6 +185,24 @@ def test_disabling_a_user_ends_their_sessions_for_good(world: Flask) -> None:
     assert post(admin, f"/admin/users/{target}/active", {"active": "0"}, "/admin/users") == 302
     assert post(admin, f"/admin/users/{target}/active", {"active": "1"}, "/admin/users") == 302
     assert citizen.get("/me/").status_code == 302, "enabling the login again does not bring the old session back"
+
+
+def test_a_session_starts_only_for_the_password_and_state_it_was_checked_against(world: Flask) -> None:
+    """The check a login's session starts under (tests/security/test_attack_login_races.py races it for real):
+    a password checked before a new one was set, or a login disabled meanwhile, starts none."""
+    with world.app_context():
+        user = db.session.scalar(select(User).where(User.username == "smo"))
+        assert user is not None
+        checked = user.password_hash
+        assert login_sessions.start(user, checked) is not None
+        accounts.set_password(user, "a-new-long-password")
+        db.session.commit()
+        assert login_sessions.start(user, checked) is None, "the old password's check"
+        fresh = user.password_hash
+        accounts.set_active(user.id, False, "test")
+        assert login_sessions.start(user, fresh) is None, "a disabled login"
+        accounts.set_active(user.id, True, "test")
+        assert login_sessions.start(user, fresh) is not None
 
 
 def test_a_forged_remember_me_cookie_does_not_log_in(world: Flask) -> None:

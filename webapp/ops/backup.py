@@ -14,7 +14,7 @@ import subprocess
 from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, literal, select, table
+from sqlalchemy import Engine, column, insert, inspect, literal, select, table, update
 from sqlalchemy.engine import URL
 
 from webapp import private_files
@@ -54,11 +54,40 @@ def restore(engine: Engine, source: Path, *, force: bool = False) -> None:
         raise BackupError(f"Восстановление для {engine.dialect.name} не поддерживается")
     if not force and holds_data(engine):
         raise BackupError("База не пуста: восстановление заменит все её данные. Если это и нужно, добавьте --force")
+    key_changes_before = _key_changes(engine)
     engine.dispose()  # our own pooled connections hold nothing while the database is replaced
     if engine.dialect.name == "sqlite":
         _sqlite_copy(source, _sqlite_file(engine.url), single_file=False)
     else:
         _pg_restore(engine.url, source)
+    _count_key_changes_past(engine, key_changes_before)
+
+
+#: The trust list's version (webapp/models/keys.py `KeyChanges`): each worker keeps the list it read last under it.
+_KEY_CHANGES = table("key_changes", column("id"), column("count"))
+
+
+def _key_changes(engine: Engine) -> int:
+    """The key changes the database counts (0 without any, or without the table)."""
+    if not inspect(engine).has_table("key_changes"):
+        return 0
+    with engine.connect() as connection:
+        return connection.scalar(select(_KEY_CHANGES.c.count).where(_KEY_CHANGES.c.id == 1)) or 0
+
+
+def _count_key_changes_past(engine: Engine, replaced: int) -> None:
+    """The restored count moved past the replaced database's (and its own): a restore winds it back, and the next
+    key changes would bring it to a number a running worker already holds a trust list under, an older one (a
+    compromised key still trusted). One more than either is a version no worker has seen."""
+    if not inspect(engine).has_table("key_changes"):  # a backup from before the count: `db upgrade` makes it
+        return
+    restored = _key_changes(engine)
+    with engine.begin() as connection:
+        past = max(restored, replaced) + 1
+        if restored:
+            connection.execute(update(_KEY_CHANGES).where(_KEY_CHANGES.c.id == 1).values(count=past))
+        else:
+            connection.execute(insert(_KEY_CHANGES).values(id=1, count=past))
 
 
 #: Sent before the backup's script, in its transaction: the schema emptied whole. pg_restore's own --clean drops

@@ -28,7 +28,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 
-from webapp.db.transactions import atomic
+from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import LoginSession, Role, User
 
@@ -50,9 +50,18 @@ def _idle_limit() -> timedelta:
 
 
 @atomic
-def start(user: User, now: datetime | None = None) -> str:
-    """A new session for `user`: its id, for the cookie. Expired records of every login go on the way."""
+def start(user: User, vouched_hash: str, now: datetime | None = None) -> str | None:
+    """A new session for `user`: its id, for the cookie; None if the login changed since its password was
+    checked (`vouched_hash`, the hash it was checked against): a new password, or the login disabled.
+
+    Checking a password takes a while (argon2). A change that ended every session meanwhile would have missed
+    this one, so the login's row is locked and read again here; `end_all` takes the same lock first, so a
+    change after this point waits for the new session and then ends it with the rest. Expired records of every
+    login go on the way."""
     moment = now or datetime.now(UTC)
+    current = db.session.scalar(locked(User, User.id == user.id))
+    if current is None or not current.active or current.password_hash != vouched_hash:
+        return None
     db.session.execute(delete(LoginSession).where(LoginSession.started_at <= moment - _lifetime()))
     token = secrets.token_urlsafe(32)
     db.session.add(LoginSession(user_id=user.id, token_hash=_hash(token), started_at=moment, seen_at=moment))
@@ -102,5 +111,7 @@ def end(token: str) -> None:
 
 @atomic
 def end_all(user_id: int) -> None:
-    """Log the login out everywhere (a password change, a disabled login)."""
+    """Log the login out everywhere (a password change, a disabled login). The login's row is locked first: a
+    session being started waits for it, and sees the change (`start`)."""
+    db.session.execute(locked(User, User.id == user_id))
     db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))

@@ -90,9 +90,11 @@ def _unauthorized() -> Response:
     return response
 
 
-def _log_in(user: User, keep_csrf_token: bool = False) -> None:
+def _log_in(user: User, keep_csrf_token: bool = False) -> bool:
     """A new session, with a new id, for this browser: nothing of an earlier cookie is carried over
-    (session fixation), but the CSRF token of the pages already open when a password is changed."""
+    (session fixation), but the CSRF token of the pages already open when a password is changed. False, and
+    nobody logged in, if the login's password or state changed since this request checked or set it."""
+    vouched_hash = user.password_hash  # read before anything here commits (and would expire it)
     earlier = session.get(SESSION_ID)
     if isinstance(earlier, str):  # logged in again over a live session: the earlier one ends
         login_sessions.end(earlier)
@@ -100,8 +102,11 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> None:
     _clear_session()
     if csrf_token:
         session[CSRF_TOKEN] = csrf_token
+    token = login_sessions.start(user, vouched_hash)
+    if token is None:
+        return False
     session.permanent = True
-    session[SESSION_ID] = login_sessions.start(user)
+    session[SESSION_ID] = token
     login_user(user)
     known_browser = password_guesses.browser_cookie(user.username)
 
@@ -116,6 +121,15 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> None:
             samesite="Strict",
         )
         return response
+
+    return True
+
+
+def _log_in_again() -> Response:
+    """To the login page, when the session a request would have started was refused (`_log_in`): what it did is
+    done, but the login changed meanwhile (its password, by someone else too, or its state)."""
+    flash(_("Учётная запись только что изменена. Войдите снова."), "error")
+    return redirect(url_for("auth.login"))
 
 
 def _clear_session() -> None:
@@ -183,10 +197,14 @@ def login() -> Any:
     if user is None:
         if login:
             password_guesses.failed(login, _browser(), "anonymous")
-        errors = {"password": _("Неверный логин или пароль")}
-        return render_template("login.html", username=username, errors=errors), 401
-    _log_in(user)
+        return _wrong_password(username)
+    if not _log_in(user):  # the password was changed, or the login disabled, while it was being checked
+        return _wrong_password(username)
     return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
+
+
+def _wrong_password(username: str) -> tuple[str, int]:
+    return render_template("login.html", username=username, errors={"password": _("Неверный логин или пароль")}), 401
 
 
 def _typed_enp() -> str:
@@ -227,7 +245,8 @@ def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User
         user = use(**form, password=password)
     except RegistryError as error:
         return render_template(template, form=form, errors=refused(error, [*form, "password"])), 400
-    _log_in(user)
+    if not _log_in(user):
+        return _log_in_again()
     flash(done(user), "ok")
     return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
 
@@ -291,7 +310,8 @@ def change_password() -> Any:
         if isinstance(error, accounts.WrongPassword):
             password_guesses.failed(current_user.username, _browser(), actor)
         return render_template("password.html", errors=refused(error, ("current_password", "password"))), 400
-    _log_in(user, keep_csrf_token=True)
+    if not _log_in(user, keep_csrf_token=True):
+        return _log_in_again()
     flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")
     return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
 
