@@ -34,7 +34,7 @@ from webapp.models import Role, User
 from webapp.registry import accounts, activation, login_sessions, password_guesses
 from webapp.registry.errors import RegistryError
 from webapp.web.form_errors import FORM, refused
-from webapp.web.i18n import LANGUAGE
+from webapp.web.session_keys import CSRF_TOKEN, LANGUAGE, SESSION_ID
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -52,10 +52,6 @@ HOME_BY_ROLE = {
 }
 #: How each role signs the audit log.
 ACTOR_BY_ROLE = {Role.CITIZEN: "citizen", Role.CLINIC: "clinic", Role.INSURER: "smo", Role.ADMIN: "admin"}
-#: The session cookie's key for the id of the registry's session record.
-SESSION_ID = "sid"
-#: The CSRF token's key in the session (Flask-WTF's), kept when a password change renews the session.
-CSRF_TOKEN = "csrf_token"  # noqa: S105 -- a key's name, not a secret
 #: The cookie of a browser a login was used in (webapp/registry/password_guesses.py), kept half a year.
 KNOWN_BROWSER = "known_browser"
 KNOWN_BROWSER_DAYS = 183

@@ -11,12 +11,11 @@ from werkzeug.wrappers import Response
 
 from policy_codes import InvalidValue, words
 from webapp.registry.errors import RegistryError
+from webapp.web import shown_once
 from webapp.web.routing import is_api_path
+from webapp.web.session_keys import LANGUAGE
 
 LANGUAGES = ("ru", "en")
-#: The session's key for the chosen language. Logging in or out starts a new session but keeps it: the
-#: choice is no secret, and a page that turns Russian after one chose English has lost the person.
-LANGUAGE = "language"
 #: A path on this site: one slash, then printable ASCII. Browsers and werkzeug drop tabs and newlines
 #: ("/\t/evil" becomes "//evil", another site) and read "\\" as "/"; a newline also split the header (a 500).
 _LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")
@@ -75,5 +74,6 @@ def init_app(app: Flask) -> None:
 def choose() -> Response:
     chosen = request.form.get("language", "ru")
     session[LANGUAGE] = chosen if chosen in LANGUAGES else "ru"
+    shown_once.carry_over(request.form.get(shown_once.CARRIED, ""))
     target = request.form.get("next", "")
     return redirect(target if _LOCAL_PATH.fullmatch(target) else url_for("index"))

@@ -7,6 +7,9 @@ and makes nothing, where reloading the POST's own answer made a second token.
 The secret crosses the redirect in the session cookie, which is signed but not encrypted: so it goes
 sealed (AES-GCM, under a key derived from SECRET_KEY) and bound to the login session it was made in,
 and the cookie holds it only until the page that shows it.
+
+That page's language switch posts the secret back, sealed as it came: the page, now in the other
+language, shows it again rather than saying it was shown (the person had not written it down yet).
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app, session
+from flask import current_app, g, session
 from werkzeug.wrappers import Response
 
-from webapp.web.auth import SESSION_ID
+from webapp.web.session_keys import SESSION_ID
 
 _PREFIX = "shown_once:"
 _NONCE = 12
@@ -49,15 +52,31 @@ def keep(name: str, value: dict[str, str]) -> None:
 
 def take(name: str) -> dict[str, str] | None:
     """The value kept under `name`, taken out of the session; None if there is none (a reload), or it was
-    sealed for another login session."""
+    sealed for another login session. The page showing it carries it, sealed, in its language switch."""
     kept = session.pop(_PREFIX + name, None)
     if not isinstance(kept, str):
         return None
     try:
         raw = base64.urlsafe_b64decode(kept)
-        return json.loads(_cipher().decrypt(raw[:_NONCE], raw[_NONCE:], _bound(name)))  # type: ignore[no-any-return]
+        value = json.loads(_cipher().decrypt(raw[:_NONCE], raw[_NONCE:], _bound(name)))
     except (InvalidTag, ValueError):
         return None
+    g.shown_once = f"{name}:{kept}"  # templates/base.html: the language switch's field CARRIED
+    return value  # type: ignore[no-any-return]
+
+
+#: The language switch's field that carries a shown secret back, sealed; and the most of it kept (a token
+#: sealed is some 200 characters): the session cookie is not to be filled with whatever is posted.
+CARRIED = "shown_once"
+_CARRIED_MAX = 1024
+
+
+def carry_over(carried: str) -> None:
+    """The secret a page showed, posted back by its language switch (`name:sealed`), kept again for that page.
+    It opens only in the login session it was sealed in, under the name it was sealed with (`take`)."""
+    name, _, kept = carried.partition(":")
+    if name.isidentifier() and 0 < len(kept) <= _CARRIED_MAX:
+        session[_PREFIX + name] = kept
 
 
 def not_stored(response: Response) -> Response:
