@@ -42,3 +42,19 @@ def test_the_language_switch_returns_to_the_page(world: Flask) -> None:
     client = world.test_client()
     response = client.post("/language", data={"language": "en", "next": "/login?x=1", "csrf_token": csrf(client)})
     assert response.headers["Location"] == "/login?x=1"
+
+
+@pytest.mark.parametrize(
+    ("form_answer", "page"),
+    [
+        ("/clinic/verify", "/clinic"),
+        ("/me/reissue-request", "/me"),
+        ("/admin/clinics/GP-001/ceiling", "/admin/clinics"),
+    ],
+)
+def test_the_language_switch_after_a_form_goes_to_the_page_above_it(world: Flask, form_answer: str, page: str) -> None:
+    """A form's answer (the reception page without JavaScript, a refused form) is at an address only a POST
+    reaches: the switch returns to the nearest page above it, not to a 405."""
+    client = world.test_client()
+    response = client.post("/language", data={"language": "en", "next": form_answer, "csrf_token": csrf(client)})
+    assert response.headers["Location"] == page
