@@ -89,7 +89,8 @@ async function refresh() {
 /** A verdict given here; with no verdict (null), `icon` says why: "offline" (the registry could not be asked, the
  * default) or "blocked" (the server refused the scan). */
 function render({ verdict, headline, message, holder, banner, stale, icon = "offline" }) {
-  const section = document.getElementById("offline-verdict").content.firstElementChild.cloneNode(true);
+  const template = document.getElementById("offline-verdict");
+  const section = template.content.firstElementChild.cloneNode(true);
   const slot = (name) => section.querySelector(`[data-slot=${name}]`);
   const good = verdict === VERDICT.VALID;
   const shown = good ? "check" : verdict ? "cross" : icon;
@@ -110,7 +111,7 @@ function render({ verdict, headline, message, holder, banner, stale, icon = "off
     slot("holder").hidden = false;
     slot("match").hidden = false;
   }
-  slot("emergency").hidden = good;
+  slot("emergency").hidden = good || template.dataset.aboutTheScan.split(" ").includes(verdict);
   verdictBox.replaceChildren(section);
   afterVerdict();
 }

@@ -228,6 +228,10 @@ def test_offline_reception_verifies_in_the_browser(live_server: Server, clinic: 
     revoked = _submit(page, codes.revoked)
     assert revoked["verdict"] == "revoked"
     assert "Отзывова Вера Петровна" in revoked["text"]
+    assert "Помощь в экстренной форме" in revoked["text"], "the patient's cover is in doubt"
+    replaced = _submit(page, codes.superseded)
+    assert replaced["verdict"] == "superseded"
+    assert "Помощь в экстренной форме" not in replaced["text"], "an old code: ask for the current one"
     assert _submit(page, codes.unknown_key)["verdict"] == "unknown_key"
     assert _submit(page, late)["verdict"] == "revoked", "the increment was kept and believed"
     suspended = _submit(page, _soldiers_code(live_server.app))

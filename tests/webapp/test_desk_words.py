@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from policy_codes import Verdict
 from policy_codes.verdicts import Shown
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in, register_newborn_sofia
-from webapp.registry import people
+from webapp.registry import lifecycle, people
 from webapp.registry.codes import live_code
 
 #: MOTHER with its last (check) digit changed: a typo.
@@ -122,3 +122,27 @@ def test_a_newborns_number_says_whose_policy_covers_the_child(site: Flask) -> No
     body = _verdict(logged_in(site, "clinic"), str(data.enp))
     assert _headline(body) == "Действителен"
     assert "Новорождённый: своего полиса ещё нет, помощь оказывается по полису представителя." in body
+
+
+EMERGENCY = "Помощь в экстренной форме оказывается без полиса"
+
+
+def test_an_old_code_points_to_the_number_and_leaves_out_the_emergency_line(site: Flask) -> None:
+    """A replaced code is an old code, not a patient without cover: the desk asks for the current one or checks
+    the number. The emergency line stays where the patient's cover is in doubt (a withdrawn code)."""
+    old = code_text(site, MOTHER)
+    with site.app_context():
+        lifecycle.reissue(MOTHER, "smo:test", "потерян телефон")
+    client = logged_in(site, "clinic")
+    replaced = _verdict(client, old)
+    assert 'data-verdict="superseded"' in replaced
+    assert "проверьте полис по номеру" in replaced
+    assert EMERGENCY not in replaced
+    assert EMERGENCY not in _verdict(client, "просто текст"), "not a policy's code: scan again"
+    current = code_text(site, MOTHER)
+    with site.app_context():
+        lifecycle.revoke(MOTHER, "smo:test", "украден телефон")
+    withdrawn = _verdict(client, current)
+    assert 'data-verdict="revoked"' in withdrawn
+    assert "Проверьте полис по номеру или по документу" in withdrawn
+    assert EMERGENCY in withdrawn

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask_htmx import HTMX
 from flask_login import current_user
 
-from policy_codes.verdicts import offline_words
+from policy_codes.verdicts import Verdict, offline_words
 from webapp.models import Role
 from webapp.registry import clinic_checks
 from webapp.registry.clinic_checks import Refusal
@@ -30,6 +30,11 @@ clinic.add_app_template_global(message, "verdict_message")
 clinic.add_app_template_global(headline, "verdict_headline")
 clinic.add_app_template_global(registry_message)
 htmx = HTMX()
+
+#: Verdicts about what was scanned, not about the patient's cover (an old code, a misread one, not a policy's):
+#: the desk scans again or asks for the current code, so "emergency care needs no policy" is only noise there.
+ABOUT_THE_SCAN = frozenset({Verdict.SUPERSEDED, Verdict.MALFORMED, Verdict.NOT_A_POLICY_CODE})
+clinic.add_app_template_global(sorted(map(str, ABOUT_THE_SCAN)), "verdicts_about_the_scan")
 
 #: What a scanner or a person can reasonably send; longer input is refused unread.
 MAX_INPUT = 4000
