@@ -303,7 +303,11 @@ def test_admin_disables_and_enables_a_citizen(site: Flask) -> None:
     again = site.test_client()
     token = csrf(again)
     refused = again.post("/login", data={"username": "ivanova", "password": PASSWORD, "csrf_token": token})
-    assert refused.status_code == 401
+    assert refused.status_code == 403
+    assert field_error(refused.get_data(as_text=True), "form").startswith("Вход для этой учётной записи отключён")
+    wrong = again.post("/login", data={"username": "ivanova", "password": "not-the-password", "csrf_token": token})
+    assert wrong.status_code == 401, "only who knows the password is told the login is disabled"
+    assert "отключён" not in wrong.get_data(as_text=True)
     assert admin_post(admin, f"/admin/users/{user_id}/active", {"active": "1"}).status_code == 302
     assert logged_in(site, "ivanova").get("/me/").status_code == 200
     assert [entry.action for entry in audited(site, "disable_user") + audited(site, "enable_user")] == [

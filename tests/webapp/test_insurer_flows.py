@@ -437,3 +437,17 @@ def test_a_person_never_gets_a_second_account(registry: Flask) -> None:
         accounts.create_user("third", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
     assert db.session.query(User).filter_by(person_id=people.person_by_enp(MOTHER).id).count() == 1
     assert db.session.query(ActivationCode).one().used_at is None, "the refused activation used nothing up"
+
+
+def test_the_number_is_taken_as_the_card_prints_it(site: Flask) -> None:
+    """The card shows the ЕНП in groups of four (7700 0000 0000 0016): typed so, it is the same number."""
+    staff = logged_in(site, "smo")
+    code = issue_activation_code(staff, CHILD)
+    client = site.test_client()
+    grouped = " ".join(CHILD[i : i + 4] for i in range(0, 16, 4))
+    form = {"enp": grouped, "code": code, "username": "grouped", "password": PASSWORD, "password_again": PASSWORD}
+    page = client.get("/activate").get_data(as_text=True)
+    assert re.search(r'name="enp"[^>]*maxlength="24"', page), "the field takes the spaces too"
+    longer = {**form, "enp": grouped + " 0"}
+    assert client.post("/activate", data=longer | {"csrf_token": csrf(client, "/activate")}).status_code == 400
+    assert client.post("/activate", data=form | {"csrf_token": csrf(client, "/activate")}).status_code == 302

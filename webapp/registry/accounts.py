@@ -67,6 +67,16 @@ def _dummy_hash(time_cost: int, memory_kib: int) -> str:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(secrets.token_urlsafe(16))
 
 
+class LoginDisabled(RegistryError):
+    """The right password for a login the operator disabled."""
+
+
+LOGIN_DISABLED = N_(
+    "Вход для этой учётной записи отключён оператором реестра. Застрахованным поможет их страховая компания, "
+    "сотрудникам — оператор реестра"
+)
+
+
 class WrongPassword(RegistryError):
     """The password given as one's own is not: a guess, which counts (webapp/registry/password_guesses.py)."""
 
@@ -82,18 +92,23 @@ def login_name(typed: str) -> str | None:
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with this login and password, or None.
+    """The active user with this login and password, or None; `LoginDisabled` for the right password of a login
+    the operator disabled.
 
-    Every attempt costs one argon2 verification: an unknown or disabled login is checked against a
-    dummy hash, so the time a refusal takes does not tell which logins exist.
+    Every attempt costs one argon2 verification: an unknown login is checked against a dummy hash, so the
+    time a refusal takes does not tell which logins exist.
     """
     login = login_name(username)
     user = db.session.scalar(_by_username(login)) if login else None
-    if user is None or not user.active:
+    if user is None:
         hasher = _hasher()
         _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), password)
         return None
-    return user if password_matches(user, password) else None
+    if not password_matches(user, password):
+        return None
+    if not user.active:  # said only to who knows the password: they would otherwise think they forgot it
+        raise LoginDisabled(LOGIN_DISABLED)
+    return user
 
 
 def _by_username(login: str) -> Select[tuple[User]]:

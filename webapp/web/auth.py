@@ -34,6 +34,7 @@ from webapp.models import Role, User
 from webapp.registry import accounts, activation, login_sessions, password_guesses
 from webapp.registry.errors import RegistryError
 from webapp.web.form_errors import FORM, refused
+from webapp.web.i18n import said
 from webapp.web.session_keys import CSRF_TOKEN, LANGUAGE, SESSION_ID
 
 P = ParamSpec("P")
@@ -189,7 +190,10 @@ def login() -> Any:
             minutes=_minutes(refusal),
         )
         return _wait(refusal, "login.html", message, username=username)
-    user = accounts.authenticate(username, request.form.get("password", ""))
+    try:
+        user = accounts.authenticate(username, request.form.get("password", ""))
+    except accounts.LoginDisabled as error:
+        return render_template("login.html", username=username, errors={FORM: said(error)}), 403
     if user is None:
         if login:
             password_guesses.failed(login, _browser(), "anonymous")
@@ -203,8 +207,14 @@ def _wrong_password(username: str) -> tuple[str, int]:
     return render_template("login.html", username=username, errors={"password": _("Неверный логин или пароль")}), 401
 
 
+#: The ЕНП fields' maxlength on the code pages: 16 digits, and the spaces the card groups them with.
+ENP_FIELD_LENGTH = 24
+
+
 def _typed_enp() -> str:
-    return request.form.get("enp", "").strip()[:16]
+    """The ЕНП as typed, without the spaces it is printed with on the card (7700 0000 0000 0016); cut short past
+    what the field takes, so that a limit's key stays small (too long, it is no one's ЕНП anyway)."""
+    return "".join(request.form.get("enp", "").split())[:ENP_FIELD_LENGTH]
 
 
 def _code_key() -> str:
@@ -231,7 +241,7 @@ _code_guesses_per_address = limiter.shared_limit("30 per minute", "one-time-code
 def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User], done: Callable[[User], str]) -> Any:
     """A page that takes an insurer's one-time code and a new password twice: `use(**fields, password=…)` is the
     registry's step; done, the person is logged in, and told `done(user)` on their card."""
-    form = {name: request.form.get(name, "").strip() for name in fields}
+    form = {name: request.form.get(name, "").strip() for name in fields} | {"enp": _typed_enp()}
     if request.method == "GET":
         return render_template(template, form=form)
     password = request.form.get("password", "")
