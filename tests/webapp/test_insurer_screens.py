@@ -5,6 +5,7 @@ needs. Through the test client, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from policy_codes import Enp
 from tests.helpers.registry import NOW
 from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in, register_newborn_sofia
+from webapp.extensions import db
 from webapp.registry import lifecycle, people, reissue_requests
 
 #: The internal words a clerk must never read: statuses, actions, actor prefixes.
@@ -123,7 +125,11 @@ def test_an_irreversible_action_asks_first_naming_the_person_and_what_happens(
 
 
 def test_terminate_records_the_reason_chosen_from_the_list(site: Flask) -> None:
+    with site.app_context():
+        people.open_policy(people.person_by_enp(MOTHER)).valid_to = date(2027, 6, 24)  # a worker's, time-limited
+        db.session.commit()
     staff = logged_in(site, "smo")
+    assert "по 24.06.2027" in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     page = action_page(staff, MOTHER, "terminate")
     assert "Смерть застрахованного" in page
     response = staff.post(f"/insurer/person/{MOTHER}/terminate", data={"reason": "death", "csrf_token": csrf_of(page)})
@@ -135,7 +141,10 @@ def test_terminate_records_the_reason_chosen_from_the_list(site: Flask) -> None:
         assert policy.status_reason == "Смерть застрахованного"
     after = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     assert "Полис прекращён" in after
-    assert "Смерть застрахованного" in after
+    line = re.search(r"<p>Полис: (.*?)</p>", after)
+    assert line, after
+    assert "(Смерть застрахованного)" in line.group(1)
+    assert "2027" not in line.group(1), "the end date it had is not when it ended: it read as valid until then"
 
 
 def csrf_of(page: str) -> str:
