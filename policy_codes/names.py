@@ -121,9 +121,9 @@ class FullName:
             raise InvalidValue(N_("Часть имени длиннее %(count)d знаков"), count=MAX_PART_LENGTH)
         whole = "".join(parts)  # one look at every letter: each part may hold the same characters
         if not _VALID_PART.fullmatch(whole):
-            unknown = "".join(sorted(set(whole) - set(NAME_CHARACTERS)))
+            unknown = " ".join(dict.fromkeys(char for char in whole if char not in NAME_CHARACTERS))  # as typed
             raise InvalidValue(
-                N_("Недопустимые знаки в имени: %(characters)s (имя пишется русскими буквами)"), characters=unknown
+                N_("Недопустимые знаки в ФИО: %(characters)s (ФИО пишется русскими буквами)"), characters=unknown
             )
         if len(whole) > MAX_TOTAL_LENGTH:
             raise InvalidValue(N_("Полное имя длиннее %(count)d знаков"), count=MAX_TOTAL_LENGTH)

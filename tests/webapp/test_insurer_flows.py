@@ -102,6 +102,20 @@ def test_a_registration_with_several_bad_fields_says_each_beside_its_own(site: F
     assert re.search(r'name="enp"[^>]*autofocus', page), "the form's first field in error"
 
 
+def test_a_registration_s_refusals_name_no_column_or_code(site: Flask) -> None:
+    """Said as a clerk at the form reads it: no file's column names, no letters sorted into a code."""
+    client = logged_in(site, "smo")
+    bad = {"birth_date": "", "sex": "", "surname": "Smith1", "category": "eaeu_worker", "right_valid_until": ""}
+    page = client.post("/insurer/new", data=new_person_form(client, **bad)).get_data(as_text=True)
+    assert field_error(page, "birth_date") == "Укажите дату"
+    assert field_error(page, "surname") == "Недопустимые знаки в ФИО: S M I T H 1 (ФИО пишется русскими буквами)"
+    page = client.post("/insurer/new", data=new_person_form(client, sex="")).get_data(as_text=True)
+    assert field_error(page, "sex") == "Укажите пол (в файле: M или F)"
+    page = client.post("/insurer/new", data=new_person_form(client, category="eaeu_worker")).get_data(as_text=True)
+    assert field_error(page, "right_valid_until").startswith("Укажите, до какого дня действует документ")
+    assert "right_valid_until)" not in page
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "english"),
     [
@@ -110,7 +124,7 @@ def test_a_registration_with_several_bad_fields_says_each_beside_its_own(site: F
         (
             {"surname": "Smith"},
             "surname",
-            "Characters not allowed in a name: HIMST (names are written in Russian letters)",
+            "Characters not allowed in a name: S M I T H (names are written in Russian letters)",
         ),
         ({"snils": "112-233-445 96"}, "snils", "The СНИЛС's check number is wrong"),
     ],

@@ -274,8 +274,8 @@ REFUSED_IN_BOTH_LANGUAGES = [
     ),
     (
         "7700000000000081,Smith,John,,1985-07-21,M,,77001,citizen,,",
-        "Недопустимые знаки в имени: HIJMNOST (имя пишется русскими буквами)",
-        "Characters not allowed in a name: HIJMNOST (names are written in Russian letters)",
+        "Недопустимые знаки в ФИО: S M I T H J O N (ФИО пишется русскими буквами)",
+        "Characters not allowed in a name: S M I T H J O N (names are written in Russian letters)",
     ),
     (
         "7700000000000099,Орлов,Олег,,1985-07-21,M,,77001,citizen,,7700000000000017",

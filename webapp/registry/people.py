@@ -50,7 +50,7 @@ class PersonData:
 
     def __post_init__(self) -> None:
         if self.sex not in ("M", "F"):
-            raise InvalidValue(N_("Пол: M или F"))
+            raise InvalidValue(N_("Укажите пол (в файле: M или F)"))
 
     @classmethod
     def of(
@@ -180,6 +180,8 @@ def _category(value: str) -> Category:
 
 
 def _date(values: Mapping[str, str], field: str) -> date:
+    if not values[field].strip():
+        raise RegistryError(N_("Укажите дату"), field=field)
     try:
         return date.fromisoformat(values[field])
     except ValueError:

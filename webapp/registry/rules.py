@@ -45,7 +45,10 @@ def _capped_end(category: Category, issued_on: date, right_valid_until: date | N
     if category is Category.CITIZEN:
         return None
     if category in DOCUMENT_BOUND and right_valid_until is None:
-        raise RegistryError(N_("Для этой категории нужен срок действия документа (right_valid_until)"))
+        raise RegistryError(
+            N_("Укажите, до какого дня действует документ: для этой категории срок полиса зависит от него"),
+            field="right_valid_until",
+        )
     year = issued_on.year + (1 if (issued_on.month, issued_on.day) >= LATE_ISSUE_FROM else 0)
     end = date(year, 12, 31)
     return end if right_valid_until is None else min(end, right_valid_until)
