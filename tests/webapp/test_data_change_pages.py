@@ -300,6 +300,33 @@ def test_bad_citizen_input_keeps_the_form_and_sends_nothing(registry: Registry) 
     assert registry.request_status(MOTHER) is None
 
 
+def test_every_mistake_in_a_citizens_report_is_said_at_once(registry: Registry) -> None:
+    """Not one a send: a name, a birth date, a sex and the document's fields, each beside its own."""
+    me, token = citizen(registry.app)
+    mistakes = {
+        "surname": "Smith123",
+        "given_name": "",
+        "birth_date": "2999-01-01",
+        "sex": "",
+        "document_number": "",
+        "document_issuer": "",
+        "document_issued_on": "",
+    }
+    response = me.post("/me/data-change", data=change_form(csrf_token=token, **mistakes))
+    assert response.status_code == 400
+    said = {field: field_error(page(response), field) for field in mistakes}
+    assert said == {
+        "surname": "Только русские буквы, пробел, дефис, апостроф и точка; нельзя «SMITH123»",
+        "given_name": "Укажите имя",
+        "birth_date": "Дата в будущем",
+        "sex": "Пол: мужской или женский",
+        "document_number": "Укажите номер документа",
+        "document_issuer": "Укажите, кем выдан документ",
+        "document_issued_on": "Укажите дату выдачи документа",
+    }
+    assert registry.request_status(MOTHER) is None
+
+
 def test_a_second_request_while_one_is_open_is_not_added(registry: Registry) -> None:
     me, token = citizen(registry.app)
     assert me.post("/me/data-change", data=change_form(csrf_token=token)).status_code == 302

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -40,7 +41,7 @@ from webapp.models import (
     RequestStatus,
 )
 from webapp.registry import audit, clock, lifecycle, people, reasons
-from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked
 
 
 class ChangeReason(StrEnum):
@@ -93,6 +94,10 @@ _EARLIEST_DAY = date(1900, 1, 1)
 _DOCUMENT_WIDTHS = {"document_series": 20, "document_number": 30, "document_issuer": 200}
 
 
+#: Asked for when a change names no sex, or another than the two.
+SEX_REQUIRED = N_("Пол: мужской или женский")
+
+
 class ChangeRequestAlreadyOpen(RegistryError):
     """The person already has a data-change request their insurer has not answered."""
 
@@ -113,7 +118,7 @@ def _name_part(values: Mapping[str, str], field: str) -> str:
         raise RegistryError(_REQUIRED[field], field=field)
     if len(part) > MAX_PART_LENGTH:
         raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=MAX_PART_LENGTH)
-    unknown = " ".join("".join(_seen_as(char) for char in sorted(set(part) - set(NAME_CHARACTERS))).split())
+    unknown = " ".join("".join(_seen_as(char) for char in dict.fromkeys(part) if char not in NAME_CHARACTERS).split())
     if unknown:
         raise RegistryError(
             N_("Только русские буквы, пробел, дефис, апостроф и точка; нельзя «%(chars)s»"), field=field, chars=unknown
@@ -134,6 +139,28 @@ def _day(values: Mapping[str, str], field: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise RegistryError(N_("Дата в формате ГГГГ-ММ-ДД"), field=field) from None
+
+
+#: What an empty document field is asked for with (the series may be empty).
+_DOCUMENT_REQUIRED = {
+    "document_number": N_("Укажите номер документа"),
+    "document_issuer": N_("Укажите, кем выдан документ"),
+}
+
+
+def _document_text(words: str, field: str, width: int) -> None:
+    if not words and field in _DOCUMENT_REQUIRED:
+        raise RegistryError(_DOCUMENT_REQUIRED[field], field=field)
+    if len(words) > width:
+        raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=width)
+    _require_visible(words, field)
+
+
+def _past_day(values: Mapping[str, str], field: str, today: date | None) -> date:
+    """The day typed in `field`: a real date, not in the future, not before 1900."""
+    day = _day(values, field)
+    _require_past(day, field, today or clock.today_in_moscow(clock.now()))
+    return day
 
 
 def _require_visible(words: str, field: str) -> None:
@@ -165,7 +192,7 @@ class NewData:
         for field in values:
             object.__setattr__(self, field, _name_part(values, field))
         if self.sex not in SEX_WORDS:
-            raise RegistryError(N_("Пол: мужской или женский"), field="sex")
+            raise RegistryError(SEX_REQUIRED, field="sex")
         if sum(len(part) for part in (self.surname, self.given_name, self.patronymic)) > MAX_TOTAL_LENGTH:
             raise RegistryError(
                 N_("Фамилия, имя и отчество вместе длиннее %(count)d знаков: код полиса их не вместит"),
@@ -184,16 +211,18 @@ class NewData:
     @classmethod
     def from_form(cls, values: Mapping[str, str], today: date | None = None) -> NewData:
         """The data from a form's (or a command's) text: `surname`, `given_name`, `patronymic`, `birth_date`
-        (ГГГГ-ММ-ДД), `sex` ("M"/"F"). RegistryError naming the field otherwise."""
-        born = _day(values, "birth_date")
-        _require_past(born, "birth_date", today or clock.today_in_moscow(clock.now()))
-        return cls(
-            values.get("surname", ""),
-            values.get("given_name", ""),
-            values.get("patronymic", ""),
-            born,
-            values.get("sex", "").strip(),
-        )
+        (ГГГГ-ММ-ДД), `sex` ("M"/"F"). `InvalidFields` with every field's refusal otherwise; what only the whole
+        name can be refused for (its length, the code format's word) is said once each field is right."""
+        errors: list[RegistryError] = []
+        for field in ("surname", "given_name", "patronymic"):
+            checked(errors, field, partial(_name_part, values, field))
+        born = checked(errors, "birth_date", lambda: _past_day(values, "birth_date", today))
+        sex = values.get("sex", "").strip()
+        if sex not in SEX_WORDS:
+            errors.append(RegistryError(SEX_REQUIRED, field="sex"))
+        if errors or born is None:
+            raise InvalidFields(errors)
+        return cls(values.get("surname", ""), values.get("given_name", ""), values.get("patronymic", ""), born, sex)
 
     @classmethod
     def of(cls, person: Person | DataChangeRequest) -> NewData:
@@ -223,21 +252,17 @@ class Document:
     @classmethod
     def from_form(cls, values: Mapping[str, str], today: date | None = None) -> Document:
         """From `document_kind`, `document_series`, `document_number`, `document_issued_on` (ГГГГ-ММ-ДД) and
-        `document_issuer`; RegistryError naming the field otherwise. The series may be empty."""
+        `document_issuer`; `InvalidFields` with every field's refusal otherwise. The series may be empty."""
+        errors: list[RegistryError] = []
         kind = values.get("document_kind", "").strip()
         if kind not in DOCUMENT_KINDS:
-            raise RegistryError(N_("Выберите вид документа из списка"), field="document_kind")
+            errors.append(RegistryError(N_("Выберите вид документа из списка"), field="document_kind"))
         text = {field: " ".join(values.get(field, "").split()) for field in _DOCUMENT_WIDTHS}
-        if not text["document_number"]:
-            raise RegistryError(N_("Укажите номер документа"), field="document_number")
-        if not text["document_issuer"]:
-            raise RegistryError(N_("Укажите, кем выдан документ"), field="document_issuer")
         for field, width in _DOCUMENT_WIDTHS.items():
-            if len(text[field]) > width:
-                raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=width)
-            _require_visible(text[field], field)
-        issued_on = _day(values, "document_issued_on")
-        _require_past(issued_on, "document_issued_on", today or clock.today_in_moscow(clock.now()))
+            checked(errors, field, partial(_document_text, text[field], field, width))
+        issued_on = checked(errors, "document_issued_on", lambda: _past_day(values, "document_issued_on", today))
+        if errors or issued_on is None:
+            raise InvalidFields(errors)
         return cls(kind, text["document_series"], text["document_number"], issued_on, text["document_issuer"])
 
     @classmethod

@@ -8,11 +8,12 @@ language a request wants.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-if TYPE_CHECKING:
-    from policy_codes import InvalidValue
+from policy_codes import InvalidValue
+
+T = TypeVar("T")
 
 
 def N_(message: str) -> str:  # noqa: N802 -- gettext's marker for "extract, translate later"
@@ -55,6 +56,18 @@ class InvalidFields(RegistryError):
         first = errors[0]
         super().__init__(first.message, field=first.field, **first.params)
         self.errors = tuple(errors)
+
+
+def checked(errors: list[RegistryError], field: str, read: Callable[[], T]) -> T | None:
+    """What `read` makes of a field, or None with its refusal added to `errors`: a form's fields checked one by
+    one, every refusal kept for an `InvalidFields`."""
+    try:
+        return read()
+    except InvalidValue as error:
+        errors.append(RegistryError.of_value(error, field))
+    except RegistryError as error:
+        errors.append(error)
+    return None
 
 
 class NotFound(RegistryError):

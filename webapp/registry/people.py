@@ -7,10 +7,9 @@ Reads only: every change is webapp/registry/lifecycle.py's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
@@ -31,7 +30,7 @@ from webapp.models import (
     PolicyStatus,
     Representation,
 )
-from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, quoted
+from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked, quoted
 from webapp.registry.rules import newborn_cover_last_day
 
 
@@ -136,31 +135,20 @@ def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
     """A person's checked fields from text (a form, a CSV line); `InvalidFields` with every field's reason
     otherwise, in the fields' order."""
     errors: list[RegistryError] = []
-    enp = _checked(errors, "enp", lambda: Enp(values["enp"]))
-    birth_date = _checked(errors, "birth_date", lambda: _born(values, today))
-    right_valid_until = _checked(
+    enp = checked(errors, "enp", lambda: Enp(values["enp"]))
+    birth_date = checked(errors, "birth_date", lambda: _born(values, today))
+    right_valid_until = checked(
         errors, "right_valid_until", lambda: _date(values, "right_valid_until") if values["right_valid_until"] else None
     )
-    category = _checked(errors, "category", lambda: _category(values["category"]))
-    name = _checked(errors, "surname", lambda: FullName(values["surname"], values["given_name"], values["patronymic"]))
-    snils = _checked(errors, "snils", lambda: Snils(values["snils"]) if values["snils"] else None)
+    category = checked(errors, "category", lambda: _category(values["category"]))
+    name = checked(errors, "surname", lambda: FullName(values["surname"], values["given_name"], values["patronymic"]))
+    snils = checked(errors, "snils", lambda: Snils(values["snils"]) if values["snils"] else None)
     if errors:
         raise InvalidFields(errors)
     try:
         return PersonData(enp, name, birth_date, values["sex"], snils, category, right_valid_until)
     except InvalidValue as error:  # the one rule PersonData checks itself
         raise RegistryError.of_value(error, "sex") from None
-
-
-def _checked(errors: list[RegistryError], field: str, read: Callable[[], Any]) -> Any:
-    """What `read` makes of a field, or None with its refusal added to `errors`."""
-    try:
-        return read()
-    except InvalidValue as error:
-        errors.append(RegistryError.of_value(error, field))
-    except RegistryError as error:
-        errors.append(error)
-    return None
 
 
 def _born(values: Mapping[str, str], today: date) -> date:
