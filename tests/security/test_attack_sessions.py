@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import argon2
 import pytest
@@ -102,6 +102,40 @@ def test_an_idle_staff_session_ends_and_a_citizens_does_not(world: Flask) -> Non
     assert {role: answer.status_code for role, answer in answers.items()} == dict.fromkeys(staff, 302)
     assert answers["clinic"].headers["Location"].startswith("/login")
     assert citizen.get("/me/").status_code == 200
+
+
+def test_after_an_idle_timeout_the_login_says_so_and_returns_to_the_page(world: Flask) -> None:
+    """A clerk back at the desk after the idle limit is told the session ended, logs in, and is back on the person
+    they were working on, not on the search page."""
+    world.config["STAFF_IDLE_TIMEOUT"] = timedelta(seconds=1)
+    insurer = client_as(world, "insurer")
+    time.sleep(1.5)
+    person = f"/insurer/person/{MOTHER.enp}"
+    sent = insurer.get(person)
+    assert sent.status_code == 302
+    login_page = insurer.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "Сеанс завершён. Войдите снова, чтобы продолжить." in login_page
+    assert "Сеанс завершён" not in insurer.get(sent.headers["Location"]).get_data(as_text=True), "said once"
+    form = {"username": "smo", "password": PASSWORD, "csrf_token": csrf(insurer, sent.headers["Location"])}
+    assert insurer.post(sent.headers["Location"], data=form).headers["Location"] == person
+
+
+@pytest.mark.parametrize(
+    ("wanted", "lands"),
+    [
+        ("/insurer/person/{enp}", "/insurer/person/{enp}"),
+        ("/insurer/person/{enp}/data/confirm", "/insurer/person/{enp}/data"),  # a form's POST: its page
+        ("/admin/users", "/insurer/"),  # another role's page: its home instead
+        ("//evil.example/insurer/", "/insurer/"),
+        ("https://evil.example/insurer/", "/insurer/"),
+        ("http://localhost/insurer/?q=x", "/insurer/?q=x"),
+    ],
+)
+def test_the_login_returns_only_to_the_roles_own_pages(world: Flask, wanted: str, lands: str) -> None:
+    client = world.test_client()
+    login = "/login?" + urlencode({"next": wanted.format(enp=MOTHER.enp)})
+    form = {"username": "smo", "password": PASSWORD, "csrf_token": csrf(client, login)}
+    assert client.post(login, data=form).headers["Location"] == lands.format(enp=MOTHER.enp)
 
 
 def test_a_cookie_copied_before_logout_is_refused_after_it(world: Flask) -> None:

@@ -11,6 +11,7 @@ import functools
 import math
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -35,6 +36,7 @@ from webapp.registry import accounts, activation, login_sessions, password_guess
 from webapp.registry.errors import RegistryError
 from webapp.web.form_errors import FORM, refused
 from webapp.web.i18n import said
+from webapp.web.routing import page_at
 from webapp.web.session_keys import CSRF_TOKEN, LANGUAGE, SESSION_ID
 
 P = ParamSpec("P")
@@ -80,6 +82,8 @@ def _unauthorized() -> Response:
     page is sent to the login page whole (HX-Redirect) rather than shown it inside the verdict, and
     a citizen's card falls back to its static code and stays on screen (static/js/live-code.js)."""
     if request.headers.get("HX-Request") != "true":
+        if session.pop(SESSION_ID, None):  # logged in here, and the session ended (idle, 8 hours, ended elsewhere)
+            flash(_("Сеанс завершён. Войдите снова, чтобы продолжить."), "info")
         return redirect(login_url(login_manager.login_view, next_url=request.url))
     response = Response(status=401)
     if request.blueprint != "citizen":
@@ -200,7 +204,17 @@ def login() -> Any:
         return _wrong_password(username)
     if not _log_in(user):  # the password was changed, or the login disabled, while it was being checked
         return _wrong_password(username)
-    return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
+    return redirect(_after_login(Role(user.role)))
+
+
+def _after_login(role: Role) -> str:
+    """The page the browser asked for before it was sent to log in (Flask-Login's `next`: a staff session that
+    ended while idle, on the page being worked on), if it is one of this role's pages; the role's home otherwise."""
+    home = url_for(HOME_BY_ROLE[role])
+    wanted = urlsplit(request.args.get("next", ""))
+    page = page_at(wanted.path + (f"?{wanted.query}" if wanted.query else ""))
+    area = "/" + home.strip("/").split("/")[0] + "/"
+    return page if page and page.startswith(area) else home
 
 
 def _wrong_password(username: str) -> tuple[str, int]:

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
+from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel, get_translations
 from werkzeug.wrappers import Response
 
 from policy_codes import InvalidValue, words
 from webapp.registry.errors import RegistryError
 from webapp.web import shown_once
-from webapp.web.routing import is_api_path
+from webapp.web.routing import is_api_path, page_at
 from webapp.web.session_keys import LANGUAGE
 
 LANGUAGES = ("ru", "en")
-#: A path on this site: one slash, then printable ASCII. Browsers and werkzeug drop tabs and newlines
-#: ("/\t/evil" becomes "//evil", another site) and read "\\" as "/"; a newline also split the header (a 500).
-_LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")
 language = Blueprint("language", __name__)
 
 
@@ -75,17 +71,4 @@ def choose() -> Response:
     chosen = request.form.get("language", "ru")
     session[LANGUAGE] = chosen if chosen in LANGUAGES else "ru"
     shown_once.carry_over(request.form.get(shown_once.CARRIED, ""))
-    target = request.form.get("next", "")
-    return redirect(_page_at(target) if _LOCAL_PATH.fullmatch(target) else url_for("index"))
-
-
-def _page_at(path: str) -> str:
-    """`path`, if a page answers it; else the nearest page above it. A form's answer (`/clinic/verify`, a refused
-    form) is at an address only a POST reaches: asked for again in the other language, it was a 405."""
-    urls = current_app.url_map.bind("")
-    page = path.partition("?")[0]
-    if urls.test(page, method="GET"):
-        return path
-    while page != "/" and not urls.test(page, method="GET"):
-        page = page.rstrip("/").rsplit("/", 1)[0] or "/"
-    return page
+    return redirect(page_at(request.form.get("next", "")) or url_for("index"))

@@ -1,10 +1,12 @@
-"""How the site's paths are laid out: the API's prefix, and the `int` URL converter of every route
-(an id the database can hold, in ASCII digits)."""
+"""How the site's paths are laid out: the API's prefix, where a browser may be sent back to, and the `int` URL
+converter of every route (an id the database can hold, in ASCII digits)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from flask import current_app
 from werkzeug.routing import IntegerConverter, Map
 
 from webapp.models import MAX_ID
@@ -16,6 +18,26 @@ API_PREFIX = "/api/"
 def is_api_path(path: str) -> bool:
     """Whether a request is the API's, by its path alone."""
     return path.startswith(API_PREFIX)
+
+
+#: A path on this site: one slash, then printable ASCII. Browsers and werkzeug drop tabs and newlines
+#: ("/\t/evil" becomes "//evil", another site) and read "\\" as "/"; a newline also split the header (a 500).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")
+
+
+def page_at(target: str) -> str | None:
+    """Where a browser may be sent back to (after switching the language, after logging in): `target` if it is a
+    page of this site; the nearest page above it if only a form's POST reaches it (`/clinic/verify`, a refused
+    form: asked for again, it was a 405); None if it is no path of this site."""
+    if not _LOCAL_PATH.fullmatch(target):
+        return None
+    urls = current_app.url_map.bind("")
+    page = target.partition("?")[0]
+    if urls.test(page, method="GET"):
+        return target
+    while page != "/" and not urls.test(page, method="GET"):
+        page = page.rstrip("/").rsplit("/", 1)[0] or "/"
+    return page
 
 
 class DatabaseId(IntegerConverter):
