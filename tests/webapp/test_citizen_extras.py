@@ -176,7 +176,7 @@ def test_insurer_lists_and_closes_requests_of_its_own_people(site: Flask) -> Non
         assert closed.status == RequestStatus.DONE
         assert closed.closed_at is not None
         with pytest.raises(RegistryError):
-            reissue_requests.close_request(first, RequestStatus.DECLINED, "smo:smo", scope="77001")
+            reissue_requests.close_request(first, RequestStatus.DECLINED, "smo:smo", scope="77001", decline_reason="x")
         assert [request.person.enp for request in reissue_requests.open_requests(demo_med)] == [CHILD]
         assert db.session.scalar(select(func.count()).select_from(ReissueRequest)) == 2
         db.session.remove()

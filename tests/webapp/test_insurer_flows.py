@@ -418,9 +418,13 @@ def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flas
     with site.app_context():
         assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.OPEN, "not yet"
     assert staff.get(f"/insurer/requests/{theirs}/decline").status_code == 404
-    assert staff.post(f"/insurer/requests/{ours}/decline", data={"csrf_token": token}).status_code == 302
+    unexplained = staff.post(f"/insurer/requests/{ours}/decline", data={"csrf_token": token, "decline_reason": " "})
+    assert unexplained.status_code == 400, "the citizen is told why"
+    assert field_error(unexplained.get_data(as_text=True), "decline_reason") == "Напишите причину отказа: до 500 знаков"
+    because = {"csrf_token": token, "decline_reason": "Код перевыпущен вчера по вашему звонку"}
+    assert staff.post(f"/insurer/requests/{ours}/decline", data=because).status_code == 302
     assert staff.get(f"/insurer/requests/{ours}/decline").status_code == 404, "answered: nothing to decline"
-    assert staff.post(f"/insurer/requests/{theirs}/decline", data={"csrf_token": token}).status_code == 404
+    assert staff.post(f"/insurer/requests/{theirs}/decline", data=because).status_code == 404
     assert staff.post(f"/insurer/requests/{theirs}/reissue", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{ours}/shred", data={"csrf_token": token}).status_code == 404
     assert staff.get(f"/insurer/requests/{theirs}/reissue").status_code == 404
@@ -428,6 +432,8 @@ def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flas
     with site.app_context():
         assert reissue_requests.latest_request(people.person_by_enp(CHILD)).status == RequestStatus.DECLINED
         assert reissue_requests.latest_request(people.person_by_enp(STRANGER)).status == RequestStatus.OPEN
+    mother = logged_in(site, "ivanova").get(f"/me/?person={CHILD}").get_data(as_text=True)
+    assert "отклонена. Причина: Код перевыпущен вчера по вашему звонку" in mother
 
 
 def test_a_reissue_from_the_persons_page_answers_their_open_request(site: Flask) -> None:

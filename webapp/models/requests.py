@@ -31,6 +31,9 @@ class ReissueRequest(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=RequestStatus.OPEN)
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    #: Why staff declined it, for the citizen to read ("" for an open or a done request, and those declined
+    #: before a reason was asked for).
+    decline_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     person: Mapped[Person] = relationship()
     insurer: Mapped[Insurer] = relationship()

@@ -611,12 +611,7 @@ def decline_change_request(
     request_id: int, reason: str, actor: str, scope: str | None = None, now: datetime | None = None
 ) -> DataChangeRequest:
     """Decline the request with a reason the citizen sees on their page."""
-    words = " ".join(reason.split())
-    if not words or len(words) > reasons.REASON_MAX:
-        raise RegistryError(
-            N_("Причина отказа: от 1 до %(count)d знаков"), field="decline_reason", count=reasons.REASON_MAX
-        )
-    _require_visible(words, "decline_reason")
+    words = reasons.decline_words(reason)
     request = _open_request(request_id, scope)
     moment = clock.now(now)
     request.status = RequestStatus.DECLINED

@@ -85,3 +85,20 @@ def recorded(choices: Mapping[str, str], kind: str, details: str = "") -> str:
     if len(words) > REASON_MAX:
         raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="details", count=REASON_MAX)
     return words
+
+
+#: The field a refusal's reason is typed in, on every page that declines a citizen's request.
+DECLINE_REASON = "decline_reason"
+
+
+def decline_words(typed: str) -> str:
+    """Why staff decline a citizen's request, as the citizen will read it on their page: typed words, spaces
+    squeezed, visible characters only (nothing invisible, no bidi override to make them read as others)."""
+    words = " ".join(typed.split())
+    if not words or len(words) > REASON_MAX:
+        raise RegistryError(N_("Напишите причину отказа: до %(count)d знаков"), field=DECLINE_REASON, count=REASON_MAX)
+    if not words.isprintable():
+        raise RegistryError(
+            N_("Только видимые знаки: управляющие и невидимые символы не допускаются"), field=DECLINE_REASON
+        )
+    return words

@@ -94,15 +94,21 @@ def _within(request: ReissueRequest, scope: str | None) -> bool:
 
 @atomic
 def close_request(
-    request_id: int, status: str, actor: str, scope: str | None = None, now: datetime | None = None
+    request_id: int,
+    status: str,
+    actor: str,
+    scope: str | None = None,
+    now: datetime | None = None,
+    decline_reason: str = "",
 ) -> ReissueRequest:
-    """Mark a request done (the code was reissued) or declined.
+    """Mark a request done (the code was reissued) or declined, with the reason the citizen will read.
 
     `scope` is the acting staff member's insurer code (None for the registry operator): a request of
     someone another insurer holds answers NotFound, as their people do.
     """
     if status not in (RequestStatus.DONE, RequestStatus.DECLINED):
         raise RegistryError(N_("Заявку закрывают как выполненную или отклонённую"))
+    words = reasons.decline_words(decline_reason) if status == RequestStatus.DECLINED else ""
     request = db.session.scalar(locked(ReissueRequest, ReissueRequest.id == request_id))
     if request is None or not _within(request, scope):
         raise NotFound(N_("Заявка не найдена"))
@@ -111,9 +117,10 @@ def close_request(
     moment = clock.now(now)
     request.status = RequestStatus(status)
     request.closed_at = moment
+    request.decline_reason = words
     db.session.flush()
     details = {"request": request.id, "status": str(request.status)}
-    audit.record(actor, "close_reissue_request", "person", request.person.enp, "", details, at=moment)
+    audit.record(actor, "close_reissue_request", "person", request.person.enp, words, details, at=moment)
     return request
 
 

@@ -392,6 +392,10 @@ REQUEST_OUTCOMES = ("reissue", "decline")
 @role_required(Role.INSURER)
 def answer_request_page(request_id: int, outcome: str) -> str:
     """What answering a request for a new code does, before it is done: neither a new code nor a refusal at one tap."""
+    return _request_answer_page(request_id, outcome)
+
+
+def _request_answer_page(request_id: int, outcome: str, errors: dict[str, str] | None = None) -> str:
     if outcome not in REQUEST_OUTCOMES:
         abort(404)
     try:
@@ -400,26 +404,38 @@ def answer_request_page(request_id: int, outcome: str) -> str:
         abort(404)
     current = people.current_code(item.person) if outcome == "reissue" else None  # the code a reissue replaces
     return render_template(
-        "insurer/reissue_request_answer.html", item=item, person=item.person, outcome=outcome, current=current
+        "insurer/reissue_request_answer.html",
+        item=item,
+        person=item.person,
+        outcome=outcome,
+        current=current,
+        decline_reason=request.form.get(reasons.DECLINE_REASON, ""),
+        reason_max=reasons.REASON_MAX,
+        errors=errors or {},
     )
 
 
 @insurer.post("/requests/<int:request_id>/<outcome>")
 @role_required(Role.INSURER)
-def answer_request(request_id: int, outcome: str) -> Response:
-    """Reissue the code and close the request together, or decline it."""
+def answer_request(request_id: int, outcome: str) -> Any:
+    """Reissue the code and close the request together, or decline it with a reason the citizen reads."""
     try:
         if outcome == "reissue":
             reissue_requests.fulfil(request_id, _actor(), scope=scope())
             flash(_("Код перевыпущен, заявка выполнена"), "ok")
         elif outcome == "decline":
-            reissue_requests.close_request(request_id, RequestStatus.DECLINED, _actor(), scope=scope())
+            because = request.form.get(reasons.DECLINE_REASON, "")
+            reissue_requests.close_request(
+                request_id, RequestStatus.DECLINED, _actor(), scope=scope(), decline_reason=because
+            )
             flash(_("Заявка отклонена"), "ok")
         else:
             abort(404)
     except NotFound:
         abort(404)
     except RegistryError as error:
+        if error.field == reasons.DECLINE_REASON:
+            return _request_answer_page(request_id, outcome, refused(error, [reasons.DECLINE_REASON])), 400
         flash(said(error), "error")
     return redirect(url_for("insurer.request_list"))
 
@@ -452,7 +468,7 @@ def _change_request_page(item: DataChangeRequest, outcome: str, errors: dict[str
             "insurer/data_change_decline.html",
             item=item,
             person=item.person,
-            reason=request.form.get("decline_reason", ""),
+            reason=request.form.get(reasons.DECLINE_REASON, ""),
             reason_max=reasons.REASON_MAX,
             errors=errors or {},
         )
@@ -480,11 +496,11 @@ def answer_change_request(change_id: int, outcome: str) -> Any:
             code = data_changes.accept_change_request(change_id, _actor(), scope=scope(), seen=_seen())
             flash(_data_changed(code), "ok")
         else:
-            reason = request.form.get("decline_reason", "")
+            reason = request.form.get(reasons.DECLINE_REASON, "")
             data_changes.decline_change_request(change_id, reason, _actor(), scope=scope())
             flash(_("Заявка на изменение данных отклонена, застрахованный увидит причину"), "ok")
     except RegistryError as error:
-        return _change_request_page(item, outcome, refused(error, ("decline_reason",))), 400
+        return _change_request_page(item, outcome, refused(error, (reasons.DECLINE_REASON,))), 400
     return redirect(url_for("insurer.request_list"))
 
 
