@@ -841,7 +841,7 @@ export class OfflineVerifier {
       return { verdict: null, shown: VERDICT.LEGACY_PAPER, holder: null };
     }
     const text = normaliseScanned(scanned);
-    const digits = text.replace(/ /g, "");
+    const digits = text.replace(/[ -]/g, ""); // spaced or dashed, as verification._number
     if (digits.length === ENP_LENGTH && /^[0-9]+$/.test(digits)) {
       return { verdict: luhnValid(digits) ? null : VERDICT.MALFORMED, shown: "number", holder: null };
     }

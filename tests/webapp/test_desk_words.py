@@ -146,3 +146,23 @@ def test_an_old_code_points_to_the_number_and_leaves_out_the_emergency_line(site
     assert 'data-verdict="revoked"' in withdrawn
     assert "Проверьте полис по номеру или по документу" in withdrawn
     assert EMERGENCY in withdrawn
+
+
+def test_a_number_typed_with_dashes_is_the_number(site: Flask) -> None:
+    client = logged_in(site, "clinic")
+    dashed = "-".join(MOTHER[i : i + 4] for i in range(0, 16, 4))
+    body = _verdict(client, dashed)
+    assert 'data-verdict="valid"' in body
+    assert "Иванова" in body
+
+
+def test_enter_on_an_empty_field_is_no_check(site: Flask) -> None:
+    """Nothing scanned: said what to do, with no verdict, no «emergency care» line and nothing in the history."""
+    client = logged_in(site, "clinic")
+    before = client.get("/clinic/history").get_data(as_text=True).count("<tr")
+    for blank in ("", "   "):
+        body = _verdict(client, blank)
+        assert "Отсканируйте код или введите 16 цифр номера полиса." in body
+        assert "data-verdict" not in body
+        assert EMERGENCY not in body
+    assert client.get("/clinic/history").get_data(as_text=True).count("<tr") == before

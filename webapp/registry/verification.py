@@ -303,15 +303,16 @@ def _text(scanned: str | bytes) -> str:
 
 
 def _number(text: str) -> str | None:
-    """The 16 digits of a Code128 or a typed number, in any keyboard layout and spacing.
+    """The 16 digits of a Code128 or a typed number, in any keyboard layout, spaced or dashed (7700-0000-…).
 
-    Counted first: 16 characters besides spaces, as normalising maps each character to at least one and never
-    to a digit, so a signed code's few hundred are not normalised only to be told apart (every API request asks).
+    Counted first: 16 characters besides spaces and dashes, as normalising maps each character to at least one and
+    never to a digit, so a signed code's few hundred are not normalised only to be told apart (every API request
+    asks).
     """
     stripped = text.strip()
-    if len(stripped) - stripped.count(" ") != ENP_LENGTH:
+    if len(stripped) - stripped.count(" ") - stripped.count("-") != ENP_LENGTH:
         return None
-    digits = normalise_scanned(stripped).replace(" ", "")
+    digits = normalise_scanned(stripped).replace(" ", "").replace("-", "")
     return digits if _DIGITS.fullmatch(digits) else None
 
 

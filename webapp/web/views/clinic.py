@@ -64,6 +64,8 @@ def scan() -> str:
 @role_required(Role.CLINIC)
 def verify() -> Any:
     scanned = request.form.get("code", "")[:MAX_INPUT]
+    if not scanned.strip():  # Enter on an empty field: nothing was checked, so no verdict and no check counted
+        return render_template("clinic/_nothing_scanned.html") if htmx else _scan_page(None)
     refusal = clinic_checks.admit(current_user, is_number_look_up(scanned))
     if refusal is not None:
         return _refused(refusal)
