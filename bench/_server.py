@@ -305,7 +305,7 @@ def session_cookie(app: Flask, user: User) -> str:
             "_fresh": True,
             "_id": _create_identifier(),
             "_permanent": True,
-            SESSION_ID: login_sessions.start(user),
+            SESSION_ID: login_sessions.start(user, user.password_hash),
         }
         return app.session_interface.get_signing_serializer(app).dumps(content)
 

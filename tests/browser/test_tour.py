@@ -352,7 +352,7 @@ def _decline_reissue(walk: Walk) -> None:
     walk.open("/insurer/requests")
     with walk.page.expect_navigation():
         walk.page.locator("#reissue-requests ~ article a[href$='/decline']").first.click()
-    walk.submit(ACTION_FORM, {})
+    walk.submit(ACTION_FORM, {"decline_reason": "тур: новый код уже выпущен по звонку"})
 
 
 def _decline_data_change(walk: Walk) -> None:

@@ -226,7 +226,7 @@ def test_recovery_is_audited_and_the_code_kept_hashed(registry: Flask) -> None:
     code = activation.issue_code(MOTHER, "smo:staff", now=NOW)
     with pytest.raises(RegistryError, match="истёк"):
         activation.recover(MOTHER, code, NEW_PASSWORD, now=NOW + activation.CODE_LIFETIME)
-    user = activation.recover(MOTHER, code, NEW_PASSWORD, now=NOW)
+    user = activation.recover(MOTHER, code, NEW_PASSWORD, now=NOW).user
     assert accounts.password_matches(user, NEW_PASSWORD)
     assert db.session.query(ActivationCode).one().used_at is not None
     entry = db.session.query(AuditEntry).filter_by(action="recover_password").one()

@@ -323,7 +323,9 @@ def test_an_activation_code_expires_after_a_week(registry: Flask) -> None:
     code = activation.issue_code(enp, "test", now=NOW)
     with pytest.raises(RegistryError, match="истёк"):
         activation.activate(enp, code, "late", PASSWORD, now=NOW + activation.CODE_LIFETIME + timedelta(seconds=1))
-    user = activation.activate(enp, code, "in-time", PASSWORD, now=NOW + activation.CODE_LIFETIME - timedelta(hours=1))
+    user = activation.activate(
+        enp, code, "in-time", PASSWORD, now=NOW + activation.CODE_LIFETIME - timedelta(hours=1)
+    ).user
     assert user.role == Role.CITIZEN
     actions = [entry.action for entry in db.session.query(AuditEntry).filter_by(entity_key=enp)]
     assert "issue_activation_code" in actions

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import Select, bindparam, func, select, update
 
 from webapp.db import prepared_reads, worker_state
-from webapp.db.transactions import atomic
+from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import ActivationCode, ApiToken, Clinic, Person, Role, User
 from webapp.registry import audit, login_sessions, password_guesses, people
@@ -65,6 +65,16 @@ def password_matches(user: User, password: str) -> bool:
 def _dummy_hash(time_cost: int, memory_kib: int) -> str:
     """A hash of no one's password, made at the cost real ones are made at."""
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Vouched:
+    """A login, and the password hash this request set or checked for it: a session is started for that hash only
+    (webapp/registry/login_sessions.py `start`), so that a new password someone else set meanwhile (the operator's
+    reset of a stolen one) is not outlived by a session of the old."""
+
+    user: User
+    password_hash: str
 
 
 class LoginDisabled(RegistryError):
@@ -345,15 +355,17 @@ def set_active(user_id: int, active: bool, actor: str) -> User:
 
 
 @atomic
-def change_password(user_id: int, current: str, new: str, actor: str) -> User:
+def change_password(user_id: int, current: str, new: str, actor: str) -> Vouched:
     """The user's own password change: the current password first. Every session of the login ends,
     this browser's too (the caller starts it a new one)."""
-    user = user_by_id(user_id)
+    user = db.session.scalar(locked(User, User.id == user_id))  # a reset meanwhile waits, or is what is checked
+    if user is None:
+        raise NotFound(N_("Пользователь не найден"))
     if not password_matches(user, current):
         raise WrongPassword(N_("Текущий пароль неверен"), field="current_password")
     set_password(user, new)
     audit.record(actor, "change_password", "user", user.username)
-    return user
+    return Vouched(user, user.password_hash)
 
 
 def require_staff(user: User) -> None:

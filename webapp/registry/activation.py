@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import ActivationCode, Role, User
+from webapp.models import ActivationCode, Role
 from webapp.registry import accounts, audit, people
 from webapp.registry.errors import N_, InvalidFields, RegistryError
 
@@ -99,7 +99,7 @@ def _usable_code(enp: str, code: str, moment: datetime) -> ActivationCode:
 
 
 @atomic
-def activate(enp: str, code: str, username: str, password: str, now: datetime | None = None) -> User:
+def activate(enp: str, code: str, username: str, password: str, now: datetime | None = None) -> accounts.Vouched:
     """The person's own account, if the code is theirs, unused and in date."""
     moment = now or datetime.now(UTC)
     record = _usable_code(enp, code, moment)
@@ -109,11 +109,11 @@ def activate(enp: str, code: str, username: str, password: str, now: datetime | 
     actor = f"citizen:{username.strip().lower()}"  # the login as it is stored
     user = accounts.create_user(username, password, Role.CITIZEN, actor, enp=record.person.enp)
     audit.record(f"citizen:{user.username}", "activate", "person", record.person.enp, at=moment)
-    return user
+    return accounts.Vouched(user, user.password_hash)
 
 
 @atomic
-def recover(enp: str, code: str, password: str, now: datetime | None = None) -> User:
+def recover(enp: str, code: str, password: str, now: datetime | None = None) -> accounts.Vouched:
     """A new password for the person's own account, if the code is theirs, unused and in date. The login
     stays as it was; every session of it ends, wherever someone is logged in with the forgotten password."""
     moment = now or datetime.now(UTC)
@@ -126,4 +126,4 @@ def recover(enp: str, code: str, password: str, now: datetime | None = None) -> 
     record.used_at = moment
     accounts.set_password(user, password)
     audit.record(f"citizen:{user.username}", "recover_password", "person", record.person.enp, at=moment)
-    return user
+    return accounts.Vouched(user, user.password_hash)

@@ -91,11 +91,11 @@ def _unauthorized() -> Response:
     return response
 
 
-def _log_in(user: User, keep_csrf_token: bool = False) -> bool:
+def _log_in(vouched: accounts.Vouched, keep_csrf_token: bool = False) -> bool:
     """A new session, with a new id, for this browser: nothing of an earlier cookie is carried over
     (session fixation), but the CSRF token of the pages already open when a password is changed. False, and
     nobody logged in, if the login's password or state changed since this request checked or set it."""
-    vouched_hash = user.password_hash  # read before anything here commits (and would expire it)
+    user = vouched.user
     earlier = session.get(SESSION_ID)
     if isinstance(earlier, str):  # logged in again over a live session: the earlier one ends
         login_sessions.end(earlier)
@@ -103,7 +103,7 @@ def _log_in(user: User, keep_csrf_token: bool = False) -> bool:
     _clear_session()
     if csrf_token:
         session[CSRF_TOKEN] = csrf_token
-    token = login_sessions.start(user, vouched_hash)
+    token = login_sessions.start(user, vouched.password_hash)
     if token is None:
         return False
     session.permanent = True
@@ -202,7 +202,8 @@ def login() -> Any:
         if login:
             password_guesses.failed(login, _browser(), "anonymous")
         return _wrong_password(username)
-    if not _log_in(user):  # the password was changed, or the login disabled, while it was being checked
+    # The hash the password was just checked against, read before anything commits (and expires it).
+    if not _log_in(accounts.Vouched(user, user.password_hash)):  # changed, or disabled, while it was checked
         return _wrong_password(username)
     return redirect(_after_login(Role(user.role)))
 
@@ -252,7 +253,9 @@ _code_guesses_per_number = limiter.shared_limit(
 _code_guesses_per_address = limiter.shared_limit("30 per minute", "one-time-code-address", methods=["POST"])
 
 
-def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User], done: Callable[[User], str]) -> Any:
+def _with_a_code(
+    template: str, fields: tuple[str, ...], use: Callable[..., accounts.Vouched], done: Callable[[User], str]
+) -> Any:
     """A page that takes an insurer's one-time code and a new password twice: `use(**fields, password=…)` is the
     registry's step; done, the person is logged in, and told `done(user)` on their card."""
     form = {name: request.form.get(name, "").strip() for name in fields} | {"enp": _typed_enp()}
@@ -262,12 +265,12 @@ def _with_a_code(template: str, fields: tuple[str, ...], use: Callable[..., User
     if password != request.form.get("password_again", ""):
         return render_template(template, form=form, errors=_passwords_differ()), 400
     try:
-        user = use(**form, password=password)
+        vouched = use(**form, password=password)
     except RegistryError as error:
         return render_template(template, form=form, errors=refused(error, [*form, "password"])), 400
-    if not _log_in(user):
+    if not _log_in(vouched):
         return _log_in_again()
-    flash(done(user), "ok")
+    flash(done(vouched.user), "ok")
     return redirect(url_for(HOME_BY_ROLE[Role.CITIZEN]))
 
 
@@ -325,15 +328,15 @@ def change_password() -> Any:
         )
         return _wait(refusal, "password.html", message)
     try:
-        user = accounts.change_password(current_user.id, request.form.get("current_password", ""), password, actor)
+        vouched = accounts.change_password(current_user.id, request.form.get("current_password", ""), password, actor)
     except RegistryError as error:
         if isinstance(error, accounts.WrongPassword):
             password_guesses.failed(current_user.username, _browser(), actor)
         return render_template("password.html", errors=refused(error, ("current_password", "password"))), 400
-    if not _log_in(user, keep_csrf_token=True):
+    if not _log_in(vouched, keep_csrf_token=True):
         return _log_in_again()
     flash(_("Пароль изменён. На других устройствах нужно войти заново."), "ok")
-    return redirect(url_for(HOME_BY_ROLE[Role(user.role)]))
+    return redirect(url_for(HOME_BY_ROLE[Role(vouched.user.role)]))
 
 
 @auth.post("/logout")
