@@ -129,6 +129,11 @@ def test_after_an_idle_timeout_the_login_says_so_and_returns_to_the_page(world: 
         ("//evil.example/insurer/", "/insurer/"),
         ("https://evil.example/insurer/", "/insurer/"),
         ("http://localhost/insurer/?q=x", "/insurer/?q=x"),
+        ("http://[/insurer/", "/insurer/"),  # no URL at all: urllib refuses it
+        ("/insurer/person/../../admin/", "/insurer/"),  # the browser would resolve the dots
+        ("/insurer/person/%2E%2E/%2e%2e/admin/", "/insurer/"),
+        ("/insurer/" + "a/" * 20, "/insurer/"),
+        ("/insurer/?q=" + "x" * 2000, "/insurer/"),
     ],
 )
 def test_the_login_returns_only_to_the_roles_own_pages(world: Flask, wanted: str, lands: str) -> None:

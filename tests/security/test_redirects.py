@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from werkzeug.routing import MapAdapter
 
 from tests.webapp.pages import csrf
 
@@ -58,3 +59,20 @@ def test_the_language_switch_after_a_form_goes_to_the_page_above_it(world: Flask
     client = world.test_client()
     response = client.post("/language", data={"language": "en", "next": form_answer, "csrf_token": csrf(client)})
     assert response.headers["Location"] == page
+
+
+def test_a_huge_address_to_return_to_is_not_walked(world: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each segment of the address was a look-up in the URL map: 16 KB of them took seconds of a worker. Counted
+    here in look-ups (the real ones, on their way through), not timed."""
+    looked_up: list[str] = []
+    real = MapAdapter.test
+
+    def counted(self: MapAdapter, path_info: str | None = None, method: str | None = None) -> bool:
+        looked_up.append(path_info or "")
+        return real(self, path_info, method)
+
+    monkeypatch.setattr(MapAdapter, "test", counted)
+    client = world.test_client()
+    response = client.post("/language", data={"language": "en", "next": "/a" * 8000, "csrf_token": csrf(client)})
+    assert response.headers["Location"] == "/"
+    assert looked_up == []

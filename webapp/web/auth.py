@@ -212,7 +212,10 @@ def _after_login(role: Role) -> str:
     """The page the browser asked for before it was sent to log in (Flask-Login's `next`: a staff session that
     ended while idle, on the page being worked on), if it is one of this role's pages; the role's home otherwise."""
     home = url_for(HOME_BY_ROLE[role])
-    wanted = urlsplit(request.args.get("next", ""))
+    try:
+        wanted = urlsplit(request.args.get("next", ""))
+    except ValueError:  # not a URL at all ("http://[/admin/"): nowhere to go back to
+        return home
     page = page_at(wanted.path + (f"?{wanted.query}" if wanted.query else ""))
     area = "/" + home.strip("/").split("/")[0] + "/"
     return page if page and page.startswith(area) else home

@@ -25,14 +25,28 @@ def is_api_path(path: str) -> bool:
 _LOCAL_PATH = re.compile(r"/(?![/\\])[\x21-\x7e]*")
 
 
+#: The longest address a browser is sent back to, and its most segments: no page of the site comes near, and each
+#: segment costs a look-up in the URL map (a 16 KB `next` took seconds of a worker).
+_TARGET_LENGTH = 1000
+_TARGET_SEGMENTS = 12
+#: A "." or ".." segment, as typed or percent-encoded: the browser resolves it, so the path checked is not the
+#: path it goes to.
+_DOT_SEGMENT = re.compile(r"/(\.|%2e){1,2}(/|$|\?)", re.IGNORECASE)
+
+
 def page_at(target: str) -> str | None:
     """Where a browser may be sent back to (after switching the language, after logging in): `target` if it is a
     page of this site; the nearest page above it if only a form's POST reaches it (`/clinic/verify`, a refused
-    form: asked for again, it was a 405); None if it is no path of this site."""
-    if not _LOCAL_PATH.fullmatch(target):
+    form: asked for again, it was a 405); None if it is no path of this site, or not one a page has."""
+    page = target.partition("?")[0]
+    if (
+        len(target) > _TARGET_LENGTH
+        or page.count("/") > _TARGET_SEGMENTS
+        or not _LOCAL_PATH.fullmatch(target)
+        or _DOT_SEGMENT.search(target)
+    ):
         return None
     urls = current_app.url_map.bind("")
-    page = target.partition("?")[0]
     if urls.test(page, method="GET"):
         return target
     while page != "/" and not urls.test(page, method="GET"):
