@@ -76,3 +76,10 @@ def test_a_huge_address_to_return_to_is_not_walked(world: Flask, monkeypatch: py
     response = client.post("/language", data={"language": "en", "next": "/a" * 8000, "csrf_token": csrf(client)})
     assert response.headers["Location"] == "/"
     assert looked_up == []
+
+
+def test_the_language_switch_keeps_the_pages_query(world: Flask) -> None:
+    """The login page's `next`, a list's filter: the switch's own `next` carries them."""
+    client = world.test_client()
+    page = client.get("/login?next=%2Finsurer%2F").get_data(as_text=True)
+    assert 'name="next" value="/login?next=%2Finsurer%2F"' in page

@@ -145,6 +145,8 @@ def test_terminate_records_the_reason_chosen_from_the_list(site: Flask) -> None:
     assert line, after
     assert "(Смерть застрахованного)" in line.group(1)
     assert "2027" not in line.group(1), "the end date it had is not when it ended: it read as valid until then"
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    assert "(Death of the insured person)" in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
 
 
 def csrf_of(page: str) -> str:
