@@ -2,7 +2,8 @@
 
 A backup is one file, read from a consistent snapshot while the app keeps serving. A restore
 replaces the database in one transaction, so a failed restore leaves it as it was, and it refuses
-to overwrite a database that holds data unless forced.
+to overwrite a database that holds data unless forced. One more write follows it: the key changes'
+count moved on (`CountNotMoved` if that fails: the data are restored all the same).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, column, insert, inspect, literal, select, table, update
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import private_files
 from webapp.registry.errors import RegistryError
@@ -23,6 +25,10 @@ from webapp.registry.errors import RegistryError
 
 class BackupError(RegistryError):
     """A backup or restore that cannot be done; the message says why, in Russian."""
+
+
+class CountNotMoved(BackupError):
+    """The database was restored, but the key changes' count could not be moved on after it."""
 
 
 def create(engine: Engine, target: Path) -> None:
@@ -45,8 +51,10 @@ def create(engine: Engine, target: Path) -> None:
 
 
 def restore(engine: Engine, source: Path, *, force: bool = False) -> None:
-    """Replace the database behind `engine` with the backup in `source`."""
+    """Replace the database behind `engine` with the backup in `source`, then move the key changes' count past
+    both databases' (`_count_key_changes_past`)."""
     if engine.dialect.name == "sqlite":
+        target = _sqlite_file(engine.url)  # before any connection, which would make a missing file
         _check_sqlite_backup(source)
     elif engine.dialect.name == "postgresql":
         _run("pg_restore", ["--list", str(source)], None, refused=f"{source} не копия pg_dump -Fc")
@@ -54,40 +62,49 @@ def restore(engine: Engine, source: Path, *, force: bool = False) -> None:
         raise BackupError(f"Восстановление для {engine.dialect.name} не поддерживается")
     if not force and holds_data(engine):
         raise BackupError("База не пуста: восстановление заменит все её данные. Если это и нужно, добавьте --force")
-    key_changes_before = _key_changes(engine)
+    key_changes_before = _key_changes(engine) or 0
     engine.dispose()  # our own pooled connections hold nothing while the database is replaced
     if engine.dialect.name == "sqlite":
-        _sqlite_copy(source, _sqlite_file(engine.url), single_file=False)
+        _sqlite_copy(source, target, single_file=False)
     else:
         _pg_restore(engine.url, source)
-    _count_key_changes_past(engine, key_changes_before)
+    try:
+        _count_key_changes_past(engine, key_changes_before)
+    except SQLAlchemyError as error:
+        raise CountNotMoved(
+            "База восстановлена, но счётчик изменений ключей не сдвинут: перезапустите приложение, чтобы рабочие "
+            f"процессы перечитали ключи ({type(getattr(error, 'orig', None) or error).__name__})"
+        ) from error
 
 
 #: The trust list's version (webapp/models/keys.py `KeyChanges`): each worker keeps the list it read last under it.
 _KEY_CHANGES = table("key_changes", column("id"), column("count"))
+#: How far past both counts a restore moves it: past any key change made between reading the replaced database's
+#: count and replacing it (on SQLite the app serves on), which a worker may have cached.
+_KEY_CHANGES_MARGIN = 1000
 
 
-def _key_changes(engine: Engine) -> int:
-    """The key changes the database counts (0 without any, or without the table)."""
+def _key_changes(engine: Engine) -> int | None:
+    """The key changes the database counts; None without a count (no row, or no table)."""
     if not inspect(engine).has_table("key_changes"):
-        return 0
+        return None
     with engine.connect() as connection:
-        return connection.scalar(select(_KEY_CHANGES.c.count).where(_KEY_CHANGES.c.id == 1)) or 0
+        return connection.scalar(select(_KEY_CHANGES.c.count).where(_KEY_CHANGES.c.id == 1))
 
 
 def _count_key_changes_past(engine: Engine, replaced: int) -> None:
     """The restored count moved past the replaced database's (and its own): a restore winds it back, and the next
     key changes would bring it to a number a running worker already holds a trust list under, an older one (a
-    compromised key still trusted). One more than either is a version no worker has seen."""
+    compromised key still trusted). Well past either is a version no worker has seen."""
     if not inspect(engine).has_table("key_changes"):  # a backup from before the count: `db upgrade` makes it
         return
     restored = _key_changes(engine)
+    past = max(restored or 0, replaced) + _KEY_CHANGES_MARGIN
     with engine.begin() as connection:
-        past = max(restored, replaced) + 1
-        if restored:
-            connection.execute(update(_KEY_CHANGES).where(_KEY_CHANGES.c.id == 1).values(count=past))
-        else:
+        if restored is None:
             connection.execute(insert(_KEY_CHANGES).values(id=1, count=past))
+        else:
+            connection.execute(update(_KEY_CHANGES).where(_KEY_CHANGES.c.id == 1).values(count=past))
 
 
 #: Sent before the backup's script, in its transaction: the schema emptied whole. pg_restore's own --clean drops
