@@ -121,7 +121,10 @@ class FullName:
             raise InvalidValue(N_("Часть имени длиннее %(count)d знаков"), count=MAX_PART_LENGTH)
         whole = "".join(parts)  # one look at every letter: each part may hold the same characters
         if not _VALID_PART.fullmatch(whole):
-            unknown = " ".join(dict.fromkeys(char for char in whole if char not in NAME_CHARACTERS))  # as typed
+            unknown = " ".join(  # as typed; one nobody sees (a zero-width space, a bidi override) by its code
+                char if char.isprintable() else f"U+{ord(char):04X}"
+                for char in dict.fromkeys(char for char in whole if char not in NAME_CHARACTERS)
+            )
             raise InvalidValue(
                 N_("Недопустимые знаки в ФИО: %(characters)s (ФИО пишется русскими буквами)"), characters=unknown
             )

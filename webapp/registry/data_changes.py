@@ -153,7 +153,7 @@ def _document_text(words: str, field: str, width: int) -> None:
         raise RegistryError(_DOCUMENT_REQUIRED[field], field=field)
     if len(words) > width:
         raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=width)
-    _require_visible(words, field)
+    reasons.require_visible(words, field)
 
 
 def _past_day(values: Mapping[str, str], field: str, today: date | None) -> date:
@@ -161,13 +161,6 @@ def _past_day(values: Mapping[str, str], field: str, today: date | None) -> date
     day = _day(values, field)
     _require_past(day, field, today or clock.today_in_moscow(clock.now()))
     return day
-
-
-def _require_visible(words: str, field: str) -> None:
-    """Typed words as staff will read them: no control character, nothing invisible (a zero-width space, a soft
-    hyphen) and no bidi override, which would show a document's number as another."""
-    if not words.isprintable():
-        raise RegistryError(N_("Только видимые знаки: управляющие и невидимые символы не допускаются"), field=field)
 
 
 def _require_past(day: date, field: str, today: date) -> None:
@@ -311,7 +304,7 @@ def _reason_text(reason: ChangeReason, text: str) -> str:
         raise RegistryError(N_("Опишите причину своими словами"), field="reason_text")
     if len(words) > reasons.REASON_MAX:
         raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="reason_text", count=reasons.REASON_MAX)
-    _require_visible(words, "reason_text")
+    reasons.require_visible(words, "reason_text")
     return words
 
 

@@ -97,8 +97,12 @@ def decline_words(typed: str) -> str:
     words = " ".join(typed.split())
     if not words or len(words) > REASON_MAX:
         raise RegistryError(N_("Напишите причину отказа: до %(count)d знаков"), field=DECLINE_REASON, count=REASON_MAX)
-    if not words.isprintable():
-        raise RegistryError(
-            N_("Только видимые знаки: управляющие и невидимые символы не допускаются"), field=DECLINE_REASON
-        )
+    require_visible(words, DECLINE_REASON)
     return words
+
+
+def require_visible(words: str, field: str) -> None:
+    """Typed words as staff or a citizen will read them: no control character, nothing invisible (a zero-width
+    space, a soft hyphen) and no bidi override, which would show a document's number as another."""
+    if not words.isprintable():
+        raise RegistryError(N_("Только видимые знаки: управляющие и невидимые символы не допускаются"), field=field)
