@@ -301,7 +301,7 @@ def test_the_citizens_request_declined_keeps_the_reason_and_changes_nothing(regi
     person = people.person_by_enp(ENP)
     request = data_changes.request_change(person, MARRIED, ChangeReason.MARRIAGE, "", CERTIFICATE, "citizen:ivanova")
     before = snapshot()
-    with pytest.raises(RegistryError, match="Причина отказа"):
+    with pytest.raises(RegistryError, match="причину отказа"):
         data_changes.decline_change_request(request.id, "  ", "smo:anna")
     data_changes.decline_change_request(request.id, "Номер свидетельства не найден в ЕГР ЗАГС", "smo:anna")
     declined = data_changes.latest_change_request(person)
