@@ -113,7 +113,7 @@ def test_a_registration_s_refusals_name_no_column_or_code(site: Flask) -> None:
     assert field_error(page, "sex") == "Укажите пол (в файле: M или F)"
     page = client.post("/insurer/new", data=new_person_form(client, category="eaeu_worker")).get_data(as_text=True)
     assert field_error(page, "right_valid_until").startswith("Укажите, до какого дня действует документ")
-    assert "right_valid_until)" not in page
+    assert "(right_valid_until)" not in page, "the file's column is named as the file's"
 
 
 @pytest.mark.parametrize(

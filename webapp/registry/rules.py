@@ -46,7 +46,10 @@ def _capped_end(category: Category, issued_on: date, right_valid_until: date | N
         return None
     if category in DOCUMENT_BOUND and right_valid_until is None:
         raise RegistryError(
-            N_("Укажите, до какого дня действует документ: для этой категории срок полиса зависит от него"),
+            N_(
+                "Укажите, до какого дня действует документ (в файле: right_valid_until): для этой категории срок "
+                "полиса зависит от него"
+            ),
             field="right_valid_until",
         )
     year = issued_on.year + (1 if (issued_on.month, issued_on.day) >= LATE_ISSUE_FROM else 0)
