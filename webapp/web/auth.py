@@ -227,6 +227,7 @@ def _wrong_password(username: str) -> tuple[str, int]:
 
 #: The ЕНП fields' maxlength on the code pages: 16 digits, and the spaces the card groups them with.
 ENP_FIELD_LENGTH = 24
+auth.add_app_template_global(ENP_FIELD_LENGTH, "enp_field_length")
 
 
 def _typed_enp() -> str:

@@ -409,7 +409,7 @@ def _request_answer_page(request_id: int, outcome: str, errors: dict[str, str] |
         person=item.person,
         outcome=outcome,
         current=current,
-        decline_reason=request.form.get(reasons.DECLINE_REASON, ""),
+        reason=request.form.get(reasons.DECLINE_REASON, ""),
         reason_max=reasons.REASON_MAX,
         errors=errors or {},
     )
