@@ -275,3 +275,37 @@ def test_a_person_with_no_code_yet_says_so_under_codes(site: Flask) -> None:
     assert "Кодов ещё нет" not in text_of(
         logged_in(site, "smo").get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     )
+
+
+def test_the_persons_page_names_their_representatives_and_children(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    mother = text_of(staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True))
+    assert "Дети и подопечные Иванов Артём Сергеевич" in mother
+    child = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    assert f'href="/insurer/person/{MOTHER}"' in child
+    assert "Законные представители Иванова Мария Петровна" in text_of(child)
+
+
+def test_a_linked_person_another_insurer_holds_is_not_named(site: Flask) -> None:
+    with site.app_context():
+        person = people.person_by_enp(MOTHER)
+        person.insurer_id = people.insurer_by_code("77002").id  # as a change of insurer leaves her
+        db.session.commit()
+    child = text_of(logged_in(site, "smo").get(f"/insurer/person/{CHILD}").get_data(as_text=True))
+    assert "Законные представители застрахована в другой СМО" in child
+    assert "Иванова" not in child
+
+
+def test_the_insured_page_counts_the_requests_waiting_for_an_answer(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    assert "ждут ответа" not in staff.get("/insurer/").get_data(as_text=True)
+    with site.app_context():
+        for enp in (MOTHER, CHILD):
+            reissue_requests.request_reissue(people.person_by_enp(enp), "телефон потерян", "citizen:ivanova", now=NOW)
+    assert "Заявки застрахованных (ждут ответа: 2)" in text_of(staff.get("/insurer/").get_data(as_text=True))
+    with site.app_context():
+        other = people.insurer_by_code("77002").id
+        person = people.person_by_enp(CHILD)
+        person.insurer_id = other  # another insurer's insured: not this clerk's to answer
+        db.session.commit()
+    assert "(ждут ответа: 1)" in text_of(staff.get("/insurer/").get_data(as_text=True))

@@ -26,7 +26,6 @@ from enum import StrEnum
 from functools import partial
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from policy_codes import FullName, InvalidValue
 from policy_codes.names import MAX_PART_LENGTH, MAX_TOTAL_LENGTH, NAME_CHARACTERS
@@ -40,7 +39,7 @@ from webapp.models import (
     PersonDataChange,
     RequestStatus,
 )
-from webapp.registry import audit, clock, lifecycle, people, reasons
+from webapp.registry import audit, clock, lifecycle, open_requests, people, reasons
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked
 
 
@@ -506,15 +505,7 @@ def latest_change_request(person: Person) -> DataChangeRequest | None:
 
 def open_change_requests(insurer_id: int) -> list[DataChangeRequest]:
     """Open requests of the people this insurer holds now, oldest first (a transfer takes them along)."""
-    return list(
-        db.session.scalars(
-            select(DataChangeRequest)
-            .join(Person, Person.id == DataChangeRequest.person_id)
-            .where(DataChangeRequest.status == RequestStatus.OPEN, Person.insurer_id == insurer_id)
-            .options(joinedload(DataChangeRequest.person))
-            .order_by(DataChangeRequest.created_at, DataChangeRequest.id)
-        )
-    )
+    return open_requests.listed(DataChangeRequest, insurer_id)
 
 
 def request_changes(request: DataChangeRequest) -> list[FieldChange]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
 from webapp.db.published_reads import ReadSession
@@ -261,14 +262,17 @@ def codes_of(person: Person) -> list[IssuedCode]:
 
 def represented_by(representative: Person) -> list[Person]:
     """The people someone represents (children, wards), eldest first."""
-    return list(
-        db.session.scalars(
-            select(Person)
-            .join(Representation, Representation.represented_id == Person.id)
-            .where(Representation.representative_id == representative.id)
-            .order_by(Person.birth_date)
-        )
-    )
+    return _linked(Representation.represented_id, Representation.representative_id == representative.id)
+
+
+def representatives_of(person: Person) -> list[Person]:
+    """The people who represent someone (parents, guardians), eldest first."""
+    return _linked(Representation.representative_id, Representation.represented_id == person.id)
+
+
+def _linked(other_side: InstrumentedAttribute[int], this_side: ColumnElement[bool]) -> list[Person]:
+    joined = select(Person).join(Representation, other_side == Person.id).where(this_side)
+    return list(db.session.scalars(joined.order_by(Person.birth_date)))
 
 
 def open_policy(person: Person, session: ReadSession = db.session) -> Policy | None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import IssuedCode, Person, ReissueRequest, RequestStatus
 from webapp.registry import audit, clock, lifecycle, people, reasons
 from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.open_requests import listed as open_requests_listed
 
 #: The reasons a citizen picks from, as the insurer reads them; "other" takes their own words instead.
 REASONS = reasons.CITIZEN_REISSUE
@@ -68,15 +68,7 @@ def request_reissue(person: Person, reason: str, actor: str, now: datetime | Non
 
 def open_requests(insurer_id: int) -> list[ReissueRequest]:
     """Open requests of the people this insurer holds now, oldest first (a transfer takes them along)."""
-    return list(
-        db.session.scalars(
-            select(ReissueRequest)
-            .join(Person, Person.id == ReissueRequest.person_id)
-            .where(ReissueRequest.status == RequestStatus.OPEN, Person.insurer_id == insurer_id)
-            .options(joinedload(ReissueRequest.person))
-            .order_by(ReissueRequest.created_at, ReissueRequest.id)
-        )
-    )
+    return open_requests_listed(ReissueRequest, insurer_id)
 
 
 def open_request(request_id: int, scope: str | None = None) -> ReissueRequest:

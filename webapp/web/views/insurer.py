@@ -25,6 +25,7 @@ from webapp.registry import (
     data_changes,
     job_queue,
     lifecycle,
+    open_requests,
     people,
     reasons,
     registry_file,
@@ -74,15 +75,15 @@ def search() -> Any:
     """Find own insured. A search that cannot run says why beside the form, and shows no empty result."""
     query = request.args.get("q", "").strip()
     birth_date = request.args.get("birth_date", "").strip()
-    form = {"query": query, "birth_date": birth_date}
+    page = {"query": query, "birth_date": birth_date, "waiting": open_requests.count(current_user.insurer_id)}
     if not query:
-        return render_template("insurer/search.html", people=None, **form)
+        return render_template("insurer/search.html", people=None, **page)
     try:
         found = people.search(current_user.insurer_id, query, birth_date, SEARCH_LIMIT)
     except RegistryError as error:
         errors = refused(error, ("query", "birth_date"))
-        return render_template("insurer/search.html", people=None, errors=errors, **form), 400
-    return render_template("insurer/search.html", people=found, **form)
+        return render_template("insurer/search.html", people=None, errors=errors, **page), 400
+    return render_template("insurer/search.html", people=found, **page)
 
 
 def _own_person(enp: str) -> Person:
@@ -110,6 +111,8 @@ def person(enp: str) -> str:
         waiting_since=waiting and clock.today_in_moscow(waiting.created_at),
         change_waiting=data_changes.open_change_request_of(someone.id),
         account=accounts.citizen_account(someone),
+        representatives=people.representatives_of(someone),
+        represented=people.represented_by(someone),
     )
 
 
