@@ -57,6 +57,7 @@ from webapp.registry.clock import today_in_moscow
 from webapp.registry.codes import REGISTRY_SEX, text_hash
 from webapp.registry.keys import keystore
 from webapp.registry.people import by_enp, newborn_cover, open_policy
+from webapp.registry.rules import newborn_cover_last_day
 
 _DIGITS = re.compile(f"[0-9]{{{ENP_LENGTH}}}")
 
@@ -95,6 +96,17 @@ class VerificationResult:
     #: Why the registry withdrew the code, when the verdict alone would mislead: a `superseded` code whose
     #: holder's data changed (the policy stands; ask for the new code).
     cause: Cause | None = None
+
+
+@dataclass(frozen=True)
+class RegistryLookUp(VerificationResult):
+    """A number look-up's result (a typed ЕНП, a Code128, a 2011 paper): the registry's record, with what the
+    desk checks about a newborn with no policy of their own. A subclass, so that the signed-code path, which
+    never covers a newborn, builds its results with no field more."""
+
+    #: The last day (inclusive) of a newborn's cover by the representative's policy: while it lasts
+    #: ("newborn_cover"), or, once it ran out, the day it ended ("newborn_cover_ended").
+    newborn_cover_until: date | None = None
 
 
 def message(result: VerificationResult, language: str = "ru") -> str:
@@ -344,16 +356,20 @@ def _policy_verdict(policy: PolicyInfo, now: datetime) -> Verdict:
 
 def _registry_verdict(
     person: Person, now: datetime, session: ReadSession
-) -> tuple[Verdict, Policy | None, tuple[str, ...]]:
+) -> tuple[Verdict, Policy | None, tuple[str, ...], date | None]:
+    """The registry's verdict for a person, the policy it goes by, notes for the desk, and the last day of a
+    newborn's cover by the representative's policy (while it lasts, or once it ran out)."""
     policy = open_policy(person, session)
     if policy is not None:
-        return _policy_verdict(_policy_info(policy), now), policy, ()
-    cover = newborn_cover(person, today_in_moscow(now), session)
+        return _policy_verdict(_policy_info(policy), now), policy, (), None
+    today = today_in_moscow(now)
+    cover = newborn_cover(person, today, session)
     if cover is not None:
-        return Verdict.VALID, open_policy(cover.representative, session), ("newborn_cover",)
+        return Verdict.VALID, open_policy(cover.representative, session), ("newborn_cover",), cover.last_day
     if person.birth_registered_on is not None:
-        return Verdict.EXPIRED, None, ("newborn_cover_ended",)
-    return Verdict.NOT_FOUND, None, ()
+        last_day = newborn_cover_last_day(person.birth_registered_on)
+        return Verdict.EXPIRED, None, ("newborn_cover_ended",), last_day if today > last_day else None
+    return Verdict.NOT_FOUND, None, (), None
 
 
 def _lookup(enp: str, session: ReadSession) -> Person | None:
@@ -369,9 +385,10 @@ def _verify_number(digits: str, now: datetime, session: ReadSession) -> Verifica
     person = _lookup(str(enp), session)
     if person is None:
         return VerificationResult(Verdict.NOT_FOUND, Shown.NUMBER, now)
-    verdict, policy, notes = _registry_verdict(person, now, session)
+    verdict, policy, notes, cover_until = _registry_verdict(person, now, session)
     holder = Holder(person.name.display(), person.birth_date, enp.masked())
-    return VerificationResult(verdict, Shown.NUMBER, now, holder, policy and _policy_info(policy), notes=notes)
+    info = policy and _policy_info(policy)
+    return RegistryLookUp(verdict, Shown.NUMBER, now, holder, info, notes=notes, newborn_cover_until=cover_until)
 
 
 def _without_yo(parts: tuple[str, str, str]) -> tuple[str, ...]:
@@ -396,6 +413,8 @@ def _verify_legacy(data: bytes, now: datetime, session: ReadSession) -> Verifica
     if _without_yo(legacy.name.parts()) != _without_yo(person.name.parts()) or legacy.birth_date != person.birth_date:
         return VerificationResult(Verdict.FORGED, Shown.LEGACY_PAPER, now, notes=notes)
     holder = Holder(person.name.display(), person.birth_date, legacy.enp.masked())
-    verdict, policy, more = _registry_verdict(person, now, session)
+    verdict, policy, more, cover_until = _registry_verdict(person, now, session)
     info = policy and _policy_info(policy)
-    return VerificationResult(Verdict.LEGACY_PAPER, Shown.LEGACY_PAPER, now, holder, info, verdict, notes + more)
+    return RegistryLookUp(
+        Verdict.LEGACY_PAPER, Shown.LEGACY_PAPER, now, holder, info, verdict, notes + more, cover_until
+    )
