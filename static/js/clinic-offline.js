@@ -829,7 +829,7 @@ export class OfflineVerifier {
   }
 
   /**
-   * What the code says, checked: {verdict, shown, holder}. A number or a legacy paper policy
+   * What the code says, checked: {verdict, shown, holder, terms}. A number or a legacy paper policy
    * needs the registry: its verdict is null (never "valid"), unless the number itself is bad.
    */
   async verify(scanned, nowMs = Date.now()) {
@@ -851,7 +851,10 @@ export class OfflineVerifier {
       // The first heading that lists it, as published_lists.heading_of; headings are verdicts' names.
       const verdict = REVOCATION_HEADINGS.find((heading) => this.listed.get(heading).has(digest)) ?? VERDICT.VALID;
       const shown = claims.kind === CODE_KIND.LIVE ? "live_code" : "static_code";
-      return { verdict, shown, holder: { name: claims.name, birthDate: claims.birthDate } };
+      // What the code is (a temporary certificate says so at the desk) and its last day, as an ISO date or null.
+      const validTo = claims.validTo === null ? null : new Date(claims.validTo * DAY_MS).toISOString().slice(0, 10);
+      const terms = { kind: claims.kind, validTo };
+      return { verdict, shown, holder: { name: claims.name, birthDate: claims.birthDate }, terms };
     } catch (error) {
       if (!(error instanceof CodeError)) throw error;
       // errors.shown_by: other text, a live code that ran out, or a code.

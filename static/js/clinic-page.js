@@ -14,7 +14,7 @@
 // with its text selected, so the next USB scan replaces it with no tap (issue 18),
 // and the verdict's sound plays if the desk turned sound on (clinic-sound.js).
 
-import { MOSCOW_OFFSET_MS, STALE_AFTER_MS, VERDICT } from "./format-constants.js";
+import { CODE_KIND, MOSCOW_OFFSET_MS, STALE_AFTER_MS, VERDICT } from "./format-constants.js";
 import { listsAge, refreshLists, storedVerifier } from "./clinic-lists.js";
 import { soundVerdict } from "./clinic-sound.js";
 
@@ -86,9 +86,22 @@ async function refresh() {
   showListsStatus(stored?.record, stored?.verifier);
 }
 
+/** A date as the desk reads it: "2026-12-31" is "31.12.2026". */
+function deskDate(iso) {
+  const [year, month, day] = iso.split("-");
+  return `${day}.${month}.${year}`;
+}
+
+/** A temporary certificate's line, as the server's verdict has it: the kind, and its last day if it is valid. */
+function termsLine(verdict, terms) {
+  if (terms?.kind !== CODE_KIND.TEMPORARY_CERTIFICATE) return null;
+  if (verdict !== VERDICT.VALID || !terms.validTo) return scanTexts["temporary-certificate"];
+  return `${scanTexts["temporary-certificate"]}, ${scanTexts["valid-until"].replace("{date}", deskDate(terms.validTo))}`;
+}
+
 /** A verdict given here; with no verdict (null), `icon` says why: "offline" (the registry could not be asked, the
- * default) or "blocked" (the server refused the scan). */
-function render({ verdict, headline, message, holder, banner, stale, icon = "offline" }) {
+ * default) or "blocked" (the server refused the scan). `terms`: what the code is and its last day, from the code. */
+function render({ verdict, headline, message, holder, terms, banner, stale, icon = "offline" }) {
   const template = document.getElementById("offline-verdict");
   const section = template.content.firstElementChild.cloneNode(true);
   const slot = (name) => section.querySelector(`[data-slot=${name}]`);
@@ -105,9 +118,13 @@ function render({ verdict, headline, message, holder, banner, stale, icon = "off
   if (banner) slot("banner-text").textContent = banner;
   else slot("banner").remove();
   slot("stale").hidden = !stale;
+  const line = termsLine(verdict, terms);
+  if (line) {
+    slot("terms").textContent = line;
+    slot("terms").hidden = false;
+  }
   if (holder) {
-    const [year, month, day] = holder.birthDate.split("-");
-    slot("holder").textContent = `${holder.name}, ${day}.${month}.${year}`;
+    slot("holder").textContent = `${holder.name}, ${deskDate(holder.birthDate)}`;
     slot("holder").hidden = false;
     slot("match").hidden = false;
   }
@@ -171,6 +188,7 @@ async function checkOffline(reason) {
       verdict: result.verdict,
       ...wordsFor(result, stored.verifier),
       holder: result.holder,
+      terms: result.terms,
       banner: texts.banner.replace("{age}", ago(age)),
       stale: age > STALE_AFTER_MS,
     });

@@ -581,3 +581,25 @@ def test_a_sound_for_each_verdict_only_when_asked_and_remembered(
     page.wait_for_timeout(300)
     assert page.evaluate("window.tonesPlayed") == []
     context.close()
+
+
+#: The demo's newcomer, who holds a temporary certificate until her policy is ready.
+NEWCOMER_ENP = str(Enp.with_check_digit("770000000000006"))
+
+
+def test_a_temporary_certificate_offline_says_so_and_until_when(live_server: Server, clinic: object) -> None:
+    """The browser's verdict words a certificate's code as the server's does: its kind, and its last day."""
+    with live_server.app.app_context():
+        text = people.current_code(people.person_by_enp(NEWCOMER_ENP)).text
+        valid_to = people.open_policy(people.person_by_enp(NEWCOMER_ENP)).valid_to
+        petrov = people.current_code(people.person_by_enp(PETROV)).text
+        db.session.remove()
+    clinic.context.set_offline(True)  # type: ignore[attr-defined]
+    shown = _submit(clinic, text)
+    assert (shown["verdict"], shown["offline"]) == ("valid", "true")
+    line = f"Временное свидетельство, действует до {valid_to.strftime('%d.%m.%Y')} включительно"
+    assert clinic.inner_text("#verdict .verdict-terms") == line  # type: ignore[attr-defined]
+    assert shown["text"].index(line) < shown["text"].index("Смирнова Анна Викторовна"), "read before the name"
+    shot(clinic, "clinic-offline-temporary-certificate")
+    _submit(clinic, petrov)
+    assert not clinic.is_visible("#verdict .verdict-terms"), "a policy with no end needs no line"  # type: ignore[attr-defined]
