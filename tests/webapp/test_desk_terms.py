@@ -142,3 +142,17 @@ def test_a_code_from_before_a_data_change_names_its_old_data_as_the_old_codes(si
     body = _verdict(client, old)
     holder = _text(re.search(r'<p class="holder">(.*?)</p>', body, re.S).group(1))
     assert holder == "In the old code: Иванова Мария Петровна, 12.04.1990"
+
+
+def test_the_pages_words_for_a_certificate_offline_are_in_its_language(site: Flask) -> None:
+    """The browser words a certificate's code offline from the page's texts (static/js/clinic-page.js): in the
+    page's language, whichever language the page was first shown in."""
+    client = logged_in(site, "clinic")
+
+    def texts() -> list[str]:
+        page = client.get("/clinic/").get_data(as_text=True)
+        return re.findall(r'<p data-text="(?:temporary-certificate|valid-until)">([^<]*)</p>', page)
+
+    assert texts() == ["Временное свидетельство", "действует до {date} включительно"]
+    _english(client)
+    assert texts() == ["Temporary certificate", "valid until {date} inclusive"]
