@@ -137,7 +137,8 @@ def test_a_code_from_before_a_data_change_names_its_old_data_as_the_old_codes(si
     assert holder == "В старом коде: Иванова Мария Петровна, 12.04.1990"
     assert "Петрова" not in body, "the signed path does not read the registry's new name"
     assert "Сверьте имя и дату рождения с документом" not in body
-    assert "Попросите показать новый код или проверьте полис по номеру." in _text(body)
+    assert "Это данные до изменения" in body
+    assert "Попросите показать новый код или введите номер полиса" in _text(body), "the new code, or the number"
     _english(client)
     body = _verdict(client, old)
     holder = _text(re.search(r'<p class="holder">(.*?)</p>', body, re.S).group(1))
