@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +50,17 @@ def logged_in(app: Flask, username: str) -> FlaskClient:
     response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def upload(client: FlaskClient, data: bytes, name: str = "registry.csv") -> TestResponse:
+    """The insurer's import page given `data` as a file called `name` ("" is the part a browser sends with no
+    file chosen)."""
+    token = csrf(client, "/insurer/import")
+    return client.post(
+        "/insurer/import",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def shown_password(client: FlaskClient, response: TestResponse) -> tuple[str, str]:

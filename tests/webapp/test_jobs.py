@@ -27,7 +27,7 @@ from policy_codes import Verdict
 from policy_codes.sample_people import sample_people
 from signing import KeyStatus
 from tests.helpers.logs import everything_logged
-from tests.webapp.pages import MOTHER, PASSWORD, code_text, csrf, logged_in
+from tests.webapp.pages import MOTHER, PASSWORD, code_text, csrf, logged_in, upload
 from tests.webapp.queues import kill, kill_work_horse, queued_jobs, work_off, worker
 from tests.webapp.test_admin_pages import active_kid, admin_post
 from tests.webapp.test_cli import run
@@ -133,15 +133,6 @@ def test_a_worker_killed_mid_reissue_is_resumed_by_another_and_every_code_is_rei
     assert list(audit.problems()) == []
     sample = next(iter(old.values()))
     assert verify_scan(sample).verdict is Verdict.KEY_COMPROMISED
-
-
-def upload(client: object, data: bytes, name: str = "registry.csv") -> object:
-    token = csrf(client, "/insurer/import")  # type: ignore[arg-type]
-    return client.post(  # type: ignore[attr-defined]
-        "/insurer/import",
-        data={"csrf_token": token, "file": (io.BytesIO(data), name)},
-        content_type="multipart/form-data",
-    )
 
 
 def progress_of(client: object, job_id: int) -> tuple[int, int, str]:

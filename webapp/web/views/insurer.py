@@ -536,12 +536,11 @@ def import_upload() -> Any:
     """Load a registry CSV of the insurer's own insured. A small file loads now; a larger one is a job
     (webapp/registry/bulk_import.py), whose page shows its progress. Lines of other insurers are refused."""
     upload = request.files.get("file")
-    data = upload.read() if upload is not None else b""
-    if not data.strip():
+    if upload is None or not upload.filename:  # a browser sends a nameless empty part when no file was chosen
         flash(_("Выберите файл CSV реестра"), "error")
         return render_template("insurer/import.html", report=None), 400
-    try:
-        file_name = (upload.filename if upload else None) or ""
+    data, file_name = upload.read(), upload.filename
+    try:  # an empty file is the file's own refusal (registry_file.checked_delimiter), not a missing choice
         if bulk_import.needs_job(data):
             job = bulk_import.start_job(data, _actor(), scope=scope(), file_name=file_name)
             return redirect(url_for("insurer.import_job", job_id=job.id))
