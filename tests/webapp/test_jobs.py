@@ -278,6 +278,11 @@ REFUSED_IN_BOTH_LANGUAGES = [
         "СМО 77002 — не ваша",
         "insurer 77002 is not yours",
     ),
+    (
+        "7700000000000065,Смирнова,Анна,,1990-01-01,F,,77001,citizen,,,",
+        "полей больше, чем столбцов в заголовке: ожидалось 11, в строке 12",
+        "more fields than the header has columns: 11 expected, 12 in the line",
+    ),
 ]
 
 

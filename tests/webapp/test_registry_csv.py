@@ -176,6 +176,25 @@ def test_a_line_past_the_csv_readers_field_limit_is_refused_and_the_rest_load(re
     ]
 
 
+def test_a_line_with_more_fields_than_the_header_is_refused_saying_how_many(registry: Flask, tmp_path: Path) -> None:
+    """A stray delimiter (a trailing one, or one inside a name) shifts fields past the header's columns: which
+    field was meant for which column cannot be told, so the line is refused, and the rest load."""
+    trailing = "7700000000000065,Смирнова,Анна,,1990-01-01,F,,77001,citizen,,,"
+    inside = "7700000000000073,Кузнецов,Дмитрий,Ильич,оглы,2004-02-14,M,,77001,citizen,,,"
+    lines = [GOOD[0], trailing, GOOD[1], inside, GOOD[2]]
+    report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
+    assert report.created == 3
+    assert [str(error) for error in report.errors] == [
+        "строка 3: полей больше, чем столбцов в заголовке: ожидалось 11, в строке 12",
+        "строка 5: полей больше, чем столбцов в заголовке: ожидалось 11, в строке 13",
+    ]
+    semicolons = tmp_path / "excel.csv"
+    semicolons.write_text("\n".join([HEADER, trailing]).replace(",", ";") + "\n", encoding="utf-8")
+    assert [str(error) for error in bulk_import.import_csv(semicolons, "test", now=NOW).errors] == [
+        "строка 2: полей больше, чем столбцов в заголовке: ожидалось 11, в строке 12"
+    ]
+
+
 def generated_csv(path: Path, count: int) -> Path:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)

@@ -62,8 +62,6 @@ KEY_COMPROMISED_MIDWAY = N_(
     "Ключ подписи СМО отозван во время загрузки. Загруженные строки сохранены и получат новые коды; загрузите "
     "файл ещё раз: остальные строки подпишет новый ключ"
 )
-#: Why a line the CSV reader could not read is refused (registry_file.batches).
-UNREADABLE = N_("строка не читается как CSV: слишком длинное поле")
 #: The column a refusal names when it is about the line's representative, not its person.
 REPRESENTATIVE = "representative_enp"
 #: The refused lines a job keeps for the page, with the count of all of them; its CSV of refused lines has all.
@@ -303,12 +301,12 @@ def import_csv(
     in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
     writer = _Writer(actor, digest, file_name, moment, insurers, regions, keys, report, job_id, progress)
     with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
-        for lines, unreadable in registry_file.batches(data, delimiter, size):
+        for lines, refused in registry_file.batches(data, delimiter, size):
             lines, duplicates = _drop_repeats(lines, seen)
-            report.errors.extend([*(RowError(line, UNREADABLE) for line in unreadable), *duplicates])
+            report.errors.extend([*(RowError.of(line, error) for line, error in refused), *duplicates])
             known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
             batch = Lines(lines, known, today, moment, scope)
-            in_flight.append((pool.submit(prepare, batch), len(lines) + len(duplicates) + len(unreadable)))
+            in_flight.append((pool.submit(prepare, batch), len(lines) + len(duplicates) + len(refused)))
             if len(in_flight) > processes:  # every worker signs a batch while the oldest is written
                 writer.write(*in_flight.popleft())
         while in_flight:

@@ -36,6 +36,11 @@ DELIMITERS = (",", ";")
 #: How much of a file is checked for UTF-8 at a time: a whole file decoded at once would be held twice.
 _DECODE_CHUNK = 1 << 20
 
+#: Why a line the CSV reader could not read is refused.
+UNREADABLE = N_("строка не читается как CSV: слишком длинное поле")
+#: Why a line with more fields than the header has columns is refused, with both counts.
+EXTRA_FIELDS = N_("полей больше, чем столбцов в заголовке: ожидалось %(expected)d, в строке %(found)d")
+
 #: Rows as the CSV reader gives them: each line's number and its columns by name.
 Rows = list[tuple[int, dict[str, str | None]]]
 
@@ -82,24 +87,31 @@ def _text_stream(data: bytes) -> TextIO:
     return io.TextIOWrapper(io.BytesIO(data), encoding=ENCODING, newline="")
 
 
-def batches(data: bytes, delimiter: str, size: int) -> Iterator[tuple[Rows, list[int]]]:
-    """The file's lines after the header, `size` at a time, each batch with the numbers of the lines among them
-    that the CSV reader could not read (a field past its limit of 131,072 characters): those are refused one by
-    one, as any bad line is. `delimiter` is `checked_delimiter`'s."""
+def batches(data: bytes, delimiter: str, size: int) -> Iterator[tuple[Rows, list[tuple[int, RegistryError]]]]:
+    """The file's lines after the header, `size` at a time, each batch with the lines among it refused as they
+    stand, by number and why: one the CSV reader could not read (a field past its limit of 131,072 characters),
+    or one with more fields than the header has columns (a stray delimiter: which field was meant for which
+    column cannot be told). Those are refused one by one, as any bad line is. `delimiter` is `checked_delimiter`'s."""
     reader = csv.DictReader(_text_stream(data), delimiter=delimiter)
     batch: Rows = []
-    unreadable: list[int] = []
+    refused: list[tuple[int, RegistryError]] = []
     while True:
         try:
             raw = next(reader)
         except StopIteration:
             break
         except csv.Error:  # the reader goes on from the next line; DictReader's own count stops at the last good one
-            unreadable.append(reader.reader.line_num)
+            refused.append((reader.reader.line_num, RegistryError(UNREADABLE)))
+            continue
+        extra = raw.pop(None, None)  # DictReader's `restkey`: the fields past the header's columns
+        if extra is not None:
+            expected = len(reader.fieldnames or ())
+            found = expected + len(extra)
+            refused.append((reader.line_num, RegistryError(EXTRA_FIELDS, expected=expected, found=found)))
             continue
         batch.append((reader.line_num, raw))
         if len(batch) >= size:
-            yield batch, unreadable
-            batch, unreadable = [], []
-    if batch or unreadable:
-        yield batch, unreadable
+            yield batch, refused
+            batch, refused = [], []
+    if batch or refused:
+        yield batch, refused
