@@ -318,7 +318,7 @@ def test_every_mistake_in_a_citizens_report_is_said_at_once(registry: Registry) 
     assert said == {
         "surname": "Только русские буквы, пробел, дефис, апостроф и точка; нельзя «SMITH123»",
         "given_name": "Укажите имя",
-        "birth_date": "Дата в будущем",
+        "birth_date": "Дата рождения в будущем",
         "sex": "Пол: мужской или женский",
         "document_number": "Укажите номер документа",
         "document_issuer": "Укажите, кем выдан документ",

@@ -186,7 +186,8 @@ def test_another_insurers_staff_reach_no_step(registry: Flask) -> None:
         ({"surname": ""}, "surname", "Укажите фамилию"),
         ({"surname": "А" * 41}, "surname", "40"),
         ({"surname": "А" * 40, "given_name": "Б" * 40, "patronymic": "В" * 21}, "surname", "не вместит"),
-        ({"birth_date": "2999-01-01"}, "birth_date", "будущем"),
+        ({"birth_date": "2999-01-01"}, "birth_date", "Дата рождения в будущем"),
+        ({"birth_date": "1800-04-12"}, "birth_date", "Дата рождения раньше 1900 года"),
         ({"birth_date": "12.04.1990"}, "birth_date", "ГГГГ-ММ-ДД"),
         ({"sex": "X"}, "sex", "Пол"),
     ],
@@ -208,6 +209,8 @@ def test_the_service_itself_refuses_a_future_birth_date_and_keeps_the_registry(r
     before = snapshot()
     with pytest.raises(RegistryError, match="будущем"):
         change(NewData("Петрова", "Мария", "Петровна", date(2026, 12, 1), "F"))
+    with pytest.raises(RegistryError, match="Дата рождения раньше 1900 года"):
+        change(NewData("Петрова", "Мария", "Петровна", date(1800, 4, 12), "F"))
     with pytest.raises(RegistryError, match="документ"):
         data_changes.change_person_data(ENP, MARRIED, ChangeReason.MARRIAGE, "", None, "test", now=NOW)
     with pytest.raises(RegistryError, match="своими словами"):
@@ -365,6 +368,10 @@ def test_the_cli_changes_data_with_its_reason_and_document(registry: Flask) -> N
         (["--surname", "Сидорова", "--reason", "marriage", "--document", "свидетельство"], "--document:"),
         (["--surname", "Сидорова", "--reason", "other", "--document", document], "--reason-text:"),
         (["--birth-date", "2999-01-01", "--reason", "court", "--document", document], "--birth-date:"),
+        (
+            ["--birth-date", "1800-01-01", "--reason", "court", "--document", document],
+            "--birth-date: Дата рождения раньше 1900 года",
+        ),
     ]:
         refused = runner.invoke(args=["persons", "correct", ENP, *args])
         assert refused.exit_code == 1

@@ -65,6 +65,8 @@ def test_insurer_registers_a_person_with_a_policy_or_a_temporary_certificate(sit
     [
         ({"enp": "1234567890123458"}, "enp", "ЕНП"),
         ({"birth_date": "03.02.2001"}, "birth_date", "ГГГГ-ММ-ДД"),
+        ({"birth_date": "1800-02-03"}, "birth_date", "Дата рождения раньше 1900 года"),
+        ({"birth_date": "2999-02-03"}, "birth_date", "Дата рождения в будущем"),
         ({"category": "martian"}, "category", "категория"),
         ({"surname": ""}, "surname", "фамилия"),
         ({"enp": MOTHER}, "enp", "уже есть в реестре"),
@@ -138,6 +140,14 @@ def test_the_code_formats_word_on_a_value_reads_in_english_on_an_english_page(
     response = client.post("/insurer/new", data=new_person_form(client, **changes))
     assert response.status_code == 400
     assert field_error(response.get_data(as_text=True), field) == english.replace("'", "&#39;")
+
+
+def test_a_birth_date_before_1900_is_refused_in_the_pages_language(site: Flask) -> None:
+    client = logged_in(site, "smo")
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/insurer/new")})
+    response = client.post("/insurer/new", data=new_person_form(client, birth_date="1800-02-03"))
+    assert response.status_code == 400
+    assert field_error(response.get_data(as_text=True), "birth_date") == "The date of birth is before 1900"
 
 
 def test_a_ready_policy_replaces_the_temporary_certificate(site: Flask) -> None:

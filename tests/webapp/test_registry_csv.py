@@ -195,6 +195,27 @@ def test_a_line_with_more_fields_than_the_header_is_refused_saying_how_many(regi
     ]
 
 
+def test_a_birth_date_before_1900_or_to_come_is_refused_new_or_registered(registry: Flask, tmp_path: Path) -> None:
+    """1800 typed for 1980 is a typing error, as a day to come is: refused as every path that takes a birth date
+    refuses it (rules.require_past_day), for a new person and for a registered one's correction alike."""
+    lines = [
+        GOOD[0],
+        "7700000000000065,Смирнова,Анна,,1800-01-01,F,,77001,citizen,,",
+        "7700000000000073,Кузнецов,Дмитрий,,2999-01-01,M,,77001,citizen,,",
+        "7700000000000081,Соколова,Елена,,1900-01-01,F,,77001,citizen,,",
+    ]
+    report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
+    assert report.created == 2, "1900-01-01 is the earliest birth date taken"
+    assert [str(error) for error in report.errors] == [
+        "строка 3: Дата рождения раньше 1900 года",
+        "строка 4: Дата рождения в будущем",
+    ]
+    corrected = write_csv(tmp_path / "corrected.csv", [GOOD[0].replace("1990-04-12", "1800-04-12")])
+    report = bulk_import.import_csv(corrected, "test", now=NOW)
+    assert [str(error) for error in report.errors] == ["строка 2: Дата рождения раньше 1900 года"]
+    assert str(db.session.scalar(select(Person.birth_date).where(Person.enp == "7700000000000016"))) == "1990-04-12"
+
+
 def generated_csv(path: Path, count: int) -> Path:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)

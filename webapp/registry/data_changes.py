@@ -39,7 +39,7 @@ from webapp.models import (
     PersonDataChange,
     RequestStatus,
 )
-from webapp.registry import audit, clock, lifecycle, open_requests, people, reasons
+from webapp.registry import audit, clock, lifecycle, open_requests, people, reasons, rules
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked
 
 
@@ -87,8 +87,6 @@ FIELD_LABELS: dict[str, str] = {
     "sex": N_("Пол"),
 }
 SEX_WORDS = {"M": N_("мужской"), "F": N_("женский")}
-#: No one insured was born before it: a birth date or a document date earlier is a typing error.
-_EARLIEST_DAY = date(1900, 1, 1)
 #: Widths of the document's fields (webapp/models/data_changes.py DocumentColumns).
 _DOCUMENT_WIDTHS = {"document_series": 20, "document_number": 30, "document_issuer": 200}
 
@@ -156,17 +154,10 @@ def _document_text(words: str, field: str, width: int) -> None:
 
 
 def _past_day(values: Mapping[str, str], field: str, today: date | None) -> date:
-    """The day typed in `field`: a real date, not in the future, not before 1900."""
+    """The day typed in `field`: a real date, and one the rules take (rules.require_past_day)."""
     day = _day(values, field)
-    _require_past(day, field, today or clock.today_in_moscow(clock.now()))
+    rules.require_past_day(day, field, today or clock.today_in_moscow(clock.now()))
     return day
-
-
-def _require_past(day: date, field: str, today: date) -> None:
-    if day > today:
-        raise RegistryError(N_("Дата в будущем"), field=field)
-    if day < _EARLIEST_DAY:
-        raise RegistryError(N_("Дата раньше 1900 года"), field=field)
 
 
 @dataclass(frozen=True)
@@ -338,14 +329,14 @@ def _field_changes(old: Mapping[str, object], new: Mapping[str, object]) -> list
 
 
 def _changed_columns(person: Person, new: NewData | people.PersonData, today: date) -> dict[str, object]:
-    """The columns `new` changes on `person`; RegistryError when none, or when the birth date is in the future."""
+    """The columns `new` changes on `person`; RegistryError when none, or when the rules refuse the birth date."""
     if isinstance(new, people.PersonData):
         if str(new.enp) != person.enp:
             raise RegistryError(N_("ЕНП не меняется"), field="enp")
         columns = {field: value for field, value in new.columns().items() if field != "enp"}
     else:
         columns = new.columns()
-    _require_past(columns["birth_date"], "birth_date", today)  # type: ignore[arg-type]
+    rules.require_past_day(columns["birth_date"], "birth_date", today)  # type: ignore[arg-type]
     changed = {field: value for field, value in columns.items() if getattr(person, field) != value}
     if not changed:
         raise RegistryError(N_("Данные не изменились: менять нечего"))

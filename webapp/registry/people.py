@@ -32,7 +32,7 @@ from webapp.models import (
     Representation,
 )
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked, quoted
-from webapp.registry.rules import newborn_cover_last_day
+from webapp.registry.rules import newborn_cover_last_day, require_past_day
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,7 @@ def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
 
 def _born(values: Mapping[str, str], today: date) -> date:
     born = _date(values, "birth_date")
-    if born > today:
-        raise RegistryError(N_("дата рождения в будущем"), field="birth_date")
+    require_past_day(born, "birth_date", today)
     return born
 
 

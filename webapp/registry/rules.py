@@ -23,10 +23,28 @@ INSURER_CHANGE_DEADLINE = (11, 1)
 #: Time-limited policies issued from this day (month, day) run to the end of the next year.
 LATE_ISSUE_FROM = (11, 1)
 
+#: No one insured was born before it (the oldest people living were born in the 1900s), and the 2011 paper policy
+#: counts its dates in days from it: a birth date or a document's date earlier is a typing error (1800 for 1980).
+EARLIEST_DAY = date(1900, 1, 1)
+#: A refused day's words, for a day to come and for one too early: a birth date's name it (a line of the CSV has
+#: more than one date), any other's stand beside its field.
+_BIRTH_DATE_WORDS = (N_("Дата рождения в будущем"), N_("Дата рождения раньше %(year)d года"))
+_DAY_WORDS = (N_("Дата в будущем"), N_("Дата раньше %(year)d года"))
+
 #: Categories whose policy is capped by a document (permit, contract) that must be given.
 DOCUMENT_BOUND = frozenset(
     {Category.FOREIGN_TEMPORARY, Category.STATELESS_TEMPORARY, Category.REFUGEE, Category.EAEU_WORKER}
 )
+
+
+def require_past_day(day: date, field: str, today: date) -> None:
+    """A birth date, or the day a document was issued, as every path that takes one checks it (registration, the
+    CSV, a data change): a day that has come, and not before EARLIEST_DAY."""
+    in_future, too_early = _BIRTH_DATE_WORDS if field == "birth_date" else _DAY_WORDS
+    if day > today:
+        raise RegistryError(in_future, field=field)
+    if day < EARLIEST_DAY:
+        raise RegistryError(too_early, field=field, year=EARLIEST_DAY.year)
 
 
 def policy_end(category: Category, issued_on: date, right_valid_until: date | None) -> date | None:
