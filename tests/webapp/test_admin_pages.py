@@ -24,6 +24,7 @@ from tests.webapp.pages import (
     shown_password,
 )
 from tests.webapp.queues import queued_jobs, work_off
+from tests.webapp.test_cli import run
 from webapp.extensions import db
 from webapp.models import AuditEntry, CodeStatus, IssuedCode, SigningKeyRecord, User
 from webapp.registry import accounts, organisations, people
@@ -168,6 +169,7 @@ def test_insurers_list_counts_insured_and_active_keys(site: Flask) -> None:
         ({"code": "7700", "name": "Коротко"}, "code", "Код СМО — 5 цифр"),
         ({"code": "77009", "name": "  "}, "name", "Укажите название СМО"),
         ({"code": "77009", "name": "Где-то", "region": "99"}, "region", "Регион 99 не найден"),
+        ({"code": "77009", "name": "Я" * 201}, "name", "Название: не длиннее 200 знаков"),
     ],
 )
 def test_bad_insurer_is_refused_with_the_form_kept(site: Flask, data: dict[str, str], field: str, message: str) -> None:
@@ -188,6 +190,28 @@ def test_admin_creates_a_clinic_and_refuses_a_duplicate(site: Flask) -> None:
     assert field_error(again.get_data(as_text=True), "code") == "Клиника с кодом GP-002 уже есть"
     assert 'value="Ещё раз"' in again.get_data(as_text=True)
     assert audited(site, "create_clinic")[-1].entity_key == "GP-002"
+
+
+def test_a_clinics_name_longer_than_its_column_is_refused_not_cut(site: Flask) -> None:
+    """The form cut a 400-character name to 200 unsaid; the command kept it whole on SQLite and failed on
+    PostgreSQL. Both are refused by the one rule, saying how long a name may be, in the page's language."""
+    client = logged_in(site, "admin")
+    longest = "Поликлиника " + "Я" * 188
+    assert admin_post(client, "/admin/clinics", {"code": "GP-003", "name": longest}).status_code == 302
+    typed = "Поликлиника " + "Я" * 388
+    refused = admin_post(client, "/admin/clinics", {"code": "GP-004", "name": typed})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert field_error(page, "name") == "Название: не длиннее 200 знаков"
+    assert f'value="{typed}"' in page, "the form keeps what was typed"
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/admin/clinics")})
+    english = admin_post(client, "/admin/clinics", {"code": "GP-004", "name": typed}).get_data(as_text=True)
+    assert field_error(english, "name") == "Name: at most 200 characters"
+    code, output = run(site, "clinics", "create", "GP-004", typed)
+    assert code == 1
+    assert "Название: не длиннее 200 знаков" in output
+    with site.app_context():
+        assert [clinic.code for clinic in organisations.clinics()] == ["GP-001", "GP-003"]
 
 
 def test_admin_creates_staff_with_a_typed_password(site: Flask) -> None:

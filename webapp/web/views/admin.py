@@ -33,7 +33,6 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 USERS_SHOWN = 100
 STAFF_ROLES = (Role.INSURER, Role.CLINIC, Role.ADMIN)
 #: Column widths in the database: longer input is cut rather than refused by the engine.
-NAME_LENGTH = 200
 USERNAME_LENGTH = 80
 TOKEN_NAME_LENGTH = 100
 
@@ -86,7 +85,7 @@ def _insurers_page(form: dict[str, str], errors: dict[str, str] | None = None) -
 def create_insurer() -> Any:
     form = _form("code", "name", "region")
     try:
-        organisations.create_insurer(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
+        organisations.create_insurer(form["code"], form["name"], _actor(), form["region"] or None)
     except RegistryError as error:
         return _insurers_page(form, refused(error, form)), 400
     flash(_("СМО %(code)s создана, с первым ключом подписи", code=form["code"]), "ok")
@@ -116,7 +115,7 @@ def _clinics_page(form: dict[str, str], errors: dict[str, str] | None = None) ->
 def create_clinic() -> Any:
     form = _form("code", "name", "region")
     try:
-        organisations.create_clinic(form["code"], form["name"][:NAME_LENGTH], _actor(), form["region"] or None)
+        organisations.create_clinic(form["code"], form["name"], _actor(), form["region"] or None)
     except RegistryError as error:
         return _clinics_page(form, refused(error, form)), 400
     flash(_("Клиника %(code)s создана", code=form["code"]), "ok")
