@@ -214,6 +214,26 @@ def test_a_clinics_name_longer_than_its_column_is_refused_not_cut(site: Flask) -
         assert [clinic.code for clinic in organisations.clinics()] == ["GP-001", "GP-003"]
 
 
+def test_a_refused_daily_ceiling_keeps_what_was_typed_beside_its_reason(site: Flask) -> None:
+    """The page came back with the clinic's old ceiling in the field, the typed one gone, and the reason far
+    from it at the top: the operator could not see what was wrong with what they typed."""
+    client = logged_in(site, "admin")
+    assert admin_post(client, "/admin/clinics", {"code": "GP-002", "name": "Поликлиника №2"}).status_code == 302
+    refused = admin_post(client, "/admin/clinics/GP-001/ceiling", {"ceiling": "20 000"}, "/admin/clinics")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    fields = [
+        (re.search(r'value="([^"]*)"', tag).group(1), 'aria-invalid="true"' in tag)  # type: ignore[union-attr]
+        for tag in re.findall(r'<input name="ceiling"[^>]*>', page)
+    ]
+    assert fields == [("20 000", True), ("2000", False)], "the typed value in its own clinic's field only"
+    assert field_error(page, "ceiling") == "Дневной лимит — целое число от 0 до 10 000 000"
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/admin/clinics")})
+    english = admin_post(client, "/admin/clinics/GP-001/ceiling", {"ceiling": "много"}, "/admin/clinics")
+    assert 'value="много"' in english.get_data(as_text=True)
+    assert field_error(english.get_data(as_text=True), "ceiling").startswith("The daily limit")
+
+
 def test_admin_creates_staff_with_a_typed_password(site: Flask) -> None:
     client = logged_in(site, "admin")
     data = {"username": "anna", "role": "insurer", "insurer": "77002", "password": "anna-pass-2026"}

@@ -98,7 +98,11 @@ def clinics() -> str:
     return _clinics_page({})
 
 
-def _clinics_page(form: dict[str, str], errors: dict[str, str] | None = None) -> str:
+def _clinics_page(
+    form: dict[str, str], errors: dict[str, str] | None = None, typed_ceiling: dict[str, str] | None = None
+) -> str:
+    """The clinics, and the new clinic's form; `typed_ceiling` is a refused ceiling by its clinic's code, shown
+    as typed beside its reason (the ceiling's own error is `errors["ceiling"]`)."""
     live_tokens = accounts.live_tokens_by_clinic()
     return render_template(
         "admin/clinics.html",
@@ -107,6 +111,7 @@ def _clinics_page(form: dict[str, str], errors: dict[str, str] | None = None) ->
         regions=organisations.regions(),
         form=form,
         errors=errors or {},
+        typed_ceiling=typed_ceiling or {},
     )
 
 
@@ -132,8 +137,7 @@ def set_ceiling(code: str) -> Any:
     except NotFound:
         abort(404)
     except RegistryError as error:
-        flash(said(error), "error")
-        return _clinics_page({}), 400
+        return _clinics_page({}, {"ceiling": said(error)}, {code: ceiling}), 400
     flash(_("Дневной лимит проверок по номеру для %(code)s: %(ceiling)s", code=clinic.code, ceiling=ceiling), "ok")
     return redirect(url_for("admin.clinics"))
 
