@@ -19,7 +19,7 @@ from webapp.db import prepared_reads, worker_state
 from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import ActivationCode, ApiToken, Clinic, Person, Role, User
-from webapp.registry import audit, login_sessions, password_guesses, people
+from webapp.registry import audit, login_sessions, password_guesses, people, readable
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError
 
 MIN_PASSWORD_LENGTH = 10
@@ -133,9 +133,15 @@ def check_new_password(password: str) -> None:
         )
 
 
+#: Symbols of a generated password: 20 × 5 = 100 bits (it was 96: `secrets.token_urlsafe(12)`, whose alphabet
+#: has 0/O/o and 1/l/I in it), shown in groups of 4 with the dashes part of it.
+GENERATED_PASSWORD_LENGTH = 20
+
+
 def generated_password() -> str:
-    """A password made for the operator to hand to a member of staff once: a new login's, or a reset's."""
-    return secrets.token_urlsafe(12)
+    """A password made for the operator to hand to a member of staff once (a new login's, or a reset's), read off
+    the screen and typed: no symbol in it can be taken for another (webapp/registry/readable.py)."""
+    return readable.in_groups(readable.random_text(GENERATED_PASSWORD_LENGTH), 4)
 
 
 def set_password(user: User, password: str) -> None:

@@ -2,7 +2,7 @@
 with one when they forget theirs: the insurer, who sees them in person, is who vouches for them either way.
 
 The code is short enough to read out or print on a slip (8 letters and digits,
-without look-alikes), valid for a week, used once, and stored only as a keyed hash.
+without look-alikes: webapp/registry/readable.py), valid for a week, used once, and stored only as a keyed hash.
 Issuing a new code voids the person's earlier unused ones.
 
 A code has 40 bits: anyone holding a plain hash of it (a copy of the database or a
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -25,11 +24,10 @@ from sqlalchemy import select
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ActivationCode, Role
-from webapp.registry import accounts, audit, people
+from webapp.registry import accounts, audit, people, readable
 from webapp.registry.errors import N_, InvalidFields, RegistryError
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-CODE_LENGTH = 8
+CODE_LENGTH = 8  # 40 bits
 CODE_LIFETIME = timedelta(days=7)
 #: One message for every way a code can fail, so it tells nothing about which part was wrong.
 REJECTED = N_("ЕНП или код не подходят, или срок кода истёк")
@@ -49,17 +47,12 @@ _KEY_PURPOSE = b"oms-activation-code"
 def _hash(code: str) -> str:
     secret = current_app.config["SECRET_KEY"]
     key = hmac.new(secret if isinstance(secret, bytes) else secret.encode(), _KEY_PURPOSE, hashlib.sha256).digest()
-    return hmac.new(key, normalise(code).encode("ascii", "ignore"), hashlib.sha256).hexdigest()
-
-
-def normalise(code: str) -> str:
-    """What the person typed, without spaces or dashes, in capitals."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+    return hmac.new(key, readable.typed(code).encode("ascii", "ignore"), hashlib.sha256).hexdigest()
 
 
 def display(code: str) -> str:
     """XXXX-XXXX, easier to read out."""
-    return f"{code[:4]}-{code[4:]}"
+    return readable.in_groups(code, CODE_LENGTH // 2)
 
 
 @atomic
@@ -72,7 +65,7 @@ def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | N
     if account is not None and not account.active:
         raise RegistryError(N_("Вход в личный кабинет отключён оператором реестра: код ничего не изменит"))
     accounts.void_one_time_codes(person.id, moment)
-    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = readable.random_text(CODE_LENGTH)
     db.session.add(
         ActivationCode(person=person, code_hash=_hash(code), created_at=moment, expires_at=moment + CODE_LIFETIME)
     )
@@ -86,7 +79,7 @@ def _usable_code(enp: str, code: str, moment: datetime) -> ActivationCode:
         RegistryError(message, field=field)
         for field, message, typed in (
             ("enp", N_("Укажите ЕНП"), enp.strip()),
-            ("code", N_("Укажите код"), normalise(code)),
+            ("code", N_("Укажите код"), readable.typed(code)),
         )
         if not typed
     ]
