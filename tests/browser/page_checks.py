@@ -9,7 +9,8 @@ them, so a page's report lists them all at once:
 - small controls: a link, button, field, select, summary, or the label of a
   checkbox or radio, under 44×44 CSS px;
 - header wraps: a link or button of the page's header on two lines;
-- date split over lines: a date (dd.mm.yyyy) broken across two lines («02.12.2|026»);
+- date split over lines: a date (dd.mm.yyyy) broken across two lines («02.12.2|026»), or parted from the
+  «с», «по», «до» (from, to, until) before it («по | 05.12.2029»);
 - sideways scrolling: the page wider than the window;
 - accessibility: axe-core's serious and critical violations;
 - Python reprs: `<… object at 0x…>`, `<built-in …>`, `<bound method …>` anywhere in the page;
@@ -97,12 +98,14 @@ _INSPECT = """([patterns, minTarget]) => {
   };
   const raw = [];
   const splitDates = [];
+  const dated = /(?:(?<![\\p{L}\\d])(?:с|по|до|from|to|until)\\s+)?\\d{2}\\.\\d{2}\\.\\d{4}/gu;
   const skipped = "script, style, noscript, template, code, kbd, samp, textarea, .number, [translate=no]";
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const text = node.textContent.trim();
     if (!text) continue;
-    for (const date of node.textContent.matchAll(/\\d{2}\\.\\d{2}\\.\\d{4}/g)) {
+    // A date, with the word that opens its phrase if one does («по 05.12.2029»): neither is left at a line's end.
+    for (const date of node.textContent.matchAll(dated)) {
       const split = lines(node, date.index, date.index + date[0].length) > 1;
       if (split) splitDates.push(`«${date[0]}» in «${text.slice(0, 60)}»`);
     }

@@ -5,6 +5,7 @@ Nothing here changes the shared demo registry (no key is compromised, nothing is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -57,3 +58,34 @@ def test_key_page_and_its_compromise_warning(live_server: Server, admin_page: ob
     page.wait_for_selector("text=Это нельзя отменить")  # type: ignore[attr-defined]
     assert fits_the_screen(page)
     shot(page, "admin-key-compromise-confirm")  # and leave without confirming: the demo keys stay trusted
+
+
+#: Each key card's phrases «с 06.12.2026» and «по 05.12.2029» (a date and the word before it in one text run),
+#: with the lines each is laid out on, and the card's text.
+_VALIDITY = r"""() => [...document.querySelectorAll(".admin-table tbody tr")].map((row) => {
+  const phrases = [];
+  const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const match of node.textContent.matchAll(/(?:с|по) \d{2}\.\d{2}\.\d{4}/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      phrases.push([match[0], new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size]);
+    }
+  }
+  return {phrases, text: row.innerText};
+})"""
+
+
+def test_a_keys_validity_reads_from_and_to_on_one_row_of_its_card(live_server: Server, admin_page: object) -> None:
+    """«Срок: с 06.12.2026 по 05.12.2029»: not «по» on a row of its own, nor a date parted from its word."""
+    page = admin_page
+    page.goto(f"{live_server.url}/admin/keys")  # type: ignore[attr-defined]
+    cards = page.evaluate(_VALIDITY)  # type: ignore[attr-defined]
+    assert cards, "the demo has keys"
+    for card in cards:
+        words = [phrase.split()[0] for phrase, _lines in card["phrases"]]
+        assert words == ["с", "по"], f"«с … по …» in {card['text']!r}"
+        assert [lines for _phrase, lines in card["phrases"]] == [1, 1], f"each date on one line with its word: {card}"
+        assert re.search(r"с \d\d\.\d\d\.\d{4}\s+по \d\d\.\d\d\.\d{4}", card["text"]), f"one after the other: {card}"
+    shot(page, "admin-keys-validity")
