@@ -12,6 +12,7 @@ them, so a page's report lists them all at once:
 - date split over lines: a date (dd.mm.yyyy) broken across two lines («02.12.2|026»), or parted from the
   «с», «по», «до» (from, to, until) before it («по | 05.12.2029»);
 - sideways scrolling: the page wider than the window;
+- text over text: lines of two elements drawn over each other (a form's error pulled up over a hint);
 - accessibility: axe-core's serious and critical violations;
 - Python reprs: `<… object at 0x…>`, `<built-in …>`, `<bound method …>` anywhere in the page;
 - on a refused form (`form_errors`): the first error focused, beside its field (in the same form), tied
@@ -157,7 +158,26 @@ _INSPECT = """([patterns, minTarget]) => {
     .filter((element) => !clipped(element))
     .filter((element) => element.innerText.trim())
     .map((element) => `${describe(element)} ${element.scrollWidth} px in ${element.clientWidth} px`);
-  return {raw, small, wrapped, splitDates, sideways, spilled, html: root.outerHTML};
+  // Text drawn over other text: the lines of two elements crossing (a message pulled up over the hint above it).
+  const runs = [];
+  const texts = document.createTreeWalker(document.querySelector("main") || document.body, NodeFilter.SHOW_TEXT);
+  for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+    const element = node.parentElement;  // not one in a closed <details>, hidden, or cut to nothing
+    if (!node.textContent.trim() || !element.checkVisibility({visibilityProperty: true}) || clipped(element)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const box of range.getClientRects()) {
+      if (box.width > 0 && box.height > 0) runs.push({element, box});
+    }
+  }
+  const overlapping = [];
+  runs.forEach((one, index) => runs.slice(index + 1).forEach((other) => {
+    if (one.element === other.element) return;
+    const across = Math.min(one.box.right, other.box.right) - Math.max(one.box.left, other.box.left);
+    const down = Math.min(one.box.bottom, other.box.bottom) - Math.max(one.box.top, other.box.top);
+    if (across > 1 && down > 1) overlapping.push(`${describe(other.element)} over ${describe(one.element)}`);
+  }));
+  return {raw, small, wrapped, splitDates, sideways, spilled, overlapping, html: root.outerHTML};
 }"""
 
 _AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
@@ -188,6 +208,7 @@ def inspect(page: Any, language: str) -> dict[str, list[str]]:
         "date split over lines": found["splitDates"],
         "sideways scrolling": found["sideways"],
         SPILLED: found["spilled"],
+        "text over text": found["overlapping"],
         "Python repr": sorted({match.group(0) for match in PYTHON_REPR.finditer(found["html"])}),
         "axe serious/critical": axe_violations(page),
     }

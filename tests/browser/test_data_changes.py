@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from policy_codes import Verdict
-from tests.browser.demo_codes import LONG_NAME, code_text
+from tests.browser.demo_codes import LONG_NAME, PETROV, code_text
 from tests.browser.page_checks import SPILLED, inspect
 from tests.browser.test_citizen import read_qr
 from tests.browser.test_insurer import fits_the_screen, small_controls
@@ -184,3 +184,18 @@ def test_a_declined_request_shows_the_citizen_why(server: Server, open_phone: ob
     assert "Петров Алексей Николаевич" in citizen.inner_text("h1"), "nothing changed"
     assert citizen.locator("text=Сообщить об изменении данных").count() == 1, "a new request can be sent"
     looks_right(citizen, "data-change-request-declined")
+
+
+def test_the_forms_own_error_stands_clear_of_the_hint_above_it(server: Server, open_phone: object) -> None:
+    """«Данные не изменились» is the form's own error, at its top: under the page's hint, not over its last line."""
+    page = open_phone()  # type: ignore[operator]
+    log_in(page, server.url, *STAFF)
+    page.goto(f"{server.url}/insurer/person/{PETROV}/data")  # type: ignore[attr-defined]
+    page.select_option("select[name=reason]", "marriage")  # type: ignore[attr-defined]
+    fill_document(page, "marriage_certificate", "654321", "Отдел ЗАГС Тверского района")
+    page.click("main form button.primary")  # type: ignore[attr-defined]
+    page.wait_for_selector("#form-error")  # type: ignore[attr-defined]
+    hint = page.locator("main > .form-hint").bounding_box()  # type: ignore[attr-defined]
+    error = page.locator("#form-error").bounding_box()  # type: ignore[attr-defined]
+    assert error["y"] >= hint["y"] + hint["height"], f"the error {error} covers the hint {hint}"
+    looks_right(page, "data-change-nothing-changed")

@@ -347,6 +347,10 @@ def _data_change(surname: str) -> dict[str, str]:
     return {"surname": surname, "reason": "marriage", **DOCUMENT}
 
 
+#: The data as the form opens with them: the form's own error, at its top, under the page's hint.
+UNCHANGED = {"reason": "marriage", **DOCUMENT}
+
+
 def _decline_reissue(walk: Walk) -> None:
     """The insurer declines the citizen's request for a new code, through the page that says what that does."""
     walk.open("/insurer/requests")
@@ -439,6 +443,7 @@ CITIZEN = [
     Stop("reissue request sent", _reissue_request("тур: проверка")),
     page("/me/data-change"),
     form("data change request: latin surname", "/me/data-change", _data_change("Ivanova"), 400),
+    form("data change request: nothing changed", "/me/data-change", UNCHANGED, 400),
     form("data change request sent", "/me/data-change", _data_change("Турова")),
     page("/account/password"),
     form("password change: passwords differ", "/account/password", {"current_password": "x", **PASSWORDS_DIFFER}, 400),
@@ -473,6 +478,7 @@ INSURER = [
     page(f"/insurer/person/{PETROV}/terminate"),
     page(f"/insurer/person/{PETROV}/data"),
     form("data change: latin surname", f"/insurer/person/{PETROV}/data", _data_change("Petrov"), 400),
+    form("data change: nothing changed", f"/insurer/person/{PETROV}/data", UNCHANGED, 400),
     form("data change: old and new", f"/insurer/person/{PETROV}/data", _data_change("Петровский")),
     click("data change request: accept?", "/insurer/requests", "#data-requests ~ article a[href$='/accept']"),
     Stop("data change request declined", _decline_data_change),

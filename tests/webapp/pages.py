@@ -78,7 +78,7 @@ def shown_password(client: FlaskClient, response: TestResponse) -> tuple[str, st
 def field_error(page: str, field: str) -> str:
     """The message a refused form shows by `field` ("" when none): its text, once the field is tied to it
     (web/form_errors.py; "form" is the form's own error, at its top)."""
-    match = re.search(rf'<p class="field-error" id="{field}-error" role="alert"[^>]*>(.*?)</p>', page, re.S)
+    match = re.search(rf'<p class="field-error[^"]*" id="{field}-error" role="alert"[^>]*>(.*?)</p>', page, re.S)
     if match is None:
         return ""
     assert field == "form" or f'aria-describedby="{field}-error"' in page, f"{field} is not tied to its message"

@@ -67,14 +67,15 @@ def error_for(context: Any, name: str) -> Markup:
     message = _errors(context).get(name)
     if not message:
         return Markup("")
-    # The form's own error is what gets the focus when it comes first; a field's error is read with its field.
+    # The form's own error is what gets the focus when it comes first; a field's error is read with its field,
+    # drawn close under it (static/css/app.css), where the form's own, at the top, keeps clear of what is above.
     template = _FOCUSED_ERROR if name == FORM and _first(context, name) else _ERROR
-    return template.format(name, message)
+    return template.format("field-error form-error" if name == FORM else "field-error", name, message)
 
 
-_ERROR = Markup('<p class="field-error" id="{}-error" role="alert"><span aria-hidden="true">✖</span> {}</p>')
+_ERROR = Markup('<p class="{}" id="{}-error" role="alert"><span aria-hidden="true">✖</span> {}</p>')
 _FOCUSED_ERROR = Markup(
-    '<p class="field-error" id="{}-error" role="alert" tabindex="-1" autofocus><span aria-hidden="true">✖</span> {}</p>'
+    '<p class="{}" id="{}-error" role="alert" tabindex="-1" autofocus><span aria-hidden="true">✖</span> {}</p>'
 )
 
 
