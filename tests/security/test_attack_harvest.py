@@ -46,7 +46,7 @@ from tests.webapp.test_shared_rate_limits import REDIS_URL, redis_url  # noqa: F
 from webapp import config
 from webapp.extensions import db
 from webapp.models import AuditEntry, Clinic, ClinicCheck, Role
-from webapp.registry import accounts
+from webapp.registry import accounts, clinic_checks
 
 #: Small limits, so that a test meets each in a few requests: per login, per clinic, every scan of one login, and
 #: per API token (more than a login, fewer than the clinic, as by default).
@@ -422,6 +422,44 @@ def test_desks_reaching_the_ceiling_at_once_note_it_once(clinic: Flask) -> None:
     with ThreadPoolExecutor(max_workers=len(desks)) as pool:
         assert list(pool.map(ask, desks)) == [429] * len(desks)
     assert [limit for _clinic, limit, _actor in limit_entries(clinic)] == ["clinic_daily_ceiling"]
+
+
+def test_a_ceiling_raised_as_a_desk_reaches_it_is_not_undone_by_that_desk(
+    clinic: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The operator raises a clinic's ceiling at the moment a desk's look-up counts the day full under the old one.
+    That request marked the day reached after the raise had cleared the mark, on the ceiling it had read before: the
+    clinic was refused until midnight under a ceiling it had not reached, and the operator's raise undone (an attack
+    of 2026-12-06). The mark is now made only if the count still reaches the ceiling as the database holds it."""
+    clinic.config.update(
+        CLINIC_NUMBER_LOOK_UPS_PER_USER="100 per minute", CLINIC_NUMBER_LOOK_UPS_PER_CLINIC="100 per minute"
+    )
+    set_ceiling(clinic, 2)
+    desk = Desk(clinic, "clinic")
+    assert statuses(desk, UNREGISTERED[:2]) == [200, 200], "the day counted full, not yet marked"
+    counted = clinic_checks.number_look_ups
+    raised = []
+
+    def counted_as_the_operator_raises(clinic_id: int, day: date) -> int:
+        seen = counted(clinic_id, day)
+        if not raised:  # the raise commits between the request's count and its mark, from another connection
+
+            def raise_it() -> None:
+                with clinic.app_context():
+                    raised.append(clinic_checks.set_daily_ceiling("GP-001", "5", "admin:admin"))
+
+            operator = threading.Thread(target=raise_it)
+            operator.start()
+            operator.join()
+        return seen
+
+    monkeypatch.setattr(clinic_checks, "number_look_ups", counted_as_the_operator_raises)
+    assert statuses(desk, UNREGISTERED[2:6]) == [200, 200, 200, 429], "the raised ceiling: five in all"
+    assert raised
+    assert [limit for _clinic, limit, _actor in limit_entries(clinic)] == ["clinic_daily_ceiling"]
+    with clinic.app_context():
+        reached = db.session.scalar(select(Clinic.ceiling_reached_on).where(Clinic.code == "GP-001"))
+    assert reached is not None, "reached under the raised ceiling, and marked"
 
 
 @pytest.mark.usefixtures("redis_url")  # skips, saying so, when Redis does not answer

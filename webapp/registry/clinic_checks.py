@@ -11,7 +11,8 @@ queue of signed codes is never stopped by the number limits.
 
 The minute limits are counted in the limiter's storage (Redis across workers), as the API's limit is
 (webapp/db/shared_counts.py): windows aligned to the clock, and an outage of the storage locks no clinic out. The
-day is counted in the clinic's own history of checks, against its ceiling.
+day is counted in the clinic's own history of checks, against its ceiling: a look-up counts once its check is
+written, so look-ups admitted at once by W workers may pass the ceiling by W - 1 (docs/threat-model.md).
 
 A refusal is decided before anything is looked up: it says nothing about the number, and it is not a check.
 The audit log notes a limit the first time it refuses in a window, never once per refused request: for the
@@ -131,9 +132,11 @@ def _admit_number_look_up(asker: Asker, now: float) -> Refusal | None:
     )
     if refusal is not None:
         return refusal
-    if number_look_ups(clinic.id, day) < clinic.daily_look_up_ceiling:
+    counted = number_look_ups(clinic.id, day)
+    if counted < clinic.daily_look_up_ceiling:
         return None
-    _reach_ceiling(clinic.id, day, asker.actor)
+    if not _reach_ceiling(clinic.id, day, counted, asker.actor):
+        return None  # the operator raised the ceiling after this request read it
     return _until_midnight(clinic)
 
 
@@ -166,18 +169,27 @@ def _note(asker: Asker, limit: Limit, allowed: int, window: str) -> None:
 
 
 @atomic
-def _reach_ceiling(clinic_id: int, day: date, actor: str) -> None:
-    """Mark the clinic's ceiling reached today; the request that marks it writes the audit entry."""
+def _reach_ceiling(clinic_id: int, day: date, counted: int, actor: str) -> bool:
+    """Mark the clinic's ceiling reached today, if `counted` reaches it as the database holds it now; whether it does.
+
+    The request read the ceiling before it counted: an operator's raise committed meanwhile cleared the mark, and a
+    mark made on the ceiling read before it refused the clinic until midnight under a ceiling it had not reached
+    (tests/security/test_attack_harvest.py). The request that marks it writes the audit entry."""
     marked = db.session.execute(
         update(Clinic)
-        .where(Clinic.id == clinic_id, or_(Clinic.ceiling_reached_on.is_(None), Clinic.ceiling_reached_on != day))
+        .where(
+            Clinic.id == clinic_id,
+            Clinic.daily_look_up_ceiling <= counted,
+            or_(Clinic.ceiling_reached_on.is_(None), Clinic.ceiling_reached_on != day),
+        )
         .values(ceiling_reached_on=day)
     )
+    now = select(Clinic).where(Clinic.id == clinic_id).execution_options(populate_existing=True)
+    clinic = db.session.scalars(now).one()
     if marked.rowcount:
-        clinic = db.session.get(Clinic, clinic_id)
-        assert clinic is not None
         details = {"limit": str(Limit.CLINIC_DAY), "allowed": clinic.daily_look_up_ceiling, "window": day.isoformat()}
         audit.record(actor, LIMIT_ACTION, "clinic", clinic.code, details=details)
+    return counted >= clinic.daily_look_up_ceiling
 
 
 def _until_midnight(clinic: Clinic) -> Refusal:
