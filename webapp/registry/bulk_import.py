@@ -36,7 +36,18 @@ from signing import KeyStatus, SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import EnpDirectory, Insurer, IssuedCode, Job, JobKind, Person, Policy, PolicyKind, Representation
+from webapp.models import (
+    EnpDirectory,
+    Insurer,
+    IssuedCode,
+    Job,
+    JobKind,
+    Person,
+    Policy,
+    PolicyKind,
+    Representation,
+    User,
+)
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, registry_file, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.data_changes import ChangeReason
@@ -61,6 +72,11 @@ JOB_THRESHOLD = 10_000
 KEY_COMPROMISED_MIDWAY = N_(
     "Ключ подписи СМО отозван во время загрузки. Загруженные строки сохранены и получат новые коды; загрузите "
     "файл ещё раз: остальные строки подпишет новый ключ"
+)
+#: Why an insurer's queued import is not made: the operator disabled the login that queued it meanwhile.
+SUBMITTER_DISABLED = N_(
+    "Вход сотрудника, загрузившего файл, отключён оператором реестра: файл не загружен. Загрузите его снова из "
+    "действующей учётной записи"
 )
 #: The column a refusal names when it is about the line's representative, not its person.
 REPRESENTATIVE = "representative_enp"
@@ -355,6 +371,7 @@ def run_job(job_id: int) -> None:
 
 
 def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[str, Any]:
+    _require_live_submitter(job)
     data, total, done = job_queue.payload(job), job.total, 0
 
     def counted(lines: int) -> None:
@@ -369,6 +386,19 @@ def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[s
     if imported.errors:
         _keep_refused(job.id, imported)
     return imported.as_result()
+
+
+def _require_live_submitter(job: Job) -> None:
+    """An insurer's import (one with a scope: its staff's, from the page) is made only while the login that queued
+    it may still make it: enabled, and staff of that insurer. A queued job waits for a worker, and RQ runs it again
+    after a failure; the operator who disables a login (a stolen password, a dismissed employee) stops what it
+    queued, on its next start. An import already running goes on to its end."""
+    prefix, _, login = job.actor.partition(":")
+    if job.scope is None or prefix != "smo":  # the operator's own, from the command line
+        return
+    user = db.session.scalar(select(User).where(User.username == login))
+    if user is None or not user.active or user.insurer is None or user.insurer.code != job.scope:
+        raise RegistryError(SUBMITTER_DISABLED)
 
 
 @atomic
