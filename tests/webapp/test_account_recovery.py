@@ -143,6 +143,30 @@ def test_a_new_password_ends_the_codes_handed_out_before_it(site: Flask) -> None
     assert logs_in(site, "ivanova", NEW_PASSWORD)
 
 
+def test_the_codes_a_member_of_staff_issued_end_when_the_operator_disables_their_login(site: Flask) -> None:
+    """A stolen insurer password issues new-password codes for the insurer's citizens; the operator disables the
+    login. Its codes had another week to open those citizens' accounts (an attack of 2026-12-06): they end with it.
+    A colleague's code, and an account opened before, stay as they were."""
+    with site.app_context():
+        accounts.create_user("smo-2", PASSWORD, Role.INSURER, "test", insurer_code="77001")
+    thief, colleague = logged_in(site, "smo"), logged_in(site, "smo-2")
+    stolen_for_her, stolen_for_the_child = issue_activation_code(thief, MOTHER), issue_activation_code(thief, CHILD)
+    operator = logged_in(site, "admin")
+    form = {"active": "0", "csrf_token": csrf(operator, "/admin/users")}
+    assert operator.post(f"/admin/users/{user_id_of(site, 'smo')}/active", data=form).status_code == 302
+
+    status, page = recover(site, MOTHER, stolen_for_her)
+    assert status == 400
+    assert field_error(page, "code") == activation.REJECTED
+    assert activate(site, CHILD, stolen_for_the_child)[1] == 400
+    assert not logs_in(site, "ivanova", NEW_PASSWORD)
+    assert logs_in(site, "ivanova", PASSWORD)
+
+    honest = issue_activation_code(colleague, MOTHER)
+    assert recover(site, MOTHER, honest)[0] == 200, "a code from a colleague still in works"
+    assert logs_in(site, "ivanova", NEW_PASSWORD)
+
+
 def test_a_transfer_ends_the_former_insurers_codes(site: Flask) -> None:
     with site.app_context():
         code = activation.issue_code(MOTHER, "smo:77001")

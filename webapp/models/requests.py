@@ -50,5 +50,7 @@ class ActivationCode(db.Model):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    #: Who issued it, as the audit log names them: a code ends when the operator disables the login that issued it.
+    issued_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     person: Mapped[Person] = relationship()

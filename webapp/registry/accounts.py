@@ -350,14 +350,33 @@ def user_by_id(user_id: int) -> User:
 @atomic
 def set_active(user_id: int, active: bool, actor: str) -> User:
     """Let a login in, or keep it out: a disabled login's sessions end for good (enabling it again
-    brings none back)."""
+    brings none back), and so do the one-time codes it issued."""
     user = user_by_id(user_id)
     if not active:
         login_sessions.end_all(user.id)
+        _void_codes_issued_by(user)
     if user.active != active:
         user.active = active
         audit.record(actor, "enable_user" if active else "disable_user", "user", user.username)
     return user
+
+
+def _void_codes_issued_by(user: User) -> None:
+    """The unused one-time codes a member of an insurer's staff issued end with their login: a code sets a citizen's
+    password, so one issued under a stolen staff password would otherwise open the citizen's account for a week
+    after the operator disabled that login. Whoever got a code from them honestly asks their insurer for another."""
+    if user.role != Role.INSURER:
+        return
+    now = datetime.now(UTC)
+    db.session.execute(
+        update(ActivationCode)
+        .where(
+            ActivationCode.issued_by == f"smo:{user.username}",
+            ActivationCode.used_at.is_(None),
+            ActivationCode.expires_at > now,
+        )
+        .values(expires_at=now)
+    )
 
 
 @atomic

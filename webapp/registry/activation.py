@@ -3,7 +3,8 @@ with one when they forget theirs: the insurer, who sees them in person, is who v
 
 The code is short enough to read out or print on a slip (8 letters and digits,
 without look-alikes: webapp/registry/readable.py), valid for a week, used once, and stored only as a keyed hash.
-Issuing a new code voids the person's earlier unused ones.
+Issuing a new code voids the person's earlier unused ones, and disabling the staff login that issued a code
+voids it (webapp/registry/accounts.py `set_active`).
 
 A code has 40 bits: anyone holding a plain hash of it (a copy of the database or a
 backup) could try them all in minutes. So the registry keeps HMAC-SHA256 of the
@@ -67,7 +68,13 @@ def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | N
     accounts.void_one_time_codes(person.id, moment)
     code = readable.random_text(CODE_LENGTH)
     db.session.add(
-        ActivationCode(person=person, code_hash=_hash(code), created_at=moment, expires_at=moment + CODE_LIFETIME)
+        ActivationCode(
+            person=person,
+            code_hash=_hash(code),
+            created_at=moment,
+            expires_at=moment + CODE_LIFETIME,
+            issued_by=actor[: ActivationCode.__table__.c.issued_by.type.length],
+        )
     )
     audit.record(actor, "issue_recovery_code" if account else "issue_activation_code", "person", enp, at=moment)
     return code
