@@ -95,3 +95,11 @@ def register_newborn_sofia(site: Flask) -> PersonData:
         )  # fmt: skip
         lifecycle.register_newborn(data, MOTHER, "test")
     return data
+
+
+def desk_verdict(client: FlaskClient, code: str) -> str:
+    """The verdict section reception sees for `code`, as htmx swaps it in."""
+    token = csrf(client, "/clinic/")
+    answer = client.post("/clinic/verify", data={"code": code, "csrf_token": token}, headers={"HX-Request": "true"})
+    assert answer.status_code == 200
+    return answer.get_data(as_text=True)

@@ -11,19 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.helpers.registry import person_data
-from tests.webapp.pages import MOTHER, code_text, csrf, logged_in, register_newborn_sofia
+from tests.webapp.pages import MOTHER, code_text, csrf, desk_verdict, logged_in, register_newborn_sofia
 from webapp.registry import data_changes, lifecycle, people
 from webapp.registry.data_changes import ChangeReason, Document, NewData
 
 CERTIFICATE_HOLDER = str(person_data("770000000000020").enp)
-
-
-def _verdict(client: FlaskClient, code: str) -> str:
-    """The verdict section the desk sees for `code`, as htmx swaps it in."""
-    token = csrf(client, "/clinic/")
-    answer = client.post("/clinic/verify", data={"code": code, "csrf_token": token}, headers={"HX-Request": "true"})
-    assert answer.status_code == 200
-    return answer.get_data(as_text=True)
 
 
 def _text(html: str) -> str:
@@ -56,20 +48,20 @@ def test_a_temporary_certificate_says_so_and_until_when(site: Flask) -> None:
     day = valid_to.strftime("%d.%m.%Y")
     client = logged_in(site, "clinic")
     for scanned in (code_text(site, CERTIFICATE_HOLDER), CERTIFICATE_HOLDER):  # its QR, then its number typed
-        body = _verdict(client, scanned)
+        body = desk_verdict(client, scanned)
         assert 'data-verdict="valid"' in body
         assert 'data-terms="temporary_certificate"' in body
         assert _terms(body) == f"Временное свидетельство, действует до {day} включительно"
         assert body.index("verdict-terms") < body.index("Смирнова Анна"), "read before the name"
     _english(client)
-    body = _verdict(client, code_text(site, CERTIFICATE_HOLDER))
+    body = desk_verdict(client, code_text(site, CERTIFICATE_HOLDER))
     assert _terms(body) == f"Temporary certificate, valid until {day} inclusive"
 
 
 def test_a_certificate_that_ran_out_says_when(site: Flask) -> None:
     valid_to = _certificate(site, datetime(2026, 6, 1, 9, tzinfo=UTC))
     assert valid_to < datetime.now(UTC).date()
-    body = _verdict(logged_in(site, "clinic"), CERTIFICATE_HOLDER)
+    body = desk_verdict(logged_in(site, "clinic"), CERTIFICATE_HOLDER)
     assert 'data-verdict="expired"' in body
     assert _terms(body) == f"Временное свидетельство, действовало до {valid_to.strftime('%d.%m.%Y')} включительно"
 
@@ -77,7 +69,7 @@ def test_a_certificate_that_ran_out_says_when(site: Flask) -> None:
 def test_a_policy_has_no_certificate_line(site: Flask) -> None:
     client = logged_in(site, "clinic")
     for scanned in (code_text(site, MOTHER), MOTHER):
-        body = _verdict(client, scanned)
+        body = desk_verdict(client, scanned)
         assert 'data-verdict="valid"' in body
         assert "verdict-terms" not in body
 
@@ -86,7 +78,7 @@ def test_a_newborns_number_says_until_when_the_representatives_policy_covers_her
     data = register_newborn_sofia(site)
     last_day = (data.birth_registered_on + timedelta(days=30)).strftime("%d.%m.%Y")
     client = logged_in(site, "clinic")
-    body = _verdict(client, str(data.enp))
+    body = desk_verdict(client, str(data.enp))
     assert 'data-verdict="valid"' in body
     assert _terms(body) == (
         f"Покрытие по полису представителя (Демо-Мед) действует до {last_day} включительно; "
@@ -95,7 +87,7 @@ def test_a_newborns_number_says_until_when_the_representatives_policy_covers_her
     assert "Иванова Мария" not in body, "the representative is not named: reception sees the child's verdict"
     assert "Иванова София Сергеевна" in body
     _english(client)
-    assert _terms(_verdict(client, str(data.enp))) == (
+    assert _terms(desk_verdict(client, str(data.enp))) == (
         f"Cover through the representative's policy (Демо-Мед) lasts until {last_day} inclusive; "
         "after that the child needs a policy of their own."
     )
@@ -110,7 +102,7 @@ def test_a_newborn_whose_cover_ran_out_says_when(site: Flask) -> None:
             birth_registered_on=registered,
         )  # fmt: skip
         lifecycle.register_newborn(data, MOTHER, "test")
-    body = _verdict(logged_in(site, "clinic"), str(data.enp))
+    body = desk_verdict(logged_in(site, "clinic"), str(data.enp))
     assert 'data-verdict="expired"' in body
     ended = (registered + timedelta(days=30)).strftime("%d.%m.%Y")
     assert (
@@ -131,7 +123,7 @@ def test_a_code_from_before_a_data_change_names_its_old_data_as_the_old_codes(si
             "test",
         )
     client = logged_in(site, "clinic")
-    body = _verdict(client, old)
+    body = desk_verdict(client, old)
     assert 'data-reason="data_changed"' in body
     holder = _text(re.search(r'<p class="holder">(.*?)</p>', body, re.S).group(1))
     assert holder == "В старом коде: Иванова Мария Петровна, 12.04.1990"
@@ -140,7 +132,7 @@ def test_a_code_from_before_a_data_change_names_its_old_data_as_the_old_codes(si
     assert "Это данные до изменения" in body
     assert "Попросите показать новый код или введите номер полиса" in _text(body), "the new code, or the number"
     _english(client)
-    body = _verdict(client, old)
+    body = desk_verdict(client, old)
     holder = _text(re.search(r'<p class="holder">(.*?)</p>', body, re.S).group(1))
     assert holder == "In the old code: Иванова Мария Петровна, 12.04.1990"
 

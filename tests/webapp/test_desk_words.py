@@ -12,19 +12,12 @@ from flask.testing import FlaskClient
 
 from policy_codes import Verdict
 from policy_codes.verdicts import Shown
-from tests.webapp.pages import MOTHER, code_text, csrf, logged_in, register_newborn_sofia
+from tests.webapp.pages import MOTHER, code_text, csrf, desk_verdict, logged_in, register_newborn_sofia
 from webapp.registry import lifecycle, people
 from webapp.registry.codes import live_code
 
 #: MOTHER with its last (check) digit changed: a typo.
 MISTYPED = MOTHER[:-1] + str((int(MOTHER[-1]) + 1) % 10)
-
-
-def _verdict(client: FlaskClient, code: str) -> str:
-    token = csrf(client, "/clinic/")
-    answer = client.post("/clinic/verify", data={"code": code, "csrf_token": token}, headers={"HX-Request": "true"})
-    assert answer.status_code == 200
-    return answer.get_data(as_text=True)
 
 
 def _headline(body: str) -> str:
@@ -44,14 +37,14 @@ def _stale_live_code(app: Flask) -> str:
 
 def test_an_out_of_date_live_code_asks_for_a_fresh_one_not_a_new_policy(site: Flask) -> None:
     client = logged_in(site, "clinic")
-    body = _verdict(client, _stale_live_code(site))
+    body = desk_verdict(client, _stale_live_code(site))
     assert 'data-verdict="expired"' in body
     assert _headline(body) == "Код устарел"
     assert "Код на экране устарел" in body
     assert "обновить" in body
     assert "Срок действия истёк" not in body, "a clerk reads that as the policy having ended"
     _english(client)
-    body = _verdict(client, _stale_live_code(site))
+    body = desk_verdict(client, _stale_live_code(site))
     assert _headline(body) == "Outdated code"
     assert "The code on the screen is out of date" in body
 
@@ -67,13 +60,13 @@ def test_an_out_of_date_live_code_through_the_api_says_so_too(site: Flask) -> No
 
 def test_a_mistyped_number_is_called_a_typo(site: Flask) -> None:
     client = logged_in(site, "clinic")
-    body = _verdict(client, MISTYPED)
+    body = desk_verdict(client, MISTYPED)
     assert 'data-verdict="malformed"' in body
     assert _headline(body) == "Опечатка"
     assert "В номере опечатка" in body
     assert "Отсканируйте ещё раз" not in body
     _english(client)
-    assert _headline(_verdict(client, MISTYPED)) == "Typo"
+    assert _headline(desk_verdict(client, MISTYPED)) == "Typo"
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
@@ -85,7 +78,7 @@ def test_every_headline_is_a_word_or_two(language: str) -> None:
 
 
 def test_the_verdict_headline_comes_first_and_the_message_under_it(site: Flask) -> None:
-    body = _verdict(logged_in(site, "clinic"), code_text(site, MOTHER))
+    body = desk_verdict(logged_in(site, "clinic"), code_text(site, MOTHER))
     assert _headline(body) == "Действителен"
     headline_at = body.index('class="verdict-headline"')
     assert headline_at < body.index("Полис действителен: подпись верна") < body.index("Иванова Мария Петровна")
@@ -94,7 +87,7 @@ def test_the_verdict_headline_comes_first_and_the_message_under_it(site: Flask) 
 def test_the_history_names_verdicts_in_words(site: Flask) -> None:
     client = logged_in(site, "clinic")
     for code in (code_text(site, MOTHER), "OMS1:!!", "https://example.org/", MISTYPED):
-        _verdict(client, code)
+        desk_verdict(client, code)
     page = client.get("/clinic/history").get_data(as_text=True)
     cells = re.findall(r'<td[^>]*class="verdict-cell"[^>]*>(.*?)</td>', page, re.S)
     assert [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells] == [
@@ -119,7 +112,7 @@ def test_the_history_names_verdicts_in_words(site: Flask) -> None:
 def test_a_newborns_number_says_whose_policy_covers_the_child(site: Flask) -> None:
     """Item 6 at the desk: the number of a newborn with no policy of her own is valid by the mother's."""
     data = register_newborn_sofia(site)
-    body = _verdict(logged_in(site, "clinic"), str(data.enp))
+    body = desk_verdict(logged_in(site, "clinic"), str(data.enp))
     assert _headline(body) == "Действителен"
     assert "Новорождённый: своего полиса ещё нет, помощь оказывается по полису представителя." in body
 
@@ -134,15 +127,15 @@ def test_an_old_code_points_to_the_number_and_leaves_out_the_emergency_line(site
     with site.app_context():
         lifecycle.reissue(MOTHER, "smo:test", "потерян телефон")
     client = logged_in(site, "clinic")
-    replaced = _verdict(client, old)
+    replaced = desk_verdict(client, old)
     assert 'data-verdict="superseded"' in replaced
     assert "проверьте полис по номеру" in replaced
     assert EMERGENCY not in replaced
-    assert EMERGENCY not in _verdict(client, "просто текст"), "not a policy's code: scan again"
+    assert EMERGENCY not in desk_verdict(client, "просто текст"), "not a policy's code: scan again"
     current = code_text(site, MOTHER)
     with site.app_context():
         lifecycle.revoke(MOTHER, "smo:test", "украден телефон")
-    withdrawn = _verdict(client, current)
+    withdrawn = desk_verdict(client, current)
     assert 'data-verdict="revoked"' in withdrawn
     assert "Проверьте полис по номеру или по документу" in withdrawn
     assert EMERGENCY in withdrawn
@@ -151,7 +144,7 @@ def test_an_old_code_points_to_the_number_and_leaves_out_the_emergency_line(site
 def test_a_number_typed_with_dashes_is_the_number(site: Flask) -> None:
     client = logged_in(site, "clinic")
     dashed = "-".join(MOTHER[i : i + 4] for i in range(0, 16, 4))
-    body = _verdict(client, dashed)
+    body = desk_verdict(client, dashed)
     assert 'data-verdict="valid"' in body
     assert "Иванова" in body
 
@@ -161,7 +154,7 @@ def test_enter_on_an_empty_field_is_no_check(site: Flask) -> None:
     client = logged_in(site, "clinic")
     before = client.get("/clinic/history").get_data(as_text=True).count("<tr")
     for blank in ("", "   "):
-        body = _verdict(client, blank)
+        body = desk_verdict(client, blank)
         assert "Отсканируйте код или введите 16 цифр номера полиса." in body
         assert "data-verdict" not in body
         assert EMERGENCY not in body
