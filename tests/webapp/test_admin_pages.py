@@ -170,6 +170,7 @@ def test_insurers_list_counts_insured_and_active_keys(site: Flask) -> None:
         ({"code": "77009", "name": "  "}, "name", "Укажите название СМО"),
         ({"code": "77009", "name": "Где-то", "region": "99"}, "region", "Регион 99 не найден"),
         ({"code": "77009", "name": "Я" * 201}, "name", "Название: не длиннее 200 знаков"),
+        ({"code": "77009", "name": "Демо\u202eдеМ"}, "name", "Только видимые знаки"),
     ],
 )
 def test_bad_insurer_is_refused_with_the_form_kept(site: Flask, data: dict[str, str], field: str, message: str) -> None:
@@ -588,3 +589,21 @@ def test_a_sealed_token_opens_only_in_the_login_session_it_was_made_in(site: Fla
         second["shown_once:api_token"] = sealed
     assert "Скопируйте токен сейчас" not in elsewhere.get("/admin/tokens").get_data(as_text=True)
     assert "Скопируйте токен сейчас" in made_in.get("/admin/tokens").get_data(as_text=True)
+
+
+def test_a_tokens_name_and_a_login_longer_than_their_columns_are_refused_not_cut(site: Flask) -> None:
+    """Both were cut unsaid (to 100 and 80 characters): a login of 81 became another login than the one typed."""
+    client = logged_in(site, "admin")
+    made = admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "М" * 101})
+    assert made.status_code == 400
+    assert "Название: не длиннее 100 знаков" in made.get_data(as_text=True)
+    with site.app_context():
+        assert not accounts.live_tokens_by_clinic(), "no token was made"
+    login = "a" * 81
+    password = "long-enough-pass-1"
+    typed = {"username": login, "role": "admin", "password": password, "password_again": password}
+    page = admin_post(client, "/admin/users/new", typed)
+    assert page.status_code == 400
+    assert field_error(page.get_data(as_text=True), "username").startswith("Логин — до 80 латинских букв")
+    with site.app_context():
+        assert not accounts.find_users(login[:80], "", 10)

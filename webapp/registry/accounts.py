@@ -19,7 +19,7 @@ from webapp.db import prepared_reads, worker_state
 from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import ActivationCode, ApiToken, Clinic, Person, Role, User
-from webapp.registry import audit, login_sessions, password_guesses, people, readable
+from webapp.registry import audit, login_sessions, password_guesses, people, readable, typed_names
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError
 
 MIN_PASSWORD_LENGTH = 10
@@ -267,6 +267,7 @@ def hash_token(token: str) -> str:
 def create_token(clinic_code: str, name: str, actor: str) -> tuple[ApiToken, str]:
     """A new bearer token for a clinic system. The token itself is shown once and never stored."""
     clinic = clinic_by_code(clinic_code)
+    name = typed_names.kept(name, ApiToken.__table__.c.name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(clinic=clinic, name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
     db.session.add(record)

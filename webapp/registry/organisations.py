@@ -12,7 +12,7 @@ from webapp.db import partitions
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import ApiToken, Clinic, Insurer, Person, Region, SigningKeyRecord, User
-from webapp.registry import audit
+from webapp.registry import audit, typed_names
 from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.keys import keystore
 
@@ -20,19 +20,6 @@ from webapp.registry.keys import keystore
 _INSURER_CODE = re.compile(r"[0-9]{5}")
 _REGION_CODE = re.compile(r"[0-9]{2}")
 _CLINIC_CODE = re.compile(r"[0-9A-Za-z-]{1,20}")
-
-
-def _name(name: str, model: type[Region | Insurer | Clinic], missing: str) -> str:
-    """A region's, an insurer's or a clinic's name as kept, for the operator's form and the command alike: given,
-    and no longer than its column (200), which PostgreSQL enforces and SQLite does not (a longer name was an
-    error page or a traceback there, and kept whole here; the form cut it short unsaid)."""
-    words = name.strip()
-    if not words:
-        raise RegistryError(missing, field="name")
-    longest = model.__table__.c.name.type.length
-    if len(words) > longest:
-        raise RegistryError(N_("Название: не длиннее %(count)d знаков"), field="name", count=longest)
-    return words
 
 
 def region_by_code(code: str | None) -> Region | None:
@@ -50,7 +37,7 @@ def create_region(code: str, name: str, actor: str) -> Region:
         raise RegistryError(N_("Код региона — 2 цифры"), field="code")
     if db.session.scalar(select(Region.id).where(Region.code == code)):
         raise RegistryError(N_("Регион %(code)s уже есть"), field="code", code=code)
-    region = Region(code=code, name=_name(name, Region, N_("Укажите название региона")))
+    region = Region(code=code, name=typed_names.kept(name, Region.__table__.c.name, N_("Укажите название региона")))
     db.session.add(region)
     partitions.add_region(code)
     audit.record(actor, "create_region", "region", code)
@@ -64,7 +51,7 @@ def create_insurer(
     """A new insurer with its first signing key."""
     if not _INSURER_CODE.fullmatch(code):
         raise RegistryError(N_("Код СМО — 5 цифр (реестровый номер)"), field="code")
-    name = _name(name, Insurer, N_("Укажите название СМО"))
+    name = typed_names.kept(name, Insurer.__table__.c.name, N_("Укажите название СМО"))
     if db.session.scalar(select(Insurer.id).where(Insurer.code == code)):
         raise RegistryError(N_("СМО с кодом %(code)s уже есть"), field="code", code=code)
     insurer = Insurer(code=code, name=name, region=region_by_code(region_code))
@@ -78,7 +65,7 @@ def create_insurer(
 def create_clinic(code: str, name: str, actor: str, region_code: str | None = None) -> Clinic:
     if not _CLINIC_CODE.fullmatch(code):
         raise RegistryError(N_("Код клиники: до 20 латинских букв, цифр и дефисов"), field="code")
-    name = _name(name, Clinic, N_("Укажите название клиники"))
+    name = typed_names.kept(name, Clinic.__table__.c.name, N_("Укажите название клиники"))
     if db.session.scalar(select(Clinic.id).where(Clinic.code == code)):
         raise RegistryError(N_("Клиника с кодом %(code)s уже есть"), field="code", code=code)
     clinic = Clinic(code=code, name=name, region=region_by_code(region_code))

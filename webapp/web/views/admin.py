@@ -32,9 +32,8 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 
 USERS_SHOWN = 100
 STAFF_ROLES = (Role.INSURER, Role.CLINIC, Role.ADMIN)
-#: Column widths in the database: longer input is cut rather than refused by the engine.
+#: The longest user search kept: a login's column width.
 USERNAME_LENGTH = 80
-TOKEN_NAME_LENGTH = 100
 
 
 def _actor() -> str:
@@ -190,7 +189,7 @@ def create_user() -> Any:
     role = Role(form["role"]) if form["role"] in {str(role) for role in STAFF_ROLES} else None
     if role is None:
         errors["role"] = _("Выберите роль сотрудника")
-    login = (form["username"][:USERNAME_LENGTH], password)
+    login = (form["username"], password)
     organisation = {"insurer_code": form["insurer"] or None, "clinic_code": form["clinic"] or None}
     try:
         if errors or role is None:  # the registry's reasons too, so that the form shows every one at once
@@ -314,7 +313,7 @@ def create_token() -> Any:
         flash(_("Выберите клинику"), "error")
         return _tokens_page(form), 400
     try:
-        token = accounts.create_token(form["clinic"], form["name"][:TOKEN_NAME_LENGTH], _actor())[1]
+        token = accounts.create_token(form["clinic"], form["name"], _actor())[1]
     except RegistryError as error:
         flash(said(error), "error")
         return _tokens_page(form), 400
