@@ -142,8 +142,10 @@ def test_a_missing_header_column_stops_the_import(registry: Flask, tmp_path: Pat
         (lambda text: text.encode("cp1251"), "не в кодировке UTF-8 (строка 2)"),
         (lambda text: text.encode("utf-16"), "не в кодировке UTF-8 (строка 1)"),
         (lambda text: b"  \n", "Файл пуст"),
+        # A column named twice: which of its two fields was meant cannot be told (DictReader took the last).
+        (lambda text: text.replace(HEADER, HEADER + ",birth_date", 1).encode(), "столбец назван дважды: birth_date"),
     ],
-    ids=["windows-1251", "utf-16", "blank"],
+    ids=["windows-1251", "utf-16", "blank", "named-twice"],
 )
 def test_a_file_the_import_cannot_read_is_refused_whole_with_its_reason(
     registry: Flask, tmp_path: Path, encoded: object, refusal: str

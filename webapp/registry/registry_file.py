@@ -65,9 +65,18 @@ def checked_delimiter(data: bytes) -> str:
             header = []
         missing = [column for column in COLUMNS if column not in header]
         if not missing:
+            _check_named_once(header)
             return delimiter
         absent = min(absent, missing, key=len)
     raise RegistryError(N_("В заголовке нет столбцов: %(columns)s"), columns=", ".join(absent))
+
+
+def _check_named_once(header: list[str]) -> None:
+    """A contract column named twice would leave one of its two fields on every line unread, unsaid: which was
+    meant cannot be told, so the file is refused before anything is written."""
+    twice = [column for column in COLUMNS if header.count(column) > 1]
+    if twice:
+        raise RegistryError(N_("В заголовке столбец назван дважды: %(columns)s"), columns=", ".join(twice))
 
 
 def _check_utf8(data: bytes) -> None:
