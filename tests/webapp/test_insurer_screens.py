@@ -16,6 +16,7 @@ from tests.helpers.registry import NOW
 from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in, register_newborn_sofia
 from webapp.extensions import db
 from webapp.registry import lifecycle, people, reissue_requests
+from webapp.registry.rules import newborn_cover_last_day
 
 #: The internal words a clerk must never read: statuses, actions, actor prefixes.
 RAW = re.compile(r">\s*(active|suspended|terminated|revoked|superseded|current|register|revoke|reissue|"
@@ -309,3 +310,16 @@ def test_the_insured_page_counts_the_requests_waiting_for_an_answer(site: Flask)
         person.insurer_id = other  # another insurer's insured: not this clerk's to answer
         db.session.commit()
     assert "(ждут ответа: 1)" in text_of(staff.get("/insurer/").get_data(as_text=True))
+
+
+def test_a_newborns_page_says_until_when_the_representatives_policy_covers_them(site: Flask) -> None:
+    sofia = register_newborn_sofia(site)
+    staff = logged_in(site, "smo")
+    page = text_of(staff.get(f"/insurer/person/{sofia.enp}").get_data(as_text=True))
+    assert sofia.birth_registered_on is not None
+    last_day = newborn_cover_last_day(sofia.birth_registered_on).strftime("%d.%m.%Y")
+    assert f"своего ещё нет; до {last_day} включительно помощь оказывается по полису представителя (Демо-Мед)" in page
+    with site.app_context():
+        lifecycle.terminate(MOTHER, "smo:smo", "смерть застрахованного", now=NOW)
+    ended = text_of(staff.get(f"/insurer/person/{sofia.enp}").get_data(as_text=True))
+    assert "своего нет, и полис представителя ребёнка больше не покрывает" in ended

@@ -99,10 +99,12 @@ def person(enp: str) -> str:
     someone = _own_person(enp)
     codes = people.codes_of(someone)
     waiting = reissue_requests.open_request_of(someone.id)
+    policy = people.open_policy(someone)
     return render_template(
         "insurer/person.html",
         person=someone,
-        policy=people.open_policy(someone),
+        policy=policy,
+        newborn_cover=policy is None and people.newborn_cover(someone, clock.today_in_moscow(datetime.now(UTC))),
         allowed=lifecycle.allowed(someone),
         newborn_policy_due=lifecycle.may_issue_newborn_policy(someone),
         codes=codes,
