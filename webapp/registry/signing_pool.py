@@ -12,9 +12,12 @@ their pipe closes, and are ended when the pool is closed.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, Generic, TypeVar
@@ -66,6 +69,22 @@ class _Joined(Generic[R]):
 Pending = AsyncResult | _Done | _Joined
 
 
+@contextlib.contextmanager
+def _default_sigterm() -> Iterator[None]:
+    """SIGTERM's default action for the workers forked meanwhile. They inherit the forking process's handlers: an RQ
+    worker's (an in-process one, tests/webapp/queues.py) only asks it to stop after the job, so a worker told to
+    `terminate` while it waited for the pool's queue lived on, and the abandoned pool's `join` hung forever. Python
+    sets handlers only in the main thread; elsewhere the handlers are left as they are."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class SigningPool:
     """`count` forked workers sharing `values` (decrypted keys among them), or none when `count` is 1."""
 
@@ -78,7 +97,8 @@ class SigningPool:
         if count > 1:
             _forked.clear()
             _forked.update(values)
-            self.pool = multiprocessing.get_context("fork").Pool(count)
+            with _default_sigterm():
+                self.pool = multiprocessing.get_context("fork").Pool(count)
 
     def here(self, work: Callable[[T], R], argument: T) -> R:
         """`work(argument)` in this process, reading this pool's values: a one-off beside the workers' batches."""
@@ -102,9 +122,7 @@ class SigningPool:
         return _Joined(self.pool.map_async(work, chunks))
 
     def close(self, finished: bool = True) -> None:
-        """Let the workers end once their work is done; stop them at once only when it was abandoned. A graceful
-        end does not depend on how the workers take SIGTERM: under an in-process RQ worker they inherit its
-        handler, which shrugs off `terminate` (tests/webapp/queues.py)."""
+        """Let the workers end once their work is done; stop them at once (SIGTERM) only when it was abandoned."""
         if self.pool is not None:
             if finished:
                 self.pool.close()
