@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
@@ -23,6 +23,16 @@ class ReissueRequest(db.Model):
     """A citizen's request for a new code (a lost phone, a stolen screenshot), for their insurer to act on."""
 
     __tablename__ = "reissue_requests"
+    #: The insurer's list and count of open requests find them by status: open ones are few among all ever made.
+    __table_args__ = (
+        Index(
+            "ix_reissue_requests_open",
+            "created_at",
+            "id",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
