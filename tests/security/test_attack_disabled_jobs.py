@@ -18,6 +18,7 @@ from tests.webapp.queues import work_off
 from tests.webapp.test_jobs import registry_csv, upload
 from webapp.extensions import db
 from webapp.models import AuditEntry, Job, JobState, Person, User
+from webapp.registry import accounts, bulk_import
 
 
 def test_an_import_queued_by_a_login_the_operator_then_disables_is_not_made(world: Flask, queue_url: str) -> None:  # noqa: F811
@@ -57,3 +58,26 @@ def test_an_import_queued_by_a_login_the_operator_then_disables_is_not_made(worl
     with world.app_context():
         assert db.session.get(Job, int(again.location.rsplit("/", 1)[1])).state == JobState.FINISHED
         assert db.session.scalar(select(func.count(Person.id)).where(Person.enp.in_(enps))) == len(enps)
+
+
+def test_an_import_running_when_the_operator_disables_its_login_stops_after_the_batch_it_is_writing(
+    world: Flask,
+) -> None:
+    """A million-line import runs for minutes: disabling a stolen login stops it there, not at its end."""
+    world.config.update(IMPORT_BATCH_SIZE=2)
+    data = registry_csv(6, seed=43)
+    enps = [str(person.enp) for person in sample_people(6, seed=43)]
+    with world.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == "smo"))
+
+        def operator_disables_the_login(done: int, total: int) -> None:
+            if done == 2:  # the first batch is in
+                accounts.set_active(user_id, False, "admin:admin")
+
+        job = bulk_import.start_job(data, "smo:smo", scope="77001", progress=operator_disables_the_login)
+        assert job.state == JobState.FAILED, job.result
+        assert job.failure.startswith("Вход сотрудника, загрузившего файл, отключён оператором реестра во время")
+        assert job.done == 2
+        assert job.payload is None
+        loaded = db.session.scalars(select(Person.enp).where(Person.enp.in_(enps))).all()
+        assert sorted(loaded) == sorted(enps[:2]), "the batch written stays; none after it is made"

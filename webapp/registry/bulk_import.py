@@ -78,6 +78,11 @@ SUBMITTER_DISABLED = N_(
     "Вход сотрудника, загрузившего файл, отключён оператором реестра: файл не загружен. Загрузите его снова из "
     "действующей учётной записи"
 )
+#: Why an insurer's import stops while it runs: the operator disabled the login that queued it.
+SUBMITTER_DISABLED_MIDWAY = N_(
+    "Вход сотрудника, загрузившего файл, отключён оператором реестра во время загрузки: загрузка остановлена. "
+    "Строки, загруженные до этого, остаются в реестре; остальные загрузите из действующей учётной записи"
+)
 #: The column a refusal names when it is about the line's representative, not its person.
 REPRESENTATIVE = "representative_enp"
 #: The refused lines a job keeps for the page, with the count of all of them; its CSV of refused lines has all.
@@ -371,34 +376,37 @@ def run_job(job_id: int) -> None:
 
 
 def _work(job: Job, processes: int, report: job_queue.Progress | None) -> dict[str, Any]:
-    _require_live_submitter(job)
+    actor, scope = job.actor, job.scope  # read once: the import's commits expire the job's row
+    _require_live_submitter(actor, scope)
     data, total, done = job_queue.payload(job), job.total, 0
 
     def counted(lines: int) -> None:
+        """After each batch: the progress, and a stop if the login that queued the import was disabled meanwhile."""
         nonlocal done
         done += lines
         if report:
             report(done, total)
+        if done < total:
+            _require_live_submitter(actor, scope, SUBMITTER_DISABLED_MIDWAY)
+            db.session.rollback()  # the check's read holds no transaction open while the next batch is signed
 
-    imported = import_csv(
-        data, job.actor, counted, scope=job.scope, processes=processes, job_id=job.id, file_name=job.subject
-    )
+    imported = import_csv(data, actor, counted, scope=scope, processes=processes, job_id=job.id, file_name=job.subject)
     if imported.errors:
         _keep_refused(job.id, imported)
     return imported.as_result()
 
 
-def _require_live_submitter(job: Job) -> None:
+def _require_live_submitter(actor: str, scope: str | None, refusal: str = SUBMITTER_DISABLED) -> None:
     """An insurer's import (one with a scope: its staff's, from the page) is made only while the login that queued
     it may still make it: enabled, and staff of that insurer. A queued job waits for a worker, and RQ runs it again
     after a failure; the operator who disables a login (a stolen password, a dismissed employee) stops what it
-    queued, on its next start. An import already running goes on to its end."""
-    prefix, _, login = job.actor.partition(":")
-    if job.scope is None or prefix != "smo":  # the operator's own, from the command line
+    queued, on its next start, and one that is running after the batch it is writing (the batches written stay)."""
+    prefix, _, login = actor.partition(":")
+    if scope is None or prefix != "smo":  # the operator's own, from the command line
         return
     user = db.session.scalar(select(User).where(User.username == login))
-    if user is None or not user.active or user.insurer is None or user.insurer.code != job.scope:
-        raise RegistryError(SUBMITTER_DISABLED)
+    if user is None or not user.active or user.insurer is None or user.insurer.code != scope:
+        raise RegistryError(refusal)
 
 
 @atomic
