@@ -92,11 +92,15 @@ function deskDate(iso) {
   return `${day}.${month}.${year}`;
 }
 
-/** A temporary certificate's line, as the server's verdict has it: the kind, and its last day if it is valid. */
+/** The line on what the code is and its end, as the server's verdict has it: a temporary certificate's kind, and
+ * its last day if it is valid; a policy's only when it has a last day and is valid (a live code's kind is not
+ * in the code). */
 function termsLine(verdict, terms) {
-  if (terms?.kind !== CODE_KIND.TEMPORARY_CERTIFICATE) return null;
-  if (verdict !== VERDICT.VALID || !terms.validTo) return scanTexts["temporary-certificate"];
-  return `${scanTexts["temporary-certificate"]}, ${scanTexts["valid-until"].replace("{date}", deskDate(terms.validTo))}`;
+  const certificate = terms?.kind === CODE_KIND.TEMPORARY_CERTIFICATE;
+  const ending = verdict === VERDICT.VALID && Boolean(terms?.validTo);
+  if (!certificate && !(terms?.kind === CODE_KIND.POLICY && ending)) return null;
+  const kind = scanTexts[certificate ? "temporary-certificate" : "policy"];
+  return ending ? `${kind}, ${scanTexts["valid-until"].replace("{date}", deskDate(terms.validTo))}` : kind;
 }
 
 /** A verdict given here; with no verdict (null), `icon` says why: "offline" (the registry could not be asked, the

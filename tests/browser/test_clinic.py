@@ -585,14 +585,18 @@ def test_a_sound_for_each_verdict_only_when_asked_and_remembered(
 
 #: The demo's newcomer, who holds a temporary certificate until her policy is ready.
 NEWCOMER_ENP = str(Enp.with_check_digit("770000000000006"))
+#: The demo's worker from the EAEU, whose policy ends with his right to stay.
+WORKER_ENP = str(Enp.with_check_digit("770000000000005"))
 
 
-def test_a_temporary_certificate_offline_says_so_and_until_when(live_server: Server, clinic: object) -> None:
-    """The browser's verdict words a certificate's code as the server's does: its kind, and its last day."""
+def test_a_certificate_and_an_ending_policy_offline_say_until_when(live_server: Server, clinic: object) -> None:
+    """The browser's verdict words a certificate's code, and a policy's with an end, as the server's does."""
     with live_server.app.app_context():
         text = people.current_code(people.person_by_enp(NEWCOMER_ENP)).text
         valid_to = people.open_policy(people.person_by_enp(NEWCOMER_ENP)).valid_to
         petrov = people.current_code(people.person_by_enp(PETROV)).text
+        worker = people.current_code(people.person_by_enp(WORKER_ENP)).text
+        worker_valid_to = people.open_policy(people.person_by_enp(WORKER_ENP)).valid_to
         db.session.remove()
     clinic.context.set_offline(True)  # type: ignore[attr-defined]
     shown = _submit(clinic, text)
@@ -601,5 +605,8 @@ def test_a_temporary_certificate_offline_says_so_and_until_when(live_server: Ser
     assert clinic.inner_text("#verdict .verdict-terms") == line  # type: ignore[attr-defined]
     assert shown["text"].index(line) < shown["text"].index("Смирнова Анна Викторовна"), "read before the name"
     shot(clinic, "clinic-offline-temporary-certificate")
+    _submit(clinic, worker)
+    line = f"Полис ОМС единого образца, действует до {worker_valid_to.strftime('%d.%m.%Y')} включительно"
+    assert clinic.inner_text("#verdict .verdict-terms") == line, "a policy with an end says it"  # type: ignore[attr-defined]
     _submit(clinic, petrov)
     assert not clinic.is_visible("#verdict .verdict-terms"), "a policy with no end needs no line"  # type: ignore[attr-defined]

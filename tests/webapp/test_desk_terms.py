@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.helpers.registry import person_data
 from tests.webapp.pages import MOTHER, code_text, csrf, desk_verdict, logged_in, register_newborn_sofia
+from webapp.models import Category
 from webapp.registry import data_changes, lifecycle, people
 from webapp.registry.data_changes import ChangeReason, Document, NewData
 
@@ -66,7 +67,25 @@ def test_a_certificate_that_ran_out_says_when(site: Flask) -> None:
     assert _terms(body) == f"Временное свидетельство, действовало до {valid_to.strftime('%d.%m.%Y')} включительно"
 
 
-def test_a_policy_has_no_certificate_line(site: Flask) -> None:
+def test_a_policy_with_an_end_says_until_when(site: Flask) -> None:
+    """A worker's policy ends with their right to stay: the desk reads that day as it reads a certificate's."""
+    right_ends = datetime.now(UTC).date() + timedelta(days=200)
+    worker = person_data(
+        "770000000000021", "Каримов", "Ильдар", sex="M", category=Category.EAEU_WORKER, right_valid_until=right_ends
+    )
+    with site.app_context():
+        lifecycle.register_person(worker, "77001", "test")
+        valid_to = people.open_policy(people.person_by_enp(str(worker.enp))).valid_to
+    assert valid_to == right_ends
+    client = logged_in(site, "clinic")
+    for scanned in (code_text(site, str(worker.enp)), str(worker.enp)):
+        body = desk_verdict(client, scanned)
+        assert 'data-verdict="valid"' in body
+        assert 'data-terms="policy"' in body
+        assert _terms(body) == f"Полис ОМС единого образца, действует до {valid_to.strftime('%d.%m.%Y')} включительно"
+
+
+def test_a_policy_with_no_end_has_no_terms_line(site: Flask) -> None:
     client = logged_in(site, "clinic")
     for scanned in (code_text(site, MOTHER), MOTHER):
         body = desk_verdict(client, scanned)
