@@ -52,3 +52,53 @@ def test_a_one_time_code_typed_with_cyrillic_look_alikes_is_the_code(
     assert activation.display(code) == "KPCT-3MXE"
     user = activation.recover(MOTHER, "крст-змхе", "a-new-long-password", now=NOW).user
     assert accounts.password_matches(user, "a-new-long-password")
+
+
+def test_a_generated_password_typed_without_its_dashes_or_in_small_letters_logs_in(registry: Flask) -> None:
+    """Copied off a slip, «KPCT-3MXE-…» is typed «kpct3mxe…», «KPCT 3MXE …» or on a Russian keyboard: the same
+    password. Anything else is still compared as typed."""
+    password = "KPCT-3MXE-HA7W-QN2R-YD5F"
+    accounts.create_user("boris", password, Role.ADMIN, "test")
+    user = accounts.user_by_login("boris")
+    for typed in (password, "kpct3mxeha7wqn2ryd5f", "KPCT 3MXE HA7W QN2R YD5F", "крст-змхе-на7w-qn2r-yd5f"):
+        assert accounts.authenticate("boris", typed) == user, typed
+    for wrong in (
+        "KPCT-3MXE-HA7W-QN2R-YD5G",
+        "KPCT3MXEHA7WQN2RYD5",
+        "KPCT-3MXE-HA7W-QN2R-YD5F!",
+        "KPCT_3MXE_HA7W_QN2R_YD5F",
+    ):
+        assert accounts.authenticate("boris", wrong) is None, wrong
+
+
+def test_a_chosen_password_is_compared_as_typed(registry: Flask) -> None:
+    """A password of one's own that happens to read like a generated one keeps its small letters: only a generated
+    password, shown in capitals with dashes, is read from another way of typing it."""
+    chosen = "kpct3mxeha7wqn2ryd5f"
+    accounts.create_user("vera", chosen, Role.ADMIN, "test")
+    assert accounts.authenticate("vera", chosen) is not None
+    assert accounts.authenticate("vera", "KPCT-3MXE-HA7W-QN2R-YD5F") is None
+
+
+def test_a_refusal_costs_as_many_verifications_whether_the_login_exists_or_not(
+    registry: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generated password typed another way costs a second argon2 verification on a real login: an unknown login
+    costs it too, or the time of a refusal would tell which logins exist."""
+    accounts.create_user("boris", "KPCT-3MXE-HA7W-QN2R-YD5F", Role.ADMIN, "test")
+    verifications: list[str] = []
+    real_verify = accounts._verify
+
+    def counted(password_hash: str, password: str) -> bool:
+        verifications.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(accounts, "_verify", counted)
+    for wrong in ("kpct3mxeha7wqn2ryd5g", "not-the-password"):
+        costs = []
+        for login in ("boris", "nobody"):
+            verifications.clear()
+            assert accounts.authenticate(login, wrong) is None
+            costs.append(len(verifications))
+        assert costs[0] == costs[1], (wrong, costs)
+    assert costs == [1, 1]

@@ -57,8 +57,16 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def _tries(password: str) -> tuple[str, ...]:
+    """The password as typed, then, where it reads as a generated password typed another way (without its dashes,
+    in small letters), as it was shown: a member of staff copying it off a slip need not copy the dashes. Only
+    such a password costs a second argon2 verification, and only when the first fails."""
+    shown = readable.as_shown(password, GENERATED_PASSWORD_LENGTH, GENERATED_PASSWORD_GROUP)
+    return (password,) if shown in (None, password) else (password, shown)
+
+
 def password_matches(user: User, password: str) -> bool:
-    return _verify(user.password_hash, password)
+    return any(_verify(user.password_hash, tried) for tried in _tries(password))
 
 
 @functools.cache
@@ -105,14 +113,16 @@ def authenticate(username: str, password: str) -> User | None:
     """The active user with this login and password, or None; `LoginDisabled` for the right password of a login
     the operator disabled.
 
-    Every attempt costs one argon2 verification: an unknown login is checked against a dummy hash, so the
+    Every attempt costs the same argon2 verifications whether the login exists or not (one, or two for a
+    generated password typed another way: `_tries`): an unknown login is checked against a dummy hash, so the
     time a refusal takes does not tell which logins exist.
     """
     login = login_name(username)
     user = db.session.scalar(_by_username(login)) if login else None
     if user is None:
         hasher = _hasher()
-        _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), password)
+        for tried in _tries(password):  # as many verifications as a wrong password of a real login costs
+            _verify(_dummy_hash(hasher.time_cost, hasher.memory_cost), tried)
         return None
     if not password_matches(user, password):
         return None
@@ -136,12 +146,13 @@ def check_new_password(password: str) -> None:
 #: Symbols of a generated password: 20 × 5 = 100 bits (it was 96: `secrets.token_urlsafe(12)`, whose alphabet
 #: has 0/O/o and 1/l/I in it), shown in groups of 4 with the dashes part of it.
 GENERATED_PASSWORD_LENGTH = 20
+GENERATED_PASSWORD_GROUP = 4
 
 
 def generated_password() -> str:
     """A password made for the operator to hand to a member of staff once (a new login's, or a reset's), read off
     the screen and typed: no symbol in it can be taken for another (webapp/registry/readable.py)."""
-    return readable.in_groups(readable.random_text(GENERATED_PASSWORD_LENGTH), 4)
+    return readable.in_groups(readable.random_text(GENERATED_PASSWORD_LENGTH), GENERATED_PASSWORD_GROUP)
 
 
 def set_password(user: User, password: str) -> None:
