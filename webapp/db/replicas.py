@@ -6,8 +6,9 @@ insert position (`pg_current_wal_insert_lsn()`: every commit acknowledged before
 lies below it, asynchronous commits too) and notes the moment it sent the question; then it asks each
 replica how far it has replayed (`pg_last_wal_replay_lsn()`). A replica that has replayed up to the
 position noted at moment t holds every change committed before t, and goes on holding them: at any later
-moment it is at most (now - t) behind, whether it replays meanwhile or not. The newest such t is the
-replica's `caught_up_at`; a read at moment `now` may use the replica only if now - caught_up_at is within
+moment it is at most (now - t) behind, whether it replays meanwhile or not. The newest such t for the position
+it answers at the latest check is the replica's `caught_up_at` (never one an earlier answer proved: the server at
+its address may since have been replaced by one restored from an older backup); a read at moment `now` may use the replica only if now - caught_up_at is within
 MAX_REPLICA_LAG, judged at the read, not at the check. So a change committed on the primary at moment c (a
 revocation) is seen by every read on a replica made after c + MAX_REPLICA_LAG: the check interval does not
 add to the bound, it only decides how often caught_up_at moves on. The measure errs on the safe side: a
@@ -77,7 +78,8 @@ class State(StrEnum):
 @dataclass
 class Replica:
     bind: str
-    #: The newest moment (time.monotonic) before which the replica provably holds every commit.
+    #: The newest moment (time.monotonic) before which the replica provably holds every commit, by its last answer
+    #: alone: a server restored from an older backup at its address must not inherit its predecessor's proof.
     caught_up_at: float | None = None
     #: Why it is skipped whatever its lag, or None when it answered the last check as a standby.
     problem: State | None = State.UNCHECKED
@@ -210,9 +212,11 @@ def _ask(replica: Replica, health: ReplicaHealth) -> DBAPIError | None:
     if not in_recovery or replayed is None:
         replica.problem = State.NOT_A_STANDBY
         return None
+    # Only what it answers now proves anything: the server at a replica's address may have been replaced since it
+    # last answered (restored from an older backup, rebuilt, restarted into an earlier consistent point, or another
+    # server behind the same PgBouncer entry), and an earlier proof, kept, would vouch for it meanwhile.
     reached = [moment for moment, position in health.positions if position <= replayed]
-    if reached:
-        replica.caught_up_at = max(replica.caught_up_at or -math.inf, reached[-1])
+    replica.caught_up_at = reached[-1] if reached else None
     first_check = replica.caught_up_at is None and len(health.positions) < 2
     replica.problem = State.UNCHECKED if first_check else None
     return None
