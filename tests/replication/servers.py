@@ -116,6 +116,10 @@ class Postgres:
     def url(self, database: str = DATABASE) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def libpq(self, database: str = DATABASE) -> str:
+        """The database's address as libpq's tools (pg_dump, psql) take it."""
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+
     def connect(self, database: str = DATABASE) -> psycopg.Connection[Any]:
         return psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=database, autocommit=True)
 

@@ -6,10 +6,12 @@ insert position (`pg_current_wal_insert_lsn()`: every commit acknowledged before
 lies below it, asynchronous commits too) and notes the moment it sent the question; then it asks each
 replica how far it has replayed (`pg_last_wal_replay_lsn()`). A replica that has replayed up to the
 position noted at moment t holds every change committed before t, and goes on holding them: at any later
-moment it is at most (now - t) behind, whether it replays meanwhile or not. The newest such t for the position
-it answers at the latest check is the replica's `caught_up_at` (never one an earlier answer proved: the server at
-its address may since have been replaced by one restored from an older backup); a read at moment `now` may use the replica only if now - caught_up_at is within
-MAX_REPLICA_LAG, judged at the read, not at the check. So a change committed on the primary at moment c (a
+moment it is at most (now - t) behind, whether it replays meanwhile or not. The newest such t for the
+position it answers at the latest check is the replica's `caught_up_at` (never one an earlier answer
+proved: the server at its address may since have been replaced by one restored from an older backup); a
+read at moment `now` may use the replica only if now - caught_up_at is within MAX_REPLICA_LAG, judged at
+the read, not at the check. Positions compare only within one cluster: a replica must be a standby of the
+primary's (the same system identifier), or it is skipped. So a change committed on the primary at moment c (a
 revocation) is seen by every read on a replica made after c + MAX_REPLICA_LAG: the check interval does not
 add to the bound, it only decides how often caught_up_at moves on. The measure errs on the safe side: a
 replica a few milliseconds behind a busy primary reads as up to one check interval behind.
@@ -59,10 +61,16 @@ POSITIONS_KEPT_SECONDS = 300.0
 #: holds up the request that asks for up to the connection's or the answer's timeout (webapp/db/engines.py).
 UNREACHABLE_RETRY_SECONDS = 5.0
 
-#: The primary's WAL insert position, in bytes from the start.
-_PRIMARY_POSITION = text("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
-#: Whether a replica is a standby, and how far it has replayed (NULL on a server that is not one).
-_REPLAYED = text("SELECT pg_is_in_recovery(), pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint")
+#: The primary's WAL insert position, in bytes from the start, and its cluster's system identifier.
+_PRIMARY_POSITION = text(
+    "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint, "
+    "(SELECT system_identifier FROM pg_control_system())"
+)
+#: Whether a replica is a standby, how far it has replayed (NULL on a server that is not one), and of which cluster.
+_REPLAYED = text(
+    "SELECT pg_is_in_recovery(), pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint, "
+    "(SELECT system_identifier FROM pg_control_system())"
+)
 
 
 class State(StrEnum):
@@ -73,6 +81,9 @@ class State(StrEnum):
     UNREACHABLE = "unreachable"
     #: It answers but is not in recovery: promoted, or not a standby at all.
     NOT_A_STANDBY = "not_a_standby"
+    #: A standby, but of another cluster than the primary's (another system identifier): its replayed position
+    #: says nothing of the primary's (a primary restored from a dump into a new cluster, a wrong URL).
+    ANOTHER_CLUSTER = "another_cluster"
 
 
 @dataclass
@@ -107,6 +118,8 @@ class ReplicaHealth:
     checked_at: float = -math.inf
     #: (moment the question was sent, the primary's insert position), oldest first.
     positions: deque[tuple[float, int]] = field(default_factory=deque)
+    #: The primary's cluster (pg_control_system's system_identifier), once it has answered.
+    cluster: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -186,11 +199,14 @@ def _check(health: ReplicaHealth) -> None:
     sent = time.monotonic()
     try:
         with reads_connection() as connection:
-            position = int(connection.execute(_PRIMARY_POSITION).scalar_one())
+            position, cluster = connection.execute(_PRIMARY_POSITION).one()
     except DBAPIError:
         pass  # no new proof: the replicas' lag grows until the primary answers (its own reads fail meanwhile)
     else:
-        health.positions.append((sent, position))
+        if cluster != health.cluster:  # another server at the primary's address: its positions are another count
+            health.positions.clear()
+            health.cluster = cluster
+        health.positions.append((sent, int(position)))
         while len(health.positions) > 1 and sent - health.positions[0][0] > POSITIONS_KEPT_SECONDS:
             health.positions.popleft()
     for replica in health.replicas:
@@ -205,12 +221,16 @@ def _ask(replica: Replica, health: ReplicaHealth) -> DBAPIError | None:
     replica.asked_at = time.monotonic()
     try:
         with reads_connection(db.engines[replica.bind]) as connection:
-            in_recovery, replayed = connection.execute(_REPLAYED).one()
+            in_recovery, replayed, cluster = connection.execute(_REPLAYED).one()
     except DBAPIError as error:
         replica.problem = State.UNREACHABLE
         return error
     if not in_recovery or replayed is None:
         replica.problem = State.NOT_A_STANDBY
+        return None
+    if cluster != health.cluster:
+        replica.caught_up_at = None
+        replica.problem = State.ANOTHER_CLUSTER if health.cluster is not None else State.UNCHECKED
         return None
     # Only what it answers now proves anything: the server at a replica's address may have been replaced since it
     # last answered (restored from an older backup, rebuilt, restarted into an earlier consistent point, or another
@@ -248,6 +268,12 @@ def _log_change(replica: Replica, health: ReplicaHealth, error: DBAPIError | Non
         cause = error.orig if error is not None else None
         said = " ".join(filter(None, [type(cause).__name__, getattr(cause, "sqlstate", None)]))
         log.warning("%s skipped for verification reads: it did not answer (%s)", replica.bind, said)
+    elif state is State.ANOTHER_CLUSTER:
+        log.warning(
+            "%s skipped for verification reads: it is a standby of another cluster than the primary's (its "
+            "system identifier is not the primary's), so how far it has replayed says nothing of the primary",
+            replica.bind,
+        )
     else:
         log.warning("%s skipped for verification reads: it is not a standby in recovery", replica.bind)
     replica.logged = state
