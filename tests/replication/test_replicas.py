@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from tests.helpers.replication import Cluster, by_api, with_registry
 from tests.webapp.pages import MOTHER, code_text, csrf, logged_in
 from webapp.db import replicas
-from webapp.db.engines import REPLICA_ANSWER_TIMEOUT, REPLICA_APPLICATION_NAME, REPLICA_CONNECT_TIMEOUT
+from webapp.db.engines import REPLICA_ANSWER_TIMEOUT, REPLICA_APPLICATION_NAME
 from webapp.registry import lifecycle
 from webapp.registry.keys import rotation
 
@@ -237,7 +237,7 @@ def test_a_frozen_standby_sends_verification_to_the_primary_within_its_timeout(
     cluster: Cluster, replicated: Build
 ) -> None:
     """A standby that stops answering without closing its connections (a frozen machine, a stalled disk: here
-    SIGSTOP) holds a read for REPLICA_ANSWER_TIMEOUT, then one fresh connection's timeout, not for ever; and
+    SIGSTOP) holds a read for REPLICA_ANSWER_TIMEOUT, not for ever, nor again on a fresh connection; and
     while it stays frozen, checks ask it only every UNREACHABLE_RETRY_SECONDS, so requests go on at speed."""
     client, token, text = reading_from_the_standby(cluster, replicated)
     frozen = standby_processes(cluster)
@@ -253,8 +253,8 @@ def test_a_frozen_standby_sends_verification_to_the_primary_within_its_timeout(
     try:
         started = time.monotonic()
         assert by_api(client, token, text) == "valid", "read again on the primary"
-        bound = REPLICA_ANSWER_TIMEOUT + REPLICA_CONNECT_TIMEOUT
-        assert time.monotonic() - started < bound + 2
+        took = time.monotonic() - started
+        assert took < REPLICA_ANSWER_TIMEOUT + 1, f"{took:.1f} s: the frozen replica was asked again"
         assert replica_state(client)["state"] == "unreachable"
         started = time.monotonic()
         answers = [by_api(client, token, text) for _ in range(20)]

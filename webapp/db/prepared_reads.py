@@ -15,8 +15,9 @@ cost the worker ~30–40 µs of CPU more per read (docs/benchmarks.md). Behind a
 prepared statements (webapp/db/poolers.py) it is sent unnamed instead, parsed with each run, in the same
 one round trip. If the driver fails, the failure is logged (its class and SQLSTATE), the connection is
 dropped and the read, which changes nothing, is tried once more through SQLAlchemy on a fresh
-connection, so a second failure raises SQLAlchemy's own error (a 503, webapp/web/errors.py, or on a
-replica a read on the primary, webapp/db/published_reads.py).
+connection, so a second failure raises SQLAlchemy's own error (a 503, webapp/web/errors.py). On a replica
+the first failure raises it: the read goes to the primary (webapp/db/published_reads.py) until a check
+proves the replica again.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from psycopg.generators import execute
 from psycopg.pq import DiagnosticField, ExecStatus, Format, PGresult
 from sqlalchemy import Select
 from sqlalchemy.engine import Compiled, Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
 
 from webapp.db.engines import BoundedConnection, reads_connection
 from webapp.db.poolers import SERVER_PREPARES
@@ -195,10 +197,18 @@ def first_row(statement: Select[Any], parameters: dict[str, Any], engine: Engine
         except connection.dialect.loaded_dbapi.Error as error:
             # Only the error's class and SQLSTATE: its message may quote what was read.
             log.warning(
-                "a verification read failed (%s %s); reading again on a fresh connection",
+                "a verification read failed (%s %s); reading again %s",
                 type(error).__name__,
                 getattr(error, "sqlstate", None) or "",
+                "on the primary" if engine is not None else "on a fresh connection",
             )
             connection.invalidate()  # SQLAlchemy did not see the driver's error, so it is told
+            if engine is not None:
+                # A replica's: not again on a fresh connection. It would wait out a frozen replica a second time
+                # (REPLICA_ANSWER_TIMEOUT, then the connection's), and it would reach whatever server is at the
+                # replica's address now, which no check has proven caught up (a restart recovers to its last
+                # consistent point, maybe before what the old connection had read). The caller skips the replica
+                # until a check proves it again, and reads on the primary (webapp/db/published_reads.py).
+                raise DBAPIError.instance(None, None, error, connection.dialect.loaded_dbapi.Error) from error
     with reads_connection(engine) as connection:  # a fresh one
         return connection.execute(statement, parameters).first()
