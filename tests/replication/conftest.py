@@ -41,14 +41,26 @@ def cluster() -> Iterator[Cluster]:
 
 
 @pytest.fixture
+def bouncer(cluster: Cluster) -> Iterator[servers.PgBouncer]:
+    """Debian's PgBouncer in front of the cluster: the primary as "oms", the standby as "oms_replica_1"."""
+    if not servers.PGBOUNCER.is_file():
+        pytest.skip(f"PgBouncer not at {servers.PGBOUNCER} (Debian: apt-get install pgbouncer)")
+    cluster.ready()
+    with servers.pgbouncer({"oms": cluster.primary, "oms_replica_1": cluster.standby}) as running:
+        yield running
+
+
+@pytest.fixture
 def replicated(cluster: Cluster) -> Iterator[Callable[..., Flask]]:
-    """Apps on the cluster's primary, reading verification from its standby (settings as keywords), over the
+    """Apps on the cluster's primary, reading verification from its standby unless DATABASE_REPLICA_URLS says
+    otherwise (settings as keywords), over the
     small registry of tests/webapp; every one's engines closed after the test."""
     cluster.ready()
     apps: list[Flask] = []
 
     def build(**settings: object) -> Flask:
-        app = make_app(cluster.primary.url(), DATABASE_REPLICA_URLS=[cluster.standby.url()], **settings)
+        settings.setdefault("DATABASE_REPLICA_URLS", [cluster.standby.url()])
+        app = make_app(cluster.primary.url(), **settings)
         if not apps:
             with app.app_context():
                 wipe()

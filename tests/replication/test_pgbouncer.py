@@ -27,15 +27,6 @@ from webapp.extensions import db
 ROUNDS = 12
 
 
-@pytest.fixture
-def bouncer(cluster: Cluster) -> Iterator[servers.PgBouncer]:
-    if not servers.PGBOUNCER.is_file():
-        pytest.skip(f"PgBouncer not at {servers.PGBOUNCER} (Debian: apt-get install pgbouncer)")
-    cluster.ready()
-    with servers.pgbouncer({"oms": cluster.primary, "oms_replica_1": cluster.standby}) as running:
-        yield running
-
-
 @contextmanager
 def through(url: str, setup_url: str | None = None, **settings: object) -> Iterator[tuple[Flask, str, str]]:
     """An app on `url`, over the small registry of tests/webapp and its logins, written through `setup_url`
