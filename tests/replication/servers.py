@@ -186,18 +186,19 @@ def make_standby(root: Path, primary: Postgres) -> Postgres:
     return standby
 
 
-def make_restored_standby(root: Path, primary: Postgres, name: str, port: int) -> Postgres:
-    """A standby restored from a base backup of `primary` taken now, that cannot reach it: in recovery, at the
-    backup's position for as long as it runs (a replica restored from an older backup, or cut off from its
-    primary). Not started; it listens on `port`."""
+def make_restored_standby(root: Path, primary: Postgres, name: str, port: int, streaming: bool = False) -> Postgres:
+    """A standby restored from a base backup of `primary` taken now, without a replication slot. Unless
+    `streaming`, it cannot reach the primary: in recovery, at the backup's position for as long as it runs (a
+    replica restored from an older backup, or cut off from its primary). Not started; it listens on `port`."""
     standby = Postgres(name, root / name, port, root)
     _run([str(PG_BIN / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
           "-D", str(standby.data), "-X", "stream", "-R", "-c", "fast"])  # fmt: skip
     settings = {**standby.machine(), "hot_standby": "on", "unix_socket_directories": str(root)}
     with open(standby.data / "postgresql.conf", "a", encoding="utf-8") as conf:
         conf.write("".join(f"{key} = '{value}'\n" for key, value in settings.items()))
-    with open(standby.data / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
-        conf.write(f"primary_conninfo = 'host=127.0.0.1 port={free_port()} user=postgres'\n")  # nobody there
+    if not streaming:
+        with open(standby.data / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
+            conf.write(f"primary_conninfo = 'host=127.0.0.1 port={free_port()} user=postgres'\n")  # nobody there
     return standby
 
 

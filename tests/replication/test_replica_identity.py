@@ -157,3 +157,60 @@ def test_a_standby_of_another_cluster_is_not_taken_for_caught_up(
     finally:
         restored.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_standby_still_following_the_old_primary_after_a_promotion_is_not_taken_for_caught_up(
+    cluster: Cluster, replicated: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A promotion: one standby becomes the primary (a new timeline) and the app is pointed at it, but another
+    standby, still listed, goes on following the old primary, which a job worker left pointing at it keeps writing
+    to. Both timelines count on from the fork, and the old one is further on: by position alone that standby reads
+    as caught up with the new primary, and a code revoked on it would read `valid` there. It is skipped."""
+    old = replicated()
+    token = with_registry(old)
+    text = code_text(old, MOTHER)
+    root = servers.private_folder("oms-replication-")
+    started: list[servers.Postgres] = []
+    try:
+        first = servers.make_primary(root)
+        started.append(first)
+        dump = root / "oms.dump"
+        for command in (
+            [str(servers.PG_BIN / "pg_dump"), "-Fc", "-f", str(dump), cluster.primary.libpq()],
+            [str(servers.PG_BIN / "pg_restore"), "--no-owner", "-d", first.libpq(), str(dump)],
+        ):
+            subprocess.run(command, check=True, capture_output=True, timeout=120)
+        promoted, follower = (
+            servers.make_restored_standby(root, first, name, servers.free_port(), streaming=True)
+            for name in ("promoted", "follower")
+        )
+        for standby in (promoted, follower):
+            standby.start()
+            started.append(standby)
+            servers.wait_for_replay(first, standby)
+        promoted.value("SELECT pg_promote()")
+        for _ in range(2):  # the old primary writes on: its timeline passes the new one's positions
+            first.value("SELECT pg_switch_wal() FROM (SELECT txid_current()) AS written")
+        servers.wait_for_replay(first, follower)
+
+        app = make_app(promoted.url(), DATABASE_REPLICA_URLS=[follower.url()], MAX_REPLICA_LAG=2)
+        try:
+            client = app.test_client()
+            with caplog.at_level(logging.WARNING, logger=replicas.__name__):
+                assert by_api(client, token, text) == "valid"
+                with app.app_context():
+                    lifecycle.revoke(MOTHER, "test", "украден")
+                answer = proven(client)
+                time.sleep(2 + 0.5)
+                assert by_api(client, token, text) == "revoked", "read from the old primary's standby"
+            assert answer["verification_reads"] == "primary"
+            assert answer["replicas"] == [{"name": "replica-1", "state": "another_timeline", "lag_seconds": None}]
+            assert "replica-1 skipped for verification reads: it is on another timeline" in caplog.text
+        finally:
+            with app.app_context():
+                dispose_engines()
+    finally:
+        for server in reversed(started):
+            if server.running():
+                server.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -10,10 +10,11 @@ moment it is at most (now - t) behind, whether it replays meanwhile or not. The 
 position it answers at the latest check is the replica's `caught_up_at` (never one an earlier answer
 proved: the server at its address may since have been replaced by one restored from an older backup); a
 read at moment `now` may use the replica only if now - caught_up_at is within MAX_REPLICA_LAG, judged at
-the read, not at the check. Positions compare only within one cluster: a replica must be a standby of the
-primary's (the same system identifier), or it is skipped. So a change committed on the primary at moment c (a
-revocation) is seen by every read on a replica made after c + MAX_REPLICA_LAG: the check interval does not
-add to the bound, it only decides how often caught_up_at moves on. The measure errs on the safe side: a
+the read, not at the check. Positions compare only within one history: a replica must be a standby of the
+primary's cluster (the same system identifier) on the timeline the primary writes, or it is skipped. So a
+change committed on the primary at moment c (a revocation) is seen by every read on a replica made after
+c + MAX_REPLICA_LAG: the check interval does not add to the bound, it only decides how often caught_up_at
+moves on. The measure errs on the safe side: a
 replica a few milliseconds behind a busy primary reads as up to one check interval behind.
 
 The usual measures are wrong here: on the standby, `now() - pg_last_xact_replay_timestamp()` grows while
@@ -61,15 +62,20 @@ POSITIONS_KEPT_SECONDS = 300.0
 #: holds up the request that asks for up to the connection's or the answer's timeout (webapp/db/engines.py).
 UNREACHABLE_RETRY_SECONDS = 5.0
 
-#: The primary's WAL insert position, in bytes from the start, and its cluster's system identifier.
+#: The primary's WAL insert position, in bytes from the start, its cluster's system identifier, and the timeline
+#: it writes (the first 8 hex digits of its WAL file's name: exact at once after a promotion, where its control
+#: file's timeline waits for the next checkpoint).
 _PRIMARY_POSITION = text(
     "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint, "
-    "(SELECT system_identifier FROM pg_control_system())"
+    "(SELECT system_identifier FROM pg_control_system()), "
+    "('x' || substr(pg_walfile_name(pg_current_wal_insert_lsn()), 1, 8))::bit(32)::bigint"
 )
-#: Whether a replica is a standby, how far it has replayed (NULL on a server that is not one), and of which cluster.
+#: Whether a replica is a standby, how far it has replayed (NULL on a server that is not one), of which cluster,
+#: and the timeline of its last restartpoint (the timeline it replays, or an older one for up to a checkpoint
+#: interval after it followed a promotion).
 _REPLAYED = text(
     "SELECT pg_is_in_recovery(), pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint, "
-    "(SELECT system_identifier FROM pg_control_system())"
+    "(SELECT system_identifier FROM pg_control_system()), (SELECT timeline_id FROM pg_control_checkpoint())"
 )
 
 
@@ -84,6 +90,10 @@ class State(StrEnum):
     #: A standby, but of another cluster than the primary's (another system identifier): its replayed position
     #: says nothing of the primary's (a primary restored from a dump into a new cluster, a wrong URL).
     ANOTHER_CLUSTER = "another_cluster"
+    #: A standby of the primary's cluster, on another timeline than the primary writes: it follows a primary from
+    #: before a promotion (or one promoted since), and its positions past the fork are another history. Also, for
+    #: up to a checkpoint interval, a standby that follows the promoted primary but has made no restartpoint since.
+    ANOTHER_TIMELINE = "another_timeline"
 
 
 @dataclass
@@ -120,6 +130,8 @@ class ReplicaHealth:
     positions: deque[tuple[float, int]] = field(default_factory=deque)
     #: The primary's cluster (pg_control_system's system_identifier), once it has answered.
     cluster: int | None = None
+    #: The timeline the primary writes, once it has answered.
+    timeline: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -199,13 +211,14 @@ def _check(health: ReplicaHealth) -> None:
     sent = time.monotonic()
     try:
         with reads_connection() as connection:
-            position, cluster = connection.execute(_PRIMARY_POSITION).one()
+            position, cluster, timeline = connection.execute(_PRIMARY_POSITION).one()
     except DBAPIError:
         pass  # no new proof: the replicas' lag grows until the primary answers (its own reads fail meanwhile)
     else:
-        if cluster != health.cluster:  # another server at the primary's address: its positions are another count
+        if (cluster, timeline) != (health.cluster, health.timeline):
+            # Another server at the primary's address, or a promotion: its positions are another history's.
             health.positions.clear()
-            health.cluster = cluster
+            health.cluster, health.timeline = cluster, timeline
         health.positions.append((sent, int(position)))
         while len(health.positions) > 1 and sent - health.positions[0][0] > POSITIONS_KEPT_SECONDS:
             health.positions.popleft()
@@ -221,16 +234,19 @@ def _ask(replica: Replica, health: ReplicaHealth) -> DBAPIError | None:
     replica.asked_at = time.monotonic()
     try:
         with reads_connection(db.engines[replica.bind]) as connection:
-            in_recovery, replayed, cluster = connection.execute(_REPLAYED).one()
+            in_recovery, replayed, cluster, timeline = connection.execute(_REPLAYED).one()
     except DBAPIError as error:
         replica.problem = State.UNREACHABLE
         return error
     if not in_recovery or replayed is None:
         replica.problem = State.NOT_A_STANDBY
         return None
-    if cluster != health.cluster:
+    if health.cluster is None or (cluster, timeline) != (health.cluster, health.timeline):
         replica.caught_up_at = None
-        replica.problem = State.ANOTHER_CLUSTER if health.cluster is not None else State.UNCHECKED
+        if health.cluster is None:
+            replica.problem = State.UNCHECKED
+        else:
+            replica.problem = State.ANOTHER_CLUSTER if cluster != health.cluster else State.ANOTHER_TIMELINE
         return None
     # Only what it answers now proves anything: the server at a replica's address may have been replaced since it
     # last answered (restored from an older backup, rebuilt, restarted into an earlier consistent point, or another
@@ -272,6 +288,12 @@ def _log_change(replica: Replica, health: ReplicaHealth, error: DBAPIError | Non
         log.warning(
             "%s skipped for verification reads: it is a standby of another cluster than the primary's (its "
             "system identifier is not the primary's), so how far it has replayed says nothing of the primary",
+            replica.bind,
+        )
+    elif state is State.ANOTHER_TIMELINE:
+        log.warning(
+            "%s skipped for verification reads: it is on another timeline than the primary writes (it follows a "
+            "primary from before a promotion, or has made no restartpoint since it followed one)",
             replica.bind,
         )
     else:
