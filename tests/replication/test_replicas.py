@@ -133,7 +133,7 @@ def test_a_paused_standby_is_skipped_and_a_revocation_is_refused_within_the_boun
     text = code_text(app, MOTHER)
     client = app.test_client()
     cluster.caught_up()
-    assert fresh_check(client)["verification_reads"] == "replica-1"
+    assert proven(client)["verification_reads"] == "replica-1"
     assert by_api(client, token, text) == "valid"
 
     cluster.standby.value("SELECT pg_wal_replay_pause()")
@@ -172,7 +172,7 @@ def test_a_revocation_is_refused_through_a_streaming_standby(cluster: Cluster, r
     text = code_text(app, MOTHER)
     client = app.test_client()
     cluster.caught_up()
-    assert fresh_check(client)["verification_reads"] == "replica-1"
+    assert proven(client)["verification_reads"] == "replica-1"
     with app.app_context():
         lifecycle.revoke(MOTHER, "test", "украден")
     took = until(lambda: by_api(client, token, text) == "revoked", timeout=5)
