@@ -502,8 +502,10 @@ class _Writer:
             _insert_new(new, self.actor, self.digest, self.moment, self.insurers, self.regions, self.keys)
             self.report.created += len(new)
         known = [item for item in results if isinstance(item, Row)]
-        _update_existing(known, self.actor, self.file_name, self.moment, self.report)
-        self.links.extend(item for item in [*new, *known] if item.representative_enp)
+        accepted = _update_existing(known, self.actor, self.file_name, self.moment, self.report)
+        # Only a line that loaded links its representative: a refused one (another insurer's insured, a refused
+        # change) is refused whole, or an insurer's staff could link their own insured to anyone's record.
+        self.links.extend(item for item in [*new, *accepted] if item.representative_enp)
         self.lines_done += line_count
         if self.job_id is not None:
             _record_progress(self.job_id, self.lines_done)
@@ -511,10 +513,11 @@ class _Writer:
             self.progress(line_count)
 
 
-def _update_existing(rows: list[Row], actor: str, file_name: str, moment: datetime, report: ImportReport) -> None:
-    """Persons already in the registry: nothing to do, a data correction, or a refused change."""
+def _update_existing(rows: list[Row], actor: str, file_name: str, moment: datetime, report: ImportReport) -> list[Row]:
+    """Persons already in the registry: nothing to do, a data correction, or a refused change. The rows that
+    loaded (unchanged or corrected) come back; the refused ones are in the report."""
     if not rows:
-        return
+        return []
     registered = {
         person.enp: (person.insurer.code, {column: getattr(person, column) for column in _COMPARED})
         for person in db.session.scalars(
@@ -522,12 +525,14 @@ def _update_existing(rows: list[Row], actor: str, file_name: str, moment: dateti
         )
     }
     db.session.rollback()
+    accepted = []
     for row in rows:
         insurer_code, stored = registered[str(row.data.enp)]
         columns = row.data.columns()
         if insurer_code != row.insurer_code:
             report.errors.append(RowError(row.line, N_("смена СМО выполняется заявлением, а не импортом")))
-        elif all(stored[column] == columns[column] for column in _COMPARED):
+            continue
+        if all(stored[column] == columns[column] for column in _COMPARED):
             report.unchanged += 1
         else:
             try:
@@ -537,6 +542,9 @@ def _update_existing(rows: list[Row], actor: str, file_name: str, moment: dateti
                 report.updated += 1
             except RegistryError as error:
                 report.errors.append(RowError.of(row.line, error))
+                continue
+        accepted.append(row)
+    return accepted
 
 
 _POLICY_COLUMNS = (

@@ -1,0 +1,39 @@
+"""Attacks through the registry CSV: the insurer's import page (webapp/web/views/insurer.py) and the import command
+(webapp/cli/registry.py), with files a careless or hostile insurer employee, or whoever sent the file, could make."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from tests.security.world import MOTHER, STRANGER
+from tests.webapp.pages import logged_in, upload
+from webapp.extensions import db
+from webapp.models import Representation
+from webapp.registry import bulk_import, people
+
+HEADER = ",".join(bulk_import.COLUMNS)
+
+
+def line(data: people.PersonData, insurer: str, representative: str = "") -> str:
+    return (
+        f"{data.enp},{data.name.surname},{data.name.given_name},{data.name.patronymic},{data.birth_date},{data.sex},"
+        f"{data.snils or ''},{insurer},{data.category},,{representative}"
+    )
+
+
+def test_a_refused_line_links_no_representative_to_another_insurers_insured(world: Flask) -> None:
+    """Staff of 77001 put 77002's insured on a line of their own insurer, naming their own insured (whose account
+    they can open with a one-time code) as the representative. The line is refused, as a change of insurer by
+    import; it linked the representative all the same, and that account then held the stranger's policy and code."""
+    evil = line(STRANGER, "77001", str(MOTHER.enp))
+    answer = upload(logged_in(world, "smo"), f"{HEADER}\n{evil}\n".encode())
+    assert answer.status_code == 200
+    assert "смена СМО выполняется заявлением" in answer.get_data(as_text=True)
+    with world.app_context():
+        stranger = people.person_by_enp(str(STRANGER.enp))
+        linked = select(Representation).where(Representation.represented_id == stranger.id)
+        assert db.session.scalars(linked).all() == []
+    card = logged_in(world, "ivanova").get("/me/").get_data(as_text=True)
+    assert STRANGER.enp.grouped() not in card
+    assert "Алексей".upper() not in card.upper()
