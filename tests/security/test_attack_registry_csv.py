@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from sqlalchemy import select
 
 from tests.security.world import MOTHER, STRANGER
 from tests.webapp.pages import logged_in, upload
+from tests.webapp.test_cli import run
 from webapp.extensions import db
 from webapp.models import Representation
 from webapp.registry import bulk_import, people
@@ -37,3 +40,21 @@ def test_a_refused_line_links_no_representative_to_another_insurers_insured(worl
     card = logged_in(world, "ivanova").get("/me/").get_data(as_text=True)
     assert STRANGER.enp.grouped() not in card
     assert "Алексей".upper() not in card.upper()
+
+
+def test_a_refusal_quotes_no_control_character_to_the_terminal_or_the_page(registry: Flask, tmp_path: Path) -> None:
+    """The command prints every refused line with the value it quotes: a field holding a terminal's escape sequence
+    (here: clear the screen, retitle the window) ran in the operator's terminal, and a bidi override turned the
+    rest of the reason around on the insurer's page. They are quoted by their code, as a name's unknown letters."""
+    escape, override = "\x1b]0;ok\x07\x1b[2J", "\u202e"
+    lines = [
+        f"7700000000000073,Кузнецов,Дмитрий,,2004-02-14,M,,{escape}77001,citizen,,",
+        f"7700000000000081,Соколова,Елена,,1985-07-21,F,,77001,citizen{override},,",
+    ]
+    path = tmp_path / "registry.csv"
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    code, output = run(registry, "registry", "import", str(path))
+    assert code == 1
+    assert "неизвестная СМО «U+001B]0;okU+0007U+001B[2J77001»" in output
+    assert "неизвестная категория «citizenU+202E»" in output
+    assert not [char for char in output if not char.isprintable() and char != "\n"]

@@ -26,8 +26,12 @@ QUOTED_MAX = 40
 
 
 def quoted(value: str) -> str:
-    """A value as typed, for a refusal to quote: cut short past QUOTED_MAX characters."""
-    return value if len(value) <= QUOTED_MAX else value[:QUOTED_MAX] + "…"
+    """A value as typed, for a refusal to quote: cut short past QUOTED_MAX characters, and a character nobody sees
+    (a control character, a bidi override, a zero-width space) by its code, as a name's unknown letters are
+    (policy_codes/names.py). A file's field reaches the operator's terminal through the command, where an escape
+    sequence would run, and the page, where an override would turn the reason around."""
+    cut = value if len(value) <= QUOTED_MAX else value[:QUOTED_MAX] + "…"
+    return "".join(char if char.isprintable() else f"U+{ord(char):04X}" for char in cut)
 
 
 class RegistryError(Exception):
