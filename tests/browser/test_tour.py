@@ -383,12 +383,19 @@ def _tour_enp(walk: Walk) -> str:
     return enp_of(f"7788000000001{index:02d}")
 
 
+def _import_columns(walk: Walk) -> None:
+    """The import page with its list of the file's columns open."""
+    walk.open("/insurer/import")
+    walk.page.locator("main details").first.evaluate("details => { details.open = true }")
+
+
 def _import(walk: Walk) -> None:
-    """The insurer's upload of a registry CSV of one new person (a job: IMPORT_JOB_THRESHOLD is 0 here)."""
+    """The insurer's upload of a registry CSV of one new person (a job: IMPORT_JOB_THRESHOLD is 0 here), with two
+    columns of another system, which the report names as not loaded."""
     index = [f"{language}-{size}" for language in LANGUAGES for size in VIEWPORTS].index(walk.tag)
     enp = enp_of(f"7788000000002{index:02d}")
-    header = ",".join(bulk_import.COLUMNS)
-    line = f"{enp},Импортова,Вера,Петровна,1990-01-02,F,,77001,citizen,,"
+    header = ",".join([*bulk_import.COLUMNS, "phone", "external_system_record_identifier"])
+    line = f"{enp},Импортова,Вера,Петровна,1990-01-02,F,,77001,citizen,,,+7 900 000-00-00,A-1"
     walk.open("/insurer/import")
     walk.page.set_input_files("input[name=file]", files=[
         {"name": "registry.csv", "mimeType": "text/csv", "buffer": f"{header}\n{line}\n".encode()}
@@ -484,6 +491,7 @@ INSURER = [
     Stop("data change request declined", _decline_data_change),
     form("code reissued", f"/insurer/person/{PETROV}/reissue", {"reason": "lost_phone"}, 200, ACTION_FORM),
     page("/insurer/import"),
+    Stop("import: the file's columns", _import_columns),
     Stop("registry imported", _import),
     page("/insurer/new"),
     form("new person: wrong check digit", "/insurer/new", _new_person(lambda walk: MISTYPED), 400),

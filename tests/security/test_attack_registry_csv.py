@@ -12,8 +12,8 @@ from tests.security.world import MOTHER, STRANGER
 from tests.webapp.pages import logged_in, upload
 from tests.webapp.test_cli import run
 from webapp.extensions import db
-from webapp.models import Representation
-from webapp.registry import bulk_import, people
+from webapp.models import Person, Representation
+from webapp.registry import bulk_import, people, registry_file
 
 HEADER = ",".join(bulk_import.COLUMNS)
 
@@ -58,3 +58,20 @@ def test_a_refusal_quotes_no_control_character_to_the_terminal_or_the_page(regis
     assert "неизвестная СМО «U+001B]0;okU+0007U+001B[2J77001»" in output
     assert "неизвестная категория «citizenU+202E»" in output
     assert not [char for char in output if not char.isprintable() and char != "\n"]
+
+
+def test_a_header_of_thousands_of_columns_is_refused_before_any_line_is_read(world: Flask) -> None:
+    """Each line was read into a mapping of every column the header names, held a batch (5,000 lines) at a time:
+    a header of 100,000 made-up columns over 5,000 short lines, a file of 1 MB, took some 19 GB in the web
+    worker. A header wider than MAX_COLUMNS is refused whole, and a line is read for the contract's columns only."""
+    header = ",".join([*bulk_import.COLUMNS, *(f"x{number}" for number in range(100_000))])
+    person = line(STRANGER, "77001").replace(str(STRANGER.enp), "7700000000000057")
+    answer = upload(logged_in(world, "smo"), f"{header}\n{person}\n".encode())
+    assert answer.status_code == 400
+    assert f"В заголовке 100011 столбцов, больше {registry_file.MAX_COLUMNS}" in answer.get_data(as_text=True)
+    with world.app_context():
+        assert db.session.scalar(select(Person).where(Person.enp == "7700000000000057")) is None
+    wide = ",".join([*bulk_import.COLUMNS, *(f"x{number}" for number in range(registry_file.MAX_COLUMNS - 11))])
+    data = f"{wide}\n{person}\n".encode()
+    [(lines, refused)] = registry_file.batches(data, registry_file.checked_header(data), 10)
+    assert (refused, [sorted(raw) for _, raw in lines]) == ([], [sorted(bulk_import.COLUMNS)])

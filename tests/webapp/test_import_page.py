@@ -13,6 +13,7 @@ from tests.webapp.pages import csrf, logged_in, upload
 from tests.webapp.test_cli import run
 from webapp.extensions import db
 from webapp.models import Person
+from webapp.registry import bulk_import
 
 
 def persons(app: Flask) -> int:
@@ -49,3 +50,55 @@ def test_the_command_refuses_an_empty_file_saying_so(registry: Flask, tmp_path: 
     code, output = run(registry, "registry", "import", str(empty))
     assert code != 0
     assert "Файл пуст" in output
+
+
+GOOD_LINE = "7700000000000016,Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,"
+
+
+@pytest.mark.parametrize("as_job", [False, True], ids=["now", "job"])
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("ru", "Столбцы не из списка не загружены:"), ("en", "Columns not in the list were not loaded:")],
+    ids=["ru", "en"],
+)
+def test_the_page_names_the_columns_it_did_not_load(site: Flask, language: str, said: str, as_job: bool) -> None:
+    client = logged_in(site, "smo")
+    client.post("/language", data={"language": language, "csrf_token": csrf(client, "/insurer/import")})
+    if as_job:  # no queue: the job runs in the request, and its page shows its report
+        site.config["IMPORT_JOB_THRESHOLD"] = 0
+    answer = upload(client, f"{','.join(bulk_import.COLUMNS)},phone,<b>note\n{GOOD_LINE},+7 900,x\n".encode())
+    if as_job:
+        assert answer.status_code == 302
+        answer = client.get(answer.headers["Location"])
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert said in page
+    assert "<code>phone</code>, <code>&lt;b&gt;note</code>" in page
+    assert "<b>note" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("ru", "назван почти как столбец из списка"), ("en", "named almost, but not exactly, like a column of the list")],
+    ids=["ru", "en"],
+)
+def test_the_page_refuses_a_column_named_almost_as_the_contracts(site: Flask, language: str, said: str) -> None:
+    client = logged_in(site, "smo")
+    client.post("/language", data={"language": language, "csrf_token": csrf(client, "/insurer/import")})
+    before = persons(site)
+    header = ",".join(bulk_import.COLUMNS).replace("snils", "Snils")
+    answer = upload(client, f"{header}\n{GOOD_LINE}\n".encode())
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert said in page
+    assert "«Snils» → snils" in page
+    assert persons(site) == before
+
+
+def test_the_command_names_the_columns_it_did_not_load(registry: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(f"{','.join(bulk_import.COLUMNS)},phone\n{GOOD_LINE},+7 900\n", encoding="utf-8")
+    code, output = run(registry, "registry", "import", str(path))
+    assert code == 0
+    assert "Столбцы не из списка не загружены: phone" in output
+    assert "Создано: 1" in output

@@ -159,6 +159,58 @@ def test_a_file_the_import_cannot_read_is_refused_whole_with_its_reason(
     assert counts() == before, "nothing written"
 
 
+@pytest.mark.parametrize(
+    ("header", "line", "named"),
+    [
+        # The data is in the near column, the contract's is empty: the СНИЛС would be lost, unsaid.
+        (HEADER + ",Snils", GOOD[0].replace("112-233-445 95", "") + ",112-233-445 95", "«Snils» → snils"),
+        (HEADER.replace("snils", "snills"), GOOD[0], "«snills» → snils"),
+        (HEADER.replace("patronymic", "Patronymic"), GOOD[0], "«Patronymic» → patronymic"),
+        (
+            HEADER.replace("representative_enp", "representative_enp "),
+            GOOD[1],
+            "«representative_enp » → representative_enp",
+        ),
+        (HEADER.replace("snils", "snil\u0441"), GOOD[0], "«snilU+0441» → snils"),  # a Cyrillic «с»
+        (HEADER.replace("birth_date", "birth date"), GOOD[0], "«birth date» → birth_date"),
+        (HEADER.replace("given_name", "given_names"), GOOD[0], "«given_names» → given_name"),
+    ],
+    ids=["beside-its-column", "typo", "capital", "trailing-space", "cyrillic-look-alike", "space", "plural"],
+)
+def test_a_header_column_named_almost_as_a_contract_column_is_refused_naming_both(
+    registry: Flask, tmp_path: Path, header: str, line: str, named: str
+) -> None:
+    """Such a column is the contract's misspelt: its fields would not be read, and the person loaded without
+    them. The file is refused before anything loads, naming the column as the file names it and as it should."""
+    path = tmp_path / "registry.csv"
+    path.write_text(f"{header}\n{line}\n", encoding="utf-8")
+    before = counts()
+    with pytest.raises(RegistryError, match=re.escape(named)) as refusal:
+        bulk_import.import_csv(path, "test", now=NOW)
+    assert "почти как столбец из списка" in str(refusal.value)
+    assert counts() == before, "nothing written"
+
+
+def test_columns_of_another_system_are_read_around_and_named_in_the_report(registry: Flask, tmp_path: Path) -> None:
+    """A file exported from another system has its own columns besides the contract's, anywhere, and may order the
+    contract's otherwise: the contract's load, the others are named as not loaded."""
+    columns = ["phone", *reversed(bulk_import.COLUMNS), "birth_place", "representative_snils", ""]
+    path = tmp_path / "registry.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for line in csv.reader(GOOD):
+            writer.writerow(["+7 900 000-00-00", *reversed(line), "Москва", "", ""])
+    report = bulk_import.import_csv(path, "test", now=NOW)
+    assert (report.created, report.linked, report.errors) == (3, 1, [])
+    assert report.ignored == ["phone", "birth_place", "representative_snils"]
+    assert verify_scan("7700000000000057", now=NOW).verdict is Verdict.VALID
+    worker = db.session.scalar(select(Person).where(Person.enp == "7700000000000016"))
+    assert worker is not None
+    assert worker.snils == "11223344595"
+    assert bulk_import.ImportReport.of_result(report.as_result()).ignored == report.ignored
+
+
 def test_a_file_as_excel_saves_csv_utf8_in_a_russian_windows_loads(registry: Flask, tmp_path: Path) -> None:
     """A byte order mark, semicolons between the columns (the comma is the decimal mark there), CRLF."""
     path = tmp_path / "excel.csv"

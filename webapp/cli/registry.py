@@ -33,6 +33,8 @@ def import_file(file: Path) -> None:
             length=bulk_import.count_lines(data), label="Импорт", show_pos=True, file=sys.stderr
         ) as bar:
             report = bulk_import.import_csv(data, actor(), progress=bar.update, file_name=file.name)
+    if report.ignored:
+        click.echo(f"Столбцы не из списка не загружены: {', '.join(report.ignored)}", err=True)
     for error in report.errors:
         click.echo(str(error), err=True)
     if report.unlisted:

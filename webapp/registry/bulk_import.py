@@ -125,6 +125,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     #: Refused lines beyond those listed in `errors` (a job keeps ERRORS_KEPT of them).
     unlisted: int = 0
+    #: The header's columns that are not the contract's, as quoted: their fields were not read.
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> int:
@@ -138,7 +140,8 @@ class ImportReport:
         """What a job keeps of the report (webapp/models/jobs.py, `result`)."""
         kept = self.errors[:ERRORS_KEPT]
         counts = {name: getattr(self, name) for name in ("created", "updated", "unchanged", "linked")}
-        return {**counts, "errors": [asdict(error) for error in kept], "unlisted": self.refused - len(kept)}
+        errors = [asdict(error) for error in kept]
+        return {**counts, "errors": errors, "unlisted": self.refused - len(kept), "ignored": self.ignored}
 
     def compressed_refused_csv(self, piece: int = 10_000) -> bytes:
         """Every refused line and why, to download (with Excel's byte order mark, as the import's template),
@@ -159,7 +162,7 @@ class ImportReport:
     def of_result(cls, result: dict[str, Any]) -> ImportReport:
         errors = [RowError(**error) for error in result.get("errors", [])]
         counts = {name: result.get(name, 0) for name in ("created", "updated", "unchanged", "linked", "unlisted")}
-        return cls(errors=errors, **counts)
+        return cls(errors=errors, ignored=list(result.get("ignored", [])), **counts)
 
     @classmethod
     def of_job(cls, job: Job) -> ImportReport:
@@ -304,7 +307,7 @@ def import_csv(
     `scope`, an insurer code, refuses lines of other insurers. A job's import records its progress.
     """
     data = source.read_bytes() if isinstance(source, Path) else source
-    delimiter = registry_file.checked_delimiter(data)
+    header = registry_file.checked_header(data)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     digest = file_digest(data)
@@ -317,12 +320,12 @@ def import_csv(
     size = current_app.config.get("IMPORT_BATCH_SIZE", BATCH_SIZE)
     if processes is None:
         processes = signing_pool.processes() if count_lines(data) >= POOL_THRESHOLD else 1
-    report = ImportReport()
+    report = ImportReport(ignored=list(header.ignored))
     seen: dict[str, int] = {}
     in_flight: deque[tuple[signing_pool.Pending, int]] = deque()
     writer = _Writer(actor, digest, file_name, moment, insurers, regions, keys, report, job_id, progress)
     with signing_pool.SigningPool({"insurers": insurers, "keys": keys}, processes) as pool:
-        for lines, refused in registry_file.batches(data, delimiter, size):
+        for lines, refused in registry_file.batches(data, header, size):
             lines, duplicates = _drop_repeats(lines, seen)
             report.errors.extend([*(RowError.of(line, error) for line, error in refused), *duplicates])
             known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
@@ -355,7 +358,7 @@ def start_job(
 ) -> Job:
     """Import the file as a job; the file travels with the job's row, for a worker on another machine, and its
     name (else its digest) as the job's subject, which the import's corrections give as their reason."""
-    registry_file.checked_delimiter(data)
+    registry_file.checked_header(data)
     return job_queue.start(
         JobKind.IMPORT,
         _clean_file_name(file_name)[: Job.__table__.c.subject.type.length] or file_digest(data),
