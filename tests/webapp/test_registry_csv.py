@@ -221,6 +221,18 @@ def test_a_file_as_excel_saves_csv_utf8_in_a_russian_windows_loads(registry: Fla
     assert verify_scan("7700000000000057", now=NOW).verdict is Verdict.VALID
 
 
+def test_a_file_with_old_mac_line_ends_is_counted_and_loads(registry: Flask) -> None:
+    """Excel's «CSV (Macintosh)» ends its lines with CR alone. The reader reads them, but the count took such a
+    file for one line: however large, it never became a job, and its whole import ran in the page's request."""
+    registry.config["IMPORT_JOB_THRESHOLD"] = 2
+    for end in ("\n", "\r\n", "\r"):
+        data = end.join([HEADER, *GOOD]).encode()
+        assert bulk_import.count_lines(data) == bulk_import.count_lines(data + end.encode()) == 3, repr(end)
+        assert bulk_import.needs_job(data), repr(end)
+    report = bulk_import.import_csv("\r".join([HEADER, *GOOD, BAD[0][0]]).encode(), "test", now=NOW)
+    assert (report.created, report.linked, [error.line for error in report.errors]) == (3, 1, [5])
+
+
 def test_a_line_past_the_csv_readers_field_limit_is_refused_and_the_rest_load(registry: Flask, tmp_path: Path) -> None:
     huge = f'7700000000000065,"{"Я" * 200_000}",Анна,,1990-01-01,F,,77001,citizen,,'
     report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", [GOOD[0], huge, *GOOD[1:]]), "test", now=NOW)

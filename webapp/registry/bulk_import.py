@@ -669,6 +669,8 @@ def export_csv(out: TextIO) -> int:
 
 
 def count_lines(source: Path | bytes) -> int:
-    """Data lines, for the progress bar (the header is not counted)."""
+    """Data lines, for the progress bar and the job threshold (the header is not counted). A line ends with LF,
+    CRLF, or CR alone (Excel's «CSV (Macintosh)»), as the CSV reader reads them."""
     data = source.read_bytes() if isinstance(source, Path) else source
-    return max(data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1) - 1, 0)
+    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    return max(ends + (0 if data.endswith((b"\n", b"\r")) or not data else 1) - 1, 0)
