@@ -242,6 +242,50 @@ def test_a_line_past_the_csv_readers_field_limit_is_refused_and_the_rest_load(re
     ]
 
 
+def numbered(count: int, first: int) -> list[str]:
+    """`count` good lines of new persons of 77001, numbered from `first`."""
+    return [
+        f"{Enp.with_check_digit(f'77000000001{first + index:04d}')},Иванова,Мария,,1990-04-12,F,,77001,citizen,,"
+        for index in range(count)
+    ]
+
+
+def test_a_quote_left_open_is_refused_naming_the_lines_it_took(registry: Flask, tmp_path: Path) -> None:
+    """A quote opened and never closed makes the CSV reader read every line after it, up to the next quote or the
+    end, as one field: those lines were neither loaded nor reported (the line where the field ended was, as a
+    line short of fields). The line is refused naming the lines it took; past the reader's field limit, the lines
+    after the limit load."""
+    lines = numbered(10, 0)
+    lines[2] = lines[2].replace("Иванова", '"Иванова')
+    report = bulk_import.import_csv(write_csv(tmp_path / "open.csv", lines), "test", now=NOW)
+    assert report.created == 2
+    assert [str(error) for error in report.errors] == [
+        "строка 4: кавычка открыта и не закрыта: строки 4–11 прочитаны как одна и не загружены"
+    ]
+    long = numbered(3000, 100)  # some 240 KB: past the limit of 131,072 characters in a field
+    long[0] = long[0].replace("Иванова", '"Иванова')
+    report = bulk_import.import_csv(write_csv(tmp_path / "long.csv", long), "test", now=NOW)
+    [refusal] = report.errors
+    assert refusal.line == 2
+    last = int(
+        re.fullmatch(r"кавычка открыта и не закрыта: строки 2–(\d+) прочитаны как одна и не загружены", refusal.said())[
+            1
+        ]
+    )  # type: ignore[index]
+    assert report.created == 3001 - last
+
+
+def test_a_line_break_quoted_in_another_systems_column_is_read(registry: Flask, tmp_path: Path) -> None:
+    """A quoted field may hold a line break (an address of another system): it is read as one line, numbered by
+    its first."""
+    path = tmp_path / "registry.csv"
+    first, second = numbered(2, 50)
+    path.write_text(f'{HEADER},address\n{first},"ул. Ленина, 1\nкв. 2"\n{second}x,\n', encoding="utf-8")
+    report = bulk_import.import_csv(path, "test", now=NOW)
+    assert report.created == 1
+    assert [(error.line, "ЕНП" in error.said()) for error in report.errors] == [(4, True)]
+
+
 def test_a_line_with_more_fields_than_the_header_is_refused_saying_how_many(registry: Flask, tmp_path: Path) -> None:
     """A stray delimiter (a trailing one, or one inside a name) shifts fields past the header's columns: which
     field was meant for which column cannot be told, so the line is refused, and the rest load."""

@@ -41,6 +41,8 @@ _DECODE_CHUNK = 1 << 20
 
 #: Why a line the CSV reader could not read is refused.
 UNREADABLE = N_("строка не читается как CSV: слишком длинное поле")
+#: Why a line opening a quote it never closes is refused, with the lines the reader took for one field.
+OPEN_QUOTE = N_("кавычка открыта и не закрыта: строки %(first)d–%(last)d прочитаны как одна и не загружены")
 #: Why a line with more fields than the header has columns is refused, with both counts.
 EXTRA_FIELDS = N_("полей больше, чем столбцов в заголовке: ожидалось %(expected)d, в строке %(found)d")
 
@@ -196,32 +198,44 @@ def _text_stream(data: bytes) -> TextIO:
 
 
 def batches(data: bytes, header: Header, size: int) -> Iterator[tuple[Rows, list[tuple[int, RegistryError]]]]:
-    """The file's lines after the header, `size` at a time, each line by number with the contract's columns only
-    (a short line's missing ones None), each batch with the lines among it refused as they stand, by number and
-    why: one the CSV reader could not read (a field past its limit of 131,072 characters), or one with more fields
-    than the header has columns (a stray delimiter: which field was meant for which column cannot be told). Those
-    are refused one by one, as any bad line is; blank lines are skipped. `header` is `checked_header`'s."""
+    """The file's lines after the header, `size` at a time, each line by its number (its first, for a quoted field
+    holding a line break) with the contract's columns only (a short line's missing ones None), each batch with the
+    lines among it refused as they stand, by number and why: one the CSV reader could not read (a field past its
+    limit of 131,072 characters); one opening a quote it never closes, which took the lines after it for one field
+    (no contract column holds a line break: one in another system's column is read); or one with more fields than
+    the header has columns (a stray delimiter: which field was meant for which column cannot be told). Those are
+    refused one by one, as any bad line is; blank lines are skipped. `header` is `checked_header`'s."""
     reader = csv.reader(_text_stream(data), delimiter=header.delimiter)
     next(reader)  # the header, checked
     batch: Rows = []
     refused: list[tuple[int, RegistryError]] = []
     while True:
+        first = reader.line_num + 1
         try:
             fields = next(reader)
         except StopIteration:
             break
         except csv.Error:  # the reader goes on from the next line
-            refused.append((reader.line_num, RegistryError(UNREADABLE)))
+            last = reader.line_num
+            error = RegistryError(OPEN_QUOTE, first=first, last=last) if last > first else RegistryError(UNREADABLE)
+            refused.append((first, error))
             continue
         if not fields:
             continue
-        if len(fields) > header.width:
-            refused.append((reader.line_num, RegistryError(EXTRA_FIELDS, expected=header.width, found=len(fields))))
-            continue
         raw = {column: fields[at] if at < len(fields) else None for column, at in header.positions.items()}
-        batch.append((reader.line_num, raw))
+        if reader.line_num > first and (len(fields) != header.width or any(map(_broken, raw.values()))):
+            refused.append((first, RegistryError(OPEN_QUOTE, first=first, last=reader.line_num)))
+            continue
+        if len(fields) > header.width:
+            refused.append((first, RegistryError(EXTRA_FIELDS, expected=header.width, found=len(fields))))
+            continue
+        batch.append((first, raw))
         if len(batch) >= size:
             yield batch, refused
             batch, refused = [], []
     if batch or refused:
         yield batch, refused
+
+
+def _broken(value: str | None) -> bool:
+    return value is not None and ("\n" in value or "\r" in value)
