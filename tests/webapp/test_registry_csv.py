@@ -286,6 +286,23 @@ def test_a_line_break_quoted_in_another_systems_column_is_read(registry: Flask, 
     assert [(error.line, "ЕНП" in error.said()) for error in report.errors] == [(4, True)]
 
 
+def test_representation_going_round_in_a_circle_is_refused(registry: Flask, tmp_path: Path) -> None:
+    """A mother's line naming her child as her representative (the columns swapped by mistake) gave the child the
+    mother's policy to see, as hers to him; so would a longer circle. The link closing a circle is refused."""
+    mother, child, grandchild = numbered(3, 60)
+    enps = [line.split(",")[0] for line in (mother, child, grandchild)]
+    lines = [child + enps[0], mother + enps[1], grandchild + enps[1]]
+    report = bulk_import.import_csv(write_csv(tmp_path / "circle.csv", lines), "test", now=NOW)
+    assert (report.created, report.linked) == (3, 2)
+    assert [str(error) for error in report.errors] == [
+        "строка 3: представитель: представительство не может идти по кругу: этот человек уже представляет "
+        "своего представителя, прямо или через других"
+    ]
+    again = write_csv(tmp_path / "longer.csv", [mother + enps[2]])
+    assert [error.line for error in bulk_import.import_csv(again, "test", now=NOW).errors] == [2]
+    assert db.session.scalar(select(func.count()).select_from(Representation)) == 2
+
+
 def test_a_line_with_more_fields_than_the_header_is_refused_saying_how_many(registry: Flask, tmp_path: Path) -> None:
     """A stray delimiter (a trailing one, or one inside a name) shifts fields past the header's columns: which
     field was meant for which column cannot be told, so the line is refused, and the rest load."""

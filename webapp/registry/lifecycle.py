@@ -522,6 +522,13 @@ def link_representative(representative_enp: str, represented_enp: str, actor: st
 def _link(representative: Person, represented: Person, actor: str, moment: datetime) -> bool:
     if representative.id == represented.id:
         raise RegistryError(N_("Человек не может представлять сам себя"))
+    if _represents(represented, representative):
+        raise RegistryError(
+            N_(
+                "представительство не может идти по кругу: этот человек уже представляет своего представителя, прямо "
+                "или через других"
+            )
+        )
     link = db.session.scalar(
         select(Representation).where(
             Representation.representative_id == representative.id, Representation.represented_id == represented.id
@@ -540,6 +547,24 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
         at=moment,
     )
     return True
+
+
+def _represents(someone: Person, other: Person) -> bool:
+    """Whether `someone` represents `other`, directly or through those who represent `other`: a link from `other`
+    to `someone` would close a circle, each of them seeing the other's policy as a representative does."""
+    seen: set[int] = set()
+    frontier = {other.id}
+    while frontier:
+        above = set(
+            db.session.scalars(
+                select(Representation.representative_id).where(Representation.represented_id.in_(frontier))
+            )
+        )
+        if someone.id in above:
+            return True
+        frontier = above - seen
+        seen |= above
+    return False
 
 
 @atomic
