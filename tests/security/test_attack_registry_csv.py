@@ -12,7 +12,7 @@ from tests.security.world import MOTHER, STRANGER
 from tests.webapp.pages import logged_in, upload
 from tests.webapp.test_cli import run
 from webapp.extensions import db
-from webapp.models import Person, Representation
+from webapp.models import Job, Person, Representation
 from webapp.registry import bulk_import, people, registry_file
 
 HEADER = ",".join(bulk_import.COLUMNS)
@@ -75,3 +75,15 @@ def test_a_header_of_thousands_of_columns_is_refused_before_any_line_is_read(wor
     data = f"{wide}\n{person}\n".encode()
     [(lines, refused)] = registry_file.batches(data, registry_file.checked_header(data), 10)
     assert (refused, [sorted(raw) for _, raw in lines]) == ([], [sorted(bulk_import.COLUMNS)])
+
+
+def test_an_uploaded_files_name_keeps_no_unseen_character(world: Flask) -> None:
+    """The file's name, as the browser sends it, is the job's subject and the reason's words of every correction the
+    import makes, read on pages and in the audit trail: a bidi override in it turned the text after it around
+    there, an escape sequence reached whoever reads the audit in a terminal. Such characters are dropped."""
+    world.config["IMPORT_JOB_THRESHOLD"] = 0  # no queue: the job runs in the request
+    person = line(STRANGER, "77001").replace(str(STRANGER.enp), "7700000000000057")
+    answer = upload(logged_in(world, "smo"), f"{HEADER}\n{person}\n".encode(), "реестр\u202evsc.\x1b[2Jexe.csv")
+    assert answer.status_code == 302
+    with world.app_context():
+        assert db.session.scalars(select(Job.subject)).all() == ["реестрvsc.[2Jexe.csv"]

@@ -442,7 +442,11 @@ def _record_progress(job_id: int, lines_done: int) -> None:
 
 
 def _clean_file_name(file_name: str) -> str:
-    return " ".join(file_name.split())[:_FILE_NAME_MAX]
+    """The name an upload gives its file, as a job's subject and a correction's words: its spaces collapsed, and
+    with no character nobody sees (a control character, a bidi override), which would act where it is read."""
+    return " ".join("".join(char for char in file_name if char.isprintable() or char.isspace()).split())[
+        :_FILE_NAME_MAX
+    ]
 
 
 def file_digest(data: bytes) -> str:
