@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import select
 
+from policy_codes import Enp
 from tests.security.world import MOTHER, STRANGER
 from tests.webapp.pages import logged_in, upload
 from tests.webapp.test_cli import run
@@ -87,3 +90,33 @@ def test_an_uploaded_files_name_keeps_no_unseen_character(world: Flask) -> None:
     assert answer.status_code == 302
     with world.app_context():
         assert db.session.scalars(select(Job.subject)).all() == ["реестрvsc.[2Jexe.csv"]
+
+
+FORMULAS = ('=HYPERLINK("http://evil";"x")', "+cmd|'/c calc'!A1", "-2+3", "@SUM(1)", "\t=1", "\r=1")
+
+
+def test_the_refused_lines_csv_starts_no_cell_with_a_formula(world: Flask) -> None:
+    """What a file carried comes back in the CSV of refused lines, which the insurer opens in Excel: a cell
+    starting with = + - @, a tab or a CR would be run as a formula. Every reason starts with the registry's own
+    words and quotes a value only after them; the line is a number."""
+    world.config["IMPORT_JOB_THRESHOLD"] = 0  # no queue: the job runs in the request
+    lines, number = [], 100
+    for formula in FORMULAS:
+        cell = '"' + formula.replace('"', '""') + '"'
+        for column in bulk_import.COLUMNS[1:]:  # each field in turn, the rest of the line a person's to load
+            number += 1
+            fields = line(STRANGER, "77001").split(",")
+            fields[0] = str(Enp.with_check_digit(f"7700000000{number:05d}"))
+            fields[bulk_import.COLUMNS.index(column)] = cell
+            lines.append(",".join(fields))
+    smo = logged_in(world, "smo")
+    answer = upload(smo, "\n".join([HEADER, *lines]).encode())
+    assert answer.status_code == 302
+    download = smo.get(answer.headers["Location"] + "/refused.csv")
+    assert download.status_code == 200
+    rows = list(csv.reader(io.StringIO(download.get_data().decode("utf-8-sig"))))
+    assert rows[0] == ["line", "reason"]
+    reasons = " ".join(reason for _, reason in rows[1:])
+    assert "неизвестная СМО «=HYPERLINK" in reasons  # a value quoted, after the registry's words
+    assert "неизвестная категория «+cmd" in reasons
+    assert [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
