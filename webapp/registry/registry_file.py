@@ -129,7 +129,7 @@ def _check_near_misses(header: list[str]) -> None:
     near = [
         f"«{_shown(name)}» → {column}"
         for name in header
-        if name not in COLUMNS and (column := resembled(name)) is not None
+        if name not in COLUMNS and (column := _resembled(name)) is not None
     ]
     if near:
         raise RegistryError(
@@ -141,7 +141,7 @@ def _check_near_misses(header: list[str]) -> None:
         )
 
 
-def resembled(name: str) -> str | None:
+def _resembled(name: str) -> str | None:
     """The contract column `name` is a misspelling of, if any: the same but for case, spaces, hyphens or dots for
     underscores, invisible characters, full-width or look-alike letters; or within a typo or two of a long name
     (one of a name of up to 9 letters; none of `enp`, `sex`)."""
