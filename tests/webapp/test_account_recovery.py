@@ -181,6 +181,21 @@ def test_a_code_is_one_persons(site: Flask) -> None:
     assert recover(site, MOTHER, code)[0] == 200
 
 
+@pytest.mark.parametrize("path", ["/recover", "/activate"])
+def test_a_refused_code_says_what_to_do_next(site: Flask, path: str) -> None:
+    """«ЕНП или код не подходят» left a citizen at the form with nothing to try: it says which two things to
+    compare, and who gives a new code when they still do not match."""
+    client = site.test_client()
+    form = {"enp": MOTHER, "code": "AAAA-AAAA", "username": "someone", "password": NEW_PASSWORD}
+    form |= {"password_again": NEW_PASSWORD, "csrf_token": csrf(client, path)}
+    said = field_error(client.post(path, data=form).get_data(as_text=True), "code")
+    assert "Сверьте 16 цифр ЕНП с полисом" in said
+    assert "новый код выдаст ваша страховая компания" in said
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, path)})
+    said = field_error(client.post(path, data=form).get_data(as_text=True), "code")
+    assert "your insurer will give you a new code" in said
+
+
 @pytest.mark.parametrize(
     ("password", "again", "field", "message"),
     [

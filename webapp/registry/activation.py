@@ -30,8 +30,12 @@ from webapp.registry.errors import N_, InvalidFields, RegistryError
 
 CODE_LENGTH = 8  # 40 bits
 CODE_LIFETIME = timedelta(days=7)
-#: One message for every way a code can fail, so it tells nothing about which part was wrong.
-REJECTED = N_("ЕНП или код не подходят, или срок кода истёк")
+#: One message for every way a code can fail, so it tells nothing about which part was wrong; and what to do
+#: next, since the person cannot tell which part to fix: compare both, and failing that get a new code.
+REJECTED = N_(
+    "ЕНП или код не подходят, или код уже использован либо истёк. Сверьте 16 цифр ЕНП с полисом и код — с "
+    "выданным; если не получается, новый код выдаст ваша страховая компания"
+)
 #: Said only to whoever holds the person's good code.
 HAS_ACCOUNT = N_("У вас уже есть учётная запись. С этим кодом задайте новый пароль: «Забыли пароль?» на странице входа")
 NO_ACCOUNT = N_("Учётной записи ещё нет. С этим кодом создайте её на странице «Первый вход»")
