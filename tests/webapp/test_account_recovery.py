@@ -259,6 +259,15 @@ def test_the_login_page_says_who_gives_a_forgotten_password(site: Flask) -> None
     assert "выдаёт их страховая компания" in page
 
 
+def test_the_characters_a_login_may_have_are_named_in_words(site: Flask) -> None:
+    """«(латинские буквы, цифры, . - _)»: three marks a citizen reads as a stray dot and dashes, with «_)» left
+    alone on a phone's line."""
+    for client, path in ((site.test_client(), "/activate"), (logged_in(site, "admin"), "/admin/users/new")):
+        page = client.get(path).get_data(as_text=True)
+        assert "латинские буквы, цифры, точка, дефис, подчёркивание" in page, path
+        assert ". - _" not in page, path
+
+
 def test_recovery_is_audited_and_the_code_kept_hashed(registry: Flask) -> None:
     register()
     accounts.create_user("ivanova", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
