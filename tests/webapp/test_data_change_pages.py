@@ -113,6 +113,7 @@ def test_staff_change_data_after_seeing_old_and_new(registry: Registry) -> None:
     assert "<ins>Петрова</ins>" in shown
     assert shown.count("<del>") == 1, "only what changes"
     assert "654321" in shown
+    assert '№&nbsp;<span class="number">654321' in shown, "«№» kept with its number: a phone parted them"
     assert "Отдел ЗАГС Тверского района" in shown
     assert 'name="surname" value="Петрова"' in shown, "the confirmation carries the form"
     assert registry.surname(MOTHER) == "ИВАНОВА", "nothing changes before it is confirmed"
@@ -242,6 +243,7 @@ def test_a_citizens_request_accepted_gives_the_new_code(registry: Registry) -> N
     with client.session_transaction() as session:
         session["language"] = "ru"
     assert "654321" in listing
+    assert '№&nbsp;<span class="number">654321' in listing, "«№» kept with its number"
     request_id = data_change_request_id(registry, MOTHER)
     confirmation = page(client.get(f"/insurer/data-requests/{request_id}/accept"))
     assert "<del>Иванова</del>" in confirmation
@@ -316,7 +318,9 @@ def test_every_mistake_in_a_citizens_report_is_said_at_once(registry: Registry) 
     assert response.status_code == 400
     said = {field: field_error(page(response), field) for field in mistakes}
     assert said == {
-        "surname": "Только русские буквы, пробел, дефис, апостроф и точка; нельзя «SMITH123»",
+        # Each character as typed, on its own: «нельзя «SMITH123»» read as a name, «IVANO» as a cut-off one.
+        "surname": "Только русские буквы, пробел, дефис, апостроф и точка; не подходят: "
+        "«S», «m», «i», «t», «h», «1», «2», «3»",
         "given_name": "Укажите имя",
         "birth_date": "Дата рождения в будущем",
         "sex": "Пол: мужской или женский",

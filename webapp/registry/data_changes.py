@@ -115,17 +115,21 @@ def _name_part(values: Mapping[str, str], field: str) -> str:
         raise RegistryError(_REQUIRED[field], field=field)
     if len(part) > MAX_PART_LENGTH:
         raise RegistryError(N_("Не длиннее %(count)d знаков"), field=field, count=MAX_PART_LENGTH)
-    unknown = " ".join("".join(_seen_as(char) for char in dict.fromkeys(part) if char not in NAME_CHARACTERS).split())
+    typed = " ".join(values.get(field, "").split())
+    unknown = [char for char in dict.fromkeys(typed) if any(upper not in NAME_CHARACTERS for upper in char.upper())]
     if unknown:
         raise RegistryError(
-            N_("Только русские буквы, пробел, дефис, апостроф и точка; нельзя «%(chars)s»"), field=field, chars=unknown
+            N_("Только русские буквы, пробел, дефис, апостроф и точка; не подходят: %(chars)s"),
+            field=field,
+            chars=", ".join(f"«{_seen_as(char)}»" for char in unknown),
         )
     return part
 
 
 def _seen_as(char: str) -> str:
-    """A character as a refusal names it: one nobody sees (a zero-width space, a soft hyphen) by its code."""
-    return char if char.isprintable() else f" U+{ord(char):04X} "
+    """A character as a refusal names it, as it was typed, each on its own: «Ivanova» refused with «нельзя
+    «IVANO»» read as a cut-off name. One nobody sees (a zero-width space, a soft hyphen) is named by its code."""
+    return char if char.isprintable() else f"U+{ord(char):04X}"
 
 
 def _day(values: Mapping[str, str], field: str) -> date:
