@@ -120,6 +120,16 @@ def test_the_overview_counts_in_russian_and_english_plurals(site: Flask) -> None
     assert tile(english, "/admin/insurers") == "3 insurers"
 
 
+def test_the_key_rotation_asks_for_one_insurer_in_english(site: Flask) -> None:
+    """Its field borrowed the «СМО» of the menu, which is «Insurers» in English: one is chosen."""
+    client = logged_in(site, "admin")
+    client.post("/language", data={"language": "en", "next": "/admin/", "csrf_token": csrf(client, "/admin/")})
+    page = client.get("/admin/keys").get_data(as_text=True)
+    field = re.search(r"<label>\s*([^<]*?)\s*<select name=\"insurer\"", page)
+    assert field, page
+    assert field.group(1) == "Insurer"
+
+
 @pytest.mark.parametrize(
     ("path", "data"),
     [
@@ -469,6 +479,8 @@ def test_compromise_asks_first_then_reissues_everything_the_key_signed(site: Fla
     confirm = client.get(f"/admin/keys/{kid}/compromise").get_data(as_text=True)
     assert "Это нельзя отменить" in confirm
     assert "сейчас 3" in confirm
+    # The desk's own headline: it said «ключ скомпрометирован», and reception reads «Подпись отозвана».
+    assert f"проверка отвечает «{Verdict.KEY_COMPROMISED.headline('ru')}»" in confirm
     response = admin_post(client, f"/admin/keys/{kid}/compromise", {}, f"/admin/keys/{kid}/compromise")
     assert response.status_code == 302
     with site.app_context():

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from policy_codes import Enp
+from policy_codes import Enp, Verdict
 from tests.helpers.registry import NOW
 from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in, register_newborn_sofia
 from webapp.extensions import db
@@ -227,6 +227,19 @@ def test_the_confirmation_page_in_english(site: Flask) -> None:
     assert not re.search("[А-Яа-яЁё]", text_of(page.split("<main>")[1]).replace("Иванова Мария Петровна", ""))
 
 
+@pytest.mark.parametrize(
+    ("action", "verdict"),
+    [("reissue", "superseded"), ("revoke", "revoked"), ("suspend", "suspended"), ("terminate", "terminated")],
+)
+def test_a_confirmation_quotes_what_reception_will_see_in_its_own_words(site: Flask, action: str, verdict: str) -> None:
+    """«регистратура увидит «заменён новым»» while the desk read «Код заменён», «полис прекращён» while it read
+    «Прекращён»: a clerk on the phone with a clinic heard words the page never promised. It quotes the headline."""
+    staff = logged_in(site, "smo")
+    assert f"регистратура увидит «{Verdict(verdict).headline('ru')}»" in text_of(action_page(staff, MOTHER, action))
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    assert f"reception will see “{Verdict(verdict).headline('en')}”" in text_of(action_page(staff, MOTHER, action))
+
+
 # Item 7: the search says what it needs before it fails, and never fails and finds nothing at once.
 
 
@@ -254,6 +267,18 @@ def test_a_surname_alone_is_refused_with_one_message_and_no_empty_result(site: F
     nobody = staff.get("/insurer/?q=Сидорова&birth_date=1990-04-12").get_data(as_text=True)
     assert "Никого не нашли" in nobody
     assert 'class="field-error"' not in nobody
+
+
+def test_a_search_that_finds_nobody_says_where_the_person_may_be(site: Flask) -> None:
+    """«Никого не нашли» as a lone list item, and the clerk with the person at the desk was left to guess: it
+    says what to compare, and leads to the two ways a person not among theirs comes in."""
+    nobody = logged_in(site, "smo").get("/insurer/?q=Сидорова&birth_date=1990-04-12").get_data(as_text=True)
+    found = re.search(r'<section class="nobody-found"[^>]*>(.*?)</section>', nobody, re.S)
+    assert found, "said in its own place, not as a result"
+    assert "Сверьте ЕНП или фамилию с датой рождения" in found.group(1)
+    assert 'href="/insurer/transfer"' in found.group(1)
+    assert 'href="/insurer/new"' in found.group(1)
+    assert '<ul class="results">' not in nobody, "no list of one line that is not a person"
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
