@@ -434,7 +434,9 @@ def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flas
     assert unexplained.status_code == 400, "the citizen is told why"
     assert field_error(unexplained.get_data(as_text=True), "decline_reason") == "Напишите причину отказа: до 500 знаков"
     because = {"csrf_token": token, "decline_reason": "Код перевыпущен вчера по вашему звонку"}
-    assert staff.post(f"/insurer/requests/{ours}/decline", data=because).status_code == 302
+    declined = staff.post(f"/insurer/requests/{ours}/decline", data=because, follow_redirects=True)
+    # Which request, and that the reason reaches the citizen, as a declined data change says it.
+    assert "Заявка на новый код отклонена, застрахованный увидит причину" in declined.get_data(as_text=True)
     assert staff.get(f"/insurer/requests/{ours}/decline").status_code == 404, "answered: nothing to decline"
     assert staff.post(f"/insurer/requests/{theirs}/decline", data=because).status_code == 404
     assert staff.post(f"/insurer/requests/{theirs}/reissue", data={"csrf_token": token}).status_code == 404

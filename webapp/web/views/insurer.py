@@ -433,7 +433,7 @@ def answer_request(request_id: int, outcome: str) -> Any:
             reissue_requests.close_request(
                 request_id, RequestStatus.DECLINED, _actor(), scope=scope(), decline_reason=because
             )
-            flash(_("Заявка отклонена"), "ok")
+            flash(_("Заявка на новый код отклонена, застрахованный увидит причину"), "ok")
         else:
             abort(404)
     except NotFound:
