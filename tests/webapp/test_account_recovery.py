@@ -268,6 +268,15 @@ def test_the_characters_a_login_may_have_are_named_in_words(site: Flask) -> None
         assert ". - _" not in page, path
 
 
+def test_the_password_page_offers_no_second_change_password_button(site: Flask) -> None:
+    """The footer's «Сменить пароль» stood under the form's own button of the same words, leading to itself."""
+    citizen = logged_in(site, "ivanova")
+    assert 'href="/account/password"' in citizen.get("/me/").get_data(as_text=True), "the footer everywhere else"
+    page = citizen.get("/account/password").get_data(as_text=True)
+    assert 'href="/account/password"' not in page
+    assert page.count("Сменить пароль") == 1, "the form's button only"
+
+
 def test_recovery_is_audited_and_the_code_kept_hashed(registry: Flask) -> None:
     register()
     accounts.create_user("ivanova", PASSWORD, Role.CITIZEN, "test", enp=MOTHER)
