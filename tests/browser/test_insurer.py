@@ -58,7 +58,7 @@ def test_resume_then_suspend_confirmed_on_a_phone_without_javascript(live_server
     page = no_js
     log_in(page, live_server.url, "smo-77001", "smo-demo-2026")
     page.goto(f"{live_server.url}/insurer/person/{SOLDIER}")
-    assert offered(page) == ["Возобновить полис", "Прекратить полис…"], "suspended: resume, or terminate"
+    assert offered(page) == ["Возобновить полис…", "Прекратить полис…"], "suspended: resume, or terminate"
     assert fits_the_screen(page)
     shot(page, "insurer-person-suspended")
 
@@ -67,7 +67,7 @@ def test_resume_then_suspend_confirmed_on_a_phone_without_javascript(live_server
     page.select_option("select[name=reason]", "service_ended")
     page.click("form button.primary")
     page.wait_for_selector(".flash.ok")
-    assert offered(page) == ["Перевыпустить код", "Отозвать код…", "Приостановить полис…", "Прекратить полис…"]
+    assert offered(page) == ["Перевыпустить код…", "Отозвать код…", "Приостановить полис…", "Прекратить полис…"]
     assert small_controls(page, ".person-actions a") == []
 
     page.click("text=Приостановить полис…")
@@ -88,7 +88,7 @@ def test_resume_then_suspend_confirmed_on_a_phone_without_javascript(live_server
     page.select_option("select[name=reason]", "conscripted")
     page.click("button.danger")
     page.wait_for_selector(".flash.ok")
-    assert offered(page) == ["Возобновить полис", "Прекратить полис…"], "suspended again, as the demo had him"
+    assert offered(page) == ["Возобновить полис…", "Прекратить полис…"], "suspended again, as the demo had him"
     journal = page.inner_text("main")
     assert "полис приостановлен" in journal
     assert "сотрудник СМО smo-77001" in journal

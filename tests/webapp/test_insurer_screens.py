@@ -85,6 +85,21 @@ def test_the_person_page_offers_only_what_the_policys_state_allows(site: Flask) 
     assert 'name="reason"' not in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True), "asked on its own page"
 
 
+def test_every_action_that_asks_first_says_so_with_an_ellipsis(site: Flask) -> None:
+    """«Перевыпустить код» and «Возобновить полис» open a confirmation as «Отозвать код…» does, but read as if
+    one tap did it."""
+    staff = logged_in(site, "smo")
+    with site.app_context():
+        lifecycle.suspend(CHILD, "smo:smo", "срочная служба", now=NOW)
+    for enp in (MOTHER, CHILD):
+        page = staff.get(f"/insurer/person/{enp}").get_data(as_text=True)
+        nav = re.search(r'<nav class="links person-actions"[^>]*>(.*?)</nav>', page, re.S)
+        assert nav, page
+        labels = re.findall(r'<a class="button" href="/insurer/person/\d+/\w+">([^<]+)</a>', nav.group(1))
+        assert labels
+        assert all(label.endswith("…") for label in labels), labels
+
+
 def action_page(client: FlaskClient, enp: str, action: str) -> str:
     response = client.get(f"/insurer/person/{enp}/{action}")
     assert response.status_code == 200, response.location
