@@ -585,6 +585,17 @@ def test_admin_pages_name_things_in_words_and_times_in_moscow_time(site: Flask) 
     assert {role.strip() for role in roles} <= words
 
 
+def test_the_user_list_says_it_is_cut_short_only_when_it_is(site: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """«Показаны первые 100» above four logins read as if some were hidden."""
+    client = logged_in(site, "admin")
+    users = client.get("/admin/users").get_data(as_text=True)
+    assert "Показаны первые" not in users
+    assert "Граждане открывают учётные записи сами" in users
+    monkeypatch.setattr("webapp.web.views.admin.USERS_SHOWN", 2)
+    cut = client.get("/admin/users").get_data(as_text=True)
+    assert "Показаны первые 2 по алфавиту: остальных найдите по логину или роли." in cut
+
+
 def test_clinic_history_times_are_moscow_time(site: Flask) -> None:
     client = logged_in(site, "clinic")
     client.post("/clinic/verify", data={"code": code_text(site, MOTHER), "csrf_token": csrf(client, "/clinic/")})
