@@ -138,22 +138,9 @@ def test_a_standby_of_another_cluster_is_not_taken_for_caught_up(
             cluster.primary.value("SELECT pg_switch_wal() FROM (SELECT txid_current()) AS written")
         cluster.caught_up()
 
-        app = make_app(restored.url(), DATABASE_REPLICA_URLS=[cluster.standby.url()], MAX_REPLICA_LAG=2)
-        try:
-            client = app.test_client()
-            with caplog.at_level(logging.WARNING, logger=replicas.__name__):
-                assert by_api(client, token, text) == "valid"
-                with app.app_context():
-                    lifecycle.revoke(MOTHER, "test", "украден")
-                answer = proven(client)
-                time.sleep(2 + 0.5)
-                assert by_api(client, token, text) == "revoked", "read from the old cluster's standby"
-            assert answer["verification_reads"] == "primary"
-            assert answer["replicas"] == [{"name": "replica-1", "state": "another_cluster", "lag_seconds": None}]
-            assert "replica-1 skipped for verification reads: it is a standby of another cluster" in caplog.text
-        finally:
-            with app.app_context():
-                dispose_engines()
+        assert_skipped_and_revocation_refused(
+            restored.url(), cluster.standby.url(), token, text, caplog, "another_cluster", "a standby of another"
+        )
     finally:
         restored.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -193,24 +180,34 @@ def test_a_standby_still_following_the_old_primary_after_a_promotion_is_not_take
             first.value("SELECT pg_switch_wal() FROM (SELECT txid_current()) AS written")
         servers.wait_for_replay(first, follower)
 
-        app = make_app(promoted.url(), DATABASE_REPLICA_URLS=[follower.url()], MAX_REPLICA_LAG=2)
-        try:
-            client = app.test_client()
-            with caplog.at_level(logging.WARNING, logger=replicas.__name__):
-                assert by_api(client, token, text) == "valid"
-                with app.app_context():
-                    lifecycle.revoke(MOTHER, "test", "украден")
-                answer = proven(client)
-                time.sleep(2 + 0.5)
-                assert by_api(client, token, text) == "revoked", "read from the old primary's standby"
-            assert answer["verification_reads"] == "primary"
-            assert answer["replicas"] == [{"name": "replica-1", "state": "another_timeline", "lag_seconds": None}]
-            assert "replica-1 skipped for verification reads: it is on another timeline" in caplog.text
-        finally:
-            with app.app_context():
-                dispose_engines()
+        assert_skipped_and_revocation_refused(
+            promoted.url(), follower.url(), token, text, caplog, "another_timeline", "on another timeline"
+        )
     finally:
         for server in reversed(started):
             if server.running():
                 server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def assert_skipped_and_revocation_refused(
+    primary_url: str, replica_url: str, token: str, text: str, caplog: pytest.LogCaptureFixture, state: str, said: str
+) -> None:
+    """An app on `primary_url` with the one replica `replica_url`: a code revoked on the primary reads `revoked`
+    once MAX_REPLICA_LAG (2 s) has passed, the replica skipped in state `state`, and its log says why (`said`)."""
+    app = make_app(primary_url, DATABASE_REPLICA_URLS=[replica_url], MAX_REPLICA_LAG=2)
+    try:
+        client = app.test_client()
+        with caplog.at_level(logging.WARNING, logger=replicas.__name__):
+            assert by_api(client, token, text) == "valid"
+            with app.app_context():
+                lifecycle.revoke(MOTHER, "test", "украден")
+            answer = proven(client)
+            time.sleep(2 + 0.5)
+            assert by_api(client, token, text) == "revoked", f"read through the skipped replica ({state})"
+        assert answer["verification_reads"] == "primary"
+        assert answer["replicas"] == [{"name": "replica-1", "state": state, "lag_seconds": None}]
+        assert f"replica-1 skipped for verification reads: it is {said}" in caplog.text
+    finally:
+        with app.app_context():
+            dispose_engines()
