@@ -73,6 +73,12 @@ class CodeExpired(CodeError):
         self.live = live
 
 
+def seen_as(text: str) -> str:
+    """`text` as a refusal quotes it: as typed, but each character nobody sees (a control character, a zero-width
+    space, a bidi override) by its code, where on a terminal or a page it would act instead of showing."""
+    return "".join(char if char.isprintable() else f"U+{ord(char):04X}" for char in text)
+
+
 def shown_by(error: CodeError) -> Shown:
     """What was shown, as far as a code that failed tells: other text, a live code that ran out, or a code."""
     if error.verdict is Verdict.NOT_A_POLICY_CODE:

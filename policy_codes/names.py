@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from policy_codes.errors import InvalidValue, MalformedCode
+from policy_codes.errors import InvalidValue, MalformedCode, seen_as
 from policy_codes.words import N_
 
 #: Letters and marks a name may hold: the Russian alphabet, space, hyphen,
@@ -122,8 +122,7 @@ class FullName:
         whole = "".join(parts)  # one look at every letter: each part may hold the same characters
         if not _VALID_PART.fullmatch(whole):
             unknown = " ".join(  # as typed; one nobody sees (a zero-width space, a bidi override) by its code
-                char if char.isprintable() else f"U+{ord(char):04X}"
-                for char in dict.fromkeys(char for char in whole if char not in NAME_CHARACTERS)
+                seen_as(char) for char in dict.fromkeys(char for char in whole if char not in NAME_CHARACTERS)
             )
             raise InvalidValue(
                 N_("Недопустимые знаки в ФИО: %(characters)s (ФИО пишется русскими буквами)"), characters=unknown

@@ -28,6 +28,7 @@ from functools import partial
 from sqlalchemy import select
 
 from policy_codes import FullName, InvalidValue
+from policy_codes.errors import seen_as
 from policy_codes.names import MAX_PART_LENGTH, MAX_TOTAL_LENGTH, NAME_CHARACTERS
 from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
@@ -121,15 +122,9 @@ def _name_part(values: Mapping[str, str], field: str) -> str:
         raise RegistryError(
             N_("Только русские буквы, пробел, дефис, апостроф и точка; не подходят: %(chars)s"),
             field=field,
-            chars=", ".join(f"«{_seen_as(char)}»" for char in unknown),
+            chars=", ".join(f"«{seen_as(char)}»" for char in unknown),  # each on its own: «IVANO» read as a name
         )
     return part
-
-
-def _seen_as(char: str) -> str:
-    """A character as a refusal names it, as it was typed, each on its own: «Ivanova» refused with «нельзя
-    «IVANO»» read as a cut-off name. One nobody sees (a zero-width space, a soft hyphen) is named by its code."""
-    return char if char.isprintable() else f"U+{ord(char):04X}"
 
 
 def _day(values: Mapping[str, str], field: str) -> date:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from policy_codes import InvalidValue
+from policy_codes.errors import seen_as
 
 T = TypeVar("T")
 
@@ -27,11 +28,10 @@ QUOTED_MAX = 40
 
 def quoted(value: str) -> str:
     """A value as typed, for a refusal to quote: cut short past QUOTED_MAX characters, and a character nobody sees
-    (a control character, a bidi override, a zero-width space) by its code, as a name's unknown letters are
-    (policy_codes/names.py). A file's field reaches the operator's terminal through the command, where an escape
+    (a control character, a bidi override, a zero-width space) by its code (`seen_as`, as a name's unknown letters
+    are). A file's field reaches the operator's terminal through the command, where an escape
     sequence would run, and the page, where an override would turn the reason around."""
-    cut = value if len(value) <= QUOTED_MAX else value[:QUOTED_MAX] + "…"
-    return "".join(char if char.isprintable() else f"U+{ord(char):04X}" for char in cut)
+    return seen_as(value if len(value) <= QUOTED_MAX else value[:QUOTED_MAX] + "…")
 
 
 class RegistryError(Exception):
