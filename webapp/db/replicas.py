@@ -258,6 +258,20 @@ def _ask(replica: Replica, health: ReplicaHealth) -> DBAPIError | None:
     return None
 
 
+#: Why a replica is skipped whatever its lag, as its warning says.
+_WHY_SKIPPED = {
+    State.NOT_A_STANDBY: "it is not a standby in recovery",
+    State.ANOTHER_CLUSTER: (
+        "it is a standby of another cluster than the primary's (its system identifier is not the primary's), so "
+        "how far it has replayed says nothing of the primary"
+    ),
+    State.ANOTHER_TIMELINE: (
+        "it is on another timeline than the primary writes (it follows a primary from before a promotion, or has "
+        "made no restartpoint since it followed one)"
+    ),
+}
+
+
 def _log_change(replica: Replica, health: ReplicaHealth, error: DBAPIError | None) -> None:
     """A warning when a replica starts being skipped (or for another reason), a line when it is used again."""
     now = time.monotonic()
@@ -284,18 +298,6 @@ def _log_change(replica: Replica, health: ReplicaHealth, error: DBAPIError | Non
         cause = error.orig if error is not None else None
         said = " ".join(filter(None, [type(cause).__name__, getattr(cause, "sqlstate", None)]))
         log.warning("%s skipped for verification reads: it did not answer (%s)", replica.bind, said)
-    elif state is State.ANOTHER_CLUSTER:
-        log.warning(
-            "%s skipped for verification reads: it is a standby of another cluster than the primary's (its "
-            "system identifier is not the primary's), so how far it has replayed says nothing of the primary",
-            replica.bind,
-        )
-    elif state is State.ANOTHER_TIMELINE:
-        log.warning(
-            "%s skipped for verification reads: it is on another timeline than the primary writes (it follows a "
-            "primary from before a promotion, or has made no restartpoint since it followed one)",
-            replica.bind,
-        )
     else:
-        log.warning("%s skipped for verification reads: it is not a standby in recovery", replica.bind)
+        log.warning("%s skipped for verification reads: %s", replica.bind, _WHY_SKIPPED[state])
     replica.logged = state
