@@ -109,12 +109,14 @@ def registry_rows(count: int, today: date) -> Iterator[RegistryRow]:
         if draw < FOREIGN_TEMPORARY_SHARE + EAEU_WORKER_SHARE:
             category = Category.FOREIGN_TEMPORARY if draw < FOREIGN_TEMPORARY_SHARE else Category.EAEU_WORKER
             right_valid_until = today + timedelta(days=rng.randrange(60, 1000))
-        snils = "" if rng.random() < NO_SNILS_SHARE else random_snils(rng)
+        snils = "" if rng.random() < NO_SNILS_SHARE else unique_snils(index)
         yield RegistryRow(person, INSURERS[index % len(INSURERS)], category, right_valid_until, snils)
 
 
-def random_snils(rng: random.Random) -> str:
-    number = f"{rng.randrange(UNCHECKED_UP_TO + 1, 10**9):09d}"
+def unique_snils(index: int) -> str:
+    """The `index`th person's СНИЛС: each person's own, as the registry refuses a second holder (random numbers
+    would repeat some hundred times in a million)."""
+    number = f"{UNCHECKED_UP_TO + 1 + index * 7:09d}"
     return f"{number}{snils_control(number):02d}"
 
 

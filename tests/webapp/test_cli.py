@@ -21,6 +21,7 @@ COMMANDS = [
     ["clinics", "create"],
     ["registry", "import"],
     ["registry", "export"],
+    ["registry", "shared-snils"],
     ["users", "create"],
     ["users", "password"],
     ["tokens", "create"],

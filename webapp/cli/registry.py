@@ -3,10 +3,11 @@ from pathlib import Path
 
 import click
 
+from policy_codes import Snils
 from webapp import private_files
 from webapp.cli.group import actor, group
 from webapp.cli.jobs import ProgressBar, outcome
-from webapp.registry import bulk_import, signing_pool
+from webapp.registry import bulk_import, people, signing_pool
 
 registry = group("registry", "Импорт и экспорт реестра застрахованных (CSV).")
 
@@ -61,3 +62,19 @@ def export_file(file: Path) -> None:
         with out:
             count = bulk_import.export_csv(out)
     click.echo(f"Выгружено: {count}", err=True)
+
+
+@registry.command("shared-snils")
+def shared_snils() -> None:
+    """Показать СНИЛС, записанные у нескольких застрахованных (до того, как реестр стал это запрещать), с их ЕНП.
+
+    Код выхода 1, если такие есть: решить, чья это запись, должны СМО этих застрахованных.
+    """
+    holders = people.sharing_snils()
+    for snils, enps in holders.items():
+        click.echo(f"{Snils(snils)}: {', '.join(enps)}")
+    if not holders:
+        click.echo("СНИЛС у каждого застрахованного свой.", err=True)
+        return
+    click.echo(f"СНИЛС у нескольких застрахованных: {len(holders)}", err=True)
+    sys.exit(1)

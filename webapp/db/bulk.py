@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import ColumnElement, Executable, Row, Table, any_, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, scoped_session
 
 from webapp.extensions import db
@@ -58,9 +60,13 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[An
     if is_postgresql():
         rows = _converted(rows, _converters(table, columns))  # COPY takes values as they are stored
         cursor = db.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        try:
+            with cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.IntegrityError as error:  # as SQLAlchemy raises it for an INSERT: a writer may retry on it
+            raise IntegrityError(statement, None, error) from error
         return
     db.session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 

@@ -7,7 +7,7 @@ from webapp.models.data_changes import DataChangeRequest, FormerName, PersonData
 from webapp.models.jobs import Job, JobKind, JobState
 from webapp.models.keys import KeyChanges, SigningKeyRecord
 from webapp.models.organisations import Clinic, Insurer, Region
-from webapp.models.people import Category, EnpDirectory, Person, Representation
+from webapp.models.people import Category, EnpDirectory, Person, Representation, SnilsDirectory
 from webapp.models.policies import (
     ClinicCheck,
     CodeStatus,
@@ -60,6 +60,7 @@ __all__ = [
     "RevocationSnapshot",
     "Role",
     "SigningKeyRecord",
+    "SnilsDirectory",
     "StatusCause",
     "User",
 ]

@@ -70,6 +70,17 @@ class EnpDirectory(db.Model):
     person_id: Mapped[int] = mapped_column(unique=True)
 
 
+class SnilsDirectory(db.Model):
+    """The country-wide СНИЛС → person directory, kept by triggers on persons (migrations/versions/
+    0019_snils_directory.py): one insured person per СНИЛС, whatever their region. Persons who shared a СНИЛС
+    before it existed are left as they were: it holds the first of them (`flask registry shared-snils` lists them)."""
+
+    __tablename__ = "snils_directory"
+
+    snils: Mapped[str] = mapped_column(String(11), primary_key=True)
+    person_id: Mapped[int] = mapped_column(unique=True)
+
+
 class Representation(db.Model):
     """A representative (parent, guardian) and a person they act for."""
 

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, TextIO
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from policy_codes import Enp, InvalidValue, encode
@@ -46,6 +47,7 @@ from webapp.models import (
     Policy,
     PolicyKind,
     Representation,
+    SnilsDirectory,
     User,
 )
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, registry_file, signing_pool
@@ -209,10 +211,12 @@ def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], t
 
 @dataclass(frozen=True)
 class Lines:
-    """One batch for a worker: raw lines, and the numbers already in the registry or earlier in the file."""
+    """One batch for a worker: raw lines, and the numbers already in the registry."""
 
     lines: list[tuple[int, dict[str, str | None]]]
     known: frozenset[str]
+    #: The batch's СНИЛС (11 digits) that registered persons have.
+    snils_known: frozenset[str]
     today: date
     moment: datetime
     #: The insurer whose staff import, if any: lines naming another insurer are refused.
@@ -221,6 +225,9 @@ class Lines:
 
 #: A new person's columns, in this order, as a worker gives them back (no ORM objects cross the pipe).
 PERSON_COLUMNS = (*people.PERSON_FIELDS, "birth_registered_on")
+_SNILS = PERSON_COLUMNS.index("snils")
+#: A new person's line whose ЕНП was registered between the batch's check and its writing (another import).
+_REGISTERED_MEANWHILE = N_("Застрахованный с таким ЕНП уже есть в реестре: его загрузили, пока шёл этот импорт")
 
 
 class Signed(NamedTuple):
@@ -259,6 +266,9 @@ def prepare(batch: Lines) -> list[Signed | Row | RowError]:
         data = row.data
         if str(data.enp) in batch.known:
             results.append(row)
+            continue
+        if data.snils and data.snils.digits in batch.snils_known:
+            results.append(RowError(line, people.SNILS_REGISTERED))
             continue
         key = keys.get(row.insurer_code)
         if key is None:
@@ -328,8 +338,8 @@ def import_csv(
         for lines, refused in registry_file.batches(data, header, size):
             lines, duplicates = _drop_repeats(lines, seen)
             report.errors.extend([*(RowError.of(line, error) for line, error in refused), *duplicates])
-            known = _registered([(raw.get("enp") or "").strip() for _, raw in lines])
-            batch = Lines(lines, known, today, moment, scope)
+            known, snils_known = _registered(lines)
+            batch = Lines(lines, known, snils_known, today, moment, scope)
             in_flight.append((pool.submit(prepare, batch), len(lines) + len(duplicates) + len(refused)))
             if len(in_flight) > processes:  # every worker signs a batch while the oldest is written
                 writer.write(*in_flight.popleft())
@@ -461,25 +471,46 @@ def _signing_key(code: str, moment: datetime) -> SigningKey | None:
         return None
 
 
+#: The columns whose value may stand on one line of a file only (a person's numbers), and what a repeat is told.
+_ONCE_PER_FILE = {
+    "enp": N_("ЕНП повторяется в файле (строка %(line)d)"),
+    "snils": N_("СНИЛС повторяется в файле (строка %(line)d)"),
+}
+
+
+def _numbers(raw: dict[str, str | None]) -> dict[str, str]:
+    """A line's ЕНП and СНИЛС as they compare: without the spaces and dashes a СНИЛС may be written with."""
+    return {column: (raw.get(column) or "").replace("-", "").replace(" ", "").strip() for column in _ONCE_PER_FILE}
+
+
 def _drop_repeats(
-    lines: list[tuple[int, dict[str, str | None]]], seen: dict[str, int]
+    lines: list[tuple[int, dict[str, str | None]]], seen: dict[tuple[str, str], int]
 ) -> tuple[list[tuple[int, dict[str, str | None]]], list[RowError]]:
-    """A number may stand on one line of a file only."""
+    """A person's ЕНП, and their СНИЛС, may stand on one line of a file only: the first line keeps them."""
     kept, repeats = [], []
     for line, raw in lines:
-        enp = (raw.get("enp") or "").strip()
-        if enp in seen:
-            repeats.append(RowError(line, N_("ЕНП повторяется в файле (строка %(line)d)"), {"line": seen[enp]}))
-        else:
-            seen[enp] = line
-            kept.append((line, raw))
+        numbers = [(column, value) for column, value in _numbers(raw).items() if value]
+        first = next(((column, seen[column, value]) for column, value in numbers if (column, value) in seen), None)
+        if first is not None:
+            column, first_line = first
+            repeats.append(RowError(line, _ONCE_PER_FILE[column], {"line": first_line}))
+            continue
+        seen.update(dict.fromkeys(numbers, line))
+        kept.append((line, raw))
     return kept, repeats
 
 
-def _registered(enps: list[str]) -> frozenset[str]:
-    found = frozenset(db.session.scalars(select(EnpDirectory.enp).where(bulk.among(EnpDirectory.enp, enps))))
+def _registered(lines: list[tuple[int, dict[str, str | None]]]) -> tuple[frozenset[str], frozenset[str]]:
+    """Of the lines' ЕНП and СНИЛС, those registered persons have (the directories that keep each unique)."""
+    numbers = [_numbers(raw) for _, raw in lines]
+    enps = [number["enp"] for number in numbers]
+    snils = [number["snils"] for number in numbers if number["snils"]]
+    known = frozenset(db.session.scalars(select(EnpDirectory.enp).where(bulk.among(EnpDirectory.enp, enps))))
+    snils_known = frozenset(
+        db.session.scalars(select(SnilsDirectory.snils).where(bulk.among(SnilsDirectory.snils, snils)))
+    )
     db.session.rollback()
-    return found
+    return known, snils_known
 
 
 @dataclass
@@ -504,10 +535,7 @@ class _Writer:
     def write(self, pending: signing_pool.Pending, line_count: int) -> None:
         results: list[Signed | Row | RowError] = pending.get()
         self.report.errors.extend(item for item in results if isinstance(item, RowError))
-        new = [item for item in results if isinstance(item, Signed)]
-        if new:
-            _insert_new(new, self.actor, self.digest, self.moment, self.insurers, self.regions, self.keys)
-            self.report.created += len(new)
+        new = self._insert([item for item in results if isinstance(item, Signed)])
         known = [item for item in results if isinstance(item, Row)]
         accepted = _update_existing(known, self.actor, self.file_name, self.moment, self.report)
         # Only a line that loaded links its representative: a refused one (another insurer's insured, a refused
@@ -518,6 +546,26 @@ class _Writer:
             _record_progress(self.job_id, self.lines_done)
         if self.progress:
             self.progress(line_count)
+
+    def _insert(self, new: list[Signed]) -> list[Signed]:
+        """Write the batch's new persons; the lines written come back. A line whose ЕНП or СНИЛС another import
+        (or a form) registered after the batch was checked is refused, and the rest written without it."""
+        if not new:
+            return []
+        try:
+            _insert_new(new, self.actor, self.digest, self.moment, self.insurers, self.regions, self.keys)
+        except IntegrityError:
+            lines = [(item.line, dict(zip(PERSON_COLUMNS, item.person, strict=True))) for item in new]
+            known, snils_known = _registered(lines)
+            taken = [item for item in new if item.person[0] in known or item.person[_SNILS] in snils_known]
+            if not taken:
+                raise
+            for item in taken:
+                reason = _REGISTERED_MEANWHILE if item.person[0] in known else people.SNILS_REGISTERED
+                self.report.errors.append(RowError(item.line, reason))
+            return self._insert([item for item in new if item not in taken])
+        self.report.created += len(new)
+        return new
 
 
 def _update_existing(rows: list[Row], actor: str, file_name: str, moment: datetime, report: ImportReport) -> list[Row]:

@@ -328,7 +328,8 @@ def _field_changes(old: Mapping[str, object], new: Mapping[str, object]) -> list
 
 
 def _changed_columns(person: Person, new: NewData | people.PersonData, today: date) -> dict[str, object]:
-    """The columns `new` changes on `person`; RegistryError when none, or when the rules refuse the birth date."""
+    """The columns `new` changes on `person`; RegistryError when none, when the rules refuse the birth date, or
+    when the new СНИЛС is someone else's."""
     if isinstance(new, people.PersonData):
         if str(new.enp) != person.enp:
             raise RegistryError(N_("ЕНП не меняется"), field="enp")
@@ -339,6 +340,8 @@ def _changed_columns(person: Person, new: NewData | people.PersonData, today: da
     changed = {field: value for field, value in columns.items() if getattr(person, field) != value}
     if not changed:
         raise RegistryError(N_("Данные не изменились: менять нечего"))
+    if changed.get("snils"):  # only the registry import changes a СНИЛС
+        people.require_snils_free(str(changed["snils"]), person.id)
     return changed
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from policy_codes import Enp, encode
+from policy_codes import encode
 from policy_codes.revocation import digest_of_text
 from webapp.db import commit_order
 from webapp.db.transactions import atomic
@@ -24,7 +24,6 @@ from webapp.extensions import db
 from webapp.models import (
     Category,
     CodeStatus,
-    EnpDirectory,
     Insurer,
     InsurerChange,
     IssuedCode,
@@ -229,11 +228,6 @@ def _renew_code(
     return None
 
 
-def _require_unregistered(enp: Enp) -> None:
-    if db.session.scalar(select(EnpDirectory.person_id).where(EnpDirectory.enp == str(enp))):
-        raise RegistryError(N_("Застрахованный с таким ЕНП уже есть в реестре"), field="enp")
-
-
 @atomic
 def register_person(
     data: people.PersonData,
@@ -246,7 +240,7 @@ def register_person(
 ) -> IssuedCode:
     """A new insured person with a policy (or a temporary certificate), its first code, and their representative."""
     moment = clock.now(now)
-    _require_unregistered(data.enp)
+    people.require_unregistered(data)
     insurer = people.insurer_by_code(insurer_code)
     representative = people.person_by_enp(representative_enp) if representative_enp else None
     person = Person(**data.columns(), insurer=insurer, region_code=insurer.region_code)
@@ -591,7 +585,7 @@ def register_newborn(
     """A newborn with no policy yet: covered by the representative's insurer for 30 days."""
     if data.birth_registered_on is None:
         raise RegistryError(N_("Укажите дату государственной регистрации рождения"), field="birth_registered_on")
-    _require_unregistered(data.enp)
+    people.require_unregistered(data)
     representative = people.person_by_enp(representative_enp)
     child = Person(**data.columns(), insurer=representative.insurer, region_code=representative.insurer.region_code)
     db.session.add_all([child, Representation(representative=representative, represented=child)])

@@ -30,6 +30,7 @@ from webapp.models import (
     Policy,
     PolicyStatus,
     Representation,
+    SnilsDirectory,
 )
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked, quoted
 from webapp.registry.rules import newborn_cover_last_day, require_past_day
@@ -116,6 +117,46 @@ def person_by_enp(enp: str, scope: str | None = None, lock: bool = False) -> Per
     if person is None or (scope is not None and person.insurer.code != scope):
         raise NotFound("Застрахованный с таким ЕНП не найден")
     return person
+
+
+#: A new person whose СНИЛС someone in the registry has. Said alike whether that someone is the caller's insured or
+#: another insurer's: the insurer learns only that the person is registered, as a known ЕНП tells them.
+SNILS_REGISTERED = N_(
+    "Застрахованный с этим СНИЛС уже есть в реестре, под другим ЕНП: второй раз его не регистрируют. Найдите его "
+    "поиском по СНИЛС, а если он застрахован в другой СМО, примите его оттуда по ЕНП из его полиса"
+)
+
+
+def require_unregistered(data: PersonData) -> None:
+    """A new person's ЕНП and СНИЛС must be nobody's yet (the directories the database keeps unique say so)."""
+    if db.session.scalar(select(EnpDirectory.person_id).where(EnpDirectory.enp == str(data.enp))):
+        raise RegistryError(N_("Застрахованный с таким ЕНП уже есть в реестре"), field="enp")
+    if data.snils and snils_holder(data.snils.digits) is not None:
+        raise RegistryError(SNILS_REGISTERED, field="snils")
+
+
+def require_snils_free(snils: str, person_id: int) -> None:
+    """A СНИЛС given to a registered person must be nobody else's."""
+    holder = snils_holder(snils)
+    if holder is not None and holder != person_id:
+        raise RegistryError(N_("Этот СНИЛС уже записан у другого застрахованного: проверьте номер"), field="snils")
+
+
+def snils_holder(snils: str) -> int | None:
+    """The id of the person the СНИЛС directory gives this СНИЛС (its 11 digits) to, if anyone."""
+    return db.session.scalar(select(SnilsDirectory.person_id).where(SnilsDirectory.snils == snils))
+
+
+def sharing_snils() -> dict[str, list[str]]:
+    """Each СНИЛС that more than one person has (written before the directory kept them unique), with their ЕНП
+    in the order they were registered: for the insurers to settle which record is the person's."""
+    shared = select(Person.snils).where(Person.snils.is_not(None)).group_by(Person.snils).having(func.count() > 1)
+    holders: dict[str, list[str]] = {}
+    for snils, enp in db.session.execute(
+        select(Person.snils, Person.enp).where(Person.snils.in_(shared)).order_by(Person.snils, Person.id)
+    ):
+        holders.setdefault(snils, []).append(enp)
+    return holders
 
 
 #: A person's fields as a form or a CSV line gives them, as text.
