@@ -32,7 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from policy_codes import Enp, InvalidValue, encode
+from policy_codes import Enp, InvalidValue
 from signing import KeyStatus, SigningKey
 from webapp.db import bulk
 from webapp.db.transactions import atomic
@@ -51,7 +51,7 @@ from webapp.models import (
     User,
 )
 from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, registry_file, signing_pool
-from webapp.registry.codes import make_claims
+from webapp.registry.codes import make_claims, sign
 from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import N_, RegistryError, quoted
 from webapp.registry.keys import keystore
@@ -288,11 +288,14 @@ def prepare(batch: Lines) -> list[Signed | Row | RowError]:
             lifecycle.FIRST_SERIAL,
             batch.moment,
         )
+        try:
+            text = sign(claims, key)
+        except RegistryError as error:  # a policy that would outlive the insurer's key: this line, not the file
+            results.append(RowError.of(line, error))
+            continue
         columns = data.columns()
         person = tuple(columns[name] for name in PERSON_COLUMNS)
-        results.append(
-            Signed(line, person, row.insurer_code, row.valid_to, row.representative_enp, encode(claims, key))
-        )
+        results.append(Signed(line, person, row.insurer_code, row.valid_to, row.representative_enp, text))
     return results
 
 

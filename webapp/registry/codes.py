@@ -8,8 +8,9 @@ from dataclasses import replace
 from datetime import date, datetime
 
 from policy_codes import CodeKind, Enp, FullName, PolicyClaims, Sex, encode
-from policy_codes.codec import LIVE_CODE_LIFETIME
+from policy_codes.codec import LIVE_CODE_LIFETIME, moscow_date
 from policy_codes.render import qr_png, qr_svg
+from signing import SigningKey
 from webapp.models import IssuedCode, Person, Policy, PolicyKind, PolicyStatus
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
@@ -70,6 +71,27 @@ def claims_for(person: Person, policy: Policy, serial: int, issued_at: datetime)
     )
 
 
+def sign(claims: PolicyClaims, key: SigningKey) -> str:
+    """The code text of `claims` under `key`; a code that would outlive the key is refused in words.
+
+    A code may not outlive its key (docs/code-format.md), and an insurer's key lives three years: in its last
+    year and a bit, a time-limited policy (to the end of next year) or a temporary certificate ends after it.
+    The codec's `KeyUnusable` for it reached the insurer's page as a 500 and stopped a whole import; this
+    names the key's last day and what to do, a rotation (the new key signs for three years more).
+    """
+    ends_at = claims.ends_at()
+    if ends_at is not None and ends_at > key.public.not_after:
+        raise RegistryError(
+            N_(
+                "Ключ подписи СМО %(insurer)s действует до %(day)s, а полис — дольше: код не выпущен. "
+                "Оператору реестра нужно выпустить СМО новый ключ (ротация ключей)"
+            ),
+            insurer=claims.insurer_code,
+            day=moscow_date(key.public.not_after).strftime("%d.%m.%Y"),
+        )
+    return encode(claims, key)
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -81,5 +103,7 @@ def live_code(code: IssuedCode, now: datetime) -> str:
     code stops its live codes too.
     """
     static = claims_for(code.person, code.policy, code.serial, now)
-    live = replace(static, kind=CodeKind.LIVE, expires_at=now + LIVE_CODE_LIFETIME)
-    return encode(live, keystore.signing_key(code.policy.insurer.code, now))
+    key = keystore.signing_key(code.policy.insurer.code, now)
+    # Within its key's last 90 s, a live code runs out with the key rather than not being shown.
+    live = replace(static, kind=CodeKind.LIVE, expires_at=min(now + LIVE_CODE_LIFETIME, key.public.not_after))
+    return sign(live, key)

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from policy_codes import encode
 from policy_codes.revocation import digest_of_text
 from webapp.db import commit_order
 from webapp.db.transactions import atomic
@@ -36,7 +35,7 @@ from webapp.models import (
     StatusCause,
 )
 from webapp.registry import accounts, audit, clock, people, public_holidays
-from webapp.registry.codes import claims_for, text_hash
+from webapp.registry.codes import claims_for, sign, text_hash
 from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.rules import (
@@ -203,7 +202,7 @@ def _sign_new_code(
     last_serial = db.session.scalar(select(func.max(IssuedCode.serial)).where(IssuedCode.person_id == person.id))
     serial = last_serial + 1 if last_serial else FIRST_SERIAL
     key = keystore.signing_key(policy.insurer.code, now, lock=True)
-    text = encode(claims_for(person, policy, serial, now), key)
+    text = sign(claims_for(person, policy, serial, now), key)
     code = IssuedCode(
         person=person, policy=policy, region_code=policy.region_code, **code_fields(serial, key.kid.hex(), text, now)
     )

@@ -1,0 +1,116 @@
+"""An outsider's attack on dates, times and time zones (2026-12-06): what the registry decides by the day.
+
+Service calls run on the registry with a clock given (`now=`); pages go through the test client with the real
+clock, as staff use them. Both on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import Flask
+
+from policy_codes import Verdict
+from tests.helpers.registry import person_data, register
+from tests.webapp.pages import csrf, logged_in
+from webapp.extensions import db
+from webapp.models import Category
+from webapp.registry import bulk_import, clock, codes, people
+from webapp.registry.errors import RegistryError
+from webapp.registry.keys import keystore, rotation
+from webapp.registry.verification import verify_scan
+
+ROOT = Path(__file__).resolve().parents[2]
+#: The insurers' keys of the small registry start on 2026-01-01 (tests/helpers/claims.py KEY_START) and live three
+#: years: to 2028-12-31.
+IN_THE_KEYS_LAST_YEAR = date(2028, 11, 15)
+
+
+def at(day: date) -> datetime:
+    """Noon in Moscow of `day`."""
+    return datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+
+
+def english(message: str) -> str:
+    with (ROOT / "webapp" / "translations" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as file:
+        return {entry.id: entry.string for entry in read_po(file) if entry.id}.get(message, "")
+
+
+# A code may not outlive its key: a policy that would was a 500 ----------------------------------------------
+
+
+def test_a_policy_that_would_outlive_its_insurers_key_is_refused_in_words(registry: Flask) -> None:
+    """A permanently resident foreigner registered in the key's last year runs to the end of the next: past the
+    key. The codec refused to sign with `KeyUnusable`, which nothing turned into words: a 500 on the insurer's
+    page, a traceback from the CLI. Now the registry refuses, naming the key's last day, and writes nothing."""
+    foreigner = person_data(category=Category.FOREIGN_PERMANENT)
+    with pytest.raises(RegistryError) as refused:
+        register(foreigner, at=at(IN_THE_KEYS_LAST_YEAR))
+    assert "31.12.2028" in str(refused.value)
+    assert re.search("ротаци", str(refused.value))
+    assert english(refused.value.message), "the refusal has an English translation"
+    db.session.rollback()
+    with pytest.raises(RegistryError):
+        people.person_by_enp(str(foreigner.enp))
+    citizen = register(person_data("770000000000002"), at=at(IN_THE_KEYS_LAST_YEAR))  # no end: nothing to outlive
+    assert verify_scan(citizen.text, now=at(IN_THE_KEYS_LAST_YEAR)).verdict is Verdict.VALID
+
+
+def test_an_import_refuses_only_the_lines_that_would_outlive_the_key(registry: Flask, tmp_path: Path) -> None:
+    """The same in a CSV: the foreigner's line is refused with its number and why, the citizen's loads. Before, the
+    `KeyUnusable` of one line stopped the whole import."""
+    header = ",".join(bulk_import.COLUMNS)
+    lines = [
+        "7700000000000016,Петров,Алексей,Николаевич,1978-01-30,M,,77001,citizen,,",
+        "7700000000000057,Каримов,Ильдар,Рустамович,1995-06-17,M,,77001,foreign_permanent,,",
+    ]
+    path = tmp_path / "registry.csv"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    report = bulk_import.import_csv(path, "test", now=at(IN_THE_KEYS_LAST_YEAR))
+    assert report.created == 1
+    assert [error.line for error in report.errors] == [3]
+    assert "31.12.2028" in report.errors[0].said()
+    assert people.current_code(people.person_by_enp("7700000000000016")) is not None
+
+
+def test_the_insurers_page_refuses_a_policy_past_the_key_with_a_400_not_a_500(world: Flask) -> None:
+    """On the insurer's form, with the real clock: a key that ends in 100 days, a foreigner to the end of the year
+    after this one (or this one's, from 1 November: past 100 days either way)."""
+    today = clock.today_in_moscow(datetime.now(UTC))
+    with world.app_context():
+        rotation.rotate("77001", "test", now=datetime.now(UTC) - timedelta(days=3 * 365 - 100))
+    staff = logged_in(world, "smo")
+    form = {
+        "csrf_token": csrf(staff, "/insurer/new"),
+        "enp": "7700000000000057",
+        "surname": "Каримов",
+        "given_name": "Ильдар",
+        "patronymic": "Рустамович",
+        "birth_date": "1995-06-17",
+        "sex": "M",
+        "snils": "",
+        "category": "foreign_permanent",
+        "right_valid_until": "",
+        "representative_enp": "",
+    }
+    response = staff.post("/insurer/new", data=form)
+    assert response.status_code == 400, response.status_code
+    day_the_key_ends = (today + timedelta(days=100)).strftime("%d.%m.%Y")
+    page = response.get_data(as_text=True)
+    assert "ротаци" in page
+    assert day_the_key_ends in page or (today + timedelta(days=99)).strftime("%d.%m.%Y") in page
+
+
+def test_a_live_code_in_its_keys_last_seconds_runs_out_with_the_key(registry: Flask) -> None:
+    """The holder's page signs a live code every 30 s; in the key's last 90 s the code's 90 s outlived it, and the
+    page's refresh was a 500. It now runs out with the key, and reads `valid` until then."""
+    code = register(at=at(date(2026, 11, 2)))
+    key_ends = keystore.signing_key("77001", at(date(2026, 11, 2))).public.not_after
+    moment = key_ends - timedelta(seconds=30)
+    live = codes.live_code(code, moment)
+    assert verify_scan(live, now=moment).verdict is Verdict.VALID
+    assert verify_scan(live, now=key_ends + timedelta(seconds=1)).verdict is Verdict.EXPIRED
