@@ -19,7 +19,7 @@ from tests.helpers.registry import person_data, register
 from tests.webapp.pages import csrf, logged_in
 from webapp.extensions import db
 from webapp.models import Category
-from webapp.registry import bulk_import, clock, codes, people
+from webapp.registry import bulk_import, clock, codes, lifecycle, people
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
@@ -114,3 +114,29 @@ def test_a_live_code_in_its_keys_last_seconds_runs_out_with_the_key(registry: Fl
     live = codes.live_code(code, moment)
     assert verify_scan(live, now=moment).verdict is Verdict.VALID
     assert verify_scan(live, now=key_ends + timedelta(seconds=1)).verdict is Verdict.EXPIRED
+
+
+# A newborn is covered by a representative who is insured: not by a policy that ran out ---------------------
+
+
+def test_a_newborn_is_not_valid_through_a_mothers_policy_that_ran_out(registry: Flask) -> None:
+    """A permanently resident mother's policy runs to 31 December; her child, registered on 20 December, was read
+    `valid` at the desk to 19 January through it, and the pages said the cover lasted to 19 January. The cover ends
+    with her policy: `valid` to 31 December, saying so, then `expired`, saying when the cover ended."""
+    mother = person_data(category=Category.FOREIGN_PERMANENT)
+    register(mother, at=at(date(2026, 3, 2)))
+    born = date(2026, 12, 18)
+    child = person_data("770000000000003", "Иванова", "София", "", born, birth_registered_on=date(2026, 12, 20))
+    lifecycle.register_newborn(child, str(mother.enp), "test", now=at(date(2026, 12, 20)))
+
+    covered = verify_scan(str(child.enp), now=at(date(2026, 12, 28)))
+    assert covered.verdict is Verdict.VALID
+    assert covered.newborn_cover_until == date(2026, 12, 31)
+    assert people.newborn_cover(people.person_by_enp(str(child.enp)), date(2026, 12, 28)).last_day == date(2026, 12, 31)
+
+    assert verify_scan(str(mother.enp), now=at(date(2027, 1, 5))).verdict is Verdict.EXPIRED
+    after = verify_scan(str(child.enp), now=at(date(2027, 1, 5)))
+    assert after.verdict is Verdict.EXPIRED
+    assert after.notes == ("newborn_cover_ended",)
+    assert after.newborn_cover_until == date(2026, 12, 31)
+    assert people.newborn_cover(people.person_by_enp(str(child.enp)), date(2027, 1, 5)) is None

@@ -341,19 +341,44 @@ def newborn_cover(child: Person, today: date, session: ReadSession = db.session)
     """A newborn with no policy of their own is covered by the mother's (representative's)
     insurer until day 30 after birth registration.
 
-    Only by a representative who is insured: a terminated policy (death, or the right ended) covers
-    nobody. A suspended one still does: its holder is still insured with that insurer.
+    Only by a representative who is insured today: a terminated policy (death, or the right ended) covers
+    nobody, nor does one that ran out by its own dates (a foreigner's at the end of the year), and the cover ends
+    with the policy when that comes first. A suspended one still covers: its holder is still insured with that
+    insurer.
     """
     if child.birth_registered_on is None or open_policy(child, session) is not None:
         return None
-    last_day = newborn_cover_last_day(child.birth_registered_on)
-    if today > last_day:
+    if today > newborn_cover_last_day(child.birth_registered_on):
         return None
     for link in session.scalars(select(Representation).where(Representation.represented_id == child.id)):
         policy = open_policy(link.representative, session)
-        if policy is not None and policy.status != PolicyStatus.TERMINATED:
+        last_day = _cover_last_day(policy, child.birth_registered_on)
+        if policy is not None and last_day is not None and policy.valid_from <= today <= last_day:
             return NewbornCover(link.representative.insurer, link.representative, last_day)
     return None
+
+
+def newborn_cover_ended_on(child: Person, today: date, session: ReadSession = db.session) -> date | None:
+    """The last day a newborn with no policy of their own was covered, once that cover ran out by date: day 30
+    after birth registration, or the last day of the representative's policy where that came first. None while it
+    lasts, and where it ended otherwise (the representative's policy terminated)."""
+    if child.birth_registered_on is None or open_policy(child, session) is not None:
+        return None
+    thirtieth = newborn_cover_last_day(child.birth_registered_on)
+    if today > thirtieth:
+        return thirtieth
+    links = session.scalars(select(Representation).where(Representation.represented_id == child.id))
+    ended = (_cover_last_day(open_policy(link.representative, session), child.birth_registered_on) for link in links)
+    return max((day for day in ended if day is not None and day < today), default=None)
+
+
+def _cover_last_day(policy: Policy | None, registered_on: date) -> date | None:
+    """The last day a representative's `policy` covers a newborn registered on `registered_on` (None: it covers
+    nobody): day 30 after registration, or the policy's own last day when that comes first."""
+    if policy is None or policy.status == PolicyStatus.TERMINATED:
+        return None
+    last_day = newborn_cover_last_day(registered_on)
+    return last_day if policy.valid_to is None else min(last_day, policy.valid_to)
 
 
 def trail_for_holder(enp: str, limit: int) -> list[AuditEntry]:

@@ -56,8 +56,7 @@ from webapp.models import (
 from webapp.registry.clock import today_in_moscow
 from webapp.registry.codes import REGISTRY_SEX, text_hash
 from webapp.registry.keys import keystore
-from webapp.registry.people import by_enp, newborn_cover, open_policy
-from webapp.registry.rules import newborn_cover_last_day
+from webapp.registry.people import by_enp, newborn_cover, newborn_cover_ended_on, open_policy
 
 _DIGITS = re.compile(f"[0-9]{{{ENP_LENGTH}}}")
 
@@ -367,8 +366,7 @@ def _registry_verdict(
     if cover is not None:
         return Verdict.VALID, open_policy(cover.representative, session), ("newborn_cover",), cover.last_day
     if person.birth_registered_on is not None:
-        last_day = newborn_cover_last_day(person.birth_registered_on)
-        return Verdict.EXPIRED, None, ("newborn_cover_ended",), last_day if today > last_day else None
+        return Verdict.EXPIRED, None, ("newborn_cover_ended",), newborn_cover_ended_on(person, today, session)
     return Verdict.NOT_FOUND, None, (), None
 
 
