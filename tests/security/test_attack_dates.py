@@ -18,8 +18,8 @@ from policy_codes import Verdict
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import csrf, logged_in
 from webapp.extensions import db
-from webapp.models import Category
-from webapp.registry import bulk_import, clock, codes, lifecycle, people
+from webapp.models import Category, PolicyKind
+from webapp.registry import bulk_import, clock, codes, lifecycle, people, public_holidays, rules
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
@@ -140,3 +140,22 @@ def test_a_newborn_is_not_valid_through_a_mothers_policy_that_ran_out(registry: 
     assert after.notes == ("newborn_cover_ended",)
     assert after.newborn_cover_until == date(2026, 12, 31)
     assert people.newborn_cover(people.person_by_enp(str(child.enp)), date(2027, 1, 5)) is None
+
+
+# The New Year holidays count in a year nobody seeded ----------------------------------------------------------
+
+
+def test_a_temporary_certificate_skips_the_new_year_holidays_of_a_year_nobody_seeded(registry: Flask) -> None:
+    """The small registry lists the holidays of 2026 and 2027, as `flask holidays seed` did. A certificate issued on
+    1 December 2027 runs 45 working days into 2028, whose New Year holidays (art. 112 of the Labour Code: 1-8
+    January, every year) nobody listed: they counted as working days, and the certificate ended on 2 February
+    instead of 9 February, read `expired` at the desk for a week it was still good."""
+    issued = date(2027, 12, 1)
+    code = register(person_data(), at=at(issued), temporary=True)
+    assert code.policy.valid_to == date(2028, 2, 9)
+    assert rules.add_working_days(issued, 45, public_holidays.days()) == date(2028, 2, 9)
+    assert verify_scan(code.text, now=at(date(2028, 2, 8))).verdict is Verdict.VALID
+    public_holidays.seed_year(2028, "test")  # listing them changes nothing
+    assert lifecycle.policy_term(
+        Category.CITIZEN, None, PolicyKind.TEMPORARY_CERTIFICATE, issued, public_holidays.days()
+    )[1] == date(2028, 2, 9)

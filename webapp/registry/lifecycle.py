@@ -10,7 +10,7 @@ registry operator: an insurer never reaches another insurer's people.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -112,7 +112,7 @@ def policy_term(
     right_valid_until: date | None,
     kind: PolicyKind,
     issued_on: date,
-    holidays: frozenset[date] = frozenset(),
+    holidays: Container[date] = frozenset(),
 ) -> tuple[date, date | None]:
     """A new policy's first and last day (None: no end) by the rules; a certificate's counts working days."""
     end = policy_end(category, issued_on, right_valid_until)
@@ -155,7 +155,7 @@ def _new_policy(
 ) -> Policy:
     """An active policy from today, to the end the rules give; or over `term` (a certificate carried over)."""
     if term is None:
-        holidays = public_holidays.days() if kind is PolicyKind.TEMPORARY_CERTIFICATE else frozenset()
+        holidays: Container[date] = public_holidays.days() if kind is PolicyKind.TEMPORARY_CERTIFICATE else frozenset()
         today = clock.today_in_moscow(now)
         term = policy_term(Category(person.category), person.right_valid_until, kind, today, holidays)
     policy = Policy(

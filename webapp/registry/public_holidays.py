@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -31,9 +33,30 @@ def listed() -> list[Holiday]:
     return list(db.session.scalars(select(Holiday).order_by(Holiday.day)))
 
 
-def days() -> frozenset[date]:
-    """Every public holiday the registry holds."""
-    return frozenset(db.session.scalars(select(Holiday.day)))
+#: The fixed holidays' (month, day): non-working in every year by the Labour Code itself.
+_FIXED_DAYS = frozenset((month, day) for month, day, _name in FIXED_HOLIDAYS)
+
+
+@dataclass(frozen=True)
+class PublicHolidays(Container[date]):
+    """The days terms in working days skip besides weekends: every day the registry lists, and the fixed holidays
+    of every year, listed or not.
+
+    The fixed ones were counted only for the years someone had seeded (`flask holidays seed`, the demo's two): a
+    temporary certificate issued in a December before the next year was seeded counted the New Year holidays as
+    working days and ran out up to six working days early, read `expired` at the desk while the law still held
+    it good (tests/security/test_attack_dates.py). The days decreed each year (transfers) are the table's alone.
+    """
+
+    listed: frozenset[date]
+
+    def __contains__(self, day: object) -> bool:
+        return day in self.listed or (isinstance(day, date) and (day.month, day.day) in _FIXED_DAYS)
+
+
+def days() -> PublicHolidays:
+    """Every public holiday: the registry's list, and the fixed holidays of any year."""
+    return PublicHolidays(frozenset(db.session.scalars(select(Holiday.day))))
 
 
 @atomic
