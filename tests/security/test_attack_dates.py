@@ -16,10 +16,10 @@ from flask import Flask
 
 from policy_codes import Verdict
 from tests.helpers.registry import person_data, register
-from tests.webapp.pages import csrf, logged_in
+from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
-from webapp.models import Category, PolicyKind
-from webapp.registry import bulk_import, clock, codes, lifecycle, people, public_holidays, rules
+from webapp.models import Category, PolicyKind, Role
+from webapp.registry import accounts, bulk_import, clock, codes, lifecycle, people, public_holidays, rules
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
@@ -159,3 +159,35 @@ def test_a_temporary_certificate_skips_the_new_year_holidays_of_a_year_nobody_se
     assert lifecycle.policy_term(
         Category.CITIZEN, None, PolicyKind.TEMPORARY_CERTIFICATE, issued, public_holidays.days()
     )[1] == date(2028, 2, 9)
+
+
+# A policy that ran out by its dates is not «действует» on the holder's card ------------------------------------
+
+
+def test_a_policy_that_ran_out_is_not_said_to_be_in_force_on_the_holders_card(world: Flask) -> None:
+    """An EAEU worker's policy ends with the labour contract, here 30 June. The registry keeps its status `active`
+    (nothing rewrites it when the day passes), and the desk reads `expired`; but the holder's card and the screen
+    shown at reception said «Статус: действует», so the worker went to the clinic with it. They say the term ended,
+    and when; so does the insurer's page."""
+    worker = person_data(
+        "770000000000005",
+        "Каримов",
+        "Ильдар",
+        "Рустамович",
+        date(1995, 6, 17),
+        "M",
+        Category.EAEU_WORKER,
+        right_valid_until=date(2026, 6, 30),
+    )
+    with world.app_context():
+        register(worker, at=at(date(2026, 3, 2)))
+        accounts.create_user("karimov", PASSWORD, Role.CITIZEN, "test", enp=str(worker.enp))
+    holder = logged_in(world, "karimov")
+    for path in ("/me/", "/me/show"):
+        page = holder.get(path).get_data(as_text=True)
+        assert "badge-active" not in page, path
+        assert "срок истёк" in page, path
+        assert "30.06.2026" in page, path
+    staff = logged_in(world, "smo").get(f"/insurer/person/{worker.enp}").get_data(as_text=True)
+    assert "срок истёк" in staff
+    assert ", действует," not in staff

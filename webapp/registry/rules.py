@@ -168,6 +168,18 @@ def in_force(status: PolicyStatus, valid_to: date | None, today: date) -> bool:
     return status is PolicyStatus.ACTIVE and (valid_to is None or today <= valid_to)
 
 
+#: What a page says of an active policy past its last day: the registry keeps it `active` (nothing rewrites a
+#: policy when its day passes), and every verifier reads its code `expired`.
+EXPIRED = "expired"
+
+
+def status_on(status: PolicyStatus | str, valid_to: date | None, today: date) -> str:
+    """A policy's status as a person is told it today: `expired` for an active one whose last day has passed."""
+    if status == PolicyStatus.ACTIVE and valid_to is not None and today > valid_to:
+        return EXPIRED
+    return str(status)
+
+
 #: Reasons that lift the once-a-year limit on changing insurer.
 MOVED_REGION = "moved_region"
 INSURER_LEFT = "insurer_left"

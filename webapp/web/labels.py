@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
 from flask_babel import gettext
@@ -19,7 +20,7 @@ from flask_babel import lazy_gettext as _
 from policy_codes import Enp, Verdict
 from policy_codes.codec import MOSCOW
 from policy_codes.verdicts import Shown
-from webapp.registry import data_changes, reasons
+from webapp.registry import clock, data_changes, reasons, rules
 from webapp.registry.bulk_import import RowError
 from webapp.web.i18n import translated
 
@@ -29,6 +30,7 @@ POLICY_STATUSES = {
     "suspended": _("приостановлен"),
     "terminated": _("прекращён"),
     "closed": _("закрыт"),
+    rules.EXPIRED: _("срок истёк"),
 }
 CATEGORIES = {
     "citizen": _("гражданин РФ"),
@@ -255,6 +257,12 @@ def refused_line(error: RowError) -> str:
     return gettext("представитель: %(reason)s", reason=reason) if error.about else reason
 
 
+def policy_state(policy: Any) -> str:
+    """A policy's status as a person reads it today (Moscow's day): an active policy past its last day has
+    `expired`, as the desk reads its code, not «действует» (webapp/registry/rules.py `status_on`)."""
+    return rules.status_on(policy.status, policy.valid_to, clock.today_in_moscow(datetime.now(UTC)))
+
+
 def grouped_enp(enp: str) -> str:
     """A ЕНП as people read it aloud and copy it: four groups of four digits ("7700 0000 0000 0016")."""
     return Enp(enp).grouped()
@@ -282,5 +290,6 @@ def init_app(app: Flask) -> None:
         moscow_time=moscow_time,
         moscow_day=moscow_day,
         grouped_enp=grouped_enp,
+        policy_state=policy_state,
         refused_line=refused_line,
     )
