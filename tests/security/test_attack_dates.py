@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
+from sqlalchemy import update
 
 from policy_codes import Verdict
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
-from webapp.models import Category, PolicyKind, Role
+from webapp.models import Category, Person, PolicyKind, Role
 from webapp.registry import accounts, bulk_import, clock, codes, lifecycle, people, public_holidays, rules
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore, rotation
@@ -191,3 +192,81 @@ def test_a_policy_that_ran_out_is_not_said_to_be_in_force_on_the_holders_card(wo
     staff = logged_in(world, "smo").get(f"/insurer/person/{worker.enp}").get_data(as_text=True)
     assert "срок истёк" in staff
     assert ", действует," not in staff
+
+
+# A time-limited policy gets its next term --------------------------------------------------------------------
+
+
+def test_a_permanently_resident_foreigners_policy_gets_next_years_term(registry: Flask) -> None:
+    """A permanently resident foreigner's policy runs to the end of the year, every year. Nothing gave it the next
+    one: a correction grants no new year (`rules.corrected_end`), a reissue of an ended policy withdraws its code,
+    and a second registration is refused. So from 1 January the person read `expired` at every desk for good,
+    though insured. The insurer now gives the next term: from 1 November to the end of the next year, and after
+    the end, to the end of this one; a new policy and its code, the old code superseded."""
+    foreigner = person_data(category=Category.FOREIGN_PERMANENT)
+    first = register(foreigner, at=at(date(2026, 3, 2)))
+    enp = str(foreigner.enp)
+    with pytest.raises(RegistryError):  # in March, the next term would end when this one does
+        lifecycle.renew_policy(enp, "test", now=at(date(2026, 3, 10)))
+    db.session.rollback()
+    renewed = lifecycle.renew_policy(enp, "test", now=at(date(2026, 11, 16)))
+    assert (renewed.policy.valid_from, renewed.policy.valid_to) == (date(2026, 11, 16), date(2027, 12, 31))
+    assert verify_scan(renewed.text, now=at(date(2027, 1, 5))).verdict is Verdict.VALID
+    assert verify_scan(first.text, now=at(date(2026, 11, 17))).verdict is Verdict.SUPERSEDED
+    assert verify_scan(enp, now=at(date(2027, 6, 1))).verdict is Verdict.VALID
+
+
+def test_an_ended_policy_gets_this_years_term_capped_by_the_document(registry: Flask) -> None:
+    """After the end, the new term runs from the day it is given; a temporary resident's is capped by the permit,
+    and a permit that has ended gives none."""
+    resident = person_data(category=Category.FOREIGN_TEMPORARY, right_valid_until=date(2027, 8, 31))
+    register(resident, at=at(date(2026, 3, 2)))
+    enp = str(resident.enp)
+    assert verify_scan(enp, now=at(date(2027, 1, 11))).verdict is Verdict.EXPIRED
+    renewed = lifecycle.renew_policy(enp, "test", now=at(date(2027, 1, 11)))
+    assert (renewed.policy.valid_from, renewed.policy.valid_to) == (date(2027, 1, 11), date(2027, 8, 31))
+    with pytest.raises(RegistryError) as refused:
+        lifecycle.renew_policy(enp, "test", now=at(date(2027, 9, 1)))
+    assert "истёк" in str(refused.value)
+
+
+def test_a_citizens_policy_or_a_certificate_has_no_term_to_renew(registry: Flask) -> None:
+    register(person_data(), at=at(date(2026, 3, 2)))
+    register(person_data("770000000000002"), at=at(date(2026, 3, 2)), temporary=True)
+    for enp in (str(person_data().enp), str(person_data("770000000000002").enp)):
+        with pytest.raises(RegistryError):
+            lifecycle.renew_policy(enp, "test", now=at(date(2026, 11, 16)))
+        db.session.rollback()
+
+
+def test_the_insurers_page_gives_an_ended_policy_its_next_term(world: Flask) -> None:
+    """With the real clock: an EAEU worker's policy ended with a contract since extended (a data change of the
+    right); the page offers the next term, and the desk then reads the number `valid`."""
+    worker = person_data(
+        "770000000000005",
+        "Каримов",
+        "Ильдар",
+        "Рустамович",
+        date(1995, 6, 17),
+        "M",
+        Category.EAEU_WORKER,
+        right_valid_until=date(2026, 6, 30),
+    )
+    with world.app_context():
+        register(worker, at=at(date(2026, 3, 2)))
+        db.session.execute(
+            update(Person).where(Person.enp == str(worker.enp)).values(right_valid_until=date(2099, 12, 31))
+        )
+        db.session.commit()
+        assert verify_scan(str(worker.enp)).verdict is Verdict.EXPIRED
+    staff = logged_in(world, "smo")
+    page = staff.get(f"/insurer/person/{worker.enp}").get_data(as_text=True)
+    assert f"/insurer/person/{worker.enp}/renew-policy" in page
+    response = staff.post(
+        f"/insurer/person/{worker.enp}/renew-policy", data={"csrf_token": csrf(staff, f"/insurer/person/{worker.enp}")}
+    )
+    assert response.status_code == 302
+    with world.app_context():
+        assert verify_scan(str(worker.enp)).verdict is Verdict.VALID
+        code = people.current_code(people.person_by_enp(str(worker.enp)))
+        assert verify_scan(code.text).verdict is Verdict.VALID

@@ -78,6 +78,7 @@ WHO_MAY = {
             "insurer.show_activation_code",
             "insurer.issue_policy",
             "insurer.newborn_policy",
+            "insurer.renew_policy",
             "insurer.answer_request",
             "insurer.answer_request_page",
             "insurer.edit_data",

@@ -79,6 +79,8 @@ def _refusal(person: Person, policy: Policy, operation: Operation) -> RegistryEr
         return refused
     if operation is Operation.ISSUE_POLICY and policy.kind != PolicyKind.TEMPORARY_CERTIFICATE:
         return RegistryError(N_("Полис уже выдан: временного свидетельства нет"))
+    if operation is Operation.RENEW and (policy.kind != PolicyKind.POLICY or policy.valid_to is None):
+        return RegistryError(N_("Новый срок дают полису с датой окончания; временное свидетельство заменяют полисом"))
     if operation is Operation.REVOKE and people.current_code(person) is None:
         return RegistryError(N_("Действующего кода нет: отзывать нечего"))
     return None
@@ -267,6 +269,36 @@ def replace_certificate_with_policy(
         person, _new_policy(person, certificate.insurer, PolicyKind.POLICY, moment), moment, "выдан полис"
     )
     audit.record(actor, "issue_policy", "person", enp, details={"serial": code.serial}, at=moment)
+    return code
+
+
+@atomic
+def renew_policy(enp: str, actor: str, scope: str | None = None, now: datetime | None = None) -> IssuedCode:
+    """A time-limited policy's next term: a new policy from today to the end the rules give (the end of the year,
+    of the next one from 1 November, never past the document), and its code; the old policy is closed and its code
+    superseded. Refused when the next term would end no later than this one, or the document has ended.
+
+    A permanently resident foreigner's policy runs to the end of each year, and nothing else gives the next one: a
+    correction fixes the record and grants no new year (`rules.corrected_end`), a reissue signs no code for an
+    ended policy, and a second registration is refused.
+    """
+    moment = clock.now(now)
+    person = people.person_by_enp(enp, scope, lock=True)
+    old_policy = _policy_for(person, Operation.RENEW)
+    term = policy_term(
+        Category(person.category), person.right_valid_until, PolicyKind.POLICY, clock.today_in_moscow(moment)
+    )
+    assert old_policy.valid_to is not None  # the gate refuses a policy with no end
+    if term[1] is None or term[1] <= old_policy.valid_to:
+        raise RegistryError(
+            N_("Новый срок закончился бы не позже нынешнего (%(day)s): продлевать пока нечего"),
+            day=old_policy.valid_to.strftime("%d.%m.%Y"),
+        )
+    _close(old_policy, "новый срок полиса")
+    policy = _new_policy(person, old_policy.insurer, PolicyKind.POLICY, moment, term)
+    code = _sign_new_code(person, policy, moment, "новый срок полиса")
+    details = {"serial": code.serial, "valid_to": term[1].isoformat()}
+    audit.record(actor, "renew", "person", enp, details=details, at=moment)  # Operation.RENEW
     return code
 
 

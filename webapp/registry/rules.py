@@ -127,6 +127,7 @@ class Operation(StrEnum):
     SUSPEND = "suspend"
     RESUME = "resume"
     TERMINATE = "terminate"
+    RENEW = "renew"
 
 
 _ACTIVE, _SUSPENDED, _TERMINATED = PolicyStatus.ACTIVE, PolicyStatus.SUSPENDED, PolicyStatus.TERMINATED
@@ -142,6 +143,7 @@ ALLOWED_IN: dict[Operation, frozenset[PolicyStatus]] = {
     Operation.SUSPEND: frozenset({_ACTIVE}),
     Operation.RESUME: frozenset({_SUSPENDED}),
     Operation.TERMINATE: frozenset({_ACTIVE, _SUSPENDED}),
+    Operation.RENEW: frozenset({_ACTIVE}),
 }
 _REFUSED_IN = {
     _SUSPENDED: N_("Полис приостановлен: сначала его нужно возобновить"),

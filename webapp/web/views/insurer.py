@@ -195,6 +195,20 @@ def issue_policy(enp: str) -> Response:
     return redirect(url_for("insurer.person", enp=enp))
 
 
+@insurer.post("/person/<enp>/renew-policy")
+@role_required(Role.INSURER)
+def renew_policy(enp: str) -> Response:
+    """A time-limited policy's next term (a foreigner's year, an EAEU worker's new contract): a new policy and code."""
+    _own_person(enp)
+    try:
+        code = lifecycle.renew_policy(enp, _actor(), scope=scope())
+        day = code.policy.valid_to.strftime("%d.%m.%Y") if code.policy.valid_to else ""
+        flash(_("Полис выдан на новый срок, по %(day)s; выпущен новый код", day=day), "ok")
+    except RegistryError as error:
+        flash(said(error), "error")
+    return redirect(url_for("insurer.person", enp=enp))
+
+
 @insurer.post("/person/<enp>/newborn-policy")
 @role_required(Role.INSURER)
 def newborn_policy(enp: str) -> Response:
