@@ -10,6 +10,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pypdfium2
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
@@ -167,9 +168,9 @@ def test_a_temporary_certificate_skips_the_new_year_holidays_of_a_year_nobody_se
 
 def test_a_policy_that_ran_out_is_not_said_to_be_in_force_on_the_holders_card(world: Flask) -> None:
     """An EAEU worker's policy ends with the labour contract, here 30 June. The registry keeps its status `active`
-    (nothing rewrites it when the day passes), and the desk reads `expired`; but the holder's card and the screen
-    shown at reception said «Статус: действует», so the worker went to the clinic with it. They say the term ended,
-    and when; so does the insurer's page."""
+    (nothing rewrites it when the day passes), and the desk reads `expired`; but the holder's card, the screen
+    shown at reception and the printed extract said «Статус: действует», so the worker went to the clinic with
+    it. They say the term ended, and when; so does the insurer's page."""
     worker = person_data(
         "770000000000005",
         "Каримов",
@@ -189,6 +190,10 @@ def test_a_policy_that_ran_out_is_not_said_to_be_in_force_on_the_holders_card(wo
         assert "badge-active" not in page, path
         assert "срок истёк" in page, path
         assert "30.06.2026" in page, path
+    (extract,) = pypdfium2.PdfDocument(holder.get("/me/extract.pdf").data)
+    printed = extract.get_textpage().get_text_range()
+    assert "срок истёк" in printed
+    assert "действует" not in printed
     staff = logged_in(world, "smo").get(f"/insurer/person/{worker.enp}").get_data(as_text=True)
     assert "срок истёк" in staff
     assert ", действует," not in staff

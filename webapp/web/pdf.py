@@ -18,6 +18,7 @@ from fpdf import FPDF
 from policy_codes import Enp
 from policy_codes.render import code128_svg
 from webapp.models import IssuedCode, Person
+from webapp.registry import clock, rules
 from webapp.registry.codes import static_qr_svg
 from webapp.web.labels import POLICY_KINDS, POLICY_STATUSES, moscow_day, moscow_time
 
@@ -38,9 +39,10 @@ def _day(value: date) -> str:
     return value.strftime("%d.%m.%Y")
 
 
-def _rows(person: Person, code: IssuedCode) -> list[tuple[str, str, bool]]:
-    """(label, value, bold): the name and the number stand out, as on the card."""
+def _rows(person: Person, code: IssuedCode, today: date) -> list[tuple[str, str, bool]]:
+    """(label, value, bold): the name and the number stand out, as on the card; the status as of `today`."""
     policy = code.policy
+    status = rules.status_on(policy.status, policy.valid_to, today)
     until = f" по {_day(policy.valid_to)}" if policy.valid_to else ", бессрочно"
     return [
         ("Фамилия, имя, отчество", person.name.display(), True),
@@ -48,7 +50,7 @@ def _rows(person: Person, code: IssuedCode) -> list[tuple[str, str, bool]]:
         ("ЕНП (номер полиса)", Enp(person.enp).grouped(), True),
         ("Страховая компания", f"{policy.insurer.name} (код {policy.insurer.code})", False),
         ("Вид документа", str(POLICY_KINDS.get(policy.kind, policy.kind)), False),
-        ("Статус", str(POLICY_STATUSES.get(policy.status, policy.status)), False),
+        ("Статус", str(POLICY_STATUSES.get(status, status)), False),
         ("Срок действия", f"с {_day(policy.valid_from)}{until}", False),
         ("Код", f"№ {code.serial} от {moscow_day(code.issued_at)}", False),
     ]
@@ -96,7 +98,7 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     space between, up to QR_SIDE, so the longest names and insurer names still make one page.
     """
     with force_locale("ru"):
-        rows = _rows(person, code)
+        rows = _rows(person, code, clock.today_in_moscow(now))
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
