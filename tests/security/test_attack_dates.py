@@ -21,7 +21,7 @@ from tests.helpers.registry import person_data, register
 from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import Category, Person, PolicyKind, Role
-from webapp.registry import accounts, bulk_import, clock, codes, lifecycle, people, public_holidays, rules
+from webapp.registry import accounts, bulk_import, clock, codes, lifecycle, people, public_holidays, rules, verification
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
@@ -190,6 +190,7 @@ def test_a_policy_that_ran_out_is_not_said_to_be_in_force_on_the_holders_card(wo
         assert "badge-active" not in page, path
         assert "срок истёк" in page, path
         assert "30.06.2026" in page, path
+    assert holder.get("/me/live").status_code == 404  # no live code: the page keeps the static one
     (extract,) = pypdfium2.PdfDocument(holder.get("/me/extract.pdf").data)
     printed = extract.get_textpage().get_text_range()
     assert "срок истёк" in printed
@@ -275,3 +276,24 @@ def test_the_insurers_page_gives_an_ended_policy_its_next_term(world: Flask) -> 
         assert verify_scan(str(worker.enp)).verdict is Verdict.VALID
         code = people.current_code(people.person_by_enp(str(worker.enp)))
         assert verify_scan(code.text).verdict is Verdict.VALID
+
+
+# A live code is signed only for a policy in force ------------------------------------------------------------
+
+
+def test_no_live_code_is_signed_for_a_policy_past_its_last_day(registry: Flask) -> None:
+    """The holder's page signed a live code every 30 s for a policy past its last day (only a suspended or
+    terminated one was refused). The desk read it `expired` as a live code, «Код устарел … попросите пациента
+    обновить страницу»: the clerk asked for fresh code after fresh code, each as stale, and was never told the
+    policy had ended. No live code is signed for it now: the page keeps the static code, which the desk reads as
+    an ended policy."""
+    code = register(person_data(category=Category.FOREIGN_PERMANENT), at=at(date(2026, 3, 2)))
+    ended = at(date(2027, 1, 5))
+    with pytest.raises(RegistryError):
+        codes.live_code(code, ended)
+    static = verify_scan(code.text, now=ended)
+    assert static.verdict is Verdict.EXPIRED
+    assert "90 секунд" not in verification.message(static)
+    assert (
+        verify_scan(codes.live_code(code, at(date(2026, 12, 31))), now=at(date(2026, 12, 31))).verdict is Verdict.VALID
+    )

@@ -14,6 +14,7 @@ from signing import SigningKey
 from webapp.models import IssuedCode, Person, Policy, PolicyKind, PolicyStatus
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore
+from webapp.registry.rules import in_force
 
 #: A static code's picture changes only when the code does, so each worker draws each one once, for
 #: the citizen's pages and the PDF extract alike. (Live codes are new every time: plain `qr_svg`.)
@@ -97,13 +98,18 @@ def text_hash(text: str) -> str:
 
 
 def live_code(code: IssuedCode, now: datetime) -> str:
-    """A short-lived code for the holder's screen: same claims, kind live, 90 s to run.
+    """A short-lived code for the holder's screen: same claims, kind live, 90 s to run; only for a policy in force.
 
     It names the current static code's serial, so revoking or superseding that
     code stops its live codes too.
     """
-    static = claims_for(code.person, code.policy, code.serial, now)
-    key = keystore.signing_key(code.policy.insurer.code, now)
+    policy = code.policy
+    if not in_force(PolicyStatus(policy.status), policy.valid_to, moscow_date(now)):
+        # Past its last day: a live code would read «код устарел, обновите» at the desk, fresh as it was, and the
+        # clerk would never hear that the policy ended. The page keeps the static code, read as an ended policy.
+        raise RegistryError(N_("Срок действия полиса закончился: живой код не выпускается"))
+    static = claims_for(code.person, policy, code.serial, now)
+    key = keystore.signing_key(policy.insurer.code, now)
     # Within its key's last 90 s, a live code runs out with the key rather than not being shown.
     live = replace(static, kind=CodeKind.LIVE, expires_at=min(now + LIVE_CODE_LIFETIME, key.public.not_after))
     return sign(live, key)

@@ -195,6 +195,6 @@ def live() -> Any:
         abort(404)
     try:
         text = live_code(code, datetime.now(UTC))
-    except RegistryError:  # the policy is suspended or terminated: no code to show
+    except RegistryError:  # the policy is suspended, terminated or past its last day: no live code to show
         abort(404)
     return render_template("citizen/_live.html", svg=qr_svg(text, fluid=True).decode("utf-8"))
