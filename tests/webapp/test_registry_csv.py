@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from sqlalchemy import func, select, text
 
 from policy_codes import Enp, Verdict
 from policy_codes.sample_people import sample_people
-from tests.helpers.registry import NOW, PASSPHRASE, SECRET_KEY
+from tests.helpers.registry import NOW, PASSPHRASE, SECRET_KEY, person_data, register
 from tests.webapp.databases import audit_settings
+from webapp.db.transactions import serialised
 from webapp.extensions import db
 from webapp.models import (
     AuditEntry,
@@ -30,7 +32,7 @@ from webapp.models import (
     PolicyStatus,
     Representation,
 )
-from webapp.registry import audit, bulk_import, clock, mass_reissue
+from webapp.registry import audit, bulk_import, clock, lifecycle, mass_reissue
 from webapp.registry.errors import QUOTED_MAX, RegistryError
 from webapp.registry.keys import keystore
 from webapp.registry.verification import verify_scan
@@ -301,6 +303,49 @@ def test_representation_going_round_in_a_circle_is_refused(registry: Flask, tmp_
     again = write_csv(tmp_path / "longer.csv", [mother + enps[2]])
     assert [error.line for error in bulk_import.import_csv(again, "test", now=NOW).errors] == [2]
     assert db.session.scalar(select(func.count()).select_from(Representation)) == 2
+
+
+def test_two_links_closing_a_circle_at_once_do_not_both_pass(registry: Flask) -> None:
+    """Two imports at once, one linking a son as his mother's representative (a swapped line), the other the mother
+    as her son's: each checked for a circle before the other committed, and both links were written. The second
+    now waits for the first and then sees the circle."""
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time: the second writer's outdated reads fail and are retried")
+    mother = register(person_data("770000000000001")).person
+    son = register(person_data("770000000000002", "Иванов", "Артём", "Сергеевич", sex="M")).person
+    ids, enps = (mother.id, son.id), (mother.enp, son.enp)
+    db.session.commit()
+    linked, go, outcome = threading.Event(), threading.Event(), {}
+
+    def other_import() -> None:
+        with registry.app_context():
+            serialised("representations")
+            db.session.add(Representation(representative_id=ids[1], represented_id=ids[0]))
+            db.session.flush()
+            linked.set()
+            go.wait(10)
+            db.session.commit()
+
+    def this_import() -> None:
+        with registry.app_context():
+            try:
+                outcome["linked"] = lifecycle.link_representative(enps[0], enps[1], "test")
+            except RegistryError as error:
+                outcome["refused"] = error.message
+
+    other = threading.Thread(target=other_import)
+    other.start()
+    assert linked.wait(10)
+    this = threading.Thread(target=this_import)
+    this.start()
+    this.join(0.5)
+    waited = this.is_alive()
+    go.set()
+    other.join(10)
+    this.join(10)
+    assert waited, "the second link waits for the first's transaction"
+    assert "по кругу" in outcome.get("refused", "")
+    assert db.session.scalar(select(func.count()).select_from(Representation)) == 1
 
 
 def test_a_line_with_more_fields_than_the_header_is_refused_saying_how_many(registry: Flask, tmp_path: Path) -> None:

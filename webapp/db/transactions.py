@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import random
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, Select, inspect, select, update
+from sqlalchemy import ColumnElement, Select, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from webapp.extensions import db
@@ -76,3 +77,15 @@ def locked(model: type[M], *criteria: ColumnElement[bool]) -> Select[tuple[M]]:
         touch = update(model).where(*criteria).values({key.name: key})
         db.session.execute(touch.execution_options(synchronize_session=False))
     return select(model).where(*criteria).with_for_update().execution_options(populate_existing=True)
+
+
+def serialised(name: str) -> None:
+    """Hold the lock called `name` until the transaction ends: writers of the same kind run one after another.
+
+    For a check that reads many rows before a write (a representation loop: no one row to lock), which two
+    transactions could each pass before either committed. PostgreSQL's transaction-level advisory lock; SQLite
+    writes one transaction at a time, and a writer whose reads another commit has outdated fails and is retried
+    (`atomic`).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(zlib.crc32(name.encode()))))

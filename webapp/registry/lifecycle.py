@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from policy_codes.revocation import digest_of_text
 from webapp.db import commit_order
-from webapp.db.transactions import atomic
+from webapp.db.transactions import atomic, serialised
 from webapp.extensions import db
 from webapp.models import (
     Category,
@@ -547,6 +547,7 @@ def link_representative(representative_enp: str, represented_enp: str, actor: st
 def _link(representative: Person, represented: Person, actor: str, moment: datetime) -> bool:
     if representative.id == represented.id:
         raise RegistryError(N_("Человек не может представлять сам себя"))
+    serialised("representations")  # two links closing one circle between them (two imports) each see no circle
     if _represents(represented, representative):
         raise RegistryError(
             N_(
