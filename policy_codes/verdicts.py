@@ -65,7 +65,9 @@ MESSAGES: dict[Verdict, str] = {
     Verdict.VALID: N_("Полис действителен: подпись верна, в реестре он действующий."),
     Verdict.REVOKED: N_("Код отозван страховой компанией. Проверьте полис по номеру или по документу."),
     Verdict.SUPERSEDED: N_("Код заменён более новым. Попросите показать актуальный код или проверьте полис по номеру."),
-    Verdict.EXPIRED: N_("Срок действия истёк. Попросите обновить код или проверьте по документу."),
+    # A live code's own 90 s have their variant below: here the policy or the certificate itself has ended, and a
+    # fresh code would read the same.
+    Verdict.EXPIRED: N_("Срок действия полиса истёк. Пациенту нужно обратиться в свою страховую компанию."),
     Verdict.SUSPENDED: N_("Действие полиса приостановлено. Пациенту нужно обратиться в свою страховую компанию."),
     Verdict.TERMINATED: N_("Действие полиса прекращено. Пациенту нужно обратиться в свою страховую компанию."),
     Verdict.NOT_FOUND: N_(

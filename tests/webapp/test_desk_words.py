@@ -12,9 +12,12 @@ from flask.testing import FlaskClient
 
 from policy_codes import Verdict
 from policy_codes.verdicts import Shown
+from tests.helpers.registry import NOW, person_data, register
 from tests.webapp.pages import MOTHER, code_text, csrf, desk_verdict, logged_in, register_newborn_sofia
+from webapp.models import Category
 from webapp.registry import lifecycle, people
 from webapp.registry.codes import live_code
+from webapp.registry.verification import message, verify_scan
 
 #: MOTHER with its last (check) digit changed: a typo.
 MISTYPED = MOTHER[:-1] + str((int(MOTHER[-1]) + 1) % 10)
@@ -51,8 +54,6 @@ def test_an_out_of_date_live_code_asks_for_a_fresh_one_not_a_new_policy(site: Fl
 
 def test_an_out_of_date_live_code_through_the_api_says_so_too(site: Flask) -> None:
     with site.app_context():
-        from webapp.registry.verification import message, verify_scan
-
         result = verify_scan(_stale_live_code(site))
         assert (result.verdict, result.shown) == (Verdict.EXPIRED, Shown.LIVE_CODE)
         assert message(result).startswith("Код на экране устарел")
@@ -159,3 +160,15 @@ def test_enter_on_an_empty_field_is_no_check(site: Flask) -> None:
         assert "data-verdict" not in body
         assert EMERGENCY not in body
     assert client.get("/clinic/history").get_data(as_text=True).count("<tr") == before
+
+
+def test_a_policy_past_its_last_day_sends_the_patient_to_the_insurer_not_for_a_fresh_code(registry: Flask) -> None:
+    """A static code, or the number, of a policy that ended by its dates (an EAEU worker's contract): a fresh code
+    would read the same, so the desk is told where the patient must go."""
+    worker = person_data("770000000000005", category=Category.EAEU_WORKER, right_valid_until=NOW.date())
+    text = register(worker).text
+    for scanned in (text, str(worker.enp)):
+        result = verify_scan(scanned, now=NOW + timedelta(days=2))
+        assert result.verdict is Verdict.EXPIRED
+        assert "обратиться в свою страховую компанию" in message(result)
+        assert "обновить" not in message(result)
