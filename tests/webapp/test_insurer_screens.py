@@ -157,10 +157,10 @@ def test_terminate_records_the_reason_chosen_from_the_list(site: Flask) -> None:
         assert policy.status_reason == "Смерть застрахованного"
     after = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     assert "Полис прекращён" in after
-    line = re.search(r"<p>Полис: (.*?)</p>", after)
+    line = re.search(r'<p class="policy-kind">(.*?)</p>', after)
     assert line, after
-    assert "(Смерть застрахованного)" in line.group(1)
     assert "2027" not in line.group(1), "the end date it had is not when it ended: it read as valid until then"
+    assert "(Смерть застрахованного)" in re.search(r'<p class="policy-status">(.*?)</p>', after).group(1)
     staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
     assert "(Death of the insured person)" in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
 
@@ -363,3 +363,16 @@ def test_a_newborns_page_says_until_when_the_representatives_policy_covers_them(
         lifecycle.terminate(MOTHER, "smo:smo", "смерть застрахованного", now=NOW)
     ended = text_of(staff.get(f"/insurer/person/{sofia.enp}").get_data(as_text=True))
     assert "своего нет, и полис представителя ребёнка больше не покрывает" in ended
+
+
+def test_the_policy_line_names_its_kind_once(site: Flask) -> None:
+    """«Полис: Полис ОМС единого образца, действует» said «полис» twice: the kind is the line's own words."""
+    staff = logged_in(site, "smo")
+    words = text_of(staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True))
+    assert "Полис: Полис" not in words
+    assert "Полис ОМС единого образца с " in words
+    assert "Статус: действует" in words
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    words = text_of(staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True))
+    assert "Policy: " not in words
+
