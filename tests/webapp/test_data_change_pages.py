@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, field_error, logged_in
 from webapp.models import RequestStatus, Role
-from webapp.registry import accounts, data_changes, people
+from webapp.registry import accounts, data_changes, lifecycle, people
+from webapp.registry.errors import RegistryError
 
 #: The marriage certificate a new surname is changed on.
 DOCUMENT = {
@@ -362,3 +363,40 @@ def test_a_birth_date_and_sex_read_as_words_and_dates(registry: Registry) -> Non
     assert "<del>женский</del>" in shown
     assert "<ins>мужской</ins>" in shown
     assert "Ошибка в реестре" in shown
+
+
+# ---- a terminated policy: final, its record only corrected where it was wrong ----
+
+
+def test_a_terminated_policys_record_is_only_corrected_and_no_code_is_promised(registry: Registry) -> None:
+    with registry.app.app_context():
+        lifecycle.terminate(MOTHER, "smo:smo", "Смерть застрахованного")
+    client, token = staff(registry.app)
+    assert "Исправить ошибку в данных" in page(client.get(f"/insurer/person/{MOTHER}"))
+    form_page = page(client.get(f"/insurer/person/{MOTHER}/data"))
+    assert 'value="registry_error"' in form_page
+    assert 'value="court"' in form_page
+    assert 'value="marriage"' not in form_page, "no life event is written onto a terminated policy"
+    assert "выпускается новый код" not in form_page
+
+    for step in ("data", "data/confirm"):
+        refused = client.post(f"/insurer/person/{MOTHER}/{step}", data=change_form(csrf_token=token))
+        assert refused.status_code == 400, step
+        assert "Полис прекращён" in field_error(page(refused), "reason"), step
+    assert registry.surname(MOTHER) == "ИВАНОВА"
+
+    corrected = change_form(csrf_token=token, reason="registry_error", document_kind="passport")
+    preview = page(client.post(f"/insurer/person/{MOTHER}/data", data=corrected))
+    assert "Полис не действует, поэтому новый код не выпускается." in preview
+    assert "Выпускается новый код" not in preview
+    assert client.post(f"/insurer/person/{MOTHER}/data/confirm", data=corrected).status_code == 302
+    assert registry.surname(MOTHER) == "ПЕТРОВА"
+    assert registry.serial(MOTHER) is None
+
+
+def test_a_citizens_request_on_a_terminated_policy_is_refused_unless_a_correction(registry: Registry) -> None:
+    with registry.app.app_context():
+        lifecycle.terminate(MOTHER, "smo:smo", "Смерть застрахованного")
+    with pytest.raises(RegistryError, match="Полис прекращён"):
+        registry.open_request(MOTHER)
+    assert registry.open_request(MOTHER, reason="registry_error")

@@ -376,3 +376,14 @@ def test_the_policy_line_names_its_kind_once(site: Flask) -> None:
     words = text_of(staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True))
     assert "Policy: " not in words
 
+
+def test_a_terminated_policy_gets_no_code_for_the_account(site: Flask) -> None:
+    with site.app_context():
+        lifecycle.terminate(MOTHER, "smo:smo", "Смерть застрахованного", now=NOW)
+    staff = logged_in(site, "smo")
+    page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    assert "activation-code" not in page, "nothing to open or recover an account for"
+    refused = staff.post(f"/insurer/person/{MOTHER}/activation-code", data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 302
+    assert refused.location.endswith(f"/insurer/person/{MOTHER}")
+    assert "код для входа в личный кабинет не выдаётся" in staff.get(refused.location).get_data(as_text=True)

@@ -66,6 +66,8 @@ def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | N
     a new password for it; shown once, never stored."""
     moment = now or datetime.now(UTC)
     person = people.person_by_enp(enp, scope, lock=True)
+    if people.policy_terminated(person):  # final: no account to open or recover for it
+        raise RegistryError(N_("Полис прекращён: код для входа в личный кабинет не выдаётся"))
     account = accounts.citizen_account(person)
     if account is not None and not account.active:
         raise RegistryError(N_("Вход в личный кабинет отключён оператором реестра: код ничего не изменит"))

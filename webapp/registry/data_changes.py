@@ -67,6 +67,12 @@ FORM_REASONS: tuple[ChangeReason, ...] = (
     ChangeReason.BIRTH_CERTIFICATE,
     ChangeReason.OTHER,
 )
+#: A terminated policy is final (death, or the right ended): its record is still corrected where it was wrong
+#: (the registry's error, a court's decision, the registry's own import), but no life event after the end
+#: (a marriage, a birth certificate) is written onto it.
+TERMINATED_REASONS: frozenset[ChangeReason] = frozenset(
+    {ChangeReason.REGISTRY_ERROR, ChangeReason.COURT, ChangeReason.REGISTRY_IMPORT}
+)
 
 #: The documents that justify a change, by the kind stored.
 DOCUMENT_KINDS: dict[str, str] = {
@@ -345,12 +351,15 @@ def _changed_columns(person: Person, new: NewData | people.PersonData, today: da
     return changed
 
 
-def preview(enp: str, new: NewData, scope: str | None = None) -> list[FieldChange]:
+def preview(enp: str, new: NewData, scope: str | None = None, reason: ChangeReason | None = None) -> list[FieldChange]:
     """What `change_person_data` would change, old beside new; it changes nothing.
 
-    RegistryError when nothing would change or the data cannot be carried; NotFound outside the caller's scope.
+    RegistryError when nothing would change, the data cannot be carried or the policy's state refuses the
+    `reason`; NotFound outside the caller's scope.
     """
     person = people.person_by_enp(enp, scope)
+    if reason is not None:
+        _require_reason_allowed(person, reason)
     changed = _changed_columns(person, new, clock.today_in_moscow(clock.now()))
     current = NewData.of(person).columns()
     return _field_changes(current, current | changed)
@@ -388,6 +397,24 @@ def _check_grounds(reason: ChangeReason | str, reason_text: str, document: Docum
     return reason, reason_text
 
 
+def form_reasons(person: Person) -> tuple[ChangeReason, ...]:
+    """The reasons a form offers for `person`: every one, but only corrections once the policy is terminated."""
+    if people.policy_terminated(person):
+        return tuple(reason for reason in FORM_REASONS if reason in TERMINATED_REASONS)
+    return FORM_REASONS
+
+
+def _require_reason_allowed(person: Person, reason: ChangeReason) -> None:
+    if reason not in TERMINATED_REASONS and people.policy_terminated(person):
+        raise RegistryError(
+            N_(
+                "Полис прекращён: исправить можно только ошибку в данных "
+                "(причина «Ошибка в реестре» или «Решение суда»)"
+            ),
+            field="reason",
+        )
+
+
 def _as_text(value: object) -> str:
     if isinstance(value, date):
         return value.isoformat()
@@ -422,6 +449,7 @@ def change_person_data(
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     person = people.person_by_enp(enp, scope, lock=True)
+    _require_reason_allowed(person, reason)
     _require_unchanged_since(person, seen)
     changed = _changed_columns(person, new, today)
     old = {field: getattr(person, field) for field in changed}
@@ -523,6 +551,7 @@ def request_change(
     assert document is not None  # _check_grounds requires one for every reason a form offers
     moment = clock.now(now)
     locked = people.person_by_enp(person.enp, lock=True)
+    _require_reason_allowed(locked, reason)
     if open_change_request_of(locked.id) is not None:
         raise ChangeRequestAlreadyOpen(N_("Заявление об изменении данных уже подано и ждёт ответа страховой компании"))
     _changed_columns(locked, new, clock.today_in_moscow(moment))

@@ -229,6 +229,14 @@ def _renew_code(
     return None
 
 
+def code_follows(person: Person, now: datetime | None = None) -> bool:
+    """Whether a change to the person's data now would sign a new code (`_renew_code`): only while the policy
+    is in force. What the data-change pages promise, before the change."""
+    policy = people.open_policy(person)
+    moment = clock.now(now)
+    return policy is not None and in_force(PolicyStatus(policy.status), policy.valid_to, clock.today_in_moscow(moment))
+
+
 @atomic
 def register_person(
     data: people.PersonData,

@@ -320,6 +320,12 @@ def open_policy(person: Person, session: ReadSession = db.session) -> Policy | N
     return session.scalar(select(Policy).where(*mine, Policy.status != PolicyStatus.CLOSED))
 
 
+def policy_terminated(person: Person) -> bool:
+    """Whether the person's policy is terminated (death, or the right ended): final, no code follows it."""
+    policy = open_policy(person)
+    return policy is not None and policy.status == PolicyStatus.TERMINATED
+
+
 def current_code(person: Person) -> IssuedCode | None:
     return db.session.scalar(
         select(IssuedCode).where(

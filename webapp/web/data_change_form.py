@@ -13,7 +13,8 @@ from typing import TypeVar
 from flask import render_template, request
 
 from webapp.models import DataChangeRequest, Person
-from webapp.registry.data_changes import DOCUMENT_KINDS, FORM_REASONS, ChangeReason, Document, NewData, parse_reason
+from webapp.registry import lifecycle, people
+from webapp.registry.data_changes import DOCUMENT_KINDS, ChangeReason, Document, NewData, form_reasons, parse_reason
 from webapp.registry.errors import RegistryError
 from webapp.web.form_errors import in_form_order, refused
 
@@ -89,7 +90,9 @@ def page(template: str, person: Person, form: Mapping[str, str], errors: dict[st
         person=person,
         form=form,
         errors=errors or {},
-        reasons=FORM_REASONS,
+        reasons=form_reasons(person),
+        code_follows=lifecycle.code_follows(person),
+        policy_terminated=people.policy_terminated(person),
         document_kinds=DOCUMENT_KINDS,
     )
 

@@ -113,6 +113,7 @@ def person(enp: str) -> str:
         waiting_since=waiting and clock.today_in_moscow(waiting.created_at),
         change_waiting=data_changes.open_change_request_of(someone.id),
         account=accounts.citizen_account(someone),
+        terminated=people.policy_terminated(someone),
         representatives=people.representatives_of(someone),
         represented=people.represented_by(someone),
     )
@@ -276,7 +277,7 @@ def preview_data_change(enp: str) -> Any:
         return data_change_form.page(DATA_CHANGE_PAGE, someone, form)
     try:
         change = data_change_form.checked(form)
-        changes = data_changes.preview(enp, change.new, scope=scope())
+        changes = data_changes.preview(enp, change.new, scope=scope(), reason=change.reason)
     except (data_change_form.Refused, RegistryError) as error:
         return data_change_form.page(DATA_CHANGE_PAGE, someone, form, data_change_form.refusal(error)), 400
     return render_template(
@@ -286,6 +287,7 @@ def preview_data_change(enp: str) -> Any:
         grounds=change,
         form=form,
         seen=data_changes.data_seen(someone),
+        code_follows=lifecycle.code_follows(someone),
         action=url_for("insurer.change_data", enp=enp),
         back=url_for("insurer.preview_data_change", enp=enp),
     )
@@ -498,6 +500,7 @@ def _change_request_page(item: DataChangeRequest, outcome: str, errors: dict[str
         changes=data_changes.request_changes(item),
         grounds=data_change_form.grounds_of(item),
         seen=data_changes.data_seen(item.person),
+        code_follows=lifecycle.code_follows(item.person),
         errors=errors or {},
         action=url_for("insurer.answer_change_request", change_id=item.id, outcome="accept"),
         back=url_for("insurer.request_list"),
