@@ -35,7 +35,13 @@ class Enp:
         if len(self.digits) != ENP_LENGTH or not self.digits.isascii() or not self.digits.isdigit():
             raise InvalidValue(N_("ЕНП должен состоять ровно из 16 цифр"))
         if luhn_check_digit(self.digits[:-1]) != int(self.digits[-1]):
-            raise InvalidValue(N_("Неверная контрольная цифра ЕНП"))
+            # Said where a person reads it (a form's field, the import's refused lines): what to compare, and where.
+            raise InvalidValue(
+                N_(
+                    "В ЕНП опечатка: контрольная (последняя) цифра не сходится с остальными. "
+                    "Сверьте все 16 цифр с полисом и исправьте номер."
+                )
+            )
 
     @classmethod
     def with_check_digit(cls, first_fifteen: str) -> Enp:

@@ -33,7 +33,12 @@ class Snils:
         object.__setattr__(self, "digits", digits)
         number, control = digits[:9], int(digits[9:])
         if int(number) > UNCHECKED_UP_TO and snils_control(number) != control:
-            raise InvalidValue(N_("Неверное контрольное число СНИЛС"))
+            raise InvalidValue(
+                N_(
+                    "В СНИЛС опечатка: контрольное число (две последние цифры) не сходится с остальными. "
+                    "Сверьте все 11 цифр с документом и исправьте номер."
+                )
+            )
 
     def __str__(self) -> str:
         d = self.digits

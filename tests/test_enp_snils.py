@@ -2,6 +2,7 @@ import pytest
 
 from policy_codes import Enp, InvalidValue, Snils
 from policy_codes.enp import luhn_check_digit
+from policy_codes.words import translate
 
 
 def test_design_example_enp_is_valid() -> None:
@@ -58,3 +59,20 @@ def test_control_100_and_101_become_00() -> None:
 
 def _weighted(number: str) -> int:
     return sum(int(d) * (9 - i) for i, d in enumerate(number))
+
+
+@pytest.mark.parametrize(
+    ("value", "russian", "english"),
+    [
+        (lambda: Enp("1234567890123458"), "Сверьте все 16 цифр с полисом", "Compare all 16 digits with the policy"),
+        (lambda: Snils("112-233-445 96"), "Сверьте все 11 цифр с документом", "Compare all 11 digits with the"),
+    ],
+)
+def test_a_wrong_check_digit_says_it_is_a_typo_and_what_to_compare(value, russian: str, english: str) -> None:
+    """«Неверная контрольная цифра ЕНП» left the person at the form (or the import's refused line) with nothing
+    to do: the words say it is a typo and what to compare it with, in both languages."""
+    with pytest.raises(InvalidValue) as refused:
+        value()
+    assert "опечатка" in str(refused.value)
+    assert russian in str(refused.value)
+    assert english in translate(str(refused.value), "en")

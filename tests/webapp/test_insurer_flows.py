@@ -121,14 +121,28 @@ def test_a_registration_s_refusals_name_no_column_or_code(site: Flask) -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "english"),
     [
-        ({"enp": "1234567890123458"}, "enp", "The ЕНП's check digit is wrong"),
+        (
+            {"enp": "1234567890123458"},
+            "enp",
+            (
+                "The ЕНП has a typo: its check digit (the last one) does not match the others. "
+                "Compare all 16 digits with the policy and correct the number."
+            ),
+        ),
         ({"enp": "12345"}, "enp", "An ЕНП must be exactly 16 digits"),
         (
             {"surname": "Smith"},
             "surname",
             "Characters not allowed in a name: S M I T H (names are written in Russian letters)",
         ),
-        ({"snils": "112-233-445 96"}, "snils", "The СНИЛС's check number is wrong"),
+        (
+            {"snils": "112-233-445 96"},
+            "snils",
+            (
+                "The СНИЛС has a typo: its check number (the last two digits) does not match the others. "
+                "Compare all 11 digits with the document and correct the number."
+            ),
+        ),
     ],
 )
 def test_the_code_formats_word_on_a_value_reads_in_english_on_an_english_page(

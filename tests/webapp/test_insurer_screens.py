@@ -304,7 +304,7 @@ def test_a_snils_mistyped_in_the_search_is_said_so_beside_the_field(site: Flask,
         session["language"] = language
     response = staff.get("/insurer/?q=123-456-789 01")
     assert response.status_code == 400
-    said = {"ru": "Неверное контрольное число СНИЛС", "en": "The СНИЛС&#39;s check number is wrong"}[language]
+    said = {"ru": "В СНИЛС опечатка: контрольно", "en": "The СНИЛС has a typo: its "}[language]
     assert said in field_error(response.get_data(as_text=True), "query")
 
 
