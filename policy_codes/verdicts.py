@@ -82,7 +82,8 @@ MESSAGES: dict[Verdict, str] = {
     Verdict.MALFORMED: N_("Код повреждён и не читается. Отсканируйте ещё раз или введите номер."),
     Verdict.NOT_A_POLICY_CODE: N_("Это не код полиса ОМС. Отсканируйте QR-код полиса или введите 16 цифр номера."),
     Verdict.LEGACY_PAPER: N_(
-        "Бумажный полис старого образца: подпись на бланке не проверялась, статус взят из реестра."
+        "Бумажный полис образца 2011 года: подпись на бланке не проверяется, статус полиса берётся из реестра. "
+        "Сверьте имя и дату рождения с документом."
     ),
 }
 
@@ -128,6 +129,19 @@ VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
         "Код на экране устарел: он действует 90 секунд. Попросите пациента обновить страницу полиса "
         "на телефоне и показать код снова."
     ),
+    # A 2011 paper's status in the registry, the line under its own message (`registry_message`): in the words of
+    # a paper policy, not a typed number's («Номер найден…», «Подписи у номера нет») nor a code's («обновить код»).
+    (Verdict.VALID, Shown.LEGACY_PAPER): N_("По реестру полис действующий."),
+    (Verdict.EXPIRED, Shown.LEGACY_PAPER): N_(
+        "По реестру срок действия полиса истёк. Пациенту нужно обратиться в свою страховую компанию."
+    ),
+    (Verdict.SUSPENDED, Shown.LEGACY_PAPER): N_(
+        "По реестру действие полиса приостановлено. Пациенту нужно обратиться в свою страховую компанию."
+    ),
+    (Verdict.TERMINATED, Shown.LEGACY_PAPER): N_(
+        "По реестру действие полиса прекращено. Пациенту нужно обратиться в свою страховую компанию."
+    ),
+    (Verdict.NOT_FOUND, Shown.LEGACY_PAPER): N_("Номера с бланка нет в реестре. Проверьте полис по документу."),
     # Sixteen digits whose check digit is wrong: typed wrong, not a damaged code.
     (Verdict.MALFORMED, Shown.NUMBER): N_(
         "В номере опечатка: контрольная цифра не сходится. Сверьте 16 цифр с полисом и введите номер снова."
@@ -159,7 +173,9 @@ HEADLINES: dict[Verdict, str] = {
     Verdict.KEY_COMPROMISED: N_("Подпись отозвана"),
     Verdict.MALFORMED: N_("Не читается"),
     Verdict.NOT_A_POLICY_CODE: N_("Не полис"),
-    Verdict.LEGACY_PAPER: N_("Старый бланк"),
+    #: A 2011 paper's headline is its registry status (webapp/registry/verification.py `headline`); this one is
+    #: for what was kept before the history kept that status, and an offline desk, which cannot ask.
+    Verdict.LEGACY_PAPER: N_("Бумажный полис"),
 }
 
 #: Headlines that change with what was shown, as the messages of VARIANTS do.

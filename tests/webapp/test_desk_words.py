@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from policy_codes import Verdict
 from policy_codes.verdicts import Shown
 from tests.helpers.registry import NOW, person_data, register
+from tests.security.test_attack_harvest import legacy_paper
 from tests.webapp.pages import MOTHER, code_text, csrf, desk_verdict, logged_in, register_newborn_sofia
 from webapp.models import Category
 from webapp.registry import lifecycle, people
@@ -172,3 +173,30 @@ def test_a_policy_past_its_last_day_sends_the_patient_to_the_insurer_not_for_a_f
         assert result.verdict is Verdict.EXPIRED
         assert "обратиться в свою страховую компанию" in message(result)
         assert "обновить" not in message(result)
+
+
+def test_a_2011_paper_reads_as_a_paper_and_its_history_says_what_the_desk_read(site: Flask) -> None:
+    """A paper's verdict said «Статус в реестре: Номер найден в реестре… Подписи у номера нет» (a typed number's
+    words) and the history «Старый бланк», which tells the desk nothing of whether it was valid."""
+    client = logged_in(site, "clinic")
+    body = desk_verdict(client, legacy_paper(MOTHER))
+    text = " ".join(re.sub(r"<[^>]+>", " ", body).split())
+    assert _headline(body) == "Действителен"
+    assert "образца 2011 года" in text
+    assert "По реестру полис действующий." in text
+    for words in ("Номер найден", "Подписи у номера нет", "Статус в реестре", "старого образца"):
+        assert words not in text, words
+    with site.app_context():
+        lifecycle.terminate(MOTHER, "smo:smo", "Смерть застрахованного")
+    body = desk_verdict(client, legacy_paper(MOTHER))
+    assert _headline(body) == "Прекращён"
+    assert "По реестру действие полиса прекращено." in body
+    page = client.get("/clinic/history").get_data(as_text=True)
+    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'class="verdict-cell"[^>]*>(.*?)</td>', page)]
+    assert cells == ["Прекращён (бланк 2011 года)", "Действителен (бланк 2011 года)"]
+    _english(client)
+    body = desk_verdict(client, legacy_paper(MOTHER))
+    words = re.sub(r"<[^>]+>", " ", re.sub(r'<p class="holder">.*?</p>', "", body))  # the name is the registry's
+    assert not re.search("[А-Яа-яЁё]", words), words
+    page = client.get("/clinic/history").get_data(as_text=True)
+    assert "Terminated (2011 paper policy)" in page

@@ -256,7 +256,9 @@ def record_check(clinic_id: int, result: VerificationResult) -> None:
         ClinicCheck(
             clinic_id=clinic_id,
             at=result.checked_at,
-            verdict=str(result.verdict),
+            # A 2011 paper's verdict is its registry status (shown says it was a paper): the history says what
+            # the desk read, «Действителен», not only «legacy_paper».
+            verdict=str(result.registry_verdict or result.verdict),
             shown=result.shown,
             masked_enp=result.holder.masked_enp if result.holder else "",
             region_code=_region_code(clinic_id),

@@ -122,8 +122,8 @@ def headline(result: VerificationResult, language: str = "ru") -> str:
 
 
 def registry_message(result: VerificationResult, language: str = "ru") -> str:
-    """The registry's status for a legacy paper, in a number look-up's words: they claim no signature."""
-    return result.registry_verdict.message(language, Shown.NUMBER) if result.registry_verdict else ""
+    """The registry's status for a legacy paper, in a paper's words: «По реестру полис действующий»."""
+    return result.registry_verdict.message(language, Shown.LEGACY_PAPER) if result.registry_verdict else ""
 
 
 def is_number_look_up(scanned: str | bytes) -> bool:

@@ -248,7 +248,10 @@ def _words_of(table: Mapping[str, object]) -> Callable[[str], str]:
 def verdict_label(verdict: str, shown: str | None, language: str) -> str:
     """A stored verdict (a clinic's history) in words: the headline the desk read, in `language`. The verdicts'
     words are the verifiers' own, in policy_codes/verdicts.py, so the history and the verdict say the same."""
-    return Verdict(verdict).headline(language, Shown(shown) if shown else None)
+    headline = Verdict(verdict).headline(language, Shown(shown) if shown else None)
+    if shown == Shown.LEGACY_PAPER and verdict not in (Verdict.LEGACY_PAPER, Verdict.MALFORMED, Verdict.FORGED):
+        return gettext("%(verdict)s (бланк 2011 года)", verdict=headline)
+    return headline
 
 
 def refused_line(error: RowError) -> str:
