@@ -3,16 +3,20 @@ anything loads. Through the test client and Click's runner, on SQLite and Postgr
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import zlib
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.webapp.pages import csrf, logged_in, upload
 from tests.webapp.test_cli import run
 from webapp.extensions import db
-from webapp.models import Person
+from webapp.models import Job, Person
 from webapp.registry import bulk_import
 
 
@@ -102,3 +106,53 @@ def test_the_command_names_the_columns_it_did_not_load(registry: Flask, tmp_path
     assert code == 0
     assert "Столбцы не из списка не загружены: phone" in output
     assert "Создано: 1" in output
+
+
+def _refused_csv(client: object, location: str) -> list[list[str]]:
+    download = client.get(location + "/refused.csv")  # type: ignore[attr-defined]
+    assert download.status_code == 200
+    text = download.get_data().decode("utf-8")
+    assert text.startswith("\ufeffline,reason\r\n"), "Excel opens it as UTF-8"
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))[1:]
+
+
+def test_the_refused_lines_csv_reads_in_the_downloaders_language(site: Flask) -> None:
+    """An English user's refused.csv said every reason in Russian («неизвестная СМО», «Неверная контрольная
+    цифра ЕНП»): the job keeps each reason's message and values, and the download says them in the reader's
+    language; the values the file carried stay as they were."""
+    site.config["IMPORT_JOB_THRESHOLD"] = 0  # no queue: the job runs in the request
+    lines = [
+        "7700000000000017,Петров,Пётр,,1980-01-01,M,,77001,citizen,,",  # a typo in the ЕНП
+        "7700000000000073,Кузнецов,Дмитрий,,2004-02-14,M,,99999,citizen,,",  # no such insurer
+        "7700000000000099,Орлов,Олег,,1985-07-21,M,,77001,citizen,,7700000000000017",  # the representative's
+    ]
+    client = logged_in(site, "smo")
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/insurer/import")})
+    answer = upload(client, "\n".join([",".join(bulk_import.COLUMNS), *lines]).encode())
+    assert answer.status_code == 302
+    english = _refused_csv(client, answer.headers["Location"])
+    assert [int(line) for line, _ in english] == [2, 3, 4]
+    assert english[0][1].startswith("The ЕНП has a typo")
+    assert english[1][1] == "unknown insurer “99999”"
+    assert english[2][1].startswith("representative: The ЕНП has a typo")
+    assert not re.search("[а-яё]", " ".join(reason for _, reason in english).replace("ЕНП", "")), english
+    client.post("/language", data={"language": "ru", "csrf_token": csrf(client, "/insurer/import")})
+    russian = _refused_csv(client, answer.headers["Location"])
+    assert russian[1][1] == "неизвестная СМО «99999»"
+    assert russian[2][1].startswith("представитель: В ЕНП опечатка")
+
+
+def test_a_refused_lines_csv_kept_before_its_messages_were_still_downloads(site: Flask) -> None:
+    """A job kept before the reasons' messages were has two columns, the reasons said in Russian: they come as
+    they are, in any language."""
+    site.config["IMPORT_JOB_THRESHOLD"] = 0
+    client = logged_in(site, "smo")
+    line = "7700000000000073,Кузнецов,Дмитрий,,2004-02-14,M,,99999,citizen,,"
+    answer = upload(client, "\n".join([",".join(bulk_import.COLUMNS), line]).encode())
+    job_id = int(answer.headers["Location"].rsplit("/", 1)[1])
+    kept = "\ufeffline,reason\r\n2,неизвестная СМО «99999»\r\n".encode()
+    with site.app_context():
+        db.session.execute(update(Job).where(Job.id == job_id).values(refused=zlib.compress(kept)))
+        db.session.commit()
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/insurer/import")})
+    assert _refused_csv(client, answer.headers["Location"]) == [["2", "неизвестная СМО «99999»"]]

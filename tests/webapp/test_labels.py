@@ -19,6 +19,7 @@ from policy_codes.verdicts import Shown
 from signing import KeyStatus
 from webapp import create_app
 from webapp.models import Category, CodeStatus, PolicyKind, PolicyStatus, Role
+from webapp.registry import reasons
 from webapp.registry.rules import EXPIRED, Operation
 from webapp.web import labels
 
@@ -127,3 +128,35 @@ def test_no_template_formats_a_time_itself() -> None:
         if "%H" in line or re.search(r"(?<!\| )moscow_time\(", line)
     ]
     assert formatting == []
+
+
+@pytest.mark.parametrize(
+    ("recorded", "english"),
+    [
+        ("Код выдан по ошибке", "The code was issued by mistake"),  # chosen from a list
+        (reasons.REISSUED, None),  # the registry's own words, with nobody's reason
+        (reasons.POLICY_ISSUED, None),
+        (reasons.IMPORTED, None),
+        (reasons.KEY_COMPROMISED, None),
+        (reasons.CHANGED_TO_INSURER % {"insurer": "77002"}, "77002"),  # with a value, kept
+        (reasons.KEY_COMPROMISED_KID % {"kid": "1643114e"}, "1643114e"),
+        (reasons.ASKED_FOR % {"reason": "Телефон потерян или украден"}, "The phone was lost or stolen"),
+        ("moved_region", "region"),  # a transfer's exception, recorded as its value
+    ],
+)
+def test_a_reason_the_registry_recorded_reads_in_english(app: Flask, recorded: str, english: str | None) -> None:
+    """A code reissued on a citizen's request said «заявка: Телефон потерян или украден» to an English user, a
+    transfer «смена СМО на 77002» and its trail «moved_region»: the registry's own words are catalog ids too."""
+    with app.test_request_context(), force_locale("en"):
+        words = labels.reason_words(recorded)
+    assert not re.search("[а-яё]", words.lower()), words
+    assert words != recorded
+    if english:
+        assert english in words
+
+
+def test_a_reason_someone_typed_reads_as_typed(app: Flask) -> None:
+    with app.test_request_context(), force_locale("en"):
+        assert labels.reason_words("телефон утонул") == "телефон утонул"
+        assert labels.reason_words(reasons.ASKED_FOR % {"reason": "телефон утонул"}) == "request: телефон утонул"
+        assert labels.reason_words("") == ""

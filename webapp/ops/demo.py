@@ -10,8 +10,9 @@ from sqlalchemy import select
 from policy_codes import Snils
 from webapp.extensions import db
 from webapp.models import Category, Role, User
-from webapp.registry import accounts, clock, data_changes, lifecycle, organisations, public_holidays
+from webapp.registry import accounts, clock, data_changes, lifecycle, organisations, public_holidays, reasons
 from webapp.registry.people import PersonData
+from webapp.registry.rules import Operation
 
 ACTOR = "demo"
 
@@ -88,8 +89,9 @@ def load(now: datetime | None = None) -> None:
     lifecycle.register_person(newcomer, "77002", ACTOR, temporary=True, now=moment)
     lifecycle.register_newborn(newborn, str(mother.enp), ACTOR, now=moment)
     lifecycle.link_representative(str(mother.enp), str(son.enp), ACTOR)
-    lifecycle.suspend(str(soldier.enp), ACTOR, "срочная военная служба", now=moment)
-    lifecycle.revoke(str(stolen.enp), ACTOR, "телефон украден, код отозван по заявлению", now=moment)
+    # Reasons as staff choose them from the page's lists, so that they read in English too (typed words do not).
+    lifecycle.suspend(str(soldier.enp), ACTOR, reasons.STAFF[Operation.SUSPEND]["conscripted"], now=moment)
+    lifecycle.revoke(str(stolen.enp), ACTOR, reasons.STAFF[Operation.REVOKE]["misused"], now=moment)
     # Married: her code under the maiden name reads «данные изменились» at the desk.
     lifecycle.register_person(married, "77001", ACTOR, now=moment)
     data_changes.change_person_data(

@@ -16,9 +16,11 @@ with its progress in the database for the page and the command to show.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
+import json
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -50,7 +52,17 @@ from webapp.models import (
     SnilsDirectory,
     User,
 )
-from webapp.registry import audit, clock, data_changes, job_queue, lifecycle, people, registry_file, signing_pool
+from webapp.registry import (
+    audit,
+    clock,
+    data_changes,
+    job_queue,
+    lifecycle,
+    people,
+    reasons,
+    registry_file,
+    signing_pool,
+)
 from webapp.registry.codes import make_claims, sign
 from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import N_, RegistryError, quoted
@@ -89,14 +101,19 @@ SUBMITTER_DISABLED_MIDWAY = N_(
 REPRESENTATIVE = "representative_enp"
 #: The refused lines a job keeps for the page, with the count of all of them; its CSV of refused lines has all.
 ERRORS_KEPT = 1000
-#: The columns of that CSV: a refused line's number in the uploaded file, and why it was refused (in Russian).
+#: The columns of that CSV: a refused line's number in the uploaded file, and why it was refused (in the reader's
+#: language: webapp/web/views/insurer.py `import_refused`).
 REFUSED_COLUMNS = ("line", "reason")
+#: The columns a job keeps for each refused line (`Job.refused`): those two (the reason in Russian, as the command
+#: says it), then what says it in another language: its catalog message, its values as JSON, whom it is about. A
+#: job kept before these has the first two only.
+_KEPT_COLUMNS = (*REFUSED_COLUMNS, "message", "params", "about")
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A refused line. Why is a catalog message (Russian) filled from `params`, so that a page shows it in its own
-    language (webapp/web/labels.py `refused_line`); the command and the CSV of refused lines say it in Russian."""
+    """A refused line. Why is a catalog message (Russian) filled from `params`, so that a page and the CSV of
+    refused lines say it in their reader's language (webapp/web/labels.py `refused_line`); the command in Russian."""
 
     line: int
     reason: str
@@ -151,10 +168,13 @@ class ImportReport:
         compressor, out = zlib.compressobj(1), io.StringIO(registry_file.BYTE_ORDER_MARK)
         out.seek(0, io.SEEK_END)
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(REFUSED_COLUMNS)
+        writer.writerow(_KEPT_COLUMNS)
         compressed = []
         for start in range(0, len(self.errors), piece):
-            writer.writerows((error.line, error.said()) for error in self.errors[start : start + piece])
+            writer.writerows(
+                (error.line, error.said(), error.reason, json.dumps(error.params, ensure_ascii=False), error.about)
+                for error in self.errors[start : start + piece]
+            )
             compressed.append(compressor.compress(out.getvalue().encode()))
             out.seek(0)
             out.truncate()
@@ -170,11 +190,9 @@ class ImportReport:
     def of_job(cls, job: Job) -> ImportReport:
         """What a finished import job came to, with every refused line (`of_result` has the first ERRORS_KEPT)."""
         report = cls.of_result(job.result or {})
-        refused = refused_csv(job)
+        refused = refused_lines(job)
         if refused is not None:
-            rows = csv.reader(io.StringIO(b"".join(refused).decode(registry_file.ENCODING)))
-            next(rows)  # the header
-            report.errors, report.unlisted = [RowError(int(line), reason) for line, reason in rows], 0
+            report.errors, report.unlisted = list(refused), 0
         return report
 
 
@@ -436,10 +454,31 @@ def keeps_refused_csv(job_id: int) -> bool:
     return bool(db.session.scalar(select(Job.refused.is_not(None)).where(Job.id == job_id)))
 
 
-def refused_csv(job: Job) -> Iterator[bytes] | None:
-    """The CSV of every line an import job refused, once it has finished with some refused; else None. In pieces,
-    decompressed as they are read: a million refused lines are some 80 MB."""
-    return _decompressed(job.refused) if job.refused is not None else None
+def refused_lines(job: Job) -> Iterator[RowError] | None:
+    """Every line an import job refused, once it has finished with some refused; else None. Read as they are
+    decompressed: a million refused lines are some 80 MB of CSV. A job kept before the reasons' messages were
+    (two columns) gives each reason as it was said, in Russian."""
+    if job.refused is None:
+        return None
+    rows = csv.reader(_text_lines(_decompressed(job.refused)))
+    next(rows)  # the header
+    return (
+        RowError(int(row[0]), row[2], json.loads(row[3]), row[4]) if len(row) == len(_KEPT_COLUMNS) else
+        RowError(int(row[0]), row[1])
+        for row in rows
+    )  # fmt: skip
+
+
+def _text_lines(pieces: Iterator[bytes]) -> Iterator[str]:
+    """The lines of UTF-8 text that comes in pieces, each with its "\\n" (a quoted field may hold one: csv joins
+    them); split there only, as csv itself writes them."""
+    decoder, rest = codecs.getincrementaldecoder(registry_file.ENCODING)(), ""
+    for piece in pieces:
+        *lines, rest = (rest + decoder.decode(piece)).split("\n")
+        yield from (line + "\n" for line in lines)
+    rest += decoder.decode(b"", final=True)
+    if rest:
+        yield rest
 
 
 def _decompressed(data: bytes, piece: int = 1 << 16) -> Iterator[bytes]:
@@ -675,7 +714,7 @@ def _insert_new(
         "import",
         "registry",
         digest,
-        "импорт реестра",
+        reasons.IMPORTED,
         {"lines": f"{items[0].line}-{items[-1].line}", "created": len(items)},
         at=moment,
     )

@@ -34,7 +34,7 @@ from webapp.models import (
     RevocationEvent,
     StatusCause,
 )
-from webapp.registry import accounts, audit, clock, people, public_holidays
+from webapp.registry import accounts, audit, clock, people, public_holidays, reasons
 from webapp.registry.codes import claims_for, sign, text_hash
 from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.keys import keystore
@@ -272,9 +272,9 @@ def replace_certificate_with_policy(
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
     certificate = _policy_for(person, Operation.ISSUE_POLICY)
-    _close(certificate, "выдан полис")
+    _close(certificate, reasons.POLICY_ISSUED)
     code = _sign_new_code(
-        person, _new_policy(person, certificate.insurer, PolicyKind.POLICY, moment), moment, "выдан полис"
+        person, _new_policy(person, certificate.insurer, PolicyKind.POLICY, moment), moment, reasons.POLICY_ISSUED
     )
     audit.record(actor, "issue_policy", "person", enp, details={"serial": code.serial}, at=moment)
     return code
@@ -315,7 +315,7 @@ def reissue(enp: str, actor: str, reason: str, scope: str | None = None, now: da
     """A new code for the same policy (lost phone, a new key): serial +1, the old one superseded."""
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
-    code = _sign_new_code(person, _policy_for(person, Operation.REISSUE), moment, reason or "перевыпуск")
+    code = _sign_new_code(person, _policy_for(person, Operation.REISSUE), moment, reason or reasons.REISSUED)
     audit.record(actor, "reissue", "code", enp, reason, {"serial": code.serial}, at=moment)
     return code
 
@@ -459,7 +459,7 @@ def change_insurer(
             exception=exception,
         )
     )
-    _close(old_policy, f"смена СМО на {new_insurer.code}")
+    _close(old_policy, reasons.CHANGED_TO_INSURER % {"insurer": new_insurer.code})
     accounts.void_one_time_codes(person.id, moment)  # the former insurer's: its care of the person ends here
     person.insurer = new_insurer
     _move_to_region(person, new_insurer.region_code)
@@ -467,7 +467,9 @@ def change_insurer(
         person.region = new_insurer.region
     kind = PolicyKind(old_policy.kind)
     carried = (old_policy.valid_from, old_policy.valid_to) if kind is PolicyKind.TEMPORARY_CERTIFICATE else None
-    code = _sign_new_code(person, _new_policy(person, new_insurer, kind, moment, carried), moment, "смена СМО")
+    code = _sign_new_code(
+        person, _new_policy(person, new_insurer, kind, moment, carried), moment, reasons.INSURER_CHANGED
+    )
     details = {"from": old_policy.insurer.code, "to": new_insurer.code, "applied_on": applied_on.isoformat()}
     details |= {"serial": code.serial} | ({"document": document} if document else {})
     audit.record(actor, "change_insurer", "person", enp, exception, details, at=moment)

@@ -45,7 +45,7 @@ from webapp.models import (
     RevocationEvent,
     SigningKeyRecord,
 )
-from webapp.registry import audit, clock, job_queue, lifecycle, signing_pool
+from webapp.registry import audit, clock, job_queue, lifecycle, reasons, signing_pool
 from webapp.registry.codes import make_claims
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.keys import keystore, revocation_snapshots, rotation
@@ -317,7 +317,7 @@ def _commit(
     if keystore.key_statuses({key.kid.hex() for key in keys.values()}) != {KeyStatus.ACTIVE}:
         raise RegistryError(SIGNING_KEY_CHANGED)
     _write(rows, signed, kid, keys, batch.moment)
-    audit.record(actor, "mass_reissue", "key", kid, "ключ скомпрометирован", {"codes": len(rows)}, at=batch.moment)
+    audit.record(actor, "mass_reissue", "key", kid, reasons.KEY_COMPROMISED, {"codes": len(rows)}, at=batch.moment)
     job_queue.advance(job_id, done + len(rows), total)
     return len(rows)
 
@@ -338,7 +338,7 @@ def _write(
     rows: list[Any], signed: list[tuple[bytes, str | None]], kid: str, keys: dict[str, SigningKey], moment: datetime
 ) -> None:
     """Withdraw the old codes (superseded, or revoked with no successor), list them, and write the new ones."""
-    reason = f"ключ {kid} скомпрометирован"
+    reason = reasons.KEY_COMPROMISED_KID % {"kid": kid}
     outcome: dict[CodeStatus, list[int]] = {CodeStatus.SUPERSEDED: [], CodeStatus.REVOKED: []}
     events, codes = [], []
     for row, (digest, text) in zip(rows, signed, strict=True):

@@ -6,6 +6,7 @@ in the reader's language (webapp/web/labels.py `reason_words`), the words someon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from webapp.registry.errors import N_, RegistryError
@@ -63,13 +64,65 @@ DATA_CHANGE = {
     "registry_import": N_("Импорт реестра"),
 }
 
-#: Every reason recorded as words from a list: what pages translate rather than show as typed.
+#: Why a person changes insurer more often than once a year (webapp/registry/rules.py CHANGE_EXCEPTIONS), by the
+#: value the transfer's audit entry records (none for the ordinary yearly change).
+CHANGE_EXCEPTIONS = {
+    "moved_region": N_("переезд в другой регион"),
+    "insurer_left": N_("прежняя СМО ушла из системы ОМС"),
+}
+
+#: The reasons the registry records in its own words, when nobody chose one: a code reissued with no reason
+#: given (the command line), a certificate's policy issued, a transfer, an import, a compromised key.
+REISSUED = N_("перевыпуск")
+POLICY_ISSUED = N_("выдан полис")
+INSURER_CHANGED = N_("смена СМО")
+IMPORTED = N_("импорт реестра")
+KEY_COMPROMISED = N_("ключ скомпрометирован")
+#: The same with a value in them, recorded filled in: the value (an insurer's code, a key's id, a citizen's
+#: reason) is kept as it is when the words are read in another language.
+CHANGED_TO_INSURER = N_("смена СМО на %(insurer)s")
+KEY_COMPROMISED_KID = N_("ключ %(kid)s скомпрометирован")
+ASKED_FOR = N_("заявка: %(reason)s")
+
+#: Every reason recorded as words from a list, or as the registry's own: what pages translate rather than show
+#: as typed.
 LISTED = frozenset(
-    words
-    for choices in (CITIZEN_REISSUE, DATA_CHANGE, *STAFF.values())
-    for key, words in choices.items()
-    if key != OTHER
+    [
+        *(
+            words
+            for choices in (CITIZEN_REISSUE, DATA_CHANGE, *STAFF.values())
+            for key, words in choices.items()
+            if key != OTHER
+        ),
+        REISSUED,
+        POLICY_ISSUED,
+        INSURER_CHANGED,
+        IMPORTED,
+        KEY_COMPROMISED,
+    ]
 )
+_WITH_VALUE = (CHANGED_TO_INSURER, KEY_COMPROMISED_KID, ASKED_FOR)
+
+
+def _pattern(words: str) -> re.Pattern[str]:
+    parts = re.split(r"%\((\w+)\)s", words)  # literal, name, literal, …
+    return re.compile(
+        "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>.+)" for index, part in enumerate(parts)),
+        re.DOTALL,
+    )
+
+
+_PATTERNS = tuple((words, _pattern(words)) for words in _WITH_VALUE)
+
+
+def with_value(recorded: str) -> tuple[str, dict[str, str]] | None:
+    """A recorded reason made of the registry's words with a value in them («смена СМО на 77002»): the words'
+    catalog id and the value, for a page to say in its language; None for any other."""
+    for words, pattern in _PATTERNS:
+        found = pattern.fullmatch(recorded)
+        if found:
+            return words, found.groupdict()
+    return None
 
 
 def recorded(choices: Mapping[str, str], kind: str, details: str = "") -> str:

@@ -120,7 +120,7 @@ def close_request(
 def fulfil(request_id: int, actor: str, scope: str | None = None, now: datetime | None = None) -> ReissueRequest:
     """Reissue the person's code and close their request as done, in one transaction."""
     request = close_request(request_id, RequestStatus.DONE, actor, scope, now)
-    lifecycle.reissue(request.person.enp, actor, f"заявка: {request.reason}", scope=scope, now=now)
+    lifecycle.reissue(request.person.enp, actor, reasons.ASKED_FOR % {"reason": request.reason}, scope=scope, now=now)
     return request
 
 

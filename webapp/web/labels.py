@@ -219,9 +219,17 @@ def actor_words(actor: str) -> str:
 
 
 def reason_words(reason: str) -> str:
-    """A recorded reason in the reader's language when it was chosen from a list (webapp/registry/reasons.py);
-    words someone typed, as they typed them."""
-    return gettext(reason) if reason in reasons.LISTED else reason
+    """A recorded reason in the reader's language when it was chosen from a list or is the registry's own
+    (webapp/registry/reasons.py), a value in it kept («смена СМО на 77002»); words someone typed, as typed."""
+    if reason in reasons.LISTED:
+        return gettext(reason)
+    if reason in reasons.CHANGE_EXCEPTIONS:  # a transfer's entry records why it was allowed as a value
+        return gettext(reasons.CHANGE_EXCEPTIONS[reason])
+    found = reasons.with_value(reason)
+    if found is None:
+        return reason
+    words, values = found
+    return gettext(words, **{name: reason_words(value) for name, value in values.items()})
 
 
 def _said_in_words(table: Mapping[str, str]) -> Callable[[str], str]:

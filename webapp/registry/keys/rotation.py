@@ -9,7 +9,7 @@ from datetime import datetime
 
 from webapp.db.transactions import atomic
 from webapp.models import SigningKeyRecord
-from webapp.registry import audit, people
+from webapp.registry import audit, people, reasons
 from webapp.registry.keys import keystore
 
 
@@ -28,5 +28,5 @@ def rotate(insurer_code: str, actor: str, now: datetime | None = None) -> Signin
 def distrust(kid: str, actor: str, now: datetime | None = None) -> SigningKeyRecord:
     """Mark the key compromised and give its owner a new key, in one transaction; the reissue comes after."""
     record, _successor = keystore.distrust(kid, now)
-    audit.record(actor, "compromise_key", "key", record.kid, "ключ скомпрометирован")
+    audit.record(actor, "compromise_key", "key", record.kid, reasons.KEY_COMPROMISED)
     return record

@@ -6,11 +6,23 @@ answers 404, exactly like a number that does not exist.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -38,6 +50,7 @@ from webapp.web import data_change_form, shown_once
 from webapp.web.auth import role_required
 from webapp.web.form_errors import FORM, refused
 from webapp.web.i18n import said
+from webapp.web.labels import refused_line
 
 insurer = Blueprint("insurer", __name__, url_prefix="/insurer")
 
@@ -595,11 +608,28 @@ def import_progress(job_id: int) -> str:
 @insurer.get("/import/<int:job_id>/refused.csv")
 @role_required(Role.INSURER)
 def import_refused(job_id: int) -> Response:
-    """Every line the import refused, and why: its page lists the first ERRORS_KEPT of them."""
-    refused = bulk_import.refused_csv(_own_job(job_id))
+    """Every line the import refused, and why, in the reader's language: its page lists the first ERRORS_KEPT of
+    them."""
+    refused = bulk_import.refused_lines(_own_job(job_id))
     if refused is None:
         abort(404)
-    return _csv_download(refused, f"import-{job_id}-refused.csv")
+    return _csv_download(stream_with_context(_refused_csv(refused)), f"import-{job_id}-refused.csv")
+
+
+def _refused_csv(refused: Iterator[bulk_import.RowError], piece: int = 10_000) -> Iterator[bytes]:
+    """The CSV of refused lines, `line,reason`, with Excel's byte order mark (as the import's template), written a
+    piece at a time: a million lines are never held whole."""
+    out = io.StringIO(registry_file.BYTE_ORDER_MARK)
+    out.seek(0, io.SEEK_END)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(bulk_import.REFUSED_COLUMNS)
+    for count, error in enumerate(refused, start=1):
+        writer.writerow((error.line, refused_line(error)))
+        if count % piece == 0:
+            yield out.getvalue().encode()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode()
 
 
 def _job_view(job: Job) -> dict[str, Any]:
