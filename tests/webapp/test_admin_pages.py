@@ -581,7 +581,7 @@ def test_admin_pages_name_things_in_words_and_times_in_moscow_time(site: Flask) 
     users = client.get("/admin/users").get_data(as_text=True)
     roles = re.findall(r'data-label="Роль">(.*?)</td>', users, re.S)
     assert roles, users
-    words = {"Гражданин", "Регистратура клиники", "Сотрудник СМО", "Оператор реестра"}
+    words = {"Гражданин", "Регистратура", "Сотрудник СМО", "Оператор реестра"}
     assert {role.strip() for role in roles} <= words
 
 

@@ -74,11 +74,12 @@ TERMINATED_REASONS: frozenset[ChangeReason] = frozenset(
     {ChangeReason.REGISTRY_ERROR, ChangeReason.COURT, ChangeReason.REGISTRY_IMPORT}
 )
 
-#: The documents that justify a change, by the kind stored.
+#: The documents that justify a change, by the kind stored. Short enough for a phone's closed list (about 24
+#: letters), where longer words were cut off: «Свидетельство о заключени».
 DOCUMENT_KINDS: dict[str, str] = {
-    "marriage_certificate": N_("Свидетельство о заключении брака"),
-    "divorce_certificate": N_("Свидетельство о расторжении брака"),
-    "name_change_certificate": N_("Свидетельство о перемене имени"),
+    "marriage_certificate": N_("Свидетельство о браке"),
+    "divorce_certificate": N_("Свидетельство о разводе"),
+    "name_change_certificate": N_("Свид-во о перемене имени"),
     "court_decision": N_("Решение суда"),
     "birth_certificate": N_("Свидетельство о рождении"),
     "passport": N_("Паспорт"),

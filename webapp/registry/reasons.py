@@ -19,8 +19,8 @@ _OTHER_WORDS = N_("Другое")
 #: Why a citizen asks their insurer for a new code.
 CITIZEN_REISSUE = {
     "lost_phone": N_("Телефон потерян или украден"),
-    "photographed": N_("Код сфотографировал посторонний"),
-    "data_changed": N_("Изменились данные (ФИО, дата рождения, пол)"),
+    "photographed": N_("Код сфотографировали"),
+    "data_changed": N_("Изменились данные"),
     OTHER: _OTHER_WORDS,
 }
 
@@ -28,8 +28,8 @@ CITIZEN_REISSUE = {
 STAFF = {
     Operation.REISSUE: {
         "lost_phone": N_("Телефон потерян или украден"),
-        "photographed": N_("Код сфотографировал посторонний"),
-        "asked": N_("Застрахованный попросил новый код"),
+        "photographed": N_("Код сфотографировали"),
+        "asked": N_("Просьба застрахованного"),
         OTHER: _OTHER_WORDS,
     },
     Operation.REVOKE: {
@@ -59,16 +59,25 @@ DATA_CHANGE = {
     "divorce": N_("Расторжение брака"),
     "court": N_("Решение суда"),
     "registry_error": N_("Ошибка в реестре"),
-    "birth_certificate": N_("Выдано свидетельство о рождении"),
+    "birth_certificate": N_("Регистрация рождения"),
     OTHER: _OTHER_WORDS,
     "registry_import": N_("Импорт реестра"),
 }
+
+#: The words reasons were recorded with before they were shortened to fit a phone's closed list (a choice is
+#: recorded as its words): still read in the reader's language where old records show them.
+FORMER = (
+    N_("Код сфотографировал посторонний"),
+    N_("Изменились данные (ФИО, дата рождения, пол)"),
+    N_("Застрахованный попросил новый код"),
+    N_("Выдано свидетельство о рождении"),
+)
 
 #: Why a person changes insurer more often than once a year (webapp/registry/rules.py CHANGE_EXCEPTIONS), by the
 #: value the transfer's audit entry records (none for the ordinary yearly change).
 CHANGE_EXCEPTIONS = {
     "moved_region": N_("переезд в другой регион"),
-    "insurer_left": N_("прежняя СМО ушла из системы ОМС"),
+    "insurer_left": N_("прежняя СМО ушла из ОМС"),
 }
 
 #: The reasons the registry records in its own words, when nobody chose one: a code reissued with no reason
@@ -94,6 +103,7 @@ LISTED = frozenset(
             for key, words in choices.items()
             if key != OTHER
         ),
+        *FORMER,
         REISSUED,
         POLICY_ISSUED,
         INSURER_CHANGED,

@@ -34,10 +34,12 @@ POLICY_STATUSES = {
 }
 CATEGORIES = {
     "citizen": _("гражданин РФ"),
-    "foreign_permanent": _("иностранец, постоянно проживающий"),
-    "foreign_temporary": _("иностранец, временно проживающий"),
-    "stateless_permanent": _("лицо без гражданства, постоянно проживающее"),
-    "stateless_temporary": _("лицо без гражданства, временно проживающее"),
+    # Residence by its document, as staff say it (вид на жительство: permanent; разрешение на временное
+    # проживание: temporary): short enough for a phone's closed list.
+    "foreign_permanent": _("иностранец с ВНЖ"),
+    "foreign_temporary": _("иностранец с РВП"),
+    "stateless_permanent": _("без гражданства, с ВНЖ"),
+    "stateless_temporary": _("без гражданства, с РВП"),
     "refugee": _("беженец"),
     "eaeu_worker": _("трудящийся из ЕАЭС"),
 }
@@ -56,7 +58,7 @@ KEY_STATUSES = {
 }
 ROLES = {
     "citizen": _("Гражданин"),
-    "clinic": _("Регистратура клиники"),
+    "clinic": _("Регистратура"),
     "insurer": _("Сотрудник СМО"),
     "admin": _("Оператор реестра"),
 }
@@ -284,7 +286,11 @@ def init_app(app: Flask) -> None:
     # The tables themselves: a form's choices (categories), and pages not yet on the filters (the citizen's);
     # a clinic history's verdicts, which need the language and what was shown.
     app.jinja_env.globals.update(
-        policy_kinds=POLICY_KINDS, policy_statuses=POLICY_STATUSES, categories=CATEGORIES, verdict_label=verdict_label
+        policy_kinds=POLICY_KINDS,
+        policy_statuses=POLICY_STATUSES,
+        categories=CATEGORIES,
+        change_exceptions=reasons.CHANGE_EXCEPTIONS,
+        verdict_label=verdict_label,
     )
     app.jinja_env.filters.update(
         policy_kind=_words_of(POLICY_KINDS),
