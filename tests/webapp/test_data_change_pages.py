@@ -377,6 +377,8 @@ def test_a_terminated_policys_record_is_only_corrected_and_no_code_is_promised(r
     assert 'value="registry_error"' in form_page
     assert 'value="court"' in form_page
     assert 'value="marriage"' not in form_page, "no life event is written onto a terminated policy"
+    assert "<h1>Исправить ошибку в данных</h1>" in form_page
+    assert 'name="reason_text"' not in form_page, "no «Другое» to describe"
     assert "выпускается новый код" not in form_page
 
     for step in ("data", "data/confirm"):

@@ -383,6 +383,7 @@ def test_a_terminated_policy_gets_no_code_for_the_account(site: Flask) -> None:
     staff = logged_in(site, "smo")
     page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     assert "activation-code" not in page, "nothing to open or recover an account for"
+    assert "ничего сделать нельзя" not in page, "an error in the data can still be corrected"
     refused = staff.post(f"/insurer/person/{MOTHER}/activation-code", data={"csrf_token": csrf_of(page)})
     assert refused.status_code == 302
     assert refused.location.endswith(f"/insurer/person/{MOTHER}")
