@@ -193,10 +193,10 @@ def test_a_2011_paper_reads_as_a_paper_and_its_history_says_what_the_desk_read(s
     assert "По реестру действие полиса прекращено." in body
     page = client.get("/clinic/history").get_data(as_text=True)
     cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'class="verdict-cell"[^>]*>(.*?)</td>', page)]
-    assert cells == ["Прекращён (бланк 2011 года)", "Действителен (бланк 2011 года)"]
+    assert cells == ["Прекращён (бланк 2011\u00a0года)", "Действителен (бланк 2011\u00a0года)"]
     _english(client)
     body = desk_verdict(client, legacy_paper(MOTHER))
     words = re.sub(r"<[^>]+>", " ", re.sub(r'<p class="holder">.*?</p>', "", body))  # the name is the registry's
     assert not re.search("[А-Яа-яЁё]", words), words
     page = client.get("/clinic/history").get_data(as_text=True)
-    assert "Terminated (2011 paper policy)" in page
+    assert "Terminated (2011\u00a0paper policy)" in page

@@ -260,7 +260,7 @@ def verdict_label(verdict: str, shown: str | None, language: str) -> str:
     words are the verifiers' own, in policy_codes/verdicts.py, so the history and the verdict say the same."""
     headline = Verdict(verdict).headline(language, Shown(shown) if shown else None)
     if shown == Shown.LEGACY_PAPER and verdict not in (Verdict.LEGACY_PAPER, Verdict.MALFORMED, Verdict.FORGED):
-        return gettext("%(verdict)s (бланк 2011 года)", verdict=headline)
+        return gettext("%(verdict)s (бланк 2011\u00a0года)", verdict=headline)  # «2011 года» kept on one line
     return headline
 
 
