@@ -174,6 +174,16 @@ def test_a_transfer_ends_the_former_insurers_codes(site: Flask) -> None:
     assert field_error(recover(site, MOTHER, code)[1], "code") == activation.REJECTED
 
 
+def test_a_termination_ends_the_codes_given_before_it_and_gives_no_more(site: Flask) -> None:
+    """A terminated policy is final: a code handed out before opens no account, and none is issued after."""
+    with site.app_context():
+        code = activation.issue_code(MOTHER, "smo:77001")
+        lifecycle.terminate(MOTHER, "smo:smo", "Смерть застрахованного")
+        with pytest.raises(RegistryError, match="Полис прекращён"):
+            activation.issue_code(MOTHER, "smo:77001")
+    assert field_error(recover(site, MOTHER, code)[1], "code") == activation.REJECTED
+
+
 def test_a_code_is_one_persons(site: Flask) -> None:
     with site.app_context():
         code = activation.issue_code(MOTHER, "test")

@@ -379,6 +379,8 @@ def _set_policy_status(
     policy.status = status
     policy.status_reason = reason
     _code_follows_policy(person, policy, reason, moment)
+    if status is PolicyStatus.TERMINATED:  # final: a one-time code given before opens no account for it
+        accounts.void_one_time_codes(person.id, moment)
     audit.record(actor, str(operation), "policy", enp, reason, at=moment)
     return policy
 
