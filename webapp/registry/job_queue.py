@@ -22,8 +22,10 @@ own transaction. Pages and commands read progress from there, whichever process 
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import time
+import traceback
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -60,6 +62,9 @@ RETRIES = 10
 WAIT_SECONDS = 5
 #: Why a job stopped on a failure that is not the rules' (a lost database, say): the log names the error's type.
 UNEXPECTED_FAILURE = N_("Сбой при выполнении задания: подробности в журнале сервера")
+#: Why a job run here, in a command, stopped when the command was interrupted (Ctrl-C): its row would
+#: otherwise say running, keep an import's file, and hold a resumed reissue off as «already running».
+INTERRUPTED = N_("Задание прервано вместе с командой: запустите его снова, сделанное не повторится")
 #: Why a job stopped that the queue no longer holds (its Redis restarted without its data, say), so that nothing
 #: will run it. The page says what to do next: upload the file again, or carry the reissue on.
 LOST_BY_THE_QUEUE = N_("Очередь заданий потеряла задание после сбоя на сервере: само оно уже не выполнится")
@@ -195,10 +200,30 @@ def execute(
         if in_worker:  # for RQ, which runs it again from its row's file if it has tries left
             raise JobStopped(type(error).__name__) from None
         return
+    except BaseException as interrupt:  # Ctrl-C (KeyboardInterrupt) in the command running it here
+        if not in_worker:  # a worker's own stop is RQ's to handle (its job goes back on the queue)
+            _end_interrupted(job_id, interrupt)
+        raise
     finally:
         if in_worker:
             db.session.remove()
     _end(job_id, JobState.FINISHED, result=result)
+
+
+def _end_interrupted(job_id: int, interrupt: BaseException) -> None:
+    """Fail a job whose command was interrupted, on fresh connections. The statement the interrupt broke off holds
+    SQLite's write lock for as long as its cursor lives, and the interrupt's traceback keeps it alive: its finished
+    frames are cleared first. If the row still cannot be written, the interrupt ends the command all the same
+    (the row then reads as running until JOB_STALE_SECONDS have passed, as a dead worker's does)."""
+    traceback.clear_frames(interrupt.__traceback__)
+    gc.collect()
+    db.session.remove()
+    for engine in db.engines.values():
+        engine.dispose()
+    try:
+        _end(job_id, JobState.FAILED, failure=INTERRUPTED, drop_file=True)
+    except Exception as error:  # the interrupt is what the command reports
+        log.error("job %d: interrupted, and not marked failed: %s", job_id, type(error).__name__)
 
 
 def on_failure(rq_job: rq.job.Job, connection: Any, error_type: type, error: BaseException, traceback: Any) -> None:

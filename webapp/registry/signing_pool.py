@@ -85,6 +85,13 @@ def _default_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _leave_ctrl_c_to_the_parent() -> None:
+    """A worker ignores SIGINT. Ctrl-C reaches the terminal's whole process group: a worker interrupted while it
+    held the pool's task-queue lock died with it held, and the parent's `terminate` then waited on that lock for
+    ever (the command hung after «Aborted!» was due). The parent stops them itself (SIGTERM) once interrupted."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class SigningPool:
     """`count` forked workers sharing `values` (decrypted keys among them), or none when `count` is 1."""
 
@@ -98,7 +105,7 @@ class SigningPool:
             _forked.clear()
             _forked.update(values)
             with _default_sigterm():
-                self.pool = multiprocessing.get_context("fork").Pool(count)
+                self.pool = multiprocessing.get_context("fork").Pool(count, initializer=_leave_ctrl_c_to_the_parent)
 
     def here(self, work: Callable[[T], R], argument: T) -> R:
         """`work(argument)` in this process, reading this pool's values: a one-off beside the workers' batches."""

@@ -1,0 +1,96 @@
+"""Ctrl-C in the middle of a long command that runs its job here (no queue): the command ends at once and
+without a traceback, the job's row says it was interrupted and keeps no file, and running the command again
+finishes the work, once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from tests.faults.registry import prepare, problems
+from tests.faults.server import ROOT, app_environment
+from webapp.extensions import db
+from webapp.models import Job, Person
+from webapp.registry import bulk_import
+from webapp.registry.job_queue import INTERRUPTED
+
+FLASK = ROOT / ".venv" / "bin" / "flask"
+LINES = 3000
+
+
+def _luhn(digits: str) -> str:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return str(-total % 10)
+
+
+def registry_file(path: Path) -> Path:
+    lines = [",".join(bulk_import.COLUMNS)]
+    for number in range(LINES):
+        base = f"771{number:012d}"
+        lines.append(f"{base}{_luhn(base)},Иванов,Пётр,Сергеевич,1980-01-01,M,,77001,citizen,,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def command(database_url: str, *arguments: str) -> subprocess.Popen[str]:
+    environment = {
+        **app_environment(database_url),
+        "IMPORT_JOB_THRESHOLD": "10",
+        "IMPORT_BATCH_SIZE": "100",
+        "SIGNING_PROCESSES": "2",
+    }
+    environment.pop("JOB_QUEUE_URL", None)
+    return subprocess.Popen(
+        [str(FLASK), "--app", "webapp", *arguments],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground command has
+    )
+
+
+def test_ctrl_c_during_an_import_job_then_again(database_url: str, tmp_path: Path) -> None:
+    registry = prepare(database_url, people=0)
+    path = registry_file(tmp_path / "registry.csv")
+    running = command(database_url, "registry", "import", str(path))
+    with registry.app.app_context():
+        deadline = time.monotonic() + 60
+        while db.session.scalar(select(func.max(Job.done))) in (None, 0):
+            assert running.poll() is None, running.communicate()
+            assert time.monotonic() < deadline, "the import made no progress"
+            db.session.remove()
+            time.sleep(0.05)
+        db.session.remove()
+    os.killpg(running.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
+    try:
+        _, said = running.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(running.pid, signal.SIGKILL)
+        running.communicate()
+        raise AssertionError("the interrupted import hung") from None
+    assert running.returncode != 0
+    assert "Traceback" not in said
+    with registry.app.app_context():
+        job = db.session.scalars(select(Job)).one()
+        assert (job.state, job.failure, job.payload) == ("failed", INTERRUPTED, None)
+        loaded = db.session.scalar(select(func.count(Person.id)))
+        assert loaded < LINES, "interrupted too late to tell"
+        db.session.remove()
+
+    again = command(database_url, "registry", "import", str(path))
+    out, said = again.communicate(timeout=300)
+    assert again.returncode == 0, said
+    assert f"Создано: {LINES - loaded}, обновлено: 0, без изменений: {loaded}" in out
+    with registry.app.app_context():
+        assert db.session.scalar(select(func.count(Person.id))) == LINES
+        db.session.remove()
+    assert problems(registry.app) == []
