@@ -9,6 +9,7 @@ from flask import Flask
 
 from policy_codes import Verdict
 from tests.helpers.registry import NOW, person_data, register
+from webapp.extensions import db
 from webapp.registry import bulk_import
 from webapp.registry.verification import verify_scan
 
@@ -197,3 +198,26 @@ def test_a_database_without_schema_gets_a_clear_message(tmp_path) -> None:
     assert code == 1
     assert "db upgrade" in output
     assert NOW  # the fixed clock is shared with the other tests
+
+
+def test_a_command_under_another_passphrase_stores_no_key_and_says_so_in_russian(registry: Flask) -> None:
+    """A command run without the servers' SIGNING_KEY_PASSPHRASE (one generated into its own instance folder)
+    stored a key no server could open, and a rotation retired the key they signed with."""
+    from tests.helpers.registry import make_app
+    from webapp.registry.keys import keystore
+
+    register()
+    before = [(record.kid, record.status) for record in keystore.all_keys()]
+    other = make_app(str(db.engine.url.render_as_string(hide_password=False)), SIGNING_KEY_PASSPHRASE="x" * 40)
+    with other.app_context():
+        for args in (["keys", "rotate", "--insurer", "77001"], ["insurers", "create", "77009", "Новая СМО"]):
+            code, output = run(other, *args)
+            assert code == 1
+            assert "SIGNING_KEY_PASSPHRASE не открывает ключи, уже хранимые в базе" in output
+        code, output = run(other, "codes", "reissue", ENP)
+        assert code == 1
+        assert "не открывается парольной фразой SIGNING_KEY_PASSPHRASE" in output
+        db.session.remove()
+    db.session.expire_all()
+    assert [(record.kid, record.status) for record in keystore.all_keys()] == before
+    assert run(registry, "codes", "reissue", ENP)[0] == 0

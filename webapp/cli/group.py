@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from policy_codes import InvalidValue
-from signing import SigningError
+from signing import SigningError, WrongPassphrase
 from webapp.registry.errors import InvalidFields, RegistryError
 
 
@@ -22,6 +22,11 @@ class CleanErrors:
             return super().invoke(ctx)  # type: ignore[misc]
         except InvalidFields as error:  # every field's reason, as a form shows them
             raise click.ClickException("; ".join(str(each) for each in error.errors)) from error
+        except WrongPassphrase as error:  # its own message is English, for the pure-Python floor
+            raise click.ClickException(
+                "Закрытый ключ подписи не открывается парольной фразой SIGNING_KEY_PASSPHRASE: задайте ту же, "
+                "что у серверов реестра"
+            ) from error
         except (RegistryError, InvalidValue, SigningError) as error:
             raise click.ClickException(str(error)) from error
         except (OperationalError, ProgrammingError) as error:

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from signing import KeyRing, KeyStatus, KeyUnusable, PublicKey, SigningKey, TrustList
+from signing import KeyRing, KeyStatus, KeyUnusable, PublicKey, SigningKey, TrustList, WrongPassphrase
 from webapp.db import worker_state
 from webapp.db.published_reads import ReadSession
 from webapp.extensions import db
@@ -141,7 +141,29 @@ def _save(
     return written
 
 
+#: Why a new key is refused: SIGNING_KEY_PASSPHRASE (of a command run without the servers' environment, say, which
+#: then generates one of its own into the instance folder) does not open the keys already stored.
+OTHER_PASSPHRASE = N_(
+    "SIGNING_KEY_PASSPHRASE не открывает ключи, уже хранимые в базе: новый ключ не создан, прежние не тронуты. "
+    "Задайте ту же парольную фразу, что у серверов реестра"
+)
+
+
+def _require_the_stored_keys_passphrase() -> None:
+    """Refuse to encrypt a new key under a passphrase that does not open the newest stored key: no server could
+    open the new key, and a rotation would have retired the one they sign with."""
+    with db.session.no_autoflush:
+        newest = db.session.scalars(select(SigningKeyRecord).order_by(SigningKeyRecord.id.desc()).limit(1)).first()
+    if newest is None:
+        return
+    try:
+        _cache().private(newest, _cache().public(newest))  # opened once per process, as signing opens it
+    except WrongPassphrase:
+        raise RegistryError(OTHER_PASSPHRASE) from None
+
+
 def _new_record(key: SigningKey, insurer: Insurer | None, moment: datetime) -> SigningKeyRecord:
+    _require_the_stored_keys_passphrase()
     return SigningKeyRecord(
         kid=key.kid.hex(),
         owner=key.public.owner,
