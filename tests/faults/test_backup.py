@@ -152,3 +152,18 @@ def test_pg_dump_failure_leaves_no_file(tmp_path: Path) -> None:
     assert "pg_dump завершился с ошибкой" in output
     assert "oms_no_such_database" in output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_backup_into_a_folder_that_is_not_there_is_refused(kind: str, tmp_path: Path) -> None:
+    """A mistyped folder gave a FileNotFoundError's traceback, before any database or tool was reached."""
+    app = make_app(
+        f"sqlite:///{tmp_path / 'oms.sqlite'}"
+        if kind == "sqlite"
+        else "postgresql+psycopg://postgres@127.0.0.1:5432/oms_never_reached"
+    )
+    target = tmp_path / "no-such-folder" / "oms.backup"
+    code, output = invoke(app, "backup", "create", str(target))
+    assert code == 1
+    assert f"Error: Файл {target} не создан: No such file or directory" in output
+    assert not target.parent.exists()

@@ -38,7 +38,10 @@ def create(engine: Engine, target: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
-        private_files.create_empty(partial)  # it holds the whole registry: SQLite and pg_dump write into it
+        try:
+            private_files.create_empty(partial)  # it holds the whole registry: SQLite and pg_dump write into it
+        except OSError as error:  # no such folder, no right to write there
+            raise BackupError(f"Файл {target} не создан: {error.strerror}") from error
         if engine.dialect.name == "sqlite":
             _sqlite_copy(_sqlite_file(engine.url), partial, single_file=True)
         elif engine.dialect.name == "postgresql":
