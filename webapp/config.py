@@ -102,7 +102,19 @@ def instance_secret(instance_path: str, name: str) -> str:
 
 
 def database_url(instance_path: str) -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'oms.sqlite'}"
+    """DATABASE_URL, a SQLite or PostgreSQL one: anything else failed with a traceback at the first query. The
+    message never quotes it (it may hold a password)."""
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'oms.sqlite'}"
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = ""
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingError(
+            "DATABASE_URL is not a SQLite or PostgreSQL URL: sqlite:///path/to/oms.sqlite or "
+            "postgresql+psycopg://user@host:5432/name"
+        )
+    return url
 
 
 #: What DATABASE_POOLER may name: nothing (PostgreSQL itself, or a pooler in session mode) or PgBouncer in transaction

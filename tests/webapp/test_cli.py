@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,35 @@ def test_a_command_under_another_passphrase_stores_no_key_and_says_so_in_russian
     db.session.expire_all()
     assert [(record.kid, record.status) for record in keystore.all_keys()] == before
     assert run(registry, "codes", "reissue", ENP)[0] == 0
+
+
+def flask_command(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    from tests.faults.server import ROOT, app_environment
+
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", *args],
+        env={**app_environment("sqlite:///unused"), **environment},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_db_upgrade_against_a_database_that_does_not_answer_says_so() -> None:
+    from tests.faults.server import free_port
+
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms"
+    done = flask_command({"DATABASE_URL": url}, "db", "upgrade")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Error: База данных недоступна: проверьте DATABASE_URL и что сервер базы данных запущен" in done.stderr
+
+
+@pytest.mark.parametrize("url", ["garbage", "mysql://root:hunter2-secret@db/oms", "postgres ql://x"])
+def test_a_database_url_of_another_kind_is_refused_without_quoting_it(url: str) -> None:
+    done = flask_command({"DATABASE_URL": url}, "keys", "list")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Error: DATABASE_URL is not a SQLite or PostgreSQL URL" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout

@@ -5,7 +5,10 @@ Every command reports refusals as a one-line message and exits 1: no tracebacks.
 
 from __future__ import annotations
 
+import click
 from flask import Flask
+
+from webapp.cli.group import schema_group
 
 
 def init_app(app: Flask) -> None:
@@ -26,5 +29,8 @@ def init_app(app: Flask) -> None:
         backup.backup,
     ):
         app.cli.add_command(group)
+    migrations = app.cli.commands.get("db")  # Flask-Migrate's, added by its init_app
+    if isinstance(migrations, click.Group):
+        app.cli.add_command(schema_group(migrations))
     app.cli.add_command(demo.demo)
     app.cli.add_command(jobs.worker)

@@ -17,6 +17,9 @@ from webapp.registry.errors import InvalidFields, RegistryError
 class CleanErrors:
     """Expected errors become `Error: <message>` and exit 1 instead of a traceback."""
 
+    #: What a database that does not answer, or has no schema, is told as: what to do about it.
+    database_refused = "База данных недоступна или не создана: выполните `flask --app webapp db upgrade`"
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)  # type: ignore[misc]
@@ -30,10 +33,7 @@ class CleanErrors:
         except (RegistryError, InvalidValue, SigningError) as error:
             raise click.ClickException(str(error)) from error
         except (OperationalError, ProgrammingError) as error:
-            raise click.ClickException(
-                "База данных недоступна или не создана: выполните `flask --app webapp db upgrade` "
-                f"({type(error.orig).__name__})"
-            ) from error
+            raise click.ClickException(f"{self.database_refused} ({type(error.orig).__name__})") from error
 
 
 class RegistryGroup(CleanErrors, AppGroup):
@@ -42,6 +42,23 @@ class RegistryGroup(CleanErrors, AppGroup):
 
 class RegistryCommand(CleanErrors, click.Command):
     pass
+
+
+class SchemaGroup(CleanErrors, click.Group):
+    """Flask-Migrate's `db` group: `db upgrade` against a database that does not answer gave a traceback."""
+
+    database_refused = "База данных недоступна: проверьте DATABASE_URL и что сервер базы данных запущен"
+
+
+def schema_group(migrations: click.Group) -> SchemaGroup:
+    """Flask-Migrate's commands (`db upgrade`, …) in a group that reports an unreachable database cleanly."""
+    return SchemaGroup(
+        migrations.name,
+        commands=dict(migrations.commands),
+        callback=migrations.callback,  # its --directory and -x options, which its commands read from `g`
+        params=migrations.params,
+        help=migrations.help,
+    )
 
 
 def group(name: str, help_text: str) -> RegistryGroup:
