@@ -20,12 +20,14 @@ Exit status: 0 valid, 1 any other verdict, 2 unusable input, lists or state file
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from policy_codes import list_state
+from policy_codes.codec import MAX_TEXT_LENGTH
 from policy_codes.offline import OfflineVerifier
 from policy_codes.published_lists import STALE_AFTER, BadList, ListRefusal, read_pin, refuse_older
 from policy_codes.verdicts import Verdict
@@ -66,7 +68,27 @@ def _accept(args: argparse.Namespace, now: datetime) -> OfflineVerifier:
     return verifier
 
 
+def _scanned_from_stdin() -> str:
+    """The text on standard input, read as bytes: a scanner or a pipe may send anything, and a locale's strict
+    decoder gave a UnicodeDecodeError's traceback on a byte that is not UTF-8. Such a byte reads as U+FFFD (then
+    not our code), and no more is read than the longest code could take."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # replaced by a text stream (a test, an embedding program)
+        return sys.stdin.read(MAX_TEXT_LENGTH + 1)
+    return stream.read(4 * MAX_TEXT_LENGTH + 4).decode("utf-8", errors="replace")
+
+
+def _never_fail_to_print() -> None:
+    """A letter the terminal's encoding lacks (Cyrillic under an ASCII locale, `—` in a Windows console) is shown
+    as `?` rather than ending omscode with a UnicodeEncodeError: the verdict's word, first on its line, is ASCII,
+    and the exit status is the verdict's."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _never_fail_to_print()
     parser = argparse.ArgumentParser(prog="omscode", description="Проверка кода полиса ОМС без сети.")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="проверить код")
@@ -83,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--lang", choices=["ru", "en"], default="ru")
     verify.add_argument("text", help="текст кода или - для чтения из stdin")
     args = parser.parse_args(argv)
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = _scanned_from_stdin() if args.text == "-" else args.text
     now = datetime.now(UTC)
     try:
         verifier = _accept(args, now)

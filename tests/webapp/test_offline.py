@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -142,3 +145,32 @@ def test_omscode_command(registry: Flask, tmp_path: Path, capsys: pytest.Capture
     assert "Списки не приняты" in capsys.readouterr().err
     files["trust"].write_text("not json", encoding="utf-8")
     assert omscode([*arguments, code]) == 2
+
+
+def test_omscode_in_a_terminal_that_is_not_utf8(registry: Flask, tmp_path: Path) -> None:
+    """Under an ASCII locale the Cyrillic verdict ended in a UnicodeEncodeError's traceback (exit 1 for a valid
+    code), and a byte that is not UTF-8 on standard input in a UnicodeDecodeError's."""
+    code = register(at=datetime.now(UTC)).text
+    trust, revocations = download(registry.test_client())
+    arguments = []
+    for option, document in (
+        ("--registry-key", TrustList(registry_keys()).to_jwks()),
+        ("--trust-list", trust),
+        ("--revocations", revocations),
+    ):
+        path = tmp_path / f"{option[2:]}.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        arguments += [option, str(path)]
+    command = [str(Path(sys.executable).parent / "omscode"), "verify", *arguments, "--state", str(tmp_path / "state")]
+
+    def omscode_run(text: str, stdin: bytes, encoding: str) -> subprocess.CompletedProcess[bytes]:
+        environment = {**os.environ, "PYTHONIOENCODING": encoding}
+        return subprocess.run([*command, text], input=stdin, env=environment, capture_output=True, check=False)
+
+    shown = omscode_run(code, b"", "ascii")
+    assert "Traceback" not in shown.stderr.decode()
+    assert (shown.returncode, shown.stdout[:6]) == (0, b"valid:")
+    scanned = omscode_run("-", b"\xff\xfeOMS1:\xc0", "utf-8:strict")
+    assert "Traceback" not in scanned.stderr.decode()
+    assert scanned.returncode == 1
+    assert scanned.stdout.startswith(b"not_a_policy_code:")
