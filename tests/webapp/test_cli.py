@@ -244,7 +244,10 @@ def test_db_upgrade_against_a_database_that_does_not_answer_says_so() -> None:
     done = flask_command({"DATABASE_URL": url}, "db", "upgrade")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert "Error: База данных недоступна: проверьте DATABASE_URL и что сервер базы данных запущен" in done.stderr
+    assert (
+        "Error: База данных недоступна или занята: проверьте DATABASE_URL и что сервер базы данных запущен"
+        in done.stderr
+    )
 
 
 @pytest.mark.parametrize("url", ["garbage", "mysql://root:hunter2-secret@db/oms", "postgres ql://x"])
@@ -254,3 +257,20 @@ def test_a_database_url_of_another_kind_is_refused_without_quoting_it(url: str) 
     assert "Traceback" not in done.stderr
     assert "Error: DATABASE_URL is not a SQLite or PostgreSQL URL" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
+
+
+def test_a_database_that_does_not_answer_is_not_sent_to_db_upgrade(tmp_path: Path) -> None:
+    """Every refusal by the database read «не создана: выполните db upgrade», a busy or stopped one's too; only
+    missing tables send the operator there."""
+    from tests.faults.server import free_port
+
+    down = flask_command({"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms"}, "keys", "list")
+    assert down.returncode == 1
+    assert "Error: База данных недоступна или занята: проверьте DATABASE_URL" in down.stderr
+    assert "db upgrade" not in down.stderr
+
+    older = {"DATABASE_URL": f"sqlite:///{tmp_path / 'older.sqlite'}"}
+    assert flask_command(older, "db", "upgrade", "0001").returncode == 0
+    behind = flask_command(older, "codes", "show", ENP)
+    assert behind.returncode == 1
+    assert "Error: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`" in behind.stderr

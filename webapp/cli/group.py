@@ -17,8 +17,14 @@ from webapp.registry.errors import InvalidFields, RegistryError
 class CleanErrors:
     """Expected errors become `Error: <message>` and exit 1 instead of a traceback."""
 
-    #: What a database that does not answer, or has no schema, is told as: what to do about it.
-    database_refused = "База данных недоступна или не создана: выполните `flask --app webapp db upgrade`"
+    #: A database without this version's tables: what to do about it.
+    no_schema = "База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`"
+    #: Any other refusal by the database: it does not answer, or another process holds SQLite's lock (told before
+    #: as «не создана: выполните db upgrade», which sent the operator of a busy database the wrong way).
+    database_refused = (
+        "База данных недоступна или занята: проверьте DATABASE_URL и что сервер базы данных запущен, "
+        "затем повторите команду"
+    )
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -33,7 +39,15 @@ class CleanErrors:
         except (RegistryError, InvalidValue, SigningError) as error:
             raise click.ClickException(str(error)) from error
         except (OperationalError, ProgrammingError) as error:
-            raise click.ClickException(f"{self.database_refused} ({type(error.orig).__name__})") from error
+            said = self.no_schema if _no_schema(error) else self.database_refused
+            raise click.ClickException(f"{said} ({type(error.orig).__name__})") from error
+
+
+def _no_schema(error: OperationalError | ProgrammingError) -> bool:
+    """A table or column missing: PostgreSQL's undefined table or column (a ProgrammingError), SQLite's «no such»."""
+    if isinstance(error, ProgrammingError):
+        return True
+    return str(error.orig).startswith(("no such table", "no such column"))
 
 
 class RegistryGroup(CleanErrors, AppGroup):
@@ -47,7 +61,7 @@ class RegistryCommand(CleanErrors, click.Command):
 class SchemaGroup(CleanErrors, click.Group):
     """Flask-Migrate's `db` group: `db upgrade` against a database that does not answer gave a traceback."""
 
-    database_refused = "База данных недоступна: проверьте DATABASE_URL и что сервер базы данных запущен"
+    no_schema = CleanErrors.database_refused  # `db upgrade` is what makes the schema
 
 
 def schema_group(migrations: click.Group) -> SchemaGroup:
