@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from flask import Flask
@@ -274,3 +277,25 @@ def test_a_database_that_does_not_answer_is_not_sent_to_db_upgrade(tmp_path: Pat
     behind = flask_command(older, "codes", "show", ENP)
     assert behind.returncode == 1
     assert "Error: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`" in behind.stderr
+
+
+def test_an_export_cut_short_leaves_the_previous_file_whole(
+    registry: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export that failed half-way (a full disk, Ctrl-C, a lost database) left a truncated CSV in place of the
+    previous export, with nothing in it to say so."""
+    register()
+    target = tmp_path / "registry.csv"
+    assert run(registry, "registry", "export", str(target))[0] == 0
+    previous = target.read_bytes()
+
+    def half_then_full_disk(out: TextIO) -> int:
+        out.write("enp,surname\n")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(bulk_import, "export_csv", half_then_full_disk)
+    code, output = run(registry, "registry", "export", str(target))
+    assert code == 1
+    assert f"Файл {target} не записан: No space left on device" in output
+    assert target.read_bytes() == previous
+    assert list(tmp_path.iterdir()) == [target]

@@ -1,5 +1,7 @@
+import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -54,14 +56,36 @@ def export_file(file: Path) -> None:
     """Выгрузить реестр в CSV (по умолчанию в стандартный вывод). Файл читает только его владелец."""
     if str(file) == "-":
         count = bulk_import.export_csv(click.get_text_stream("stdout"))
-    else:
-        try:
-            out = open(file, "w", encoding="utf-8", opener=private_files.opener)  # noqa: SIM115 -- closed below
-        except OSError as error:
-            raise click.ClickException(f"Не удалось открыть {file}: {error.strerror}") from error
-        with out:
+    elif file.exists() and not file.is_file():  # a pipe or a device (/dev/stdout): written to as it is
+        with _opened(file) as out:
             count = bulk_import.export_csv(out)
+    else:
+        count = _export_whole(file)
     click.echo(f"Выгружено: {count}", err=True)
+
+
+def _opened(file: Path, shown: Path | None = None) -> TextIO:
+    try:
+        return open(file, "w", encoding="utf-8", opener=private_files.opener)
+    except OSError as error:
+        raise click.ClickException(f"Не удалось открыть {shown or file}: {error.strerror}") from error
+
+
+def _export_whole(file: Path) -> int:
+    """Export into a new file beside `file`, renamed over it once complete: an export cut short (Ctrl-C, a full
+    disk, a lost database) left a truncated CSV where the previous export had been, with nothing in it to say so."""
+    partial = file.with_name(f".{file.name}.partial")
+    try:
+        with _opened(partial, shown=file) as out:
+            count = bulk_import.export_csv(out)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(file)
+    except OSError as error:
+        raise click.ClickException(f"Файл {file} не записан: {error.strerror}") from error
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
 
 
 @registry.command("shared-snils")
