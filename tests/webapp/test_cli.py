@@ -299,3 +299,28 @@ def test_an_export_cut_short_leaves_the_previous_file_whole(
     assert f"Файл {target} не записан: No space left on device" in output
     assert target.read_bytes() == previous
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_two_imports_of_one_file_at_once_end_cleanly(
+    registry: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two imports of one file at once: the second to write a person ended in an IntegrityError's traceback,
+    which on PostgreSQL quotes the clashing row (a person's number, name and birth date). The race is played
+    here by the other import registering the file's people between this one's look-up and its write."""
+    register()
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        f"{','.join(bulk_import.COLUMNS)}\n{ENP},Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(bulk_import, "_registered", lambda enps: frozenset())
+    code, output = run(registry, "registry", "import", str(path))
+    assert code == 1
+    assert "Error: Команда остановлена: те же записи одновременно изменил другой процесс" in output
+    assert ENP not in output
+    monkeypatch.undo()
+    code, output = run(registry, "registry", "import", str(path))
+    assert (code, output.splitlines()[-1]) == (
+        0,
+        "Создано: 0, обновлено: 0, без изменений: 1, связей с представителями: 0, ошибок: 0",
+    )

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from policy_codes import InvalidValue
 from signing import SigningError, WrongPassphrase
@@ -38,6 +38,11 @@ class CleanErrors:
             ) from error
         except (RegistryError, InvalidValue, SigningError) as error:
             raise click.ClickException(str(error)) from error
+        except IntegrityError as error:  # the driver's message quotes the clashing row: a person's data
+            raise click.ClickException(
+                "Команда остановлена: те же записи одновременно изменил другой процесс (например, такой же импорт). "
+                "Незаписанное ею отменено, записанное раньше сохранено: повторите команду"
+            ) from error
         except (OperationalError, ProgrammingError) as error:
             said = self.no_schema if _no_schema(error) else self.database_refused
             raise click.ClickException(f"{said} ({type(error.orig).__name__})") from error

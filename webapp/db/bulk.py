@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import ColumnElement, Executable, Row, Table, any_, bindparam, insert, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, scoped_session
 
 from webapp.extensions import db
@@ -49,6 +49,20 @@ def _converted(rows: Sequence[Sequence[Any]], converters: list[Callable[[Any], A
     return converted
 
 
+def _as_sqlalchemy(error: psycopg.Error, statement: str) -> DBAPIError:
+    """The driver's error of a COPY, which goes past SQLAlchemy, as SQLAlchemy would raise it: a clash with a
+    concurrent writer (IntegrityError) or a lost connection (OperationalError) is then retried by `atomic` and
+    told apart by the commands and pages like any other statement's. Raw, a concurrent import's clash escaped
+    them all, with the clashing row (a person's data) in its message."""
+    kind = {
+        psycopg.IntegrityError: IntegrityError,
+        psycopg.OperationalError: OperationalError,
+        psycopg.ProgrammingError: ProgrammingError,
+    }
+    wrapper = next((wrapper for driver, wrapper in kind.items() if isinstance(error, driver)), DBAPIError)
+    return wrapper(statement, None, error, hide_parameters=True)
+
+
 def is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
@@ -65,8 +79,8 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[An
             with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
-        except psycopg.IntegrityError as error:  # as SQLAlchemy raises it for an INSERT: a writer may retry on it
-            raise IntegrityError(statement, None, error) from error
+        except psycopg.Error as error:
+            raise _as_sqlalchemy(error, statement) from error
         return
     db.session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
