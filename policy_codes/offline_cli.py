@@ -40,6 +40,10 @@ STALE_WARNING = N_("Внимание: спискам больше 72 часов,
 AGES = N_("Возраст списков: доверенные ключи %(trust)s ч, отзыв %(revocations)s ч")
 
 
+#: The largest list file omscode reads: a full revocation list of millions of events is some hundreds of MiB.
+MAX_LIST_BYTES = 1024 * 2**20
+
+
 def _hours(age: timedelta) -> str:
     return f"{age.total_seconds() / 3600:.1f}"
 
@@ -47,7 +51,11 @@ def _hours(age: timedelta) -> str:
 def _load(path: Path) -> Any:
     """A document from disk, read as a browser reads it from the API (UTF-8, no byte order mark, no NaN)."""
     try:
-        return loads_json(path.read_bytes())
+        with path.open("rb") as file:
+            raw = file.read(MAX_LIST_BYTES + 1)  # not /dev/zero, or a mistyped huge file, read until memory runs out
+        if len(raw) > MAX_LIST_BYTES:
+            raise ValueError(f"larger than {MAX_LIST_BYTES // 2**20} MiB")
+        return loads_json(raw)
     except (OSError, ValueError, RecursionError) as error:  # RecursionError: JSON nested too deep
         raise BadList(ListRefusal.MALFORMED, f"{path}: {error}") from error
 

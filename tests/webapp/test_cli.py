@@ -324,3 +324,39 @@ def test_two_imports_of_one_file_at_once_end_cleanly(
         0,
         "Создано: 0, обновлено: 0, без изменений: 1, связей с представителями: 0, ошибок: 0",
     )
+
+
+def _memory_capped() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["registry", "import", "/dev/zero"], "Error: /dev/zero — устройство, а не файл"),
+        (["audit", "verify", "--checkpoint", "/dev/zero"], "контрольная точка /dev/zero не читается"),
+    ],
+    ids=["registry import", "audit verify"],
+)
+def test_a_device_given_as_a_file_is_not_read_until_memory_runs_out(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    from tests.faults.server import ROOT, app_environment
+
+    database = f"sqlite:///{tmp_path / 'oms.sqlite'}"
+    environment = app_environment(database)
+    assert flask_command({"DATABASE_URL": database}, "db", "upgrade").returncode == 0
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=_memory_capped,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert message in done.stderr

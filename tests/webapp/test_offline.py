@@ -174,3 +174,23 @@ def test_omscode_in_a_terminal_that_is_not_utf8(registry: Flask, tmp_path: Path)
     assert "Traceback" not in scanned.stderr.decode()
     assert scanned.returncode == 1
     assert scanned.stdout.startswith(b"not_a_policy_code:")
+
+
+def test_omscode_does_not_read_a_device_until_memory_runs_out(tmp_path: Path) -> None:
+    import resource
+
+    def capped() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
+
+    lists = ["--registry-key", "/dev/zero", "--trust-list", "/dev/zero", "--revocations", "/dev/zero"]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "omscode"), "verify", *lists, "--state", str(tmp_path / "s"), "x"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=capped,
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "/dev/zero: larger than 1024 MiB" in done.stderr

@@ -22,7 +22,7 @@ def import_file(file: Path) -> None:
     Файл больше IMPORT_JOB_THRESHOLD строк загружается заданием: в очереди JOB_QUEUE_URL, если она
     задана (команда показывает ход задания), иначе здесь же.
     """
-    data = file.read_bytes()
+    data = _read(file)
     if bulk_import.needs_job(data):
         with ProgressBar("Импорт") as bar:
             job = bar.follow(
@@ -48,6 +48,19 @@ def import_file(file: Path) -> None:
     )
     if report.refused:
         sys.exit(2 if report.loaded else 1)
+
+
+def _read(file: Path) -> bytes:
+    """The whole file (a pipe too: `<(zcat registry.csv.gz)`): it may be a job's, stored in its row. A device
+    (/dev/zero, a mistyped /dev path) was read until memory ran out, ending in a MemoryError's traceback."""
+    if file.is_char_device() or file.is_block_device():
+        raise click.ClickException(f"{file} — устройство, а не файл: укажите файл CSV реестра")
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"Не удалось прочитать {file}: {error.strerror}") from error
+    except MemoryError as error:
+        raise click.ClickException(f"Файл {file} не помещается в память: разделите его на части") from error
 
 
 @registry.command("export")

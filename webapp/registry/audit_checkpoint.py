@@ -68,15 +68,22 @@ def dumps(checkpoint: Checkpoint, key: bytes) -> bytes:
     return (json.dumps({**fields, "mac": _mac(fields, key)}, indent=1) + "\n").encode("ascii")
 
 
+#: The most of a file `load` reads: a checkpoint is a few hundred bytes.
+MAX_BYTES = 64 * 1024
+
+
 def load(path: Path, key: bytes) -> Checkpoint | None:
     """The checkpoint in `path`, None if there is no such file."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_BYTES + 1)  # a checkpoint is a few hundred bytes: not /dev/zero read to the end
     except FileNotFoundError:
         return None
     except OSError as error:
         raise CheckpointError(f"контрольная точка {path} не читается: {error.strerror}") from error
     try:
+        if len(raw) > MAX_BYTES:
+            raise ValueError("far larger than a checkpoint")
         fields = json.loads(raw)
         mac = fields.pop("mac")
         checkpoint = Checkpoint(
