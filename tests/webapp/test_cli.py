@@ -10,6 +10,7 @@ from typing import TextIO
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, select
 
 from policy_codes import Verdict
 from tests.helpers.registry import NOW, person_data, register
@@ -360,3 +361,24 @@ def test_a_device_given_as_a_file_is_not_read_until_memory_runs_out(
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert message in done.stderr
+
+
+def test_a_command_under_another_audit_key_writes_nothing(registry: Flask, database_url: str) -> None:
+    """A command run without the servers' AUDIT_KEY (one generated into its own instance folder) wrote its audit
+    entries under that key: `audit verify` then read them as changed for good, as the log has no key rotation."""
+    from tests.helpers.registry import make_app
+    from webapp.models import AuditEntry, IssuedCode
+
+    register()
+    db.session.commit()
+    entries, codes = (db.session.scalar(select(func.count(table.id))) for table in (AuditEntry, IssuedCode))
+    other = make_app(database_url, AUDIT_KEY="another-audit-key-Zq8wE1tLx3Bv7Nh2Ry5M")
+    with other.app_context():
+        code, output = run(other, "codes", "reissue", ENP)
+        db.session.remove()
+    assert code == 1
+    assert "AUDIT_KEY не тот, которым подписан журнал аудита: изменение не записано" in output
+    db.session.expire_all()
+    assert [db.session.scalar(select(func.count(table.id))) for table in (AuditEntry, IssuedCode)] == [entries, codes]
+    assert run(registry, "codes", "reissue", ENP)[0] == 0
+    assert run(registry, "audit", "verify")[0] == 0

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from policy_codes import InvalidValue
 from signing import SigningError, WrongPassphrase
+from webapp.registry import audit
 from webapp.registry.errors import InvalidFields, RegistryError
 
 
@@ -27,6 +28,7 @@ class CleanErrors:
     )
 
     def invoke(self, ctx: click.Context) -> Any:
+        checking = audit.CHECK_THE_KEY.set(True)  # a command writes no entry under a key not the log's
         try:
             return super().invoke(ctx)  # type: ignore[misc]
         except InvalidFields as error:  # every field's reason, as a form shows them
@@ -46,6 +48,8 @@ class CleanErrors:
         except (OperationalError, ProgrammingError) as error:
             said = self.no_schema if _no_schema(error) else self.database_refused
             raise click.ClickException(f"{said} ({type(error.orig).__name__})") from error
+        finally:
+            audit.CHECK_THE_KEY.reset(checking)
 
 
 def _no_schema(error: OperationalError | ProgrammingError) -> bool:

@@ -46,6 +46,7 @@ import hashlib
 import hmac
 import json
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,12 +61,24 @@ from webapp.extensions import db
 from webapp.models import AuditEntry
 from webapp.registry import audit_checkpoint as checkpoints
 from webapp.registry.audit_checkpoint import Checkpoint, CheckpointError
+from webapp.registry.errors import N_, RegistryError
 
 GENESIS = "0" * 64
 #: session.info key: the newest entry this transaction appended, for the checkpoint after its commit.
 _APPENDED = "audit_appended"
 
 log = logging.getLogger(__name__)
+
+#: Whether an append first makes sure AUDIT_KEY is the log's own: set while a command runs (webapp/cli/group.py).
+#: A command run without the servers' environment generates a key of its own into its instance folder, and
+#: every entry it wrote then read as changed for good (there is no rotation to repair them).
+CHECK_THE_KEY: ContextVar[bool] = ContextVar("audit_check_the_key", default=False)
+#: (database, key) pairs found to match in this process: the check reads the newest entry once.
+_KEY_MATCHES: set[tuple[str, str]] = set()
+OTHER_KEY = N_(
+    "AUDIT_KEY не тот, которым подписан журнал аудита: изменение не записано. Задайте AUDIT_KEY серверов реестра "
+    "(проверка: flask --app webapp audit verify)"
+)
 
 
 def _settings() -> tuple[bytes, Path]:
@@ -153,6 +166,8 @@ def record(
 ) -> AuditEntry:
     """Append an entry in the caller's transaction (it commits or rolls back with the change)."""
     key, _ = _settings()
+    if CHECK_THE_KEY.get():
+        _require_the_log_key(key)
     moment = at or datetime.now(UTC)
     details = details or {}
     head = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
@@ -171,6 +186,34 @@ def record(
     db.session.flush()
     db.session.info[_APPENDED] = (entry.id, entry.hash)
     return entry
+
+
+#: How many of the newest entries the check reads: a wrong key fails them all, while an entry or two damaged at the
+#: head (which `audit verify` reports) does not stop the commands.
+_KEY_SAMPLE = 20
+_NEWEST = text(
+    "SELECT id, prev_hash, hash, at, actor, action, entity, entity_key, reason, details FROM audit_log "
+    "ORDER BY id DESC LIMIT :sample"
+)
+
+
+def _require_the_log_key(key: bytes) -> None:
+    """`RegistryError` if not one of the log's newest entries is keyed under `key` (or from before the key); an
+    empty log, or one whose newest entries are all garbled, is left to `audit verify`."""
+    marker = (db.engine.url.render_as_string(hide_password=True), hashlib.sha256(key).hexdigest())
+    if marker in _KEY_MATCHES:
+        return
+    readable = []
+    for row in db.session.execute(_NEWEST, {"sample": _KEY_SAMPLE}):
+        try:
+            readable.append((row.hash, _stored_fields(row)))
+        except _Garbled:
+            continue
+    if readable and not any(
+        stored in (keyed_hash(key, canonical), unkeyed_hash(canonical)) for stored, canonical in readable
+    ):
+        raise RegistryError(OTHER_KEY)
+    _KEY_MATCHES.add(marker)
 
 
 @event.listens_for(db.session, "after_soft_rollback")
