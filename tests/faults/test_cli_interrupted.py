@@ -17,7 +17,7 @@ from tests.faults.server import ROOT, app_environment
 from webapp.extensions import db
 from webapp.models import Job, Person
 from webapp.registry import bulk_import
-from webapp.registry.job_queue import INTERRUPTED
+from webapp.registry.job_queue import INTERRUPTED, UNEXPECTED_FAILURE
 
 FLASK = ROOT / ".venv" / "bin" / "flask"
 LINES = 3000
@@ -78,10 +78,14 @@ def test_ctrl_c_during_an_import_job_then_again(database_url: str, tmp_path: Pat
         running.communicate()
         raise AssertionError("the interrupted import hung") from None
     assert running.returncode != 0
-    assert "Traceback" not in said
+    assert "Traceback" not in said, said
     with registry.app.app_context():
         job = db.session.scalars(select(Job)).one()
-        assert (job.state, job.failure, job.payload) == ("failed", INTERRUPTED, None)
+        # Now and then on PostgreSQL the interrupt reaches psycopg mid-statement, which ends it with an error of its
+        # own: the job then fails as on any database error, its file dropped all the same.
+        reasons = (INTERRUPTED,) if database_url.startswith("sqlite") else (INTERRUPTED, UNEXPECTED_FAILURE)
+        assert (job.state, job.payload) == ("failed", None), said
+        assert job.failure in reasons, said
         loaded = db.session.scalar(select(func.count(Person.id)))
         assert loaded < LINES, "interrupted too late to tell"
         db.session.remove()

@@ -80,6 +80,8 @@ def insert_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[An
                 for row in rows:
                     copy.write_row(row)
         except psycopg.Error as error:
+            if isinstance(error.__context__, KeyboardInterrupt):  # Ctrl-C mid-COPY: psycopg ends the COPY, and the
+                raise error.__context__ from None  # server's «COPY failed» is not what stopped it
             raise _as_sqlalchemy(error, statement) from error
         return
     db.session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])

@@ -54,6 +54,11 @@ def atomic(operation: Callable[P, T]) -> Callable[P, T]:
                 if attempt == ATTEMPTS or (committing and error.connection_invalidated):
                     raise
                 time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 -- jitter, not a secret
+            except KeyboardInterrupt:  # Ctrl-C in a command: the statement it broke off (a COPY, say) leaves the
+                # connection mid-protocol, where a ROLLBACK fails and the pool logs it with a traceback. Closed
+                # instead, the connection's transaction is rolled back by the server.
+                db.session().invalidate()
+                raise
             except BaseException:
                 db.session.rollback()
                 raise
