@@ -85,6 +85,17 @@ def test_a_policy_with_an_end_says_until_when(site: Flask) -> None:
         assert _terms(body) == f"Полис ОМС единого образца, действует до {valid_to.strftime('%d.%m.%Y')} включительно"
 
 
+def test_a_policy_that_ran_out_says_when_in_its_own_gender(site: Flask) -> None:
+    """«Полис …, действовал до …»: the certificate's «действовало» was said of a policy too."""
+    ended = date(2026, 7, 1)
+    worker = person_data("770000000000022", "Каримов", sex="M", category=Category.EAEU_WORKER, right_valid_until=ended)
+    with site.app_context():
+        lifecycle.register_person(worker, "77001", "test", now=datetime(2026, 6, 1, 9, tzinfo=UTC))
+    body = desk_verdict(logged_in(site, "clinic"), str(worker.enp))
+    assert 'data-verdict="expired"' in body
+    assert _terms(body) == "Полис ОМС единого образца, действовал до 01.07.2026 включительно"
+
+
 def test_a_policy_with_no_end_has_no_terms_line(site: Flask) -> None:
     client = logged_in(site, "clinic")
     for scanned in (code_text(site, MOTHER), MOTHER):
