@@ -163,6 +163,19 @@ def test_a_temporary_certificate_skips_the_new_year_holidays_of_a_year_nobody_se
     )[1] == date(2028, 2, 9)
 
 
+#: An EAEU worker whose policy ends with the labour contract, on 30 June.
+EAEU_WORKER = person_data(
+    "770000000000005",
+    "Каримов",
+    "Ильдар",
+    "Рустамович",
+    date(1995, 6, 17),
+    "M",
+    Category.EAEU_WORKER,
+    right_valid_until=date(2026, 6, 30),
+)
+
+
 # A policy that ran out by its dates is not «действует» on the holder's card ------------------------------------
 
 
@@ -171,16 +184,7 @@ def test_a_policy_that_ran_out_is_not_said_to_be_in_force_on_the_holders_card(wo
     (nothing rewrites it when the day passes), and the desk reads `expired`; but the holder's card, the screen
     shown at reception and the printed extract said «Статус: действует», so the worker went to the clinic with
     it. They say the term ended, and when; so does the insurer's page."""
-    worker = person_data(
-        "770000000000005",
-        "Каримов",
-        "Ильдар",
-        "Рустамович",
-        date(1995, 6, 17),
-        "M",
-        Category.EAEU_WORKER,
-        right_valid_until=date(2026, 6, 30),
-    )
+    worker = EAEU_WORKER
     with world.app_context():
         register(worker, at=at(date(2026, 3, 2)))
         accounts.create_user("karimov", PASSWORD, Role.CITIZEN, "test", enp=str(worker.enp))
@@ -248,16 +252,7 @@ def test_a_citizens_policy_or_a_certificate_has_no_term_to_renew(registry: Flask
 def test_the_insurers_page_gives_an_ended_policy_its_next_term(world: Flask) -> None:
     """With the real clock: an EAEU worker's policy ended with a contract since extended (a data change of the
     right); the page offers the next term, and the desk then reads the number `valid`."""
-    worker = person_data(
-        "770000000000005",
-        "Каримов",
-        "Ильдар",
-        "Рустамович",
-        date(1995, 6, 17),
-        "M",
-        Category.EAEU_WORKER,
-        right_valid_until=date(2026, 6, 30),
-    )
+    worker = EAEU_WORKER
     with world.app_context():
         register(worker, at=at(date(2026, 3, 2)))
         db.session.execute(
