@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, String, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from policy_codes import Enp, FullName
@@ -82,7 +82,7 @@ class SnilsDirectory(db.Model):
 
 
 class Representation(db.Model):
-    """A representative (parent, guardian) and a person they act for."""
+    """A representative (parent, guardian) and a person they act for, up to `valid_to`."""
 
     __tablename__ = "representations"
     __table_args__ = (UniqueConstraint("representative_id", "represented_id"),)
@@ -90,6 +90,13 @@ class Representation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     representative_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     represented_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    #: The link's last day: a child's 18th birthday's eve (rules.representation_until); None for an adult's guardian.
+    valid_to: Mapped[date | None]
 
     representative: Mapped[Person] = relationship(foreign_keys=[representative_id])
     represented: Mapped[Person] = relationship(foreign_keys=[represented_id])
+
+    @classmethod
+    def lasting_on(cls, day: date) -> ColumnElement[bool]:
+        """The links in force on `day`: a grown child is no longer their parent's to see or act for."""
+        return or_(cls.valid_to.is_(None), cls.valid_to >= day)

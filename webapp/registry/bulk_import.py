@@ -736,9 +736,9 @@ def export_csv(out: TextIO) -> int:
     writer.writerow(COLUMNS)
     representatives = dict(
         db.session.execute(
-            select(Representation.represented_id, Person.enp).join(
-                Person, Representation.representative_id == Person.id
-            )
+            select(Representation.represented_id, Person.enp)
+            .join(Person, Representation.representative_id == Person.id)
+            .where(Representation.lasting_on(clock.today_in_moscow(clock.now())))  # not a grown child's parents
         ).all()
     )
     count = 0

@@ -47,6 +47,7 @@ from webapp.registry.rules import (
     may_change_insurer,
     policy_end,
     refusal,
+    representation_until,
     require_grounds,
     temporary_certificate_end,
 )
@@ -560,7 +561,8 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
     if representative.id == represented.id:
         raise RegistryError(N_("Человек не может представлять сам себя"))
     serialised("representations")  # two links closing one circle between them (two imports) each see no circle
-    if _represents(represented, representative):
+    today = clock.today_in_moscow(moment)
+    if _represents(represented, representative, today):
         raise RegistryError(
             N_(
                 "представительство не может идти по кругу: этот человек уже представляет своего представителя, прямо "
@@ -572,9 +574,13 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
             Representation.representative_id == representative.id, Representation.represented_id == represented.id
         )
     )
-    if link is not None:
+    valid_to = representation_until(represented.birth_date, today)
+    if link is not None and (link.valid_to is None or link.valid_to >= today):
         return False
-    db.session.add(Representation(representative=representative, represented=represented))
+    if link is not None:  # a parent's, ended at majority: named again for the adult, a guardian's from now on
+        link.valid_to = valid_to
+    else:
+        db.session.add(Representation(representative=representative, represented=represented, valid_to=valid_to))
     db.session.flush()
     audit.record(
         actor,
@@ -587,15 +593,18 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
     return True
 
 
-def _represents(someone: Person, other: Person) -> bool:
-    """Whether `someone` represents `other`, directly or through those who represent `other`: a link from `other`
-    to `someone` would close a circle, each of them seeing the other's policy as a representative does."""
+def _represents(someone: Person, other: Person, today: date) -> bool:
+    """Whether `someone` represents `other` today, directly or through those who represent `other`: a link from
+    `other` to `someone` would close a circle, each of them seeing the other's policy as a representative does. A
+    link ended at majority counts no more: a grown son may become his mother's guardian."""
     seen: set[int] = set()
     frontier = {other.id}
     while frontier:
         above = set(
             db.session.scalars(
-                select(Representation.representative_id).where(Representation.represented_id.in_(frontier))
+                select(Representation.representative_id).where(
+                    Representation.represented_id.in_(frontier), Representation.lasting_on(today)
+                )
             )
         )
         if someone.id in above:
@@ -632,7 +641,8 @@ def register_newborn(
     people.require_unregistered(data)
     representative = people.person_by_enp(representative_enp)
     child = Person(**data.columns(), insurer=representative.insurer, region_code=representative.insurer.region_code)
-    db.session.add_all([child, Representation(representative=representative, represented=child)])
+    until = representation_until(data.birth_date, clock.today_in_moscow(clock.now(now)))
+    db.session.add_all([child, Representation(representative=representative, represented=child, valid_to=until)])
     db.session.flush()
     audit.record(
         actor,

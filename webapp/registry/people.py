@@ -32,6 +32,7 @@ from webapp.models import (
     Representation,
     SnilsDirectory,
 )
+from webapp.registry import clock
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked, quoted
 from webapp.registry.rules import newborn_cover_last_day, require_past_day
 
@@ -301,17 +302,18 @@ def codes_of(person: Person) -> list[IssuedCode]:
 
 
 def represented_by(representative: Person) -> list[Person]:
-    """The people someone represents (children, wards), eldest first."""
+    """The people someone represents today (children under 18, wards), eldest first."""
     return _linked(Representation.represented_id, Representation.representative_id == representative.id)
 
 
 def representatives_of(person: Person) -> list[Person]:
-    """The people who represent someone (parents, guardians), eldest first."""
+    """The people who represent someone today (parents while they are a child, guardians), eldest first."""
     return _linked(Representation.representative_id, Representation.represented_id == person.id)
 
 
 def _linked(other_side: InstrumentedAttribute[int], this_side: ColumnElement[bool]) -> list[Person]:
-    joined = select(Person).join(Representation, other_side == Person.id).where(this_side)
+    lasting = Representation.lasting_on(clock.today_in_moscow(clock.now()))
+    joined = select(Person).join(Representation, other_side == Person.id).where(this_side, lasting)
     return list(db.session.scalars(joined.order_by(Person.birth_date)))
 
 

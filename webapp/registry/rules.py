@@ -111,6 +111,27 @@ def temporary_certificate_end(issued_on: date, holidays: Container[date], policy
     return end if policy_end_day is None else min(end, policy_end_day)
 
 
+#: The age a parent's representation of a child ends at (Civil Code, art. 21 and 28).
+MAJORITY_AGE = 18
+
+
+def coming_of_age(born: date) -> date:
+    """The day someone born on `born` turns 18; for 29 February, 1 March of a year that has none."""
+    year = born.year + MAJORITY_AGE
+    try:
+        return born.replace(year=year)
+    except ValueError:
+        return date(year, 3, 1)
+
+
+def representation_until(born: date, today: date) -> date | None:
+    """The last day a representation made `today` lasts: for a child, the eve of their 18th birthday (a parent's,
+    which ends at majority: the grown child's policy and data are then their own); for an adult, none (a
+    guardian's, which lasts until the registry ends it)."""
+    of_age = coming_of_age(born)
+    return of_age - timedelta(days=1) if today < of_age else None
+
+
 def newborn_cover_last_day(registered_on: date) -> date:
     """The last day a newborn is covered by the mother's insurer: day 30 after registration."""
     return registered_on + timedelta(days=NEWBORN_COVER_DAYS)

@@ -1,0 +1,133 @@
+"""A parent's representation of a child ends at the child's majority (migrations/versions/0020): the grown child's
+policy, code and data are then their own. A representative named for an adult is a guardian, with no end."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import select, text
+
+from tests.helpers.claims import KEY_START
+from tests.helpers.registry import person_data, register
+from tests.webapp.pages import MOTHER, logged_in
+from webapp.extensions import db
+from webapp.models import Representation
+from webapp.registry import bulk_import, clock, lifecycle, people
+from webapp.registry.errors import RegistryError
+from webapp.registry.rules import coming_of_age, representation_until
+
+TODAY = clock.today_in_moscow(clock.now())
+
+
+def _born_years_ago(years: int, days: int = 0) -> date:
+    """A birth date `years` years before today, `days` more days before it."""
+    return today_years_ago(years) - timedelta(days=days)
+
+
+def today_years_ago(years: int) -> date:
+    try:
+        return TODAY.replace(year=TODAY.year - years)
+    except ValueError:  # 29 February
+        return date(TODAY.year - years, 2, 28)
+
+
+def _registered_with(enp15: str, born: date, representative: str, given: str = "Пётр") -> str:
+    """Someone registered with their representative early in the test keys' first year (a child then, if born
+    since 2008); their ЕНП."""
+    data = person_data(enp15, "Иванов", given, "Сергеевич", born=born, sex="M")
+    register(data, representative_enp=representative, at=KEY_START + timedelta(days=1))
+    return str(data.enp)
+
+
+def test_the_day_a_representation_made_for_a_child_ends() -> None:
+    assert representation_until(date(2010, 5, 20), date(2026, 1, 1)) == date(2028, 5, 19)
+    assert representation_until(date(2008, 2, 29), date(2025, 6, 1)) == date(2026, 2, 28)  # of age on 1 March
+    assert coming_of_age(date(2008, 2, 29)) == date(2026, 3, 1)
+    assert representation_until(date(2000, 1, 1), date(2026, 1, 1)) is None, "an adult's guardian: no end"
+
+
+def test_a_parent_no_longer_sees_a_child_who_came_of_age(site: Flask) -> None:
+    with site.app_context():
+        grown = _registered_with("770000000000031", _born_years_ago(18, days=3), MOTHER)
+        minor = _registered_with("770000000000032", _born_years_ago(18, days=-1), MOTHER, "Павел")
+    mother = logged_in(site, "ivanova")
+    assert mother.get(f"/me/?person={grown}").status_code == 404, "the grown son's policy is his own"
+    assert mother.get(f"/me/?person={minor}").status_code == 200, "18 tomorrow: still hers to show"
+    card = mother.get("/me/").get_data(as_text=True)
+    assert "Пётр" not in card
+    assert "Павел" in card
+    with site.app_context():
+        son = people.person_by_enp(grown)
+        assert people.representatives_of(son) == []
+        assert [person.enp for person in people.represented_by(people.person_by_enp(MOTHER))].count(grown) == 0
+
+
+def test_a_representative_named_for_an_adult_is_a_guardian_with_no_end(registry: Flask) -> None:
+    register()
+    ward = person_data("770000000000033", "Иванова", "Ольга", born=date(1950, 3, 1))
+    register(ward)
+    assert lifecycle.link_representative(str(person_data().enp), str(ward.enp), "test")
+    link = db.session.scalar(select(Representation))
+    assert link.valid_to is None
+    assert [person.enp for person in people.represented_by(people.person_by_enp(str(person_data().enp)))] == [
+        str(ward.enp)
+    ]
+
+
+def test_a_grown_son_may_become_his_mothers_guardian(registry: Flask) -> None:
+    """The mother's link to him ended at his majority: it closes no circle, and naming her his representative
+    again (an old file imported) does not bring it back over her guardian."""
+    mother = str(register().person.enp)
+    son = _registered_with("770000000000031", _born_years_ago(30), mother)
+    db.session.execute(text("UPDATE representations SET valid_to = :ended"), {"ended": TODAY - timedelta(days=1)})
+    db.session.commit()
+    assert lifecycle.link_representative(son, mother, "test")
+    assert [person.enp for person in people.represented_by(people.person_by_enp(son))] == [mother]
+    with pytest.raises(RegistryError, match="по кругу"):
+        lifecycle.link_representative(mother, son, "test")
+
+
+def test_a_grown_childs_parent_is_named_again_as_a_guardian(registry: Flask) -> None:
+    mother = str(register().person.enp)
+    son = _registered_with("770000000000031", _born_years_ago(30), mother)
+    db.session.execute(text("UPDATE representations SET valid_to = :ended"), {"ended": TODAY - timedelta(days=1)})
+    db.session.commit()
+    assert people.representatives_of(people.person_by_enp(son)) == []
+    assert lifecycle.link_representative(mother, son, "test"), "named for the adult: a guardian from now"
+    assert db.session.scalar(select(Representation.valid_to)) is None
+
+
+def test_an_export_leaves_out_a_grown_childs_parent(registry: Flask) -> None:
+    mother = str(register().person.enp)
+    grown = _registered_with("770000000000031", _born_years_ago(18, days=3), mother)
+    minor = _registered_with("770000000000032", _born_years_ago(10), mother, "Павел")
+    db.session.commit()
+    out = io.StringIO()
+    bulk_import.export_csv(out)
+    lines = {line.split(",")[0]: line.split(",")[-1] for line in out.getvalue().splitlines()[1:]}
+    assert lines[grown] == ""
+    assert lines[minor] == mother
+
+
+def test_the_upgrade_ends_a_childs_existing_link_at_majority_and_keeps_an_adults(registry: Flask) -> None:
+    mother = str(register().person.enp)
+    child_born = _born_years_ago(10)
+    child = _registered_with("770000000000032", child_born, mother, "Павел")
+    adult = _registered_with("770000000000031", _born_years_ago(40), mother)
+    db.session.commit()
+    downgrade(revision="0019")
+    upgrade()
+    ends = dict(
+        db.session.execute(
+            text(
+                "SELECT p.enp, r.valid_to FROM representations AS r JOIN persons AS p ON p.id = r.represented_id"
+            )
+        ).all()
+    )
+    stored = ends[child] if isinstance(ends[child], date) else date.fromisoformat(ends[child])
+    assert stored == coming_of_age(child_born) - timedelta(days=1)
+    assert ends[adult] is None, "a guardian, or a child grown up: which cannot be told, and the link stays"
