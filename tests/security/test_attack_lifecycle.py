@@ -454,6 +454,7 @@ def test_the_new_insurer_does_not_read_the_old_insurers_trail(world: Flask) -> N
     taken = transfer(staff, csrf(staff, "/insurer/transfer"), stranger, STRANGER.birth_date.isoformat())
     assert taken.status_code == 302
     page = staff.get(f"/insurer/person/{stranger}").get_data(as_text=True)
-    assert "change_insurer" in page or "insurer_left" in page, "the transfer itself is ours"
+    assert "смена СМО" in page, "the transfer itself is ours"
+    assert "insurer_left" not in page, "its grounds in words, not a raw code"
     assert "причина только для 77002" not in page
     assert "smo:other" not in page
