@@ -123,9 +123,7 @@ def test_the_upgrade_ends_a_childs_existing_link_at_majority_and_keeps_an_adults
     upgrade()
     ends = dict(
         db.session.execute(
-            text(
-                "SELECT p.enp, r.valid_to FROM representations AS r JOIN persons AS p ON p.id = r.represented_id"
-            )
+            text("SELECT p.enp, r.valid_to FROM representations AS r JOIN persons AS p ON p.id = r.represented_id")
         ).all()
     )
     stored = ends[child] if isinstance(ends[child], date) else date.fromisoformat(ends[child])
