@@ -163,10 +163,11 @@ def test_session_cookie_flags(site: Flask) -> None:
 
 
 def test_a_session_expires_and_logout_ends_it(site: Flask) -> None:
-    site.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=1)
+    # 3 s: a login and a page can take over a second on a loaded machine (a 1 s lifetime failed the first read).
+    site.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=3)
     client = logged_in(site, "ivanova")
     assert client.get("/me/").status_code == 200
-    time.sleep(2.1)  # past the lifetime: the signed session's timestamp is too old to be accepted
+    time.sleep(4.1)  # past the lifetime: the signed session's timestamp is too old to be accepted
     assert client.get("/me/").location.startswith("/login")
     again = logged_in(site, "ivanova")
     site.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=8)
