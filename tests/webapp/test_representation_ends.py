@@ -13,12 +13,14 @@ from sqlalchemy import select, text
 
 from tests.helpers.claims import KEY_START
 from tests.helpers.registry import person_data, register
-from tests.webapp.pages import MOTHER, logged_in
+from tests.webapp.pages import CHILD, MOTHER, logged_in
 from webapp.extensions import db
 from webapp.models import Representation
-from webapp.registry import bulk_import, clock, lifecycle, people
+from webapp.registry import bulk_import, clock, data_changes, lifecycle, people
+from webapp.registry.data_changes import ChangeReason, Document, NewData
 from webapp.registry.errors import RegistryError
-from webapp.registry.rules import coming_of_age, representation_until
+from webapp.registry.registry_file import COLUMNS
+from webapp.registry.rules import coming_of_age, majority_eve, representation_until
 
 TODAY = clock.today_in_moscow(clock.now())
 
@@ -129,3 +131,55 @@ def test_the_upgrade_ends_a_childs_existing_link_at_majority_and_keeps_an_adults
     stored = ends[child] if isinstance(ends[child], date) else date.fromisoformat(ends[child])
     assert stored == coming_of_age(child_born) - timedelta(days=1)
     assert ends[adult] is None, "a guardian, or a child grown up: which cannot be told, and the link stays"
+
+
+CERTIFICATE = Document("birth_certificate", "II-МЮ", "654321", date(2026, 1, 10), "Отдел ЗАГС Тверского района")
+
+
+def _correct_birth_date(enp: str, born: date) -> None:
+    """A birth date corrected as the insurer's page corrects it (webapp/registry/data_changes.py)."""
+    person = people.person_by_enp(enp)
+    new = NewData(person.surname, person.given_name, person.patronymic, born, person.sex)
+    data_changes.change_person_data(enp, new, ChangeReason.REGISTRY_ERROR, "", CERTIFICATE, "smo:test")
+
+
+def _last_day(representative: str, represented: str) -> date | None:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(Representation.valid_to).where(
+            Representation.representative_id == people.person_by_enp(representative).id,
+            Representation.represented_id == people.person_by_enp(represented).id,
+        )
+    )
+
+
+def test_a_birth_date_corrected_to_an_adults_ends_the_parents_link_at_once(site: Flask) -> None:
+    with site.app_context():
+        son = _registered_with("770000000000032", _born_years_ago(10), MOTHER, "Павел")
+        db.session.commit()
+    mother = logged_in(site, "ivanova")
+    assert mother.get(f"/me/?person={son}").status_code == 200
+    with site.app_context():
+        _correct_birth_date(son, _born_years_ago(20))
+        assert _last_day(MOTHER, son) == majority_eve(_born_years_ago(20)) < TODAY
+        assert _last_day(MOTHER, CHILD) is None, "a guardian's link made for an adult keeps no end"
+    for page in ("/me/", "/me/code.svg", "/me/barcode.svg", "/me/extract.pdf", "/me/data-change"):
+        assert mother.get(f"{page}?person={son}").status_code == 404, f"{page}: the grown son's is his own"
+    card = mother.get("/me/").get_data(as_text=True)
+    assert "Павел" not in card
+    assert mother.get(f"/me/?person={CHILD}").status_code == 200, "the ward is still hers"
+
+
+def test_a_birth_date_corrected_by_the_import_moves_the_childs_link_and_keeps_the_others(registry: Flask) -> None:
+    mother = str(register().person.enp)
+    son = _registered_with("770000000000032", _born_years_ago(10), mother, "Павел")
+    ward = _registered_with("770000000000031", _born_years_ago(50), mother)
+    db.session.commit()
+    assert _last_day(mother, ward) is None
+    line = f"{son},Иванов,Павел,Сергеевич,{_born_years_ago(12).isoformat()},M,,77001,citizen,,\n"
+    ward_line = f"{ward},Иванов,Пётр,Сергеевич,{_born_years_ago(15).isoformat()},M,,77001,citizen,,\n"
+    report = bulk_import.import_csv((",".join(COLUMNS) + "\n" + line + ward_line).encode(), "test")
+    assert (report.updated, report.errors) == (2, [])
+    assert _last_day(mother, son) == majority_eve(_born_years_ago(12)), "ends at the corrected majority"
+    assert _last_day(mother, ward) is None, "a guardian's link stays with no end, now a minor's too"
+    assert [person.enp for person in people.represented_by(people.person_by_enp(mother))] == [ward, son]

@@ -34,7 +34,7 @@ from webapp.models import (
     RevocationEvent,
     StatusCause,
 )
-from webapp.registry import accounts, audit, clock, people, public_holidays, reasons
+from webapp.registry import accounts, audit, clock, people, public_holidays, reasons, representations
 from webapp.registry.codes import claims_for, sign, text_hash
 from webapp.registry.errors import N_, NotFound, RegistryError
 from webapp.registry.keys import keystore
@@ -331,15 +331,19 @@ def write_person_data(
     signed with the new data. A new
     category or end of the right gives the policy the end the rules give it (`corrected_end`). If the policy is
     then no longer in force (it ended, or it is suspended or terminated), the current code is withdrawn and None
-    returned: no code is signed for it. A newborn with no policy of their own yet has no code to follow.
+    returned: no code is signed for it. A newborn with no policy of their own yet has no code to follow. A corrected
+    birth date moves the last day of the links that end at the person's majority (`representations.follow_birth_date`).
     """
     policy = people.open_policy(person)
     if policy is not None:
         refused = _refusal(person, policy, Operation.CORRECT)
         if refused is not None:
             raise refused
+    born_before = person.birth_date
     for field, value in columns.items():
         setattr(person, field, value)
+    if "birth_date" in columns:
+        representations.follow_birth_date(person, born_before)
     if policy is not None and columns.keys() & {"category", "right_valid_until"}:
         policy.category = person.category
         policy.valid_to = corrected_end(

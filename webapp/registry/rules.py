@@ -124,12 +124,16 @@ def coming_of_age(born: date) -> date:
         return date(year, 3, 1)
 
 
+def majority_eve(born: date) -> date:
+    """The last day of a parent's representation of someone born on `born`: the eve of their 18th birthday."""
+    return coming_of_age(born) - timedelta(days=1)
+
+
 def representation_until(born: date, today: date) -> date | None:
     """The last day a representation made `today` lasts: for a child, the eve of their 18th birthday (a parent's,
     which ends at majority: the grown child's policy and data are then their own); for an adult, none (a
     guardian's, which lasts until the registry ends it)."""
-    of_age = coming_of_age(born)
-    return of_age - timedelta(days=1) if today < of_age else None
+    return majority_eve(born) if today < coming_of_age(born) else None
 
 
 def newborn_cover_last_day(registered_on: date) -> date:
