@@ -483,6 +483,7 @@ INSURER = [
     Stop("reissue request declined", _decline_reissue),
     click("activation code issued", f"/insurer/person/{REISSUED}", "form[action$='/activation-code'] button"),
     page(f"/insurer/person/{PETROV}/terminate"),
+    page(f"/insurer/person/{SON}/representative/{MOTHER}/end"),  # asked only: the citizen's tour shows the son
     page(f"/insurer/person/{PETROV}/data"),
     form("data change: latin surname", f"/insurer/person/{PETROV}/data", _data_change("Petrov"), 400),
     form("data change: nothing changed", f"/insurer/person/{PETROV}/data", UNCHANGED, 400),

@@ -74,6 +74,8 @@ WHO_MAY = {
             "insurer.person",
             "insurer.confirm",
             "insurer.act",
+            "insurer.confirm_end_link",
+            "insurer.end_link",
             "insurer.activation_code",
             "insurer.show_activation_code",
             "insurer.issue_policy",
@@ -161,6 +163,8 @@ def matrix_app(site: Flask) -> Flask:
             "code": "GP-001",
             "job_id": job.id,
             "change_id": change.id,
+            "side": "dependant",
+            "other": CHILD,
         }
     return site
 

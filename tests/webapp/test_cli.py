@@ -28,6 +28,7 @@ COMMANDS = [
     ["registry", "import"],
     ["registry", "export"],
     ["registry", "shared-snils"],
+    ["registry", "end-representation"],
     ["users", "create"],
     ["users", "password"],
     ["tokens", "create"],

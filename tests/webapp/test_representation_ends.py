@@ -16,7 +16,7 @@ from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, logged_in
 from webapp.extensions import db
 from webapp.models import Representation
-from webapp.registry import bulk_import, clock, data_changes, lifecycle, people
+from webapp.registry import bulk_import, clock, data_changes, lifecycle, people, representations
 from webapp.registry.data_changes import ChangeReason, Document, NewData
 from webapp.registry.errors import RegistryError
 from webapp.registry.registry_file import COLUMNS
@@ -183,3 +183,12 @@ def test_a_birth_date_corrected_by_the_import_moves_the_childs_link_and_keeps_th
     assert _last_day(mother, son) == majority_eve(_born_years_ago(12)), "ends at the corrected majority"
     assert _last_day(mother, ward) is None, "a guardian's link stays with no end, now a minor's too"
     assert [person.enp for person in people.represented_by(people.person_by_enp(mother))] == [ward, son]
+
+
+def test_a_link_the_insurer_ended_keeps_its_day_when_the_birth_date_is_corrected(registry: Flask) -> None:
+    mother = str(register().person.enp)
+    son = _registered_with("770000000000032", _born_years_ago(10), mother, "Павел")
+    db.session.commit()
+    ended = representations.end(mother, son, "court", "smo:test")
+    _correct_birth_date(son, _born_years_ago(9))
+    assert _last_day(mother, son) == ended == TODAY - timedelta(days=1), "a court's end is not undone"

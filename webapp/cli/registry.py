@@ -5,11 +5,11 @@ from typing import TextIO
 
 import click
 
-from policy_codes import Snils
+from policy_codes import Enp, Snils
 from webapp import private_files
 from webapp.cli.group import actor, group
 from webapp.cli.jobs import ProgressBar, outcome
-from webapp.registry import bulk_import, people, signing_pool
+from webapp.registry import bulk_import, people, reasons, representations, signing_pool
 
 registry = group("registry", "Импорт и экспорт реестра застрахованных (CSV).")
 
@@ -115,3 +115,27 @@ def shared_snils() -> None:
         return
     click.echo(f"СНИЛС у нескольких застрахованных: {len(holders)}", err=True)
     sys.exit(1)
+
+
+@registry.command("end-representation")
+@click.argument("representative_enp")
+@click.argument("person_enp")
+@click.option(
+    "--reason",
+    "grounds",
+    required=True,
+    type=click.Choice(list(reasons.END_REPRESENTATION)),
+    help="Основание: court — решение суда, of_age — совершеннолетие, registry_error — ошибка в реестре.",
+)
+def end_representation(representative_enp: str, person_enp: str, grounds: str) -> None:
+    """Прекратить представительство: REPRESENTATIVE_ENP больше не представляет PERSON_ENP.
+
+    Последним днём представительства становится вчерашний день (по Москве): с этой минуты представитель не видит
+    в личном кабинете полис, код и данные представляемого. Например, опеку прекратил суд, или родитель, указанный
+    до миграции 0020, остался представителем выросшего ребёнка.
+    """
+    last_day = representations.end(str(Enp(representative_enp)), str(Enp(person_enp)), grounds, actor())
+    click.echo(
+        f"Представительство прекращено, его последний день — {last_day:%d.%m.%Y}: представитель больше не видит "
+        "полис, код и данные представляемого"
+    )

@@ -64,6 +64,13 @@ DATA_CHANGE = {
     "registry_import": N_("Импорт реестра"),
 }
 
+#: Why staff end a representation before its last day (webapp/registry/representations.py): a closed list.
+END_REPRESENTATION = {
+    "court": N_("Решение суда"),
+    "of_age": N_("Совершеннолетие"),
+    "registry_error": N_("Ошибка в реестре"),
+}
+
 #: The words reasons were recorded with before they were shortened to fit a phone's closed list (a choice is
 #: recorded as its words): still read in the reader's language where old records show them.
 FORMER = (
@@ -99,7 +106,7 @@ LISTED = frozenset(
     [
         *(
             words
-            for choices in (CITIZEN_REISSUE, DATA_CHANGE, *STAFF.values())
+            for choices in (CITIZEN_REISSUE, DATA_CHANGE, END_REPRESENTATION, *STAFF.values())
             for key, words in choices.items()
             if key != OTHER
         ),

@@ -1,18 +1,32 @@
 """When a representation (a parent's, a guardian's) ends: at the child's majority, moved when their birth date is
-corrected.
+corrected, or on the insurer's word (a court ended a guardianship, a parent's link made before migration 0020 to a
+child now grown up, a link entered in error).
 
-A link in force on a day is one whose `valid_to` is none or not before it (`Representation.lasting_on`).
+A link in force on a day is one whose `valid_to` is none or not before it (`Representation.lasting_on`). A link the
+insurer ends gets the day before as its last, so that the former representative loses the person's policy, code and
+data at once, on the next page they open (nothing keeps the links in a worker's memory).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import and_, select, update
 
+from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import Person, Representation
-from webapp.registry.rules import majority_eve
+from webapp.registry import audit, clock, people, reasons
+from webapp.registry.errors import N_, NotFound, RegistryError
+from webapp.registry.rules import coming_of_age, majority_eve
+
+NO_SUCH_LINK = N_("Такого представительства в реестре нет")
+ALREADY_ENDED = N_("Это представительство уже прекращено: его последний день — %(day)s")
+NOT_OF_AGE = N_("Представляемому ещё нет 18 лет: основание «совершеннолетие» к нему не подходит")
+#: The grounds that say the represented person has come of age.
+OF_AGE = "of_age"
+ANOTHER_INSURER = N_("Представляемого ведёт другая СМО: прекратить представительство может только она")
 
 
 def follow_birth_date(person: Person, born_before: date) -> None:
@@ -23,3 +37,59 @@ def follow_birth_date(person: Person, born_before: date) -> None:
         Representation.represented_id == person.id, Representation.valid_to == majority_eve(born_before)
     )
     db.session.execute(moved.values(valid_to=majority_eve(person.birth_date)))
+
+
+def _person(enp: str) -> Person:
+    """Either side of a link, named by ЕНП: an unknown number is no link, said as for a known one."""
+    try:
+        return people.person_by_enp(enp)
+    except NotFound:
+        raise RegistryError(NO_SUCH_LINK) from None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A representation in force, as the page that ends it names it."""
+
+    representative: Person
+    represented: Person
+    row: Representation
+
+
+def endable(representative_enp: str, represented_enp: str, scope: str | None, today: date, lock: bool = False) -> Link:
+    """The link from one to the other, if it is in force today and `scope`'s to end (staff end only the links of the
+    insured their insurer holds the record of: the represented person's); refused in words otherwise."""
+    representative, represented = _person(representative_enp), _person(represented_enp)
+    mine = and_(Representation.representative_id == representative.id, Representation.represented_id == represented.id)
+    row = db.session.scalar(locked(Representation, mine) if lock else select(Representation).where(mine))
+    if row is None:
+        raise RegistryError(NO_SUCH_LINK)
+    if scope is not None and represented.insurer.code != scope:
+        raise RegistryError(ANOTHER_INSURER)
+    if row.valid_to is not None and row.valid_to < today:
+        raise RegistryError(ALREADY_ENDED, day=row.valid_to.strftime("%d.%m.%Y"))
+    return Link(representative, represented, row)
+
+
+@atomic
+def end(
+    representative_enp: str,
+    represented_enp: str,
+    grounds: str,
+    actor: str,
+    scope: str | None = None,
+    now: datetime | None = None,
+) -> date:
+    """End a representation in force on `grounds` (a key of reasons.END_REPRESENTATION): its last day becomes the
+    day before today (Moscow's), and the representative loses the person at once. Returns that day."""
+    reason = reasons.recorded(reasons.END_REPRESENTATION, grounds)
+    moment = clock.now(now)
+    today = clock.today_in_moscow(moment)
+    link = endable(representative_enp, represented_enp, scope, today, lock=True)
+    if grounds == OF_AGE and coming_of_age(link.represented.birth_date) > today:
+        raise RegistryError(NOT_OF_AGE, field="reason")
+    link.row.valid_to = today - timedelta(days=1)
+    db.session.flush()
+    details = {"representative": link.representative.enp, "valid_to": link.row.valid_to.isoformat()}
+    audit.record(actor, "end_representation", "person", link.represented.enp, reason, details, at=moment)
+    return link.row.valid_to

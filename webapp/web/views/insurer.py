@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -42,6 +42,7 @@ from webapp.registry import (
     reasons,
     registry_file,
     reissue_requests,
+    representations,
     transfers,
 )
 from webapp.registry.errors import N_, NotFound, QueueUnavailable, RegistryError
@@ -194,6 +195,74 @@ def act(enp: str, action: str) -> Any:
 
 def _actor() -> str:
     return f"smo:{current_user.username}"
+
+
+def _link_sides(enp: str, side: str, other: str) -> tuple[str, str]:
+    """A link on the person's page as (representative, represented): `other` is their representative or their
+    dependant."""
+    return (other, enp) if side == "representative" else (enp, other)
+
+
+_LINK = "/person/<enp>/<any(representative, dependant):side>/<other>/end"
+
+
+@insurer.get(_LINK)
+@role_required(Role.INSURER)
+def confirm_end_link(enp: str, side: str, other: str) -> Any:
+    """Ending a representation, asked first: whose link ends, from when, on what grounds. One the registry would
+    refuse to end (none, ended already, another insurer's insured's) has no page: the person's page says why."""
+    _own_person(enp)
+    try:
+        link = representations.endable(*_link_sides(enp, side, other), scope(), _today())
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    return _end_link_page(enp, side, link, "")
+
+
+def _today() -> date:
+    return clock.today_in_moscow(datetime.now(UTC))
+
+
+def _end_link_page(enp: str, side: str, link: representations.Link, grounds: str, error: str = "") -> str:
+    today = _today()
+    return render_template(
+        "insurer/end_link.html",
+        enp=enp,
+        side=side,
+        link=link,
+        today=today,
+        last_day=today - timedelta(days=1),
+        choices=reasons.END_REPRESENTATION,
+        grounds=grounds,
+        error=error,
+    )
+
+
+@insurer.post(_LINK)
+@role_required(Role.INSURER)
+def end_link(enp: str, side: str, other: str) -> Any:
+    """End the representation on the grounds chosen: from today the representative no longer sees the person."""
+    _own_person(enp)
+    grounds = request.form.get("grounds", "")
+    ends = _link_sides(enp, side, other)
+    try:
+        link = representations.endable(*ends, scope(), _today())
+        last_day = representations.end(*ends, grounds, _actor(), scope=scope())
+    except RegistryError as error:
+        if error.field != "reason":
+            flash(said(error), "error")
+            return redirect(url_for("insurer.person", enp=enp))
+        return _end_link_page(enp, side, link, grounds, said(error)), 400
+    flash(
+        _(
+            "Представительство прекращено, его последний день — %(day)s: представитель уже не видит полис, код и "
+            "данные представляемого",
+            day=last_day.strftime("%d.%m.%Y"),
+        ),
+        "ok",
+    )
+    return redirect(url_for("insurer.person", enp=enp))
 
 
 @insurer.post("/person/<enp>/issue-policy")
