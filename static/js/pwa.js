@@ -18,11 +18,20 @@
   const urls = [location.href];
   document.querySelectorAll('a[href^="/me/show"], img[src^="/me/code.svg"], img[src^="/me/barcode.svg"]')
     .forEach(function (element) { urls.push(element.href || element.src); });
+  // The card names the people whose pages the phone may keep: the holder ("") and those they represent (its
+  // switcher). A child come of age leaves it, and the pages kept for them go with them.
+  let household = null;
+  if (location.pathname === "/me/") {
+    household = [""];
+    document.querySelectorAll("nav.people a").forEach(function (link) {
+      household.push(new URL(link.href).searchParams.get("person") || "");
+    });
+  }
 
   navigator.serviceWorker.register("/sw.js", { scope: "/" })
     .then(function () { return navigator.serviceWorker.ready; })
     .then(function (registration) {
-      registration.active.postMessage({ type: "remember", urls: urls });
+      registration.active.postMessage({ type: "remember", urls: urls, household: household });
       document.documentElement.dataset.offlineReady = "yes";
     })
     .catch(function () {

@@ -7,7 +7,9 @@
 // Logging out, a /me/ page answering with a redirect (the session is over), or the login page drops
 // the personal cache, so the next person to sign in on the phone never sees the previous one's code.
 // A kept page the server no longer has (404: the code was withdrawn, the policy suspended or
-// terminated) is dropped, so the phone does not go on showing a code that is no longer good.
+// terminated) is dropped, so the phone does not go on showing a code that is no longer good. The
+// card says whom it names (the holder and those they represent): the pages kept for anyone else (a
+// child come of age, whose pages no card links to any more) are dropped when it is shown.
 "use strict";
 
 const VERSION = "v1";
@@ -107,10 +109,22 @@ async function rememberAll(hrefs) {
   }
 }
 
+// Keep the pages of the people in `household` only (their `person`, "" for the holder's own).
+async function keepOnly(household) {
+  const named = new Set(household);
+  const cache = await caches.open(PERSONAL);
+  for (const request of await cache.keys()) {
+    if (!named.has(new URL(request.url).searchParams.get("person") || "")) await cache.delete(request);
+  }
+}
+
 self.addEventListener("message", function (event) {
   const message = event.data || {};
   if (message.type === "forget") event.waitUntil(forget());
-  if (message.type === "remember" && Array.isArray(message.urls)) event.waitUntil(rememberAll(message.urls));
+  if (message.type === "remember" && Array.isArray(message.urls)) {
+    const household = Array.isArray(message.household) ? keepOnly(message.household) : Promise.resolve();
+    event.waitUntil(household.then(function () { return rememberAll(message.urls); }));
+  }
 });
 
 self.addEventListener("fetch", function (event) {
