@@ -158,6 +158,10 @@ def _verify_signed(verified: VerifiedCode, moment: datetime, reads: PublishedRea
     shown = Shown.LIVE_CODE if claims.kind is CodeKind.LIVE else Shown.STATIC_CODE
     signer = verified.key.kid.hex()
     row = _registry_row(claims, signer, reads)
+    if row is None and reads.engine is not None:
+        # Signed by a key of the registry's, yet not on the replica: as a rule, issued within its lag (a new code, the
+        # live codes drawn from it). The primary has it; only a code with a good signature costs it this read.
+        return _verify_signed(verified, moment, published_reads.ON_PRIMARY)
     if row is None:
         compromised = _signer_status(signer, reads.session) == KeyStatus.COMPROMISED
         return VerificationResult(Verdict.KEY_COMPROMISED if compromised else Verdict.NOT_FOUND, shown, moment)
