@@ -33,9 +33,9 @@ from signing import KeyStatus, SigningKey, TrustList
 from signing.jws import sign_compact
 from webapp.db import published_reads
 from webapp.db.published_reads import ReadSession
-from webapp.db.transactions import atomic
+from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
-from webapp.models import RevocationEvent, SigningKeyRecord
+from webapp.models import KeyChanges, RevocationEvent, SigningKeyRecord
 from webapp.registry import clock
 from webapp.registry.errors import RegistryError
 from webapp.registry.keys import keystore, revocation_snapshots
@@ -78,6 +78,10 @@ def _canonical(document: dict[str, Any]) -> bytes:
 
 @atomic
 def _create_registry_key(now: datetime) -> None:
+    """The operator's first key. Workers that found none at once (the lists' first requests, on the day the registry
+    goes live) each made one; every key change holds the changes' count, so they now wait for the first, and find
+    its key."""
+    db.session.execute(locked(KeyChanges, KeyChanges.id == 1))
     if db.session.scalar(
         select(SigningKeyRecord.id).where(
             SigningKeyRecord.owner == keystore.REGISTRY_OWNER, SigningKeyRecord.status == KeyStatus.ACTIVE

@@ -1,0 +1,53 @@
+"""The registry operator's own key, made on first use, under several gunicorn workers (2026-12-06).
+
+The published lists are signed with the operator's key, which verifiers pin (`flask keys registry-jwks`). A new
+registry has none: the first request for a list makes it. On the day it goes live, clinics' systems ask for both
+lists at once, and each worker that found no key made one: on PostgreSQL the first burst of requests left four
+active keys of the operator, against the rule of one active key an owner, and lists signed by each, so that a
+verifier that pinned the key of one had the lists of the others refused. Making the key is now serialised: the
+first request makes it, the others wait for it and sign with it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from sqlalchemy import select
+
+from tests.faults.registry import prepare
+from tests.faults.server import Server
+from webapp.db.engines import dispose_engines
+from webapp.extensions import db
+from webapp.models import SigningKeyRecord
+from webapp.registry.keys import keystore
+
+WORKERS = 4
+REQUESTS = 24
+
+
+def test_the_first_requests_for_the_lists_make_one_registry_key(served_database_url: str) -> None:
+    registry = prepare(served_database_url, people=1)
+    server = Server(served_database_url, workers=WORKERS).start()
+    try:
+        server.wait_for_workers(exclude=0)
+        paths = ["/api/v1/trust-list", "/api/v1/revocations"] * (REQUESTS // 2)
+        with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
+            answers = list(pool.map(lambda path: requests.get(server.url + path, timeout=60), paths))
+    finally:
+        server.stop()
+    assert Counter(answer.status_code for answer in answers) == Counter({200: REQUESTS})
+    with registry.app.app_context():
+        keys = db.session.execute(
+            select(SigningKeyRecord.kid, SigningKeyRecord.status).where(
+                SigningKeyRecord.owner == keystore.REGISTRY_OWNER
+            )
+        ).all()
+        db.session.remove()
+        dispose_engines()
+    assert len(keys) == 1, keys
+    ((kid, status),) = keys
+    assert status == "active"
+    # The ETag names the key that signed the list (webapp/registry/keys/publication.py `Edition.etag`).
+    assert {answer.headers["ETag"].strip('"').split("-")[-2] for answer in answers} == {kid}
