@@ -19,9 +19,10 @@
   document.querySelectorAll('a[href^="/me/show"], img[src^="/me/code.svg"], img[src^="/me/barcode.svg"]')
     .forEach(function (element) { urls.push(element.href || element.src); });
   // The card names the people whose pages the phone may keep: the holder ("") and those they represent (its
-  // switcher). A child come of age leaves it, and the pages kept for them go with them.
+  // switcher). A child come of age leaves it, and the pages kept for them go with them. Not from a card shown
+  // with no network: that is a kept copy, which may be older than someone added since.
   let household = null;
-  if (location.pathname === "/me/") {
+  if (location.pathname === "/me/" && navigator.onLine) {
     household = [""];
     document.querySelectorAll("nav.people a").forEach(function (link) {
       household.push(new URL(link.href).searchParams.get("person") || "");
