@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.helpers.replication import Cluster, by_api, with_registry
-from tests.replication.conftest import cluster, replicated  # noqa: F401 -- the fixtures, for this folder's tests
 from tests.replication.test_replicas import Build, health, on_clinic_page, proven
 from tests.webapp.pages import MOTHER, code_text, logged_in
 from webapp.extensions import db
@@ -22,8 +21,7 @@ from webapp.registry.codes import live_code
 
 
 def test_a_code_signed_a_moment_ago_is_valid_through_a_standby_that_has_not_replayed_it(
-    cluster: Cluster,  # noqa: F811
-    replicated: Build,  # noqa: F811
+    cluster: Cluster, replicated: Build
 ) -> None:
     app = replicated(MAX_REPLICA_LAG=60)  # the paused standby stays within the bound for this test
     token = with_registry(app)
