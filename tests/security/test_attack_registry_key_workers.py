@@ -1,4 +1,5 @@
-"""The registry operator's own key, made on first use, under several gunicorn workers (2026-12-06).
+"""Keys made at once by several processes (2026-12-06): the registry operator's own, made on first use under
+several gunicorn workers, and an insurer's, rotated by commands run at once.
 
 The published lists are signed with the operator's key, which verifiers pin (`flask keys registry-jwks`). A new
 registry has none: the first request for a list makes it. On the day it goes live, clinics' systems ask for both
@@ -10,6 +11,7 @@ first request makes it, the others wait for it and sign with it.
 
 from __future__ import annotations
 
+import subprocess
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,7 +19,7 @@ import requests
 from sqlalchemy import select
 
 from tests.faults.registry import prepare
-from tests.faults.server import Server
+from tests.faults.server import ROOT, Server, app_environment
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import SigningKeyRecord
@@ -51,3 +53,25 @@ def test_the_first_requests_for_the_lists_make_one_registry_key(served_database_
     assert status == "active"
     # The ETag names the key that signed the list (webapp/registry/keys/publication.py `Edition.etag`).
     assert {answer.headers["ETag"].strip('"').split("-")[-2] for answer in answers} == {kid}
+
+
+def test_rotations_run_at_once_leave_the_insurer_one_active_key(served_database_url: str) -> None:
+    """Three `flask keys rotate` of one insurer at once (two operators, a scheduled one and a hand's): each locked
+    the keys it read, but the one that waited was given those rows as they were left, not the key the first had
+    added meanwhile, so it kept that key active beside its own: two active keys of 77001 on PostgreSQL, the
+    first rotation's never retired. Now the last rotation retires every key before its own."""
+    registry = prepare(served_database_url, people=1)
+    command = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", "keys", "rotate", "--insurer", "77001"]
+    environment = app_environment(served_database_url)
+    rotations = [
+        subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    for rotation in rotations:
+        _, stderr = rotation.communicate(timeout=120)
+        assert rotation.returncode == 0, stderr.decode()
+    with registry.app.app_context():
+        statuses = Counter(db.session.scalars(select(SigningKeyRecord.status).where(SigningKeyRecord.owner == "77001")))
+        db.session.remove()
+        dispose_engines()
+    assert statuses == Counter({"active": 1, "retired": 3})

@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 from signing import KeyRing, KeyStatus, KeyUnusable, PublicKey, SigningKey, TrustList, WrongPassphrase
 from webapp.db import worker_state
 from webapp.db.published_reads import ReadSession
+from webapp.db.transactions import locked
 from webapp.extensions import db
 from webapp.models import CodeStatus, Insurer, IssuedCode, KeyChanges, SigningKeyRecord
 from webapp.registry import clock
@@ -112,9 +113,17 @@ def distrust(kid_hex: str, now: datetime | None = None) -> tuple[SigningKeyRecor
 
 def _ring_of(owner: str) -> tuple[KeyRing, dict[bytes, SigningKeyRecord]]:
     """The owner's keys as a ring of their public entries (nothing decrypted), and their records,
-    locked: two rotations of one owner at once must not both keep a key active."""
+    locked: two rotations of one owner at once must not both keep a key active.
+
+    The key changes' count, which every change writes, is locked first, and the keys read after it: locked alone,
+    the keys were read as the change that held them left them, without the key it added, which the next rotation
+    then kept active beside its own (PostgreSQL), or read before another change committed (SQLite)."""
+    db.session.execute(locked(KeyChanges, KeyChanges.id == 1))
     records = db.session.scalars(
-        select(SigningKeyRecord).where(SigningKeyRecord.owner == owner).with_for_update()
+        select(SigningKeyRecord)
+        .where(SigningKeyRecord.owner == owner)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).all()
     by_kid = {bytes.fromhex(record.kid): record for record in records}
     return KeyRing(_cache().public(record) for record in records), by_kid
