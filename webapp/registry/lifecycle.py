@@ -343,7 +343,7 @@ def write_person_data(
     for field, value in columns.items():
         setattr(person, field, value)
     if "birth_date" in columns:
-        representations.follow_birth_date(person, born_before)
+        representations.follow_birth_date(person, born_before, clock.today_in_moscow(moment))
     if policy is not None and columns.keys() & {"category", "right_valid_until"}:
         policy.category = person.category
         policy.valid_to = corrected_end(
@@ -566,7 +566,7 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
         raise RegistryError(N_("Человек не может представлять сам себя"))
     serialised("representations")  # two links closing one circle between them (two imports) each see no circle
     today = clock.today_in_moscow(moment)
-    if _represents(represented, representative, today):
+    if representations.represents(represented, representative, today):
         raise RegistryError(
             N_(
                 "представительство не может идти по кругу: этот человек уже представляет своего представителя, прямо "
@@ -595,27 +595,6 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
         at=moment,
     )
     return True
-
-
-def _represents(someone: Person, other: Person, today: date) -> bool:
-    """Whether `someone` represents `other` today, directly or through those who represent `other`: a link from
-    `other` to `someone` would close a circle, each of them seeing the other's policy as a representative does. A
-    link ended at majority counts no more: a grown son may become his mother's guardian."""
-    seen: set[int] = set()
-    frontier = {other.id}
-    while frontier:
-        above = set(
-            db.session.scalars(
-                select(Representation.representative_id).where(
-                    Representation.represented_id.in_(frontier), Representation.lasting_on(today)
-                )
-            )
-        )
-        if someone.id in above:
-            return True
-        frontier = above - seen
-        seen |= above
-    return False
 
 
 @atomic

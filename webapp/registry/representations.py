@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select
 
-from webapp.db.transactions import atomic, locked
+from webapp.db.transactions import atomic, locked, serialised
 from webapp.extensions import db
 from webapp.models import Person, Representation
 from webapp.registry import audit, clock, people, reasons
@@ -29,14 +29,42 @@ OF_AGE = "of_age"
 ANOTHER_INSURER = N_("Представляемого ведёт другая СМО: прекратить представительство может только она")
 
 
-def follow_birth_date(person: Person, born_before: date) -> None:
+def follow_birth_date(person: Person, born_before: date, today: date) -> None:
     """Move the last day of `person`'s links that end at their majority to the majority of their corrected birth
     date, in the caller's transaction: a link then past its last day (the corrected date makes them an adult) is
-    ended. A guardian's link with no end keeps none, and one the insurer ended (on another day) keeps its day."""
-    moved = update(Representation).where(
+    ended. A guardian's link with no end keeps none, and one the insurer ended (on another day) keeps its day. A
+    parent's link ended at the old majority and brought back by a minor's date stays ended if it would close a
+    circle: the grown child may have become that parent's guardian meanwhile."""
+    serialised("representations")  # as a new link: one made meanwhile and the one brought back could close a circle
+    eve = majority_eve(person.birth_date)
+    moved = select(Representation).where(
         Representation.represented_id == person.id, Representation.valid_to == majority_eve(born_before)
     )
-    db.session.execute(moved.values(valid_to=majority_eve(person.birth_date)))
+    for link in db.session.scalars(moved):
+        brought_back = link.valid_to is not None and link.valid_to < today <= eve
+        if not (brought_back and represents(person, link.representative, today)):
+            link.valid_to = eve
+
+
+def represents(someone: Person, other: Person, today: date) -> bool:
+    """Whether `someone` represents `other` today, directly or through those who represent `other`: a link from
+    `other` to `someone` would close a circle, each of them seeing the other's policy as a representative does. A
+    link ended at majority counts no more: a grown son may become his mother's guardian."""
+    seen: set[int] = set()
+    frontier = {other.id}
+    while frontier:
+        above = set(
+            db.session.scalars(
+                select(Representation.representative_id).where(
+                    Representation.represented_id.in_(frontier), Representation.lasting_on(today)
+                )
+            )
+        )
+        if someone.id in above:
+            return True
+        frontier = above - seen
+        seen |= above
+    return False
 
 
 def _person(enp: str) -> Person:
