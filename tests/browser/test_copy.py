@@ -68,6 +68,14 @@ def new_password_page(page: Any, base: str, username: str) -> None:
     page.wait_for_selector(PASSWORD)
 
 
+def issue_activation_code(page: Any) -> None:
+    """From the person's page: «Выдать код…», then, on the page that asks first, «Выдать код»."""
+    with page.expect_navigation():
+        page.click("a[href$='/activation-code']")
+    with page.expect_navigation():
+        page.click("main form.action-form button.primary")
+
+
 def copy_button(page: Any) -> Any:
     button = page.locator("[data-copy]")
     box = button.bounding_box()
@@ -109,7 +117,7 @@ def test_the_token_is_copied_in_english_too(server: Server, open_phone: Any) -> 
 def test_without_the_clipboard_api_the_code_is_selected_and_copied_the_old_way(server: Server, open_phone: Any) -> None:
     page = open_phone(("smo-77001", "smo-demo-2026"), clipboard=False, init=NO_CLIPBOARD)
     page.goto(f"{server.url}/insurer/person/{MOTHER}")
-    page.click("form[action$='/activation-code'] button")
+    issue_activation_code(page)
     copy_button(page).click()
     page.wait_for_selector("[data-copy] [data-state=copied]:not([hidden])")
     assert page.evaluate("getSelection().toString()") == page.inner_text(CODE)
@@ -118,7 +126,7 @@ def test_without_the_clipboard_api_the_code_is_selected_and_copied_the_old_way(s
 def test_where_nothing_copies_the_code_is_left_selected_and_the_button_says_so(server: Server, open_phone: Any) -> None:
     page = open_phone(("smo-77001", "smo-demo-2026"), clipboard=False, init=NO_COPYING)
     page.goto(f"{server.url}/insurer/person/{MOTHER}")
-    page.click("form[action$='/activation-code'] button")
+    issue_activation_code(page)
     button = copy_button(page)
     button.click()
     page.wait_for_selector("[data-copy] [data-state=selected]:not([hidden])")

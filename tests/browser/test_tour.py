@@ -481,7 +481,9 @@ INSURER = [
     click("reissue request: decline?", "/insurer/requests", "#reissue-requests ~ article a[href$='/decline']"),
     click("reissue request: new code?", "/insurer/requests", "#reissue-requests ~ article a[href$='/reissue']"),
     Stop("reissue request declined", _decline_reissue),
-    click("activation code issued", f"/insurer/person/{REISSUED}", "form[action$='/activation-code'] button"),
+    page(f"/insurer/person/{REISSUED}/activation-code"),
+    click("activation code issued", f"/insurer/person/{REISSUED}/activation-code", f"{ACTION_FORM} button.primary"),
+    page(f"/insurer/person/{NEWBORN}/newborn-policy"),
     page(f"/insurer/person/{PETROV}/terminate"),
     page(f"/insurer/person/{SON}/representative/{MOTHER}/end"),  # asked only: the citizen's tour shows the son
     page(f"/insurer/person/{PETROV}/data"),

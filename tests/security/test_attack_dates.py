@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from policy_codes import Verdict
 from tests.helpers.registry import person_data, register
-from tests.webapp.pages import PASSWORD, csrf, logged_in
+from tests.webapp.pages import PASSWORD, csrf, logged_in, take_step
 from webapp.extensions import db
 from webapp.models import Category, Person, PolicyKind, Role
 from webapp.registry import accounts, bulk_import, clock, codes, lifecycle, people, public_holidays, rules, verification
@@ -263,9 +263,7 @@ def test_the_insurers_page_gives_an_ended_policy_its_next_term(world: Flask) -> 
     staff = logged_in(world, "smo")
     page = staff.get(f"/insurer/person/{worker.enp}").get_data(as_text=True)
     assert f"/insurer/person/{worker.enp}/renew-policy" in page
-    response = staff.post(
-        f"/insurer/person/{worker.enp}/renew-policy", data={"csrf_token": csrf(staff, f"/insurer/person/{worker.enp}")}
-    )
+    response = take_step(staff, str(worker.enp), "renew-policy")
     assert response.status_code == 302
     with world.app_context():
         assert verify_scan(str(worker.enp)).verdict is Verdict.VALID

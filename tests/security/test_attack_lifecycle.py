@@ -32,7 +32,7 @@ from werkzeug.test import TestResponse
 from policy_codes import Enp, Verdict, decode
 from tests.helpers.registry import KEY_START, person_data, register
 from tests.security.world import MOTHER, STRANGER
-from tests.webapp.pages import PASSWORD, csrf, logged_in
+from tests.webapp.pages import PASSWORD, csrf, logged_in, take_step
 from webapp.extensions import db
 from webapp.models import AuditEntry, Category, IssuedCode, PolicyKind, Role
 from webapp.registry import (
@@ -156,9 +156,12 @@ def test_the_issue_policy_button_refuses_a_terminated_certificate(world: Flask) 
         register(newcomer, temporary=True, at=datetime.now(UTC))
         lifecycle.terminate(str(newcomer.enp), "smo:smo", "смерть", scope="77001")
     staff = logged_in(world, "smo")
+    asked = staff.get(f"/insurer/person/{newcomer.enp}/issue-policy", follow_redirects=True)
+    assert asked.request.path == f"/insurer/person/{newcomer.enp}", "no page asks to issue it"
+    assert "прекращён" in asked.get_data(as_text=True)
     page = staff.post(
         f"/insurer/person/{newcomer.enp}/issue-policy",
-        data={"csrf_token": csrf(staff, "/insurer/")},
+        data={"csrf_token": csrf(staff, "/insurer/"), "confirmed": "yes"},
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "прекращён" in page
@@ -435,7 +438,7 @@ def test_a_newborn_gets_a_policy_of_its_own_from_the_insurer_covering_it(world: 
     staff = logged_in(world, "smo")
     page = staff.get(f"/insurer/person/{child.enp}").get_data(as_text=True)
     assert "Выдать полис новорождённому" in page
-    response = staff.post(f"/insurer/person/{child.enp}/newborn-policy", data={"csrf_token": csrf(staff, "/insurer/")})
+    response = take_step(staff, str(child.enp), "newborn-policy")
     assert response.status_code == 302
     with world.app_context():
         result = verify_scan(str(child.enp))

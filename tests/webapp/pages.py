@@ -39,6 +39,22 @@ def csrf(client: FlaskClient, path: str = "/login") -> str:
     return match.group(1)
 
 
+def step_form(client: FlaskClient, enp: str, step: str) -> dict[str, str]:
+    """The fields of the form on the page a step of the insurer's person page (issue a policy, a code for the
+    account) asks on first: what its «Выдать» sends."""
+    response = client.get(f"/insurer/person/{enp}/{step}")
+    assert response.status_code == 200, response.location
+    form = re.search(rf'<form method="post" action="/insurer/person/{enp}/{step}".*?</form>', response.text, re.S)
+    assert form, response.text
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(0)))
+
+
+def take_step(client: FlaskClient, enp: str, step: str, follow_redirects: bool = False) -> TestResponse:
+    """A step of the insurer's person page as a clerk takes it: its page, which asks first, then its «Выдать»."""
+    form = step_form(client, enp, step)
+    return client.post(f"/insurer/person/{enp}/{step}", data=form, follow_redirects=follow_redirects)
+
+
 def code_text(app: Flask, enp: str) -> str:
     with app.app_context():
         return people.current_code(people.person_by_enp(enp)).text

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from policy_codes import Enp
 from tests.helpers.registry import NOW, register
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, csrf, field_error, logged_in, shown_password
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, csrf, field_error, logged_in, shown_password, take_step
 from tests.webapp.test_insurer_flows import activate, issue_activation_code
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, Role, User
@@ -66,7 +66,7 @@ def test_a_citizen_sets_a_new_password_with_a_code_from_their_insurer(site: Flas
 
 def test_the_code_page_tells_the_insurer_it_is_for_a_new_password(site: Flask) -> None:
     staff = logged_in(site, "smo")
-    response = staff.post(f"/insurer/person/{MOTHER}/activation-code", data={"csrf_token": csrf(staff, "/insurer/")})
+    response = take_step(staff, MOTHER, "activation-code")
     page = staff.get(response.location).get_data(as_text=True)
     assert "<h1>Код для нового пароля</h1>" in page
     assert "«Забыли пароль?»" in page
@@ -115,9 +115,12 @@ def test_no_code_is_issued_for_a_disabled_login(site: Flask) -> None:
     page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     assert "вход отключён оператором реестра" in page
     assert "Выдать код" not in page, "a code could do nothing for her"
+    asked = staff.get(f"/insurer/person/{MOTHER}/activation-code", follow_redirects=True)
+    assert asked.request.path == f"/insurer/person/{MOTHER}", "nothing to ask about"
+    assert "код ничего не изменит" in asked.get_data(as_text=True)
     refused = staff.post(
         f"/insurer/person/{MOTHER}/activation-code",
-        data={"csrf_token": csrf(staff, "/insurer/")},
+        data={"csrf_token": csrf(staff, "/insurer/"), "confirmed": "yes"},
         follow_redirects=True,
     )
     assert refused.request.path == f"/insurer/person/{MOTHER}", "the page's hidden button is the server's refusal too"

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from policy_codes import Enp
 from tests.helpers.registry import NOW, register
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, field_error, logged_in
+from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, field_error, logged_in, take_step
 from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
 from webapp.registry import accounts, activation, clock, lifecycle, people, reissue_requests
@@ -169,12 +169,15 @@ def test_a_ready_policy_replaces_the_temporary_certificate(site: Flask) -> None:
     client.post("/insurer/new", data=new_person_form(client, kind="temporary"))
     page = client.get(f"/insurer/person/{NEWCOMER}").get_data(as_text=True)
     assert "Полис готов" in page
-    response = client.post(f"/insurer/person/{NEWCOMER}/issue-policy", data={"csrf_token": csrf(client, "/insurer/")})
+    response = take_step(client, NEWCOMER, "issue-policy")
     assert response.status_code == 302
     assert open_policy_kind(site, NEWCOMER) == PolicyKind.POLICY
+    asked_again = client.get(f"/insurer/person/{NEWCOMER}/issue-policy", follow_redirects=True)
+    assert asked_again.request.path == f"/insurer/person/{NEWCOMER}", "nothing left to ask about"
+    assert "Полис уже выдан" in asked_again.get_data(as_text=True)
     again = client.post(
         f"/insurer/person/{NEWCOMER}/issue-policy",
-        data={"csrf_token": csrf(client, "/insurer/")},
+        data={"csrf_token": csrf(client, "/insurer/"), "confirmed": "yes"},
         follow_redirects=True,
     )
     assert "Полис уже выдан" in again.get_data(as_text=True)
@@ -262,9 +265,9 @@ def test_a_transfer_with_several_bad_fields_says_each_beside_its_own(stranger_wi
 
 def issue_activation_code(client: FlaskClient, enp: str) -> str:
     """Post, then the page the post redirects to (issue 18, item 9): the code is on that page, once."""
-    response = client.post(f"/insurer/person/{enp}/activation-code", data={"csrf_token": csrf(client, "/insurer/")})
+    response = take_step(client, enp, "activation-code")
     assert response.status_code == 302
-    assert response.location.endswith(f"/insurer/person/{enp}/activation-code")
+    assert response.location.endswith(f"/insurer/person/{enp}/activation-code/shown")
     shown = client.get(response.location)
     assert shown.headers["Cache-Control"] == "no-store"
     match = re.search(r'class="activation-code number">([A-Z0-9]{4}-[A-Z0-9]{4})<', shown.get_data(as_text=True))
@@ -275,7 +278,7 @@ def issue_activation_code(client: FlaskClient, enp: str) -> str:
 def test_reloading_the_activation_code_page_issues_no_second_code(site: Flask) -> None:
     staff = logged_in(site, "smo")
     code = issue_activation_code(staff, CHILD)
-    reload = staff.get(f"/insurer/person/{CHILD}/activation-code")
+    reload = staff.get(f"/insurer/person/{CHILD}/activation-code/shown")
     assert reload.status_code == 302
     assert reload.location.endswith(f"/insurer/person/{CHILD}")
     page = staff.get(reload.location).get_data(as_text=True)
@@ -360,8 +363,9 @@ def test_activation_codes_are_only_for_the_insurers_own_people(site: Flask) -> N
     with site.app_context():
         lifecycle.change_insurer(STRANGER, "77002", NOW.date(), "test", "insurer_left", now=NOW, document=DOCUMENT)
     staff = logged_in(site, "smo")
-    response = staff.post(f"/insurer/person/{STRANGER}/activation-code", data={"csrf_token": csrf(staff, "/insurer/")})
-    assert response.status_code == 404
+    assert staff.get(f"/insurer/person/{STRANGER}/activation-code").status_code == 404
+    form = {"csrf_token": csrf(staff, "/insurer/"), "confirmed": "yes"}
+    assert staff.post(f"/insurer/person/{STRANGER}/activation-code", data=form).status_code == 404
 
 
 def test_activation_is_rate_limited(site: Flask) -> None:

@@ -5,17 +5,20 @@ needs. Through the test client, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from policy_codes import Enp, Verdict
-from tests.helpers.registry import NOW
-from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in, register_newborn_sofia
+from tests.helpers.registry import NOW, person_data, register
+from tests.webapp.pages import CHILD, MOTHER, csrf, field_error, logged_in, register_newborn_sofia, take_step
 from webapp.extensions import db
-from webapp.registry import lifecycle, people, reissue_requests
+from webapp.models import ActivationCode, AuditEntry, Category
+from webapp.registry import activation, lifecycle, people, reissue_requests
+from webapp.registry.errors import RegistryError
 from webapp.registry.rules import newborn_cover_last_day
 
 #: The internal words a clerk must never read: statuses, actions, actor prefixes.
@@ -384,7 +387,161 @@ def test_a_terminated_policy_gets_no_code_for_the_account(site: Flask) -> None:
     page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     assert "activation-code" not in page, "nothing to open or recover an account for"
     assert "ничего сделать нельзя" not in page, "an error in the data can still be corrected"
-    refused = staff.post(f"/insurer/person/{MOTHER}/activation-code", data={"csrf_token": csrf_of(page)})
+    asked = staff.get(f"/insurer/person/{MOTHER}/activation-code")
+    assert asked.status_code == 302, "no page to ask on"
+    assert "код для входа в личный кабинет не выдаётся" in staff.get(asked.location).get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "confirmed": "yes"}
+    refused = staff.post(f"/insurer/person/{MOTHER}/activation-code", data=form)
     assert refused.status_code == 302
     assert refused.location.endswith(f"/insurer/person/{MOTHER}")
     assert "код для входа в личный кабинет не выдаётся" in staff.get(refused.location).get_data(as_text=True)
+
+
+# The person page's steps with nothing to choose (a policy for the certificate, the newborn's, the next term, a code
+# for the account) were forms of one button: a mis-tap issued a policy, or voided a code just handed out on paper.
+# Each now asks first on a page of its own, as the actions do, and only that page's form does it.
+
+NEWCOMER = str(person_data("770000000000065", "Смирнова", "Анна", "Викторовна", date(2001, 11, 5)).enp)
+WORKER = person_data(
+    "770000000000057", "Каримов", "Ильдар", "Рустамович", date(1995, 6, 17), "M", Category.EAEU_WORKER,
+    right_valid_until=date.today() + timedelta(days=30),
+)  # fmt: skip
+
+
+def _held_certificate(site: Flask) -> str:
+    with site.app_context():
+        register(person_data("770000000000065", "Смирнова", "Анна", "Викторовна", date(2001, 11, 5)), temporary=True)
+    return NEWCOMER
+
+
+def _newborn(site: Flask) -> str:
+    return str(register_newborn_sofia(site).enp)
+
+
+def _new_contract(site: Flask) -> str:
+    """An EAEU worker whose contract was extended after the policy was issued: a next term to give."""
+    with site.app_context():
+        register(WORKER, at=datetime.now(UTC))
+        people.person_by_enp(str(WORKER.enp)).right_valid_until = date.today() + timedelta(days=300)
+        db.session.commit()
+    return str(WORKER.enp)
+
+
+def _unused_code(site: Flask) -> str:
+    """MOTHER, holding a code for a new password handed out and not used yet."""
+    with site.app_context():
+        activation.issue_code(MOTHER, "smo:smo")
+    return MOTHER
+
+
+def _state(site: Flask, enp: str) -> tuple[object, ...]:
+    """What a step changes: the policies, the codes, the one-time codes, the audit."""
+    with site.app_context():
+        person = people.person_by_enp(enp)
+        policy = people.open_policy(person)
+        one_time = db.session.scalars(select(ActivationCode.expires_at).where(ActivationCode.person_id == person.id))
+        return (
+            policy and (policy.id, policy.kind, policy.valid_to),
+            [(code.serial, code.status) for code in people.codes_of(person)],
+            sorted(one_time),
+            db.session.scalar(select(func.count()).select_from(AuditEntry)),
+        )
+
+
+STEPS = {
+    "issue-policy": (_held_certificate, "Полис готов: выдать вместо временного свидетельства…",
+                     "Выдать полис вместо временного свидетельства?",
+                     ["Временное свидетельство закрывается", "код № 1 перестаёт приниматься"]),
+    "newborn-policy": (_newborn, "Выдать полис новорождённому…", "Выдать полис новорождённому?",
+                       ["свой полис ОМС единого образца в Демо-Мед", "первый код полиса ребёнка"]),
+    "renew-policy": (_new_contract, "Выдать полис на новый срок…", "Выдать полис на новый срок?",
+                     ["Нынешний полис закрывается", "код № 1 перестаёт приниматься"]),
+    "activation-code": (_unused_code, "Выдать код для нового пароля…", "Выдать код для нового пароля?",
+                        ["ещё не использован: он перестанет действовать", "логин остаётся прежним"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("step", list(STEPS))
+def test_a_step_asks_first_in_words_and_changes_nothing_until_confirmed(site: Flask, step: str) -> None:
+    prepare, label, heading, words = STEPS[step]
+    enp = prepare(site)
+    staff = logged_in(site, "smo")
+    person_page = staff.get(f"/insurer/person/{enp}").get_data(as_text=True)
+    address = f"/insurer/person/{enp}/{step}"
+    link = re.search(rf'<a class="[^"]+" href="{address}">([^<]+)</a>', person_page)
+    assert link, person_page
+    assert link.group(1) == label, "an ellipsis: it asks first"
+    assert f'action="{address}"' not in person_page, "no form on the person's page does it at one tap"
+    before = _state(site, enp)
+
+    page = action_page(staff, enp, step)
+    assert f"<h1>{heading}</h1>" in page
+    text = text_of(page)
+    for said in words:
+        assert said in text
+    assert "<script" not in page.split("<main>")[1], "a plain form: it works without JavaScript"
+    target, _ = form_of(page)
+    assert target == address
+    assert f'<a class="button" href="/insurer/person/{enp}">Отмена</a>' in page, "and a way back"
+    assert _state(site, enp) == before, "asking changed nothing"
+
+    unasked = staff.post(address, data={"csrf_token": csrf_of(page)})  # the person's page as it was: one tap
+    assert unasked.status_code == 303
+    assert unasked.location.endswith(address), "it asks instead"
+    assert _state(site, enp) == before
+
+    done = take_step(staff, enp, step)
+    assert done.status_code == 302
+    assert _state(site, enp) != before
+
+
+def test_the_renewal_page_says_until_when(site: Flask) -> None:
+    enp = _new_contract(site)
+    with site.app_context():
+        old_end = people.open_policy(people.person_by_enp(enp)).valid_to
+        new_end = lifecycle.next_term_end(people.person_by_enp(enp))
+    assert new_end > old_end
+    words = text_of(action_page(logged_in(site, "smo"), enp, "renew-policy"))
+    assert f"новый действует с сегодняшнего дня по {new_end.strftime('%d.%m.%Y')}" in words
+
+
+def test_a_renewal_with_no_later_term_is_not_asked(site: Flask) -> None:
+    """The contract not extended: the next term would end when this one does. Said on the person's page, as a
+    refused action is, rather than asked about and refused after «Выдать»."""
+    with site.app_context():
+        register(WORKER, at=datetime.now(UTC))
+    staff = logged_in(site, "smo")
+    asked = staff.get(f"/insurer/person/{WORKER.enp}/renew-policy")
+    assert asked.status_code == 302
+    assert "продлевать пока нечего" in staff.get(asked.location).get_data(as_text=True)
+
+
+def test_the_account_code_page_for_someone_without_an_account_or_earlier_code(site: Flask) -> None:
+    words = text_of(action_page(logged_in(site, "smo"), CHILD, "activation-code"))
+    assert "Выдать код активации для входа?" in words
+    assert "создаёт учётную запись на странице «Первый вход»" in words
+    assert "Других действующих кодов для входа у человека нет" in words
+    assert "перестанет действовать" not in words
+
+
+def test_the_earlier_code_works_until_the_new_one_is_confirmed(site: Flask) -> None:
+    """The code voided by a mis-tap was one just handed to the person on paper: until «Выдать код», it opens the
+    account; after, it does not."""
+    with site.app_context():
+        handed_out = activation.issue_code(CHILD, "smo:smo")
+    staff = logged_in(site, "smo")
+    action_page(staff, CHILD, "activation-code")
+    staff.post(f"/insurer/person/{CHILD}/activation-code", data={"csrf_token": csrf(staff, "/insurer/")})
+    with site.app_context():
+        assert activation.unused_code_issued_at(people.person_by_enp(CHILD)) is not None, "still good"
+    assert take_step(staff, CHILD, "activation-code").status_code == 302
+    with site.app_context(), pytest.raises(RegistryError):
+        activation.activate(CHILD, handed_out, "artyom", "long-enough-pass")
+
+
+def test_a_step_page_in_english(site: Flask) -> None:
+    enp = _unused_code(site)
+    staff = logged_in(site, "smo")
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    page = action_page(staff, enp, "activation-code")
+    assert not re.search("[А-Яа-яЁё]", text_of(page.split("<main>")[1]).replace("Иванова Мария Петровна", ""))

@@ -31,7 +31,7 @@ SECRETS = {
     "one-time code": (
         "smo",
         f"/insurer/person/{CHILD}/activation-code",
-        {},
+        {"confirmed": "yes"},  # what its page, which asks first, sends
         r'class="activation-code number">([A-Z0-9]{4}-[A-Z0-9]{4})<',
     ),
 }

@@ -20,11 +20,11 @@ import hmac
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webapp.db.transactions import atomic
 from webapp.extensions import db
-from webapp.models import ActivationCode, Role
+from webapp.models import ActivationCode, Person, Role
 from webapp.registry import accounts, audit, people, readable
 from webapp.registry.errors import N_, InvalidFields, RegistryError
 
@@ -60,17 +60,33 @@ def display(code: str) -> str:
     return readable.in_groups(code, CODE_LENGTH // 2)
 
 
+def require_may_issue(person: Person) -> None:
+    """Raise the `RegistryError` `issue_code` refuses the person with: for it, and the page that asks before it."""
+    if people.policy_terminated(person):  # final: no account to open or recover for it
+        raise RegistryError(N_("Полис прекращён: код для входа в личный кабинет не выдаётся"))
+    account = accounts.citizen_account(person)
+    if account is not None and not account.active:
+        raise RegistryError(N_("Вход в личный кабинет отключён оператором реестра: код ничего не изменит"))
+
+
+def unused_code_issued_at(person: Person, now: datetime | None = None) -> datetime | None:
+    """When the person's newest code still good (unused, in date) was issued, if there is one: a new code voids it."""
+    moment = now or datetime.now(UTC)
+    return db.session.scalar(
+        select(func.max(ActivationCode.created_at)).where(
+            ActivationCode.person_id == person.id, ActivationCode.used_at.is_(None), ActivationCode.expires_at > moment
+        )
+    )
+
+
 @atomic
 def issue_code(enp: str, actor: str, scope: str | None = None, now: datetime | None = None) -> str:
     """A new one-time code for one of the insurer's people, to open their account or, if they have one, to set
     a new password for it; shown once, never stored."""
     moment = now or datetime.now(UTC)
     person = people.person_by_enp(enp, scope, lock=True)
-    if people.policy_terminated(person):  # final: no account to open or recover for it
-        raise RegistryError(N_("Полис прекращён: код для входа в личный кабинет не выдаётся"))
+    require_may_issue(person)
     account = accounts.citizen_account(person)
-    if account is not None and not account.active:
-        raise RegistryError(N_("Вход в личный кабинет отключён оператором реестра: код ничего не изменит"))
     accounts.void_one_time_codes(person.id, moment)
     code = readable.random_text(CODE_LENGTH)
     db.session.add(

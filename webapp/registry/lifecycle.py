@@ -106,6 +106,12 @@ def may_issue_newborn_policy(person: Person) -> bool:
     return person.birth_registered_on is not None and people.open_policy(person) is None
 
 
+def require_newborn_policy_due(person: Person) -> None:
+    """Raise unless `may_issue_newborn_policy`: for the newborn's policy, and the page that asks before it."""
+    if not may_issue_newborn_policy(person):
+        raise RegistryError(N_("Полис новорождённому выдают, пока у ребёнка нет своего полиса"))
+
+
 #: A person's first code; each reissue counts one up (docs/code-format.md, claim 2).
 FIRST_SERIAL = 1
 
@@ -294,21 +300,32 @@ def renew_policy(enp: str, actor: str, scope: str | None = None, now: datetime |
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
     old_policy = _policy_for(person, Operation.RENEW)
-    term = policy_term(
-        Category(person.category), person.right_valid_until, PolicyKind.POLICY, clock.today_in_moscow(moment)
-    )
-    assert old_policy.valid_to is not None  # the gate refuses a policy with no end
-    if term[1] is None or term[1] <= old_policy.valid_to:
-        raise RegistryError(
-            N_("Новый срок закончился бы не позже нынешнего (%(day)s): продлевать пока нечего"),
-            day=old_policy.valid_to.strftime("%d.%m.%Y"),
-        )
+    term = _next_term(person, old_policy, clock.today_in_moscow(moment))
     _close(old_policy, "новый срок полиса")
     policy = _new_policy(person, old_policy.insurer, PolicyKind.POLICY, moment, term)
     code = _sign_new_code(person, policy, moment, "новый срок полиса")
     details = {"serial": code.serial, "valid_to": term[1].isoformat()}
     audit.record(actor, "renew", "person", enp, details=details, at=moment)  # Operation.RENEW
     return code
+
+
+def _next_term(person: Person, old_policy: Policy, today: date) -> tuple[date, date]:
+    """The next term of a time-limited policy from `today`, or why there is none yet."""
+    start, end = policy_term(Category(person.category), person.right_valid_until, PolicyKind.POLICY, today)
+    assert old_policy.valid_to is not None  # the gate refuses a policy with no end
+    if end is None or end <= old_policy.valid_to:
+        raise RegistryError(
+            N_("Новый срок закончился бы не позже нынешнего (%(day)s): продлевать пока нечего"),
+            day=old_policy.valid_to.strftime("%d.%m.%Y"),
+        )
+    return start, end
+
+
+def next_term_end(person: Person, now: datetime | None = None) -> date:
+    """The last day of the term `renew_policy` would give now, or the `RegistryError` it would refuse with: what the
+    page that asks before renewing says."""
+    today = clock.today_in_moscow(clock.now(now))
+    return _next_term(person, _policy_for(person, Operation.RENEW), today)[1]
 
 
 @atomic
@@ -606,8 +623,7 @@ def issue_newborn_policy(enp: str, actor: str, scope: str | None = None, now: da
     """
     moment = clock.now(now)
     person = people.person_by_enp(enp, scope, lock=True)
-    if not may_issue_newborn_policy(person):
-        raise RegistryError(N_("Полис новорождённому выдают, пока у ребёнка нет своего полиса"))
+    require_newborn_policy_due(person)
     code = _sign_new_code(person, _new_policy(person, person.insurer, PolicyKind.POLICY, moment), moment, "")
     details = {"insurer": person.insurer.code, "serial": code.serial}
     audit.record(actor, "issue_newborn_policy", "person", enp, details=details, at=moment)

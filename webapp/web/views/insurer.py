@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import wraps
 from typing import Any
 
 from flask import (
@@ -144,11 +145,13 @@ def _operation(action: str) -> Operation:
 @role_required(Role.INSURER)
 def confirm(enp: str, action: str) -> Any:
     """The action's own page: the person, what will happen, and the reason, asked before anything changes
-    (a plain form: no JavaScript needed). An action the policy's state refuses has no page: the person's
-    page says why."""
-    operation = _operation(action)
+    (a plain form: no JavaScript needed); a step with nothing to choose (STEPS) asks only «Да?». An action the
+    policy's state refuses has no page: the person's page says why."""
     someone = _own_person(enp)
     try:
+        if action in STEPS:
+            return _step_page(someone, action)
+        operation = _operation(action)
         lifecycle.require_allowed(someone, operation)
     except RegistryError as error:
         flash(said(error), "error")
@@ -265,8 +268,71 @@ def end_link(enp: str, side: str, other: str) -> Any:
     return redirect(url_for("insurer.person", enp=enp))
 
 
+# The person page's steps with nothing to choose: each is asked first on its own page, as the actions are
+# (`confirm`, insurer/step.html), and done by the POST to the same address, from that page's form only.
+
+
+def _certificate_held(someone: Person) -> dict[str, Any]:
+    lifecycle.require_allowed(someone, Operation.ISSUE_POLICY)
+    return {}
+
+
+def _newborn_uninsured(someone: Person) -> dict[str, Any]:
+    lifecycle.require_newborn_policy_due(someone)
+    return {}
+
+
+def _next_term(someone: Person) -> dict[str, Any]:
+    return {"term_end": lifecycle.next_term_end(someone)}
+
+
+def _account_code(someone: Person) -> dict[str, Any]:
+    activation.require_may_issue(someone)
+    return {"unused_since": activation.unused_code_issued_at(someone)}
+
+
+#: step → what its page says besides the person, their policy, code and account; or the `RegistryError` why the
+#: step is refused now, which the person's page then shows instead.
+STEPS: dict[str, Callable[[Person], dict[str, Any]]] = {
+    "issue-policy": _certificate_held,
+    "newborn-policy": _newborn_uninsured,
+    "renew-policy": _next_term,
+    "activation-code": _account_code,
+}
+#: What the step page's form sends: a POST without it (the person's page as it was before the step asked, a form
+#: elsewhere) is shown the question instead, so that no single tap does the step.
+CONFIRMED = "confirmed"
+
+
+def _step_page(someone: Person, step: str) -> str:
+    facts = STEPS[step](someone)
+    return render_template(
+        "insurer/step.html",
+        person=someone,
+        step=step,
+        policy=people.open_policy(someone),
+        current=people.current_code(someone),
+        account=accounts.citizen_account(someone),
+        confirmed=CONFIRMED,
+        **facts,
+    )
+
+
+def _asked_first(view: Callable[[str], Response]) -> Callable[[str], Response]:
+    """A step's POST, done only when sent from its page (`CONFIRMED`); otherwise that page, to ask."""
+
+    @wraps(view)
+    def asked(enp: str) -> Response:
+        if request.form.get(CONFIRMED) != "yes":
+            return redirect(request.base_url, 303)
+        return view(enp)
+
+    return asked
+
+
 @insurer.post("/person/<enp>/issue-policy")
 @role_required(Role.INSURER)
+@_asked_first
 def issue_policy(enp: str) -> Response:
     """The policy is ready: it replaces the person's temporary certificate."""
     _own_person(enp)
@@ -280,6 +346,7 @@ def issue_policy(enp: str) -> Response:
 
 @insurer.post("/person/<enp>/renew-policy")
 @role_required(Role.INSURER)
+@_asked_first
 def renew_policy(enp: str) -> Response:
     """A time-limited policy's next term (a foreigner's year, an EAEU worker's new contract): a new policy and code."""
     _own_person(enp)
@@ -294,6 +361,7 @@ def renew_policy(enp: str) -> Response:
 
 @insurer.post("/person/<enp>/newborn-policy")
 @role_required(Role.INSURER)
+@_asked_first
 def newborn_policy(enp: str) -> Response:
     """The newborn's own policy, from this insurer, which covers the child until then."""
     _own_person(enp)
@@ -307,6 +375,7 @@ def newborn_policy(enp: str) -> Response:
 
 @insurer.post("/person/<enp>/activation-code")
 @role_required(Role.INSURER)
+@_asked_first
 def activation_code(enp: str) -> Response:
     """A one-time code for the person to open their account, or to set a new password for it: shown once on
     the page this redirects to, never kept (webapp/web/shown_once.py)."""
@@ -322,7 +391,7 @@ def activation_code(enp: str) -> Response:
     return redirect(url_for("insurer.show_activation_code", enp=enp))
 
 
-@insurer.get("/person/<enp>/activation-code")
+@insurer.get("/person/<enp>/activation-code/shown")
 @role_required(Role.INSURER)
 def show_activation_code(enp: str) -> Response:
     """The code just issued, once; a reload finds the person's page, which says how to get another."""
