@@ -156,10 +156,37 @@ def test_a_bad_reason_reads_in_english_on_an_english_page(site: Flask) -> None:
     assert "Describe the reason in your own words" in response.get_data(as_text=True)
 
 
+def test_changed_data_leads_to_its_own_request_not_to_a_new_code(site: Flask) -> None:
+    """«Изменились данные» was a reason to ask for a new code, while a code with the new data comes only with the
+    data changed, on its own request: the insurer got a request it could only decline or answer with a code under
+    the old name. The form now says where changed data goes, and links there."""
+    client = logged_in(site, "ivanova")
+    page = client.get(f"/me/?person={CHILD}").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/me/reissue-request[^"]*".*?</form>', page, re.S)
+    assert form, page
+    assert "data_changed" not in form.group(0)
+    assert "Изменились данные" not in form.group(0)
+    assert f'<a href="/me/data-change?person={CHILD}">Сообщить об изменении данных</a>' in form.group(0)
+    assert "Просить новый код не нужно: сообщите об изменении данных" in " ".join(form.group(0).split())
+    assert client.get(f"/me/data-change?person={CHILD}").status_code == 200, "the link leads to the form"
+    stale = ask(client, {"reason": "data_changed"}, f"?person={CHILD}")  # the form as it was
+    assert stale.status_code == 400
+    assert field_error(stale.get_data(as_text=True), "reason") == "Выберите причину из списка"
+    assert requests_of(site, CHILD) == []
+
+
+def test_a_request_made_for_changed_data_before_still_reads_in_english(site: Flask) -> None:
+    with site.app_context():
+        reissue_requests.request_reissue(people.person_by_enp(MOTHER), "Изменились данные", "citizen:ivanova")
+    staff = logged_in(site, "smo")
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    assert "My details changed" in staff.get("/insurer/requests").get_data(as_text=True)
+
+
 def test_insurer_lists_and_closes_requests_of_its_own_people(site: Flask) -> None:
     client = logged_in(site, "ivanova")
     ask(client, {"reason": "photographed"})
-    ask(client, {"reason": "data_changed"}, f"?person={CHILD}")
+    ask(client, {"reason": "lost_phone"}, f"?person={CHILD}")
     with site.app_context():
         demo_med = people.insurer_by_code("77001").id
         other = people.insurer_by_code("77002").id

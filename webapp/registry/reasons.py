@@ -20,7 +20,6 @@ _OTHER_WORDS = N_("Другое")
 CITIZEN_REISSUE = {
     "lost_phone": N_("Телефон потерян или украден"),
     "photographed": N_("Код сфотографировали"),
-    "data_changed": N_("Изменились данные"),
     OTHER: _OTHER_WORDS,
 }
 
@@ -74,6 +73,7 @@ END_REPRESENTATION = {
 #: The words reasons were recorded with before they were shortened to fit a phone's closed list (a choice is
 #: recorded as its words): still read in the reader's language where old records show them.
 FORMER = (
+    N_("Изменились данные"),  # a citizen's reason for a new code, until changed data got a request of its own
     N_("Код сфотографировал посторонний"),
     N_("Изменились данные (ФИО, дата рождения, пол)"),
     N_("Застрахованный попросил новый код"),
