@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.helpers.browser import PHONE, Server, log_in, shot
+from tests.helpers.browser import PHONE, Server, demo_app, log_in, serving, shot
+from webapp.registry import organisations
 
 PAGES = [
     ("/admin/", "Оператор реестра"),
@@ -89,3 +91,37 @@ def test_a_keys_validity_reads_from_and_to_on_one_row_of_its_card(live_server: S
         assert [lines for _phrase, lines in card["phrases"]] == [1, 1], f"each date on one line with its word: {card}"
         assert re.search(r"с \d\d\.\d\d\.\d{4}\s+по \d\d\.\d\d\.\d{4}", card["text"]), f"one after the other: {card}"
     shot(page, "admin-keys-validity")
+
+
+#: A clinic's name as the registry of medical organisations spells it, longer than a phone's line.
+LONG_CLINIC = (
+    "Государственное бюджетное учреждение здравоохранения города Москвы «Городская поликлиника № 220 Департамента "
+    "здравоохранения города Москвы»"
+)
+
+
+def test_a_long_clinic_name_reads_whole_in_the_list_and_where_it_is_chosen(
+    tmp_path: Path,
+    browser: object,
+) -> None:
+    """From the clinics' list, «действующих: N» opens the tokens page with that clinic chosen: its select showed
+    «GP-220 Государственное бюджетн» cut at the edge of a phone. A registry of its own: the demo's is shared."""
+    app = demo_app(tmp_path)
+    with app.app_context():
+        organisations.create_clinic("GP-220", LONG_CLINIC, "test", "77")
+    with serving(app) as base:
+        context = browser.new_context(viewport=PHONE, locale="ru-RU")  # type: ignore[attr-defined]
+        page = context.new_page()
+        log_in(page, base, "admin", "admin-demo-2026")
+        page.goto(f"{base}/admin/clinics")
+        name = page.locator("td", has_text="Городская поликлиника № 220")
+        assert name.evaluate("cell => cell.scrollWidth <= cell.clientWidth"), "the list wraps it"
+        with page.expect_navigation():
+            page.click("a[href$='/admin/tokens?clinic=GP-220']")
+        chosen = page.locator("select[name=clinic]")
+        assert chosen.input_value() == "GP-220"
+        ems = chosen.evaluate("select => select.clientHeight / parseFloat(getComputedStyle(select).fontSize)")
+        assert ems >= 4, f"the chosen clinic's name is cut to one line ({ems:.1f} em high)"
+        assert fits_the_screen(page)
+        shot(page, "admin-tokens-long-clinic-name")
+        context.close()
