@@ -233,6 +233,7 @@ def test_a_citizens_request_accepted_gives_the_new_code(registry: Registry) -> N
     card = page(me.get("/me/"))
     assert "Заявка на изменение данных отправлена" in card
     assert 'href="/me/data-change' not in card, "one open request at a time"
+    assert "Заявка на их изменение уже отправлена" in card, "the request for a new code says the code will come"
     assert registry.surname(MOTHER) == "ИВАНОВА", "a request changes nothing by itself"
 
     client, staff_token = staff(registry.app)

@@ -324,7 +324,7 @@ def _asked_first(view: Callable[[str], Response]) -> Callable[[str], Response]:
     @wraps(view)
     def asked(enp: str) -> Response:
         if request.form.get(CONFIRMED) != "yes":
-            return redirect(request.base_url, 303)
+            return redirect(request.script_root + request.path, 303)  # the same address, asked by GET
         return view(enp)
 
     return asked
