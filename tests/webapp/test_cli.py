@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from policy_codes import Verdict
 from tests.helpers.registry import NOW, person_data, register
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.registry import bulk_import
 from webapp.registry.verification import verify_scan
@@ -384,3 +387,45 @@ def test_a_command_under_another_audit_key_writes_nothing(registry: Flask, datab
     assert [db.session.scalar(select(func.count(table.id))) for table in (AuditEntry, IssuedCode)] == [entries, codes]
     assert run(registry, "codes", "reissue", ENP)[0] == 0
     assert run(registry, "audit", "verify")[0] == 0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def older_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a database of its own one migration behind the head, as before an upgrade's `db upgrade`."""
+    from flask_migrate import upgrade
+
+    from tests.helpers.registry import make_app
+    from tests.webapp.databases import drop_postgres_database, postgres_database
+
+    name = f"oms_older_{os.getpid()}"
+    with contextlib.ExitStack() as cleanup:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'older.sqlite'}"
+        else:
+            url = cleanup.enter_context(postgres_database(name))
+            cleanup.callback(drop_postgres_database, name)
+        app = make_app(url)
+        with app.app_context():
+            upgrade(revision="0019")
+        yield app
+        with app.app_context():
+            dispose_engines()
+
+
+def test_a_database_behind_the_migrations_is_refused_before_a_command_starts(older_app: Flask, tmp_path: Path) -> None:
+    """A command on a database behind the migrations ran until it met a missing column: `keys list` answered from
+    the old tables, an import wrote until it met one."""
+    behind = "Error: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`\n"
+    path = tmp_path / "registry.csv"
+    path.write_text(f"{','.join(bulk_import.COLUMNS)}\n{ENP},Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,\n")
+    for args in (["keys", "list"], ["registry", "import", str(path)], ["regions", "create", "77", "г. Москва"]):
+        assert run(older_app, *args) == (1, behind)
+    with older_app.app_context():
+        assert db.session.execute(text("SELECT count(*) FROM regions")).scalar() == 0
+    # What comes before the upgrade needs no current schema: help, a usage error, the audit log's check, a backup.
+    assert run(older_app, "keys", "list", "--help")[0] == 0
+    assert run(older_app, "registry", "import")[0] == 2
+    assert run(older_app, "audit", "verify")[0] == 0
+    assert run(older_app, "backup", "create", str(tmp_path / "before-upgrade.bak"))[0] == 0
+    assert run(older_app, "db", "upgrade")[0] == 0
+    assert run(older_app, "regions", "create", "77", "г. Москва")[0] == 0

@@ -6,7 +6,7 @@ import click
 from webapp.cli.group import group
 from webapp.registry import audit as service
 
-audit = group("audit", "Журнал аудита (webapp/registry/audit.py).")
+audit = group("audit", "Журнал аудита (webapp/registry/audit.py).", any_schema=True)
 
 #: More lines than this say nothing new: a changed AUDIT_KEY fails every entry.
 SHOWN = 20

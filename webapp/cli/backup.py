@@ -7,7 +7,7 @@ from webapp.extensions import db
 from webapp.ops import backup as service
 from webapp.registry import audit
 
-backup = group("backup", "Резервные копии базы (docs/operations.md).")
+backup = group("backup", "Резервные копии базы (docs/operations.md).", any_schema=True)
 
 
 @backup.command("create")

@@ -6,11 +6,12 @@ import getpass
 from typing import Any
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from policy_codes import InvalidValue
 from signing import SigningError, WrongPassphrase
+from webapp.db import schema
 from webapp.registry import audit
 from webapp.registry.errors import InvalidFields, RegistryError
 
@@ -19,7 +20,7 @@ class CleanErrors:
     """Expected errors become `Error: <message>` and exit 1 instead of a traceback."""
 
     #: A database without this version's tables: what to do about it.
-    no_schema = "База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`"
+    no_schema = schema.BEHIND
     #: Any other refusal by the database: it does not answer, or another process holds SQLite's lock (told before
     #: as «не создана: выполните db upgrade», which sent the operator of a busy database the wrong way).
     database_refused = (
@@ -59,11 +60,29 @@ def _no_schema(error: OperationalError | ProgrammingError) -> bool:
     return str(error.orig).startswith(("no such table", "no such column"))
 
 
+class CurrentSchemaCommand(click.Command):
+    """A command that reads or writes the registry: refused, before it starts, on a database whose schema is not
+    this version's. It ran until it met a missing column, half-way through an import or a mass reissue. Checked
+    once per command, once its arguments are parsed (`--help` and a usage error need no database)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with ctx.ensure_object(ScriptInfo).load_app().app_context():  # the command's own, its callback's too
+            if said := schema.refusal():
+                raise click.ClickException(said)
+            return super().invoke(ctx)
+
+
 class RegistryGroup(CleanErrors, AppGroup):
-    pass
+    command_class = CurrentSchemaCommand
 
 
-class RegistryCommand(CleanErrors, click.Command):
+class AnySchemaGroup(RegistryGroup):
+    """Commands that work on a database of any version: a backup and the audit log's check come before an upgrade."""
+
+    command_class = click.Command
+
+
+class RegistryCommand(CleanErrors, CurrentSchemaCommand):
     pass
 
 
@@ -84,8 +103,8 @@ def schema_group(migrations: click.Group) -> SchemaGroup:
     )
 
 
-def group(name: str, help_text: str) -> RegistryGroup:
-    return RegistryGroup(name, help=help_text)
+def group(name: str, help_text: str, any_schema: bool = False) -> RegistryGroup:
+    return (AnySchemaGroup if any_schema else RegistryGroup)(name, help=help_text)
 
 
 def actor() -> str:
