@@ -429,3 +429,27 @@ def test_a_database_behind_the_migrations_is_refused_before_a_command_starts(old
     assert run(older_app, "backup", "create", str(tmp_path / "before-upgrade.bak"))[0] == 0
     assert run(older_app, "db", "upgrade")[0] == 0
     assert run(older_app, "regions", "create", "77", "г. Москва")[0] == 0
+
+
+@pytest.mark.parametrize("args", [["registry", "export", "-"], ["keys", "registry-jwks"]], ids=" ".join)
+def test_a_reader_that_stops_ends_the_command_quietly_with_sigpipes_status(args: list[str], tmp_path: Path) -> None:
+    """`flask … registry export - | head -1`: the command exited 1, as for a failure, with nothing said; a C tool
+    is ended by SIGPIPE, which the shell reports as 141. The reader here closes the pipe before the first line."""
+    from tests.faults.server import ROOT, app_environment
+
+    database = f"sqlite:///{tmp_path / 'oms.sqlite'}"
+    assert flask_command({"DATABASE_URL": database}, "db", "upgrade").returncode == 0
+    assert flask_command({"DATABASE_URL": database}, "demo").returncode == 0
+    with subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "flask"), "--app", "webapp", *args],
+        env=app_environment(database),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as command:
+        assert command.stdout is not None
+        assert command.stderr is not None
+        command.stdout.close()
+        said = command.stderr.read()
+    assert command.returncode == 141
+    assert said == ""

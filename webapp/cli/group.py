@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import getpass
-from typing import Any
+import os
+import select
+import sys
+from typing import Any, TextIO
 
 import click
 from flask.cli import AppGroup, ScriptInfo
@@ -31,7 +34,13 @@ class CleanErrors:
     def invoke(self, ctx: click.Context) -> Any:
         checking = audit.CHECK_THE_KEY.set(True)  # a command writes no entry under a key not the log's
         try:
-            return super().invoke(ctx)  # type: ignore[misc]
+            done = super().invoke(ctx)  # type: ignore[misc]
+            sys.stdout.flush()  # here, where a reader that stopped is told apart from a failure
+            return done
+        except BrokenPipeError:
+            if not any(_reader_gone(stream) for stream in (sys.stdout, sys.stderr)):
+                raise  # a pipe of its own (to a signing process), not its reader's
+            raise click.exceptions.Exit(_stopped_reading()) from None
         except InvalidFields as error:  # every field's reason, as a form shows them
             raise click.ClickException("; ".join(str(each) for each in error.errors)) from error
         except WrongPassphrase as error:  # its own message is English, for the pure-Python floor
@@ -51,6 +60,32 @@ class CleanErrors:
             raise click.ClickException(f"{said} ({type(error.orig).__name__})") from error
         finally:
             audit.CHECK_THE_KEY.reset(checking)
+
+
+#: The exit status of a command whose reader stopped (`… | head -1`): a C tool's, which SIGPIPE ends (128 + 13), as
+#: the shell reports it. Click's own was 1, as for a failure, with nothing said.
+READER_GONE = 141
+
+
+def _reader_gone(stream: TextIO) -> bool:
+    """Whether `stream` is a pipe whose reading end is closed (poll reports an error on its writing end)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def _stopped_reading() -> int:
+    """Quietly: what stdout and stderr still buffer goes nowhere, not into a second BrokenPipeError at exit."""
+    nowhere = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        if _reader_gone(stream):
+            os.dup2(nowhere, stream.fileno())
+    os.close(nowhere)
+    return READER_GONE
 
 
 def _no_schema(error: OperationalError | ProgrammingError) -> bool:
