@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, url_for
@@ -59,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             if bind in standbys:
                 bound_answers(engine)
 
-    from webapp import cli
+    from webapp import cli, startup
     from webapp.web import api, auth, form_errors, i18n, labels
     from webapp.web.views.admin import admin
     from webapp.web.views.citizen import citizen
@@ -79,6 +80,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (admin, citizen, clinic, insurer, pwa):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    serving = test_config is None and os.environ.get("FLASK_RUN_FROM_CLI") != "true"  # a server, not a command
+    if serving and (said := startup.refusal(app)):
+        raise SystemExit(f"Error: {said}")
 
     @app.get("/healthz")
     def healthz() -> Any:

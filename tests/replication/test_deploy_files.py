@@ -174,6 +174,15 @@ def test_gunicorn_loads_its_settings_and_the_app(tmp_path: Path) -> None:
         "AUDIT_KEY": AUDIT_KEY,
         "AUDIT_CHECKPOINT": str(tmp_path / "checkpoint.json"),
     }
+    # A server refuses a database behind its migrations (webapp/startup.py): the release's `db upgrade` comes first.
+    upgraded = subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "webapp", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
     checked = subprocess.run(
         [
             str(VENV_BIN / "gunicorn"),

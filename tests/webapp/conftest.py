@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -48,6 +50,22 @@ def app(database_url: str) -> Iterator[Flask]:
     yield app
     with app.app_context():
         dispose_engines()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def older_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a database of its own one migration behind the head, as before an upgrade's `db upgrade`."""
+    with contextlib.ExitStack() as cleanup:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'older.sqlite'}"
+        else:
+            url = cleanup.enter_context(postgres_database(f"oms_older_{os.getpid()}"))
+        app = make_app(url)
+        with app.app_context():
+            upgrade(revision="0019")
+        yield app
+        with app.app_context():
+            dispose_engines()
 
 
 @pytest.fixture

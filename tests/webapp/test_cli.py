@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -16,7 +14,6 @@ from sqlalchemy import func, select, text
 
 from policy_codes import Verdict
 from tests.helpers.registry import NOW, person_data, register
-from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.registry import bulk_import
 from webapp.registry.verification import verify_scan
@@ -387,29 +384,6 @@ def test_a_command_under_another_audit_key_writes_nothing(registry: Flask, datab
     assert [db.session.scalar(select(func.count(table.id))) for table in (AuditEntry, IssuedCode)] == [entries, codes]
     assert run(registry, "codes", "reissue", ENP)[0] == 0
     assert run(registry, "audit", "verify")[0] == 0
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def older_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    """An app on a database of its own one migration behind the head, as before an upgrade's `db upgrade`."""
-    from flask_migrate import upgrade
-
-    from tests.helpers.registry import make_app
-    from tests.webapp.databases import drop_postgres_database, postgres_database
-
-    name = f"oms_older_{os.getpid()}"
-    with contextlib.ExitStack() as cleanup:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path / 'older.sqlite'}"
-        else:
-            url = cleanup.enter_context(postgres_database(name))
-            cleanup.callback(drop_postgres_database, name)
-        app = make_app(url)
-        with app.app_context():
-            upgrade(revision="0019")
-        yield app
-        with app.app_context():
-            dispose_engines()
 
 
 def test_a_database_behind_the_migrations_is_refused_before_a_command_starts(older_app: Flask, tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ _APPENDED = "audit_appended"
 
 log = logging.getLogger(__name__)
 
-#: Whether an append first makes sure AUDIT_KEY is the log's own: set while a command runs (webapp/cli/group.py).
+#: Whether an append first makes sure AUDIT_KEY is the log's own: set while a command runs (webapp/cli/group.py); a
+#: server makes sure before it starts (webapp/startup.py).
 #: A command run without the servers' environment generates a key of its own into its instance folder, and
 #: every entry it wrote then read as changed for good (there is no rotation to repair them).
 CHECK_THE_KEY: ContextVar[bool] = ContextVar("audit_check_the_key", default=False)
@@ -166,8 +167,8 @@ def record(
 ) -> AuditEntry:
     """Append an entry in the caller's transaction (it commits or rolls back with the change)."""
     key, _ = _settings()
-    if CHECK_THE_KEY.get():
-        _require_the_log_key(key)
+    if CHECK_THE_KEY.get() and not _is_the_log_key(key):
+        raise RegistryError(OTHER_KEY)
     moment = at or datetime.now(UTC)
     details = details or {}
     head = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
@@ -197,12 +198,17 @@ _NEWEST = text(
 )
 
 
-def _require_the_log_key(key: bytes) -> None:
-    """`RegistryError` if not one of the log's newest entries is keyed under `key` (or from before the key); an
-    empty log, or one whose newest entries are all garbled, is left to `audit verify`."""
+def key_is_the_logs() -> bool:
+    """Whether AUDIT_KEY is the log's own: a server asks before it starts (webapp/startup.py)."""
+    return _is_the_log_key(_settings()[0])
+
+
+def _is_the_log_key(key: bytes) -> bool:
+    """False if not one of the log's newest entries is keyed under `key` (or from before the key); an empty log,
+    or one whose newest entries are all garbled, is left to `audit verify`."""
     marker = (db.engine.url.render_as_string(hide_password=True), hashlib.sha256(key).hexdigest())
     if marker in _KEY_MATCHES:
-        return
+        return True
     readable = []
     for row in db.session.execute(_NEWEST, {"sample": _KEY_SAMPLE}):
         try:
@@ -212,8 +218,9 @@ def _require_the_log_key(key: bytes) -> None:
     if readable and not any(
         stored in (keyed_hash(key, canonical), unkeyed_hash(canonical)) for stored, canonical in readable
     ):
-        raise RegistryError(OTHER_KEY)
+        return False
     _KEY_MATCHES.add(marker)
+    return True
 
 
 @event.listens_for(db.session, "after_soft_rollback")

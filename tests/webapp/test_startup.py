@@ -1,0 +1,74 @@
+"""A server (the app factory as gunicorn calls it, `webapp:create_app()`) refuses to start on a database it must
+not serve: one behind its migrations, one whose audit log is keyed under another AUDIT_KEY, one it cannot reach."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from tests.faults.server import GUNICORN, ROOT, app_environment, free_port
+from webapp import create_app, startup
+from webapp.db import schema
+from webapp.extensions import db
+from webapp.models import AuditEntry
+
+OTHER_KEY = "another-audit-key-Zq8wE1tLx3Bv7Nh2Ry5M"
+
+
+def as_a_server(monkeypatch: pytest.MonkeyPatch, database_url: str, **settings: str) -> None:
+    """The environment a server starts in, on `database_url`; not under `flask` (whose commands check for
+    themselves)."""
+    for name in ("DATABASE_URL", "SECRET_KEY", "SIGNING_KEY_PASSPHRASE", "AUDIT_KEY", "AUDIT_CHECKPOINT"):
+        monkeypatch.setenv(name, {**app_environment(database_url), **settings}[name])
+    monkeypatch.delenv("FLASK_RUN_FROM_CLI", raising=False)
+
+
+def test_a_server_under_another_audit_key_does_not_start(
+    registry: Flask, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web server started with another AUDIT_KEY wrote entries that never verify: only commands checked."""
+    db.session.commit()
+    assert db.session.scalar(select(func.count(AuditEntry.id)))
+    as_a_server(monkeypatch, database_url, AUDIT_KEY=OTHER_KEY)
+    with pytest.raises(SystemExit) as refused:
+        create_app()
+    assert str(refused.value) == f"Error: {startup.OTHER_AUDIT_KEY}"
+    as_a_server(monkeypatch, database_url)
+    assert isinstance(create_app(), Flask)
+
+
+def test_a_server_on_a_database_behind_its_migrations_does_not_start(
+    older_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_server(monkeypatch, older_app.config["SQLALCHEMY_DATABASE_URI"])
+    with pytest.raises(SystemExit) as refused:
+        create_app()
+    assert str(refused.value) == f"Error: {schema.BEHIND}"
+
+
+def test_a_server_that_cannot_reach_its_database_does_not_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    as_a_server(monkeypatch, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms")
+    with pytest.raises(SystemExit) as refused:
+        create_app()
+    assert str(refused.value) == f"Error: {startup.NO_DATABASE} (OperationalError)"
+
+
+def test_gunicorn_under_another_audit_key_exits_saying_why(registry: Flask, database_url: str) -> None:
+    db.session.commit()
+    environment = {**app_environment(database_url), "AUDIT_KEY": OTHER_KEY}
+    environment.pop("FLASK_RUN_FROM_CLI", None)
+    done = subprocess.run(
+        [str(GUNICORN), "--preload", "--bind", f"127.0.0.1:{free_port()}", "webapp:create_app()"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert f"Error: {startup.OTHER_AUDIT_KEY}" in done.stderr
+    assert "Traceback" not in done.stderr
