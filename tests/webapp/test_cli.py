@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import errno
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -427,3 +429,25 @@ def test_a_reader_that_stops_ends_the_command_quietly_with_sigpipes_status(args:
         said = command.stderr.read()
     assert command.returncode == 141
     assert said == ""
+
+
+def test_compromising_the_registry_key_makes_a_new_one_and_says_to_hand_it_out(registry: Flask) -> None:
+    """`keys compromised` on the registry's key (it signs the published lists) started a reissue of no codes and
+    said «перевыпущено кодов: 0»: no new key until the next list was asked for, and no word of the clinics'
+    pins, which must change."""
+    from webapp.models import Job
+    from webapp.registry.keys import keystore, publication
+
+    old = publication.registry_key().kid.hex()
+    db.session.commit()
+    code, output = run(registry, "keys", "compromised", old)
+    assert code == 0
+    new = next(record.kid for record in keystore.all_keys() if record.owner == "registry" and record.kid != old)
+    assert output.startswith(
+        f"Ключ оператора реестра {old} скомпрометирован. Списки теперь подписывает новый ключ {new}"
+    )
+    assert "flask --app webapp keys registry-jwks > registry.jwks" in output
+    assert db.session.scalar(select(func.count(Job.id))) == 0
+    code, pin = run(registry, "keys", "registry-jwks")
+    statuses = {base64.urlsafe_b64decode(key["kid"] + "==").hex(): key["status"] for key in json.loads(pin)["keys"]}
+    assert statuses == {old: "compromised", new: "active"}

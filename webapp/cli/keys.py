@@ -51,7 +51,25 @@ def reencrypt(change_passphrase: bool) -> None:
 @keys.command("compromised")
 @click.argument("kid")
 def compromised(kid: str) -> None:
-    """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды (заданием)."""
+    """Пометить ключ скомпрометированным и перевыпустить все подписанные им коды (заданием).
+
+    Ключ оператора реестра (владелец registry) подписывает не коды, а публикуемые списки: вместо него сразу
+    создаётся новый, и команда говорит, как раздать его клиникам.
+    """
+    if keystore.record_for(kid).owner == keystore.REGISTRY_OWNER:
+        record, successor = rotation.distrust(kid, actor())
+        click.echo(
+            f"Ключ оператора реестра {record.kid} скомпрометирован. Списки теперь подписывает новый ключ "
+            f"{successor.kid}"
+            if successor
+            else f"Ключ оператора реестра {record.kid} скомпрометирован"
+        )
+        click.echo(
+            "Раздайте клиникам новый ключ для закрепления (в нём старый помечен скомпрометированным): "
+            "flask --app webapp keys registry-jwks > registry.jwks. Пока клиника не закрепит его, она не отличит "
+            "списки, подписанные украденным ключом, от настоящих"
+        )
+        return
     with ProgressBar("Перевыпуск") as bar:
         job = bar.follow(mass_reissue.compromise(kid, actor(), signing_pool.processes(), bar))
     click.echo(f"Ключ {kid} скомпрометирован, перевыпущено кодов: {outcome(job).result['codes']}")

@@ -117,7 +117,7 @@ def progress(record: SigningKeyRecord) -> Progress:
 
 def compromise(kid: str, actor: str, processes: int = 1, progress: job_queue.Progress | None = None) -> Job:
     """Distrust the key and give its owner a new key now; then reissue its codes as a job."""
-    record = rotation.distrust(kid, actor)
+    record, _successor = rotation.distrust(kid, actor)
     return _start(record.kid, actor, processes, progress)
 
 

@@ -97,8 +97,8 @@ def retire_active(owner: str, now: datetime | None = None) -> list[str]:
 
 
 def distrust(kid_hex: str, now: datetime | None = None) -> tuple[SigningKeyRecord, SigningKeyRecord | None]:
-    """Mark the key compromised; if it was its insurer's active key, the insurer gets a new one at once.
-    The key's record, and the new key's record if one was made."""
+    """Mark the key compromised; if it was its owner's active key (an insurer's, or the registry's, which signs the
+    published lists), the owner gets a new one at once. The key's record, and the new key's record if one was made."""
     record = record_for(kid_hex)
     if record.status == KeyStatus.COMPROMISED:
         raise RegistryError(N_("Ключ %(kid)s уже помечен скомпрометированным"), kid=record.kid)
@@ -106,7 +106,7 @@ def distrust(kid_hex: str, now: datetime | None = None) -> tuple[SigningKeyRecor
     ring, records = _ring_of(record.owner)
     was_active = ring.entry(bytes.fromhex(record.kid)).status is KeyStatus.ACTIVE
     ring.mark_compromised(bytes.fromhex(record.kid))
-    successor = ring.create(record.owner, moment, KEY_LIFETIME) if was_active and record.insurer else None
+    successor = ring.create(record.owner, moment, KEY_LIFETIME) if was_active else None
     _save(ring, records, record.insurer, moment)
     return record, successor and record_for(successor.kid.hex())
 

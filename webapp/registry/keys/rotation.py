@@ -25,8 +25,11 @@ def rotate(insurer_code: str, actor: str, now: datetime | None = None) -> Signin
 
 
 @atomic
-def distrust(kid: str, actor: str, now: datetime | None = None) -> SigningKeyRecord:
-    """Mark the key compromised and give its owner a new key, in one transaction; the reissue comes after."""
-    record, _successor = keystore.distrust(kid, now)
-    audit.record(actor, "compromise_key", "key", record.kid, reasons.KEY_COMPROMISED)
-    return record
+def distrust(kid: str, actor: str, now: datetime | None = None) -> tuple[SigningKeyRecord, SigningKeyRecord | None]:
+    """Mark the key compromised and give its owner a new key, in one transaction; the reissue comes after. The
+    key's record, and its successor's if it was its owner's active key."""
+    record, successor = keystore.distrust(kid, now)
+    audit.record(
+        actor, "compromise_key", "key", record.kid, reasons.KEY_COMPROMISED, {"new": successor.kid} if successor else {}
+    )
+    return record, successor
