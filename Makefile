@@ -35,10 +35,13 @@ clean:
 # The catalogs are wrapped at 120 columns, as committed, so an update shows only what changed.
 # Two catalogs: the pages' (webapp/translations) and the verifiers' (policy_codes/translations, which
 # omscode reads without Flask). Message ids are the Russian text; N_ marks one for later translation.
+# A third, Click's messages in Russian (webapp/translations/ru/LC_MESSAGES/click.po, ids Click's English), is
+# written by hand and only compiled here.
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o $(VENV)/oms-messages.pot .
 	$(VENV)/bin/pybabel update -i $(VENV)/oms-messages.pot -d webapp/translations -w 120 --ignore-obsolete --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d webapp/translations
+	$(VENV)/bin/pybabel compile -d webapp/translations -D click
 	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o $(VENV)/oms-policy-codes.pot policy_codes
 	$(VENV)/bin/pybabel update -i $(VENV)/oms-policy-codes.pot -d policy_codes/translations -D policy_codes -w 120 --ignore-obsolete --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d policy_codes/translations -D policy_codes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from policy_codes import PolicyClaims, encode
@@ -14,6 +16,15 @@ def omscode_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     """omscode remembers the lists it accepted (policy_codes/list_state.py): in a folder of each test's own,
     never in the home of whoever runs the tests."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def default_locale() -> None:
+    """Commands speak the interface's default language (webapp/cli/language.py) whatever the locale of whoever runs
+    the tests; a test of English sets its own."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        os.environ.pop(name, None)
+    os.environ["LANG"] = "C.UTF-8"
 
 
 @pytest.fixture

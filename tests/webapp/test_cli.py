@@ -65,7 +65,7 @@ def run(app: Flask, *args: str) -> tuple[int, str]:
 def test_help(app: Flask, command: list[str]) -> None:
     code, output = run(app, *command, "--help")
     assert code == 0
-    assert "Usage" in output
+    assert "Использование:" in output
 
 
 def test_codes_show_revoke_reissue(registry: Flask) -> None:
@@ -76,7 +76,7 @@ def test_codes_show_revoke_reissue(registry: Flask) -> None:
     assert run(registry, "codes", "reissue", ENP)[1].startswith("Выпущен код №2")
     assert verify_scan(text.strip()).verdict is Verdict.SUPERSEDED
     assert run(registry, "codes", "revoke", ENP, "--reason", "украден")[0] == 0
-    assert run(registry, "codes", "show", ENP) == (1, "Error: Действующего кода нет\n")
+    assert run(registry, "codes", "show", ENP) == (1, "Ошибка: Действующего кода нет\n")
 
 
 def test_keys_rotate_list_and_compromised(registry: Flask) -> None:
@@ -154,7 +154,7 @@ def test_users_and_tokens(registry: Flask) -> None:
         (["tokens", "revoke", "99999999999999999999"], "99999999999999999999"),
         (["keys", "rotate", "--insurer", "99999"], "не найдена"),
         (["keys", "compromised", "deadbeef"], "не найден"),
-        (["registry", "import", "/nonexistent.csv"], "does not exist"),
+        (["registry", "import", "/nonexistent.csv"], "не существует"),
         (["holidays", "add", "31-12-2026"], "31-12-2026"),
         (["worker"], "JOB_QUEUE_URL"),
     ],
@@ -252,7 +252,7 @@ def test_db_upgrade_against_a_database_that_does_not_answer_says_so() -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert (
-        "Error: База данных недоступна или занята: проверьте DATABASE_URL и что сервер базы данных запущен"
+        "Ошибка: База данных недоступна или занята: проверьте DATABASE_URL и что сервер базы данных запущен"
         in done.stderr
     )
 
@@ -273,14 +273,14 @@ def test_a_database_that_does_not_answer_is_not_sent_to_db_upgrade(tmp_path: Pat
 
     down = flask_command({"DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms"}, "keys", "list")
     assert down.returncode == 1
-    assert "Error: База данных недоступна или занята: проверьте DATABASE_URL" in down.stderr
+    assert "Ошибка: База данных недоступна или занята: проверьте DATABASE_URL" in down.stderr
     assert "db upgrade" not in down.stderr
 
     older = {"DATABASE_URL": f"sqlite:///{tmp_path / 'older.sqlite'}"}
     assert flask_command(older, "db", "upgrade", "0001").returncode == 0
     behind = flask_command(older, "codes", "show", ENP)
     assert behind.returncode == 1
-    assert "Error: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`" in behind.stderr
+    assert "Ошибка: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`" in behind.stderr
 
 
 def test_an_export_cut_short_leaves_the_previous_file_whole(
@@ -321,7 +321,7 @@ def test_two_imports_of_one_file_at_once_end_cleanly(
     monkeypatch.setattr(bulk_import, "_registered", lambda lines: (frozenset(), frozenset()))
     code, output = run(registry, "registry", "import", str(path))
     assert code == 1
-    assert "Error: Команда остановлена: те же записи одновременно изменил другой процесс" in output
+    assert "Ошибка: Команда остановлена: те же записи одновременно изменил другой процесс" in output
     assert ENP not in output
     monkeypatch.undo()
     code, output = run(registry, "registry", "import", str(path))
@@ -340,7 +340,7 @@ def _memory_capped() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["registry", "import", "/dev/zero"], "Error: /dev/zero — устройство, а не файл"),
+        (["registry", "import", "/dev/zero"], "Ошибка: /dev/zero — устройство, а не файл"),
         (["audit", "verify", "--checkpoint", "/dev/zero"], "контрольная точка /dev/zero не читается"),
     ],
     ids=["registry import", "audit verify"],
@@ -391,7 +391,7 @@ def test_a_command_under_another_audit_key_writes_nothing(registry: Flask, datab
 def test_a_database_behind_the_migrations_is_refused_before_a_command_starts(older_app: Flask, tmp_path: Path) -> None:
     """A command on a database behind the migrations ran until it met a missing column: `keys list` answered from
     the old tables, an import wrote until it met one."""
-    behind = "Error: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`\n"
+    behind = "Ошибка: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`\n"
     path = tmp_path / "registry.csv"
     path.write_text(f"{','.join(bulk_import.COLUMNS)}\n{ENP},Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,\n")
     for args in (["keys", "list"], ["registry", "import", str(path)], ["regions", "create", "77", "г. Москва"]):
