@@ -20,7 +20,7 @@ def omscode_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 @pytest.fixture(autouse=True, scope="session")
 def default_locale() -> None:
-    """Commands speak the interface's default language (webapp/cli/language.py) whatever the locale of whoever runs
+    """Commands speak the interface's default language (webapp/console.py) whatever the locale of whoever runs
     the tests; a test of English sets its own."""
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         os.environ.pop(name, None)

@@ -9,10 +9,11 @@ from flask import Flask, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import config, extensions
+from webapp import config, console, extensions
 from webapp.db import poolers, replicas, worker_state
 from webapp.db.engines import add_reads_binds, bound_answers, configure_sqlite, create_sqlite_file, replica_binds
 from webapp.db.shared_counts import storage_options
+from webapp.registry.errors import RegistryError
 from webapp.web import errors, security
 from webapp.web.routing import DatabaseId
 
@@ -31,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         try:
             app.config.from_mapping(config.from_environment(app.instance_path))
         except config.SettingError as error:  # a server or a command refuses to start, with one line saying why
-            raise SystemExit(f"Error: {error}") from None
+            raise SystemExit(console.refused(error.message, error.params)) from None
     else:
         app.config.from_mapping(test_config)
 
@@ -80,9 +81,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (admin, citizen, clinic, insurer, pwa):
         app.register_blueprint(blueprint)
     errors.init_app(app)
-    serving = test_config is None and os.environ.get("FLASK_RUN_FROM_CLI") != "true"  # a server, not a command
-    if serving and (said := startup.refusal(app)):
-        raise SystemExit(f"Error: {said}")
+    if test_config is None and os.environ.get("FLASK_RUN_FROM_CLI") != "true":  # a server, not a command
+        try:
+            startup.check(app)
+        except RegistryError as error:
+            raise SystemExit(console.refused(error.message, error.params)) from None
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -20,6 +20,7 @@ from limits import parse
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from policy_codes.words import N_
 from signing.keys import KEY_ENCRYPTION
 from webapp import private_files
 
@@ -45,7 +46,14 @@ TRANSFER_LIMITS = {
 
 
 class SettingError(ValueError):
-    """A setting the server cannot start with; the message names it (and never a secret's value)."""
+    """A setting the server cannot start with; the message names it (and never a secret's value). Russian, a catalog
+    id as a `RegistryError`'s, filled from `params`: a server or a command says it in the console's language
+    (webapp/console.py `translated`)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
 
 
 #: A secret set by hand (or written by hand into the instance folder) that is shorter, made of fewer different
@@ -59,10 +67,12 @@ MIN_SECRET_BITS = 128
 _ALPHABETS = (string.digits, string.ascii_lowercase, string.ascii_uppercase, string.punctuation + " ")
 #: What each secret protects, and how to replace a weak one.
 _SECRETS = {
-    "SECRET_KEY": "changing it logs everyone out and voids unused activation codes",
-    "SIGNING_KEY_PASSPHRASE": "then re-encrypt the stored keys under it: flask --app webapp keys reencrypt "
-    "--change-passphrase (it asks for the old one)",
-    "AUDIT_KEY": "the audit log has no key rotation: entries written under the old key no longer verify",
+    "SECRET_KEY": N_("его смена выводит всех из системы и лишает силы неиспользованные коды активации"),
+    "SIGNING_KEY_PASSPHRASE": N_(
+        "затем перешифруйте под неё хранимые ключи: flask --app webapp keys reencrypt --change-passphrase "
+        "(команда спросит прежнюю)"
+    ),
+    "AUDIT_KEY": N_("у журнала аудита нет смены ключа: записи под прежним ключом перестанут проверяться"),
 }
 
 
@@ -81,8 +91,13 @@ def strong_secret(name: str, secret: str) -> str:
         or _estimated_bits(secret) < MIN_SECRET_BITS
     ):
         raise SettingError(
-            f"{name} is too weak: set {MIN_SECRET_LENGTH} or more random characters, as "
-            f"`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'` prints. Note: {_SECRETS[name]}"
+            N_(
+                "%(name)s слишком слабый: задайте не меньше %(length)d случайных знаков, как печатает "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`. Учтите: %(note)s"
+            ),
+            name=name,
+            length=MIN_SECRET_LENGTH,
+            note=_SECRETS[name],
         )
     return secret
 
@@ -111,8 +126,10 @@ def database_url(instance_path: str) -> str:
         backend = ""
     if backend not in ("sqlite", "postgresql"):
         raise SettingError(
-            "DATABASE_URL is not a SQLite or PostgreSQL URL: sqlite:///path/to/oms.sqlite or "
-            "postgresql+psycopg://user@host:5432/name"
+            N_(
+                "DATABASE_URL — не адрес базы SQLite или PostgreSQL: sqlite:///path/to/oms.sqlite или "
+                "postgresql+psycopg://user@host:5432/name"
+            )
         )
     return url
 
@@ -136,10 +153,12 @@ def replica_urls(primary_url: str) -> list[str]:
     names the setting and the entry's place in it, never the URL (it may hold a password)."""
     urls = os.environ.get("DATABASE_REPLICA_URLS", "").replace(",", " ").split()
     if urls and not _is_postgresql(primary_url):
-        raise SettingError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL: replicas are its streaming standbys")
+        raise SettingError(
+            N_("DATABASE_REPLICA_URLS требует DATABASE_URL базы PostgreSQL: реплики — её резервные серверы (standby)")
+        )
     for place, url in enumerate(urls, start=1):
         if not _is_postgresql(url):
-            raise SettingError(f"DATABASE_REPLICA_URLS: entry {place} is not a postgresql+psycopg:// URL")
+            raise SettingError(N_("DATABASE_REPLICA_URLS: адрес №%(place)d — не postgresql+psycopg://"), place=place)
     return urls
 
 
@@ -154,14 +173,14 @@ def job_queue_url() -> str:
     key compromise; the message does not quote it (it may hold a password)."""
     url = os.environ.get("JOB_QUEUE_URL", "").strip()
     if url and not url.startswith(REDIS_SCHEMES):
-        raise SettingError("JOB_QUEUE_URL must start with redis://, rediss:// or unix://")
+        raise SettingError(N_("JOB_QUEUE_URL должен начинаться с redis://, rediss:// или unix://"))
     return url
 
 
 def job_queue_name() -> str:
     name = os.environ.get("JOB_QUEUE_NAME", "oms").strip()
     if not _QUEUE_NAME.fullmatch(name):
-        raise SettingError("JOB_QUEUE_NAME must be 1 to 64 Latin letters, digits, '_' or '-'")
+        raise SettingError(N_("JOB_QUEUE_NAME: от 1 до 64 латинских букв, цифр, «_» и «-»"))
     return name
 
 
@@ -169,7 +188,9 @@ def pooler() -> str:
     value = os.environ.get("DATABASE_POOLER", "").strip()
     if value not in POOLERS:
         raise SettingError(
-            f"DATABASE_POOLER must be one of {', '.join(repr(name) for name in POOLERS)} (got {value!r})"
+            N_("DATABASE_POOLER: одно из %(choices)s (задано %(value)s)"),
+            choices=", ".join(repr(name) for name in POOLERS),
+            value=repr(value),
         )
     return value
 
@@ -178,7 +199,12 @@ def whole_number(name: str, default: int, minimum: int = 0) -> int:
     """A setting that must be a whole number ≥ `minimum`, with a message naming it if it is not."""
     value = os.environ.get(name, str(default)).strip()
     if not (value.isascii() and value.isdigit()) or int(value) < minimum:
-        raise SettingError(f"{name} must be a whole number, {minimum} or more (got {value!r})")
+        raise SettingError(
+            N_("%(name)s: целое число, не меньше %(minimum)d (задано %(value)s)"),
+            name=name,
+            minimum=minimum,
+            value=repr(value),
+        )
     return int(value)
 
 
@@ -219,7 +245,9 @@ def rate_limit(name: str, default: str) -> str:
     try:
         parse(value)
     except ValueError:
-        raise SettingError(f"{name} must be a limit such as '20 per minute' (got {value!r})") from None
+        raise SettingError(
+            N_("%(name)s: лимит вида '20 per minute' (задано %(value)s)"), name=name, value=repr(value)
+        ) from None
     return value
 
 

@@ -13,27 +13,29 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from webapp.db import schema
 from webapp.db.engines import dispose_engines
-from webapp.registry import audit
+from webapp.registry import audit, schema
+from webapp.registry.errors import N_, RegistryError
 
-OTHER_AUDIT_KEY = (
+OTHER_AUDIT_KEY = N_(
     "AUDIT_KEY не тот, которым подписан журнал аудита: сервер не запущен, его записи в журнал не проверялись бы. "
     "Задайте AUDIT_KEY остальных серверов реестра (проверка: flask --app webapp audit verify)"
 )
-NO_DATABASE = (
+NO_DATABASE = N_(
     "База данных недоступна: сервер не запущен, пока не проверит её схему и AUDIT_KEY. Проверьте DATABASE_URL "
-    "и что сервер базы данных запущен"
+    "и что сервер базы данных запущен (%(error)s)"
 )
 
 
-def refusal(app: Flask) -> str | None:
-    """Why `app` must not serve its database (in Russian), or None. Opens no connection it leaves open: gunicorn
-    forks its workers from the process that built the app."""
+def check(app: Flask) -> None:
+    """`RegistryError` saying why `app` must not serve its database. Leaves no connection open: gunicorn forks its
+    workers from the process that built the app."""
     with app.app_context():
         try:
-            return schema.refusal() or (None if audit.key_is_the_logs() else OTHER_AUDIT_KEY)
+            schema.require_current()
+            if not audit.key_is_the_logs():
+                raise RegistryError(OTHER_AUDIT_KEY)
         except SQLAlchemyError as error:
-            return f"{NO_DATABASE} ({type(error).__name__})"
+            raise RegistryError(NO_DATABASE, error=type(error).__name__) from None
         finally:
             dispose_engines()

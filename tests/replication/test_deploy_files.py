@@ -149,7 +149,7 @@ def test_the_example_environment_is_a_configuration_the_app_accepts(
 ) -> None:
     for key, value in environment("oms.env", "secrets.env").items():
         monkeypatch.setenv(key, value)
-    with pytest.raises(config.SettingError, match="SECRET_KEY is too weak"):
+    with pytest.raises(config.SettingError, match="SECRET_KEY слишком слабый"):
         config.from_environment(str(tmp_path / "placeholders"))  # the placeholders must be replaced
     for key, value in {"SECRET_KEY": SECRET_KEY, "SIGNING_KEY_PASSPHRASE": PASSPHRASE, "AUDIT_KEY": AUDIT_KEY}.items():
         monkeypatch.setenv(key, value)

@@ -41,13 +41,13 @@ def test_without_replicas_nothing_changes(environment: pytest.MonkeyPatch, tmp_p
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("DATABASE_REPLICA_URLS", "postgresql+psycopg://r/oms mysql://u:hunter2@r/oms", "entry 2 is not a postgresql"),
-        ("DATABASE_REPLICA_URLS", "not a url:hunter2", "entry 1 is not a postgresql"),
-        ("MAX_REPLICA_LAG", "0", "MAX_REPLICA_LAG must be a whole number, 1 or more"),
-        ("MAX_REPLICA_LAG", "2.5", "MAX_REPLICA_LAG must be a whole number"),
-        ("DATABASE_POOLER", "pgbouncer", "DATABASE_POOLER must be one of '', 'pgbouncer-transaction'"),
-        ("JOB_QUEUE_URL", "10.0.2.20:6379?password=hunter2", "JOB_QUEUE_URL must start with redis://"),
-        ("JOB_QUEUE_NAME", "oms:registry", "JOB_QUEUE_NAME must be 1 to 64 Latin letters"),
+        ("DATABASE_REPLICA_URLS", "postgresql+psycopg://r/oms mysql://u:hunter2@r/oms", "адрес №2 — не postgresql"),
+        ("DATABASE_REPLICA_URLS", "not a url:hunter2", "адрес №1 — не postgresql"),
+        ("MAX_REPLICA_LAG", "0", "MAX_REPLICA_LAG: целое число, не меньше 1"),
+        ("MAX_REPLICA_LAG", "2.5", "MAX_REPLICA_LAG: целое число"),
+        ("DATABASE_POOLER", "pgbouncer", "DATABASE_POOLER: одно из '', 'pgbouncer-transaction'"),
+        ("JOB_QUEUE_URL", "10.0.2.20:6379?password=hunter2", "JOB_QUEUE_URL должен начинаться с redis://"),
+        ("JOB_QUEUE_NAME", "oms:registry", "JOB_QUEUE_NAME: от 1 до 64 латинских букв"),
     ],
 )
 def test_a_bad_setting_is_named_without_its_url(
@@ -62,7 +62,7 @@ def test_a_bad_setting_is_named_without_its_url(
 def test_replicas_need_a_postgresql_primary(environment: pytest.MonkeyPatch, tmp_path: Path) -> None:
     environment.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'oms.sqlite'}")
     environment.setenv("DATABASE_REPLICA_URLS", "postgresql+psycopg://r/oms")
-    with pytest.raises(config.SettingError, match="needs a PostgreSQL DATABASE_URL"):
+    with pytest.raises(config.SettingError, match="требует DATABASE_URL базы PostgreSQL"):
         config.from_environment(str(tmp_path))
 
 

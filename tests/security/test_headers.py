@@ -195,5 +195,5 @@ def test_proxy_headers_are_trusted_only_when_configured(tmp_path: Path, monkeypa
     monkeypatch.setenv("PROXY_HOPS", "1")
     assert config.from_environment(str(tmp_path))["PROXY_HOPS"] == 1
     monkeypatch.setenv("PROXY_HOPS", "yes")
-    with pytest.raises(ValueError, match="PROXY_HOPS must be a whole number"):
+    with pytest.raises(ValueError, match="PROXY_HOPS: целое число"):
         config.from_environment(str(tmp_path))

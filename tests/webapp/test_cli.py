@@ -262,7 +262,7 @@ def test_a_database_url_of_another_kind_is_refused_without_quoting_it(url: str) 
     done = flask_command({"DATABASE_URL": url}, "keys", "list")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert "Error: DATABASE_URL is not a SQLite or PostgreSQL URL" in done.stderr
+    assert "Ошибка: DATABASE_URL — не адрес базы SQLite или PostgreSQL" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
 
 

@@ -1,5 +1,5 @@
 """Click's own messages (a usage error, `--help`) in the command line's language: Russian unless the locale asks
-for English (webapp/cli/language.py, webapp/translations/ru/LC_MESSAGES/click.po)."""
+for English (webapp/console.py, webapp/translations/ru/LC_MESSAGES/click.po)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from tests.webapp.test_cli import flask_command
-from webapp.cli.language import CATALOGS, LOCALE_VARIABLES
+from webapp.console import CATALOGS, LOCALE_VARIABLES
 
 USAGE_ERRORS = [
     (["registry", "import"], "Ошибка: Не указан аргумент 'FILE'.", "Error: Missing argument 'FILE'."),
@@ -68,3 +68,19 @@ def test_every_message_of_the_catalog_is_one_the_installed_click_has() -> None:
     ours = {message.id if isinstance(message.id, str) else message.id[0] for message in catalog if message.id}
     assert ours <= clicks
     assert all(message.string for message in catalog if message.id)
+
+
+def test_a_setting_that_stops_the_start_is_said_in_the_consoles_language() -> None:
+    """A setting error was English in a Russian interface."""
+    bad = {"DATABASE_URL": "mysql://root:hunter2-secret@db/oms"}
+    done = flask_command(bad, "keys", "list")
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        "Ошибка: DATABASE_URL — не адрес базы SQLite или PostgreSQL: sqlite:///path/to/oms.sqlite или "
+        "postgresql+psycopg://user@host:5432/name",
+    )
+    done = flask_command({**bad, "LANG": "en_US.UTF-8", "LANGUAGE": ""}, "keys", "list")
+    assert done.stderr.strip().startswith("Error: DATABASE_URL is not a SQLite or PostgreSQL URL: ")
+    done = flask_command({"SECRET_KEY": "test-secret", "LANG": "en_US.UTF-8", "LANGUAGE": ""}, "keys", "list")
+    assert done.stderr.strip().startswith("Error: SECRET_KEY is too weak: set 32 or more random characters")
+    assert done.stderr.strip().endswith("Note: changing it logs everyone out and voids unused activation codes")

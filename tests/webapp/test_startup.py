@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from tests.faults.server import GUNICORN, ROOT, app_environment, free_port
 from webapp import create_app, startup
-from webapp.db import schema
 from webapp.extensions import db
 from webapp.models import AuditEntry
+from webapp.registry import schema
 
 OTHER_KEY = "another-audit-key-Zq8wE1tLx3Bv7Nh2Ry5M"
 
@@ -35,7 +35,7 @@ def test_a_server_under_another_audit_key_does_not_start(
     as_a_server(monkeypatch, database_url, AUDIT_KEY=OTHER_KEY)
     with pytest.raises(SystemExit) as refused:
         create_app()
-    assert str(refused.value) == f"Error: {startup.OTHER_AUDIT_KEY}"
+    assert str(refused.value) == f"Ошибка: {startup.OTHER_AUDIT_KEY}"
     as_a_server(monkeypatch, database_url)
     assert isinstance(create_app(), Flask)
 
@@ -46,14 +46,14 @@ def test_a_server_on_a_database_behind_its_migrations_does_not_start(
     as_a_server(monkeypatch, older_app.config["SQLALCHEMY_DATABASE_URI"])
     with pytest.raises(SystemExit) as refused:
         create_app()
-    assert str(refused.value) == f"Error: {schema.BEHIND}"
+    assert str(refused.value) == f"Ошибка: {schema.BEHIND}"
 
 
 def test_a_server_that_cannot_reach_its_database_does_not_start(monkeypatch: pytest.MonkeyPatch) -> None:
     as_a_server(monkeypatch, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms")
     with pytest.raises(SystemExit) as refused:
         create_app()
-    assert str(refused.value) == f"Error: {startup.NO_DATABASE} (OperationalError)"
+    assert str(refused.value) == "Ошибка: " + startup.NO_DATABASE % {"error": "OperationalError"}
 
 
 def test_gunicorn_under_another_audit_key_exits_saying_why(registry: Flask, database_url: str) -> None:
@@ -70,5 +70,17 @@ def test_gunicorn_under_another_audit_key_exits_saying_why(registry: Flask, data
         check=False,
     )
     assert done.returncode != 0
-    assert f"Error: {startup.OTHER_AUDIT_KEY}" in done.stderr
+    assert f"Ошибка: {startup.OTHER_AUDIT_KEY}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_server_says_why_it_does_not_start_in_english_when_the_locale_is(
+    older_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_a_server(monkeypatch, older_app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("LANGUAGE", "en_GB:en")
+    with pytest.raises(SystemExit) as refused:
+        create_app()
+    assert (
+        str(refused.value) == "Error: The database is not created or not upgraded: run `flask --app webapp db upgrade`"
+    )

@@ -8,12 +8,12 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from webapp.cli import language
+from webapp import console
 from webapp.cli.group import schema_group
 
 
 def init_app(app: Flask) -> None:
-    language.bind()  # as the app is loaded, before `flask` looks its command up and the commands' types are made
+    console.bind()  # as the app is loaded, before `flask` looks its command up and the commands' types are made
     from webapp.cli import accounts, audit, backup, codes, demo, holidays, jobs, keys, organisations, persons, registry
 
     for group in (

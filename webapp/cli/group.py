@@ -14,8 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from policy_codes import InvalidValue
 from signing import SigningError, WrongPassphrase
-from webapp.db import schema
-from webapp.registry import audit
+from webapp.registry import audit, schema
 from webapp.registry.errors import InvalidFields, RegistryError
 
 
@@ -102,8 +101,7 @@ class CurrentSchemaCommand(click.Command):
 
     def invoke(self, ctx: click.Context) -> Any:
         with ctx.ensure_object(ScriptInfo).load_app().app_context():  # the command's own, its callback's too
-            if said := schema.refusal():
-                raise click.ClickException(said)
+            schema.require_current()  # a RegistryError, said by the group or the command (CleanErrors)
             return super().invoke(ctx)
 
 

@@ -12,21 +12,23 @@ from alembic.script import ScriptDirectory
 
 from webapp import config
 from webapp.extensions import db
+from webapp.registry.errors import N_, RegistryError
 
-BEHIND = "База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`"
-AHEAD = (
-    "База данных обновлена более новой версией программы (ревизия {revision}): запустите эту версию "
+BEHIND = N_("База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`")
+AHEAD = N_(
+    "База данных обновлена более новой версией программы (ревизия %(revision)s): запустите эту версию "
     "или восстановите копию базы, сделанную до обновления"
 )
 
 
-def refusal() -> str | None:
-    """Why the database cannot be worked on by this version (in Russian), or None when it is at the head."""
+def require_current() -> None:
+    """`RegistryError` saying what to do unless the database is at this version's head."""
     script = ScriptDirectory(str(config.MIGRATIONS))
     with db.engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
     if current == set(script.get_heads()):
-        return None
+        return
     known = {revision.revision for revision in script.walk_revisions()}
-    unknown = sorted(current - known)
-    return AHEAD.format(revision=", ".join(unknown)) if unknown else BEHIND
+    if unknown := sorted(current - known):
+        raise RegistryError(AHEAD, revision=", ".join(unknown))
+    raise RegistryError(BEHIND)
