@@ -4,7 +4,8 @@ locale asks for English.
 Click words its own messages (a usage error, `--help`) in English, through the stdlib's gettext: bound here, they
 come from webapp/translations/ru/LC_MESSAGES/click.po. The stdlib picks a catalog by the locale variables alone,
 so Russian is asked for in LANGUAGE, gettext's first choice, which a locale such as C.UTF-8 leaves unset; it passes
-to what a command starts (pg_dump's messages are Russian too where its catalog is installed).
+to what a command starts (pg_dump's messages are Russian too where its catalog is installed). Only the `flask`
+command binds it (webapp/cli/__init__.py): a server, or a test's in-process runner, keeps its environment as it is.
 """
 
 from __future__ import annotations

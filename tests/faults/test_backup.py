@@ -105,7 +105,7 @@ def test_backup_while_serving_then_restore(database_url: str, tmp_path: Path) ->
 def test_help(sqlite_url: str, command: str) -> None:
     code, output = invoke(make_app(sqlite_url), "backup", command, "--help")
     assert code == 0
-    assert "Использование:" in output
+    assert "Usage" in output
 
 
 def test_sqlite_refusals_and_a_restore_into_an_empty_database(sqlite_url: str, tmp_path: Path) -> None:
@@ -114,7 +114,7 @@ def test_sqlite_refusals_and_a_restore_into_an_empty_database(sqlite_url: str, t
     assert invoke(registry.app, "backup", "create", str(backup))[0] == 0
     assert invoke(registry.app, "backup", "create", str(backup)) == (
         1,
-        f"Ошибка: Файл {backup} уже есть: выберите другое имя\n",
+        f"Error: Файл {backup} уже есть: выберите другое имя\n",
     )
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"SQLite format 3\x00 but not really" * 64)
@@ -165,5 +165,5 @@ def test_a_backup_into_a_folder_that_is_not_there_is_refused(kind: str, tmp_path
     target = tmp_path / "no-such-folder" / "oms.backup"
     code, output = invoke(app, "backup", "create", str(target))
     assert code == 1
-    assert f"Ошибка: Файл {target} не создан: No such file or directory" in output
+    assert f"Error: Файл {target} не создан: No such file or directory" in output
     assert not target.parent.exists()

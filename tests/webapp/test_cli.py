@@ -65,7 +65,7 @@ def run(app: Flask, *args: str) -> tuple[int, str]:
 def test_help(app: Flask, command: list[str]) -> None:
     code, output = run(app, *command, "--help")
     assert code == 0
-    assert "Использование:" in output
+    assert "Usage" in output
 
 
 def test_codes_show_revoke_reissue(registry: Flask) -> None:
@@ -76,7 +76,7 @@ def test_codes_show_revoke_reissue(registry: Flask) -> None:
     assert run(registry, "codes", "reissue", ENP)[1].startswith("Выпущен код №2")
     assert verify_scan(text.strip()).verdict is Verdict.SUPERSEDED
     assert run(registry, "codes", "revoke", ENP, "--reason", "украден")[0] == 0
-    assert run(registry, "codes", "show", ENP) == (1, "Ошибка: Действующего кода нет\n")
+    assert run(registry, "codes", "show", ENP) == (1, "Error: Действующего кода нет\n")
 
 
 def test_keys_rotate_list_and_compromised(registry: Flask) -> None:
@@ -154,7 +154,7 @@ def test_users_and_tokens(registry: Flask) -> None:
         (["tokens", "revoke", "99999999999999999999"], "99999999999999999999"),
         (["keys", "rotate", "--insurer", "99999"], "не найдена"),
         (["keys", "compromised", "deadbeef"], "не найден"),
-        (["registry", "import", "/nonexistent.csv"], "не существует"),
+        (["registry", "import", "/nonexistent.csv"], "does not exist"),
         (["holidays", "add", "31-12-2026"], "31-12-2026"),
         (["worker"], "JOB_QUEUE_URL"),
     ],
@@ -321,7 +321,7 @@ def test_two_imports_of_one_file_at_once_end_cleanly(
     monkeypatch.setattr(bulk_import, "_registered", lambda lines: (frozenset(), frozenset()))
     code, output = run(registry, "registry", "import", str(path))
     assert code == 1
-    assert "Ошибка: Команда остановлена: те же записи одновременно изменил другой процесс" in output
+    assert "Error: Команда остановлена: те же записи одновременно изменил другой процесс" in output
     assert ENP not in output
     monkeypatch.undo()
     code, output = run(registry, "registry", "import", str(path))
@@ -391,7 +391,7 @@ def test_a_command_under_another_audit_key_writes_nothing(registry: Flask, datab
 def test_a_database_behind_the_migrations_is_refused_before_a_command_starts(older_app: Flask, tmp_path: Path) -> None:
     """A command on a database behind the migrations ran until it met a missing column: `keys list` answered from
     the old tables, an import wrote until it met one."""
-    behind = "Ошибка: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`\n"
+    behind = "Error: База данных не создана или не обновлена: выполните `flask --app webapp db upgrade`\n"
     path = tmp_path / "registry.csv"
     path.write_text(f"{','.join(bulk_import.COLUMNS)}\n{ENP},Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,\n")
     for args in (["keys", "list"], ["registry", "import", str(path)], ["regions", "create", "77", "г. Москва"]):

@@ -5,6 +5,8 @@ Every command reports refusals as a one-line message and exits 1: no tracebacks.
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 
@@ -13,7 +15,8 @@ from webapp.cli.group import schema_group
 
 
 def init_app(app: Flask) -> None:
-    console.bind()  # as the app is loaded, before `flask` looks its command up and the commands' types are made
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":  # the `flask` command (not a server, nor a test's runner)
+        console.bind()  # as the app loads: before `flask` looks its command up and the commands' types are made
     from webapp.cli import accounts, audit, backup, codes, demo, holidays, jobs, keys, organisations, persons, registry
 
     for group in (
