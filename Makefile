@@ -35,8 +35,9 @@ clean:
 # The catalogs are wrapped at 120 columns, as committed, so an update shows only what changed.
 # Two catalogs: the pages' (webapp/translations) and the verifiers' (policy_codes/translations, which
 # omscode reads without Flask). Message ids are the Russian text; N_ marks one for later translation.
-# A third, Click's messages in Russian (webapp/translations/ru/LC_MESSAGES/click.po, ids Click's English), is
-# written by hand and only compiled here.
+# Two more, Click's messages for `flask` and argparse's for omscode in Russian (webapp/translations/ru/LC_MESSAGES/
+# click.po, policy_codes/translations/ru/LC_MESSAGES/argparse.po, ids their English), are written by hand and only
+# compiled here.
 translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o $(VENV)/oms-messages.pot .
 	$(VENV)/bin/pybabel update -i $(VENV)/oms-messages.pot -d webapp/translations -w 120 --ignore-obsolete --no-fuzzy-matching
@@ -45,6 +46,7 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel extract -k N_ --no-default-keywords -o $(VENV)/oms-policy-codes.pot policy_codes
 	$(VENV)/bin/pybabel update -i $(VENV)/oms-policy-codes.pot -d policy_codes/translations -D policy_codes -w 120 --ignore-obsolete --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d policy_codes/translations -D policy_codes
+	$(VENV)/bin/pybabel compile -d policy_codes/translations -D argparse
 
 # After changing a constant of the code format in Python (policy_codes/, signing/): write the browser
 # verifier's copy, static/js/format-constants.js, and commit it. tests/test_format_constants.py checks it.

@@ -20,8 +20,12 @@ Exit status: 0 valid, 1 any other verdict, 2 unusable input, lists or state file
 from __future__ import annotations
 
 import argparse
+import gettext
 import io
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ from policy_codes.codec import MAX_TEXT_LENGTH
 from policy_codes.offline import OfflineVerifier
 from policy_codes.published_lists import STALE_AFTER, BadList, ListRefusal, read_pin, refuse_older
 from policy_codes.verdicts import Verdict
-from policy_codes.words import N_, translate
+from policy_codes.words import CATALOGS, N_, translate
 from signing.jws import loads_json
 
 REFUSED = N_("Списки не приняты")
@@ -95,8 +99,28 @@ def _never_fail_to_print() -> None:
             stream.reconfigure(errors="replace")
 
 
-def main(argv: list[str] | None = None) -> int:
-    _never_fail_to_print()
+@contextmanager
+def _argparse_words(arguments: list[str]) -> Iterator[None]:
+    """argparse's own words (a usage error, --help) in omscode's language: Russian unless `--lang en` is among the
+    arguments. argparse looks them up through the stdlib's gettext, which reads the language from LANGUAGE first:
+    policy_codes/translations/ru/LC_MESSAGES/argparse.po is bound, and LANGUAGE set, while the arguments are parsed
+    (a usage error ends omscode there), then put back as they were for whatever runs omscode."""
+    english = "--lang=en" in arguments or ["--lang", "en"] in (arguments[i : i + 2] for i in range(len(arguments)))
+    domain, language = gettext.textdomain(), os.environ.get("LANGUAGE")
+    gettext.bindtextdomain("argparse", str(CATALOGS))
+    gettext.textdomain("argparse")
+    os.environ["LANGUAGE"] = "en" if english else "ru"
+    try:
+        yield
+    finally:
+        gettext.textdomain(domain)
+        if language is None:
+            del os.environ["LANGUAGE"]
+        else:
+            os.environ["LANGUAGE"] = language
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="omscode", description="Проверка кода полиса ОМС без сети.")
     commands = parser.add_subparsers(dest="command", required=True)
     verify = commands.add_parser("verify", help="проверить код")
@@ -112,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("--allow-stale", action="store_true", help="принять списки старше 72 часов, с предупреждением")
     verify.add_argument("--lang", choices=["ru", "en"], default="ru")
     verify.add_argument("text", help="текст кода или - для чтения из stdin")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    _never_fail_to_print()
+    arguments = sys.argv[1:] if argv is None else argv
+    with _argparse_words(arguments):  # its group titles and --help's are worded as the parser is made
+        args = _parser().parse_args(arguments)
     text = _scanned_from_stdin() if args.text == "-" else args.text
     now = datetime.now(UTC)
     try:
