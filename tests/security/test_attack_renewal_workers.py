@@ -30,7 +30,7 @@ from webapp.registry.verification import verify_scan
 def _renew(browser: Session, enp: str) -> Callable[[], str]:
     def call() -> str:
         other = browser.clone()
-        answer = other.post(f"/insurer/person/{enp}/renew-policy", {})
+        answer = other.post(f"/insurer/person/{enp}/renew-policy", {"confirmed": "yes"})  # as the step page sends it
         if answer.status_code != 302:
             return str(answer.status_code)
         page = other.http.get(other.base + answer.headers["Location"], timeout=30).text
