@@ -3,12 +3,17 @@
 A server started with another AUDIT_KEY (its own, generated into a new instance folder, or a mistyped one) wrote
 audit entries that never verify, and the log has no key rotation to repair them; one started before `db upgrade`
 failed request after request on a missing column. Commands make the same checks (webapp/cli/group.py), the key's
-at their first audit entry. The server refuses to start, with one line saying why, as for a bad setting: systemd
-starts it again every 2 s (docs/deploy/app/oms-web.service), so one started while the database is down serves
-once the database answers.
+at their first audit entry. The server refuses to start, with one line saying why, as for a bad setting.
+
+One started while the database does not answer starts all the same, with a warning: refusing would leave no worker
+to answer while the primary is down (a worker respawned, a graceful restart), where the replicas could still serve
+verification. Its schema is then not checked, and its AUDIT_KEY is checked at its first audit entry, as a
+command's is: a change under another key is refused, nothing written.
 """
 
 from __future__ import annotations
+
+import logging
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,21 +26,24 @@ OTHER_AUDIT_KEY = N_(
     "AUDIT_KEY не тот, которым подписан журнал аудита: сервер не запущен, его записи в журнал не проверялись бы. "
     "Задайте AUDIT_KEY остальных серверов реестра (проверка: flask --app webapp audit verify)"
 )
-NO_DATABASE = N_(
-    "База данных недоступна: сервер не запущен, пока не проверит её схему и AUDIT_KEY. Проверьте DATABASE_URL "
-    "и что сервер базы данных запущен (%(error)s)"
-)
+
+log = logging.getLogger(__name__)
 
 
 def check(app: Flask) -> None:
     """`RegistryError` saying why `app` must not serve its database. Leaves no connection open: gunicorn forks its
     workers from the process that built the app."""
+    app.extensions[audit.CHECKS_THE_KEY] = True  # at the first entry too: a database down now is checked then
     with app.app_context():
         try:
             schema.require_current()
             if not audit.key_is_the_logs():
                 raise RegistryError(OTHER_AUDIT_KEY)
         except SQLAlchemyError as error:
-            raise RegistryError(NO_DATABASE, error=type(error).__name__) from None
+            log.warning(
+                "the database did not answer at start (%s): serving without checking its schema; AUDIT_KEY is "
+                "checked at the first audit entry",
+                type(error).__name__,
+            )
         finally:
             dispose_engines()

@@ -15,9 +15,9 @@ class Proxy:
     """Forwards bytes both ways. Armed, it passes the next COMMIT to the server and then drops the
     connection before the server's answer reaches the app: the commit happened, the app cannot know."""
 
-    def __init__(self, upstream: tuple[str, int] = (PG_HOST, 5432)) -> None:
+    def __init__(self, upstream: tuple[str, int] = (PG_HOST, 5432), port: int = 0) -> None:
         self.upstream = upstream
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.port = int(self.listener.getsockname()[1])
         self.cut_after_commit = threading.Event()
         self.cuts = 0

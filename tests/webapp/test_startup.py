@@ -1,5 +1,6 @@
 """A server (the app factory as gunicorn calls it, `webapp:create_app()`) refuses to start on a database it must
-not serve: one behind its migrations, one whose audit log is keyed under another AUDIT_KEY, one it cannot reach."""
+not serve: one behind its migrations, one whose audit log is keyed under another AUDIT_KEY. One it cannot reach it
+serves, checking the key at its first audit entry."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ import subprocess
 
 import pytest
 from flask import Flask
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from tests.faults.proxy import Proxy
 from tests.faults.server import GUNICORN, ROOT, app_environment, free_port
+from tests.helpers.registry import make_app
 from webapp import create_app, startup
+from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry
-from webapp.registry import schema
+from webapp.registry import audit, schema
+from webapp.registry.errors import RegistryError
 
 OTHER_KEY = "another-audit-key-Zq8wE1tLx3Bv7Nh2Ry5M"
 
@@ -49,11 +55,33 @@ def test_a_server_on_a_database_behind_its_migrations_does_not_start(
     assert str(refused.value) == f"Ошибка: {schema.BEHIND}"
 
 
-def test_a_server_that_cannot_reach_its_database_does_not_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    as_a_server(monkeypatch, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms")
-    with pytest.raises(SystemExit) as refused:
-        create_app()
-    assert str(refused.value) == "Ошибка: " + startup.NO_DATABASE % {"error": "OperationalError"}
+def test_a_server_started_while_its_database_is_down_serves_and_checks_the_key_at_its_first_entry(
+    postgresql_url: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Refusing to start while the database is down left no worker to answer (a respawn, a graceful restart) where
+    the replicas could serve; started, the server checks its AUDIT_KEY at its first entry, and writes none under
+    another."""
+    app = make_app(postgresql_url)
+    with app.app_context():
+        upgrade()
+        audit.record("test", "test", "test", "1")  # the log holds an entry under the key the others use
+        db.session.commit()
+        written = db.session.scalar(select(func.count(AuditEntry.id)))
+        db.session.remove()
+    down = Proxy()
+    url = down.url(postgresql_url)
+    down.close()
+    as_a_server(monkeypatch, url, AUDIT_KEY=OTHER_KEY)
+    server = create_app()
+    assert "did not answer at start" in capfd.readouterr().err  # the app's own log, on stderr
+    with Proxy(port=down.port), server.app_context():
+        with pytest.raises(RegistryError) as refused:
+            audit.record("smo:staff", "renew", "policy", "7700000000000016")
+        assert refused.value.message == audit.OTHER_KEY
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(AuditEntry.id))) == written
+        db.session.remove()
+        dispose_engines()
 
 
 def test_gunicorn_under_another_audit_key_exits_saying_why(registry: Flask, database_url: str) -> None:

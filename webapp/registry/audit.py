@@ -74,6 +74,9 @@ log = logging.getLogger(__name__)
 #: A command run without the servers' environment generates a key of its own into its instance folder, and
 #: every entry it wrote then read as changed for good (there is no rotation to repair them).
 CHECK_THE_KEY: ContextVar[bool] = ContextVar("audit_check_the_key", default=False)
+#: The same for every append of an app that holds it in `app.extensions`: a server's (webapp/startup.py), whose
+#: database may not have answered its check at start.
+CHECKS_THE_KEY = "audit_checks_the_key"
 #: (database, key) pairs found to match in this process: the check reads the newest entry once.
 _KEY_MATCHES: set[tuple[str, str]] = set()
 OTHER_KEY = N_(
@@ -167,7 +170,8 @@ def record(
 ) -> AuditEntry:
     """Append an entry in the caller's transaction (it commits or rolls back with the change)."""
     key, _ = _settings()
-    if CHECK_THE_KEY.get() and not _is_the_log_key(key):
+    checking = CHECK_THE_KEY.get() or current_app.extensions.get(CHECKS_THE_KEY, False)
+    if checking and not _is_the_log_key(key):
         raise RegistryError(OTHER_KEY)
     moment = at or datetime.now(UTC)
     details = details or {}
