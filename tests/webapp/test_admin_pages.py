@@ -8,7 +8,7 @@ import time
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from policy_codes import Verdict
 from signing.trust_list import b64url
@@ -502,6 +502,34 @@ def test_compromise_asks_first_then_reissues_everything_the_key_signed(site: Fla
     assert again.status_code == 302, "a second submit is refused, not a 500"
     assert "уже помечен скомпрометированным" in client.get(f"/admin/keys/{kid}").get_data(as_text=True)
     assert len(audited(site, "compromise_key")) == 1
+
+
+def test_compromising_the_registry_key_on_its_page_makes_its_successor_and_reissues_nothing(site: Flask) -> None:
+    """The registry operator's key signs the published lists, not codes: its page promised a reissue of its codes
+    (none), started an empty job, and said nothing of the clinics' pins, which must change."""
+    from webapp.models import Job
+    from webapp.registry.keys import publication
+
+    client = logged_in(site, "admin")
+    with site.app_context():
+        old = publication.registry_key().kid.hex()
+        db.session.commit()
+    confirm = client.get(f"/admin/keys/{old}/compromise").get_data(as_text=True)
+    assert "перевыпускать нечего" in confirm
+    assert "перевыпускаются новым ключом" not in confirm
+    assert "flask --app webapp keys registry-jwks" in confirm
+    response = admin_post(client, f"/admin/keys/{old}/compromise", {}, f"/admin/keys/{old}/compromise")
+    assert response.status_code == 302
+    with site.app_context():
+        new = next(record.kid for record in keystore.all_keys() if record.owner == "registry" and record.kid != old)
+        assert keystore.record_for(old).status == "compromised"
+        assert keystore.record_for(new).status == "active"
+        assert db.session.scalar(select(func.count(Job.id))) == 0, "no reissue job"
+    page = client.get(f"/admin/keys/{old}").get_data(as_text=True)
+    assert f"списки подписывает новый ключ {new}" in page
+    assert "Раздайте клиникам новый ключ оператора" in page
+    assert "Перевыпуск подписанных им кодов" not in page
+    assert "Пометить скомпрометированным" not in page
 
 
 #: The keys page's warning by the rotation form while a reissue is unfinished.
