@@ -116,15 +116,27 @@ def instance_secret(instance_path: str, name: str) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+#: The databases the registry runs on, each through the one driver installed with it.
+DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+
+
+def _backend(url: str) -> str:
+    """The database a URL names through its driver, sqlite or postgresql; empty for anything else, which otherwise
+    failed with a traceback as the app built its engines: a port that is no number (ValueError), a driver that is
+    not there (postgresql+psycopg2, postgresql+nosuch)."""
+    try:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        return backend if DRIVERS.get(backend) == parsed.get_driver_name() else ""
+    except (ArgumentError, ValueError):
+        return ""
+
+
 def database_url(instance_path: str) -> str:
     """DATABASE_URL, a SQLite or PostgreSQL one: anything else failed with a traceback at the first query. The
     message never quotes it (it may hold a password)."""
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'oms.sqlite'}"
-    try:
-        backend = make_url(url).get_backend_name()
-    except ArgumentError:
-        backend = ""
-    if backend not in ("sqlite", "postgresql"):
+    if not _backend(url):
         raise SettingError(
             N_(
                 "DATABASE_URL — не адрес базы SQLite или PostgreSQL: sqlite:///path/to/oms.sqlite или "
@@ -142,10 +154,7 @@ DEFAULT_MAX_REPLICA_LAG = 5
 
 
 def _is_postgresql(url: str) -> bool:
-    try:
-        return make_url(url).get_backend_name() == "postgresql"
-    except ArgumentError:
-        return False
+    return _backend(url) == "postgresql"
 
 
 def replica_urls(primary_url: str) -> list[str]:
