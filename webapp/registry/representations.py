@@ -113,6 +113,7 @@ def end(
     reason = reasons.recorded(reasons.END_REPRESENTATION, grounds)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
+    serialised("representations")  # a birth date corrected meanwhile read the link before, and moved it over this end
     link = endable(representative_enp, represented_enp, scope, today, lock=True)
     if grounds == OF_AGE and coming_of_age(link.represented.birth_date) > today:
         raise RegistryError(NOT_OF_AGE, field="reason")
