@@ -85,6 +85,11 @@ OTHER_KEY = N_(
 )
 
 
+class OtherAuditKey(RegistryError):
+    """A change refused because AUDIT_KEY is not the log's: the server's setting, not the request, is at fault.
+    A page that expected no refusal says so as the service unavailable (webapp/web/errors.py), not with a 500."""
+
+
 def _settings() -> tuple[bytes, Path]:
     """AUDIT_KEY and AUDIT_CHECKPOINT of the current app."""
     config = current_app.config
@@ -172,7 +177,7 @@ def record(
     key, _ = _settings()
     checking = CHECK_THE_KEY.get() or current_app.extensions.get(CHECKS_THE_KEY, False)
     if checking and not _is_the_log_key(key):
-        raise RegistryError(OTHER_KEY)
+        raise OtherAuditKey(OTHER_KEY)
     moment = at or datetime.now(UTC)
     details = details or {}
     head = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS

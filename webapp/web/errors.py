@@ -13,8 +13,10 @@ from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
+from webapp.registry.audit import OtherAuditKey
 from webapp.registry.errors import NotFound
 from webapp.web.api.errors import error_response
+from webapp.web.i18n import said
 from webapp.web.labels import error_words
 from webapp.web.routing import is_api_path
 
@@ -45,6 +47,17 @@ def init_app(app: Flask) -> None:
     def _not_in_registry(error: NotFound) -> object:
         """A record that does not exist, or that the caller may not see: the same 404 either way."""
         return _http(exceptions.NotFound())
+
+    @app.errorhandler(OtherAuditKey)
+    def _other_audit_key(error: OtherAuditKey) -> object:
+        """A server started while its database did not answer, under another AUDIT_KEY, refuses every change at its
+        first audit entry (webapp/startup.py): where the page did not expect it (an admin disabling a login), the
+        service is unavailable, and says why; nothing was written."""
+        db.session.rollback()
+        log.error("a change refused: AUDIT_KEY is not the audit log's")
+        if is_api_path(request.path):
+            return error_response(503)
+        return render_template("error.html", title=error_words(503).title, message=said(error)), 503
 
     @app.errorhandler(SQLAlchemyError)
     def _database_unavailable(error: SQLAlchemyError) -> object:
