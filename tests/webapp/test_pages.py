@@ -204,6 +204,28 @@ def test_every_interface_string_has_an_english_translation() -> None:
     assert (catalog_path.with_suffix(".mo")).stat().st_mtime >= catalog_path.stat().st_mtime - 1, "compile the catalog"
 
 
+@pytest.mark.parametrize(
+    "catalog_path",
+    [
+        "webapp/translations/en/LC_MESSAGES/messages.po",
+        "policy_codes/translations/en/LC_MESSAGES/policy_codes.po",
+    ],
+)
+def test_english_says_policy_number_for_the_enp(catalog_path: str) -> None:
+    """An English reader is told «policy number», never the Russian abbreviation ЕНП (СНИЛС stays СНИЛС)."""
+    from babel.messages.pofile import read_po
+
+    with (ROOT / catalog_path).open("rb") as catalog_file:
+        catalog = read_po(catalog_file)
+    said = [text for message in catalog if message.id for text in _texts(message.string)]
+    assert [text for text in said if re.search(r"ЕНП|\bENP\b", text, re.IGNORECASE)] == []
+    assert any("policy number" in text.lower() for text in said)
+
+
+def _texts(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (string,) if isinstance(string, str) else string
+
+
 def test_english_chosen_before_logging_in_stays_after_logging_in_and_out(site: Flask) -> None:
     client = site.test_client()
     client.post("/language", data={"language": "en", "next": "/login", "csrf_token": csrf(client)})
