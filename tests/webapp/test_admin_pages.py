@@ -399,6 +399,8 @@ def test_token_is_shown_once_works_and_stops_working_when_revoked(site: Flask) -
     listing = client.get("/admin/tokens").get_data(as_text=True)
     assert token not in listing
     assert "МИС" in listing
+    clinic = re.search(r'<td data-label="Клиника">(.*?)</td>', listing).group(1)  # type: ignore[union-attr]
+    assert clinic == '<span class="number">GP-001</span> — Поликлиника №1', "the clinic's name, not its code alone"
     api = site.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     verified = api.post("/api/v1/verify", json={"code": code_text(site, MOTHER)}, headers=headers)
