@@ -97,6 +97,8 @@ class DataChangeRequest(DocumentColumns, db.Model):
     decline_reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    #: Who filed it: the person, or a representative of theirs (None: filed before migration 0021, not known).
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
 
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
     insurer: Mapped[Insurer] = relationship()

@@ -17,6 +17,9 @@ class RequestStatus(StrEnum):
     OPEN = "open"
     DONE = "done"  # the insurer reissued the code
     DECLINED = "declined"
+    #: Filed by a representative whose representation ended before it was answered; closed so when the person
+    #: filed their own (webapp/registry/open_requests.py).
+    LAPSED = "lapsed"
 
 
 class ReissueRequest(db.Model):
@@ -44,8 +47,10 @@ class ReissueRequest(db.Model):
     #: Why staff declined it, for the citizen to read ("" for an open or a done request, and those declined
     #: before a reason was asked for).
     decline_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: Who filed it: the person, or a representative of theirs (None: filed before migration 0021, not known).
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
 
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
     insurer: Mapped[Insurer] = relationship()
 
 

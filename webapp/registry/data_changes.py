@@ -10,7 +10,8 @@ and the code.
 
 A citizen's request (`request_change`) waits in their insurer's queue beside reissue requests
 (webapp/registry/reissue_requests.py); the insurer accepts it, which runs the same change, or declines it with
-a reason the citizen sees. One open request per person at a time.
+a reason the citizen sees. One open request per person at a time; a representative's stops being open when their
+representation ends (webapp/registry/open_requests.py).
 
 `scope` is the insurer code of the staff member acting, or None for the registry operator: an insurer never
 reaches another insurer's people, nor their requests (NotFound).
@@ -508,21 +509,14 @@ def changes_of(person: Person) -> list[PersonDataChange]:
 
 
 def open_change_request_of(person_id: int) -> DataChangeRequest | None:
-    return db.session.scalar(
-        select(DataChangeRequest).where(
-            DataChangeRequest.person_id == person_id, DataChangeRequest.status == RequestStatus.OPEN
-        )
-    )
+    return open_requests.open_of(DataChangeRequest, person_id)
 
 
 def latest_change_request(person: Person) -> DataChangeRequest | None:
-    """The person's newest request, open or closed: what their page shows (a declined one, with its reason)."""
-    return db.session.scalar(
-        select(DataChangeRequest)
-        .where(DataChangeRequest.person_id == person.id)
-        .order_by(DataChangeRequest.id.desc())
-        .limit(1)
-    )
+    """The person's newest request, waiting or answered: what their page shows (a declined one, with its reason);
+    not one a former representative left."""
+    mine = (DataChangeRequest.person_id == person.id, open_requests.shown(DataChangeRequest))
+    return db.session.scalar(select(DataChangeRequest).where(*mine).order_by(DataChangeRequest.id.desc()).limit(1))
 
 
 def open_change_requests(insurer_id: int) -> list[DataChangeRequest]:
@@ -544,8 +538,10 @@ def request_change(
     document: Document | None,
     actor: str,
     now: datetime | None = None,
+    filed_by: Person | None = None,
 ) -> DataChangeRequest:
-    """A citizen tells their insurer their data changed. The person's row is locked, so two at once make one."""
+    """A citizen tells their insurer their data changed, or `filed_by`, their representative, does. The person's
+    row is locked, so two at once make one."""
     if reason not in FORM_REASONS:
         raise RegistryError(N_("Выберите причину из списка"), field="reason")
     reason, reason_text = _check_grounds(reason, reason_text, document)
@@ -556,6 +552,7 @@ def request_change(
     if open_change_request_of(locked.id) is not None:
         raise ChangeRequestAlreadyOpen(N_("Заявление об изменении данных уже подано и ждёт ответа страховой компании"))
     _changed_columns(locked, new, clock.today_in_moscow(moment))
+    open_requests.lapse(DataChangeRequest, locked.id, moment)
     request = DataChangeRequest(
         person=locked,
         insurer=locked.insurer,
@@ -565,6 +562,7 @@ def request_change(
         status=RequestStatus.OPEN,
         decline_reason="",
         created_at=moment,
+        filed_by_id=(filed_by or locked).id,
         **document.columns(),
     )
     db.session.add(request)
@@ -576,14 +574,17 @@ def request_change(
     return request
 
 
-def _open_request(request_id: int, scope: str | None) -> DataChangeRequest:
-    """The request, locked and read as it is now (a view read it before: a colleague may have answered it since);
-    NotFound for another insurer's, RegistryError once it is closed."""
-    request = db.session.scalar(locked(DataChangeRequest, DataChangeRequest.id == request_id))
+def open_change_request(request_id: int, scope: str | None, lock: bool = False) -> DataChangeRequest:
+    """The request, to answer (`lock`: locked and read as it is now, a view read it before and a colleague may have
+    answered it since); NotFound for another insurer's and, to a page, a closed one; RegistryError once it is closed
+    (locked) or its filer no longer represents the person."""
+    mine = DataChangeRequest.id == request_id
+    request = db.session.scalar(locked(DataChangeRequest, mine) if lock else select(DataChangeRequest).where(mine))
     if request is None or (scope is not None and request.person.insurer.code != scope):
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:
-        raise RegistryError(N_("Заявка уже закрыта"))
+        raise RegistryError(N_("Заявка уже закрыта")) if lock else NotFound(N_("Заявка не найдена"))
+    open_requests.require_standing(request)
     return request
 
 
@@ -594,7 +595,7 @@ def accept_change_request(
     """Make the change the citizen asked for and close their request as done, in one transaction. A request
     whose data the person already has is refused («Данные не изменились») and stays open, for staff to decline;
     so is one whose person's data changed since the page showed it (`seen`, as `change_person_data`)."""
-    request = _open_request(request_id, scope)
+    request = open_change_request(request_id, scope, lock=True)
     code = change_person_data(
         request.person.enp,
         NewData.of(request),
@@ -619,7 +620,7 @@ def decline_change_request(
 ) -> DataChangeRequest:
     """Decline the request with a reason the citizen sees on their page."""
     words = reasons.decline_words(reason)
-    request = _open_request(request_id, scope)
+    request = open_change_request(request_id, scope, lock=True)
     moment = clock.now(now)
     request.status = RequestStatus.DECLINED
     request.decline_reason = words

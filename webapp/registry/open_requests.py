@@ -1,25 +1,88 @@
 """Citizens' open requests, for a new code or to change their data, of the people an insurer holds now (a transfer
-takes them along): listed oldest first on the insurer's requests page, counted on its link."""
+takes them along): listed oldest first on the insurer's requests page, counted on its link.
+
+The one rule of which requests still wait (`stands`): a request stands while its filer may act for the person,
+being the person themself, or a representative whose link to them is in force today (`Representation.lasting_on`),
+or unknown (filed before migration 0021: as before). A parent's request for a child who has since come of age, or
+whose link the insurer ended or a corrected birth date ended, is read as no longer open, from the day the link
+ends, with nothing run on that day: the insurer cannot answer it (`require_standing`), and the person may file
+their own, which closes it as lapsed (`lapse`). A link in force again (the parent named the grown person's
+guardian) makes it stand again: its filer acts for the person again.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from webapp.extensions import db
-from webapp.models import DataChangeRequest, Person, ReissueRequest, RequestStatus
+from webapp.models import DataChangeRequest, Person, ReissueRequest, Representation, RequestStatus
+from webapp.registry import clock
+from webapp.registry.errors import N_, RegistryError
 
 Request = TypeVar("Request", ReissueRequest, DataChangeRequest)
 
+FILER_NO_LONGER_REPRESENTS = N_("Заявку подал представитель, чьё представительство прекращено: её нельзя принять")
+
+
+def _today() -> date:
+    return clock.today_in_moscow(clock.now())
+
+
+def stands(kind: type[Request], today: date) -> ColumnElement[bool]:
+    """Whether the request's filer may act for its person on `today` (the module's rule)."""
+    represents = exists().where(
+        Representation.representative_id == kind.filed_by_id,
+        Representation.represented_id == kind.person_id,
+        Representation.lasting_on(today),
+    )
+    return or_(kind.filed_by_id.is_(None), kind.filed_by_id == kind.person_id, represents)
+
+
+def waiting(kind: type[Request], today: date | None = None) -> ColumnElement[bool]:
+    """Open and standing: what the insurer answers, and what keeps the person from filing another."""
+    return and_(kind.status == RequestStatus.OPEN, stands(kind, today or _today()))
+
+
+def shown(kind: type[Request], today: date | None = None) -> ColumnElement[bool]:
+    """The requests the person's card may show as their latest: answered ones, and those still waiting."""
+    return and_(
+        kind.status != RequestStatus.LAPSED, or_(kind.status != RequestStatus.OPEN, stands(kind, today or _today()))
+    )
+
+
+def open_of(kind: type[Request], person_id: int) -> Request | None:
+    """The person's request of this kind still waiting, if any (one at a time)."""
+    return db.session.scalar(select(kind).where(kind.person_id == person_id, waiting(kind)))
+
+
+def require_standing(request: ReissueRequest | DataChangeRequest) -> None:
+    """Refuse, in words, an answer to an open request whose filer no longer represents the person."""
+    kind = type(request)
+    if not db.session.scalar(select(stands(kind, _today())).where(kind.id == request.id)):
+        raise RegistryError(FILER_NO_LONGER_REPRESENTS)
+
+
+def lapse(kind: type[Request], person_id: int, at: datetime) -> None:
+    """Close as lapsed the person's open requests that no longer stand, as the person files their own: one open
+    request per person is what the database keeps."""
+    db.session.execute(
+        update(kind)
+        .where(
+            kind.person_id == person_id,
+            kind.status == RequestStatus.OPEN,
+            not_(stands(kind, clock.today_in_moscow(at))),
+        )
+        .values(status=RequestStatus.LAPSED, closed_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
 
 def _open(kind: type[Request], insurer_id: int) -> Select[tuple[Request]]:
-    return (
-        select(kind)
-        .join(Person, Person.id == kind.person_id)
-        .where(kind.status == RequestStatus.OPEN, Person.insurer_id == insurer_id)
-    )
+    return select(kind).join(Person, Person.id == kind.person_id).where(waiting(kind), Person.insurer_id == insurer_id)
 
 
 def listed(kind: type[Request], insurer_id: int) -> list[Request]:

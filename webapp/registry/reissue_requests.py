@@ -1,6 +1,7 @@
 """A citizen asks their insurer for a new code; the insurer's staff close the request.
 
-One open request per person at a time. The request goes to the insurer that holds the person's record
+One open request per person at a time; a representative's stops being open when their representation ends
+(webapp/registry/open_requests.py). The request goes to the insurer that holds the person's record
 when it is made, and the insurer's list shows the requests of the people it holds now. Closing as
 `done` records the outcome only: staff reissue the code with `lifecycle.reissue` first.
 """
@@ -15,8 +16,8 @@ from webapp.db.transactions import atomic, locked
 from webapp.extensions import db
 from webapp.models import IssuedCode, Person, ReissueRequest, RequestStatus
 from webapp.registry import audit, clock, lifecycle, people, reasons
+from webapp.registry import open_requests as queue
 from webapp.registry.errors import N_, NotFound, RegistryError
-from webapp.registry.open_requests import listed as open_requests_listed
 
 #: The reasons a citizen picks from, as the insurer reads them; "other" takes their own words instead.
 REASONS = reasons.CITIZEN_REISSUE
@@ -33,20 +34,21 @@ def reason_text(kind: str, details: str = "") -> str:
 
 
 def latest_request(person: Person) -> ReissueRequest | None:
-    return db.session.scalar(
-        select(ReissueRequest).where(ReissueRequest.person_id == person.id).order_by(ReissueRequest.id.desc()).limit(1)
-    )
+    """The person's newest request, answered or waiting (not one a former representative left)."""
+    mine = (ReissueRequest.person_id == person.id, queue.shown(ReissueRequest))
+    return db.session.scalar(select(ReissueRequest).where(*mine).order_by(ReissueRequest.id.desc()).limit(1))
 
 
 def open_request_of(person_id: int) -> ReissueRequest | None:
-    return db.session.scalar(
-        select(ReissueRequest).where(ReissueRequest.person_id == person_id, ReissueRequest.status == RequestStatus.OPEN)
-    )
+    return queue.open_of(ReissueRequest, person_id)
 
 
 @atomic
-def request_reissue(person: Person, reason: str, actor: str, now: datetime | None = None) -> ReissueRequest:
-    """Open a request with the person's insurer. The person's row is locked, so two at once make one."""
+def request_reissue(
+    person: Person, reason: str, actor: str, now: datetime | None = None, filed_by: Person | None = None
+) -> ReissueRequest:
+    """Open a request with the person's insurer, filed by them or by `filed_by`, their representative. The
+    person's row is locked, so two at once make one."""
     reason = reason.strip()
     if not reason or len(reason) > REASON_MAX:
         raise RegistryError(N_("Причина: от 1 до %(count)d знаков"), count=REASON_MAX)
@@ -56,8 +58,14 @@ def request_reissue(person: Person, reason: str, actor: str, now: datetime | Non
         raise RequestAlreadyOpen(N_("Заявка на перевыпуск уже подана и ждёт ответа страховой компании"))
     if people.open_policy(locked) is None:
         raise RegistryError(N_("Полиса пока нет: перевыпускать нечего"))
+    queue.lapse(ReissueRequest, locked.id, moment)
     request = ReissueRequest(
-        person=locked, insurer=locked.insurer, reason=reason, status=RequestStatus.OPEN, created_at=moment
+        person=locked,
+        insurer=locked.insurer,
+        reason=reason,
+        status=RequestStatus.OPEN,
+        created_at=moment,
+        filed_by_id=(filed_by or locked).id,
     )
     db.session.add(request)
     db.session.flush()
@@ -68,15 +76,16 @@ def request_reissue(person: Person, reason: str, actor: str, now: datetime | Non
 
 def open_requests(insurer_id: int) -> list[ReissueRequest]:
     """Open requests of the people this insurer holds now, oldest first (a transfer takes them along)."""
-    return open_requests_listed(ReissueRequest, insurer_id)
+    return queue.listed(ReissueRequest, insurer_id)
 
 
 def open_request(request_id: int, scope: str | None = None) -> ReissueRequest:
     """An open request of someone the caller's insurer holds (`scope`; None: the registry operator), to show
-    before it is answered; NotFound otherwise."""
+    before it is answered; NotFound otherwise, and RegistryError once its filer no longer represents the person."""
     request = db.session.get(ReissueRequest, request_id)
     if request is None or request.status != RequestStatus.OPEN or not _within(request, scope):
         raise NotFound(N_("Заявка не найдена"))
+    queue.require_standing(request)
     return request
 
 
@@ -106,6 +115,7 @@ def close_request(
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:
         raise RegistryError(N_("Заявка уже закрыта"))
+    queue.require_standing(request)
     moment = clock.now(now)
     request.status = RequestStatus(status)
     request.closed_at = moment

@@ -141,7 +141,9 @@ def request_reissue() -> Any:
     person = chosen_person()
     try:
         reason = reissue_requests.reason_text(request.form.get("reason", ""), request.form.get("details", ""))
-        reissue_requests.request_reissue(person, reason, f"citizen:{current_user.username}")
+        reissue_requests.request_reissue(
+            person, reason, f"citizen:{current_user.username}", filed_by=current_user.person
+        )
     except reissue_requests.RequestAlreadyOpen:
         flash(_("Заявка уже подана, новая не нужна: страховая компания рассмотрит ту, что есть."), "ok")
     except RegistryError as error:
@@ -175,7 +177,13 @@ def request_data_change() -> Any:
     try:
         change = data_change_form.checked(form)
         data_changes.request_change(
-            person, change.new, change.reason, change.reason_text, change.document, f"citizen:{current_user.username}"
+            person,
+            change.new,
+            change.reason,
+            change.reason_text,
+            change.document,
+            f"citizen:{current_user.username}",
+            filed_by=current_user.person,
         )
     except data_changes.ChangeRequestAlreadyOpen:
         flash(_("Заявка на изменение данных уже подана: страховая компания рассмотрит ту, что есть."), "ok")

@@ -562,18 +562,21 @@ REQUEST_OUTCOMES = ("reissue", "decline")
 
 @insurer.get("/requests/<int:request_id>/<outcome>")
 @role_required(Role.INSURER)
-def answer_request_page(request_id: int, outcome: str) -> str:
+def answer_request_page(request_id: int, outcome: str) -> Any:
     """What answering a request for a new code does, before it is done: neither a new code nor a refusal at one tap."""
     return _request_answer_page(request_id, outcome)
 
 
-def _request_answer_page(request_id: int, outcome: str, errors: dict[str, str] | None = None) -> str:
+def _request_answer_page(request_id: int, outcome: str, errors: dict[str, str] | None = None) -> Any:
     if outcome not in REQUEST_OUTCOMES:
         abort(404)
     try:
         item = reissue_requests.open_request(request_id, scope())
     except NotFound:
         abort(404)
+    except RegistryError as error:  # its filer no longer represents the person
+        flash(said(error), "error")
+        return redirect(url_for("insurer.request_list"))
     current = people.current_code(item.person) if outcome == "reissue" else None  # the code a reissue replaces
     return render_template(
         "insurer/reissue_request_answer.html",
@@ -616,21 +619,28 @@ def answer_request(request_id: int, outcome: str) -> Any:
 CHANGE_OUTCOMES = ("accept", "decline")
 
 
-def _open_change_request(change_id: int, outcome: str) -> DataChangeRequest:
-    """The open request, if it is of someone this insurer holds; anything else is no page at all."""
+def _open_change_request(change_id: int, outcome: str) -> DataChangeRequest | Response:
+    """The open request, if it is of someone this insurer holds; anything else is no page at all. One that can no
+    longer be answered (closed meanwhile, or its filer no longer represents the person) sends back to the list,
+    saying why."""
     if outcome not in CHANGE_OUTCOMES:
         abort(404)
-    for item in data_changes.open_change_requests(current_user.insurer_id):
-        if item.id == change_id:
-            return item
-    abort(404)
+    try:
+        return data_changes.open_change_request(change_id, scope())
+    except NotFound:
+        abort(404)
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("insurer.request_list"))
 
 
 @insurer.get("/data-requests/<int:change_id>/<outcome>")
 @role_required(Role.INSURER)
-def change_request_page(change_id: int, outcome: str) -> str:
+def change_request_page(change_id: int, outcome: str) -> Any:
     """Accepting: the same confirmation old → new as staff's own change. Declining: the reason, required."""
     item = _open_change_request(change_id, outcome)
+    if isinstance(item, Response):
+        return item
     return _change_request_page(item, outcome)
 
 
@@ -664,6 +674,8 @@ def answer_change_request(change_id: int, outcome: str) -> Any:
     """Accept (the change runs as staff's own, and closes the request) or decline with the reason the citizen
     will read; a refusal keeps the page, said on it."""
     item = _open_change_request(change_id, outcome)
+    if isinstance(item, Response):
+        return item
     try:
         if outcome == "accept":
             code = data_changes.accept_change_request(change_id, _actor(), scope=scope(), seen=_seen())
