@@ -84,6 +84,8 @@ def _the_insurer_refuses_and_the_person_files_their_own(app: Flask, enp: str, lo
         ("POST", accept),
         ("GET", f"/insurer/requests/{reissue.id}/reissue"),
         ("POST", f"/insurer/requests/{reissue.id}/reissue"),
+        ("POST", f"/insurer/requests/{reissue.id}/decline"),
+        ("POST", f"/insurer/data-requests/{change.id}/decline"),
     ):
         response = staff.open(path, method=method, data={"csrf_token": token} if method == "POST" else None)
         assert response.status_code == 302, (method, path)

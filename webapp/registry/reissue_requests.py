@@ -109,13 +109,13 @@ def close_request(
     """
     if status not in (RequestStatus.DONE, RequestStatus.DECLINED):
         raise RegistryError(N_("Заявку закрывают как выполненную или отклонённую"))
-    words = reasons.decline_words(decline_reason) if status == RequestStatus.DECLINED else ""
     request = db.session.scalar(locked(ReissueRequest, ReissueRequest.id == request_id))
     if request is None or not _within(request, scope):
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:
         raise RegistryError(N_("Заявка уже закрыта"))
-    queue.require_standing(request)
+    queue.require_standing(request)  # before the reason: no page asks for one to decline what cannot be answered
+    words = reasons.decline_words(decline_reason) if status == RequestStatus.DECLINED else ""
     moment = clock.now(now)
     request.status = RequestStatus(status)
     request.closed_at = moment

@@ -620,9 +620,8 @@ CHANGE_OUTCOMES = ("accept", "decline")
 
 
 def _open_change_request(change_id: int, outcome: str) -> DataChangeRequest | Response:
-    """The open request, if it is of someone this insurer holds; anything else is no page at all. One that can no
-    longer be answered (closed meanwhile, or its filer no longer represents the person) sends back to the list,
-    saying why."""
+    """The open request, if it is of someone this insurer holds; anything else is no page at all. One whose filer no
+    longer represents the person sends back to the list, saying why."""
     if outcome not in CHANGE_OUTCOMES:
         abort(404)
     try:
