@@ -115,12 +115,16 @@ def test_the_insurer_changes_a_surname_after_seeing_old_and_new(server: Server, 
     assert code_text(server.app, LONG_NAME, CodeStatus.SUPERSEDED) == old_code
 
 
+#: The card's own button: the new-code request's folded form links to the same report, out of sight.
+REPORT_BUTTON = "#data-change a.button:has-text('Сообщить об изменении данных')"
+
+
 def send_request(page: object, url: str, login: str, surname: str) -> None:
     """The citizen's «Сообщить об изменении данных», with a new surname on a court decision."""
     log_in(page, url, login, CITIZEN_PASSWORD)
     # The policy page moves as its live code loads and the offline copy is fetched: a click meanwhile can miss.
     page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
-    page.click("text=Сообщить об изменении данных")  # type: ignore[attr-defined]
+    page.click(REPORT_BUTTON)  # type: ignore[attr-defined]
     page.fill("input[name=surname]", surname)  # type: ignore[attr-defined]
     page.select_option("select[name=reason]", "court")  # type: ignore[attr-defined]
     fill_document(page, "court_decision", "2-1234/2026", "Тверской районный суд г. Москвы")
@@ -182,7 +186,7 @@ def test_a_declined_request_shows_the_citizen_why(server: Server, open_phone: ob
     assert "отклонена" in status
     assert "Нужна копия решения суда с отметкой о вступлении в силу" in status
     assert "Петров Алексей Николаевич" in citizen.inner_text("h1"), "nothing changed"
-    assert citizen.locator("text=Сообщить об изменении данных").count() == 1, "a new request can be sent"
+    assert citizen.locator(REPORT_BUTTON).count() == 1, "a new request can be sent"
     looks_right(citizen, "data-change-request-declined")
 
 
