@@ -132,9 +132,9 @@ def test_the_refused_lines_csv_reads_in_the_downloaders_language(site: Flask) ->
     assert answer.status_code == 302
     english = _refused_csv(client, answer.headers["Location"])
     assert [int(line) for line, _ in english] == [2, 3, 4]
-    assert english[0][1].startswith("The ЕНП has a typo")
+    assert english[0][1].startswith("The policy number has a typo")
     assert english[1][1] == "unknown insurer “99999”"
-    assert english[2][1].startswith("representative: The ЕНП has a typo")
+    assert english[2][1].startswith("representative: The policy number has a typo")
     assert not re.search("[а-яё]", " ".join(reason for _, reason in english).replace("ЕНП", "")), english
     client.post("/language", data={"language": "ru", "csrf_token": csrf(client, "/insurer/import")})
     russian = _refused_csv(client, answer.headers["Location"])

@@ -125,11 +125,11 @@ def test_a_registration_s_refusals_name_no_column_or_code(site: Flask) -> None:
             {"enp": "1234567890123458"},
             "enp",
             (
-                "The ЕНП has a typo: its check digit (the last one) does not match the others. "
+                "The policy number has a typo: its check digit (the last one) does not match the others. "
                 "Compare all 16 digits with the policy and correct the number."
             ),
         ),
-        ({"enp": "12345"}, "enp", "An ЕНП must be exactly 16 digits"),
+        ({"enp": "12345"}, "enp", "A policy number must be exactly 16 digits"),
         (
             {"surname": "Smith"},
             "surname",

@@ -246,8 +246,8 @@ def test_a_small_import_loads_at_once_and_refuses_other_insurers_lines(site: Fla
 ENP_TYPO = (
     "В ЕНП опечатка: контрольная (последняя) цифра не сходится с остальными. Сверьте все 16 цифр с полисом "
     "и исправьте номер.",
-    "The ЕНП has a typo: its check digit (the last one) does not match the others. Compare all 16 digits with the "
-    "policy and correct the number.",
+    "The policy number has a typo: its check digit (the last one) does not match the others. Compare all 16 digits "
+    "with the policy and correct the number.",
 )
 
 REFUSED_IN_BOTH_LANGUAGES = [
@@ -259,7 +259,7 @@ REFUSED_IN_BOTH_LANGUAGES = [
     (
         "7700000000000016,Иванова,Мария,Петровна,1990-04-12,F,,77001,citizen,,",
         "ЕНП повторяется в файле (строка 2)",
-        "the ЕНП is repeated in the file (line 2)",
+        "the policy number is repeated in the file (line 2)",
     ),
     (
         "7700000000000017,Петров,Пётр,,1980-01-01,M,,77001,citizen,,",
