@@ -56,7 +56,7 @@ def compromised(kid: str) -> None:
     Ключ оператора реестра (владелец registry) подписывает не коды, а публикуемые списки: вместо него сразу
     создаётся новый, и команда говорит, как раздать его клиникам.
     """
-    if keystore.record_for(kid).owner == keystore.REGISTRY_OWNER:
+    if keystore.signs_lists(keystore.record_for(kid)):
         record, successor = rotation.distrust(kid, actor())
         click.echo(
             f"Ключ оператора реестра {record.kid} скомпрометирован. Списки теперь подписывает новый ключ "

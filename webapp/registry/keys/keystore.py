@@ -195,6 +195,11 @@ def record_for(kid_hex: str) -> SigningKeyRecord:
     return record
 
 
+def signs_lists(record: SigningKeyRecord) -> bool:
+    """The registry operator's own key: it signs the published lists, not codes, so its compromise reissues none."""
+    return record.owner == REGISTRY_OWNER
+
+
 def _count_change() -> None:
     """Bump the trust list's version, in the caller's transaction (it holds the row until it commits).
 

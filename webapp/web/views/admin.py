@@ -17,7 +17,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from signing import KeyStatus
-from webapp.models import Role, SigningKeyRecord
+from webapp.models import Role
 from webapp.registry import accounts, clinic_checks, mass_reissue, organisations
 from webapp.registry.errors import NotFound, QueueUnavailable, RegistryError
 from webapp.registry.keys import keystore, rotation
@@ -369,18 +369,13 @@ def rotate_key() -> Response:
 @role_required(Role.ADMIN)
 def key(kid: str) -> str:
     record = keystore.record_for(kid)
-    reissued = record.status == KeyStatus.COMPROMISED and not _signs_lists(record)
+    reissued = record.status == KeyStatus.COMPROMISED and not keystore.signs_lists(record)
     return render_template(
         "admin/key.html",
         key=record,
         current=keystore.current_codes_by_kid().get(record.kid, 0),
         progress=mass_reissue.progress(record) if reissued else None,
     )
-
-
-def _signs_lists(record: SigningKeyRecord) -> bool:
-    """The registry operator's own key: it signs the published lists, not codes, so its compromise reissues none."""
-    return record.owner == keystore.REGISTRY_OWNER
 
 
 @admin.get("/keys/<kid>/progress")
@@ -408,7 +403,7 @@ def confirm_compromise(kid: str) -> Any:
 @role_required(Role.ADMIN)
 def compromise(kid: str) -> Response:
     record = keystore.record_for(kid)
-    if _signs_lists(record):
+    if keystore.signs_lists(record):
         try:
             _record, successor = rotation.distrust(record.kid, _actor())
         except RegistryError as error:
