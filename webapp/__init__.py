@@ -14,7 +14,7 @@ from webapp.db import poolers, replicas, worker_state
 from webapp.db.engines import add_reads_binds, bound_answers, configure_sqlite, create_sqlite_file, replica_binds
 from webapp.db.shared_counts import storage_options
 from webapp.registry.errors import RegistryError
-from webapp.web import errors, security
+from webapp.web import errors, json_provider, security
 from webapp.web.routing import DatabaseId
 
 
@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder="../static",
     )
     app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.json = json_provider.OrjsonProvider(app)
     app.config.from_mapping(config.DEFAULTS)
     if test_config is None:
         try:

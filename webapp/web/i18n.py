@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Flask, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel, get_translations
+from werkzeug.datastructures import Headers, LanguageAccept
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
 from policy_codes import InvalidValue, words
@@ -24,18 +26,19 @@ def current_language() -> str:
     if not has_request_context():
         return "ru"
     if is_api_path(request.path):
-        return accepted_language()
+        return accepted_language(request.headers)
     chosen = session.get(LANGUAGE)
     return chosen if chosen in LANGUAGES else "ru"
 
 
-def accepted_language() -> str:
-    """Russian unless the client asks for English: the API's language (it keeps no session). Clinic systems
-    seldom send Accept-Language, and parsing an absent header still cost a few µs of every verification;
+def accepted_language(headers: Headers) -> str:
+    """Russian unless the request's headers ask for English: the API's language (it keeps no session). Clinic
+    systems seldom send Accept-Language, and parsing an absent header still cost a few µs of every verification;
     the API's routes ask here directly, not through `current_language`, for the same reason."""
-    if "Accept-Language" not in request.headers:
+    accepted = headers.get("Accept-Language")
+    if accepted is None:
         return "ru"
-    return request.accept_languages.best_match(LANGUAGES, default="ru") or "ru"
+    return parse_accept_header(accepted, LanguageAccept).best_match(LANGUAGES, default="ru") or "ru"
 
 
 def translated(message: str, params: Mapping[str, object] | None = None) -> str:
