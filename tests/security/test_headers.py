@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 from werkzeug.wrappers import Response
 
-from tests.security.world import ANONYMOUS, LOGINS, STRANGER, client_as, plain_get_routes
+from tests.security.world import ANONYMOUS, LOGINS, MOTHER, STRANGER, client_as, plain_get_routes
 from tests.webapp.pages import PASSWORD, csrf
 from webapp import config
+from webapp.registry import accounts, people
 
 #: Directives the CSP must hold exactly, and sources no directive may allow.
 REQUIRED_CSP = {
@@ -197,3 +198,17 @@ def test_proxy_headers_are_trusted_only_when_configured(tmp_path: Path, monkeypa
     monkeypatch.setenv("PROXY_HOPS", "yes")
     with pytest.raises(ValueError, match="PROXY_HOPS: целое число"):
         config.from_environment(str(tmp_path))
+
+
+def test_the_apis_verdict_naming_a_holder_is_kept_by_no_cache(world: Flask) -> None:
+    """A verdict names the holder and their birth date, for a signed code and a typed number alike: no cache on the
+    way (a clinic's proxy) or in the clinic system may keep it, as none keeps a page behind a login."""
+    with world.app_context():
+        token = accounts.create_token("GP-001", "МИС", "test")[1]
+        code = people.current_code(people.person_by_enp(str(MOTHER.enp))).text
+    client = world.test_client()
+    for scanned in (code, str(MOTHER.enp)):
+        answer = client.post("/api/v1/verify", json={"code": scanned}, headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200
+        assert answer.json["holder"]["birth_date"] == MOTHER.birth_date.isoformat()
+        assert "no-store" in answer.headers.get("Cache-Control", ""), scanned
