@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -41,5 +42,25 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 #: Every state-changing form and htmx request carries a token (htmx sends it as X-CSRFToken).
 csrf = CSRFProtect()
+#: The IPv6 prefix one client holds whole: a home line, a phone or a rented server gets a /64 at least (RFC 6177).
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_address() -> str:
+    """The client's address as the limits count it (per address): an IPv6 client by its /64, since any address in
+    it is theirs to send from (a new one for each guess made the limits none); an IPv4 address written as IPv6
+    (::ffff:203.0.113.7, from a dual-stack socket or proxy) as itself. Anything else as it came."""
+    address = request.remote_addr or ""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_CLIENT_PREFIX), strict=False))
+    return str(parsed)
+
+
 #: Storage comes from RATELIMIT_STORAGE_URI: memory for one process, redis:// for several workers.
-limiter = Limiter(key_func=get_remote_address)
+limiter = Limiter(key_func=client_address)

@@ -50,3 +50,38 @@ def test_spelling_the_login_differently_does_not_reset_its_count(world: Flask) -
         variants, 429
     )
     assert attempt(client, token, " ivanova ", PASSWORD) == 429
+
+
+@pytest.mark.parametrize("network", ["2001:db8:7:1", "2001:DB8:7:1"])
+def test_one_ipv6_network_trying_many_usernames_from_its_many_addresses_is_stopped(world: Flask, network: str) -> None:
+    """An IPv6 client holds a whole /64 (2^64 addresses; a home line or a rented server gets one, or more): a
+    new address for each try would make the per-address limits no limit. The network counts as one address;
+    an IPv4 address written as IPv6 (::ffff:…, a dual-stack socket) counts as itself."""
+    tries = []
+    for index in range(PER_ADDRESS + 1):
+        client, token = from_address(world, f"{network}:{index:x}:0:0:{index + 1:x}")
+        tries.append(attempt(client, token, f"user{index}", "guess-guess"))
+    assert tries == [401] * PER_ADDRESS + [429]
+    neighbour, token = from_address(world, "2001:db8:7:2::1")
+    assert attempt(neighbour, token, "ivanova", PASSWORD) == 302, "the next /64 is someone else"
+
+
+def test_an_ipv4_address_written_as_ipv6_counts_as_itself(world: Flask) -> None:
+    tries = []
+    for index in range(PER_ADDRESS + 1):
+        address = "203.0.113.21" if index % 2 else "::ffff:203.0.113.21"
+        client, token = from_address(world, address)
+        tries.append(attempt(client, token, f"user{index}", "guess-guess"))
+    assert tries == [401] * PER_ADDRESS + [429]
+    neighbour, token = from_address(world, "::ffff:203.0.113.22")
+    assert attempt(neighbour, token, "ivanova", PASSWORD) == 302, "the next IPv4 address is someone else"
+
+
+def test_one_ipv6_network_guessing_one_time_codes_from_its_many_addresses_is_stopped(world: Flask) -> None:
+    """The pages that take an insurer's one-time code count per address too (30 a minute, whatever the number)."""
+    tries = []
+    for index in range(PER_ADDRESS + 1):
+        client, token = from_address(world, f"2001:db8:9:1:{index + 1:x}::")
+        form = {"enp": f"{7700000000000100 + index}", "code": "ABCD-EFGH", "password": "x" * 12, "csrf_token": token}
+        tries.append(client.post("/recover", data=form | {"password_again": form["password"]}).status_code)
+    assert tries == [400] * PER_ADDRESS + [429]

@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_url, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from webapp.extensions import limiter
+from webapp.extensions import client_address, limiter
 from webapp.models import Role, User
 from webapp.registry import accounts, activation, login_sessions, password_guesses
 from webapp.registry.errors import RegistryError
@@ -174,7 +174,7 @@ def role_required(*roles: Role) -> Callable[[Callable[P, T]], Callable[P, T]]:
 def _login_key() -> str:
     # The login as it is looked up: " Ivanova" counts against "ivanova", and no spelling outside the
     # login rule counts apart from another (none of them is a login).
-    return f"login:{request.remote_addr}:{accounts.login_name(request.form.get('username', '')) or ''}"
+    return f"login:{client_address()}:{accounts.login_name(request.form.get('username', '')) or ''}"
 
 
 @auth.route("/login", methods=["GET", "POST"])
@@ -238,7 +238,7 @@ def _typed_enp() -> str:
 
 def _code_key() -> str:
     """Guesses at one person's code from one address count together, whatever login the guesser makes up."""
-    return f"one-time-code:{request.remote_addr}:{_typed_enp()}"
+    return f"one-time-code:{client_address()}:{_typed_enp()}"
 
 
 def _code_key_from_anywhere() -> str:
@@ -310,7 +310,7 @@ def _passwords_differ() -> dict[str, str]:
 
 def _password_key() -> str:
     """Guesses at the current password count per login (per address before one is known)."""
-    return f"password:{current_user.get_id() or request.remote_addr}"
+    return f"password:{current_user.get_id() or client_address()}"
 
 
 @auth.route("/account/password", methods=["GET", "POST"])
