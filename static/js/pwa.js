@@ -1,12 +1,15 @@
 // Installable app and offline code: the citizen's pages register the service worker (static/js/sw.js,
 // served at /sw.js) and ask it to keep the pages the card links to; any page without a session (the
-// login page) tells it to drop what it kept, so the next person on this phone never sees it.
+// login page) tells it to drop what it kept, so the next person on this phone never sees it. So does a
+// page that signs someone in, even while someone still is (they did not log out): whoever signs in there
+// replaces that session, and its kept pages (the code to show at reception) would be shown to them.
 (function () {
   "use strict";
   if (!("serviceWorker" in navigator)) return;
   const signedIn = document.querySelector('form[action$="/logout"]') !== null;
+  const signsIn = ["/login", "/activate", "/recover"].includes(location.pathname);
 
-  if (!signedIn) {
+  if (!signedIn || signsIn) {
     navigator.serviceWorker.getRegistration("/").then(function (registration) {
       if (registration && registration.active) registration.active.postMessage({ type: "forget" });
     });

@@ -4,8 +4,9 @@
 // the static code pictures, for themself and the people they represent — and only on their own phone,
 // so the code can be shown at a reception desk with no signal. That is acceptable there and nowhere
 // else: clinic, insurer and admin pages, the API, the live code and downloads are never stored.
-// Logging out, a /me/ page answering with a redirect (the session is over), or the login page drops
-// the personal cache, so the next person to sign in on the phone never sees the previous one's code.
+// Logging out, a /me/ page answering with a redirect (the session is over), or a page that signs
+// someone in (login, first sign-in, recovery: static/js/pwa.js) drops the personal cache, so the next
+// person to sign in on the phone never sees the previous one's code.
 // A kept page the server no longer has (404: the code was withdrawn, the policy suspended or
 // terminated) is dropped, so the phone does not go on showing a code that is no longer good. The
 // card says whom it names (the holder and those they represent): the pages kept for anyone else (a
