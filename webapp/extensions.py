@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import request
 from flask_limiter import Limiter
@@ -49,12 +50,17 @@ IPV6_CLIENT_PREFIX = 64
 def client_address() -> str:
     """The client's address as the limits count it (per address): an IPv6 client by its /64, since any address in
     it is theirs to send from (a new one for each guess made the limits none); an IPv4 address written as IPv6
-    (::ffff:203.0.113.7, from a dual-stack socket or proxy) as itself. Anything else as it came."""
+    (::ffff:203.0.113.7, from a dual-stack socket or proxy) as itself; without the port some proxies write after it
+    in X-Forwarded-For (203.0.113.7:51234, [2001:db8::7]:443), which changes with each connection. Anything else as
+    it came."""
     address = request.remote_addr or ""
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
-        return address
+        try:
+            parsed = ipaddress.ip_address(urlsplit(f"//{address}").hostname or "")
+        except ValueError:
+            return address
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)

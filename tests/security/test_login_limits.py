@@ -85,3 +85,13 @@ def test_one_ipv6_network_guessing_one_time_codes_from_its_many_addresses_is_sto
         form = {"enp": f"{7700000000000100 + index}", "code": "ABCD-EFGH", "password": "x" * 12, "csrf_token": token}
         tries.append(client.post("/recover", data=form | {"password_again": form["password"]}).status_code)
     assert tries == [400] * PER_ADDRESS + [429]
+
+
+@pytest.mark.parametrize("written", ["203.0.113.31:{port}", "[2001:db8:31::1]:{port}"])
+def test_an_address_counts_without_the_port_a_proxy_wrote_after_it(world: Flask, written: str) -> None:
+    """Some proxies write the client's port after its address in X-Forwarded-For: it changes with each connection."""
+    tries = []
+    for index in range(PER_ADDRESS + 1):
+        client, token = from_address(world, written.format(port=40000 + index))
+        tries.append(attempt(client, token, f"user{index}", "guess-guess"))
+    assert tries == [401] * PER_ADDRESS + [429]
