@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 def check(app: Flask) -> None:
     """`RegistryError` saying why `app` must not serve its database. Leaves no connection open: gunicorn forks its
     workers from the process that built the app."""
+    if app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
+        log.warning(
+            "RATELIMIT_STORAGE_URI is memory://: each worker counts the login, one-time code and API limits alone, "
+            "so with several workers an address gets that many times each limit; set redis://… (docs/operations.md)"
+        )
     app.extensions[audit.CHECKS_THE_KEY] = True  # at the first entry too: a database down now is checked then
     with app.app_context():
         try:

@@ -46,6 +46,21 @@ def test_a_server_under_another_audit_key_does_not_start(
     assert isinstance(create_app(), Flask)
 
 
+def test_a_server_counting_its_limits_in_memory_warns_that_each_worker_counts_alone(
+    registry: Flask, database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """memory:// limits are per process: under gunicorn's N workers an address got N times each limit, unsaid."""
+    db.session.commit()
+    as_a_server(monkeypatch, database_url)
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    create_app()
+    assert "RATELIMIT_STORAGE_URI is memory://" in caplog.text
+    caplog.clear()
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    create_app()
+    assert "RATELIMIT_STORAGE_URI" not in caplog.text
+
+
 def test_a_server_on_a_database_behind_its_migrations_does_not_start(
     older_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

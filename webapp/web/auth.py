@@ -44,7 +44,10 @@ T = TypeVar("T")
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.session_protection = "strong"
+# Not bound to the address or the browser: a phone changes networks all day, and a desk's outgoing address may
+# change behind its proxy. ("strong" did nothing here anyway: every session is permanent, and for those Flask-Login
+# only marks a changed one not fresh.) A copied cookie ends with its session row (docs/threat-model.md).
+login_manager.session_protection = "basic"
 auth = Blueprint("auth", __name__)
 
 HOME_BY_ROLE = {
