@@ -38,6 +38,9 @@ HEADERS = {
     "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), payment=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+#: Answers no cache keeps unless their view says otherwise: pages behind a login, and JSON (the API's verdict names
+#: the holder and their birth date; the published lists set their own Cache-Control).
+_NOT_KEPT_BY_DEFAULT = frozenset({"text/html", "application/json"})
 
 
 #: A request line's method, then the part of its target a URL-encoded path may hold (no `?`, no white space,
@@ -180,6 +183,6 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(name, value)
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if response.mimetype == "text/html":
+        if response.mimetype in _NOT_KEPT_BY_DEFAULT:  # the lists' views say how long they may be kept
             response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -87,21 +87,13 @@ def verify() -> Any:
     if not isinstance(code, str):
         return error_response(400)
     if not is_number_look_up(code):
-        return _verdict(verify_scan(code), accepted_language(asked.headers))
+        return jsonify(result_json(verify_scan(code), accepted_language(asked.headers)))
     refusal = clinic_checks.admit_api_number_look_up(token)
     if refusal is not None:
         return look_up_refused(refusal)
     result = verify_scan(code)
     clinic_checks.record_check(token.clinic_id, result)
-    return _verdict(result, accepted_language(asked.headers))
-
-
-def _verdict(result: VerificationResult, language: str) -> Response:
-    """The verdict names the holder and their birth date: no cache on the way (a clinic's proxy) or in the client
-    keeps it, as no cache keeps a page behind a login (webapp/web/security.py)."""
-    response = jsonify(result_json(result, language))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return jsonify(result_json(result, accepted_language(asked.headers)))
 
 
 def _cached(document: dict[str, Any], etag: str, max_age: int) -> Response:
