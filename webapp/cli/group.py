@@ -47,7 +47,7 @@ class CleanErrors:
                 "Закрытый ключ подписи не открывается парольной фразой SIGNING_KEY_PASSPHRASE: задайте ту же, "
                 "что у серверов реестра"
             ) from error
-        except (RegistryError, InvalidValue, SigningError) as error:
+        except (RegistryError, InvalidValue, SigningError, audit.OtherAuditKey) as error:
             raise click.ClickException(str(error)) from error
         except IntegrityError as error:  # the driver's message quotes the clashing row: a person's data
             raise click.ClickException(

@@ -61,7 +61,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry
 from webapp.registry import audit_checkpoint as checkpoints
 from webapp.registry.audit_checkpoint import Checkpoint, CheckpointError
-from webapp.registry.errors import N_, RegistryError
+from webapp.registry.errors import N_
 
 GENESIS = "0" * 64
 #: session.info key: the newest entry this transaction appended, for the checkpoint after its commit.
@@ -85,9 +85,23 @@ OTHER_KEY = N_(
 )
 
 
-class OtherAuditKey(RegistryError):
+#: What a citizen, a clinic or an insurer is told of a change refused for OTHER_KEY (a page, a job's failure): the
+#: key is the operator's to mend, and its name means nothing to them.
+NOT_SAVED = N_(
+    "Сервис сейчас не может сохранять изменения, ничего не записано. Попробуйте позже, а если не получится, "
+    "сообщите администратору реестра"
+)
+
+
+class OtherAuditKey(Exception):
     """A change refused because AUDIT_KEY is not the log's: the server's setting, not the request, is at fault.
-    A page that expected no refusal says so as the service unavailable (webapp/web/errors.py), not with a 500."""
+
+    Not a `RegistryError`, which a page catches to show beside its form: the request's page does not catch it, and
+    the service's «unavailable» page says NOT_SAVED, the precise reason to the admin only (webapp/web/errors.py);
+    a command prints the precise reason (webapp/cli/group.py), a job fails with NOT_SAVED (job_queue.execute)."""
+
+    def __init__(self) -> None:
+        super().__init__(OTHER_KEY)
 
 
 def _settings() -> tuple[bytes, Path]:
@@ -177,7 +191,7 @@ def record(
     key, _ = _settings()
     checking = CHECK_THE_KEY.get() or current_app.extensions.get(CHECKS_THE_KEY, False)
     if checking and not _is_the_log_key(key):
-        raise OtherAuditKey(OTHER_KEY)
+        raise OtherAuditKey
     moment = at or datetime.now(UTC)
     details = details or {}
     head = db.session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS

@@ -41,7 +41,7 @@ from sqlalchemy import select, update
 from webapp.db.transactions import atomic
 from webapp.extensions import db
 from webapp.models import Job, JobKind, JobState
-from webapp.registry import clock
+from webapp.registry import audit, clock
 from webapp.registry.errors import N_, NotFound, QueueUnavailable, RegistryError
 
 log = logging.getLogger(__name__)
@@ -191,6 +191,12 @@ def execute(
         result = work(job, processes, progress)
     except RegistryError as error:  # for good: an import's file goes, as the page asks for it again
         _end(job_id, JobState.FAILED, failure=str(error), drop_file=True)
+        return
+    except audit.OtherAuditKey:  # the operator's setting: its submitter is told in plain words, the operator here
+        log.error("job %d stopped: AUDIT_KEY is not the audit log's (check: flask --app webapp audit verify)", job_id)
+        _end(job_id, JobState.FAILED, failure=audit.NOT_SAVED, drop_file=True)
+        if not in_worker:  # a command says why, a page says it as the service's (webapp/web/errors.py)
+            raise
         return
     except Exception as error:
         # Only the type goes to the log: a message might name a person.

@@ -13,10 +13,11 @@ from werkzeug import exceptions
 from werkzeug.exceptions import HTTPException
 
 from webapp.extensions import db
-from webapp.registry.audit import OtherAuditKey
+from webapp.models import Role
+from webapp.registry import audit
 from webapp.registry.errors import NotFound
 from webapp.web.api.errors import error_response
-from webapp.web.i18n import said
+from webapp.web.i18n import translated
 from webapp.web.labels import error_words
 from webapp.web.routing import is_api_path
 
@@ -48,16 +49,18 @@ def init_app(app: Flask) -> None:
         """A record that does not exist, or that the caller may not see: the same 404 either way."""
         return _http(exceptions.NotFound())
 
-    @app.errorhandler(OtherAuditKey)
-    def _other_audit_key(error: OtherAuditKey) -> object:
+    @app.errorhandler(audit.OtherAuditKey)
+    def _other_audit_key(error: audit.OtherAuditKey) -> object:
         """A server started while its database did not answer, under another AUDIT_KEY, refuses every change at its
-        first audit entry (webapp/startup.py): where the page did not expect it (an admin disabling a login), the
-        service is unavailable, and says why; nothing was written."""
+        first audit entry (webapp/startup.py): the service is unavailable, nothing was written. The key is the
+        operator's to mend: the log and the admin read why, a citizen, a clinic or an insurer plain words."""
         db.session.rollback()
-        log.error("a change refused: AUDIT_KEY is not the audit log's")
+        log.error("a change refused: AUDIT_KEY is not the audit log's (check: flask --app webapp audit verify)")
         if is_api_path(request.path):
             return error_response(503)
-        return render_template("error.html", title=error_words(503).title, message=said(error)), 503
+        operator = _signed_in() and current_user.role == Role.ADMIN
+        message = translated(audit.OTHER_KEY if operator else audit.NOT_SAVED)
+        return render_template("error.html", title=error_words(503).title, message=message), 503
 
     @app.errorhandler(SQLAlchemyError)
     def _database_unavailable(error: SQLAlchemyError) -> object:
