@@ -443,9 +443,11 @@ function parseClaims(wire) {
     if (!right) throw new Error(`claim ${key} has the wrong type`);
   }
   const enpValue = BigInt(wire.get(CLAIM.ENP));
-  if (enpValue < 0n || enpValue >= 10n ** BigInt(ENP_LENGTH)) throw new Error(`the ЕНП is not ${ENP_LENGTH} digits`);
+  if (enpValue < 0n || enpValue >= 10n ** BigInt(ENP_LENGTH)) {
+    throw new Error(`the policy number is not ${ENP_LENGTH} digits`);
+  }
   const enp = enpValue.toString().padStart(ENP_LENGTH, "0");
-  if (!luhnValid(enp)) throw new Error("the ЕНП check digit is wrong");
+  if (!luhnValid(enp)) throw new Error("the policy number's check digit is wrong");
   const serial = wire.get(CLAIM.SERIAL);
   if (typeof serial !== "number" || serial < 1 || serial > MAX_SERIAL) throw new Error("serial out of range");
   const kind = wire.get(CLAIM.KIND);

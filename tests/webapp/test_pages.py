@@ -222,6 +222,15 @@ def test_english_says_policy_number_for_the_enp(catalog_path: str) -> None:
     assert any("policy number" in text.lower() for text in said)
 
 
+def test_the_offline_verifiers_reasons_say_policy_number_for_the_enp() -> None:
+    """static/js/clinic-offline.js's reasons a code is malformed are English, for a developer: the reception screen
+    shows the verdict's words (clinic-page.js), never these. They name the ЕНП as the English catalogs do."""
+    source = (ROOT / "static" / "js" / "clinic-offline.js").read_text(encoding="utf-8")
+    reasons = [text for _quote, text in re.findall(r"(?:Error|CodeError|BadList)\((?:[\w.]+, )?([`\"])(.+?)\1", source)]
+    assert any("policy number" in reason for reason in reasons)
+    assert [reason for reason in reasons if re.search(r"ЕНП|\bENP\b", reason, re.IGNORECASE)] == []
+
+
 def _texts(string: str | tuple[str, ...]) -> tuple[str, ...]:
     return (string,) if isinstance(string, str) else string
 
