@@ -143,7 +143,27 @@ def database_url(instance_path: str) -> str:
                 "postgresql+psycopg://user@host:5432/name"
             )
         )
+    folder = _sqlite_folder(url, instance_path)
+    if folder is not None and not folder.is_dir():
+        # SQLite cannot make the file: the server started warning that the database did not answer, as for one down.
+        raise SettingError(
+            N_("DATABASE_URL: нет папки %(folder)s для файла базы SQLite: создайте её или укажите другой путь"),
+            folder=str(folder),
+        )
     return url
+
+
+def _sqlite_folder(url: str, instance_path: str) -> Path | None:
+    """The folder a SQLite URL's file is in, a relative one in the instance folder (which Flask-SQLAlchemy makes, as it
+    reads it); None for another database, one in memory, or the instance folder itself."""
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or name in ("", ":memory:"):
+        return None
+    if parsed.query.get("uri"):
+        name = name.removeprefix("file:")
+    folder = (Path(instance_path) / name).parent  # an absolute name stays itself
+    return None if folder == Path(instance_path) else folder
 
 
 #: What DATABASE_POOLER may name: nothing (PostgreSQL itself, or a pooler in session mode) or PgBouncer in transaction

@@ -1,10 +1,15 @@
 """Attack: a server or a command started with a DATABASE_URL (or a replica's) that parses as PostgreSQL's but cannot
 be used: a port that is no number, a driver not installed or not known (2026-12-06). Each gave a traceback as the app
-built its engines; now one line names the setting, never the URL and its password."""
+built its engines; now one line names the setting, never the URL and its password.
+
+A SQLite URL whose folder does not exist (2026-12-06) started the server warning that the database did not answer,
+as for one down, and each command said the database was unavailable or busy: now one line names the setting and the
+folder, as for any setting the server cannot start with."""
 
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +58,31 @@ def test_a_command_refuses_an_unusable_replica_url_in_one_line(url: str) -> None
     assert "Traceback" not in done.stderr, done.stderr
     assert SECRET not in done.stdout + done.stderr
     assert "Ошибка: DATABASE_REPLICA_URLS: адрес №1 — не postgresql+psycopg://" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("python", "-c", "from webapp import create_app; create_app()"),  # as gunicorn builds it
+        ("flask", "--app", "webapp", "run", "--port", "0"),
+        ("flask", "--app", "webapp", "keys", "list"),
+    ],
+    ids=["server", "flask run", "command"],
+)
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_sqlite_url_in_a_folder_that_does_not_exist_is_refused_in_one_line(
+    tmp_path: Path, command: tuple[str, ...], language: str
+) -> None:
+    folder = tmp_path / "no" / "such"
+    environment = {"DATABASE_URL": f"sqlite:///{folder / 'oms.sqlite'}"}
+    if language == "en":
+        environment |= {"LANG": "en_US.UTF-8", "LANGUAGE": ""}
+    done = _started(environment, str(ROOT / ".venv" / "bin" / command[0]), *command[1:])
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip() == (
+        f"Error: DATABASE_URL: there is no folder {folder} for the SQLite database file: create it or give another path"
+        if language == "en"
+        else f"Ошибка: DATABASE_URL: нет папки {folder} для файла базы SQLite: создайте её или укажите другой путь"
+    )
+    assert not folder.exists()
