@@ -113,6 +113,25 @@ def _the_insurer_refuses_and_the_person_files_their_own(app: Flask, enp: str, lo
     listing = staff.get("/insurer/requests").get_data(as_text=True)
     assert f"/insurer/data-requests/{changes[1].id}/accept" in listing, "their own waits for the insurer"
     assert f"/insurer/requests/{reissues[1].id}/reissue" in listing
+    _the_insurer_reads_the_lapsed_ones_on_the_persons_page(staff, enp, changes, reissues)
+
+
+def _the_insurer_reads_the_lapsed_ones_on_the_persons_page(
+    staff: FlaskClient, enp: str, changes: list[DataChangeRequest], reissues: list[ReissueRequest]
+) -> None:
+    """Closed in plain words with their days, beside the person's own that waits; nothing offered to answer them."""
+    day = clock.today_in_moscow(clock.now()).strftime("%d.%m.%Y")
+    page = html.unescape(staff.get(f"/insurer/person/{enp}").get_data(as_text=True))
+    assert f"Заявка представителя на новый код от {day} закрыта {day}: представительство прекращено." in page
+    assert f"Заявка представителя на изменение данных от {day} закрыта {day}: представительство прекращено." in page
+    assert f"/insurer/data-requests/{changes[0].id}/" not in page
+    assert f"/insurer/requests/{reissues[0].id}/" not in page
+    assert f"/insurer/data-requests/{changes[1].id}/accept" in page, "their own, to answer"
+    staff.post("/language", data={"language": "en", "csrf_token": csrf(staff, "/insurer/")})
+    page = html.unescape(staff.get(f"/insurer/person/{enp}").get_data(as_text=True))
+    for asked in ("for a new code", "to change the person's data"):
+        closed = f"A representative's request {asked}, filed on {day}, was closed on {day}: the representation ended."
+        assert closed in page
 
 
 def test_the_insurer_ends_the_link_and_the_guardians_open_requests_lapse(site: Flask) -> None:

@@ -12,8 +12,9 @@ guardian) makes it stand again: its filer acts for the person again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -24,6 +25,9 @@ from webapp.registry import clock
 from webapp.registry.errors import N_, RegistryError
 
 Request = TypeVar("Request", ReissueRequest, DataChangeRequest)
+
+#: The most lapsed requests a person's page names, newest first: a few at most are ever made.
+LAPSED_SHOWN = 5
 
 FILER_NO_LONGER_REPRESENTS = N_("Заявку подал представитель, чьё представительство прекращено: её нельзя принять")
 
@@ -79,6 +83,37 @@ def lapse(kind: type[Request], person_id: int, at: datetime) -> None:
         .values(status=RequestStatus.LAPSED, closed_at=at)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Lapsed:
+    """A representative's request closed as lapsed (`lapse`), for the insurer's page: what it asked, filed and closed
+    when; nothing of what it said, which its filer may no longer say for the person."""
+
+    kind: Literal["reissue", "data_change"]
+    filed_at: datetime
+    closed_at: datetime
+
+
+_KINDS: tuple[tuple[type[ReissueRequest] | type[DataChangeRequest], Literal["reissue", "data_change"]], ...] = (
+    (ReissueRequest, "reissue"),
+    (DataChangeRequest, "data_change"),
+)
+
+
+def lapsed_of(person_id: int) -> list[Lapsed]:
+    """The person's requests of both kinds closed as lapsed, newest first, LAPSED_SHOWN at most."""
+    found = [
+        Lapsed(name, filed_at, closed_at)
+        for kind, name in _KINDS
+        for filed_at, closed_at in db.session.execute(
+            select(kind.created_at, kind.closed_at)
+            .where(kind.person_id == person_id, kind.status == RequestStatus.LAPSED, kind.closed_at.is_not(None))
+            .order_by(kind.closed_at.desc())
+            .limit(LAPSED_SHOWN)
+        )
+    ]
+    return sorted(found, key=lambda lapsed: lapsed.closed_at, reverse=True)[:LAPSED_SHOWN]
 
 
 def _open(kind: type[Request], insurer_id: int) -> Select[tuple[Request]]:

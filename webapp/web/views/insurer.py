@@ -127,6 +127,7 @@ def person(enp: str) -> str:
         waiting=waiting,
         waiting_since=waiting and clock.today_in_moscow(waiting.created_at),
         change_waiting=data_changes.open_change_request_of(someone.id),
+        lapsed=open_requests.lapsed_of(someone.id),
         account=accounts.citizen_account(someone),
         terminated=people.policy_terminated(someone),
         representatives=people.representatives_of(someone),
