@@ -488,7 +488,7 @@ def test_compromise_asks_first_then_reissues_everything_the_key_signed(site: Fla
     with site.app_context():
         assert keystore.record_for(kid).status == "compromised", "distrusted before the reissue ends"
     block = wait_for_reissue(client, kid)
-    assert "3 / 3" in block
+    assert "Перевыпущено 3 из 3 кодов" in block
     assert "все коды перевыпущены" in block
     assert current_codes(site, kid) == 0
     new_kid = active_kid(site)
@@ -544,14 +544,15 @@ def test_an_interrupted_reissue_is_resumed_from_the_page(site: Flask) -> None:
         rotation.distrust(kid, "test")  # the process died before any batch ran
     client = logged_in(site, "admin")
     page = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
-    assert "0 / 3" in page
-    assert "осталось 3" in page
+    assert "Перевыпущено 0 из 3 кодов" in page
+    assert "перевыпуск остановлен, осталось 3 кода" in page
     assert "Продолжить перевыпуск" in page
-    assert "осталось 3" in client.get("/admin/").get_data(as_text=True)
+    assert "перевыпущено 0 из 3 кодов" in client.get("/admin/").get_data(as_text=True)
+    assert "перевыпуск не завершён: осталось 3 кода" in client.get("/admin/keys").get_data(as_text=True)
     assert ROTATION_STOPS_A_REISSUE in client.get("/admin/keys").get_data(as_text=True), "warned before rotating"
     assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
     block = wait_for_reissue(client, kid)
-    assert "3 / 3" in block
+    assert "Перевыпущено 3 из 3 кодов" in block
     assert current_codes(site, kid) == 0
     assert ROTATION_STOPS_A_REISSUE not in client.get("/admin/keys").get_data(as_text=True)
     with site.app_context():
@@ -587,7 +588,7 @@ def test_with_a_queue_the_reissue_is_a_job_for_a_worker_and_a_second_resume_star
     assert queued_jobs(site) == 1
     work_off(site)
     block = wait_for_reissue(client, kid)
-    assert "3 / 3" in block
+    assert "Перевыпущено 3 из 3 кодов" in block
     assert "все коды перевыпущены" in block
     with site.app_context():
         serials = db.session.scalars(select(IssuedCode.serial).where(IssuedCode.status == CodeStatus.CURRENT)).all()
