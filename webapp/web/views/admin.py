@@ -288,9 +288,24 @@ def set_user_active(user_id: int) -> Response:
 # Clinic API tokens
 
 
-def _tokens_page(form: dict[str, str], token: str | None = None) -> str:
+#: The new-token form's fields, in its order.
+_TOKEN_FIELDS = ("clinic", "name")
+
+
+def _tokens_page(form: dict[str, str], errors: dict[str, str] | None = None, secret: str | None = None) -> str:
+    """The form, and the tokens: only the chosen clinic's when one is chosen (its «действующих: N» on the
+    clinics' page, the clinic a token was just issued to), every clinic's otherwise."""
+    clinics = organisations.clinics()
+    chosen = next((clinic for clinic in clinics if clinic.code == form["clinic"]), None)
+    tokens = accounts.tokens()
     return render_template(
-        "admin/tokens.html", tokens=accounts.tokens(), clinics=organisations.clinics(), form=form, new_token=token
+        "admin/tokens.html",
+        tokens=[token for token in tokens if token.clinic_id == chosen.id] if chosen else tokens,
+        chosen=chosen,
+        clinics=clinics,
+        form=form,
+        errors=errors or {},
+        new_token=secret,
     )
 
 
@@ -299,22 +314,21 @@ def _tokens_page(form: dict[str, str], token: str | None = None) -> str:
 def tokens() -> Response:
     """The clinics' tokens; right after one is made, its secret, once."""
     made = shown_once.take("api_token")
-    response = make_response(_tokens_page({"clinic": request.args.get("clinic", "")}, made and made["token"]))
+    form = {"clinic": request.args.get("clinic", "").strip(), "name": ""}
+    response = make_response(_tokens_page(form, secret=made and made["token"]))
     return shown_once.not_stored(response) if made else response
 
 
 @admin.post("/tokens")
 @role_required(Role.ADMIN)
 def create_token() -> Any:
-    form = _form("clinic", "name")
+    form = _form(*_TOKEN_FIELDS)
     if not form["clinic"]:
-        flash(_("Выберите клинику"), "error")
-        return _tokens_page(form), 400
+        return _tokens_page(form, {"clinic": _("Выберите клинику")}), 400
     try:
         token = accounts.create_token(form["clinic"], form["name"], _actor())[1]
     except RegistryError as error:
-        flash(said(error), "error")
-        return _tokens_page(form), 400
+        return _tokens_page(form, refused(error, _TOKEN_FIELDS)), 400
     shown_once.keep("api_token", {"token": token})
     return redirect(url_for("admin.tokens", clinic=form["clinic"]))
 
@@ -332,9 +346,9 @@ def confirm_token_revocation(token_id: int) -> Any:
 @admin.post("/tokens/<int:token_id>/revoke")
 @role_required(Role.ADMIN)
 def revoke_token(token_id: int) -> Response:
-    accounts.revoke_token(token_id, _actor())
+    record = accounts.revoke_token(token_id, _actor())
     flash(_("Токен отозван: не позже чем через 10 секунд запросы с ним не принимает ни один сервер"), "ok")
-    return redirect(url_for("admin.tokens"))
+    return redirect(url_for("admin.tokens", clinic=record.clinic.code))
 
 
 # Signing keys
