@@ -64,3 +64,25 @@ def test_tokens_are_listed_by_what_they_are_for_as_the_form_asks(site: Flask) ->
 def test_no_tokens_yet_says_what_to_do(site: Flask) -> None:
     page = logged_in(site, "admin").get("/admin/tokens").get_data(as_text=True)
     assert "Токенов ещё нет: выпустите первый формой выше." in page
+
+
+def test_a_refused_new_login_keeps_the_generated_password_choice(site: Flask) -> None:
+    """The box «создать пароль автоматически» came back unticked after a refusal: ticked by the admin, the next
+    submit asked for a password they never meant to type."""
+    typed = {"username": "clinic", "role": "clinic", "clinic": "GP-001", "generate": "1"}
+    page = admin_post(logged_in(site, "admin"), "/admin/users/new", typed)
+    assert field_error(page, "username")
+    assert re.search(r'<input type="checkbox" name="generate" value="1" checked>', page)
+
+
+def test_ones_own_login_says_why_it_has_no_buttons(site: Flask) -> None:
+    page = logged_in(site, "admin").get("/admin/users?q=admin").get_data(as_text=True)
+    assert 'Это вы. <a href="/account/password">Сменить свой пароль</a>' in page
+
+
+def test_the_users_sign_in_column_is_not_a_log_in_button_in_english(site: Flask) -> None:
+    """«Вход» is the login page's «Log in»; over the column of who may sign in it read as a command."""
+    page = in_english(logged_in(site, "admin")).get("/admin/users").get_data(as_text=True)
+    assert "<th>Sign-in</th>" in page
+    assert 'data-label="Sign-in"' in page
+    assert "Log in" not in re.sub(r"<header.*?</header>", "", page, flags=re.S)

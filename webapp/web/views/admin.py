@@ -176,9 +176,9 @@ def new_user() -> str:
 @role_required(Role.ADMIN)
 def create_user() -> Any:
     """Staff only: citizens open their own accounts with the insurer's activation code."""
-    form = _form("username", "role", "insurer", "clinic")
+    form = _form("username", "role", "insurer", "clinic", "generate")
     password = request.form.get("password", "")
-    generated = not password and request.form.get("generate") == "1"
+    generated = not password and form["generate"] == "1"
     if generated:
         password = accounts.generated_password()
     errors: dict[str, str] = {}
