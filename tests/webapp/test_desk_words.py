@@ -111,6 +111,18 @@ def test_the_history_names_verdicts_in_words(site: Flask) -> None:
     ]
 
 
+def test_the_history_says_whose_checks_it_lists_and_how_many(site: Flask) -> None:
+    """A clerk saw a colleague's checks and numbers cut to four digits, with no word of either, nor of why the
+    morning's checks were gone by the afternoon."""
+    client = logged_in(site, "clinic")
+    page = client.get("/clinic/history").get_data(as_text=True)
+    assert "Последние 100 проверок в клинике, со всех рабочих мест, новые сверху." in page
+    assert "От номера видны только последние четыре цифры." in page
+    _english(client)
+    page = client.get("/clinic/history").get_data(as_text=True)
+    assert "The clinic’s last 100 checks, from every desk, newest first." in page
+
+
 def test_a_newborns_number_says_whose_policy_covers_the_child(site: Flask) -> None:
     """Item 6 at the desk: the number of a newborn with no policy of her own is valid by the mother's."""
     data = register_newborn_sofia(site)

@@ -88,4 +88,4 @@ def _refused(refusal: Refusal) -> tuple[str, int, dict[str, str]]:
 def history() -> str:
     """This clinic's recent checks: time, verdict and a masked number only."""
     checks = clinic_checks.history(current_user.clinic_id, HISTORY_LENGTH)
-    return render_template("clinic/history.html", checks=checks)
+    return render_template("clinic/history.html", checks=checks, shown=HISTORY_LENGTH)
