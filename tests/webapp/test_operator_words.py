@@ -86,3 +86,22 @@ def test_the_users_sign_in_column_is_not_a_log_in_button_in_english(site: Flask)
     assert "<th>Sign-in</th>" in page
     assert 'data-label="Sign-in"' in page
     assert "Log in" not in re.sub(r"<header.*?</header>", "", page, flags=re.S)
+
+
+def test_a_stopped_reissue_counts_codes_in_both_languages(site: Flask) -> None:
+    """«0 / 3», «осталось 3»: three of what, the page did not say."""
+    from tests.webapp.test_admin_pages import active_kid
+    from webapp.registry.keys import rotation
+
+    kid = active_kid(site)
+    with site.app_context():
+        rotation.distrust(kid, "test")  # the process died before any batch ran
+    client = logged_in(site, "admin")
+    page = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert "Перевыпущено 0 из 3 кодов" in page
+    assert "перевыпуск остановлен, осталось 3 кода" in page
+    assert " / 3" not in page
+    english = in_english(client).get(f"/admin/keys/{kid}").get_data(as_text=True)
+    assert "0 of 3 codes reissued" in english
+    assert "reissue stopped, 3 codes left" in english
+    assert "reissue unfinished: 3 codes left" in client.get("/admin/keys").get_data(as_text=True)
