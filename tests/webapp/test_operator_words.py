@@ -1,5 +1,5 @@
 """What the registry operator reads on a phone (a walk of the admin pages in Russian and English): the list of
-tokens a clinic's «действующих: N» opens, a refused form that keeps what was chosen, one's own login in the list."""
+tokens a clinic's count of them opens, a refused form that keeps what was chosen, one's own login in the list."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def in_english(client: FlaskClient) -> FlaskClient:
 
 
 def test_a_clinics_tokens_link_lists_that_clinics_tokens_only(site: Flask) -> None:
-    """«действующих: 1» opened every clinic's tokens, the chosen clinic's marked by a grey background alone."""
+    """A clinic's count of tokens opened every clinic's, the chosen clinic's marked by a grey background alone."""
     with site.app_context():
         organisations.create_clinic("GP-002", "Поликлиника №2", "test")
         accounts.create_token("GP-001", "МИС первой", "test")
@@ -39,6 +39,17 @@ def test_a_clinics_tokens_link_lists_that_clinics_tokens_only(site: Flask) -> No
     assert "МИС первой" in every
     assert "МИС второй" in every
     assert "admin-selected" not in every + chosen
+
+
+def test_a_clinics_tokens_are_counted_in_words_not_after_a_second_colon(site: Flask) -> None:
+    """The phone's card read «API-токены: действующих: 0»."""
+    client = logged_in(site, "admin")
+    link = re.compile(r'<a href="/admin/tokens\?clinic=GP-001">(.*?)</a>')
+    assert link.findall(client.get("/admin/clinics").get_data(as_text=True)) == ["0 действующих"]
+    with site.app_context():
+        accounts.create_token("GP-001", "МИС", "test")
+    assert link.findall(client.get("/admin/clinics").get_data(as_text=True)) == ["1 действующий"]
+    assert link.findall(in_english(client).get("/admin/clinics").get_data(as_text=True)) == ["1 live"]
 
 
 def test_a_token_with_no_clinic_says_so_by_the_clinic_field_and_keeps_what_it_is_for(site: Flask) -> None:
