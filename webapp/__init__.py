@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     # … and waits for it a quarter of a second at most: one that froze held every request.
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", storage_options(app.config.get("RATELIMIT_STORAGE_URI", "")))
-    create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    create_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path)
     add_reads_binds(app.config)
     security.cap_streamed_bodies(app)  # before the limiter's and the CSRF check's reading of the form
     security.refuse_nul_bytes(app)  # … and before anything reads a field at all

@@ -86,3 +86,33 @@ def test_a_sqlite_url_in_a_folder_that_does_not_exist_is_refused_in_one_line(
         else f"Ошибка: DATABASE_URL: нет папки {folder} для файла базы SQLite: создайте её или укажите другой путь"
     )
     assert not folder.exists()
+
+
+def test_a_relative_sqlite_file_is_made_private_where_the_registry_is_opened(tmp_path: Path) -> None:
+    """`sqlite:///x.sqlite` is opened in the instance folder (Flask-SQLAlchemy): the 0600 file was made in the current
+    folder instead, and the registry itself left to the umask (0644)."""
+    name = f"relative-{tmp_path.name}.sqlite"
+    script = (
+        "import os, stat; os.umask(0o022); from webapp import create_app; from webapp.extensions import db\n"
+        "app = create_app()\n"
+        "with app.app_context(): db.session.execute(db.text('create table t (x int)')); db.session.commit()\n"
+        "with app.app_context(): print(db.engine.url.database)\n"
+    )
+    python = str(ROOT / ".venv" / "bin" / "python")
+    environment = {
+        **app_environment("sqlite:///unused"),
+        "DATABASE_URL": f"sqlite:///{name}",
+        "FLASK_RUN_FROM_CLI": "true",
+    }
+    done = subprocess.run(
+        [python, "-c", script], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    opened = Path(done.stdout.strip().splitlines()[-1])
+    try:
+        assert opened.parent == ROOT / "instance"
+        assert oct(opened.stat().st_mode & 0o777) == "0o600"
+        assert not (tmp_path / name).exists()
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{opened}{suffix}").unlink(missing_ok=True)

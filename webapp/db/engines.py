@@ -88,14 +88,19 @@ def add_reads_binds(config: dict[str, Any]) -> None:
         )
 
 
-def create_sqlite_file(url: str) -> None:
+def create_sqlite_file(url: str, instance_path: str) -> None:
     """A SQLite database's file, made empty and 0600 before SQLite would make it with the umask's mode
-    (0644 from a usual shell): it is the whole registry. Its -wal and -shm files take its mode."""
+    (0644 from a usual shell): it is the whole registry. Its -wal and -shm files take its mode.
+
+    A relative name is in the instance folder, where Flask-SQLAlchemy opens it (made 0700 here if it is not yet):
+    made in the current folder instead, the registry itself was left to the umask."""
     parsed = make_url(url)
     name = parsed.database
     if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
         return
-    path = Path(name)
+    path = Path(instance_path) / name  # an absolute name stays itself
+    if path.parent == Path(instance_path):
+        private_files.folder(path.parent)
     if path.parent.is_dir():
         private_files.create_empty(path)
 
