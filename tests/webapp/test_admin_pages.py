@@ -650,7 +650,7 @@ def test_a_tokens_name_and_a_login_longer_than_their_columns_are_refused_not_cut
     client = logged_in(site, "admin")
     made = admin_post(client, "/admin/tokens", {"clinic": "GP-001", "name": "М" * 101})
     assert made.status_code == 400
-    assert "Название: не длиннее 100 знаков" in made.get_data(as_text=True)
+    assert "Название токена (для чего он): не длиннее 100 знаков" in made.get_data(as_text=True)
     with site.app_context():
         assert not accounts.live_tokens_by_clinic(), "no token was made"
     login = "a" * 81

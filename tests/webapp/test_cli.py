@@ -146,7 +146,7 @@ def test_users_and_tokens(registry: Flask) -> None:
         (["regions", "create", "51", "Я" * 201], "Название: не длиннее 200 знаков"),
         (["regions", "create", "51", " "], "Укажите название региона"),
         (["clinics", "create", "GP-002", "Поли\u200bклиника"], "Только видимые знаки"),
-        (["tokens", "create", "--clinic", "GP-001", "--name", "М" * 101], "Название: не длиннее 100 знаков"),
+        (["tokens", "create", "--clinic", "GP-001", "--name", "М" * 101], "(для чего он): не длиннее 100 знаков"),
         (["users", "create", "--username", "x", "--role", "admin", "--password", "short"], "не короче"),
         (["users", "create", "--username", "x", "--role", "clinic", "--password", "long-enough-pass"], "клинику"),
         (["users", "password", "--username", "nobody"], "nobody не найден"),

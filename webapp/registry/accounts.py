@@ -33,6 +33,8 @@ TOKEN_PREFIX = "oms_"  # noqa: S105 -- a visible marker, not a secret
 #: A revocation takes effect at once on the worker that made it, and within this time on every other.
 TOKEN_TRUST_SECONDS = 10.0
 
+#: The admin's form asks «Для чего», the command `--name`: the refusal names both.
+TOKEN_NAME_TOO_LONG = N_("Название токена (для чего он): не длиннее %(count)d знаков")
 
 _DEFAULTS = PasswordHasher()
 
@@ -278,7 +280,7 @@ def hash_token(token: str) -> str:
 def create_token(clinic_code: str, name: str, actor: str) -> tuple[ApiToken, str]:
     """A new bearer token for a clinic system. The token itself is shown once and never stored."""
     clinic = clinic_by_code(clinic_code)
-    name = typed_names.kept(name, ApiToken.__table__.c.name)
+    name = typed_names.kept(name, ApiToken.__table__.c.name, too_long=TOKEN_NAME_TOO_LONG)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     record = ApiToken(clinic=clinic, name=name, token_hash=hash_token(token), created_at=datetime.now(UTC))
     db.session.add(record)

@@ -10,15 +10,19 @@ from typing import Any
 from webapp.registry.errors import N_, RegistryError
 from webapp.registry.reasons import require_visible
 
+#: What a name too long for its column is told, by the field's label.
+NAME_TOO_LONG = N_("Название: не длиннее %(count)d знаков")
 
-def kept(name: str, column: Any, missing: str | None = None) -> str:
+
+def kept(name: str, column: Any, missing: str | None = None, too_long: str = NAME_TOO_LONG) -> str:
     """`name` without its outer spaces, for `column` (a String column); RegistryError for the "name" field if it does
-    not fit, holds an invisible character, or is empty where `missing` says what to ask for."""
+    not fit (`too_long`, worded by the field's label), holds an invisible character, or is empty where `missing` says
+    what to ask for."""
     words = name.strip()
     if not words and missing is not None:
         raise RegistryError(missing, field="name")
     longest = column.type.length
     if len(words) > longest:
-        raise RegistryError(N_("Название: не длиннее %(count)d знаков"), field="name", count=longest)
+        raise RegistryError(too_long, field="name", count=longest)
     require_visible(words, "name")
     return words
