@@ -108,10 +108,7 @@ def test_a_stopped_reissue_counts_codes_in_both_languages(site: Flask) -> None:
     with site.app_context():
         rotation.distrust(kid, "test")  # the process died before any batch ran
     client = logged_in(site, "admin")
-    page = client.get(f"/admin/keys/{kid}").get_data(as_text=True)
-    assert "Перевыпущено 0 из 3 кодов" in page
-    assert "перевыпуск остановлен, осталось 3 кода" in page
-    assert " / 3" not in page
+    assert " / 3" not in client.get(f"/admin/keys/{kid}").get_data(as_text=True)  # the Russian: test_admin_pages.py
     english = in_english(client).get(f"/admin/keys/{kid}").get_data(as_text=True)
     assert "0 of 3 codes reissued" in english
     assert "reissue stopped, 3 codes left" in english
