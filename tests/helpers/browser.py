@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -20,6 +21,8 @@ from werkzeug.serving import make_server
 from webapp import create_app
 from webapp.extensions import db, limiter
 from webapp.ops import demo
+
+T = TypeVar("T")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -77,6 +80,13 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def apart(work: Callable[..., T], *args: Any) -> T:
+    """`work(*args)` in a thread of its own: for a test that starts its own Chromium (`chromium()`) in a session where
+    tests/browser's runs already, which Playwright's sync API refuses in the same thread."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(work, *args).result()
 
 
 @dataclass(frozen=True)

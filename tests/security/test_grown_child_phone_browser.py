@@ -11,7 +11,6 @@ pages for those people only.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.browser.test_pwa import CONTROLLED, wait_until_kept
-from tests.helpers.browser import PHONE, Server, chromium, demo_app, log_in, serving, shot
+from tests.helpers.browser import PHONE, Server, apart, chromium, demo_app, log_in, serving, shot
 from webapp.extensions import db
 from webapp.models import Representation
 from webapp.registry import clock, people
@@ -43,10 +42,7 @@ def live(tmp_path: Path) -> Iterator[Server]:
 
 
 def test_a_grown_childs_pages_leave_the_parents_phone(live: Server) -> None:
-    # A Chromium of its own, in a thread of its own: Playwright's sync API refuses to start where tests/browser's
-    # (a session's) runs already.
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        thread.submit(_on_the_mothers_phone, live).result()
+    apart(_on_the_mothers_phone, live)  # a Chromium of its own, beside tests/browser's
 
 
 def _on_the_mothers_phone(live: Server) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from tests.browser.test_citizen import read_qr
 from tests.browser.test_pwa import CONTROLLED, OFFLINE_PAGES, current_code, wait_until_kept
-from tests.helpers.browser import PHONE, Server, chromium, demo_app, log_in, serving, shot
+from tests.helpers.browser import PHONE, Server, apart, chromium, demo_app, log_in, serving, shot
 
 #: The demo's Petrov (webapp/ops/demo.py), who signs in on Ivanova's phone.
 PETROV_ENP = "7700000000000040"
@@ -30,6 +30,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.mark.parametrize("page_first", ["/login", "/recover", "/activate"])
 def test_signing_in_over_someone_elses_session_drops_their_kept_pages(live: Server, page_first: str) -> None:
+    shown, scanned = apart(_petrov_signs_in_on_ivanovas_phone, live, page_first)  # beside tests/browser's Chromium
+    assert "Иванова" not in shown, "the phone shows the previous person's code at reception"
+    assert "Петров" in shown
+    assert scanned == current_code(live.app, PETROV_ENP), "and scans as theirs"
+
+
+def _petrov_signs_in_on_ivanovas_phone(live: Server, page_first: str) -> tuple[str, str]:
+    """What the phone shows at reception offline once Petrov signed in, reaching the sign-in by `page_first`."""
     with chromium() as browser:
         context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="ru-RU")
         page = context.new_page()
@@ -55,6 +63,4 @@ def test_signing_in_over_someone_elses_session_drops_their_kept_pages(live: Serv
         shot(page, f"shared-phone-offline-show{page_first.replace('/', '-')}")
         context.set_offline(False)
         context.close()
-    assert "Иванова" not in shown, "the phone shows the previous person's code at reception"
-    assert "Петров" in shown
-    assert scanned == current_code(live.app, PETROV_ENP), "and scans as theirs"
+    return shown, scanned
