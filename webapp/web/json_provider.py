@@ -35,15 +35,21 @@ def loads(text: str | bytes) -> Any:
             raise ValueError("JSON nested deeper than the parser goes") from error
 
 
+def _written(obj: Any, option: int = 0) -> bytes | None:
+    """orjson's bytes with the provider's options (and `option`); None for what orjson refuses to write (a lone
+    surrogate, an integer beyond 64 bits), which the standard library then writes."""
+    try:
+        return orjson.dumps(obj, default=DefaultJSONProvider.default, option=_OPTIONS | option)
+    except TypeError:
+        return None
+
+
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         """orjson's text; the standard library's for options orjson does not take (an indent) and for what it
-        refuses to write (a lone surrogate, an integer beyond 64 bits)."""
-        if not kwargs:
-            try:
-                return orjson.dumps(obj, default=DefaultJSONProvider.default, option=_OPTIONS).decode()
-            except TypeError:
-                pass
+        refuses to write."""
+        if not kwargs and (written := _written(obj)) is not None:
+            return written.decode()
         return super().dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
@@ -53,8 +59,7 @@ class OrjsonProvider(DefaultJSONProvider):
         if (self.compact is None and self._app.debug) or self.compact is False:  # indented, as Flask does
             return super().response(*args, **kwargs)
         obj = self._prepare_response_obj(args, kwargs)
-        try:
-            body = orjson.dumps(obj, default=DefaultJSONProvider.default, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
-        except TypeError:
+        body = _written(obj, orjson.OPT_APPEND_NEWLINE)
+        if body is None:
             return super().response(obj)
         return self._app.response_class(body, mimetype=self.mimetype)
