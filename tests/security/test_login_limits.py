@@ -32,6 +32,13 @@ def attempt(client: FlaskClient, token: str, username: str, password: str) -> in
     return client.post("/login", data={"username": username, "password": password, "csrf_token": token}).status_code
 
 
+def guesses_from(app: Flask, addresses: list[str]) -> list[int]:
+    """One wrong password for a new username from each address in turn: what each was answered."""
+    return [
+        attempt(*from_address(app, address), f"user{index}", "guess-guess") for index, address in enumerate(addresses)
+    ]
+
+
 def test_one_address_trying_many_usernames_is_stopped(world: Flask) -> None:
     client, token = from_address(world, "203.0.113.7")
     tries = [attempt(client, token, f"user{index}", "guess-guess") for index in range(PER_ADDRESS + 1)]
@@ -57,22 +64,15 @@ def test_one_ipv6_network_trying_many_usernames_from_its_many_addresses_is_stopp
     """An IPv6 client holds a whole /64 (2^64 addresses; a home line or a rented server gets one, or more): a
     new address for each try would make the per-address limits no limit. The network counts as one address;
     an IPv4 address written as IPv6 (::ffff:…, a dual-stack socket) counts as itself."""
-    tries = []
-    for index in range(PER_ADDRESS + 1):
-        client, token = from_address(world, f"{network}:{index:x}:0:0:{index + 1:x}")
-        tries.append(attempt(client, token, f"user{index}", "guess-guess"))
-    assert tries == [401] * PER_ADDRESS + [429]
+    addresses = [f"{network}:{index:x}:0:0:{index + 1:x}" for index in range(PER_ADDRESS + 1)]
+    assert guesses_from(world, addresses) == [401] * PER_ADDRESS + [429]
     neighbour, token = from_address(world, "2001:db8:7:2::1")
     assert attempt(neighbour, token, "ivanova", PASSWORD) == 302, "the next /64 is someone else"
 
 
 def test_an_ipv4_address_written_as_ipv6_counts_as_itself(world: Flask) -> None:
-    tries = []
-    for index in range(PER_ADDRESS + 1):
-        address = "203.0.113.21" if index % 2 else "::ffff:203.0.113.21"
-        client, token = from_address(world, address)
-        tries.append(attempt(client, token, f"user{index}", "guess-guess"))
-    assert tries == [401] * PER_ADDRESS + [429]
+    addresses = ["203.0.113.21" if index % 2 else "::ffff:203.0.113.21" for index in range(PER_ADDRESS + 1)]
+    assert guesses_from(world, addresses) == [401] * PER_ADDRESS + [429]
     neighbour, token = from_address(world, "::ffff:203.0.113.22")
     assert attempt(neighbour, token, "ivanova", PASSWORD) == 302, "the next IPv4 address is someone else"
 
@@ -90,8 +90,5 @@ def test_one_ipv6_network_guessing_one_time_codes_from_its_many_addresses_is_sto
 @pytest.mark.parametrize("written", ["203.0.113.31:{port}", "[2001:db8:31::1]:{port}"])
 def test_an_address_counts_without_the_port_a_proxy_wrote_after_it(world: Flask, written: str) -> None:
     """Some proxies write the client's port after its address in X-Forwarded-For: it changes with each connection."""
-    tries = []
-    for index in range(PER_ADDRESS + 1):
-        client, token = from_address(world, written.format(port=40000 + index))
-        tries.append(attempt(client, token, f"user{index}", "guess-guess"))
-    assert tries == [401] * PER_ADDRESS + [429]
+    addresses = [written.format(port=40000 + index) for index in range(PER_ADDRESS + 1)]
+    assert guesses_from(world, addresses) == [401] * PER_ADDRESS + [429]
