@@ -15,7 +15,7 @@ from tests.helpers.registry import KEY_START, NOW, make_app, person_data, regist
 from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, Category, CodeStatus, Insurer, IssuedCode, Policy, PolicyKind, PolicyStatus
-from webapp.registry import clock, data_changes, lifecycle, organisations, people
+from webapp.registry import clock, data_changes, lifecycle, organisations, people, representations
 from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.registry.keys import keystore
@@ -200,6 +200,24 @@ def test_newborn_is_covered_by_the_mother_until_day_30(registry: Flask) -> None:
     assert result.policy is not None
     assert result.policy.insurer_code == "77001"
     assert verify_scan(str(child.enp), now=day_30 + timedelta(days=1)).verdict is Verdict.EXPIRED
+
+
+def test_a_newborns_cover_ends_with_the_link_its_insurer_ended(registry: Flask) -> None:
+    """An insurer ending the mother's link (here a registry error) ends the cover her policy gave the child: the
+    desk no longer reads `valid` under her insurer for a child she no longer represents."""
+    register()
+    child = person_data(
+        "770000000000003", "Иванова", "София", "Сергеевна", date(2026, 11, 1), birth_registered_on=date(2026, 11, 3)
+    )
+    lifecycle.register_newborn(child, ENP, "test", now=NOW)
+    ended_at = datetime(2026, 11, 28, 12, tzinfo=NOW.tzinfo)
+    last_day = representations.end(ENP, str(child.enp), "registry_error", "test", now=ended_at)
+    assert verify_scan(str(child.enp), now=ended_at - timedelta(days=1)).verdict is Verdict.VALID
+    result = verify_scan(str(child.enp), now=ended_at)
+    assert result.verdict is Verdict.EXPIRED
+    assert result.notes == ("newborn_cover_ended",)
+    assert result.newborn_cover_until == last_day == date(2026, 11, 27)
+    assert people.newborn_cover(people.person_by_enp(str(child.enp)), ended_at.date()) is None
 
 
 def test_a_failed_change_leaves_the_old_state_whole(registry: Flask) -> None:

@@ -360,7 +360,7 @@ def newborn_cover(child: Person, today: date, session: ReadSession = db.session)
         return None
     for link in session.scalars(select(Representation).where(Representation.represented_id == child.id)):
         policy = open_policy(link.representative, session)
-        last_day = _cover_last_day(policy, child.birth_registered_on)
+        last_day = _cover_last_day(link, policy, child.birth_registered_on)
         if policy is not None and last_day is not None and policy.valid_from <= today <= last_day:
             return NewbornCover(link.representative.insurer, link.representative, last_day)
     return None
@@ -368,25 +368,30 @@ def newborn_cover(child: Person, today: date, session: ReadSession = db.session)
 
 def newborn_cover_ended_on(child: Person, today: date, session: ReadSession = db.session) -> date | None:
     """The last day a newborn with no policy of their own was covered, once that cover ran out by date: day 30
-    after birth registration, or the last day of the representative's policy where that came first. None while it
-    lasts, and where it ended otherwise (the representative's policy terminated)."""
+    after birth registration, or the last day of the representative's policy or of the link (an insurer ended it)
+    where that came first. None while it lasts, and where it ended otherwise (the representative's policy
+    terminated)."""
     if child.birth_registered_on is None or open_policy(child, session) is not None:
         return None
     thirtieth = newborn_cover_last_day(child.birth_registered_on)
     if today > thirtieth:
         return thirtieth
     links = session.scalars(select(Representation).where(Representation.represented_id == child.id))
-    ended = (_cover_last_day(open_policy(link.representative, session), child.birth_registered_on) for link in links)
+    ended = (
+        _cover_last_day(link, open_policy(link.representative, session), child.birth_registered_on) for link in links
+    )
     return max((day for day in ended if day is not None and day < today), default=None)
 
 
-def _cover_last_day(policy: Policy | None, registered_on: date) -> date | None:
-    """The last day a representative's `policy` covers a newborn registered on `registered_on` (None: it covers
-    nobody): day 30 after registration, or the policy's own last day when that comes first."""
+def _cover_last_day(link: Representation, policy: Policy | None, registered_on: date) -> date | None:
+    """The last day the representative of `link`, insured by `policy`, covers a newborn registered on
+    `registered_on` (None: it covers nobody): day 30 after registration, or the policy's own last day, or the
+    link's, when that comes first. An insurer ending the link (a court's decision, a registry error) ends the cover
+    with it: the representative's policy no longer speaks for the child."""
     if policy is None or policy.status == PolicyStatus.TERMINATED:
         return None
-    last_day = newborn_cover_last_day(registered_on)
-    return last_day if policy.valid_to is None else min(last_day, policy.valid_to)
+    last_days = [newborn_cover_last_day(registered_on), policy.valid_to, link.valid_to]
+    return min(day for day in last_days if day is not None)
 
 
 def trail_for_holder(enp: str, limit: int) -> list[AuditEntry]:
