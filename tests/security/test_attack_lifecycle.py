@@ -136,18 +136,23 @@ def test_no_new_code_or_policy_for_a_terminated_or_suspended_certificate(
     assert listed.status == ENDINGS[ending], "the certificate's code is listed under the policy's status"
 
 
-def test_another_insurers_transfer_page_refuses_a_terminated_policy(world: Flask) -> None:
-    """The red team's steps: 77002 terminates its insured, then staff of 77001 "accept a transfer"."""
+@pytest.mark.parametrize("ending", ["terminate", "suspend"])
+def test_another_insurers_transfer_page_refuses_an_ended_policy_without_saying_why(world: Flask, ending: str) -> None:
+    """The red team's steps: 77002 terminates (or suspends) its insured, then staff of 77001 "accept a transfer".
+    Refused, in words that do not tell them a death from military service (an outsider's finding)."""
     stranger = str(STRANGER.enp)
     with world.app_context():
-        lifecycle.terminate(stranger, "smo:other", "смерть", scope="77002")
+        getattr(lifecycle, ending)(stranger, "smo:other", REASON, scope="77002")
     staff = logged_in(world, "smo")
     response = transfer(staff, csrf(staff, "/insurer/transfer"), stranger, STRANGER.birth_date.isoformat())
     assert response.status_code == 400
-    assert "прекращён" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Перевод сейчас невозможен" in page
+    assert not re.search("прекращ|приостанов|смерт|призыв|военн", page, re.IGNORECASE), "the cause is not told"
+    assert [entry.entity_key for entry in entries(world, "transfer_refused")] == [stranger]
     with world.app_context():
         assert people.person_by_enp(stranger).insurer.code == "77002"
-        assert number_verdict(stranger, today()) is Verdict.TERMINATED
+        assert number_verdict(stranger, today()) is ENDINGS[ending]
 
 
 def test_the_issue_policy_button_refuses_a_terminated_certificate(world: Flask) -> None:
@@ -267,6 +272,17 @@ def test_the_insurer_limit_counts_all_its_logins(world: Flask, limits_clock: lis
     assert [transfer(first, first_token, stranger, guess).status_code for guess in WRONG_DATES[:3]] == [400] * 3
     guesses = WRONG_DATES[3:6]
     assert [transfer(second, second_token, stranger, guess).status_code for guess in guesses] == [400, 400, 429]
+
+
+def test_refusals_of_a_policy_that_cannot_move_count_against_the_limit(world: Flask, limits_clock: list[float]) -> None:
+    """Matched applications of people whose policy cannot move would otherwise sort a list of ЕНП and birth dates
+    into the suspended and the dead, unlimited."""
+    stranger, born = str(STRANGER.enp), STRANGER.birth_date.isoformat()
+    with world.app_context():
+        lifecycle.suspend(stranger, "smo:other", REASON, scope="77002")
+    staff = logged_in(world, "smo")
+    token = csrf(staff, "/insurer/transfer")
+    assert [transfer(staff, token, stranger, born).status_code for _ in range(4)] == [400, 400, 400, 429]
 
 
 def test_each_refused_match_is_in_the_audit_log_with_the_typed_number_only(world: Flask) -> None:

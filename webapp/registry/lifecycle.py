@@ -60,6 +60,12 @@ class NoMatch(NotFound):
     """A transfer's application names no person the registry holds with that ЕНП and birth date."""
 
 
+class NotMovable(RegistryError):
+    """A transfer's person matched, but their policy cannot move now (none open, suspended, terminated). Its words
+    say which, and so why (military service, a death): for the operator, not for another insurer's staff
+    (`transfers.accept`)."""
+
+
 def _policy_for(person: Person, operation: Operation) -> Policy:
     """The person's open policy, once the rules let `operation` act on it in its state: every operation
     on a policy goes through here."""
@@ -468,10 +474,13 @@ def change_insurer(
     """
     moment = clock.now(now)
     person = _applicant(enp, birth_date)
-    old_policy = _policy_for(person, Operation.CHANGE_INSURER)
     new_insurer = people.insurer_by_code(new_insurer_code)
     if new_insurer.id == person.insurer_id:
         raise RegistryError(N_("Застрахованный уже в этой СМО"))
+    try:
+        old_policy = _policy_for(person, Operation.CHANGE_INSURER)
+    except RegistryError as refused:
+        raise NotMovable(refused.message, field=refused.field, **refused.params) from None
     document = " ".join(document.split())
     _require_application(person, new_insurer, applied_on, exception, document, moment)
     db.session.add(

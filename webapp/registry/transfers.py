@@ -8,6 +8,10 @@ windows aligned to the clock and kept in the limiter's storage (Redis across wor
 as for clinics' number look-ups). Once either limit is spent, every attempt is refused before anything is
 looked up, until its window ends; the audit log notes that once a window. Each failed match is written to the
 audit log with the ЕНП typed and the insurer, nothing else of the application.
+
+A match whose policy cannot move now is refused in words that do not say why (`NOT_MOVABLE`): suspended means
+military service, terminated a death, and those are the person's own insurer's to tell. It counts and is written
+down as a failed match: a list of ЕНП and birth dates would otherwise sort its people by the two, unlimited.
 """
 
 from __future__ import annotations
@@ -28,6 +32,13 @@ from webapp.registry.errors import N_, RegistryError
 REFUSED_ACTION = "transfer_refused"
 LIMIT_ACTION = "transfer_limit_reached"
 PER_USER, PER_INSURER = "TRANSFER_FAILURES_PER_USER", "TRANSFER_FAILURES_PER_INSURER"
+
+
+#: What another insurer's staff read when the person matched but their policy cannot move now, whatever the cause.
+NOT_MOVABLE = N_(
+    "Перевод сейчас невозможен: полис этого застрахованного не может перейти в другую СМО. Причину знает его "
+    "нынешняя страховая компания — пусть застрахованный обратится туда"
+)
 
 
 class TooManyFailures(RegistryError):
@@ -58,10 +69,17 @@ def accept(enp: str, birth_date: date, applied_on: date, exception: str, documen
             enp, insurer.code, applied_on, actor, exception, birth_date=birth_date, document=document
         )
     except lifecycle.NoMatch:
-        _record_failure(actor, enp, insurer.code)
-        for setting, key in limits:
-            _counts(setting).hit(key)
+        _count_failure(actor, enp, insurer.code, limits)
         raise
+    except lifecycle.NotMovable:
+        _count_failure(actor, enp, insurer.code, limits)
+        raise RegistryError(NOT_MOVABLE) from None
+
+
+def _count_failure(actor: str, enp: str, insurer_code: str, limits: tuple[tuple[str, str], ...]) -> None:
+    _record_failure(actor, enp, insurer_code)
+    for setting, key in limits:
+        _counts(setting).hit(key)
 
 
 def _counts(setting: str, once: bool = False) -> BatchedFixedWindow:
