@@ -62,7 +62,7 @@ def older_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]
             url = cleanup.enter_context(postgres_database(f"oms_older_{os.getpid()}"))
         app = make_app(url)
         with app.app_context():
-            upgrade(revision="0020")
+            upgrade(revision="0021")
         yield app
         with app.app_context():
             dispose_engines()

@@ -15,9 +15,11 @@ from policy_codes.verdicts import Shown
 from tests.helpers.registry import NOW, person_data, register
 from tests.security.test_attack_harvest import legacy_paper
 from tests.webapp.pages import MOTHER, code_text, csrf, desk_verdict, logged_in, register_newborn_sofia
+from tests.webapp.test_data_changes import CERTIFICATE, MARRIED
 from webapp.models import Category
-from webapp.registry import lifecycle, people
+from webapp.registry import data_changes, lifecycle, people
 from webapp.registry.codes import live_code
+from webapp.registry.data_changes import ChangeReason
 from webapp.registry.verification import message, verify_scan
 
 #: MOTHER with its last (check) digit changed: a typo.
@@ -86,29 +88,40 @@ def test_the_verdict_headline_comes_first_and_the_message_under_it(site: Flask) 
     assert headline_at < body.index("Полис действителен: подпись верна") < body.index("Иванова Мария Петровна")
 
 
+def history_verdicts(client: FlaskClient) -> list[str]:
+    """The verdicts of the clinic's history as the page shows them, newest first."""
+    page = client.get("/clinic/history").get_data(as_text=True)
+    cells = re.findall(r'<td[^>]*class="verdict-cell"[^>]*>(.*?)</td>', page, re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
+
+
 def test_the_history_names_verdicts_in_words(site: Flask) -> None:
     client = logged_in(site, "clinic")
     for code in (code_text(site, MOTHER), "OMS1:!!", "https://example.org/", MISTYPED):
         desk_verdict(client, code)
+    assert history_verdicts(client) == ["Опечатка", "Не полис", "Не читается", "Действителен"]
     page = client.get("/clinic/history").get_data(as_text=True)
-    cells = re.findall(r'<td[^>]*class="verdict-cell"[^>]*>(.*?)</td>', page, re.S)
-    assert [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells] == [
-        "Опечатка",
-        "Не полис",
-        "Не читается",
-        "Действителен",
-    ]
     for raw in ("valid", "malformed", "not_a_policy_code"):
         assert f">{raw}<" not in page
     _english(client)
-    page = client.get("/clinic/history").get_data(as_text=True)
-    cells = re.findall(r'<td[^>]*class="verdict-cell"[^>]*>(.*?)</td>', page, re.S)
-    assert [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells] == [
-        "Typo",
-        "Wrong code",
-        "Unreadable",
-        "Valid",
-    ]
+    assert history_verdicts(client) == ["Typo", "Wrong code", "Unreadable", "Valid"]
+
+
+def test_the_history_says_a_data_change_as_the_desk_read_it(site: Flask) -> None:
+    """The desk read «Данные изменились» for a code superseded by its holder's data change, and the history said
+    «Код заменён», as for a code superseded by a plain reissue, which still says so."""
+    before_the_change = code_text(site, MOTHER)
+    with site.app_context():
+        data_changes.change_person_data(MOTHER, MARRIED, ChangeReason.MARRIAGE, "", CERTIFICATE, "test")
+    before_the_reissue = code_text(site, MOTHER)
+    with site.app_context():
+        lifecycle.reissue(MOTHER, "test", "потерян телефон")
+    client = logged_in(site, "clinic")
+    read = [_headline(desk_verdict(client, code)) for code in (before_the_change, before_the_reissue)]
+    assert read == ["Данные изменились", "Код заменён"]
+    assert history_verdicts(client) == read[::-1]
+    _english(client)
+    assert history_verdicts(client) == ["Code replaced", "Data changed"]
 
 
 def test_the_history_says_whose_checks_it_lists_and_how_many(site: Flask) -> None:
@@ -203,9 +216,7 @@ def test_a_2011_paper_reads_as_a_paper_and_its_history_says_what_the_desk_read(s
     body = desk_verdict(client, legacy_paper(MOTHER))
     assert _headline(body) == "Прекращён"
     assert "По реестру действие полиса прекращено." in body
-    page = client.get("/clinic/history").get_data(as_text=True)
-    cells = [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'class="verdict-cell"[^>]*>(.*?)</td>', page)]
-    assert cells == ["Прекращён (бланк 2011\u00a0года)", "Действителен (бланк 2011\u00a0года)"]
+    assert history_verdicts(client) == ["Прекращён (бланк 2011\u00a0года)", "Действителен (бланк 2011\u00a0года)"]
     _english(client)
     body = desk_verdict(client, legacy_paper(MOTHER))
     words = re.sub(r"<[^>]+>", " ", re.sub(r'<p class="holder">.*?</p>', "", body))  # the name is the registry's

@@ -161,7 +161,7 @@ class RevocationSnapshot(db.Model):
 
 
 class ClinicCheck(db.Model):
-    """One verification at a clinic's desk: time, verdict and a masked number, nothing else."""
+    """One verification at a clinic's desk: time, verdict, why and a masked number, nothing else."""
 
     __tablename__ = "clinic_checks"
     #: A clinic's number look-ups of one day, counted against its ceiling (webapp/registry/clinic_checks.py).
@@ -173,5 +173,8 @@ class ClinicCheck(db.Model):
     verdict: Mapped[str] = mapped_column(String(30))
     shown: Mapped[str] = mapped_column(String(20))
     masked_enp: Mapped[str] = mapped_column(String(20), default="")
+    #: The registry's cause of the verdict (policy_codes/verdicts.py Cause), so the history says what the desk read:
+    #: «Данные изменились», not «Код заменён». "" for none, and for checks kept before it was (migration 0022).
+    cause: Mapped[str] = mapped_column(String(20), default="", server_default="")
     #: The partition key (docs/scaling.md): the clinic's region.
     region_code: Mapped[str] = mapped_column(String(2), default="", server_default="")

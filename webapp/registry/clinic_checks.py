@@ -247,7 +247,7 @@ def set_daily_ceiling(clinic_code: str, value: str, actor: str) -> Clinic:
 
 @atomic
 def record_check(clinic_id: int, result: VerificationResult) -> None:
-    """The clinic's history: time, verdict, what was shown and a masked number, nothing else.
+    """The clinic's history: time, verdict, what was shown, the verdict's cause and a masked number, nothing else.
 
     Every check at its desks, and every number look-up of its systems through the API: the day's ceiling counts
     them from here. A system's signed codes leave no row (the API's hot path writes nothing for them).
@@ -260,6 +260,8 @@ def record_check(clinic_id: int, result: VerificationResult) -> None:
             # the desk read, «Действителен», not only «legacy_paper».
             verdict=str(result.registry_verdict or result.verdict),
             shown=result.shown,
+            # The cause changes the words the desk read (a data change's «Данные изменились»): the history keeps them.
+            cause=str(result.cause or ""),
             masked_enp=result.holder.masked_enp if result.holder else "",
             region_code=_region_code(clinic_id),
         )
@@ -278,7 +280,7 @@ def _region_code(clinic_id: int) -> ScalarSelect[str]:
 
 
 def history(clinic_id: int, limit: int) -> list[ClinicCheck]:
-    """A clinic's latest checks, newest first: time, verdict, what was shown and a masked number."""
+    """A clinic's latest checks, newest first: time, verdict, what was shown, its cause and a masked number."""
     return list(
         db.session.scalars(
             select(ClinicCheck).where(ClinicCheck.clinic_id == clinic_id).order_by(ClinicCheck.id.desc()).limit(limit)

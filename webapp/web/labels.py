@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _
 
 from policy_codes import Enp, Verdict
 from policy_codes.codec import MOSCOW
-from policy_codes.verdicts import Shown
+from policy_codes.verdicts import Cause, Shown
 from webapp.registry import clock, data_changes, reasons, rules
 from webapp.registry.bulk_import import RowError
 from webapp.web.i18n import translated
@@ -256,10 +256,11 @@ def _words_of(table: Mapping[str, object]) -> Callable[[str], str]:
     return lambda value: str(table.get(value, value))
 
 
-def verdict_label(verdict: str, shown: str | None, language: str) -> str:
-    """A stored verdict (a clinic's history) in words: the headline the desk read, in `language`. The verdicts'
-    words are the verifiers' own, in policy_codes/verdicts.py, so the history and the verdict say the same."""
-    headline = Verdict(verdict).headline(language, Shown(shown) if shown else None)
+def verdict_label(verdict: str, shown: str | None, language: str, cause: str = "") -> str:
+    """A stored verdict (a clinic's history) in words: the headline the desk read, in `language`, for what was
+    shown and the registry's cause ("" for none). The verdicts' words are the verifiers' own, in
+    policy_codes/verdicts.py, so the history and the verdict say the same."""
+    headline = Verdict(verdict).headline(language, Shown(shown) if shown else None, Cause(cause) if cause else None)
     if shown == Shown.LEGACY_PAPER and verdict not in (Verdict.LEGACY_PAPER, Verdict.MALFORMED, Verdict.FORGED):
         return gettext("%(verdict)s (бланк 2011\u00a0года)", verdict=headline)  # «2011 года» kept on one line
     return headline
