@@ -15,6 +15,7 @@ import string
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from limits import parse
 from sqlalchemy.engine import make_url
@@ -143,27 +144,52 @@ def database_url(instance_path: str) -> str:
                 "postgresql+psycopg://user@host:5432/name"
             )
         )
-    folder = _sqlite_folder(url, instance_path)
-    if folder is not None and not folder.is_dir():
+    path = sqlite_file(url, instance_path)
+    if path is not None and path.parent != Path(instance_path) and not path.parent.is_dir():
         # SQLite cannot make the file: the server started warning that the database did not answer, as for one down.
         raise SettingError(
             N_("DATABASE_URL: нет папки %(folder)s для файла базы SQLite: создайте её или укажите другой путь"),
-            folder=str(folder),
+            folder=str(path.parent),
         )
     return url
 
 
-def _sqlite_folder(url: str, instance_path: str) -> Path | None:
-    """The folder a SQLite URL's file is in, a relative one in the instance folder (which Flask-SQLAlchemy makes, as it
-    reads it); None for another database, one in memory, or the instance folder itself."""
+#: The query values of a SQLite URI (?uri=true) with which it opens no file on disk.
+_IN_MEMORY = {"mode": "memory", "vfs": "memdb"}
+
+
+def sqlite_file(url: str, instance_path: str) -> Path | None:
+    """The file on disk a SQLite URL opens, as Flask-SQLAlchemy and SQLite read it; None for another database and
+    for one that opens no file (no name, `:memory:`, a URI's `mode=memory` or `vfs=memdb`).
+
+    Flask-SQLAlchemy puts a relative name in the instance folder (which it makes), also a relative `file:` URI's
+    path (`?uri=true`), so that `file::memory:` is a file named `:memory:` there. Of a URI it cuts the first five
+    characters whatever they are: a name that is no `file:` URI, or one on another host, is refused."""
     parsed = make_url(url)
     name = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or name in ("", ":memory:"):
         return None
     if parsed.query.get("uri"):
-        name = name.removeprefix("file:")
-    folder = (Path(instance_path) / name).parent  # an absolute name stays itself
-    return None if folder == Path(instance_path) else folder
+        if any(parsed.query.get(option) == value for option, value in _IN_MEMORY.items()):
+            return None
+        name = _uri_path(name)
+    return Path(instance_path) / name  # an absolute name stays itself
+
+
+def _uri_path(name: str) -> str:
+    """The path of a `file:` URI, percent-decoded as SQLite does, without an authority (none, or localhost)."""
+    path = name.removeprefix("file:")
+    if path.startswith("//"):
+        authority, _, rest = path[2:].partition("/")
+        path = f"/{rest}" if authority in ("", "localhost") else ""
+    if not name.startswith("file:") or not path:
+        raise SettingError(
+            N_(
+                "DATABASE_URL: с ?uri=true имя базы — адрес file: её файла, например "
+                "sqlite:///file:/path/to/oms.sqlite?uri=true"
+            )
+        )
+    return unquote(path)
 
 
 #: What DATABASE_POOLER may name: nothing (PostgreSQL itself, or a pooler in session mode) or PgBouncer in transaction

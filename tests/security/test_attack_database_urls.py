@@ -8,12 +8,18 @@ folder, as for any setting the server cannot start with."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.faults.server import ROOT, app_environment
+from tests.helpers.registry import make_app
+from webapp.config import sqlite_file
+from webapp.db.engines import dispose_engines
+from webapp.extensions import db
 
 SECRET = "hunter2-s3cret"
 UNUSABLE = [
@@ -88,31 +94,91 @@ def test_a_sqlite_url_in_a_folder_that_does_not_exist_is_refused_in_one_line(
     assert not folder.exists()
 
 
-def test_a_relative_sqlite_file_is_made_private_where_the_registry_is_opened(tmp_path: Path) -> None:
-    """`sqlite:///x.sqlite` is opened in the instance folder (Flask-SQLAlchemy): the 0600 file was made in the current
-    folder instead, and the registry itself left to the umask (0644)."""
-    name = f"relative-{tmp_path.name}.sqlite"
-    script = (
-        "import os, stat; os.umask(0o022); from webapp import create_app; from webapp.extensions import db\n"
-        "app = create_app()\n"
-        "with app.app_context(): db.session.execute(db.text('create table t (x int)')); db.session.commit()\n"
-        "with app.app_context(): print(db.engine.url.database)\n"
-    )
-    python = str(ROOT / ".venv" / "bin" / "python")
-    environment = {
-        **app_environment("sqlite:///unused"),
-        "DATABASE_URL": f"sqlite:///{name}",
-        "FLASK_RUN_FROM_CLI": "true",
-    }
-    done = subprocess.run(
-        [python, "-c", script], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    opened = Path(done.stdout.strip().splitlines()[-1])
+#: Each SQLite URL form, and the file it opens: {tmp} a test's own folder, {name} a name of its own in the instance
+#: folder, where Flask-SQLAlchemy opens a relative name, also a relative `file:` URI's (so `file::memory:` is a file
+#: there); None for a database in memory.
+OPENED = {
+    "memory": ("sqlite://", None),
+    "relative": ("sqlite:///{name}", "{instance}/{name}"),
+    "absolute": ("sqlite:///{tmp}/oms.sqlite", "{tmp}/oms.sqlite"),
+    "uri relative": ("sqlite:///file:{name}?uri=true", "{instance}/{name}"),
+    "uri absolute": ("sqlite:///file:{tmp}/x.db?uri=true&mode=rwc", "{tmp}/x.db"),
+    "uri no host": ("sqlite:///file://{tmp}/x.db?uri=true", "{tmp}/x.db"),
+    "uri memory": ("sqlite:///file::memory:?uri=true", "{instance}/:memory:"),
+    "uri mode memory": ("sqlite:///file:{tmp}/x.db?uri=true&mode=memory", None),
+}
+INSTANCE = ROOT / "instance"
+
+
+@pytest.mark.parametrize(("url", "opened"), OPENED.values(), ids=OPENED.keys())
+def test_the_file_a_sqlite_url_opens_is_the_one_made_private(tmp_path: Path, url: str, opened: str | None) -> None:
+    """The app is built from a shell's umask (0644 files) and writes: the file SQLite reports open is the one
+    `sqlite_file` names, 0600 with its -wal and -shm. A relative name's 0600 file was made in the current folder,
+    and a `file:` URI's not at all, leaving the registry itself to the umask."""
+    fields = {"tmp": tmp_path, "name": f"opened-{tmp_path.name}.sqlite", "instance": INSTANCE}
+    url = url.format(**fields)
+    expected = None if opened is None else Path(opened.format(**fields))
+    previous = os.umask(0o022)
     try:
-        assert opened.parent == ROOT / "instance"
-        assert oct(opened.stat().st_mode & 0o777) == "0o600"
-        assert not (tmp_path / name).exists()
+        app = make_app(url)
+        with app.app_context():
+            db.session.execute(text("create table t (x int)"))
+            db.session.commit()
+            main = db.session.execute(text("pragma database_list")).one()
+            files = [Path(f"{main.file}{suffix}") for suffix in ("", "-wal", "-shm")] if main.file else []
+            modes = {path.name: oct(path.stat().st_mode & 0o777) for path in files}
+            db.session.remove()
+            dispose_engines()
+        assert (Path(main.file) if main.file else None) == expected == sqlite_file(url, app.instance_path)
+        assert modes == {path.name: "0o600" for path in files}
+        assert list(tmp_path.iterdir()) == ([expected] if expected and expected.parent == tmp_path else [])
     finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{opened}{suffix}").unlink(missing_ok=True)
+        os.umask(previous)
+        if expected is not None and expected.parent == INSTANCE:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{expected}{suffix}").unlink(missing_ok=True)
+
+
+#: A file form whose folder is missing: {tmp} a test's own folder, {name} a name of its own in the instance folder.
+MISSING_FOLDER = {
+    "relative": ("sqlite:///{name}/oms.sqlite", "{instance}/{name}"),
+    "absolute": ("sqlite:///{tmp}/no/oms.sqlite", "{tmp}/no"),
+    "uri relative": ("sqlite:///file:{name}/oms.sqlite?uri=true", "{instance}/{name}"),
+    "uri absolute": ("sqlite:///file:{tmp}/no/oms.sqlite?uri=true&mode=rwc", "{tmp}/no"),
+}
+
+
+@pytest.mark.parametrize(("url", "folder"), MISSING_FOLDER.values(), ids=MISSING_FOLDER.keys())
+def test_each_sqlite_file_form_in_a_missing_folder_is_refused_in_one_line(
+    tmp_path: Path, url: str, folder: str
+) -> None:
+    fields = {"tmp": tmp_path, "name": f"missing-{tmp_path.name}", "instance": INSTANCE}
+    python = str(ROOT / ".venv" / "bin" / "python")
+    done = _started({"DATABASE_URL": url.format(**fields)}, python, "-c", "from webapp import create_app; create_app()")
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        f"Ошибка: DATABASE_URL: нет папки {folder.format(**fields)} для файла базы SQLite: создайте её или укажите "
+        "другой путь",
+    )
+    assert not Path(folder.format(**fields)).exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:////{tmp}/x.db?uri=true", "sqlite:///file://elsewhere/{tmp}/x.db?uri=true", "sqlite:///file:?uri=true"],
+    ids=["no file: name", "another host", "no path"],
+)
+def test_a_sqlite_uri_that_names_no_file_is_refused_in_one_line(tmp_path: Path, url: str) -> None:
+    """Flask-SQLAlchemy cuts a URI's first five characters whatever they are: `sqlite:////srv/oms.sqlite?uri=true`
+    opened `instance/oms.sqlite`, not the file it names, and other such names failed, the server warning that the
+    database did not answer."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    done = _started(
+        {"DATABASE_URL": url.format(tmp=tmp_path)}, python, "-c", "from webapp import create_app; create_app()"
+    )
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        "Ошибка: DATABASE_URL: с ?uri=true имя базы — адрес file: её файла, например "
+        "sqlite:///file:/path/to/oms.sqlite?uri=true",
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from webapp import private_files
+from webapp.config import sqlite_file
 from webapp.extensions import db
 
 #: The bind (SQLALCHEMY_BINDS) for single-statement reads on the verification hot path: the same
@@ -93,12 +94,10 @@ def create_sqlite_file(url: str, instance_path: str) -> None:
     (0644 from a usual shell): it is the whole registry. Its -wal and -shm files take its mode.
 
     A relative name is in the instance folder, where Flask-SQLAlchemy opens it (made 0700 here if it is not yet):
-    made in the current folder instead, the registry itself was left to the umask."""
-    parsed = make_url(url)
-    name = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+    made in the current folder instead, the registry itself was left to the umask, as was any `file:` URI's."""
+    path = sqlite_file(url, instance_path)
+    if path is None:
         return
-    path = Path(instance_path) / name  # an absolute name stays itself
     if path.parent == Path(instance_path):
         private_files.folder(path.parent)
     if path.parent.is_dir():
