@@ -17,8 +17,9 @@ from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import DataChangeRequest, Person, ReissueRequest, Representation, RequestStatus, Role
-from webapp.registry import accounts, clock, data_changes, people, reissue_requests
+from webapp.registry import accounts, clock, data_changes, open_requests, people, reissue_requests
 from webapp.registry.data_changes import ChangeReason, Document, NewData
+from webapp.registry.open_requests import Lapsed
 
 TODAY = clock.today_in_moscow(clock.now())
 REFUSED = "Заявку подал представитель, чьё представительство прекращено: её нельзя принять"
@@ -95,6 +96,7 @@ def _the_insurer_refuses_and_the_person_files_their_own(app: Flask, enp: str, lo
         assert person.surname == "ИВАНОВ", "the former representative's word changed nothing"
         assert people.current_code(person).serial == serial
     assert [row.status for row in _requests(app, enp)[0]] == [RequestStatus.OPEN]
+    _the_insurer_reads_them_as_lapsed_on_the_persons_page(staff, enp, [change], [reissue])
 
     with app.app_context():
         accounts.create_user(login, PASSWORD, Role.CITIZEN, "test", enp=enp)
@@ -113,25 +115,38 @@ def _the_insurer_refuses_and_the_person_files_their_own(app: Flask, enp: str, lo
     listing = staff.get("/insurer/requests").get_data(as_text=True)
     assert f"/insurer/data-requests/{changes[1].id}/accept" in listing, "their own waits for the insurer"
     assert f"/insurer/requests/{reissues[1].id}/reissue" in listing
-    _the_insurer_reads_the_lapsed_ones_on_the_persons_page(staff, enp, changes, reissues)
+    _the_insurer_reads_them_as_lapsed_on_the_persons_page(staff, enp, changes, reissues)
 
 
-def _the_insurer_reads_the_lapsed_ones_on_the_persons_page(
+#: A lapsed request's line on the person's page, in each language: {asked} its kind, {day} filed and lapsed today.
+LAPSED_LINES = {
+    "ru": "Заявка представителя на {asked} от {day} закрыта {day}: представительство прекращено.",
+    "en": "A representative's request {asked}, filed on {day}, was closed on {day}: the representation ended.",
+}
+ASKED = {"ru": ("новый код", "изменение данных"), "en": ("for a new code", "to change the person's data")}
+
+
+def _lapsed_lines(staff: FlaskClient, enp: str, language: str) -> list[str]:
+    staff.post("/language", data={"language": language, "csrf_token": csrf(staff, "/insurer/")})
+    page = staff.get(f"/insurer/person/{enp}").get_data(as_text=True)
+    return sorted(html.unescape(line) for line in re.findall(r'<p class="flash lapsed-request">(.*?)</p>', page, re.S))
+
+
+def _the_insurer_reads_them_as_lapsed_on_the_persons_page(
     staff: FlaskClient, enp: str, changes: list[DataChangeRequest], reissues: list[ReissueRequest]
 ) -> None:
-    """Closed in plain words with their days, beside the person's own that waits; nothing offered to answer them."""
-    day = clock.today_in_moscow(clock.now()).strftime("%d.%m.%Y")
-    page = html.unescape(staff.get(f"/insurer/person/{enp}").get_data(as_text=True))
-    assert f"Заявка представителя на новый код от {day} закрыта {day}: представительство прекращено." in page
-    assert f"Заявка представителя на изменение данных от {day} закрыта {day}: представительство прекращено." in page
+    """The former representative's two, lapsed from the day the link ended (today), once each in plain words with
+    their days, whether still open or closed as the person filed their own; nothing offered to answer them, beside
+    the person's own that waits."""
+    day = TODAY.strftime("%d.%m.%Y")
+    for language in ("en", "ru"):
+        expected = sorted(LAPSED_LINES[language].format(asked=asked, day=day) for asked in ASKED[language])
+        assert _lapsed_lines(staff, enp, language) == expected
+    page = staff.get(f"/insurer/person/{enp}").get_data(as_text=True)
     assert f"/insurer/data-requests/{changes[0].id}/" not in page
     assert f"/insurer/requests/{reissues[0].id}/" not in page
-    assert f"/insurer/data-requests/{changes[1].id}/accept" in page, "their own, to answer"
-    staff.post("/language", data={"language": "en", "csrf_token": csrf(staff, "/insurer/")})
-    page = html.unescape(staff.get(f"/insurer/person/{enp}").get_data(as_text=True))
-    for asked in ("for a new code", "to change the person's data"):
-        closed = f"A representative's request {asked}, filed on {day}, was closed on {day}: the representation ended."
-        assert closed in page
+    own = len(changes) > 1  # the person's own, filed after, waits for an answer
+    assert ("Рассмотреть заявку" in page, "Перевыпуск кода её закроет" in page) == (own, own)
 
 
 def test_the_insurer_ends_the_link_and_the_guardians_open_requests_lapse(site: Flask) -> None:
@@ -158,11 +173,13 @@ def test_a_childs_majority_lapses_the_parents_open_requests_with_nothing_run_tha
     _file_both(logged_in(site, "ivanova"), enp, "Пётр", born)
     with site.app_context():
         person = people.person_by_enp(enp)
-        assert db.session.scalar(select(Representation.valid_to).where(Representation.represented_id == person.id))
+        last_day = db.session.scalar(select(Representation.valid_to).where(Representation.represented_id == person.id))
+        assert last_day is not None
         db.session.execute(update(Person).where(Person.id == person.id).values(birth_date=born - timedelta(days=2)))
-        shift = Representation.valid_to - timedelta(days=2)
         db.session.execute(
-            update(Representation).where(Representation.represented_id == person.id).values(valid_to=shift)
+            update(Representation)
+            .where(Representation.represented_id == person.id)
+            .values(valid_to=last_day - timedelta(days=2))
         )
         db.session.commit()
     assert logged_in(site, "ivanova").get(f"/me/?person={enp}").status_code == 404, "of age: his own"
@@ -189,3 +206,18 @@ def test_a_request_filed_before_the_filer_was_recorded_stands_as_before(registry
     assert [item.id for item in data_changes.open_change_requests(insurer_id)] == [request_id]
     assert data_changes.accept_change_request(request_id, "test") is not None
     assert reissue_requests.open_request_of(child_id) is not None
+
+
+def test_an_open_request_lapses_on_the_first_day_its_link_was_not_in_force(site: Flask) -> None:
+    """Ended five days ago, the mother's link: her request, still open, reads as lapsed since the day after its last
+    day, not since the page was read; in force again, it waits again and shows as lapsed no more."""
+    with site.app_context():
+        child, mother = people.person_by_enp(CHILD), people.person_by_enp(MOTHER)
+        request = reissue_requests.request_reissue(child, "Потерян телефон", "test", filed_by=mother)
+        link = update(Representation).where(Representation.represented_id == child.id)
+        db.session.execute(link.values(valid_to=TODAY - timedelta(days=5)))
+        db.session.commit()
+        assert open_requests.lapsed_of(child.id) == [Lapsed("reissue", request.created_at, TODAY - timedelta(days=4))]
+        db.session.execute(link.values(valid_to=None))
+        db.session.commit()
+        assert open_requests.lapsed_of(child.id) == []

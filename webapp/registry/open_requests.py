@@ -13,7 +13,7 @@ guardian) makes it stand again: its filer acts for the person again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, update
@@ -87,12 +87,12 @@ def lapse(kind: type[Request], person_id: int, at: datetime) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Lapsed:
-    """A representative's request closed as lapsed (`lapse`), for the insurer's page: what it asked, filed and closed
-    when; nothing of what it said, which its filer may no longer say for the person."""
+    """A representative's request that lapsed, for the insurer's page: what it asked, filed when, and the day it
+    stopped being open; nothing of what it said, which its filer may no longer say for the person."""
 
     kind: Literal["reissue", "data_change"]
     filed_at: datetime
-    closed_at: datetime
+    lapsed_on: date
 
 
 _KINDS: tuple[tuple[type[ReissueRequest] | type[DataChangeRequest], Literal["reissue", "data_change"]], ...] = (
@@ -102,18 +102,35 @@ _KINDS: tuple[tuple[type[ReissueRequest] | type[DataChangeRequest], Literal["rei
 
 
 def lapsed_of(person_id: int) -> list[Lapsed]:
-    """The person's requests of both kinds closed as lapsed, newest first, LAPSED_SHOWN at most."""
-    found = [
-        Lapsed(name, filed_at, closed_at)
-        for kind, name in _KINDS
-        for filed_at, closed_at in db.session.execute(
+    """The person's lapsed requests of both kinds, newest first, LAPSED_SHOWN at most: those closed as lapsed
+    (`lapse`), on the day they were closed, and one still open whose filer no longer represents the person, from the
+    first day the link was not in force (the module's rule; the day it was filed, if the registry knows no link)."""
+    today = _today()
+    found = []
+    for kind, name in _KINDS:
+        closed = (
             select(kind.created_at, kind.closed_at)
             .where(kind.person_id == person_id, kind.status == RequestStatus.LAPSED, kind.closed_at.is_not(None))
             .order_by(kind.closed_at.desc())
             .limit(LAPSED_SHOWN)
         )
-    ]
-    return sorted(found, key=lambda lapsed: lapsed.closed_at, reverse=True)[:LAPSED_SHOWN]
+        found += [
+            Lapsed(name, filed_at, clock.today_in_moscow(closed_at))
+            for filed_at, closed_at in db.session.execute(closed)
+        ]
+        link_end = (
+            select(Representation.valid_to)
+            .where(Representation.representative_id == kind.filed_by_id, Representation.represented_id == person_id)
+            .scalar_subquery()
+        )
+        no_longer_standing = select(kind.created_at, link_end).where(
+            kind.person_id == person_id, kind.status == RequestStatus.OPEN, not_(stands(kind, today))
+        )
+        found += [
+            Lapsed(name, filed_at, last_day + timedelta(days=1) if last_day else clock.today_in_moscow(filed_at))
+            for filed_at, last_day in db.session.execute(no_longer_standing)
+        ]
+    return sorted(found, key=lambda lapsed: (lapsed.lapsed_on, lapsed.filed_at), reverse=True)[:LAPSED_SHOWN]
 
 
 def _open(kind: type[Request], insurer_id: int) -> Select[tuple[Request]]:
