@@ -106,7 +106,7 @@ def lapsed_of(person_id: int) -> list[Lapsed]:
     (`lapse`), on the day they were closed, and one still open whose filer no longer represents the person, from the
     first day the link was not in force (the module's rule; the day it was filed, if the registry knows no link)."""
     today = _today()
-    found = []
+    found: list[Lapsed] = []
     for kind, name in _KINDS:
         closed = (
             select(kind.created_at, kind.closed_at)
