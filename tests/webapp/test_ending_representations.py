@@ -115,7 +115,7 @@ def test_another_insurers_insured_is_theirs_to_end(site: Flask) -> None:
         lifecycle.link_representative(MOTHER, ELSEWHERE, "test")
     staff = logged_in(site, "smo")
     page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
-    assert "застрахован в другой СМО" in page
+    assert "застрахованное лицо другой СМО" in page
     path = f"/insurer/person/{MOTHER}/dependant/{ELSEWHERE}/end"
     assert path not in page, "no action offered for another insurer's insured"
     said = "Представляемого ведёт другая СМО: прекратить представительство может только она"

@@ -331,12 +331,13 @@ def test_the_persons_page_names_their_representatives_and_children(site: Flask) 
 
 
 def test_a_linked_person_another_insurer_holds_is_not_named(site: Flask) -> None:
+    """Nor told by sex: "застрахована" would tell a clerk who linked anyone's ЕНП whether it is a woman's."""
     with site.app_context():
         person = people.person_by_enp(MOTHER)
         person.insurer_id = people.insurer_by_code("77002").id  # as a change of insurer leaves her
         db.session.commit()
     child = text_of(logged_in(site, "smo").get(f"/insurer/person/{CHILD}").get_data(as_text=True))
-    assert "Законные представители застрахована в другой СМО" in child
+    assert "Законные представители застрахованное лицо другой СМО" in child
     assert "Иванова" not in child
 
 
