@@ -115,6 +115,24 @@ def test_an_export_leaves_out_a_grown_childs_parent(registry: Flask) -> None:
     assert lines[minor] == mother
 
 
+def test_an_export_names_the_first_representative_and_says_how_many_have_more(registry: Flask) -> None:
+    """The format has one representative column: the export names the first linked, never an arbitrary one, and
+    the command says how many persons' other representatives the file leaves out (an outsider's finding)."""
+    mother = str(register().person.enp)
+    minor = _registered_with("770000000000032", _born_years_ago(10), mother, "Павел")
+    father = _registered_with("770000000000031", _born_years_ago(40), mother)  # her ward, as any adult may be
+    assert lifecycle.link_representative(father, minor, "test")
+    db.session.commit()
+    out = io.StringIO()
+    bulk_import.export_csv(out)
+    lines = {line.split(",")[0]: line.split(",")[-1] for line in out.getvalue().splitlines()[1:]}
+    assert lines[minor] == mother
+    assert bulk_import.more_representatives() == 1
+    said = registry.test_cli_runner().invoke(args=["registry", "export", "-"])
+    assert said.exit_code == 0, said.output
+    assert "застрахованных с несколькими представителями — 1" in said.stderr
+
+
 def test_the_upgrade_ends_a_childs_existing_link_at_majority_and_keeps_an_adults(registry: Flask) -> None:
     mother = str(register().person.enp)
     child_born = _born_years_ago(10)

@@ -75,6 +75,13 @@ def export_file(file: Path) -> None:
     else:
         count = _export_whole(file)
     click.echo(f"Выгружено: {count}", err=True)
+    several = bulk_import.more_representatives()
+    if several:
+        click.echo(
+            f"Внимание: застрахованных с несколькими представителями — {several}; в строке файла назван только "
+            "первый из представителей. Остальных при загрузке файла в другой реестр добавьте отдельным файлом",
+            err=True,
+        )
 
 
 def _opened(file: Path, shown: Path | None = None) -> TextIO:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -731,16 +731,14 @@ def _link_representatives(rows: list[Row | Signed], actor: str, report: ImportRe
 
 
 def export_csv(out: TextIO) -> int:
-    """Every person, in the import format; the same file imports back unchanged."""
+    """Every person, in the import format; the same file imports back unchanged. A line names one representative
+    (the format's one column), the first linked: `more_representatives` counts the persons whose others it leaves
+    out, for the command to say so."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    representatives = dict(
-        db.session.execute(
-            select(Representation.represented_id, Person.enp)
-            .join(Person, Representation.representative_id == Person.id)
-            .where(Representation.lasting_on(clock.today_in_moscow(clock.now())))  # not a grown child's parents
-        ).all()
-    )
+    representatives: dict[int, str] = {}
+    for represented_id, representative_enp in db.session.execute(_lasting_links().order_by(Representation.id)):
+        representatives.setdefault(represented_id, representative_enp)
     count = 0
     for person in db.session.scalars(select(Person).order_by(Person.id)).yield_per(2000):
         writer.writerow(
@@ -760,6 +758,23 @@ def export_csv(out: TextIO) -> int:
         )
         count += 1
     return count
+
+
+def _lasting_links() -> Select[tuple[int, str]]:
+    """Each representation in force today (not a grown child's parents'): the represented person's id and the
+    representative's ЕНП."""
+    return (
+        select(Representation.represented_id, Person.enp)
+        .join(Person, Representation.representative_id == Person.id)
+        .where(Representation.lasting_on(clock.today_in_moscow(clock.now())))
+    )
+
+
+def more_representatives() -> int:
+    """How many persons have more than one representative in force: an export names only the first of them."""
+    links = _lasting_links().subquery()
+    several = select(links.c.represented_id).group_by(links.c.represented_id).having(func.count() > 1)
+    return db.session.scalar(select(func.count()).select_from(several.subquery())) or 0
 
 
 def count_lines(source: Path | bytes) -> int:
