@@ -45,6 +45,10 @@ LOGIN_DISABLED = N_(
 )
 
 
+#: The audit action of guesses at a person's code reaching the day's limit from every address (webapp/web/auth.py).
+GUESS_LIMIT_ACTION = "code_guess_limit_reached"
+
+
 #: What the key for codes is derived under: the same SECRET_KEY also signs session cookies.
 _KEY_PURPOSE = b"oms-activation-code"
 
@@ -149,3 +153,14 @@ def recover(enp: str, code: str, password: str, now: datetime | None = None) -> 
     accounts.set_password(user, password)
     audit.record(f"citizen:{user.username}", "recover_password", "person", record.person.enp, at=moment)
     return accounts.Vouched(user, user.password_hash)
+
+
+@atomic
+def note_guess_limit(enp: str, allowed: int, until: datetime) -> None:
+    """Guesses at the code of whoever holds `enp` reached the day's limit from every address: noted on the person's
+    trail, where their insurer reads it, once a window (the caller's part). A number nobody holds (any text typed)
+    has no trail, and is noted nowhere."""
+    if db.session.scalar(select(Person.id).where(people.by_enp(enp))) is None:
+        return
+    details = {"allowed": allowed, "until": until.isoformat()}
+    audit.record("anonymous", GUESS_LIMIT_ACTION, "person", enp, details=details)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -20,13 +22,16 @@ from flask import (
     after_this_request,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask import Response as FlaskResponse
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_login import LoginManager, current_user, login_required, login_url, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -36,6 +41,7 @@ from webapp.registry import accounts, activation, login_sessions, password_guess
 from webapp.registry.errors import RegistryError
 from webapp.web.form_errors import FORM, refused
 from webapp.web.i18n import said
+from webapp.web.labels import error_words
 from webapp.web.routing import page_at
 from webapp.web.session_keys import CSRF_TOKEN, LANGUAGE, SESSION_ID
 
@@ -249,15 +255,59 @@ def _code_key_from_anywhere() -> str:
     return f"one-time-code:{_typed_enp()}"
 
 
-#: Both pages that take an insurer's one-time code count guesses together: a guesser gains nothing by
-#: spreading them over the two. A person's code takes 10 guesses a quarter of an hour from all addresses (a
-#: week's code, 40 bits: 6,720 guesses a week, against 10^12 codes); who spams a number delays that person's
-#: sign-in by 15 minutes at most, and the insurer is who hands out the code anyway.
-_code_guesses_per_person = limiter.shared_limit("5 per minute", "one-time-code", key_func=_code_key, methods=["POST"])
+#: The window of the code pages' daily limits, in seconds.
+CODE_GUESSES_DAY = 24 * 3600
+
+
+def _too_many_today(limit: RequestLimit) -> FlaskResponse | None:
+    """A day's limit reached: the page says so, and when to try again; a minute's is the usual 429 page ("wait a
+    minute"). The same words whether anyone holds the ЕНП or not: the limits count any number typed."""
+    if limit.limit.get_expiry() < CODE_GUESSES_DAY:
+        return None
+    wait = max(1, math.ceil(limit.window.reset_time - time.time()))
+    message = _(
+        "За сутки код для этого ЕНП вводили слишком много раз. Повторите через %(hours)s ч. Если код не подходит, "
+        "обратитесь в свою страховую компанию: там сверят ЕНП и выдадут новый код.",
+        hours=math.ceil(wait / 3600),
+    )
+    page = render_template("error.html", title=error_words(429).title, message=message)
+    return make_response(page, 429, {"Retry-After": str(wait)})
+
+
+def _too_many_for_the_number(limit: RequestLimit) -> FlaskResponse | None:
+    """The first guess past the number's day from every address is noted on the person's trail (once a window:
+    the count is past the limit by one only then, whichever worker counted it)."""
+    if limit.limiter.storage.get(limit.key) == limit.limit.amount + 1:
+        until = datetime.fromtimestamp(math.ceil(limit.window.reset_time), UTC)
+        activation.note_guess_limit(_typed_enp(), limit.limit.amount, until)
+    return _too_many_today(limit)
+
+
+#: Both pages that take an insurer's one-time code (a week's code, 40 bits: 10^12 codes) count guesses together: a
+#: guesser gains nothing by spreading them over the two. Per address and ЕНП 5 a minute and 10 a day: a person who
+#: mistypes has plenty. Per ЕНП from every address together 200 a day: 1,400 guesses at a week's code. That limit
+#: is also a way to keep the holder out, 24 hours at a time, and it takes 20 addresses (20 /64 networks in
+#: IPv6) to spend it; the holder's insurer hands out the code, and is who to ask. Per address 30 a minute, whatever
+#: the ЕНП.
+_code_guesses_per_person = limiter.shared_limit(
+    "5 per minute;10 per day", "one-time-code", key_func=_code_key, methods=["POST"], on_breach=_too_many_today
+)
 _code_guesses_per_number = limiter.shared_limit(
-    "10 per 15 minutes", "one-time-code-number", key_func=_code_key_from_anywhere, methods=["POST"]
+    "200 per day",
+    "one-time-code-number",
+    key_func=_code_key_from_anywhere,
+    methods=["POST"],
+    on_breach=_too_many_for_the_number,
 )
 _code_guesses_per_address = limiter.shared_limit("30 per minute", "one-time-code-address", methods=["POST"])
+
+
+def _code_guesses_limited(view: Callable[P, T]) -> Callable[P, T]:
+    """The three limits on a page that takes a code. The order matters: Flask-Limiter counts the limits with
+    shorter windows first, those of one length in the order they were put on the view, and stops at the first one
+    reached. So the ЕНП's day is counted after the address's day with that ЕНП: a guess one address was refused
+    spends nothing of the ЕНП's, and one address cannot keep its holder out."""
+    return _code_guesses_per_number(_code_guesses_per_address(_code_guesses_per_person(view)))
 
 
 def _with_a_code(
@@ -282,9 +332,7 @@ def _with_a_code(
 
 
 @auth.route("/activate", methods=["GET", "POST"])
-@_code_guesses_per_person
-@_code_guesses_per_number
-@_code_guesses_per_address
+@_code_guesses_limited
 def activate() -> Any:
     """First visit: the ЕНП, the one-time code from the insurer, then a login and password of one's own."""
     return _with_a_code(
@@ -293,9 +341,7 @@ def activate() -> Any:
 
 
 @auth.route("/recover", methods=["GET", "POST"])
-@_code_guesses_per_person
-@_code_guesses_per_number
-@_code_guesses_per_address
+@_code_guesses_limited
 def recover() -> Any:
     """A forgotten password: the page says who can help each role; a citizen with a code from their insurer
     sets a new password here, and is logged in with it."""

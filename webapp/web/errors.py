@@ -36,6 +36,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> object:
+        if error.response is not None:  # its own page, as a limit's on_breach draws it (webapp/web/auth.py)
+            return error.response
         if is_api_path(request.path):
             return error_response(error.code or 500)
         code = error.code or 500
