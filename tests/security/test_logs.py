@@ -149,6 +149,9 @@ def anonymous_and_bad_input(world: Flask) -> None:
     client.get(f"/me/?person={MOTHER.enp}")
     client.get(f"/insurer/person/{MOTHER.enp}")
     client.post("/api/v1/verify", json={"code": str(MOTHER.enp)})  # no token
+    guess = {"enp": str(MOTHER.enp), "code": "AAAA-AAAA", "password": "x", "password_again": "x"}
+    refused = [client.post("/activate", data=guess | {"csrf_token": csrf(client, "/activate")}) for _ in range(6)]
+    assert refused[-1].status_code == 429, "a limit keyed by the ЕНП is spent: Flask-Limiter logs its key"
 
 
 def citizen(world: Flask) -> None:

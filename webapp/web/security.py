@@ -64,8 +64,9 @@ _PERSONAL = re.compile(
     r"|\d(?:(?:[ +-]|%20)?\d){10,}"
     r"|\b\d{4}-\d\d-\d\d\b|\b\d\d[./]\d\d[./]\d{4}\b|\b(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b"
 )
-#: Loggers that write request lines or paths: werkzeug's, Flask's "Exception on <path>", gunicorn's.
-_PATH_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
+#: Loggers that write request lines or paths: werkzeug's, Flask's "Exception on <path>", gunicorn's; and
+#: Flask-Limiter's, whose "ratelimit … exceeded" quotes the limit's key, an ЕНП for the one-time code pages'.
+_REDACTED_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error", "flask-limiter")
 
 
 def redacted(message: str) -> str:
@@ -91,7 +92,7 @@ class NoPersonalDataInPaths(logging.Filter):
 
 
 def _filter_path_logs(app: Flask) -> None:
-    for logger in (app.logger, *map(logging.getLogger, _PATH_LOGGERS)):
+    for logger in (app.logger, *map(logging.getLogger, _REDACTED_LOGGERS)):
         if not any(isinstance(existing, NoPersonalDataInPaths) for existing in logger.filters):
             logger.addFilter(NoPersonalDataInPaths())
 
