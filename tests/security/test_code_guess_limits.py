@@ -7,6 +7,7 @@ A day's limits are reached without a day's wait: the limiter's storage (memory:/
 
 from __future__ import annotations
 
+import re
 import time
 
 import limits.storage.memory
@@ -103,6 +104,22 @@ def test_a_number_has_two_hundred_guesses_a_day_from_every_address_together(worl
         "a new address, even with the right code, until the day ends"
     )
     assert guess(world, "198.51.100.30", str(CHILD.enp))[0] == 400, "another number is not held up"
+
+
+def test_a_new_code_from_the_insurer_lets_the_holder_in_the_same_day(world: Flask) -> None:
+    """Strangers spent the ЕНП's day; the holder asks the insurer, as the refusal tells them to, and the new code
+    works at once rather than up to a day later."""
+    enp = str(MOTHER.enp)
+    for n in range(PER_NUMBER // PER_MINUTE):
+        statuses(world, f"2001:db8:{n:x}::1", enp, PER_MINUTE)
+    assert guess(world, "198.51.100.40", enp)[0] == 429
+    staff = client_as(world, "insurer")
+    step = f"/insurer/person/{enp}/activation-code"
+    shown = staff.post(step, data={"confirmed": "yes", "csrf_token": csrf(staff, step)}, follow_redirects=True)
+    code = re.search(r'class="activation-code number">([^<]+)<', shown.get_data(as_text=True))
+    assert code, "the code is shown once"
+    assert guess(world, "198.51.100.40", enp, code.group(1).strip())[0] == 302
+    assert statuses(world, "2001:db8:ffff::1", enp, 1) == [400], "guessers start afresh too, at the new code"
 
 
 def test_the_number_s_day_reached_is_noted_once_on_the_person_s_trail(world: Flask) -> None:

@@ -8,6 +8,7 @@ for every copy of its cookie.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from flask import Response as FlaskResponse
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_login import LoginManager, current_user, login_required, login_url, login_user, logout_user
+from limits import parse
 from werkzeug.wrappers import Response
 
 from webapp.extensions import client_address, limiter
@@ -48,6 +50,7 @@ from webapp.web.session_keys import CSRF_TOKEN, LANGUAGE, SESSION_ID
 P = ParamSpec("P")
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 # Not bound to the address or the browser: a phone changes networks all day, and a desk's outgoing address may
@@ -292,14 +295,26 @@ def _too_many_for_the_number(limit: RequestLimit) -> FlaskResponse | None:
 _code_guesses_per_person = limiter.shared_limit(
     "5 per minute;10 per day", "one-time-code", key_func=_code_key, methods=["POST"], on_breach=_too_many_today
 )
+#: The ЕНП's day from every address, and its scope.
+CODE_GUESSES_PER_NUMBER, _PER_NUMBER_SCOPE = "200 per day", "one-time-code-number"
 _code_guesses_per_number = limiter.shared_limit(
-    "200 per day",
-    "one-time-code-number",
+    CODE_GUESSES_PER_NUMBER,
+    _PER_NUMBER_SCOPE,
     key_func=_code_key_from_anywhere,
     methods=["POST"],
     on_breach=_too_many_for_the_number,
 )
 _code_guesses_per_address = limiter.shared_limit("30 per minute", "one-time-code-address", methods=["POST"])
+
+
+def forget_code_guesses(enp: str) -> None:
+    """The ЕНП's day from every address starts afresh: its insurer has just issued a code nobody has guessed at yet,
+    so a holder kept out by others' guesses gets in with it at once, not up to a day later. Guessers get the same
+    200 a day at the new code. If the limiter's storage fails, the count stays (the holder waits out the day)."""
+    try:
+        limiter.limiter.clear(parse(CODE_GUESSES_PER_NUMBER), f"one-time-code:{enp}", _PER_NUMBER_SCOPE)
+    except limiter.storage.base_exceptions as error:
+        log.warning("rate-limit storage unavailable, a one-time code's guesses not cleared: %s", type(error).__name__)
 
 
 def _code_guesses_limited(view: Callable[P, T]) -> Callable[P, T]:

@@ -49,7 +49,7 @@ from webapp.registry import (
 from webapp.registry.errors import N_, NotFound, QueueUnavailable, RegistryError
 from webapp.registry.rules import Operation
 from webapp.web import data_change_form, shown_once
-from webapp.web.auth import role_required
+from webapp.web.auth import forget_code_guesses, role_required
 from webapp.web.form_errors import FORM, refused
 from webapp.web.i18n import said
 from webapp.web.labels import refused_line
@@ -386,6 +386,7 @@ def activation_code(enp: str) -> Response:
     except RegistryError as error:
         flash(said(error), "error")
         return redirect(url_for("insurer.person", enp=enp))
+    forget_code_guesses(enp)
     account = accounts.citizen_account(someone)
     issued = {"enp": enp, "code": activation.display(code), "login": account.username if account else ""}
     shown_once.keep("activation_code", issued)
