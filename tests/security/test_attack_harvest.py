@@ -286,7 +286,7 @@ def test_the_operator_sees_and_raises_the_ceiling(clinic: Flask) -> None:
     assert raised.status_code == 302
     page = operator.get(raised.location).get_data(as_text=True)
     assert "3 из 5" in page
-    assert "Дневной лимит проверок по номеру для GP-001: 5" in page
+    assert "Дневной лимит для GP-001: 5 проверок по номеру" in page
 
     assert statuses(colleague, [REGISTERED[0]]) == [200], "the next look-up passes"
     with clinic.app_context():
@@ -392,7 +392,7 @@ def test_a_receptionist_and_the_operator_read_it_on_a_phone(clinic: Flask) -> No
     assert seen["signed code after the refusal"] == "valid"
     assert seen["clinics page fits"] <= PHONE["width"]
     assert all(box["height"] >= 44 and box["width"] >= 44 for box in seen["ceiling controls"])
-    assert "Дневной лимит проверок по номеру для GP-001: 2500" in seen["after raising"]
+    assert "Дневной лимит для GP-001: 2500 проверок по номеру" in seen["after raising"]
     assert "8 из 2500" in seen["after raising"]
 
 

@@ -245,6 +245,45 @@ def test_a_refused_daily_ceiling_keeps_what_was_typed_beside_its_reason(site: Fl
     assert field_error(english.get_data(as_text=True), "ceiling").startswith("The daily limit")
 
 
+def clinic_row(page: str, code: str) -> str:
+    """The words of a clinic's row on the clinics page, tags and extra spaces gone."""
+    row = re.search(rf'<tr>\s*<td[^>]*class="number">{code}</td>(.*?)</tr>', page, re.S)
+    assert row, f"no row for {code}"
+    return " ".join(re.sub(r"<[^>]+>", " ", row.group(1)).split())
+
+
+def test_a_ceiling_has_its_unit_and_a_ceiling_of_0_reads_as_look_ups_turned_off(site: Flask) -> None:
+    """The box held a bare number, and a clinic at 0 read «0 из 0 лимит исчерпан», as if it had used up its day:
+    0 lets no look-up by number through at all (clinic_checks), so the page says it is off. The unit and the
+    message after a change are counted in Russian plurals."""
+    client = logged_in(site, "admin")
+    seen = {}
+    for ceiling in ("1", "3", "2000", "0"):
+        changed = admin_post(client, "/admin/clinics/GP-001/ceiling", {"ceiling": ceiling}, "/admin/clinics")
+        assert changed.status_code == 302
+        page = client.get("/admin/clinics").get_data(as_text=True)
+        seen[ceiling] = (clinic_row(page, "GP-001"), page)
+    assert "проверка по номеру в день" in seen["1"][0]
+    assert "проверки по номеру в день" in seen["3"][0]
+    assert "0 из 2000" in seen["2000"][0]
+    assert "проверок по номеру в день" in seen["2000"][0]
+    assert "Дневной лимит для GP-001: 3 проверки по номеру" in seen["3"][1]
+    assert "Дневной лимит для GP-001: 2000 проверок по номеру" in seen["2000"][1]
+    off, page = seen["0"]
+    assert "поиск по номеру выключен" in off
+    assert "из 0" not in off
+    assert "исчерпан" not in off
+    assert "Поиск по номеру для GP-001 выключен" in page
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/admin/clinics")})
+    english = clinic_row(client.get("/admin/clinics").get_data(as_text=True), "GP-001")
+    assert "look-up by number turned off" in english
+    assert "number look-ups a day" in english
+    assert admin_post(client, "/admin/clinics/GP-001/ceiling", {"ceiling": "1"}, "/admin/clinics").status_code == 302
+    english = clinic_row(client.get("/admin/clinics").get_data(as_text=True), "GP-001")
+    assert "0 of 1" in english
+    assert "number look-up a day" in english
+
+
 def test_admin_creates_staff_with_a_typed_password(site: Flask) -> None:
     client = logged_in(site, "admin")
     data = {"username": "anna", "role": "insurer", "insurer": "77002", "password": "anna-pass-2026"}

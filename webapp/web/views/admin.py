@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -135,7 +136,18 @@ def set_ceiling(code: str) -> Any:
         abort(404)
     except RegistryError as error:
         return _clinics_page({}, {"ceiling": said(error)}, {code: ceiling}), 400
-    flash(_("Дневной лимит проверок по номеру для %(code)s: %(ceiling)s", code=clinic.code, ceiling=ceiling), "ok")
+    if clinic.daily_look_up_ceiling == 0:
+        flash(_("Поиск по номеру для %(code)s выключен; QR-коды клиника проверяет как прежде", code=clinic.code), "ok")
+    else:
+        flash(
+            ngettext(
+                "Дневной лимит для %(code)s: %(num)s проверка по номеру",
+                "Дневной лимит для %(code)s: %(num)s проверок по номеру",
+                clinic.daily_look_up_ceiling,
+                code=clinic.code,
+            ),
+            "ok",
+        )
     return redirect(url_for("admin.clinics"))
 
 
