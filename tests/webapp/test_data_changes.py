@@ -183,6 +183,9 @@ def test_another_insurers_staff_reach_no_step(registry: Flask) -> None:
     [
         ({"surname": "Smith"}, "surname", "русские буквы"),
         ({"given_name": "Мария2"}, "given_name", "русские буквы"),
+        ({"given_name": "-Мария"}, "given_name", "Дефис ставится только между буквами"),
+        ({"surname": "Петрова-"}, "surname", "Дефис ставится только между буквами"),
+        ({"patronymic": "Петровна - Ивановна"}, "patronymic", "Дефис ставится только между буквами"),
         ({"surname": ""}, "surname", "Укажите фамилию"),
         ({"surname": "А" * 41}, "surname", "40"),
         ({"surname": "А" * 40, "given_name": "Б" * 40, "patronymic": "В" * 21}, "surname", "не вместит"),

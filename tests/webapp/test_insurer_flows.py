@@ -104,6 +104,34 @@ def test_a_registration_with_several_bad_fields_says_each_beside_its_own(site: F
     assert re.search(r'name="enp"[^>]*autofocus', page), "the form's first field in error"
 
 
+@pytest.mark.parametrize(
+    ("field", "typed"), [("given_name", "-Анна"), ("surname", "Сидорова-"), ("given_name", "Анна--Мария")]
+)
+def test_a_name_with_a_hyphen_joining_no_two_letters_is_refused_beside_its_field(
+    site: Flask, field: str, typed: str
+) -> None:
+    """The code format reads a hyphen anywhere in a name, so «-Анна» was registered and signed into a code as
+    typed; the registry takes a hyphen only between two letters, as a double name has it."""
+    client = logged_in(site, "smo")
+    response = client.post("/insurer/new", data=new_person_form(client, **{field: typed}))
+    assert response.status_code == 400
+    assert (
+        field_error(response.get_data(as_text=True), field) == "Дефис ставится только между буквами, как в «Анна-Мария»"
+    )
+    client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/insurer/new")})
+    english = client.post("/insurer/new", data=new_person_form(client, **{field: typed}))
+    assert (
+        field_error(english.get_data(as_text=True), field)
+        == "A hyphen goes only between two letters, as in «Анна-Мария»"
+    )
+    with site.app_context(), pytest.raises(RegistryError):
+        people.person_by_enp(NEWCOMER)
+    double = client.post(
+        "/insurer/new", data=new_person_form(client, surname="Римская-Корсакова", given_name="Анна-Мария")
+    )
+    assert double.status_code == 302, "a double name is a name"
+
+
 def test_a_registration_s_refusals_name_no_column_or_code(site: Flask) -> None:
     """Said as a clerk at the form reads it: no file's column names, no letters sorted into a code."""
     client = logged_in(site, "smo")

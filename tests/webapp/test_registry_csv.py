@@ -96,6 +96,24 @@ def test_a_refusal_quotes_a_long_value_cut_short(registry: Flask, tmp_path: Path
     ]
 
 
+def test_a_name_with_a_hyphen_joining_no_two_letters_is_refused_and_a_double_name_loads(
+    registry: Flask, tmp_path: Path
+) -> None:
+    """The same rule as the insurer's form: the code format would have signed «-Анна» as it came."""
+    lines = [
+        "7700000000000016,Иванова,-Мария,Петровна,1990-04-12,F,,77001,citizen,,",
+        "7700000000000024,Иванов-,Артём,Сергеевич,2016-09-03,M,,77001,citizen,,",
+        "7700000000000057,Каримов,Ильдар,Рустам--Оглы,1995-06-17,M,,77002,citizen,,",
+        "7700000000000073,Римский-Корсаков,Николай,Андреевич,1984-03-18,M,,77001,citizen,,",
+    ]
+    report = bulk_import.import_csv(write_csv(tmp_path / "registry.csv", lines), "test", now=NOW)
+    assert [(error.line, error.said()) for error in report.errors] == [
+        (line, "Дефис ставится только между буквами, как в «Анна-Мария»") for line in (2, 3, 4)
+    ]
+    assert report.created == 1
+    assert verify_scan("7700000000000073", now=NOW).verdict is Verdict.VALID
+
+
 def test_importing_the_same_file_again_changes_nothing(registry: Flask, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "registry.csv", [*GOOD, BAD[0][0]])
     bulk_import.import_csv(path, "test", now=NOW)

@@ -43,6 +43,7 @@ from webapp.models import (
 )
 from webapp.registry import audit, clock, lifecycle, open_requests, people, reasons, rules
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked
+from webapp.registry.name_hyphens import require_hyphens_between_letters
 
 
 class ChangeReason(StrEnum):
@@ -204,8 +205,10 @@ class NewData:
         (ГГГГ-ММ-ДД), `sex` ("M"/"F"). `InvalidFields` with every field's refusal otherwise; what only the whole
         name can be refused for (its length, the code format's word) is said once each field is right."""
         errors: list[RegistryError] = []
-        for field in ("surname", "given_name", "patronymic"):
-            checked(errors, field, partial(_name_part, values, field))
+        for field in people.NAME_PARTS:
+            part = checked(errors, field, partial(_name_part, values, field))
+            if part:  # at entry only: NewData.of reads the names the registry already keeps
+                checked(errors, field, partial(require_hyphens_between_letters, part, field))
         born = checked(errors, "birth_date", lambda: _past_day(values, "birth_date", today))
         sex = values.get("sex", "").strip()
         if sex not in SEX_WORDS:

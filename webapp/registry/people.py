@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -34,6 +35,7 @@ from webapp.models import (
 )
 from webapp.registry import clock
 from webapp.registry.errors import N_, InvalidFields, NotFound, RegistryError, checked, quoted
+from webapp.registry.name_hyphens import require_hyphens_between_letters
 from webapp.registry.rules import newborn_cover_last_day, require_past_day
 
 
@@ -160,6 +162,9 @@ def sharing_snils() -> dict[str, list[str]]:
     return holders
 
 
+#: The name's fields, as a form or a CSV line names them.
+NAME_PARTS = ("surname", "given_name", "patronymic")
+
 #: A person's fields as a form or a CSV line gives them, as text.
 PERSON_FIELDS = (
     "enp",
@@ -184,6 +189,8 @@ def person_from_fields(values: Mapping[str, str], today: date) -> PersonData:
         errors, "right_valid_until", lambda: _date(values, "right_valid_until") if values["right_valid_until"] else None
     )
     category = checked(errors, "category", lambda: _category(values["category"]))
+    for part in NAME_PARTS:
+        checked(errors, part, partial(require_hyphens_between_letters, values[part], part))
     name = checked(errors, "surname", lambda: FullName(values["surname"], values["given_name"], values["patronymic"]))
     snils = checked(errors, "snils", lambda: Snils(values["snils"]) if values["snils"] else None)
     if errors:
