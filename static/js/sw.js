@@ -21,6 +21,7 @@ const SHELL_FILES = [
   "/static/vendor/htmx/htmx.min.js",
   "/static/js/live-code.js",
   "/static/js/show-at-reception.js",
+  "/static/js/policy-days.js",
   "/static/js/pwa.js",
   "/static/favicon.svg",
   "/static/manifest.webmanifest",
