@@ -506,6 +506,23 @@ def test_a_token_enumerating_numbers_is_refused_after_its_limit(clinic: Flask, c
     assert system.scan(REGISTERED[1]).get_json()["holder"]["name"] == NAMES[1], "the next minute, the next five"
 
 
+def test_a_ceiling_of_0_says_look_ups_are_turned_off_not_used_up(clinic: Flask) -> None:
+    """0 lets no look-up by number through: the desk and the system read that the operator turned them off, not
+    that the clinic used up a day of 0; nothing is counted or noted, and signed codes go through."""
+    set_ceiling(clinic, 0)
+    desk, system = Desk(clinic, "clinic"), System(clinic)
+    refused = desk.scan(REGISTERED[0])
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    assert "Проверка по номеру для этой клиники выключена оператором реестра" in page
+    assert "исчерпала" not in page
+    answer = system.scan(REGISTERED[0])
+    assert answer.status_code == 429
+    assert answer.get_json()["message"].startswith("Проверка по номеру для этой клиники выключена")
+    assert limit_entries(clinic) == [], "nothing was reached"
+    assert desk.scan(code_text(clinic, str(MOTHER.enp))).status_code == 200
+
+
 def test_the_clinic_counts_its_desks_and_its_systems_together(clinic: Flask, clock: list[float]) -> None:
     """One count per clinic whichever door: its minute limit (six here) and its daily ceiling (nine)."""
     set_ceiling(clinic, 9)

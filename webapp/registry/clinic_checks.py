@@ -58,6 +58,8 @@ class Limit(StrEnum):
     TOKEN_NUMBERS = "token_number_look_ups"  # noqa: S105 -- a limit's name, not a secret
     CLINIC_NUMBERS = "clinic_number_look_ups"
     CLINIC_DAY = "clinic_daily_ceiling"
+    #: A ceiling of 0: the operator has turned the clinic's look-ups by number off, nothing was used up.
+    CLINIC_OFF = "clinic_look_ups_off"
 
 
 #: The setting of each minute limit (webapp/config.py).
@@ -124,6 +126,8 @@ def _admit_number_look_up(asker: Asker, now: float) -> Refusal | None:
     """
     clinic = db.session.get(Clinic, asker.clinic_id)
     assert clinic is not None, "a login or a token belongs to a clinic"
+    if clinic.daily_look_up_ceiling == 0:  # turned off: nothing to count, nothing reached to note
+        return _until_midnight(clinic, Limit.CLINIC_OFF)
     day = today_in_moscow(datetime.now(UTC))
     if clinic.ceiling_reached_on == day:  # refused until midnight: nothing more to count
         return _until_midnight(clinic)
@@ -192,10 +196,12 @@ def _reach_ceiling(clinic_id: int, day: date, counted: int, actor: str) -> bool:
     return counted >= clinic.daily_look_up_ceiling
 
 
-def _until_midnight(clinic: Clinic) -> Refusal:
+def _until_midnight(clinic: Clinic, limit: Limit = Limit.CLINIC_DAY) -> Refusal:
+    """Refused until the Moscow day ends: the ceiling reached, or (`CLINIC_OFF`) none to reach, when the operator
+    may have turned look-ups back on."""
     now = datetime.now(UTC)
     midnight = _day_start(today_in_moscow(now) + timedelta(days=1))
-    return Refusal(Limit.CLINIC_DAY, clinic.daily_look_up_ceiling, math.ceil((midnight - now).total_seconds()))
+    return Refusal(limit, clinic.daily_look_up_ceiling, math.ceil((midnight - now).total_seconds()))
 
 
 def _day_start(day: date) -> datetime:
