@@ -84,7 +84,7 @@ def test_show_at_reception_has_the_code_status_and_dates_and_nothing_else(live_s
     assert page.is_visible(".reception .badge-active [data-icon=check]")
     text = page.inner_text("main")
     assert "7700 0000 0000 0040" in text
-    assert re.search(r"Действует: с \d\d\.\d\d\.\d{4}\s+бессрочно", text)
+    assert re.search(r"Срок действия: с \d\d\.\d\d\.\d{4}\s+бессрочно", text)
     fits = page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
     assert fits, "the whole view on one 390×844 screen, without scrolling"
     shot(page, "citizen-show-full-screen")

@@ -53,7 +53,7 @@ def test_the_reception_view_is_the_code_and_its_facts_alone(site: Flask) -> None
     assert "Выйти" not in page
     assert 'class="bar"' not in page, "no header: nothing but the code and what the desk needs"
     assert "badge-active" in page
-    assert re.search(r"Действует: с \d\d\.\d\d\.\d{4}\s+бессрочно", re.sub(r"<[^>]+>", "", page))
+    assert re.search(r"Срок действия: с \d\d\.\d\d\.\d{4}\s+бессрочно", re.sub(r"<[^>]+>", "", page))
     assert "Иванова Мария Петровна" in page
 
 
