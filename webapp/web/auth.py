@@ -255,7 +255,12 @@ def _code_key() -> str:
 
 def _code_key_from_anywhere() -> str:
     """Guesses at one person's code from every address together: a code can set a live account's password."""
-    return f"one-time-code:{_typed_enp()}"
+    return _number_key(_typed_enp())
+
+
+def _number_key(enp: str) -> str:
+    """The key an ЕНП's guesses from every address are counted under (and cleared by `forget_code_guesses`)."""
+    return f"one-time-code:{enp}"
 
 
 #: The window of the code pages' daily limits, in seconds.
@@ -312,7 +317,7 @@ def forget_code_guesses(enp: str) -> None:
     so a holder kept out by others' guesses gets in with it at once, not up to a day later. Guessers get the same
     200 a day at the new code. If the limiter's storage fails, the count stays (the holder waits out the day)."""
     try:
-        limiter.limiter.clear(parse(CODE_GUESSES_PER_NUMBER), f"one-time-code:{enp}", _PER_NUMBER_SCOPE)
+        limiter.limiter.clear(parse(CODE_GUESSES_PER_NUMBER), _number_key(enp), _PER_NUMBER_SCOPE)
     except limiter.storage.base_exceptions as error:
         log.warning("rate-limit storage unavailable, a one-time code's guesses not cleared: %s", type(error).__name__)
 
