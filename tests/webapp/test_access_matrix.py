@@ -76,6 +76,8 @@ WHO_MAY = {
             "insurer.act",
             "insurer.confirm_end_link",
             "insurer.end_link",
+            "insurer.confirm_restore_link",
+            "insurer.restore_link",
             "insurer.activation_code",
             "insurer.show_activation_code",
             "insurer.issue_policy",

@@ -593,12 +593,7 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
     serialised("representations")  # two links closing one circle between them (two imports) each see no circle
     today = clock.today_in_moscow(moment)
     if representations.represents(represented, representative, today):
-        raise RegistryError(
-            N_(
-                "представительство не может идти по кругу: этот человек уже представляет своего представителя, прямо "
-                "или через других"
-            )
-        )
+        raise RegistryError(representations.CIRCLE)
     link = db.session.scalar(
         select(Representation).where(
             Representation.representative_id == representative.id, Representation.represented_id == represented.id
@@ -607,8 +602,12 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
     valid_to = representation_until(represented.birth_date, today)
     if link is not None and (link.valid_to is None or link.valid_to >= today):
         return False
+    if link is not None and representations.ended_on_grounds(link):
+        assert link.valid_to is not None
+        raise RegistryError(representations.ENDED_ON_GROUNDS, day=link.valid_to.strftime("%d.%m.%Y"))
     if link is not None:  # a parent's, ended at majority: named again for the adult, a guardian's from now on
         link.valid_to = valid_to
+        link.ended_grounds = None
     else:
         db.session.add(Representation(representative=representative, represented=represented, valid_to=valid_to))
     db.session.flush()

@@ -19,7 +19,7 @@ from webapp.extensions import db
 from webapp.models import Person, Representation
 from webapp.registry import audit, clock, people, reasons
 from webapp.registry.errors import N_, NotFound, RegistryError
-from webapp.registry.rules import coming_of_age, majority_eve
+from webapp.registry.rules import coming_of_age, majority_eve, representation_until
 
 NO_SUCH_LINK = N_("Такого представительства в реестре нет")
 ALREADY_ENDED = N_("Это представительство уже прекращено: его последний день — %(day)s")
@@ -27,18 +27,31 @@ NOT_OF_AGE = N_("Представляемому ещё нет 18 лет: осн�
 #: The grounds that say the represented person has come of age.
 OF_AGE = "of_age"
 ANOTHER_INSURER = N_("Представляемого ведёт другая СМО: прекратить представительство может только она")
+CIRCLE = N_(
+    "представительство не может идти по кругу: этот человек уже представляет своего представителя, прямо или через "
+    "других"
+)
+#: A file naming a representative again whose link was ended on grounds (webapp/registry/lifecycle.py `_link`).
+ENDED_ON_GROUNDS = N_(
+    "представительство этого представителя прекращено, его последний день — %(day)s; файл его не возвращает: "
+    "восстановить его можно на странице застрахованного"
+)
+ANOTHER_INSURER_RESTORES = N_("Представляемого ведёт другая СМО: восстановить представительство может только она")
+NOT_RESTORABLE = N_("Это представительство не прекращено по основанию: восстанавливать нечего")
 
 
 def follow_birth_date(person: Person, born_before: date, today: date) -> None:
     """Move the last day of `person`'s links that end at their majority to the majority of their corrected birth
     date, in the caller's transaction: a link then past its last day (the corrected date makes them an adult) is
-    ended. A guardian's link with no end keeps none, and one the insurer ended (on another day) keeps its day. A
+    ended. A guardian's link with no end keeps none, and one the insurer ended keeps its day. A
     parent's link ended at the old majority and brought back by a minor's date stays ended if it would close a
     circle: the grown child may have become that parent's guardian meanwhile."""
     serialised("representations")  # as a new link: one made meanwhile and the one brought back could close a circle
     eve = majority_eve(person.birth_date)
     moved = select(Representation).where(
-        Representation.represented_id == person.id, Representation.valid_to == majority_eve(born_before)
+        Representation.represented_id == person.id,
+        Representation.valid_to == majority_eve(born_before),
+        Representation.ended_grounds.is_(None),
     )
     for link in db.session.scalars(moved):
         brought_back = link.valid_to is not None and link.valid_to < today <= eve
@@ -84,8 +97,10 @@ class Link:
     row: Representation
 
 
-def endable(representative_enp: str, represented_enp: str, scope: str | None, today: date, lock: bool = False) -> Link:
-    """The link from one to the other, if it is in force today and `scope`'s to end (staff end only the links of the
+def _between(
+    representative_enp: str, represented_enp: str, scope: str | None, lock: bool, another_insurer: str = ANOTHER_INSURER
+) -> Link:
+    """The link from one to the other, in force or not, if `scope`'s to change (staff change only the links of the
     insured their insurer holds the record of: the represented person's); refused in words otherwise."""
     representative, represented = _person(representative_enp), _person(represented_enp)
     mine = and_(Representation.representative_id == representative.id, Representation.represented_id == represented.id)
@@ -93,10 +108,50 @@ def endable(representative_enp: str, represented_enp: str, scope: str | None, to
     if row is None:
         raise RegistryError(NO_SUCH_LINK)
     if scope is not None and represented.insurer.code != scope:
-        raise RegistryError(ANOTHER_INSURER)
-    if row.valid_to is not None and row.valid_to < today:
-        raise RegistryError(ALREADY_ENDED, day=row.valid_to.strftime("%d.%m.%Y"))
+        raise RegistryError(another_insurer)
     return Link(representative, represented, row)
+
+
+def endable(representative_enp: str, represented_enp: str, scope: str | None, today: date, lock: bool = False) -> Link:
+    """The link from one to the other, if it is in force today and `scope`'s to end; refused in words otherwise."""
+    link = _between(representative_enp, represented_enp, scope, lock)
+    if link.row.valid_to is not None and link.row.valid_to < today:
+        raise RegistryError(ALREADY_ENDED, day=link.row.valid_to.strftime("%d.%m.%Y"))
+    return link
+
+
+def ended_on_grounds(row: Representation) -> bool:
+    """Whether `row` was ended on grounds a file does not undo. A grown child's link ended as of age is not: a file
+    naming the parent again makes them the adult's guardian, as for a link that ran out."""
+    return row.ended_grounds is not None and row.ended_grounds != OF_AGE
+
+
+def restorable(representative_enp: str, represented_enp: str, scope: str | None, lock: bool = False) -> Link:
+    """The link from one to the other, if it was ended on grounds and `scope`'s to restore; refused otherwise."""
+    link = _between(representative_enp, represented_enp, scope, lock, ANOTHER_INSURER_RESTORES)
+    if not ended_on_grounds(link.row):
+        raise RegistryError(NOT_RESTORABLE)
+    return link
+
+
+def ended_links_of(person: Person) -> list[tuple[str, Person, Representation]]:
+    """The links of `person` ended on grounds, as (side, the other person, the link): side "representative" for
+    those who represented them, "dependant" for those they represented; the latest ended first."""
+    rows = db.session.scalars(
+        select(Representation)
+        .where(
+            (Representation.represented_id == person.id) | (Representation.representative_id == person.id),
+            Representation.ended_grounds.is_not(None),
+            Representation.ended_grounds != OF_AGE,
+        )
+        .order_by(Representation.valid_to.desc(), Representation.id)
+    )
+    return [
+        ("representative", row.representative, row)
+        if row.represented_id == person.id
+        else ("dependant", row.represented, row)
+        for row in rows
+    ]
 
 
 @atomic
@@ -118,7 +173,29 @@ def end(
     if grounds == OF_AGE and coming_of_age(link.represented.birth_date) > today:
         raise RegistryError(NOT_OF_AGE, field="reason")
     link.row.valid_to = today - timedelta(days=1)
+    link.row.ended_grounds = grounds
     db.session.flush()
     details = {"representative": link.representative.enp, "valid_to": link.row.valid_to.isoformat()}
     audit.record(actor, "end_representation", "person", link.represented.enp, reason, details, at=moment)
+    return link.row.valid_to
+
+
+@atomic
+def restore(
+    representative_enp: str, represented_enp: str, actor: str, scope: str | None = None, now: datetime | None = None
+) -> date | None:
+    """Make a link ended on grounds by mistake again, from today and for as long as a new one would last
+    (rules.representation_until: a grown child's is a guardian's, with no end). Returns its new last day."""
+    moment = clock.now(now)
+    today = clock.today_in_moscow(moment)
+    serialised("representations")  # as a new link: two made meanwhile could close a circle with this one
+    link = restorable(representative_enp, represented_enp, scope, lock=True)
+    if represents(link.represented, link.representative, today):
+        raise RegistryError(CIRCLE)
+    link.row.valid_to = representation_until(link.represented.birth_date, today)
+    link.row.ended_grounds = None
+    db.session.flush()
+    last_day = link.row.valid_to.isoformat() if link.row.valid_to else None
+    details = {"representative": link.representative.enp, "valid_to": last_day}
+    audit.record(actor, "restore_representation", "person", link.represented.enp, details=details, at=moment)
     return link.row.valid_to

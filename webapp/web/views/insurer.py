@@ -47,7 +47,7 @@ from webapp.registry import (
     transfers,
 )
 from webapp.registry.errors import N_, NotFound, QueueUnavailable, RegistryError
-from webapp.registry.rules import Operation
+from webapp.registry.rules import Operation, representation_until
 from webapp.web import data_change_form, shown_once
 from webapp.web.auth import forget_code_guesses, role_required
 from webapp.web.form_errors import FORM, refused
@@ -132,6 +132,8 @@ def person(enp: str) -> str:
         terminated=people.policy_terminated(someone),
         representatives=people.representatives_of(someone),
         represented=people.represented_by(someone),
+        ended_links=representations.ended_links_of(someone),
+        end_grounds=reasons.END_REPRESENTATION,
     )
 
 
@@ -266,6 +268,55 @@ def end_link(enp: str, side: str, other: str) -> Any:
         ),
         "ok",
     )
+    return redirect(url_for("insurer.person", enp=enp))
+
+
+_RESTORE = "/person/<enp>/<any(representative, dependant):side>/<other>/restore"
+
+
+@insurer.get(_RESTORE)
+@role_required(Role.INSURER)
+def confirm_restore_link(enp: str, side: str, other: str) -> Any:
+    """Restoring a representation ended on grounds by mistake, asked first: whose, from when, until when."""
+    _own_person(enp)
+    try:
+        link = representations.restorable(*_link_sides(enp, side, other), scope())
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    today = _today()
+    return render_template(
+        "insurer/restore_link.html",
+        enp=enp,
+        side=side,
+        link=link,
+        today=today,
+        valid_to=representation_until(link.represented.birth_date, today),
+        grounds=reasons.END_REPRESENTATION,
+    )
+
+
+@insurer.post(_RESTORE)
+@role_required(Role.INSURER)
+def restore_link(enp: str, side: str, other: str) -> Any:
+    """Restore the representation: from today the representative sees the person again."""
+    _own_person(enp)
+    try:
+        last_day = representations.restore(*_link_sides(enp, side, other), _actor(), scope=scope())
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    if last_day is None:
+        flash(_("Представительство восстановлено, без срока: представитель снова видит полис, код и данные"), "ok")
+    else:
+        flash(
+            _(
+                "Представительство восстановлено до %(day)s включительно: представитель снова видит полис, код и "
+                "данные",
+                day=last_day.strftime("%d.%m.%Y"),
+            ),
+            "ok",
+        )
     return redirect(url_for("insurer.person", enp=enp))
 
 

@@ -1,0 +1,196 @@
+"""A link ended on grounds stays ended when a file names the representative again (migration 0023): the import
+refuses that line in words, and the represented person's insurer restores a link ended by mistake on the person's
+page, through a confirmation page. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select
+
+from tests.helpers.registry import person_data, register
+from tests.webapp.pages import CHILD, MOTHER, csrf, logged_in
+from webapp.extensions import db
+from webapp.models import AuditEntry, Representation
+from webapp.registry import bulk_import, clock, lifecycle, people, representations
+from webapp.registry.errors import RegistryError
+from webapp.registry.registry_file import COLUMNS
+
+TODAY = clock.today_in_moscow(clock.now())
+YESTERDAY = TODAY - timedelta(days=1)
+#: The restoring pages of the mother's guardianship of Артём (born 1990: a guardian's link, no end).
+FROM_THE_WARD = f"/insurer/person/{CHILD}/representative/{MOTHER}/restore"
+FROM_THE_GUARDIAN = f"/insurer/person/{MOTHER}/dependant/{CHILD}/restore"
+#: A son of the mother's insured by the other insurer.
+ELSEWHERE = "7700000000000065"
+
+
+def _file_naming_the_mother() -> bytes:
+    """The registry file's line for Артём, with his mother as his representative, as an old file still names her."""
+    line = f"{CHILD},Иванов,Артём,Сергеевич,1990-05-15,M,,77001,citizen,,{MOTHER}\n"
+    return (",".join(COLUMNS) + "\n" + line).encode()
+
+
+def _mother_and_her_ward() -> None:
+    """The mother and Артём (born 1990), linked, as the pages' registry has them."""
+    register()
+    register(person_data(CHILD[:15], "Иванов", "Артём", "Сергеевич", sex="M"))
+    lifecycle.link_representative(MOTHER, CHILD, "test")
+
+
+def _link(app: Flask, representative: str = MOTHER, represented: str = CHILD) -> Representation:
+    with app.app_context():
+        db.session.expire_all()
+        row = db.session.scalar(
+            select(Representation).where(
+                Representation.representative_id == people.person_by_enp(representative).id,
+                Representation.represented_id == people.person_by_enp(represented).id,
+            )
+        )
+        db.session.expunge(row)
+        return row
+
+
+def _flash(client: FlaskClient, response) -> str:
+    assert response.status_code == 302, response.status_code
+    page = client.get(response.location).get_data(as_text=True)
+    found = re.search(r'<p class="flash [^"]*" role="alert">(.*?)</p>', page, re.S)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def _restored_entries(app: Flask) -> list[AuditEntry]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "restore_representation")))
+
+
+@pytest.mark.parametrize("grounds", ["court", "registry_error"])
+def test_a_file_does_not_bring_back_a_link_the_insurer_ended(site: Flask, grounds: str) -> None:
+    with site.app_context():
+        representations.end(MOTHER, CHILD, grounds, "smo:test")
+        report = bulk_import.import_csv(_file_naming_the_mother(), "test")
+        assert report.linked == 0
+        (error,) = report.errors
+        assert error.about == bulk_import.REPRESENTATIVE
+        assert error.reason == representations.ENDED_ON_GROUNDS
+        assert error.params == {"day": f"{YESTERDAY:%d.%m.%Y}"}
+    assert (_link(site).valid_to, _link(site).ended_grounds) == (YESTERDAY, grounds)
+    assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 404, "still not hers"
+
+
+def test_a_file_names_a_grown_childs_parent_again_after_an_end_as_of_age(registry: Flask) -> None:
+    """«Совершеннолетие» ends a parent's link: a file naming the parent for the adult makes them a guardian, as
+    for a link that ran out at majority."""
+    _mother_and_her_ward()
+    representations.end(MOTHER, CHILD, "of_age", "smo:test")
+    report = bulk_import.import_csv(_file_naming_the_mother(), "test")
+    assert (report.linked, report.errors) == (1, [])
+    link = db.session.scalar(select(Representation))
+    assert (link.valid_to, link.ended_grounds) == (None, None)
+
+
+def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
+    with site.app_context():
+        representations.end(MOTHER, CHILD, "registry_error", "smo:test")
+    staff = logged_in(site, "smo")
+    ward_page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    assert "Прекращённые представительства" in ward_page
+    assert f"последний день — {YESTERDAY:%d.%m.%Y}; основание: Ошибка в реестре" in ward_page
+    assert FROM_THE_WARD in ward_page
+    assert FROM_THE_GUARDIAN in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    asked = staff.get(FROM_THE_WARD).get_data(as_text=True)
+    for words in ("Восстановить представительство?", "Иванова Мария Петровна", "Иванов Артём Сергеевич", "без срока"):
+        assert words in asked
+    token = csrf(staff, FROM_THE_WARD)
+    assert staff.post(FROM_THE_WARD).status_code == 400, "no CSRF token, no change"
+    assert _link(site).valid_to == YESTERDAY
+    said = _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token}))
+    assert said.startswith("Представительство восстановлено, без срока")
+    assert (_link(site).valid_to, _link(site).ended_grounds) == (None, None)
+    (entry,) = _restored_entries(site)
+    assert (entry.actor, entry.entity_key, entry.details) == (
+        "smo:smo",
+        CHILD,
+        {"representative": MOTHER, "valid_to": None},
+    )
+    assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 200, "hers again at once"
+    page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    assert "Прекращённые представительства" not in page
+    assert "представительство восстановлено" in page, "the person's journal says so"
+    assert _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token})) == (
+        "Это представительство не прекращено по основанию: восстанавливать нечего"
+    ), "twice is refused, and nothing is written twice"
+    assert len(_restored_entries(site)) == 1
+
+
+def test_a_childs_link_restored_lasts_to_the_majority_eve(registry: Flask) -> None:
+    register()
+    son = person_data("770000000000031", "Иванов", "Павел", "Сергеевич", born=date(2015, 6, 1), sex="M")
+    register(son, representative_enp=MOTHER)
+    representations.end(MOTHER, str(son.enp), "court", "smo:test")
+    assert representations.restore(MOTHER, str(son.enp), "smo:test", scope="77001") == date(2033, 5, 31)
+
+
+def test_only_a_link_ended_on_grounds_is_restored(site: Flask) -> None:
+    staff = logged_in(site, "smo")
+    token = csrf(staff, f"/insurer/person/{CHILD}")
+    said = "Это представительство не прекращено по основанию: восстанавливать нечего"
+    assert _flash(staff, staff.get(FROM_THE_WARD)) == said, "a link in force"
+    assert _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token})) == said
+    nobody = f"/insurer/person/{MOTHER}/dependant/7700000000000099/restore"
+    assert _flash(staff, staff.post(nobody, data={"csrf_token": token})) == "Такого представительства в реестре нет"
+    with site.app_context():
+        representations.end(MOTHER, CHILD, "of_age", "smo:test")
+    assert _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token})) == said, "a file names them again"
+    assert "Прекращённые представительства" not in staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    assert _restored_entries(site) == []
+
+
+def test_another_insurers_insured_is_theirs_to_restore(site: Flask) -> None:
+    with site.app_context():
+        son = person_data(ELSEWHERE[:15], "Иванов", "Олег", "Сергеевич", born=date(2015, 6, 1), sex="M")
+        register(son, insurer="77002")
+        lifecycle.link_representative(MOTHER, ELSEWHERE, "test")
+        representations.end(MOTHER, ELSEWHERE, "court", "smo:other")
+    staff = logged_in(site, "smo")
+    page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    assert "Представляемый: застрахованное лицо другой СМО" in page
+    assert "Олег" not in page
+    path = f"/insurer/person/{MOTHER}/dependant/{ELSEWHERE}/restore"
+    assert path not in page, "no action offered for another insurer's insured"
+    token = csrf(staff, f"/insurer/person/{MOTHER}")
+    said = "Представляемого ведёт другая СМО: восстановить представительство может только она"
+    assert _flash(staff, staff.get(path)) == said
+    assert _flash(staff, staff.post(path, data={"csrf_token": token})) == said
+    assert _link(site, MOTHER, ELSEWHERE).valid_to == YESTERDAY
+    assert _restored_entries(site) == []
+
+
+def test_a_restored_link_closing_a_circle_is_refused(registry: Flask) -> None:
+    _mother_and_her_ward()
+    representations.end(MOTHER, CHILD, "registry_error", "smo:test")
+    lifecycle.link_representative(CHILD, MOTHER, "test")  # the adult son became his mother's guardian meanwhile
+    with pytest.raises(RegistryError, match="по кругу"):
+        representations.restore(MOTHER, CHILD, "smo:test", scope="77001")
+    assert db.session.scalar(select(Representation.ended_grounds).where(Representation.valid_to.is_not(None))) == (
+        "registry_error"
+    )
+
+
+def test_migration_0023_down_and_up_keeps_the_links(registry: Flask) -> None:
+    _mother_and_her_ward()
+    representations.end(MOTHER, CHILD, "court", "smo:test")
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0022")
+    assert "ended_grounds" not in {column["name"] for column in inspect(db.engine).get_columns("representations")}
+    upgrade()
+    link = db.session.scalar(select(Representation))
+    # Ended before the grounds were kept: a file may name the representative again, as before.
+    assert (link.valid_to, link.ended_grounds) == (YESTERDAY, None)
+    assert lifecycle.link_representative(MOTHER, CHILD, "test")
