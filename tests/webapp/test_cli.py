@@ -31,6 +31,7 @@ COMMANDS = [
     ["registry", "export"],
     ["registry", "shared-snils"],
     ["registry", "end-representation"],
+    ["registry", "restore-representation"],
     ["users", "create"],
     ["users", "password"],
     ["tokens", "create"],

@@ -194,3 +194,23 @@ def test_migration_0023_down_and_up_keeps_the_links(registry: Flask) -> None:
     # Ended before the grounds were kept: a file may name the representative again, as before.
     assert (link.valid_to, link.ended_grounds) == (YESTERDAY, None)
     assert lifecycle.link_representative(MOTHER, CHILD, "test")
+
+
+def test_the_command_restores_a_link_and_refuses_in_words(site: Flask) -> None:
+    def command(*args: str) -> tuple[int, str]:
+        result = site.test_cli_runner().invoke(args=["registry", "restore-representation", *args])
+        assert "Traceback" not in result.output
+        return result.exit_code, result.output
+
+    code, said = command(MOTHER, CHILD)
+    assert code == 1
+    assert "Это представительство не прекращено по основанию: восстанавливать нечего" in said
+    assert command(MOTHER, "12345")[0] == 1
+    with site.app_context():
+        representations.end(MOTHER, CHILD, "court", "smo:test")
+    code, said = command(MOTHER, CHILD)
+    assert code == 0, said
+    assert "Представительство восстановлено, без срока" in said
+    assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 200
+    (entry,) = _restored_entries(site)
+    assert entry.actor.startswith("cli:")

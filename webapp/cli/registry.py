@@ -146,3 +146,17 @@ def end_representation(representative_enp: str, person_enp: str, grounds: str) -
         f"Представительство прекращено, его последний день — {last_day:%d.%m.%Y}: представитель больше не видит "
         "полис, код и данные представляемого"
     )
+
+
+@registry.command("restore-representation")
+@click.argument("representative_enp")
+@click.argument("person_enp")
+def restore_representation(representative_enp: str, person_enp: str) -> None:
+    """Восстановить представительство, прекращённое по ошибке: REPRESENTATIVE_ENP снова представляет PERSON_ENP.
+
+    Файл реестра такое представительство не возвращает. Оно действует с сегодняшнего дня: для ребёнка — до дня
+    перед 18-летием, для взрослого — без срока.
+    """
+    last_day = representations.restore(str(Enp(representative_enp)), str(Enp(person_enp)), actor())
+    until = f"до {last_day:%d.%m.%Y} включительно" if last_day else "без срока"
+    click.echo(f"Представительство восстановлено, {until}: представитель снова видит полис, код и данные")
