@@ -100,7 +100,7 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     staff = logged_in(site, "smo")
     ward_page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
     assert "Прекращённые представительства" in ward_page
-    assert f"последний день — {YESTERDAY:%d.%m.%Y}; основание: Ошибка в реестре" in ward_page
+    assert f"Прекращено: последний день — {YESTERDAY:%d.%m.%Y}; основание: Ошибка в реестре" in ward_page
     assert FROM_THE_WARD in ward_page
     assert FROM_THE_GUARDIAN in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     asked = staff.get(FROM_THE_WARD).get_data(as_text=True)
