@@ -61,6 +61,8 @@ WHO_MAY = {
             "citizen.request_reissue",
             "citizen.data_change",
             "citizen.request_data_change",
+            "citizen.confirm_decline",
+            "citizen.decline",
         ],
         frozenset({CITIZEN}),
     ),
@@ -204,6 +206,8 @@ def test_every_route_answers_each_role_as_designed(matrix_app: Flask, role: str)
             expected = {302} if role == ANONYMOUS else {403}
         elif rule.endpoint == "admin.reissue_progress":
             expected = {404}  # no mass reissue has run for this key
+        elif rule.endpoint == "citizen.confirm_decline":
+            expected = {404}  # no `?person=`: the citizen's own card, which nobody declines
         elif role == OTHER_INSURER and ({"enp", "request_id", "job_id", "change_id"} & rule.arguments):
             expected = {404}  # another insurer's person or import, exactly like a number that does not exist
         else:
@@ -221,6 +225,7 @@ def test_every_route_answers_each_role_as_designed(matrix_app: Flask, role: str)
         (CITIZEN, f"/me/extract.pdf?person={STRANGER}"),
         (CITIZEN, f"/me/live?person={STRANGER}"),
         (CITIZEN, f"/me/data-change?person={STRANGER}"),
+        (CITIZEN, f"/me/not-representative?person={STRANGER}"),
         (OTHER_INSURER, f"/insurer/?q={MOTHER}"),
     ],
 )

@@ -69,6 +69,10 @@ END_REPRESENTATION = {
     "of_age": N_("Совершеннолетие"),
     "registry_error": N_("Ошибка в реестре"),
 }
+#: The representative's own word, from their phone (webapp/web/views/citizen.py): they are not this person's parent
+#: or guardian. Grounds nobody else may give, so not among staff's choices above.
+DECLINED = "declined"
+DECLINED_BY_REPRESENTATIVE = {DECLINED: N_("Представитель отказался от представительства")}
 
 #: The words reasons were recorded with before they were shortened to fit a phone's closed list (a choice is
 #: recorded as its words): still read in the reader's language where old records show them.
@@ -106,7 +110,13 @@ LISTED = frozenset(
     [
         *(
             words
-            for choices in (CITIZEN_REISSUE, DATA_CHANGE, END_REPRESENTATION, *STAFF.values())
+            for choices in (
+                CITIZEN_REISSUE,
+                DATA_CHANGE,
+                END_REPRESENTATION,
+                DECLINED_BY_REPRESENTATIVE,
+                *STAFF.values(),
+            )
             for key, words in choices.items()
             if key != OTHER
         ),

@@ -163,9 +163,13 @@ def end(
     scope: str | None = None,
     now: datetime | None = None,
 ) -> date:
-    """End a representation in force on `grounds` (a key of reasons.END_REPRESENTATION): its last day becomes the
-    day before today (Moscow's), and the representative loses the person at once. Returns that day."""
-    reason = reasons.recorded(reasons.END_REPRESENTATION, grounds)
+    """End a representation in force on `grounds` (a key of reasons.END_REPRESENTATION, or reasons.DECLINED: the
+    representative's own word, which staff, ending links in their `scope`, cannot give for them): its last day
+    becomes the day before today (Moscow's), and the representative loses the person at once. Returns that day."""
+    choices = reasons.END_REPRESENTATION
+    if scope is None:
+        choices = {**choices, **reasons.DECLINED_BY_REPRESENTATIVE}
+    reason = reasons.recorded(choices, grounds)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     serialised("representations")  # a birth date corrected meanwhile read the link before, and moved it over this end

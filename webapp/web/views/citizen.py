@@ -12,7 +12,7 @@ from flask_login import current_user
 from policy_codes import Enp
 from policy_codes.render import code128_svg, qr_svg
 from webapp.models import IssuedCode, Person, Role
-from webapp.registry import clock, data_changes, people, reissue_requests
+from webapp.registry import clock, data_changes, people, reasons, reissue_requests, representations
 from webapp.registry.codes import live_code, static_qr_png, static_qr_svg
 from webapp.registry.errors import RegistryError
 from webapp.web import data_change_form, pdf
@@ -192,6 +192,40 @@ def request_data_change() -> Any:
     else:
         flash(_("Заявка на изменение данных отправлена в страховую компанию."), "ok")
     return redirect(url_for("citizen.policy", person=request.args.get("person")))
+
+
+def _dependant() -> Person:
+    """The person `?person=` picks whom the citizen represents (people_in_reach: directly, today); their own card, or
+    anyone else's number, answers 404."""
+    household = people_in_reach()
+    person = chosen_person(household)
+    if person.id == household[0].id:
+        abort(404)
+    return person
+
+
+_NOT_REPRESENTATIVE = "/not-representative"
+
+
+@citizen.get(_NOT_REPRESENTATIVE)
+@role_required(Role.CITIZEN)
+def confirm_decline() -> str:
+    """«Я не представляю этого человека», asked first: someone the insurer named as this person's parent or guardian
+    by mistake (or by malice) removes the card from their account, knowing only the insurer can link it again."""
+    return render_template("citizen/decline.html", person=_dependant())
+
+
+@citizen.post(_NOT_REPRESENTATIVE)
+@role_required(Role.CITIZEN)
+def decline() -> Any:
+    """End the citizen's own link to the person, in their word: the card leaves their account at once."""
+    me, person = current_user.person, _dependant()
+    try:
+        representations.end(me.enp, person.enp, reasons.DECLINED, f"citizen:{current_user.username}")
+    except RegistryError:  # ended meanwhile: as for any person not theirs, no hint
+        abort(404)
+    flash(_("Карточка убрана из вашего личного кабинета: вы больше не представитель этого человека."), "ok")
+    return redirect(url_for("citizen.policy"))
 
 
 @citizen.get("/live")
