@@ -445,6 +445,7 @@ CITIZEN = [
     Stop("/me/ and its downloads", _downloads),
     page(f"/me/?person={SON}", wait="#live svg"),
     page(f"/me/?person={NEWBORN}"),
+    page(f"/me/not-representative?person={SON}"),
     page("/me/show"),
     Stop("reissue request: no reason given", _reissue_request(""), 400),
     Stop("reissue request sent", _reissue_request("тур: проверка")),
