@@ -162,6 +162,8 @@ def citizen(world: Flask) -> None:
     client.get(f"/me/code.png?person={CHILD.enp}&download=1")
     client.get("/me/?person=Иванова Мария 1990-04-12")
     client.post(f"/me/reissue-request?person={CHILD.enp}", data={"reason": "lost", "details": "", "csrf_token": token})
+    client.get(f"/me/not-representative?person={CHILD.enp}")
+    client.post(f"/me/not-representative?person={CHILD.enp}", data={"csrf_token": token})
 
 
 def reception(world: Flask) -> None:
