@@ -14,7 +14,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.helpers.registry import person_data, register
-from tests.webapp.pages import CHILD, MOTHER, PASSWORD, STRANGER, csrf, field_error, logged_in
+from tests.webapp.pages import (
+    CHILD,
+    MOTHER,
+    PASSWORD,
+    STRANGER,
+    csrf,
+    field_error,
+    logged_in,
+    register_newborn_sofia,
+)
 from webapp.extensions import db
 from webapp.models import AuditEntry, Representation, Role
 from webapp.registry import accounts, clock, lifecycle, people
@@ -87,6 +96,14 @@ def test_a_citizen_removes_a_person_they_do_not_represent_after_being_asked(site
     assert entry.details == {"representative": MOTHER, "valid_to": YESTERDAY.isoformat()}
     assert _decline(mother).status_code == 404, "ended already: no longer hers"
     assert len(_ended(site)) == 1
+
+
+def test_a_newborn_covered_by_the_citizens_policy_is_said_to_lose_that_cover(site: Flask) -> None:
+    sofia = str(register_newborn_sofia(site).enp)
+    mother = logged_in(site, "ivanova")
+    lost = "Своего полиса у этого ребёнка пока нет: помощь ему перестанут оказывать по вашему полису."
+    assert lost in mother.get(f"/me/not-representative?person={sofia}").get_data(as_text=True)
+    assert lost not in mother.get(DECLINE).get_data(as_text=True), "Артём has a policy of his own"
 
 
 def test_the_insurer_reads_who_ended_the_link_and_why_in_either_language(site: Flask) -> None:

@@ -212,7 +212,10 @@ _NOT_REPRESENTATIVE = "/not-representative"
 def confirm_decline() -> str:
     """«Я не представляю этого человека», asked first: someone the insurer named as this person's parent or guardian
     by mistake (or by malice) removes the card from their account, knowing only the insurer can link it again."""
-    return render_template("citizen/decline.html", person=_dependant())
+    person = _dependant()
+    cover = people.newborn_cover(person, clock.today_in_moscow(datetime.now(UTC)))
+    covered_by_me = cover is not None and cover.representative.id == current_user.person.id
+    return render_template("citizen/decline.html", person=person, covered_by_me=covered_by_me)
 
 
 @citizen.post(_NOT_REPRESENTATIVE)
