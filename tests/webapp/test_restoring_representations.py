@@ -214,3 +214,20 @@ def test_the_command_restores_a_link_and_refuses_in_words(site: Flask) -> None:
     assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 200
     (entry,) = _restored_entries(site)
     assert entry.actor.startswith("cli:")
+
+
+def test_a_link_the_representative_declined_stays_ended_until_the_insurer_restores_it(site: Flask) -> None:
+    mother = logged_in(site, "ivanova")
+    declined = mother.post(f"/me/not-representative?person={CHILD}", data={"csrf_token": csrf(mother, "/me/")})
+    assert declined.status_code == 302
+    assert _link(site).ended_grounds == "declined"
+    with site.app_context():
+        (error,) = bulk_import.import_csv(_file_naming_the_mother(), "test").errors
+        assert error.reason == representations.ENDED_ON_GROUNDS, "a file does not override her refusal"
+    staff = logged_in(site, "smo")
+    page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
+    assert "основание: Представитель отказался от представительства" in page
+    assert "Представитель отказался от представительства" in staff.get(FROM_THE_WARD).get_data(as_text=True)
+    said = _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": csrf(staff, FROM_THE_WARD)}))
+    assert said.startswith("Представительство восстановлено")
+    assert mother.get(f"/me/?person={CHILD}").status_code == 200

@@ -92,8 +92,9 @@ class Representation(db.Model):
     represented_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     #: The link's last day: a child's 18th birthday's eve (rules.representation_until); None for an adult's guardian.
     valid_to: Mapped[date | None]
-    #: The grounds an insurer ended the link on (a key of reasons.END_REPRESENTATION): a file does not make a link
-    #: ended on grounds again (webapp/registry/lifecycle.py); None for a link in force, or one that ran out.
+    #: The grounds the link was ended on (a key of reasons.ENDED_REPRESENTATION: the insurer's, or the representative's
+    #: own refusal): a file does not make such a link again (webapp/registry/lifecycle.py); None for a link in force,
+    #: or one that ran out.
     ended_grounds: Mapped[str | None] = mapped_column(String(32))
 
     representative: Mapped[Person] = relationship(foreign_keys=[representative_id])

@@ -73,6 +73,8 @@ END_REPRESENTATION = {
 #: or guardian. Grounds nobody else may give, so not among staff's choices above.
 DECLINED = "declined"
 DECLINED_BY_REPRESENTATIVE = {DECLINED: N_("Представитель отказался от представительства")}
+#: Every grounds a link may have been ended on (`Representation.ended_grounds`), with its words.
+ENDED_REPRESENTATION = {**END_REPRESENTATION, **DECLINED_BY_REPRESENTATIVE}
 
 #: The words reasons were recorded with before they were shortened to fit a phone's closed list (a choice is
 #: recorded as its words): still read in the reader's language where old records show them.
@@ -110,13 +112,7 @@ LISTED = frozenset(
     [
         *(
             words
-            for choices in (
-                CITIZEN_REISSUE,
-                DATA_CHANGE,
-                END_REPRESENTATION,
-                DECLINED_BY_REPRESENTATIVE,
-                *STAFF.values(),
-            )
+            for choices in (CITIZEN_REISSUE, DATA_CHANGE, ENDED_REPRESENTATION, *STAFF.values())
             for key, words in choices.items()
             if key != OTHER
         ),

@@ -166,9 +166,7 @@ def end(
     """End a representation in force on `grounds` (a key of reasons.END_REPRESENTATION, or reasons.DECLINED: the
     representative's own word, which staff, ending links in their `scope`, cannot give for them): its last day
     becomes the day before today (Moscow's), and the representative loses the person at once. Returns that day."""
-    choices = reasons.END_REPRESENTATION
-    if scope is None:
-        choices = {**choices, **reasons.DECLINED_BY_REPRESENTATIVE}
+    choices = reasons.END_REPRESENTATION if scope is not None else reasons.ENDED_REPRESENTATION
     reason = reasons.recorded(choices, grounds)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)

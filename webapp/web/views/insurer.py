@@ -133,7 +133,7 @@ def person(enp: str) -> str:
         representatives=people.representatives_of(someone),
         represented=people.represented_by(someone),
         ended_links=representations.ended_links_of(someone),
-        end_grounds=reasons.END_REPRESENTATION,
+        end_grounds=reasons.ENDED_REPRESENTATION,
     )
 
 
@@ -292,7 +292,7 @@ def confirm_restore_link(enp: str, side: str, other: str) -> Any:
         link=link,
         today=today,
         valid_to=representation_until(link.represented.birth_date, today),
-        grounds=reasons.END_REPRESENTATION,
+        grounds=reasons.ENDED_REPRESENTATION,
     )
 
 
