@@ -486,7 +486,17 @@ INSURER = [
     click("activation code issued", f"/insurer/person/{REISSUED}/activation-code", f"{ACTION_FORM} button.primary"),
     page(f"/insurer/person/{NEWBORN}/newborn-policy"),
     page(f"/insurer/person/{PETROV}/terminate"),
-    page(f"/insurer/person/{SON}/representative/{MOTHER}/end"),  # asked only: the citizen's tour shows the son
+    page(f"/insurer/person/{SON}/representative/{MOTHER}/end"),
+    # Ended and restored in one walk: the citizen's tour, and the next walk, show the son as before.
+    form(
+        "representation ended",
+        f"/insurer/person/{SON}/representative/{MOTHER}/end",
+        {"grounds": "court"},
+        200,
+        ACTION_FORM,
+    ),
+    page(f"/insurer/person/{SON}/representative/{MOTHER}/restore"),
+    click("representation restored", f"/insurer/person/{SON}/representative/{MOTHER}/restore", f"{ACTION_FORM} button"),
     page(f"/insurer/person/{PETROV}/data"),
     form("data change: latin surname", f"/insurer/person/{PETROV}/data", _data_change("Petrov"), 400),
     form("data change: nothing changed", f"/insurer/person/{PETROV}/data", UNCHANGED, 400),
