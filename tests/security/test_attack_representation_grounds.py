@@ -111,7 +111,7 @@ def test_a_transfer_hands_the_ended_link_to_the_new_insurer_and_a_file_there_doe
     assert "Мария" not in asked, "77001's insured is named to nobody at 77002"
     assert "12.04.1990" not in asked
     said = _flash(holder, holder.post(FROM_THE_CHILD, data={"csrf_token": csrf(holder, FROM_THE_CHILD)}))
-    assert said.startswith("Представительство восстановлено до")
+    assert said.startswith("Представительство восстановлено, его последний день")
     assert _state(world)[1] is None
     assert [entry.actor for entry in _entries(world, "restore_representation")] == ["smo:smo2"]
 
@@ -305,7 +305,7 @@ def test_a_restore_is_audited_by_whom_and_logs_name_nobody(world: Flask, caplog:
         staff.get(f"/insurer/person/{CHILD_ENP}")
         staff.get(FROM_THE_CHILD)
         said = _flash(staff, staff.post(FROM_THE_CHILD, data={"csrf_token": csrf(staff, FROM_THE_CHILD)}))
-    assert said.startswith("Представительство восстановлено до")
+    assert said.startswith("Представительство восстановлено, его последний день")
     (entry,) = _entries(world, "restore_representation")
     assert (entry.actor, entry.entity, entry.entity_key) == ("smo:smo", "person", CHILD_ENP)
     assert entry.details == {"representative": MOTHER_ENP, "valid_to": "2034-09-02"}

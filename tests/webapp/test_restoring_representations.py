@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, csrf, logged_in
@@ -21,6 +21,7 @@ from webapp.models import AuditEntry, Representation
 from webapp.registry import bulk_import, clock, lifecycle, people, representations
 from webapp.registry.errors import RegistryError
 from webapp.registry.registry_file import COLUMNS
+from webapp.registry.rules import coming_of_age
 
 TODAY = clock.today_in_moscow(clock.now())
 YESTERDAY = TODAY - timedelta(days=1)
@@ -182,18 +183,52 @@ def test_a_restored_link_closing_a_circle_is_refused(registry: Flask) -> None:
     )
 
 
-def test_migration_0023_down_and_up_keeps_the_links(registry: Flask) -> None:
+def test_migration_0023_reads_the_grounds_of_earlier_ends_from_the_audit_trail(registry: Flask) -> None:
+    """Links ended before the grounds were kept get them from their end's audit entry; one a file named again
+    since keeps none."""
     _mother_and_her_ward()
+    son = person_data("770000000000031", "Иванов", "Павел", "Сергеевич", born=date(2015, 6, 1), sex="M")
+    register(son, representative_enp=MOTHER)
     representations.end(MOTHER, CHILD, "court", "smo:test")
+    representations.end(MOTHER, str(son.enp), "registry_error", "smo:test")
     db.session.commit()
     db.session.remove()
     downgrade(revision="0022")
     assert "ended_grounds" not in {column["name"] for column in inspect(db.engine).get_columns("representations")}
+    db.session.execute(
+        text("UPDATE representations SET valid_to = :eve WHERE represented_id = :son"),
+        {"eve": date(2033, 5, 31), "son": people.person_by_enp(str(son.enp)).id},
+    )  # as a file naming the mother again did before 0023
+    db.session.commit()
+    db.session.remove()
     upgrade()
+    assert _link(registry).ended_grounds == "court"
+    assert _link(registry, MOTHER, str(son.enp)).ended_grounds is None, "named again since: no longer ended"
+    report = bulk_import.import_csv(_file_naming_the_mother(), "test")
+    assert [error.reason for error in report.errors] == [representations.ENDED_ON_GROUNDS]
+
+
+def test_a_childs_link_ended_before_majority_has_run_out_once_they_come_of_age(registry: Flask) -> None:
+    """A court ended a parent's link at 17: at 18 it would have ended anyway, so it is no longer the insurer's to
+    restore (it would make the parent a guardian with no end), and a file naming the parent for the adult is a new
+    guardian's link, as for any link that ran out."""
+    register()
+    born = (
+        TODAY.replace(year=TODAY.year - 18) + timedelta(days=10) if TODAY.month != 2 else date(TODAY.year - 18, 3, 10)
+    )
+    teen = person_data("770000000000031", "Иванов", "Павел", "Сергеевич", born=born, sex="M")
+    register(teen, representative_enp=MOTHER)
+    representations.end(MOTHER, str(teen.enp), "court", "smo:test")
+    db.session.commit()
+    adult_day = coming_of_age(born)
     link = db.session.scalar(select(Representation))
-    # Ended before the grounds were kept: a file may name the representative again, as before.
-    assert (link.valid_to, link.ended_grounds) == (YESTERDAY, None)
-    assert lifecycle.link_representative(MOTHER, CHILD, "test")
+    assert representations.ended_on_grounds(link, adult_day - timedelta(days=1)), "a minor still: kept ended"
+    assert not representations.ended_on_grounds(link, adult_day), "of age: it would have run out"
+    with pytest.raises(RegistryError, match="не прекращено по основанию"):
+        representations.restore(MOTHER, str(teen.enp), "smo:test", now=datetime.combine(adult_day, time(12), UTC))
+    later = datetime.combine(adult_day, time(12), UTC)
+    assert lifecycle.link_representative(MOTHER, str(teen.enp), "test", now=later), "a guardian's link, made anew"
+    assert db.session.scalar(select(Representation.valid_to)) is None
 
 
 def test_the_command_restores_a_link_and_refuses_in_words(site: Flask) -> None:

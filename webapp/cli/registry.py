@@ -158,5 +158,5 @@ def restore_representation(representative_enp: str, person_enp: str) -> None:
     перед 18-летием, для взрослого — без срока.
     """
     last_day = representations.restore(str(Enp(representative_enp)), str(Enp(person_enp)), actor())
-    until = f"до {last_day:%d.%m.%Y} включительно" if last_day else "без срока"
+    until = f"его последний день — {last_day:%d.%m.%Y}" if last_day else "без срока"
     click.echo(f"Представительство восстановлено, {until}: представитель снова видит полис, код и данные")

@@ -120,29 +120,35 @@ def endable(representative_enp: str, represented_enp: str, scope: str | None, to
     return link
 
 
-def ended_on_grounds(row: Representation) -> bool:
-    """Whether `row` was ended on grounds a file does not undo. A grown child's link ended as of age is not: a file
-    naming the parent again makes them the adult's guardian, as for a link that ran out."""
-    return row.ended_grounds is not None and row.ended_grounds != OF_AGE
+def ended_on_grounds(row: Representation, today: date) -> bool:
+    """Whether `row` was ended on grounds a file does not undo, and would be in force `today` but for them. A link
+    ended as of age is not, nor a child's ended before their majority once they have come of age: it would have run
+    out then, so a file naming the parent for the adult makes them a guardian, as for any link that ran out."""
+    if row.ended_grounds is None or row.ended_grounds == OF_AGE or row.valid_to is None:
+        return False
+    born = row.represented.birth_date
+    return not (row.valid_to < majority_eve(born) and coming_of_age(born) <= today)
 
 
-def restorable(representative_enp: str, represented_enp: str, scope: str | None, lock: bool = False) -> Link:
+def restorable(
+    representative_enp: str, represented_enp: str, scope: str | None, today: date, lock: bool = False
+) -> Link:
     """The link from one to the other, if it was ended on grounds and `scope`'s to restore; refused otherwise."""
     link = _between(representative_enp, represented_enp, scope, lock, ANOTHER_INSURER_RESTORES)
-    if not ended_on_grounds(link.row):
+    if not ended_on_grounds(link.row, today):
         raise RegistryError(NOT_RESTORABLE)
     return link
 
 
-def ended_links_of(person: Person) -> list[tuple[str, Person, Representation]]:
-    """The links of `person` ended on grounds, as (side, the other person, the link): side "representative" for
-    those who represented them, "dependant" for those they represented; the latest ended first."""
+def ended_links_of(person: Person, today: date) -> list[tuple[str, Person, Representation]]:
+    """The links of `person` ended on grounds (`ended_on_grounds`), as (side, the other person, the link): side
+    "representative" for those who represented them, "dependant" for those they represented; the latest ended
+    first."""
     rows = db.session.scalars(
         select(Representation)
         .where(
             (Representation.represented_id == person.id) | (Representation.representative_id == person.id),
             Representation.ended_grounds.is_not(None),
-            Representation.ended_grounds != OF_AGE,
         )
         .order_by(Representation.valid_to.desc(), Representation.id)
     )
@@ -151,6 +157,7 @@ def ended_links_of(person: Person) -> list[tuple[str, Person, Representation]]:
         if row.represented_id == person.id
         else ("dependant", row.represented, row)
         for row in rows
+        if ended_on_grounds(row, today)
     ]
 
 
@@ -191,7 +198,7 @@ def restore(
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     serialised("representations")  # as a new link: two made meanwhile could close a circle with this one
-    link = restorable(representative_enp, represented_enp, scope, lock=True)
+    link = restorable(representative_enp, represented_enp, scope, today, lock=True)
     if represents(link.represented, link.representative, today):
         raise RegistryError(CIRCLE)
     link.row.valid_to = representation_until(link.represented.birth_date, today)
