@@ -3,24 +3,30 @@ named as someone's representative ends that link from their phone (webapp/web/vi
 
 What the card and its code pictures answer from two warm gunicorn workers the moment the link ends, two refusals sent
 at once, what becomes of a request the representative filed for the person before, odd `?person=` values, a chain
-of links (the mother represents her son, the son his own ward), and a newborn covered by the mother's policy at the
-clinic's desk.
+of links (the mother represents her son, the son his own ward), a newborn covered by the mother's policy at the
+clinic's desk, and the son's pages kept on the mother's phone for a visit with no signal (static/js/sw.js).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from policy_codes.codec import moscow_date
+from tests.browser.test_pwa import CONTROLLED, wait_until_kept
 from tests.faults.registry import prepare
 from tests.faults.server import PASSWORD, Server, Session
+from tests.helpers.browser import PHONE, apart, chromium, demo_app, log_in, serving, shot
+from tests.helpers.browser import Server as Demo
 from tests.helpers.registry import person_data, register
 from tests.security.test_attack_state_workers import Served, at_once, both_warm, page_status
+from tests.security.test_grown_child_phone_browser import OFFLINE_FETCH, SON, kept_for
 from tests.webapp import conftest as webapp_fixtures
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, csrf, desk_verdict, logged_in, register_newborn_sofia, take_step
 from tests.webapp.test_lapsed_requests import _file_both, _the_insurer_refuses_and_the_person_files_their_own
@@ -223,3 +229,48 @@ def test_a_declined_newborn_is_covered_by_the_mothers_policy_no_more_at_the_desk
     assert take_step(staff, sofia, "newborn-policy").status_code == 302
     with site.app_context():
         assert verify_scan(sofia).verdict is Verdict.VALID, "her insurer gives her a policy of her own"
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    """The demo registry of this test's own: the mother declines a son the other browser tests show."""
+    app = demo_app(tmp_path)
+    with serving(app) as url:
+        yield Demo(url, app)
+
+
+def test_the_declined_sons_pages_leave_the_mothers_phone(demo: Demo) -> None:
+    apart(_on_the_mothers_phone, demo)  # a Chromium of its own, beside tests/browser's
+
+
+def _on_the_mothers_phone(demo: Demo) -> None:
+    with chromium() as launched:
+        context = launched.new_context(viewport=PHONE, device_scale_factor=2, locale="ru-RU")
+        try:
+            _she_declines_her_son(demo, context.new_page())
+        finally:
+            context.close()
+
+
+def _she_declines_her_son(demo: Demo, page: object) -> None:
+    """His card, «show at reception» page and code, kept on her phone for a visit with no signal, go as she taps
+    «Я не представляю этого человека» and confirms: the card she lands on names him no more."""
+    log_in(page, demo.url, "ivanova", "citizen-demo-2026")
+    page.wait_for_function(CONTROLLED)
+    page.goto(f"{demo.url}/me/?person={SON}")
+    wait_until_kept(page, kept_for(SON))
+    page.click("p.not-representative a")
+    page.click("button.danger")
+    page.wait_for_url(f"{demo.url}/me/")
+    assert "Артём" not in page.inner_text("main")
+    for path in kept_for(SON):
+        wait_until_kept(page, [path], present=False)
+    wait_until_kept(page, ["/me/"])
+
+    page.context.set_offline(True)
+    page.reload()  # her own card, kept
+    assert "Иванова Мария" in page.inner_text("h1")
+    shot(page, "declined-son-gone-offline")
+    for path in kept_for(SON):
+        assert page.evaluate(OFFLINE_FETCH, path) == "not kept", path
+    page.context.set_offline(False)
