@@ -32,10 +32,14 @@
     });
   }
 
+  // A page shown with a message (a request sent, a card taken off) was kept with it: kept again now, the message
+  // shown once, so that the phone with no network does not say it again at every look.
+  const again = navigator.onLine && document.querySelector("p.flash") ? [location.href] : [];
+
   navigator.serviceWorker.register("/sw.js", { scope: "/" })
     .then(function () { return navigator.serviceWorker.ready; })
     .then(function (registration) {
-      registration.active.postMessage({ type: "remember", urls: urls, household: household });
+      registration.active.postMessage({ type: "remember", urls: urls, household: household, again: again });
       document.documentElement.dataset.offlineReady = "yes";
     })
     .catch(function () {

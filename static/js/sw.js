@@ -98,11 +98,13 @@ async function shellFirst(event) {
 
 // The card asks for the pages it links to (the reception view, the code pictures) to be kept before
 // they are needed offline; what is already kept is refreshed when it is next visited online.
-async function rememberAll(hrefs) {
+// `again`: pages kept anew even if kept already (one kept with a message shown once).
+async function rememberAll(hrefs, again) {
   const cache = await caches.open(PERSONAL);
-  for (const href of hrefs) {
+  for (const href of new Set(again.concat(hrefs))) {
     const url = new URL(href, self.location.origin);
-    if (!isPersonal(url) || (await cache.match(url.href, { ignoreVary: true }))) continue;
+    const fresh = again.includes(href);
+    if (!isPersonal(url) || (!fresh && (await cache.match(url.href, { ignoreVary: true })))) continue;
     try {
       await keep(cache, url.href, await fetch(url.href, { credentials: "same-origin", redirect: "manual" }));
     } catch (offline) {
@@ -125,7 +127,8 @@ self.addEventListener("message", function (event) {
   if (message.type === "forget") event.waitUntil(forget());
   if (message.type === "remember" && Array.isArray(message.urls)) {
     const household = Array.isArray(message.household) ? keepOnly(message.household) : Promise.resolve();
-    event.waitUntil(household.then(function () { return rememberAll(message.urls); }));
+    const again = Array.isArray(message.again) ? message.again : [];
+    event.waitUntil(household.then(function () { return rememberAll(message.urls, again); }));
   }
 });
 
