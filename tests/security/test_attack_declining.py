@@ -26,12 +26,11 @@ from tests.faults.server import PASSWORD, Server, Session
 from tests.helpers.browser import PHONE, apart, chromium, demo_app, log_in, serving, shot
 from tests.helpers.browser import Server as Demo
 from tests.helpers.registry import person_data, register
-from tests.security.test_attack_state_workers import Served, at_once, both_warm, page_status
+from tests.security.test_attack_state_workers import Served, at_once, both_warm, in_app, page_status
 from tests.security.test_grown_child_phone_browser import OFFLINE_FETCH, SON, kept_for
 from tests.webapp import conftest as webapp_fixtures
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, csrf, desk_verdict, logged_in, register_newborn_sofia, take_step
 from tests.webapp.test_lapsed_requests import _file_both, _the_insurer_refuses_and_the_person_files_their_own
-from webapp.db.engines import dispose_engines
 from webapp.extensions import db
 from webapp.models import AuditEntry, Representation, Role
 from webapp.registry import accounts, clock, lifecycle, people
@@ -82,14 +81,6 @@ def _post_status(browser: Session, path: str, form: dict[str, str]) -> Callable[
     return call
 
 
-def _in_app(app: Flask, work: Callable[[], object]) -> object:
-    with app.app_context():
-        result = work()
-        db.session.remove()
-        dispose_engines()
-    return result
-
-
 def _ends() -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "end_representation")))
 
@@ -120,7 +111,7 @@ def test_declined_in_one_warm_worker_the_card_and_its_code_are_gone_from_both_at
         lifecycle.register_person(son, "77001", "test", representative_enp=mother)
         accounts.create_user(PARENT, PASSWORD, Role.CITIZEN, "test", enp=mother)
 
-    _in_app(registry.app, family)
+    in_app(registry.app, family)
     server = Server(served_database_url, workers=2).start()
     try:
         workers = server.wait_for_workers(exclude=0)
@@ -137,7 +128,7 @@ def test_declined_in_one_warm_worker_the_card_and_its_code_are_gone_from_both_at
         assert gone == Counter({"404": (len(pages) + 1) * 2 * ROUNDS})
         card = parent.clone().http.get(f"{server.url}/me/", timeout=30).text
         assert "ПЁТР" not in card.upper()
-        assert _in_app(registry.app, lambda: len(_ends())) == 1
+        assert in_app(registry.app, lambda: len(_ends())) == 1
     finally:
         server.stop()
 

@@ -25,7 +25,7 @@ def _years_before(day: date, years: int) -> date:
     return day.replace(year=day.year - years, day=min(day.day, 28))
 
 
-def _in_context(app: Flask, work: Callable[[], object], failures: list[BaseException]) -> threading.Thread:
+def in_context(app: Flask, work: Callable[[], object], failures: list[BaseException]) -> threading.Thread:
     def run() -> None:
         with app.app_context():
             try:
@@ -63,14 +63,14 @@ def test_an_end_and_a_birth_date_correction_at_once_keep_the_insurers_end(
 
     monkeypatch.setattr(audit, "record", record_then_wait)
     failures: list[BaseException] = []
-    ending = _in_context(
+    ending = in_context(
         registry, lambda: representations.end(str(mother.enp), str(son.enp), "court", "smo:one"), failures
     )
     assert paused.wait(30), failures
     document = data_changes.Document("birth_certificate", "II-МЮ", "123456", today, "Отдел ЗАГС")
     older = data_changes.NewData("Иванов", "Пётр", "Сергеевич", _years_before(today, 12), "M")
     reason = data_changes.ChangeReason.REGISTRY_ERROR
-    correcting = _in_context(
+    correcting = in_context(
         registry,
         lambda: data_changes.change_person_data(str(son.enp), older, reason, "", document, "smo:two"),
         failures,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 
 from tests.helpers.logs import everything_logged
 from tests.helpers.registry import person_data, register
+from tests.security.test_attack_ending_races import in_context
 from tests.security.world import CHILD, MOTHER, STRANGER, client_as
 from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
@@ -188,21 +188,6 @@ def test_two_birth_date_corrections_and_a_file_do_not_bring_back_a_link_ended_on
     assert client_as(world, "citizen").get(f"/me/?person={CHILD_ENP}").status_code == 404
 
 
-def _in_context(app: Flask, work: Callable[[], object], failures: list[BaseException]) -> threading.Thread:
-    def run() -> None:
-        with app.app_context():
-            try:
-                work()
-            except BaseException as error:  # the test says what failed
-                failures.append(error)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
 @pytest.mark.parametrize("action", ["end_representation", "restore_representation"])
 def test_a_file_imported_while_an_end_or_a_restore_commits_leaves_the_insurers_word(
     world: Flask, monkeypatch: pytest.MonkeyPatch, action: str
@@ -224,12 +209,12 @@ def test_a_file_imported_while_an_end_or_a_restore_commits_leaves_the_insurers_w
     monkeypatch.setattr(audit, "record", record_then_wait)
     failures: list[BaseException] = []
     if action == "end_representation":
-        insurer = _in_context(world, lambda: representations.end(MOTHER_ENP, CHILD_ENP, "court", "smo:one"), failures)
+        insurer = in_context(world, lambda: representations.end(MOTHER_ENP, CHILD_ENP, "court", "smo:one"), failures)
     else:
-        insurer = _in_context(world, lambda: representations.restore(MOTHER_ENP, CHILD_ENP, "smo:one"), failures)
+        insurer = in_context(world, lambda: representations.restore(MOTHER_ENP, CHILD_ENP, "smo:one"), failures)
     assert paused.wait(30), failures
     reports: list[bulk_import.ImportReport] = []
-    importing = _in_context(
+    importing = in_context(
         world, lambda: reports.append(bulk_import.import_csv(_line(CHILD, "77001", MOTHER_ENP), "smo:two")), failures
     )
     importing.join(1)  # on PostgreSQL it waits for the representations' lock the insurer holds

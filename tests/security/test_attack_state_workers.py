@@ -49,7 +49,7 @@ class Served:
     workers: list[int]
 
 
-def _in_app(app: Flask, work: Callable[[], object]) -> object:
+def in_app(app: Flask, work: Callable[[], object]) -> object:
     with app.app_context():
         result = work()
         db.session.remove()
@@ -58,7 +58,7 @@ def _in_app(app: Flask, work: Callable[[], object]) -> object:
 
 
 def _user_id(app: Flask, username: str) -> int:
-    return _in_app(app, lambda: db.session.scalar(select(User.id).where(User.username == username)))  # type: ignore[return-value]
+    return in_app(app, lambda: db.session.scalar(select(User.id).where(User.username == username)))  # type: ignore[return-value]
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def served(served_database_url: str) -> Iterator[Served]:
         accounts.create_user("operator", PASSWORD, Role.ADMIN, "test")
         accounts.create_user(CLINIC_LOGIN, PASSWORD, Role.CLINIC, "test", clinic_code="GP-001")
 
-    _in_app(registry.app, logins)
+    in_app(registry.app, logins)
     server = Server(served_database_url, workers=2).start()
     try:
         workers = server.wait_for_workers(exclude=0)
@@ -144,7 +144,7 @@ def test_a_disabled_login_is_out_in_every_warm_worker_at_once(served: Served) ->
 
 
 def _token_ids(app: Flask) -> list[int]:
-    return _in_app(app, lambda: list(db.session.scalars(select(ApiToken.id).order_by(ApiToken.id))))  # type: ignore[return-value]
+    return in_app(app, lambda: list(db.session.scalars(select(ApiToken.id).order_by(ApiToken.id))))  # type: ignore[return-value]
 
 
 def test_a_revoked_token_is_refused_by_every_worker_within_its_trust_bound(served: Served) -> None:
@@ -152,7 +152,7 @@ def test_a_revoked_token_is_refused_by_every_worker_within_its_trust_bound(serve
     Each is refused by every worker no later than API_TOKEN_TRUST_SECONDS after its revocation, and from then on
     never served again; the page's revocation is refused at once by the worker that made it."""
     server, registry = served.server, served.registry
-    second = _in_app(registry.app, lambda: accounts.create_token("GP-001", "second", "test")[1])
+    second = in_app(registry.app, lambda: accounts.create_token("GP-001", "second", "test")[1])
     assert isinstance(second, str)
     code = current_text(registry.app, registry.enps[0])
     tokens = {"page": registry.token, "cli": second}
@@ -193,7 +193,7 @@ def _checks_today(app: Flask) -> int:
         assert clinic is not None
         return clinic_checks.number_look_ups(clinic.id, today_in_moscow(datetime.now(UTC)))
 
-    return _in_app(app, count)  # type: ignore[return-value]
+    return in_app(app, count)  # type: ignore[return-value]
 
 
 def test_a_lowered_ceiling_is_kept_by_both_warm_workers(served: Served) -> None:
@@ -259,7 +259,7 @@ def test_a_person_moved_to_another_regions_insurer_reads_so_in_every_warm_worker
         assert person is not None
         return person.birth_date.isoformat()
 
-    born = _in_app(registry.app, new_region)
+    born = in_app(registry.app, new_region)
     smo = Session.login(server.url, "smo50")
     smo.csrf = smo.csrf_from("/insurer/transfer")
     form = {

@@ -24,9 +24,10 @@ from tests.webapp.pages import (
     logged_in,
     register_newborn_sofia,
 )
+from tests.webapp.test_ending_representations import last_day
 from webapp.extensions import db
-from webapp.models import AuditEntry, Representation, Role
-from webapp.registry import accounts, clock, lifecycle, people
+from webapp.models import AuditEntry, Role
+from webapp.registry import accounts, clock, lifecycle
 
 DECLINE = f"/me/not-representative?person={CHILD}"
 YESTERDAY = clock.today_in_moscow(clock.now()) - timedelta(days=1)
@@ -37,16 +38,6 @@ GRANDCHILD = str(person_data("770000000000006").enp)
 def _flash(page: str) -> str:
     found = re.search(r'<p class="flash [^"]*" role="alert">(.*?)</p>', page, re.S)
     return html.unescape(found.group(1)) if found else ""
-
-
-def _last_day(app: Flask, representative: str, represented: str):
-    with app.app_context():
-        return db.session.scalar(
-            select(Representation.valid_to).where(
-                Representation.representative_id == people.person_by_enp(representative).id,
-                Representation.represented_id == people.person_by_enp(represented).id,
-            )
-        )
 
 
 def _ended(app: Flask) -> list[AuditEntry]:
@@ -77,16 +68,16 @@ def test_a_citizen_removes_a_person_they_do_not_represent_after_being_asked(site
         "Отмена",
     ):
         assert words in page
-    assert _last_day(site, MOTHER, CHILD) is None, "asking changes nothing"
+    assert last_day(site, MOTHER, CHILD) is None, "asking changes nothing"
     assert mother.post(DECLINE).status_code == 400, "no CSRF token, no change"
-    assert _last_day(site, MOTHER, CHILD) is None
+    assert last_day(site, MOTHER, CHILD) is None
     done = _decline(mother)
     assert (done.status_code, done.location) == (302, "/me/")
     own = mother.get(done.location).get_data(as_text=True)
     assert _flash(own) == "Карточка убрана из вашего личного кабинета: вы больше не представитель этого человека."
     assert "Артём" not in own
     assert mother.get(f"/me/?person={CHILD}").status_code == 404
-    assert _last_day(site, MOTHER, CHILD) == YESTERDAY
+    assert last_day(site, MOTHER, CHILD) == YESTERDAY
     (entry,) = _ended(site)
     assert (entry.actor, entry.entity_key, entry.reason) == (
         "citizen:ivanova",
@@ -138,8 +129,8 @@ def test_a_citizen_ends_nobody_but_their_own_direct_dependant(site: Flask) -> No
         staff = logged_in(site, login)
         token = csrf(staff, "/account/password")
         assert staff.post(DECLINE, data={"csrf_token": token}).status_code == 403, login
-    assert _last_day(site, MOTHER, CHILD) is None
-    assert _last_day(site, CHILD, GRANDCHILD) is None
+    assert last_day(site, MOTHER, CHILD) is None
+    assert last_day(site, CHILD, GRANDCHILD) is None
     assert _ended(site) == []
 
 
@@ -150,4 +141,4 @@ def test_staff_cannot_give_the_representatives_own_grounds(site: Flask) -> None:
     refused = staff.post(path, data={"grounds": "declined", "csrf_token": csrf(staff, path)})
     assert refused.status_code == 400
     assert field_error(refused.get_data(as_text=True), "grounds") == "Выберите причину из списка"
-    assert _last_day(site, MOTHER, CHILD) is None
+    assert last_day(site, MOTHER, CHILD) is None

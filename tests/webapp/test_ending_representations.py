@@ -37,7 +37,7 @@ def _followed(client: FlaskClient, response) -> str:
     return client.get(response.location).get_data(as_text=True)
 
 
-def _last_day(app: Flask, representative: str, represented: str) -> date | None:
+def last_day(app: Flask, representative: str, represented: str) -> date | None:
     with app.app_context():
         return db.session.scalar(
             select(Representation.valid_to).where(
@@ -72,13 +72,13 @@ def test_staff_end_a_guardianship_and_the_guardian_loses_the_ward_at_once(site: 
     unchosen = staff.post(MOTHERS_LINK, data={"grounds": "", "csrf_token": token})
     assert unchosen.status_code == 400
     assert field_error(unchosen.get_data(as_text=True), "grounds") == "Выберите причину из списка"
-    assert _last_day(site, MOTHER, CHILD) is None
+    assert last_day(site, MOTHER, CHILD) is None
     assert _ended_entries(site) == []
     done = _followed(staff, staff.post(MOTHERS_LINK, data={"grounds": "court", "csrf_token": token}))
     assert _flash(done).startswith(f"Представительство прекращено, его последний день — {YESTERDAY:%d.%m.%Y}")
     assert "представительство прекращено" in done, "the person's journal says so"
     assert MOTHERS_LINK not in done
-    assert _last_day(site, MOTHER, CHILD) == YESTERDAY
+    assert last_day(site, MOTHER, CHILD) == YESTERDAY
     (entry,) = _ended_entries(site)
     assert (entry.actor, entry.entity_key, entry.reason) == ("smo:smo", CHILD, "Решение суда")
     assert entry.details == {"representative": MOTHER, "valid_to": YESTERDAY.isoformat()}
@@ -122,7 +122,7 @@ def test_another_insurers_insured_is_theirs_to_end(site: Flask) -> None:
     assert _flash(_followed(staff, staff.get(path))) == said
     token = csrf(staff, MOTHERS_LINK)
     assert _flash(_followed(staff, staff.post(path, data={"grounds": "court", "csrf_token": token}))) == said
-    assert _last_day(site, MOTHER, ELSEWHERE) == date(2033, 5, 31), "still the son's majority eve"
+    assert last_day(site, MOTHER, ELSEWHERE) == date(2033, 5, 31), "still the son's majority eve"
     assert _ended_entries(site) == []
 
 
@@ -178,7 +178,7 @@ def test_coming_of_age_is_no_grounds_for_a_minor(site: Flask) -> None:
     assert refused.status_code == 400
     said = field_error(refused.get_data(as_text=True), "grounds")
     assert said == "Представляемому ещё нет 18 лет: основание «совершеннолетие» к нему не подходит"
-    assert _last_day(site, MOTHER, ELSEWHERE) == date(2033, 5, 31)
+    assert last_day(site, MOTHER, ELSEWHERE) == date(2033, 5, 31)
     assert _ended_entries(site) == []
     _followed(staff, staff.post(path, data={"grounds": "court", "csrf_token": token}))
-    assert _last_day(site, MOTHER, ELSEWHERE) == YESTERDAY
+    assert last_day(site, MOTHER, ELSEWHERE) == YESTERDAY
