@@ -194,7 +194,8 @@ def restore(
     representative_enp: str, represented_enp: str, actor: str, scope: str | None = None, now: datetime | None = None
 ) -> date | None:
     """Make a link ended on grounds by mistake again, from today and for as long as a new one would last
-    (rules.representation_until: a grown child's is a guardian's, with no end). Returns its new last day."""
+    (rules.representation_until: a child's to the eve of their majority; an adult's guardian's with no end). Returns
+    its new last day."""
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     serialised("representations")  # as a new link: two made meanwhile could close a circle with this one

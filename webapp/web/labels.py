@@ -311,6 +311,7 @@ def init_app(app: Flask) -> None:
         actor=actor_words,
         change_reason=_said_in_words(data_changes.REASON_LABELS),
         document_kind=_said_in_words(data_changes.DOCUMENT_KINDS),
+        end_grounds=_said_in_words(reasons.ENDED_REPRESENTATION),
         change_value=change_value,
         reason=reason_words,
         moscow_time=moscow_time,

@@ -133,7 +133,6 @@ def person(enp: str) -> str:
         representatives=people.representatives_of(someone),
         represented=people.represented_by(someone),
         ended_links=representations.ended_links_of(someone, _today()),
-        end_grounds=reasons.ENDED_REPRESENTATION,
     )
 
 
@@ -292,7 +291,6 @@ def confirm_restore_link(enp: str, side: str, other: str) -> Any:
         link=link,
         today=today,
         valid_to=representation_until(link.represented.birth_date, today),
-        grounds=reasons.ENDED_REPRESENTATION,
     )
 
 
