@@ -23,6 +23,11 @@ from webapp.web.form_errors import refused
 citizen = Blueprint("citizen", __name__, url_prefix="/me")
 
 
+def _actor() -> str:
+    """The citizen as the audit trail names them: by their login."""
+    return f"citizen:{current_user.username}"
+
+
 def people_in_reach() -> list[Person]:
     """The citizen themself first, then the people they represent."""
     me = current_user.person
@@ -141,9 +146,7 @@ def request_reissue() -> Any:
     person = chosen_person()
     try:
         reason = reissue_requests.reason_text(request.form.get("reason", ""), request.form.get("details", ""))
-        reissue_requests.request_reissue(
-            person, reason, f"citizen:{current_user.username}", filed_by=current_user.person
-        )
+        reissue_requests.request_reissue(person, reason, _actor(), filed_by=current_user.person)
     except reissue_requests.RequestAlreadyOpen:
         flash(_("Заявка уже подана, новая не нужна: страховая компания рассмотрит ту, что есть."), "ok")
     except RegistryError as error:
@@ -182,7 +185,7 @@ def request_data_change() -> Any:
             change.reason,
             change.reason_text,
             change.document,
-            f"citizen:{current_user.username}",
+            _actor(),
             filed_by=current_user.person,
         )
     except data_changes.ChangeRequestAlreadyOpen:
@@ -224,7 +227,7 @@ def decline() -> Any:
     """End the citizen's own link to the person, in their word: the card leaves their account at once."""
     me, person = current_user.person, _dependant()
     try:
-        representations.end(me.enp, person.enp, reasons.DECLINED, f"citizen:{current_user.username}")
+        representations.end(me.enp, person.enp, reasons.DECLINED, _actor())
     except RegistryError:  # ended meanwhile: as for any person not theirs, no hint
         abort(404)
     flash(_("Карточка убрана из вашего личного кабинета: вы больше не представитель этого человека."), "ok")
