@@ -189,20 +189,24 @@ def end(
     return link.row.valid_to
 
 
+def restored_until(link: Link, today: date) -> date | None:
+    """The last day a link restored `today` has: as long as a new one would last (rules.representation_until: a
+    child's to the eve of their majority; an adult's guardian's with no end). The restore page says it beforehand."""
+    return representation_until(link.represented.birth_date, today)
+
+
 @atomic
 def restore(
     representative_enp: str, represented_enp: str, actor: str, scope: str | None = None, now: datetime | None = None
 ) -> date | None:
-    """Make a link ended on grounds by mistake again, from today and for as long as a new one would last
-    (rules.representation_until: a child's to the eve of their majority; an adult's guardian's with no end). Returns
-    its new last day."""
+    """Make a link ended on grounds by mistake again, from today until `restored_until`. Returns its new last day."""
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     serialised("representations")  # as a new link: two made meanwhile could close a circle with this one
     link = restorable(representative_enp, represented_enp, scope, today, lock=True)
     if represents(link.represented, link.representative, today):
         raise RegistryError(CIRCLE)
-    link.row.valid_to = representation_until(link.represented.birth_date, today)
+    link.row.valid_to = restored_until(link, today)
     link.row.ended_grounds = None
     db.session.flush()
     last_day = link.row.valid_to.isoformat() if link.row.valid_to else None

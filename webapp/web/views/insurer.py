@@ -47,7 +47,7 @@ from webapp.registry import (
     transfers,
 )
 from webapp.registry.errors import N_, NotFound, QueueUnavailable, RegistryError
-from webapp.registry.rules import Operation, representation_until
+from webapp.registry.rules import Operation
 from webapp.web import data_change_form, shown_once
 from webapp.web.auth import forget_code_guesses, role_required
 from webapp.web.form_errors import FORM, refused
@@ -290,7 +290,7 @@ def confirm_restore_link(enp: str, side: str, other: str) -> Any:
         side=side,
         link=link,
         today=today,
-        valid_to=representation_until(link.represented.birth_date, today),
+        valid_to=representations.restored_until(link, today),
     )
 
 
