@@ -159,11 +159,11 @@ def test_the_kept_card_stops_saying_valid_when_the_last_day_is_over_in_moscow(
     try:
         log_in(page, live_server.url, "worker-pwa", WORKER_PASSWORD)
         page.wait_for_selector("#live")
+        page.wait_for_function(CONTROLLED)  # installed before the pages change language, as on a phone in use
         if language == "en":
             page.click("button[name=language][value=en]")
             page.goto(f"{live_server.url}/me/show")
             page.goto(f"{live_server.url}/me/")
-        page.wait_for_function(CONTROLLED)
         wait_until_kept(page, OFFLINE_PAGES)
         valid, ended = {"ru": ("действует", "срок истёк"), "en": ("active", "term ended")}[language]
         page.context.set_offline(True)
