@@ -68,7 +68,8 @@ def _read(file: Path) -> bytes:
 def export_file(file: Path) -> None:
     """Выгрузить реестр в CSV (по умолчанию в стандартный вывод). Файл читает только его владелец."""
     if str(file) == "-":
-        count = bulk_import.export_csv(click.get_text_stream("stdout"))
+        with click.open_file("-", "w") as out:  # the standard output, left open
+            count = bulk_import.export_csv(out)
     elif file.exists() and not file.is_file():  # a pipe or a device (/dev/stdout): written to as it is
         with _opened(file) as out:
             count = bulk_import.export_csv(out)
