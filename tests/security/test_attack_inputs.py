@@ -171,10 +171,11 @@ def test_wrong_current_passwords_at_the_password_form_count_against_the_login(wo
 
 
 def test_the_limit_lets_go_when_its_window_ends(world: Flask) -> None:
-    world.config["PASSWORD_GUESSES_PER_LOGIN"] = "3 per 2 seconds"
+    # 4 s: four password checks (argon2) must fit in one window on a loaded machine too
+    world.config["PASSWORD_GUESSES_PER_LOGIN"] = "3 per 4 seconds"
     assert guesses_from_many_addresses(world, "admin", 3) == [401] * 3
     assert log_in(*from_address(world, "203.0.113.54"), "admin", PASSWORD)[0] == 429
-    time.sleep(2.1)
+    time.sleep(4.1)
     assert log_in(*from_address(world, "203.0.113.55"), "admin", PASSWORD)[0] == 302
 
 
