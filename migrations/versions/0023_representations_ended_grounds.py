@@ -34,15 +34,17 @@ _GROUNDS_BY_WORDS = {"Решение суда": "court", "Совершеннол
 
 
 def upgrade():
-    op.add_column("representations", sa.Column("ended_grounds", sa.String(length=32), nullable=True))
     connection = op.get_bind()
+    # Read before the column is added: adding it locks the links' table until this transaction ends, and the audit
+    # log has no index on its action (a whole scan, long on a country's log): no page could read the links meanwhile.
     ends = connection.execute(
         sa.text(
             "SELECT entity_key, reason, details FROM audit_log WHERE action = 'end_representation' ORDER BY id DESC"
         )
     ).all()
+    op.add_column("representations", sa.Column("ended_grounds", sa.String(length=32), nullable=True))
     for represented, words, stored in ends:  # the latest first: an earlier end of a link made again has its day
-        details = json.loads(stored) if isinstance(stored, str) else stored  # SQLite gives the text
+        details = (json.loads(stored) if isinstance(stored, str) else stored) or {}  # SQLite gives the text
         grounds = _GROUNDS_BY_WORDS.get(words)
         if grounds is None or not details.get("representative") or not details.get("valid_to"):
             continue
@@ -62,4 +64,5 @@ def upgrade():
 
 
 def downgrade():
+    # The grounds go with the column: a file may then name again a representative whose link a court ended.
     op.execute("ALTER TABLE representations DROP COLUMN ended_grounds")  # SQLite's own, as 0020's downgrade
