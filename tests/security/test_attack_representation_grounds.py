@@ -293,7 +293,8 @@ def test_a_restore_is_audited_by_whom_and_logs_name_nobody(world: Flask, caplog:
     assert said.startswith("Представительство восстановлено, его последний день")
     (entry,) = _entries(world, "restore_representation")
     assert (entry.actor, entry.entity, entry.entity_key) == ("smo:smo", "person", CHILD_ENP)
-    assert entry.details == {"representative": MOTHER_ENP, "valid_to": "2034-09-02"}
+    undone = {"ended_grounds": "registry_error", "ended_on": YESTERDAY.isoformat()}
+    assert entry.details == {"representative": MOTHER_ENP, "valid_to": "2034-09-02", **undone}
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for person in (MOTHER, CHILD):
         for words in (person.name.surname, person.name.given_name, f"{person.birth_date:%d.%m.%Y}", str(person.enp)):

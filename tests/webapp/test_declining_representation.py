@@ -9,6 +9,7 @@ import html
 import re
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -27,7 +28,8 @@ from tests.webapp.pages import (
 from tests.webapp.test_ending_representations import last_day
 from webapp.extensions import db
 from webapp.models import AuditEntry, Role
-from webapp.registry import accounts, clock, lifecycle
+from webapp.registry import accounts, clock, lifecycle, reasons, representations
+from webapp.registry.errors import RegistryError
 
 DECLINE = f"/me/not-representative?person={CHILD}"
 YESTERDAY = clock.today_in_moscow(clock.now()) - timedelta(days=1)
@@ -134,7 +136,11 @@ def test_a_citizen_ends_nobody_but_their_own_direct_dependant(site: Flask) -> No
     assert _ended(site) == []
 
 
-def test_staff_cannot_give_the_representatives_own_grounds(site: Flask) -> None:
+def test_neither_staff_nor_the_operator_give_the_representatives_own_grounds(site: Flask) -> None:
+    """The refusal is the representative's word (representations.decline): representations.end, through which staff
+    and the operator's command end links, does not record it for them."""
+    with site.app_context(), pytest.raises(RegistryError, match="Выберите причину из списка"):
+        representations.end(MOTHER, CHILD, reasons.DECLINED, "operator")
     staff = logged_in(site, "smo")
     path = f"/insurer/person/{CHILD}/representative/{MOTHER}/end"
     assert 'value="declined"' not in staff.get(path).get_data(as_text=True), "not among the insurer's choices"

@@ -117,7 +117,12 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     assert (entry.actor, entry.entity_key, entry.details) == (
         "smo:smo",
         CHILD,
-        {"representative": MOTHER, "valid_to": None},
+        {
+            "representative": MOTHER,
+            "valid_to": None,
+            "ended_grounds": "registry_error",
+            "ended_on": YESTERDAY.isoformat(),
+        },
     )
     assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 200, "hers again at once"
     page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
@@ -208,10 +213,10 @@ def test_migration_0023_reads_the_grounds_of_earlier_ends_from_the_audit_trail(r
     assert [error.reason for error in report.errors] == [representations.ENDED_ON_GROUNDS]
 
 
-def test_a_childs_link_ended_before_majority_has_run_out_once_they_come_of_age(registry: Flask) -> None:
-    """A court ended a parent's link at 17: at 18 it would have ended anyway, so it is no longer the insurer's to
-    restore (it would make the parent a guardian with no end), and a file naming the parent for the adult is a new
-    guardian's link, as for any link that ran out."""
+def test_a_court_ended_childs_link_stays_ended_when_they_come_of_age(registry: Flask) -> None:
+    """A court ended a parent's link at 17. At 18 an old file still naming the parent would make them the adult's
+    guardian with no end, undoing the court's decision: it is refused, as before majority. Only the insurer's
+    restore makes the link again, and its page says it then lasts with no end (a guardian's)."""
     register()
     born = (
         TODAY.replace(year=TODAY.year - 18) + timedelta(days=10) if TODAY.month != 2 else date(TODAY.year - 18, 3, 10)
@@ -220,15 +225,14 @@ def test_a_childs_link_ended_before_majority_has_run_out_once_they_come_of_age(r
     register(teen, representative_enp=MOTHER)
     representations.end(MOTHER, str(teen.enp), "court", "smo:test")
     db.session.commit()
-    adult_day = coming_of_age(born)
-    link = db.session.scalar(select(Representation))
-    assert representations.ended_on_grounds(link, adult_day - timedelta(days=1)), "a minor still: kept ended"
-    assert not representations.ended_on_grounds(link, adult_day), "of age: it would have run out"
-    with pytest.raises(RegistryError, match="не прекращено по основанию"):
-        representations.restore(MOTHER, str(teen.enp), "smo:test", now=datetime.combine(adult_day, time(12), UTC))
-    later = datetime.combine(adult_day, time(12), UTC)
-    assert lifecycle.link_representative(MOTHER, str(teen.enp), "test", now=later), "a guardian's link, made anew"
-    assert db.session.scalar(select(Representation.valid_to)) is None
+    adult = datetime.combine(coming_of_age(born), time(12), UTC)
+    with pytest.raises(RegistryError, match="файл его не возвращает"):
+        lifecycle.link_representative(MOTHER, str(teen.enp), "test", now=adult)
+    db.session.rollback()
+    assert db.session.scalar(select(Representation.ended_grounds)) == "court"
+    assert representations.restore(MOTHER, str(teen.enp), "smo:test", now=adult) is None, "a guardian's, no end"
+    (entry,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "restore_representation"))
+    assert entry.details["ended_grounds"] == "court", "the trail says what the restore undid"
 
 
 def test_the_command_restores_a_link_and_refuses_in_words(site: Flask) -> None:

@@ -602,7 +602,7 @@ def _link(representative: Person, represented: Person, actor: str, moment: datet
     valid_to = representation_until(represented.birth_date, today)
     if link is not None and (link.valid_to is None or link.valid_to >= today):
         return False
-    if link is not None and representations.ended_on_grounds(link, today):
+    if link is not None and representations.ended_on_grounds(link):
         assert link.valid_to is not None
         raise RegistryError(representations.ENDED_ON_GROUNDS, day=link.valid_to.strftime("%d.%m.%Y"))
     if link is not None:  # a parent's, ended at majority: named again for the adult, a guardian's from now on

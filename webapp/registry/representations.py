@@ -9,10 +9,12 @@ data at once, on the next page they open (nothing keeps the links in a worker's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, select
+from sqlalchemy.orm import selectinload
 
 from webapp.db.transactions import atomic, locked, serialised
 from webapp.extensions import db
@@ -90,7 +92,7 @@ def _person(enp: str) -> Person:
 
 @dataclass(frozen=True)
 class Link:
-    """A representation in force, as the page that ends it names it."""
+    """A representation and its two sides, as the pages that end and restore it name them."""
 
     representative: Person
     represented: Person
@@ -120,27 +122,23 @@ def endable(representative_enp: str, represented_enp: str, scope: str | None, to
     return link
 
 
-def ended_on_grounds(row: Representation, today: date) -> bool:
-    """Whether `row` was ended on grounds a file does not undo, and would be in force `today` but for them. A link
-    ended as of age is not, nor a child's ended before their majority once they have come of age: it would have run
-    out then, so a file naming the parent for the adult makes them a guardian, as for any link that ran out."""
-    if row.ended_grounds is None or row.ended_grounds == OF_AGE or row.valid_to is None:
-        return False
-    born = row.represented.birth_date
-    return not (row.valid_to < majority_eve(born) and coming_of_age(born) <= today)
+def ended_on_grounds(row: Representation) -> bool:
+    """Whether `row` was ended on grounds a file does not undo (a court, a registry error, the representative's own
+    refusal): only the insurer's restore makes it again. So too once a child it was ended for has come of age: a
+    file naming the parent for the adult would make them a guardian with no end, undoing the court's decision. A
+    link ended as of age is not: it ran out, and a file naming the parent for the adult makes them a guardian."""
+    return row.ended_grounds is not None and row.ended_grounds != OF_AGE and row.valid_to is not None
 
 
-def restorable(
-    representative_enp: str, represented_enp: str, scope: str | None, today: date, lock: bool = False
-) -> Link:
+def restorable(representative_enp: str, represented_enp: str, scope: str | None, lock: bool = False) -> Link:
     """The link from one to the other, if it was ended on grounds and `scope`'s to restore; refused otherwise."""
     link = _between(representative_enp, represented_enp, scope, lock, ANOTHER_INSURER_RESTORES)
-    if not ended_on_grounds(link.row, today):
+    if not ended_on_grounds(link.row):
         raise RegistryError(NOT_RESTORABLE)
     return link
 
 
-def ended_links_of(person: Person, today: date) -> list[tuple[str, Person, Representation]]:
+def ended_links_of(person: Person) -> list[tuple[str, Person, Representation]]:
     """The links of `person` ended on grounds (`ended_on_grounds`), as (side, the other person, the link): side
     "representative" for those who represented them, "dependant" for those they represented; the latest ended
     first."""
@@ -151,17 +149,17 @@ def ended_links_of(person: Person, today: date) -> list[tuple[str, Person, Repre
             Representation.ended_grounds.is_not(None),
         )
         .order_by(Representation.valid_to.desc(), Representation.id)
+        .options(selectinload(Representation.representative), selectinload(Representation.represented))
     )
     return [
         ("representative", row.representative, row)
         if row.represented_id == person.id
         else ("dependant", row.represented, row)
         for row in rows
-        if ended_on_grounds(row, today)
+        if ended_on_grounds(row)
     ]
 
 
-@atomic
 def end(
     representative_enp: str,
     represented_enp: str,
@@ -170,10 +168,29 @@ def end(
     scope: str | None = None,
     now: datetime | None = None,
 ) -> date:
-    """End a representation in force on `grounds` (a key of reasons.END_REPRESENTATION, or reasons.DECLINED: the
-    representative's own word, which staff, ending links in their `scope`, cannot give for them): its last day
-    becomes the day before today (Moscow's), and the representative loses the person at once. Returns that day."""
-    choices = reasons.END_REPRESENTATION if scope is not None else reasons.ENDED_REPRESENTATION
+    """End a representation in force on the insurer's or the operator's word: `grounds`, a key of
+    reasons.END_REPRESENTATION. Its last day becomes the day before today (Moscow's), and the representative loses
+    the person at once. Returns that day."""
+    return _end(representative_enp, represented_enp, reasons.END_REPRESENTATION, grounds, actor, scope, now)
+
+
+def decline(representative_enp: str, represented_enp: str, actor: str, now: datetime | None = None) -> date:
+    """End the representative's own link in their word (reasons.DECLINED): nobody else may give it for them. The
+    caller has checked that the link is theirs (the citizen's page shows only their own)."""
+    choices = reasons.DECLINED_BY_REPRESENTATIVE
+    return _end(representative_enp, represented_enp, choices, reasons.DECLINED, actor, None, now)
+
+
+@atomic
+def _end(
+    representative_enp: str,
+    represented_enp: str,
+    choices: Mapping[str, str],
+    grounds: str,
+    actor: str,
+    scope: str | None,
+    now: datetime | None,
+) -> date:
     reason = reasons.recorded(choices, grounds)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
@@ -203,13 +220,14 @@ def restore(
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     serialised("representations")  # as a new link: two made meanwhile could close a circle with this one
-    link = restorable(representative_enp, represented_enp, scope, today, lock=True)
+    link = restorable(representative_enp, represented_enp, scope, lock=True)
     if represents(link.represented, link.representative, today):
         raise RegistryError(CIRCLE)
+    undone = {"ended_grounds": link.row.ended_grounds, "ended_on": link.row.valid_to.isoformat()}
     link.row.valid_to = restored_until(link, today)
     link.row.ended_grounds = None
     db.session.flush()
     last_day = link.row.valid_to.isoformat() if link.row.valid_to else None
-    details = {"representative": link.representative.enp, "valid_to": last_day}
+    details = {"representative": link.representative.enp, "valid_to": last_day, **undone}
     audit.record(actor, "restore_representation", "person", link.represented.enp, details=details, at=moment)
     return link.row.valid_to

@@ -12,7 +12,7 @@ from flask_login import current_user
 from policy_codes import Enp
 from policy_codes.render import code128_svg, qr_svg
 from webapp.models import IssuedCode, Person, Role
-from webapp.registry import clock, data_changes, people, reasons, reissue_requests, representations
+from webapp.registry import clock, data_changes, people, reissue_requests, representations
 from webapp.registry.codes import live_code, static_qr_png, static_qr_svg
 from webapp.registry.errors import RegistryError
 from webapp.web import data_change_form, pdf
@@ -227,7 +227,7 @@ def decline() -> Any:
     """End the citizen's own link to the person, in their word: the card leaves their account at once."""
     me, person = current_user.person, _dependant()
     try:
-        representations.end(me.enp, person.enp, reasons.DECLINED, _actor())
+        representations.decline(me.enp, person.enp, _actor())
     except RegistryError:  # ended meanwhile: as for any person not theirs, no hint
         abort(404)
     flash(_("Карточка убрана из вашего личного кабинета: вы больше не представитель этого человека."), "ok")

@@ -132,7 +132,7 @@ def person(enp: str) -> str:
         terminated=people.policy_terminated(someone),
         representatives=people.representatives_of(someone),
         represented=people.represented_by(someone),
-        ended_links=representations.ended_links_of(someone, _today()),
+        ended_links=representations.ended_links_of(someone),
     )
 
 
@@ -279,11 +279,11 @@ def confirm_restore_link(enp: str, side: str, other: str) -> Any:
     """Restoring a representation ended on grounds by mistake, asked first: whose, from when, until when."""
     _own_person(enp)
     try:
-        today = _today()
-        link = representations.restorable(*_link_sides(enp, side, other), scope(), today)
+        link = representations.restorable(*_link_sides(enp, side, other), scope())
     except RegistryError as error:
         flash(said(error), "error")
         return redirect(url_for("insurer.person", enp=enp))
+    today = _today()
     return render_template(
         "insurer/restore_link.html",
         enp=enp,
