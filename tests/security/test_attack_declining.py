@@ -30,7 +30,7 @@ from tests.security.test_attack_state_workers import Served, at_once, both_warm,
 from tests.security.test_grown_child_phone_browser import OFFLINE_FETCH, SON, kept_for
 from tests.webapp import conftest as webapp_fixtures
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, csrf, desk_verdict, logged_in, register_newborn_sofia, take_step
-from tests.webapp.test_lapsed_requests import _file_both, _the_insurer_refuses_and_the_person_files_their_own
+from tests.webapp.test_lapsed_requests import file_both, the_insurer_refuses_and_the_person_files_their_own
 from webapp.extensions import db
 from webapp.models import AuditEntry, Representation, Role
 from webapp.registry import accounts, clock, lifecycle, people
@@ -139,9 +139,9 @@ def test_a_request_the_representative_filed_before_declining_lapses(site: Flask)
     with site.app_context():
         born = people.person_by_enp(CHILD).birth_date
     mother = logged_in(site, "ivanova")
-    _file_both(mother, CHILD, "Артём", born)
+    file_both(mother, CHILD, "Артём", born)
     assert mother.post(DECLINE.format(enp=CHILD), data={"csrf_token": csrf(mother, "/me/")}).status_code == 302
-    _the_insurer_refuses_and_the_person_files_their_own(site, CHILD, "artem", "Артём")
+    the_insurer_refuses_and_the_person_files_their_own(site, CHILD, "artem", "Артём")
 
 
 def test_odd_person_values_answer_404_and_end_nothing(site: Flask) -> None:

@@ -52,7 +52,7 @@ def _flash(page: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def _file_both(client: FlaskClient, enp: str, given: str, born: date) -> None:
+def file_both(client: FlaskClient, enp: str, given: str, born: date) -> None:
     """A data change and a new code, asked for `enp` by whoever `client` is logged in as."""
     token = csrf(client, f"/me/?person={enp}")
     sent = client.post(f"/me/data-change?person={enp}", data=_change_form(token, given, born))
@@ -69,7 +69,7 @@ def _requests(app: Flask, enp: str) -> tuple[list[DataChangeRequest], list[Reiss
         return list(changes.all()), list(codes.all())
 
 
-def _the_insurer_refuses_and_the_person_files_their_own(app: Flask, enp: str, login: str, given: str) -> None:
+def the_insurer_refuses_and_the_person_files_their_own(app: Flask, enp: str, login: str, given: str) -> None:
     (change,), (reissue,) = _requests(app, enp)
     with app.app_context():
         serial = people.current_code(people.person_by_enp(enp)).serial
@@ -106,7 +106,7 @@ def _the_insurer_refuses_and_the_person_files_their_own(app: Flask, enp: str, lo
     assert "ждёт ответа" not in card
     with app.app_context():
         born = people.person_by_enp(enp).birth_date
-    _file_both(grown, enp, given, born)
+    file_both(grown, enp, given, born)
     changes, reissues = _requests(app, enp)
     assert [row.status for row in changes] == [RequestStatus.LAPSED, RequestStatus.OPEN]
     assert [row.status for row in reissues] == [RequestStatus.LAPSED, RequestStatus.OPEN]
@@ -153,13 +153,13 @@ def test_the_insurer_ends_the_link_and_the_guardians_open_requests_lapse(site: F
     mother = logged_in(site, "ivanova")
     with site.app_context():
         born = people.person_by_enp(CHILD).birth_date
-    _file_both(mother, CHILD, "Артём", born)
+    file_both(mother, CHILD, "Артём", born)
     staff = logged_in(site, "smo")
     (change,), _ = _requests(site, CHILD)
     assert staff.get(f"/insurer/data-requests/{change.id}/accept").status_code == 200, "answerable while she acts"
     end = f"/insurer/person/{CHILD}/representative/{MOTHER}/end"
     assert staff.post(end, data={"grounds": "court", "csrf_token": csrf(staff, end)}).status_code == 302
-    _the_insurer_refuses_and_the_person_files_their_own(site, CHILD, "artem", "Артём")
+    the_insurer_refuses_and_the_person_files_their_own(site, CHILD, "artem", "Артём")
 
 
 def test_a_childs_majority_lapses_the_parents_open_requests_with_nothing_run_that_day(site: Flask) -> None:
@@ -170,7 +170,7 @@ def test_a_childs_majority_lapses_the_parents_open_requests_with_nothing_run_tha
         son = person_data("770000000000031", "Иванов", "Пётр", "Сергеевич", born=born, sex="M")
         register(son, representative_enp=MOTHER)
     enp = str(son.enp)
-    _file_both(logged_in(site, "ivanova"), enp, "Пётр", born)
+    file_both(logged_in(site, "ivanova"), enp, "Пётр", born)
     with site.app_context():
         person = people.person_by_enp(enp)
         last_day = db.session.scalar(select(Representation.valid_to).where(Representation.represented_id == person.id))
@@ -183,7 +183,7 @@ def test_a_childs_majority_lapses_the_parents_open_requests_with_nothing_run_tha
         )
         db.session.commit()
     assert logged_in(site, "ivanova").get(f"/me/?person={enp}").status_code == 404, "of age: his own"
-    _the_insurer_refuses_and_the_person_files_their_own(site, enp, "petr", "Пётр")
+    the_insurer_refuses_and_the_person_files_their_own(site, enp, "petr", "Пётр")
 
 
 def test_a_request_filed_before_the_filer_was_recorded_stands_as_before(registry: Flask) -> None:
