@@ -512,7 +512,9 @@ def test_a_look_alike_username_is_refused_on_the_web_in_russian_without_cli_flag
     assert "латинских букв" in response.get_data(as_text=True)
     no_insurer = admin.post("/admin/users/new", data={**form, "username": "anna", "role": "insurer"})
     assert no_insurer.status_code == 400
-    assert "--" not in no_insurer.get_data(as_text=True).split("<main>")[1].split("</main>")[0]
+    main = no_insurer.get_data(as_text=True).split("<main>")[1].split("</main>")[0]
+    # What the page says, not its tags: a random CSRF token in an attribute holds "--" in about one page of fifty.
+    assert "--" not in re.sub(r"<[^>]*>", " ", main), "no command-line flags in the operator's words"
 
 
 NON_ASCII_DIGITS = {
