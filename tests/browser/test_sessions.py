@@ -3,15 +3,12 @@ to the login page (webapp/web/auth.py, `_unauthorized`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from tests.browser.test_citizen import read_qr
 from tests.browser.test_pwa import current_code
 from tests.helpers.browser import PHONE, Server, log_in, shot
+from tests.helpers.registry import staff_idle_limit
 from webapp.extensions import db
 from webapp.models import User
 from webapp.registry import login_sessions
@@ -22,19 +19,6 @@ def end_sessions(server: Server, username: str) -> None:
     with server.app.app_context():
         login_sessions.end_all(db.session.scalar(select(User.id).where(User.username == username)))
         db.session.remove()
-
-
-@contextmanager
-def short_staff_idle(server: Server) -> Iterator[None]:
-    """A 2 s idle limit, set once the desk has logged in: a login slower than that on a loaded machine would
-    otherwise have ended its own session before the desk's page was read."""
-    config = server.app.config
-    usual = config["STAFF_IDLE_TIMEOUT"]
-    config["STAFF_IDLE_TIMEOUT"] = timedelta(seconds=2)
-    try:
-        yield
-    finally:
-        config["STAFF_IDLE_TIMEOUT"] = usual
 
 
 def test_a_card_whose_session_ends_keeps_showing_the_static_code(live_server: Server, phone: object) -> None:
@@ -59,7 +43,7 @@ def test_an_idle_reception_desk_is_sent_to_the_login_page(live_server: Server, b
     page = context.new_page()
     log_in(page, live_server.url, "clinic", "clinic-demo-2026")
     page.wait_for_url(f"{live_server.url}/clinic/")
-    with short_staff_idle(live_server):
+    with staff_idle_limit(live_server.app, 2):
         page.wait_for_timeout(2500)
         page.fill("#code", "7700000000000040")
         page.click("#scan-form button.primary")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 
 from flask import Flask
 
@@ -40,6 +42,18 @@ def make_app(database_url: str, **overrides: object) -> Flask:
             **overrides,
         }
     )
+
+
+@contextmanager
+def staff_idle_limit(app: Flask, seconds: float) -> Iterator[None]:
+    """A staff idle limit of `seconds` while the block runs. Set once the desk has logged in: a login slower than
+    that on a loaded machine would otherwise have ended its own session before the desk's page was read."""
+    usual = app.config["STAFF_IDLE_TIMEOUT"]
+    app.config["STAFF_IDLE_TIMEOUT"] = timedelta(seconds=seconds)
+    try:
+        yield
+    finally:
+        app.config["STAFF_IDLE_TIMEOUT"] = usual
 
 
 def seed_registry() -> None:

@@ -29,7 +29,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from tests.helpers.browser import serving
-from tests.helpers.registry import make_app, register
+from tests.helpers.registry import make_app, register, staff_idle_limit
 from tests.security.world import MOTHER, client_as
 from tests.webapp.pages import PASSWORD, csrf
 from webapp import config
@@ -301,15 +301,13 @@ def test_the_reception_page_s_csrf_token_lasts_as_long_as_its_session(world: Fla
 
 
 def test_an_htmx_request_without_a_session_is_told_to_log_in_not_given_the_login_page(world: Flask) -> None:
-    usual = world.config["STAFF_IDLE_TIMEOUT"]
     clinic = client_as(world, "clinic")
     token = csrf(clinic, "/clinic/")
-    world.config["STAFF_IDLE_TIMEOUT"] = timedelta(seconds=1)  # only now: a slow login must not outlast it
-    time.sleep(1.5)
-    scan = clinic.post("/clinic/verify", data={"code": "1"}, headers={"HX-Request": "true", "X-CSRFToken": token})
+    with staff_idle_limit(world, 1):
+        time.sleep(1.5)
+        scan = clinic.post("/clinic/verify", data={"code": "1"}, headers={"HX-Request": "true", "X-CSRFToken": token})
     assert scan.status_code == 401
     assert scan.headers["HX-Redirect"].startswith("/login")
-    world.config["STAFF_IDLE_TIMEOUT"] = usual
     other_tab = client_as(world, "clinic")
     token = csrf(other_tab, "/clinic/")
     assert other_tab.post("/logout", data={"csrf_token": token}).status_code == 302
