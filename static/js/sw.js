@@ -30,6 +30,7 @@ const SHELL_FILES = [
 ];
 const SHELL_PATHS = new Set(SHELL_FILES);
 const PERSONAL_PATHS = new Set(["/me/", "/me/show", "/me/code.svg", "/me/barcode.svg"]);
+const KEPT_COPY_FETCH = { credentials: "same-origin", redirect: "manual", headers: { "X-Kept-Copy": "1" } };
 const NETWORK_WAIT_MS = 4000; // a weak signal: after this, show the kept copy and let the network finish
 
 self.addEventListener("install", function (event) {
@@ -98,7 +99,9 @@ async function shellFirst(event) {
 
 // The card asks for the pages it links to (the reception view, the code pictures) to be kept before
 // they are needed offline; what is already kept is refreshed when it is next visited online.
-// `again`: pages kept anew even if kept already (one kept with a message shown once).
+// `again`: pages kept anew even if kept already (one kept with a message shown once). Each is fetched with
+// the header X-Kept-Copy, so the server leaves the messages shown once to the page the person asks for: a form
+// they send meanwhile (a slow network) keeps its message (webapp/web/views/pwa.py).
 async function rememberAll(hrefs, again) {
   const cache = await caches.open(PERSONAL);
   for (const href of new Set(again.concat(hrefs))) {
@@ -106,7 +109,7 @@ async function rememberAll(hrefs, again) {
     const fresh = again.includes(href);
     if (!isPersonal(url) || (!fresh && (await cache.match(url.href, { ignoreVary: true })))) continue;
     try {
-      await keep(cache, url.href, await fetch(url.href, { credentials: "same-origin", redirect: "manual" }));
+      await keep(cache, url.href, await fetch(url.href, KEPT_COPY_FETCH));
     } catch (offline) {
       return;
     }

@@ -91,6 +91,54 @@ def test_a_suspended_policys_code_is_no_longer_kept(live_server: Server, phone: 
     page.context.set_offline(False)
 
 
+#: A citizen of this test's own, who sends a form: the demo citizens' requests stay as the other tests expect them.
+SENDER = PersonData.of("779900000000036", "Отправкин", "Пётр", "Ильич", date(1980, 3, 3), "M")
+SENDER_PASSWORD = "sender-pwa-2026"
+SENT = "Заявка на новый код отправлена"
+KEPT_CARD = (
+    "() => caches.open('oms-personal-v1')"
+    ".then((cache) => cache.match(location.origin + '/me/', { ignoreVary: true }))"
+    ".then((kept) => (kept ? kept.text() : ''))"
+)
+#: The form's answer reaches the phone, its redirect not yet followed: the message waits in the session.
+SEND_WITHOUT_FOLLOWING = """async () => {
+  const form = new FormData(document.querySelector('form[action$="/me/reissue-request"]'));
+  form.set("reason", "lost_phone");
+  const answer = await fetch("/me/reissue-request", { method: "POST", body: form, redirect: "manual" });
+  return answer.type;
+}"""
+
+
+def test_the_pages_kept_in_the_background_leave_a_forms_message_to_the_person(
+    live_server: Server, phone: object
+) -> None:
+    """On a slow network the service worker's background fetch of the card (kept again, or kept for the first
+    time) can reach the server between a form's answer and the page it leads to. It must not take the form's
+    message: the person reads «Заявка на новый код отправлена» on the card they land on."""
+    with live_server.app.app_context():
+        lifecycle.register_person(SENDER, "77001", "browser-test")
+        accounts.create_user("sender-pwa", SENDER_PASSWORD, Role.CITIZEN, "browser-test", enp=str(SENDER.enp))
+        db.session.remove()
+    page = phone
+    log_in(page, live_server.url, "sender-pwa", SENDER_PASSWORD)
+    page.wait_for_function(CONTROLLED)
+    wait_until_kept(page, OFFLINE_PAGES)
+    before = page.evaluate(KEPT_CARD)
+
+    assert page.evaluate(SEND_WITHOUT_FOLLOWING) == "opaqueredirect"
+    page.evaluate("navigator.serviceWorker.controller.postMessage({ type: 'remember', urls: [], again: ['/me/'] })")
+    deadline = time.monotonic() + 15
+    while (kept := page.evaluate(KEPT_CARD)) == before:
+        assert time.monotonic() < deadline, "the service worker did not keep the card again"
+        time.sleep(0.2)
+    assert "ждёт ответа страховой компании" in kept, "kept as it is now"
+    assert SENT not in kept
+
+    page.goto(f"{live_server.url}/me/")
+    assert SENT in page.locator(".flash.ok").inner_text()
+    shot(page, "pwa-message-kept-for-the-person")
+
+
 def test_logging_out_drops_the_kept_pages(live_server: Server, phone: object) -> None:
     page = phone
     log_in(page, live_server.url, "petrov", "citizen-demo-2026")

@@ -22,6 +22,7 @@ from webapp.models import AuditEntry, ReissueRequest, RequestStatus
 from webapp.registry import audit, lifecycle, organisations, people, reissue_requests
 from webapp.registry.errors import NotFound, RegistryError
 from webapp.web import pdf
+from webapp.web.views import pwa
 
 ROOT = Path(__file__).resolve().parents[2]
 PRINT_DPI = 150  # an ordinary office scan
@@ -115,6 +116,19 @@ def test_citizen_asks_for_a_new_code_once_and_sees_it_waiting(site: Flask) -> No
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "request_reissue")).all()
         assert [(entry.actor, entry.entity_key) for entry in entries] == [("citizen:ivanova", MOTHER)]
         assert list(audit.problems()) == []
+
+
+def test_a_page_the_phone_fetches_to_keep_leaves_the_message_to_the_person(site: Flask) -> None:
+    """The service worker's background fetch of the card (X-Kept-Copy) draws it without the message a form has just
+    left: the person reads it on the page the form leads to, whichever of the two reaches the server first."""
+    client = logged_in(site, "ivanova")
+    assert ask(client, {"reason": "lost_phone"}).status_code == 302
+    kept = client.get("/me/", headers={pwa.KEPT_COPY_HEADER: "1"})
+    assert kept.status_code == 200
+    assert "ждёт ответа страховой компании" in kept.get_data(as_text=True), "the card itself, as it is now"
+    assert "Заявка на новый код отправлена" not in kept.get_data(as_text=True)
+    assert "Заявка на новый код отправлена" in client.get("/me/").get_data(as_text=True)
+    assert "Заявка на новый код отправлена" not in client.get("/me/").get_data(as_text=True), "shown once"
 
 
 def test_a_dependants_request_is_theirs_and_a_strangers_answers_404(site: Flask) -> None:
