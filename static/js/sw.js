@@ -8,7 +8,8 @@
 // someone in (login, first sign-in, recovery: static/js/pwa.js) drops the personal cache, so the next
 // person to sign in on the phone never sees the previous one's code.
 // A kept page the server no longer has (404: the code was withdrawn, the policy suspended or
-// terminated) is dropped, so the phone does not go on showing a code that is no longer good. The
+// terminated) is dropped, so the phone does not go on showing a code that is no longer good. On a weak signal
+// a page is answered from the kept copy after NETWORK_WAIT_MS, except the page a form leads to (FORM_ANSWER_MS). The
 // card says whom it names (the holder and those they represent): the pages kept for anyone else (a
 // child come of age, whose pages no card links to any more) are dropped when it is shown.
 "use strict";
@@ -32,6 +33,10 @@ const SHELL_PATHS = new Set(SHELL_FILES);
 const PERSONAL_PATHS = new Set(["/me/", "/me/show", "/me/code.svg", "/me/barcode.svg"]);
 const KEPT_COPY_FETCH = { credentials: "same-origin", redirect: "manual", headers: { "X-Kept-Copy": "1" } };
 const NETWORK_WAIT_MS = 4000; // a weak signal: after this, show the kept copy and let the network finish
+// The page a form sent from a citizen's page leads to says whether it went through; the kept copy, older, would
+// not (and the message, shown once, would be lost to it). So for this long after a form the network is waited for.
+const FORM_ANSWER_MS = 60000;
+let formSentAt = -Infinity; // lost if the browser stops this worker meanwhile: then a weak signal shows the kept copy
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -80,6 +85,10 @@ async function networkFirst(event) {
   event.waitUntil(network.catch(function () { return undefined; }));
   const kept = await cache.match(key, { ignoreVary: true });
   if (!kept) return network;
+  if (Date.now() - formSentAt < FORM_ANSWER_MS) {
+    formSentAt = -Infinity;
+    return network.catch(function () { return kept; });
+  }
   const slow = new Promise(function (resolve) { setTimeout(resolve, NETWORK_WAIT_MS, kept); });
   return Promise.race([network.catch(function () { return kept; }), slow]);
 }
@@ -143,7 +152,10 @@ self.addEventListener("fetch", function (event) {
     event.waitUntil(forget());
     return;
   }
-  if (request.method !== "GET") return;
+  if (request.method !== "GET") {
+    if (request.method === "POST" && url.pathname.startsWith("/me/")) formSentAt = Date.now();
+    return;
+  }
   if (isPersonal(url)) {
     event.respondWith(networkFirst(event));
   } else if (SHELL_PATHS.has(url.pathname)) {

@@ -139,6 +139,40 @@ def test_the_pages_kept_in_the_background_leave_a_forms_message_to_the_person(
     shot(page, "pwa-message-kept-for-the-person")
 
 
+#: Another citizen of this test's own, who sends a form on a weak signal.
+SLOW_SENDER = PersonData.of("779900000000044", "Медленнов", "Олег", "Ильич", date(1981, 4, 4), "M")
+#: Longer than the service worker waits for the network before it shows the kept copy (NETWORK_WAIT_MS, 4 s).
+SLOW_ANSWER_SECONDS = 5.5
+
+
+def test_a_forms_answer_on_a_weak_signal_is_waited_for_not_the_kept_copy_shown(
+    live_server: Server, phone: object
+) -> None:
+    """A page is answered from the phone's kept copy when the network takes over 4 s; not the page a form the
+    person has just sent leads to: that one says whether it went through, and the kept copy, older, would not."""
+    with live_server.app.app_context():
+        lifecycle.register_person(SLOW_SENDER, "77001", "browser-test")
+        accounts.create_user("slow-pwa", SENDER_PASSWORD, Role.CITIZEN, "browser-test", enp=str(SLOW_SENDER.enp))
+        db.session.remove()
+    page = phone
+    log_in(page, live_server.url, "slow-pwa", SENDER_PASSWORD)
+    page.wait_for_function(CONTROLLED)
+    wait_until_kept(page, OFFLINE_PAGES)
+
+    def slowly(route: object) -> None:
+        time.sleep(SLOW_ANSWER_SECONDS)
+        route.continue_()  # type: ignore[attr-defined]
+
+    page.context.route(f"{live_server.url}/me/", slowly)
+    page.click("text=Нужен новый код?")
+    page.select_option('form[action$="/me/reissue-request"] select[name=reason]', "lost_phone")
+    page.click('form[action$="/me/reissue-request"] button')
+    page.wait_for_selector(".flash.ok", timeout=(SLOW_ANSWER_SECONDS + 10) * 1000)
+    assert SENT in page.locator(".flash.ok").inner_text()
+    assert "ждёт ответа страховой компании" in page.inner_text("main")
+    page.context.unroute(f"{live_server.url}/me/")
+
+
 def test_logging_out_drops_the_kept_pages(live_server: Server, phone: object) -> None:
     page = phone
     log_in(page, live_server.url, "petrov", "citizen-demo-2026")
