@@ -63,7 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 bound_answers(engine)
 
     from webapp import cli, startup
-    from webapp.web import api, auth, form_errors, i18n, labels
+    from webapp.web import api, auth, form_errors, i18n, labels, messages
     from webapp.web.views.admin import admin
     from webapp.web.views.citizen import citizen
     from webapp.web.views.clinic import clinic, htmx
@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     labels.init_app(app)
     form_errors.init_app(app)
+    messages.init_app(app)
     auth.init_app(app)
     extensions.csrf.init_app(app)
     htmx.init_app(app)

@@ -34,7 +34,7 @@
 
   // A page shown with a message (a request sent, a card taken off) was kept with it: kept again now, the message
   // shown once, so that the phone with no network does not say it again at every look.
-  const again = navigator.onLine && document.querySelector("p.flash") ? [location.href] : [];
+  const again = navigator.onLine && document.querySelector("main > p.flash[role=alert]") ? [location.href] : [];
 
   navigator.serviceWorker.register("/sw.js", { scope: "/" })
     .then(function () { return navigator.serviceWorker.ready; })

@@ -110,7 +110,7 @@ async function shellFirst(event) {
 // they are needed offline; what is already kept is refreshed when it is next visited online.
 // `again`: pages kept anew even if kept already (one kept with a message shown once). Each is fetched with
 // the header X-Kept-Copy, so the server leaves the messages shown once to the page the person asks for: a form
-// they send meanwhile (a slow network) keeps its message (webapp/web/views/pwa.py).
+// they send meanwhile (a slow network) keeps its message (webapp/web/messages.py).
 async function rememberAll(hrefs, again) {
   const cache = await caches.open(PERSONAL);
   for (const href of new Set(again.concat(hrefs))) {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -22,12 +23,38 @@ KEPT = "async (paths) => (await Promise.all(paths.map((path) => caches.match(pat
 OFFLINE_PAGES = ["/me/", "/me/show", "/me/code.svg"]
 
 
-def wait_until_kept(page: object, paths: list[str], present: bool = True) -> None:
-    """wait_for_function does not await a promise, so poll the Cache API from here."""
+#: The text of a page the service worker keeps, "" for none.
+KEPT_PAGE = (
+    "(path) => caches.open('oms-personal-v1')"
+    ".then((cache) => cache.match(location.origin + path, { ignoreVary: true }))"
+    ".then((kept) => (kept ? kept.text() : ''))"
+)
+
+
+def wait_until(done: Callable[[], bool], what: str) -> None:
+    """Poll `done` for up to 15 s: the service worker works in the background, and wait_for_function does not
+    await a promise, so the Cache API is read from here."""
     deadline = time.monotonic() + 15
-    while page.evaluate(KEPT, paths) is not present:  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline, f"the service worker did not {'keep' if present else 'drop'} {paths}"
+    while not done():
+        assert time.monotonic() < deadline, f"the service worker did not {what}"
         time.sleep(0.2)
+
+
+def wait_until_kept(page: object, paths: list[str], present: bool = True) -> None:
+    wait_until(
+        lambda: page.evaluate(KEPT, paths) is present,  # type: ignore[attr-defined]
+        f"{'keep' if present else 'drop'} {paths}",
+    )
+
+
+def own_citizen(app: Flask, person: PersonData, username: str, password: str) -> str:
+    """A citizen of a test's own, registered and able to log in: the demo citizens stay as the other browser tests
+    expect them. Their ЕНП."""
+    with app.app_context():
+        lifecycle.register_person(person, "77001", "browser-test")
+        accounts.create_user(username, password, Role.CITIZEN, "browser-test", enp=str(person.enp))
+        db.session.remove()
+    return str(person.enp)
 
 
 def current_code(app: Flask, enp: str) -> str:
@@ -60,18 +87,13 @@ def test_the_last_code_shows_and_scans_with_no_network(live_server: Server, phon
     page.context.set_offline(False)
 
 
-#: A citizen of this test's own: the demo citizens stay as the other browser tests expect them.
 SOLDIER = PersonData.of("779900000000010", "Солдатов", "Иван", "Петрович", date(2005, 5, 5), "M")
 SOLDIER_PASSWORD = "soldier-pwa-2026"
 
 
 def test_a_suspended_policys_code_is_no_longer_kept(live_server: Server, phone: object) -> None:
     """Suspended, the holder's code is withdrawn: the phone drops its kept copies when the pages answer 404."""
-    enp = str(SOLDIER.enp)
-    with live_server.app.app_context():
-        lifecycle.register_person(SOLDIER, "77001", "browser-test")
-        accounts.create_user("soldier-pwa", SOLDIER_PASSWORD, Role.CITIZEN, "browser-test", enp=enp)
-        db.session.remove()
+    enp = own_citizen(live_server.app, SOLDIER, "soldier-pwa", SOLDIER_PASSWORD)
     page = phone
     log_in(page, live_server.url, "soldier-pwa", SOLDIER_PASSWORD)
     page.wait_for_selector("#live")
@@ -91,15 +113,11 @@ def test_a_suspended_policys_code_is_no_longer_kept(live_server: Server, phone: 
     page.context.set_offline(False)
 
 
-#: A citizen of this test's own, who sends a form: the demo citizens' requests stay as the other tests expect them.
+#: Citizens of these tests' own, who send a form (the second on a weak signal).
 SENDER = PersonData.of("779900000000036", "Отправкин", "Пётр", "Ильич", date(1980, 3, 3), "M")
 SENDER_PASSWORD = "sender-pwa-2026"
 SENT = "Заявка на новый код отправлена"
-KEPT_CARD = (
-    "() => caches.open('oms-personal-v1')"
-    ".then((cache) => cache.match(location.origin + '/me/', { ignoreVary: true }))"
-    ".then((kept) => (kept ? kept.text() : ''))"
-)
+SLOW_SENDER = PersonData.of("779900000000044", "Медленнов", "Олег", "Ильич", date(1981, 4, 4), "M")
 #: The form's answer reaches the phone, its redirect not yet followed: the message waits in the session.
 SEND_WITHOUT_FOLLOWING = """async () => {
   const form = new FormData(document.querySelector('form[action$="/me/reissue-request"]'));
@@ -115,22 +133,17 @@ def test_the_pages_kept_in_the_background_leave_a_forms_message_to_the_person(
     """On a slow network the service worker's background fetch of the card (kept again, or kept for the first
     time) can reach the server between a form's answer and the page it leads to. It must not take the form's
     message: the person reads «Заявка на новый код отправлена» on the card they land on."""
-    with live_server.app.app_context():
-        lifecycle.register_person(SENDER, "77001", "browser-test")
-        accounts.create_user("sender-pwa", SENDER_PASSWORD, Role.CITIZEN, "browser-test", enp=str(SENDER.enp))
-        db.session.remove()
+    own_citizen(live_server.app, SENDER, "sender-pwa", SENDER_PASSWORD)
     page = phone
     log_in(page, live_server.url, "sender-pwa", SENDER_PASSWORD)
     page.wait_for_function(CONTROLLED)
     wait_until_kept(page, OFFLINE_PAGES)
-    before = page.evaluate(KEPT_CARD)
+    before = page.evaluate(KEPT_PAGE, "/me/")
 
     assert page.evaluate(SEND_WITHOUT_FOLLOWING) == "opaqueredirect"
     page.evaluate("navigator.serviceWorker.controller.postMessage({ type: 'remember', urls: [], again: ['/me/'] })")
-    deadline = time.monotonic() + 15
-    while (kept := page.evaluate(KEPT_CARD)) == before:
-        assert time.monotonic() < deadline, "the service worker did not keep the card again"
-        time.sleep(0.2)
+    wait_until(lambda: page.evaluate(KEPT_PAGE, "/me/") != before, "keep the card again")
+    kept = page.evaluate(KEPT_PAGE, "/me/")
     assert "ждёт ответа страховой компании" in kept, "kept as it is now"
     assert SENT not in kept
 
@@ -139,8 +152,6 @@ def test_the_pages_kept_in_the_background_leave_a_forms_message_to_the_person(
     shot(page, "pwa-message-kept-for-the-person")
 
 
-#: Another citizen of this test's own, who sends a form on a weak signal.
-SLOW_SENDER = PersonData.of("779900000000044", "Медленнов", "Олег", "Ильич", date(1981, 4, 4), "M")
 #: Longer than the service worker waits for the network before it shows the kept copy (NETWORK_WAIT_MS, 4 s).
 SLOW_ANSWER_SECONDS = 5.5
 
@@ -150,10 +161,7 @@ def test_a_forms_answer_on_a_weak_signal_is_waited_for_not_the_kept_copy_shown(
 ) -> None:
     """A page is answered from the phone's kept copy when the network takes over 4 s; not the page a form the
     person has just sent leads to: that one says whether it went through, and the kept copy, older, would not."""
-    with live_server.app.app_context():
-        lifecycle.register_person(SLOW_SENDER, "77001", "browser-test")
-        accounts.create_user("slow-pwa", SENDER_PASSWORD, Role.CITIZEN, "browser-test", enp=str(SLOW_SENDER.enp))
-        db.session.remove()
+    own_citizen(live_server.app, SLOW_SENDER, "slow-pwa", SENDER_PASSWORD)
     page = phone
     log_in(page, live_server.url, "slow-pwa", SENDER_PASSWORD)
     page.wait_for_function(CONTROLLED)

@@ -9,7 +9,6 @@ clinic's desk, and the son's pages kept on the mother's phone for a visit with n
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from policy_codes.codec import moscow_date
-from tests.browser.test_pwa import CONTROLLED, wait_until_kept
+from tests.browser.test_pwa import CONTROLLED, KEPT_PAGE, wait_until, wait_until_kept
 from tests.faults.registry import prepare
 from tests.faults.server import PASSWORD, Server, Session
 from tests.helpers.browser import PHONE, apart, chromium, demo_app, log_in, serving, shot
@@ -48,12 +47,6 @@ site = webapp_fixtures.site
 NOT_HERS = (404, 400)
 #: The message the card she lands on shows once, after she confirms.
 TOOK_OFF = "Карточка убрана"
-#: The text of a page the service worker keeps, "" for none.
-KEPT_PAGE = (
-    "(path) => caches.open('oms-personal-v1')"
-    ".then((cache) => cache.match(location.origin + path, { ignoreVary: true }))"
-    ".then((kept) => (kept ? kept.text() : ''))"
-)
 
 
 def _everything_of(enp: str) -> list[str]:
@@ -267,10 +260,10 @@ def _she_declines_her_son(demo: Demo, page: object) -> None:
         wait_until_kept(page, [path], present=False)
     wait_until_kept(page, ["/me/"])
     # Kept again with its message shown once: the card with no network does not say it again at every look.
-    deadline = time.monotonic() + 15
-    while TOOK_OFF in page.evaluate(KEPT_PAGE, "/me/"):  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline, "the card was kept with its message"
-        time.sleep(0.2)
+    wait_until(
+        lambda: TOOK_OFF not in page.evaluate(KEPT_PAGE, "/me/"),  # type: ignore[attr-defined]
+        "keep the card without its message",
+    )
 
     page.context.set_offline(True)
     page.reload()  # her own card, kept
