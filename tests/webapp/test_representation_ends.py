@@ -203,6 +203,24 @@ def test_a_birth_date_corrected_by_the_import_moves_the_childs_link_and_keeps_th
     assert [person.enp for person in people.represented_by(people.person_by_enp(mother))] == [ward, son]
 
 
+def test_a_link_ended_as_of_age_runs_again_when_the_birth_date_is_corrected_to_a_minors(registry: Flask) -> None:
+    """A son registered with an adult's birth date by mistake (his mother's link a guardian's, with no end), and the
+    link ended as of age on it: corrected to a minor's date, the link runs again to his new majority (the grounds
+    were the wrong date's). Corrected to another adult's date, it stays ended."""
+    mother = str(register().person.enp)
+    son = _registered_with("770000000000032", _born_years_ago(25), mother, "Павел")
+    db.session.commit()
+    ended = representations.end(mother, son, representations.OF_AGE, "smo:test")
+    _correct_birth_date(son, _born_years_ago(40))
+    assert _last_day(mother, son) == ended, "of age by this date too"
+    _correct_birth_date(son, _born_years_ago(11))
+    assert _last_day(mother, son) == majority_eve(_born_years_ago(11))
+    his = Representation.represented_id == people.person_by_enp(son).id
+    grounds = db.session.scalars(select(Representation.ended_grounds).where(his)).all()
+    assert grounds == [None], "no longer ended on grounds: a file naming her keeps the link, as for any child's"
+    assert [person.enp for person in people.represented_by(people.person_by_enp(mother))] == [son]
+
+
 def test_a_link_the_insurer_ended_keeps_its_day_when_the_birth_date_is_corrected(registry: Flask) -> None:
     mother = str(register().person.enp)
     son = _registered_with("770000000000032", _born_years_ago(10), mother, "Павел")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.db.transactions import atomic, locked, serialised
@@ -45,20 +45,23 @@ NOT_RESTORABLE = N_("Это представительство не прекра
 def follow_birth_date(person: Person, born_before: date, today: date) -> None:
     """Move the last day of `person`'s links that end at their majority to the majority of their corrected birth
     date, in the caller's transaction: a link then past its last day (the corrected date makes them an adult) is
-    ended. A guardian's link with no end keeps none, and one the insurer ended keeps its day. A
-    parent's link ended at the old majority and brought back by a minor's date stays ended if it would close a
+    ended. A guardian's link with no end keeps none, and one the insurer ended keeps its day, except one it ended
+    as of age (`OF_AGE`) for someone the corrected date makes a minor: the grounds were the wrong date's, and the
+    link runs again to the new majority. A link brought back by a minor's date stays ended if it would close a
     circle: the grown child may have become that parent's guardian meanwhile."""
     serialised("representations")  # as a new link: one made meanwhile and the one brought back could close a circle
     eve = majority_eve(person.birth_date)
+    ran_out = and_(Representation.valid_to == majority_eve(born_before), Representation.ended_grounds.is_(None))
     moved = select(Representation).where(
-        Representation.represented_id == person.id,
-        Representation.valid_to == majority_eve(born_before),
-        Representation.ended_grounds.is_(None),
+        Representation.represented_id == person.id, or_(ran_out, Representation.ended_grounds == OF_AGE)
     )
     for link in db.session.scalars(moved):
+        if link.ended_grounds == OF_AGE and today > eve:
+            continue  # of age by the corrected date too
         brought_back = link.valid_to is not None and link.valid_to < today <= eve
         if not (brought_back and represents(person, link.representative, today)):
             link.valid_to = eve
+            link.ended_grounds = None
 
 
 def represents(someone: Person, other: Person, today: date) -> bool:
