@@ -39,6 +39,7 @@ PAGES = [
     "/admin/users/new",
     "/admin/tokens",
     "/admin/keys",
+    "/admin/keys/rotate?insurer=77001",
 ]
 
 
@@ -476,7 +477,14 @@ def test_token_for_no_clinic_or_an_unknown_one_is_refused(site: Flask) -> None:
 def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:
     client = logged_in(site, "admin")
     old = active_kid(site)
-    assert admin_post(client, "/admin/keys/rotate", {"insurer": "77001"}, "/admin/keys").status_code == 302
+    asked = client.get("/admin/keys/rotate?insurer=77001").get_data(as_text=True)
+    assert "Выпустить новый ключ для СМО 77001?" in asked
+    assert f"Ключ {old} перестаёт подписывать" in asked
+    unconfirmed = admin_post(client, "/admin/keys/rotate", {"insurer": "77001"}, "/admin/keys")
+    assert unconfirmed.location.endswith("/admin/keys/rotate?insurer=77001"), "an old tab's form: the question first"
+    assert active_kid(site) == old
+    confirmed = admin_post(client, "/admin/keys/rotate", {"insurer": "77001", "confirmed": "yes"}, "/admin/keys")
+    assert confirmed.status_code == 302
     new = active_kid(site)
     assert new != old
     trust = {key["kid"]: key for key in site.test_client().get("/api/v1/trust-list").get_json()["keys"]}
@@ -485,12 +493,15 @@ def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:
     page = client.get("/admin/keys").get_data(as_text=True)
     assert new in page
     assert old in page
-    unknown = admin_post(client, "/admin/keys/rotate", {"insurer": "99999"}, "/admin/keys")
-    assert unknown.status_code == 302
-    assert "СМО с кодом 99999 не найдена" in client.get("/admin/keys").get_data(as_text=True)
-    unchosen = admin_post(client, "/admin/keys/rotate", {"insurer": ""}, "/admin/keys")
-    assert unchosen.status_code == 302
-    assert "Выберите СМО" in client.get("/admin/keys").get_data(as_text=True), "not «СМО с кодом  не найдена»"
+    for ask in (
+        lambda code: client.get(f"/admin/keys/rotate?insurer={code}"),
+        lambda code: admin_post(client, "/admin/keys/rotate", {"insurer": code, "confirmed": "yes"}, "/admin/keys"),
+    ):
+        assert ask("99999").location.endswith("/admin/keys")
+        assert "СМО с кодом 99999 не найдена" in client.get("/admin/keys").get_data(as_text=True)
+        assert ask("").location.endswith("/admin/keys")
+        assert "Выберите СМО" in client.get("/admin/keys").get_data(as_text=True), "not «СМО с кодом  не найдена»"
+    assert active_kid(site) == new
 
 
 def wait_for_reissue(client: FlaskClient, kid: str, timeout: float = 60) -> str:

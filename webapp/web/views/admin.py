@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 from signing import KeyStatus
 from webapp.models import Role
-from webapp.registry import accounts, clinic_checks, mass_reissue, organisations
+from webapp.registry import accounts, clinic_checks, mass_reissue, organisations, people
 from webapp.registry.errors import NotFound, QueueUnavailable, RegistryError
 from webapp.registry.keys import keystore, rotation
 from webapp.web import shown_once
@@ -378,10 +378,29 @@ def keys() -> str:
     )
 
 
+@admin.get("/keys/rotate")
+@role_required(Role.ADMIN)
+def confirm_rotation() -> Any:
+    """Asked before it is done: from this minute the insurer's codes are signed by a new key, and a reissue of its
+    codes after a compromise, still running, stops (it is resumed on the key's page)."""
+    code = request.args.get("insurer", "").strip()
+    try:
+        insurer = people.insurer_by_code(code)
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("admin.keys"))
+    theirs = [key for key in keystore.all_keys() if key.insurer is not None and key.insurer.code == insurer.code]
+    stopped = {state.kid for state in mass_reissue.unfinished()} & {key.kid for key in theirs}
+    retiring = [key for key in theirs if key.status == KeyStatus.ACTIVE]
+    return render_template("admin/rotate.html", insurer=insurer, retiring=retiring, stops_a_reissue=bool(stopped))
+
+
 @admin.post("/keys/rotate")
 @role_required(Role.ADMIN)
 def rotate_key() -> Response:
     code = request.form.get("insurer", "").strip()
+    if request.form.get("confirmed") != "yes":  # the keys page's form from an old tab: the question first
+        return redirect(url_for("admin.confirm_rotation", insurer=code))
     try:
         record = rotation.rotate(code, _actor())
     except RegistryError as error:
