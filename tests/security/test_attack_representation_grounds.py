@@ -110,7 +110,9 @@ def test_a_transfer_hands_the_ended_link_to_the_new_insurer_and_a_file_there_doe
     assert "Представитель: <strong>застрахованное лицо другой СМО" in asked
     assert "Мария" not in asked, "77001's insured is named to nobody at 77002"
     assert "12.04.1990" not in asked
-    said = _flash(holder, holder.post(FROM_THE_CHILD, data={"csrf_token": csrf(holder, FROM_THE_CHILD)}))
+    chosen = {"csrf_token": csrf(holder, FROM_THE_CHILD), "reason": "ended_in_error"}
+    restored = holder.post(FROM_THE_CHILD, data=chosen)
+    said = _flash(holder, restored)
     assert said.startswith("Представительство восстановлено, его последний день")
     assert _state(world)[1] is None
     assert [entry.actor for entry in _entries(world, "restore_representation")] == ["smo:smo2"]
@@ -208,10 +210,11 @@ def test_a_file_imported_while_an_end_or_a_restore_commits_leaves_the_insurers_w
 
     monkeypatch.setattr(audit, "record", record_then_wait)
     failures: list[BaseException] = []
-    if action == "end_representation":
-        insurer = in_context(world, lambda: representations.end(MOTHER_ENP, CHILD_ENP, "court", "smo:one"), failures)
-    else:
-        insurer = in_context(world, lambda: representations.restore(MOTHER_ENP, CHILD_ENP, "smo:one"), failures)
+    insurers_word = {
+        "end_representation": lambda: representations.end(MOTHER_ENP, CHILD_ENP, "court", "smo:one"),
+        "restore_representation": lambda: representations.restore(MOTHER_ENP, CHILD_ENP, "ended_in_error", "smo:one"),
+    }
+    insurer = in_context(world, insurers_word[action], failures)
     assert paused.wait(30), failures
     reports: list[bulk_import.ImportReport] = []
     importing = in_context(
@@ -289,10 +292,16 @@ def test_a_restore_is_audited_by_whom_and_logs_name_nobody(world: Flask, caplog:
     with everything_logged(caplog):
         staff.get(f"/insurer/person/{CHILD_ENP}")
         staff.get(FROM_THE_CHILD)
-        said = _flash(staff, staff.post(FROM_THE_CHILD, data={"csrf_token": csrf(staff, FROM_THE_CHILD)}))
+        chosen = {"csrf_token": csrf(staff, FROM_THE_CHILD), "reason": "other", "details": "ошиблись строкой"}
+        said = _flash(staff, staff.post(FROM_THE_CHILD, data=chosen))
     assert said.startswith("Представительство восстановлено, его последний день")
     (entry,) = _entries(world, "restore_representation")
-    assert (entry.actor, entry.entity, entry.entity_key) == ("smo:smo", "person", CHILD_ENP)
+    assert (entry.actor, entry.entity, entry.entity_key, entry.reason) == (
+        "smo:smo",
+        "person",
+        CHILD_ENP,
+        "ошиблись строкой",
+    )
     undone = {"ended_grounds": "registry_error", "ended_on": YESTERDAY.isoformat()}
     assert entry.details == {"representative": MOTHER_ENP, "valid_to": "2034-09-02", **undone}
     logged = "\n".join(record.getMessage() for record in caplog.records)

@@ -173,8 +173,10 @@ def test_coming_of_age_is_no_grounds_for_a_minor(site: Flask) -> None:
         lifecycle.link_representative(MOTHER, ELSEWHERE, "test")
     staff = logged_in(site, "smo")
     path = f"/insurer/person/{ELSEWHERE}/representative/{MOTHER}/end"
+    assert 'value="of_age"' not in staff.get(path).get_data(as_text=True), "not offered for a minor"
+    assert 'value="of_age"' in staff.get(MOTHERS_LINK).get_data(as_text=True), "offered for an adult"
     token = csrf(staff, path)
-    refused = staff.post(path, data={"grounds": "of_age", "csrf_token": token})
+    refused = staff.post(path, data={"grounds": "of_age", "csrf_token": token})  # an old page, or typed
     assert refused.status_code == 400
     said = field_error(refused.get_data(as_text=True), "grounds")
     assert said == "Представляемому ещё нет 18 лет: основание «совершеннолетие» к нему не подходит"

@@ -191,7 +191,7 @@ def test_a_reason_is_chosen_or_described_and_a_missing_one_is_said_beside_the_fi
     response = staff.post(f"/insurer/person/{MOTHER}/revoke", data={**form, "csrf_token": csrf_of(page)})
     assert response.status_code == 400
     answer = response.get_data(as_text=True)
-    assert re.search(rf'<p class="field-error" id="{field}-error"[^>]*>\s*{message}', answer), answer
+    assert field_error(answer, field) == message, answer
     assert re.search(rf'name="{field}"[^>]*aria-describedby="{field}-error"', answer), "the field names its error"
     assert 'class="flash' not in answer, "said beside the field, not at the top of the page"
     assert "Иванова Мария Петровна" in answer, "still the confirmation page"

@@ -110,13 +110,21 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     token = csrf(staff, FROM_THE_WARD)
     assert staff.post(FROM_THE_WARD).status_code == 400, "no CSRF token, no change"
     assert _link(site).valid_to == YESTERDAY
-    said = _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token}))
+    unsaid = staff.post(FROM_THE_WARD, data={"csrf_token": token})
+    assert unsaid.status_code == 400, "no reason, no change"
+    assert "Выберите причину из списка" in unsaid.get_data(as_text=True)
+    untold = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "other", "details": "  "})
+    assert untold.status_code == 400
+    assert "Опишите причину своими словами" in untold.get_data(as_text=True)
+    assert _link(site).valid_to == YESTERDAY
+    said = _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "ended_in_error"}))
     assert said.startswith("Представительство восстановлено, без срока")
     assert (_link(site).valid_to, _link(site).ended_grounds) == (None, None)
     (entry,) = _restored_entries(site)
-    assert (entry.actor, entry.entity_key, entry.details) == (
+    assert (entry.actor, entry.entity_key, entry.reason, entry.details) == (
         "smo:smo",
         CHILD,
+        "Прекращено по ошибке",
         {
             "representative": MOTHER,
             "valid_to": None,
@@ -128,9 +136,11 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
     assert "Прекращённые представительства" not in page
     assert "представительство восстановлено" in page, "the person's journal says so"
-    assert _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token})) == (
-        "Это представительство не прекращено по основанию: восстанавливать нечего"
-    ), "twice is refused, and nothing is written twice"
+    assert "Прекращено по ошибке" in page, "and why"
+    again = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "ended_in_error"})
+    assert _flash(staff, again) == ("Это представительство не прекращено по основанию: восстанавливать нечего"), (
+        "twice is refused, and nothing is written twice"
+    )
     assert len(_restored_entries(site)) == 1
 
 
@@ -139,7 +149,8 @@ def test_a_childs_link_restored_lasts_to_the_majority_eve(registry: Flask) -> No
     son = person_data("770000000000031", "Иванов", "Павел", "Сергеевич", born=date(2015, 6, 1), sex="M")
     register(son, representative_enp=MOTHER)
     representations.end(MOTHER, str(son.enp), "court", "smo:test")
-    assert representations.restore(MOTHER, str(son.enp), "smo:test", scope="77001") == date(2033, 5, 31)
+    last_day = representations.restore(MOTHER, str(son.enp), "ended_in_error", "smo:test", scope="77001")
+    assert last_day == date(2033, 5, 31)
 
 
 def test_only_a_link_ended_on_grounds_is_restored(site: Flask) -> None:
@@ -182,7 +193,7 @@ def test_a_restored_link_closing_a_circle_is_refused(registry: Flask) -> None:
     representations.end(MOTHER, CHILD, "registry_error", "smo:test")
     lifecycle.link_representative(CHILD, MOTHER, "test")  # the adult son became his mother's guardian meanwhile
     with pytest.raises(RegistryError, match="по кругу"):
-        representations.restore(MOTHER, CHILD, "smo:test", scope="77001")
+        representations.restore(MOTHER, CHILD, "ended_in_error", "smo:test", scope="77001")
     assert db.session.scalar(select(Representation.ended_grounds).where(Representation.valid_to.is_not(None))) == (
         "registry_error"
     )
@@ -230,7 +241,8 @@ def test_a_court_ended_childs_link_stays_ended_when_they_come_of_age(registry: F
         lifecycle.link_representative(MOTHER, str(teen.enp), "test", now=adult)
     db.session.rollback()
     assert db.session.scalar(select(Representation.ended_grounds)) == "court"
-    assert representations.restore(MOTHER, str(teen.enp), "smo:test", now=adult) is None, "a guardian's, no end"
+    restored = representations.restore(MOTHER, str(teen.enp), "ended_in_error", "smo:test", now=adult)
+    assert restored is None, "a guardian's, no end"
     (entry,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "restore_representation"))
     assert entry.details["ended_grounds"] == "court", "the trail says what the restore undid"
 
@@ -241,18 +253,23 @@ def test_the_command_restores_a_link_and_refuses_in_words(site: Flask) -> None:
         assert "Traceback" not in result.output
         return result.exit_code, result.output
 
-    code, said = command(MOTHER, CHILD)
+    code, said = command(MOTHER, CHILD, "--reason", "ended_in_error")
     assert code == 1
     assert "Это представительство не прекращено по основанию: восстанавливать нечего" in said
-    assert command(MOTHER, "12345")[0] == 1
+    assert command(MOTHER, "12345", "--reason", "ended_in_error")[0] == 1
     with site.app_context():
         representations.end(MOTHER, CHILD, "court", "smo:test")
-    code, said = command(MOTHER, CHILD)
+    assert command(MOTHER, CHILD)[0] == 2, "no reason: Click's usage error"
+    code, said = command(MOTHER, CHILD, "--reason", "other")
+    assert code == 1
+    assert "Опишите причину своими словами" in said
+    code, said = command(MOTHER, CHILD, "--reason", "other", "--details", "суд отменил решение об опеке")
     assert code == 0, said
     assert "Представительство восстановлено, без срока" in said
     assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 200
     (entry,) = _restored_entries(site)
     assert entry.actor.startswith("cli:")
+    assert entry.reason == "суд отменил решение об опеке"
 
 
 def test_a_link_the_representative_declined_stays_ended_until_the_insurer_restores_it(site: Flask) -> None:
@@ -267,6 +284,7 @@ def test_a_link_the_representative_declined_stays_ended_until_the_insurer_restor
     page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
     assert "основание: Представитель отказался от представительства" in page
     assert "Представитель отказался от представительства" in staff.get(FROM_THE_WARD).get_data(as_text=True)
-    said = _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": csrf(staff, FROM_THE_WARD)}))
+    answer = staff.post(FROM_THE_WARD, data={"csrf_token": csrf(staff, FROM_THE_WARD), "reason": "declined_in_error"})
+    said = _flash(staff, answer)
     assert said.startswith("Представительство восстановлено")
     assert mother.get(f"/me/?person={CHILD}").status_code == 200

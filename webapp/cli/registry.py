@@ -152,12 +152,21 @@ def end_representation(representative_enp: str, person_enp: str, grounds: str) -
 @registry.command("restore-representation")
 @click.argument("representative_enp")
 @click.argument("person_enp")
-def restore_representation(representative_enp: str, person_enp: str) -> None:
+@click.option(
+    "--reason",
+    "why",
+    required=True,
+    type=click.Choice(list(reasons.RESTORE_REPRESENTATION)),
+    help="Причина: ended_in_error — прекращено по ошибке, declined_in_error — представитель отказался по ошибке, "
+    "other — другое (опишите в --details).",
+)
+@click.option("--details", default="", help="Причина своими словами, если --reason other.")
+def restore_representation(representative_enp: str, person_enp: str, why: str, details: str) -> None:
     """Восстановить представительство, прекращённое по ошибке: REPRESENTATIVE_ENP снова представляет PERSON_ENP.
 
     Файл реестра такое представительство не возвращает. Оно действует с сегодняшнего дня: для ребёнка — до дня
     перед 18-летием, для взрослого — без срока.
     """
-    last_day = representations.restore(str(Enp(representative_enp)), str(Enp(person_enp)), actor())
+    last_day = representations.restore(str(Enp(representative_enp)), str(Enp(person_enp)), why, actor(), details)
     until = f"его последний день — {last_day:%d.%m.%Y}" if last_day else "без срока"
     click.echo(f"Представительство восстановлено, {until}: представитель снова видит полис, код и данные")

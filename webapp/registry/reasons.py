@@ -75,6 +75,13 @@ DECLINED = "declined"
 DECLINED_BY_REPRESENTATIVE = {DECLINED: N_("Представитель отказался от представительства")}
 #: Every grounds a link may have been ended on (`Representation.ended_grounds`), with its words.
 ENDED_REPRESENTATION = {**END_REPRESENTATION, **DECLINED_BY_REPRESENTATIVE}
+#: Why staff restore a link ended on grounds (webapp/registry/representations.py `restore`): it undoes a court's
+#: or the representative's word as recorded, so the journal says why.
+RESTORE_REPRESENTATION = {
+    "ended_in_error": N_("Прекращено по ошибке"),
+    "declined_in_error": N_("Представитель отказался по ошибке"),
+    OTHER: _OTHER_WORDS,
+}
 
 #: The words reasons were recorded with before they were shortened to fit a phone's closed list (a choice is
 #: recorded as its words): still read in the reader's language where old records show them.
@@ -112,7 +119,7 @@ LISTED = frozenset(
     [
         *(
             words
-            for choices in (CITIZEN_REISSUE, DATA_CHANGE, ENDED_REPRESENTATION, *STAFF.values())
+            for choices in (CITIZEN_REISSUE, DATA_CHANGE, ENDED_REPRESENTATION, RESTORE_REPRESENTATION, *STAFF.values())
             for key, words in choices.items()
             if key != OTHER
         ),

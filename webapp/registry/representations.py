@@ -125,6 +125,13 @@ def endable(representative_enp: str, represented_enp: str, scope: str | None, to
     return link
 
 
+def grounds_for(link: Link, today: date) -> dict[str, str]:
+    """The grounds staff may end `link` on today (reasons.END_REPRESENTATION): «Совершеннолетие» only for someone of
+    age, which `end` would refuse otherwise."""
+    of_age = coming_of_age(link.represented.birth_date) <= today
+    return {key: words for key, words in reasons.END_REPRESENTATION.items() if key != OF_AGE or of_age}
+
+
 def ended_on_grounds(row: Representation) -> bool:
     """Whether `row` was ended on grounds a file does not undo (a court, a registry error, the representative's own
     refusal): only the insurer's restore makes it again. So too once a child it was ended for has come of age: a
@@ -217,9 +224,17 @@ def restored_until(link: Link, today: date) -> date | None:
 
 @atomic
 def restore(
-    representative_enp: str, represented_enp: str, actor: str, scope: str | None = None, now: datetime | None = None
+    representative_enp: str,
+    represented_enp: str,
+    why: str,
+    actor: str,
+    details: str = "",
+    scope: str | None = None,
+    now: datetime | None = None,
 ) -> date | None:
-    """Make a link ended on grounds by mistake again, from today until `restored_until`. Returns its new last day."""
+    """Make a link ended on grounds by mistake again, from today until `restored_until`, for the reason `why` (a key
+    of reasons.RESTORE_REPRESENTATION; «другое» in the words of `details`). Returns its new last day."""
+    reason = reasons.recorded(reasons.RESTORE_REPRESENTATION, why, details)
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     serialised("representations")  # as a new link: two made meanwhile could close a circle with this one
@@ -231,6 +246,6 @@ def restore(
     link.row.ended_grounds = None
     db.session.flush()
     last_day = link.row.valid_to.isoformat() if link.row.valid_to else None
-    details = {"representative": link.representative.enp, "valid_to": last_day, **undone}
-    audit.record(actor, "restore_representation", "person", link.represented.enp, details=details, at=moment)
+    trail = {"representative": link.representative.enp, "valid_to": last_day, **undone}
+    audit.record(actor, "restore_representation", "person", link.represented.enp, reason, trail, at=moment)
     return link.row.valid_to

@@ -172,8 +172,7 @@ def _action_page(someone: Person, operation: Operation, form: dict[str, str], er
         choices=reasons.STAFF[operation],
         reason_max=reasons.REASON_MAX,
         form=form,
-        error=error,
-        error_field=field,
+        errors={field: error} if error else {},
     )
 
 
@@ -238,9 +237,9 @@ def _end_link_page(enp: str, side: str, link: representations.Link, grounds: str
         link=link,
         today=today,
         last_day=today - timedelta(days=1),
-        choices=reasons.END_REPRESENTATION,
+        choices=representations.grounds_for(link, today),
         grounds=grounds,
-        error=error,
+        errors={"grounds": error} if error else {},
     )
 
 
@@ -273,16 +272,9 @@ def end_link(enp: str, side: str, other: str) -> Any:
 _RESTORE = "/person/<enp>/<any(representative, dependant):side>/<other>/restore"
 
 
-@insurer.get(_RESTORE)
-@role_required(Role.INSURER)
-def confirm_restore_link(enp: str, side: str, other: str) -> Any:
-    """Restoring a representation ended on grounds by mistake, asked first: whose, from when, until when."""
-    _own_person(enp)
-    try:
-        link = representations.restorable(*_link_sides(enp, side, other), scope())
-    except RegistryError as error:
-        flash(said(error), "error")
-        return redirect(url_for("insurer.person", enp=enp))
+def _restore_link_page(
+    enp: str, side: str, link: representations.Link, form: dict[str, str], error: str = "", field: str = ""
+) -> str:
     today = _today()
     return render_template(
         "insurer/restore_link.html",
@@ -291,19 +283,41 @@ def confirm_restore_link(enp: str, side: str, other: str) -> Any:
         link=link,
         today=today,
         valid_to=representations.restored_until(link, today),
+        choices=reasons.RESTORE_REPRESENTATION,
+        reason_max=reasons.REASON_MAX,
+        form=form,
+        errors={field: error} if error else {},
     )
+
+
+@insurer.get(_RESTORE)
+@role_required(Role.INSURER)
+def confirm_restore_link(enp: str, side: str, other: str) -> Any:
+    """Restoring a representation ended on grounds by mistake, asked first: whose, from when, until when, and why."""
+    _own_person(enp)
+    try:
+        link = representations.restorable(*_link_sides(enp, side, other), scope())
+    except RegistryError as error:
+        flash(said(error), "error")
+        return redirect(url_for("insurer.person", enp=enp))
+    return _restore_link_page(enp, side, link, {"reason": "", "details": ""})
 
 
 @insurer.post(_RESTORE)
 @role_required(Role.INSURER)
 def restore_link(enp: str, side: str, other: str) -> Any:
-    """Restore the representation: from today the representative sees the person again."""
+    """Restore the representation for the reason chosen: from today the representative sees the person again."""
     _own_person(enp)
+    form = {"reason": request.form.get("reason", ""), "details": request.form.get("details", "")}
+    sides = _link_sides(enp, side, other)
     try:
-        last_day = representations.restore(*_link_sides(enp, side, other), _actor(), scope=scope())
+        link = representations.restorable(*sides, scope())
+        last_day = representations.restore(*sides, form["reason"], _actor(), form["details"], scope=scope())
     except RegistryError as error:
-        flash(said(error), "error")
-        return redirect(url_for("insurer.person", enp=enp))
+        if error.field not in ("reason", "details"):
+            flash(said(error), "error")
+            return redirect(url_for("insurer.person", enp=enp))
+        return _restore_link_page(enp, side, link, form, said(error), error.field), 400
     if last_day is None:
         flash(_("Представительство восстановлено, без срока: представитель снова видит полис, код и данные"), "ok")
     else:
