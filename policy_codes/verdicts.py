@@ -147,6 +147,10 @@ VARIANTS: dict[tuple[Verdict, Shown | None], str] = {
     ),
 }
 
+#: A newborn's number, found, with no policy of their own yet: the desk is told that the representative's policy
+#: covers them (templates/clinic/_verdict.html), so the message claims no policy (webapp/registry/verification.py).
+NEWBORN_NUMBER_FOUND = N_("Номер найден в реестре. Подписи у номера нет: сверьте документ.")
+
 #: A cause's words: a code superseded by a data change says so, and never that the policy is invalid.
 CAUSE_MESSAGES: dict[tuple[Verdict, Cause | None], str] = {
     (Verdict.SUPERSEDED, Cause.DATA_CHANGED): N_(

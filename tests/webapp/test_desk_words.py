@@ -142,6 +142,13 @@ def test_a_newborns_number_says_whose_policy_covers_the_child(site: Flask) -> No
     body = desk_verdict(logged_in(site, "clinic"), str(data.enp))
     assert _headline(body) == "Действителен"
     assert "Новорождённый: своего полиса ещё нет, помощь оказывается по полису представителя." in body
+    assert "Номер найден в реестре. Подписи у номера нет: сверьте документ." in body
+    assert "полис действующий" not in body, "the child has no policy yet: the desk read both at once"
+    client = logged_in(site, "clinic")
+    _english(client)
+    english = desk_verdict(client, str(data.enp))
+    assert "The number is in the registry. A number carries no signature" in english
+    assert "the policy is current" not in english
 
 
 EMERGENCY = "Помощь в экстренной форме оказывается без полиса"

@@ -37,7 +37,8 @@ from policy_codes import (
 from policy_codes.enp import ENP_LENGTH
 from policy_codes.errors import shown_by
 from policy_codes.legacy import LEGACY_LENGTH
-from policy_codes.verdicts import Cause, Shown
+from policy_codes.verdicts import NEWBORN_NUMBER_FOUND, Cause, Shown
+from policy_codes.words import translate
 from signing import KeyStatus
 from webapp.db import published_reads, worker_state
 from webapp.db.published_reads import PublishedReads, ReadSession
@@ -109,7 +110,10 @@ class RegistryLookUp(VerificationResult):
 
 
 def message(result: VerificationResult, language: str = "ru") -> str:
-    """The verdict's message, in the words that fit what was shown."""
+    """The verdict's message, in the words that fit what was shown: for a newborn covered by their representative's
+    policy, not «полис действующий», which the child does not have yet."""
+    if "newborn_cover" in result.notes:
+        return translate(NEWBORN_NUMBER_FOUND, language)
     return result.verdict.message(language, result.shown, result.cause)
 
 
