@@ -110,7 +110,9 @@ def _own_person(enp: str) -> Person:
 def person(enp: str) -> str:
     """The person's record, codes and trail, and the actions the policy's state allows. After a transfer,
     what an earlier insurer did and why is that insurer's: its reasons and audit entries are not shown (the
-    codes' numbers and states are)."""
+    codes' numbers and states are). The grounds a link was ended on are shown whoever ended it: a category
+    from a closed list (a court, a registry error, the representative's refusal), which the insurer now holding
+    the record needs to decide whether to restore the link."""
     someone = _own_person(enp)
     codes = people.codes_of(someone)
     waiting = reissue_requests.open_request_of(someone.id)
