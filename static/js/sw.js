@@ -9,7 +9,7 @@
 // person to sign in on the phone never sees the previous one's code.
 // A kept page the server no longer has (404: the code was withdrawn, the policy suspended or
 // terminated) is dropped, so the phone does not go on showing a code that is no longer good. On a weak signal
-// a page is answered from the kept copy after NETWORK_WAIT_MS, except the page a form leads to (FORM_ANSWER_MS). The
+// a page is answered from the kept copy after NETWORK_WAIT_MS, the page a form leads to after FORM_WAIT_MS. The
 // card says whom it names (the holder and those they represent): the pages kept for anyone else (a
 // child come of age, whose pages no card links to any more) are dropped when it is shown.
 "use strict";
@@ -33,9 +33,10 @@ const SHELL_PATHS = new Set(SHELL_FILES);
 const PERSONAL_PATHS = new Set(["/me/", "/me/show", "/me/code.svg", "/me/barcode.svg"]);
 const KEPT_COPY_FETCH = { credentials: "same-origin", redirect: "manual", headers: { "X-Kept-Copy": "1" } };
 const NETWORK_WAIT_MS = 4000; // a weak signal: after this, show the kept copy and let the network finish
-// The page a form sent from a citizen's page leads to says whether it went through; the kept copy, older, would
-// not (and the message, shown once, would be lost to it). So for this long after a form the network is waited for.
+// The page a form leads to says whether it went through; the kept copy, older, would not (and the message, shown
+// once, would be lost to it). So the first page opened within FORM_ANSWER_MS of a form is waited for longer.
 const FORM_ANSWER_MS = 60000;
+const FORM_WAIT_MS = 20000;
 let formSentAt = -Infinity; // lost if the browser stops this worker meanwhile: then a weak signal shows the kept copy
 
 self.addEventListener("install", function (event) {
@@ -65,12 +66,12 @@ function forget() {
   return caches.delete(PERSONAL);
 }
 
-// Keep a good answer; a redirect means there is no citizen session any more (login page, or another role),
-// and a 404 that the page is gone (no current code to show).
+// Keep a good answer, unless it shows a message once (X-Shown-Once: webapp/web/messages.py); a redirect means there
+// is no citizen session any more (login page, or another role), and a 404 that the page is gone (no current code).
 async function keep(cache, key, response) {
   if (response.type === "opaqueredirect" || response.redirected) {
     await forget();
-  } else if (response.ok) {
+  } else if (response.ok && !response.headers.has("X-Shown-Once")) {
     await cache.put(key, response.clone());
   } else if (response.status === 404) {
     await cache.delete(key, { ignoreVary: true });
@@ -85,11 +86,12 @@ async function networkFirst(event) {
   event.waitUntil(network.catch(function () { return undefined; }));
   const kept = await cache.match(key, { ignoreVary: true });
   if (!kept) return network;
-  if (Date.now() - formSentAt < FORM_ANSWER_MS) {
+  let wait = NETWORK_WAIT_MS;
+  if (event.request.mode === "navigate" && Date.now() - formSentAt < FORM_ANSWER_MS) {
     formSentAt = -Infinity;
-    return network.catch(function () { return kept; });
+    wait = FORM_WAIT_MS;
   }
-  const slow = new Promise(function (resolve) { setTimeout(resolve, NETWORK_WAIT_MS, kept); });
+  const slow = new Promise(function (resolve) { setTimeout(resolve, wait, kept); });
   return Promise.race([network.catch(function () { return kept; }), slow]);
 }
 
@@ -153,7 +155,7 @@ self.addEventListener("fetch", function (event) {
     return;
   }
   if (request.method !== "GET") {
-    if (request.method === "POST" && url.pathname.startsWith("/me/")) formSentAt = Date.now();
+    if (request.method === "POST" && request.mode === "navigate") formSentAt = Date.now();
     return;
   }
   if (isPersonal(url)) {

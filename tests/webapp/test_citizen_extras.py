@@ -124,8 +124,9 @@ def test_citizen_asks_for_a_new_code_once_and_sees_it_waiting(site: Flask) -> No
         {"HX-Request": "true"},
         {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"},
         {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"},
+        {"Sec-Fetch-Mode": "navigate", "Sec-Purpose": "prefetch;prerender"},
     ],
-    ids=["the-phone-keeping-the-card", "an-htmx-poll", "a-script", "a-picture"],
+    ids=["the-phone-keeping-the-card", "an-htmx-poll", "a-script", "a-picture", "a-prerender"],
 )
 def test_a_page_drawn_behind_the_persons_back_leaves_them_the_message(
     site: Flask, behind_their_back: dict[str, str]
@@ -138,8 +139,10 @@ def test_a_page_drawn_behind_the_persons_back_leaves_them_the_message(
     assert drawn.status_code == 200
     assert "ждёт ответа страховой компании" in drawn.get_data(as_text=True), "the card itself, as it is now"
     assert "Заявка на новый код отправлена" not in drawn.get_data(as_text=True)
+    assert messages.SHOWN_ONCE_HEADER not in drawn.headers
     opened = client.get("/me/", headers={"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "empty"})  # through the worker
     assert "Заявка на новый код отправлена" in opened.get_data(as_text=True)
+    assert opened.headers[messages.SHOWN_ONCE_HEADER] == "1", "the phone does not keep it"
     assert "Заявка на новый код отправлена" not in client.get("/me/").get_data(as_text=True), "shown once"
 
 
