@@ -501,6 +501,10 @@ def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:
         assert "СМО с кодом 99999 не найдена" in client.get("/admin/keys").get_data(as_text=True)
         assert ask("").location.endswith("/admin/keys")
         assert "Выберите СМО" in client.get("/admin/keys").get_data(as_text=True), "not «СМО с кодом  не найдена»"
+        assert ask("77001 отозвана. Срочно позвоните +7 900 000-00-00").location.endswith("/admin/keys")
+        said = client.get("/admin/keys").get_data(as_text=True)
+        assert "Код СМО — 5 цифр (реестровый номер)" in said
+        assert "Срочно позвоните" not in said, "a link's words are not said to the operator as the registry's"
     assert active_kid(site) == new
 
 
@@ -584,8 +588,9 @@ def test_compromising_the_registry_key_on_its_page_makes_its_successor_and_reiss
     assert "Пометить скомпрометированным" not in page
 
 
-#: The keys page's warning by the rotation form while a reissue is unfinished.
-ROTATION_STOPS_A_REISSUE = "ротация ключа СМО, чьи коды перевыпускаются, остановит его"
+#: The rotation's question page's warning while a reissue of the insurer's codes is unfinished.
+ROTATION_STOPS_A_REISSUE = "Перевыпуск кодов этой СМО после компрометации ещё не завершён: ротация остановит его"
+ROTATION_QUESTION = "/admin/keys/rotate?insurer=77001"
 
 
 def test_an_interrupted_reissue_is_resumed_from_the_page(site: Flask) -> None:
@@ -599,12 +604,13 @@ def test_an_interrupted_reissue_is_resumed_from_the_page(site: Flask) -> None:
     assert "Продолжить перевыпуск" in page
     assert "перевыпущено 0 из 3 кодов" in client.get("/admin/").get_data(as_text=True)
     assert "перевыпуск не завершён: осталось 3 кода" in client.get("/admin/keys").get_data(as_text=True)
-    assert ROTATION_STOPS_A_REISSUE in client.get("/admin/keys").get_data(as_text=True), "warned before rotating"
+    assert ROTATION_STOPS_A_REISSUE in client.get(ROTATION_QUESTION).get_data(as_text=True), "warned before rotating"
+    assert ROTATION_STOPS_A_REISSUE not in client.get("/admin/keys/rotate?insurer=77002").get_data(as_text=True)
     assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
     block = wait_for_reissue(client, kid)
     assert "Перевыпущено 3 из 3 кодов" in block
     assert current_codes(site, kid) == 0
-    assert ROTATION_STOPS_A_REISSUE not in client.get("/admin/keys").get_data(as_text=True)
+    assert ROTATION_STOPS_A_REISSUE not in client.get(ROTATION_QUESTION).get_data(as_text=True)
     with site.app_context():
         assert verify_scan(code_text(site, MOTHER)).verdict is Verdict.VALID
 

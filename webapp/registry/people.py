@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
+from policy_codes.claims import INSURER_CODE_LENGTH
 from webapp.db.published_reads import ReadSession
 from webapp.db.transactions import locked
 from webapp.extensions import db
@@ -95,8 +96,12 @@ class PersonData:
 
 
 def insurer_by_code(code: str) -> Insurer:
+    """The insurer with this code. What cannot be a code is refused without repeating it: the operator's
+    confirmation pages take it from their address, which anyone can send them as a link."""
     if not code:  # a form's insurer left unchosen
         raise RegistryError(N_("Выберите СМО"), field="insurer")
+    if len(code) != INSURER_CODE_LENGTH or not code.isascii() or not code.isdigit():
+        raise RegistryError(N_("Код СМО — 5 цифр (реестровый номер)"), field="insurer")
     insurer = db.session.scalar(select(Insurer).where(Insurer.code == code))
     if insurer is None:
         raise NotFound(N_("СМО с кодом %(code)s не найдена"), field="insurer", code=code)
