@@ -107,6 +107,8 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     asked = staff.get(FROM_THE_WARD).get_data(as_text=True)
     for words in ("Восстановить представительство?", "Иванова Мария Петровна", "Иванов Артём Сергеевич", "без срока"):
         assert words in asked
+    assert 'value="ended_in_error"' in asked
+    assert 'value="declined_in_error"' not in asked, "staff ended it: the representative refused nothing"
     token = csrf(staff, FROM_THE_WARD)
     assert staff.post(FROM_THE_WARD).status_code == 400, "no CSRF token, no change"
     assert _link(site).valid_to == YESTERDAY
@@ -263,6 +265,12 @@ def test_the_command_restores_a_link_and_refuses_in_words(site: Flask) -> None:
     code, said = command(MOTHER, CHILD, "--reason", "other")
     assert code == 1
     assert "Опишите причину своими словами" in said
+    code, said = command(MOTHER, CHILD, "--reason", "other", "--details", "суд \u202eотменил")
+    assert code == 1, "a bidi override would make the journal read other words"
+    assert "Только видимые знаки" in said
+    code, said = command(MOTHER, CHILD, "--reason", "ended_in_error", "--details", "не пропадёт молча")
+    assert code == 2
+    assert "--details — только с --reason other" in said
     code, said = command(MOTHER, CHILD, "--reason", "other", "--details", "суд отменил решение об опеке")
     assert code == 0, said
     assert "Представительство восстановлено, без срока" in said
@@ -283,8 +291,15 @@ def test_a_link_the_representative_declined_stays_ended_until_the_insurer_restor
     staff = logged_in(site, "smo")
     page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
     assert "основание: Представитель отказался от представительства" in page
-    assert "Представитель отказался от представительства" in staff.get(FROM_THE_WARD).get_data(as_text=True)
-    answer = staff.post(FROM_THE_WARD, data={"csrf_token": csrf(staff, FROM_THE_WARD), "reason": "declined_in_error"})
+    asked = staff.get(FROM_THE_WARD).get_data(as_text=True)
+    assert "Представитель отказался от представительства" in asked
+    assert 'value="declined_in_error"' in asked
+    assert 'value="ended_in_error"' not in asked, "she refused it: no staff member ended it"
+    token = csrf(staff, FROM_THE_WARD)
+    wrong = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "ended_in_error"})
+    assert wrong.status_code == 400
+    assert "Выберите причину из списка" in wrong.get_data(as_text=True)
+    answer = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "declined_in_error"})
     said = _flash(staff, answer)
     assert said.startswith("Представительство восстановлено")
     assert mother.get(f"/me/?person={CHILD}").status_code == 200

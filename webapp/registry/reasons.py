@@ -77,9 +77,11 @@ DECLINED_BY_REPRESENTATIVE = {DECLINED: N_("Представитель отка�
 ENDED_REPRESENTATION = {**END_REPRESENTATION, **DECLINED_BY_REPRESENTATIVE}
 #: Why staff restore a link ended on grounds (webapp/registry/representations.py `restore`): it undoes a court's
 #: or the representative's word as recorded, so the journal says why.
+ENDED_IN_ERROR = "ended_in_error"
+DECLINED_IN_ERROR = "declined_in_error"
 RESTORE_REPRESENTATION = {
-    "ended_in_error": N_("Прекращено по ошибке"),
-    "declined_in_error": N_("Представитель отказался по ошибке"),
+    ENDED_IN_ERROR: N_("Прекращено по ошибке"),
+    DECLINED_IN_ERROR: N_("Представитель отказался по ошибке"),
     OTHER: _OTHER_WORDS,
 }
 
@@ -167,6 +169,7 @@ def recorded(choices: Mapping[str, str], kind: str, details: str = "") -> str:
         raise RegistryError(N_("Опишите причину своими словами"), field="details")
     if len(words) > REASON_MAX:
         raise RegistryError(N_("Причина длиннее %(count)d знаков"), field="details", count=REASON_MAX)
+    require_visible(words, "details")  # read in the journal by others: nothing that makes it read as other words
     return words
 
 

@@ -148,6 +148,14 @@ def restorable(representative_enp: str, represented_enp: str, scope: str | None,
     return link
 
 
+def reasons_to_restore(link: Link) -> dict[str, str]:
+    """Why staff may restore `link` (reasons.RESTORE_REPRESENTATION): a refusal by mistake for a link its
+    representative refused, an end by mistake for one staff ended, or words of their own."""
+    declined = link.row.ended_grounds == reasons.DECLINED
+    wrong = reasons.ENDED_IN_ERROR if declined else reasons.DECLINED_IN_ERROR
+    return {key: words for key, words in reasons.RESTORE_REPRESENTATION.items() if key != wrong}
+
+
 def ended_links_of(person: Person) -> list[tuple[str, Person, Representation]]:
     """The links of `person` ended on grounds (`ended_on_grounds`), as (side, the other person, the link): side
     "representative" for those who represented them, "dependant" for those they represented; the latest ended
@@ -233,12 +241,12 @@ def restore(
     now: datetime | None = None,
 ) -> date | None:
     """Make a link ended on grounds by mistake again, from today until `restored_until`, for the reason `why` (a key
-    of reasons.RESTORE_REPRESENTATION; «другое» in the words of `details`). Returns its new last day."""
-    reason = reasons.recorded(reasons.RESTORE_REPRESENTATION, why, details)
+    of `reasons_to_restore`; «другое» in the words of `details`). Returns its new last day."""
     moment = clock.now(now)
     today = clock.today_in_moscow(moment)
     serialised("representations")  # as a new link: two made meanwhile could close a circle with this one
     link = restorable(representative_enp, represented_enp, scope, lock=True)
+    reason = reasons.recorded(reasons_to_restore(link), why, details)
     if represents(link.represented, link.representative, today):
         raise RegistryError(CIRCLE)
     undone = {"ended_grounds": link.row.ended_grounds, "ended_on": link.row.valid_to.isoformat()}

@@ -112,7 +112,7 @@ class RegistryLookUp(VerificationResult):
 def message(result: VerificationResult, language: str = "ru") -> str:
     """The verdict's message, in the words that fit what was shown: for a newborn covered by their representative's
     policy, not «полис действующий», which the child does not have yet."""
-    if "newborn_cover" in result.notes:
+    if result.shown is Shown.NUMBER and "newborn_cover" in result.notes:
         return translate(NEWBORN_NUMBER_FOUND, language)
     return result.verdict.message(language, result.shown, result.cause)
 

@@ -285,7 +285,7 @@ def _restore_link_page(
         link=link,
         today=today,
         valid_to=representations.restored_until(link, today),
-        choices=reasons.RESTORE_REPRESENTATION,
+        choices=representations.reasons_to_restore(link),
         reason_max=reasons.REASON_MAX,
         form=form,
         errors={field: error} if error else {},
