@@ -115,6 +115,7 @@ WHO_MAY = {
             "admin.compromise",
             "admin.reissue_progress",
             "admin.resume",
+            "admin.confirm_rotation",
             "admin.rotate_key",
             "admin.tokens",
             "admin.create_token",
