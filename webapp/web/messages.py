@@ -11,7 +11,7 @@ for (prefetch, prerender). Those get their page without messages. A page drawn w
 
 from __future__ import annotations
 
-from flask import Flask, g, get_flashed_messages, request
+from flask import Flask, after_this_request, get_flashed_messages, request
 from werkzeug.wrappers import Response
 
 #: Sent by the citizen's service worker with each page it fetches to keep for use with no network.
@@ -41,16 +41,14 @@ def messages_to_show() -> list[tuple[str, str]]:
         return []
     shown: list[tuple[str, str]] = get_flashed_messages(with_categories=True)  # type: ignore[assignment]
     if shown:
-        g.shown_once = True
+        after_this_request(_mark_shown)  # this request only: no hook on every answer, the API's verify among them
     return shown
 
 
 def _mark_shown(response: Response) -> Response:
-    if g.get("shown_once"):
-        response.headers[SHOWN_ONCE_HEADER] = "1"
+    response.headers[SHOWN_ONCE_HEADER] = "1"
     return response
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["messages_to_show"] = messages_to_show
-    app.after_request(_mark_shown)
