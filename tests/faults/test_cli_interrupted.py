@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -98,3 +99,65 @@ def test_ctrl_c_during_an_import_job_then_again(database_url: str, tmp_path: Pat
         assert db.session.scalar(select(func.count(Person.id))) == LINES
         db.session.remove()
     assert problems(registry.app) == []
+
+
+#: Where Ctrl-C can land in a command, each with `{quiet}` (the `flask` command's logging set-up) and `{error}` (what
+#: the interrupt, or another failure, raises there). A connection returned to SQLAlchemy's pool as its rollback is
+#: broken off: the pool's own reset event raises it.
+_RESET_BROKEN_OFF = """
+import sys
+from sqlalchemy import create_engine, event
+from webapp.cli import interrupts
+
+if {quiet}:
+    interrupts.quiet()
+engine = create_engine("sqlite://")
+
+@event.listens_for(engine, "reset")
+def broken_off(*_):
+    raise {error}
+
+try:
+    engine.connect().close()
+except BaseException as error:
+    print(type(error).__name__, file=sys.stderr)
+"""
+#: A finaliser the garbage collector runs.
+_FINALISER_BROKEN_OFF = """
+from webapp.cli import interrupts
+
+if {quiet}:
+    interrupts.quiet()
+
+class Finalised:
+    def __del__(self):
+        raise {error}
+
+Finalised()
+"""
+
+
+def _run(script: str, quiet: bool, error: str) -> str:
+    code = script.format(quiet=quiet, error=error)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return done.stderr
+
+
+def test_an_interrupt_while_the_pool_resets_a_connection_prints_no_traceback() -> None:
+    assert "Traceback" in _run(_RESET_BROKEN_OFF, quiet=False, error="KeyboardInterrupt"), "the case did not arise"
+    said = _run(_RESET_BROKEN_OFF, quiet=True, error="KeyboardInterrupt")
+    assert said == "KeyboardInterrupt\n", said  # the interrupt goes on, to end the command
+
+
+def test_an_interrupt_in_a_finaliser_prints_no_traceback() -> None:
+    assert "Traceback" in _run(_FINALISER_BROKEN_OFF, quiet=False, error="KeyboardInterrupt"), "the case did not arise"
+    assert _run(_FINALISER_BROKEN_OFF, quiet=True, error="KeyboardInterrupt") == ""
+
+
+def test_any_other_failure_there_is_still_shown() -> None:
+    said = _run(_RESET_BROKEN_OFF, quiet=True, error="RuntimeError('no rollback')")
+    assert "Exception during reset or similar" in said, said
+    assert "RuntimeError: no rollback" in said, said
+    said = _run(_FINALISER_BROKEN_OFF, quiet=True, error="RuntimeError('no finish')")
+    assert "Exception ignored" in said, said
+    assert "RuntimeError: no finish" in said, said

@@ -11,12 +11,14 @@ import click
 from flask import Flask
 
 from webapp import console
+from webapp.cli import interrupts
 from webapp.cli.group import schema_group
 
 
 def init_app(app: Flask) -> None:
     if os.environ.get("FLASK_RUN_FROM_CLI") == "true":  # the `flask` command (not a server, nor a test's runner)
         console.bind()  # as the app loads: before `flask` looks its command up and the commands' types are made
+        interrupts.quiet()
     from webapp.cli import accounts, audit, backup, codes, demo, holidays, jobs, keys, organisations, persons, registry
 
     for group in (
