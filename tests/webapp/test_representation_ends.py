@@ -15,8 +15,8 @@ from tests.helpers.claims import KEY_START
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, logged_in
 from webapp.extensions import db
-from webapp.models import Representation
-from webapp.registry import bulk_import, clock, data_changes, lifecycle, people, representations
+from webapp.models import AuditEntry, Representation
+from webapp.registry import audit, bulk_import, clock, data_changes, lifecycle, people, representations
 from webapp.registry.data_changes import ChangeReason, Document, NewData
 from webapp.registry.errors import RegistryError
 from webapp.registry.registry_file import COLUMNS
@@ -171,6 +171,14 @@ def _last_day(representative: str, represented: str) -> date | None:
     )
 
 
+def _links_moved_by_the_last_correction(enp: str) -> list[dict[str, str | None]]:
+    """What the audit entry of `enp`'s last data change says of the links a corrected birth date moved."""
+    entry = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "correct", AuditEntry.entity_key == enp).order_by(AuditEntry.id)
+    ).all()[-1]
+    return entry.details.get("representations", [])
+
+
 def test_a_birth_date_corrected_to_an_adults_ends_the_parents_link_at_once(site: Flask) -> None:
     with site.app_context():
         son = _registered_with("770000000000032", _born_years_ago(10), MOTHER, "Павел")
@@ -200,6 +208,14 @@ def test_a_birth_date_corrected_by_the_import_moves_the_childs_link_and_keeps_th
     assert (report.updated, report.errors) == (2, [])
     assert _last_day(mother, son) == majority_eve(_born_years_ago(12)), "ends at the corrected majority"
     assert _last_day(mother, ward) is None, "a guardian's link stays with no end, now a minor's too"
+    assert _links_moved_by_the_last_correction(son) == [
+        {
+            "representative": mother,
+            "valid_to": majority_eve(_born_years_ago(12)).isoformat(),
+            "valid_to_was": majority_eve(_born_years_ago(10)).isoformat(),
+        }
+    ]
+    assert _links_moved_by_the_last_correction(ward) == [], "the guardian's link did not move"
     assert [person.enp for person in people.represented_by(people.person_by_enp(mother))] == [ward, son]
 
 
@@ -213,8 +229,14 @@ def test_a_link_ended_as_of_age_runs_again_when_the_birth_date_is_corrected_to_a
     ended = representations.end(mother, son, representations.OF_AGE, "smo:test")
     _correct_birth_date(son, _born_years_ago(40))
     assert _last_day(mother, son) == ended, "of age by this date too"
+    assert _links_moved_by_the_last_correction(son) == []
     _correct_birth_date(son, _born_years_ago(11))
     assert _last_day(mother, son) == majority_eve(_born_years_ago(11))
+    brought_back = {"representative": mother, "valid_to": majority_eve(_born_years_ago(11)).isoformat()}
+    brought_back |= {"valid_to_was": ended.isoformat(), "ended_grounds": representations.OF_AGE}
+    assert _links_moved_by_the_last_correction(son) == [brought_back], "the audit trail says what came back"
+    db.session.commit()
+    assert audit.problems() == [], "and the chain still verifies"
     his = Representation.represented_id == people.person_by_enp(son).id
     grounds = db.session.scalars(select(Representation.ended_grounds).where(his)).all()
     assert grounds == [None], "no longer ended on grounds: a file naming her keeps the link, as for any child's"

@@ -470,7 +470,8 @@ def change_person_data(
             )
         )
     recorded = _recorded_reason(reason, reason_text)
-    code = lifecycle.write_person_data(person, changed, moment, recorded)
+    written = lifecycle.write_person_data(person, changed, moment, recorded)
+    code = written.code
     old_values = {field: _as_text(value) for field, value in old.items()}
     new_values = {field: _as_text(value) for field, value in changed.items()}
     db.session.add(
@@ -495,6 +496,8 @@ def change_person_data(
         details["document"] = document.details()
     if request_id is not None:
         details["request"] = request_id
+    if written.links_moved:
+        details["representations"] = written.links_moved
     audit.record(actor, "correct", "person", enp, recorded, details, at=moment)
     return code
 

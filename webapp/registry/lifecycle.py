@@ -11,6 +11,7 @@ registry operator: an insurer never reaches another insurer's people.
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -344,17 +345,24 @@ def reissue(enp: str, actor: str, reason: str, scope: str | None = None, now: da
     return code
 
 
-def write_person_data(
-    person: Person, columns: Mapping[str, object], moment: datetime, reason: str
-) -> IssuedCode | None:
+@dataclass(frozen=True)
+class WrittenData:
+    """What writing a person's data did beside it: the code that follows (None if none is signed), and each
+    representation whose last day a corrected birth date moved (`representations.follow_birth_date`)."""
+
+    code: IssuedCode | None
+    links_moved: list[dict[str, str | None]]
+
+
+def write_person_data(person: Person, columns: Mapping[str, object], moment: datetime, reason: str) -> WrittenData:
     """Write changed `columns` onto the locked `person`, in the caller's transaction, and let the code follow: the
     one writer of a person's own data, called by webapp/registry/data_changes.py, which checks and records it.
 
     The current code is superseded (with the data-change cause when it showed what changed) and the next one
     signed with the new data. A new
     category or end of the right gives the policy the end the rules give it (`corrected_end`). If the policy is
-    then no longer in force (it ended, or it is suspended or terminated), the current code is withdrawn and None
-    returned: no code is signed for it. A newborn with no policy of their own yet has no code to follow. A corrected
+    then no longer in force (it ended, or it is suspended or terminated), the current code is withdrawn and no code
+    is signed for it. A newborn with no policy of their own yet has no code to follow. A corrected
     birth date moves the last day of the links that end at the person's majority (`representations.follow_birth_date`).
     """
     policy = people.open_policy(person)
@@ -365,8 +373,9 @@ def write_person_data(
     born_before = person.birth_date
     for field, value in columns.items():
         setattr(person, field, value)
+    links_moved = []
     if "birth_date" in columns:
-        representations.follow_birth_date(person, born_before, clock.today_in_moscow(moment))
+        links_moved = representations.follow_birth_date(person, born_before, clock.today_in_moscow(moment))
     if policy is not None and columns.keys() & {"category", "right_valid_until"}:
         policy.category = person.category
         policy.valid_to = corrected_end(
@@ -379,7 +388,7 @@ def write_person_data(
     db.session.flush()
     # The desk says «данные изменились» only when what the old code shows (the name, the birth date) changed.
     cause = StatusCause.DATA_CHANGE if columns.keys() & CARRIED_BY_CODE else StatusCause.NONE
-    return _renew_code(person, policy, moment, reason, cause)
+    return WrittenData(_renew_code(person, policy, moment, reason, cause), links_moved)
 
 
 @atomic

@@ -42,26 +42,42 @@ ANOTHER_INSURER_RESTORES = N_("Представляемого ведёт дру�
 NOT_RESTORABLE = N_("Это представительство не прекращено по основанию: восстанавливать нечего")
 
 
-def follow_birth_date(person: Person, born_before: date, today: date) -> None:
+def follow_birth_date(person: Person, born_before: date, today: date) -> list[dict[str, str | None]]:
     """Move the last day of `person`'s links that end at their majority to the majority of their corrected birth
     date, in the caller's transaction: a link then past its last day (the corrected date makes them an adult) is
     ended. A guardian's link with no end keeps none, and one the insurer ended keeps its day, except one it ended
     as of age (`OF_AGE`) for someone the corrected date makes a minor: the grounds were the wrong date's, and the
     link runs again to the new majority. A link brought back by a minor's date stays ended if it would close a
-    circle: the grown child may have become that parent's guardian meanwhile."""
+    circle: the grown child may have become that parent's guardian meanwhile.
+
+    Returns each link moved, for the correction's audit entry, in the words of `restore`'s: its representative's
+    ЕНП, its last day after and before (`valid_to`, `valid_to_was`, ISO dates), and the grounds undone if it had been
+    ended as of age (`ended_grounds`)."""
     serialised("representations")  # as a new link: one made meanwhile and the one brought back could close a circle
     eve = majority_eve(person.birth_date)
     ran_out = and_(Representation.valid_to == majority_eve(born_before), Representation.ended_grounds.is_(None))
     moved = select(Representation).where(
         Representation.represented_id == person.id, or_(ran_out, Representation.ended_grounds == OF_AGE)
     )
+    trail: list[dict[str, str | None]] = []
     for link in db.session.scalars(moved):
         if link.ended_grounds == OF_AGE and today > eve:
             continue  # of age by the corrected date too
+        unchanged = (link.valid_to, link.ended_grounds) == (eve, None)  # two birth dates can share a majority
         brought_back = link.valid_to is not None and link.valid_to < today <= eve
-        if not (brought_back and represents(person, link.representative, today)):
-            link.valid_to = eve
-            link.ended_grounds = None
+        if unchanged or (brought_back and represents(person, link.representative, today)):
+            continue
+        move = {"representative": link.representative.enp, "valid_to": _iso(eve), "valid_to_was": _iso(link.valid_to)}
+        if link.ended_grounds is not None:
+            move["ended_grounds"] = link.ended_grounds  # undone
+        trail.append(move)
+        link.valid_to = eve
+        link.ended_grounds = None
+    return trail
+
+
+def _iso(day: date | None) -> str | None:
+    return day and day.isoformat()
 
 
 def represents(someone: Person, other: Person, today: date) -> bool:
