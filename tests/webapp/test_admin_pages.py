@@ -483,10 +483,19 @@ def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:
     unconfirmed = admin_post(client, "/admin/keys/rotate", {"insurer": "77001"}, "/admin/keys")
     assert unconfirmed.location.endswith("/admin/keys/rotate?insurer=77001"), "an old tab's form: the question first"
     assert active_kid(site) == old
-    confirmed = admin_post(client, "/admin/keys/rotate", {"insurer": "77001", "confirmed": "yes"}, "/admin/keys")
+    assert f'name="retiring" value="{old}"' in asked, "the question names the keys it retires"
+    form = {"insurer": "77001", "confirmed": "yes", "retiring": old}
+    confirmed = admin_post(client, "/admin/keys/rotate", form, "/admin/keys")
     assert confirmed.status_code == 302
     new = active_kid(site)
     assert new != old
+    assert client.get("/admin/keys").status_code == 200  # its message shown
+    twice = admin_post(client, "/admin/keys/rotate", form, "/admin/keys")
+    assert twice.location.endswith("/admin/keys"), "the same form sent again (a double tap, an old tab)"
+    said = client.get("/admin/keys").get_data(as_text=True)
+    assert "Ключи СМО 77001 сменились после того, как открылся вопрос: новый ключ не выпущен" in said
+    assert active_kid(site) == new, "rotated once"
+    assert len(audited(site, "rotate_key")) == 1
     trust = {key["kid"]: key for key in site.test_client().get("/api/v1/trust-list").get_json()["keys"]}
     assert trust[b64url(bytes.fromhex(new))]["status"] == "active"
     assert trust[b64url(bytes.fromhex(old))]["status"] == "retired"
@@ -604,7 +613,9 @@ def test_an_interrupted_reissue_is_resumed_from_the_page(site: Flask) -> None:
     assert "Продолжить перевыпуск" in page
     assert "перевыпущено 0 из 3 кодов" in client.get("/admin/").get_data(as_text=True)
     assert "перевыпуск не завершён: осталось 3 кода" in client.get("/admin/keys").get_data(as_text=True)
-    assert ROTATION_STOPS_A_REISSUE in client.get(ROTATION_QUESTION).get_data(as_text=True), "warned before rotating"
+    question = client.get(ROTATION_QUESTION).get_data(as_text=True)
+    assert ROTATION_STOPS_A_REISSUE in question, "warned before rotating"
+    assert f'href="/admin/keys/{kid}"' in question, "the way to the key's page, where it is resumed"
     assert ROTATION_STOPS_A_REISSUE not in client.get("/admin/keys/rotate?insurer=77002").get_data(as_text=True)
     assert admin_post(client, f"/admin/keys/{kid}/resume", {}, f"/admin/keys/{kid}").status_code == 302
     block = wait_for_reissue(client, kid)

@@ -11,7 +11,7 @@ worker from the next verification on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,11 +56,24 @@ def create_key(owner: str, insurer: Insurer | None, now: datetime | None = None)
     return record_for(key.kid.hex())
 
 
-def rotate(owner: str, insurer: Insurer | None, now: datetime | None = None) -> tuple[SigningKeyRecord, list[str]]:
+#: A rotation confirmed for the keys a page showed, when they are no longer the owner's active keys.
+KEYS_CHANGED = N_(
+    "Ключи СМО %(code)s сменились после того, как открылся вопрос: новый ключ не выпущен. Посмотрите ключи и "
+    "решите снова"
+)
+
+
+def rotate(
+    owner: str, insurer: Insurer | None, now: datetime | None = None, retiring: Collection[str] | None = None
+) -> tuple[SigningKeyRecord, list[str]]:
     """A new active key for `owner`; its active keys retire (the ring's rule). The new record, and the
-    ids of the keys retired."""
+    ids of the keys retired. With `retiring`, the ids of the active keys a confirmation named: read under the
+    ring's lock, the owner's must still be those, so that a form sent twice rotates once."""
     moment = clock.now(now)
     ring, records = _ring_of(owner)
+    active = {record.kid for record in records.values() if record.status == KeyStatus.ACTIVE}
+    if retiring is not None and active != set(retiring):
+        raise RegistryError(KEYS_CHANGED, code=owner)
     key = ring.rotate(owner, moment, KEY_LIFETIME)
     changed = _save(ring, records, insurer, moment)
     return record_for(key.kid.hex()), [kid for kid in changed if kid != key.kid.hex()]

@@ -5,6 +5,7 @@ The reissue of what a compromised key signed is webapp/registry/mass_reissue.py'
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from webapp.db.transactions import atomic
@@ -14,10 +15,13 @@ from webapp.registry.keys import keystore
 
 
 @atomic
-def rotate(insurer_code: str, actor: str, now: datetime | None = None) -> SigningKeyRecord:
-    """A new active key for the insurer; its previous keys retire and keep verifying."""
+def rotate(
+    insurer_code: str, actor: str, now: datetime | None = None, retiring: Collection[str] | None = None
+) -> SigningKeyRecord:
+    """A new active key for the insurer; its previous keys retire and keep verifying. `retiring`: the active keys
+    a confirmation named, refused if they changed since (`keystore.rotate`)."""
     insurer = people.insurer_by_code(insurer_code)
-    record, retired = keystore.rotate(insurer.code, insurer, now)
+    record, retired = keystore.rotate(insurer.code, insurer, now, retiring)
     audit.record(actor, "rotate_key", "insurer", insurer.code, details={"new": record.kid, "retired": retired})
     if now is None:  # a rotation happening now, not one told when it happened
         keystore.stamp_retired_as_committed(retired)

@@ -390,9 +390,10 @@ def confirm_rotation() -> Any:
         flash(said(error), "error")
         return redirect(url_for("admin.keys"))
     theirs = [key for key in keystore.all_keys() if key.insurer is not None and key.insurer.code == insurer.code]
-    stopped = {state.kid for state in mass_reissue.unfinished()} & {key.kid for key in theirs}
+    unfinished = [mass_reissue.progress(key) for key in theirs if key.status == KeyStatus.COMPROMISED]
+    stopped = sorted(state.kid for state in unfinished if not state.finished)
     retiring = [key for key in theirs if key.status == KeyStatus.ACTIVE]
-    return render_template("admin/rotate.html", insurer=insurer, retiring=retiring, stops_a_reissue=bool(stopped))
+    return render_template("admin/rotate.html", insurer=insurer, retiring=retiring, stopped=stopped)
 
 
 @admin.post("/keys/rotate")
@@ -401,8 +402,8 @@ def rotate_key() -> Response:
     code = request.form.get("insurer", "").strip()
     if request.form.get("confirmed") != "yes":  # the keys page's form from an old tab: the question first
         return redirect(url_for("admin.confirm_rotation", insurer=code))
-    try:
-        record = rotation.rotate(code, _actor())
+    try:  # the keys the question named: a form sent twice, or from an old tab, rotates no more
+        record = rotation.rotate(code, _actor(), retiring=request.form.getlist("retiring"))
     except RegistryError as error:
         flash(said(error), "error")
         return redirect(url_for("admin.keys"))
