@@ -21,6 +21,7 @@ from webapp.extensions import db
 from webapp.models import AuditEntry, ReissueRequest, RequestStatus
 from webapp.registry import audit, lifecycle, organisations, people, reissue_requests
 from webapp.registry.errors import NotFound, RegistryError
+from webapp.registry.reasons import DETAILS_ONLY_FOR_OTHER
 from webapp.web import messages, pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +168,7 @@ def test_a_dependants_request_is_theirs_and_a_strangers_answers_404(site: Flask)
         ({"reason": "bored"}, "reason", "Выберите причину из списка"),
         ({"reason": "other", "details": "   "}, "details", "Опишите причину своими словами"),
         ({"reason": "other", "details": "я" * 501}, "details", "Причина длиннее 500 знаков"),
+        ({"reason": "lost_phone", "details": "в метро"}, "details", DETAILS_ONLY_FOR_OTHER),
     ],
 )
 def test_a_bad_reason_is_refused_with_a_message(site: Flask, data: dict[str, str], field: str, message: str) -> None:

@@ -19,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, Category
 from webapp.registry import activation, lifecycle, people, reissue_requests
 from webapp.registry.errors import RegistryError
+from webapp.registry.reasons import DETAILS_ONLY_FOR_OTHER
 from webapp.registry.rules import newborn_cover_last_day
 
 #: The internal words a clerk must never read: statuses, actions, actor prefixes.
@@ -181,6 +182,7 @@ def csrf_of(page: str) -> str:
         ({"reason": "bored"}, "reason", "Выберите причину из списка"),
         ({"reason": "other", "details": "   "}, "details", "Опишите причину своими словами"),
         ({"reason": "other", "details": "я" * 501}, "details", "Причина длиннее 500 знаков"),
+        ({"reason": "misused", "details": "в метро"}, "details", DETAILS_ONLY_FOR_OTHER),
     ],
 )
 def test_a_reason_is_chosen_or_described_and_a_missing_one_is_said_beside_the_field(

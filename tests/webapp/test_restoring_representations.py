@@ -118,6 +118,10 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     untold = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "other", "details": "  "})
     assert untold.status_code == 400
     assert "Опишите причину своими словами" in untold.get_data(as_text=True)
+    worded = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "ended_in_error", "details": "по звонку"})
+    assert worded.status_code == 400, "words beside a listed reason are not dropped unread"
+    assert "Свои слова записываются только с причиной «Другое»" in worded.get_data(as_text=True)
+    assert ">по звонку</textarea>" in worded.get_data(as_text=True), "kept for the clerk to choose «Другое»"
     assert _link(site).valid_to == YESTERDAY
     said = _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "ended_in_error"}))
     assert said.startswith("Представительство восстановлено, без срока")
@@ -263,8 +267,11 @@ def test_the_command_restores_a_link_and_refuses_in_words(site: Flask) -> None:
         representations.end(MOTHER, CHILD, "court", "smo:test")
     assert command(MOTHER, CHILD)[0] == 2, "no reason: Click's usage error"
     code, said = command(MOTHER, CHILD, "--reason", "other")
-    assert code == 1
-    assert "Опишите причину своими словами" in said
+    assert code == 2
+    assert "--reason other — только с --details" in said
+    code, said = command(MOTHER, CHILD, "--reason", "declined_in_error")
+    assert code == 1, "in the command's list, but she refused nothing: staff ended it"
+    assert "Представитель от этого представительства не отказывался: его прекратили сотрудники" in said
     code, said = command(MOTHER, CHILD, "--reason", "other", "--details", "суд \u202eотменил")
     assert code == 1, "a bidi override would make the journal read other words"
     assert "Только видимые знаки" in said
@@ -298,7 +305,9 @@ def test_a_link_the_representative_declined_stays_ended_until_the_insurer_restor
     token = csrf(staff, FROM_THE_WARD)
     wrong = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "ended_in_error"})
     assert wrong.status_code == 400
-    assert "Выберите причину из списка" in wrong.get_data(as_text=True)
+    assert "Это представительство прекратили не сотрудники: от него отказался сам представитель" in wrong.get_data(
+        as_text=True
+    )
     answer = staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "declined_in_error"})
     said = _flash(staff, answer)
     assert said.startswith("Представительство восстановлено")

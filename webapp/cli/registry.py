@@ -169,6 +169,8 @@ def restore_representation(representative_enp: str, person_enp: str, why: str, d
     """
     if details and why != reasons.OTHER:
         raise click.UsageError("--details — только с --reason other: иначе причина записывается словами из списка")
+    if why == reasons.OTHER and not details.strip():
+        raise click.UsageError("--reason other — только с --details: опишите причину своими словами")
     last_day = representations.restore(str(Enp(representative_enp)), str(Enp(person_enp)), why, actor(), details)
     until = f"его последний день — {last_day:%d.%m.%Y}" if last_day else "без срока"
     click.echo(f"Представительство восстановлено, {until}: представитель снова видит полис, код и данные")

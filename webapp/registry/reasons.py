@@ -157,14 +157,22 @@ def with_value(recorded: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+#: Words typed for a reason chosen from the list: the journal keeps the list's words only.
+DETAILS_ONLY_FOR_OTHER = N_(
+    "Свои слова записываются только с причиной «Другое»: выберите её, чтобы их сохранить, или очистите поле"
+)
+
+
 def recorded(choices: Mapping[str, str], kind: str, details: str = "") -> str:
     """The reason as the registry records it: the chosen reason's Russian words, or the words typed for
-    «другое», spaces squeezed."""
+    «другое», spaces squeezed. Words typed beside a listed reason are refused, not dropped unread."""
     if kind not in choices:
         raise RegistryError(N_("Выберите причину из списка"), field="reason")
-    if kind != OTHER:
-        return choices[kind]
     words = " ".join(details.split())
+    if kind != OTHER:
+        if words:
+            raise RegistryError(DETAILS_ONLY_FOR_OTHER, field="details")
+        return choices[kind]
     if not words:
         raise RegistryError(N_("Опишите причину своими словами"), field="details")
     if len(words) > REASON_MAX:

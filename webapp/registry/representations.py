@@ -39,6 +39,15 @@ ENDED_ON_GROUNDS = N_(
     "восстановить его можно на странице застрахованного"
 )
 ANOTHER_INSURER_RESTORES = N_("Представляемого ведёт другая СМО: восстановить представительство может только она")
+#: A restore's reason that does not fit how the link ended.
+NOT_ENDED_BY_STAFF = N_(
+    "Это представительство прекратили не сотрудники: от него отказался сам представитель. Причина — «Представитель "
+    "отказался по ошибке» или «Другое»"
+)
+NOT_DECLINED = N_(
+    "Представитель от этого представительства не отказывался: его прекратили сотрудники. Причина — «Прекращено по "
+    "ошибке» или «Другое»"
+)
 NOT_RESTORABLE = N_("Это представительство не прекращено по основанию: восстанавливать нечего")
 
 
@@ -50,9 +59,10 @@ def follow_birth_date(person: Person, born_before: date, today: date) -> list[di
     link runs again to the new majority. A link brought back by a minor's date stays ended if it would close a
     circle: the grown child may have become that parent's guardian meanwhile.
 
-    Returns each link moved, for the correction's audit entry, in the words of `restore`'s: its representative's
-    ЕНП, its last day after and before (`valid_to`, `valid_to_was`, ISO dates), and the grounds undone if it had been
-    ended as of age (`ended_grounds`)."""
+    Returns each link moved, for the correction's audit entry: its representative's ЕНП and new last day
+    (`representative`, `valid_to`, as `restore`'s entry names them), the last day before (`valid_to_was`: a day to
+    come for a link not yet ended), and the grounds undone if it had been ended as of age (`ended_grounds`). ISO
+    dates."""
     serialised("representations")  # as a new link: one made meanwhile and the one brought back could close a circle
     eve = majority_eve(person.birth_date)
     ran_out = and_(Representation.valid_to == majority_eve(born_before), Representation.ended_grounds.is_(None))
@@ -262,7 +272,10 @@ def restore(
     today = clock.today_in_moscow(moment)
     serialised("representations")  # as a new link: two made meanwhile could close a circle with this one
     link = restorable(representative_enp, represented_enp, scope, lock=True)
-    reason = reasons.recorded(reasons_to_restore(link), why, details)
+    fitting = reasons_to_restore(link)
+    if why in reasons.RESTORE_REPRESENTATION and why not in fitting:  # offered elsewhere (the command's list)
+        raise RegistryError(NOT_ENDED_BY_STAFF if why == reasons.ENDED_IN_ERROR else NOT_DECLINED, field="reason")
+    reason = reasons.recorded(fitting, why, details)
     if represents(link.represented, link.representative, today):
         raise RegistryError(CIRCLE)
     undone = {"ended_grounds": link.row.ended_grounds, "ended_on": link.row.valid_to.isoformat()}
