@@ -493,7 +493,7 @@ def test_rotated_key_is_in_the_trust_list(site: Flask) -> None:
     twice = admin_post(client, "/admin/keys/rotate", form, "/admin/keys")
     assert twice.location.endswith("/admin/keys"), "the same form sent again (a double tap, an old tab)"
     said = client.get("/admin/keys").get_data(as_text=True)
-    assert "Ключи СМО 77001 сменились после того, как открылся вопрос: новый ключ не выпущен" in said
+    assert "Ключи СМО 77001 сменились, пока страница с вопросом была открыта: новый ключ не выпущен" in said
     assert active_kid(site) == new, "rotated once"
     assert len(audited(site, "rotate_key")) == 1
     trust = {key["kid"]: key for key in site.test_client().get("/api/v1/trust-list").get_json()["keys"]}

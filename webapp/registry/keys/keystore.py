@@ -58,8 +58,8 @@ def create_key(owner: str, insurer: Insurer | None, now: datetime | None = None)
 
 #: A rotation confirmed for the keys a page showed, when they are no longer the owner's active keys.
 KEYS_CHANGED = N_(
-    "Ключи СМО %(code)s сменились после того, как открылся вопрос: новый ключ не выпущен. Посмотрите ключи и "
-    "решите снова"
+    "Ключи СМО %(code)s сменились, пока страница с вопросом была открыта: новый ключ не выпущен. Посмотрите "
+    "ключи ниже и решите снова"
 )
 
 
