@@ -197,7 +197,7 @@ def insurer_staff(port: int, insurer: str, people: list[str], deadline: float, t
     def reissue() -> None:
         enp = rng.choice(people)
         page = f"/insurer/person/{enp}"
-        location = client.post_form(page, f"{page}/reissue", {"reason": "нагрузочная проверка"})
+        location = client.post_form(page, f"{page}/reissue", {"reason": "other", "details": "нагрузочная проверка"})
         if 'class="flash ok"' not in client.get(location):
             raise AssertionError(f"reissue of a person of {insurer} not confirmed")
         tally.reissue(enp)

@@ -122,8 +122,10 @@ try:
 except BaseException as error:
     print(type(error).__name__, file=sys.stderr)
 """
-#: A finaliser the garbage collector runs.
+#: A finaliser the garbage collector runs, then more of the command's work.
 _FINALISER_BROKEN_OFF = """
+import sys
+import time
 from webapp.cli import interrupts
 
 if {quiet}:
@@ -133,7 +135,28 @@ class Finalised:
     def __del__(self):
         raise {error}
 
-Finalised()
+try:
+    Finalised()
+    for _ in range(50):
+        time.sleep(0.01)
+    print("still running", file=sys.stderr)
+except BaseException as error:
+    print(type(error).__name__, file=sys.stderr)
+"""
+#: Alembic's logging file read as `flask db upgrade` reads it (migrations/env.py): a console handler on the root.
+_ROOT_HANDLER_TOO = """
+import logging
+from logging.config import fileConfig
+from webapp.cli import interrupts
+
+interrupts.quiet()
+fileConfig("migrations/alembic.ini", disable_existing_loggers=False)
+pool = logging.getLogger("sqlalchemy.pool.impl.QueuePool")
+for error in (KeyboardInterrupt(), RuntimeError("no rollback")):
+    try:
+        raise error
+    except BaseException:
+        pool.error("Exception during reset or similar", exc_info=True)
 """
 
 
@@ -149,9 +172,17 @@ def test_an_interrupt_while_the_pool_resets_a_connection_prints_no_traceback() -
     assert said == "KeyboardInterrupt\n", said  # the interrupt goes on, to end the command
 
 
-def test_an_interrupt_in_a_finaliser_prints_no_traceback() -> None:
-    assert "Traceback" in _run(_FINALISER_BROKEN_OFF, quiet=False, error="KeyboardInterrupt"), "the case did not arise"
-    assert _run(_FINALISER_BROKEN_OFF, quiet=True, error="KeyboardInterrupt") == ""
+def test_an_interrupt_in_a_finaliser_ends_the_command_without_a_traceback() -> None:
+    lost = _run(_FINALISER_BROKEN_OFF, quiet=False, error="KeyboardInterrupt")
+    assert "Traceback" in lost, "the case did not arise"
+    assert lost.endswith("still running\n"), "Python carries on past an interrupt in a finaliser"
+    assert _run(_FINALISER_BROKEN_OFF, quiet=True, error="KeyboardInterrupt") == "KeyboardInterrupt\n"
+
+
+def test_a_root_handler_prints_the_database_errors_once_and_no_interrupt() -> None:
+    said = _run(_ROOT_HANDLER_TOO, quiet=True, error="")
+    assert "KeyboardInterrupt" not in said, said
+    assert said.count("RuntimeError: no rollback") == 1, said
 
 
 def test_any_other_failure_there_is_still_shown() -> None:
@@ -161,3 +192,4 @@ def test_any_other_failure_there_is_still_shown() -> None:
     said = _run(_FINALISER_BROKEN_OFF, quiet=True, error="RuntimeError('no finish')")
     assert "Exception ignored" in said, said
     assert "RuntimeError: no finish" in said, said
+    assert said.endswith("still running\n"), said
