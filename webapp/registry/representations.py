@@ -282,7 +282,6 @@ def restore(
     link.row.valid_to = restored_until(link, today)
     link.row.ended_grounds = None
     db.session.flush()
-    last_day = link.row.valid_to.isoformat() if link.row.valid_to else None
-    trail = {"representative": link.representative.enp, "valid_to": last_day, **undone}
+    trail = {"representative": link.representative.enp, "valid_to": _iso(link.row.valid_to), **undone}
     audit.record(actor, "restore_representation", "person", link.represented.enp, reason, trail, at=moment)
     return link.row.valid_to
