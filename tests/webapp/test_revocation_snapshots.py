@@ -8,7 +8,7 @@ import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -145,6 +145,41 @@ def test_an_event_committed_late_is_not_left_behind_a_cursor(registry: Flask) ->
     assert digest_of_text(code.text) in seen
     assert digest_of_text(other.text) in seen
     assert digest_of_text(code.text) in base64.b64decode(full_list()["revoked"])  # from the snapshot on
+
+
+def events_dated_in_order() -> bool:
+    dates = list(db.session.scalars(select(RevocationEvent.at).order_by(RevocationEvent.id)))
+    return dates == sorted(dates)
+
+
+def test_a_later_edition_is_never_dated_before_the_one_verifiers_hold(registry: Flask) -> None:
+    """An insurer's revocation that took its moment and then waited (for the person's row, for its turn) commits
+    after one begun later. Its event must not date the next edition before the one desks hold: they refuse an
+    older list (`refuse_older`), and would keep missing every code withdrawn since, until the next hour's."""
+    waited = register(person_data("770000000000001"))
+    other = register(person_data("770000000000002"))
+    lifecycle.revoke(other.person.enp, "test", "украден", now=NOW + timedelta(seconds=5))
+    held = publication.revocations(0, now=NOW + timedelta(seconds=30))[1]
+    began_first = NOW + timedelta(seconds=1)  # and committed last
+    lifecycle.revoke(waited.person.enp, "test", "украден", now=began_first)
+    newer = publication.revocations(0, now=NOW + timedelta(seconds=30))[1]
+    assert held is not None
+    assert newer is not None
+    assert newer["cursor"] > held["cursor"]
+    assert datetime.fromisoformat(newer["issued_at"]) >= datetime.fromisoformat(held["issued_at"])
+    assert digest_of_text(waited.text) in base64.b64decode(newer["revoked"])
+    assert events_dated_in_order()
+
+
+def test_a_mass_reissue_dates_its_events_after_the_newest(registry: Flask) -> None:
+    """The same for a mass reissue's batches: after an event dated ahead of its moment (an app server whose clock
+    runs ahead, or a revocation that began later and committed first)."""
+    current = register(person_data("770000000000099"))
+    ahead = register(person_data("770000000000098"))
+    lifecycle.revoke(ahead.person.enp, "test", "украден", now=datetime.now(UTC) + timedelta(minutes=5))
+    mass_reissue.compromise(current.kid, "test")
+    assert db.session.get(IssuedCode, current.id).status == CodeStatus.SUPERSEDED
+    assert events_dated_in_order()
 
 
 def test_a_mass_reissue_leaves_its_withdrawn_codes_in_the_snapshot(registry: Flask) -> None:

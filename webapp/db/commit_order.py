@@ -8,6 +8,12 @@ it inserts such rows, and keeps it until it commits: ids are drawn and committed
 and a reader that sees an id sees every smaller one that will ever commit. SQLite writes one transaction at a
 time already.
 
+The rows are dated in the same order: readers date what they read by its newest row (the revocation list's edition
+by its newest event), and a verifier refuses an edition dated before one it holds. A writer that took its moment
+and then waited (for a row's lock, or its turn) would date a later id before an earlier one, and every verifier
+holding the earlier edition would refuse the newer lists until the next hour's. So a writer dates its rows no
+earlier than the newest row already there, read once its turn is taken.
+
 The turn is taken last in a transaction's locks (after the rows it changes are locked) and held only from the
 insert to the commit. A deadlock with a writer that holds something the turn's holder then waits for is ended by
 PostgreSQL, and `atomic` runs the loser again (webapp/db/transactions.py).
@@ -15,12 +21,18 @@ PostgreSQL, and `atomic` runs the loser again (webapp/db/transactions.py).
 
 from __future__ import annotations
 
-from sqlalchemy import Table, text
+from datetime import datetime
+
+from sqlalchemy import Column, select, text
 
 from webapp.extensions import db
 
 
-def take_turn(table: Table) -> None:
-    """Wait for the transactions writing `table` before this one to commit; hold the turn until this one does."""
+def take_turn(dated_by: Column[datetime], moment: datetime) -> datetime:
+    """Wait for the transactions writing the table of `dated_by` before this one to commit; hold the turn until
+    this one does. Returns the date for this one's rows: `moment`, or the table's newest row's, if later."""
+    table = dated_by.table
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": table.name})
+    newest = db.session.scalar(select(dated_by).order_by(table.c.id.desc()).limit(1))
+    return moment if newest is None or newest <= moment else newest

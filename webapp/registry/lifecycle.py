@@ -199,10 +199,10 @@ def _set_code_status(
     code.status_reason = reason
     code.status_cause = str(cause)
     code.status_changed_at = now
-    commit_order.take_turn(RevocationEvent.__table__)
+    listed_at = commit_order.take_turn(RevocationEvent.__table__.c.at, now)
     db.session.add(
         RevocationEvent(
-            code_id=code.id, digest=digest_of_text(code.text), status=status, at=now, region_code=code.region_code
+            code_id=code.id, digest=digest_of_text(code.text), status=status, at=listed_at, region_code=code.region_code
         )
     )
     db.session.flush()  # before a new current code is inserted: one current code per person

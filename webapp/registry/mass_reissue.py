@@ -331,7 +331,7 @@ def _due(row: Any, today: date, moment: datetime) -> _Due:
 
 
 _CODE_COLUMNS = ("person_id", "policy_id", "region_code", *lifecycle.code_fields(0, "", "", clock.now()).keys())
-_EVENT_COLUMNS = ("code_id", "digest", "status", "at", "region_code")
+_EVENT_COLUMNS = ("code_id", "digest", "status", "region_code", "at")
 
 
 def _write(
@@ -344,7 +344,7 @@ def _write(
     for row, (digest, text) in zip(rows, signed, strict=True):
         status = CodeStatus.SUPERSEDED if text is not None else CodeStatus.REVOKED
         outcome[status].append(row[0])
-        events.append((row[0], digest, str(status), moment, row[16]))
+        events.append((row[0], digest, str(status), row[16]))
         if text is not None:
             fields = lifecycle.code_fields(row[3] + 1, keys[row[15]].kid.hex(), text, moment)
             codes.append((row[2], row[10], row[16], *fields.values()))
@@ -356,6 +356,6 @@ def _write(
                 .where(IssuedCode.__table__.c.region_code.in_(regions), bulk.among(IssuedCode.__table__.c.id, ids))
                 .values(status=str(status), status_reason=reason, status_changed_at=moment)
             )
-    commit_order.take_turn(RevocationEvent.__table__)
-    bulk.insert_rows(RevocationEvent.__table__, _EVENT_COLUMNS, events)
+    listed_at = commit_order.take_turn(RevocationEvent.__table__.c.at, moment)
+    bulk.insert_rows(RevocationEvent.__table__, _EVENT_COLUMNS, [(*event, listed_at) for event in events])
     bulk.insert_rows(IssuedCode.__table__, _CODE_COLUMNS, codes)
