@@ -112,8 +112,7 @@ def instance_secret(instance_path: str, name: str) -> str:
     """A random secret kept in `instance/<name>` (mode 0600), made on first use."""
     path = Path(instance_path) / name
     if not path.exists():
-        with open(path, "w", encoding="ascii", opener=private_files.opener) as file:
-            file.write(secrets.token_urlsafe(32))
+        private_files.create_once(path, secrets.token_urlsafe(32))
     return path.read_text(encoding="ascii").strip()
 
 

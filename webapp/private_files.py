@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -23,6 +24,20 @@ def create_empty(path: Path) -> None:
     """Make `path` an empty 0600 file if there is none."""
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+
+
+def create_once(path: Path, text: str) -> None:
+    """`path` holding `text` (0600), unless another process made it first. The text is written whole under a name
+    of this process's own and then linked into place, which fails if the name is taken: processes starting at once
+    (gunicorn's workers) all read the first one's file, never another's nor a half-written one."""
+    own = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    with open(own, "x", encoding="ascii", opener=opener) as file:
+        file.write(text)
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.link(own, path)
+    finally:
+        own.unlink()
 
 
 def folder(path: Path) -> None:

@@ -7,6 +7,8 @@ holds what is attacked (sessions, users, ids); the rest on SQLite only.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import multiprocessing.synchronize
 import os
 import re
 import socket
@@ -14,6 +16,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -443,6 +446,31 @@ def test_the_instance_folder_and_the_sqlite_database_are_private(
     files = sorted(instance.iterdir())
     assert instance / "oms.sqlite" in files
     assert {path.name: mode(path) for path in files} == {path.name: 0o600 for path in files}
+
+
+def _secret_when_released(instance: str, start: multiprocessing.synchronize.Event) -> str:
+    start.wait()
+    return config.instance_secret(instance, "SECRET_KEY")
+
+
+def test_workers_starting_at_once_read_one_secret(tmp_path: Path) -> None:
+    """gunicorn's workers (without --preload, no secret in the environment) each read the instance's secrets as
+    they start: those that found none at once each wrote one, and a worker could read another's, or a file
+    truncated and not yet written (an empty key). Every worker must read the one secret on disk, whole."""
+    for attempt in range(20):
+        instance = tmp_path / str(attempt)
+        instance.mkdir()
+        with multiprocessing.Manager() as manager, ProcessPoolExecutor(8) as workers:
+            start = manager.Event()
+            read = [workers.submit(_secret_when_released, str(instance), start) for _ in range(8)]
+            time.sleep(0.3)  # every process has started and waits
+            start.set()
+            secrets_read = {future.result() for future in read}
+        on_disk = (instance / "SECRET_KEY").read_text(encoding="ascii").strip()
+        assert secrets_read == {on_disk}, f"attempt {attempt}"
+        assert len(on_disk) >= 43
+        assert [path.name for path in instance.iterdir()] == ["SECRET_KEY"]
+        assert mode(instance / "SECRET_KEY") == 0o600
 
 
 def test_a_backup_and_a_registry_export_are_private(registry: Flask, tmp_path: Path, usual_umask: None) -> None:
