@@ -73,6 +73,37 @@ def test_a_mistyped_number_is_called_a_typo(site: Flask) -> None:
     assert _headline(desk_verdict(client, MISTYPED)) == "Typo"
 
 
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        (MOTHER[:-1], "Введено 15 цифр, а в номере полиса (ЕНП) их 16"),
+        (f"{MOTHER[:4]}-{MOTHER[4:8]}-{MOTHER[8:12]}-{MOTHER[12:]}7", "Введено 17 цифр"),
+        (f"{MOTHER}00000", "Введена 21 цифра"),
+    ],
+)
+def test_a_number_with_a_digit_dropped_or_doubled_is_counted(site: Flask, typed: str, words: str) -> None:
+    """A receptionist who dropped a digit was told the patient's document is no policy («Не полис»): the desk
+    says how many digits it read, and asks for the number again. The verdict (the API's) stays what it was."""
+    client = logged_in(site, "clinic")
+    body = desk_verdict(client, typed)
+    assert 'data-verdict="not_a_policy_code"' in body
+    assert _headline(body) == "Не 16 цифр"
+    assert words in body
+    assert "Это не код полиса" not in body
+    _english(client)
+    body = desk_verdict(client, typed)
+    assert _headline(body) == "Not 16 digits"
+    assert "but a policy number (ENP) has 16" in body
+
+
+def test_other_text_is_still_no_policy(site: Flask) -> None:
+    client = logged_in(site, "clinic")
+    for text in ("1234567890", "12345678901234567890123", "+7 (999) 123-45-67", "7700 0000 00x0 0016"):
+        body = desk_verdict(client, text)
+        assert _headline(body) == "Не полис", text
+        assert "Это не код полиса" in body
+
+
 @pytest.mark.parametrize("language", ["ru", "en"])
 def test_every_headline_is_a_word_or_two(language: str) -> None:
     for verdict in Verdict:

@@ -49,7 +49,7 @@ def test_a_clinics_tokens_are_counted_in_words_not_after_a_second_colon(site: Fl
     with site.app_context():
         accounts.create_token("GP-001", "МИС", "test")
     assert link.findall(client.get("/admin/clinics").get_data(as_text=True)) == ["1 действующий"]
-    assert link.findall(in_english(client).get("/admin/clinics").get_data(as_text=True)) == ["1 live"]
+    assert link.findall(in_english(client).get("/admin/clinics").get_data(as_text=True)) == ["1 active"]
 
 
 def test_a_token_with_no_clinic_says_so_by_the_clinic_field_and_keeps_what_it_is_for(site: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -41,12 +42,26 @@ MAX_INPUT = 4000
 HISTORY_LENGTH = 100
 
 
-def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None) -> str:
+#: A typed number with a digit dropped or doubled: spaces and dashes aside, only digits, about as many as an ЕНП's.
+_NUMBER_MISCOUNTED = re.compile(r"[0-9]{11,21}")
+
+
+def digits_miscounted(scanned: str, result: VerificationResult) -> int | None:
+    """How many digits were typed, when the verdict is «not a policy's code» for what is a number with too few or
+    too many (15 or 17): the desk says so and asks for the number again. The verdict itself stays."""
+    if result.verdict is not Verdict.NOT_A_POLICY_CODE:
+        return None
+    digits = scanned.strip().replace(" ", "").replace("-", "")
+    return len(digits) if _NUMBER_MISCOUNTED.fullmatch(digits) else None
+
+
+def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None, miscounted: int | None = None) -> str:
     """The page, with what its offline check needs: the pinned registry key and the verdicts' headlines and
     messages as an offline verifier may say them (the page puts its lists' date in place of `{date}`)."""
     return render_template(
         "clinic/scan.html",
         result=result,
+        miscounted=miscounted,
         refusal=refusal,
         registry_jwks=publication.registry_jwks(),
         verdict_words=offline_words(current_language(), "{date}"),
@@ -71,9 +86,10 @@ def verify() -> Any:
         return _refused(refusal)
     result = verify_scan(scanned)
     clinic_checks.record_check(current_user.clinic_id, result)
+    miscounted = digits_miscounted(scanned, result)
     if htmx:
-        return render_template("clinic/_verdict.html", result=result)
-    return _scan_page(result)
+        return render_template("clinic/_verdict.html", result=result, miscounted=miscounted)
+    return _scan_page(result, miscounted=miscounted)
 
 
 def _refused(refusal: Refusal) -> tuple[str, int, dict[str, str]]:
