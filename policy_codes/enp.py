@@ -25,6 +25,12 @@ def luhn_check_digit(payload: str) -> int:
     return -total % 10
 
 
+def as_typed(text: str) -> str:
+    """A number as people type or paste it, without the spaces and dashes it is printed with (7700 0000 0000 0016,
+    7700-0000-0000-0016); anything else in it is left for the check that reads it to refuse."""
+    return "".join(text.split()).replace("-", "")
+
+
 @dataclass(frozen=True, order=True)
 class Enp:
     """A checked ЕНП. Construction fails with `InvalidValue` on a bad number."""

@@ -289,6 +289,20 @@ def test_a_surname_alone_is_refused_with_one_message_and_no_empty_result(site: F
     assert 'class="field-error"' not in nobody
 
 
+def test_a_search_by_an_enp_with_a_typo_says_so(site: Flask) -> None:
+    """«Никого не нашли» for a mistyped check digit sent the clerk looking for the person elsewhere (a transfer,
+    a new registration) when the number was wrong; the desk and the import said «опечатка» already."""
+    staff = logged_in(site, "smo")
+    mistyped = MOTHER[:-1] + str((int(MOTHER[-1]) + 1) % 10)
+    response = staff.get(f"/insurer/?q={mistyped}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "В ЕНП опечатка" in page
+    assert "Никого не нашли" not in page
+    grouped = staff.get("/insurer/", query_string={"q": Enp(MOTHER).grouped()}).get_data(as_text=True)
+    assert f"/insurer/person/{MOTHER}" in grouped, "the number as the card prints it"
+
+
 def test_a_search_that_finds_nobody_says_where_the_person_may_be(site: Flask) -> None:
     """«Никого не нашли» as a lone list item, and the clerk with the person at the desk was left to guess: it
     says what to compare, and leads to the two ways a person not among theirs comes in."""

@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from policy_codes import Enp, FullName, InvalidValue, Snils
 from policy_codes.claims import INSURER_CODE_LENGTH
+from policy_codes.enp import as_typed
 from webapp.db.published_reads import ReadSession
 from webapp.db.transactions import locked
 from webapp.extensions import db
@@ -242,10 +243,14 @@ def search(insurer_id: int, query: str, birth_date: str, limit: int) -> list[Fou
     """An insurer's own insured by ЕНП, by СНИЛС, or by surname (and given name) with the birth date; the surname
     and birth date also find people by a name they had before (webapp/registry/data_changes.py keeps them)."""
     own = select(Person).where(Person.insurer_id == insurer_id)
-    digits = query.replace("-", "").replace(" ", "")
+    digits = as_typed(query)
     number = digits.isascii() and digits.isdigit()  # str.isdigit alone takes any script's digits
     if number and len(digits) == 16:
-        return [Found(person) for person in db.session.scalars(own.where(Person.enp == digits))]
+        try:
+            enp = Enp(digits)
+        except InvalidValue as error:  # a typo in its check digit: «nobody found» would hide it
+            raise RegistryError.of_value(error, "query") from None
+        return [Found(person) for person in db.session.scalars(own.where(Person.enp == enp.digits))]
     if number and len(digits) == 11:
         try:
             snils = Snils(digits)

@@ -37,6 +37,7 @@ from flask_login import LoginManager, current_user, login_required, login_url, l
 from limits import parse
 from werkzeug.wrappers import Response
 
+from policy_codes.enp import as_typed
 from webapp.extensions import client_address, limiter
 from webapp.models import Role, User
 from webapp.registry import accounts, activation, login_sessions, password_guesses
@@ -245,7 +246,7 @@ auth.add_app_template_global(ENP_FIELD_LENGTH, "enp_field_length")
 def _typed_enp() -> str:
     """The ЕНП as typed, without the spaces it is printed with on the card (7700 0000 0000 0016); cut short past
     what the field takes, so that a limit's key stays small (too long, it is no one's ЕНП anyway)."""
-    return "".join(request.form.get("enp", "").split())[:ENP_FIELD_LENGTH]
+    return as_typed(request.form.get("enp", ""))[:ENP_FIELD_LENGTH]
 
 
 def _code_key() -> str:

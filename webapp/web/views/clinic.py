@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_htmx import HTMX
 from flask_login import current_user
 
+from policy_codes.enp import as_typed
 from policy_codes.verdicts import Verdict, offline_words
 from webapp.models import Role
 from webapp.registry import clinic_checks
@@ -51,7 +52,7 @@ def digits_miscounted(scanned: str, result: VerificationResult) -> int | None:
     too many (15 or 17): the desk says so and asks for the number again. The verdict itself stays."""
     if result.verdict is not Verdict.NOT_A_POLICY_CODE:
         return None
-    digits = scanned.strip().replace(" ", "").replace("-", "")
+    digits = as_typed(scanned)
     return len(digits) if _NUMBER_MISCOUNTED.fullmatch(digits) else None
 
 

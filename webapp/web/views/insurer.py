@@ -29,6 +29,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from policy_codes import Enp, InvalidValue
+from policy_codes.enp import as_typed
 from webapp.models import DataChangeRequest, IssuedCode, Job, JobState, Person, RequestStatus, Role
 from webapp.registry import (
     accounts,
@@ -550,6 +551,7 @@ _FIELDS = (*people.PERSON_FIELDS, "representative_enp")
 def new_person() -> Any:
     """Register a person who applied to us: a policy, or a temporary certificate until it is ready."""
     form = {name: request.form.get(name, "").strip() for name in _FIELDS}
+    form["enp"], form["representative_enp"] = as_typed(form["enp"]), as_typed(form["representative_enp"])
     temporary = request.form.get("kind") == "temporary"
     if request.method == "GET":
         return render_template("insurer/new.html", form=form, temporary=False)
@@ -577,6 +579,7 @@ def transfer() -> Any:
     Failed matches of the ЕНП and birth date are limited and audited (webapp/registry/transfers.py).
     """
     form = {name: request.form.get(name, "").strip() for name in TRANSFER_FIELDS}
+    form["enp"] = as_typed(form["enp"])
     if request.method == "GET":
         return render_template("insurer/transfer.html", form=form)
     errors: dict[str, str] = {}  # every field's, at once, in the form's order
