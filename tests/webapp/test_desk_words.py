@@ -93,7 +93,7 @@ def test_a_number_with_a_digit_dropped_or_doubled_is_counted(site: Flask, typed:
     _english(client)
     body = desk_verdict(client, typed)
     assert _headline(body) == "Not 16 digits"
-    assert "but a policy number (ENP) has 16" in body
+    assert "digits typed, but a policy number has 16" in body
 
 
 def test_other_text_is_still_no_policy(site: Flask) -> None:

@@ -391,10 +391,30 @@ def test_the_policy_line_names_its_kind_once(site: Flask) -> None:
     words = text_of(staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True))
     assert "Полис: Полис" not in words
     assert "Полис ОМС единого образца с " in words
-    assert "Статус: действует" in words
+    assert "Статус полиса: действует" in words
     staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
     words = text_of(staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True))
     assert "Policy: " not in words
+
+
+def test_the_card_says_when_the_policy_stands_but_no_code_does(site: Flask) -> None:
+    """A revoked code left the card reading «Статус: действует», its code's state only in the list far below: a
+    clerk told the person all was well."""
+    staff = logged_in(site, "smo")
+    assert code_line(staff) == "Код: № 1, действующий"
+    with site.app_context():
+        lifecycle.revoke(MOTHER, "smo:smo", "украден", now=NOW)
+    assert "Статус полиса: действует" in text_of(staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True))
+    assert code_line(staff) == "Код: действующего нет, последний № 1 — отозван"
+    staff.post("/language", data={"language": "en", "next": "/insurer/", "csrf_token": csrf(staff, "/insurer/")})
+    assert code_line(staff) == "Code: no valid one, the last (no. 1): revoked"
+
+
+def code_line(staff: FlaskClient) -> str:
+    page = staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
+    line = re.search(r'<p class="code-status"[^>]*>(.*?)</p>', page, re.S)
+    assert line, "the card has its code's line"
+    return re.sub(r"<[^>]+>", "", line.group(1)).strip()
 
 
 def test_a_terminated_policy_gets_no_code_for_the_account(site: Flask) -> None:
