@@ -259,8 +259,11 @@ def test_a_citizens_request_accepted_gives_the_new_code(registry: Registry) -> N
     card = page(me.get("/me/"))
     assert "Петрова Мария Петровна" in card
     assert "выполнена" in card
-    again = client.post(f"/insurer/data-requests/{request_id}/accept", data={"csrf_token": staff_token})
-    assert again.status_code == 404, "a closed request has no page"
+    again = client.post(
+        f"/insurer/data-requests/{request_id}/accept", data={"csrf_token": staff_token}, follow_redirects=True
+    )
+    assert again.request.path == "/insurer/requests"
+    assert "Заявка уже закрыта" in page(again), "a closed request: said, not a bare «Не найдено»"
     assert registry.serial(MOTHER) == serial + 1
 
 

@@ -449,7 +449,10 @@ def test_insurer_answers_a_citizens_request_with_a_new_code(site: Flask) -> None
         f"/insurer/requests/{request_id}/reissue", data={"csrf_token": csrf(staff, "/insurer/")}, follow_redirects=True
     )
     assert "Заявка уже закрыта" in again.get_data(as_text=True)
-    assert staff.get(asked).status_code == 404, "answered: nothing to ask"
+    # An old tab's page, or a colleague's answer: said, not a bare «Не найдено».
+    answered = staff.get(asked, follow_redirects=True)
+    assert answered.request.path == "/insurer/requests"
+    assert "Заявка уже закрыта" in answered.get_data(as_text=True)
     with site.app_context():
         assert people.current_code(people.person_by_enp(CHILD)).serial == serial + 1, "no second reissue"
 
@@ -486,7 +489,8 @@ def test_insurer_declines_a_request_and_cannot_touch_another_insurers(site: Flas
     declined = staff.post(f"/insurer/requests/{ours}/decline", data=because, follow_redirects=True)
     # Which request, and that the reason reaches the citizen, as a declined data change says it.
     assert "Заявка на новый код отклонена, застрахованный увидит причину" in declined.get_data(as_text=True)
-    assert staff.get(f"/insurer/requests/{ours}/decline").status_code == 404, "answered: nothing to decline"
+    answered = staff.get(f"/insurer/requests/{ours}/decline", follow_redirects=True)
+    assert "Заявка уже закрыта" in answered.get_data(as_text=True), "answered: nothing to decline, and it says so"
     assert staff.post(f"/insurer/requests/{theirs}/decline", data=because).status_code == 404
     assert staff.post(f"/insurer/requests/{theirs}/reissue", data={"csrf_token": token}).status_code == 404
     assert staff.post(f"/insurer/requests/{ours}/shred", data={"csrf_token": token}).status_code == 404

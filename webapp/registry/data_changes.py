@@ -582,14 +582,14 @@ def request_change(
 
 def open_change_request(request_id: int, scope: str | None, lock: bool = False) -> DataChangeRequest:
     """The request, to answer (`lock`: locked and read as it is now, a view read it before and a colleague may have
-    answered it since); NotFound for another insurer's and, to a page, a closed one; RegistryError once it is closed
-    (locked) or its filer no longer represents the person."""
+    answered it since); NotFound for another insurer's; RegistryError once it is closed or its filer no longer
+    represents the person."""
     mine = DataChangeRequest.id == request_id
     request = db.session.scalar(locked(DataChangeRequest, mine) if lock else select(DataChangeRequest).where(mine))
     if request is None or (scope is not None and request.person.insurer.code != scope):
         raise NotFound(N_("Заявка не найдена"))
     if request.status != RequestStatus.OPEN:
-        raise RegistryError(N_("Заявка уже закрыта")) if lock else NotFound(N_("Заявка не найдена"))
+        raise RegistryError(N_("Заявка уже закрыта"))
     open_requests.require_standing(request)
     return request
 

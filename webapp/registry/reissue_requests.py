@@ -81,10 +81,13 @@ def open_requests(insurer_id: int) -> list[ReissueRequest]:
 
 def open_request(request_id: int, scope: str | None = None) -> ReissueRequest:
     """An open request of someone the caller's insurer holds (`scope`; None: the registry operator), to show
-    before it is answered; NotFound otherwise, and RegistryError once its filer no longer represents the person."""
+    before it is answered; NotFound for another insurer's, and RegistryError once it is closed (a colleague
+    answered it, or the page is an old tab's) or its filer no longer represents the person."""
     request = db.session.get(ReissueRequest, request_id)
-    if request is None or request.status != RequestStatus.OPEN or not _within(request, scope):
+    if request is None or not _within(request, scope):
         raise NotFound(N_("Заявка не найдена"))
+    if request.status != RequestStatus.OPEN:
+        raise RegistryError(N_("Заявка уже закрыта"))
     queue.require_standing(request)
     return request
 
