@@ -58,6 +58,17 @@ def test_extract_is_one_a4_page_whose_codes_scan_from_print(site: Flask, suffix:
     assert found[zxingcpp.BarcodeFormat.Code128] == enp
 
 
+def test_extract_is_russian_from_an_english_page_too(site: Flask) -> None:
+    """The extract is a Russian document: downloaded from an English page it said «Сформировано … MSK»."""
+    client = logged_in(site, "ivanova")
+    client.post("/language", data={"language": "en", "next": "/me/", "csrf_token": csrf(client, "/me/")})
+    assert "Extract to print (in Russian" in client.get("/me/").get_data(as_text=True), "said before it is opened"
+    (page,) = pdf_pages(client.get("/me/extract.pdf").data)
+    text = " ".join(page.get_textpage().get_text_range().split())
+    assert re.search(r"Сформировано \d\d\.\d\d\.\d{4} \d\d:\d\d МСК\.", text), text
+    assert "MSK" not in text
+
+
 def test_extract_of_someone_else_or_without_a_code_answers_404(site: Flask) -> None:
     client = logged_in(site, "ivanova")
     assert client.get(f"/me/extract.pdf?person={STRANGER}").status_code == 404

@@ -97,8 +97,9 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     The table runs down from the top and the barcode and footer sit at the bottom; the QR takes the
     space between, up to QR_SIDE, so the longest names and insurer names still make one page.
     """
-    with force_locale("ru"):
+    with force_locale("ru"):  # the extract is a Russian document, whatever the page's language (МСК, not MSK)
         rows = _rows(person, code, clock.today_in_moscow(now))
+        made_at = moscow_time(now)
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
@@ -125,7 +126,7 @@ def render(person: Person, code: IssuedCode, now: datetime) -> bytes:
     pdf.set_xy(MARGIN, footer_top)
     pdf.set_font(FONT, "", 9)
     footer = (
-        f"Сформировано {moscow_time(now)}. "
+        f"Сформировано {made_at}. "
         "Если код перевыпущен или отозван, эта выписка больше не подтверждает полис: скачайте новую."
     )
     pdf.multi_cell(TEXT_WIDTH, 4.5, footer, align="L")
