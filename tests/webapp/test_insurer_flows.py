@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from policy_codes import Enp
 from tests.helpers.registry import NOW, register
@@ -18,6 +19,7 @@ from webapp.extensions import db
 from webapp.models import ActivationCode, AuditEntry, PolicyKind, RequestStatus, Role, User
 from webapp.registry import accounts, activation, clock, lifecycle, people, reissue_requests
 from webapp.registry.errors import RegistryError
+from webapp.web.labels import moscow_time
 
 NEWCOMER = str(Enp.with_check_digit("770000000000099"))
 #: Both test insurers are in region 77: the exception the registry cannot check, on a document.
@@ -304,6 +306,15 @@ def issue_activation_code(client: FlaskClient, enp: str) -> str:
     match = re.search(r'class="activation-code number">([A-Z0-9]{4}-[A-Z0-9]{4})<', shown.get_data(as_text=True))
     assert match
     return match.group(1)
+
+
+def test_the_activation_code_page_says_until_when_the_code_works(site: Flask) -> None:
+    """«действует 7 дней» left the clerk counting: the page gives the day and the time, as the registry keeps it."""
+    staff = logged_in(site, "smo")
+    shown = staff.get(take_step(staff, CHILD, "activation-code").location).get_data(as_text=True)
+    with site.app_context():
+        expires_at = db.session.scalar(select(ActivationCode.expires_at))
+    assert f"Действует до {moscow_time(expires_at)}." in shown
 
 
 def test_reloading_the_activation_code_page_issues_no_second_code(site: Flask) -> None:

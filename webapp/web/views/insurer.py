@@ -447,14 +447,20 @@ def activation_code(enp: str) -> Response:
     """A one-time code for the person to open their account, or to set a new password for it: shown once on
     the page this redirects to, never kept (webapp/web/shown_once.py)."""
     someone = _own_person(enp)
+    moment = datetime.now(UTC)
     try:
-        code = activation.issue_code(enp, _actor(), scope=scope())
+        code = activation.issue_code(enp, _actor(), scope=scope(), now=moment)
     except RegistryError as error:
         flash(said(error), "error")
         return redirect(url_for("insurer.person", enp=enp))
     forget_code_guesses(enp)
     account = accounts.citizen_account(someone)
-    issued = {"enp": enp, "code": activation.display(code), "login": account.username if account else ""}
+    issued = {
+        "enp": enp,
+        "code": activation.display(code),
+        "login": account.username if account else "",
+        "valid_until": (moment + activation.CODE_LIFETIME).isoformat(),
+    }
     shown_once.keep("activation_code", issued)
     return redirect(url_for("insurer.show_activation_code", enp=enp))
 
@@ -468,7 +474,13 @@ def show_activation_code(enp: str) -> Response:
     if issued is None or issued["enp"] != enp:
         flash(_("Код показан один раз. Если его не записали, выдайте новый."), "info")
         return redirect(url_for("insurer.person", enp=enp))
-    page = render_template("insurer/activation_code.html", person=someone, code=issued["code"], login=issued["login"])
+    page = render_template(
+        "insurer/activation_code.html",
+        person=someone,
+        code=issued["code"],
+        login=issued["login"],
+        valid_until=datetime.fromisoformat(issued["valid_until"]),
+    )
     return shown_once.not_stored(make_response(page))
 
 
