@@ -211,10 +211,8 @@ def _optional_date(value: str) -> date | None:
 
 
 def parse_row(line: int, raw: dict[str, str | None], insurers: dict[str, int], today: date) -> Row:
-    """One CSV line to a checked Row; `RegistryError` with the reason otherwise."""
-    missing = [column for column in COLUMNS if raw.get(column) is None]
-    if missing:
-        raise RegistryError(N_("нет столбца %(columns)s"), columns=", ".join(missing))
+    """One CSV line, every contract column in it (`registry_file.batches`), to a checked Row; `RegistryError` with
+    the reason otherwise."""
     values = {column: (raw[column] or "").strip() for column in COLUMNS}
     if values["insurer_code"] not in insurers:
         raise RegistryError(N_("неизвестная СМО «%(insurer)s»"), insurer=quoted(values["insurer_code"]))

@@ -45,6 +45,10 @@ UNREADABLE = N_("строка не читается как CSV: слишком �
 OPEN_QUOTE = N_("кавычка открыта и не закрыта: строки %(first)d–%(last)d прочитаны как одна и не загружены")
 #: Why a line with more fields than the header has columns is refused, with both counts.
 EXTRA_FIELDS = N_("полей больше, чем столбцов в заголовке: ожидалось %(expected)d, в строке %(found)d")
+FEWER_FIELDS = N_(
+    "полей меньше, чем столбцов в заголовке: ожидалось %(expected)d, в строке %(found)d; проверьте разделители "
+    "и кавычки"
+)
 
 #: Rows as the CSV reader gives them: each line's number and its columns by name.
 Rows = list[tuple[int, dict[str, str | None]]]
@@ -203,8 +207,9 @@ def batches(data: bytes, header: Header, size: int) -> Iterator[tuple[Rows, list
     lines among it refused as they stand, by number and why: one the CSV reader could not read (a field past its
     limit of 131,072 characters); one opening a quote it never closes, which took the lines after it for one field
     (no contract column holds a line break: one in another system's column is read); or one with more fields than
-    the header has columns (a stray delimiter: which field was meant for which column cannot be told). Those are
-    refused one by one, as any bad line is; blank lines are skipped. `header` is `checked_header`'s."""
+    the header has columns (a stray delimiter: which field was meant for which column cannot be told), or too few
+    for the contract's columns. Those are refused one by one, as any bad line is; blank lines are skipped. `header`
+    is `checked_header`'s."""
     reader = csv.reader(_text_stream(data), delimiter=header.delimiter)
     next(reader)  # the header, checked
     batch: Rows = []
@@ -228,6 +233,9 @@ def batches(data: bytes, header: Header, size: int) -> Iterator[tuple[Rows, list
             continue
         if len(fields) > header.width:
             refused.append((first, RegistryError(EXTRA_FIELDS, expected=header.width, found=len(fields))))
+            continue
+        if None in raw.values():  # it said «нет столбца …» of columns the header has
+            refused.append((first, RegistryError(FEWER_FIELDS, expected=header.width, found=len(fields))))
             continue
         batch.append((first, raw))
         if len(batch) >= size:
