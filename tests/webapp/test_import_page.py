@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from policy_codes import Enp
 from tests.webapp.pages import csrf, logged_in, upload
 from tests.webapp.test_cli import run
 from webapp.extensions import db
@@ -156,3 +157,15 @@ def test_a_refused_lines_csv_kept_before_its_messages_were_still_downloads(site:
         db.session.commit()
     client.post("/language", data={"language": "en", "csrf_token": csrf(client, "/insurer/import")})
     assert _refused_csv(client, answer.headers["Location"]) == [["2", "неизвестная СМО «99999»"]]
+
+
+def test_an_imported_persons_journal_says_why_it_is_empty(site: Flask) -> None:
+    """A person loaded from a file has no entry of their own (the import writes one a batch): the heading «Журнал»
+    stood over nothing, and staff could not tell how the record came."""
+    client = logged_in(site, "smo")
+    enp = str(Enp.with_check_digit("770000000000099"))
+    line = f"{enp},Сидорова,Анна,,2001-02-03,F,,77001,citizen,,"
+    assert upload(client, f"{','.join(bulk_import.COLUMNS)}\n{line}\n".encode()).status_code == 200
+    page = client.get(f"/insurer/person/{enp}").get_data(as_text=True)
+    journal = page[page.index("Журнал") :]
+    assert "внесённые файлом реестра записаны в журнал импорта" in journal
