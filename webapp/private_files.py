@@ -31,13 +31,17 @@ def create_once(path: Path, text: str) -> None:
     of this process's own and then linked into place, which fails if the name is taken: processes starting at once
     (gunicorn's workers) all read the first one's file, never another's nor a half-written one."""
     own = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    with open(own, "x", encoding="ascii", opener=opener) as file:
-        file.write(text)
     try:
-        with contextlib.suppress(FileExistsError):
-            os.link(own, path)
+        with open(own, "x", encoding="ascii", opener=opener) as file:
+            file.write(text)
+        os.link(own, path)
+    except FileExistsError:
+        pass
+    except OSError:  # a filesystem without hard links (vfat, some network mounts): made in place, the first one wins
+        with contextlib.suppress(FileExistsError), open(path, "x", encoding="ascii", opener=opener) as file:
+            file.write(text)
     finally:
-        own.unlink()
+        own.unlink(missing_ok=True)
 
 
 def folder(path: Path) -> None:

@@ -473,6 +473,21 @@ def test_workers_starting_at_once_read_one_secret(tmp_path: Path) -> None:
         assert mode(instance / "SECRET_KEY") == 0o600
 
 
+def test_a_secret_is_made_where_hard_links_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A filesystem without hard links (vfat, some network mounts) refuses the link with an OSError: the secret is
+    made in place instead, and no file of the attempt is left."""
+
+    def refused(_source: object, _target: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", refused)
+    secret = config.instance_secret(str(tmp_path), "SECRET_KEY")
+    assert len(secret) >= 43
+    assert config.instance_secret(str(tmp_path), "SECRET_KEY") == secret
+    assert [path.name for path in tmp_path.iterdir()] == ["SECRET_KEY"]
+    assert mode(tmp_path / "SECRET_KEY") == 0o600
+
+
 def test_a_backup_and_a_registry_export_are_private(registry: Flask, tmp_path: Path, usual_umask: None) -> None:
     target = tmp_path / "registry.backup"
     backup.create(db.engine, target)

@@ -98,7 +98,8 @@ def test_a_number_with_a_digit_dropped_or_doubled_is_counted(site: Flask, typed:
 
 def test_other_text_is_still_no_policy(site: Flask) -> None:
     client = logged_in(site, "clinic")
-    for text in ("1234567890", "12345678901234567890123", "+7 (999) 123-45-67", "7700 0000 00x0 0016"):
+    nbsp = "\u00a0".join(MOTHER[i : i + 4] for i in range(0, 16, 4))  # 16 digits: «Не 16 цифр» would be false
+    for text in ("1234567890", "12345678901234567890123", "+7 (999) 123-45-67", "7700 0000 00x0 0016", nbsp):
         body = desk_verdict(client, text)
         assert _headline(body) == "Не полис", text
         assert "Это не код полиса" in body

@@ -171,15 +171,18 @@ def test_a_later_edition_is_never_dated_before_the_one_verifiers_hold(registry: 
     assert events_dated_in_order()
 
 
-def test_a_mass_reissue_dates_its_events_after_the_newest(registry: Flask) -> None:
+def test_a_mass_reissue_dates_its_events_after_the_newest(registry: Flask, caplog: pytest.LogCaptureFixture) -> None:
     """The same for a mass reissue's batches: after an event dated ahead of its moment (an app server whose clock
-    runs ahead, or a revocation that began later and committed first)."""
+    runs ahead, or a revocation that began later and committed first). Far ahead, the log says so: every event
+    takes that date until the clocks agree."""
     current = register(person_data("770000000000099"))
     ahead = register(person_data("770000000000098"))
-    lifecycle.revoke(ahead.person.enp, "test", "украден", now=datetime.now(UTC) + timedelta(minutes=5))
-    mass_reissue.compromise(current.kid, "test")
+    lifecycle.revoke(ahead.person.enp, "test", "украден", now=datetime.now(UTC) + timedelta(minutes=10))
+    with caplog.at_level("WARNING", logger="webapp.db.commit_order"):
+        mass_reissue.compromise(current.kid, "test")
     assert db.session.get(IssuedCode, current.id).status == CodeStatus.SUPERSEDED
     assert events_dated_in_order()
+    assert "ahead of this server's clock" in caplog.text
 
 
 def test_a_mass_reissue_leaves_its_withdrawn_codes_in_the_snapshot(registry: Flask) -> None:

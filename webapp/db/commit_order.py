@@ -21,11 +21,17 @@ PostgreSQL, and `atomic` runs the loser again (webapp/db/transactions.py).
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, select, text
 
 from webapp.extensions import db
+
+log = logging.getLogger(__name__)
+#: How far ahead of this server's clock the newest row may be dated before the log says so: every row after it
+#: takes its date until the clock catches up, so a server whose clock ran far ahead shows here.
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def take_turn(dated_by: Column[datetime], moment: datetime) -> datetime:
@@ -35,4 +41,12 @@ def take_turn(dated_by: Column[datetime], moment: datetime) -> datetime:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": table.name})
     newest = db.session.scalar(select(dated_by).order_by(table.c.id.desc()).limit(1))
-    return moment if newest is None or newest <= moment else newest
+    if newest is None or newest <= moment:
+        return moment
+    if newest - moment > CLOCK_TOLERANCE:
+        log.warning(
+            "the newest row of %s is dated %s ahead of this server's clock: check the servers' clocks",
+            table.name,
+            newest - moment,
+        )
+    return newest

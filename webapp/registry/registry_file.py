@@ -45,6 +45,9 @@ UNREADABLE = N_("строка не читается как CSV: слишком �
 OPEN_QUOTE = N_("кавычка открыта и не закрыта: строки %(first)d–%(last)d прочитаны как одна и не загружены")
 #: Why a line with more fields than the header has columns is refused, with both counts.
 EXTRA_FIELDS = N_("полей больше, чем столбцов в заголовке: ожидалось %(expected)d, в строке %(found)d")
+#: What a short line was refused with before FEWER_FIELDS: in the reports of jobs that ran before, read in the page's
+#: language (webapp/web/labels.py `refused_line`).
+MISSING_COLUMNS = N_("нет столбца %(columns)s")
 FEWER_FIELDS = N_(
     "полей меньше, чем столбцов в заголовке: ожидалось %(expected)d, в строке %(found)d; проверьте разделители "
     "и кавычки"

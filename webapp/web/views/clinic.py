@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from flask_htmx import HTMX
 from flask_login import current_user
 
-from policy_codes.enp import as_typed
+from policy_codes.enp import ENP_LENGTH, as_typed
 from policy_codes.verdicts import Verdict, offline_words
 from webapp.models import Role
 from webapp.registry import clinic_checks
@@ -53,7 +53,8 @@ def digits_miscounted(scanned: str, result: VerificationResult) -> int | None:
     if result.verdict is not Verdict.NOT_A_POLICY_CODE:
         return None
     digits = as_typed(scanned)
-    return len(digits) if _NUMBER_MISCOUNTED.fullmatch(digits) else None
+    miscounted = _NUMBER_MISCOUNTED.fullmatch(digits) and len(digits) != ENP_LENGTH  # 16 in odd white space: no
+    return len(digits) if miscounted else None
 
 
 def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None, miscounted: int | None = None) -> str:

@@ -479,7 +479,8 @@ def show_activation_code(enp: str) -> Response:
         person=someone,
         code=issued["code"],
         login=issued["login"],
-        valid_until=datetime.fromisoformat(issued["valid_until"]),
+        # None for a code sealed by the version before this line (a deploy within SHOWN_FOR): the page leaves it out.
+        valid_until=datetime.fromisoformat(issued["valid_until"]) if "valid_until" in issued else None,
     )
     return shown_once.not_stored(make_response(page))
 
@@ -656,7 +657,7 @@ def _request_answer_page(request_id: int, outcome: str, errors: dict[str, str] |
         item = reissue_requests.open_request(request_id, scope())
     except NotFound:
         abort(404)
-    except RegistryError as error:  # its filer no longer represents the person
+    except RegistryError as error:  # answered already, or its filer no longer represents the person
         flash(said(error), "error")
         return redirect(url_for("insurer.request_list"))
     current = people.current_code(item.person) if outcome == "reissue" else None  # the code a reissue replaces
