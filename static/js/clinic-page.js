@@ -40,6 +40,14 @@ const offlineTexts = Object.fromEntries(
   [...document.querySelectorAll("template[data-offline-texts]")].map((node) => [node.dataset.offlineTexts, textsOf(node)]),
 );
 const scanTexts = textsOf(document.getElementById("scan-texts"));
+/** The server's headline and message for a typed number with a digit dropped or doubled, by its count of digits. */
+const miscounted = JSON.parse(root.dataset.miscounted ?? "{}");
+
+/** The words for a number of the wrong length, as the server says them (spaces and dashes aside); else undefined. */
+function miscountedWords(scanned) {
+  const digits = scanned.replace(/[\s-]/g, "");
+  return /^[0-9]+$/.test(digits) ? miscounted[digits.length] : undefined;
+}
 const language = document.documentElement.lang || "ru";
 
 /** "5 минут назад" / "5 minutes ago". */
@@ -174,6 +182,11 @@ function showChecking() {
 async function checkOffline(reason) {
   const texts = offlineTexts[reason];
   const scanned = input.value;
+  const miscount = miscountedWords(scanned);
+  if (miscount) {
+    render({ verdict: VERDICT.NOT_A_POLICY_CODE, ...miscount }); // counted here: no list was needed
+    return;
+  }
   const stored = await storedVerifier(registryJwks);
   if (!stored) {
     render({ verdict: null, headline: texts.unchecked, message: texts["no-lists"] });

@@ -534,6 +534,19 @@ def test_a_typed_number_offline_says_only_that_it_needs_the_network(clinic: obje
     shot(page, "clinic-offline-typo")
 
 
+def test_a_number_with_a_digit_dropped_offline_is_counted_as_online(clinic: object) -> None:
+    """In a basement with no network the desk said «Не полис» for 15 digits, as the server had: it counts them."""
+    page = clinic
+    page.context.set_offline(True)  # type: ignore[attr-defined]
+    dropped = _submit(page, f"{PETROV[:4]} {PETROV[4:8]} {PETROV[8:12]} {PETROV[12:15]}")
+    assert dropped["verdict"] == "not_a_policy_code"
+    assert _headline(page) == "НЕ 16 ЦИФР"
+    assert "Введено 15 цифр, а в номере полиса (ЕНП) их 16" in dropped["text"]
+    shot(page, "clinic-offline-miscounted")
+    assert _submit(page, "7700")["verdict"] == "not_a_policy_code"
+    assert _headline(page) == "НЕ ПОЛИС", "four digits are no policy number"
+
+
 def test_an_out_of_date_live_code_offline_asks_for_a_fresh_one(live_server: Server, clinic: object) -> None:
     """A live code shown three minutes after it was signed (the page's clock moved on, not the key's)."""
     with live_server.app.app_context():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_htmx import HTMX
 from flask_login import current_user
 
@@ -43,8 +44,22 @@ MAX_INPUT = 4000
 HISTORY_LENGTH = 100
 
 
-#: A typed number with a digit dropped or doubled: spaces and dashes aside, only digits, about as many as an ЕНП's.
-_NUMBER_MISCOUNTED = re.compile(r"[0-9]{11,21}")
+#: How many digits a typed number with a digit dropped or doubled may have: spaces and dashes aside, about an ЕНП's.
+MISCOUNTED_DIGITS = range(11, 22)
+
+
+def miscounted_words(count: int) -> dict[str, str]:
+    """The desk's headline and message for a number of `count` digits, where an ЕНП has 16: the server's verdict
+    and the browser's offline one (`_scan_page`) say the same."""
+    message = ngettext(
+        "Введена %(num)s цифра, а в номере полиса (ЕНП) их 16: проверьте номер и введите его снова.",
+        "Введено %(num)s цифр, а в номере полиса (ЕНП) их 16: проверьте номер и введите его снова.",
+        count,
+    )
+    return {"headline": _("Не 16 цифр"), "message": message}
+
+
+clinic.add_app_template_global(miscounted_words)
 
 
 def digits_miscounted(scanned: str, result: VerificationResult) -> int | None:
@@ -53,8 +68,8 @@ def digits_miscounted(scanned: str, result: VerificationResult) -> int | None:
     if result.verdict is not Verdict.NOT_A_POLICY_CODE:
         return None
     digits = as_typed(scanned)
-    miscounted = _NUMBER_MISCOUNTED.fullmatch(digits) and len(digits) != ENP_LENGTH  # 16 in odd white space: no
-    return len(digits) if miscounted else None
+    miscounted = digits.isascii() and digits.isdigit() and len(digits) in MISCOUNTED_DIGITS
+    return len(digits) if miscounted and len(digits) != ENP_LENGTH else None  # 16 in odd white space: not said so
 
 
 def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None, miscounted: int | None = None) -> str:
@@ -64,6 +79,7 @@ def _scan_page(result: VerificationResult | None, refusal: Refusal | None = None
         "clinic/scan.html",
         result=result,
         miscounted=miscounted,
+        miscounted_offline={count: miscounted_words(count) for count in MISCOUNTED_DIGITS if count != ENP_LENGTH},
         refusal=refusal,
         registry_jwks=publication.registry_jwks(),
         verdict_words=offline_words(current_language(), "{date}"),
