@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -13,9 +13,10 @@ from playwright.sync_api import Error as PlaywrightError
 from policy_codes.codec import MOSCOW
 from tests.browser.test_citizen import read_qr
 from tests.helpers.browser import PHONE, Server, log_in, shot
+from tests.helpers.moscow_day import today
 from webapp.extensions import db
 from webapp.models import Category, Role
-from webapp.registry import accounts, clock, lifecycle, people
+from webapp.registry import accounts, lifecycle, people
 from webapp.registry.people import PersonData
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
@@ -216,12 +217,28 @@ def test_the_manifest_makes_an_installable_app(live_server: Server, phone: objec
         assert page.evaluate(f"fetch('{icon['src']}').then((response) => response.status)") == 200
 
 
-#: A worker from an ЕАЭС country, whose policy ends on the last day of their labour contract: three days from now.
-LAST_DAY = clock.today_in_moscow(datetime.now(UTC)) + timedelta(days=3)
-WORKER = PersonData.of(
-    "779900000000028", "Каримова", "Айгуль", "", date(1990, 1, 1), "F", Category.EAEU_WORKER, right_valid_until=LAST_DAY
-)
 WORKER_PASSWORD = "worker-pwa-2026"
+
+
+def registered_worker() -> date:
+    """A worker from an ЕАЭС country, whose policy ends on the last day of their labour contract, three days after
+    the day they are first registered; that last day."""
+    (worker,) = accounts.find_users("worker-pwa", "", 1) or [None]
+    if worker is None:
+        contract_ends = today() + timedelta(days=3)
+        data = PersonData.of(
+            "779900000000028",
+            "Каримова",
+            "Айгуль",
+            "",
+            date(1990, 1, 1),
+            "F",
+            Category.EAEU_WORKER,
+            right_valid_until=contract_ends,
+        )
+        lifecycle.register_person(data, "77001", "browser-test")
+        worker = accounts.create_user("worker-pwa", WORKER_PASSWORD, Role.CITIZEN, "browser-test", enp=str(data.enp))
+    return worker.person.right_valid_until
 
 
 def in_moscow(day: date, hour: int, minute: int, second: int) -> datetime:
@@ -240,9 +257,7 @@ def test_the_kept_card_stops_saying_valid_when_the_last_day_is_over_in_moscow(
     showed it with no network. The last day is a Moscow date: the card turns at Moscow's midnight, whether the
     phone's own midnight came hours before it (Vladivostok, UTC+10) or comes hours after it (London)."""
     with live_server.app.app_context():
-        if not accounts.find_users("worker-pwa", "", 1):
-            lifecycle.register_person(WORKER, "77001", "browser-test")
-            accounts.create_user("worker-pwa", WORKER_PASSWORD, Role.CITIZEN, "browser-test", enp=str(WORKER.enp))
+        last_day = registered_worker()
         db.session.remove()
     context = browser.new_context(viewport=PHONE, locale="ru-RU", timezone_id=time_zone)  # type: ignore[attr-defined]
     page = context.new_page()
@@ -258,15 +273,15 @@ def test_the_kept_card_stops_saying_valid_when_the_last_day_is_over_in_moscow(
         valid, ended = {"ru": ("действует", "срок истёк"), "en": ("active", "term ended")}[language]
         page.context.set_offline(True)
 
-        page.clock.set_fixed_time(in_moscow(LAST_DAY, 23, 59, 30))
+        page.clock.set_fixed_time(in_moscow(last_day, 23, 59, 30))
         page.reload()
         assert shown_badges(page) == [valid], "the last day itself is still valid"
         assert page.locator(".flash.error:visible").count() == 0
 
-        page.clock.set_fixed_time(in_moscow(LAST_DAY + timedelta(days=1), 0, 0, 30))
+        page.clock.set_fixed_time(in_moscow(last_day + timedelta(days=1), 0, 0, 30))
         page.reload()
         assert shown_badges(page) == [ended]
-        assert LAST_DAY.strftime("%d.%m.%Y") in page.locator(".flash.error:visible").inner_text()
+        assert last_day.strftime("%d.%m.%Y") in page.locator(".flash.error:visible").inner_text()
         shot(page, f"pwa-offline-card-ended-{language}")
         page.goto(f"{live_server.url}/me/show")
         assert shown_badges(page) == [ended]

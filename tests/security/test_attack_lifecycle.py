@@ -30,6 +30,7 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from policy_codes import Enp, Verdict, decode
+from tests.helpers.moscow_day import today
 from tests.helpers.registry import KEY_START, person_data, register
 from tests.security.world import MOTHER, STRANGER
 from tests.webapp.pages import PASSWORD, csrf, logged_in, take_step
@@ -38,7 +39,6 @@ from webapp.models import AuditEntry, Category, IssuedCode, PolicyKind, Role
 from webapp.registry import (
     accounts,
     bulk_import,
-    clock,
     data_changes,
     lifecycle,
     mass_reissue,
@@ -63,10 +63,6 @@ STATUS_WORDS = re.compile(r"\b(active|suspended|terminated|closed|temporary_cert
 def at(day: date) -> datetime:
     """Noon in Moscow of `day`."""
     return datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
-
-
-def today() -> date:
-    return clock.today_in_moscow(datetime.now(UTC))
 
 
 def english_catalog() -> dict[str, str]:

@@ -38,8 +38,8 @@ def test_the_first_requests_for_the_lists_make_one_registry_key(served_database_
         with ThreadPoolExecutor(max_workers=REQUESTS) as pool:
             answers = list(pool.map(lambda path: requests.get(server.url + path, timeout=60), paths))
     finally:
-        server.stop()
-    assert Counter(answer.status_code for answer in answers) == Counter({200: REQUESTS})
+        log = server.stop()
+    assert Counter(answer.status_code for answer in answers) == Counter({200: REQUESTS}), log
     with registry.app.app_context():
         keys = db.session.execute(
             select(SigningKeyRecord.kid, SigningKeyRecord.status).where(

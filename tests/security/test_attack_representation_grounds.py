@@ -18,19 +18,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from tests.helpers.logs import everything_logged
+from tests.helpers.moscow_day import today, years_ago, yesterday
 from tests.helpers.registry import person_data, register
 from tests.security.test_attack_ending_races import in_context
 from tests.security.world import CHILD, MOTHER, STRANGER, client_as
 from tests.webapp.pages import PASSWORD, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, Representation, Role
-from webapp.registry import accounts, audit, bulk_import, clock, data_changes, lifecycle, people, representations
+from webapp.registry import accounts, audit, bulk_import, data_changes, lifecycle, people, representations
 from webapp.registry.people import PersonData
 from webapp.registry.registry_file import COLUMNS
 
 MOTHER_ENP, CHILD_ENP, STRANGER_ENP = str(MOTHER.enp), str(CHILD.enp), str(STRANGER.enp)
-TODAY = clock.today_in_moscow(clock.now())
-YESTERDAY = TODAY - timedelta(days=1)
 FROM_THE_CHILD = f"/insurer/person/{CHILD_ENP}/representative/{MOTHER_ENP}/restore"
 #: The other insurer's staff (77002).
 OTHER_STAFF = "smo2"
@@ -88,7 +87,7 @@ def test_a_transfer_hands_the_ended_link_to_the_new_insurer_and_a_file_there_doe
     _end(world)
     with world.app_context():
         document = "письмо ТФОМС № 12-345"
-        lifecycle.change_insurer(CHILD_ENP, "77002", TODAY, "smo:test", "insurer_left", document=document)
+        lifecycle.change_insurer(CHILD_ENP, "77002", today(), "smo:test", "insurer_left", document=document)
     former = client_as(world, "insurer")
     assert former.get(f"/insurer/person/{CHILD_ENP}").status_code == 404
     assert former.get(FROM_THE_CHILD).status_code == 404
@@ -103,7 +102,7 @@ def test_a_transfer_hands_the_ended_link_to_the_new_insurer_and_a_file_there_doe
         assert [(error.about, error.reason) for error in report.errors] == [
             (bulk_import.REPRESENTATIVE, representations.ENDED_ON_GROUNDS)
         ]
-    assert _state(world) == (YESTERDAY, "court")
+    assert _state(world) == (yesterday(), "court")
     holder = _other_insurers_staff(world)
     assert FROM_THE_CHILD in holder.get(f"/insurer/person/{CHILD_ENP}").get_data(as_text=True)
     asked = holder.get(FROM_THE_CHILD).get_data(as_text=True)
@@ -146,7 +145,7 @@ def test_the_restore_address_tells_another_insurers_staff_no_more_than_the_end_a
     assert restore["ended"] == restore["in force"] != restore["unlinked"] == restore["unknown"]
     assert end["ended"] == end["in force"] != end["unlinked"] == end["unknown"]
     assert restore["unknown"] == end["unknown"] == "Такого представительства в реестре нет"
-    assert _state(world, MOTHER_ENP, STRANGER_ENP) == (YESTERDAY, "court")
+    assert _state(world, MOTHER_ENP, STRANGER_ENP) == (yesterday(), "court")
     assert _entries(world, "restore_representation") == []
 
 
@@ -160,7 +159,7 @@ def test_another_insurers_grounds_for_ending_are_not_shown_on_the_representative
     page = client_as(world, "insurer").get(f"/insurer/person/{MOTHER_ENP}").get_data(as_text=True)
     ended = page.split("Прекращённые представительства", 1)[1].split("</ul>", 1)[0]
     assert "Представляемый: застрахованное лицо другой СМО" in ended
-    assert f"{YESTERDAY:%d.%m.%Y}" in ended
+    assert f"{yesterday():%d.%m.%Y}" in ended
     assert "Решение суда" not in ended
     assert "Алексей" not in page
     assert "21.07.1985" not in page
@@ -175,18 +174,17 @@ def test_two_birth_date_corrections_and_a_file_do_not_bring_back_a_link_ended_on
     the links that ended at the old majority, and the file's line asks for the link. The court's end stays."""
     _end(world)
     with world.app_context():
-        adult = (
-            TODAY.replace(year=TODAY.year - 18) if (TODAY.month, TODAY.day) != (2, 29) else date(TODAY.year - 18, 3, 1)
-        )
-        document = data_changes.Document("birth_certificate", "II-МЮ", "123456", TODAY, "Отдел ЗАГС")
+        day = today()
+        adult = years_ago(18) if (day.month, day.day) != (2, 29) else date(day.year - 18, 3, 1)
+        document = data_changes.Document("birth_certificate", "II-МЮ", "123456", day, "Отдел ЗАГС")
         corrected = data_changes.NewData("Иванов", "Артём", "Сергеевич", adult, "M")
         reason = data_changes.ChangeReason.REGISTRY_ERROR
         data_changes.change_person_data(CHILD_ENP, corrected, reason, "", document, "smo:test", scope="77001")
-        assert _state(world) == (YESTERDAY, "court")
+        assert _state(world) == (yesterday(), "court")
         report = bulk_import.import_csv(_line(CHILD, "77001", MOTHER_ENP), "smo:smo", scope="77001")
         assert report.updated == 1, report.errors
         assert [error.reason for error in report.errors] == [representations.ENDED_ON_GROUNDS]
-    assert _state(world) == (YESTERDAY, "court")
+    assert _state(world) == (yesterday(), "court")
     assert client_as(world, "citizen").get(f"/me/?person={CHILD_ENP}").status_code == 404
 
 
@@ -229,7 +227,7 @@ def test_a_file_imported_while_an_end_or_a_restore_commits_leaves_the_insurers_w
     assert report.linked == 0
     assert [error.reason for error in report.errors] in ([], [representations.ENDED_ON_GROUNDS])
     expected = (
-        (YESTERDAY, "court")
+        (yesterday(), "court")
         if action == "end_representation"
         else (CHILD.birth_date.replace(year=2034) - timedelta(days=1), None)
     )
@@ -263,7 +261,7 @@ def test_a_bad_restore_address_is_a_4xx_or_a_refusal_in_words(world: Flask, path
         assert response.status_code in (302, 400, 404), (path, response.status_code)
         if response.status_code == 302:
             assert _flash(staff, response) == "Такого представительства в реестре нет"
-    assert _state(world) == (YESTERDAY, "court")
+    assert _state(world) == (yesterday(), "court")
     assert _entries(world, "restore_representation") == []
 
 
@@ -282,7 +280,7 @@ def test_only_the_insurers_staff_restore_and_only_with_the_forms_token(world: Fl
     staff = client_as(world, "insurer")
     assert staff.post(FROM_THE_CHILD).status_code == 400
     assert staff.post(FROM_THE_CHILD, data={"csrf_token": "forged"}).status_code == 400
-    assert _state(world) == (YESTERDAY, "court")
+    assert _state(world) == (yesterday(), "court")
     assert _entries(world, "restore_representation") == []
 
 
@@ -302,7 +300,7 @@ def test_a_restore_is_audited_by_whom_and_logs_name_nobody(world: Flask, caplog:
         CHILD_ENP,
         "ошиблись строкой",
     )
-    undone = {"ended_grounds": "registry_error", "ended_on": YESTERDAY.isoformat()}
+    undone = {"ended_grounds": "registry_error", "ended_on": yesterday().isoformat()}
     assert entry.details == {"representative": MOTHER_ENP, "valid_to": "2034-09-02", **undone}
     logged = "\n".join(record.getMessage() for record in caplog.records)
     for person in (MOTHER, CHILD):

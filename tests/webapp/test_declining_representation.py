@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from tests.helpers.moscow_day import yesterday
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import (
     CHILD,
@@ -28,11 +28,10 @@ from tests.webapp.pages import (
 from tests.webapp.test_ending_representations import last_day
 from webapp.extensions import db
 from webapp.models import AuditEntry, Role
-from webapp.registry import accounts, clock, lifecycle, reasons, representations
+from webapp.registry import accounts, lifecycle, reasons, representations
 from webapp.registry.errors import RegistryError
 
 DECLINE = f"/me/not-representative?person={CHILD}"
-YESTERDAY = clock.today_in_moscow(clock.now()) - timedelta(days=1)
 #: Артём's own ward: the mother reaches him through Артём, not directly.
 GRANDCHILD = str(person_data("770000000000006").enp)
 
@@ -79,14 +78,14 @@ def test_a_citizen_removes_a_person_they_do_not_represent_after_being_asked(site
     assert _flash(own) == "Карточка убрана из вашего личного кабинета: вы больше не представитель этого человека."
     assert "Артём" not in own
     assert mother.get(f"/me/?person={CHILD}").status_code == 404
-    assert last_day(site, MOTHER, CHILD) == YESTERDAY
+    assert last_day(site, MOTHER, CHILD) == yesterday()
     (entry,) = _ended(site)
     assert (entry.actor, entry.entity_key, entry.reason) == (
         "citizen:ivanova",
         CHILD,
         "Представитель отказался от представительства",
     )
-    assert entry.details == {"representative": MOTHER, "valid_to": YESTERDAY.isoformat()}
+    assert entry.details == {"representative": MOTHER, "valid_to": yesterday().isoformat()}
     assert _decline(mother).status_code == 404, "ended already: no longer hers"
     assert len(_ended(site)) == 1
 

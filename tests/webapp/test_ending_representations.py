@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from tests.helpers.moscow_day import yesterday
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, STRANGER, csrf, field_error, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, Representation
-from webapp.registry import clock, lifecycle, people
+from webapp.registry import lifecycle, people
 
-TODAY = clock.today_in_moscow(clock.now())
-YESTERDAY = TODAY - timedelta(days=1)
 #: The confirmation page of the mother's guardianship of Артём (born 1990: named for an adult, no end).
 MOTHERS_LINK = f"/insurer/person/{CHILD}/representative/{MOTHER}/end"
 #: A son of the mother's insured by the other insurer.
@@ -64,7 +63,7 @@ def test_staff_end_a_guardianship_and_the_guardian_loses_the_ward_at_once(site: 
     confirm = staff.get(MOTHERS_LINK).get_data(as_text=True)
     for words in ("Прекратить представительство?", "Иванова Мария Петровна", "Иванов Артём Сергеевич", "без срока"):
         assert words in confirm
-    assert f"вчерашний день, {YESTERDAY:%d.%m.%Y}" in confirm
+    assert f"вчерашний день, {yesterday():%d.%m.%Y}" in confirm
     assert 'value="court"' in confirm
     assert "Решение суда" in confirm
     token = csrf(staff, MOTHERS_LINK)
@@ -75,13 +74,13 @@ def test_staff_end_a_guardianship_and_the_guardian_loses_the_ward_at_once(site: 
     assert last_day(site, MOTHER, CHILD) is None
     assert _ended_entries(site) == []
     done = _followed(staff, staff.post(MOTHERS_LINK, data={"grounds": "court", "csrf_token": token}))
-    assert _flash(done).startswith(f"Представительство прекращено, его последний день — {YESTERDAY:%d.%m.%Y}")
+    assert _flash(done).startswith(f"Представительство прекращено, его последний день — {yesterday():%d.%m.%Y}")
     assert "представительство прекращено" in done, "the person's journal says so"
     assert MOTHERS_LINK not in done
-    assert last_day(site, MOTHER, CHILD) == YESTERDAY
+    assert last_day(site, MOTHER, CHILD) == yesterday()
     (entry,) = _ended_entries(site)
     assert (entry.actor, entry.entity_key, entry.reason) == ("smo:smo", CHILD, "Решение суда")
-    assert entry.details == {"representative": MOTHER, "valid_to": YESTERDAY.isoformat()}
+    assert entry.details == {"representative": MOTHER, "valid_to": yesterday().isoformat()}
     for path in ("/me/", "/me/code.svg", "/me/extract.pdf", "/me/data-change"):
         assert mother.get(f"{path}?person={CHILD}").status_code == 404, f"{path}: no longer hers"
     assert "Артём" not in mother.get("/me/").get_data(as_text=True)
@@ -91,7 +90,7 @@ def test_a_link_ended_already_is_refused_and_nothing_is_written_twice(site: Flas
     staff = logged_in(site, "smo")
     token = csrf(staff, MOTHERS_LINK)
     _followed(staff, staff.post(MOTHERS_LINK, data={"grounds": "registry_error", "csrf_token": token}))
-    said = f"Это представительство уже прекращено: его последний день — {YESTERDAY:%d.%m.%Y}"
+    said = f"Это представительство уже прекращено: его последний день — {yesterday():%d.%m.%Y}"
     assert _flash(_followed(staff, staff.get(MOTHERS_LINK))) == said
     assert _flash(_followed(staff, staff.post(MOTHERS_LINK, data={"grounds": "court", "csrf_token": token}))) == said
     assert len(_ended_entries(site)) == 1
@@ -137,7 +136,7 @@ def test_the_command_ends_a_link_and_a_running_site_sees_it_on_the_next_page(sit
     assert "Артём" in mother.get("/me/").get_data(as_text=True)
     code, said = _command(site, MOTHER, CHILD, "--reason", "of_age")
     assert code == 0, said
-    assert f"Представительство прекращено, его последний день — {YESTERDAY:%d.%m.%Y}" in said
+    assert f"Представительство прекращено, его последний день — {yesterday():%d.%m.%Y}" in said
     assert "Артём" not in mother.get("/me/").get_data(as_text=True), "no worker keeps the links it read"
     assert mother.get(f"/me/?person={CHILD}").status_code == 404
     (entry,) = _ended_entries(site)
@@ -183,4 +182,4 @@ def test_coming_of_age_is_no_grounds_for_a_minor(site: Flask) -> None:
     assert last_day(site, MOTHER, ELSEWHERE) == date(2033, 5, 31)
     assert _ended_entries(site) == []
     _followed(staff, staff.post(path, data={"grounds": "court", "csrf_token": token}))
-    assert last_day(site, MOTHER, ELSEWHERE) == YESTERDAY
+    assert last_day(site, MOTHER, ELSEWHERE) == yesterday()

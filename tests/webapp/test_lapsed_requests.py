@@ -13,15 +13,15 @@ from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, update
 
+from tests.helpers.moscow_day import today, years_ago
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, PASSWORD, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import DataChangeRequest, Person, ReissueRequest, Representation, RequestStatus, Role
-from webapp.registry import accounts, clock, data_changes, open_requests, people, reissue_requests
+from webapp.registry import accounts, data_changes, open_requests, people, reissue_requests
 from webapp.registry.data_changes import ChangeReason, Document, NewData
 from webapp.registry.open_requests import Lapsed
 
-TODAY = clock.today_in_moscow(clock.now())
 REFUSED = "Заявку подал представитель, чьё представительство прекращено: её нельзя принять"
 DOCUMENT = {
     "document_kind": "passport",
@@ -138,7 +138,7 @@ def _the_insurer_reads_them_as_lapsed_on_the_persons_page(
     """The former representative's two, lapsed from the day the link ended (today), once each in plain words with
     their days, whether still open or closed as the person filed their own; nothing offered to answer them, beside
     the person's own that waits."""
-    day = TODAY.strftime("%d.%m.%Y")
+    day = today().strftime("%d.%m.%Y")
     for language in ("en", "ru"):
         expected = sorted(LAPSED_LINES[language].format(asked=asked, day=day) for asked in ASKED[language])
         assert _lapsed_lines(staff, enp, language) == expected
@@ -166,7 +166,7 @@ def test_a_childs_majority_lapses_the_parents_open_requests_with_nothing_run_tha
     """A son 18 the day after tomorrow: his mother files for him, then two days pass (his birth date and the link's
     last day move back by two days, as the calendar moves on) and he is of age."""
     with site.app_context():
-        born = TODAY.replace(year=TODAY.year - 18) + timedelta(days=2)
+        born = years_ago(18) + timedelta(days=2)
         son = person_data("770000000000031", "Иванов", "Пётр", "Сергеевич", born=born, sex="M")
         register(son, representative_enp=MOTHER)
     enp = str(son.enp)
@@ -215,9 +215,9 @@ def test_an_open_request_lapses_on_the_first_day_its_link_was_not_in_force(site:
         child, mother = people.person_by_enp(CHILD), people.person_by_enp(MOTHER)
         request = reissue_requests.request_reissue(child, "Потерян телефон", "test", filed_by=mother)
         link = update(Representation).where(Representation.represented_id == child.id)
-        db.session.execute(link.values(valid_to=TODAY - timedelta(days=5)))
+        db.session.execute(link.values(valid_to=today() - timedelta(days=5)))
         db.session.commit()
-        assert open_requests.lapsed_of(child.id) == [Lapsed("reissue", request.created_at, TODAY - timedelta(days=4))]
+        assert open_requests.lapsed_of(child.id) == [Lapsed("reissue", request.created_at, today() - timedelta(days=4))]
         db.session.execute(link.values(valid_to=None))
         db.session.commit()
         assert open_requests.lapsed_of(child.id) == []

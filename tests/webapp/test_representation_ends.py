@@ -12,29 +12,21 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from tests.helpers.claims import KEY_START
+from tests.helpers.moscow_day import today, years_ago
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, Representation
-from webapp.registry import audit, bulk_import, clock, data_changes, lifecycle, people, representations
+from webapp.registry import audit, bulk_import, data_changes, lifecycle, people, representations
 from webapp.registry.data_changes import ChangeReason, Document, NewData
 from webapp.registry.errors import RegistryError
 from webapp.registry.registry_file import COLUMNS
 from webapp.registry.rules import coming_of_age, majority_eve, representation_until
 
-TODAY = clock.today_in_moscow(clock.now())
-
 
 def _born_years_ago(years: int, days: int = 0) -> date:
     """A birth date `years` years before today, `days` more days before it."""
-    return today_years_ago(years) - timedelta(days=days)
-
-
-def today_years_ago(years: int) -> date:
-    try:
-        return TODAY.replace(year=TODAY.year - years)
-    except ValueError:  # 29 February
-        return date(TODAY.year - years, 2, 28)
+    return years_ago(years) - timedelta(days=days)
 
 
 def _registered_with(enp15: str, born: date, representative: str, given: str = "Пётр") -> str:
@@ -85,7 +77,7 @@ def test_a_grown_son_may_become_his_mothers_guardian(registry: Flask) -> None:
     again (an old file imported) does not bring it back over her guardian."""
     mother = str(register().person.enp)
     son = _registered_with("770000000000031", _born_years_ago(30), mother)
-    db.session.execute(text("UPDATE representations SET valid_to = :ended"), {"ended": TODAY - timedelta(days=1)})
+    db.session.execute(text("UPDATE representations SET valid_to = :ended"), {"ended": today() - timedelta(days=1)})
     db.session.commit()
     assert lifecycle.link_representative(son, mother, "test")
     assert [person.enp for person in people.represented_by(people.person_by_enp(son))] == [mother]
@@ -96,7 +88,7 @@ def test_a_grown_son_may_become_his_mothers_guardian(registry: Flask) -> None:
 def test_a_grown_childs_parent_is_named_again_as_a_guardian(registry: Flask) -> None:
     mother = str(register().person.enp)
     son = _registered_with("770000000000031", _born_years_ago(30), mother)
-    db.session.execute(text("UPDATE representations SET valid_to = :ended"), {"ended": TODAY - timedelta(days=1)})
+    db.session.execute(text("UPDATE representations SET valid_to = :ended"), {"ended": today() - timedelta(days=1)})
     db.session.commit()
     assert people.representatives_of(people.person_by_enp(son)) == []
     assert lifecycle.link_representative(mother, son, "test"), "named for the adult: a guardian from now"
@@ -187,7 +179,7 @@ def test_a_birth_date_corrected_to_an_adults_ends_the_parents_link_at_once(site:
     assert mother.get(f"/me/?person={son}").status_code == 200
     with site.app_context():
         _correct_birth_date(son, _born_years_ago(20))
-        assert _last_day(MOTHER, son) == majority_eve(_born_years_ago(20)) < TODAY
+        assert _last_day(MOTHER, son) == majority_eve(_born_years_ago(20)) < today()
         assert _last_day(MOTHER, CHILD) is None, "a guardian's link made for an adult keeps no end"
     for page in ("/me/", "/me/code.svg", "/me/barcode.svg", "/me/extract.pdf", "/me/data-change"):
         assert mother.get(f"{page}?person={son}").status_code == 404, f"{page}: the grown son's is his own"
@@ -249,4 +241,4 @@ def test_a_link_the_insurer_ended_keeps_its_day_when_the_birth_date_is_corrected
     db.session.commit()
     ended = representations.end(mother, son, "court", "smo:test")
     _correct_birth_date(son, _born_years_ago(9))
-    assert _last_day(mother, son) == ended == TODAY - timedelta(days=1), "a court's end is not undone"
+    assert _last_day(mother, son) == ended == today() - timedelta(days=1), "a court's end is not undone"

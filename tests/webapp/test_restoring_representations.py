@@ -14,17 +14,16 @@ from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
+from tests.helpers.moscow_day import years_ago, yesterday
 from tests.helpers.registry import person_data, register
 from tests.webapp.pages import CHILD, MOTHER, csrf, logged_in
 from webapp.extensions import db
 from webapp.models import AuditEntry, Representation
-from webapp.registry import bulk_import, clock, lifecycle, people, representations
+from webapp.registry import bulk_import, lifecycle, people, representations
 from webapp.registry.errors import RegistryError
 from webapp.registry.registry_file import COLUMNS
 from webapp.registry.rules import coming_of_age
 
-TODAY = clock.today_in_moscow(clock.now())
-YESTERDAY = TODAY - timedelta(days=1)
 #: The restoring pages of the mother's guardianship of Артём (born 1990: a guardian's link, no end).
 FROM_THE_WARD = f"/insurer/person/{CHILD}/representative/{MOTHER}/restore"
 FROM_THE_GUARDIAN = f"/insurer/person/{MOTHER}/dependant/{CHILD}/restore"
@@ -79,8 +78,8 @@ def test_a_file_does_not_bring_back_a_link_the_insurer_ended(site: Flask, ground
         (error,) = report.errors
         assert error.about == bulk_import.REPRESENTATIVE
         assert error.reason == representations.ENDED_ON_GROUNDS
-        assert error.params == {"day": f"{YESTERDAY:%d.%m.%Y}"}
-    assert (_link(site).valid_to, _link(site).ended_grounds) == (YESTERDAY, grounds)
+        assert error.params == {"day": f"{yesterday():%d.%m.%Y}"}
+    assert (_link(site).valid_to, _link(site).ended_grounds) == (yesterday(), grounds)
     assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 404, "still not hers"
 
 
@@ -101,7 +100,7 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     staff = logged_in(site, "smo")
     ward_page = staff.get(f"/insurer/person/{CHILD}").get_data(as_text=True)
     assert "Прекращённые представительства" in ward_page
-    assert f"Прекращено: последний день — {YESTERDAY:%d.%m.%Y}; основание: Ошибка в реестре" in ward_page
+    assert f"Прекращено: последний день — {yesterday():%d.%m.%Y}; основание: Ошибка в реестре" in ward_page
     assert FROM_THE_WARD in ward_page
     assert FROM_THE_GUARDIAN in staff.get(f"/insurer/person/{MOTHER}").get_data(as_text=True)
     asked = staff.get(FROM_THE_WARD).get_data(as_text=True)
@@ -111,7 +110,7 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     assert 'value="declined_in_error"' not in asked, "staff ended it: the representative refused nothing"
     token = csrf(staff, FROM_THE_WARD)
     assert staff.post(FROM_THE_WARD).status_code == 400, "no CSRF token, no change"
-    assert _link(site).valid_to == YESTERDAY
+    assert _link(site).valid_to == yesterday()
     unsaid = staff.post(FROM_THE_WARD, data={"csrf_token": token})
     assert unsaid.status_code == 400, "no reason, no change"
     assert "Выберите причину из списка" in unsaid.get_data(as_text=True)
@@ -122,7 +121,7 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
     assert worded.status_code == 400, "words beside a listed reason are not dropped unread"
     assert "Свои слова записываются только с причиной «Другое»" in worded.get_data(as_text=True)
     assert ">по звонку</textarea>" in worded.get_data(as_text=True), "kept for the clerk to choose «Другое»"
-    assert _link(site).valid_to == YESTERDAY
+    assert _link(site).valid_to == yesterday()
     said = _flash(staff, staff.post(FROM_THE_WARD, data={"csrf_token": token, "reason": "ended_in_error"}))
     assert said.startswith("Представительство восстановлено, без срока")
     assert (_link(site).valid_to, _link(site).ended_grounds) == (None, None)
@@ -135,7 +134,7 @@ def test_the_insurer_restores_a_link_ended_by_mistake(site: Flask) -> None:
             "representative": MOTHER,
             "valid_to": None,
             "ended_grounds": "registry_error",
-            "ended_on": YESTERDAY.isoformat(),
+            "ended_on": yesterday().isoformat(),
         },
     )
     assert logged_in(site, "ivanova").get(f"/me/?person={CHILD}").status_code == 200, "hers again at once"
@@ -190,7 +189,7 @@ def test_another_insurers_insured_is_theirs_to_restore(site: Flask) -> None:
     said = "Представляемого ведёт другая СМО: восстановить представительство может только она"
     assert _flash(staff, staff.get(path)) == said
     assert _flash(staff, staff.post(path, data={"csrf_token": token})) == said
-    assert _link(site, MOTHER, ELSEWHERE).valid_to == YESTERDAY
+    assert _link(site, MOTHER, ELSEWHERE).valid_to == yesterday()
     assert _restored_entries(site) == []
 
 
@@ -235,9 +234,7 @@ def test_a_court_ended_childs_link_stays_ended_when_they_come_of_age(registry: F
     guardian with no end, undoing the court's decision: it is refused, as before majority. Only the insurer's
     restore makes the link again, and its page says it then lasts with no end (a guardian's)."""
     register()
-    born = (
-        TODAY.replace(year=TODAY.year - 18) + timedelta(days=10) if TODAY.month != 2 else date(TODAY.year - 18, 3, 10)
-    )
+    born = years_ago(18) + timedelta(days=10)
     teen = person_data("770000000000031", "Иванов", "Павел", "Сергеевич", born=born, sex="M")
     register(teen, representative_enp=MOTHER)
     representations.end(MOTHER, str(teen.enp), "court", "smo:test")
