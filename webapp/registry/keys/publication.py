@@ -77,56 +77,60 @@ def _canonical(document: dict[str, Any]) -> bytes:
 
 
 @atomic
-def _create_registry_key(now: datetime) -> None:
-    """The operator's first key. Workers that found none at once (the lists' first requests, on the day the registry
-    goes live) each made one; every key change holds the changes' count, so they now wait for the first, and find
-    its key."""
+def _create_registry_key(now: datetime) -> datetime:
+    """The operator's first key, and a moment it signs at. Workers that found none at once (the lists' first
+    requests, on the day the registry goes live) each made one; every key change holds the changes' count, so they
+    now wait for the first, and find its key. That key starts at the first worker's moment, which may be later than
+    `now` (its clock read later, or on another machine): the moment is then the key's start."""
     db.session.execute(locked(KeyChanges, KeyChanges.id == 1))
-    if db.session.scalar(
-        select(SigningKeyRecord.id).where(
+    active = db.session.scalars(
+        select(SigningKeyRecord).where(
             SigningKeyRecord.owner == keystore.REGISTRY_OWNER, SigningKeyRecord.status == KeyStatus.ACTIVE
         )
-    ):
-        return
-    keystore.create_key(keystore.REGISTRY_OWNER, None, now)
+    ).all()
+    if not active:
+        keystore.create_key(keystore.REGISTRY_OWNER, None, now)
+        return now
+    return max([now, *(keystore.public_key_of(record).not_before for record in active)])
 
 
 def registry_key(now: datetime | None = None) -> SigningKey:
-    """The operator's active key, made on first use."""
+    """The operator's active key, made on first use; one made meanwhile by another worker may start after `now`."""
     moment = clock.now(now)
     try:
         return keystore.signing_key(keystore.REGISTRY_OWNER, moment)
     except RegistryError:
-        _create_registry_key(moment)
-        return keystore.signing_key(keystore.REGISTRY_OWNER, moment)
+        return keystore.signing_key(keystore.REGISTRY_OWNER, _create_registry_key(moment))
 
 
 class _NoRegistryKey(Exception):
     """The database read has no active registry key (yet): it is made on the primary, and read there."""
 
 
-def _published(read: Callable[[ReadSession, SigningKey], T], moment: datetime) -> T:
-    """`read`, with the registry's key, from one database: a caught-up replica or the primary
-    (webapp/db/published_reads.py). The key is made on first use, on the primary, and that read is the
-    primary's: a replica may not have the key yet."""
+def _published(read: Callable[[ReadSession, SigningKey, datetime], T], moment: datetime) -> T:
+    """`read`, with the registry's key and the moment it signs at, from one database: a caught-up replica or the
+    primary (webapp/db/published_reads.py). The key is made on first use, on the primary, and that read is the
+    primary's: a replica may not have the key yet. A key another worker made meanwhile may start after `moment`:
+    the read is then as of the key's start, since a verifier refuses a list dated outside its signer's window."""
 
     def with_key(reads: published_reads.PublishedReads) -> T:
         try:
             signer = keystore.signing_key(keystore.REGISTRY_OWNER, moment, reads.session)
         except RegistryError:
             raise _NoRegistryKey from None
-        return read(reads.session, signer)
+        return read(reads.session, signer, moment)
 
     try:
         return published_reads.run(with_key)
     except _NoRegistryKey:
-        return read(published_reads.ON_PRIMARY.session, registry_key(moment))
+        signer = registry_key(moment)
+        return read(published_reads.ON_PRIMARY.session, signer, max(moment, signer.public.not_before))
 
 
 def registry_jwks() -> dict[str, Any]:
     """The operator's public keys as JWKS: what offline verifiers pin to check the published lists."""
 
-    def read(session: ReadSession, _signer: SigningKey) -> dict[str, Any]:
+    def read(session: ReadSession, _signer: SigningKey, _moment: datetime) -> dict[str, Any]:
         owned = (key for key in keystore.trust_list(session) if key.owner == keystore.REGISTRY_OWNER)
         return TrustList(owned).to_jwks()
 
@@ -138,9 +142,9 @@ def trust_list(known: Callable[[str], bool] = lambda _etag: False, now: datetime
     changes with the hour and with every change to a key."""
     moment = clock.now(now)
 
-    def read(session: ReadSession, signer: SigningKey) -> Published:
+    def read(session: ReadSession, signer: SigningKey, at: datetime) -> Published:
         newest = session.scalar(select(func.max(SigningKeyRecord.changed_at)))
-        edition = Edition(_issued_at(moment, newest), signer, f"keys-{keystore.version(session)}")
+        edition = Edition(_issued_at(at, newest), signer, f"keys-{keystore.version(session)}")
         if known(edition.etag):
             return edition, None
         body = {
@@ -161,12 +165,12 @@ def revocations(
     up to the edition's cursor, under their headings; signed with their hashes."""
     moment = clock.now(now)
 
-    def read(session: ReadSession, signer: SigningKey) -> Published:
+    def read(session: ReadSession, signer: SigningKey, at: datetime) -> Published:
         newest = session.execute(
             select(RevocationEvent.id, RevocationEvent.at).order_by(RevocationEvent.id.desc()).limit(1)
         ).first()
         cursor = max(since, newest.id if newest else 0)
-        issued_at = _issued_at(moment, newest.at if newest else None, signer.public.not_before)
+        issued_at = _issued_at(at, newest.at if newest else None, signer.public.not_before)
         edition = Edition(issued_at, signer, f"{since}-{cursor}")
         if known(edition.etag):
             return edition, None
