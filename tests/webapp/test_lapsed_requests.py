@@ -21,6 +21,7 @@ from webapp.models import DataChangeRequest, Person, ReissueRequest, Representat
 from webapp.registry import accounts, data_changes, open_requests, people, reissue_requests
 from webapp.registry.data_changes import ChangeReason, Document, NewData
 from webapp.registry.open_requests import Lapsed
+from webapp.registry.rules import majority_eve
 
 REFUSED = "Заявку подал представитель, чьё представительство прекращено: её нельзя принять"
 DOCUMENT = {
@@ -173,14 +174,14 @@ def test_a_childs_majority_lapses_the_parents_open_requests_with_nothing_run_tha
     file_both(logged_in(site, "ivanova"), enp, "Пётр", born)
     with site.app_context():
         person = people.person_by_enp(enp)
-        last_day = db.session.scalar(select(Representation.valid_to).where(Representation.represented_id == person.id))
-        assert last_day is not None
-        db.session.execute(update(Person).where(Person.id == person.id).values(birth_date=born - timedelta(days=2)))
-        db.session.execute(
+        born_earlier = born - timedelta(days=2)
+        db.session.execute(update(Person).where(Person.id == person.id).values(birth_date=born_earlier))
+        moved = db.session.execute(
             update(Representation)
             .where(Representation.represented_id == person.id)
-            .values(valid_to=last_day - timedelta(days=2))
+            .values(valid_to=majority_eve(born_earlier))  # not the old last day less two: 29 February
         )
+        assert moved.rowcount == 1
         db.session.commit()
     assert logged_in(site, "ivanova").get(f"/me/?person={enp}").status_code == 404, "of age: his own"
     the_insurer_refuses_and_the_person_files_their_own(site, enp, "petr", "Пётр")
