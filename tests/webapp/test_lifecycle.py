@@ -18,7 +18,7 @@ from webapp.models import AuditEntry, Category, CodeStatus, Insurer, IssuedCode,
 from webapp.registry import clock, data_changes, lifecycle, organisations, people, representations
 from webapp.registry.data_changes import ChangeReason
 from webapp.registry.errors import NotFound, RegistryError
-from webapp.registry.keys import keystore
+from webapp.registry.keys import keystore, rotation
 from webapp.registry.verification import verify_scan
 
 ENP = str(person_data().enp)
@@ -354,6 +354,23 @@ def test_a_code_issued_while_a_rotation_commits_is_signed_with_the_new_key(regis
     new_kid = keystore.signing_key("77001", clock.now()).kid.hex()
     assert new_kid != old_kid
     assert outcome == {"kid": new_kid}
+
+
+def test_a_code_whose_moment_was_read_before_a_rotation_began_is_not_refused_as_keyless(registry: Flask) -> None:
+    """A reissue reads its moment, then waits (for the person's row, the key rows) while a rotation that began a
+    second later commits: the new key starts after the reissue's moment and the old one is retired, so no key
+    covered it and the clerk read «нет действующего ключа подписи: выполните ротацию ключей», after a rotation.
+    The operation runs again from a fresh moment (webapp/db/transactions.py `RunAgain`); told a fixed moment, as
+    here, every attempt meets the newer key, and it says the keys changed, with nothing written."""
+    first_serial = register().serial
+    moment = clock.now()
+    rotation.rotate("77001", "test", now=moment + timedelta(seconds=2))
+    db.session.remove()
+    with pytest.raises(keystore.KeysChangedMeanwhile) as refused:
+        lifecycle.reissue(ENP, "test", "ключ меняется", now=moment)
+    assert refused.value.message.startswith("Ключи подписи СМО %(owner)s сменились, пока шла операция")
+    db.session.rollback()
+    assert people.current_code(people.person_by_enp(ENP)).serial == first_serial, "nothing written"
 
 
 def waiting_for_a_lock() -> bool:

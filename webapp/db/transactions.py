@@ -22,12 +22,18 @@ ATTEMPTS = 5
 _ACTIVE = "atomic_operation_running"
 
 
+class RunAgain(Exception):
+    """Raised by an operation that found what it read had changed under it while it waited (a key made after its
+    moment): `atomic` runs it again on fresh state, as it does a race lost in the database."""
+
+
 def atomic(operation: Callable[P, T]) -> Callable[P, T]:
     """Run `operation` in a transaction: commit on success, roll back on any error.
 
     A unique-constraint clash or a lock/serialisation failure usually means a
     concurrent change won the race (two reissues, two audit appends): the
-    operation is run again on fresh state, a few times, before giving up.
+    operation is run again on fresh state, a few times, before giving up. So
+    is one that raised `RunAgain`.
 
     A connection lost during COMMIT is not retried: the server may have
     committed, and running the change again would apply it twice.
@@ -49,9 +55,9 @@ def atomic(operation: Callable[P, T]) -> Callable[P, T]:
                 committing = True
                 db.session.commit()
                 return result
-            except (IntegrityError, OperationalError) as error:
+            except (IntegrityError, OperationalError, RunAgain) as error:
                 db.session.rollback()
-                if attempt == ATTEMPTS or (committing and error.connection_invalidated):
+                if attempt == ATTEMPTS or (committing and getattr(error, "connection_invalidated", False)):
                     raise
                 time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 -- jitter, not a secret
             except KeyboardInterrupt:  # Ctrl-C in a command: the statement it broke off (a COPY, say) leaves the

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from signing import KeyRing, KeyStatus, KeyUnusable, PublicKey, SigningKey, TrustList, WrongPassphrase
 from webapp.db import worker_state
 from webapp.db.published_reads import ReadSession
-from webapp.db.transactions import locked
+from webapp.db.transactions import RunAgain, locked
 from webapp.extensions import db
 from webapp.models import CodeStatus, Insurer, IssuedCode, KeyChanges, SigningKeyRecord
 from webapp.registry import clock
@@ -249,12 +249,32 @@ def signing_key(owner: str, at: datetime, session: ReadSession = db.session, *, 
         # second read, which waits for nothing now, has both.
         records = session.scalars(owners_keys).all()
         chosen = _signing_entry(records, owner, at)
+        if chosen is None and any(_starts_after(record, at) for record in records):
+            raise KeysChangedMeanwhile(owner)
     if chosen is None:
         raise RegistryError(
             N_("У владельца %(owner)s нет действующего ключа подписи: выполните ротацию ключей"), owner=owner
         )
     record = next(record for record in records if record.kid == chosen.kid.hex())
     return _cache().private(record, chosen)
+
+
+class KeysChangedMeanwhile(RegistryError, RunAgain):
+    """The owner's keys changed while a code waited to be signed: a rotation or a compromise, begun after the
+    code's moment was read, committed a key that starts after it. `atomic` runs the operation again from a fresh
+    moment; its message is said only if every attempt met a newer key (a clock behind the one that made it)."""
+
+    def __init__(self, owner: str) -> None:
+        super().__init__(
+            N_("Ключи подписи СМО %(owner)s сменились, пока шла операция: ничего не изменено, повторите её"),
+            owner=owner,
+        )
+
+
+def _starts_after(record: SigningKeyRecord, at: datetime) -> bool:
+    """An active key whose window begins after `at`: made by a change whose moment was read later."""
+    public = _cache().public(record)
+    return public.status is KeyStatus.ACTIVE and public.not_before > at
 
 
 def _signing_entry(records: Sequence[SigningKeyRecord], owner: str, at: datetime) -> PublicKey | None:
