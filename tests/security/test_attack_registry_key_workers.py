@@ -78,6 +78,31 @@ def test_a_request_that_waited_for_another_workers_first_key_signs_with_it_as_of
     OfflineVerifier(trust, [revocations], pinned, now=others_moment)  # refuses a list its signer did not cover
 
 
+def test_an_expired_registry_key_is_replaced_by_the_next_request_for_a_list(served_database_url: str) -> None:
+    """The operator's key lasts three years and no command rotates it: past its end every list, `keys
+    registry-jwks` and the clinic desk's page (which pins the key) answered 500, since the key found active signed
+    at no moment now. The next request retires it for a new key, whose lists verifiers take once they pin it."""
+    registry = prepare(served_database_url, people=1)
+    now = datetime.now(UTC).replace(microsecond=0)
+    with registry.app.app_context():
+        expired = publication.registry_key(now - keystore.KEY_LIFETIME - timedelta(days=1)).kid.hex()
+        _, trust = publication.trust_list(now=now)
+        _, revocations = publication.revocations(now=now)
+        statuses = dict(
+            db.session.execute(
+                select(SigningKeyRecord.kid, SigningKeyRecord.status).where(
+                    SigningKeyRecord.owner == keystore.REGISTRY_OWNER
+                )
+            ).all()
+        )
+        pinned = [key for key in keystore.trust_list() if key.owner == keystore.REGISTRY_OWNER]
+        db.session.remove()
+        dispose_engines()
+    assert statuses.pop(expired) == "retired"
+    assert list(statuses.values()) == ["active"]
+    OfflineVerifier(trust, [revocations], pinned, now=now)
+
+
 def test_rotations_run_at_once_leave_the_insurer_one_active_key(served_database_url: str) -> None:
     """Three `flask keys rotate` of one insurer at once (two operators, a scheduled one and a hand's): each locked
     the keys it read, but the one that waited was given those rows as they were left, not the key the first had

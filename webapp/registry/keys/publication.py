@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,7 @@ class Edition:
 #: An edition, and its document unless the client holds it already.
 Published = tuple[Edition, dict[str, Any] | None]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _issued_at(now: datetime, *changes: datetime | None) -> datetime:
@@ -78,20 +80,32 @@ def _canonical(document: dict[str, Any]) -> bytes:
 
 @atomic
 def _create_registry_key(now: datetime) -> datetime:
-    """The operator's first key, and a moment it signs at. Workers that found none at once (the lists' first
-    requests, on the day the registry goes live) each made one; every key change holds the changes' count, so they
-    now wait for the first, and find its key. That key starts at the first worker's moment, which may be later than
-    `now` (its clock read later, or on another machine): the moment is then the key's start."""
+    """The operator's key when none signs at `now`, and a moment it signs at. Workers that found none at once (the
+    lists' first requests, on the day the registry goes live) each made one; every key change holds the changes'
+    count, so they now wait for the first, and find its key. That key starts at the first worker's moment, which
+    may be later than `now` (its clock read later, or on another machine): the moment is then the key's start.
+    An active key past its end (no verifier takes a list it signs) is retired for a new one, and the log says to
+    hand the new one out: the lists and the desk's page answered 500 until an operator marked it compromised."""
     db.session.execute(locked(KeyChanges, KeyChanges.id == 1))
-    active = db.session.scalars(
-        select(SigningKeyRecord).where(
-            SigningKeyRecord.owner == keystore.REGISTRY_OWNER, SigningKeyRecord.status == KeyStatus.ACTIVE
+    active = [
+        keystore.public_key_of(record)
+        for record in db.session.scalars(
+            select(SigningKeyRecord).where(
+                SigningKeyRecord.owner == keystore.REGISTRY_OWNER, SigningKeyRecord.status == KeyStatus.ACTIVE
+            )
         )
-    ).all()
-    if not active:
+    ]
+    if starts := [key.not_before for key in active if key.not_after >= now]:
+        return max([now, *starts])
+    if active:
+        keystore.rotate(keystore.REGISTRY_OWNER, None, now)
+        log.warning(
+            "The registry's signing key had expired: a new one signs the published lists from now. Hand its public "
+            "key to the verifiers that pin the old one: flask keys registry-jwks"
+        )
+    else:
         keystore.create_key(keystore.REGISTRY_OWNER, None, now)
-        return now
-    return max([now, *(keystore.public_key_of(record).not_before for record in active)])
+    return now
 
 
 def registry_key(now: datetime | None = None) -> SigningKey:
